@@ -1,0 +1,41 @@
+/* elementwise.c — PLACEHOLDER until implemented: each op here reports that it is
+ * not implemented yet. */
+#include "ir/ops/kernel.h"
+
+#define STUB(E) \
+    ir_status ir_eval_##E(ir_kernel_args *a) { return ir_kernel_fail(a->diag, a->node, IR_ERR_UNSUPPORTED, "not implemented"); } \
+    ir_status ir_infer_##E(ir_infer_args *a) { (void)a; return IR_OK; }
+STUB(ADD)
+STUB(SUB)
+STUB(MUL)
+STUB(DIV)
+STUB(POW)
+STUB(MIN)
+STUB(MAX)
+STUB(EQUAL)
+STUB(LESS)
+STUB(LESS_OR_EQUAL)
+STUB(GREATER)
+STUB(GREATER_OR_EQUAL)
+STUB(AND)
+STUB(OR)
+STUB(XOR)
+STUB(NOT)
+STUB(IDENTITY)
+STUB(NEG)
+STUB(ABS)
+STUB(RECIPROCAL)
+STUB(SQRT)
+STUB(EXP)
+STUB(LOG)
+STUB(ERF)
+STUB(TANH)
+STUB(SIGMOID)
+STUB(RELU)
+STUB(GELU)
+STUB(FLOOR)
+STUB(CEIL)
+STUB(CAST)
+STUB(CAST_LIKE)
+STUB(CLIP)
+STUB(WHERE)
