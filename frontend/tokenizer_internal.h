@@ -1,0 +1,74 @@
+/* tokenizer_internal.h — the tokenizer's private layout, shared by
+ * tokenizer.c (encoding) and tokenizer_load.c (vocab.txt / tokenizer.json).
+ * Not installed for users; include frontend/tokenizer.h instead. */
+#ifndef DISTILC_TOKENIZER_INTERNAL_H
+#define DISTILC_TOKENIZER_INTERNAL_H
+
+#include "frontend/tokenizer.h"
+
+/* Vocabulary: open-addressing hash table over token bytes kept in one blob;
+ * FNV-1a 64 hashes so "##" + piece can be hashed without a copy. */
+typedef struct tok_vocab_slot {
+    uint64_t hash;
+    uint32_t off, len; /* bytes in blob */
+    int64_t id;        /* -1: empty slot */
+} tok_vocab_slot;
+
+typedef struct tok_added {
+    char *text;
+    size_t len;
+    int64_t id;
+} tok_added;
+
+/* One element of a post-processing template: a special token (its ids) or
+ * the sequence A (seq 0) / B (seq 1). */
+typedef struct tok_piece {
+    int seq; /* -1 special, 0 A, 1 B */
+    int64_t type_id;
+    int64_t *ids;
+    size_t n_ids;
+} tok_piece;
+
+typedef struct tok_template {
+    tok_piece *pieces;
+    size_t n;
+    size_t n_special; /* ids added around the sequences */
+} tok_template;
+
+struct tok_tokenizer {
+    tok_options opt;
+    bool strip; /* strip_accents resolved */
+    tok_vocab_slot *slots;
+    size_t n_slots; /* power of two */
+    size_t n_tokens;
+    char *blob;
+    size_t blob_len, blob_cap;
+    size_t max_token_bytes;
+    char *prefix; /* continuing_subword_prefix, "##" */
+    size_t prefix_len;
+    size_t max_chars; /* max_input_chars_per_word, 100 */
+    int64_t unk_id, pad_id;
+    tok_added *added; /* matched in raw text before normalisation */
+    size_t n_added;
+    uint8_t added_first[256]; /* first bytes of added tokens */
+    tok_template single, pair;
+};
+
+uint64_t tok_hash_bytes(uint64_t h, const char *s, size_t n);
+#define TOK_HASH_SEED 0xcbf29ce484222325ull
+
+/* Adds token -> id (a repeated token is overwritten, as HF's HashMap). */
+ir_status tok_vocab_put(tok_tokenizer *t, const char *s, size_t n, int64_t id,
+                        ir_diag *d);
+int64_t tok_vocab_find(const tok_tokenizer *t, const char *pre, size_t pre_n,
+                       const char *s, size_t n);
+ir_status tok_added_push(tok_tokenizer *t, const char *s, size_t n,
+                         int64_t id, ir_diag *d);
+/* Builds [CLS] A [SEP] / [CLS] A [SEP] B [SEP] templates. */
+ir_status tok_template_bert(tok_tokenizer *t, int64_t cls, int64_t sep,
+                            ir_diag *d);
+ir_status tok_piece_push(tok_template *tp, int seq, int64_t type_id,
+                         const int64_t *ids, size_t n_ids);
+tok_tokenizer *tok_alloc(void);
+
+#endif
