@@ -1,0 +1,42 @@
+/* onnx_internal.h — helpers shared by the ONNX loader, saver and tensor
+ * files (frontend/onnx_*.c). Only these files see protobuf-c types; the rest
+ * of distilc uses frontend/onnx.h.
+ *
+ *     ir_tensor *t;
+ *     if (onnx_tensor_from_proto(tp, false, model_dir, "initializer 'W'", &t, d))
+ *         return d->status;        // message names the tensor at fault
+ */
+#ifndef DISTILC_FRONTEND_ONNX_INTERNAL_H
+#define DISTILC_FRONTEND_ONNX_INTERNAL_H
+
+#include "frontend/onnx.h"
+#include "onnx/onnx.pb-c.h"
+
+/* ONNX TensorProto.DataType name ("DOUBLE") for messages. */
+const char *onnx_dtype_name(int64_t code);
+
+/* Converts a TensorProto (raw_data, typed fields or external data) into a
+ * new tensor. base_dir resolves external data; NULL refuses it. `what`
+ * names the tensor in messages ("initializer 'W'"). With steal, tp must
+ * come from protobuf-c unpack with the default allocator: its raw_data
+ * buffer then moves into the tensor instead of being copied (a BERT-base
+ * model is 440 MB of raw_data) and tp->raw_data.data becomes NULL. */
+ir_status onnx_tensor_from_proto(Onnx__TensorProto *tp, bool steal,
+                                 const char *base_dir, const char *what,
+                                 ir_tensor **out, ir_diag *d);
+
+/* Fills *tp (already initialised with ONNX__TENSOR_PROTO__INIT) so that it
+ * describes t with raw_data. tp borrows t's dims and data: t must outlive
+ * tp, and tp must not be freed with onnx__tensor_proto__free_unpacked. */
+void onnx_tensor_to_proto(const ir_tensor *t, const char *name,
+                          Onnx__TensorProto *tp);
+
+/* Reads a whole file into a malloc'd buffer (IR_ERR_IO names the path). */
+ir_status onnx_file_read(const char *path, void **buf, size_t *len,
+                         ir_diag *d);
+/* Writes a buffer to path atomically: a temporary file beside it, then
+ * rename. IR_ERR_IO names the path. */
+ir_status onnx_file_write_atomic(const char *path, const void *buf,
+                                 size_t len, ir_diag *d);
+
+#endif
