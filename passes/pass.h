@@ -8,7 +8,8 @@
  *     pass_run_list(g, "infer-shapes,fold,simplify-shapes,dce", &ctx);
  *
  * In debug builds (or with ctx.verify set) the verifier runs after every
- * pass and a failure names the pass.
+ * pass and a failure names the pass. Passes report through ctx->diag and
+ * never print, except the dumps asked for with dump_after.
  */
 #ifndef DISTILC_PASSES_PASS_H
 #define DISTILC_PASSES_PASS_H
@@ -45,5 +46,8 @@ ir_status pass_infer_shapes(ir_graph *g, pass_ctx *ctx);
 ir_status pass_fold_constants(ir_graph *g, pass_ctx *ctx);
 ir_status pass_simplify_shapes(ir_graph *g, pass_ctx *ctx);
 ir_status pass_dce(ir_graph *g, pass_ctx *ctx);
+/* Rewrites distilc's internal ops (SliceLike, ExpandLike, RangeLike; domain
+ * "ai.distilc") back into standard ONNX ops; run before saving a model. */
+ir_status pass_lower_internal(ir_graph *g, pass_ctx *ctx);
 
 #endif
