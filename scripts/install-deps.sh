@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# install-deps.sh — installs what distilc needs to build and test (Debian 12).
+# Idempotent and quiet when everything is already there: each Debian package
+# is checked with dpkg -s and each Python module with an import before
+# anything is installed.
+set -euo pipefail
+
+PACKAGES=(cmake make gcc clang libclang-rt-14-dev pkg-config
+          libprotobuf-c-dev protobuf-c-compiler libonnx-dev libopenblas-dev
+          libdnnl-dev libxml2-dev python3 python3-pip python3-numpy
+          python3-onnx python3-torch python3-scipy python3-sklearn)
+PY=/usr/bin/python3
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# ONNX Runtime and Hugging Face tokenizers are not packaged by Debian: pip,
+# into the system Python the tests use (test oracles only, never a step of
+# distilc). Each is checked with an import first.
+pip_missing=()
+"$PY" -c "import onnxruntime" >/dev/null 2>&1 || pip_missing+=(onnxruntime)
+"$PY" -c "import tokenizers" >/dev/null 2>&1 || pip_missing+=(tokenizers)
+if [ "${#pip_missing[@]}" -gt 0 ]; then
+    echo "install-deps: installing ${pip_missing[*]} (pip)"
+    $SUDO "$PY" -m pip install --quiet --break-system-packages "${pip_missing[@]}"
+fi

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# test.sh — what CI runs: install dependencies, build in Release and run
+# every test; build with AddressSanitizer + UBSan (build-asan) and run them
+# again; then, if clang is present, build the libFuzzer harnesses
+# (tests/fuzz, -DDISTILC_FUZZ=ON) and fuzz for 60 s. Exits non-zero on any
+# failure; ends with the ctest summaries. Fits well within 30 minutes on
+# 2 cores. Shared test data: ../shared beside the repo (or DISTILC_SHARED_DIR).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-2}
+LOGS=$(mktemp -d "${TMPDIR:-/tmp}/distilc-ci-XXXXXX")
+status=0
+summary=()
+
+step() { echo; echo "==== $*"; }
+
+./scripts/install-deps.sh || exit 1
+
+run_suite() { # NAME BUILD_DIR CMAKE_ARGS...
+    local name=$1 dir=$2
+    shift 2
+    step "$name: configure and build ($dir)"
+    if ! cmake -S . -B "$dir" "$@" >"$LOGS/$name-configure.log" 2>&1; then
+        cat "$LOGS/$name-configure.log"; summary+=("$name: configure FAILED"); status=1; return
+    fi
+    if ! cmake --build "$dir" -j"$JOBS" >"$LOGS/$name-build.log" 2>&1; then
+        tail -50 "$LOGS/$name-build.log"; summary+=("$name: build FAILED"); status=1; return
+    fi
+    step "$name: ctest"
+    (cd "$dir" && ctest -j"$JOBS" --output-on-failure --timeout 900) 2>&1 | tee "$LOGS/$name-ctest.log"
+    local rc=${PIPESTATUS[0]}
+    [ "$rc" -eq 0 ] || status=1
+    summary+=("$name: $(grep -E 'tests passed' "$LOGS/$name-ctest.log" | tail -1)")
+}
+
+run_suite release build -DCMAKE_BUILD_TYPE=Release
+run_suite asan build-asan -DCMAKE_BUILD_TYPE=Debug -DDISTILC_SANITIZE=ON
+
+# The fuzz harness (tests/fuzz, written with the ONNX frontend): built with
+# clang and libFuzzer; its seed corpus is made at build time (fuzz_seeds).
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+if command -v clang >/dev/null 2>&1 && [ -f tests/fuzz/CMakeLists.txt ]; then
+    step "fuzz: build (clang, -DDISTILC_FUZZ=ON)"
+    if CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DDISTILC_FUZZ=ON \
+            >"$LOGS/fuzz-configure.log" 2>&1 &&
+        cmake --build build-fuzz -j"$JOBS" --target fuzz_onnx_load fuzz_seeds \
+            >"$LOGS/fuzz-build.log" 2>&1; then
+        step "fuzz: fuzz_onnx_load for ${FUZZ_SECONDS}s"
+        fdir=build-fuzz/tests/fuzz
+        mkdir -p "$fdir/corpus"
+        if (cd "$fdir" && ./fuzz_onnx_load -max_total_time="$FUZZ_SECONDS" \
+                -rss_limit_mb=2048 -print_final_stats=1 corpus/) >"$LOGS/fuzz.log" 2>&1; then
+            summary+=("fuzz: fuzz_onnx_load ${FUZZ_SECONDS}s, $(grep -E 'stat::number_of_executed_units' "$LOGS/fuzz.log" | awk '{print $2}') runs, no crash")
+        else
+            tail -40 "$LOGS/fuzz.log"
+            summary+=("fuzz: fuzz_onnx_load FAILED (crash-* input in $fdir)")
+            status=1
+        fi
+    else
+        tail -30 "$LOGS/fuzz-build.log" 2>/dev/null || cat "$LOGS/fuzz-configure.log"
+        summary+=("fuzz: build FAILED")
+        status=1
+    fi
+else
+    summary+=("fuzz: skipped (no clang or no tests/fuzz)")
+fi
+
+step "summary"
+printf '%s\n' "${summary[@]}"
+rm -rf "$LOGS"
+exit "$status"

@@ -1,0 +1,299 @@
+/* cmd_inspect.c — `distilc inspect MODEL.onnx`: what a model is before
+ * anything is done to it: opset, producer, interface types (symbolic dims
+ * kept), op histogram, parameter count and bytes, FLOPs at a given batch and
+ * sequence length (rule in ir/flops.h), and ops distilc does not support.
+ *
+ * A model with unsupported ops is still inspected (loaded with
+ * allow_unknown_ops; those nodes are dropped and listed): inspect's job is to
+ * report, so it exits 0 and lists them ("unsupported_ops" in --json). The
+ * commands that compute (run, export-onnx) refuse such a model with exit 2. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/onnx.h"
+#include "ir/flops.h"
+#include "ir/ir.h"
+#include "passes/pass.h"
+#include "tools/cli.h"
+#include "tools/cmds.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: distilc inspect MODEL.onnx [--seq N] [--batch N] [--json]\n"
+            "\n"
+            "Describes an ONNX model: opset, producer, inputs and outputs with\n"
+            "their types (symbolic dims shown by name), op histogram, parameter\n"
+            "count and bytes (the initializers), FLOPs at the given batch and\n"
+            "sequence length (MatMul/Gemm 2*M*N*K, elementwise 1 per element,\n"
+            "Softmax/LayerNorm 5 per element), and unsupported ops if any.\n"
+            "\n"
+            "  --batch N   batch size for the FLOP count (default 1)\n"
+            "  --seq N     sequence length for the FLOP count (default 128)\n"
+            "  --json      one JSON object instead of the table\n"
+            "  --help      this text\n"
+            "\n"
+            "Exit status: 0 (also when unsupported ops are listed), 1 failure,\n"
+            "2 unreadable or invalid model or bad usage.\n");
+}
+
+/* Op histogram in op-table order; unknown ops are counted separately. */
+typedef struct op_count {
+    int64_t n[IR_OP_COUNT];
+} op_count;
+
+/* The loader lists unknown nodes as "Op (node 'name'), Op2 (node 'm')";
+ * collect the distinct op names for the report. */
+static int unknown_op_names(const char *list, char names[][128], int max)
+{
+    int count = 0;
+    const char *p = list;
+    while (p && *p && count < max) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = strstr(p, " (node ");
+        size_t len = end ? (size_t)(end - p) : strcspn(p, ",");
+        if (len == 0)
+            break;
+        if (len >= 128)
+            len = 127;
+        char name[128];
+        memcpy(name, p, len);
+        name[len] = '\0';
+        bool seen = false;
+        for (int i = 0; i < count; i++)
+            seen = seen || strcmp(names[i], name) == 0;
+        if (!seen)
+            strcpy(names[count++], name);
+        if (!end)
+            break;
+        /* skip past the closing "')" of this item */
+        const char *close = strstr(end, "')");
+        p = close ? close + 2 : NULL;
+    }
+    return count;
+}
+
+static void print_values_json(FILE *f, ir_value **vs, int n)
+{
+    fputc('[', f);
+    for (int i = 0; i < n; i++) {
+        const ir_value *v = vs[i];
+        fprintf(f, "%s{\"name\":", i ? "," : "");
+        cli_json_string(f, v->name);
+        fprintf(f, ",\"dtype\":");
+        cli_json_string(f, v->dtype == IR_DT_UNDEF ? "?" : ir_dtype_name(v->dtype));
+        fprintf(f, ",\"shape\":");
+        if (v->rank < 0) {
+            fputs("null", f);
+        } else {
+            fputc('[', f);
+            for (int k = 0; k < v->rank; k++) {
+                if (k)
+                    fputc(',', f);
+                if (ir_dim_known(v->dims[k]))
+                    fprintf(f, "%" PRId64, v->dims[k].size);
+                else if (v->dims[k].sym)
+                    cli_json_string(f, v->dims[k].sym);
+                else
+                    fputs("null", f);
+            }
+            fputc(']', f);
+        }
+        fputc('}', f);
+    }
+    fputc(']', f);
+}
+
+static void print_values_text(FILE *f, const char *title, ir_value **vs, int n)
+{
+    fprintf(f, "%s:\n", title);
+    for (int i = 0; i < n; i++) {
+        char type[256];
+        cli_format_type(vs[i], type, sizeof type);
+        fprintf(f, "  %-32s %s\n", vs[i]->name, type);
+    }
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    const char *seq_s = NULL, *batch_s = NULL;
+    bool json = false;
+    cli_option opts[] = {
+        {"seq", 0, CLI_VALUE, &seq_s},
+        {"batch", 0, CLI_VALUE, &batch_s},
+        {"json", 0, CLI_FLAG, &json},
+        {NULL, 0, CLI_FLAG, NULL},
+    };
+    const char *pos[1];
+    int npos = 0;
+    int rc = cli_parse("inspect", argc, argv, opts, pos, 1, &npos);
+    if (rc == CLI_HELP) {
+        usage(stdout);
+        return 0;
+    }
+    if (rc != CLI_OK)
+        return 2;
+    if (npos != 1) {
+        cli_error("inspect: expected one MODEL.onnx, see 'distilc inspect --help'");
+        return 2;
+    }
+    int64_t seq = 128, batch = 1;
+    if (seq_s && !cli_parse_positive("inspect", "seq", seq_s, &seq))
+        return 2;
+    if (batch_s && !cli_parse_positive("inspect", "batch", batch_s, &batch))
+        return 2;
+
+    if (!cli_check_input_file("inspect", "model", pos[0]))
+        return 2;
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g = NULL;
+    char *unknown = NULL;
+    onnx_load_opts lo = {.allow_unknown_ops = true, .unknown_out = &unknown};
+    if (onnx_load_file(pos[0], &lo, &g, &d) != IR_OK) {
+        free(unknown);
+        return cli_fail(&d);
+    }
+
+    /* Parameters are counted before any pass: the model as given. */
+    int64_t params = 0, param_bytes = 0;
+    ir_graph_param_stats(g, &params, &param_bytes);
+    op_count hist;
+    memset(&hist, 0, sizeof hist);
+    for (int i = 0; i < g->n_nodes; i++)
+        if ((int)g->nodes[i]->op >= 0 && g->nodes[i]->op < IR_OP_COUNT)
+            hist.n[g->nodes[i]->op]++;
+    int n_nodes = g->n_nodes;
+
+    /* FLOPs need sizes: infer shapes with batch/seq fixed. A failure here
+     * does not fail inspect; the report says why FLOPs are missing. */
+    ir_diag fd;
+    ir_diag_init(&fd);
+    pass_ctx ctx;
+    pass_ctx_init(&ctx, &fd);
+    ctx.fix_batch = batch;
+    ctx.fix_seq = seq;
+    ir_flops fl;
+    memset(&fl, 0, sizeof fl);
+    /* Shapes are inferred on a second copy so that the report shows the
+     * interface as declared (symbolic dims), not as fixed for counting. */
+    ir_graph *sized = NULL;
+    onnx_load_opts lo2 = {.allow_unknown_ops = true, .unknown_out = NULL};
+    bool have_flops = false;
+    char flops_note[512] = ""; /* why sizes stayed unknown, if known */
+    if (unknown)
+        ir_diag_set(&fd, IR_ERR_UNSUPPORTED,
+                    "the model has unsupported ops");
+    else
+    {
+        /* Exporters compute Reshape targets with Shape/Gather/Concat chains:
+         * sizes are only known after folding them (batch and seq fixed), so
+         * the cleanup pipeline runs first; plain inference is the fallback. */
+        have_flops = onnx_load_file(pos[0], &lo2, &sized, &fd) == IR_OK &&
+                     pass_run_list(sized, "default,infer-shapes", &ctx) == IR_OK;
+        if (!have_flops && sized) {
+            snprintf(flops_note, sizeof flops_note, "%s", fd.msg);
+            ir_graph_free(sized);
+            sized = NULL;
+            ir_diag_init(&fd);
+            have_flops = onnx_load_file(pos[0], &lo2, &sized, &fd) == IR_OK &&
+                         pass_run_list(sized, "infer-shapes", &ctx) == IR_OK;
+        }
+    }
+    if (have_flops)
+        ir_graph_flops(sized, &fl);
+    ir_graph_free(sized);
+
+    char unk_names[64][128];
+    int n_unk = unknown ? unknown_op_names(unknown, unk_names, 64) : 0;
+
+    FILE *f = stdout;
+    if (json) {
+        fprintf(f, "{\"file\":");
+        cli_json_string(f, pos[0]);
+        fprintf(f, ",\"ir_version\":%" PRId64 ",\"opset\":%" PRId64, g->ir_version,
+                g->opset);
+        fprintf(f, ",\"producer\":");
+        cli_json_string(f, g->producer_name);
+        fprintf(f, ",\"producer_version\":");
+        cli_json_string(f, g->producer_version);
+        fprintf(f, ",\"inputs\":");
+        print_values_json(f, g->inputs, g->n_inputs);
+        fprintf(f, ",\"outputs\":");
+        print_values_json(f, g->outputs, g->n_outputs);
+        fprintf(f, ",\"nodes\":%d,\"ops\":{", n_nodes);
+        bool first = true;
+        for (int op = 0; op < IR_OP_COUNT; op++) {
+            if (!hist.n[op])
+                continue;
+            fprintf(f, "%s", first ? "" : ",");
+            cli_json_string(f, ir_op_name((ir_op)op));
+            fprintf(f, ":%" PRId64, hist.n[op]);
+            first = false;
+        }
+        fprintf(f, "},\"parameters\":%" PRId64 ",\"parameter_bytes\":%" PRId64,
+                params, param_bytes);
+        fprintf(f, ",\"flops\":");
+        if (have_flops)
+            fprintf(f,
+                    "{\"batch\":%" PRId64 ",\"seq\":%" PRId64
+                    ",\"total\":%.0f,\"matmul\":%.0f,\"elementwise\":%.0f,"
+                    "\"normalize\":%.0f,\"reduce\":%.0f,\"uncounted_nodes\":%" PRId64
+                    "}",
+                    batch, seq, fl.total, fl.matmul, fl.elementwise, fl.normalize,
+                    fl.reduce, fl.uncounted);
+        if (have_flops && flops_note[0]) {
+            fprintf(f, ",\"flops_note\":");
+            cli_json_string(f, flops_note);
+        }
+        if (!have_flops) {
+            fprintf(f, "null,\"flops_error\":");
+            cli_json_string(f, fd.msg);
+        }
+        fprintf(f, ",\"unsupported_ops\":[");
+        for (int i = 0; i < n_unk; i++) {
+            fprintf(f, "%s", i ? "," : "");
+            cli_json_string(f, unk_names[i]);
+        }
+        fprintf(f, "]");
+        if (unknown) {
+            fprintf(f, ",\"unsupported_nodes\":");
+            cli_json_string(f, unknown);
+        }
+        fprintf(f, "}\n");
+    } else {
+        fprintf(f, "model      %s\n", pos[0]);
+        fprintf(f, "producer   %s %s\n", g->producer_name ? g->producer_name : "?",
+                g->producer_version ? g->producer_version : "");
+        fprintf(f, "ir/opset   %" PRId64 " / %" PRId64 "\n", g->ir_version, g->opset);
+        fprintf(f, "parameters %" PRId64 " (%.2f MB)\n", params,
+                (double)param_bytes / 1e6);
+        if (have_flops)
+            fprintf(f,
+                    "flops      %.4g GFLOP at batch %" PRId64 ", seq %" PRId64
+                    " (matmul %.4g, elementwise %.4g, softmax/layernorm %.4g, "
+                    "reduce %.4g%s)\n",
+                    fl.total / 1e9, batch, seq, fl.matmul / 1e9,
+                    fl.elementwise / 1e9, fl.normalize / 1e9, fl.reduce / 1e9,
+                    fl.uncounted ? "; some nodes uncounted: unknown shapes" : "");
+        else
+            fprintf(f, "flops      unavailable: %s\n", fd.msg);
+        if (have_flops && fl.uncounted && flops_note[0])
+            fprintf(f, "           (sizes unknown: %s)\n", flops_note);
+        print_values_text(f, "inputs", g->inputs, g->n_inputs);
+        print_values_text(f, "outputs", g->outputs, g->n_outputs);
+        fprintf(f, "ops (%d nodes):\n", n_nodes);
+        for (int op = 0; op < IR_OP_COUNT; op++)
+            if (hist.n[op])
+                fprintf(f, "  %-24s %6" PRId64 "\n", ir_op_name((ir_op)op),
+                        hist.n[op]);
+        if (unknown)
+            fprintf(f, "unsupported ops: %s\n", unknown);
+    }
+    free(unknown);
+    ir_graph_free(g);
+    return 0;
+}

@@ -1,0 +1,298 @@
+/* cmd_run.c — `distilc run MODEL.onnx --input NAME=FILE.pb ... --output-dir
+ * DIR`: runs a model on TensorProto inputs with the reference interpreter
+ * and writes DIR/output_K.pb for the K-th graph output (graph order, named
+ * as the output), the layout of ONNX's own conformance cases, so the result
+ * can be compared with any other runtime's.
+ *
+ * Every input is checked against the model's declaration before running:
+ * unknown names, missing inputs and dtype/shape misfits are the user's input
+ * (exit 2) and the message names the input and the file. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "frontend/onnx.h"
+#include "ir/interp.h"
+#include "ir/ir.h"
+#include "passes/pass.h"
+#include "tools/cli.h"
+#include "tools/cmds.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: distilc run MODEL.onnx --input NAME=FILE.pb ... "
+            "--output-dir DIR\n"
+            "                   [--backend ref] [--passes LIST]\n"
+            "\n"
+            "Runs the model on the given inputs (serialized ONNX TensorProto\n"
+            "files, as in ONNX's test_data_set folders) and writes\n"
+            "DIR/output_K.pb for the K-th model output, in graph order.\n"
+            "\n"
+            "  --input NAME=FILE   one per model input (repeat the option)\n"
+            "  --output-dir DIR    where output_K.pb go (created if needed)\n"
+            "  --backend NAME      ref: the reference interpreter (default; the\n"
+            "                      only backend in this build)\n"
+            "  --passes LIST       passes to run first, comma-separated, e.g.\n"
+            "                      'default' (see distilc export-onnx --help)\n"
+            "  --help              this text\n"
+            "\n"
+            "Exit status: 0 ok, 1 failure, 2 bad model, input or usage.\n");
+}
+
+/* mkdir -p; returns false with errno set. */
+static bool make_dirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return false;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return false;
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return false;
+    struct stat st;
+    if (stat(buf, &st) != 0)
+        return false;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return false;
+    }
+    return true;
+}
+
+static void tensor_type_text(const ir_tensor *t, char *buf, size_t n)
+{
+    size_t used = (size_t)snprintf(buf, n, "%s[", ir_dtype_name(t->dtype));
+    for (int i = 0; i < t->rank && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%" PRId64, i ? "," : "",
+                                 t->dims[i]);
+    if (used < n)
+        snprintf(buf + used, n - used, "]");
+}
+
+/* Symbolic dims seen so far, so that "batch" is one size across inputs. */
+typedef struct sym_binding {
+    const char *name;
+    int64_t size;
+    const char *input;
+} sym_binding;
+
+static ir_status check_input(const ir_value *decl, const ir_tensor *t,
+                             const char *file, sym_binding *syms, int *n_syms,
+                             ir_diag *d)
+{
+    char want[256], got[256];
+    cli_format_type(decl, want, sizeof want);
+    tensor_type_text(t, got, sizeof got);
+    if (decl->dtype != IR_DT_UNDEF && t->dtype != decl->dtype)
+        return ir_diag_set(d, IR_ERR_INPUT,
+                           "input '%s': %s holds %s but the model declares %s "
+                           "(dtype differs)", decl->name, file, got, want);
+    if (decl->rank >= 0 && t->rank != decl->rank)
+        return ir_diag_set(d, IR_ERR_INPUT,
+                           "input '%s': %s holds %s but the model declares %s "
+                           "(rank %d, not %d)", decl->name, file, got, want,
+                           t->rank, decl->rank);
+    for (int i = 0; decl->rank >= 0 && i < decl->rank; i++) {
+        ir_dim dd = decl->dims[i];
+        if (ir_dim_known(dd)) {
+            if (dd.size != t->dims[i])
+                return ir_diag_set(d, IR_ERR_INPUT,
+                                   "input '%s': %s holds %s but the model "
+                                   "declares %s (axis %d is %" PRId64
+                                   ", not %" PRId64 ")",
+                                   decl->name, file, got, want, i, t->dims[i],
+                                   dd.size);
+            continue;
+        }
+        if (!dd.sym)
+            continue;
+        int k = 0;
+        while (k < *n_syms && strcmp(syms[k].name, dd.sym) != 0)
+            k++;
+        if (k == *n_syms) {
+            if (*n_syms < 64) {
+                syms[k].name = dd.sym;
+                syms[k].size = t->dims[i];
+                syms[k].input = decl->name;
+                (*n_syms)++;
+            }
+        } else if (syms[k].size != t->dims[i]) {
+            return ir_diag_set(d, IR_ERR_INPUT,
+                               "input '%s': %s holds %s but dim '%s' is %" PRId64
+                               " in input '%s'", decl->name, file, got, dd.sym,
+                               syms[k].size, syms[k].input);
+        }
+    }
+    return IR_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    cli_list inputs = {0};
+    const char *out_dir = NULL, *backend = "ref", *passes = NULL;
+    cli_option opts[] = {
+        {"input", 'i', CLI_LIST, &inputs},
+        {"output-dir", 0, CLI_VALUE, &out_dir},
+        {"backend", 0, CLI_VALUE, &backend},
+        {"passes", 0, CLI_VALUE, &passes},
+        {NULL, 0, CLI_FLAG, NULL},
+    };
+    const char *pos[1];
+    int npos = 0;
+    int rc = cli_parse("run", argc, argv, opts, pos, 1, &npos);
+    if (rc == CLI_HELP) {
+        usage(stdout);
+        return 0;
+    }
+    if (rc != CLI_OK)
+        return 2;
+    if (npos != 1) {
+        cli_error("run: expected one MODEL.onnx, see 'distilc run --help'");
+        return 2;
+    }
+    if (!out_dir) {
+        cli_error("run: option --output-dir is required");
+        return 2;
+    }
+    if (strcmp(backend, "ref") != 0) {
+        cli_error("run: backend %s is not available in this build (available: "
+                  "ref)", backend);
+        return 2;
+    }
+    /* Split NAME=FILE before loading anything, so usage errors come first. */
+    const char *names[CLI_LIST_MAX], *files[CLI_LIST_MAX];
+    char name_buf[CLI_LIST_MAX][256];
+    for (size_t i = 0; i < inputs.n; i++) {
+        const char *eq = strchr(inputs.items[i], '=');
+        size_t len = eq ? (size_t)(eq - inputs.items[i]) : 0;
+        if (!eq || len == 0 || eq[1] == '\0' || len >= sizeof name_buf[i]) {
+            cli_error("run: option --input expects NAME=FILE.pb, got '%s'",
+                      inputs.items[i]);
+            return 2;
+        }
+        if (!cli_check_input_file("run", "input file", eq + 1))
+            return 2;
+        memcpy(name_buf[i], inputs.items[i], len);
+        name_buf[i][len] = '\0';
+        names[i] = name_buf[i];
+        files[i] = eq + 1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(names[j], names[i]) == 0) {
+                cli_error("run: input '%s' given twice (--input)", names[i]);
+                return 2;
+            }
+    }
+
+    if (!cli_check_input_file("run", "model", pos[0]))
+        return 2;
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g = NULL;
+    if (onnx_load_file(pos[0], NULL, &g, &d) != IR_OK)
+        return cli_fail(&d);
+    int status = 0;
+    ir_tensor **given = NULL, **outs = NULL;
+
+    if (passes) {
+        pass_ctx ctx;
+        pass_ctx_init(&ctx, &d);
+        if (pass_run_list(g, passes, &ctx) != IR_OK) {
+            status = cli_fail(&d);
+            goto done;
+        }
+    }
+
+    given = calloc((size_t)g->n_inputs + 1, sizeof *given);
+    if (!given) {
+        cli_error("run: out of memory");
+        status = 1;
+        goto done;
+    }
+    for (size_t i = 0; i < inputs.n; i++) {
+        int k = 0;
+        while (k < g->n_inputs && strcmp(g->inputs[k]->name, names[i]) != 0)
+            k++;
+        if (k == g->n_inputs) {
+            char list[1024] = "";
+            size_t used = 0;
+            for (int j = 0; j < g->n_inputs && used < sizeof list; j++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                                         j ? ", " : "", g->inputs[j]->name);
+            cli_error("run: '%s' is not an input of %s (its inputs: %s)",
+                      names[i], pos[0], g->n_inputs ? list : "none");
+            status = 2;
+            goto done;
+        }
+    }
+    sym_binding syms[64];
+    int n_syms = 0;
+    for (int k = 0; k < g->n_inputs; k++) {
+        size_t i = 0;
+        while (i < inputs.n && strcmp(names[i], g->inputs[k]->name) != 0)
+            i++;
+        if (i == inputs.n) {
+            char want[256];
+            cli_format_type(g->inputs[k], want, sizeof want);
+            cli_error("run: missing input '%s' (%s): give --input %s=FILE.pb",
+                      g->inputs[k]->name, want, g->inputs[k]->name);
+            status = 2;
+            goto done;
+        }
+        if (onnx_tensor_read_file(files[i], &given[k], NULL, &d) != IR_OK) {
+            ir_diag_prefix(&d, "input '%s'", names[i]);
+            status = cli_fail(&d);
+            goto done;
+        }
+        if (check_input(g->inputs[k], given[k], files[i], syms, &n_syms, &d) !=
+            IR_OK) {
+            status = cli_fail(&d);
+            goto done;
+        }
+    }
+
+    if (ir_interp_run(g, (const ir_tensor *const *)given, &outs, &d) != IR_OK) {
+        status = cli_fail(&d);
+        goto done;
+    }
+    if (!make_dirs(out_dir)) {
+        cli_error("run: cannot create output folder '%s': %s", out_dir,
+                  strerror(errno));
+        status = 1;
+        goto done;
+    }
+    for (int k = 0; k < g->n_outputs; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/output_%d.pb", out_dir, k);
+        if (onnx_tensor_write_file(path, outs[k], g->outputs[k]->name, &d) !=
+            IR_OK) {
+            status = cli_fail(&d);
+            goto done;
+        }
+        char type[256];
+        tensor_type_text(outs[k], type, sizeof type);
+        printf("%s  %s -> %s\n", g->outputs[k]->name, type, path);
+    }
+
+done:
+    if (outs)
+        ir_interp_free_outputs(g, outs);
+    if (given) {
+        for (int k = 0; k < g->n_inputs; k++)
+            ir_tensor_free(given[k]);
+        free(given);
+    }
+    ir_graph_free(g);
+    return status;
+}

@@ -1,0 +1,11 @@
+/* cmds.h — the subcommands of `distilc`, one file each; tools/main.c
+ * dispatches to them with argv[0] = the subcommand's name. Each returns the
+ * process exit status: 0 ok, 1 failed, 2 bad input or usage. */
+#ifndef DISTILC_TOOLS_CMDS_H
+#define DISTILC_TOOLS_CMDS_H
+
+int cmd_inspect(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_export_onnx(int argc, char **argv);
+
+#endif
