@@ -1,0 +1,184 @@
+/* dnnl_engine.c — lifetime of the oneDNN engine and stream, the primitive
+ * cache every wrapper (matmul, layer norm, softmax) shares, and the mapping
+ * of oneDNN statuses to ir_status. See dnnl_engine.h for use. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <oneapi/dnnl/dnnl_debug.h>
+
+#include "backend/dnnl_internal.h"
+
+ir_status onednn_check(dnnl_status_t st, ir_diag *d, const char *what)
+{
+    if (st == dnnl_success)
+        return IR_OK;
+    ir_status s = IR_ERR_FAILED;
+    const char *hint = "";
+    switch (st) {
+    case dnnl_unimplemented:
+        s = IR_ERR_UNSUPPORTED;
+        hint = " (no oneDNN implementation for this shape/layout/dtype)";
+        break;
+    case dnnl_out_of_memory: s = IR_ERR_NOMEM; break;
+    case dnnl_invalid_arguments: s = IR_ERR_INPUT; break;
+    default: break;
+    }
+    return ir_diag_set(d, s, "%s: oneDNN %s%s", what, dnnl_status2str(st), hint);
+}
+
+ir_status onednn_ctx_create(onednn_ctx **out, ir_diag *d)
+{
+    *out = NULL;
+    onednn_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return ir_diag_set(d, IR_ERR_NOMEM, "oneDNN context: out of memory");
+    ir_status s = onednn_check(dnnl_engine_create(&ctx->engine, dnnl_cpu, 0),
+                               d, "oneDNN context: creating the CPU engine");
+    if (s == IR_OK)
+        s = onednn_check(dnnl_stream_create(&ctx->stream, ctx->engine,
+                                            dnnl_stream_default_flags),
+                         d, "oneDNN context: creating the stream");
+    if (s != IR_OK) {
+        onednn_ctx_free(ctx);
+        return s;
+    }
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    ctx->has_bf16 = isa == dnnl_cpu_isa_avx512_core_bf16 ||
+                    isa == dnnl_cpu_isa_avx512_core_amx;
+    *out = ctx;
+    return IR_OK;
+}
+
+static void entry_free(onednn_entry *e)
+{
+    for (int i = 0; i < e->n_args; i++)
+        if (e->args[i].memory)
+            dnnl_memory_destroy(e->args[i].memory);
+    if (e->prim)
+        dnnl_primitive_destroy(e->prim);
+    if (e->aux && e->aux_free)
+        e->aux_free(e->aux);
+    free(e);
+}
+
+void onednn_cache_clear(onednn_cache *c)
+{
+    onednn_entry *e = c->head;
+    while (e) {
+        onednn_entry *next = e->next;
+        entry_free(e);
+        e = next;
+    }
+    c->head = NULL;
+    c->n = 0;
+}
+
+void onednn_ctx_clear_cache(onednn_ctx *ctx) { onednn_cache_clear(&ctx->cache); }
+
+void onednn_ctx_free(onednn_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    onednn_ctx_clear_cache(ctx);
+    if (ctx->stream)
+        dnnl_stream_destroy(ctx->stream);
+    if (ctx->engine)
+        dnnl_engine_destroy(ctx->engine);
+    free(ctx);
+}
+
+size_t onednn_ctx_cached(const onednn_ctx *ctx) { return ctx->cache.n; }
+int onednn_has_bf16(const onednn_ctx *ctx) { return ctx->has_bf16; }
+
+onednn_entry *onednn_cache_find(onednn_cache *c, const onednn_key *key)
+{
+    onednn_entry *prev = NULL;
+    for (onednn_entry *e = c->head; e; prev = e, e = e->next) {
+        if (memcmp(&e->key, key, sizeof *key) != 0)
+            continue;
+        if (prev) { /* move to front: a model reuses a few shapes a lot */
+            prev->next = e->next;
+            e->next = c->head;
+            c->head = e;
+        }
+        return e;
+    }
+    return NULL;
+}
+
+ir_status onednn_prim_from_desc(onednn_ctx *ctx, const void *op_desc,
+                                const_dnnl_primitive_attr_t attr,
+                                dnnl_primitive_desc_t *pd_out,
+                                dnnl_primitive_t *prim_out, ir_diag *d,
+                                const char *what)
+{
+    *pd_out = NULL;
+    *prim_out = NULL;
+    ir_status s = onednn_check(
+        dnnl_primitive_desc_create(pd_out, op_desc, attr, ctx->engine, NULL),
+        d, what);
+    if (s != IR_OK)
+        return s;
+    s = onednn_check(dnnl_primitive_create(prim_out, *pd_out), d, what);
+    if (s != IR_OK) {
+        dnnl_primitive_desc_destroy(*pd_out);
+        *pd_out = NULL;
+    }
+    return s;
+}
+
+ir_status onednn_cache_add(onednn_ctx *ctx, onednn_cache *c,
+                           const onednn_key *key,
+                           dnnl_primitive_t prim, int n_args,
+                           const int *arg_ids, const dnnl_memory_desc_t *mds,
+                           onednn_entry **out, ir_diag *d, const char *what)
+{
+    *out = NULL;
+    IR_CHECK(d, n_args <= ONEDNN_MAX_ARGS);
+    onednn_entry *e = calloc(1, sizeof *e);
+    if (!e) {
+        dnnl_primitive_destroy(prim);
+        return ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory", what);
+    }
+    e->key = *key;
+    e->prim = prim;
+    e->n_args = n_args;
+    for (int i = 0; i < n_args; i++) {
+        e->args[i].arg = arg_ids[i];
+        /* DNNL_MEMORY_NONE handle: the caller's buffer is set per run. */
+        ir_status s = onednn_check(dnnl_memory_create(&e->args[i].memory,
+                                                      &mds[i], ctx->engine,
+                                                      DNNL_MEMORY_NONE),
+                                   d, what);
+        if (s != IR_OK) {
+            entry_free(e);
+            return s;
+        }
+    }
+    e->next = c->head;
+    c->head = e;
+    c->n++;
+    *out = e;
+    return IR_OK;
+}
+
+ir_status onednn_entry_run(onednn_ctx *ctx, onednn_entry *e,
+                           void *const *ptrs, ir_diag *d, const char *what)
+{
+    for (int i = 0; i < e->n_args; i++) {
+        if (!ptrs[i])
+            continue;
+        ir_status s = onednn_check(
+            dnnl_memory_set_data_handle_v2(e->args[i].memory, ptrs[i],
+                                           ctx->stream),
+            d, what);
+        if (s != IR_OK)
+            return s;
+    }
+    ir_status s = onednn_check(
+        dnnl_primitive_execute(e->prim, ctx->stream, e->n_args, e->args), d,
+        what);
+    if (s == IR_OK)
+        s = onednn_check(dnnl_stream_wait(ctx->stream), d, what);
+    return s;
+}

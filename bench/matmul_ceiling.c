@@ -1,0 +1,176 @@
+/* matmul_ceiling.c — measures this machine's matmul ceiling, the figure the
+ * backend's GFLOP/s are judged against (issue 3), and shows which library
+ * the trainer's GEMM helper picks for the shapes a TinyBERT-4 step runs.
+ *
+ *     build/matmul_ceiling            # OMP_NUM_THREADS / OPENBLAS_NUM_THREADS
+ *                                     # set the thread count (default: all)
+ *
+ * Part 1: 128×768 · 768×3072 (BERT-base FFN at seq 128), median of timed
+ * runs after warm-up: oneDNN f32 and bf16 linear (weights packed once, as
+ * the runtime does), oneDNN f32 on plain strided operands, OpenBLAS sgemm.
+ * Part 2: gemm_f32 in automatic mode on forward (NN) and backward (NT for
+ * dX = dY·Wᵀ, TN for dW = Xᵀ·dY) shapes, with both timings.
+ * It uses only the library's interfaces (no oneDNN or BLAS header here). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/dnnl_matmul.h"
+#include "backend/gemm.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static float *rand_buf(size_t n)
+{
+    float *p = malloc(n * sizeof *p);
+    unsigned s = 12345;
+    for (size_t i = 0; p && i < n; i++) {
+        s = s * 1103515245u + 12345u;
+        p[i] = (float)((s >> 9) & 0xffff) / 32768.0f - 1.0f;
+    }
+    return p;
+}
+
+enum { REPS = 30 };
+
+/* Which benchmark to run in time_one. */
+typedef enum { B_LINEAR, B_GEMM } bench_kind;
+
+typedef struct bench_case {
+    bench_kind kind;
+    onednn_linear *lin;
+    gemm_ctx *g;
+    int ta, tb;
+    int64_t m, n, k;
+    const float *a, *b;
+    float *c;
+} bench_case;
+
+static int run_once(bench_case *bc, ir_diag *d)
+{
+    if (bc->kind == B_LINEAR)
+        return onednn_linear_run(bc->lin, bc->m, bc->a, bc->c, NULL, d) == IR_OK;
+    return gemm_f32(bc->g, bc->ta, bc->tb, bc->m, bc->n, bc->k, 1.0f, bc->a,
+                    bc->ta ? bc->m : bc->k, bc->b, bc->tb ? bc->k : bc->n, 0.0f,
+                    bc->c, bc->n, d) == IR_OK;
+}
+
+/* Median GFLOP/s over REPS runs after 3 warm-ups; < 0 on error. */
+static double time_one(bench_case *bc, ir_diag *d)
+{
+    double t[REPS];
+    for (int i = 0; i < 3; i++)
+        if (!run_once(bc, d))
+            return -1;
+    for (int i = 0; i < REPS; i++) {
+        double t0 = now_s();
+        if (!run_once(bc, d))
+            return -1;
+        t[i] = now_s() - t0;
+    }
+    qsort(t, REPS, sizeof *t, cmp_double);
+    return 2.0 * (double)bc->m * (double)bc->n * (double)bc->k / t[REPS / 2] * 1e-9;
+}
+
+int main(void)
+{
+    const int64_t M = 128, K = 768, N = 3072;
+    ir_diag d; ir_diag_init(&d);
+    float *a = rand_buf((size_t)(M * K)), *w = rand_buf((size_t)(K * N));
+    float *c = malloc((size_t)(M * N) * sizeof *c);
+    onednn_ctx *ctx = NULL;
+    gemm_ctx *g_dnnl = NULL, *g_blas = NULL, *g_auto = NULL;
+    if (!a || !w || !c || onednn_ctx_create(&ctx, &d) != IR_OK ||
+        gemm_ctx_create(GEMM_ONEDNN, &g_dnnl, &d) != IR_OK ||
+        gemm_ctx_create(GEMM_BLAS, &g_blas, &d) != IR_OK ||
+        gemm_ctx_create(GEMM_AUTO, &g_auto, &d) != IR_OK) {
+        fprintf(stderr, "matmul_ceiling: %s\n", d.msg[0] ? d.msg : "out of memory");
+        return 1;
+    }
+    const char *omp = getenv("OMP_NUM_THREADS");
+    printf("matmul ceiling, %lldx%lld · %lldx%lld, median of %d (OMP_NUM_THREADS=%s, bf16 native: %s)\n",
+           (long long)M, (long long)K, (long long)K, (long long)N, REPS,
+           omp ? omp : "unset", onednn_has_bf16(ctx) ? "yes" : "no");
+    struct { const char *name; onednn_dt dt; int packed; gemm_ctx *g; } rows[] = {
+        {"oneDNN f32, packed weights", ONEDNN_F32, 1, NULL},
+        {"oneDNN bf16, packed weights", ONEDNN_BF16, 1, NULL},
+        {"oneDNN f32, plain strided (gemm_f32)", ONEDNN_F32, 0, g_dnnl},
+        {"OpenBLAS sgemm (gemm_f32)", ONEDNN_F32, 0, g_blas},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        bench_case bc = {.m = M, .n = N, .k = K, .a = a, .b = w, .c = c};
+        if (rows[i].packed) {
+            onednn_linear_desc ld = {.dt = rows[i].dt, .k = K, .n = N, .m_hint = M};
+            if (onednn_linear_create(ctx, &ld, w, NULL, &bc.lin, &d) != IR_OK) {
+                fprintf(stderr, "matmul_ceiling: %s\n", d.msg);
+                rc = 1;
+                continue;
+            }
+            bc.kind = B_LINEAR;
+        } else {
+            bc.kind = B_GEMM;
+            bc.g = rows[i].g;
+        }
+        double gf = time_one(&bc, &d);
+        if (gf < 0) {
+            fprintf(stderr, "matmul_ceiling: %s\n", d.msg);
+            rc = 1;
+        } else {
+            printf("  %-40s %8.1f GFLOP/s\n", rows[i].name, gf);
+        }
+        onednn_linear_free(bc.lin);
+    }
+
+    /* Part 2: the GEMM helper's choices for TinyBERT-4 training shapes
+     * (batch 32 × seq 64 = 2048 tokens, hidden 312, FFN 1200). */
+    printf("\ngemm_f32 automatic choice (first-call timing, ms):\n");
+    struct { int ta, tb; int64_t m, n, k; const char *what; } shapes[] = {
+        {0, 0, 2048, 1200, 312, "FFN up, forward   X·W"},
+        {0, 0, 2048, 312, 1200, "FFN down, forward X·W"},
+        {0, 0, 2048, 312, 312, "attn proj, forward X·W"},
+        {0, 1, 2048, 312, 1200, "FFN up, dX = dY·Wᵀ"},
+        {1, 0, 312, 1200, 2048, "FFN up, dW = Xᵀ·dY"},
+        {0, 1, 2048, 1200, 312, "FFN down, dX = dY·Wᵀ"},
+        {1, 0, 1200, 312, 2048, "FFN down, dW = Xᵀ·dY"},
+        {0, 1, 2048, 312, 312, "attn proj, dX = dY·Wᵀ"},
+        {1, 0, 312, 312, 2048, "attn proj, dW = Xᵀ·dY"},
+    };
+    size_t big = 2048 * 1200;
+    float *x = rand_buf(big), *y = rand_buf(big), *z = malloc(big * sizeof *z);
+    for (size_t i = 0; x && y && z && i < sizeof shapes / sizeof *shapes; i++) {
+        int ta = shapes[i].ta, tb = shapes[i].tb;
+        int64_t m = shapes[i].m, n = shapes[i].n, k = shapes[i].k;
+        if (gemm_f32(g_auto, ta, tb, m, n, k, 1.0f, x, ta ? m : k, y,
+                     tb ? k : n, 0.0f, z, n, &d) != IR_OK) {
+            fprintf(stderr, "matmul_ceiling: %s\n", d.msg);
+            rc = 1;
+            continue;
+        }
+        double t_d, t_b;
+        gemm_impl ch = gemm_ctx_choice(g_auto, ta, tb, m, n, k, &t_d, &t_b);
+        printf("  %c%c %5lldx%-5lld · %5lldx%-5lld %-24s onednn %6.2f  openblas %6.2f  -> %s\n",
+               ta ? 'T' : 'N', tb ? 'T' : 'N', (long long)m, (long long)k,
+               (long long)k, (long long)n, shapes[i].what, t_d * 1e-6,
+               t_b * 1e-6, gemm_impl_name(ch));
+    }
+    free(x); free(y); free(z);
+    gemm_ctx_free(g_auto);
+    gemm_ctx_free(g_blas);
+    gemm_ctx_free(g_dnnl);
+    onednn_ctx_free(ctx);
+    free(a); free(w); free(c);
+    return rc;
+}
