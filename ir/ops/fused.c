@@ -1,0 +1,616 @@
+/* fused.c — reference kernels (eval + infer) of distilc's fused ops, domain
+ * "ai.distilc": Linear, LayerNorm, AddLayerNorm, Attention, EmbedLayerNorm.
+ *
+ * The fusion passes (passes/fuse_*.c) make these ops out of standard ONNX
+ * subgraphs; each kernel here computes exactly what the subgraph computed,
+ * written plainly (one loop nest per formula, sums in double) because it is
+ * the oracle the oneDNN backend and the emitted binaries are tested against.
+ *
+ *   Linear(x[...,K], W[K,N], bias[N]?; activation)        -> y[...,N]
+ *       y = act(x·W + bias)   (MatMul-13 + Add-14, then Gelu-20 "none" /
+ *       "tanh", Relu-14 or Tanh-13; activation "none|gelu|gelu_tanh|relu|tanh")
+ *   LayerNorm(x[...,C], gamma[C], beta[C]?; epsilon)         -> y[...,C]
+ *       LayerNormalization-17 with axis = -1
+ *   AddLayerNorm(x, residual, gamma, beta?, bias?; epsilon)  -> y
+ *       LayerNorm(x + residual (+ bias)), numpy broadcasting of the sum
+ *   Attention(x[B,S,K], W[K,3N], b[3N]?, mask?; heads, scale, mask_kind,
+ *             mask_filler)                                    -> y[B,S,N]
+ *       q|k|v = x·W + b split in three along the last axis, H = heads,
+ *       D = N/H; per head P = Softmax-13(scale·q·kᵀ + M) over keys,
+ *       y = P·v with heads concatenated back ([B,S,H,D] -> [B,S,N]).
+ *       M by mask_kind: "none": 0; "key_padding": mask is [B,S] (1 keep,
+ *       0 pad) and M[b,:,:,j] = (1 - mask[b,j]) · mask_filler, the form
+ *       Hugging Face builds; "additive": mask is added as given, broadcast
+ *       (numpy) to [B,H,S,S].
+ *   EmbedLayerNorm(input_ids, word[V,C], pos[P,C], gamma, beta,
+ *                  token_type_ids?, type[T,C]?, position_ids?; epsilon) -> y
+ *       LayerNorm(word[ids] + pos[pids] + type[tids]) with Gather-13 index
+ *       rules (negative indices count from the end); the three index
+ *       tensors broadcast (numpy) together; absent position_ids means
+ *       0..S-1 along the last index axis; absent token types add nothing.
+ */
+#include "ir/ops/kernel.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- small shared pieces ------------------------------------------------ */
+
+static ir_status fused_need_f32(ir_kernel_args *a, int k, const char *what)
+{
+    const ir_tensor *t = a->inputs[k];
+    if (!t || t->dtype != IR_DT_F32)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_UNSUPPORTED,
+                              "input %d (%s) must be f32, got %s", k, what,
+                              t ? ir_dtype_name(t->dtype) : "nothing");
+    return IR_OK;
+}
+
+/* Strides of t seen broadcast to [rank, dims] (0 along broadcast axes);
+ * false when t does not broadcast to that shape. */
+static bool fused_bcast_strides(const ir_tensor *t, int rank,
+                                const int64_t *dims, int64_t *str)
+{
+    if (t->rank > rank)
+        return false;
+    int64_t s = 1;
+    for (int i = rank - 1; i >= 0; i--) {
+        int ti = i - (rank - t->rank);
+        str[i] = 0;
+        if (ti < 0)
+            continue;
+        if (t->dims[ti] != 1 && t->dims[ti] != dims[i])
+            return false;
+        str[i] = t->dims[ti] == 1 ? 0 : s;
+        s *= t->dims[ti];
+    }
+    return true;
+}
+
+/* Offset of multi-index idx under strides str. */
+static int64_t fused_offset(int rank, const int64_t *idx, const int64_t *str)
+{
+    int64_t off = 0;
+    for (int i = 0; i < rank; i++)
+        off += idx[i] * str[i];
+    return off;
+}
+
+/* Increments a row-major multi-index; false after the last one. */
+static bool fused_next(int rank, const int64_t *dims, int64_t *idx)
+{
+    for (int i = rank - 1; i >= 0; i--) {
+        if (++idx[i] < dims[i])
+            return true;
+        idx[i] = 0;
+    }
+    return false;
+}
+
+/* One row of LayerNormalization-17 (population variance, sums in double):
+ * y = (x - mean) / sqrt(var + eps) * gamma + beta. */
+static void fused_ln_row(const float *x, float *y, int64_t c,
+                         const float *gamma, const float *beta, double eps)
+{
+    double sum = 0.0, var = 0.0;
+    for (int64_t k = 0; k < c; k++)
+        sum += x[k];
+    double mean = c ? sum / (double)c : 0.0;
+    for (int64_t k = 0; k < c; k++)
+        var += ((double)x[k] - mean) * ((double)x[k] - mean);
+    var = c ? var / (double)c : 0.0;
+    double inv = 1.0 / sqrt(var + eps);
+    for (int64_t k = 0; k < c; k++) {
+        double v = ((double)x[k] - mean) * inv * gamma[k];
+        y[k] = (float)(beta ? v + beta[k] : v);
+    }
+}
+
+/* gamma / beta must be [C] (or any shape with C elements along the last
+ * axis only, e.g. [1,C]). */
+static ir_status fused_check_vec(ir_kernel_args *a, int k, const char *what,
+                                 int64_t c)
+{
+    const ir_tensor *t = k < a->n_inputs ? a->inputs[k] : NULL;
+    if (!t)
+        return IR_OK;
+    ir_status st = fused_need_f32(a, k, what);
+    if (st != IR_OK)
+        return st;
+    if (ir_tensor_numel(t) != c || (t->rank > 0 && t->dims[t->rank - 1] != c))
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "input %d (%s) must have %lld elements along its "
+                              "last axis only", k, what, (long long)c);
+    return IR_OK;
+}
+
+static void fused_infer_copy0(ir_infer_args *a)
+{
+    if (a->node->outputs[0])
+        ir_value_copy_type(a->node->outputs[0], a->node->inputs[0]);
+}
+
+/* ---- Linear -------------------------------------------------------------- */
+
+typedef enum fused_act {
+    FUSED_ACT_NONE, FUSED_ACT_GELU, FUSED_ACT_GELU_TANH, FUSED_ACT_RELU,
+    FUSED_ACT_TANH
+} fused_act;
+
+static bool fused_act_parse(const char *s, fused_act *out)
+{
+    static const char *const names[] = {"none", "gelu", "gelu_tanh", "relu",
+                                        "tanh"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (fused_act)i;
+            return true;
+        }
+    return false;
+}
+
+/* The activations as the standalone ONNX ops compute them (ir/ops/unary.c):
+ * Gelu-20 none / tanh, Relu-14, Tanh-13. */
+static double fused_act_apply(fused_act k, double x)
+{
+    switch (k) {
+    case FUSED_ACT_GELU:
+        return 0.5 * x * (1.0 + erf(x * 0.70710678118654752440));
+    case FUSED_ACT_GELU_TANH:
+        return 0.5 * x *
+               (1.0 + tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x)));
+    case FUSED_ACT_RELU: return x > 0 ? x : (x == x ? 0.0 : x);
+    case FUSED_ACT_TANH: return tanh(x);
+    default: return x;
+    }
+}
+
+ir_status ir_eval_LINEAR(ir_kernel_args *a)
+{
+    ir_status st;
+    if ((st = fused_need_f32(a, 0, "x")) != IR_OK ||
+        (st = fused_need_f32(a, 1, "W")) != IR_OK)
+        return st;
+    const ir_tensor *X = a->inputs[0], *W = a->inputs[1];
+    const ir_tensor *B = a->n_inputs > 2 ? a->inputs[2] : NULL;
+    const char *act_s = ir_node_attr_string(a->node, "activation", "none");
+    fused_act act;
+    if (!fused_act_parse(act_s, &act))
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "unknown activation '%s' (none, gelu, gelu_tanh, "
+                              "relu, tanh)", act_s);
+    if (W->rank != 2 || X->rank < 1 || X->dims[X->rank - 1] != W->dims[0])
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "x's last axis must equal W's rows (W must be "
+                              "[K,N]); x rank %d, W rank %d", X->rank, W->rank);
+    int64_t K = W->dims[0], N = W->dims[1];
+    if ((st = fused_check_vec(a, 2, "bias", N)) != IR_OK)
+        return st;
+    int64_t od[IR_MAX_RANK];
+    memcpy(od, X->dims, sizeof(int64_t) * (size_t)X->rank);
+    od[X->rank - 1] = N;
+    ir_tensor *Y;
+    if ((st = ir_tensor_create(IR_DT_F32, X->rank, od, &Y, a->diag)) != IR_OK)
+        return st;
+    int64_t M = K ? ir_tensor_numel(X) / K : ir_tensor_numel(Y) / (N ? N : 1);
+    const float *x = X->data, *w = W->data, *b = B ? B->data : NULL;
+    float *y = Y->data;
+    double *acc = malloc(sizeof *acc * (size_t)(N ? N : 1));
+    if (!acc) {
+        ir_tensor_free(Y);
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_NOMEM, "out of memory");
+    }
+    for (int64_t m = 0; m < M; m++) { /* y[m,:] = x[m,:]·W, row by row */
+        for (int64_t n = 0; n < N; n++)
+            acc[n] = 0.0;
+        for (int64_t k = 0; k < K; k++) {
+            double xv = x[m * K + k];
+            const float *wr = w + k * N;
+            for (int64_t n = 0; n < N; n++)
+                acc[n] += xv * wr[n];
+        }
+        for (int64_t n = 0; n < N; n++) {
+            /* round like the unfused MatMul and Add did before activating */
+            float v = (float)acc[n];
+            if (b)
+                v = v + b[n];
+            y[m * N + n] = (float)fused_act_apply(act, v);
+        }
+    }
+    free(acc);
+    a->outputs[0] = Y;
+    return IR_OK;
+}
+
+ir_status ir_infer_LINEAR(ir_infer_args *a)
+{
+    ir_node *n = a->node;
+    const ir_value *X = n->inputs[0], *W = n->inputs[1];
+    ir_value *Y = n->outputs[0];
+    if (!Y)
+        return IR_OK;
+    Y->dtype = X->dtype != IR_DT_UNDEF ? X->dtype : W->dtype;
+    Y->rank = X->rank;
+    if (X->rank < 1)
+        return IR_OK;
+    memcpy(Y->dims, X->dims, sizeof(ir_dim) * (size_t)X->rank);
+    Y->dims[X->rank - 1] = W->rank == 2 ? W->dims[1] : ir_dim_unknown();
+    if (W->rank == 2 && ir_dim_known(W->dims[0]) &&
+        ir_dim_known(X->dims[X->rank - 1]) &&
+        W->dims[0].size != X->dims[X->rank - 1].size)
+        return ir_kernel_fail(a->diag, n, IR_ERR_INPUT,
+                              "x's last axis is %lld but W has %lld rows",
+                              (long long)X->dims[X->rank - 1].size,
+                              (long long)W->dims[0].size);
+    return IR_OK;
+}
+
+/* ---- LayerNorm and AddLayerNorm ----------------------------------------- */
+
+/* Normalises every row (last axis) of s[rows, c] into a new tensor of
+ * shape [rank, dims]. */
+static ir_status fused_ln_apply(ir_kernel_args *a, const float *s, int rank,
+                                const int64_t *dims, int gamma_k, int beta_k)
+{
+    int64_t c = rank ? dims[rank - 1] : 1;
+    ir_status st;
+    if ((st = fused_check_vec(a, gamma_k, "gamma", c)) != IR_OK ||
+        (st = fused_check_vec(a, beta_k, "beta", c)) != IR_OK)
+        return st;
+    const ir_tensor *G = a->inputs[gamma_k];
+    const ir_tensor *Bt = beta_k < a->n_inputs ? a->inputs[beta_k] : NULL;
+    double eps = ir_node_attr_float(a->node, "epsilon", 1e-5f);
+    ir_tensor *Y;
+    if ((st = ir_tensor_create(IR_DT_F32, rank, dims, &Y, a->diag)) != IR_OK)
+        return st;
+    int64_t rows = c ? ir_tensor_numel(Y) / c : 0;
+    for (int64_t r = 0; r < rows; r++)
+        fused_ln_row(s + r * c, (float *)Y->data + r * c, c, G->data,
+                     Bt ? Bt->data : NULL, eps);
+    a->outputs[0] = Y;
+    return IR_OK;
+}
+
+ir_status ir_eval_LAYER_NORM(ir_kernel_args *a)
+{
+    ir_status st = fused_need_f32(a, 0, "x");
+    if (st != IR_OK)
+        return st;
+    const ir_tensor *X = a->inputs[0];
+    if (X->rank < 1)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "x must have rank >= 1");
+    return fused_ln_apply(a, X->data, X->rank, X->dims, 1, 2);
+}
+
+ir_status ir_infer_LAYER_NORM(ir_infer_args *a)
+{
+    fused_infer_copy0(a);
+    return IR_OK;
+}
+
+ir_status ir_eval_ADD_LAYER_NORM(ir_kernel_args *a)
+{
+    ir_status st;
+    if ((st = fused_need_f32(a, 0, "x")) != IR_OK ||
+        (st = fused_need_f32(a, 1, "residual")) != IR_OK)
+        return st;
+    const ir_tensor *X = a->inputs[0], *R = a->inputs[1];
+    const ir_tensor *Bs = a->n_inputs > 4 ? a->inputs[4] : NULL;
+    /* s = x + residual (+ bias), Add-14 broadcasting, in that order. */
+    int ranks[2] = {X->rank, R->rank}, rank;
+    const int64_t *dl[2] = {X->dims, R->dims};
+    int64_t dims[IR_MAX_RANK];
+    if (ir_broadcast_dims(2, ranks, dl, &rank, dims) != IR_OK || rank < 1)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "x (rank %d) and residual (rank %d) do not "
+                              "broadcast to one shape of rank >= 1",
+                              X->rank, R->rank);
+    int64_t sx[IR_MAX_RANK], sr[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+    fused_bcast_strides(X, rank, dims, sx);
+    fused_bcast_strides(R, rank, dims, sr);
+    int64_t c = dims[rank - 1];
+    if (Bs && (st = fused_check_vec(a, 4, "bias", c)) != IR_OK)
+        return st;
+    int64_t n = ir_numel_checked(rank, dims);
+    float *s = malloc(sizeof *s * (size_t)(n > 0 ? n : 1));
+    if (!s)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_NOMEM, "out of memory");
+    const float *x = X->data, *r = R->data;
+    for (int64_t e = 0; e < n; e++) {
+        float v = x[fused_offset(rank, idx, sx)] + r[fused_offset(rank, idx, sr)];
+        if (Bs)
+            v += ((const float *)Bs->data)[idx[rank - 1]];
+        s[e] = v;
+        fused_next(rank, dims, idx);
+    }
+    st = fused_ln_apply(a, s, rank, dims, 2, 3);
+    free(s);
+    return st;
+}
+
+ir_status ir_infer_ADD_LAYER_NORM(ir_infer_args *a)
+{
+    ir_node *n = a->node;
+    ir_value *Y = n->outputs[0];
+    if (!Y)
+        return IR_OK;
+    const ir_value *vs[2] = {n->inputs[0], n->inputs[1]};
+    Y->dtype = vs[0]->dtype;
+    if (vs[0]->rank < 0 || vs[1]->rank < 0) {
+        Y->rank = -1;
+        return IR_OK;
+    }
+    int rank;
+    if (ir_broadcast_value_dims(a->graph, 2, vs, &rank, Y->dims) != IR_OK)
+        return ir_kernel_fail(a->diag, n, IR_ERR_INPUT,
+                              "x '%s' and residual '%s' do not broadcast",
+                              vs[0]->name, vs[1]->name);
+    Y->rank = rank;
+    return IR_OK;
+}
+
+/* ---- Attention ------------------------------------------------------------ */
+
+ir_status ir_eval_ATTENTION(ir_kernel_args *a)
+{
+    ir_status st;
+    if ((st = fused_need_f32(a, 0, "x")) != IR_OK ||
+        (st = fused_need_f32(a, 1, "W")) != IR_OK)
+        return st;
+    const ir_tensor *X = a->inputs[0], *W = a->inputs[1];
+    const ir_tensor *Bq = a->n_inputs > 2 ? a->inputs[2] : NULL;
+    const ir_tensor *Mk = a->n_inputs > 3 ? a->inputs[3] : NULL;
+    int64_t H = ir_node_attr_int(a->node, "heads", 0);
+    double scale = ir_node_attr_float(a->node, "scale", 1.0f);
+    const char *kind = ir_node_attr_string(a->node, "mask_kind", "none");
+    float filler = ir_node_attr_float(a->node, "mask_filler", -10000.0f);
+    bool key_padding = strcmp(kind, "key_padding") == 0;
+    bool additive = strcmp(kind, "additive") == 0;
+    if (!key_padding && !additive && strcmp(kind, "none") != 0)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "unknown mask_kind '%s' (none, key_padding, "
+                              "additive)", kind);
+    if ((key_padding || additive) && !Mk)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "mask_kind '%s' needs input 3 (mask)", kind);
+    if (X->rank != 3 || W->rank != 2 || W->dims[0] != X->dims[2] ||
+        W->dims[1] % 3 != 0)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "x must be [B,S,K] and W [K,3N]; got x rank %d, "
+                              "W rank %d", X->rank, W->rank);
+    int64_t B = X->dims[0], S = X->dims[1], K = X->dims[2], N3 = W->dims[1];
+    int64_t N = N3 / 3;
+    if (H <= 0 || N % H != 0)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "heads %lld must divide the hidden size %lld",
+                              (long long)H, (long long)N);
+    if ((st = fused_check_vec(a, 2, "bias", N3)) != IR_OK)
+        return st;
+    int64_t D = N / H;
+    /* Mask strides over [B,H,S(query),S(key)]. */
+    int64_t mdims[4] = {B, H, S, S}, mstr[4] = {0, 0, 0, 0};
+    if (Mk) {
+        if (key_padding) {
+            if (Mk->rank != 2 || Mk->dims[0] != B || Mk->dims[1] != S)
+                return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                                      "key_padding mask must be [B,S] = "
+                                      "[%lld,%lld]", (long long)B, (long long)S);
+            mstr[0] = S;
+            mstr[3] = 1;
+        } else if (!fused_bcast_strides(Mk, 4, mdims, mstr)) {
+            return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                                  "additive mask does not broadcast to "
+                                  "[B,H,S,S] = [%lld,%lld,%lld,%lld]",
+                                  (long long)B, (long long)H, (long long)S,
+                                  (long long)S);
+        }
+    }
+    ir_tensor *Y;
+    int64_t yd[3] = {B, S, N};
+    if ((st = ir_tensor_create(IR_DT_F32, 3, yd, &Y, a->diag)) != IR_OK)
+        return st;
+    /* qkv[B*S, 3N] = x·W + b, rounded to float as the unfused graph did. */
+    float *qkv = malloc(sizeof *qkv * (size_t)(B * S * N3 + 1));
+    float *p = malloc(sizeof *p * (size_t)(S + 1));
+    if (!qkv || !p) {
+        free(qkv); free(p); ir_tensor_free(Y);
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_NOMEM, "out of memory");
+    }
+    const float *x = X->data, *w = W->data, *bias = Bq ? Bq->data : NULL;
+    for (int64_t m = 0; m < B * S; m++)
+        for (int64_t n = 0; n < N3; n++) {
+            double acc = 0.0;
+            for (int64_t k = 0; k < K; k++)
+                acc += (double)x[m * K + k] * w[k * N3 + n];
+            float v = (float)acc;
+            qkv[m * N3 + n] = bias ? v + bias[n] : v;
+        }
+    float *y = Y->data;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t h = 0; h < H; h++)
+            for (int64_t i = 0; i < S; i++) {
+                const float *q = qkv + (b * S + i) * N3 + h * D;
+                float mx = -INFINITY;
+                for (int64_t j = 0; j < S; j++) {
+                    const float *k = qkv + (b * S + j) * N3 + N + h * D;
+                    double dot = 0.0;
+                    for (int64_t d = 0; d < D; d++)
+                        dot += (double)q[d] * k[d];
+                    float sc = (float)((float)dot * scale);
+                    if (Mk) {
+                        int64_t mi[4] = {b, h, i, j};
+                        double mv = ir_tensor_get_f64(Mk, fused_offset(4, mi, mstr));
+                        sc += key_padding ? (float)(1.0f - (float)mv) * filler
+                                          : (float)mv;
+                    }
+                    p[j] = sc;
+                    if (sc > mx)
+                        mx = sc;
+                }
+                double sum = 0.0; /* Softmax-13 along the keys, x - max */
+                for (int64_t j = 0; j < S; j++)
+                    sum += (p[j] = (float)exp((double)p[j] - mx));
+                for (int64_t j = 0; j < S; j++)
+                    p[j] = (float)(p[j] / sum);
+                for (int64_t d = 0; d < D; d++) {
+                    double acc = 0.0;
+                    for (int64_t j = 0; j < S; j++)
+                        acc += (double)p[j] * qkv[(b * S + j) * N3 + 2 * N + h * D + d];
+                    y[(b * S + i) * N + h * D + d] = (float)acc;
+                }
+            }
+    free(qkv);
+    free(p);
+    a->outputs[0] = Y;
+    return IR_OK;
+}
+
+ir_status ir_infer_ATTENTION(ir_infer_args *a)
+{
+    ir_node *n = a->node;
+    const ir_value *X = n->inputs[0], *W = n->inputs[1];
+    ir_value *Y = n->outputs[0];
+    if (!Y)
+        return IR_OK;
+    Y->dtype = X->dtype;
+    Y->rank = X->rank;
+    if (X->rank != 3) {
+        if (X->rank >= 0)
+            return ir_kernel_fail(a->diag, n, IR_ERR_INPUT,
+                                  "x '%s' must have rank 3, has %d", X->name,
+                                  X->rank);
+        return IR_OK;
+    }
+    Y->dims[0] = X->dims[0];
+    Y->dims[1] = X->dims[1];
+    Y->dims[2] = W->rank == 2 && ir_dim_known(W->dims[1])
+                     ? ir_dim_const(W->dims[1].size / 3)
+                     : ir_dim_unknown();
+    return IR_OK;
+}
+
+/* ---- EmbedLayerNorm ------------------------------------------------------ */
+
+/* Gather-13 row index: negative counts from the end; false if out of range. */
+static bool fused_row(int64_t i, int64_t rows, int64_t *out)
+{
+    if (i < 0)
+        i += rows;
+    if (i < 0 || i >= rows)
+        return false;
+    *out = i;
+    return true;
+}
+
+ir_status ir_eval_EMBED_LAYER_NORM(ir_kernel_args *a)
+{
+    ir_status st;
+    const ir_tensor *ids = a->inputs[0];
+    const ir_tensor *tids = a->n_inputs > 5 ? a->inputs[5] : NULL;
+    const ir_tensor *T = a->n_inputs > 6 ? a->inputs[6] : NULL;
+    if ((st = fused_need_f32(a, 1, "word")) != IR_OK ||
+        (st = fused_need_f32(a, 2, "pos")) != IR_OK ||
+        (T && (st = fused_need_f32(a, 6, "type")) != IR_OK))
+        return st;
+    if (!tids != !T)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "token_type_ids (input 5) and the type table "
+                              "(input 6) must be given together");
+    const ir_tensor *Wd = a->inputs[1], *P = a->inputs[2];
+    const ir_tensor *pids = a->n_inputs > 7 ? a->inputs[7] : NULL;
+    if (Wd->rank != 2 || P->rank != 2 || (T && T->rank != 2) ||
+        P->dims[1] != Wd->dims[1] || (T && T->dims[1] != Wd->dims[1]))
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "embedding tables must be [rows, C] with one C");
+    int64_t C = Wd->dims[1];
+    if (ids->rank < 1)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "input_ids must have rank >= 1");
+    /* Broadcast shape of the index tensors, then [.., C]. */
+    const ir_tensor *ix[3] = {ids, tids, pids};
+    int ranks[3], nb = 0;
+    const int64_t *dl[3];
+    for (int k = 0; k < 3; k++)
+        if (ix[k]) {
+            ranks[nb] = ix[k]->rank;
+            dl[nb++] = ix[k]->dims;
+        }
+    int rank;
+    int64_t dims[IR_MAX_RANK];
+    if (ir_broadcast_dims(nb, ranks, dl, &rank, dims) != IR_OK ||
+        rank + 1 > IR_MAX_RANK)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "input_ids, token_type_ids and position_ids do "
+                              "not broadcast together");
+    int64_t str[3][IR_MAX_RANK];
+    for (int k = 0; k < 3; k++)
+        if (ix[k])
+            fused_bcast_strides(ix[k], rank, dims, str[k]);
+    int64_t rows = ir_numel_checked(rank, dims);
+    float *s = malloc(sizeof *s * (size_t)(rows * C + 1));
+    if (!s)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_NOMEM, "out of memory");
+    int64_t idx[IR_MAX_RANK] = {0};
+    const float *wt = Wd->data, *pt = P->data, *tt = T ? T->data : NULL;
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t wi, pi, ti = 0;
+        int64_t raw_p = pids ? ir_tensor_get_i64(pids, fused_offset(rank, idx, str[2]))
+                             : idx[rank - 1];
+        bool ok = fused_row(ir_tensor_get_i64(ids, fused_offset(rank, idx, str[0])),
+                            Wd->dims[0], &wi) &&
+                  fused_row(raw_p, P->dims[0], &pi);
+        if (ok && tids && T)
+            ok = fused_row(ir_tensor_get_i64(tids, fused_offset(rank, idx, str[1])),
+                           T->dims[0], &ti);
+        if (!ok) {
+            free(s);
+            return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                                  "an index at row %lld is out of range of its "
+                                  "embedding table", (long long)r);
+        }
+        /* The order of the exported Adds: (word + type) + pos. */
+        for (int64_t c = 0; c < C; c++) {
+            float v = wt[wi * C + c];
+            if (tt && tids)
+                v += tt[ti * C + c];
+            s[r * C + c] = v + pt[pi * C + c];
+        }
+        fused_next(rank, dims, idx);
+    }
+    dims[rank] = C;
+    st = fused_ln_apply(a, s, rank + 1, dims, 3, 4);
+    free(s);
+    return st;
+}
+
+ir_status ir_infer_EMBED_LAYER_NORM(ir_infer_args *a)
+{
+    ir_node *n = a->node;
+    ir_value *Y = n->outputs[0];
+    if (!Y)
+        return IR_OK;
+    const ir_value *ids = n->inputs[0], *Wd = n->inputs[1];
+    Y->dtype = Wd->dtype;
+    const ir_value *vs[3];
+    int nv = 0;
+    vs[nv++] = ids;
+    if (n->n_inputs > 5 && n->inputs[5])
+        vs[nv++] = n->inputs[5];
+    if (n->n_inputs > 7 && n->inputs[7])
+        vs[nv++] = n->inputs[7];
+    for (int k = 0; k < nv; k++)
+        if (vs[k]->rank < 0) {
+            Y->rank = -1;
+            return IR_OK;
+        }
+    int rank;
+    if (ir_broadcast_value_dims(a->graph, nv, vs, &rank, Y->dims) != IR_OK ||
+        rank + 1 > IR_MAX_RANK)
+        return ir_kernel_fail(a->diag, n, IR_ERR_INPUT,
+                              "index inputs do not broadcast together");
+    Y->rank = rank + 1;
+    Y->dims[rank] = Wd->rank == 2 ? Wd->dims[1] : ir_dim_unknown();
+    return IR_OK;
+}
