@@ -1,0 +1,207 @@
+/* kernels.h — forward/backward pairs of every encoder op the trainer runs,
+ * in the manner of llm.c's train_gpt2.c: plain C over flat float arrays.
+ *
+ *     float out[B*T*OC];                        // forward
+ *     train_linear_forward(out, inp, w, bias, B*T, C, OC);
+ *     ...loss fills dout...
+ *     train_linear_backward(dinp, dw, dbias, dout, inp, w, B*T, C, OC);
+ *
+ * Conventions
+ * - x_forward(out, in, weights, dims) / x_backward(dinp, dweights, dout,
+ *   saved, dims). Every buffer is row-major and contiguous; its shape is in
+ *   the comment beside it.
+ * - Backward ADDS into every gradient (dinp, dw, ...): a layer whose weights
+ *   are shared by several layers (ALBERT) accumulates naturally, and a value
+ *   read twice (a residual) gets both contributions. Zero them before the
+ *   step. A gradient pointer may be NULL when that gradient is not wanted
+ *   (stated per function).
+ * - Matrices are [in, out] so y = x · W + b, the layout of ir/encoder.h.
+ * - Kernels do not validate sizes (they are inner loops); the model
+ *   (distill/model.h) and the losses validate their inputs and report
+ *   through an ir_diag.
+ *
+ * Legend of dimension letters:
+ *   B  batch              T  sequence length      C  hidden width (H)
+ *   NH attention heads    hs head size C/NH       F  feed-forward width
+ *   V  vocabulary         E  factorized embedding width (ALBERT)
+ *   P  max positions      TV token-type vocabulary
+ *   N  any element count  BT B*T rows             OC output width
+ *   NL labels (head outputs)
+ */
+#ifndef DISTILC_DISTILL_KERNELS_H
+#define DISTILC_DISTILL_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- matmul (distill/matmul.c) -----------------------------------------
+ * The one routing point for every GEMM of the trainer, with the argument
+ * list of backend/gemm.h's gemm_f32 (row-major):
+ *   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C
+ * op(X) = X or X^T; lda/ldb/ldc are row strides of the stored matrices.
+ * train_matmul_ref is the plain loop kept as the oracle for the fast one. */
+void train_matmul(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                  float alpha, const float *A, size_t lda, const float *B,
+                  size_t ldb, float beta, float *C, size_t ldc);
+void train_matmul_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K,
+                      float alpha, const float *A, size_t lda, const float *B,
+                      size_t ldb, float beta, float *C, size_t ldc);
+
+/* ---- counter-based random numbers (distill/rng.c) ----------------------
+ * A pure function of (seed, counter): the same numbers on every machine and
+ * thread split, and a resumed run redraws exactly what it drew before. */
+uint64_t train_rng_u64(uint64_t seed, uint64_t counter);
+float train_rng_uniform(uint64_t seed, uint64_t counter); /* [0, 1) */
+float train_rng_normal(uint64_t seed, uint64_t counter);  /* N(0, 1) */
+
+/* ---- embeddings (distill/embed.c) --------------------------------------
+ * out[b,t,:] = word[ids[b,t]] (· proj when factorized) + pos[t]
+ *              + type[types[b,t]]
+ * Unfactorized: E == C and proj == NULL, wemb unused (may be NULL).
+ * Factorized (ALBERT): word is [V,E], proj [E,C] (no bias), and wemb keeps
+ * the looked-up rows for backward. types NULL means type 0 everywhere. */
+void train_embed_forward(float *out,           /* [B,T,C] */
+                         float *wemb,          /* [B,T,E] or NULL */
+                         const int32_t *ids,   /* [B,T] in [0,V) */
+                         const int32_t *types, /* [B,T] in [0,TV) or NULL */
+                         const float *word,    /* [V,E] */
+                         const float *proj,    /* [E,C] or NULL */
+                         const float *pos,     /* [P,C], P >= T */
+                         const float *type,    /* [TV,C] */
+                         size_t B, size_t T, size_t C, size_t E);
+/* dwemb is scratch [B,T,E] (overwritten) when factorized, else unused. */
+void train_embed_backward(float *dword,        /* [V,E] */
+                          float *dproj,        /* [E,C] or NULL */
+                          float *dpos,         /* [P,C] */
+                          float *dtype,        /* [TV,C] */
+                          float *dwemb,        /* [B,T,E] scratch or NULL */
+                          const float *dout,   /* [B,T,C] */
+                          const float *wemb,   /* [B,T,E] or NULL */
+                          const int32_t *ids, const int32_t *types,
+                          const float *proj,   /* [E,C] or NULL */
+                          size_t B, size_t T, size_t C, size_t E);
+
+/* ---- linear (distill/linear.c) -----------------------------------------
+ * out = inp · w + bias (ONNX Gemm-13 with transB = 0; bias may be NULL). */
+void train_linear_forward(float *out,         /* [BT,OC] */
+                          const float *inp,   /* [BT,C] */
+                          const float *w,     /* [C,OC] */
+                          const float *bias,  /* [OC] or NULL */
+                          size_t BT, size_t C, size_t OC);
+/* dinp and dbias may be NULL. */
+void train_linear_backward(float *dinp,        /* [BT,C] */
+                           float *dw,          /* [C,OC] */
+                           float *dbias,       /* [OC] or NULL */
+                           const float *dout,  /* [BT,OC] */
+                           const float *inp,   /* [BT,C] */
+                           const float *w,     /* [C,OC] */
+                           size_t BT, size_t C, size_t OC);
+
+/* ---- layer normalization (distill/layernorm.c) -------------------------
+ * ONNX LayerNormalization-17 over the last axis: (x - mean) * rstd * gamma
+ * + beta, rstd = 1/sqrt(var + eps), var the biased variance. mean and rstd
+ * are saved for backward. */
+void train_layernorm_forward(float *out,          /* [BT,C] */
+                             float *mean,         /* [BT] */
+                             float *rstd,         /* [BT] */
+                             const float *inp,    /* [BT,C] */
+                             const float *gamma,  /* [C] */
+                             const float *beta,   /* [C] */
+                             size_t BT, size_t C, float eps);
+void train_layernorm_backward(float *dinp,          /* [BT,C] */
+                              float *dgamma,        /* [C] */
+                              float *dbeta,         /* [C] */
+                              const float *dout,    /* [BT,C] */
+                              const float *inp,     /* [BT,C] */
+                              const float *gamma,   /* [C] */
+                              const float *mean,    /* [BT] */
+                              const float *rstd,    /* [BT] */
+                              size_t BT, size_t C);
+
+/* ---- multi-head self-attention (distill/attention.c) -------------------
+ * qkv holds the packed projections q | k | v per token (ir/encoder.h's
+ * attn.qkv). For head h, query i, key j:
+ *   scores[b,h,i,j] = q_i · k_j / sqrt(hs)        (saved for TinyBERT)
+ *   probs[b,h,i,:]  = softmax over the keys j with mask[b,j] != 0;
+ *                     padded keys get probability exactly 0
+ *   out[b,i,h*hs:]  = sum_j probs[b,h,i,j] v_j
+ * This equals BERT's additive mask (1 - mask) * -10000 (or finfo.min) in
+ * f32, where exp underflows to 0. scores keep the raw value at padded keys
+ * too; the TinyBERT attention loss excludes them. A row whose keys are all
+ * padded gets all-zero probs (BERT would give a uniform row; such a row is
+ * a batch entry with no tokens at all). mask NULL = no padding. */
+void train_attention_forward(float *out,            /* [B,T,C] */
+                             float *scores,         /* [B,NH,T,T] */
+                             float *probs,          /* [B,NH,T,T] */
+                             const float *qkv,      /* [B,T,3C] */
+                             const int32_t *mask,   /* [B,T] or NULL */
+                             size_t B, size_t T, size_t C, size_t NH);
+/* dscores is in/out: on entry the gradient a loss put directly on the
+ * scores (the attention loss; zeros if none), on exit the total gradient
+ * of the scores. dqkv is added into. */
+void train_attention_backward(float *dqkv,          /* [B,T,3C] */
+                              float *dscores,       /* [B,NH,T,T] in/out */
+                              const float *dout,    /* [B,T,C] */
+                              const float *qkv,     /* [B,T,3C] */
+                              const float *probs,   /* [B,NH,T,T] */
+                              const int32_t *mask,  /* [B,T] or NULL */
+                              size_t B, size_t T, size_t C, size_t NH);
+
+/* ---- GELU (distill/gelu.c) ---------------------------------------------
+ * The exact (erf) form BERT uses, ONNX Gelu-20 approximate="none":
+ * 0.5 x (1 + erf(x / sqrt 2)). */
+void train_gelu_forward(float *out, const float *inp, size_t N); /* [N] */
+void train_gelu_backward(float *dinp, const float *dout, const float *inp,
+                         size_t N);
+
+/* ---- residual (distill/residual.c): out = a + b ------------------------ */
+void train_residual_forward(float *out, const float *a, const float *b,
+                            size_t N);                         /* [N] each */
+void train_residual_backward(float *da, float *db, const float *dout,
+                             size_t N);
+
+/* ---- dropout (distill/dropout.c) ---------------------------------------
+ * Inverted dropout: out = inp * keep / (1 - p), keep[i] = 1 when
+ * train_rng_uniform(seed, offset + i) >= p. The mask is saved (one byte
+ * per element) so backward needs no RNG; offset lets one seed serve every
+ * dropout site of a step without overlap. p = 0 copies. */
+void train_dropout_forward(float *out,          /* [N] */
+                           uint8_t *keep,       /* [N] */
+                           const float *inp,    /* [N] */
+                           size_t N, float p, uint64_t seed, uint64_t offset);
+void train_dropout_backward(float *dinp, const float *dout,
+                            const uint8_t *keep, size_t N, float p);
+
+/* ---- pooler and head (distill/pooler_head.c) ---------------------------
+ * BERT's pooler: pooled = tanh(hidden[:, 0, :] · w + bias), the [CLS] row.
+ * The classification / regression head is then train_linear_* on pooled
+ * ([B,C] -> [B,NL]); train_head_* are those calls under the head's name. */
+void train_pooler_forward(float *pooled,        /* [B,C] */
+                          const float *hidden,  /* [B,T,C] */
+                          const float *w,       /* [C,C] */
+                          const float *bias,    /* [C] */
+                          size_t B, size_t T, size_t C);
+/* dpre is scratch [B,C] (overwritten). */
+void train_pooler_backward(float *dhidden,       /* [B,T,C] (row 0 used) */
+                           float *dw,            /* [C,C] */
+                           float *dbias,         /* [C] */
+                           float *dpre,          /* [B,C] scratch */
+                           const float *dpooled, /* [B,C] */
+                           const float *pooled,  /* [B,C] */
+                           const float *hidden,  /* [B,T,C] */
+                           const float *w,       /* [C,C] */
+                           size_t B, size_t T, size_t C);
+void train_head_forward(float *logits,          /* [B,NL] */
+                        const float *pooled,    /* [B,C] */
+                        const float *w,         /* [C,NL] */
+                        const float *bias,      /* [NL] */
+                        size_t B, size_t C, size_t NL);
+void train_head_backward(float *dpooled,        /* [B,C] */
+                         float *dw,             /* [C,NL] */
+                         float *dbias,          /* [NL] */
+                         const float *dlogits,  /* [B,NL] */
+                         const float *pooled,   /* [B,C] */
+                         const float *w,        /* [C,NL] */
+                         size_t B, size_t C, size_t NL);
+
+#endif

@@ -1,0 +1,218 @@
+/* model.c — the encoder's training forward and backward (see model.h),
+ * composed layer by layer from distill/kernels.h, and the activation block
+ * laid out like the parameters: sizes walked once to count, once to bind. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distill/kernels.h"
+#include "distill/model.h"
+
+/* Takes n floats from the block (base NULL = counting pass). */
+static float *carve(float *base, size_t *used, size_t n)
+{
+    float *p = base ? base + *used : NULL;
+    *used += n;
+    return p;
+}
+
+static size_t acts_bind(train_acts *a, float *base)
+{
+    const ir_encoder_config *c = &a->cfg;
+    size_t B = a->B, T = a->T, BT = B * T, C = (size_t)c->hidden;
+    size_t NH = (size_t)c->heads, F = (size_t)c->ffn, L = (size_t)c->layers;
+    size_t E = c->embed ? (size_t)c->embed : 0, used = 0;
+    a->wemb = E ? carve(base, &used, BT * E) : NULL;
+    a->emb = carve(base, &used, BT * C);
+    a->emb_mean = carve(base, &used, BT);
+    a->emb_rstd = carve(base, &used, BT);
+    for (size_t l = 0; l <= L; l++)
+        a->hidden[l] = carve(base, &used, BT * C);
+    for (size_t l = 0; l < L; l++) {
+        a->qkv[l] = carve(base, &used, BT * 3 * C);
+        a->scores[l] = carve(base, &used, B * NH * T * T);
+        a->probs[l] = carve(base, &used, B * NH * T * T);
+        a->atty[l] = carve(base, &used, BT * C);
+        a->attproj[l] = carve(base, &used, BT * C);
+        a->res1[l] = carve(base, &used, BT * C);
+        a->ln1[l] = carve(base, &used, BT * C);
+        a->ln1_mean[l] = carve(base, &used, BT);
+        a->ln1_rstd[l] = carve(base, &used, BT);
+        a->fch[l] = carve(base, &used, BT * F);
+        a->fch_gelu[l] = carve(base, &used, BT * F);
+        a->fcproj[l] = carve(base, &used, BT * C);
+        a->res2[l] = carve(base, &used, BT * C);
+        a->ln2_mean[l] = carve(base, &used, BT);
+        a->ln2_rstd[l] = carve(base, &used, BT);
+    }
+    a->pooled = carve(base, &used, B * C);
+    a->pool_scratch = carve(base, &used, B * C);
+    a->logits = carve(base, &used, B * (size_t)c->labels);
+    return used;
+}
+
+ir_status train_acts_new(const ir_encoder_config *c, size_t B, size_t T,
+                         train_acts **out, ir_diag *d)
+{
+    *out = NULL;
+    ir_status s = train_config_check(c, d);
+    if (s != IR_OK)
+        return s;
+    if (B == 0 || T == 0)
+        return ir_diag_set(d, IR_ERR_INPUT,
+                           "trainer activations: batch %zu x sequence %zu "
+                           "must both be >= 1", B, T);
+    if (T > (size_t)c->max_positions)
+        return ir_diag_set(d, IR_ERR_INPUT,
+                           "trainer activations: sequence length %zu exceeds "
+                           "config.max_positions = %lld", T,
+                           (long long)c->max_positions);
+    if (c->activation != IR_ENC_ACT_GELU)
+        return ir_diag_set(d, IR_ERR_UNSUPPORTED,
+                           "trainer: activation '%s' is not implemented; only "
+                           "'gelu' (erf) is", ir_enc_act_name(c->activation));
+    train_acts *a = calloc(1, sizeof *a);
+    if (!a)
+        return ir_diag_set(d, IR_ERR_NOMEM, "trainer activations: out of memory");
+    a->B = B;
+    a->T = T;
+    a->cfg = *c;
+    a->n = acts_bind(a, NULL);
+    a->mem = calloc(a->n, sizeof(float));
+    if (!a->mem) {
+        size_t n = a->n;
+        free(a);
+        return ir_diag_set(d, IR_ERR_NOMEM,
+                           "trainer activations: out of memory for %zu floats "
+                           "(batch %zu x sequence %zu)", n, B, T);
+    }
+    acts_bind(a, a->mem);
+    *out = a;
+    return IR_OK;
+}
+
+void train_acts_free(train_acts *a)
+{
+    if (!a)
+        return;
+    free(a->mem);
+    free(a);
+}
+
+void train_acts_zero(train_acts *a)
+{
+    memset(a->mem, 0, a->n * sizeof(float));
+}
+
+/* Same sizes and sharing maps: the activations fit these parameters. */
+static bool acts_fit(const ir_encoder_config *a, const ir_encoder_config *b)
+{
+    if (a->hidden != b->hidden || a->layers != b->layers ||
+        a->heads != b->heads || a->ffn != b->ffn || a->embed != b->embed ||
+        a->labels != b->labels)
+        return false;
+    for (int64_t l = 0; l < a->layers; l++)
+        if (a->attn_group[l] != b->attn_group[l] ||
+            a->ffn_group[l] != b->ffn_group[l])
+            return false;
+    return true;
+}
+
+ir_status train_forward(const train_params *p, train_acts *a,
+                        const int32_t *ids, const int32_t *types,
+                        const int32_t *mask, ir_diag *d)
+{
+    const ir_encoder_config *c = &p->cfg;
+    if (!acts_fit(c, &a->cfg))
+        return ir_diag_set(d, IR_ERR_INPUT,
+                           "trainer forward: activations were made for another config");
+    size_t B = a->B, T = a->T, BT = B * T, C = (size_t)c->hidden;
+    size_t NH = (size_t)c->heads, F = (size_t)c->ffn, L = (size_t)c->layers;
+    size_t E = c->embed ? (size_t)c->embed : C, NL = (size_t)c->labels;
+    float eps = c->ln_eps;
+    for (size_t i = 0; i < BT; i++) {
+        if (ids[i] < 0 || ids[i] >= c->vocab)
+            return ir_diag_set(d, IR_ERR_INPUT,
+                               "trainer forward: input_ids[%zu][%zu] = %d is "
+                               "outside the vocabulary [0, %lld)", i / T, i % T,
+                               (int)ids[i], (long long)c->vocab);
+        if (types && (types[i] < 0 || types[i] >= c->type_vocab))
+            return ir_diag_set(d, IR_ERR_INPUT,
+                               "trainer forward: token_type_ids[%zu][%zu] = %d "
+                               "is outside [0, %lld)", i / T, i % T,
+                               (int)types[i], (long long)c->type_vocab);
+    }
+    const train_weights *w = &p->w;
+    train_embed_forward(a->emb, a->wemb, ids, types, w->word, w->proj, w->pos,
+                        w->type, B, T, C, E);
+    train_layernorm_forward(a->hidden[0], a->emb_mean, a->emb_rstd, a->emb,
+                            w->eln_g, w->eln_b, BT, C, eps);
+    for (size_t l = 0; l < L; l++) {
+        const train_attn_w *aw = &w->attn[c->attn_group[l]];
+        const train_ffn_w *fw = &w->ffn[c->ffn_group[l]];
+        train_linear_forward(a->qkv[l], a->hidden[l], aw->qkv_w, aw->qkv_b, BT, C, 3 * C);
+        train_attention_forward(a->atty[l], a->scores[l], a->probs[l], a->qkv[l],
+                                mask, B, T, C, NH);
+        train_linear_forward(a->attproj[l], a->atty[l], aw->out_w, aw->out_b, BT, C, C);
+        train_residual_forward(a->res1[l], a->hidden[l], a->attproj[l], BT * C);
+        train_layernorm_forward(a->ln1[l], a->ln1_mean[l], a->ln1_rstd[l], a->res1[l],
+                                aw->ln_g, aw->ln_b, BT, C, eps);
+        train_linear_forward(a->fch[l], a->ln1[l], fw->in_w, fw->in_b, BT, C, F);
+        train_gelu_forward(a->fch_gelu[l], a->fch[l], BT * F);
+        train_linear_forward(a->fcproj[l], a->fch_gelu[l], fw->out_w, fw->out_b, BT, F, C);
+        train_residual_forward(a->res2[l], a->ln1[l], a->fcproj[l], BT * C);
+        train_layernorm_forward(a->hidden[l + 1], a->ln2_mean[l], a->ln2_rstd[l],
+                                a->res2[l], fw->ln_g, fw->ln_b, BT, C, eps);
+    }
+    train_pooler_forward(a->pooled, a->hidden[L], w->pool_w, w->pool_b, B, T, C);
+    train_head_forward(a->logits, a->pooled, w->head_w, w->head_b, B, C, NL);
+    return IR_OK;
+}
+
+void train_backward(train_params *p, const train_acts *a, train_acts *da,
+                    const int32_t *ids, const int32_t *types,
+                    const int32_t *mask)
+{
+    const ir_encoder_config *c = &p->cfg;
+    size_t B = a->B, T = a->T, BT = B * T, C = (size_t)c->hidden;
+    size_t NH = (size_t)c->heads, F = (size_t)c->ffn, L = (size_t)c->layers;
+    size_t E = c->embed ? (size_t)c->embed : C, NL = (size_t)c->labels;
+    const train_weights *w = &p->w;
+    train_weights *g = &p->g;
+
+    train_head_backward(da->pooled, g->head_w, g->head_b, da->logits, a->pooled,
+                        w->head_w, B, C, NL);
+    train_pooler_backward(da->hidden[L], g->pool_w, g->pool_b, da->pool_scratch,
+                          da->pooled, a->pooled, a->hidden[L], w->pool_w, B, T, C);
+    for (size_t l = L; l-- > 0;) {
+        const train_attn_w *aw = &w->attn[c->attn_group[l]];
+        const train_ffn_w *fw = &w->ffn[c->ffn_group[l]];
+        train_attn_w *ag = &g->attn[c->attn_group[l]];
+        train_ffn_w *fg = &g->ffn[c->ffn_group[l]];
+        /* hidden[l+1] = LN(res2), res2 = ln1 + fcproj */
+        train_layernorm_backward(da->res2[l], fg->ln_g, fg->ln_b, da->hidden[l + 1],
+                                 a->res2[l], fw->ln_g, a->ln2_mean[l], a->ln2_rstd[l],
+                                 BT, C);
+        train_residual_backward(da->ln1[l], da->fcproj[l], da->res2[l], BT * C);
+        train_linear_backward(da->fch_gelu[l], fg->out_w, fg->out_b, da->fcproj[l],
+                              a->fch_gelu[l], fw->out_w, BT, F, C);
+        train_gelu_backward(da->fch[l], da->fch_gelu[l], a->fch[l], BT * F);
+        train_linear_backward(da->ln1[l], fg->in_w, fg->in_b, da->fch[l], a->ln1[l],
+                              fw->in_w, BT, C, F);
+        /* ln1 = LN(res1), res1 = hidden[l] + attproj */
+        train_layernorm_backward(da->res1[l], ag->ln_g, ag->ln_b, da->ln1[l],
+                                 a->res1[l], aw->ln_g, a->ln1_mean[l], a->ln1_rstd[l],
+                                 BT, C);
+        train_residual_backward(da->hidden[l], da->attproj[l], da->res1[l], BT * C);
+        train_linear_backward(da->atty[l], ag->out_w, ag->out_b, da->attproj[l],
+                              a->atty[l], aw->out_w, BT, C, C);
+        train_attention_backward(da->qkv[l], da->scores[l], da->atty[l], a->qkv[l],
+                                 a->probs[l], mask, B, T, C, NH);
+        train_linear_backward(da->hidden[l], ag->qkv_w, ag->qkv_b, da->qkv[l],
+                              a->hidden[l], aw->qkv_w, BT, C, 3 * C);
+    }
+    train_layernorm_backward(da->emb, g->eln_g, g->eln_b, da->hidden[0], a->emb,
+                             w->eln_g, a->emb_mean, a->emb_rstd, BT, C);
+    train_embed_backward(g->word, g->proj, g->pos, g->type, da->wemb, da->emb,
+                         a->wemb, ids, types, w->proj, B, T, C, E);
+}

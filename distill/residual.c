@@ -1,0 +1,19 @@
+/* residual.c — the residual connection out = a + b and its backward, which
+ * passes the gradient unchanged to both branches (adding into each). */
+#include "distill/kernels.h"
+
+void train_residual_forward(float *out, const float *a, const float *b,
+                            size_t N)
+{
+    for (size_t i = 0; i < N; i++)
+        out[i] = a[i] + b[i];
+}
+
+void train_residual_backward(float *da, float *db, const float *dout,
+                             size_t N)
+{
+    for (size_t i = 0; i < N; i++) {
+        da[i] += dout[i];
+        db[i] += dout[i];
+    }
+}

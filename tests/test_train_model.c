@@ -1,0 +1,237 @@
+/* test_train_model.c — the trainer's parameter table, AdamW and the whole
+ * encoder forward + backward (distill/model.h) against central finite
+ * differences of a total TinyBERT-style loss:
+ *   CE(logits) + soft-CE(logits, teacher, t=2)
+ *   + sum_l hidden-MSE(hidden[l] W_h, teacher[l])   (l = 0..L, C 8 -> 10)
+ *   + sum_l attention-MSE(scores[l], teacher 4 heads -> 2)
+ * on a tiny encoder (2 layers, hidden 8, 2 heads, FFN 16, vocab 20, a
+ * padded batch) in three forms: plain, factorized embeddings (E = 4) with
+ * all layers sharing one group, and FFN-only sharing. Every 3rd parameter
+ * is checked (eps 1e-2 in float, relative error < 1e-2 with a floor of
+ * 1e-2 on the denominator, see train_fd.h); weights are drawn with std 0.3
+ * and LayerNorm/bias noise so that no gradient is trivially small.
+ */
+#include <string.h>
+
+#include "distill/losses.h"
+#include "distill/model.h"
+#include "train_fd.h"
+
+enum { B = 2, T = 5, CT = 10, NHT = 4, NL = 3 };
+
+static void tiny_config(ir_encoder_config *c, int64_t embed, int share)
+{
+    memset(c, 0, sizeof *c);
+    c->hidden = 8; c->layers = 2; c->heads = 2; c->ffn = 16; c->vocab = 20;
+    c->max_positions = 8; c->type_vocab = 2; c->embed = embed; c->labels = NL;
+    c->activation = IR_ENC_ACT_GELU; c->head = IR_ENC_HEAD_CLASSIFICATION;
+    c->ln_eps = 1e-5f;
+    /* share: 0 none, 1 all layers one group, 2 FFN only */
+    c->n_attn_groups = share == 1 ? 1 : 2;
+    c->n_ffn_groups = share ? 1 : 2;
+    for (int l = 0; l < 2; l++) {
+        c->attn_group[l] = share == 1 ? 0 : l;
+        c->ffn_group[l] = share ? 0 : l;
+    }
+}
+
+typedef struct model_ctx {
+    train_params *p;
+    train_acts *a, *da;
+    const int32_t *ids, *types, *mask, *labels;
+    float *teacher_h[3], *teacher_s[2], *teacher_logits, *wh;
+    float *proj[3], *dproj, *probs, *sprobs, *tprobs;
+    int failed; /* a forward or loss call failed (checked once per test) */
+} model_ctx;
+
+static double total_loss(void *p)
+{
+    model_ctx *m = p;
+    ir_diag d;
+    ir_diag_init(&d);
+    const ir_encoder_config *c = &m->p->cfg;
+    size_t C = (size_t)c->hidden, NH = (size_t)c->heads;
+    double total = 0, l;
+    m->failed |= train_forward(m->p, m->a, m->ids, m->types, m->mask, &d) != IR_OK;
+    train_ce_forward(&l, m->probs, m->a->logits, m->labels, B, NL, &d);
+    total += l;
+    train_soft_ce_forward(&l, m->sprobs, m->tprobs, m->a->logits, m->teacher_logits, B,
+                          NL, 2.0f, &d);
+    total += l;
+    for (int k = 0; k <= 2; k++) {
+        train_hidden_mse_forward(&l, m->proj[k], m->a->hidden[k], m->teacher_h[k], m->wh,
+                                 m->mask, B, T, C, CT, &d);
+        total += l;
+    }
+    for (int k = 0; k < 2; k++) {
+        m->failed |= train_attn_mse_forward(&l, m->a->scores[k], m->teacher_s[k], m->mask,
+                                            B, NH, NHT, T, &d) != IR_OK;
+        total += l;
+    }
+    return total;
+}
+
+static void total_backward(model_ctx *m, float *dwh)
+{
+    const ir_encoder_config *c = &m->p->cfg;
+    size_t C = (size_t)c->hidden, NH = (size_t)c->heads;
+    total_loss(m);
+    train_params_zero_grad(m->p);
+    train_acts_zero(m->da);
+    train_ce_backward(m->da->logits, m->probs, m->labels, B, NL, 1.0f);
+    train_soft_ce_backward(m->da->logits, m->sprobs, m->tprobs, B, NL, 2.0f, 1.0f);
+    for (int k = 0; k <= 2; k++)
+        train_hidden_mse_backward(m->da->hidden[k], dwh, m->dproj, m->proj[k],
+                                  m->a->hidden[k], m->teacher_h[k], m->wh, m->mask, B, T,
+                                  C, CT, 1.0f);
+    for (int k = 0; k < 2; k++)
+        train_attn_mse_backward(m->da->scores[k], m->a->scores[k], m->teacher_s[k], m->mask,
+                                B, NH, NHT, T, 1.0f);
+    train_backward(m->p, m->a, m->da, m->ids, m->types, m->mask);
+}
+
+static void test_composed(const char *label, int64_t embed, int share)
+{
+    static const int32_t ids[B * T] = {2, 7, 19, 3, 1, 2, 11, 5, 0, 0};
+    static const int32_t types[B * T] = {0, 0, 1, 1, 1, 0, 0, 1, 0, 0};
+    static const int32_t mask[B * T] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
+    static const int32_t labels[B] = {2, 0};
+    ir_encoder_config c;
+    tiny_config(&c, embed, share);
+    ir_diag d;
+    ir_diag_init(&d);
+    model_ctx m = {0};
+    m.ids = ids; m.types = types; m.mask = mask; m.labels = labels;
+    CHECK(train_params_new(&c, &m.p, &d) == IR_OK);
+    CHECK(train_acts_new(&c, B, T, &m.a, &d) == IR_OK);
+    CHECK(train_acts_new(&c, B, T, &m.da, &d) == IR_OK);
+    train_params_init_random(m.p, 7, 0.3f);
+    for (size_t i = 0; i < m.p->n_tensors; i++) {
+        const train_tensor *t = &m.p->tensors[i];
+        if (!t->decay) /* biases and LayerNorm: 1/0 plus noise */
+            for (size_t k = 0; k < t->numel; k++)
+                m.p->params[t->offset + k] += 0.2f * fd_rand();
+    }
+    size_t C = 8;
+    for (int k = 0; k <= 2; k++) {
+        m.teacher_h[k] = fd_alloc_rand(B * T * CT, 1);
+        m.proj[k] = fd_alloc_zero(B * T * CT);
+    }
+    for (int k = 0; k < 2; k++)
+        m.teacher_s[k] = fd_alloc_rand(B * NHT * T * T, 1);
+    m.teacher_logits = fd_alloc_rand(B * NL, 2);
+    m.wh = fd_alloc_rand(C * CT, 0.5f);
+    m.dproj = fd_alloc_zero(B * T * CT);
+    m.probs = fd_alloc_zero(B * NL);
+    m.sprobs = fd_alloc_zero(B * NL);
+    m.tprobs = fd_alloc_zero(B * NL);
+    float *dwh = fd_alloc_zero(C * CT);
+
+    total_backward(&m, dwh);
+    printf(" %s: %zu parameters, loss %.6f\n", label, m.p->n, total_loss(&m));
+    char what[64];
+    snprintf(what, sizeof what, "%s params", label);
+    fd_compare(what, m.p->params, m.p->grads, m.p->n, 3, total_loss, &m);
+    snprintf(what, sizeof what, "%s W_h", label);
+    fd_compare(what, m.wh, dwh, C * CT, 1, total_loss, &m);
+    /* the padded tokens' embeddings take no gradient through the losses
+     * (masked) nor through attention (keys masked) — only their own
+     * position/type rows would, and ids 0 appear only there */
+    const float *gword = m.p->g.word;
+    size_t E = embed ? (size_t)embed : C;
+    float g0 = 0;
+    for (size_t e = 0; e < E; e++)
+        g0 += fabsf(gword[0 * E + e]);
+    CHECK_MSG(g0 == 0.0f, "padded id 0 got gradient %g", g0);
+    CHECK(!m.failed);
+
+    for (int k = 0; k <= 2; k++) { free(m.teacher_h[k]); free(m.proj[k]); }
+    for (int k = 0; k < 2; k++) free(m.teacher_s[k]);
+    free(m.teacher_logits); free(m.wh); free(m.dproj); free(m.probs); free(m.sprobs);
+    free(m.tprobs); free(dwh);
+    train_acts_free(m.a); train_acts_free(m.da); train_params_free(m.p);
+}
+
+static void test_params_table(void)
+{
+    ir_encoder_config c;
+    ir_diag d;
+    ir_diag_init(&d);
+    train_params *p;
+    tiny_config(&c, 4, 1);
+    CHECK(train_params_new(&c, &p, &d) == IR_OK);
+    /* word 20x4 + proj 4x8 + pos 8x8 + type 2x8 + ln 2x8
+     * + one attention group (8x24 + 24 + 8x8 + 8 + 16)
+     * + one FFN group (8x16 + 16 + 16x8 + 8 + 16) + pooler 72 + head 27 */
+    size_t want = 80 + 32 + 64 + 16 + 16 + (192 + 24 + 64 + 8 + 16) +
+                  (128 + 16 + 128 + 8 + 16) + 72 + 27;
+    CHECK_MSG(p->n == want, "%zu parameters, expected %zu", p->n, want);
+    const train_tensor *t = train_params_find(p, "group0.ffn.in.weight");
+    CHECK(t && t->rows == 8 && t->cols == 16 && t->decay);
+    CHECK(p->w.ffn[0].in_w == p->params + t->offset);
+    CHECK(p->g.ffn[0].in_w == p->grads + t->offset);
+    CHECK(train_params_find(p, "embeddings.proj") != NULL);
+    CHECK(train_params_find(p, "group1.attn.qkv.weight") == NULL);
+    t = train_params_find(p, "embeddings.ln.gamma");
+    CHECK(t && !t->decay);
+    /* deterministic init */
+    train_params_init_random(p, 3, 0.02f);
+    float first = p->params[5];
+    train_params_init_random(p, 3, 0.02f);
+    CHECK(p->params[5] == first && first != 0.0f);
+    CHECK(p->w.eln_g[0] == 1.0f && p->w.eln_b[0] == 0.0f);
+
+    /* AdamW, one step by hand: m = 0.1 g, v = 0.001 g^2, bias-corrected
+     * mhat = g, vhat = g^2, so the step is lr * g / (|g| + eps) */
+    train_params_zero_grad(p);
+    float w0 = p->w.word[0], b0 = 0.5f;
+    p->w.head_b[0] = b0;
+    p->g.word[0] = 0.25f;
+    p->g.head_b[0] = -2.0f;
+    train_adamw o;
+    train_adamw_default(&o);
+    o.lr = 0.1f;
+    o.weight_decay = 0.5f;
+    train_adamw_update(p, &o, 1);
+    float want_w = w0 * (1 - 0.1f * 0.5f) - 0.1f * 0.25f / (0.25f + 1e-8f);
+    float want_b = b0 + 0.1f; /* a bias: no decay */
+    CHECK_MSG(fabsf(p->w.word[0] - want_w) < 1e-6f, "%g vs %g", p->w.word[0], want_w);
+    CHECK_MSG(fabsf(p->w.head_b[0] - want_b) < 1e-6f, "%g vs %g", p->w.head_b[0], want_b);
+    train_params_free(p);
+
+    /* bad configs name their field */
+    tiny_config(&c, 0, 0);
+    c.heads = 3;
+    CHECK(train_params_new(&c, &p, &d) == IR_ERR_INPUT && p == NULL);
+    CHECK(strstr(d.msg, "config.heads = 3") != NULL);
+    tiny_config(&c, 0, 0);
+    c.ffn_group[1] = 0; /* FFN group 1 now unused */
+    CHECK(train_params_new(&c, &p, &d) == IR_ERR_INPUT);
+    CHECK(strstr(d.msg, "FFN group 1") != NULL);
+    tiny_config(&c, 0, 0);
+    c.embed = -1;
+    CHECK(train_params_new(&c, &p, &d) == IR_ERR_INPUT);
+    CHECK(strstr(d.msg, "config.embed") != NULL);
+
+    /* forward input errors name the position */
+    tiny_config(&c, 0, 0);
+    train_acts *a;
+    CHECK(train_acts_new(&c, 1, 9, &a, &d) == IR_ERR_INPUT); /* > 8 positions */
+    CHECK(strstr(d.msg, "max_positions") != NULL);
+    CHECK(train_params_new(&c, &p, &d) == IR_OK);
+    CHECK(train_acts_new(&c, 1, 3, &a, &d) == IR_OK);
+    int32_t ids[3] = {1, 20, 2};
+    CHECK(train_forward(p, a, ids, NULL, NULL, &d) == IR_ERR_INPUT);
+    CHECK(strstr(d.msg, "input_ids[0][1] = 20") != NULL);
+    train_acts_free(a);
+    train_params_free(p);
+}
+
+int main(void)
+{
+    test_params_table();
+    test_composed("plain", 0, 0);
+    test_composed("E=4, all layers shared", 4, 1);
+    test_composed("FFN-only sharing", 0, 2);
+    return test_finish("test_train_model");
+}
