@@ -1,0 +1,33 @@
+/* dnnl_qlinear.h — an int8 linear layer: weights s8 per output channel,
+ * activations u8 with one scale and zero point per tensor (dynamic: from the
+ * input of each run; static: a calibrated scale), u8 x s8 -> s32 matmul
+ * (VNNI), dequantised to f32 with bias, activation and residual fused.
+ *
+ *     onednn_qlinear *q;
+ *     onednn_qlinear_create(ctx, K, N, W_kn, bias, ONEDNN_ACT_GELU_ERF,
+ *                           0.0f, &q, &d);        // 0: dynamic
+ *     onednn_qlinear_run(q, M, x, y, NULL, &d);   // x, y f32
+ *     onednn_qlinear_free(q);
+ */
+#ifndef DISTILC_BACKEND_DNNL_QLINEAR_H
+#define DISTILC_BACKEND_DNNL_QLINEAR_H
+
+#include <stdint.h>
+#include "backend/dnnl_matmul.h"
+
+typedef struct onednn_qlinear onednn_qlinear;
+
+/* w is f32 [K,N] (ONNX MatMul layout); bias [N] or NULL. in_scale > 0 fixes
+ * the activation scale (static calibration: u8 = round(x / in_scale) + 128,
+ * saturated); 0 computes scale and zero point from each input (dynamic,
+ * asymmetric u8 over the input's min..max). */
+ir_status onednn_qlinear_create(onednn_ctx *ctx, int64_t k, int64_t n,
+                                const float *w, const float *bias,
+                                onednn_act act, float in_scale,
+                                onednn_qlinear **out, ir_diag *d);
+/* y[M,N] = act(dequant(quant(x) · Wq) + bias) (+ r when not NULL). */
+ir_status onednn_qlinear_run(onednn_qlinear *q, int64_t m, const float *x,
+                             float *y, const float *r, ir_diag *d);
+void onednn_qlinear_free(onednn_qlinear *q);
+
+#endif

@@ -1,0 +1,114 @@
+/* rt.h — the compiled encoder runtime: a BERT-like encoder (ir/encoder.h's
+ * shape of model) run with oneDNN primitives at fp32, bf16 or int8.
+ *
+ * This header and the files that implement it (backend/rt*.c except
+ * rt_encoder.c, backend/dnnl_*.c) depend on oneDNN, libc, libm and
+ * ir/diag only — no graph IR — because backend/emit ships their sources
+ * with every emitted standalone binary.
+ *
+ *     rt_options o; rt_options_default(&o);       // fp32, all cores
+ *     rt_model *m;
+ *     if (rt_model_create(&cfg, &w, &o, &m, &d) != IR_OK) ... d.msg
+ *     rt_model_run(m, B, S, ids, types, mask, logits, NULL, &d);
+ *     rt_model_free(m);
+ *
+ * Weights follow ir/encoder.h: matrices [in, out] (y = x · W + b), the
+ * packed attention projection [H, 3H] as q | k | v, sharing through the
+ * group maps. The model copies (reorders) what it needs at create time;
+ * the caller's weight memory may be released afterwards.
+ */
+#ifndef DISTILC_BACKEND_RT_H
+#define DISTILC_BACKEND_RT_H
+
+#include <stdint.h>
+#include "ir/diag.h"
+
+#define RT_MAX_LAYERS 64
+
+typedef enum rt_precision {
+    RT_FP32,
+    RT_BF16,  /* matmuls in bf16 (AVX512-BF16), accumulation and the rest f32 */
+    RT_INT8,  /* linears u8 x s8 (weights per output channel), rest f32 */
+    RT_PRECISION_COUNT
+} rt_precision;
+const char *rt_precision_name(rt_precision p); /* "fp32", "bf16", "int8" */
+int rt_precision_parse(const char *s, rt_precision *out); /* 1 ok, 0 unknown */
+
+typedef enum rt_act { RT_ACT_GELU, RT_ACT_GELU_TANH, RT_ACT_RELU } rt_act;
+
+/* Plain numbers, mirroring ir_encoder_config. */
+typedef struct rt_config {
+    int64_t hidden, layers, heads, ffn;
+    int64_t vocab, max_positions, type_vocab;
+    int64_t embed;      /* 0: no factorized embedding */
+    int64_t labels;     /* 1 for regression */
+    rt_act activation;
+    int regression;     /* 1: one score, no argmax */
+    float ln_eps;
+    int64_t n_attn_groups, n_ffn_groups;
+    int64_t attn_group[RT_MAX_LAYERS], ffn_group[RT_MAX_LAYERS];
+} rt_config;
+
+typedef struct rt_attn_weights {
+    const float *qkv_w, *qkv_b;   /* [H,3H], [3H] */
+    const float *out_w, *out_b;   /* [H,H], [H] */
+    const float *ln_g, *ln_b;     /* [H] */
+} rt_attn_weights;
+
+typedef struct rt_ffn_weights {
+    const float *in_w, *in_b;     /* [H,F], [F] */
+    const float *out_w, *out_b;   /* [F,H], [H] */
+    const float *ln_g, *ln_b;     /* [H] */
+} rt_ffn_weights;
+
+typedef struct rt_weights {
+    const float *word;            /* [V,E] (E = H when not factorized) */
+    const float *proj;            /* [E,H] or NULL */
+    const float *pos;             /* [P,H] */
+    const float *type;            /* [TV,H] */
+    const float *eln_g, *eln_b;   /* [H] */
+    rt_attn_weights attn[RT_MAX_LAYERS]; /* per attention group */
+    rt_ffn_weights ffn[RT_MAX_LAYERS];   /* per FFN group */
+    const float *pool_w, *pool_b; /* [H,H], [H] */
+    const float *head_w, *head_b; /* [H,labels], [labels] */
+    /* int8 with static calibration: per-layer input scales (absmax/127 of
+     * the input of qkv, out, ffn.in, ffn.out), 4 floats per layer; NULL =
+     * dynamic per-tensor scales computed on every run. */
+    const float *act_scales;      /* [layers * 4] or NULL */
+} rt_weights;
+
+typedef struct rt_options {
+    rt_precision precision;
+    int threads;                  /* 0: all cores */
+} rt_options;
+void rt_options_default(rt_options *o);
+
+/* Optional taps for distillation (the teacher's intermediate results),
+ * each NULL when not wanted. hidden[l] is [B,S,H] for l = 0..L (0 = after
+ * the embeddings' LayerNorm); scores[l] is [B,A,S,S], the unnormalised
+ * attention scores q·kᵀ/sqrt(dh) before the mask is added. */
+typedef struct rt_taps {
+    float *hidden[RT_MAX_LAYERS + 1];
+    float *scores[RT_MAX_LAYERS];
+} rt_taps;
+
+typedef struct rt_model rt_model;
+
+/* IR_ERR_INPUT for an inconsistent config (naming the field);
+ * IR_ERR_UNSUPPORTED when the CPU lacks the precision (bf16 without
+ * AVX512-BF16 / AMX, ...), naming it. */
+ir_status rt_model_create(const rt_config *c, const rt_weights *w,
+                          const rt_options *o, rt_model **out, ir_diag *d);
+/* ids, types (NULL: all 0) and mask (NULL: no padding) are int64 [B,S];
+ * logits [B,labels]. Any B >= 1 and 1 <= S <= max_positions; primitives are
+ * cached per shape. IR_ERR_INPUT naming the position of an id out of
+ * range. */
+ir_status rt_model_run(rt_model *m, int64_t batch, int64_t seq,
+                       const int64_t *ids, const int64_t *types,
+                       const int64_t *mask, float *logits,
+                       const rt_taps *taps, ir_diag *d);
+/* Bytes the model holds (weights as packed + activation plan). */
+int64_t rt_model_bytes(const rt_model *m);
+void rt_model_free(rt_model *m);
+
+#endif
