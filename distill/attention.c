@@ -5,31 +5,71 @@
  * Forward saves both the scaled, unmasked scores q·k/sqrt(hs) — which
  * TinyBERT's attention loss compares (eq. 3 of the TinyBERT paper) — and
  * the softmax probabilities backward needs. Masked keys are skipped, which
- * is what the additive -10000 / finfo.min mask computes in f32. */
+ * is what the additive -10000 / finfo.min mask computes in f32.
+ *
+ * Two versions: train_attention_* work on one (batch, head) at a time in
+ * per-thread scratch, with the head's q, k, v gathered into contiguous
+ * (partly transposed) tiles so every inner loop runs over T contiguous
+ * floats and vectorizes, and the head's gradients summed in scratch before
+ * one add into dqkv. train_attention_*_ref are the first, plainer loops,
+ * kept as the oracle (tests/test_train_fast_kernels.c) and as the fallback
+ * when the scratch cannot be allocated. Every (b, h) writes only its own
+ * slices in a fixed order, so results do not depend on the thread count.
+ */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <omp.h>
 
 #include "distill/kernels.h"
 
-void train_attention_forward(float *out, float *scores, float *probs,
+void train_attention_forward_ref(float *out, float *scores, float *probs,
                              const float *qkv, const int32_t *mask, size_t B,
                              size_t T, size_t C, size_t NH)
 {
     size_t hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
+    /* (b, h) pairs write disjoint outputs, each in a fixed order, so the
+     * threads change nothing in the result */
+#pragma omp parallel for schedule(static)
     for (size_t b = 0; b < B; b++) {
         const int32_t *mk = mask ? mask + b * T : NULL;
+        /* k of one head transposed to [hs,T]: the score loop then runs
+         * over contiguous j and vectorizes, while every score still sums
+         * its products in the order d = 0, 1, ... (same bits as a dot) */
+        float *kt = malloc(hs * T * sizeof *kt);
         for (size_t h = 0; h < NH; h++) {
+            for (size_t j = 0; kt && j < T; j++) {
+                const float *k = qkv + (b * T + j) * C3 + C + h * hs;
+                for (size_t d = 0; d < hs; d++)
+                    kt[d * T + j] = k[d];
+            }
             for (size_t i = 0; i < T; i++) {
                 const float *q = qkv + (b * T + i) * C3 + h * hs;
                 float *sc = scores + ((b * NH + h) * T + i) * T;
                 float *pr = probs + ((b * NH + h) * T + i) * T;
                 float maxv = -INFINITY;
+                if (kt) {
+                    for (size_t j = 0; j < T; j++)
+                        sc[j] = 0.0f;
+                    for (size_t d = 0; d < hs; d++) {
+                        float qd = q[d];
+                        const float *kd = kt + d * T;
+                        for (size_t j = 0; j < T; j++)
+                            sc[j] += qd * kd[j];
+                    }
+                } else { /* out of memory for the copy: the plain dots */
+                    for (size_t j = 0; j < T; j++) {
+                        const float *k = qkv + (b * T + j) * C3 + C + h * hs;
+                        float s = 0.0f;
+                        for (size_t d = 0; d < hs; d++)
+                            s += q[d] * k[d];
+                        sc[j] = s;
+                    }
+                }
                 for (size_t j = 0; j < T; j++) {
-                    const float *k = qkv + (b * T + j) * C3 + C + h * hs;
-                    float s = 0.0f;
-                    for (size_t d = 0; d < hs; d++)
-                        s += q[d] * k[d];
-                    sc[j] = s * scale;
+                    sc[j] *= scale;
                     if ((!mk || mk[j]) && sc[j] > maxv)
                         maxv = sc[j];
                 }
@@ -52,18 +92,28 @@ void train_attention_forward(float *out, float *scores, float *probs,
                 }
             }
         }
+        free(kt);
     }
 }
 
-void train_attention_backward(float *dqkv, float *dscores, const float *dout,
+void train_attention_backward_ref(float *dqkv, float *dscores, const float *dout,
                               const float *qkv, const float *probs,
                               const int32_t *mask, size_t B, size_t T,
                               size_t C, size_t NH)
 {
     size_t hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
+    /* per (b, h) the gradients land in that head's slices only */
+#pragma omp parallel for collapse(2) schedule(static)
     for (size_t b = 0; b < B; b++) {
         for (size_t h = 0; h < NH; h++) {
+            /* v of the head transposed to [hs,T], as k in the forward */
+            float *vt = malloc(hs * T * sizeof *vt);
+            for (size_t j = 0; vt && j < T; j++) {
+                const float *v = qkv + (b * T + j) * C3 + 2 * C + h * hs;
+                for (size_t d = 0; d < hs; d++)
+                    vt[d * T + j] = v[d];
+            }
             for (size_t i = 0; i < T; i++) {
                 const float *pr = probs + ((b * NH + h) * T + i) * T;
                 float *ds = dscores + ((b * NH + h) * T + i) * T;
@@ -71,16 +121,29 @@ void train_attention_backward(float *dqkv, float *dscores, const float *dout,
                 /* out_i = sum_j p_ij v_j: dv_j += p_ij g, dp_ij = g · v_j */
                 double pdp = 0.0;
                 float dp[T > 0 ? T : 1];
-                for (size_t j = 0; j < T; j++) {
-                    const float *v = qkv + (b * T + j) * C3 + 2 * C + h * hs;
-                    float *dv = dqkv + (b * T + j) * C3 + 2 * C + h * hs;
-                    float s = 0.0f;
+                if (vt) {
+                    for (size_t j = 0; j < T; j++)
+                        dp[j] = 0.0f;
                     for (size_t d = 0; d < hs; d++) {
-                        s += g[d] * v[d];
-                        dv[d] += pr[j] * g[d];
+                        float gd = g[d];
+                        const float *vd = vt + d * T;
+                        for (size_t j = 0; j < T; j++)
+                            dp[j] += gd * vd[j];
                     }
-                    dp[j] = s;
-                    pdp += (double)pr[j] * s;
+                } else {
+                    for (size_t j = 0; j < T; j++) {
+                        const float *v = qkv + (b * T + j) * C3 + 2 * C + h * hs;
+                        float s = 0.0f;
+                        for (size_t d = 0; d < hs; d++)
+                            s += g[d] * v[d];
+                        dp[j] = s;
+                    }
+                }
+                for (size_t j = 0; j < T; j++) {
+                    float *dv = dqkv + (b * T + j) * C3 + 2 * C + h * hs;
+                    for (size_t d = 0; d < hs; d++)
+                        dv[d] += pr[j] * g[d];
+                    pdp += (double)pr[j] * dp[j];
                 }
                 /* softmax: dscore_ij = p_ij (dp_ij - sum_k p_ik dp_ik);
                  * masked keys have p = 0 and get only the loss's gradient */
@@ -102,6 +165,249 @@ void train_attention_backward(float *dqkv, float *dscores, const float *dout,
                     }
                 }
             }
+            free(vt);
         }
     }
+}
+
+/* ---- the tiled versions ------------------------------------------------ */
+
+/* The per-head bodies are compiled for AVX-512 and AVX2 besides baseline
+ * x86-64, picked at load time (GCC target_clones): the inner loops are
+ * T-long axpys, which the wider vectors speed up directly. The build has
+ * no -march flag and no FMA contraction (-std=c17), so each clone does the
+ * same arithmetic; a machine always runs the same clone. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define ATTN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ATTN_CLONES
+#endif
+
+/* Scratch floats per thread for a head of T tokens x hs (backward's
+ * need; forward uses 3 hs T + 2 T T). */
+static size_t attn_scratch_floats(size_t T, size_t hs)
+{
+    return 6 * hs * T + 2 * T * T;
+}
+
+/* One (b, h) of the forward; ws holds attn_scratch_floats.
+ * Loops are ordered so each inner loop is a T-long axpy whose target rows
+ * are independent of the next iteration's (a T x T tile updated row by row
+ * per d), rather than one row re-updated hs times in a row, which would
+ * chain every step through a store and a reload. Each score still sums
+ * its products in d order and each output in j order, as the plain loops
+ * do, so the results are the same bits. */
+ATTN_CLONES
+static void attn_head_forward(float *out, float *scores, float *probs,
+                              const float *qkv, const int32_t *mask, size_t b,
+                              size_t h, size_t T, size_t C, size_t NH,
+                              float *ws)
+{
+    size_t hs = C / NH, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    const int32_t *mk = mask ? mask + b * T : NULL;
+    /* kt [hs,T] k transposed; vh [T,hs] v gathered; ot [hs,T] the output
+     * transposed; st [T,T] the scores; pt [T,T] the probabilities
+     * transposed */
+    float *kt = ws, *vh = ws + hs * T, *ot = ws + 2 * hs * T;
+    float *st = ws + 3 * hs * T, *pt = st + T * T;
+    for (size_t j = 0; j < T; j++) {
+        const float *k = qkv + (b * T + j) * C3 + C + h * hs;
+        const float *v = k + C;
+        for (size_t d = 0; d < hs; d++)
+            kt[d * T + j] = k[d];
+        memcpy(vh + j * hs, v, hs * sizeof *vh);
+    }
+    memset(st, 0, T * T * sizeof *st);
+    for (size_t d = 0; d < hs; d++) {
+        const float *kd = kt + d * T;
+        for (size_t i = 0; i < T; i++) {
+            float qd = qkv[(b * T + i) * C3 + h * hs + d];
+            float *si = st + i * T;
+#pragma omp simd
+            for (size_t j = 0; j < T; j++)
+                si[j] += qd * kd[j];
+        }
+    }
+    for (size_t i = 0; i < T; i++) {
+        float *si = st + i * T;
+        float *sc = scores + ((b * NH + h) * T + i) * T;
+        float *pr = probs + ((b * NH + h) * T + i) * T;
+        float maxv = -INFINITY;
+        for (size_t j = 0; j < T; j++) {
+            si[j] *= scale;
+            sc[j] = si[j];
+            if ((!mk || mk[j]) && si[j] > maxv)
+                maxv = si[j];
+        }
+        double sum = 0.0;
+        for (size_t j = 0; j < T; j++) {
+            si[j] = (!mk || mk[j]) ? expf(si[j] - maxv) : 0.0f;
+            sum += si[j];
+        }
+        float inv = sum > 0.0 ? (float)(1.0 / sum) : 0.0f;
+        for (size_t j = 0; j < T; j++) {
+            float p = si[j] * inv;
+            pr[j] = p;
+            pt[j * T + i] = p;
+        }
+    }
+    memset(ot, 0, hs * T * sizeof *ot);
+    for (size_t j = 0; j < T; j++) {
+        if (mk && !mk[j]) /* padded key: its probabilities are all 0 */
+            continue;
+        const float *v = vh + j * hs, *pj = pt + j * T;
+        for (size_t d = 0; d < hs; d++) {
+            float vd = v[d];
+            float *od = ot + d * T;
+#pragma omp simd
+            for (size_t i = 0; i < T; i++)
+                od[i] += pj[i] * vd;
+        }
+    }
+    for (size_t i = 0; i < T; i++) {
+        float *o = out + (b * T + i) * C + h * hs;
+        for (size_t d = 0; d < hs; d++)
+            o[d] = ot[d * T + i];
+    }
+}
+
+/* One (b, h) of the backward; ws holds attn_scratch_floats. */
+ATTN_CLONES
+static void attn_head_backward(float *dqkv, float *dscores, const float *dout,
+                               const float *qkv, const float *probs, size_t b,
+                               size_t h, size_t T, size_t C, size_t NH,
+                               float *ws)
+{
+    size_t hs = C / NH, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    /* v^T [hs,T]; k, q gathered [T,hs]; the head's three gradients
+     * transposed [hs,T] (dq^T, dk^T, dv^T) so updates run along T */
+    float *vt = ws, *kh = ws + hs * T, *qh = ws + 2 * hs * T;
+    float *dqt = ws + 3 * hs * T, *dkt = ws + 4 * hs * T;
+    float *dvt = ws + 5 * hs * T;
+    float *dst = ws + 6 * hs * T;         /* [T,T] dscore^T */
+    float *dpt = dst + T * T;             /* [T,T] dp (dout · v^T) */
+    for (size_t j = 0; j < T; j++) {
+        const float *q = qkv + (b * T + j) * C3 + h * hs;
+        const float *k = q + C, *v = q + 2 * C;
+        for (size_t d = 0; d < hs; d++)
+            vt[d * T + j] = v[d];
+        memcpy(kh + j * hs, k, hs * sizeof *kh);
+        memcpy(qh + j * hs, q, hs * sizeof *qh);
+    }
+    memset(dqt, 0, 3 * hs * T * sizeof *dqt); /* dqt, dkt, dvt */
+    /* dp_ij = g_i · v_j for the whole tile first, d outermost (the same
+     * d order of each sum as a dot, and independent rows per step) */
+    memset(dpt, 0, T * T * sizeof *dpt);
+    for (size_t d = 0; d < hs; d++) {
+        const float *vd = vt + d * T;
+        for (size_t i = 0; i < T; i++) {
+            float gd = dout[(b * T + i) * C + h * hs + d];
+            float *dpi = dpt + i * T;
+#pragma omp simd
+            for (size_t j = 0; j < T; j++)
+                dpi[j] += gd * vd[j];
+        }
+    }
+    for (size_t i = 0; i < T; i++) {
+        const float *pr = probs + ((b * NH + h) * T + i) * T;
+        float *ds = dscores + ((b * NH + h) * T + i) * T;
+        const float *g = dout + (b * T + i) * C + h * hs;
+        const float *dp = dpt + i * T;
+        /* out_i = sum_j p_ij v_j: dv_j += p_ij g */
+        for (size_t d = 0; d < hs; d++) {
+            float gd = g[d];
+            float *dvd = dvt + d * T;
+#pragma omp simd
+            for (size_t j = 0; j < T; j++)
+                dvd[j] += gd * pr[j];
+        }
+        double pdp = 0.0;
+        for (size_t j = 0; j < T; j++)
+            pdp += (double)pr[j] * dp[j];
+        /* softmax: dscore_ij = p_ij (dp_ij - sum_k p_ik dp_ik); masked
+         * keys have p = 0 and keep only the loss's gradient */
+        float pdpf = (float)pdp;
+#pragma omp simd
+        for (size_t j = 0; j < T; j++)
+            ds[j] += pr[j] * (dp[j] - pdpf);
+        /* score_ij = scale q_i · k_j: dk_j += scale ds_ij q_i */
+        const float *q = qh + i * hs;
+        for (size_t d = 0; d < hs; d++) {
+            float sq = scale * q[d];
+            float *dkd = dkt + d * T;
+#pragma omp simd
+            for (size_t j = 0; j < T; j++)
+                dkd[j] += sq * ds[j];
+        }
+        for (size_t j = 0; j < T; j++)
+            dst[j * T + i] = ds[j];
+    }
+    /* dq_i = scale sum_j ds_ij k_j, row by row of ds^T */
+    for (size_t j = 0; j < T; j++) {
+        const float *k = kh + j * hs, *dsj = dst + j * T;
+        for (size_t d = 0; d < hs; d++) {
+            float sk = scale * k[d];
+            float *dqd = dqt + d * T;
+#pragma omp simd
+            for (size_t i = 0; i < T; i++)
+                dqd[i] += sk * dsj[i];
+        }
+    }
+    for (size_t j = 0; j < T; j++) {
+        float *dq = dqkv + (b * T + j) * C3 + h * hs;
+        float *dk = dq + C, *dv = dq + 2 * C;
+        for (size_t d = 0; d < hs; d++) {
+            dq[d] += dqt[d * T + j];
+            dk[d] += dkt[d * T + j];
+            dv[d] += dvt[d * T + j];
+        }
+    }
+}
+
+void train_attention_forward(float *out, float *scores, float *probs,
+                             const float *qkv, const int32_t *mask, size_t B,
+                             size_t T, size_t C, size_t NH)
+{
+    size_t per = attn_scratch_floats(T, C / NH);
+    /* all threads' scratch up front: one failure then means no work done */
+    size_t nt = (size_t)omp_get_max_threads();
+    float *all = malloc(nt * per * sizeof *all);
+    if (!all) {
+        train_attention_forward_ref(out, scores, probs, qkv, mask, B, T, C,
+                                    NH);
+        return;
+    }
+#pragma omp parallel for collapse(2) schedule(static) num_threads((int)nt)
+    for (size_t b = 0; b < B; b++)
+        for (size_t h = 0; h < NH; h++)
+            attn_head_forward(out, scores, probs, qkv, mask, b, h, T, C, NH,
+                              all + (size_t)omp_get_thread_num() * per);
+    free(all);
+}
+
+void train_attention_backward(float *dqkv, float *dscores, const float *dout,
+                              const float *qkv, const float *probs,
+                              const int32_t *mask, size_t B, size_t T,
+                              size_t C, size_t NH)
+{
+    size_t per = attn_scratch_floats(T, C / NH);
+    /* all threads' scratch up front: an allocation failure inside the
+     * region would leave some heads added into dqkv and others not */
+    size_t nt = (size_t)omp_get_max_threads();
+    float *all = malloc(nt * per * sizeof *all);
+    if (!all) {
+        train_attention_backward_ref(dqkv, dscores, dout, qkv, probs, mask, B,
+                                     T, C, NH);
+        return;
+    }
+    /* masked keys have p = 0: the tiled formulas need no mask */
+#pragma omp parallel for collapse(2) schedule(static) num_threads((int)nt)
+    for (size_t b = 0; b < B; b++)
+        for (size_t h = 0; h < NH; h++)
+            attn_head_backward(dqkv, dscores, dout, qkv, probs, b, h, T, C,
+                               NH, all + (size_t)omp_get_thread_num() * per);
+    free(all);
 }

@@ -46,6 +46,15 @@ void train_matmul(int trans_a, int trans_b, size_t M, size_t N, size_t K,
 void train_matmul_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                       float alpha, const float *A, size_t lda, const float *B,
                       size_t ldb, float beta, float *C, size_t ldc);
+/* The same through backend/gemm.h's gemm_f32 on a caller-owned context
+ * (train_params.gemm); g NULL runs train_matmul_ref. A GEMM the helper
+ * cannot run falls back to the reference loop, so the result is always
+ * computed. */
+struct gemm_ctx;
+void train_matmul_ctx(struct gemm_ctx *g, int trans_a, int trans_b, size_t M,
+                      size_t N, size_t K, float alpha, const float *A,
+                      size_t lda, const float *B, size_t ldb, float beta,
+                      float *C, size_t ldc);
 
 /* ---- counter-based random numbers (distill/rng.c) ----------------------
  * A pure function of (seed, counter): the same numbers on every machine and
@@ -96,6 +105,14 @@ void train_linear_backward(float *dinp,        /* [BT,C] */
                            const float *inp,   /* [BT,C] */
                            const float *w,     /* [C,OC] */
                            size_t BT, size_t C, size_t OC);
+/* The same with the matmuls on a GEMM context (NULL = reference loop). */
+void train_linear_forward_ctx(struct gemm_ctx *g, float *out, const float *inp,
+                              const float *w, const float *bias, size_t BT,
+                              size_t C, size_t OC);
+void train_linear_backward_ctx(struct gemm_ctx *g, float *dinp, float *dw,
+                               float *dbias, const float *dout,
+                               const float *inp, const float *w, size_t BT,
+                               size_t C, size_t OC);
 
 /* ---- layer normalization (distill/layernorm.c) -------------------------
  * ONNX LayerNormalization-17 over the last axis: (x - mean) * rstd * gamma
@@ -146,6 +163,16 @@ void train_attention_backward(float *dqkv,          /* [B,T,3C] */
                               const float *probs,   /* [B,NH,T,T] */
                               const int32_t *mask,  /* [B,T] or NULL */
                               size_t B, size_t T, size_t C, size_t NH);
+/* The same two as plain loops over the packed qkv, without scratch: the
+ * oracle the tiled versions above are tested against (they agree to float
+ * rounding, not bitwise). */
+void train_attention_forward_ref(float *out, float *scores, float *probs,
+                                 const float *qkv, const int32_t *mask,
+                                 size_t B, size_t T, size_t C, size_t NH);
+void train_attention_backward_ref(float *dqkv, float *dscores,
+                                  const float *dout, const float *qkv,
+                                  const float *probs, const int32_t *mask,
+                                  size_t B, size_t T, size_t C, size_t NH);
 
 /* ---- GELU (distill/gelu.c) ---------------------------------------------
  * The exact (erf) form BERT uses, ONNX Gelu-20 approximate="none":

@@ -1,11 +1,13 @@
 /* matmul.c — the trainer's single GEMM routing point (train_matmul) and the
  * plain reference loop beside it (train_matmul_ref).
  *
- * Every matrix product of distill/ goes through train_matmul so that moving
- * to backend/gemm.h's gemm_f32 (oneDNN or OpenBLAS, whichever is faster per
- * shape) is a one-line change here; the reference loop stays as the oracle
- * the fast path is tested against.
+ * Every matrix product of distill/ goes through train_matmul_ctx: with a
+ * gemm_ctx (train_params.gemm, owned by the caller) it runs backend/gemm.h's
+ * gemm_f32 (oneDNN or OpenBLAS, whichever is faster per shape); without one
+ * the reference loop runs, which stays as the oracle the fast path is
+ * tested against (tests/test_trainer.c).
  */
+#include "backend/gemm.h"
 #include "distill/kernels.h"
 
 void train_matmul_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K,
@@ -28,15 +30,30 @@ void train_matmul_ref(int trans_a, int trans_b, size_t M, size_t N, size_t K,
     }
 }
 
+void train_matmul_ctx(struct gemm_ctx *g, int trans_a, int trans_b, size_t M,
+                      size_t N, size_t K, float alpha, const float *A,
+                      size_t lda, const float *B, size_t ldb, float beta,
+                      float *C, size_t ldc)
+{
+    if (g && M && N && K) {
+        ir_diag d;
+        ir_diag_init(&d);
+        if (gemm_f32(g, trans_a, trans_b, (int64_t)M, (int64_t)N, (int64_t)K,
+                     alpha, A, (int64_t)lda, B, (int64_t)ldb, beta, C,
+                     (int64_t)ldc, &d) == IR_OK)
+            return;
+        /* The kernels have no error channel, and a shape oneDNN refuses
+         * must still be computed: fall through to the oracle. gemm_f32
+         * fails before writing C, so beta's accumulation is intact. */
+    }
+    train_matmul_ref(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta,
+                     C, ldc);
+}
+
 void train_matmul(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                   float alpha, const float *A, size_t lda, const float *B,
                   size_t ldb, float beta, float *C, size_t ldc)
 {
-    /* TODO(gemm helper): backend/gemm.h's gemm_f32 needs a gemm_ctx and an
-     * ir_diag; the switch is to give train_matmul a context argument (one
-     * per trainer, e.g. held beside train_params) and call
-     * gemm_f32(ctx, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta,
-     * C, ldc, d) here. Until then the reference loop runs. */
-    train_matmul_ref(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta,
-                     C, ldc);
+    train_matmul_ctx(NULL, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+                     beta, C, ldc);
 }

@@ -150,16 +150,16 @@ ir_status train_forward(const train_params *p, train_acts *a,
     for (size_t l = 0; l < L; l++) {
         const train_attn_w *aw = &w->attn[c->attn_group[l]];
         const train_ffn_w *fw = &w->ffn[c->ffn_group[l]];
-        train_linear_forward(a->qkv[l], a->hidden[l], aw->qkv_w, aw->qkv_b, BT, C, 3 * C);
+        train_linear_forward_ctx(p->gemm, a->qkv[l], a->hidden[l], aw->qkv_w, aw->qkv_b, BT, C, 3 * C);
         train_attention_forward(a->atty[l], a->scores[l], a->probs[l], a->qkv[l],
                                 mask, B, T, C, NH);
-        train_linear_forward(a->attproj[l], a->atty[l], aw->out_w, aw->out_b, BT, C, C);
+        train_linear_forward_ctx(p->gemm, a->attproj[l], a->atty[l], aw->out_w, aw->out_b, BT, C, C);
         train_residual_forward(a->res1[l], a->hidden[l], a->attproj[l], BT * C);
         train_layernorm_forward(a->ln1[l], a->ln1_mean[l], a->ln1_rstd[l], a->res1[l],
                                 aw->ln_g, aw->ln_b, BT, C, eps);
-        train_linear_forward(a->fch[l], a->ln1[l], fw->in_w, fw->in_b, BT, C, F);
+        train_linear_forward_ctx(p->gemm, a->fch[l], a->ln1[l], fw->in_w, fw->in_b, BT, C, F);
         train_gelu_forward(a->fch_gelu[l], a->fch[l], BT * F);
-        train_linear_forward(a->fcproj[l], a->fch_gelu[l], fw->out_w, fw->out_b, BT, F, C);
+        train_linear_forward_ctx(p->gemm, a->fcproj[l], a->fch_gelu[l], fw->out_w, fw->out_b, BT, F, C);
         train_residual_forward(a->res2[l], a->ln1[l], a->fcproj[l], BT * C);
         train_layernorm_forward(a->hidden[l + 1], a->ln2_mean[l], a->ln2_rstd[l],
                                 a->res2[l], fw->ln_g, fw->ln_b, BT, C, eps);
@@ -194,21 +194,21 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
                                  a->res2[l], fw->ln_g, a->ln2_mean[l], a->ln2_rstd[l],
                                  BT, C);
         train_residual_backward(da->ln1[l], da->fcproj[l], da->res2[l], BT * C);
-        train_linear_backward(da->fch_gelu[l], fg->out_w, fg->out_b, da->fcproj[l],
+        train_linear_backward_ctx(p->gemm, da->fch_gelu[l], fg->out_w, fg->out_b, da->fcproj[l],
                               a->fch_gelu[l], fw->out_w, BT, F, C);
         train_gelu_backward(da->fch[l], da->fch_gelu[l], a->fch[l], BT * F);
-        train_linear_backward(da->ln1[l], fg->in_w, fg->in_b, da->fch[l], a->ln1[l],
+        train_linear_backward_ctx(p->gemm, da->ln1[l], fg->in_w, fg->in_b, da->fch[l], a->ln1[l],
                               fw->in_w, BT, C, F);
         /* ln1 = LN(res1), res1 = hidden[l] + attproj */
         train_layernorm_backward(da->res1[l], ag->ln_g, ag->ln_b, da->ln1[l],
                                  a->res1[l], aw->ln_g, a->ln1_mean[l], a->ln1_rstd[l],
                                  BT, C);
         train_residual_backward(da->hidden[l], da->attproj[l], da->res1[l], BT * C);
-        train_linear_backward(da->atty[l], ag->out_w, ag->out_b, da->attproj[l],
+        train_linear_backward_ctx(p->gemm, da->atty[l], ag->out_w, ag->out_b, da->attproj[l],
                               a->atty[l], aw->out_w, BT, C, C);
         train_attention_backward(da->qkv[l], da->scores[l], da->atty[l], a->qkv[l],
                                  a->probs[l], mask, B, T, C, NH);
-        train_linear_backward(da->hidden[l], ag->qkv_w, ag->qkv_b, da->qkv[l],
+        train_linear_backward_ctx(p->gemm, da->hidden[l], ag->qkv_w, ag->qkv_b, da->qkv[l],
                               a->hidden[l], aw->qkv_w, BT, C, 3 * C);
     }
     train_layernorm_backward(da->emb, g->eln_g, g->eln_b, da->hidden[0], a->emb,

@@ -225,19 +225,33 @@ void train_adamw_default(train_adamw *o)
 
 void train_adamw_update(train_params *p, const train_adamw *o, int64_t step)
 {
+    /* torch.optim.AdamW's order of operations, in float like torch's f32
+     * tensors: decoupled decay, moments, then
+     *   x -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps).
+     * Only the two bias corrections are formed in double (once per step).
+     * Elementwise, so any thread split gives the same bits; float keeps
+     * the loop to single-precision arithmetic, which matters because this
+     * streams every parameter, gradient and moment once per step. */
     double bc1 = 1.0 - pow(o->beta1, (double)step);
     double bc2 = 1.0 - pow(o->beta2, (double)step);
+    float step_size = (float)(o->lr / bc1);
+    float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
+    float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
+    float c1 = 1.0f - b1, c2 = 1.0f - b2;
     for (size_t i = 0; i < p->n_tensors; i++) {
         const train_tensor *t = &p->tensors[i];
-        float decay = t->decay ? o->lr * o->weight_decay : 0.0f;
-        float *x = p->params + t->offset, *g = p->grads + t->offset;
+        float keep = 1.0f - (t->decay ? o->lr * o->weight_decay : 0.0f);
+        float *x = p->params + t->offset;
+        const float *g = p->grads + t->offset;
         float *m = p->m + t->offset, *v = p->v + t->offset;
+#pragma omp parallel for schedule(static) if (t->numel > 65536)
         for (size_t k = 0; k < t->numel; k++) {
-            m[k] = o->beta1 * m[k] + (1.0f - o->beta1) * g[k];
-            v[k] = o->beta2 * v[k] + (1.0f - o->beta2) * g[k] * g[k];
-            double mhat = m[k] / bc1, vhat = v[k] / bc2;
-            x[k] -= decay * x[k];
-            x[k] -= (float)(o->lr * mhat / (sqrt(vhat) + o->eps));
+            float gk = g[k];
+            float mk = b1 * m[k] + c1 * gk;
+            float vk = b2 * v[k] + c2 * gk * gk;
+            m[k] = mk;
+            v[k] = vk;
+            x[k] = x[k] * keep - step_size * mk / (sqrtf(vk) * inv_sqrt_bc2 + eps);
         }
     }
 }

@@ -85,6 +85,9 @@ typedef struct train_params {
     float *m, *v;           /* [n] AdamW first / second moments */
     train_weights w;        /* views into params */
     train_weights g;        /* views into grads */
+    /* GEMM helper for the trainer's matmuls (backend/gemm.h), owned by the
+     * caller; NULL (train_params_new's default) = the reference loop. */
+    struct gemm_ctx *gemm;
 } train_params;
 
 /* IR_ERR_INPUT naming the first bad field, e.g. "config.heads = 3 does not
@@ -112,5 +115,15 @@ typedef struct train_adamw {
 void train_adamw_default(train_adamw *o); /* 5e-5, 0.9, 0.999, 1e-8, 0.01 */
 /* step counts from 1. */
 void train_adamw_update(train_params *p, const train_adamw *o, int64_t step);
+
+/* ---- to and from ir/encoder (distill/params_encoder.c) -----------------
+ * Copies an encoder's weights into new train_params (same config; grads and
+ * moments zero), and trained parameters back into an encoder (which must
+ * have p's config). IR_ERR_INPUT when the encoder fails ir_encoder_check or
+ * configs differ; IR_ERR_UNSUPPORTED for what the trainer cannot run. */
+ir_status train_params_from_encoder(const ir_encoder *e, train_params **out,
+                                    ir_diag *d);
+ir_status train_params_to_encoder(const train_params *p, ir_encoder *e,
+                                  ir_diag *d);
 
 #endif

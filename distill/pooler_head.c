@@ -1,6 +1,10 @@
 /* pooler_head.c — BERT's pooler (tanh of a linear map of the [CLS] row,
  * i.e. row 0 of every sequence) and the classification / regression head
- * (a linear map [B,C] -> [B,NL]; NL = 1 for regression such as STS-B). */
+ * (a linear map [B,C] -> [B,NL]; NL = 1 for regression such as STS-B).
+ * The pooler's three [B,C]x[C,C] products are plain loops ordered so the
+ * inner loop runs along contiguous rows (it has no GEMM context; at
+ * B = 32 they are small), threads over output rows, each sum in a fixed
+ * order. */
 #include <math.h>
 
 #include "distill/kernels.h"
@@ -8,13 +12,22 @@
 void train_pooler_forward(float *pooled, const float *hidden, const float *w,
                           const float *bias, size_t B, size_t T, size_t C)
 {
-    for (size_t b = 0; b < B; b++)
+    /* the [CLS] rows are hidden rows 0, T, 2T... */
+#pragma omp parallel for schedule(static) if (B * C * C > 65536)
+    for (size_t b = 0; b < B; b++) {
+        const float *x = hidden + b * T * C;
+        float *y = pooled + b * C;
         for (size_t c = 0; c < C; c++)
-            pooled[b * C + c] = bias[c];
-    /* the [CLS] rows are hidden rows 0, T, 2T...: a strided A with lda T*C */
-    train_matmul(0, 0, B, C, C, 1.0f, hidden, T * C, w, C, 1.0f, pooled, C);
-    for (size_t i = 0; i < B * C; i++)
-        pooled[i] = tanhf(pooled[i]);
+            y[c] = bias[c];
+        for (size_t k = 0; k < C; k++) {
+            float xk = x[k];
+            const float *wk = w + k * C;
+            for (size_t c = 0; c < C; c++)
+                y[c] += xk * wk[c];
+        }
+        for (size_t c = 0; c < C; c++)
+            y[c] = tanhf(y[c]);
+    }
 }
 
 void train_pooler_backward(float *dhidden, float *dw, float *dbias,
@@ -27,8 +40,30 @@ void train_pooler_backward(float *dhidden, float *dw, float *dbias,
     for (size_t b = 0; b < B; b++)
         for (size_t c = 0; c < C; c++)
             dbias[c] += dpre[b * C + c];
-    train_matmul(1, 0, C, C, B, 1.0f, hidden, T * C, dpre, C, 1.0f, dw, C);
-    train_matmul(0, 1, B, C, C, 1.0f, dpre, C, w, C, 1.0f, dhidden, T * C);
+    /* dw[k,:] += sum_b hidden[b,0,k] dpre[b,:] */
+#pragma omp parallel for schedule(static) if (B * C * C > 65536)
+    for (size_t k = 0; k < C; k++) {
+        float *dwk = dw + k * C;
+        for (size_t b = 0; b < B; b++) {
+            float xk = hidden[b * T * C + k];
+            const float *g = dpre + b * C;
+            for (size_t c = 0; c < C; c++)
+                dwk[c] += xk * g[c];
+        }
+    }
+    /* dhidden[b,0,k] += dpre[b,:] · w[k,:] */
+#pragma omp parallel for schedule(static) if (B * C * C > 65536)
+    for (size_t b = 0; b < B; b++) {
+        const float *g = dpre + b * C;
+        float *dx = dhidden + b * T * C;
+        for (size_t k = 0; k < C; k++) {
+            const float *wk = w + k * C;
+            float s = 0.0f;
+            for (size_t c = 0; c < C; c++)
+                s += g[c] * wk[c];
+            dx[k] += s;
+        }
+    }
 }
 
 void train_head_forward(float *logits, const float *pooled, const float *w,

@@ -5,6 +5,7 @@
 void train_residual_forward(float *out, const float *a, const float *b,
                             size_t N)
 {
+#pragma omp parallel for schedule(static) if (N > 65536) /* elementwise */
     for (size_t i = 0; i < N; i++)
         out[i] = a[i] + b[i];
 }
@@ -12,6 +13,7 @@ void train_residual_forward(float *out, const float *a, const float *b,
 void train_residual_backward(float *da, float *db, const float *dout,
                              size_t N)
 {
+#pragma omp parallel for schedule(static) if (N > 65536)
     for (size_t i = 0; i < N; i++) {
         da[i] += dout[i];
         db[i] += dout[i];

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ir/diag.h"
 
@@ -75,5 +76,12 @@ void json_doc_free(json_doc *doc);
 /* Member `key` of an object (the first if repeated), or NULL. */
 const json_value *json_get(const json_value *obj, const char *key);
 const char *json_type_name(json_type t);
+
+/* ---- writing (json_write.c) ---------------------------------------------- */
+/* s as a JSON string literal, escaped (NULL is written as ""). */
+void json_write_string(FILE *f, const char *s);
+/* v with `digits` significant digits (17 round-trips a double); NaN and
+ * infinities as null. */
+void json_write_number(FILE *f, double v, int digits);
 
 #endif

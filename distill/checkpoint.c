@@ -1,0 +1,242 @@
+/* checkpoint.c — saving and restoring the trainer's state (see
+ * checkpoint.h for the layout). Writes stream through a hashing writer into
+ * PATH.tmp, which is fsynced and renamed over PATH; the folder is fsynced
+ * so the rename itself survives a power cut. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "distill/checkpoint.h"
+
+static const char CKPT_MAGIC[8] = {'D', 'S', 'T', 'L', 'C', 'K', 'P', 'T'};
+
+/* FNV-1a 64 over the bytes written or read so far. */
+typedef struct ckpt_io {
+    FILE *f;
+    uint64_t hash;
+    bool failed;
+} ckpt_io;
+
+static void hash_bytes(ckpt_io *io, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        io->hash = (io->hash ^ b[i]) * 0x100000001b3ULL;
+}
+
+static void io_write(ckpt_io *io, const void *p, size_t n)
+{
+    if (io->failed || n == 0)
+        return;
+    if (fwrite(p, 1, n, io->f) != n)
+        io->failed = true;
+    hash_bytes(io, p, n);
+}
+
+static void io_read(ckpt_io *io, void *p, size_t n)
+{
+    if (io->failed || n == 0)
+        return;
+    if (fread(p, 1, n, io->f) != n) {
+        io->failed = true;
+        memset(p, 0, n);
+        return;
+    }
+    hash_bytes(io, p, n);
+}
+
+/* The header: every config field, then the loop state and block sizes.
+ * One function serves both directions so they cannot drift apart. */
+typedef struct ckpt_header {
+    ir_encoder_config cfg;
+    train_ckpt_state st;
+    uint64_t n, n_extra;
+} ckpt_header;
+
+static void header_io(ckpt_io *io, ckpt_header *h, bool writing)
+{
+    void (*rw)(ckpt_io *, void *, size_t) =
+        writing ? (void (*)(ckpt_io *, void *, size_t))io_write : io_read;
+    ir_encoder_config *c = &h->cfg;
+    int64_t act = c->activation, head = c->head;
+    int64_t *fields[] = {&c->hidden, &c->layers, &c->heads, &c->ffn, &c->vocab,
+                         &c->max_positions, &c->type_vocab, &c->embed, &c->labels,
+                         &act, &head, &c->n_attn_groups, &c->n_ffn_groups};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        rw(io, fields[i], sizeof(int64_t));
+    rw(io, &c->ln_eps, sizeof(float));
+    rw(io, c->attn_group, sizeof c->attn_group);
+    rw(io, c->ffn_group, sizeof c->ffn_group);
+    c->activation = (ir_enc_act)act;
+    c->head = (ir_enc_head)head;
+    train_ckpt_state *s = &h->st;
+    rw(io, &s->step, sizeof s->step);
+    rw(io, &s->total_steps, sizeof s->total_steps);
+    rw(io, &s->epoch, sizeof s->epoch);
+    rw(io, &s->batch_in_epoch, sizeof s->batch_in_epoch);
+    rw(io, &s->data_seed, sizeof s->data_seed);
+    rw(io, &s->rng_counter, sizeof s->rng_counter);
+    rw(io, &s->best_dev, sizeof s->best_dev);
+    rw(io, &s->best_step, sizeof s->best_step);
+    rw(io, &h->n, sizeof h->n);
+    rw(io, &h->n_extra, sizeof h->n_extra);
+}
+
+/* Bytes header_io moves (kept in step with it by hand; the load checks the
+ * stored count, so a mismatch is refused rather than misread). */
+static uint32_t header_bytes(void)
+{
+    return (uint32_t)(13 * sizeof(int64_t) + sizeof(float) +
+                      2 * IR_ENCODER_MAX_LAYERS * sizeof(int64_t) +
+                      4 * sizeof(int64_t) + 2 * sizeof(uint64_t) + sizeof(double) +
+                      sizeof(int64_t) + 2 * sizeof(uint64_t));
+}
+
+/* fsyncs the folder holding path, so a rename in it is durable. */
+static int dir_sync(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+    free(copy);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+ir_status train_ckpt_save(const char *path, const train_params *p,
+                          const train_extra *extra,
+                          const train_ckpt_state *st, ir_diag *d)
+{
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 5);
+    if (!tmp)
+        return ir_diag_set(d, IR_ERR_NOMEM, "checkpoint %s: out of memory", path);
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+    ckpt_io io = {.f = fopen(tmp, "wb"), .hash = 0xcbf29ce484222325ULL};
+    if (!io.f) {
+        ir_status s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: cannot create: %s",
+                                  tmp, strerror(errno));
+        free(tmp);
+        return s;
+    }
+    uint32_t version = TRAIN_CKPT_VERSION, hb = header_bytes();
+    io_write(&io, CKPT_MAGIC, sizeof CKPT_MAGIC);
+    io_write(&io, &version, sizeof version);
+    io_write(&io, &hb, sizeof hb);
+    ckpt_header h = {.cfg = p->cfg, .st = *st, .n = p->n,
+                     .n_extra = extra ? extra->n : 0};
+    header_io(&io, &h, true);
+    io_write(&io, p->params, p->n * sizeof(float));
+    io_write(&io, p->m, p->n * sizeof(float));
+    io_write(&io, p->v, p->n * sizeof(float));
+    if (extra && extra->n) {
+        io_write(&io, extra->params, extra->n * sizeof(float));
+        io_write(&io, extra->m, extra->n * sizeof(float));
+        io_write(&io, extra->v, extra->n * sizeof(float));
+    }
+    uint64_t sum = io.hash;
+    io_write(&io, &sum, sizeof sum);
+    bool ok = !io.failed && fflush(io.f) == 0 && fsync(fileno(io.f)) == 0;
+    int err = errno;
+    ok = fclose(io.f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        if (ok)
+            err = errno;
+        remove(tmp);
+        ir_status s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: write failed: %s "
+                                  "(disk full?)", path, strerror(err));
+        free(tmp);
+        return s;
+    }
+    free(tmp);
+    if (dir_sync(path) != 0)
+        return ir_diag_set(d, IR_ERR_IO, "checkpoint %s: fsync of its folder failed: %s",
+                           path, strerror(errno));
+    return IR_OK;
+}
+
+ir_status train_ckpt_load(const char *path, train_params *p,
+                          train_extra *extra, train_ckpt_state *st,
+                          ir_diag *d)
+{
+    ckpt_io io = {.f = fopen(path, "rb"), .hash = 0xcbf29ce484222325ULL};
+    if (!io.f)
+        return ir_diag_set(d, IR_ERR_IO, "checkpoint %s: %s", path, strerror(errno));
+    char magic[8];
+    uint32_t version = 0, hb = 0;
+    io_read(&io, magic, sizeof magic);
+    io_read(&io, &version, sizeof version);
+    io_read(&io, &hb, sizeof hb);
+    ir_status s = IR_OK;
+    if (io.failed || memcmp(magic, CKPT_MAGIC, sizeof magic) != 0)
+        s = ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: not a distilc checkpoint "
+                        "(bad magic)", path);
+    else if (version != TRAIN_CKPT_VERSION || hb != header_bytes())
+        s = ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: version %u, this distilc "
+                        "reads version %d; resume with the distilc that wrote it "
+                        "or start without --resume", path, version, TRAIN_CKPT_VERSION);
+    ckpt_header h;
+    memset(&h, 0, sizeof h);
+    if (s == IR_OK) {
+        header_io(&io, &h, false);
+        size_t nx = extra ? extra->n : 0;
+        if (io.failed)
+            s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: truncated header", path);
+        else if (!ir_encoder_config_equal(&h.cfg, &p->cfg))
+            s = ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: written for another "
+                            "model config (hidden %lld, layers %lld, labels %lld; "
+                            "this model: hidden %lld, layers %lld, labels %lld)",
+                            path, (long long)h.cfg.hidden, (long long)h.cfg.layers,
+                            (long long)h.cfg.labels, (long long)p->cfg.hidden,
+                            (long long)p->cfg.layers, (long long)p->cfg.labels);
+        else if (h.n != p->n || h.n_extra != nx)
+            s = ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: holds %llu parameters "
+                            "and %llu extra, this run has %zu and %zu", path,
+                            (unsigned long long)h.n, (unsigned long long)h.n_extra,
+                            p->n, nx);
+    }
+    /* read into scratch first: a corrupt file must not clobber p */
+    size_t nx = (size_t)h.n_extra;
+    float *buf = NULL;
+    if (s == IR_OK) {
+        buf = malloc((3 * p->n + 3 * nx) * sizeof(float) + 1);
+        if (!buf)
+            s = ir_diag_set(d, IR_ERR_NOMEM, "checkpoint %s: out of memory", path);
+    }
+    if (s == IR_OK) {
+        io_read(&io, buf, (3 * p->n + 3 * nx) * sizeof(float));
+        uint64_t want = io.hash, got = 0;
+        io_read(&io, &got, sizeof got);
+        if (io.failed)
+            s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: truncated (was the writer "
+                            "killed? the previous checkpoint is PATH without .tmp)", path);
+        else if (got != want)
+            s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: checksum mismatch, the "
+                            "file is corrupt", path);
+    }
+    fclose(io.f);
+    if (s == IR_OK) {
+        memcpy(p->params, buf, p->n * sizeof(float));
+        memcpy(p->m, buf + p->n, p->n * sizeof(float));
+        memcpy(p->v, buf + 2 * p->n, p->n * sizeof(float));
+        if (nx) {
+            memcpy(extra->params, buf + 3 * p->n, nx * sizeof(float));
+            memcpy(extra->m, buf + 3 * p->n + nx, nx * sizeof(float));
+            memcpy(extra->v, buf + 3 * p->n + 2 * nx, nx * sizeof(float));
+            memset(extra->grads, 0, nx * sizeof(float));
+        }
+        train_params_zero_grad(p);
+        *st = h.st;
+    }
+    free(buf);
+    return s;
+}

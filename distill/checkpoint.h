@@ -1,0 +1,54 @@
+/* checkpoint.h — the trainer's state in one file that survives a kill:
+ * parameters, AdamW moments, extra parameters (train_extra) and where the
+ * loop was, written atomically (temporary file, fsync, rename, fsync of
+ * the folder), so a crash leaves either the old or the new file.
+ *
+ *     train_ckpt_state st = {.step = 100, .data_seed = 42, ...};
+ *     train_ckpt_save("ckpt/last.ckpt", p, extra, &st, &d);
+ *     ...
+ *     train_ckpt_load("ckpt/last.ckpt", p, extra, &st, &d);  // same config
+ *
+ * Layout (native byte order, little-endian on every machine distilc runs
+ * on): "DSTLCKPT", u32 version, u32 header bytes, the header (config
+ * fields, loop state, block sizes), then f32 params[n], m[n], v[n],
+ * extra params[x], m[x], v[x], and a trailing u64 FNV-1a checksum of
+ * everything before it. A file of another version, config or size is
+ * refused with a message saying what differs; start a fresh run (without
+ * --resume) or use the distilc that wrote it.
+ */
+#ifndef DISTILC_DISTILL_CHECKPOINT_H
+#define DISTILC_DISTILL_CHECKPOINT_H
+
+#include <stdint.h>
+
+#include "distill/params.h"
+#include "distill/trainer.h"
+#include "ir/diag.h"
+
+enum { TRAIN_CKPT_VERSION = 1 };
+
+/* Where the loop was after `step` optimizer steps. */
+typedef struct train_ckpt_state {
+    int64_t step;            /* steps done */
+    int64_t total_steps;     /* of the run that wrote it */
+    int64_t epoch;           /* epoch of the next step */
+    int64_t batch_in_epoch;  /* index of the next batch in that epoch */
+    uint64_t data_seed;      /* seed of the example order */
+    uint64_t rng_counter;    /* next counter of the run's random stream */
+    double best_dev;         /* NaN when no eval yet */
+    int64_t best_step;
+} train_ckpt_state;
+
+/* extra may be NULL (no extra block). IR_ERR_IO naming the path. */
+ir_status train_ckpt_save(const char *path, const train_params *p,
+                          const train_extra *extra,
+                          const train_ckpt_state *st, ir_diag *d);
+/* Restores params, m, v (grads are zeroed) and the extra block into p and
+ * extra, which must have the checkpoint's config and sizes (IR_ERR_INPUT
+ * saying what differs); IR_ERR_IO when missing, unreadable, truncated or
+ * corrupt (bad checksum). */
+ir_status train_ckpt_load(const char *path, train_params *p,
+                          train_extra *extra, train_ckpt_state *st,
+                          ir_diag *d);
+
+#endif

@@ -1,0 +1,288 @@
+/* data.c — GLUE splits and corpus files tokenized into fixed-width rows,
+ * the seeded epoch order, and batch gathering (see data.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distill/data.h"
+#include "distill/kernels.h"
+
+void train_data_free(train_data *td)
+{
+    if (!td)
+        return;
+    free(td->ids);
+    free(td->types);
+    free(td->mask);
+    free(td->len);
+    free(td->labels);
+    free(td->targets);
+    memset(td, 0, sizeof *td);
+}
+
+/* Allocates rows for n examples of width T (zeroed: id 0 is [PAD]). */
+static ir_status data_alloc(train_data *td, size_t n, size_t T, ir_diag *d)
+{
+    memset(td, 0, sizeof *td);
+    td->n = n;
+    td->T = T;
+    td->ids = calloc(n * T, sizeof(int32_t));
+    td->types = calloc(n * T, sizeof(int32_t));
+    td->mask = calloc(n * T, sizeof(int32_t));
+    td->len = calloc(n, sizeof(uint32_t));
+    if (!td->ids || !td->types || !td->mask || !td->len) {
+        train_data_free(td);
+        return ir_diag_set(d, IR_ERR_NOMEM,
+                           "training data: out of memory for %zu x %zu tokens", n, T);
+    }
+    return IR_OK;
+}
+
+/* Tokenizes one example into row i. */
+static ir_status data_encode(train_data *td, size_t i, const tok_tokenizer *tok,
+                             const char *a, const char *b, tok_encoding *enc,
+                             ir_diag *d)
+{
+    ir_status s = tok_encode(tok, a, b, td->T, 0, enc, d);
+    if (s != IR_OK)
+        return s;
+    /* tok_encode truncates without saying so; a full row was most likely
+     * cut (an example exactly T long is counted too) */
+    if (enc->len == td->T)
+        td->n_truncated++;
+    int32_t *ids = td->ids + i * td->T, *ty = td->types + i * td->T;
+    int32_t *m = td->mask + i * td->T;
+    for (size_t t = 0; t < enc->len; t++) {
+        ids[t] = (int32_t)enc->input_ids[t];
+        ty[t] = (int32_t)enc->token_type_ids[t];
+        m[t] = 1;
+    }
+    td->len[i] = (uint32_t)enc->len;
+    td->tokens += enc->len;
+    return IR_OK;
+}
+
+ir_status train_data_from_glue(const glue_dataset *ds,
+                               const tok_tokenizer *tok, size_t max_seq,
+                               train_data *out, ir_diag *d)
+{
+    memset(out, 0, sizeof *out);
+    if (max_seq < 8)
+        return ir_diag_set(d, IR_ERR_INPUT,
+                           "training data: max sequence length %zu is below 8", max_seq);
+    if (!ds->has_labels)
+        return ir_diag_set(d, IR_ERR_INPUT,
+                           "training data: %s has no label column (a test split?); "
+                           "training needs the train or dev split", ds->path);
+    if (ds->n == 0)
+        return ir_diag_set(d, IR_ERR_INPUT, "training data: %s has no examples", ds->path);
+    ir_status s = data_alloc(out, ds->n, max_seq, d);
+    if (s != IR_OK)
+        return s;
+    bool regression = ds->task->is_regression;
+    out->n_labels = ds->task->n_labels;
+    if (regression)
+        out->targets = calloc(ds->n, sizeof(float));
+    else
+        out->labels = calloc(ds->n, sizeof(int32_t));
+    if (regression ? !out->targets : !out->labels) {
+        train_data_free(out);
+        return ir_diag_set(d, IR_ERR_NOMEM, "training data: out of memory");
+    }
+    tok_encoding enc = {0};
+    for (size_t i = 0; i < ds->n; i++) {
+        const glue_example *ex = &ds->examples[i];
+        s = data_encode(out, i, tok, ex->text_a, ex->text_b, &enc, d);
+        if (s != IR_OK) {
+            ir_diag_prefix(d, "%s:%zu", ds->path, ex->line);
+            break;
+        }
+        if (regression)
+            out->targets[i] = (float)ex->score;
+        else
+            out->labels[i] = ex->label;
+    }
+    tok_encoding_free(&enc);
+    if (s != IR_OK)
+        train_data_free(out);
+    return s;
+}
+
+/* Reads a whole file into a NUL-terminated buffer. */
+static ir_status file_read(const char *path, char **out, size_t *len, ir_diag *d)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ir_diag_set(d, IR_ERR_IO, "corpus %s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    bool err = ferror(f);
+    fclose(f);
+    if (!buf)
+        return ir_diag_set(d, IR_ERR_NOMEM, "corpus %s: out of memory", path);
+    if (err) {
+        free(buf);
+        return ir_diag_set(d, IR_ERR_IO, "corpus %s: read error", path);
+    }
+    buf[n] = 0;
+    *out = buf;
+    *len = n;
+    return IR_OK;
+}
+
+ir_status train_data_from_corpus(const char *path, const tok_tokenizer *tok,
+                                 size_t max_seq, size_t limit,
+                                 train_data *out, ir_diag *d)
+{
+    memset(out, 0, sizeof *out);
+    if (max_seq < 8)
+        return ir_diag_set(d, IR_ERR_INPUT,
+                           "training data: max sequence length %zu is below 8", max_seq);
+    char *text = NULL;
+    size_t len = 0;
+    ir_status s = file_read(path, &text, &len, d);
+    if (s != IR_OK)
+        return s;
+    /* pass 1: cut into lines in place, count non-blank ones */
+    size_t n = 0;
+    for (char *p = text; p < text + len;) {
+        char *e = memchr(p, '\n', (size_t)(text + len - p));
+        if (!e)
+            e = text + len;
+        *e = 0;
+        if (e > p && e[-1] == '\r')
+            e[-1] = 0;
+        if (*p)
+            n++;
+        p = e + 1;
+    }
+    if (limit && n > limit)
+        n = limit;
+    if (n == 0) {
+        free(text);
+        return ir_diag_set(d, IR_ERR_INPUT, "corpus %s: no text lines", path);
+    }
+    s = data_alloc(out, n, max_seq, d);
+    tok_encoding enc = {0};
+    size_t i = 0, line = 0;
+    for (char *p = text; s == IR_OK && i < n && p < text + len;) {
+        size_t l = strlen(p);
+        line++;
+        if (l) {
+            char *b = strchr(p, '\t');
+            if (b) {
+                *b++ = 0;
+                if (strchr(b, '\t')) {
+                    s = ir_diag_set(d, IR_ERR_INPUT,
+                                    "corpus %s:%zu: more than one tab; a line is a "
+                                    "text or a pair 'A<TAB>B'", path, line);
+                    break;
+                }
+            }
+            s = data_encode(out, i, tok, p, b, &enc, d);
+            if (s != IR_OK)
+                ir_diag_prefix(d, "corpus %s:%zu", path, line);
+            i++;
+        }
+        p += l + 1;
+    }
+    tok_encoding_free(&enc);
+    free(text);
+    if (s != IR_OK)
+        train_data_free(out);
+    return s;
+}
+
+void train_data_order(const train_data *td, uint64_t seed, uint64_t epoch,
+                      size_t *perm)
+{
+    size_t n = td->n;
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    /* Fisher-Yates; the epoch selects a disjoint counter range, so each
+     * epoch's order depends on nothing but (seed, epoch). The modulo bias
+     * (< n / 2^64) is immaterial. */
+    uint64_t base = epoch * (uint64_t)n;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(train_rng_u64(seed, base + (i - 1)) % i);
+        size_t t = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+    }
+}
+
+void train_batch_buf_free(train_batch_buf *buf)
+{
+    free(buf->ids);
+    free(buf->types);
+    free(buf->mask);
+    free(buf->labels);
+    free(buf->targets);
+    memset(buf, 0, sizeof *buf);
+}
+
+ir_status train_data_batch(const train_data *td, const size_t *idx, size_t B,
+                           train_batch_buf *buf, train_batch *out, ir_diag *d)
+{
+    size_t T = 0;
+    for (size_t b = 0; b < B; b++) {
+        IR_CHECK(d, idx[b] < td->n);
+        if (td->len[idx[b]] > T)
+            T = td->len[idx[b]];
+    }
+    T = (T + TRAIN_BATCH_T_STEP - 1) / TRAIN_BATCH_T_STEP * TRAIN_BATCH_T_STEP;
+    if (T > td->T)
+        T = td->T;
+    if (T == 0)
+        T = td->T;
+    if (B * T > buf->cap || B > buf->cap_rows) {
+        size_t cap = B * td->T, rows = B;
+        train_batch_buf_free(buf);
+        buf->ids = malloc(cap * sizeof(int32_t));
+        buf->types = malloc(cap * sizeof(int32_t));
+        buf->mask = malloc(cap * sizeof(int32_t));
+        buf->labels = malloc(rows * sizeof(int32_t));
+        buf->targets = malloc(rows * sizeof(float));
+        if (!buf->ids || !buf->types || !buf->mask || !buf->labels || !buf->targets) {
+            train_batch_buf_free(buf);
+            return ir_diag_set(d, IR_ERR_NOMEM, "batch: out of memory");
+        }
+        buf->cap = cap;
+        buf->cap_rows = rows;
+    }
+    for (size_t b = 0; b < B; b++) {
+        size_t r = idx[b];
+        memcpy(buf->ids + b * T, td->ids + r * td->T, T * sizeof(int32_t));
+        memcpy(buf->types + b * T, td->types + r * td->T, T * sizeof(int32_t));
+        memcpy(buf->mask + b * T, td->mask + r * td->T, T * sizeof(int32_t));
+        if (td->labels)
+            buf->labels[b] = td->labels[r];
+        if (td->targets)
+            buf->targets[b] = td->targets[r];
+    }
+    out->B = B;
+    out->T = T;
+    out->ids = buf->ids;
+    out->types = buf->types;
+    out->mask = buf->mask;
+    out->labels = td->labels ? buf->labels : NULL;
+    out->targets = td->targets ? buf->targets : NULL;
+    return IR_OK;
+}

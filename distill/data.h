@@ -1,0 +1,99 @@
+/* data.h — training examples for the trainer: a GLUE split or an unlabelled
+ * corpus, tokenized once into fixed-width rows, and the deterministic order
+ * and batches the training loop walks.
+ *
+ *     train_data td;
+ *     if (train_data_from_glue(&ds, tok, 128, &td, &d) != IR_OK) ...
+ *     size_t *perm = malloc(td.n * sizeof *perm);
+ *     train_data_order(&td, seed, epoch, perm);     // same seed+epoch,
+ *                                                   // same order: resumable
+ *     train_batch_buf buf = {0};
+ *     train_batch b;
+ *     train_data_batch(&td, perm + i, B, &buf, &b, &d);  // b.T = longest
+ *     ...                                                // row, rounded up
+ *     train_batch_buf_free(&buf);
+ *     train_data_free(&td);
+ *
+ * Every example is stored padded to td.T (the max sequence length) so a
+ * batch is gathered by copying rows; a batch is then cut to the longest
+ * example in it rounded up to a multiple of TRAIN_BATCH_T_STEP (Hugging
+ * Face's dynamic padding with pad_to_multiple_of): padding changes nothing
+ * in a masked encoder, short batches cost proportionally less, and the
+ * coarse step keeps the number of distinct activation shapes (each one an
+ * allocation the trainer caches) small.
+ *
+ * A corpus file has one example per line: a text, or two texts separated by
+ * one tab (a pair); blank lines are skipped; no labels (general
+ * distillation).
+ */
+#ifndef DISTILC_DISTILL_DATA_H
+#define DISTILC_DISTILL_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frontend/glue.h"
+#include "frontend/tokenizer.h"
+#include "ir/diag.h"
+
+enum { TRAIN_BATCH_T_STEP = 16 };
+
+/* One batch as the loss functions see it: row-major [B,T] int32 arrays. */
+typedef struct train_batch {
+    size_t B, T;
+    const int32_t *ids, *types, *mask;
+    const int32_t *labels;   /* [B] or NULL */
+    const float *targets;    /* [B] regression or NULL */
+} train_batch;
+
+typedef struct train_data {
+    size_t n;                /* examples */
+    size_t T;                /* row width = max sequence length */
+    int32_t *ids;            /* [n,T] padded with id 0 ([PAD]) */
+    int32_t *types;          /* [n,T] */
+    int32_t *mask;           /* [n,T] 1 token, 0 padding */
+    uint32_t *len;           /* [n] tokens before padding */
+    int32_t *labels;         /* [n] class indices, or NULL */
+    float *targets;          /* [n] regression scores, or NULL */
+    int n_labels;            /* classes; 1 for regression; 0 for a corpus */
+    size_t n_truncated;      /* examples that fill all T tokens (cut, or
+                                exactly T long) */
+    size_t tokens;           /* sum of len */
+} train_data;
+
+/* Tokenizes a loaded GLUE split. Needs labels (IR_ERR_INPUT on a test
+ * split). max_seq >= 8. */
+ir_status train_data_from_glue(const glue_dataset *ds,
+                               const tok_tokenizer *tok, size_t max_seq,
+                               train_data *out, ir_diag *d);
+/* Reads a corpus file (see above); limit 0 = all lines. IR_ERR_IO when the
+ * file cannot be read, IR_ERR_INPUT naming the line with more than one
+ * tab, or when the file has no example. */
+ir_status train_data_from_corpus(const char *path, const tok_tokenizer *tok,
+                                 size_t max_seq, size_t limit,
+                                 train_data *out, ir_diag *d);
+void train_data_free(train_data *td);
+
+/* perm[0..n) = a permutation of the examples, a pure function of (seed,
+ * epoch) (Fisher-Yates over distill/rng.c's counter-based generator). */
+void train_data_order(const train_data *td, uint64_t seed, uint64_t epoch,
+                      size_t *perm);
+
+/* Scratch a batch is gathered into; zero-initialise, reuse, free. */
+typedef struct train_batch_buf {
+    int32_t *ids, *types, *mask, *labels;
+    float *targets;
+    size_t cap;              /* rows * T capacity of ids/types/mask */
+    size_t cap_rows;
+} train_batch_buf;
+void train_batch_buf_free(train_batch_buf *buf);
+
+/* Gathers examples idx[0..B) into buf and points out at it, with out->T the
+ * longest of them rounded up to a multiple of TRAIN_BATCH_T_STEP (at most
+ * td->T). */
+ir_status train_data_batch(const train_data *td, const size_t *idx, size_t B,
+                           train_batch_buf *buf, train_batch *out,
+                           ir_diag *d);
+
+#endif

@@ -1,0 +1,247 @@
+/* teacher.c — the teacher's forward for distillation through the oneDNN
+ * runtime (backend/rt.h, its rt_taps give hidden states and scores) or,
+ * as the reference and fallback, the trainer's train_forward. See
+ * teacher.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/gemm.h"
+#include "backend/rt.h"
+#include "backend/rt_encoder.h"
+#include "distill/model.h"
+#include "distill/params.h"
+#include "distill/teacher.h"
+#include "frontend/onnx.h"
+#include "passes/pass.h"
+
+struct teacher {
+    ir_encoder_config cfg;
+    teacher_engine used;
+    bool want_hidden[IR_ENCODER_MAX_LAYERS + 1];
+    bool want_scores[IR_ENCODER_MAX_LAYERS];
+    /* runtime engine */
+    rt_model *rt;
+    int64_t *in64;                     /* [3,cap_bt]: ids, types, mask */
+    float *logits;                     /* [cap_b,NL] */
+    float *taps_mem;                   /* the wanted taps, one block */
+    size_t cap_bt, cap_b, cap_taps;
+    /* trainer engine */
+    train_params *p;
+    gemm_ctx *gemm;
+    train_acts *a;                     /* sized for the last (B,T) */
+};
+
+const char *teacher_engine_name(teacher_engine e)
+{
+    switch (e) {
+    case TEACHER_ENGINE_AUTO: return "auto";
+    case TEACHER_ENGINE_RT: return "onednn";
+    case TEACHER_ENGINE_TRAIN: return "trainer";
+    default: return "?";
+    }
+}
+
+ir_status teacher_load_onnx(const char *path, ir_encoder **out, ir_diag *d)
+{
+    *out = NULL;
+    ir_graph *g;
+    ir_status st = onnx_load_file(path, NULL, &g, d);
+    if (st != IR_OK)
+        return st;
+    pass_ctx ctx;
+    pass_ctx_init(&ctx, d);
+    st = pass_run_list(g, "default,fuse", &ctx);
+    if (st == IR_OK)
+        st = ir_encoder_lift(g, out, d);
+    ir_graph_free(g);
+    if (st != IR_OK)
+        ir_diag_prefix(d, "teacher '%s'", path);
+    return st;
+}
+
+static ir_status make_train_engine(teacher *t, const ir_encoder *e, ir_diag *d)
+{
+    ir_status st = train_params_from_encoder(e, &t->p, d);
+    if (st != IR_OK)
+        return st;
+    /* The helper picks oneDNN or OpenBLAS per shape; without it the
+     * reference loop still gives the same numbers, only slower. */
+    ir_diag dg;
+    ir_diag_init(&dg);
+    if (gemm_ctx_create(GEMM_AUTO, &t->gemm, &dg) == IR_OK)
+        t->p->gemm = t->gemm;
+    t->used = TEACHER_ENGINE_TRAIN;
+    return IR_OK;
+}
+
+ir_status teacher_new(const ir_encoder *e, teacher_engine engine,
+                      const bool *want_hidden, const bool *want_scores,
+                      teacher **out, ir_diag *d)
+{
+    *out = NULL;
+    teacher *t = calloc(1, sizeof *t);
+    if (!t)
+        return ir_diag_set(d, IR_ERR_NOMEM, "teacher: out of memory");
+    t->cfg = e->cfg;
+    int64_t L = e->cfg.layers;
+    for (int64_t l = 0; l <= L; l++)
+        t->want_hidden[l] = want_hidden ? want_hidden[l] : true;
+    for (int64_t l = 0; l < L; l++)
+        t->want_scores[l] = want_scores ? want_scores[l] : true;
+    ir_status st = IR_OK;
+    if (engine == TEACHER_ENGINE_AUTO || engine == TEACHER_ENGINE_RT) {
+        rt_options o;
+        rt_options_default(&o);
+        ir_diag drt;
+        ir_diag_init(&drt);
+        st = rt_model_from_encoder(e, &o, &t->rt, &drt);
+        if (st == IR_OK)
+            t->used = TEACHER_ENGINE_RT;
+        else if (engine == TEACHER_ENGINE_RT) {
+            *d = drt;
+            teacher_free(t);
+            return ir_diag_prefix(d, "teacher on the oneDNN runtime");
+        }
+    }
+    if (!t->rt) {
+        st = make_train_engine(t, e, d);
+        if (st != IR_OK) {
+            teacher_free(t);
+            return ir_diag_prefix(d, "teacher");
+        }
+    }
+    *out = t;
+    return IR_OK;
+}
+
+void teacher_free(teacher *t)
+{
+    if (!t)
+        return;
+    if (t->rt)
+        rt_model_free(t->rt);
+    free(t->in64);
+    free(t->logits);
+    free(t->taps_mem);
+    train_acts_free(t->a);
+    train_params_free(t->p);
+    gemm_ctx_free(t->gemm);
+    free(t);
+}
+
+teacher_engine teacher_engine_used(const teacher *t) { return t->used; }
+const ir_encoder_config *teacher_config(const teacher *t) { return &t->cfg; }
+
+static ir_status check_batch(const teacher *t, size_t B, size_t T, ir_diag *d)
+{
+    if (B == 0 || T == 0)
+        return ir_diag_set(d, IR_ERR_INPUT, "teacher: empty batch (B %zu, T %zu)",
+                           B, T);
+    if ((int64_t)T > t->cfg.max_positions)
+        return ir_diag_set(d, IR_ERR_INPUT, "teacher: sequence length %zu is "
+                           "more than its %lld positions", T,
+                           (long long)t->cfg.max_positions);
+    return IR_OK;
+}
+
+/* Grows a buffer to n elements of size sz (contents discarded). */
+static bool grow(void **buf, size_t *cap, size_t n, size_t sz)
+{
+    if (n <= *cap)
+        return true;
+    void *b = malloc(n * sz);
+    if (!b)
+        return false;
+    free(*buf);
+    *buf = b;
+    *cap = n;
+    return true;
+}
+
+static ir_status run_rt(teacher *t, size_t B, size_t T, const int32_t *ids,
+                        const int32_t *types, const int32_t *mask,
+                        teacher_outputs *out, ir_diag *d)
+{
+    const ir_encoder_config *c = &t->cfg;
+    int64_t L = c->layers;
+    size_t BT = B * T, H = (size_t)c->hidden, A = (size_t)c->heads;
+    if (!grow((void **)&t->in64, &t->cap_bt, 3 * BT, sizeof(int64_t)))
+        return ir_diag_set(d, IR_ERR_NOMEM, "teacher: out of memory");
+    int64_t *ids64 = t->in64, *types64 = ids64 + BT, *mask64 = types64 + BT;
+    if (!grow((void **)&t->logits, &t->cap_b, B * (size_t)c->labels, sizeof(float)))
+        return ir_diag_set(d, IR_ERR_NOMEM, "teacher: out of memory");
+    size_t need = 0;
+    for (int64_t l = 0; l <= L; l++)
+        need += t->want_hidden[l] ? BT * H : 0;
+    for (int64_t l = 0; l < L; l++)
+        need += t->want_scores[l] ? B * A * T * T : 0;
+    if (!grow((void **)&t->taps_mem, &t->cap_taps, need ? need : 1, sizeof(float)))
+        return ir_diag_set(d, IR_ERR_NOMEM, "teacher: out of memory (%zu floats "
+                           "of hidden states and scores)", need);
+    for (size_t i = 0; i < BT; i++) {
+        ids64[i] = ids[i];
+        types64[i] = types ? types[i] : 0;
+        mask64[i] = mask ? mask[i] : 1;
+    }
+    rt_taps taps;
+    memset(&taps, 0, sizeof taps);
+    memset(out, 0, sizeof *out);
+    float *p = t->taps_mem;
+    for (int64_t l = 0; l <= L; l++)
+        if (t->want_hidden[l]) {
+            taps.hidden[l] = p;
+            out->hidden[l] = p;
+            p += BT * H;
+        }
+    for (int64_t l = 0; l < L; l++)
+        if (t->want_scores[l]) {
+            taps.scores[l] = p;
+            out->scores[l] = p;
+            p += B * A * T * T;
+        }
+    ir_status st = rt_model_run(t->rt, (int64_t)B, (int64_t)T, ids64,
+                                types64, mask64, t->logits, &taps, d);
+    if (st != IR_OK)
+        return ir_diag_prefix(d, "teacher");
+    out->B = B;
+    out->T = T;
+    out->logits = t->logits;
+    return IR_OK;
+}
+
+static ir_status run_train(teacher *t, size_t B, size_t T, const int32_t *ids,
+                           const int32_t *types, const int32_t *mask,
+                           teacher_outputs *out, ir_diag *d)
+{
+    if (!t->a || t->a->B != B || t->a->T != T) {
+        train_acts_free(t->a);
+        t->a = NULL;
+        ir_status st = train_acts_new(&t->cfg, B, T, &t->a, d);
+        if (st != IR_OK)
+            return ir_diag_prefix(d, "teacher");
+    }
+    ir_status st = train_forward(t->p, t->a, ids, types, mask, d);
+    if (st != IR_OK)
+        return ir_diag_prefix(d, "teacher");
+    memset(out, 0, sizeof *out);
+    out->B = B;
+    out->T = T;
+    out->logits = t->a->logits;
+    for (int64_t l = 0; l <= t->cfg.layers; l++)
+        out->hidden[l] = t->want_hidden[l] ? t->a->hidden[l] : NULL;
+    for (int64_t l = 0; l < t->cfg.layers; l++)
+        out->scores[l] = t->want_scores[l] ? t->a->scores[l] : NULL;
+    return IR_OK;
+}
+
+ir_status teacher_run(teacher *t, size_t B, size_t T, const int32_t *ids,
+                      const int32_t *types, const int32_t *mask,
+                      teacher_outputs *out, ir_diag *d)
+{
+    ir_status st = check_batch(t, B, T, d);
+    if (st != IR_OK)
+        return st;
+    if (t->rt)
+        return run_rt(t, B, T, ids, types, mask, out, d);
+    return run_train(t, B, T, ids, types, mask, out, d);
+}

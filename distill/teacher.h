@@ -1,0 +1,69 @@
+/* teacher.h — the teacher's forward for distillation: logits, the hidden
+ * states hidden[0..L] (0 = embeddings after their LayerNorm) and the
+ * unnormalised attention scores q·kᵀ/sqrt(dh) of every layer, for one
+ * batch at a time.
+ *
+ *     ir_encoder *e;
+ *     if (teacher_load_onnx("teacher.onnx", &e, &d) != IR_OK) ...
+ *     teacher *t;
+ *     teacher_new(e, TEACHER_ENGINE_AUTO, NULL, NULL, &t, &d); // all taps
+ *     teacher_outputs o;
+ *     teacher_run(t, B, T, ids, types, mask, &o, &d);
+ *     ... o.logits [B,NL], o.hidden[l] [B,T,H], o.scores[l] [B,A,T,T] ...
+ *     teacher_free(t); ir_encoder_free(e);
+ *
+ * Two engines give the same numbers (tested to 1e-4): the oneDNN runtime
+ * (backend/rt.h with rt_taps; fast, the default) and the trainer's own
+ * forward (distill/model.h train_forward on the teacher as train_params;
+ * the reference, and the fallback when the runtime cannot take the model).
+ * AUTO tries the runtime and falls back silently; teacher_engine_used says
+ * which one runs.
+ */
+#ifndef DISTILC_DISTILL_TEACHER_H
+#define DISTILC_DISTILL_TEACHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ir/encoder.h"
+
+typedef enum teacher_engine {
+    TEACHER_ENGINE_AUTO,  /* runtime, else trainer forward */
+    TEACHER_ENGINE_RT,    /* backend/rt.h only (error if it cannot) */
+    TEACHER_ENGINE_TRAIN, /* distill/model.h train_forward */
+    TEACHER_ENGINE_COUNT
+} teacher_engine;
+const char *teacher_engine_name(teacher_engine e); /* "auto", "onednn", "trainer" */
+
+/* One batch's results, owned by the teacher and valid until its next run.
+ * Entries not asked for (want_* at creation) are NULL. */
+typedef struct teacher_outputs {
+    size_t B, T;
+    const float *logits;                            /* [B,NL] */
+    const float *hidden[IR_ENCODER_MAX_LAYERS + 1]; /* [B,T,H] */
+    const float *scores[IR_ENCODER_MAX_LAYERS];     /* [B,A,T,T] */
+} teacher_outputs;
+
+typedef struct teacher teacher;
+
+/* ONNX file -> passes "default,fuse" -> ir_encoder_lift. IR_ERR_IO for an
+ * unreadable file, IR_ERR_UNSUPPORTED naming where the BERT pattern broke. */
+ir_status teacher_load_onnx(const char *path, ir_encoder **out, ir_diag *d);
+
+/* want_hidden [L+1] / want_scores [L] say which taps to fill (NULL: all).
+ * e is copied: it may be freed afterwards. */
+ir_status teacher_new(const ir_encoder *e, teacher_engine engine,
+                      const bool *want_hidden, const bool *want_scores,
+                      teacher **out, ir_diag *d);
+void teacher_free(teacher *t);
+teacher_engine teacher_engine_used(const teacher *t);
+const ir_encoder_config *teacher_config(const teacher *t);
+
+/* ids, types (NULL: 0) and mask (NULL: no padding) are [B,T] int32 as
+ * distill/data.h's batches. IR_ERR_INPUT naming a bad id or length. */
+ir_status teacher_run(teacher *t, size_t B, size_t T, const int32_t *ids,
+                      const int32_t *types, const int32_t *mask,
+                      teacher_outputs *out, ir_diag *d);
+
+#endif

@@ -1,0 +1,652 @@
+/* trainer.c — the training loop of trainer.h: seeded batches, a pluggable
+ * loss, backward, clipping, AdamW on a linear schedule, dev evaluation with
+ * keep-best, atomic checkpoints and exact resume, NaN/Inf stops; plus the
+ * plain fine-tuning loss and the ready-made dev evaluator. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "distill/checkpoint.h"
+#include "distill/losses.h"
+#include "distill/plot_svg.h"
+#include "distill/schedule.h"
+#include "distill/trainer.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void train_loop_options_default(train_loop_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->batch = 32;
+    o->epochs = 3;
+    o->lr = 5e-5f;
+    o->warmup = 0.1f;
+    o->weight_decay = 0.01f;
+    o->beta1 = 0.9f;
+    o->beta2 = 0.999f;
+    o->eps = 1e-8f;
+    o->grad_clip = 1.0f;
+    o->seed = 42;
+    o->keep_best = true;
+    o->what = "train";
+}
+
+void train_result_free(train_result *r)
+{
+    if (!r)
+        return;
+    free(r->hist);
+    free(r->dev);
+    r->hist = NULL;
+    r->dev = NULL;
+    r->n_hist = r->n_dev = 0;
+}
+
+/* ---- the plain fine-tuning loss ---------------------------------------- */
+
+ir_status train_loss_finetune(void *user, const train_params *p,
+                              train_acts *a, train_acts *da,
+                              const train_batch *b, train_loss_parts *out,
+                              ir_diag *d)
+{
+    (void)user;
+    size_t B = b->B, NL = (size_t)p->cfg.labels;
+    ir_status s = train_forward(p, a, b->ids, b->types, b->mask, d);
+    if (s != IR_OK)
+        return s;
+    double loss;
+    if (p->cfg.head == IR_ENC_HEAD_REGRESSION) {
+        if (!b->targets || NL != 1)
+            return ir_diag_set(d, IR_ERR_INPUT, "fine-tuning a regression head "
+                               "needs float targets and 1 output (has %zu)", NL);
+        loss = train_mse_forward(a->logits, b->targets, B);
+        train_mse_backward(da->logits, a->logits, b->targets, B, 1.0f);
+    } else {
+        if (!b->labels)
+            return ir_diag_set(d, IR_ERR_INPUT, "fine-tuning a classifier needs "
+                               "labels; the data has none (a corpus?)");
+        float *probs = malloc(B * NL * sizeof *probs);
+        if (!probs)
+            return ir_diag_set(d, IR_ERR_NOMEM, "fine-tuning loss: out of memory");
+        s = train_ce_forward(&loss, probs, a->logits, b->labels, B, NL, d);
+        if (s == IR_OK)
+            train_ce_backward(da->logits, probs, b->labels, B, NL, 1.0f);
+        free(probs);
+        if (s != IR_OK)
+            return s;
+    }
+    memset(out, 0, sizeof *out);
+    out->total = out->pred = (float)loss;
+    return IR_OK;
+}
+
+/* ---- the dev evaluator ------------------------------------------------- */
+
+/* Sorts indices by length (ties by index) so batches pad little; qsort has
+ * no context argument, so the lengths ride along in pairs. */
+typedef struct len_idx { uint32_t len; size_t i; } len_idx;
+static int cmp_len_idx(const void *x, const void *y)
+{
+    const len_idx *a = x, *b = y;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+ir_status train_dev_eval(void *user, const train_params *p, double *metric,
+                         ir_diag *d)
+{
+    train_dev_set *ds = user;
+    const train_data *td = ds->data;
+    size_t bs = ds->batch ? ds->batch : 64, n = td->n;
+    bool regression = p->cfg.head == IR_ENC_HEAD_REGRESSION;
+    size_t NL = (size_t)p->cfg.labels;
+    *metric = NAN;
+    if (!td->labels && !td->targets)
+        return ir_diag_set(d, IR_ERR_INPUT, "dev evaluation: the dev data has no labels");
+    len_idx *order = malloc(n * sizeof *order);
+    size_t *idx = malloc(bs * sizeof *idx);
+    int *pred = malloc(n * sizeof *pred), *gold = malloc(n * sizeof *gold);
+    double *sp = malloc(n * sizeof *sp), *sg = malloc(n * sizeof *sg);
+    ir_status s = IR_OK;
+    if (!order || !idx || !pred || !gold || !sp || !sg)
+        s = ir_diag_set(d, IR_ERR_NOMEM, "dev evaluation: out of memory");
+    for (size_t i = 0; s == IR_OK && i < n; i++)
+        order[i] = (len_idx){td->len[i], i};
+    if (s == IR_OK)
+        qsort(order, n, sizeof *order, cmp_len_idx);
+    train_batch_buf buf = {0};
+    train_acts *a = NULL;
+    for (size_t at = 0; s == IR_OK && at < n; at += bs) {
+        size_t B = n - at < bs ? n - at : bs;
+        for (size_t k = 0; k < B; k++)
+            idx[k] = order[at + k].i;
+        train_batch b;
+        s = train_data_batch(td, idx, B, &buf, &b, d);
+        if (s != IR_OK)
+            break;
+        if (!a || a->B != B || a->T != b.T) {
+            train_acts_free(a);
+            a = NULL;
+            s = train_acts_new(&p->cfg, B, b.T, &a, d);
+            if (s != IR_OK)
+                break;
+        }
+        s = train_forward(p, a, b.ids, b.types, b.mask, d);
+        for (size_t k = 0; s == IR_OK && k < B; k++) {
+            size_t r = idx[k];
+            const float *z = a->logits + k * NL;
+            if (regression) {
+                sp[r] = z[0];
+                sg[r] = td->targets[r];
+            } else {
+                size_t best = 0;
+                for (size_t c = 1; c < NL; c++)
+                    if (z[c] > z[best])
+                        best = c;
+                pred[r] = (int)best;
+                gold[r] = td->labels[r];
+            }
+        }
+    }
+    train_acts_free(a);
+    train_batch_buf_free(&buf);
+    if (s == IR_OK) {
+        s = regression ? metrics_compute_scores(ds->kind, sp, sg, n, &ds->last, d)
+                       : metrics_compute_classes(ds->kind, pred, gold, n, (int)NL,
+                                                 &ds->last, d);
+        if (s == IR_OK)
+            *metric = ds->last.v[ds->last.main].value;
+    }
+    free(order);
+    free(idx);
+    free(pred);
+    free(gold);
+    free(sp);
+    free(sg);
+    return s;
+}
+
+/* ---- activations, one pair per batch shape ------------------------------
+ * Batches vary in T (dynamic padding) and the last one in B; each shape
+ * gets its own activations, kept for reuse, least recently used evicted. */
+enum { ACTS_SLOTS = 6 };
+typedef struct acts_slot {
+    train_acts *a, *da;
+    uint64_t used;
+} acts_slot;
+typedef struct acts_cache {
+    acts_slot slot[ACTS_SLOTS];
+    uint64_t clock;
+} acts_cache;
+
+static ir_status acts_get(acts_cache *c, const ir_encoder_config *cfg, size_t B,
+                          size_t T, acts_slot **out, ir_diag *d)
+{
+    acts_slot *victim = &c->slot[0];
+    for (int i = 0; i < ACTS_SLOTS; i++) {
+        acts_slot *s = &c->slot[i];
+        if (s->a && s->a->B == B && s->a->T == T) {
+            s->used = ++c->clock;
+            *out = s;
+            return IR_OK;
+        }
+        if (!s->a || s->used < victim->used)
+            victim = s;
+        if (!s->a)
+            break;
+    }
+    train_acts_free(victim->a);
+    train_acts_free(victim->da);
+    victim->a = victim->da = NULL;
+    ir_status st = train_acts_new(cfg, B, T, &victim->a, d);
+    if (st == IR_OK)
+        st = train_acts_new(cfg, B, T, &victim->da, d);
+    if (st != IR_OK) {
+        train_acts_free(victim->a);
+        victim->a = NULL;
+        return st;
+    }
+    victim->used = ++c->clock;
+    *out = victim;
+    return IR_OK;
+}
+
+static void acts_cache_free(acts_cache *c)
+{
+    for (int i = 0; i < ACTS_SLOTS; i++) {
+        train_acts_free(c->slot[i].a);
+        train_acts_free(c->slot[i].da);
+    }
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+/* The state the loop carries between steps (checkpointed). */
+typedef struct loop_state {
+    train_ckpt_state ck;
+    float *best;             /* [p->n + extra n] best-on-dev params, or NULL */
+    bool have_best;
+} loop_state;
+
+static ir_status options_check(const train_params *p, const train_data *td,
+                               const train_loop_options *o, ir_diag *d)
+{
+    if (o->batch == 0)
+        return ir_diag_set(d, IR_ERR_INPUT, "option batch: must be >= 1");
+    if (o->steps < 0 || (o->steps == 0 && o->epochs <= 0))
+        return ir_diag_set(d, IR_ERR_INPUT, "options epochs/steps: give epochs >= 1 "
+                           "or steps >= 1");
+    if (!(o->lr > 0) || !isfinite(o->lr))
+        return ir_diag_set(d, IR_ERR_INPUT, "option lr = %g: must be > 0", (double)o->lr);
+    if (!(o->warmup >= 0 && o->warmup < 1))
+        return ir_diag_set(d, IR_ERR_INPUT, "option warmup = %g: a fraction in [0, 1)",
+                           (double)o->warmup);
+    if (o->max_seq && o->max_seq > td->T)
+        return ir_diag_set(d, IR_ERR_INPUT, "option max_seq = %zu exceeds the data's "
+                           "row width %zu", o->max_seq, td->T);
+    if (td->n == 0)
+        return ir_diag_set(d, IR_ERR_INPUT, "training data is empty");
+    if ((int64_t)td->T > p->cfg.max_positions)
+        return ir_diag_set(d, IR_ERR_INPUT, "sequence length %zu exceeds the model's "
+                           "max_positions %lld", td->T, (long long)p->cfg.max_positions);
+    if (o->resume && !o->ckpt_dir)
+        return ir_diag_set(d, IR_ERR_INPUT, "option resume needs a checkpoint folder "
+                           "(ckpt_dir)");
+    if (o->eval_every < 0 || o->ckpt_every < 0)
+        return ir_diag_set(d, IR_ERR_INPUT, "options eval_every/ckpt_every must be >= 0");
+    return IR_OK;
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", dir, name);
+    return s;
+}
+
+/* Global L2 norm of all gradients (params and extra), in double. */
+static double grad_norm(const train_params *p, const train_extra *x)
+{
+    double s = 0;
+    for (size_t i = 0; i < p->n; i++)
+        s += (double)p->grads[i] * p->grads[i];
+    if (x)
+        for (size_t i = 0; i < x->n; i++)
+            s += (double)x->grads[i] * x->grads[i];
+    return sqrt(s);
+}
+
+/* Names the first tensor holding a non-finite gradient. */
+static const char *grad_bad_tensor(const train_params *p, const train_extra *x)
+{
+    for (size_t t = 0; t < p->n_tensors; t++) {
+        const float *g = p->grads + p->tensors[t].offset;
+        for (size_t k = 0; k < p->tensors[t].numel; k++)
+            if (!isfinite(g[k]))
+                return p->tensors[t].name;
+    }
+    if (x)
+        for (size_t i = 0; i < x->n; i++)
+            if (!isfinite(x->grads[i]))
+                return "extra parameters (distillation projections)";
+    return "?";
+}
+
+/* torch.nn.utils.clip_grad_norm_: scale by max / (norm + 1e-6) if < 1. */
+static void grad_clip(train_params *p, train_extra *x, double norm, float max)
+{
+    if (!(max > 0))
+        return;
+    float coef = (float)((double)max / (norm + 1e-6));
+    if (coef >= 1.0f)
+        return;
+    for (size_t i = 0; i < p->n; i++)
+        p->grads[i] *= coef;
+    if (x)
+        for (size_t i = 0; i < x->n; i++)
+            x->grads[i] *= coef;
+}
+
+/* AdamW on the extra block, the same arithmetic as train_adamw_update
+ * without weight decay. */
+static void extra_step(train_extra *x, const train_adamw *o, int64_t step)
+{
+    double bc1 = 1.0 - pow(o->beta1, (double)step);
+    double bc2 = 1.0 - pow(o->beta2, (double)step);
+    for (size_t k = 0; k < x->n; k++) {
+        float g = x->grads[k];
+        x->m[k] = o->beta1 * x->m[k] + (1.0f - o->beta1) * g;
+        x->v[k] = o->beta2 * x->v[k] + (1.0f - o->beta2) * g * g;
+        double mhat = x->m[k] / bc1, vhat = x->v[k] / bc2;
+        x->params[k] -= (float)(o->lr * mhat / (sqrt(vhat) + o->eps));
+    }
+}
+
+static void best_save(loop_state *ls, const train_params *p, const train_extra *x)
+{
+    if (!ls->best)
+        return;
+    memcpy(ls->best, p->params, p->n * sizeof(float));
+    if (x && x->n)
+        memcpy(ls->best + p->n, x->params, x->n * sizeof(float));
+    ls->have_best = true;
+}
+
+static ir_status ckpt_write(const train_loop_options *o, const char *name,
+                            const train_params *p, const train_extra *x,
+                            const train_ckpt_state *ck, ir_diag *d)
+{
+    char *path = path_join(o->ckpt_dir, name);
+    if (!path)
+        return ir_diag_set(d, IR_ERR_NOMEM, "checkpoint: out of memory");
+    ir_status s = train_ckpt_save(path, p, x, ck, d);
+    if (s == IR_OK && o->progress) {
+        train_status st = {.event = TRAIN_EVENT_CKPT, .step = ck->step,
+                           .total_steps = ck->total_steps, .dev = NAN,
+                           .best_dev = ck->best_dev, .ckpt_path = path};
+        o->progress(o->progress_user, &st);
+    }
+    free(path);
+    return s;
+}
+
+/* Resumes from ckpt_dir/last.ckpt; restores the best-on-dev copy from
+ * best.ckpt when one was recorded. */
+static ir_status resume_load(const train_loop_options *o, train_params *p,
+                             train_extra *x, loop_state *ls, int64_t total,
+                             ir_diag *d)
+{
+    char *path = path_join(o->ckpt_dir, "last.ckpt");
+    if (!path)
+        return ir_diag_set(d, IR_ERR_NOMEM, "checkpoint: out of memory");
+    struct stat sb;
+    ir_status s;
+    if (stat(path, &sb) != 0)
+        s = ir_diag_set(d, IR_ERR_INPUT, "resume: no checkpoint %s (run once "
+                        "without --resume to create it)", path);
+    else
+        s = train_ckpt_load(path, p, x, &ls->ck, d);
+    if (s == IR_OK && ls->ck.data_seed != o->seed)
+        s = ir_diag_set(d, IR_ERR_INPUT, "resume: %s was written with seed %llu, "
+                        "this run has seed %llu; the data order would differ", path,
+                        (unsigned long long)ls->ck.data_seed,
+                        (unsigned long long)o->seed);
+    if (s == IR_OK && ls->ck.total_steps != total)
+        s = ir_diag_set(d, IR_ERR_INPUT, "resume: %s belongs to a run of %lld steps, "
+                        "this run has %lld (same data, batch, epochs/steps needed)",
+                        path, (long long)ls->ck.total_steps, (long long)total);
+    free(path);
+    if (s != IR_OK || !ls->best || isnan(ls->ck.best_dev))
+        return s;
+    /* the best weights live in best.ckpt; load them through a scratch copy */
+    path = path_join(o->ckpt_dir, "best.ckpt");
+    train_params *tmp = NULL;
+    if (!path)
+        return ir_diag_set(d, IR_ERR_NOMEM, "checkpoint: out of memory");
+    if (stat(path, &sb) == 0 && train_params_new(&p->cfg, &tmp, d) == IR_OK) {
+        size_t nx = x ? x->n : 0;
+        float *xb = calloc(4 * nx + 1, sizeof(float));
+        train_extra tx = {xb, xb + nx, xb + 2 * nx, xb + 3 * nx, nx};
+        train_ckpt_state bst;
+        if (xb && train_ckpt_load(path, tmp, x ? &tx : NULL, &bst, d) == IR_OK) {
+            memcpy(ls->best, tmp->params, p->n * sizeof(float));
+            if (nx)
+                memcpy(ls->best + p->n, xb, nx * sizeof(float));
+            ls->have_best = true;
+        }
+        free(xb);
+    }
+    train_params_free(tmp);
+    free(path);
+    ir_diag_init(d); /* a missing best copy only weakens keep-best */
+    return IR_OK;
+}
+
+static ir_status hist_push(train_result *r, size_t *cap, train_point pt, ir_diag *d)
+{
+    if (r->n_hist == *cap) {
+        size_t nc = *cap ? 2 * *cap : 256;
+        train_point *nh = realloc(r->hist, nc * sizeof *nh);
+        if (!nh)
+            return ir_diag_set(d, IR_ERR_NOMEM, "training history: out of memory");
+        r->hist = nh;
+        *cap = nc;
+    }
+    r->hist[r->n_hist++] = pt;
+    return IR_OK;
+}
+
+static ir_status dev_push(train_result *r, train_dev_point pt, ir_diag *d)
+{
+    train_dev_point *nd = realloc(r->dev, (r->n_dev + 1) * sizeof *nd);
+    if (!nd)
+        return ir_diag_set(d, IR_ERR_NOMEM, "training history: out of memory");
+    r->dev = nd;
+    r->dev[r->n_dev++] = pt;
+    return IR_OK;
+}
+
+/* Cuts a gathered batch to T columns in place (rows move down; the new
+ * offset of every row is at most its old one, so a forward copy is safe). */
+static void batch_cut(train_batch_buf *buf, train_batch *b, size_t T)
+{
+    for (size_t r = 0; r < b->B; r++) {
+        memmove(buf->ids + r * T, buf->ids + r * b->T, T * sizeof(int32_t));
+        memmove(buf->types + r * T, buf->types + r * b->T, T * sizeof(int32_t));
+        memmove(buf->mask + r * T, buf->mask + r * b->T, T * sizeof(int32_t));
+    }
+    b->T = T;
+}
+
+static const char *loss_bad_part(const train_loss_parts *l)
+{
+    if (!isfinite(l->pred)) return "prediction loss";
+    if (!isfinite(l->emb)) return "embedding loss";
+    if (!isfinite(l->hidden)) return "hidden-state loss";
+    if (!isfinite(l->attn)) return "attention loss";
+    return "total loss";
+}
+
+ir_status train_loop_run(train_params *p, const train_data *train,
+                         const train_loop_options *o, train_loss_fn loss,
+                         void *user, train_result *r, ir_diag *d)
+{
+    memset(r, 0, sizeof *r);
+    r->best_dev = r->last_dev = NAN;
+    ir_status s = options_check(p, train, o, d);
+    if (s != IR_OK)
+        return s;
+    const char *what = o->what ? o->what : "train";
+    size_t B = o->batch, n = train->n;
+    int64_t per_epoch = (int64_t)((n + B - 1) / B);
+    int64_t total = o->steps > 0 ? o->steps : o->epochs * per_epoch;
+    r->total_steps = total;
+    train_schedule sched;
+    train_schedule_init(&sched, o->lr, o->warmup, total);
+    train_adamw opt = {.lr = o->lr, .beta1 = o->beta1, .beta2 = o->beta2,
+                       .eps = o->eps, .weight_decay = o->weight_decay};
+    train_extra *x = o->extra && o->extra->n ? o->extra : NULL;
+
+    loop_state ls = {.ck = {.total_steps = total, .data_seed = o->seed,
+                            .best_dev = NAN, .best_step = -1}};
+    size_t *perm = malloc(n * sizeof *perm);
+    if (o->eval && o->keep_best)
+        ls.best = malloc((p->n + (x ? x->n : 0)) * sizeof(float));
+    if (!perm || (o->eval && o->keep_best && !ls.best)) {
+        free(perm);
+        free(ls.best);
+        return ir_diag_set(d, IR_ERR_NOMEM, "trainer: out of memory");
+    }
+    if (o->ckpt_dir && mkdir(o->ckpt_dir, 0777) != 0) {
+        struct stat sb;
+        if (stat(o->ckpt_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            s = ir_diag_set(d, IR_ERR_IO, "checkpoint folder %s: cannot create it",
+                            o->ckpt_dir);
+    }
+    if (s == IR_OK && o->resume)
+        s = resume_load(o, p, x, &ls, total, d);
+    r->start_step = r->steps = ls.ck.step;
+    r->best_dev = ls.ck.best_dev;
+    r->best_step = ls.ck.best_step;
+
+    acts_cache cache = {0};
+    train_batch_buf buf = {0};
+    size_t hist_cap = 0;
+    int64_t perm_epoch = -1;
+    double t0 = now_s();
+    bool stopped = false;
+    while (s == IR_OK && ls.ck.step < total) {
+        train_ckpt_state *ck = &ls.ck;
+        if (ck->batch_in_epoch >= per_epoch) {
+            ck->epoch++;
+            ck->batch_in_epoch = 0;
+        }
+        if (perm_epoch != ck->epoch) {
+            train_data_order(train, o->seed, (uint64_t)ck->epoch, perm);
+            perm_epoch = ck->epoch;
+        }
+        size_t at = (size_t)ck->batch_in_epoch * B;
+        size_t nb = n - at < B ? n - at : B;
+        train_batch b;
+        s = train_data_batch(train, perm + at, nb, &buf, &b, d);
+        if (s != IR_OK)
+            break;
+        if (o->max_seq && b.T > o->max_seq)
+            batch_cut(&buf, &b, o->max_seq);
+        acts_slot *slot;
+        s = acts_get(&cache, &p->cfg, b.B, b.T, &slot, d);
+        if (s != IR_OK)
+            break;
+        train_params_zero_grad(p);
+        if (x)
+            memset(x->grads, 0, x->n * sizeof(float));
+        train_acts_zero(slot->da);
+        train_loss_parts lp = {0};
+        s = loss(user, p, slot->a, slot->da, &b, &lp, d);
+        if (s != IR_OK) {
+            ir_diag_prefix(d, "%s step %lld", what, (long long)ck->step + 1);
+            break;
+        }
+        if (!isfinite(lp.total) || !isfinite(lp.pred) || !isfinite(lp.emb) ||
+            !isfinite(lp.hidden) || !isfinite(lp.attn)) {
+            s = ir_diag_set(d, IR_ERR_FAILED, "%s step %lld (epoch %lld): the %s is "
+                            "%g; stopped, the last good state is %s%s (try a "
+                            "lower learning rate)", what, (long long)ck->step + 1,
+                            (long long)ck->epoch, loss_bad_part(&lp),
+                            (double)lp.total, o->ckpt_dir ? o->ckpt_dir :
+                            "not saved (no checkpoint folder)",
+                            o->ckpt_dir ? "/last.ckpt" : "");
+            break;
+        }
+        train_backward(p, slot->a, slot->da, b.ids, b.types, b.mask);
+        double norm = grad_norm(p, x);
+        if (!isfinite(norm)) {
+            s = ir_diag_set(d, IR_ERR_FAILED, "%s step %lld (epoch %lld): gradients "
+                            "are not finite (first in %s) with a finite loss %g; "
+                            "stopped, nothing of this step was saved (try a "
+                            "lower learning rate)", what,
+                            (long long)ck->step + 1, (long long)ck->epoch,
+                            grad_bad_tensor(p, x), (double)lp.total);
+            break;
+        }
+        grad_clip(p, x, norm, o->grad_clip);
+        opt.lr = train_schedule_lr(&sched, ck->step);
+        train_adamw_update(p, &opt, ck->step + 1);
+        if (x)
+            extra_step(x, &opt, ck->step + 1);
+        ck->step++;
+        ck->batch_in_epoch++;
+        for (size_t i = 0; i < b.B * b.T; i++)
+            r->tokens += (size_t)(b.mask[i] != 0);
+        r->steps = ck->step;
+        r->last_loss = lp.total;
+        s = hist_push(r, &hist_cap, (train_point){ck->step, lp.total, opt.lr}, d);
+        if (s != IR_OK)
+            break;
+        double el = now_s() - t0;
+        int64_t done_here = ck->step - r->start_step;
+        r->seconds = el;
+        r->tokens_per_s = el > 0 ? (double)r->tokens / el : 0;
+        if (o->progress) {
+            train_status st = {.event = TRAIN_EVENT_STEP, .step = ck->step,
+                               .total_steps = total, .epoch = ck->epoch, .loss = lp,
+                               .lr = opt.lr, .tokens_per_s = r->tokens_per_s,
+                               .elapsed_s = el,
+                               .eta_s = el / (double)done_here * (double)(total - ck->step),
+                               .dev = r->last_dev, .best_dev = r->best_dev};
+            o->progress(o->progress_user, &st);
+        }
+        bool last = ck->step == total;
+        bool evaluated = false;
+        if (o->eval && (last || (o->eval_every && ck->step % o->eval_every == 0))) {
+            double m;
+            s = o->eval(o->eval_user, p, &m, d);
+            if (s != IR_OK) {
+                ir_diag_prefix(d, "%s step %lld: dev evaluation", what,
+                               (long long)ck->step);
+                break;
+            }
+            evaluated = true;
+            r->last_dev = m;
+            s = dev_push(r, (train_dev_point){ck->step, m}, d);
+            bool better = isfinite(m) && (isnan(ck->best_dev) || m > ck->best_dev);
+            if (better) {
+                ck->best_dev = m;
+                ck->best_step = ck->step;
+                r->best_dev = m;
+                r->best_step = ck->step;
+                best_save(&ls, p, x);
+                if (s == IR_OK && o->ckpt_dir)
+                    s = ckpt_write(o, "best.ckpt", p, x, ck, d);
+            }
+            if (o->progress) {
+                train_status st = {.event = TRAIN_EVENT_EVAL, .step = ck->step,
+                                   .total_steps = total, .epoch = ck->epoch,
+                                   .loss = lp, .lr = opt.lr,
+                                   .tokens_per_s = r->tokens_per_s, .elapsed_s = el,
+                                   .eta_s = el / (double)done_here *
+                                            (double)(total - ck->step),
+                                   .dev = m, .best_dev = r->best_dev};
+                o->progress(o->progress_user, &st);
+            }
+            if (s == IR_OK && o->plot_path)
+                s = train_plot_svg(o->plot_path, what, r->hist, r->n_hist, r->dev,
+                                   r->n_dev, o->metric_name ? o->metric_name : "metric", d);
+        }
+        bool ck_now = o->ckpt_every ? ck->step % o->ckpt_every == 0 : evaluated;
+        bool stop = o->stop_at > 0 && ck->step == o->stop_at && !last;
+        if (stop)
+            stopped = true;
+        if (s == IR_OK && o->ckpt_dir && (last || ck_now || stop)) {
+            s = ckpt_write(o, "last.ckpt", p, x, ck, d);
+        }
+        if (stop)
+            break;
+    }
+    if (s == IR_OK && o->plot_path)
+        s = train_plot_svg(o->plot_path, what, r->hist, r->n_hist, r->dev, r->n_dev,
+                           o->metric_name ? o->metric_name : "metric", d);
+    /* keep-best: end with the best-on-dev weights (the last ones are in
+     * last.ckpt when checkpoints are on) */
+    if (s == IR_OK && !stopped && ls.have_best && r->best_step != r->steps) {
+        memcpy(p->params, ls.best, p->n * sizeof(float));
+        if (x)
+            memcpy(x->params, ls.best + p->n, x->n * sizeof(float));
+    }
+    acts_cache_free(&cache);
+    train_batch_buf_free(&buf);
+    free(perm);
+    free(ls.best);
+    return s;
+}

@@ -1,0 +1,186 @@
+/* trainer.h — the training loop: batches from distill/data.h, a loss
+ * function (plain fine-tuning here, TinyBERT distillation in distill_*.c),
+ * backward, global-norm clipping, AdamW with linear warmup and decay,
+ * periodic dev evaluation with keep-best, checkpoints that survive a kill,
+ * and a stop with a clear message on NaN/Inf.
+ *
+ *     train_loop_options o;
+ *     train_loop_options_default(&o);
+ *     o.batch = 32; o.epochs = 3; o.lr = 2e-5f; o.ckpt_dir = "ckpt";
+ *     train_dev_set dev = {.data = &dev_td, .kind = METRIC_KIND_ACC};
+ *     o.eval = train_dev_eval; o.eval_user = &dev;  o.eval_every = 200;
+ *     train_result r;
+ *     if (train_loop_run(p, &train_td, &o, train_loss_finetune, NULL, &r,
+ *                        &d) != IR_OK)
+ *         ...d.msg names the step and the loss that went NaN, or the file...
+ *     train_result_free(&r);
+ *
+ * One step: zero grads; for the batch, the loss fn runs the forward into
+ * `a` and writes dLoss/dActs into `da`; the loop runs train_backward, clips
+ * the global gradient norm (params and extra) to o.grad_clip, and steps
+ * AdamW on params (decay on matrices) and on the extra block (no decay).
+ * The lr of step k (0-based) is distill/schedule.h's linear warmup/decay.
+ *
+ * Determinism: the example order is a pure function of (seed, epoch) and
+ * a checkpoint stores the step, so a resumed run repeats the same batches;
+ * with the GEMM implementation pinned (gemm.h: p->gemm created with
+ * GEMM_ONEDNN or GEMM_BLAS, or NULL for the reference loop) and the same
+ * thread count, the losses of a resumed run equal the uninterrupted run's
+ * bit for bit. The history (train_result.hist) covers this run only.
+ */
+#ifndef DISTILC_DISTILL_TRAINER_H
+#define DISTILC_DISTILL_TRAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "distill/data.h"
+#include "distill/model.h"
+#include "distill/params.h"
+#include "frontend/metrics.h"
+#include "ir/diag.h"
+
+/* The parts of one step's loss; unused parts are 0. total is what is
+ * minimised (and checked for NaN/Inf). */
+typedef struct train_loss_parts {
+    float total, pred, emb, hidden, attn;
+} train_loss_parts;
+
+/* Runs p's forward into a, writes dLoss/dActs into da (zeroed by the
+ * caller: logits, hidden[l], scores[l]), fills the parts. The loop then
+ * calls train_backward, clips, and steps AdamW. a and da are sized for the
+ * batch (a->B == b->B, a->T == b->T). Extra parameters (train_extra) get
+ * their gradients added by the loss fn itself. */
+typedef ir_status (*train_loss_fn)(void *user, const train_params *p,
+                                   train_acts *a, train_acts *da,
+                                   const train_batch *b,
+                                   train_loss_parts *out, ir_diag *d);
+
+/* Trainable parameters outside train_params (the distillation's width
+ * projections): four caller-owned blocks of n floats. Stepped with the
+ * same AdamW and lr (no weight decay), clipped with the rest, saved in and
+ * restored from checkpoints. The loop zeroes grads before each step. */
+typedef struct train_extra {
+    float *params, *grads, *m, *v;
+    size_t n;
+} train_extra;
+
+/* Plain fine-tuning (user ignored, may be NULL): cross-entropy on
+ * b->labels, or MSE on b->targets when the head is a regression head
+ * (p->cfg.head == IR_ENC_HEAD_REGRESSION). Sets parts.pred = total. */
+ir_status train_loss_finetune(void *user, const train_params *p,
+                              train_acts *a, train_acts *da,
+                              const train_batch *b, train_loss_parts *out,
+                              ir_diag *d);
+
+/* Dev evaluation: the task's main metric (higher is better), e.g. accuracy,
+ * combined_score for MRPC/STS-B, Matthews correlation for CoLA. */
+typedef ir_status (*train_eval_fn)(void *user, const train_params *p,
+                                   double *metric, ir_diag *d);
+
+/* The ready-made dev evaluator: forward over data in batches of `batch`
+ * (0 = 64), argmax (or the score for regression) against its labels. */
+typedef struct train_dev_set {
+    const train_data *data;
+    metric_kind kind;
+    size_t batch;
+    metric_set last;         /* filled by each call: every metric */
+} train_dev_set;
+ir_status train_dev_eval(void *user /* train_dev_set * */,
+                         const train_params *p, double *metric, ir_diag *d);
+
+/* What the loop reports to its progress callback. */
+typedef enum train_event {
+    TRAIN_EVENT_STEP,        /* after each optimizer step */
+    TRAIN_EVENT_EVAL,        /* after a dev evaluation (dev set) */
+    TRAIN_EVENT_CKPT,        /* after writing a checkpoint */
+    TRAIN_EVENT_COUNT
+} train_event;
+typedef struct train_status {
+    train_event event;
+    int64_t step, total_steps;   /* steps done (1-based after a step) */
+    int64_t epoch;               /* 0-based epoch of the step */
+    train_loss_parts loss;       /* this step's loss */
+    float lr;                    /* lr used by this step */
+    double tokens_per_s;         /* non-padding tokens / s, this run */
+    double elapsed_s, eta_s;
+    double dev;                  /* last dev metric, NaN if none yet */
+    double best_dev;             /* best so far, NaN if none */
+    const char *ckpt_path;       /* TRAIN_EVENT_CKPT: the file written */
+} train_status;
+typedef void (*train_progress_fn)(void *user, const train_status *s);
+
+typedef struct train_loop_options {
+    size_t batch;            /* 32 */
+    size_t max_seq;          /* 0 = the data's T; else batches are cut to it
+                                (must be <= data T) */
+    int64_t epochs;          /* 3; ignored when steps > 0 */
+    int64_t steps;           /* 0 = epochs * ceil(n / batch) */
+    float lr;                /* peak lr, 5e-5 */
+    float warmup;            /* warmup fraction of the steps, 0.1 */
+    float weight_decay;      /* 0.01 (AdamW, decoupled) */
+    float beta1, beta2, eps; /* 0.9, 0.999, 1e-8 */
+    float grad_clip;         /* global L2 norm; 1.0; <= 0 = off */
+    uint64_t seed;           /* data order; 42 */
+    int64_t eval_every;      /* steps between dev evals; 0 = end only */
+    int64_t ckpt_every;      /* steps between checkpoints; 0 = at evals
+                                and the end */
+    const char *ckpt_dir;    /* NULL = no checkpoints; created if absent */
+    bool resume;             /* continue from ckpt_dir/last.ckpt */
+    const char *plot_path;   /* NULL = no plot; an SVG of loss and dev */
+    train_eval_fn eval;      /* NULL = no dev evaluation */
+    void *eval_user;
+    bool keep_best;          /* true: p ends with the best-on-dev weights */
+    train_progress_fn progress;
+    void *progress_user;
+    train_extra *extra;      /* NULL = none */
+    int64_t stop_at;         /* 0 = run to the end; else stop after this
+                                step as a kill would (last.ckpt written,
+                                no keep-best swap): splits a run for tests
+                                and time-sliced training */
+    const char *what;        /* label in messages and the plot: "finetune" */
+    const char *metric_name; /* the dev metric in the plot; NULL "metric" */
+} train_loop_options;
+void train_loop_options_default(train_loop_options *o);
+
+/* One point of the history kept for plots and reports. */
+typedef struct train_point {
+    int64_t step;
+    float loss;              /* total loss of that step */
+    float lr;
+} train_point;
+typedef struct train_dev_point {
+    int64_t step;
+    double metric;
+} train_dev_point;
+
+typedef struct train_result {
+    int64_t steps;           /* steps done in total (incl. before resume) */
+    int64_t start_step;      /* step resumed from (0 = fresh) */
+    int64_t total_steps;
+    float last_loss;
+    double best_dev, last_dev; /* NaN when no eval ran */
+    int64_t best_step;
+    double seconds, tokens_per_s;
+    size_t tokens;           /* non-padding tokens trained on, this run */
+    train_point *hist;       /* [n_hist] every step of this run */
+    size_t n_hist;
+    train_dev_point *dev;    /* [n_dev] */
+    size_t n_dev;
+} train_result;
+void train_result_free(train_result *r);
+
+/* Runs the loop. Returns:
+ *   IR_ERR_INPUT   bad options (named), labels missing for fine-tuning,
+ *                  a checkpoint that does not match p's config
+ *   IR_ERR_FAILED  NaN/Inf in the loss or gradients: the message names the
+ *                  step and the loss part; ckpt_dir/last.ckpt is the last
+ *                  good state (nothing of the bad step is written)
+ *   IR_ERR_IO      a checkpoint could not be written or read
+ * r is filled as far as the run got (free it in every case). */
+ir_status train_loop_run(train_params *p, const train_data *train,
+                         const train_loop_options *o, train_loss_fn loss,
+                         void *user, train_result *r, ir_diag *d);
+
+#endif

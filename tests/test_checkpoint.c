@@ -1,0 +1,259 @@
+/* test_checkpoint.c — checkpoints of the trainer (distill/checkpoint.h):
+ *  - save then load restores params, AdamW moments, extra block and loop
+ *    state bit for bit; no .tmp file is left behind;
+ *  - a flipped byte (checksum), a truncated file, a foreign file (magic),
+ *    another config and another extra size are refused with messages;
+ *  - exact resume: N steps uninterrupted vs N/2, stop, resume into fresh
+ *    parameters, N/2 more — every step's loss and the final parameters are
+ *    identical bitwise (GEMM pinned to oneDNN, then the reference loop),
+ *    with dev evaluation, keep-best and extra parameters in play;
+ *  - resume refuses another seed or another step count.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backend/gemm.h"
+#include "distill/checkpoint.h"
+#include "distill/kernels.h"
+#include "distill/trainer.h"
+#include "testutil.h"
+
+static void tiny_config(ir_encoder_config *c, int64_t hidden)
+{
+    ir_encoder_config_init(c);
+    c->hidden = hidden; c->layers = 2; c->heads = 2; c->ffn = 24; c->vocab = 30;
+    c->max_positions = 32; c->type_vocab = 2; c->labels = 2; c->ln_eps = 1e-12f;
+    ir_diag d;
+    ir_encoder_config_share(c, IR_ENC_SHARE_NONE, 0, &d);
+}
+
+static void synth_data(train_data *td, size_t n, size_t T, uint64_t seed)
+{
+    memset(td, 0, sizeof *td);
+    td->n = n; td->T = T; td->n_labels = 2;
+    td->ids = calloc(n * T, sizeof(int32_t));
+    td->types = calloc(n * T, sizeof(int32_t));
+    td->mask = calloc(n * T, sizeof(int32_t));
+    td->len = calloc(n, sizeof(uint32_t));
+    td->labels = calloc(n, sizeof(int32_t));
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 3 + train_rng_u64(seed, i) % (T - 3);
+        for (size_t t = 0; t < len; t++) {
+            td->ids[i * T + t] = 1 + (int32_t)(train_rng_u64(seed, 100 * i + t) % 29);
+            td->mask[i * T + t] = 1;
+        }
+        td->len[i] = (uint32_t)len;
+        td->labels[i] = td->ids[i * T + 1] % 2; /* learnable */
+    }
+}
+
+static long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static void test_roundtrip_and_errors(void)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    char dir[256], path[300], tmp[310];
+    CHECK(test_tmpdir(dir, sizeof dir) != NULL);
+    snprintf(path, sizeof path, "%s/a.ckpt", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    ir_encoder_config c;
+    tiny_config(&c, 8);
+    train_params *p, *q;
+    CHECK(train_params_new(&c, &p, &d) == IR_OK && train_params_new(&c, &q, &d) == IR_OK);
+    train_params_init_random(p, 3, 0.5f);
+    for (size_t i = 0; i < p->n; i++) {
+        p->m[i] = train_rng_normal(8, i);
+        p->v[i] = train_rng_uniform(9, i);
+    }
+    float xs[4 * 5], xq[4 * 5];
+    for (int i = 0; i < 20; i++)
+        xs[i] = (float)i * 0.25f;
+    memset(xq, 0, sizeof xq);
+    train_extra xe = {xs, xs + 5, xs + 10, xs + 15, 5}, xr = {xq, xq + 5, xq + 10, xq + 15, 5};
+    train_ckpt_state st = {.step = 17, .total_steps = 40, .epoch = 2, .batch_in_epoch = 3,
+                           .data_seed = 99, .rng_counter = 5, .best_dev = 0.75,
+                           .best_step = 12}, back;
+    CHECK(train_ckpt_save(path, p, &xe, &st, &d) == IR_OK);
+    CHECK(file_size(tmp) == -1);
+    CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_OK);
+    CHECK(memcmp(p->params, q->params, p->n * sizeof(float)) == 0);
+    CHECK(memcmp(p->m, q->m, p->n * sizeof(float)) == 0);
+    CHECK(memcmp(p->v, q->v, p->n * sizeof(float)) == 0);
+    CHECK(memcmp(xs, xq, 5 * sizeof(float)) == 0 && memcmp(xs + 10, xq + 10, 10 * sizeof(float)) == 0);
+    CHECK(memcmp(&st, &back, sizeof st) == 0);
+
+    /* corrupt one byte in the middle: checksum */
+    long size = file_size(path);
+    FILE *f = fopen(path, "r+b");
+    fseek(f, size / 2, SEEK_SET);
+    int ch = fgetc(f);
+    fseek(f, size / 2, SEEK_SET);
+    fputc(ch ^ 0x10, f);
+    fclose(f);
+    memset(q->params, 0, q->n * sizeof(float));
+    CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_ERR_IO);
+    CHECK_MSG(strstr(d.msg, "checksum") && strstr(d.msg, "a.ckpt"), "%s", d.msg);
+    CHECK(q->params[0] == 0.0f); /* a refused file changes nothing */
+    /* truncated */
+    CHECK(train_ckpt_save(path, p, &xe, &st, &d) == IR_OK);
+    CHECK(truncate(path, size - 100) == 0);
+    CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_ERR_IO);
+    CHECK_MSG(strstr(d.msg, "truncated") != NULL, "%s", d.msg);
+    /* not a checkpoint */
+    f = fopen(path, "w");
+    fputs("hello, this is not a checkpoint at all", f);
+    fclose(f);
+    CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "magic") != NULL, "%s", d.msg);
+    /* another config; another extra size; missing file */
+    CHECK(train_ckpt_save(path, p, &xe, &st, &d) == IR_OK);
+    ir_encoder_config c2;
+    tiny_config(&c2, 12);
+    train_params *r;
+    CHECK(train_params_new(&c2, &r, &d) == IR_OK);
+    CHECK(train_ckpt_load(path, r, &xr, &back, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "config") && strstr(d.msg, "hidden 8"), "%s", d.msg);
+    train_params_free(r);
+    xr.n = 4;
+    CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "extra") != NULL, "%s", d.msg);
+    CHECK(train_ckpt_load(path, q, NULL, &back, &d) == IR_ERR_INPUT);
+    snprintf(path, sizeof path, "%s/none.ckpt", dir);
+    CHECK(train_ckpt_load(path, q, NULL, &back, &d) == IR_ERR_IO);
+    /* unwritable folder */
+    CHECK(train_ckpt_save("/nonexistent-dir/x.ckpt", p, NULL, &st, &d) == IR_ERR_IO);
+    CHECK(strstr(d.msg, "/nonexistent-dir/x.ckpt") != NULL);
+    train_params_free(p);
+    train_params_free(q);
+}
+
+/* One run of the loop over `steps` (total), stopping at stop_at (0 = no),
+ * resuming when asked; returns the loss history and the final params. */
+typedef struct run_out {
+    float loss[64];
+    size_t n;
+    float *params;
+    float extra[3];
+    ir_status status;
+    char msg[IR_DIAG_MSG_MAX];
+} run_out;
+
+static ir_status loss_extra(void *user, const train_params *p, train_acts *a,
+                            train_acts *da, const train_batch *b,
+                            train_loss_parts *out, ir_diag *d)
+{
+    train_extra *x = user;
+    ir_status s = train_loss_finetune(NULL, p, a, da, b, out, d);
+    for (size_t i = 0; i < x->n; i++) {
+        out->total += 0.5f * x->params[i] * x->params[i] * (float)(i + 1);
+        x->grads[i] += x->params[i] * (float)(i + 1);
+    }
+    return s;
+}
+
+static void run(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t steps,
+                int64_t stop_at, bool resume, uint64_t seed, run_out *out)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_encoder_config c;
+    tiny_config(&c, 16);
+    train_params *p;
+    train_params_new(&c, &p, &d);
+    /* a resumed run starts from other weights: the checkpoint must win */
+    train_params_init_random(p, resume ? 777 : 5, 0.05f);
+    gemm_ctx *g = NULL;
+    if (use_gemm) {
+        gemm_ctx_create(gi, &g, &d);
+        p->gemm = g;
+    }
+    train_data tr, dev;
+    synth_data(&tr, 50, 20, 1); /* 50 / 8: a short last batch each epoch */
+    synth_data(&dev, 24, 20, 2);
+    train_dev_set ds = {.data = &dev, .kind = METRIC_KIND_ACC};
+    float xb[12] = {1, 1, 1};
+    train_extra x = {xb, xb + 3, xb + 6, xb + 9, 3};
+    train_loop_options o;
+    train_loop_options_default(&o);
+    o.batch = 8; o.steps = steps; o.lr = 2e-3f; o.seed = seed;
+    o.eval = train_dev_eval; o.eval_user = &ds; o.eval_every = 5;
+    o.ckpt_dir = ckdir; o.resume = resume; o.stop_at = stop_at; o.extra = &x;
+    train_result r;
+    out->status = train_loop_run(p, &tr, &o, loss_extra, &x, &r, &d);
+    snprintf(out->msg, sizeof out->msg, "%s", d.msg);
+    out->n = r.n_hist < 64 ? r.n_hist : 64;
+    for (size_t i = 0; i < out->n; i++)
+        out->loss[i] = r.hist[i].loss;
+    out->params = malloc(p->n * sizeof(float));
+    memcpy(out->params, p->params, p->n * sizeof(float));
+    memcpy(out->extra, xb, sizeof out->extra);
+    train_result_free(&r);
+    train_data_free(&tr);
+    train_data_free(&dev);
+    train_params_free(p);
+    gemm_ctx_free(g);
+}
+
+static void test_resume_exact(bool use_gemm)
+{
+    const char *what = use_gemm ? "onednn" : "reference";
+    char dir[256], full[300], split[300];
+    CHECK(test_tmpdir(dir, sizeof dir) != NULL);
+    snprintf(full, sizeof full, "%s/full", dir);
+    snprintf(split, sizeof split, "%s/split", dir);
+    enum { N = 20 };
+    run_out a, b1, b2;
+    run(full, GEMM_ONEDNN, use_gemm, N, 0, false, 42, &a);
+    run(split, GEMM_ONEDNN, use_gemm, N, 9, false, 42, &b1);
+    run(split, GEMM_ONEDNN, use_gemm, N, 0, true, 42, &b2);
+    CHECK_MSG(a.status == IR_OK && b1.status == IR_OK && b2.status == IR_OK,
+              "%s / %s / %s", a.msg, b1.msg, b2.msg);
+    CHECK(a.n == N && b1.n == 9 && b2.n == N - 9);
+    int same = a.n == b1.n + b2.n;
+    for (size_t i = 0; same && i < b1.n; i++)
+        same &= memcmp(&a.loss[i], &b1.loss[i], sizeof(float)) == 0;
+    for (size_t i = 0; same && i < b2.n; i++)
+        same &= memcmp(&a.loss[9 + i], &b2.loss[i], sizeof(float)) == 0;
+    printf("resume (%s): losses %s; step 10 %.9g vs %.9g\n", what,
+           same ? "identical" : "DIFFER", a.n > 9 ? a.loss[9] : NAN,
+           b2.n ? b2.loss[0] : NAN);
+    CHECK_MSG(same, "%s: losses of the resumed run differ", what);
+    ir_encoder_config c;
+    tiny_config(&c, 16);
+    train_params *p;
+    ir_diag d;
+    train_params_new(&c, &p, &d);
+    /* keep-best picks the same weights in both runs */
+    CHECK_MSG(memcmp(a.params, b2.params, p->n * sizeof(float)) == 0,
+              "%s: final params differ", what);
+    CHECK(memcmp(a.extra, b2.extra, sizeof a.extra) == 0 && a.extra[0] != 1.0f);
+    train_params_free(p);
+    /* another seed or length is refused */
+    run_out e;
+    run(split, GEMM_ONEDNN, use_gemm, N, 0, true, 43, &e);
+    CHECK_MSG(e.status == IR_ERR_INPUT && strstr(e.msg, "seed"), "%s", e.msg);
+    free(e.params);
+    run(split, GEMM_ONEDNN, use_gemm, N + 5, 0, true, 42, &e);
+    CHECK_MSG(e.status == IR_ERR_INPUT && strstr(e.msg, "steps"), "%s", e.msg);
+    free(e.params);
+    free(a.params);
+    free(b1.params);
+    free(b2.params);
+}
+
+int main(void)
+{
+    test_roundtrip_and_errors();
+    test_resume_exact(true);
+    test_resume_exact(false);
+    return test_finish("test_checkpoint");
+}
