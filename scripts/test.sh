@@ -8,6 +8,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-2}
+# ctest runs JOBS tests at once, each with OpenMP threads of its own:
+# sleeping rather than spinning idle threads keeps them from starving each
+# other on a small machine.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 LOGS=$(mktemp -d "${TMPDIR:-/tmp}/distilc-ci-XXXXXX")
 status=0
 summary=()

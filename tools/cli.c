@@ -3,6 +3,8 @@
  * a typo is always an error rather than a guess. */
 #include "tools/cli.h"
 
+#include "frontend/json.h"
+
 #include "ir/ir.h"
 
 #include <errno.h>
@@ -179,20 +181,7 @@ void cli_format_type(const struct ir_value *v, char *buf, size_t n)
 
 void cli_json_string(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", f);
-        else if (*p == '\t')
-            fputs("\\t", f);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
+    json_write_string(f, s);
 }
 
 bool cli_check_input_file(const char *cmd, const char *what, const char *path)

@@ -1,0 +1,377 @@
+/* compress.c — the stage machine of `distilc compress`: option checks,
+ * input fingerprints, the skip/redo decision per stage, the budget split,
+ * and the loop that runs the stages and records each one in state.json.
+ * The stages themselves live in compress_lift.c, compress_search.c,
+ * compress_distill.c, compress_build.c (build and eval) and report.c. */
+#include "search/compress.h"
+#include "search/compress_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "frontend/glue.h"
+
+static const char *const stage_names[COMPRESS_STAGE_COUNT] = {
+    "lift", "search", "distill", "build", "eval", "report",
+};
+_Static_assert(sizeof stage_names / sizeof stage_names[0] == COMPRESS_STAGE_COUNT,
+               "one name per stage");
+
+const char *compress_stage_name(compress_stage s)
+{
+    return (unsigned)s < COMPRESS_STAGE_COUNT ? stage_names[s] : "?";
+}
+
+bool compress_stage_parse(const char *s, compress_stage *out)
+{
+    for (int i = 0; i < COMPRESS_STAGE_COUNT; i++)
+        if (strcmp(s, stage_names[i]) == 0) {
+            *out = (compress_stage)i;
+            return true;
+        }
+    return false;
+}
+
+void compress_options_default(compress_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->search_fraction = 0.2;
+    o->from = -1;
+}
+
+const char *compress_path(compress_ctx *c, const char *rel)
+{
+    snprintf(c->out_path, sizeof c->out_path, "%s/%s", c->o->out, rel);
+    return c->out_path;
+}
+
+void compress_note(compress_ctx *c, const char *fmt, ...)
+{
+    if (!c->h || !c->h->note)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    c->h->note(c->h->user, buf);
+}
+
+void compress_work(compress_ctx *c, const char *label, size_t done, size_t total)
+{
+    if (c->h && c->h->work)
+        c->h->work(c->h->user, label, done, total);
+}
+
+/* ---- fingerprints: FNV-1a over what each stage reads ---------------------- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    s = s ? s : "";
+    return fnv(h, s, strlen(s) + 1); /* the NUL separates fields */
+}
+
+static uint64_t fnv_i64(uint64_t h, int64_t v) { return fnv(h, &v, sizeof v); }
+static uint64_t fnv_f64(uint64_t h, double v) { return fnv(h, &v, sizeof v); }
+
+/* A file's identity without reading it: path, size and modification time
+ * (a rewritten file gets a new mtime). Missing: IR_ERR_INPUT naming what. */
+static ir_status fnv_file(uint64_t *h, const char *what, const char *path,
+                          bool required, ir_diag *d)
+{
+    struct stat sb;
+    *h = fnv_str(*h, path);
+    if (stat(path, &sb) != 0) {
+        if (!required)
+            return IR_OK;
+        return ir_diag_set(d, IR_ERR_INPUT, "%s '%s': %s", what, path,
+                           strerror(errno));
+    }
+    *h = fnv_i64(*h, (int64_t)sb.st_size);
+    *h = fnv_i64(*h, (int64_t)sb.st_mtim.tv_sec);
+    *h = fnv_i64(*h, (int64_t)sb.st_mtim.tv_nsec);
+    return IR_OK;
+}
+
+ir_status compress_fingerprints(const compress_options *o,
+                                const search_constraints *cons,
+                                uint64_t fp[COMPRESS_STAGE_COUNT], ir_diag *d)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = fnv_str(h, "distilc-compress/1");
+    /* lift: the teacher, the task's dev data, the setting it is timed at */
+    ir_status s = fnv_file(&h, "teacher", o->teacher, true, d);
+    if (s == IR_OK)
+        s = fnv_file(&h, "--vocab", o->vocab, true, d);
+    if (s != IR_OK)
+        return s;
+    const glue_task *t = glue_task_lookup(o->task);
+    h = fnv_str(h, t ? t->name : o->task);
+    h = fnv_str(h, o->data);
+    char buf[4096];
+    static const char *const files[] = {"dev.tsv", "train.tsv"};
+    for (int i = 0; i < 2; i++) {
+        /* either DIR is the task's folder or a GLUE root holding it */
+        snprintf(buf, sizeof buf, "%s/%s", o->data, files[i]);
+        fnv_file(&h, "--data", buf, false, d);
+        if (t) {
+            snprintf(buf, sizeof buf, "%s/%s/%s", o->data, t->dir, files[i]);
+            fnv_file(&h, "--data", buf, false, d);
+        }
+    }
+    h = fnv_i64(h, o->dev_limit);
+    h = fnv_i64(h, cons->seq);
+    h = fnv_i64(h, cons->batch);
+    h = fnv_i64(h, cons->threads);
+    h = fnv_i64(h, (int64_t)cons->precision);
+    fp[COMPRESS_LIFT] = h;
+    /* search: the space, the limits, sharing, the budget */
+    if (o->space) {
+        if ((s = fnv_file(&h, "--space", o->space, true, d)) != IR_OK)
+            return s;
+    } else
+        h = fnv_str(h, search_space_default_text());
+    h = fnv_f64(h, cons->latency_ms);
+    h = fnv_i64(h, cons->max_params);
+    h = fnv_f64(h, cons->max_size_mb);
+    h = fnv_str(h, o->share);
+    h = fnv_f64(h, o->budget_minutes);
+    h = fnv_f64(h, o->search_fraction);
+    fp[COMPRESS_SEARCH] = h;
+    /* distill: the training data (train.tsv is in lift's), corpus, limits */
+    if (o->corpus && (s = fnv_file(&h, "--corpus", o->corpus, true, d)) != IR_OK)
+        return s;
+    h = fnv_i64(h, o->limit);
+    fp[COMPRESS_DISTILL] = h;
+    /* build, eval, report: nothing of their own beyond the setting */
+    h = fnv_str(h, "build/1");
+    fp[COMPRESS_BUILD] = h;
+    h = fnv_str(h, "eval/1");
+    fp[COMPRESS_EVAL] = h;
+    h = fnv_str(h, "report/1");
+    fp[COMPRESS_REPORT] = h;
+    return IR_OK;
+}
+
+void compress_budget_split(const compress_options *o, double search_used,
+                           double *search_s, double *distill_s)
+{
+    *search_s = *distill_s = 0;
+    if (!(o->budget_minutes > 0))
+        return;
+    double total = o->budget_minutes * 60.0;
+    *search_s = total * o->search_fraction;
+    /* distillation gets what the search left; never less than half its
+     * share, so an overrunning search cannot starve it to nothing */
+    double rest = total - (search_used >= 0 ? search_used : *search_s);
+    double floor_s = 0.5 * total * (1.0 - o->search_fraction);
+    *distill_s = rest > floor_s ? rest : floor_s;
+}
+
+/* ---- the space with the options' overrides ------------------------------ */
+
+ir_status compress_space_load(const compress_options *o, search_space *sp,
+                              ir_diag *d)
+{
+    ir_status s;
+    if (o->space)
+        s = search_space_load_file(o->space, sp, d);
+    else {
+        const char *t = search_space_default_text();
+        s = search_space_load_memory(t, strlen(t), "default.xml (built in)", sp, d);
+    }
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "--space");
+    search_constraints *k = &sp->cons;
+    if (o->latency_ms > 0)
+        k->latency_ms = o->latency_ms;
+    if (o->max_params > 0)
+        k->max_params = o->max_params;
+    if (o->seq > 0)
+        k->seq = o->seq;
+    if (o->batch > 0)
+        k->batch = o->batch;
+    if (o->threads > 0)
+        k->threads = o->threads;
+    if (o->precision && !search_precision_parse(o->precision, &k->precision))
+        return ir_diag_set(d, IR_ERR_INPUT, "--precision '%s': expected fp32, "
+                           "bf16 or int8", o->precision);
+    if (o->share) {
+        search_share sh;
+        if (!search_share_parse(o->share, &sh))
+            return ir_diag_set(d, IR_ERR_INPUT, "--share '%s': expected none, "
+                               "all, groups:K, attention or ffn", o->share);
+        /* a fixed scheme: the sharing gene has one choice */
+        sp->n[SEARCH_GENE_SHARE] = 1;
+        sp->share[0] = sh;
+    }
+    return IR_OK;
+}
+
+/* ---- the real stages ------------------------------------------------------ */
+
+static const compress_stage_def default_stages[COMPRESS_STAGE_COUNT] = {
+    [COMPRESS_LIFT] = {compress_stage_lift, {NULL}},
+    [COMPRESS_SEARCH] = {compress_stage_search,
+                         {"search/pareto.json", "search/pareto.svg", NULL}},
+    [COMPRESS_DISTILL] = {compress_stage_distill, {"student.onnx", NULL}},
+    [COMPRESS_BUILD] = {compress_stage_build, {"bin/model", "bin/model.weights", NULL}},
+    [COMPRESS_EVAL] = {compress_stage_eval, {NULL}},
+    [COMPRESS_REPORT] = {compress_stage_report, {"report.json", "report.svg", NULL}},
+};
+
+const compress_stage_def *compress_stages_default(void)
+{
+    return default_stages;
+}
+
+/* ---- the loop --------------------------------------------------------------- */
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static ir_status check_options(const compress_options *o, ir_diag *d)
+{
+    const char *missing = !o->teacher ? "TEACHER.onnx" : !o->task ? "--task"
+                        : !o->data ? "--data" : !o->vocab ? "--vocab"
+                        : !o->out ? "-o OUT" : NULL;
+    if (missing)
+        return ir_diag_set(d, IR_ERR_INPUT, "%s is required", missing);
+    if (!glue_task_lookup(o->task))
+        return ir_diag_set(d, IR_ERR_INPUT, "--task '%s' is not a GLUE task (%s)",
+                           o->task, glue_task_names());
+    struct stat sb;
+    if (stat(o->data, &sb) != 0)
+        return ir_diag_set(d, IR_ERR_INPUT, "--data '%s': %s", o->data,
+                           strerror(errno));
+    if (!S_ISDIR(sb.st_mode))
+        return ir_diag_set(d, IR_ERR_INPUT, "--data '%s': not a folder (a GLUE "
+                           "root or the task's folder)", o->data);
+    if (o->budget_minutes < 0 || !isfinite(o->budget_minutes))
+        return ir_diag_set(d, IR_ERR_INPUT, "--budget-minutes must be > 0");
+    if (!(o->search_fraction > 0 && o->search_fraction < 1))
+        return ir_diag_set(d, IR_ERR_INPUT, "search fraction %g: must be in (0, 1)",
+                           o->search_fraction);
+    if (o->from >= COMPRESS_STAGE_COUNT)
+        return ir_diag_set(d, IR_ERR_INPUT, "--from: no stage %d", o->from);
+    return IR_OK;
+}
+
+static bool outputs_exist(const compress_options *o, const compress_stage_def *s,
+                          const char **missing)
+{
+    char buf[4096];
+    for (int i = 0; i < 4 && s->outputs[i]; i++) {
+        snprintf(buf, sizeof buf, "%s/%s", o->out, s->outputs[i]);
+        struct stat sb;
+        if (stat(buf, &sb) != 0) {
+            *missing = s->outputs[i];
+            return false;
+        }
+    }
+    return true;
+}
+
+ir_status compress_run(const compress_options *o,
+                       const compress_stage_def *stages,
+                       const compress_hooks *h, compress_state *st,
+                       ir_diag *d)
+{
+    compress_state_init(st);
+    ir_status s = check_options(o, d);
+    if (s != IR_OK)
+        return s;
+    compress_ctx c;
+    memset(&c, 0, sizeof c);
+    c.o = o;
+    c.st = st;
+    c.h = h;
+    if ((s = compress_space_load(o, &c.space, d)) != IR_OK)
+        return s;
+    uint64_t fp[COMPRESS_STAGE_COUNT];
+    if ((s = compress_fingerprints(o, &c.space.cons, fp, d)) != IR_OK)
+        return s;
+    if (mkdir(o->out, 0777) != 0 && errno != EEXIST)
+        return ir_diag_set(d, IR_ERR_IO, "-o '%s': %s", o->out, strerror(errno));
+    char state_path[4096];
+    snprintf(state_path, sizeof state_path, "%s/state.json", o->out);
+    if ((s = compress_state_load(state_path, st, d)) != IR_OK)
+        return s;
+    compress_results *r = &st->r;
+    r->set_seq = c.space.cons.seq;
+    r->set_batch = c.space.cons.batch;
+    r->set_threads = c.space.cons.threads;
+    snprintf(r->set_precision, sizeof r->set_precision, "%s",
+             search_precision_name(c.space.cons.precision));
+    snprintf(r->space_name, sizeof r->space_name, "%s", c.space.name);
+    bool redo = false;
+    for (int i = 0; i < COMPRESS_STAGE_COUNT; i++) {
+        const char *why = NULL, *missing = NULL;
+        char whybuf[256];
+        if (redo)
+            why = "an earlier stage ran";
+        else if (o->from >= 0 && i >= o->from)
+            why = "--from";
+        else if (!st->done[i])
+            why = "not done yet";
+        else if (st->fp[i] != fp[i])
+            why = "its inputs changed";
+        else if (!outputs_exist(o, &stages[i], &missing)) {
+            snprintf(whybuf, sizeof whybuf, "%s is missing", missing);
+            why = whybuf;
+        }
+        if (!why) {
+            if (h && h->stage_begin)
+                h->stage_begin(h->user, (compress_stage)i, true, "up to date");
+            continue;
+        }
+        /* from here on everything is redone; a kill mid-stage leaves this
+         * and the later stages undone in the state file */
+        redo = true;
+        for (int j = i; j < COMPRESS_STAGE_COUNT; j++)
+            st->done[j] = false;
+        if ((s = compress_state_save(state_path, st, d)) != IR_OK)
+            return s;
+        if (h && h->stage_begin)
+            h->stage_begin(h->user, (compress_stage)i, false, why);
+        double t0 = mono_s();
+        if (!stages[i].fn)
+            s = ir_diag_set(d, IR_ERR_UNSUPPORTED, "not built yet");
+        else
+            s = stages[i].fn(&c, d);
+        double secs = mono_s() - t0;
+        if (s == IR_OK && !outputs_exist(o, &stages[i], &missing))
+            s = ir_diag_set(d, IR_ERR_FAILED, "internal error: the stage did not "
+                            "write %s", missing);
+        if (s != IR_OK)
+            return ir_diag_prefix(d, "stage %s", stage_names[i]);
+        st->done[i] = true;
+        st->ran[i] = true;
+        st->fp[i] = fp[i];
+        st->seconds[i] = secs;
+        if ((s = compress_state_save(state_path, st, d)) != IR_OK)
+            return s;
+        if (h && h->stage_end)
+            h->stage_end(h->user, (compress_stage)i, secs);
+    }
+    return IR_OK;
+}

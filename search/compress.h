@@ -1,0 +1,229 @@
+/* compress.h — `distilc compress`: teacher to deployable student in one run,
+ * as a machine of six stages that each write their result into the output
+ * folder and record their completion in OUT/state.json.
+ *
+ *     compress_options o;
+ *     compress_options_default(&o);
+ *     o.teacher = "teacher.onnx"; o.task = "SST-2"; o.data = "glue";
+ *     o.vocab = "vocab.txt"; o.out = "out"; o.budget_minutes = 5;
+ *     compress_state st;
+ *     if (compress_run(&o, compress_stages_default(), NULL, &st, &d) != IR_OK)
+ *         ... d.msg: "stage distill: ..." naming the option or file at fault
+ *     compress_report_table(stdout, &o, &st);        // search/report.h
+ *
+ * The stages, in order (compress_stages_default):
+ *   lift     teacher ONNX -> encoder; its dev metrics and runtime latency
+ *   search   evolutionary search in the space (constraints from the
+ *            options, latency from search/latency.h) -> student shape
+ *   distill  TinyBERT: general distillation on the corpus (when given),
+ *            then intermediate and prediction losses on the task ->
+ *            OUT/student.onnx
+ *   build    OUT/bin/model (backend/emit.h)
+ *   eval     the student's dev metrics and runtime latency
+ *   report   OUT/report.json and OUT/report.svg (search/report.h)
+ *
+ * Rerunning: every stage has a fingerprint, a hash of its inputs (the
+ * teacher file's size and mtime, the data, space and corpus files', the
+ * options that stage reads) chained with the previous stage's, so changing
+ * an input redoes the first stage that reads it and everything after. A
+ * stage is skipped when state.json says it finished with the same
+ * fingerprint and its output files still exist. --from STAGE (o.from)
+ * redoes from that stage whatever the state says.
+ *
+ * The budget (o.budget_minutes) bounds search and distillation together:
+ * the search gets o.search_fraction of it (after which candidate latencies
+ * are interpolated from the cache instead of measured), distillation the
+ * rest, converted into optimizer steps from a measured step time.
+ */
+#ifndef DISTILC_SEARCH_COMPRESS_H
+#define DISTILC_SEARCH_COMPRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ir/diag.h"
+#include "search/space.h"
+
+typedef enum compress_stage {
+    COMPRESS_LIFT,
+    COMPRESS_SEARCH,
+    COMPRESS_DISTILL,
+    COMPRESS_BUILD,
+    COMPRESS_EVAL,
+    COMPRESS_REPORT,
+    COMPRESS_STAGE_COUNT
+} compress_stage;
+const char *compress_stage_name(compress_stage s); /* "lift", ... "report" */
+bool compress_stage_parse(const char *s, compress_stage *out);
+
+typedef struct compress_options {
+    const char *teacher;     /* TEACHER.onnx (required) */
+    const char *task;        /* GLUE task name (required) */
+    const char *data;        /* GLUE root or the task's folder (required) */
+    const char *vocab;       /* vocab.txt (required) */
+    const char *out;         /* output folder (required; created) */
+    const char *space;       /* NULL: the built-in default space */
+    const char *corpus;      /* NULL: no general distillation */
+    const char *share;       /* NULL: the space's sharing choices */
+    double latency_ms;       /* 0: the space's limit */
+    int64_t max_params;      /* 0: the space's limit */
+    double budget_minutes;   /* 0: no budget (recipe defaults: epochs) */
+    double search_fraction;  /* share of the budget for the search, 0.2 */
+    int64_t seq, batch, threads; /* latency setting; 0: the space's */
+    const char *precision;   /* NULL: the space's (fp32, bf16, int8) */
+    int64_t limit;           /* first N train examples / corpus lines; 0 all */
+    int64_t dev_limit;       /* first N dev examples; 0 all */
+    int from;                /* -1: resume; else the compress_stage to redo
+                                from */
+    const char *latency_cache; /* NULL: search/latency.h's per-machine file */
+    const char *command;     /* the command line, for the emitted header */
+} compress_options;
+void compress_options_default(compress_options *o);
+
+/* ---- what the stages find out (kept in state.json) ---------------------- */
+enum { COMPRESS_METRICS_MAX = 4, COMPRESS_TEXT = 192 };
+
+typedef struct compress_metrics {
+    int n;
+    int main;                /* index of the task's main metric */
+    char name[COMPRESS_METRICS_MAX][32];
+    double value[COMPRESS_METRICS_MAX]; /* NaN: undefined */
+} compress_metrics;
+
+typedef struct compress_model {
+    char shape[COMPRESS_TEXT];   /* "L4 H312 A12 F1200 E0 none" */
+    int64_t parameters;
+    int64_t size_bytes;          /* the ONNX file */
+    double latency_ms;           /* distilc runtime, median; NaN unknown */
+    compress_metrics metrics;    /* dev */
+    int64_t dev_examples;
+} compress_model;
+
+/* The distillation stages (general runs only with a corpus). */
+enum { COMPRESS_DSTAGES = 3 };
+typedef struct compress_dstage {
+    bool ran;
+    int64_t steps;
+    int64_t examples;
+    double epochs;               /* steps / batches per epoch */
+    double final_loss, seconds, tokens_per_s;
+} compress_dstage;
+
+typedef struct compress_results {
+    compress_model teacher, student;
+    /* the teacher's sizes (lift) */
+    int64_t t_layers, t_hidden, t_heads, t_ffn, t_vocab, t_positions,
+        t_type_vocab, t_labels;
+    /* search */
+    int64_t s_layers, s_hidden, s_heads, s_ffn, s_embed;
+    char s_share[32];            /* "none", "groups:2", ... */
+    char fitness[COMPRESS_TEXT]; /* what the fitness was */
+    char latency_src[COMPRESS_TEXT]; /* where predicted latencies came from */
+    double predicted_ms;         /* of the chosen student */
+    double limit_ms;             /* the constraints searched under (0 none) */
+    int64_t limit_params;
+    int64_t evaluated, cycles, measured, interpolated;
+    /* distill */
+    compress_dstage dstage[COMPRESS_DSTAGES];
+    double step_s;               /* measured seconds per optimizer step */
+    char teacher_engine[32];
+    /* budget */
+    double budget_s;             /* 0: none */
+    double search_budget_s, distill_budget_s;
+    /* build */
+    int64_t program_bytes, weights_bytes;
+    /* the setting of this run (filled by compress_run, not saved: it is
+     * part of the lift stage's fingerprint) */
+    int64_t set_seq, set_batch, set_threads;
+    char set_precision[8];
+    char space_name[256];
+} compress_results;
+
+typedef struct compress_state {
+    bool done[COMPRESS_STAGE_COUNT];
+    uint64_t fp[COMPRESS_STAGE_COUNT];
+    double seconds[COMPRESS_STAGE_COUNT];
+    bool ran[COMPRESS_STAGE_COUNT];   /* ran in this call (not saved) */
+    compress_results r;
+} compress_state;
+void compress_state_init(compress_state *s);
+/* OUT/state.json ("distilc-compress-state", version 1). A missing file is
+ * an empty state (IR_OK); another format or version is IR_ERR_INPUT saying
+ * to delete it or rerun with --from lift. */
+ir_status compress_state_load(const char *path, compress_state *s,
+                              ir_diag *d);
+/* Written to a temporary file renamed over the old one. */
+ir_status compress_state_save(const char *path, const compress_state *s,
+                              ir_diag *d);
+
+/* ---- the stage machine -------------------------------------------------- */
+typedef struct compress_ctx compress_ctx;
+
+/* Hooks for the command's progress display (all may be NULL). train and
+ * eval hooks receive the distillation's and evaluations' progress. */
+typedef struct compress_hooks {
+    void *user;
+    void (*stage_begin)(void *user, compress_stage s, bool skipped,
+                        const char *why);
+    void (*stage_end)(void *user, compress_stage s, double seconds);
+    /* a unit of work inside a stage: label, done, total (done == total:
+     * finished) */
+    void (*work)(void *user, const char *label, size_t done, size_t total);
+    /* a note worth showing the user ("search: budget spent, ...") */
+    void (*note)(void *user, const char *text);
+} compress_hooks;
+
+/* What a stage is: its function and the files (relative to OUT) it must
+ * leave behind for a later run to skip it. */
+typedef ir_status (*compress_stage_fn)(compress_ctx *c, ir_diag *d);
+typedef struct compress_stage_def {
+    compress_stage_fn fn;
+    const char *outputs[4];      /* NULL-terminated */
+} compress_stage_def;
+/* The real stages (compress_lift.c ... report.c). */
+const compress_stage_def *compress_stages_default(void);
+
+/* What a stage function sees. */
+struct compress_ctx {
+    const compress_options *o;
+    compress_state *st;
+    const compress_hooks *h;
+    search_space space;          /* loaded and overridden from the options */
+    char out_path[4096];         /* scratch for compress_path */
+};
+/* OUT/rel in c->out_path (valid until the next call). */
+const char *compress_path(compress_ctx *c, const char *rel);
+void compress_note(compress_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void compress_work(compress_ctx *c, const char *label, size_t done,
+                   size_t total);
+
+/* Checks the options (IR_ERR_INPUT naming the option), loads the space,
+ * loads OUT/state.json, and runs every stage that is not up to date. On a
+ * stage's failure d says "stage NAME: ..." and the state records the
+ * stages before it as done. st receives the final state. */
+ir_status compress_run(const compress_options *o,
+                       const compress_stage_def *stages,
+                       const compress_hooks *h, compress_state *st,
+                       ir_diag *d);
+
+/* The fingerprint of each stage's inputs, chained (fp[i] covers stages
+ * 0..i), given the constraints in effect (the space's with the options'
+ * overrides); exposed for tests. IR_ERR_INPUT naming a file that does not
+ * exist (the teacher, the vocabulary, the space, the corpus). */
+ir_status compress_fingerprints(const compress_options *o,
+                                const search_constraints *cons,
+                                uint64_t fp[COMPRESS_STAGE_COUNT], ir_diag *d);
+/* The space the options ask for (file or built-in) with the constraint
+ * overrides applied (latency, params, seq, batch, threads, precision). */
+ir_status compress_space_load(const compress_options *o, search_space *sp,
+                              ir_diag *d);
+
+/* The budget split: seconds for search and distillation given the budget
+ * and the search's actual seconds (search_used < 0: not known yet).
+ * Both 0 without a budget. */
+void compress_budget_split(const compress_options *o, double search_used,
+                           double *search_s, double *distill_s);
+
+#endif

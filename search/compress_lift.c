@@ -1,0 +1,217 @@
+/* compress_lift.c — stage 1 of `distilc compress`: the teacher ONNX lifted
+ * into an encoder (distill/teacher.h: passes "default,fuse", then
+ * ir_encoder_lift), checked against the task, and measured: dev metrics and
+ * latency on the oneDNN runtime. The measuring helper is shared with the
+ * eval stage so teacher and student are timed and scored the same way. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "backend/rt_encoder.h"
+#include "distill/teacher.h"
+#include "frontend/eval.h"
+#include "search/compress_internal.h"
+
+double compress_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int64_t compress_file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
+}
+
+rt_precision compress_rt_precision(const compress_ctx *c)
+{
+    /* search_precision mirrors rt_precision; map by name to stay honest */
+    rt_precision p = RT_FP32;
+    rt_precision_parse(search_precision_name(c->space.cons.precision), &p);
+    return p;
+}
+
+ir_status compress_tokenizer(const compress_ctx *c, tok_tokenizer **out,
+                             ir_diag *d)
+{
+    tok_options to = tok_options_default();
+    ir_status s = tok_load_vocab(c->o->vocab, &to, out, d);
+    if (s != IR_OK)
+        ir_diag_prefix(d, "--vocab '%s'", c->o->vocab);
+    return s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of up to 20 timed runs (at least 5, at most about 3 s) after 3
+ * warm-up runs, on random ids without padding: a full batch of real text,
+ * as `distilc bench` times it. */
+static ir_status time_model(rt_model *m, const ir_encoder_config *cfg,
+                            int64_t B, int64_t S, double *median_ms, ir_diag *d)
+{
+    size_t n = (size_t)(B * S);
+    int64_t *buf = malloc(3 * n * sizeof *buf);
+    float *logits = malloc((size_t)(B * cfg->labels) * sizeof *logits);
+    if (!buf || !logits) {
+        free(buf);
+        free(logits);
+        return ir_diag_set(d, IR_ERR_NOMEM, "timing: out of memory");
+    }
+    int64_t *ids = buf, *types = buf + n, *mask = buf + 2 * n;
+    uint64_t r = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < n; i++) {
+        r = r * 6364136223846793005u + 1442695040888963407u;
+        ids[i] = (int64_t)((r >> 33) % (uint64_t)cfg->vocab);
+        types[i] = cfg->type_vocab > 1 && (int64_t)(i % (size_t)S) >= S / 2;
+        mask[i] = 1;
+    }
+    enum { WARMUP = 3, RUNS = 20 };
+    double ms[RUNS];
+    int k = 0;
+    ir_status s = IR_OK;
+    double t_start = compress_now_s();
+    for (int i = 0; i < WARMUP + RUNS && s == IR_OK; i++) {
+        double a = compress_now_s();
+        s = rt_model_run(m, B, S, ids, types, mask, logits, NULL, d);
+        if (i >= WARMUP)
+            ms[k++] = (compress_now_s() - a) * 1e3;
+        if (k >= 5 && compress_now_s() - t_start > 3.0)
+            break;
+    }
+    free(buf);
+    free(logits);
+    if (s != IR_OK)
+        return s;
+    qsort(ms, (size_t)k, sizeof ms[0], cmp_double);
+    *median_ms = k % 2 ? ms[k / 2] : 0.5 * (ms[k / 2 - 1] + ms[k / 2]);
+    return IR_OK;
+}
+
+typedef struct work_ctx {
+    compress_ctx *c;
+    const char *label;
+} work_ctx;
+
+static void eval_progress(void *user, size_t done, size_t total)
+{
+    work_ctx *w = user;
+    compress_work(w->c, w->label, done, total);
+}
+
+ir_status compress_measure_model(compress_ctx *c, const ir_encoder *e,
+                                 const char *label, compress_model *m,
+                                 ir_diag *d)
+{
+    const compress_options *o = c->o;
+    const glue_task *task = glue_task_lookup(o->task);
+    search_config_format(&e->cfg, m->shape, sizeof m->shape);
+    m->parameters = ir_encoder_param_count(e);
+    tok_tokenizer *tok = NULL;
+    glue_dataset dev = {0};
+    rt_model *rm = NULL;
+    eval_result er = {0};
+    ir_status s = compress_tokenizer(c, &tok, d);
+    if (s != IR_OK)
+        return s;
+    glue_load_opts gl = {.skip_bad_lines = false, .limit = (size_t)o->dev_limit};
+    s = glue_load(task, o->data, GLUE_SPLIT_DEV, &gl, &dev, d);
+    if (s != IR_OK) {
+        ir_diag_prefix(d, "--data");
+        goto done;
+    }
+    rt_options ro;
+    rt_options_default(&ro);
+    ro.precision = compress_rt_precision(c);
+    ro.threads = (int)c->space.cons.threads;
+    s = rt_model_from_encoder(e, &ro, &rm, d);
+    if (s != IR_OK) {
+        ir_diag_prefix(d, "compiling the %s for the runtime", label);
+        goto done;
+    }
+    eval_options eo = eval_options_default();
+    if ((int64_t)eo.max_seq > e->cfg.max_positions)
+        eo.max_seq = (size_t)e->cfg.max_positions;
+    eval_rt ert = {.m = rm, .labels = (size_t)e->cfg.labels, .types = true,
+                   .bucket = 16, .max_positions = (size_t)e->cfg.max_positions};
+    work_ctx w = {c, label};
+    char wl[64];
+    snprintf(wl, sizeof wl, "%s dev", label);
+    w.label = wl;
+    eo.progress = eval_progress;
+    eo.progress_ctx = &w;
+    s = eval_run(&dev, tok, &eo, eval_rt_run, &ert, &er, d);
+    if (s != IR_OK) {
+        ir_diag_prefix(d, "evaluating the %s on %s dev", label, task->name);
+        goto done;
+    }
+    compress_metrics *cm = &m->metrics;
+    cm->n = (int)er.metrics.n < COMPRESS_METRICS_MAX ? (int)er.metrics.n
+                                                     : COMPRESS_METRICS_MAX;
+    cm->main = (int)er.metrics.main < cm->n ? (int)er.metrics.main : 0;
+    for (int i = 0; i < cm->n; i++) {
+        snprintf(cm->name[i], sizeof cm->name[i], "%s", er.metrics.v[i].name);
+        cm->value[i] = er.metrics.v[i].value;
+    }
+    m->dev_examples = (int64_t)dev.n;
+    int64_t S = c->space.cons.seq;
+    if (S > e->cfg.max_positions) {
+        s = ir_diag_set(d, IR_ERR_INPUT, "--seq %lld exceeds the %s's %lld "
+                        "positions", (long long)S, label,
+                        (long long)e->cfg.max_positions);
+        goto done;
+    }
+    compress_work(c, label, 0, 1);
+    s = time_model(rm, &e->cfg, c->space.cons.batch, S, &m->latency_ms, d);
+    compress_work(c, label, 1, 1);
+    if (s != IR_OK)
+        ir_diag_prefix(d, "timing the %s", label);
+done:
+    eval_result_free(&er);
+    rt_model_free(rm);
+    glue_dataset_free(&dev);
+    tok_free(tok);
+    return s;
+}
+
+ir_status compress_stage_lift(compress_ctx *c, ir_diag *d)
+{
+    const compress_options *o = c->o;
+    compress_results *r = &c->st->r;
+    const glue_task *task = glue_task_lookup(o->task);
+    ir_encoder *e = NULL;
+    ir_status s = teacher_load_onnx(o->teacher, &e, d);
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "teacher '%s'", o->teacher);
+    int64_t want = task->is_regression ? 1 : task->n_labels;
+    if (e->cfg.labels != want) {
+        s = ir_diag_set(d, IR_ERR_INPUT, "teacher '%s' has %lld outputs but %s "
+                        "needs %lld: fine-tune it on the task first (distilc "
+                        "finetune)", o->teacher, (long long)e->cfg.labels,
+                        task->name, (long long)want);
+        ir_encoder_free(e);
+        return s;
+    }
+    e->cfg.head = task->is_regression ? IR_ENC_HEAD_REGRESSION
+                                      : IR_ENC_HEAD_CLASSIFICATION;
+    const ir_encoder_config *tc = &e->cfg;
+    r->t_layers = tc->layers;
+    r->t_hidden = tc->hidden;
+    r->t_heads = tc->heads;
+    r->t_ffn = tc->ffn;
+    r->t_vocab = tc->vocab;
+    r->t_positions = tc->max_positions;
+    r->t_type_vocab = tc->type_vocab;
+    r->t_labels = tc->labels;
+    s = compress_measure_model(c, e, "teacher", &r->teacher, d);
+    r->teacher.size_bytes = compress_file_size(o->teacher);
+    ir_encoder_free(e);
+    return s;
+}

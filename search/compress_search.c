@@ -1,0 +1,252 @@
+/* compress_search.c — stage 2 of `distilc compress`: the student's shape.
+ *
+ * The space (--space or the built-in default) is first cut to what the
+ * teacher can teach: distillation initialises the student from the
+ * teacher's weights (distill/student.h) and compares attention heads in
+ * groups (distill/distill_loss.h), so a student may not be deeper, wider,
+ * have more FFN neurons or larger heads than the teacher, and its head
+ * count must divide the teacher's. Gene lists are filtered; the cross-gene
+ * rule (head size) makes a candidate unusable through its fitness.
+ *
+ * Fitness: there is no supernet in this build (search/supernet.h), so the
+ * documented proxy of search/evolution.h is used and the report says so.
+ * Latency: search/latency.h's model at the setting of the constraints.
+ * With a budget, once the search's share is spent, missing shapes are
+ * interpolated from the cache instead of timed, which makes the remaining
+ * cycles nearly free; the report counts both. */
+#include <math.h>
+#include <string.h>
+
+#include "backend/emit.h"
+#include "search/compress_internal.h"
+#include "search/evolution.h"
+#include "search/latency.h"
+#include "search/pareto.h"
+
+typedef struct search_run {
+    compress_ctx *c;
+    search_latency *lm;       /* measuring */
+    search_latency *lm_fast;  /* interpolating, after the budget */
+    search_latency_opts lo;
+    search_latency_query q;
+    double t0, budget_s;      /* budget_s 0: none */
+    int64_t measured, interpolated;
+    int64_t seq;              /* proxy fitness context */
+    const ir_encoder_config *teacher;
+} search_run;
+
+static ir_status latency_cb(void *ctx, const ir_encoder_config *cfg, double *ms,
+                            ir_diag *d)
+{
+    search_run *sr = ctx;
+    if (sr->budget_s > 0 && !sr->lm_fast &&
+        compress_now_s() - sr->t0 > sr->budget_s) {
+        /* keep what was timed, then continue from the cache alone */
+        ir_status s = search_latency_save(sr->lm, d);
+        search_latency_opts lo = sr->lo;
+        lo.measure = false;
+        if (s == IR_OK)
+            s = search_latency_create(&lo, &sr->lm_fast, d);
+        if (s != IR_OK)
+            return s;
+        compress_note(sr->c, "search: its %.1f s of the budget are spent; "
+                      "latencies of new shapes are interpolated from now on",
+                      sr->budget_s);
+    }
+    search_latency_estimate e;
+    ir_status s = IR_ERR_INPUT;
+    if (sr->lm_fast) {
+        s = search_latency_predict(sr->lm_fast, cfg, &sr->q, &e, d);
+        if (s == IR_OK)
+            sr->interpolated++;
+    }
+    /* before the budget ran out, or nothing cached to interpolate from */
+    if (s != IR_OK) {
+        if ((s = search_latency_predict(sr->lm, cfg, &sr->q, &e, d)) != IR_OK)
+            return s;
+        sr->measured++;
+    }
+    *ms = e.total_ms;
+    return IR_OK;
+}
+
+/* Whether the teacher can initialise and teach this student. */
+static bool teachable(const ir_encoder_config *t, const ir_encoder_config *s)
+{
+    return s->layers <= t->layers && s->hidden <= t->hidden && s->ffn <= t->ffn &&
+           s->heads <= t->heads && t->heads % s->heads == 0 &&
+           s->hidden / s->heads <= t->hidden / t->heads &&
+           (s->embed == 0 || s->embed < s->hidden);
+}
+
+static ir_status fitness_cb(void *ctx, const ir_encoder_config *cfg,
+                            double *fitness, ir_diag *d)
+{
+    search_run *sr = ctx;
+    if (!teachable(sr->teacher, cfg)) {
+        *fitness = -INFINITY; /* unusable: evolution never keeps it */
+        return IR_OK;
+    }
+    return search_proxy_fitness(&sr->seq, cfg, fitness, d);
+}
+
+static void progress_cb(void *ctx, size_t done, size_t total)
+{
+    search_run *sr = ctx;
+    compress_work(sr->c, "search", done, total);
+}
+
+/* Drops the choices the teacher cannot teach; IR_ERR_INPUT naming the gene
+ * and the space when none is left. */
+static ir_status space_fit_teacher(search_space *sp, const ir_encoder_config *t,
+                                   ir_diag *d)
+{
+    static const search_gene genes[] = {SEARCH_GENE_LAYERS, SEARCH_GENE_HIDDEN,
+                                        SEARCH_GENE_HEADS, SEARCH_GENE_FFN,
+                                        SEARCH_GENE_EMBED};
+    for (size_t gi = 0; gi < sizeof genes / sizeof genes[0]; gi++) {
+        search_gene g = genes[gi];
+        size_t k = 0;
+        int64_t limit = g == SEARCH_GENE_LAYERS ? t->layers
+                      : g == SEARCH_GENE_HIDDEN ? t->hidden
+                      : g == SEARCH_GENE_HEADS ? t->heads
+                      : g == SEARCH_GENE_FFN ? t->ffn : t->hidden - 1;
+        for (size_t i = 0; i < sp->n[g]; i++) {
+            int64_t v = sp->values[g][i];
+            bool ok = v <= limit && (g != SEARCH_GENE_HEADS || t->heads % v == 0);
+            if (ok)
+                sp->values[g][k++] = v;
+        }
+        if (k == 0)
+            return ir_diag_set(d, IR_ERR_INPUT, "--space %s: no %s choice fits "
+                               "the teacher (%lld layers, hidden %lld, %lld heads, "
+                               "ffn %lld): a student must be no larger and its "
+                               "heads must divide the teacher's; give a --space "
+                               "for this teacher", sp->name, search_gene_name(g),
+                               (long long)t->layers, (long long)t->hidden,
+                               (long long)t->heads, (long long)t->ffn);
+        sp->n[g] = k;
+    }
+    return IR_OK;
+}
+
+ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
+{
+    compress_results *r = &c->st->r;
+    search_space sp = c->space;
+    const glue_task *task = glue_task_lookup(c->o->task);
+    /* every candidate shares the teacher's vocabulary, positions and head */
+    ir_encoder_config tc = sp.base;
+    tc.layers = r->t_layers;
+    tc.hidden = r->t_hidden;
+    tc.heads = r->t_heads;
+    tc.ffn = r->t_ffn;
+    sp.base.vocab = tc.vocab = r->t_vocab;
+    sp.base.max_positions = tc.max_positions = r->t_positions;
+    sp.base.type_vocab = tc.type_vocab = r->t_type_vocab;
+    sp.base.labels = tc.labels = r->t_labels;
+    sp.base.head = tc.head = task->is_regression ? IR_ENC_HEAD_REGRESSION
+                                                 : IR_ENC_HEAD_CLASSIFICATION;
+    if (sp.cons.seq > tc.max_positions)
+        return ir_diag_set(d, IR_ERR_INPUT, "--seq %lld exceeds the teacher's %lld "
+                           "positions", (long long)sp.cons.seq,
+                           (long long)tc.max_positions);
+    ir_status s = space_fit_teacher(&sp, &tc, d);
+    if (s != IR_OK)
+        return s;
+    double search_s, distill_s;
+    compress_budget_split(c->o, -1, &search_s, &distill_s);
+    r->budget_s = c->o->budget_minutes * 60.0;
+    r->search_budget_s = search_s;
+
+    search_run sr = {.c = c, .t0 = compress_now_s(), .budget_s = search_s,
+                     .seq = sp.cons.seq, .teacher = &tc};
+    search_latency_opts_default(&sr.lo);
+    sr.lo.cache_path = c->o->latency_cache;
+    if (search_s > 0 && search_s < 120)
+        sr.lo.min_time_ms = 20; /* a quick run: shorter timings per shape */
+    sr.q = (search_latency_query){.batch = sp.cons.batch, .seq = sp.cons.seq,
+                                  .threads = (int)sp.cons.threads,
+                                  .precision = sp.cons.precision};
+    if ((s = search_latency_create(&sr.lo, &sr.lm, d)) != IR_OK)
+        return ir_diag_prefix(d, "latency model");
+    search_evo_opts eo;
+    search_evo_opts_default(&eo);
+    if (search_s > 0 && search_s < 300) {
+        eo.population = 16;
+        eo.generations = 6;
+    }
+    eo.fitness = fitness_cb;
+    eo.fitness_ctx = &sr;
+    eo.latency = latency_cb;
+    eo.latency_ctx = &sr;
+    eo.progress = progress_cb;
+    eo.progress_ctx = &sr;
+    search_result res;
+    memset(&res, 0, sizeof res);
+    s = search_evolve(&sp, &eo, &res, d);
+    /* a tight limit in a space cut to the teacher may leave fewer feasible
+     * shapes than a population: retry with a small one before giving up */
+    while (s == IR_ERR_INPUT && eo.population > 4 &&
+           strstr(d->msg, "meet the constraints")) {
+        search_result_free(&res);
+        eo.population /= 2;
+        compress_note(c, "search: few shapes meet the constraints; population %zu",
+                      eo.population);
+        s = search_evolve(&sp, &eo, &res, d);
+    }
+    /* evolution's messages start with "search: ", which the stage name
+     * already says */
+    if (s != IR_OK && strncmp(d->msg, "search: ", 8) == 0)
+        memmove(d->msg, d->msg + 8, strlen(d->msg + 8) + 1);
+    ir_diag d2;
+    ir_diag_init(&d2);
+    if (search_latency_save(sr.lm, &d2) != IR_OK)
+        compress_note(c, "warning: %s", d2.msg);
+    if (s != IR_OK)
+        goto done;
+    const search_cand *best = &res.all[res.best];
+    if (!best->feasible) {
+        s = ir_diag_set(d, IR_ERR_INPUT, "no candidate of %s meets the constraints "
+                        "(latency <= %g ms, params <= %lld) and fits the teacher; "
+                        "loosen --latency-ms / --params", sp.name,
+                        sp.cons.latency_ms, (long long)sp.cons.max_params);
+        goto done;
+    }
+    search_latency_estimate est;
+    bool calibrated = search_latency_predict(sr.lm, &best->cfg, &sr.q, &est, &d2) ==
+                          IR_OK && est.calibrated;
+    snprintf(r->latency_src, sizeof r->latency_src, "latency model%s, seq %lld, "
+             "batch %lld, %lld threads, %s", calibrated ? "" : " (uncalibrated)",
+             (long long)sp.cons.seq, (long long)sp.cons.batch,
+             (long long)sp.cons.threads, search_precision_name(sp.cons.precision));
+    snprintf(r->fitness, sizeof r->fitness, "%s", SEARCH_PROXY_FITNESS_NAME);
+    search_pareto_meta meta = {.space = sp.name, .fitness = r->fitness,
+                               .latency = r->latency_src, .cons = sp.cons};
+    if ((s = emit_make_dirs(compress_path(c, "search"), d)) != IR_OK)
+        goto done;
+    if ((s = search_pareto_write_json(compress_path(c, "search/pareto.json"), &res,
+                                      &meta, d)) != IR_OK ||
+        (s = search_pareto_write_svg(compress_path(c, "search/pareto.svg"), &res,
+                                     &meta, d)) != IR_OK)
+        goto done;
+    r->s_layers = best->cfg.layers;
+    r->s_hidden = best->cfg.hidden;
+    r->s_heads = best->cfg.heads;
+    r->s_ffn = best->cfg.ffn;
+    r->s_embed = best->cfg.embed;
+    search_share_format(&sp.share[best->g.g[SEARCH_GENE_SHARE]], r->s_share,
+                        sizeof r->s_share);
+    r->predicted_ms = best->latency_ms;
+    r->limit_ms = sp.cons.latency_ms;
+    r->limit_params = sp.cons.max_params;
+    r->evaluated = (int64_t)res.n;
+    r->cycles = (int64_t)res.cycles;
+    r->measured = sr.measured;
+    r->interpolated = sr.interpolated;
+done:
+    search_result_free(&res);
+    search_latency_free(sr.lm);
+    search_latency_free(sr.lm_fast);
+    return s;
+}

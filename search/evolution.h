@@ -1,0 +1,104 @@
+/* evolution.h — evolutionary architecture search under constraints:
+ * aging (regularized) evolution (Real et al. 2019, "Regularized Evolution
+ * for Image Classifier Architecture Search", Algorithm 1) over a
+ * search_space, maximising a fitness callback while every candidate it
+ * keeps meets the space's constraints, and the Pareto front of fitness
+ * against predicted latency over everything it evaluated.
+ *
+ *     search_evo_opts o; search_evo_opts_default(&o);
+ *     o.fitness = my_fitness;  o.fitness_ctx = ...;     // higher is better
+ *     o.latency = my_latency;  o.latency_ctx = lm;      // predicted ms
+ *     search_result r;
+ *     if (search_evolve(&space, &o, &r, &d) != IR_OK) ... d.msg
+ *     best = r.all[r.best].cfg;
+ *     for (size_t i = 0; i < r.n_front; i++) r.all[r.front[i]] ...
+ *     search_result_free(&r);
+ *
+ * One cycle: draw `tournament` members of the population, the fittest is
+ * the parent; with probability crossover_p a second tournament gives a
+ * second parent and the child is their uniform crossover; the child is
+ * then mutated (each gene with probability mutation_p, at least one). A
+ * child that breaks a constraint is redrawn (up to 20 times). The child
+ * joins the population and the oldest member leaves. Each distinct genome
+ * is evaluated once (fitness may be expensive: a supernet evaluation).
+ * Everything depends only on the seed: same seed, same result.
+ */
+#ifndef DISTILC_SEARCH_EVOLUTION_H
+#define DISTILC_SEARCH_EVOLUTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ir/diag.h"
+#include "search/space.h"
+
+/* Fitness to maximise; a non-finite value marks the candidate unusable. */
+typedef ir_status (*search_fitness_fn)(void *ctx, const ir_encoder_config *c,
+                                       double *fitness, ir_diag *d);
+/* Predicted latency in ms at the space's constraint setting. */
+typedef ir_status (*search_latency_fn)(void *ctx, const ir_encoder_config *c,
+                                       double *ms, ir_diag *d);
+
+typedef struct search_evo_opts {
+    size_t population;   /* 32 */
+    size_t generations;  /* 10: cycles = generations · population */
+    size_t tournament;   /* 8 (capped at population) */
+    double mutation_p;   /* 0.3 per gene */
+    double crossover_p;  /* 0.25 */
+    uint64_t seed;       /* 0 */
+    search_fitness_fn fitness;   /* required */
+    void *fitness_ctx;
+    search_latency_fn latency;   /* NULL: no latency (0 ms, limit ignored) */
+    void *latency_ctx;
+    /* called after each cycle (done, total), may be NULL */
+    void (*progress)(void *ctx, size_t done, size_t total);
+    void *progress_ctx;
+} search_evo_opts;
+void search_evo_opts_default(search_evo_opts *o);
+
+typedef struct search_cand {
+    search_genome g;
+    ir_encoder_config cfg;
+    double fitness;
+    double latency_ms;
+    int64_t params;
+    double size_mb;
+    bool feasible;       /* meets every constraint of the space */
+    bool front;          /* on the Pareto front */
+} search_cand;
+
+typedef struct search_result {
+    search_cand *all;    /* every distinct candidate, in evaluation order */
+    size_t n;
+    size_t *front;       /* indices into all, by increasing latency */
+    size_t n_front;
+    size_t best;         /* the fittest feasible candidate */
+    size_t cycles;       /* evolution cycles run */
+} search_result;
+
+/* IR_ERR_INPUT when no initial population meeting the constraints can be
+ * drawn (naming the limit); errors of the callbacks are passed on with the
+ * candidate prefixed. */
+ir_status search_evolve(const search_space *sp, const search_evo_opts *o,
+                        search_result *out, ir_diag *d);
+void search_result_free(search_result *r);
+
+/* Marks and lists the feasible candidates no other feasible candidate
+ * dominates (fitness >= and latency <=, one of them strictly); idx must
+ * hold n entries; returns the count, sorted by increasing latency. Equal
+ * points keep the first. */
+size_t search_pareto_front(search_cand *c, size_t n, size_t *idx);
+
+/* The stand-in fitness until the supernet estimates accuracy:
+ *     ½ · ln(non-embedding parameters) + ½ · ln(encoder FLOPs per token)
+ * with parameters counted once per sharing group (the capacity the
+ * choices control) and FLOPs at *(int64_t *)ctx tokens of context (the
+ * cost every layer still pays when weights are shared). Larger and deeper
+ * scores higher; sharing scores lower than the same shape unshared. */
+#define SEARCH_PROXY_FITNESS_NAME \
+    "proxy: 0.5 ln(non-embedding params) + 0.5 ln(FLOPs/token); no supernet yet"
+ir_status search_proxy_fitness(void *ctx, const ir_encoder_config *c,
+                               double *fitness, ir_diag *d);
+
+#endif

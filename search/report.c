@@ -1,0 +1,399 @@
+/* report.c — stage 6 of `distilc compress` and its outputs: report.json,
+ * report.svg and the summary table, all from the state (see report.h for
+ * the JSON layout). Ratios are teacher / student for latency, parameters
+ * and size (larger is better) and student / teacher for the main metric
+ * (accuracy retained); any of them is null when a side is unknown. */
+#include "search/report.h"
+#include "frontend/json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "search/compress_internal.h"
+
+static double ratio(double a, double b)
+{
+    return isfinite(a) && isfinite(b) && b != 0 ? a / b : NAN;
+}
+
+static double main_metric(const compress_model *m)
+{
+    return m->metrics.n > 0 ? m->metrics.value[m->metrics.main] : NAN;
+}
+
+static const char *main_name(const compress_state *st)
+{
+    const compress_metrics *m = &st->r.teacher.metrics;
+    if (m->n == 0)
+        m = &st->r.student.metrics;
+    return m->n > 0 ? m->name[m->main] : "metric";
+}
+
+static double distill_seconds(const compress_results *r)
+{
+    double s = 0;
+    for (int i = 0; i < COMPRESS_DSTAGES; i++)
+        if (r->dstage[i].ran)
+            s += r->dstage[i].seconds;
+    return s;
+}
+
+void compress_report_budget_text(const compress_state *st, char *buf, size_t n)
+{
+    const compress_results *r = &st->r;
+    int64_t steps[COMPRESS_DSTAGES] = {0};
+    double ep[COMPRESS_DSTAGES] = {0};
+    for (int i = 0; i < COMPRESS_DSTAGES; i++)
+        if (r->dstage[i].ran) {
+            steps[i] = r->dstage[i].steps;
+            ep[i] = r->dstage[i].epochs;
+        }
+    char tr[256];
+    snprintf(tr, sizeof tr, "%lld general + %lld intermediate (%.2f epochs) + %lld "
+             "prediction steps (%.2f epochs)", (long long)steps[0],
+             (long long)steps[1], ep[1], (long long)steps[2], ep[2]);
+    if (!(r->budget_s > 0))
+        snprintf(buf, n, "no budget: the search ran %lld cycles (%lld candidates), "
+                 "distillation the default epochs: %s", (long long)r->cycles,
+                 (long long)r->evaluated, tr);
+    else
+        snprintf(buf, n, "%.1f min: search %.0f s allowed, %.0f s used (%lld "
+                 "candidates, %lld latencies timed, %lld interpolated); "
+                 "distillation %.0f s allowed at %.3f s a step: %s",
+                 r->budget_s / 60, r->search_budget_s, st->seconds[COMPRESS_SEARCH],
+                 (long long)r->evaluated, (long long)r->measured,
+                 (long long)r->interpolated, r->distill_budget_s, r->step_s, tr);
+}
+
+static void model_json(FILE *f, const compress_model *m, const char *path)
+{
+    fputs("{\"path\": ", f);
+    json_write_string(f, path);
+    fputs(", \"shape\": ", f);
+    json_write_string(f, m->shape);
+    fprintf(f, ", \"parameters\": %lld, \"size_bytes\": ", (long long)m->parameters);
+    if (m->size_bytes > 0)
+        fprintf(f, "%lld", (long long)m->size_bytes);
+    else
+        fputs("null", f);
+    fputs(", \"latency_ms\": ", f);
+    json_write_number(f, m->latency_ms, 10);
+    fputs(", \"ort_latency_ms\": null, \"metrics\": {", f);
+    for (int i = 0; i < m->metrics.n; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_write_string(f, m->metrics.name[i]);
+        fputs(": ", f);
+        json_write_number(f, m->metrics.value[i], 10);
+    }
+    fprintf(f, "}, \"dev_examples\": %lld", (long long)m->dev_examples);
+}
+
+ir_status compress_report_json(FILE *f, const compress_options *o,
+                               const compress_state *st, ir_diag *d)
+{
+    const compress_results *r = &st->r;
+    char path[4096];
+    fputs("{\"format\": \"distilc-compress-report\", \"version\": 1,\n \"task\": ", f);
+    const glue_task *t = glue_task_lookup(o->task);
+    json_write_string(f, t ? t->name : o->task);
+    fputs(", \"metric\": ", f);
+    json_write_string(f, main_name(st));
+    fprintf(f, ",\n \"setting\": {\"seq\": %lld, \"batch\": %lld, \"threads\": %lld, "
+            "\"precision\": ", (long long)r->set_seq, (long long)r->set_batch,
+            (long long)r->set_threads);
+    json_write_string(f, r->set_precision);
+    fputs("},\n \"teacher\": ", f);
+    /* absolute, so bench/compress_report_ort.py finds it from anywhere */
+    char *abs = realpath(o->teacher, NULL);
+    model_json(f, &r->teacher, abs ? abs : o->teacher);
+    free(abs);
+    fputs("},\n \"student\": ", f);
+    snprintf(path, sizeof path, "%s/student.onnx", o->out);
+    model_json(f, &r->student, path);
+    snprintf(path, sizeof path, "%s/bin/model", o->out);
+    fputs(", \"binary\": ", f);
+    json_write_string(f, path);
+    fprintf(f, ", \"binary_bytes\": %lld, \"weights_bytes\": %lld},\n",
+            (long long)r->program_bytes, (long long)r->weights_bytes);
+    fputs(" \"speedup\": ", f);
+    json_write_number(f, ratio(r->teacher.latency_ms, r->student.latency_ms), 10);
+    fputs(", \"ort_speedup\": null, \"accuracy_retained\": ", f);
+    json_write_number(f, ratio(main_metric(&r->student), main_metric(&r->teacher)), 10);
+    fputs(", \"parameter_reduction\": ", f);
+    json_write_number(f, ratio((double)r->teacher.parameters, (double)r->student.parameters), 10);
+    fputs(", \"size_reduction\": ", f);
+    json_write_number(f, ratio((double)r->teacher.size_bytes, (double)r->student.size_bytes), 10);
+    fputs(",\n \"search\": {\"space\": ", f);
+    json_write_string(f, r->space_name);
+    fputs(", \"fitness\": ", f);
+    json_write_string(f, r->fitness);
+    fputs(", \"latency\": ", f);
+    json_write_string(f, r->latency_src);
+    fputs(", \"predicted_latency_ms\": ", f);
+    json_write_number(f, r->predicted_ms, 10);
+    fputs(", \"constraints\": {\"latency_ms\": ", f);
+    json_write_number(f, r->limit_ms > 0 ? r->limit_ms : NAN, 10);
+    fputs(", \"params\": ", f);
+    json_write_number(f, r->limit_params > 0 ? (double)r->limit_params : NAN, 10);
+    fputs("}, \"sharing\": ", f);
+    json_write_string(f, r->s_share);
+    fprintf(f, ", \"evaluated\": %lld, \"cycles\": %lld, \"latency_measured\": %lld, "
+            "\"latency_interpolated\": %lld},\n", (long long)r->evaluated,
+            (long long)r->cycles, (long long)r->measured, (long long)r->interpolated);
+    fputs(" \"distill\": {\"teacher_engine\": ", f);
+    json_write_string(f, r->teacher_engine);
+    fputs(", \"step_seconds\": ", f);
+    json_write_number(f, r->step_s, 10);
+    fputs(", \"stages\": [", f);
+    static const char *const dn[COMPRESS_DSTAGES] = {"general", "intermediate",
+                                                     "prediction"};
+    bool first = true;
+    for (int i = 0; i < COMPRESS_DSTAGES; i++) {
+        const compress_dstage *s = &r->dstage[i];
+        if (!s->ran)
+            continue;
+        fprintf(f, "%s{\"name\": \"%s\", \"steps\": %lld, \"examples\": %lld, "
+                "\"epochs\": ", first ? "" : ", ", dn[i], (long long)s->steps,
+                (long long)s->examples);
+        json_write_number(f, s->epochs, 10);
+        fputs(", \"final_loss\": ", f);
+        json_write_number(f, s->final_loss, 10);
+        fputs(", \"seconds\": ", f);
+        json_write_number(f, s->seconds, 10);
+        fputs(", \"tokens_per_s\": ", f);
+        json_write_number(f, s->tokens_per_s, 10);
+        fputs("}", f);
+        first = false;
+    }
+    fputs("]},\n \"budget\": {\"minutes\": ", f);
+    json_write_number(f, r->budget_s > 0 ? r->budget_s / 60 : NAN, 10);
+    fputs(", \"search_seconds_allowed\": ", f);
+    json_write_number(f, r->budget_s > 0 ? r->search_budget_s : NAN, 10);
+    fputs(", \"distill_seconds_allowed\": ", f);
+    json_write_number(f, r->budget_s > 0 ? r->distill_budget_s : NAN, 10);
+    fputs(", \"search_seconds_used\": ", f);
+    json_write_number(f, st->seconds[COMPRESS_SEARCH], 10);
+    fputs(", \"distill_seconds_used\": ", f);
+    json_write_number(f, distill_seconds(r), 10);
+    char text[1024];
+    compress_report_budget_text(st, text, sizeof text);
+    fputs(", \"allowed\": ", f);
+    json_write_string(f, text);
+    fputs("},\n \"stages\": {", f);
+    double total = 0;
+    for (int i = 0; i < COMPRESS_STAGE_COUNT; i++) {
+        fprintf(f, "%s\"%s\": {\"seconds\": ", i ? ", " : "",
+                compress_stage_name((compress_stage)i));
+        json_write_number(f, st->seconds[i], 10);
+        fprintf(f, ", \"ran\": %s}", st->ran[i] ? "true" : "false");
+        total += st->seconds[i];
+    }
+    fputs("},\n \"total_seconds\": ", f);
+    json_write_number(f, total, 10);
+    fputs("}\n", f);
+    if (ferror(f))
+        return ir_diag_set(d, IR_ERR_IO, "report.json: write failed");
+    return IR_OK;
+}
+
+/* ---- SVG: three panels of two bars ------------------------------------------ */
+
+static void svg_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static void panel(FILE *f, double x0, const char *title, const char *sub,
+                  double tv, double sv, const char *fmt, const char *note)
+{
+    const double w = 220, top = 85, h = 185; /* bar area */
+    double vmax = fmax(isfinite(tv) ? tv : 0, isfinite(sv) ? sv : 0);
+    if (!(vmax > 0))
+        vmax = 1;
+    fprintf(f, "<text x=\"%.1f\" y=\"50\" text-anchor=\"middle\" font-size=\"14\" "
+               "font-weight=\"bold\">", x0 + w / 2);
+    svg_text(f, title);
+    fputs("</text>\n", f);
+    fprintf(f, "<text x=\"%.1f\" y=\"66\" text-anchor=\"middle\" font-size=\"11\" "
+               "fill=\"#555\">", x0 + w / 2);
+    svg_text(f, sub);
+    fputs("</text>\n", f);
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+               "stroke=\"#333\"/>\n", x0 + 10, top + h, x0 + w - 10, top + h);
+    const double vals[2] = {tv, sv};
+    static const char *const who[2] = {"teacher", "student"};
+    static const char *const color[2] = {"#9e9e9e", "#1f77b4"};
+    for (int i = 0; i < 2; i++) {
+        double bx = x0 + 35 + i * 85, bw = 65;
+        char label[64];
+        if (isfinite(vals[i])) {
+            double bh = h * vals[i] / vmax;
+            fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                       "fill=\"%s\"><title>%s</title></rect>\n", bx,
+                    top + h - bh, bw, bh, color[i], who[i]);
+            snprintf(label, sizeof label, fmt, vals[i]);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                       "font-size=\"12\">%s</text>\n", bx + bw / 2, top + h - bh - 5,
+                    label);
+        } else
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                       "font-size=\"12\">n/a</text>\n", bx + bw / 2, top + h - 5);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                   "font-size=\"12\">%s</text>\n", bx + bw / 2, top + h + 18, who[i]);
+    }
+    if (note && *note) {
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                   "font-size=\"12\" fill=\"#1f77b4\">", x0 + w / 2, top + h + 40);
+        svg_text(f, note);
+        fputs("</text>\n", f);
+    }
+}
+
+ir_status compress_report_svg(FILE *f, const compress_options *o,
+                              const compress_state *st, ir_diag *d)
+{
+    const compress_results *r = &st->r;
+    const glue_task *t = glue_task_lookup(o->task);
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+          "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"340\" "
+          "viewBox=\"0 0 720 340\" font-family=\"sans-serif\">\n"
+          "<rect width=\"720\" height=\"340\" fill=\"white\"/>\n"
+          "<text x=\"360\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">", f);
+    char title[512];
+    snprintf(title, sizeof title, "distilc compress on %s: %s -> %s",
+             t ? t->name : o->task, r->teacher.shape, r->student.shape);
+    svg_text(f, title);
+    fputs("</text>\n", f);
+    char note[64], sub[96];
+    snprintf(sub, sizeof sub, "distilc runtime, %s, seq %lld, batch %lld",
+             r->set_precision, (long long)r->set_seq, (long long)r->set_batch);
+    double sp = ratio(r->teacher.latency_ms, r->student.latency_ms);
+    snprintf(note, sizeof note, isfinite(sp) ? "%.2fx faster" : "", sp);
+    panel(f, 10, "latency (ms)", sub, r->teacher.latency_ms, r->student.latency_ms,
+          "%.3g", note);
+    double ar = ratio(main_metric(&r->student), main_metric(&r->teacher));
+    snprintf(sub, sizeof sub, "%s dev, %lld examples", t ? t->name : o->task,
+             (long long)r->teacher.dev_examples);
+    snprintf(note, sizeof note, isfinite(ar) ? "%.1f%% retained" : "", 100 * ar);
+    panel(f, 250, main_name(st), sub, main_metric(&r->teacher),
+          main_metric(&r->student), "%.4f", note);
+    double pr = ratio((double)r->teacher.parameters, (double)r->student.parameters);
+    snprintf(note, sizeof note, isfinite(pr) ? "%.1fx fewer" : "", pr);
+    panel(f, 490, "parameters (millions)", "shared groups counted once",
+          r->teacher.parameters > 0 ? (double)r->teacher.parameters / 1e6 : NAN,
+          r->student.parameters > 0 ? (double)r->student.parameters / 1e6 : NAN,
+          "%.3g", note);
+    fputs("</svg>\n", f);
+    if (ferror(f))
+        return ir_diag_set(d, IR_ERR_IO, "report.svg: write failed");
+    return IR_OK;
+}
+
+static ir_status write_file(const char *path,
+                            ir_status (*fn)(FILE *, const compress_options *,
+                                            const compress_state *, ir_diag *),
+                            const compress_options *o, const compress_state *st,
+                            ir_diag *d)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return ir_diag_set(d, IR_ERR_IO, "'%s': %s", tmp, strerror(errno));
+    ir_status s = fn(f, o, st, d);
+    if (fclose(f) != 0 && s == IR_OK)
+        s = ir_diag_set(d, IR_ERR_IO, "'%s': write failed", tmp);
+    if (s == IR_OK && rename(tmp, path) != 0)
+        s = ir_diag_set(d, IR_ERR_IO, "'%s': %s", path, strerror(errno));
+    if (s != IR_OK) {
+        remove(tmp);
+        ir_diag_prefix(d, "%s", path);
+    }
+    return s;
+}
+
+ir_status compress_report_write(const compress_options *o,
+                                const compress_state *st, ir_diag *d)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/report.json", o->out);
+    ir_status s = write_file(path, compress_report_json, o, st, d);
+    if (s != IR_OK)
+        return s;
+    snprintf(path, sizeof path, "%s/report.svg", o->out);
+    return write_file(path, compress_report_svg, o, st, d);
+}
+
+ir_status compress_stage_report(compress_ctx *c, ir_diag *d)
+{
+    /* the report counts itself as run (its seconds are the last run's) */
+    bool ran = c->st->ran[COMPRESS_REPORT];
+    c->st->ran[COMPRESS_REPORT] = true;
+    ir_status s = compress_report_write(c->o, c->st, d);
+    c->st->ran[COMPRESS_REPORT] = ran;
+    return s;
+}
+
+/* ---- the table on stdout ---------------------------------------------------- */
+
+static void cell(FILE *f, double v, const char *fmt)
+{
+    char b[32];
+    if (isfinite(v))
+        snprintf(b, sizeof b, fmt, v);
+    else
+        snprintf(b, sizeof b, "n/a");
+    fprintf(f, " %14s", b);
+}
+
+void compress_report_table(FILE *f, const compress_options *o,
+                           const compress_state *st)
+{
+    const compress_results *r = &st->r;
+    const compress_model *t = &r->teacher, *s = &r->student;
+    fprintf(f, "teacher  %s  (%s)\n", t->shape, o->teacher);
+    fprintf(f, "student  %s  (%s/student.onnx)\n\n", s->shape, o->out);
+    fprintf(f, "%-22s %14s %14s %14s\n", "", "teacher", "student", "ratio");
+    fprintf(f, "%-22s", "parameters (M)");
+    cell(f, (double)t->parameters / 1e6, "%.3f");
+    cell(f, (double)s->parameters / 1e6, "%.3f");
+    cell(f, ratio((double)t->parameters, (double)s->parameters), "%.2fx smaller");
+    fprintf(f, "\n%-22s", "size (MB)");
+    cell(f, t->size_bytes > 0 ? (double)t->size_bytes / 1048576.0 : NAN, "%.2f");
+    cell(f, s->size_bytes > 0 ? (double)s->size_bytes / 1048576.0 : NAN, "%.2f");
+    cell(f, ratio((double)t->size_bytes, (double)s->size_bytes), "%.2fx smaller");
+    char lbl[64];
+    snprintf(lbl, sizeof lbl, "latency (ms, %s)", r->set_precision);
+    fprintf(f, "\n%-22s", lbl);
+    cell(f, t->latency_ms, "%.3f");
+    cell(f, s->latency_ms, "%.3f");
+    cell(f, ratio(t->latency_ms, s->latency_ms), "%.2fx faster");
+    snprintf(lbl, sizeof lbl, "dev %s", main_name(st));
+    fprintf(f, "\n%-22.22s", lbl);
+    cell(f, main_metric(t), "%.4f");
+    cell(f, main_metric(s), "%.4f");
+    double ar = ratio(main_metric(s), main_metric(t));
+    cell(f, isfinite(ar) ? 100 * ar : NAN, "%.1f%% kept");
+    fputc('\n', f);
+    char text[1024];
+    compress_report_budget_text(st, text, sizeof text);
+    fprintf(f, "budget: %s\n", text);
+    fprintf(f, "fitness: %s\n", r->fitness[0] ? r->fitness : "n/a");
+    fprintf(f, "stages:");
+    for (int i = 0; i < COMPRESS_STAGE_COUNT; i++)
+        fprintf(f, " %s %.1fs%s", compress_stage_name((compress_stage)i),
+                st->seconds[i], st->ran[i] ? "" : " (skipped)");
+    fprintf(f, "\nwrote %s/report.json, %s/report.svg, %s/student.onnx, "
+               "%s/bin/model\n", o->out, o->out, o->out, o->out);
+}
