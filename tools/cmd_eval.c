@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend/rt_encoder.h"
 #include "frontend/junit.h"
 #include "frontend/onnx.h"
 #include "tools/cli.h"
@@ -22,7 +23,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: distilc eval MODEL.onnx --task T --data DIR [--split dev]\n"
             "                    [--limit N] [--vocab V | --tokenizer FILE]\n"
-            "                    [--max-seq 128] [--batch 32] [--backend ref]\n"
+            "                    [--max-seq 128] [--batch 32]\n"
+            "                    [--backend onednn|ref] [--threads N]\n"
+            "                    [--precision fp32|bf16|int8]\n"
             "                    [--json] [--junit FILE] [--predictions FILE]\n"
             "                    [--skip-bad-lines] [--progress MODE]\n"
             "\n"
@@ -43,7 +46,12 @@ static void usage(FILE *f)
             "  --no-lower        keep case and accents (cased vocab.txt)\n"
             "  --max-seq N       truncate pairs longest_first to N tokens (128)\n"
             "  --batch N         examples per batch (32)\n"
-            "  --backend B       ref: the reference interpreter (default)\n"
+            "  --backend B       onednn: the compiled encoder runtime; ref: the\n"
+            "                    reference interpreter. Default: onednn when\n"
+            "                    the model is a BERT-style encoder it can\n"
+            "                    lower, else ref (with a note on stderr)\n"
+            "  --threads N       onednn: threads (default: all cores)\n"
+            "  --precision P     onednn: fp32 (default), bf16 or int8\n"
             "  --json            one JSON object: task, split, examples,\n"
             "                    metrics, seconds, ...\n"
             "  --junit FILE      also write a JUnit XML report\n"
@@ -86,8 +94,9 @@ int evalcmd_check_backend(const char *cmd, const char *backend)
     if (strcmp(backend, "ref") == 0)
         return 0;
     if (strcmp(backend, "onednn") == 0) {
-        cli_error("%s: --backend onednn: not available in this build yet "
-                  "(use --backend ref)", cmd);
+        cli_error("%s: --backend onednn: %s runs the reference interpreter "
+                  "only (distilc eval has --backend onednn; use --backend "
+                  "ref)", cmd, cmd);
         return 2;
     }
     cli_error("%s: --backend '%s' is not a backend (ref, onednn)", cmd,
@@ -205,6 +214,60 @@ int evalcmd_run(const char *cmd, ir_graph *g, const char *model_path,
 }
 
 /* ---- eval ---------------------------------------------------------------- */
+
+/* eval's backend choice: --backend onednn|ref, or unset = onednn when the
+ * graph lifts (a note on stderr when it falls back to ref). */
+typedef struct eval_backend {
+    const char *name;    /* NULL: auto */
+    rt_options ro;
+} eval_backend;
+
+static int eval_with_backend(const eval_backend *be, ir_graph *g,
+                             const char *model_path, const glue_dataset *ds,
+                             const tok_tokenizer *tok, const eval_options *o,
+                             progress_mode pm, const char *label,
+                             eval_result *r)
+{
+    if (be->name && strcmp(be->name, "ref") == 0)
+        return evalcmd_run("eval", g, model_path, ds, tok, o, pm, label, r);
+    ir_diag d;
+    ir_diag_init(&d);
+    eval_model em; /* the same input checks the interpreter path makes */
+    if (eval_model_init(&em, g, &d) != IR_OK) {
+        ir_diag_prefix(&d, "%s", model_path);
+        return cli_fail(&d);
+    }
+    eval_rt er = {NULL, 0, em.in_types >= 0, 8, 0};
+    ir_encoder *e = NULL;
+    ir_status st = rt_model_from_graph(g, &be->ro, &er.m, &e, &d);
+    if (st != IR_OK) {
+        bool theirs = st == IR_ERR_UNSUPPORTED || st == IR_ERR_INPUT;
+        /* An asked-for precision is not silently dropped. */
+        if (be->name || !theirs || be->ro.precision != RT_FP32) {
+            ir_diag_prefix(&d, "%s", model_path);
+            return cli_fail(&d);
+        }
+        cli_error("eval: note: %s: %s; using the reference interpreter",
+                  model_path, d.msg);
+        return evalcmd_run("eval", g, model_path, ds, tok, o, pm, label, r);
+    }
+    er.labels = (size_t)e->cfg.labels;
+    er.max_positions = (size_t)e->cfg.max_positions;
+    ir_encoder_free(e);
+    progress p;
+    progress_init(&p, stderr, label, ds->n, pm);
+    eval_options oo = *o;
+    oo.progress = progress_callback;
+    oo.progress_ctx = &p;
+    st = eval_run(ds, tok, &oo, eval_rt_run, &er, r, &d);
+    progress_finish(&p);
+    rt_model_free(er.m);
+    if (st != IR_OK) {
+        ir_diag_prefix(&d, "%s", model_path);
+        return cli_fail(&d);
+    }
+    return 0;
+}
 
 static bool parse_size(const char *cmd, const char *opt, const char *text,
                        size_t *out)
@@ -352,8 +415,9 @@ int cmd_eval(int argc, char **argv)
 {
     const char *task_s = NULL, *data = NULL, *split_s = "dev", *limit_s = NULL,
                *vocab = NULL, *tokjson = NULL, *max_seq_s = NULL,
-               *batch_s = NULL, *backend = "ref", *junit = NULL,
-               *preds = NULL, *progress_s = "auto";
+               *batch_s = NULL, *backend = NULL, *junit = NULL,
+               *preds = NULL, *progress_s = "auto", *threads_s = NULL,
+               *precision_s = NULL;
     bool json = false, skip_bad = false, no_lower = false;
     cli_option opts[] = {
         {"task", 0, CLI_VALUE, &task_s},
@@ -366,6 +430,8 @@ int cmd_eval(int argc, char **argv)
         {"max-seq", 0, CLI_VALUE, &max_seq_s},
         {"batch", 0, CLI_VALUE, &batch_s},
         {"backend", 0, CLI_VALUE, &backend},
+        {"threads", 0, CLI_VALUE, &threads_s},
+        {"precision", 0, CLI_VALUE, &precision_s},
         {"json", 0, CLI_FLAG, &json},
         {"junit", 0, CLI_VALUE, &junit},
         {"predictions", 0, CLI_VALUE, &preds},
@@ -415,8 +481,28 @@ int cmd_eval(int argc, char **argv)
                   progress_s);
         return 2;
     }
-    if ((rc = evalcmd_check_backend("eval", backend)) != 0 ||
-        (rc = evalcmd_check_path("eval", "MODEL", pos[0])) != 0 ||
+    eval_backend be = {backend, {RT_FP32, 0}};
+    rt_options_default(&be.ro);
+    if (backend && strcmp(backend, "ref") != 0 && strcmp(backend, "onednn") != 0) {
+        cli_error("eval: --backend '%s' is not a backend (onednn, ref)", backend);
+        return 2;
+    }
+    if (precision_s && !rt_precision_parse(precision_s, &be.ro.precision)) {
+        cli_error("eval: --precision '%s' is not fp32, bf16 or int8", precision_s);
+        return 2;
+    }
+    if (threads_s) {
+        int64_t t;
+        if (!cli_parse_positive("eval", "threads", threads_s, &t))
+            return 2;
+        be.ro.threads = t > 4096 ? 4096 : (int)t;
+    }
+    if (backend && strcmp(backend, "ref") == 0 &&
+        (threads_s || be.ro.precision != RT_FP32)) {
+        cli_error("eval: --threads and --precision apply to --backend onednn");
+        return 2;
+    }
+    if ((rc = evalcmd_check_path("eval", "MODEL", pos[0])) != 0 ||
         (rc = evalcmd_check_path("eval", "--data", data)) != 0 ||
         (rc = evalcmd_check_path("eval", "--vocab", vocab)) != 0 ||
         (rc = evalcmd_check_path("eval", "--tokenizer", tokjson)) != 0)
@@ -441,8 +527,8 @@ int cmd_eval(int argc, char **argv)
                   ds.first_skip_reason);
     if ((rc = evalcmd_load_model("eval", pos[0], &g)) != 0)
         goto done;
-    if ((rc = evalcmd_run("eval", g, pos[0], &ds, tok, &eo, pm, task->name,
-                          &r)) != 0)
+    if ((rc = eval_with_backend(&be, g, pos[0], &ds, tok, &eo, pm, task->name,
+                                &r)) != 0)
         goto done;
     if (preds && (rc = write_predictions(preds, &ds, &r)) != 0)
         goto done;

@@ -31,7 +31,8 @@ int evalcmd_load_tokenizer(const char *cmd, const char *vocab,
 int evalcmd_load_tokenizer_opts(const char *cmd, const char *vocab,
                                 const char *json, const char *model_path,
                                 bool no_lower, tok_tokenizer **out);
-/* --backend: "ref" is 0; anything else prints why and returns 2. */
+/* --backend for regress: "ref" is 0; anything else prints why and returns
+ * 2 (eval chooses its backend itself, see cmd_eval.c). */
 int evalcmd_check_backend(const char *cmd, const char *backend);
 /* Loads an ONNX model for evaluation (exit status, 0 ok). */
 int evalcmd_load_model(const char *cmd, const char *path, ir_graph **out);

@@ -1,6 +1,7 @@
 /* cmd_run.c — `distilc run MODEL.onnx --input NAME=FILE.pb ... --output-dir
  * DIR`: runs a model on TensorProto inputs with the reference interpreter
- * and writes DIR/output_K.pb for the K-th graph output (graph order, named
+ * (--backend ref) or the oneDNN encoder runtime (--backend onednn, which
+ * compiles a BERT-style classifier through backend/rt_encoder.h) and writes DIR/output_K.pb for the K-th graph output (graph order, named
  * as the output), the layout of ONNX's own conformance cases, so the result
  * can be compared with any other runtime's.
  *
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "backend/rt_encoder.h"
 #include "frontend/onnx.h"
 #include "ir/interp.h"
 #include "ir/ir.h"
@@ -26,7 +28,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: distilc run MODEL.onnx --input NAME=FILE.pb ... "
             "--output-dir DIR\n"
-            "                   [--backend ref] [--passes LIST]\n"
+            "                   [--backend ref|onednn] [--threads N]\n"
+            "                   [--precision fp32|bf16|int8] [--passes LIST]\n"
             "\n"
             "Runs the model on the given inputs (serialized ONNX TensorProto\n"
             "files, as in ONNX's test_data_set folders) and writes\n"
@@ -34,8 +37,14 @@ static void usage(FILE *f)
             "\n"
             "  --input NAME=FILE   one per model input (repeat the option)\n"
             "  --output-dir DIR    where output_K.pb go (created if needed)\n"
-            "  --backend NAME      ref: the reference interpreter (default; the\n"
-            "                      only backend in this build)\n"
+            "  --backend NAME      ref: the reference interpreter (default);\n"
+            "                      onednn: the compiled encoder runtime, for\n"
+            "                      BERT-style classifiers (inputs input_ids,\n"
+            "                      attention_mask[, token_type_ids], output\n"
+            "                      logits); a graph it cannot lower is exit 2\n"
+            "                      naming the layer and node\n"
+            "  --threads N         onednn: threads (default: all cores)\n"
+            "  --precision P       onednn: fp32 (default), bf16 or int8\n"
             "  --passes LIST       passes to run first, comma-separated, e.g.\n"
             "                      'default' (see distilc export-onnx --help)\n"
             "  --help              this text\n"
@@ -138,15 +147,86 @@ static ir_status check_input(const ir_value *decl, const ir_tensor *t,
     return IR_OK;
 }
 
+/* The model's input named name among given[] (in g->inputs order), or NULL. */
+static const ir_tensor *input_named(const ir_graph *g, ir_tensor *const *given,
+                                    const char *name)
+{
+    for (int k = 0; k < g->n_inputs; k++)
+        if (strcmp(g->inputs[k]->name, name) == 0)
+            return given[k];
+    return NULL;
+}
+
+/* --backend onednn: compiles g (rewriting it) and runs the inputs, which
+ * have been checked against g's declarations already. */
+static ir_status run_onednn(ir_graph *g, ir_tensor *const *given,
+                            const rt_options *ro, ir_tensor **out, ir_diag *d)
+{
+    *out = NULL;
+    for (int k = 0; k < g->n_inputs; k++) {
+        const char *n = g->inputs[k]->name;
+        if (strcmp(n, "input_ids") && strcmp(n, "attention_mask") &&
+            strcmp(n, "token_type_ids"))
+            return ir_diag_set(d, IR_ERR_UNSUPPORTED,
+                               "onednn backend: input '%s' is not one of "
+                               "input_ids, attention_mask, token_type_ids "
+                               "(use --backend ref)", n);
+    }
+    if (g->n_outputs != 1)
+        return ir_diag_set(d, IR_ERR_UNSUPPORTED,
+                           "onednn backend: the model has %d outputs; it "
+                           "computes one (logits); use --backend ref",
+                           g->n_outputs);
+    const ir_tensor *ids = input_named(g, given, "input_ids");
+    const ir_tensor *mask = input_named(g, given, "attention_mask");
+    const ir_tensor *types = input_named(g, given, "token_type_ids");
+    if (!ids)
+        return ir_diag_set(d, IR_ERR_UNSUPPORTED,
+                           "onednn backend: the model has no input_ids input");
+    const ir_tensor *all[3] = {ids, mask, types};
+    const char *names[3] = {"input_ids", "attention_mask", "token_type_ids"};
+    for (int i = 0; i < 3; i++)
+        if (all[i] && (all[i]->dtype != IR_DT_I64 || all[i]->rank != 2 ||
+                       all[i]->dims[0] != ids->dims[0] ||
+                       all[i]->dims[1] != ids->dims[1] || ids->dims[0] < 1 ||
+                       ids->dims[1] < 1))
+            return ir_diag_set(d, IR_ERR_INPUT,
+                               "onednn backend: input '%s' must be int64 "
+                               "[batch, seq] like input_ids", names[i]);
+    rt_model *m = NULL;
+    ir_encoder *e = NULL;
+    ir_status s = rt_model_from_graph(g, ro, &m, &e, d);
+    if (s != IR_OK)
+        return s;
+    int64_t B = ids->dims[0], S = ids->dims[1];
+    int64_t od[2] = {B, e->cfg.labels};
+    ir_tensor *t = ir_tensor_new(IR_DT_F32, 2, od);
+    if (!t)
+        s = ir_diag_set(d, IR_ERR_NOMEM, "onednn backend: out of memory");
+    if (s == IR_OK)
+        s = rt_model_run(m, B, S, ids->data, types ? types->data : NULL,
+                         mask ? mask->data : NULL, t->data, NULL, d);
+    if (s != IR_OK)
+        ir_tensor_free(t);
+    else
+        *out = t;
+    rt_model_free(m);
+    ir_encoder_free(e);
+    return s;
+}
+
 int cmd_run(int argc, char **argv)
 {
     cli_list inputs = {0};
     const char *out_dir = NULL, *backend = "ref", *passes = NULL;
+    const char *threads_s = NULL, *precision_s = NULL;
     cli_option opts[] = {
         {"input", 'i', CLI_LIST, &inputs},
         {"output-dir", 0, CLI_VALUE, &out_dir},
         {"backend", 0, CLI_VALUE, &backend},
         {"passes", 0, CLI_VALUE, &passes},
+        {"threads", 0, CLI_VALUE, &threads_s},
+        {"precision", 0, CLI_VALUE, &precision_s},
         {NULL, 0, CLI_FLAG, NULL},
     };
     const char *pos[1];
@@ -166,9 +246,27 @@ int cmd_run(int argc, char **argv)
         cli_error("run: option --output-dir is required");
         return 2;
     }
-    if (strcmp(backend, "ref") != 0) {
-        cli_error("run: backend %s is not available in this build (available: "
-                  "ref)", backend);
+    bool onednn = strcmp(backend, "onednn") == 0;
+    if (!onednn && strcmp(backend, "ref") != 0) {
+        cli_error("run: option --backend: unknown backend '%s' (available: "
+                  "ref, onednn)", backend);
+        return 2;
+    }
+    rt_options ro;
+    rt_options_default(&ro);
+    if (precision_s && !rt_precision_parse(precision_s, &ro.precision)) {
+        cli_error("run: option --precision: unknown precision '%s' (fp32, "
+                  "bf16 or int8)", precision_s);
+        return 2;
+    }
+    if (threads_s) {
+        int64_t t;
+        if (!cli_parse_positive("run", "threads", threads_s, &t))
+            return 2;
+        ro.threads = t > 4096 ? 4096 : (int)t;
+    }
+    if (!onednn && (threads_s || (precision_s && ro.precision != RT_FP32))) {
+        cli_error("run: options --threads and --precision need --backend onednn");
         return 2;
     }
     /* Split NAME=FILE before loading anything, so usage errors come first. */
@@ -203,7 +301,7 @@ int cmd_run(int argc, char **argv)
     if (onnx_load_file(pos[0], NULL, &g, &d) != IR_OK)
         return cli_fail(&d);
     int status = 0;
-    ir_tensor **given = NULL, **outs = NULL;
+    ir_tensor **given = NULL, **outs = NULL, *onednn_out = NULL;
 
     if (passes) {
         pass_ctx ctx;
@@ -262,7 +360,13 @@ int cmd_run(int argc, char **argv)
         }
     }
 
-    if (ir_interp_run(g, (const ir_tensor *const *)given, &outs, &d) != IR_OK) {
+    if (onednn) {
+        if (run_onednn(g, given, &ro, &onednn_out, &d) != IR_OK) {
+            status = cli_fail(&d);
+            goto done;
+        }
+    } else if (ir_interp_run(g, (const ir_tensor *const *)given, &outs, &d) !=
+               IR_OK) {
         status = cli_fail(&d);
         goto done;
     }
@@ -275,17 +379,18 @@ int cmd_run(int argc, char **argv)
     for (int k = 0; k < g->n_outputs; k++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/output_%d.pb", out_dir, k);
-        if (onnx_tensor_write_file(path, outs[k], g->outputs[k]->name, &d) !=
-            IR_OK) {
+        const ir_tensor *t = onednn ? onednn_out : outs[k];
+        if (onnx_tensor_write_file(path, t, g->outputs[k]->name, &d) != IR_OK) {
             status = cli_fail(&d);
             goto done;
         }
         char type[256];
-        tensor_type_text(outs[k], type, sizeof type);
+        tensor_type_text(t, type, sizeof type);
         printf("%s  %s -> %s\n", g->outputs[k]->name, type, path);
     }
 
 done:
+    ir_tensor_free(onednn_out);
     if (outs)
         ir_interp_free_outputs(g, outs);
     if (given) {

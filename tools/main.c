@@ -22,11 +22,18 @@ typedef struct command {
 
 static const command commands[] = {
     {"inspect", cmd_inspect, "describe a model: interface, ops, parameters, FLOPs"},
-    {"run", cmd_run, "run a model on .pb inputs with the reference interpreter"},
+    {"run", cmd_run, "run a model on .pb inputs (reference interpreter or oneDNN)"},
     {"export-onnx", cmd_export_onnx, "rewrite a model with passes and save it as ONNX"},
     {"eval", cmd_eval, "evaluate a classifier on a GLUE task's dev set"},
     {"regress", cmd_regress, "compare two models on GLUE tasks (JUnit XML report)"},
     {"tokenize", cmd_tokenize, "WordPiece-tokenize text lines to token ids (JSON lines)"},
+    {"bench", cmd_bench, "time a BERT-style classifier on the oneDNN runtime"},
+    {"build", cmd_build, "compile a classifier into a standalone program (oneDNN)"},
+    {"finetune", cmd_finetune, "fine-tune a classifier on a GLUE task, write ONNX"},
+    {"distill", cmd_distill, "distil a teacher into a smaller student (TinyBERT)"},
+    {"search", cmd_search, "search student shapes under latency/size limits (Pareto front)"},
+    {"latency-model", cmd_latency_model, "build and validate the latency model against real runs"},
+    {"compress", cmd_compress, "teacher to fast student in one run: search, distil, build, report"},
 };
 
 static void usage(FILE *f)

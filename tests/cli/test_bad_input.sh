@@ -101,7 +101,8 @@ PYEOF
         expect 2 "missing input 'x'" "missing input" run "$TMP/relu.onnx" --output-dir "$TMP/o"
         expect 2 "'nope' is not an input" "unknown input name" run "$TMP/relu.onnx" --input "x=$TMP/x_ok.pb" --input "nope=$TMP/x_ok.pb" --output-dir "$TMP/o"
         expect 2 "no such file" "missing input file" run "$TMP/relu.onnx" --input "x=$TMP/nope.pb" --output-dir "$TMP/o"
-        expect 2 "backend onednn is not available" "unavailable backend" run "$TMP/relu.onnx" --input "x=$TMP/x_ok.pb" --output-dir "$TMP/o" --backend onednn
+        expect 2 "onednn backend: input 'x'" "model the onednn backend cannot run" run "$TMP/relu.onnx" --input "x=$TMP/x_ok.pb" --output-dir "$TMP/o" --backend onednn
+        expect 2 "unknown backend 'tpu'" "unknown backend" run "$TMP/relu.onnx" --input "x=$TMP/x_ok.pb" --output-dir "$TMP/o" --backend tpu
         # and the good path still works
         if "$DISTILC" run "$TMP/relu.onnx" --input "x=$TMP/x_ok.pb" --output-dir "$TMP/o" >/dev/null 2>"$TMP/err" &&
             [ -f "$TMP/o/output_0.pb" ]; then

@@ -160,8 +160,8 @@ if command -v script >/dev/null; then
 fi
 
 # ---- eval errors ----------------------------------------------------------
-run 2 "eval --backend onednn" eval "$A" --task SST-2 --data "$GLUE" --vocab "$VOCAB" --backend onednn &&
-    has "$TMP/err" "onednn: not available in this build yet" "onednn message"
+run 2 "eval --backend tpu" eval "$A" --task SST-2 --data "$GLUE" --vocab "$VOCAB" --backend tpu &&
+    has "$TMP/err" "--backend 'tpu' is not a backend" "unknown backend message"
 run 2 "eval unknown task" eval "$A" --task SST-3 --data "$GLUE" --vocab "$VOCAB" &&
     has "$TMP/err" "--task 'SST-3' is not a GLUE task" "unknown task message"
 run 2 "eval without --data" eval "$A" --task SST-2 --vocab "$VOCAB" &&

@@ -1,0 +1,88 @@
+/* emit_weights.h — model.weights, the weight file of an emitted standalone
+ * program: an encoder's rt_config and its f32 tensors, read back by mmap
+ * into the rt_config + rt_weights that backend/rt.h takes.
+ *
+ *     emit_tensor t[] = {{"embeddings.word", 2, {V, H}, word}, ...};
+ *     emit_weights_write("out/model.weights", &cfg, t, n, &d);
+ *
+ *     emit_weights_file f;
+ *     if (emit_weights_open("out/model.weights", &f, &d) != IR_OK) ...d.msg
+ *     rt_model_create(&f.cfg, &f.w, &opts, &m, &d);   // copies the weights
+ *     emit_weights_close(&f);                         // unmaps
+ *
+ * Layout (all integers little-endian):
+ *   0   magic "DSTLCWTS"            8 bytes
+ *   8   version (u32), n_tensors (u32)
+ *   16  file_bytes (u64): the whole file; a truncated copy is caught here
+ *   24  table_offset (u64), data_offset (u64), hash (u64, FNV-1a of data)
+ *   48  the config: EMIT_WEIGHTS_CFG_WORDS i64 (see emit_weights.c)
+ *   table_offset: n_tensors entries of EMIT_WEIGHTS_ENTRY_BYTES:
+ *       name[48] (NUL-padded), dtype u32 (1 = f32), rank u32, dims[2] i64,
+ *       offset u64, bytes u64
+ *   each tensor's data at a 64-byte aligned offset, f32 little-endian.
+ * Opening validates everything (magic, version, size, every offset and
+ * size in range, tensor shapes against the config) and names what is wrong.
+ *
+ * This file and emit_weights.c depend on libc, ir/diag and backend/rt.h
+ * only: they are shipped inside every emitted program.
+ */
+#ifndef DISTILC_BACKEND_EMIT_WEIGHTS_H
+#define DISTILC_BACKEND_EMIT_WEIGHTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/rt.h"
+#include "ir/diag.h"
+
+#define EMIT_WEIGHTS_MAGIC "DSTLCWTS"
+#define EMIT_WEIGHTS_VERSION 1u
+#define EMIT_WEIGHTS_ALIGN 64
+#define EMIT_WEIGHTS_NAME_MAX 48
+#define EMIT_WEIGHTS_HEADER_BYTES 48
+#define EMIT_WEIGHTS_CFG_WORDS (14 + 2 * RT_MAX_LAYERS)
+#define EMIT_WEIGHTS_ENTRY_BYTES (EMIT_WEIGHTS_NAME_MAX + 8 + 16 + 16)
+/* Optional tensor: int8 static activation scales [layers * 4]. */
+#define EMIT_WEIGHTS_ACT_SCALES "quant.act_scales"
+
+/* One tensor to write: f32, rank 1 or 2, named as in ir/encoder.h. */
+typedef struct emit_tensor {
+    const char *name;
+    int rank;
+    int64_t dims[2];
+    const float *data;
+} emit_tensor;
+
+/* Writes path (through path.tmp and a rename, so a reader never sees half a
+ * file). IR_ERR_IO naming the path on a write failure; IR_ERR_INPUT on a bad
+ * tensor (name too long, rank). *hash_out (may be NULL) gets the data
+ * hash stored in the header. */
+ir_status emit_weights_write(const char *path, const rt_config *cfg,
+                             const emit_tensor *tensors, size_t n,
+                             uint64_t *hash_out, ir_diag *d);
+
+/* An opened weight file: the config and the weight pointers into the
+ * read-only mapping. */
+typedef struct emit_weights_file {
+    rt_config cfg;
+    rt_weights w;
+    uint64_t hash;
+    const void *base; /* the mapping */
+    size_t size;
+} emit_weights_file;
+
+/* IR_ERR_IO when the file cannot be opened or mapped; IR_ERR_INPUT when it
+ * is not a valid weight file (the message says which field and how to fix
+ * it). On error nothing stays mapped. */
+ir_status emit_weights_open(const char *path, emit_weights_file *out,
+                            ir_diag *d);
+/* Same checks on a buffer the caller keeps alive (name for messages). */
+ir_status emit_weights_parse(const void *buf, size_t size, const char *name,
+                             emit_weights_file *out, ir_diag *d);
+void emit_weights_close(emit_weights_file *f);
+
+/* FNV-1a 64 over bytes, continuing from h (start: EMIT_FNV_OFFSET). */
+#define EMIT_FNV_OFFSET 0xcbf29ce484222325ull
+uint64_t emit_fnv1a(uint64_t h, const void *p, size_t n);
+
+#endif

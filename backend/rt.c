@@ -1,0 +1,363 @@
+/* rt.c — the compiled encoder runtime (backend/rt.h): checks a config,
+ * packs its weights into oneDNN linears once, and runs post-LN BERT
+ * (Hugging Face's BertModel + tanh pooler + classifier) layer by layer
+ * over one reused activation block (rt_plan.c):
+ *   x = embeddings(ids, types)                                 rt_embed.c
+ *   per layer l (a = attn_group[l], f = ffn_group[l]):
+ *     big = x · Wqkv[a] + b                                   packed q|k|v
+ *     ctx = attention(big, mask)                               rt_attention.c
+ *     tmp = ctx · Wo[a] + b + x;       ctx = LN(tmp)          residual fused
+ *     big = act(ctx · Win[f] + b)                             act fused
+ *     tmp = big · Wout[f] + b + ctx;   x = LN(tmp)
+ *   logits = tanh(x[:,0] · Wp + bp) · Wh + bh
+ * The mask is additive, (1 - mask) · finfo(f32).min, which is what
+ * transformers 4.x and ir_encoder_to_graph's default put in the graph; for
+ * any row with at least one real token it gives the same softmax as the
+ * original BERT's -10000 (exp underflows to 0 either way).
+ * Depends only on oneDNN (through backend/dnnl_*.h), libc, libm, OpenMP
+ * and ir/diag: backend/emit ships this file with standalone binaries. */
+#include <float.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/dnnl_norm.h"
+#include "backend/rt_internal.h"
+
+const char *rt_precision_name(rt_precision p)
+{
+    static const char *const names[RT_PRECISION_COUNT] = {"fp32", "bf16", "int8"};
+    return (unsigned)p < RT_PRECISION_COUNT ? names[p] : "?";
+}
+
+int rt_precision_parse(const char *s, rt_precision *out)
+{
+    for (int p = 0; p < RT_PRECISION_COUNT; p++)
+        if (s && strcmp(s, rt_precision_name((rt_precision)p)) == 0) {
+            *out = (rt_precision)p;
+            return 1;
+        }
+    return 0;
+}
+
+void rt_options_default(rt_options *o)
+{
+    o->precision = RT_FP32;
+    o->threads = 0;
+}
+
+#define BAD(...) ir_diag_set(d, IR_ERR_INPUT, "rt: " __VA_ARGS__)
+
+static ir_status check_config(const rt_config *c, ir_diag *d)
+{
+    if (c->hidden <= 0) return BAD("config.hidden = %lld must be positive", (long long)c->hidden);
+    if (c->layers < 1 || c->layers > RT_MAX_LAYERS)
+        return BAD("config.layers = %lld must be 1..%d", (long long)c->layers, RT_MAX_LAYERS);
+    if (c->heads <= 0 || c->hidden % c->heads != 0)
+        return BAD("config.heads = %lld does not divide config.hidden = %lld",
+                   (long long)c->heads, (long long)c->hidden);
+    if (c->ffn <= 0) return BAD("config.ffn = %lld must be positive", (long long)c->ffn);
+    if (c->vocab <= 0) return BAD("config.vocab = %lld must be positive", (long long)c->vocab);
+    if (c->max_positions <= 0)
+        return BAD("config.max_positions = %lld must be positive", (long long)c->max_positions);
+    if (c->type_vocab < 1)
+        return BAD("config.type_vocab = %lld must be at least 1", (long long)c->type_vocab);
+    if (c->embed < 0) return BAD("config.embed = %lld must be 0 or positive", (long long)c->embed);
+    if (c->labels < 1) return BAD("config.labels = %lld must be at least 1", (long long)c->labels);
+    if (c->regression && c->labels != 1)
+        return BAD("config.labels = %lld but a regression head has 1", (long long)c->labels);
+    if ((unsigned)c->activation > RT_ACT_RELU)
+        return BAD("config.activation = %d is not gelu, gelu_tanh or relu", (int)c->activation);
+    if (!(c->ln_eps >= 0.0f)) return BAD("config.ln_eps must be >= 0");
+    if (c->n_attn_groups < 1 || c->n_attn_groups > c->layers)
+        return BAD("config.n_attn_groups = %lld must be 1..layers (%lld)",
+                   (long long)c->n_attn_groups, (long long)c->layers);
+    if (c->n_ffn_groups < 1 || c->n_ffn_groups > c->layers)
+        return BAD("config.n_ffn_groups = %lld must be 1..layers (%lld)",
+                   (long long)c->n_ffn_groups, (long long)c->layers);
+    for (int64_t l = 0; l < c->layers; l++) {
+        if (c->attn_group[l] < 0 || c->attn_group[l] >= c->n_attn_groups)
+            return BAD("config.attn_group[%lld] = %lld is not a group (0..%lld)",
+                       (long long)l, (long long)c->attn_group[l],
+                       (long long)c->n_attn_groups - 1);
+        if (c->ffn_group[l] < 0 || c->ffn_group[l] >= c->n_ffn_groups)
+            return BAD("config.ffn_group[%lld] = %lld is not a group (0..%lld)",
+                       (long long)l, (long long)c->ffn_group[l],
+                       (long long)c->n_ffn_groups - 1);
+    }
+    return IR_OK;
+}
+
+static float *copy_vec(const float *src, int64_t n, int64_t *bytes)
+{
+    if (!src)
+        return NULL;
+    float *p = malloc((size_t)n * sizeof *p);
+    if (p) {
+        memcpy(p, src, (size_t)n * sizeof *p);
+        *bytes += n * (int64_t)sizeof *p;
+    }
+    return p;
+}
+
+static onednn_act act_of(rt_act a)
+{
+    return a == RT_ACT_GELU_TANH ? ONEDNN_ACT_GELU_TANH
+         : a == RT_ACT_RELU      ? ONEDNN_ACT_RELU
+                                 : ONEDNN_ACT_GELU_ERF;
+}
+
+/* Linears and LayerNorm vectors of the layers; sets per_layer_lin. */
+static ir_status create_layers(rt_model *m, const rt_weights *w, ir_diag *d)
+{
+    const rt_config *c = &m->c;
+    int64_t H = c->hidden, F = c->ffn;
+    rt_precision p = m->o.precision;
+    m->per_layer_lin = p == RT_INT8 && w->act_scales != NULL;
+    int64_t n_att = m->per_layer_lin ? c->layers : c->n_attn_groups;
+    int64_t n_ffn = m->per_layer_lin ? c->layers : c->n_ffn_groups;
+    char what[96];
+    ir_status s = IR_OK;
+    for (int64_t i = 0; i < n_att && s == IR_OK; i++) {
+        int64_t g = m->per_layer_lin ? c->attn_group[i] : i;
+        const rt_attn_weights *aw = &w->attn[g];
+        const float *sc = m->per_layer_lin ? w->act_scales + 4 * i : NULL;
+        snprintf(what, sizeof what, "attn[%lld].qkv_w", (long long)g);
+        s = rt_linear_create(m, &m->qkv[i], p, H, 3 * H, aw->qkv_w, aw->qkv_b,
+                             ONEDNN_ACT_NONE, sc ? sc[0] : 0.0f, what, d);
+        if (s != IR_OK)
+            break;
+        snprintf(what, sizeof what, "attn[%lld].out_w", (long long)g);
+        s = rt_linear_create(m, &m->ao[i], p, H, H, aw->out_w, aw->out_b,
+                             ONEDNN_ACT_NONE, sc ? sc[1] : 0.0f, what, d);
+    }
+    for (int64_t i = 0; i < n_ffn && s == IR_OK; i++) {
+        int64_t g = m->per_layer_lin ? c->ffn_group[i] : i;
+        const rt_ffn_weights *fw = &w->ffn[g];
+        const float *sc = m->per_layer_lin ? w->act_scales + 4 * i : NULL;
+        snprintf(what, sizeof what, "ffn[%lld].in_w", (long long)g);
+        s = rt_linear_create(m, &m->fin[i], p, H, F, fw->in_w, fw->in_b,
+                             act_of(c->activation), sc ? sc[2] : 0.0f, what, d);
+        if (s != IR_OK)
+            break;
+        snprintf(what, sizeof what, "ffn[%lld].out_w", (long long)g);
+        s = rt_linear_create(m, &m->fout[i], p, F, H, fw->out_w, fw->out_b,
+                             ONEDNN_ACT_NONE, sc ? sc[3] : 0.0f, what, d);
+    }
+    if (s != IR_OK)
+        return s;
+    for (int64_t g = 0; g < c->n_attn_groups; g++) {
+        m->aln_g[g] = copy_vec(w->attn[g].ln_g, H, &m->weight_bytes);
+        m->aln_b[g] = copy_vec(w->attn[g].ln_b, H, &m->weight_bytes);
+        if (!m->aln_g[g] || !m->aln_b[g])
+            return ir_diag_set(d, IR_ERR_INPUT, "rt: weights.attn[%lld].ln_g/ln_b "
+                               "missing (or out of memory)", (long long)g);
+    }
+    for (int64_t g = 0; g < c->n_ffn_groups; g++) {
+        m->fln_g[g] = copy_vec(w->ffn[g].ln_g, H, &m->weight_bytes);
+        m->fln_b[g] = copy_vec(w->ffn[g].ln_b, H, &m->weight_bytes);
+        if (!m->fln_g[g] || !m->fln_b[g])
+            return ir_diag_set(d, IR_ERR_INPUT, "rt: weights.ffn[%lld].ln_g/ln_b "
+                               "missing (or out of memory)", (long long)g);
+    }
+    return IR_OK;
+}
+
+ir_status rt_model_create(const rt_config *c, const rt_weights *w,
+                          const rt_options *o, rt_model **out, ir_diag *d)
+{
+    *out = NULL;
+    rt_options def;
+    rt_options_default(&def);
+    if (!o)
+        o = &def;
+    ir_status s = check_config(c, d);
+    if (s != IR_OK)
+        return s;
+    if ((unsigned)o->precision >= RT_PRECISION_COUNT)
+        return BAD("options.precision = %d is not fp32, bf16 or int8", (int)o->precision);
+    if (o->threads < 0)
+        return BAD("options.threads = %d must be 0 (all cores) or positive", o->threads);
+    if (!w->word || !w->pos || !w->type || !w->eln_g || !w->eln_b ||
+        (c->embed > 0 && !w->proj) || !w->pool_w || !w->head_w)
+        return BAD("weights: word, pos, type, eln_g/eln_b, pool_w, head_w%s "
+                   "must all be given", c->embed > 0 ? " and proj (factorized)" : "");
+    rt_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return ir_diag_set(d, IR_ERR_NOMEM, "rt: out of memory");
+    m->c = *c;
+    m->o = *o;
+    m->threads = o->threads > 0 ? o->threads : omp_get_num_procs();
+    m->mask_fill = -FLT_MAX;
+    /* With OMP_WAIT_POLICY=passive idle OpenMP threads sleep, and each of
+     * the ~14 parallel regions of a layer pays a futex wake-up (tens of us,
+     * measured): TinyBERT-4 int8 at seq 128 ran in 5.4 ms on one thread
+     * against 6.7 ms on two, while fp32 (4x the matmul time) lost 13.1
+     * against 8.5. So under passive waiting a layer whose fp32-equivalent
+     * work (int8 counted 1/4, bf16 1/2) is under 0.1 GFLOP stays on one
+     * thread; with spinning threads (the default) only truly tiny ones. */
+    const char *wait = getenv("OMP_WAIT_POLICY");
+    m->serial_flops = wait && (strcmp(wait, "passive") == 0 ||
+                               strcmp(wait, "PASSIVE") == 0) ? 1e8 : 8e6;
+    omp_set_num_threads(m->threads);
+    s = onednn_ctx_create(&m->ctx, d);
+    if (s == IR_OK && o->precision == RT_BF16 && !onednn_has_bf16(m->ctx))
+        s = ir_diag_set(d, IR_ERR_UNSUPPORTED,
+                        "rt: precision bf16 needs a CPU with AVX512-BF16 or AMX; "
+                        "this one has neither (use fp32)");
+    int64_t H = c->hidden, E = c->embed > 0 ? c->embed : H;
+    if (s == IR_OK) {
+        m->word = copy_vec(w->word, c->vocab * E, &m->weight_bytes);
+        m->pos = copy_vec(w->pos, c->max_positions * H, &m->weight_bytes);
+        m->type = copy_vec(w->type, c->type_vocab * H, &m->weight_bytes);
+        m->eln_g = copy_vec(w->eln_g, H, &m->weight_bytes);
+        m->eln_b = copy_vec(w->eln_b, H, &m->weight_bytes);
+        if (!m->word || !m->pos || !m->type || !m->eln_g || !m->eln_b)
+            s = ir_diag_set(d, IR_ERR_NOMEM, "rt: out of memory copying embeddings");
+    }
+    /* The small E->H projection, pooler and head stay fp32 at every
+     * precision: they are a sliver of the time and int8 would cost accuracy
+     * where it shows most (the logits). */
+    if (s == IR_OK && c->embed > 0)
+        s = rt_linear_create(m, &m->proj, o->precision == RT_BF16 ? RT_BF16 : RT_FP32,
+                             E, H, w->proj, NULL, ONEDNN_ACT_NONE, 0.0f, "proj", d);
+    if (s == IR_OK)
+        s = create_layers(m, w, d);
+    if (s == IR_OK)
+        s = rt_linear_create(m, &m->pool, RT_FP32, H, H, w->pool_w, w->pool_b,
+                             ONEDNN_ACT_TANH, 0.0f, "pool_w", d);
+    if (s == IR_OK)
+        s = rt_linear_create(m, &m->head, RT_FP32, H, c->labels, w->head_w,
+                             w->head_b, ONEDNN_ACT_NONE, 0.0f, "head_w", d);
+    if (s != IR_OK) {
+        rt_model_free(m);
+        return s;
+    }
+    *out = m;
+    return IR_OK;
+}
+
+/* madd[b,s] = (1 - mask) · fill, the graph's arithmetic; returns 0 when
+ * every token is real (the add is then skipped). */
+static int fill_mask(rt_model *m, int64_t n, const int64_t *mask)
+{
+    if (!mask)
+        return 0;
+    int any = 0;
+    for (int64_t i = 0; i < n; i++) {
+        any |= mask[i] != 1;
+        m->plan.madd[i] = mask[i] == 1 ? 0.0f : (1.0f - (float)mask[i]) * m->mask_fill;
+    }
+    return any;
+}
+
+static ir_status run_layer(rt_model *m, int64_t l, int64_t B, int64_t S,
+                           int has_mask, const rt_taps *taps, ir_diag *d)
+{
+    const rt_config *c = &m->c;
+    rt_plan *p = &m->plan;
+    int64_t T = B * S, H = c->hidden;
+    int64_t a = c->attn_group[l], f = c->ffn_group[l];
+    int64_t ia = m->per_layer_lin ? l : a, iff = m->per_layer_lin ? l : f;
+    ir_status s = rt_linear_run(&m->qkv[ia], T, p->x, p->big, NULL, d);
+    if (s == IR_OK)
+        s = rt_attention_forward(m, B, S, has_mask, taps ? taps->scores[l] : NULL, d);
+    if (s == IR_OK)
+        s = rt_linear_run(&m->ao[ia], T, p->ctx, p->tmp, p->x, d);
+    if (s == IR_OK)
+        s = onednn_layernorm_run(m->ctx, T, H, c->ln_eps, p->tmp, NULL, m->aln_g[a],
+                                 m->aln_b[a], p->ctx, NULL, d);
+    if (s == IR_OK)
+        s = rt_linear_run(&m->fin[iff], T, p->ctx, p->big, NULL, d);
+    if (s == IR_OK)
+        s = rt_linear_run(&m->fout[iff], T, p->big, p->tmp, p->ctx, d);
+    if (s == IR_OK)
+        s = onednn_layernorm_run(m->ctx, T, H, c->ln_eps, p->tmp, NULL, m->fln_g[f],
+                                 m->fln_b[f], p->x, NULL, d);
+    if (s != IR_OK)
+        ir_diag_prefix(d, "rt: layer %lld", (long long)l);
+    return s;
+}
+
+ir_status rt_model_run(rt_model *m, int64_t batch, int64_t seq,
+                       const int64_t *ids, const int64_t *types,
+                       const int64_t *mask, float *logits,
+                       const rt_taps *taps, ir_diag *d)
+{
+    const rt_config *c = &m->c;
+    if (batch < 1)
+        return BAD("batch = %lld must be at least 1", (long long)batch);
+    if (seq < 1 || seq > c->max_positions)
+        return BAD("seq = %lld must be 1..max_positions (%lld)", (long long)seq,
+                   (long long)c->max_positions);
+    if (!ids || !logits)
+        return BAD("input ids and the logits buffer must be given");
+    ir_status s = rt_plan_reserve(&m->plan, c, batch, seq, d);
+    if (s != IR_OK)
+        return s;
+    /* OpenMP's thread count is per calling thread: set it on every run so a
+     * model keeps its own count whoever drives it. A layer under ~8 MFLOP
+     * fp32-equivalent (a tiny model or a handful of tokens) runs on one
+     * thread: there each
+     * primitive's fork/join costs more than it saves, and far more when
+     * the cores are shared with other processes (m->serial_flops: larger
+     * when the threads sleep between regions). */
+    int64_t H = c->hidden, T = batch * seq;
+    double layer_flops = 2.0 * (double)T * (double)H * (4.0 * H + 2.0 * c->ffn) /
+                         (m->o.precision == RT_INT8 ? 4.0 : m->o.precision == RT_BF16 ? 2.0 : 1.0);
+    omp_set_num_threads(layer_flops < m->serial_flops ? 1 : m->threads);
+    size_t hbytes = (size_t)(T * H) * sizeof(float);
+    int has_mask = fill_mask(m, T, mask);
+    s = rt_embed_forward(m, batch, seq, ids, types, d);
+    if (s != IR_OK)
+        return s;
+    if (taps && taps->hidden[0])
+        memcpy(taps->hidden[0], m->plan.x, hbytes);
+    for (int64_t l = 0; l < c->layers; l++) {
+        if ((s = run_layer(m, l, batch, seq, has_mask, taps, d)) != IR_OK)
+            return s;
+        if (taps && taps->hidden[l + 1])
+            memcpy(taps->hidden[l + 1], m->plan.x, hbytes);
+    }
+    for (int64_t b = 0; b < batch; b++)
+        memcpy(m->plan.cls + b * H, m->plan.x + b * seq * H, (size_t)H * sizeof(float));
+    s = rt_linear_run(&m->pool, batch, m->plan.cls, m->plan.pooled, NULL, d);
+    if (s == IR_OK)
+        s = rt_linear_run(&m->head, batch, m->plan.pooled, logits, NULL, d);
+    if (s != IR_OK)
+        ir_diag_prefix(d, "rt: pooler/head");
+    return s;
+}
+
+int64_t rt_model_bytes(const rt_model *m)
+{
+    return m->weight_bytes + rt_plan_bytes(&m->plan);
+}
+
+void rt_model_free(rt_model *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < RT_MAX_LAYERS; i++) {
+        rt_linear_free(&m->qkv[i]);
+        rt_linear_free(&m->ao[i]);
+        rt_linear_free(&m->fin[i]);
+        rt_linear_free(&m->fout[i]);
+        free(m->aln_g[i]);
+        free(m->aln_b[i]);
+        free(m->fln_g[i]);
+        free(m->fln_b[i]);
+    }
+    rt_linear_free(&m->proj);
+    rt_linear_free(&m->pool);
+    rt_linear_free(&m->head);
+    free(m->word);
+    free(m->pos);
+    free(m->type);
+    free(m->eln_g);
+    free(m->eln_b);
+    rt_plan_free(&m->plan);
+    onednn_ctx_free(m->ctx);
+    free(m);
+}

@@ -1,0 +1,68 @@
+/* rt_embed.c — BERT's embeddings in plain C: a gather of word, position
+ * (0..S-1, as Hugging Face numbers them) and token-type rows, summed, then
+ * LayerNorm through oneDNN. Factorized embeddings (ALBERT) gather E-wide
+ * word rows and project them to H with one linear whose residual input is
+ * the position + type sum, so the add is fused into the matmul. */
+#include <stdio.h>
+#include <string.h>
+
+#include "backend/dnnl_norm.h"
+#include "backend/rt_internal.h"
+
+static ir_status check_ids(const rt_config *c, int64_t batch, int64_t seq,
+                           const int64_t *ids, const int64_t *types, ir_diag *d)
+{
+    for (int64_t i = 0; i < batch * seq; i++) {
+        if (ids[i] < 0 || ids[i] >= c->vocab)
+            return ir_diag_set(d, IR_ERR_INPUT,
+                               "rt: input_ids[%lld][%lld] = %lld is outside the "
+                               "vocabulary (0..%lld)", (long long)(i / seq),
+                               (long long)(i % seq), (long long)ids[i],
+                               (long long)c->vocab - 1);
+        if (types && (types[i] < 0 || types[i] >= c->type_vocab))
+            return ir_diag_set(d, IR_ERR_INPUT,
+                               "rt: token_type_ids[%lld][%lld] = %lld is outside "
+                               "0..%lld", (long long)(i / seq), (long long)(i % seq),
+                               (long long)types[i], (long long)c->type_vocab - 1);
+    }
+    return IR_OK;
+}
+
+ir_status rt_embed_forward(rt_model *m, int64_t batch, int64_t seq,
+                           const int64_t *ids, const int64_t *types, ir_diag *d)
+{
+    const rt_config *c = &m->c;
+    ir_status s = check_ids(c, batch, seq, ids, types, d);
+    if (s != IR_OK)
+        return s;
+    int64_t H = c->hidden, E = c->embed, T = batch * seq;
+    rt_plan *p = &m->plan;
+    /* sum[t] = pos[s] + type[tt] (+ word[id] when not factorized) */
+    float *sum = E > 0 ? p->tmp : p->x;
+    for (int64_t t = 0; t < T; t++) {
+        const float *pr = m->pos + (t % seq) * H;
+        const float *tr = m->type + (types ? types[t] : 0) * H;
+        float *o = sum + t * H;
+        if (E > 0) {
+            for (int64_t h = 0; h < H; h++)
+                o[h] = pr[h] + tr[h];
+        } else {
+            /* The order the reference adds in: (word + type) + position. */
+            const float *wr = m->word + ids[t] * H;
+            for (int64_t h = 0; h < H; h++)
+                o[h] = (wr[h] + tr[h]) + pr[h];
+        }
+    }
+    if (E > 0) {
+        for (int64_t t = 0; t < T; t++)
+            memcpy(p->wemb + t * E, m->word + ids[t] * E, (size_t)E * sizeof(float));
+        s = rt_linear_run(&m->proj, T, p->wemb, p->x, p->tmp, d);
+        if (s != IR_OK)
+            return ir_diag_prefix(d, "rt: embeddings projection");
+    }
+    s = onednn_layernorm_run(m->ctx, T, H, c->ln_eps, p->x, NULL, m->eln_g,
+                             m->eln_b, p->x, NULL, d);
+    if (s != IR_OK)
+        ir_diag_prefix(d, "rt: embeddings LayerNorm");
+    return s;
+}

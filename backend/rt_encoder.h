@@ -1,0 +1,43 @@
+/* rt_encoder.h — the bridge from ir/ to the runtime: an ir_encoder's config
+ * and weights as rt_config / rt_weights, and a whole ONNX graph compiled to
+ * an rt_model (passes "default" then "fuse", ir_encoder_lift, create).
+ *
+ *     ir_graph *g; onnx_load_file("model.onnx", NULL, &g, &d);
+ *     rt_options o; rt_options_default(&o);
+ *     rt_model *m;
+ *     if (rt_model_from_graph(g, &o, &m, NULL, &d) != IR_OK)
+ *         ... d.msg names the layer and node that could not be lowered
+ *     rt_model_run(m, B, S, ids, types, mask, logits, NULL, &d);
+ *
+ * This file (not backend/rt.c) may know the graph IR.
+ */
+#ifndef DISTILC_BACKEND_RT_ENCODER_H
+#define DISTILC_BACKEND_RT_ENCODER_H
+
+#include "backend/rt.h"
+#include "ir/encoder.h"
+
+/* IR_ERR_UNSUPPORTED when the encoder has more layers than RT_MAX_LAYERS. */
+ir_status rt_config_from_encoder(const ir_encoder_config *ec, rt_config *c,
+                                 ir_diag *d);
+/* Points w at e's tensors (no copy: e must outlive rt_model_create).
+ * IR_ERR_INPUT naming a missing or misshapen weight. */
+ir_status rt_weights_from_encoder(const ir_encoder *e, rt_weights *w,
+                                  ir_diag *d);
+ir_status rt_model_from_encoder(const ir_encoder *e, const rt_options *o,
+                                rt_model **out, ir_diag *d);
+/* Rewrites g in place (passes "default", "fuse") and lifts the encoder
+ * (a copy: g may be freed afterwards, which is how a caller keeps peak
+ * memory at two copies of the weights rather than three). IR_ERR_UNSUPPORTED
+ * names the layer and node that broke the BERT pattern. */
+ir_status rt_encoder_from_graph(ir_graph *g, ir_encoder **out, ir_diag *d);
+/* rt_encoder_from_graph, then rt_model_from_encoder. */
+/* Rewrites g in place (passes "default", "fuse"), lifts the encoder and
+ * creates the model. *enc_out (when not NULL) receives the lifted encoder,
+ * which the caller frees; on failure it is NULL. IR_ERR_UNSUPPORTED names
+ * the layer and node that broke the BERT pattern. */
+ir_status rt_model_from_graph(ir_graph *g, const rt_options *o,
+                              rt_model **out, ir_encoder **enc_out,
+                              ir_diag *d);
+
+#endif

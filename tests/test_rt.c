@@ -1,0 +1,464 @@
+/* test_rt.c — the oneDNN encoder runtime (backend/rt.h) against the
+ * reference interpreter running ir_encoder_to_graph's graph of the same
+ * random encoder, and its taps against the trainer's forward
+ * (distill/model.h).
+ *
+ * Tolerances: fp32 logits, hidden states and scores within 1e-4 absolute
+ * (the same arithmetic in another order); bf16 logits within 0.05 of fp32
+ * (8-bit mantissas on every matmul input, logits of size ~1); int8 within
+ * 0.15 of fp32. Covered: plain, factorized embeddings, shared layers
+ * (ALBERT-style and groups), regression head, gelu_tanh and relu, padded
+ * batches, several (B,S) in a row on one model (primitive and plan reuse,
+ * growing and shrinking), the graph path (passes + lift), bad configs and
+ * inputs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/rt.h"
+#include "backend/rt_encoder.h"
+#include "distill/model.h"
+#include "ir/encoder.h"
+#include "ir/interp.h"
+#include "testutil.h"
+
+static ir_encoder *make_encoder(ir_encoder_config *c, uint64_t seed)
+{
+    ir_encoder *e = NULL;
+    ir_diag d;
+    ir_diag_init(&d);
+    if (ir_encoder_new(c, &e, &d) != IR_OK) {
+        fprintf(stderr, "ir_encoder_new: %s\n", d.msg);
+        return NULL;
+    }
+    ir_encoder_init_opts o;
+    ir_encoder_init_opts_default(&o);
+    o.seed = seed;
+    o.std = 0.2f;
+    o.bias_std = 0.1f;
+    o.ln_std = 0.1f;
+    ir_encoder_init_random(e, &o);
+    return e;
+}
+
+static void base_config(ir_encoder_config *c)
+{
+    ir_encoder_config_init(c);
+    c->hidden = 32;
+    c->layers = 3;
+    c->heads = 4;
+    c->ffn = 48;
+    c->vocab = 60;
+    c->max_positions = 40;
+    c->type_vocab = 2;
+    c->labels = 3;
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_encoder_config_share(c, IR_ENC_SHARE_NONE, 0, &d);
+}
+
+/* Inputs [B,S]: row r keeps S - 3r real tokens (at least 1). */
+typedef struct inputs {
+    int64_t B, S;
+    ir_tensor *ids, *mask, *types;
+} inputs;
+
+static inputs inputs_make(int64_t B, int64_t S, int64_t vocab, unsigned seed)
+{
+    inputs x = {B, S, NULL, NULL, NULL};
+    int64_t dims[2] = {B, S};
+    x.ids = ir_tensor_new(IR_DT_I64, 2, dims);
+    x.mask = ir_tensor_new(IR_DT_I64, 2, dims);
+    x.types = ir_tensor_new(IR_DT_I64, 2, dims);
+    for (int64_t r = 0; r < B; r++) {
+        int64_t len = S - 3 * r < 1 ? 1 : S - 3 * r;
+        for (int64_t j = 0; j < S; j++) {
+            int64_t k = r * S + j;
+            seed = seed * 1103515245u + 12345u;
+            ((int64_t *)x.ids->data)[k] = j < len ? 1 + (seed >> 8) % (vocab - 1) : 0;
+            ((int64_t *)x.mask->data)[k] = j < len;
+            ((int64_t *)x.types->data)[k] = j < len && j >= len / 2;
+        }
+    }
+    return x;
+}
+
+static void inputs_free(inputs *x)
+{
+    ir_tensor_free(x->ids);
+    ir_tensor_free(x->mask);
+    ir_tensor_free(x->types);
+}
+
+static double max_diff(const float *a, const float *b, int64_t n)
+{
+    double m = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double v = fabs((double)a[i] - b[i]);
+        if (!(v <= m))
+            m = v; /* NaN sticks */
+    }
+    return m;
+}
+
+/* The reference: the interpreter on the encoder's standard ONNX graph. */
+static float *ref_logits(ir_graph *g, const inputs *x)
+{
+    const ir_tensor *in[3] = {x->ids, x->mask, x->types};
+    ir_tensor **outs = NULL;
+    ir_diag d;
+    ir_diag_init(&d);
+    if (ir_interp_run(g, in, &outs, &d) != IR_OK) {
+        fprintf(stderr, "interp: %s\n", d.msg);
+        return NULL;
+    }
+    float *r = malloc(outs[0]->nbytes);
+    memcpy(r, outs[0]->data, outs[0]->nbytes);
+    ir_interp_free_outputs(g, outs);
+    return r;
+}
+
+static ir_graph *lower(const ir_encoder *e)
+{
+    ir_encoder_graph_opts o;
+    ir_encoder_graph_opts_default(&o);
+    o.token_types = true;
+    ir_graph *g = NULL;
+    ir_diag d;
+    ir_diag_init(&d);
+    if (ir_encoder_to_graph(e, &o, &g, &d) != IR_OK)
+        fprintf(stderr, "ir_encoder_to_graph: %s\n", d.msg);
+    return g;
+}
+
+/* Runs m on x and returns the worst logit difference to the reference. */
+static double rt_vs_ref(rt_model *m, ir_graph *g, const inputs *x, int64_t labels)
+{
+    float *want = ref_logits(g, x);
+    float *got = calloc((size_t)(x->B * labels), sizeof *got);
+    ir_diag d;
+    ir_diag_init(&d);
+    double worst = INFINITY;
+    if (want && rt_model_run(m, x->B, x->S, x->ids->data, x->types->data,
+                             x->mask->data, got, NULL, &d) == IR_OK)
+        worst = max_diff(got, want, x->B * labels);
+    else
+        fprintf(stderr, "rt_model_run: %s\n", d.msg);
+    free(want);
+    free(got);
+    return worst;
+}
+
+/* One config through both paths (encoder -> rt, graph -> passes -> lift ->
+ * rt) on several shapes, reusing the model across them. */
+static void check_config(const char *name, ir_encoder_config *c, uint64_t seed)
+{
+    ir_encoder *e = make_encoder(c, seed);
+    ir_graph *g = e ? lower(e) : NULL;
+    ir_graph *g2 = e ? lower(e) : NULL;
+    CHECK_MSG(e && g && g2, "%s: encoder and graph", name);
+    if (!e || !g || !g2)
+        goto done;
+    ir_diag d;
+    ir_diag_init(&d);
+    rt_options o;
+    rt_options_default(&o);
+    o.threads = 2;
+    rt_model *m = NULL, *mg = NULL;
+    ir_status s = rt_model_from_encoder(e, &o, &m, &d);
+    CHECK_MSG(s == IR_OK, "%s: rt_model_from_encoder: %s", name, d.msg);
+    s = rt_model_from_graph(g2, &o, &mg, NULL, &d);
+    CHECK_MSG(s == IR_OK, "%s: rt_model_from_graph: %s", name, d.msg);
+    /* small, larger, smaller again, the first again (cache hits) */
+    static const int64_t shapes[][2] = {{1, 5}, {3, 11}, {4, 16}, {2, 7}, {1, 5}, {3, 11}};
+    for (size_t i = 0; m && mg && i < sizeof shapes / sizeof shapes[0]; i++) {
+        inputs x = inputs_make(shapes[i][0], shapes[i][1], c->vocab, (unsigned)(seed + i));
+        double e1 = rt_vs_ref(m, g, &x, c->labels);
+        double e2 = rt_vs_ref(mg, g, &x, c->labels);
+        CHECK_MSG(e1 <= 1e-4 && e2 <= 1e-4,
+                  "%s B=%lld S=%lld: max |rt - ref| = %.3g (encoder), %.3g (graph); "
+                  "tolerance 1e-4", name, (long long)x.B, (long long)x.S, e1, e2);
+        if (i == 2)
+            printf("%s: B=%lld S=%lld max |rt - ref| = %.2g\n", name,
+                   (long long)x.B, (long long)x.S, e1);
+        inputs_free(&x);
+    }
+    if (m)
+        CHECK(rt_model_bytes(m) > 0);
+    rt_model_free(m);
+    rt_model_free(mg);
+done:
+    ir_graph_free(g);
+    ir_graph_free(g2);
+    ir_encoder_free(e);
+}
+
+static void test_vs_interp(void)
+{
+    ir_encoder_config c;
+    ir_diag d;
+    ir_diag_init(&d);
+    base_config(&c);
+    check_config("plain", &c, 1);
+
+    base_config(&c);
+    c.embed = 12;
+    ir_encoder_config_share(&c, IR_ENC_SHARE_ALL, 0, &d);
+    check_config("factorized+shared-all", &c, 2);
+
+    base_config(&c);
+    c.layers = 4;
+    c.head = IR_ENC_HEAD_REGRESSION;
+    c.labels = 1;
+    c.activation = IR_ENC_ACT_GELU_TANH;
+    ir_encoder_config_share(&c, IR_ENC_SHARE_GROUPS, 2, &d);
+    check_config("regression+gelu_tanh+groups", &c, 3);
+
+    base_config(&c);
+    c.activation = IR_ENC_ACT_RELU;
+    c.heads = 2;
+    ir_encoder_config_share(&c, IR_ENC_SHARE_FFN, 0, &d);
+    check_config("relu+shared-ffn", &c, 4);
+}
+
+/* hidden[l] and pre-mask scores[l] against train_forward on the same
+ * weights (the trainer's params laid out as rt_weights). */
+static void test_taps(void)
+{
+    ir_encoder_config c;
+    base_config(&c);
+    ir_diag d;
+    ir_diag_init(&d);
+    train_params *p = NULL;
+    if (train_params_new(&c, &p, &d) != IR_OK) {
+        CHECK_MSG(0, "train_params_new: %s", d.msg);
+        return;
+    }
+    train_params_init_random(p, 7, 0.2f);
+    const int64_t B = 3, S = 9, H = c.hidden, A = c.heads;
+    train_acts *a = NULL;
+    CHECK(train_acts_new(&c, B, S, &a, &d) == IR_OK);
+    inputs x = inputs_make(B, S, c.vocab, 5);
+    int32_t ids[27], types[27], mask[27];
+    for (int i = 0; i < B * S; i++) {
+        ids[i] = (int32_t)((int64_t *)x.ids->data)[i];
+        types[i] = (int32_t)((int64_t *)x.types->data)[i];
+        mask[i] = (int32_t)((int64_t *)x.mask->data)[i];
+    }
+    CHECK(a && train_forward(p, a, ids, types, mask, &d) == IR_OK);
+
+    rt_config rc;
+    CHECK(rt_config_from_encoder(&c, &rc, &d) == IR_OK);
+    rt_weights w;
+    memset(&w, 0, sizeof w);
+    const train_weights *tw = &p->w;
+    w.word = tw->word; w.proj = tw->proj; w.pos = tw->pos; w.type = tw->type;
+    w.eln_g = tw->eln_g; w.eln_b = tw->eln_b;
+    for (int64_t g = 0; g < c.n_attn_groups; g++)
+        w.attn[g] = (rt_attn_weights){tw->attn[g].qkv_w, tw->attn[g].qkv_b,
+                                      tw->attn[g].out_w, tw->attn[g].out_b,
+                                      tw->attn[g].ln_g, tw->attn[g].ln_b};
+    for (int64_t g = 0; g < c.n_ffn_groups; g++)
+        w.ffn[g] = (rt_ffn_weights){tw->ffn[g].in_w, tw->ffn[g].in_b,
+                                    tw->ffn[g].out_w, tw->ffn[g].out_b,
+                                    tw->ffn[g].ln_g, tw->ffn[g].ln_b};
+    w.pool_w = tw->pool_w; w.pool_b = tw->pool_b;
+    w.head_w = tw->head_w; w.head_b = tw->head_b;
+    rt_model *m = NULL;
+    CHECK_MSG(rt_model_create(&rc, &w, NULL, &m, &d) == IR_OK, "create: %s", d.msg);
+    rt_taps taps;
+    memset(&taps, 0, sizeof taps);
+    float *hid = calloc((size_t)((c.layers + 1) * B * S * H), sizeof(float));
+    float *sco = calloc((size_t)(c.layers * B * A * S * S), sizeof(float));
+    for (int64_t l = 0; l <= c.layers; l++)
+        taps.hidden[l] = hid + l * B * S * H;
+    for (int64_t l = 0; l < c.layers; l++)
+        taps.scores[l] = sco + l * B * A * S * S;
+    float logits[9];
+    ir_status s = m ? rt_model_run(m, B, S, x.ids->data, x.types->data,
+                                   x.mask->data, logits, &taps, &d)
+                    : IR_ERR_FAILED;
+    CHECK_MSG(s == IR_OK, "run with taps: %s", d.msg);
+    if (s == IR_OK && a) {
+        double wh = 0, ws = 0;
+        for (int64_t l = 0; l <= c.layers; l++) {
+            double v = max_diff(taps.hidden[l], a->hidden[l], B * S * H);
+            wh = v > wh || isnan(v) ? v : wh;
+        }
+        for (int64_t l = 0; l < c.layers; l++) {
+            double v = max_diff(taps.scores[l], a->scores[l], B * A * S * S);
+            ws = v > ws || isnan(v) ? v : ws;
+        }
+        double wl = max_diff(logits, a->logits, B * c.labels);
+        printf("taps: max |rt - trainer| hidden %.2g, scores %.2g, logits %.2g\n",
+               wh, ws, wl);
+        CHECK_MSG(wh <= 1e-4 && ws <= 1e-4 && wl <= 1e-4,
+                  "taps vs train_forward: hidden %.3g scores %.3g logits %.3g "
+                  "(tolerance 1e-4)", wh, ws, wl);
+        /* The taps must not change the result. */
+        float again[9];
+        CHECK(rt_model_run(m, B, S, x.ids->data, x.types->data, x.mask->data,
+                           again, NULL, &d) == IR_OK);
+        CHECK(max_diff(again, logits, B * c.labels) <= 1e-5);
+    }
+    free(hid);
+    free(sco);
+    rt_model_free(m);
+    inputs_free(&x);
+    train_acts_free(a);
+    train_params_free(p);
+}
+
+/* bf16 and int8 against fp32 on the same inputs. */
+static void test_precisions(void)
+{
+    ir_encoder_config c;
+    base_config(&c);
+    c.hidden = 64;
+    c.ffn = 128;
+    ir_encoder *e = make_encoder(&c, 11);
+    if (!e) {
+        CHECK(0);
+        return;
+    }
+    ir_diag d;
+    ir_diag_init(&d);
+    rt_model *m32 = NULL;
+    CHECK(rt_model_from_encoder(e, NULL, &m32, &d) == IR_OK);
+    inputs x = inputs_make(4, 20, c.vocab, 3);
+    float ref[12], got[12];
+    CHECK(m32 && rt_model_run(m32, 4, 20, x.ids->data, x.types->data,
+                              x.mask->data, ref, NULL, &d) == IR_OK);
+    static const struct { rt_precision p; double tol; } cases[] = {
+        {RT_BF16, 0.05}, {RT_INT8, 0.15}};
+    for (size_t i = 0; i < 2; i++) {
+        rt_options o;
+        rt_options_default(&o);
+        o.precision = cases[i].p;
+        rt_model *m = NULL;
+        ir_diag_init(&d);
+        ir_status s = rt_model_from_encoder(e, &o, &m, &d);
+        const char *pn = rt_precision_name(cases[i].p);
+        if (s == IR_ERR_UNSUPPORTED) {
+            printf("%s: unsupported here (%s)\n", pn, d.msg);
+            CHECK(strstr(d.msg, pn) != NULL);
+            continue;
+        }
+        CHECK_MSG(s == IR_OK, "%s create: %s", pn, d.msg);
+        if (s != IR_OK)
+            continue;
+        s = rt_model_run(m, 4, 20, x.ids->data, x.types->data, x.mask->data, got,
+                         NULL, &d);
+        CHECK_MSG(s == IR_OK, "%s run: %s", pn, d.msg);
+        double err = max_diff(got, ref, 12);
+        printf("%s: max |logit - fp32| = %.3g (tolerance %.2g)\n", pn, err, cases[i].tol);
+        CHECK_MSG(err <= cases[i].tol, "%s error %.3g > %.2g", pn, err, cases[i].tol);
+        rt_model_free(m);
+    }
+    /* int8 with static (calibrated) input scales: one linear per layer. The
+     * scales here are a generous absmax of 12 for every input, so the
+     * tolerance is looser (0.3). */
+    rt_config rc;
+    rt_weights w;
+    float scales[4 * 3];
+    for (int i = 0; i < 12; i++)
+        scales[i] = 12.0f / 127.0f;
+    rt_options o;
+    rt_options_default(&o);
+    o.precision = RT_INT8;
+    rt_model *m8 = NULL;
+    CHECK(rt_config_from_encoder(&c, &rc, &d) == IR_OK);
+    CHECK(rt_weights_from_encoder(e, &w, &d) == IR_OK);
+    w.act_scales = scales;
+    ir_status s = rt_model_create(&rc, &w, &o, &m8, &d);
+    if (s == IR_OK) {
+        s = rt_model_run(m8, 4, 20, x.ids->data, x.types->data, x.mask->data, got,
+                         NULL, &d);
+        CHECK_MSG(s == IR_OK, "int8 static run: %s", d.msg);
+        double err = max_diff(got, ref, 12);
+        printf("int8 static scales: max |logit - fp32| = %.3g (tolerance 0.3)\n", err);
+        CHECK(err <= 0.3);
+    } else {
+        CHECK_MSG(s == IR_ERR_UNSUPPORTED, "int8 static create: %s", d.msg);
+    }
+    rt_model_free(m8);
+    rt_model_free(m32);
+    inputs_free(&x);
+    ir_encoder_free(e);
+}
+
+/* A bad config field or input must be IR_ERR_INPUT naming it. */
+static void expect_bad(const rt_config *c, const rt_weights *w, const char *needle)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    rt_model *m = NULL;
+    ir_status s = rt_model_create(c, w, NULL, &m, &d);
+    CHECK_MSG(s == IR_ERR_INPUT && strstr(d.msg, needle),
+              "want IR_ERR_INPUT naming '%s', got %s: %s", needle,
+              ir_status_name(s), d.msg);
+    CHECK(m == NULL);
+}
+
+static void test_errors(void)
+{
+    ir_encoder_config ec;
+    base_config(&ec);
+    ir_encoder *e = make_encoder(&ec, 9);
+    if (!e) {
+        CHECK(0);
+        return;
+    }
+    ir_diag d;
+    ir_diag_init(&d);
+    rt_config c, bad;
+    rt_weights w;
+    CHECK(rt_config_from_encoder(&ec, &c, &d) == IR_OK);
+    CHECK(rt_weights_from_encoder(e, &w, &d) == IR_OK);
+    bad = c; bad.heads = 5;             expect_bad(&bad, &w, "config.heads");
+    bad = c; bad.layers = 0;            expect_bad(&bad, &w, "config.layers");
+    bad = c; bad.attn_group[1] = 7;     expect_bad(&bad, &w, "config.attn_group[1]");
+    bad = c; bad.regression = 1;        expect_bad(&bad, &w, "config.labels");
+    bad = c; bad.embed = 8;             expect_bad(&bad, &w, "proj");
+    rt_weights bw = w; bw.ffn[2].in_w = NULL; expect_bad(&c, &bw, "ffn[2].in_w");
+    rt_options o;
+    rt_options_default(&o);
+    o.threads = -1;
+    rt_model *m = NULL;
+    CHECK(rt_model_create(&c, &w, &o, &m, &d) == IR_ERR_INPUT &&
+          strstr(d.msg, "threads"));
+
+    CHECK(rt_model_create(&c, &w, NULL, &m, &d) == IR_OK);
+    inputs x = inputs_make(2, 6, ec.vocab, 1);
+    float logits[6];
+    ((int64_t *)x.ids->data)[7] = ec.vocab; /* row 1, position 1 */
+    ir_status s = rt_model_run(m, 2, 6, x.ids->data, NULL, NULL, logits, NULL, &d);
+    CHECK_MSG(s == IR_ERR_INPUT && strstr(d.msg, "input_ids[1][1]"), "%s", d.msg);
+    ((int64_t *)x.ids->data)[7] = 1;
+    ((int64_t *)x.types->data)[2] = 2;
+    s = rt_model_run(m, 2, 6, x.ids->data, x.types->data, NULL, logits, NULL, &d);
+    CHECK_MSG(s == IR_ERR_INPUT && strstr(d.msg, "token_type_ids[0][2]"), "%s", d.msg);
+    s = rt_model_run(m, 1, ec.max_positions + 1, x.ids->data, NULL, NULL, logits,
+                     NULL, &d);
+    CHECK_MSG(s == IR_ERR_INPUT && strstr(d.msg, "max_positions"), "%s", d.msg);
+    /* Still usable after errors; NULL types and mask mean 0 and no padding. */
+    CHECK(rt_model_run(m, 1, 6, x.ids->data, NULL, NULL, logits, NULL, &d) == IR_OK);
+    rt_model_free(m);
+    inputs_free(&x);
+
+    rt_precision p;
+    CHECK(rt_precision_parse("bf16", &p) && p == RT_BF16);
+    CHECK(!rt_precision_parse("fp16", &p));
+    CHECK(strcmp(rt_precision_name(RT_INT8), "int8") == 0);
+    ir_encoder_free(e);
+}
+
+int main(void)
+{
+    test_vs_interp();
+    test_taps();
+    test_precisions();
+    test_errors();
+    return test_finish("test_rt");
+}
