@@ -182,3 +182,48 @@ ir_status onednn_entry_run(onednn_ctx *ctx, onednn_entry *e,
         s = onednn_check(dnnl_stream_wait(ctx->stream), d, what);
     return s;
 }
+
+void onednn_aligned_free(void *p) { free(p); }
+
+void *onednn_aligned_alloc(size_t n)
+{
+    size_t r = (n + 63) / 64 * 64;
+    return aligned_alloc(64, r ? r : 64);
+}
+
+ir_status onednn_reorder_new(onednn_ctx *ctx, const dnnl_memory_desc_t *src_md,
+                             const void *src, const dnnl_memory_desc_t *dst_md,
+                             void **out, ir_diag *d, const char *what)
+{
+    *out = NULL;
+    void *buf = onednn_aligned_alloc(dnnl_memory_desc_get_size(dst_md));
+    if (!buf)
+        return ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory packing weights", what);
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    dnnl_memory_t ms = NULL, md = NULL;
+    ir_status s = onednn_check(dnnl_reorder_primitive_desc_create(
+                                   &pd, src_md, ctx->engine, dst_md, ctx->engine, NULL),
+                               d, what);
+    if (s == IR_OK)
+        s = onednn_check(dnnl_primitive_create(&prim, pd), d, what);
+    if (s == IR_OK)
+        s = onednn_check(dnnl_memory_create(&ms, src_md, ctx->engine, (void *)src), d, what);
+    if (s == IR_OK)
+        s = onednn_check(dnnl_memory_create(&md, dst_md, ctx->engine, buf), d, what);
+    if (s == IR_OK) {
+        dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, ms}, {DNNL_ARG_TO, md}};
+        s = onednn_check(dnnl_primitive_execute(prim, ctx->stream, 2, a), d, what);
+        if (s == IR_OK)
+            s = onednn_check(dnnl_stream_wait(ctx->stream), d, what);
+    }
+    if (ms) dnnl_memory_destroy(ms);
+    if (md) dnnl_memory_destroy(md);
+    if (prim) dnnl_primitive_destroy(prim);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (s != IR_OK)
+        free(buf);
+    else
+        *out = buf;
+    return s;
+}

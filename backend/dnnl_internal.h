@@ -64,6 +64,17 @@ ir_status onednn_cache_add(onednn_ctx *ctx, onednn_cache *c,
 ir_status onednn_entry_run(onednn_ctx *ctx, onednn_entry *e,
                            void *const *ptrs, ir_diag *d, const char *what);
 
+/* 64-byte aligned memory for packed weights and quantized inputs (size
+ * rounded up to 64; never NULL for n = 0 unless out of memory), and its
+ * free (a function, for onednn_entry's aux_free). */
+void *onednn_aligned_alloc(size_t n);
+void onednn_aligned_free(void *p);
+/* Reorders src (in src_md) once into a new aligned buffer in dst_md (the
+ * packed layout an implementation chose): *out on success. */
+ir_status onednn_reorder_new(onednn_ctx *ctx, const dnnl_memory_desc_t *src_md,
+                             const void *src, const dnnl_memory_desc_t *dst_md,
+                             void **out, ir_diag *d, const char *what);
+
 /* Turns a primitive desc into a primitive, with a message on failure. */
 ir_status onednn_prim_from_desc(onednn_ctx *ctx, const void *op_desc,
                                 const_dnnl_primitive_attr_t attr,

@@ -306,52 +306,6 @@ struct onednn_linear {
     onednn_cache cache;             /* one entry per (M, residual) */
 };
 
-static void aligned_free(void *p) { free(p); }
-
-static void *aligned_bytes(size_t n)
-{
-    size_t r = (n + 63) / 64 * 64;
-    return aligned_alloc(64, r ? r : 64);
-}
-
-/* Reorders src (in src_md) into a new buffer in dst_md. */
-static ir_status reorder_to(onednn_ctx *ctx, const dnnl_memory_desc_t *src_md,
-                            const void *src, const dnnl_memory_desc_t *dst_md,
-                            void **out, ir_diag *d, const char *what)
-{
-    *out = NULL;
-    void *buf = aligned_bytes(dnnl_memory_desc_get_size(dst_md));
-    if (!buf)
-        return ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory packing weights", what);
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_t prim = NULL;
-    dnnl_memory_t ms = NULL, md = NULL;
-    ir_status s = onednn_check(dnnl_reorder_primitive_desc_create(
-                                   &pd, src_md, ctx->engine, dst_md, ctx->engine, NULL),
-                               d, what);
-    if (s == IR_OK)
-        s = onednn_check(dnnl_primitive_create(&prim, pd), d, what);
-    if (s == IR_OK)
-        s = onednn_check(dnnl_memory_create(&ms, src_md, ctx->engine, (void *)src), d, what);
-    if (s == IR_OK)
-        s = onednn_check(dnnl_memory_create(&md, dst_md, ctx->engine, buf), d, what);
-    if (s == IR_OK) {
-        dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, ms}, {DNNL_ARG_TO, md}};
-        s = onednn_check(dnnl_primitive_execute(prim, ctx->stream, 2, a), d, what);
-        if (s == IR_OK)
-            s = onednn_check(dnnl_stream_wait(ctx->stream), d, what);
-    }
-    if (ms) dnnl_memory_destroy(ms);
-    if (md) dnnl_memory_destroy(md);
-    if (prim) dnnl_primitive_destroy(prim);
-    if (pd) dnnl_primitive_desc_destroy(pd);
-    if (s != IR_OK)
-        free(buf);
-    else
-        *out = buf;
-    return s;
-}
-
 /* Matmul op desc for M rows of this linear, weights in format any. */
 static void linear_mds(const onednn_linear_desc *ld, int64_t m,
                        dnnl_memory_desc_t *src, dnnl_memory_desc_t *wei,
@@ -438,7 +392,7 @@ ir_status onednn_linear_create(onednn_ctx *ctx, const onednn_linear_desc *ld,
         dnnl_dims_t wd = {ld->k, ld->n};
         dnnl_dims_t ws = {ld->w_is_nk ? 1 : ld->n, ld->w_is_nk ? ld->k : 1};
         dnnl_memory_desc_init_by_strides(&wmd, 2, wd, dnnl_f32, ws);
-        s = reorder_to(ctx, &wmd, w, &lin->packed_md, &lin->packed, d, what);
+        s = onednn_reorder_new(ctx, &wmd, w, &lin->packed_md, &lin->packed, d, what);
     }
     if (s != IR_OK) {
         onednn_linear_free(lin);
@@ -502,7 +456,7 @@ ir_status onednn_linear_run(onednn_linear *lin, int64_t m, const float *x,
         void *repacked = NULL;
         if (!dnnl_memory_desc_equal(&mds[1], &lin->packed_md))
             /* This M wants another weight layout: pack a copy once. */
-            s = reorder_to(lin->ctx, &lin->packed_md, lin->packed, &mds[1],
+            s = onednn_reorder_new(lin->ctx, &lin->packed_md, lin->packed, &mds[1],
                            &repacked, d, what);
         dnnl_primitive_t prim = NULL;
         if (s == IR_OK)
@@ -532,7 +486,7 @@ ir_status onednn_linear_run(onednn_linear *lin, int64_t m, const float *x,
             return s;
         }
         e->aux = repacked;
-        e->aux_free = aligned_free;
+        e->aux_free = onednn_aligned_free;
     }
     const void *src = x;
     if (ld->dt == ONEDNN_BF16) {

@@ -76,13 +76,6 @@ static void qlinear_name(const onednn_qlinear *q, int64_t m, char *buf,
              onednn_act_name(q->act), q->in_scale > 0 ? "static" : "dynamic");
 }
 
-static void *qlinear_aligned(size_t n)
-{
-    size_t r = (n + 63) / 64 * 64;
-    return aligned_alloc(64, r ? r : 64);
-}
-
-static void qlinear_aligned_free(void *p) { free(p); }
 
 /* Attributes: the per-column scales as a binary multiply (a runtime
  * tensor), then activation, then the residual add. */
@@ -145,44 +138,6 @@ static ir_status qlinear_pd(const onednn_qlinear *q, int64_t m, int with_r,
     dnnl_primitive_attr_destroy(attr);
     if (s == IR_OK) /* the layout the implementation chose for the weights */
         mds[1] = *dnnl_primitive_desc_query_md(*pd, dnnl_query_weights_md, 0);
-    return s;
-}
-
-/* Reorders src (in src_md) into a new 64-byte aligned buffer in dst_md. */
-static ir_status qlinear_reorder(onednn_ctx *ctx, const dnnl_memory_desc_t *src_md,
-                                 const void *src, const dnnl_memory_desc_t *dst_md,
-                                 void **out, ir_diag *d, const char *what)
-{
-    *out = NULL;
-    void *buf = qlinear_aligned(dnnl_memory_desc_get_size(dst_md));
-    if (!buf)
-        return ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory packing weights", what);
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_t prim = NULL;
-    dnnl_memory_t ms = NULL, md = NULL;
-    ir_status s = onednn_check(dnnl_reorder_primitive_desc_create(
-                                   &pd, src_md, ctx->engine, dst_md, ctx->engine, NULL),
-                               d, what);
-    if (s == IR_OK)
-        s = onednn_check(dnnl_primitive_create(&prim, pd), d, what);
-    if (s == IR_OK)
-        s = onednn_check(dnnl_memory_create(&ms, src_md, ctx->engine, (void *)src), d, what);
-    if (s == IR_OK)
-        s = onednn_check(dnnl_memory_create(&md, dst_md, ctx->engine, buf), d, what);
-    if (s == IR_OK) {
-        dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, ms}, {DNNL_ARG_TO, md}};
-        s = onednn_check(dnnl_primitive_execute(prim, ctx->stream, 2, a), d, what);
-        if (s == IR_OK)
-            s = onednn_check(dnnl_stream_wait(ctx->stream), d, what);
-    }
-    if (ms) dnnl_memory_destroy(ms);
-    if (md) dnnl_memory_destroy(md);
-    if (prim) dnnl_primitive_destroy(prim);
-    if (pd) dnnl_primitive_desc_destroy(pd);
-    if (s != IR_OK)
-        free(buf);
-    else
-        *out = buf;
     return s;
 }
 
@@ -282,7 +237,7 @@ ir_status onednn_qlinear_create(onednn_ctx *ctx, int64_t k, int64_t n,
             dnnl_memory_desc_t wmd;
             dnnl_dims_t wd = {k, n};
             dnnl_memory_desc_init_by_tag(&wmd, 2, wd, dnnl_s8, dnnl_ab);
-            s = qlinear_reorder(ctx, &wmd, wq, &q->packed_md, &q->packed, d, what);
+            s = onednn_reorder_new(ctx, &wmd, wq, &q->packed_md, &q->packed, d, what);
         }
     }
     free(wq);
@@ -467,7 +422,7 @@ ir_status onednn_qlinear_run(onednn_qlinear *q, int64_t m, const float *x,
         void *repacked = NULL;
         if (!dnnl_memory_desc_equal(&mds[1], &q->packed_md))
             /* This M wants another weight layout: pack a copy once. */
-            s = qlinear_reorder(q->ctx, &q->packed_md, q->packed, &mds[1],
+            s = onednn_reorder_new(q->ctx, &q->packed_md, q->packed, &mds[1],
                                 &repacked, d, what);
         dnnl_primitive_t prim = NULL;
         if (s == IR_OK)
@@ -497,11 +452,11 @@ ir_status onednn_qlinear_run(onednn_qlinear *q, int64_t m, const float *x,
             return s;
         }
         e->aux = repacked;
-        e->aux_free = qlinear_aligned_free;
+        e->aux_free = onednn_aligned_free;
     }
     size_t len = (size_t)m * (size_t)q->k;
     if (len > q->xq_len) {
-        uint8_t *nb = qlinear_aligned(len);
+        uint8_t *nb = onednn_aligned_alloc(len);
         if (!nb)
             return ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory for the u8 input",
                                what);
