@@ -19,40 +19,9 @@ if ! "$PY" -c "import torch, onnx" 2>/dev/null; then
 fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/distilc-eval-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
+. "$(dirname "$0")/lib.sh"
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
-# run WANT_STATUS WHAT -- ARGS: runs distilc, stdout in $TMP/out, stderr in
-# $TMP/err; checks the status and that no sanitizer report appeared.
-run() {
-    local want=$1 what=$2
-    shift 2
-    "$DISTILC" "$@" >"$TMP/out" 2>"$TMP/err"
-    local got=$?
-    if [ "$got" -eq "$want" ] && ! grep -q "Sanitizer\|runtime error" "$TMP/err"; then
-        ok
-        return 0
-    fi
-    bad "$what: exit $got (want $want)"
-    sed 's/^/    /' "$TMP/err" | head -20
-    return 1
-}
-# has FILE PATTERN WHAT: FILE matches the extended regex PATTERN.
-has() {
-    if grep -qE -- "$2" "$1"; then ok; else bad "$3: no /$2/ in $1:"; head -c 2000 "$1" | sed 's/^/    /'; fi
-}
-# json EXPR WHAT: the Python expression EXPR is true of j = json.load(out).
-json() {
-    if "$PY" -c "import json,sys; j=json.load(open('$TMP/out')); sys.exit(0 if ($1) else 1)"; then
-        ok
-    else
-        bad "$2: not ($1):"
-        head -c 2000 "$TMP/out" | sed 's/^/    /'
-    fi
-}
 
 # ---- fixtures: a tiny vocabulary and GLUE files in GLUE's own layouts ----
 "$PY" - "$TMP" <<'PYEOF'

@@ -24,34 +24,7 @@ if ! "$PY" -c "import torch, onnx, onnxruntime" 2>/dev/null; then
 fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/distilc-finetune-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-run() { # WANT WHAT ARGS...: distilc's stdout in $TMP/out, stderr in $TMP/err
-    local want=$1 what=$2
-    shift 2
-    "$DISTILC" "$@" >"$TMP/out" 2>"$TMP/err"
-    local got=$?
-    if [ "$got" -eq "$want" ] && ! grep -q "Sanitizer\|runtime error" "$TMP/err"; then
-        ok
-        return 0
-    fi
-    bad "$what: exit $got (want $want)"
-    sed 's/^/    /' "$TMP/err" | head -20
-    return 1
-}
-has() { # FILE PATTERN WHAT
-    if grep -qE -- "$2" "$1"; then ok; else bad "$3: no /$2/ in $1:"; head -c 1500 "$1" | sed 's/^/    /'; fi
-}
-json() { # EXPR WHAT: EXPR true of j = the JSON object in $TMP/out
-    if "$PY" -c "import json,sys; j=json.load(open('$TMP/out')); sys.exit(0 if ($1) else 1)"; then
-        ok
-    else
-        bad "$2: not ($1):"
-        head -c 1500 "$TMP/out" | sed 's/^/    /'
-    fi
-}
+. "$(dirname "$0")/lib.sh"
 
 "$PY" - "$TMP" <<'PYEOF'
 import os, random, sys

@@ -11,24 +11,8 @@ set -u
 DISTILC=${1:?usage: test_search.sh PATH/TO/distilc}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/distilc-search-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib.sh"
 
-run() {
-    local want=$1 what=$2
-    shift 2
-    "$DISTILC" "$@" >"$TMP/out" 2>"$TMP/err"
-    local got=$?
-    if [ "$got" -eq "$want" ] && ! grep -q "Sanitizer\|runtime error" "$TMP/err"; then
-        ok
-        return 0
-    fi
-    bad "$what: exit $got (want $want)"
-    sed 's/^/    /' "$TMP/err" | head -20
-    return 1
-}
 expect_err() { # PATTERN WHAT
     if grep -q -- "$1" "$TMP/err"; then ok; else bad "$2: stderr lacks '$1'"; sed 's/^/    /' "$TMP/err" | head -5; fi
 }
