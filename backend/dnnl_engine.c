@@ -227,3 +227,25 @@ ir_status onednn_reorder_new(onednn_ctx *ctx, const dnnl_memory_desc_t *src_md,
         *out = buf;
     return s;
 }
+
+ir_status onednn_prim_with_packed_weights(onednn_ctx *ctx, dnnl_primitive_desc_t pd,
+                                          const dnnl_memory_desc_t *want_md,
+                                          const dnnl_memory_desc_t *packed_md,
+                                          const void *packed, dnnl_primitive_t *prim,
+                                          void **repacked, ir_diag *d, const char *what)
+{
+    *prim = NULL;
+    *repacked = NULL;
+    ir_status s = IR_OK;
+    if (!dnnl_memory_desc_equal(want_md, packed_md))
+        /* This shape wants another weight layout: pack a copy once. */
+        s = onednn_reorder_new(ctx, packed_md, packed, want_md, repacked, d, what);
+    if (s == IR_OK)
+        s = onednn_check(dnnl_primitive_create(prim, pd), d, what);
+    dnnl_primitive_desc_destroy(pd);
+    if (s != IR_OK) {
+        free(*repacked);
+        *repacked = NULL;
+    }
+    return s;
+}

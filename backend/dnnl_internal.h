@@ -75,6 +75,16 @@ ir_status onednn_reorder_new(onednn_ctx *ctx, const dnnl_memory_desc_t *src_md,
                              const void *src, const dnnl_memory_desc_t *dst_md,
                              void **out, ir_diag *d, const char *what);
 
+/* Creates pd's primitive (pd is destroyed). Its weights want want_md; when
+ * that differs from the layout they were packed in once (packed_md), a copy
+ * is packed into *repacked (else NULL), which the caller keeps with the
+ * primitive. */
+ir_status onednn_prim_with_packed_weights(onednn_ctx *ctx, dnnl_primitive_desc_t pd,
+                                          const dnnl_memory_desc_t *want_md,
+                                          const dnnl_memory_desc_t *packed_md,
+                                          const void *packed, dnnl_primitive_t *prim,
+                                          void **repacked, ir_diag *d, const char *what);
+
 /* Turns a primitive desc into a primitive, with a message on failure. */
 ir_status onednn_prim_from_desc(onednn_ctx *ctx, const void *op_desc,
                                 const_dnnl_primitive_attr_t attr,

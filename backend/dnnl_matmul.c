@@ -453,19 +453,12 @@ ir_status onednn_linear_run(onednn_linear *lin, int64_t m, const float *x,
         ir_status s = linear_pd(lin, m, r != NULL, &pd, mds, d, what);
         if (s != IR_OK)
             return s;
-        void *repacked = NULL;
-        if (!dnnl_memory_desc_equal(&mds[1], &lin->packed_md))
-            /* This M wants another weight layout: pack a copy once. */
-            s = onednn_reorder_new(lin->ctx, &lin->packed_md, lin->packed, &mds[1],
-                           &repacked, d, what);
-        dnnl_primitive_t prim = NULL;
-        if (s == IR_OK)
-            s = onednn_check(dnnl_primitive_create(&prim, pd), d, what);
-        dnnl_primitive_desc_destroy(pd);
-        if (s != IR_OK) {
-            free(repacked);
+        void *repacked;
+        dnnl_primitive_t prim;
+        s = onednn_prim_with_packed_weights(lin->ctx, pd, &mds[1], &lin->packed_md,
+                                            lin->packed, &prim, &repacked, d, what);
+        if (s != IR_OK)
             return s;
-        }
         int ids[5] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
                       DNNL_ARG_ATTR_MULTIPLE_POST_OP(ld->act != ONEDNN_ACT_NONE) |
                           DNNL_ARG_SRC_1};

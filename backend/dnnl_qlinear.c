@@ -419,19 +419,12 @@ ir_status onednn_qlinear_run(onednn_qlinear *q, int64_t m, const float *x,
         ir_status s = qlinear_pd(q, m, r != NULL, &pd, mds, d, what);
         if (s != IR_OK)
             return s;
-        void *repacked = NULL;
-        if (!dnnl_memory_desc_equal(&mds[1], &q->packed_md))
-            /* This M wants another weight layout: pack a copy once. */
-            s = onednn_reorder_new(q->ctx, &q->packed_md, q->packed, &mds[1],
-                                &repacked, d, what);
-        dnnl_primitive_t prim = NULL;
-        if (s == IR_OK)
-            s = onednn_check(dnnl_primitive_create(&prim, pd), d, what);
-        dnnl_primitive_desc_destroy(pd);
-        if (s != IR_OK) {
-            free(repacked);
+        void *repacked;
+        dnnl_primitive_t prim;
+        s = onednn_prim_with_packed_weights(q->ctx, pd, &mds[1], &q->packed_md,
+                                            q->packed, &prim, &repacked, d, what);
+        if (s != IR_OK)
             return s;
-        }
         int ids[6] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
                       DNNL_ARG_ATTR_MULTIPLE_POST_OP(1 + (q->act != ONEDNN_ACT_NONE)) |
                           DNNL_ARG_SRC_1,
