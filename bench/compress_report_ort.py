@@ -7,7 +7,8 @@ teacher.ort_latency_ms, student.ort_latency_ms and ort_speedup null in
 OUT/report.json; this script times the teacher (report's teacher.path) and
 OUT/student.onnx in ONNX Runtime (CPU, sequential execution, all graph
 optimisations) at the report's setting (seq, batch, threads) on random ids
-without padding, as distilc times them, and writes the numbers back.
+without padding, as distilc times them (the fastest of three rounds'
+medians of --runs runs each), and writes the numbers back.
 
     python3 bench/compress_report_ort.py OUT [--runs 20] [--warmup 3]
 
@@ -60,20 +61,26 @@ def time_model(path, seq, batch, threads, runs, warmup, vocab_cap):
             raise ValueError("%s: input %r is not a BERT input" % (path, i.name))
     for _ in range(warmup):
         sess.run(None, feeds)
-    ms = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        sess.run(None, feeds)
-        ms.append((time.perf_counter() - t0) * 1e3)
-    ms.sort()
-    n = len(ms)
-    return ms[n // 2] if n % 2 else 0.5 * (ms[n // 2 - 1] + ms[n // 2]), vocab
+    # as distilc compress times a model: the median of each of three rounds,
+    # the fastest round kept (another job's burst slows a round, never
+    # speeds one up)
+    best = float("inf")
+    for _ in range(3):
+        ms = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            sess.run(None, feeds)
+            ms.append((time.perf_counter() - t0) * 1e3)
+        ms.sort()
+        n = len(ms)
+        best = min(best, ms[n // 2] if n % 2 else 0.5 * (ms[n // 2 - 1] + ms[n // 2]))
+    return best, vocab
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", help="the folder distilc compress wrote (-o OUT)")
-    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0,
                     help="default: the report's setting")

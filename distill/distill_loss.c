@@ -305,3 +305,8 @@ ir_status distill_loss_fn(void *user, const train_params *p, train_acts *a,
     L->times.calls++;
     return st;
 }
+
+void distill_loss_set_gemm(distill_loss *L, struct gemm_ctx *g)
+{
+    L->gemm = g;
+}

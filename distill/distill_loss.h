@@ -87,6 +87,11 @@ typedef struct distill_loss_times {
 } distill_loss_times;
 distill_loss_times distill_loss_get_times(const distill_loss *L);
 
+/* The GEMM helper the terms' projections use (backend/gemm.h; NULL = the
+ * reference loop). distill_loss_fn takes the student's; callers of
+ * distill_loss_compute set it here. */
+void distill_loss_set_gemm(distill_loss *L, struct gemm_ctx *g);
+
 /* The terms alone, given both forwards: a (student, filled) and tout (the
  * teacher on the same batch). da NULL = loss only (no gradients, extra
  * grads untouched); else gradients are ADDED into da and the extra grads. */

@@ -201,8 +201,10 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : (x > y);
 }
 
-/* The k indices with the largest scores (ties: lower index), ascending. */
-static bool top_k(const double *score, int64_t n, int64_t k, int64_t *out)
+/* The k indices with the largest scores (ties: lower index), ascending,
+ * or by decreasing score when ordered. */
+static bool top_k(const double *score, int64_t n, int64_t k, bool ordered,
+                  int64_t *out)
 {
     scored *v = malloc((size_t)n * sizeof *v);
     if (!v)
@@ -213,7 +215,8 @@ static bool top_k(const double *score, int64_t n, int64_t k, int64_t *out)
     for (int64_t i = 0; i < k; i++)
         out[i] = v[i].i;
     free(v);
-    qsort(out, (size_t)k, sizeof *out, cmp_i64);
+    if (!ordered)
+        qsort(out, (size_t)k, sizeof *out, cmp_i64);
     return true;
 }
 
@@ -302,7 +305,7 @@ static int64_t first_layer_of(const int64_t *groups, int64_t layers, int64_t g)
 static ir_status init_attention(train_attn_w *sw, const train_attn_w *tw,
                                 const ir_encoder_config *sc,
                                 const ir_encoder_config *tc,
-                                const int64_t *keep, ir_diag *d)
+                                const int64_t *keep, bool ordered, ir_diag *d)
 {
     int64_t Ht = tc->hidden, At = tc->heads, hst = Ht / At;
     int64_t Hs = sc->hidden, As = sc->heads, hss = Hs / As;
@@ -326,7 +329,7 @@ static ir_status init_attention(train_attn_w *sw, const train_attn_w *tw,
             double o = row_norm(tw->out_w, Ht, c, keep, Hs);
             hscore[h] += o * o;
         }
-    top_k(hscore, At, As, heads);
+    top_k(hscore, At, As, ordered, heads);
     for (int64_t hp = 0; hp < As; hp++) {
         int64_t h = heads[hp];
         for (int64_t j = 0; j < hst; j++) {
@@ -336,7 +339,7 @@ static ir_status init_attention(train_attn_w *sw, const train_attn_w *tw,
                         col_norm(qkv, 3 * Ht, 2 * Ht + c, keep, Hs) *
                             row_norm(tw->out_w, Ht, c, keep, Hs);
         }
-        top_k(dscore, hst, hss, dims);
+        top_k(dscore, hst, hss, ordered, dims);
         for (int64_t jp = 0; jp < hss; jp++)
             colmap[hp * hss + jp] = h * hst + dims[jp];
     }
@@ -367,7 +370,7 @@ static ir_status init_attention(train_attn_w *sw, const train_attn_w *tw,
 static ir_status init_ffn(train_ffn_w *sw, const train_ffn_w *tw,
                           const ir_encoder_config *sc,
                           const ir_encoder_config *tc, const int64_t *keep,
-                          ir_diag *d)
+                          bool ordered, ir_diag *d)
 {
     int64_t Ht = tc->hidden, Ft = tc->ffn, Hs = sc->hidden, Fs = sc->ffn;
     double *score = malloc((size_t)Ft * sizeof *score);
@@ -379,7 +382,7 @@ static ir_status init_ffn(train_ffn_w *sw, const train_ffn_w *tw,
     for (int64_t f = 0; f < Ft; f++)
         score[f] = col_norm(tw->in_w, Ft, f, keep, Hs) *
                    row_norm(tw->out_w, Ht, f, keep, Hs);
-    top_k(score, Ft, Fs, sel);
+    top_k(score, Ft, Fs, ordered, sel);
     for (int64_t r = 0; r < Hs; r++)
         for (int64_t f = 0; f < Fs; f++)
             sw->in_w[r * Fs + f] = tw->in_w[keep[r] * Ft + sel[f]];
@@ -483,9 +486,9 @@ static void hidden_importance(double *imp, const train_params *t)
     add_importance(imp, t->w.head_w, H, c->labels, false);
 }
 
-ir_status student_init_from_teacher(train_params *s, const train_params *t,
-                                    const int64_t *layer_map,
-                                    int64_t *keep_dims, ir_diag *d)
+static ir_status init_from_teacher(train_params *s, const train_params *t,
+                                   const int64_t *layer_map, int64_t *keep_dims,
+                                   bool ordered, ir_diag *d)
 {
     const ir_encoder_config *sc = &s->cfg, *tc = &t->cfg;
 #define WIDER(what, a, b)                                                      \
@@ -518,17 +521,18 @@ ir_status student_init_from_teacher(train_params *s, const train_params *t,
         return ir_diag_set(d, IR_ERR_NOMEM, "student init: out of memory");
     }
     hidden_importance(imp, t);
-    top_k(imp, Ht, Hs, keep);
+    top_k(imp, Ht, Hs, ordered, keep);
     ir_status st = init_embeddings(s, t, keep, d);
     for (int64_t a = 0; st == IR_OK && a < sc->n_attn_groups; a++) {
         int64_t l = first_layer_of(sc->attn_group, sc->layers, a);
         int64_t ta = tc->attn_group[layer_map[l] - 1];
-        st = init_attention(&s->w.attn[a], &t->w.attn[ta], sc, tc, keep, d);
+        st = init_attention(&s->w.attn[a], &t->w.attn[ta], sc, tc, keep, ordered,
+                            d);
     }
     for (int64_t f = 0; st == IR_OK && f < sc->n_ffn_groups; f++) {
         int64_t l = first_layer_of(sc->ffn_group, sc->layers, f);
         int64_t tf = tc->ffn_group[layer_map[l] - 1];
-        st = init_ffn(&s->w.ffn[f], &t->w.ffn[tf], sc, tc, keep, d);
+        st = init_ffn(&s->w.ffn[f], &t->w.ffn[tf], sc, tc, keep, ordered, d);
     }
     if (st == IR_OK) {
         for (int64_t r = 0; r < Hs; r++) {
@@ -546,4 +550,19 @@ ir_status student_init_from_teacher(train_params *s, const train_params *t,
     free(imp);
     free(keep);
     return st;
+}
+
+ir_status student_init_from_teacher(train_params *s, const train_params *t,
+                                    const int64_t *layer_map,
+                                    int64_t *keep_dims, ir_diag *d)
+{
+    return init_from_teacher(s, t, layer_map, keep_dims, false, d);
+}
+
+ir_status student_init_from_teacher_ordered(train_params *s,
+                                            const train_params *t,
+                                            const int64_t *layer_map,
+                                            int64_t *keep_dims, ir_diag *d)
+{
+    return init_from_teacher(s, t, layer_map, keep_dims, true, d);
 }

@@ -85,4 +85,15 @@ ir_status student_init_from_teacher(train_params *s, const train_params *t,
                                     const int64_t *layer_map,
                                     int64_t *keep_dims, ir_diag *d);
 
+/* The same selection, kept in decreasing importance instead of the
+ * teacher's order (residual dims, heads, dims inside a head, FFN neurons),
+ * so the first k of any of them are the k that matter most. With s's
+ * config equal to t's, s is the teacher reordered: the same function,
+ * ready to be sliced (search/supernet.h). keep_dims gets the teacher dim
+ * of each student dim, most important first. */
+ir_status student_init_from_teacher_ordered(train_params *s,
+                                            const train_params *t,
+                                            const int64_t *layer_map,
+                                            int64_t *keep_dims, ir_diag *d);
+
 #endif

@@ -276,7 +276,7 @@ static char *path_join(const char *dir, const char *name)
 }
 
 /* Global L2 norm of all gradients (params and extra), in double. */
-static double grad_norm(const train_params *p, const train_extra *x)
+double train_grad_norm(const train_params *p, const train_extra *x)
 {
     double s = 0;
     for (size_t i = 0; i < p->n; i++)
@@ -304,7 +304,7 @@ static const char *grad_bad_tensor(const train_params *p, const train_extra *x)
 }
 
 /* torch.nn.utils.clip_grad_norm_: scale by max / (norm + 1e-6) if < 1. */
-static void grad_clip(train_params *p, train_extra *x, double norm, float max)
+void train_grad_clip(train_params *p, train_extra *x, double norm, float max)
 {
     if (!(max > 0))
         return;
@@ -320,7 +320,7 @@ static void grad_clip(train_params *p, train_extra *x, double norm, float max)
 
 /* AdamW on the extra block, the same arithmetic as train_adamw_update
  * without weight decay. */
-static void extra_step(train_extra *x, const train_adamw *o, int64_t step)
+void train_extra_adamw(train_extra *x, const train_adamw *o, int64_t step)
 {
     double bc1 = 1.0 - pow(o->beta1, (double)step);
     double bc2 = 1.0 - pow(o->beta2, (double)step);
@@ -550,7 +550,7 @@ ir_status train_loop_run(train_params *p, const train_data *train,
             break;
         }
         train_backward(p, slot->a, slot->da, b.ids, b.types, b.mask);
-        double norm = grad_norm(p, x);
+        double norm = train_grad_norm(p, x);
         if (!isfinite(norm)) {
             s = ir_diag_set(d, IR_ERR_FAILED, "%s step %lld (epoch %lld): gradients "
                             "are not finite (first in %s) with a finite loss %g; "
@@ -560,11 +560,11 @@ ir_status train_loop_run(train_params *p, const train_data *train,
                             grad_bad_tensor(p, x), (double)lp.total);
             break;
         }
-        grad_clip(p, x, norm, o->grad_clip);
+        train_grad_clip(p, x, norm, o->grad_clip);
         opt.lr = train_schedule_lr(&sched, ck->step);
         train_adamw_update(p, &opt, ck->step + 1);
         if (x)
-            extra_step(x, &opt, ck->step + 1);
+            train_extra_adamw(x, &opt, ck->step + 1);
         ck->step++;
         ck->batch_in_epoch++;
         for (size_t i = 0; i < b.B * b.T; i++)

@@ -66,6 +66,15 @@ typedef struct train_extra {
     size_t n;
 } train_extra;
 
+/* The loop's optimizer pieces, for loops of their own (a supernet's):
+ * the global L2 norm of p's gradients and x's (x may be NULL), in double;
+ * torch's clip_grad_norm_ (scale by max / (norm + 1e-6) when below 1;
+ * max <= 0: off); AdamW on an extra block, train_adamw_update's arithmetic
+ * without weight decay (step counts from 1). */
+double train_grad_norm(const train_params *p, const train_extra *x);
+void train_grad_clip(train_params *p, train_extra *x, double norm, float max);
+void train_extra_adamw(train_extra *x, const train_adamw *o, int64_t step);
+
 /* Plain fine-tuning (user ignored, may be NULL): cross-entropy on
  * b->labels, or MSE on b->targets when the head is a regression head
  * (p->cfg.head == IR_ENC_HEAD_REGRESSION). Sets parts.pred = total. */

@@ -17,7 +17,7 @@
 #include "frontend/glue.h"
 
 static const char *const stage_names[COMPRESS_STAGE_COUNT] = {
-    "lift", "search", "distill", "build", "eval", "report",
+    "lift", "supernet", "search", "distill", "build", "eval", "report",
 };
 _Static_assert(sizeof stage_names / sizeof stage_names[0] == COMPRESS_STAGE_COUNT,
                "one name per stage");
@@ -40,7 +40,8 @@ bool compress_stage_parse(const char *s, compress_stage *out)
 void compress_options_default(compress_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->search_fraction = 0.2;
+    o->supernet_fraction = 0.3;
+    o->search_fraction = 0.1;
     o->from = -1;
 }
 
@@ -140,17 +141,23 @@ ir_status compress_fingerprints(const compress_options *o,
     h = fnv_i64(h, cons->threads);
     h = fnv_i64(h, (int64_t)cons->precision);
     fp[COMPRESS_LIFT] = h;
-    /* search: the space, the limits, sharing, the budget */
+    /* supernet: the space's choices and sharing, the training data, the
+     * budget (not the limits: one supernet serves any of them) */
     if (o->space) {
         if ((s = fnv_file(&h, "--space", o->space, true, d)) != IR_OK)
             return s;
     } else
         h = fnv_str(h, search_space_default_text());
+    h = fnv_str(h, o->share);
+    h = fnv_i64(h, o->limit);
+    h = fnv_i64(h, o->proxy_fitness);
+    h = fnv_f64(h, o->budget_minutes);
+    h = fnv_f64(h, o->supernet_fraction);
+    fp[COMPRESS_SUPERNET] = h;
+    /* search: the limits, the budget */
     h = fnv_f64(h, cons->latency_ms);
     h = fnv_i64(h, cons->max_params);
     h = fnv_f64(h, cons->max_size_mb);
-    h = fnv_str(h, o->share);
-    h = fnv_f64(h, o->budget_minutes);
     h = fnv_f64(h, o->search_fraction);
     fp[COMPRESS_SEARCH] = h;
     /* distill: the training data (train.tsv is in lift's), corpus, limits */
@@ -168,19 +175,33 @@ ir_status compress_fingerprints(const compress_options *o,
     return IR_OK;
 }
 
-void compress_budget_split(const compress_options *o, double search_used,
-                           double *search_s, double *distill_s)
+void compress_budget_split(const compress_options *o, double used,
+                           compress_budget *b)
 {
-    *search_s = *distill_s = 0;
+    memset(b, 0, sizeof *b);
     if (!(o->budget_minutes > 0))
         return;
     double total = o->budget_minutes * 60.0;
-    *search_s = total * o->search_fraction;
-    /* distillation gets what the search left; never less than half its
-     * share, so an overrunning search cannot starve it to nothing */
-    double rest = total - (search_used >= 0 ? search_used : *search_s);
-    double floor_s = 0.5 * total * (1.0 - o->search_fraction);
-    *distill_s = rest > floor_s ? rest : floor_s;
+    b->supernet_s = o->proxy_fitness ? 0 : total * o->supernet_fraction;
+    b->search_s = total * o->search_fraction;
+    /* distillation gets what the earlier stages left; never less than half
+     * its share, so an overrunning stage cannot starve it to nothing */
+    double share = total - b->supernet_s - b->search_s;
+    double rest = total - (used >= 0 ? used : b->supernet_s + b->search_s);
+    b->distill_s = rest > 0.5 * share ? rest : 0.5 * share;
+}
+
+double compress_used_before_distill(const compress_ctx *c)
+{
+    double used = 0;
+    static const compress_stage before[] = {COMPRESS_SUPERNET, COMPRESS_SEARCH};
+    for (size_t i = 0; i < 2; i++) {
+        compress_stage k = before[i];
+        if (!c->st->done[k] && !c->st->ran[k])
+            return -1;
+        used += c->st->seconds[k];
+    }
+    return used;
 }
 
 /* ---- the space with the options' overrides ------------------------------ */
@@ -227,6 +248,7 @@ ir_status compress_space_load(const compress_options *o, search_space *sp,
 
 static const compress_stage_def default_stages[COMPRESS_STAGE_COUNT] = {
     [COMPRESS_LIFT] = {compress_stage_lift, {NULL}},
+    [COMPRESS_SUPERNET] = {compress_stage_supernet, {"supernet/supernet.json", NULL}},
     [COMPRESS_SEARCH] = {compress_stage_search,
                          {"search/pareto.json", "search/pareto.svg", NULL}},
     [COMPRESS_DISTILL] = {compress_stage_distill, {"student.onnx", NULL}},
@@ -268,9 +290,11 @@ static ir_status check_options(const compress_options *o, ir_diag *d)
                            "root or the task's folder)", o->data);
     if (o->budget_minutes < 0 || !isfinite(o->budget_minutes))
         return ir_diag_set(d, IR_ERR_INPUT, "--budget-minutes must be > 0");
-    if (!(o->search_fraction > 0 && o->search_fraction < 1))
-        return ir_diag_set(d, IR_ERR_INPUT, "search fraction %g: must be in (0, 1)",
-                           o->search_fraction);
+    if (!(o->search_fraction > 0 && o->supernet_fraction >= 0 &&
+          o->search_fraction + o->supernet_fraction < 1))
+        return ir_diag_set(d, IR_ERR_INPUT, "budget fractions %g (supernet) and "
+                           "%g (search): each in [0, 1), their sum below 1",
+                           o->supernet_fraction, o->search_fraction);
     if (o->from >= COMPRESS_STAGE_COUNT)
         return ir_diag_set(d, IR_ERR_INPUT, "--from: no stage %d", o->from);
     return IR_OK;

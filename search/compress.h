@@ -13,8 +13,14 @@
  *
  * The stages, in order (compress_stages_default):
  *   lift     teacher ONNX -> encoder; its dev metrics and runtime latency
+ *   supernet a weight-sharing supernet made from the teacher and trained
+ *            by layer-wise distillation over the space
+ *            (search/supernet_train.h) -> OUT/supernet/; skipped (a note
+ *            in supernet.json) with the proxy fitness
  *   search   evolutionary search in the space (constraints from the
- *            options, latency from search/latency.h) -> student shape
+ *            options, latency from search/latency.h, fitness: the
+ *            candidate's slice of the supernet on held-out training
+ *            examples) -> student shape
  *   distill  TinyBERT: general distillation on the corpus (when given),
  *            then intermediate and prediction losses on the task ->
  *            OUT/student.onnx
@@ -30,10 +36,12 @@
  * fingerprint and its output files still exist. --from STAGE (o.from)
  * redoes from that stage whatever the state says.
  *
- * The budget (o.budget_minutes) bounds search and distillation together:
- * the search gets o.search_fraction of it (after which candidate latencies
- * are interpolated from the cache instead of measured), distillation the
- * rest, converted into optimizer steps from a measured step time.
+ * The budget (o.budget_minutes) bounds supernet training, search and
+ * distillation together: the supernet gets o.supernet_fraction of it (none
+ * with the proxy fitness), the search o.search_fraction (after which
+ * candidate latencies are interpolated from the cache instead of
+ * measured), distillation the rest, converted into optimizer steps from a
+ * measured step time.
  */
 #ifndef DISTILC_SEARCH_COMPRESS_H
 #define DISTILC_SEARCH_COMPRESS_H
@@ -47,6 +55,7 @@
 
 typedef enum compress_stage {
     COMPRESS_LIFT,
+    COMPRESS_SUPERNET,
     COMPRESS_SEARCH,
     COMPRESS_DISTILL,
     COMPRESS_BUILD,
@@ -69,7 +78,10 @@ typedef struct compress_options {
     double latency_ms;       /* 0: the space's limit */
     int64_t max_params;      /* 0: the space's limit */
     double budget_minutes;   /* 0: no budget (recipe defaults: epochs) */
-    double search_fraction;  /* share of the budget for the search, 0.2 */
+    double supernet_fraction; /* share of the budget for the supernet, 0.3 */
+    double search_fraction;  /* share of the budget for the search, 0.1 */
+    bool proxy_fitness;      /* true: no supernet; the search ranks by
+                                search_proxy_fitness (evolution.h) */
     int64_t seq, batch, threads; /* latency setting; 0: the space's */
     const char *precision;   /* NULL: the space's (fp32, bf16, int8) */
     int64_t limit;           /* first N train examples / corpus lines; 0 all */
@@ -115,6 +127,10 @@ typedef struct compress_results {
     /* the teacher's sizes (lift) */
     int64_t t_layers, t_hidden, t_heads, t_ffn, t_vocab, t_positions,
         t_type_vocab, t_labels;
+    /* supernet */
+    bool sn_trained;
+    int64_t sn_steps, sn_subnets, sn_examples, sn_heldout;
+    double sn_seconds, sn_first_loss, sn_last_loss, sn_budget_s;
     /* search */
     int64_t s_layers, s_hidden, s_heads, s_ffn, s_embed;
     char s_share[32];            /* "none", "groups:2", ... */
@@ -220,10 +236,14 @@ ir_status compress_fingerprints(const compress_options *o,
 ir_status compress_space_load(const compress_options *o, search_space *sp,
                               ir_diag *d);
 
-/* The budget split: seconds for search and distillation given the budget
- * and the search's actual seconds (search_used < 0: not known yet).
- * Both 0 without a budget. */
-void compress_budget_split(const compress_options *o, double search_used,
-                           double *search_s, double *distill_s);
+/* The budget split in seconds: the supernet's and the search's shares, and
+ * distillation's, which is what the two earlier stages left (used: the
+ * seconds they actually took; < 0 while not known) but never less than
+ * half its own share. All 0 without a budget. */
+typedef struct compress_budget {
+    double supernet_s, search_s, distill_s;
+} compress_budget;
+void compress_budget_split(const compress_options *o, double used,
+                           compress_budget *b);
 
 #endif

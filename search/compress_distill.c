@@ -183,7 +183,9 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     distill_loss_init_proj(loss, keep, rec.intermediate.seed);
     snprintf(r->teacher_engine, sizeof r->teacher_engine, "%s",
              teacher_engine_name(teacher_engine_used(teach)));
-    /* data, cut to the positions the models have */
+    /* the task's length (pairs need more than the recipe's 64), cut to
+     * the positions the models have */
+    rec.intermediate.max_seq = rec.prediction.max_seq = compress_task_max_seq(c);
     for (int i = 0; i < COMPRESS_DSTAGES; i++)
         if (rs[i]->max_seq > sc.max_positions)
             rs[i]->max_seq = sc.max_positions;
@@ -204,10 +206,9 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     }
     const train_data *data[COMPRESS_DSTAGES] = {&corpus, &tr, &tr};
     /* the budget in steps */
-    double search_s, distill_s;
-    compress_budget_split(o, c->st->done[COMPRESS_SEARCH] || c->st->ran[COMPRESS_SEARCH]
-                                 ? c->st->seconds[COMPRESS_SEARCH] : -1,
-                          &search_s, &distill_s);
+    compress_budget bud;
+    compress_budget_split(o, compress_used_before_distill(c), &bud);
+    double distill_s = bud.distill_s;
     r->distill_budget_s = distill_s;
     /* each stage's share of the time left: general / intermediate /
      * prediction 30/35/35% with a corpus, else intermediate / prediction

@@ -5,17 +5,44 @@
 #define DISTILC_SEARCH_COMPRESS_INTERNAL_H
 
 #include "backend/rt.h"
+#include "distill/data.h"
 #include "frontend/glue.h"
 #include "frontend/tokenizer.h"
 #include "ir/encoder.h"
 #include "search/compress.h"
 
 ir_status compress_stage_lift(compress_ctx *c, ir_diag *d);    /* compress_lift.c */
+ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d); /* compress_supernet.c */
 ir_status compress_stage_search(compress_ctx *c, ir_diag *d);  /* compress_search.c */
 ir_status compress_stage_distill(compress_ctx *c, ir_diag *d); /* compress_distill.c */
 ir_status compress_stage_build(compress_ctx *c, ir_diag *d);   /* compress_build.c */
 ir_status compress_stage_eval(compress_ctx *c, ir_diag *d);    /* compress_build.c */
 ir_status compress_stage_report(compress_ctx *c, ir_diag *d);  /* report.c */
+
+/* The space cut to what the teacher tc can teach and initialise (no
+ * deeper, wider, more heads or neurons; heads dividing the teacher's): gene
+ * lists are filtered; IR_ERR_INPUT naming the gene when none is left.
+ * compress_search.c. */
+ir_status compress_space_fit_teacher(search_space *sp, const ir_encoder_config *tc,
+                                     ir_diag *d);
+/* The teacher's config as the stages see it: lifted sizes from the state,
+ * vocabulary, labels and head from the task; sp's base set to match. */
+void compress_teacher_config(compress_ctx *c, search_space *sp,
+                             ir_encoder_config *tc);
+/* Seconds the supernet and search stages took (done or run in this call),
+ * -1 when unknown: what the distillation's budget is reckoned from. */
+double compress_used_before_distill(const compress_ctx *c);
+
+/* The supernet's training part and held-out part of the task's training
+ * split (first --limit examples, tokenized at compress_task_max_seq; the
+ * held-out part is the last min(500, n/5)). compress_supernet.c. */
+ir_status compress_supernet_data(compress_ctx *c, train_data *train,
+                                 train_data *heldout, ir_diag *d);
+/* What the supernet fitness is, for the report. */
+void compress_supernet_fitness_name(const compress_ctx *c, char *buf, size_t n);
+/* Tokens per training example: 64 for one-text tasks, 128 for pairs (two
+ * sentences rarely fit in 64). */
+int64_t compress_task_max_seq(const compress_ctx *c);
 
 /* The runtime precision of the constraints' setting. */
 rt_precision compress_rt_precision(const compress_ctx *c);

@@ -8,8 +8,12 @@
  * count must divide the teacher's. Gene lists are filtered; the cross-gene
  * rule (head size) makes a candidate unusable through its fitness.
  *
- * Fitness: there is no supernet in this build (search/supernet.h), so the
- * documented proxy of search/evolution.h is used and the report says so.
+ * Fitness: the candidate's task metric from its slice of the supernet the
+ * previous stage trained (search/supernet_train.h), on the training
+ * examples held out from it; a factorized candidate (which the supernet
+ * does not slice) is scored by its unfactorized twin. With --fitness proxy
+ * the size proxy of search/evolution.h ranks instead and the report says
+ * so.
  * Latency: search/latency.h's model at the setting of the constraints.
  * With a budget, once the search's share is spent, missing shapes are
  * interpolated from the cache instead of timed, which makes the remaining
@@ -18,10 +22,13 @@
 #include <string.h>
 
 #include "backend/emit.h"
+#include "backend/gemm.h"
+#include "distill/teacher.h"
 #include "search/compress_internal.h"
 #include "search/evolution.h"
 #include "search/latency.h"
 #include "search/pareto.h"
+#include "search/supernet_train.h"
 
 typedef struct search_run {
     compress_ctx *c;
@@ -33,6 +40,9 @@ typedef struct search_run {
     int64_t measured, interpolated;
     int64_t seq;              /* proxy fitness context */
     const ir_encoder_config *teacher;
+    search_supernet *sn;      /* NULL: the proxy */
+    train_data heldout;
+    metric_kind kind;
 } search_run;
 
 static ir_status latency_cb(void *ctx, const ir_encoder_config *cfg, double *ms,
@@ -87,7 +97,36 @@ static ir_status fitness_cb(void *ctx, const ir_encoder_config *cfg,
         *fitness = -INFINITY; /* unusable: evolution never keeps it */
         return IR_OK;
     }
-    return search_proxy_fitness(&sr->seq, cfg, fitness, d);
+    if (!sr->sn)
+        return search_proxy_fitness(&sr->seq, cfg, fitness, d);
+    ir_encoder_config twin = *cfg;
+    twin.embed = 0;
+    return search_supernet_evaluate(sr->sn, &twin, &sr->heldout, sr->kind,
+                                    fitness, d);
+}
+
+/* The supernet the previous stage wrote, and the examples it held out. */
+static ir_status load_supernet(compress_ctx *c, search_run *sr, gemm_ctx **gemm,
+                               ir_diag *d)
+{
+    if (!c->st->r.sn_trained)
+        return ir_diag_set(d, IR_ERR_FAILED, "the supernet stage did not train a "
+                           "supernet; rerun with --from supernet");
+    ir_encoder *e = NULL;
+    const char *path = compress_path(c, "supernet/supernet.onnx");
+    ir_status s = teacher_load_onnx(path, &e, d);
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "%s", path);
+    e->cfg.head = sr->teacher->head;
+    s = search_supernet_from_encoder(e, false, &sr->sn, d);
+    ir_encoder_free(e);
+    if (s == IR_OK && (s = gemm_ctx_create(GEMM_ONEDNN, gemm, d)) == IR_OK)
+        search_supernet_params(sr->sn)->gemm = *gemm;
+    train_data train;
+    if (s == IR_OK && (s = compress_supernet_data(c, &train, &sr->heldout, d)) == IR_OK)
+        train_data_free(&train);
+    sr->kind = glue_task_lookup(c->o->task)->metric;
+    return s;
 }
 
 static void progress_cb(void *ctx, size_t done, size_t total)
@@ -96,10 +135,16 @@ static void progress_cb(void *ctx, size_t done, size_t total)
     compress_work(sr->c, "search", done, total);
 }
 
-/* Drops the choices the teacher cannot teach; IR_ERR_INPUT naming the gene
- * and the space when none is left. */
-static ir_status space_fit_teacher(search_space *sp, const ir_encoder_config *t,
-                                   ir_diag *d)
+/* A budgeted search ends its evolution once its share is spent (the
+ * initial population is always scored). */
+static bool stop_cb(void *ctx)
+{
+    search_run *sr = ctx;
+    return sr->budget_s > 0 && compress_now_s() - sr->t0 > sr->budget_s;
+}
+
+ir_status compress_space_fit_teacher(search_space *sp, const ir_encoder_config *t,
+                                     ir_diag *d)
 {
     static const search_gene genes[] = {SEARCH_GENE_LAYERS, SEARCH_GENE_HIDDEN,
                                         SEARCH_GENE_HEADS, SEARCH_GENE_FFN,
@@ -134,28 +179,18 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
 {
     compress_results *r = &c->st->r;
     search_space sp = c->space;
-    const glue_task *task = glue_task_lookup(c->o->task);
-    /* every candidate shares the teacher's vocabulary, positions and head */
-    ir_encoder_config tc = sp.base;
-    tc.layers = r->t_layers;
-    tc.hidden = r->t_hidden;
-    tc.heads = r->t_heads;
-    tc.ffn = r->t_ffn;
-    sp.base.vocab = tc.vocab = r->t_vocab;
-    sp.base.max_positions = tc.max_positions = r->t_positions;
-    sp.base.type_vocab = tc.type_vocab = r->t_type_vocab;
-    sp.base.labels = tc.labels = r->t_labels;
-    sp.base.head = tc.head = task->is_regression ? IR_ENC_HEAD_REGRESSION
-                                                 : IR_ENC_HEAD_CLASSIFICATION;
+    ir_encoder_config tc;
+    compress_teacher_config(c, &sp, &tc);
     if (sp.cons.seq > tc.max_positions)
         return ir_diag_set(d, IR_ERR_INPUT, "--seq %lld exceeds the teacher's %lld "
                            "positions", (long long)sp.cons.seq,
                            (long long)tc.max_positions);
-    ir_status s = space_fit_teacher(&sp, &tc, d);
+    ir_status s = compress_space_fit_teacher(&sp, &tc, d);
     if (s != IR_OK)
         return s;
-    double search_s, distill_s;
-    compress_budget_split(c->o, -1, &search_s, &distill_s);
+    compress_budget bud;
+    compress_budget_split(c->o, -1, &bud);
+    double search_s = bud.search_s;
     r->budget_s = c->o->budget_minutes * 60.0;
     r->search_budget_s = search_s;
 
@@ -168,8 +203,17 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
     sr.q = (search_latency_query){.batch = sp.cons.batch, .seq = sp.cons.seq,
                                   .threads = (int)sp.cons.threads,
                                   .precision = sp.cons.precision};
-    if ((s = search_latency_create(&sr.lo, &sr.lm, d)) != IR_OK)
-        return ir_diag_prefix(d, "latency model");
+    gemm_ctx *gemm = NULL;
+    search_result res;
+    memset(&res, 0, sizeof res);
+    if (!c->o->proxy_fitness && (s = load_supernet(c, &sr, &gemm, d)) != IR_OK) {
+        ir_diag_prefix(d, "supernet");
+        goto done;
+    }
+    if ((s = search_latency_create(&sr.lo, &sr.lm, d)) != IR_OK) {
+        ir_diag_prefix(d, "latency model");
+        goto done;
+    }
     search_evo_opts eo;
     search_evo_opts_default(&eo);
     if (search_s > 0 && search_s < 300) {
@@ -182,8 +226,7 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
     eo.latency_ctx = &sr;
     eo.progress = progress_cb;
     eo.progress_ctx = &sr;
-    search_result res;
-    memset(&res, 0, sizeof res);
+    eo.stop = stop_cb;
     s = search_evolve(&sp, &eo, &res, d);
     /* a tight limit in a space cut to the teacher may leave fewer feasible
      * shapes than a population: retry with a small one before giving up */
@@ -201,7 +244,7 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
         memmove(d->msg, d->msg + 8, strlen(d->msg + 8) + 1);
     ir_diag d2;
     ir_diag_init(&d2);
-    if (search_latency_save(sr.lm, &d2) != IR_OK)
+    if (sr.lm && search_latency_save(sr.lm, &d2) != IR_OK)
         compress_note(c, "warning: %s", d2.msg);
     if (s != IR_OK)
         goto done;
@@ -220,7 +263,10 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
              "batch %lld, %lld threads, %s", calibrated ? "" : " (uncalibrated)",
              (long long)sp.cons.seq, (long long)sp.cons.batch,
              (long long)sp.cons.threads, search_precision_name(sp.cons.precision));
-    snprintf(r->fitness, sizeof r->fitness, "%s", SEARCH_PROXY_FITNESS_NAME);
+    if (sr.sn)
+        compress_supernet_fitness_name(c, r->fitness, sizeof r->fitness);
+    else
+        snprintf(r->fitness, sizeof r->fitness, "%s", SEARCH_PROXY_FITNESS_NAME);
     search_pareto_meta meta = {.space = sp.name, .fitness = r->fitness,
                                .latency = r->latency_src, .cons = sp.cons};
     if ((s = emit_make_dirs(compress_path(c, "search"), d)) != IR_OK)
@@ -248,5 +294,27 @@ done:
     search_result_free(&res);
     search_latency_free(sr.lm);
     search_latency_free(sr.lm_fast);
+    search_supernet_free(sr.sn);
+    train_data_free(&sr.heldout);
+    gemm_ctx_free(gemm);
     return s;
+}
+
+void compress_teacher_config(compress_ctx *c, search_space *sp,
+                             ir_encoder_config *tc)
+{
+    const compress_results *r = &c->st->r;
+    const glue_task *task = glue_task_lookup(c->o->task);
+    /* every candidate shares the teacher's vocabulary, positions and head */
+    *tc = sp->base;
+    tc->layers = r->t_layers;
+    tc->hidden = r->t_hidden;
+    tc->heads = r->t_heads;
+    tc->ffn = r->t_ffn;
+    sp->base.vocab = tc->vocab = r->t_vocab;
+    sp->base.max_positions = tc->max_positions = r->t_positions;
+    sp->base.type_vocab = tc->type_vocab = r->t_type_vocab;
+    sp->base.labels = tc->labels = r->t_labels;
+    sp->base.head = tc->head = task->is_regression ? IR_ENC_HEAD_REGRESSION
+                                                   : IR_ENC_HEAD_CLASSIFICATION;
 }

@@ -80,6 +80,15 @@ static size_t fields_build(field *f, size_t cap)
     ADD("t_positions", F_I64, R(t_positions), 0);
     ADD("t_type_vocab", F_I64, R(t_type_vocab), 0);
     ADD("t_labels", F_I64, R(t_labels), 0);
+    ADD("sn_trained", F_BOOL, R(sn_trained), 0);
+    ADD("sn_steps", F_I64, R(sn_steps), 0);
+    ADD("sn_subnets", F_I64, R(sn_subnets), 0);
+    ADD("sn_examples", F_I64, R(sn_examples), 0);
+    ADD("sn_heldout", F_I64, R(sn_heldout), 0);
+    ADD("sn_seconds", F_F64, R(sn_seconds), 0);
+    ADD("sn_first_loss", F_F64, R(sn_first_loss), 0);
+    ADD("sn_last_loss", F_F64, R(sn_last_loss), 0);
+    ADD("sn_budget_s", F_F64, R(sn_budget_s), 0);
     ADD("s_layers", F_I64, R(s_layers), 0);
     ADD("s_hidden", F_I64, R(s_hidden), 0);
     ADD("s_heads", F_I64, R(s_heads), 0);

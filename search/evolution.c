@@ -104,15 +104,19 @@ static ir_status evo_eval(evo *e, const search_genome *g, size_t *at,
         search_config_format(&c.cfg, name, sizeof name);
         return ir_diag_prefix(d, "candidate %s: latency", name);
     }
-    if ((s = e->o->fitness(e->o->fitness_ctx, &c.cfg, &c.fitness, d)) != IR_OK) {
-        search_config_format(&c.cfg, name, sizeof name);
-        return ir_diag_prefix(d, "candidate %s: fitness", name);
-    }
-    c.feasible = isfinite(c.fitness) &&
-                 (k->max_params <= 0 || c.params <= k->max_params) &&
+    /* the constraints first: fitness may be costly (a supernet
+     * evaluation) and is wasted on a candidate that cannot be kept */
+    bool meets = (k->max_params <= 0 || c.params <= k->max_params) &&
                  (k->max_size_mb <= 0 || c.size_mb <= k->max_size_mb) &&
                  (!e->o->latency || k->latency_ms <= 0 ||
                   c.latency_ms <= k->latency_ms);
+    c.fitness = -INFINITY;
+    if (meets &&
+        (s = e->o->fitness(e->o->fitness_ctx, &c.cfg, &c.fitness, d)) != IR_OK) {
+        search_config_format(&c.cfg, name, sizeof name);
+        return ir_diag_prefix(d, "candidate %s: fitness", name);
+    }
+    c.feasible = meets && isfinite(c.fitness);
     *at = e->n;
     e->all[e->n++] = c;
     size_t h = (size_t)(genome_hash(g) % e->nslot);
@@ -207,6 +211,8 @@ ir_status search_evolve(const search_space *sp, const search_evo_opts *o,
         done++;
         if (o->progress)
             o->progress(o->progress_ctx, done, total);
+        if (o->stop && o->stop(o->progress_ctx))
+            break;
     }
     free(pop);
     free(e.slot);

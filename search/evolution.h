@@ -20,7 +20,9 @@
  * then mutated (each gene with probability mutation_p, at least one). A
  * child that breaks a constraint is redrawn (up to 20 times). The child
  * joins the population and the oldest member leaves. Each distinct genome
- * is evaluated once (fitness may be expensive: a supernet evaluation).
+ * is evaluated once, and only when it meets the constraints (fitness may
+ * be expensive: a supernet evaluation); one that does not is kept with
+ * fitness -inf, unusable.
  * Everything depends only on the seed: same seed, same result.
  */
 #ifndef DISTILC_SEARCH_EVOLUTION_H
@@ -54,6 +56,10 @@ typedef struct search_evo_opts {
     /* called after each cycle (done, total), may be NULL */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *progress_ctx;
+    /* asked after each cycle (with progress_ctx): true ends the evolution
+     * there (a time budget); the initial population is always scored.
+     * May be NULL. */
+    bool (*stop)(void *ctx);
 } search_evo_opts;
 void search_evo_opts_default(search_evo_opts *o);
 

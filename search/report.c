@@ -54,17 +54,22 @@ void compress_report_budget_text(const compress_state *st, char *buf, size_t n)
     snprintf(tr, sizeof tr, "%lld general + %lld intermediate (%.2f epochs) + %lld "
              "prediction steps (%.2f epochs)", (long long)steps[0],
              (long long)steps[1], ep[1], (long long)steps[2], ep[2]);
+    char sn[128] = "no supernet (proxy fitness)";
+    if (r->sn_trained)
+        snprintf(sn, sizeof sn, "supernet %lld steps (%lld sub-networks) in %.0f s",
+                 (long long)r->sn_steps, (long long)r->sn_subnets, r->sn_seconds);
     if (!(r->budget_s > 0))
-        snprintf(buf, n, "no budget: the search ran %lld cycles (%lld candidates), "
-                 "distillation the default epochs: %s", (long long)r->cycles,
-                 (long long)r->evaluated, tr);
+        snprintf(buf, n, "no budget: %s; the search ran %lld cycles (%lld "
+                 "candidates), distillation the default epochs: %s", sn,
+                 (long long)r->cycles, (long long)r->evaluated, tr);
     else
-        snprintf(buf, n, "%.1f min: search %.0f s allowed, %.0f s used (%lld "
-                 "candidates, %lld latencies timed, %lld interpolated); "
-                 "distillation %.0f s allowed at %.3f s a step: %s",
-                 r->budget_s / 60, r->search_budget_s, st->seconds[COMPRESS_SEARCH],
-                 (long long)r->evaluated, (long long)r->measured,
-                 (long long)r->interpolated, r->distill_budget_s, r->step_s, tr);
+        snprintf(buf, n, "%.1f min: %s of %.0f s allowed; search %.0f s allowed, "
+                 "%.0f s used (%lld candidates, %lld latencies timed, %lld "
+                 "interpolated); distillation %.0f s allowed at %.3f s a step: %s",
+                 r->budget_s / 60, sn, r->sn_budget_s, r->search_budget_s,
+                 st->seconds[COMPRESS_SEARCH], (long long)r->evaluated,
+                 (long long)r->measured, (long long)r->interpolated,
+                 r->distill_budget_s, r->step_s, tr);
 }
 
 static void model_json(FILE *f, const compress_model *m, const char *path)
@@ -125,6 +130,18 @@ ir_status compress_report_json(FILE *f, const compress_options *o,
     json_write_number(f, ratio((double)r->teacher.parameters, (double)r->student.parameters), 10);
     fputs(", \"size_reduction\": ", f);
     json_write_number(f, ratio((double)r->teacher.size_bytes, (double)r->student.size_bytes), 10);
+    fprintf(f, ",\n \"supernet\": {\"trained\": %s, \"steps\": %lld, "
+            "\"subnetworks\": %lld, \"train_examples\": %lld, "
+            "\"heldout_examples\": %lld, \"seconds\": ",
+            r->sn_trained ? "true" : "false", (long long)r->sn_steps,
+            (long long)r->sn_subnets, (long long)r->sn_examples,
+            (long long)r->sn_heldout);
+    json_write_number(f, r->sn_seconds, 10);
+    fputs(", \"first_loss\": ", f);
+    json_write_number(f, r->sn_trained ? r->sn_first_loss : NAN, 10);
+    fputs(", \"last_loss\": ", f);
+    json_write_number(f, r->sn_trained ? r->sn_last_loss : NAN, 10);
+    fputs("}", f);
     fputs(",\n \"search\": {\"space\": ", f);
     json_write_string(f, r->space_name);
     fputs(", \"fitness\": ", f);
@@ -169,6 +186,10 @@ ir_status compress_report_json(FILE *f, const compress_options *o,
     }
     fputs("]},\n \"budget\": {\"minutes\": ", f);
     json_write_number(f, r->budget_s > 0 ? r->budget_s / 60 : NAN, 10);
+    fputs(", \"supernet_seconds_allowed\": ", f);
+    json_write_number(f, r->budget_s > 0 ? r->sn_budget_s : NAN, 10);
+    fputs(", \"supernet_seconds_used\": ", f);
+    json_write_number(f, st->seconds[COMPRESS_SUPERNET], 10);
     fputs(", \"search_seconds_allowed\": ", f);
     json_write_number(f, r->budget_s > 0 ? r->search_budget_s : NAN, 10);
     fputs(", \"distill_seconds_allowed\": ", f);

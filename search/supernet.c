@@ -5,8 +5,11 @@
  * rules live in one function (slice_map). */
 #include "search/supernet.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "distill/student.h"
 
 struct search_supernet {
     ir_encoder_config cfg;
@@ -51,6 +54,47 @@ ir_status search_supernet_new(const search_space *sp, uint64_t seed,
         return ir_diag_prefix(d, "supernet");
     }
     train_params_init_random(sn->p, seed, 0.02f);
+    *out = sn;
+    return IR_OK;
+}
+
+ir_status search_supernet_from_encoder(const ir_encoder *e, bool reorder,
+                                       search_supernet **out, ir_diag *d)
+{
+    *out = NULL;
+    const ir_encoder_config *c = &e->cfg;
+    if (c->embed > 0 || c->n_attn_groups != c->layers ||
+        c->n_ffn_groups != c->layers)
+        return ir_diag_set(d, IR_ERR_UNSUPPORTED, "supernet: the encoder shares "
+                           "layers or factorizes its embeddings; a supernet "
+                           "needs one weight set per layer and a full table");
+    train_params *t = NULL;
+    ir_status s = train_params_from_encoder(e, &t, d);
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "supernet");
+    search_supernet *sn = calloc(1, sizeof *sn);
+    if (!sn) {
+        train_params_free(t);
+        return ir_diag_set(d, IR_ERR_NOMEM, "supernet: out of memory");
+    }
+    sn->cfg = *c;
+    if (!reorder) {
+        sn->p = t;
+        *out = sn;
+        return IR_OK;
+    }
+    /* the same function with every axis sorted by importance, so that a
+     * slice's "first k" are the k that matter most */
+    int64_t map[IR_ENCODER_MAX_LAYERS];
+    for (int64_t l = 0; l < c->layers; l++)
+        map[l] = l + 1;
+    if ((s = train_params_new(c, &sn->p, d)) == IR_OK)
+        s = student_init_from_teacher_ordered(sn->p, t, map, NULL, d);
+    train_params_free(t);
+    if (s != IR_OK) {
+        search_supernet_free(sn);
+        return ir_diag_prefix(d, "supernet");
+    }
     *out = sn;
     return IR_OK;
 }
@@ -112,10 +156,33 @@ typedef struct slice {
     int64_t part_sub, part_sup; /* column block widths */
 } slice;
 
+/* The supernet layer a candidate's group reads: the teacher layer that the
+ * group's first layer learns from under the uniform map g(m) = m·L/L_c
+ * (distill/student.h), so a shallow candidate holds the layers it is
+ * distilled towards, as student_init_from_teacher would start it. */
+static int64_t sup_layer(const ir_encoder_config *sup,
+                         const ir_encoder_config *c, bool attn, int64_t grp)
+{
+    const int64_t *gm = attn ? c->attn_group : c->ffn_group;
+    for (int64_t l = 0; l < c->layers; l++)
+        if (gm[l] == grp)
+            return (l + 1) * sup->layers / c->layers - 1;
+    return grp;
+}
+
 static ir_status slice_map(const search_supernet *sn, const train_params *sub,
                            const train_tensor *t, slice *out, ir_diag *d)
 {
-    const train_tensor *sup = train_params_find(sn->p, t->name);
+    char name[IR_ENCODER_NAME_MAX];
+    snprintf(name, sizeof name, "%s", t->name);
+    if (strncmp(t->name, "group", 5) == 0) {
+        char *rest;
+        long long g = strtoll(t->name + 5, &rest, 10);
+        bool attn = strncmp(rest, ".attn.", 6) == 0;
+        snprintf(name, sizeof name, "group%lld%s",
+                 (long long)sup_layer(&sn->cfg, &sub->cfg, attn, g), rest);
+    }
+    const train_tensor *sup = train_params_find(sn->p, name);
     if (!sup)
         return ir_diag_set(d, IR_ERR_INPUT, "supernet: no tensor '%s'", t->name);
     out->sup = sup;
@@ -141,7 +208,6 @@ static ir_status slice_map(const search_supernet *sn, const train_params *sub,
                            "larger than the supernet's [%lld,%lld]", t->name,
                            (long long)t->rows, (long long)t->cols,
                            (long long)sup->rows, (long long)sup->cols);
-    (void)sub;
     return IR_OK;
 }
 

@@ -12,8 +12,9 @@
  *     train_params_free(sub);
  *     train_adamw_update(search_supernet_params(sn), &opt, step);
  *
- * Slicing (each dimension takes its first entries): the first `layers`
- * layers (a candidate's sharing group g reads supernet layer g), the first
+ * Slicing (each dimension takes its first entries): `layers` of the
+ * supernet's layers, those TinyBERT's uniform map g(m) = m·L/L_c assigns
+ * (a sharing group reads the layer of its first member), the first
  * `hidden` dims of every hidden-sized axis (embeddings' columns, norms,
  * pooler, the head's rows), the first `ffn` neurons, and for the packed
  * attention projection the first `hidden` columns of each of q, k and v,
@@ -41,6 +42,17 @@ ir_status search_supernet_new(const search_space *sp, uint64_t seed,
 void search_supernet_free(search_supernet *sn);
 const ir_encoder_config *search_supernet_config(const search_supernet *sn);
 train_params *search_supernet_params(search_supernet *sn);
+
+/* A supernet holding e's weights (its config: no sharing, no
+ * factorization, else IR_ERR_UNSUPPORTED). reorder (for a teacher): every
+ * axis sorted by importance first (distill/student.h's
+ * student_init_from_teacher_ordered), which keeps e's function and makes
+ * each slice start as the student the teacher would initialise; without
+ * it (a saved supernet) the weights are taken as they are. The full slice
+ * (search_supernet_encoder at e's config) is then the reordered teacher,
+ * the one whose attention heads and hidden dims the slices line up with. */
+ir_status search_supernet_from_encoder(const ir_encoder *e, bool reorder,
+                                       search_supernet **out, ir_diag *d);
 
 /* IR_ERR_INPUT naming the dimension when c is not a slice of the supernet
  * (more layers, wider, another vocabulary...), IR_ERR_UNSUPPORTED for a

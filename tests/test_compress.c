@@ -77,6 +77,7 @@ static ir_status fake_stage(compress_ctx *c, compress_stage s, const char *file,
         return fake_stage(c, stage, file, d);                                 \
     }
 FAKE(f_lift, COMPRESS_LIFT, NULL)
+FAKE(f_supernet, COMPRESS_SUPERNET, "supernet.json")
 FAKE(f_search, COMPRESS_SEARCH, "pareto.json")
 FAKE(f_distill, COMPRESS_DISTILL, "student.onnx")
 FAKE(f_build, COMPRESS_BUILD, "model")
@@ -85,6 +86,7 @@ FAKE(f_report, COMPRESS_REPORT, "report.json")
 
 static const compress_stage_def fakes[COMPRESS_STAGE_COUNT] = {
     {f_lift, {NULL}},
+    {f_supernet, {"supernet.json", NULL}},
     {f_search, {"pareto.json", NULL}},
     {f_distill, {"student.onnx", NULL}},
     {f_build, {"model", NULL}},
@@ -151,7 +153,14 @@ static void test_skip_logic(const char *dir)
     CHECK_MSG(m == FROM(COMPRESS_DISTILL), "--from distill mask %x", m);
     o.from = -1;
 
-    /* a search input (the latency limit) redoes search and after */
+    /* a supernet input (the training data's --limit) redoes the supernet
+     * and after, not lift */
+    o.limit = 100;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_SUPERNET), "limit change mask %x", m);
+
+    /* a search input (the latency limit) redoes search and after, not the
+     * supernet: one supernet serves any limit */
     o.latency_ms = 3;
     m = run_mask(&o, st, &s, &d);
     CHECK_MSG(m == FROM(COMPRESS_SEARCH), "latency change mask %x", m);
@@ -181,12 +190,13 @@ static void test_skip_logic(const char *dir)
 
     /* a failing stage names itself; the stages before stay done and a rerun
      * starts at the failed one */
-    o.budget_minutes = 2; /* changes search's fingerprint */
+    o.budget_minutes = 2; /* changes the supernet's fingerprint */
     flog.fail_at = COMPRESS_DISTILL;
     m = run_mask(&o, st, &s, &d);
     CHECK(s == IR_ERR_FAILED);
     CHECK_MSG(strstr(d.msg, "stage distill: fake failure") != NULL, "%s", d.msg);
-    CHECK(m == ((1 << COMPRESS_SEARCH) | (1 << COMPRESS_DISTILL)));
+    CHECK(m == ((1 << COMPRESS_SUPERNET) | (1 << COMPRESS_SEARCH) |
+                (1 << COMPRESS_DISTILL)));
     flog.fail_at = -1;
     m = run_mask(&o, st, &s, &d);
     CHECK_MSG(s == IR_OK && m == FROM(COMPRESS_DISTILL), "after failure mask %x", m);
@@ -285,16 +295,20 @@ static void test_budget(void)
 {
     compress_options o;
     compress_options_default(&o);
-    double s, t;
-    compress_budget_split(&o, -1, &s, &t);
-    CHECK(s == 0 && t == 0); /* no budget */
-    o.budget_minutes = 10;   /* 600 s: 120 search, 480 distillation */
-    compress_budget_split(&o, -1, &s, &t);
-    CHECK(fabs(s - 120) < 1e-9 && fabs(t - 480) < 1e-9);
-    compress_budget_split(&o, 20, &s, &t);   /* a quick search leaves more */
-    CHECK(fabs(t - 580) < 1e-9);
-    compress_budget_split(&o, 500, &s, &t);  /* an overrun cannot starve it */
-    CHECK(fabs(t - 240) < 1e-9);
+    compress_budget b;
+    compress_budget_split(&o, -1, &b);
+    CHECK(b.supernet_s == 0 && b.search_s == 0 && b.distill_s == 0); /* none */
+    o.budget_minutes = 10; /* 600 s: 180 supernet, 60 search, 360 distillation */
+    compress_budget_split(&o, -1, &b);
+    CHECK(fabs(b.supernet_s - 180) < 1e-9 && fabs(b.search_s - 60) < 1e-9 &&
+          fabs(b.distill_s - 360) < 1e-9);
+    compress_budget_split(&o, 200, &b);  /* quick earlier stages leave more */
+    CHECK(fabs(b.distill_s - 400) < 1e-9);
+    compress_budget_split(&o, 500, &b);  /* an overrun cannot starve it */
+    CHECK(fabs(b.distill_s - 180) < 1e-9);
+    o.proxy_fitness = true; /* no supernet: its share goes to distillation */
+    compress_budget_split(&o, -1, &b);
+    CHECK(b.supernet_s == 0 && fabs(b.distill_s - 540) < 1e-9);
 }
 
 static void test_report(const char *dir)
@@ -368,9 +382,11 @@ static void test_report(const char *dir)
               strstr(al->u.str, "200 intermediate") != NULL);
         const json_value *stg = json_get(doc.root, "stages");
         CHECK(stg && json_get(stg, "distill") &&
-              json_get(json_get(stg, "distill"), "seconds")->u.num == 3);
+              json_get(json_get(stg, "distill"), "seconds")->u.num == 4);
         v = json_get(doc.root, "total_seconds");
-        CHECK(v && v->u.num == 21);
+        CHECK(v && v->u.num == 28);
+        const json_value *sn = json_get(doc.root, "supernet");
+        CHECK(sn && json_get(sn, "trained") && json_get(sn, "steps"));
         const json_value *m = t ? json_get(json_get(t, "metrics"), "accuracy") : NULL;
         CHECK(m && m->u.num == 0.92);
         json_doc_free(&doc);

@@ -100,7 +100,16 @@ int main(void)
     CHECK(r.all[r.best].fitness == want);
     CHECK(r.all[r.best].feasible && r.all[r.best].latency_ms <= 3.0);
     CHECK(r.cycles == 16 * 12);
-    CHECK((size_t)calls == r.n); /* each distinct genome evaluated once */
+    /* each distinct genome is scored once, and only when it meets the
+     * constraints (the others keep fitness -inf) */
+    size_t meeting = 0;
+    for (size_t i = 0; i < r.n; i++)
+        meeting += r.all[i].latency_ms <= 3.0;
+    CHECK_MSG((size_t)calls == meeting && meeting < r.n, "%d fitness calls, %zu "
+              "candidates meet the limit of %zu", calls, meeting, r.n);
+    for (size_t i = 0; i < r.n; i++)
+        if (r.all[i].latency_ms > 3.0)
+            CHECK(r.all[i].fitness == -INFINITY && !r.all[i].feasible);
 
     /* the front: feasible, sorted by latency, nobody dominates a member */
     CHECK(r.n_front >= 2);

@@ -96,26 +96,28 @@ int main(void)
     CHECK(p->n == sup->n && memcmp(p->params, sup->params, p->n * sizeof(float)) == 0);
     train_params_free(p);
 
-    /* a slice: first 32 dims, 64 neurons, layer 0; q, k, v separately */
+    /* a slice: first 32 dims, 64 neurons; its one layer is the supernet's
+     * layer 2 (group1), the layer a 1-layer student of a 2-layer teacher
+     * learns from (uniform map); q, k, v sliced separately */
     ir_encoder_config small = shape(1, 32, 2, 64, IR_ENC_SHARE_NONE);
     CHECK(search_supernet_extract(sn, &small, &p, &d) == IR_OK);
     int bad = 0;
-    float *sq = at(p, "group0.attn.qkv.weight"), *bq = at(sup, "group0.attn.qkv.weight");
+    float *sq = at(p, "group0.attn.qkv.weight"), *bq = at(sup, "group1.attn.qkv.weight");
     for (int r = 0; r < 32; r++)
         for (int part = 0; part < 3; part++)
             for (int c = 0; c < 32; c++)
                 bad += sq[r * 96 + part * 32 + c] != bq[r * 192 + part * 64 + c];
-    float *sqb = at(p, "group0.attn.qkv.bias"), *bqb = at(sup, "group0.attn.qkv.bias");
+    float *sqb = at(p, "group0.attn.qkv.bias"), *bqb = at(sup, "group1.attn.qkv.bias");
     sup->params[(size_t)(bqb - sup->params) + 64] = 0.5f; /* k bias, first entry */
     train_params_free(p);
     CHECK(search_supernet_extract(sn, &small, &p, &d) == IR_OK);
     sqb = at(p, "group0.attn.qkv.bias");
     CHECK(sqb[32] == 0.5f); /* k starts at 32 in the slice, 64 in the supernet */
-    float *si = at(p, "group0.ffn.in.weight"), *bi = at(sup, "group0.ffn.in.weight");
+    float *si = at(p, "group0.ffn.in.weight"), *bi = at(sup, "group1.ffn.in.weight");
     for (int r = 0; r < 32; r++)
         for (int c = 0; c < 64; c++)
             bad += si[r * 64 + c] != bi[r * 128 + c];
-    float *so = at(p, "group0.ffn.out.weight"), *bo = at(sup, "group0.ffn.out.weight");
+    float *so = at(p, "group0.ffn.out.weight"), *bo = at(sup, "group1.ffn.out.weight");
     for (int r = 0; r < 64; r++)
         for (int c = 0; c < 32; c++)
             bad += so[r * 32 + c] != bo[r * 64 + c];
@@ -151,7 +153,7 @@ int main(void)
         sum += sup->grads[i];
     }
     CHECK(nz == p->n && sum == (double)p->n);
-    const train_tensor *tq = train_params_find(sup, "group0.attn.qkv.weight");
+    const train_tensor *tq = train_params_find(sup, "group1.attn.qkv.weight");
     CHECK(sup->grads[tq->offset + 64] == 1.0f && sup->grads[tq->offset + 32] == 0.0f);
     train_params_free(p);
     /* a shared candidate: both layers' gradients land in supernet layer 0 */

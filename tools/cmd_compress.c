@@ -1,6 +1,6 @@
 /* cmd_compress.c — `distilc compress TEACHER.onnx --task T --data DIR
  * --vocab V -o OUT`: the one-command pipeline (search/compress.h) —
- * lift, search, distill, build, eval, report — with progress on stderr and
+ * lift, supernet, search, distill, build, eval, report — with progress on stderr and
  * the summary table on stdout. This file only parses options, draws
  * progress (tools/progress.h) and prints; the stages are library code. */
 #include <errno.h>
@@ -23,12 +23,15 @@ static void usage(FILE *f)
             "         [--corpus FILE] [--budget-minutes M] [--space FILE]\n"
             "         [--seq S] [--batch B] [--threads T] [--precision P]\n"
             "         [--limit N] [--dev-limit N] [--from STAGE] [--cache PATH]\n"
-            "         [--progress MODE]\n"
+            "         [--fitness supernet|proxy] [--progress MODE]\n"
             "\n"
             "Makes a fine-tuned BERT-style teacher small and fast in one run:\n"
             "  lift     the teacher's dev metrics and latency (oneDNN runtime)\n"
+            "  supernet a weight-sharing supernet made from the teacher, trained\n"
+            "           by layer-wise distillation over the search space\n"
             "  search   a student shape under the constraints (evolution over\n"
-            "           the search space, latency from the latency model)\n"
+            "           the space; accuracy estimated by the supernet on held-out\n"
+            "           training examples, latency from the latency model)\n"
             "  distill  TinyBERT distillation (general on --corpus first, then\n"
             "           task-specific) -> OUT/student.onnx\n"
             "  build    the standalone program OUT/bin/model\n"
@@ -46,8 +49,12 @@ static void usage(FILE *f)
             "  --share S           fix the sharing scheme: none, all, groups:K,\n"
             "                      attention, ffn (default: searched)\n"
             "  --corpus FILE       general-distillation text, one example a line\n"
-            "  --budget-minutes M  bounds search + distillation together (20%% /\n"
-            "                      80%%); without it the default epochs run\n"
+            "  --budget-minutes M  bounds supernet training, search and\n"
+            "                      distillation together (30%% / 10%% / 60%%);\n"
+            "                      without it: one pass for the supernet and\n"
+            "                      the default epochs for distillation\n"
+            "  --fitness F         supernet (default) or proxy: rank shapes by\n"
+            "                      size, with no supernet (quicker, blinder)\n"
             "  --space FILE        search space (default: the built-in\n"
             "                      search/spaces/default.xml)\n"
             "  --seq S --batch B --threads T --precision fp32|bf16|int8\n"
@@ -55,8 +62,8 @@ static void usage(FILE *f)
             "                      at (default: the space's)\n"
             "  --limit N           first N training examples (and corpus lines)\n"
             "  --dev-limit N       first N dev examples\n"
-            "  --from STAGE        redo from this stage (lift, search, distill,\n"
-            "                      build, eval, report)\n"
+            "  --from STAGE        redo from this stage (lift, supernet, search,\n"
+            "                      distill, build, eval, report)\n"
             "  --cache PATH        latency cache (default: per machine)\n"
             "  --progress MODE     auto, bar, json or off\n"
             "  --help              this text\n"
@@ -158,7 +165,7 @@ int cmd_compress(int argc, char **argv)
                *params = NULL, *share = NULL, *corpus = NULL, *budget = NULL,
                *space = NULL, *seq = NULL, *batch = NULL, *threads = NULL,
                *prec = NULL, *limit = NULL, *dlimit = NULL, *from = NULL,
-               *cache = NULL, *prog = NULL;
+               *cache = NULL, *prog = NULL, *fitness = NULL;
     cli_option opts[] = {
         {"task", 0, CLI_VALUE, &task}, {"data", 0, CLI_VALUE, &data},
         {"vocab", 0, CLI_VALUE, &vocab}, {"output", 'o', CLI_VALUE, &out},
@@ -169,7 +176,8 @@ int cmd_compress(int argc, char **argv)
         {"threads", 0, CLI_VALUE, &threads}, {"precision", 0, CLI_VALUE, &prec},
         {"limit", 0, CLI_VALUE, &limit}, {"dev-limit", 0, CLI_VALUE, &dlimit},
         {"from", 0, CLI_VALUE, &from}, {"cache", 0, CLI_VALUE, &cache},
-        {"progress", 0, CLI_VALUE, &prog}, {NULL, 0, 0, NULL},
+        {"progress", 0, CLI_VALUE, &prog}, {"fitness", 0, CLI_VALUE, &fitness},
+        {NULL, 0, 0, NULL},
     };
     const char *pos[1];
     int npos = 0;
@@ -214,11 +222,19 @@ int cmd_compress(int argc, char **argv)
         cli_error("compress: option --threads: at most 1024");
         return 2;
     }
+    if (fitness) {
+        if (strcmp(fitness, "proxy") != 0 && strcmp(fitness, "supernet") != 0) {
+            cli_error("compress: option --fitness '%s': expected supernet or proxy",
+                      fitness);
+            return 2;
+        }
+        o.proxy_fitness = strcmp(fitness, "proxy") == 0;
+    }
     if (from) {
         compress_stage st;
         if (!compress_stage_parse(from, &st)) {
-            cli_error("compress: option --from '%s': expected lift, search, distill, "
-                      "build, eval or report", from);
+            cli_error("compress: option --from '%s': expected lift, supernet, search, "
+                      "distill, build, eval or report", from);
             return 2;
         }
         o.from = (int)st;

@@ -8,8 +8,9 @@
 #   report.svg is an SVG; the summary table is printed;
 # - OUT/bin/model answers a JSON line; OUT/student.onnx runs in distilc
 #   (and in onnxruntime when present, matching to 1e-4);
+# - a supernet is trained and scores the candidates (--fitness proxy: none);
 # - a rerun skips every stage; --from build redoes build, eval and report;
-#   a changed budget redoes the search and after;
+#   a changed budget redoes the supernet and after;
 # - bad input: exit 2 and a message naming the option or file.
 #
 # Usage: test_compress.sh PATH/TO/distilc
@@ -93,7 +94,7 @@ COMMON=(--task sst2 --data "$TMP/glue" --vocab "$TMP/vocab.txt" --space "$TMP/sp
 run 0 "compress --help" compress --help && has "$TMP/out" "--budget-minutes" "compress --help"
 run 0 "compress" compress "$T" "${COMMON[@]}" --corpus "$TMP/corpus.txt" \
     --budget-minutes 0.4
-[ "$(stages)" = "lift,search,distill,build,eval,report" ] && ok ||
+[ "$(stages)" = "lift,supernet,search,distill,build,eval,report" ] && ok ||
     bad "first run stages: $(stages)"
 has "$TMP/out" "latency \(ms, fp32\)" "summary table"
 has "$TMP/out" "x faster" "summary table speed-up"
@@ -109,10 +110,13 @@ report "all(k in j[m] for m in ('teacher', 'student')
 report "[s['name'] for s in j['distill']['stages']] == ['general', 'intermediate', 'prediction']
         and all(s['steps'] >= 1 for s in j['distill']['stages'])
         and j['budget']['minutes'] == 0.4 and 'steps' in j['budget']['allowed']
-        and abs(j['budget']['search_seconds_allowed'] - 4.8) < 1e-6
-        and j['search']['fitness'].startswith('proxy')
+        and abs(j['budget']['search_seconds_allowed'] - 2.4) < 1e-6
+        and abs(j['budget']['supernet_seconds_allowed'] - 7.2) < 1e-6
+        and j['search']['fitness'].startswith('supernet: accuracy')
+        and j['supernet']['trained'] and j['supernet']['steps'] >= 1
+        and j['supernet']['heldout_examples'] > 0
         and j['search']['evaluated'] > 0
-        and set(j['stages']) == {'lift', 'search', 'distill', 'build', 'eval', 'report'}
+        and set(j['stages']) == {'lift', 'supernet', 'search', 'distill', 'build', 'eval', 'report'}
         and all(j['stages'][s]['ran'] for s in j['stages'])" "report.json budget/stages"
 has "$TMP/o/report.svg" "<svg" "report.svg"
 has "$TMP/o/report.svg" "faster" "report.svg speed-up label"
@@ -120,6 +124,8 @@ if command -v xmllint >/dev/null; then
     xmllint --noout "$TMP/o/report.svg" 2>/dev/null && ok || bad "report.svg is not XML"
 fi
 [ -s "$TMP/o/search/pareto.json" ] && ok || bad "search/pareto.json"
+[ -s "$TMP/o/supernet/supernet.onnx" ] && ok || bad "supernet/supernet.onnx"
+has "$TMP/o/supernet/supernet.json" '"fitness": "supernet' "supernet/supernet.json"
 echo '{"input_ids":[2,9,12,17,3],"attention_mask":[1,1,1,1,1]}' | "$TMP/o/bin/model" >"$TMP/model.out" 2>&1 &&
     has "$TMP/model.out" '^\{"logits":\[[-0-9.e]+,[-0-9.e]+\],"label":[01]\}' "bin/model output" ||
     bad "bin/model exit status: $(cat "$TMP/model.out")"
@@ -167,7 +173,8 @@ run 0 "--from build" compress "$T" "${COMMON[@]}" --corpus "$TMP/corpus.txt" \
 [ "$(stages)" = "build,eval,report" ] && ok || bad "--from build ran: $(stages)"
 run 0 "new budget" compress "$T" "${COMMON[@]}" --corpus "$TMP/corpus.txt" \
     --budget-minutes 0.3 --share none
-[ "$(stages)" = "search,distill,build,eval,report" ] && ok || bad "new budget ran: $(stages)"
+[ "$(stages)" = "supernet,search,distill,build,eval,report" ] && ok ||
+    bad "new budget ran: $(stages)"
 report "j['search']['sharing'] == 'none'" "--share none fixes the scheme"
 
 # a budget smaller than a few timings: the search interpolates latencies
@@ -182,6 +189,14 @@ s=j['search']; sys.exit(0 if s['latency_interpolated'] > 0 and s['latency_measur
     and all(x['steps'] >= 1 for x in j['distill']['stages']) else 1)"; then ok
 else bad "tiny budget report: $(head -c 600 "$TMP/tiny/report.json")"; fi
 
+# the size proxy instead of a supernet: no supernet trained, the report says so
+run 0 "--fitness proxy" compress "$T" "${COMMON[@]}" --budget-minutes 0.2 --fitness proxy \
+    -o "$TMP/proxy"
+if "$PY" -c "import json,sys; j=json.load(open('$TMP/proxy/report.json'))
+sys.exit(0 if j['search']['fitness'].startswith('proxy') and not j['supernet']['trained']
+    and j['budget']['supernet_seconds_allowed'] == 0 else 1)"; then ok
+else bad "--fitness proxy report: $(head -c 600 "$TMP/proxy/report.json")"; fi
+
 # ---- bad input ------------------------------------------------------------------
 run 2 "no -o" compress "$T" --task sst2 --data "$TMP/glue" --vocab "$TMP/vocab.txt"
 has "$TMP/err" "-o OUT" "no -o message"
@@ -191,6 +206,8 @@ run 2 "bad task" compress "$T" "${COMMON[@]}" --task nope
 has "$TMP/err" "--task 'nope'" "bad task message"
 run 2 "bad --from" compress "$T" "${COMMON[@]}" --from nowhere
 has "$TMP/err" "--from 'nowhere'" "bad --from message"
+run 2 "bad --fitness" compress "$T" "${COMMON[@]}" --fitness best
+has "$TMP/err" "--fitness 'best'" "bad --fitness message"
 run 2 "bad --share" compress "$T" "${COMMON[@]}" --share groups:x
 has "$TMP/err" "--share 'groups:x'" "bad --share message"
 run 2 "both limits" compress "$T" "${COMMON[@]}" --latency-ms 3 --params 1000
@@ -201,7 +218,7 @@ has "$TMP/err" "nope.txt" "missing corpus message"
 # a space with nothing this teacher can teach names the gene and the stage
 sed 's|<hidden>32 64</hidden>|<hidden>128</hidden>|' "$TMP/space.xml" >"$TMP/big.xml"
 run 2 "space too big" compress "$T" "${COMMON[@]}" --space "$TMP/big.xml" -o "$TMP/o2"
-has "$TMP/err" "stage search: --space .*big.xml: no hidden choice fits the teacher" \
+has "$TMP/err" "stage supernet: --space .*big.xml: no hidden choice fits the teacher" \
     "space too big message"
 
 run 2 "impossible latency" compress "$T" "${COMMON[@]}" --latency-ms 0.0001 -o "$TMP/o3"

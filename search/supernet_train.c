@@ -1,0 +1,271 @@
+/* supernet_train.c — the supernet's distillation loop (sandwich rule) and
+ * the slice evaluation the search uses as its fitness; supernet_train.h
+ * says what a step does. */
+#include "search/supernet_train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "distill/distill_loss.h"
+#include "distill/model.h"
+#include "distill/schedule.h"
+#include "distill/student.h"
+#include "distill/trainer.h"
+
+enum { SANDWICH_MAX = 2 + 16 };
+
+void search_supernet_train_opts_default(search_supernet_train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->batch = 32;
+    o->n_random = 2;
+    o->lr = 1e-4f;
+    o->warmup = 0.1f;
+    o->weight_decay = 0.01f;
+    o->grad_clip = 1.0f;
+    o->seed = 42;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The supernet-width projections as one extra block: W_e [C, C_t] then
+ * W_h [C, C_t], each starting as the selection of the first dims. */
+typedef struct proj {
+    train_extra x;
+    int64_t rows, cols;
+} proj;
+
+static ir_status proj_new(proj *pj, int64_t rows, int64_t cols, ir_diag *d)
+{
+    size_t n = (size_t)(2 * rows * cols);
+    float *mem = calloc(4 * n, sizeof *mem);
+    if (!mem)
+        return ir_diag_set(d, IR_ERR_NOMEM, "supernet training: out of memory");
+    pj->x = (train_extra){mem, mem + n, mem + 2 * n, mem + 3 * n, n};
+    pj->rows = rows;
+    pj->cols = cols;
+    for (int b = 0; b < 2; b++)
+        for (int64_t i = 0; i < rows && i < cols; i++)
+            mem[(size_t)(b * rows * cols + i * cols + i)] = 1.0f;
+    return IR_OK;
+}
+
+/* Moves the first c_s rows of both projections between the supernet's
+ * block and a candidate's (to_sub: weights in; else gradients added out). */
+static void proj_move(proj *pj, train_extra *cx, int64_t c_s, bool to_sub)
+{
+    size_t per = (size_t)(c_s * pj->cols), whole = (size_t)(pj->rows * pj->cols);
+    for (int b = 0; b < 2; b++) {
+        if (to_sub) {
+            memcpy(cx->params + b * per, pj->x.params + b * whole, per * sizeof(float));
+            memset(cx->grads + b * per, 0, per * sizeof(float));
+        } else
+            for (size_t k = 0; k < per; k++)
+                pj->x.grads[b * whole + k] += cx->grads[b * per + k];
+    }
+}
+
+/* One candidate on the batch: forward, distillation terms against the
+ * teacher's outputs, backward; gradients summed into the supernet's slice
+ * and projections. */
+static ir_status run_subnet(search_supernet *sn, proj *pj, teacher *t,
+                            const ir_encoder_config *c,
+                            const teacher_outputs *tout, const train_batch *b,
+                            double *loss, ir_diag *d)
+{
+    train_params *p = NULL;
+    train_acts *a = NULL, *da = NULL;
+    distill_loss *L = NULL;
+    const ir_encoder_config *tc = teacher_config(t);
+    distill_loss_opts lo;
+    distill_loss_opts_default(&lo, c->layers, tc->layers);
+    student_layer_map_uniform(c->layers, tc->layers, lo.layer_map);
+    lo.stage = DISTILL_STAGE_ALL;
+    ir_status s = search_supernet_extract(sn, c, &p, d);
+    if (s == IR_OK)
+        s = train_acts_new(c, b->B, b->T, &a, d);
+    if (s == IR_OK)
+        s = train_acts_new(c, b->B, b->T, &da, d);
+    if (s == IR_OK)
+        s = distill_loss_new(c, t, &lo, &L, d);
+    if (s != IR_OK)
+        goto done;
+    distill_loss_set_gemm(L, p->gemm);
+    train_extra *cx = distill_loss_extra(L);
+    if (cx->n && (c->hidden > pj->rows || cx->n != (size_t)(2 * c->hidden * pj->cols))) {
+        s = ir_diag_set(d, IR_ERR_INPUT, "projections of %lld x %lld do not fit "
+                        "the supernet's %lld x %lld", (long long)c->hidden,
+                        (long long)tc->hidden, (long long)pj->rows,
+                        (long long)pj->cols);
+        goto done;
+    }
+    if (cx->n)
+        proj_move(pj, cx, c->hidden, true);
+    if ((s = train_forward(p, a, b->ids, b->types, b->mask, d)) != IR_OK)
+        goto done;
+    train_acts_zero(da);
+    train_loss_parts parts;
+    if ((s = distill_loss_compute(L, a, da, tout, b->mask, &parts, d)) != IR_OK)
+        goto done;
+    if (!isfinite(parts.total)) {
+        s = ir_diag_set(d, IR_ERR_FAILED, "the loss is %g (emb %g, hidden %g, "
+                        "attention %g, prediction %g)", (double)parts.total,
+                        (double)parts.emb, (double)parts.hidden,
+                        (double)parts.attn, (double)parts.pred);
+        goto done;
+    }
+    train_backward(p, a, da, b->ids, b->types, b->mask);
+    if ((s = search_supernet_add_grads(sn, p, d)) != IR_OK)
+        goto done;
+    if (cx->n)
+        proj_move(pj, cx, c->hidden, false);
+    *loss = parts.total;
+done:
+    distill_loss_free(L);
+    train_acts_free(a);
+    train_acts_free(da);
+    train_params_free(p);
+    return s;
+}
+
+ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
+                                teacher *t, const train_data *td,
+                                const search_supernet_train_opts *o,
+                                search_supernet_train_result *r, ir_diag *d)
+{
+    memset(r, 0, sizeof *r);
+    if (o->steps <= 0 || o->batch == 0 || o->n_random + 2 > SANDWICH_MAX ||
+        !(o->lr > 0) || td->n == 0)
+        return ir_diag_set(d, IR_ERR_INPUT, "supernet training: need steps > 0, "
+                           "batch > 0, at most %d random candidates, lr > 0 and "
+                           "data (steps %lld, batch %zu, random %zu, lr %g, %zu "
+                           "examples)", SANDWICH_MAX - 2, (long long)o->steps,
+                           o->batch, o->n_random, (double)o->lr, td->n);
+    const ir_encoder_config *sc = search_supernet_config(sn);
+    const ir_encoder_config *tc = teacher_config(t);
+    if (tc->vocab != sc->vocab || tc->labels != sc->labels ||
+        tc->type_vocab != sc->type_vocab)
+        return ir_diag_set(d, IR_ERR_INPUT, "supernet training: the teacher's "
+                           "vocabulary, type vocabulary or labels (%lld, %lld, "
+                           "%lld) differ from the supernet's (%lld, %lld, %lld)",
+                           (long long)tc->vocab, (long long)tc->type_vocab,
+                           (long long)tc->labels, (long long)sc->vocab,
+                           (long long)sc->type_vocab, (long long)sc->labels);
+    proj pj;
+    ir_status s = proj_new(&pj, sc->hidden, tc->hidden, d);
+    if (s != IR_OK)
+        return s;
+    size_t *perm = malloc(td->n * sizeof *perm);
+    if (!perm) {
+        free(pj.x.params);
+        return ir_diag_set(d, IR_ERR_NOMEM, "supernet training: out of memory");
+    }
+    train_params *sup = search_supernet_params(sn);
+    search_rng rng;
+    search_rng_seed(&rng, o->seed ^ 0x5a4d5749ull);
+    train_schedule sched;
+    train_schedule_init(&sched, o->lr, o->warmup, o->steps);
+    train_adamw opt = {.lr = o->lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                       .weight_decay = o->weight_decay};
+    train_batch_buf buf = {0};
+    search_genome gen[SANDWICH_MAX];
+    double t0 = now_s(), tail_sum = 0;
+    int64_t tail_n = 0, tail_from = o->steps - (o->steps + 9) / 10;
+    uint64_t epoch = 0;
+    size_t pos = td->n;
+    for (int64_t step = 0; step < o->steps; step++) {
+        if (pos >= td->n) {
+            train_data_order(td, o->seed, epoch++, perm);
+            pos = 0;
+        }
+        size_t B = td->n - pos < o->batch ? td->n - pos : o->batch;
+        train_batch b;
+        if ((s = train_data_batch(td, perm + pos, B, &buf, &b, d)) != IR_OK)
+            break;
+        pos += B;
+        for (size_t i = 0; i < B * b.T; i++)
+            r->tokens += b.mask[i] != 0;
+        teacher_outputs tout;
+        if ((s = teacher_run(t, b.B, b.T, b.ids, b.types, b.mask, &tout, d)) != IR_OK) {
+            ir_diag_prefix(d, "supernet training, step %lld: teacher", (long long)step + 1);
+            break;
+        }
+        size_t n = search_supernet_sandwich(sn, sp, &rng, o->n_random, gen);
+        if (n == 0) {
+            s = ir_diag_set(d, IR_ERR_INPUT, "supernet training: no candidate of "
+                            "%s can be sliced from the supernet", sp->name);
+            break;
+        }
+        train_params_zero_grad(sup);
+        memset(pj.x.grads, 0, pj.x.n * sizeof *pj.x.grads);
+        double sum = 0;
+        for (size_t k = 0; k < n && s == IR_OK; k++) {
+            ir_encoder_config c;
+            memset(&c, 0, sizeof c);
+            double loss = 0;
+            if ((s = search_space_decode(sp, &gen[k], &c, d)) == IR_OK)
+                s = run_subnet(sn, &pj, t, &c, &tout, &b, &loss, d);
+            if (s != IR_OK) {
+                char name[128];
+                search_config_format(&c, name, sizeof name);
+                ir_diag_prefix(d, "supernet training, step %lld, candidate %s",
+                               (long long)step + 1, name);
+            }
+            sum += loss;
+            r->subnets++;
+        }
+        if (s != IR_OK)
+            break;
+        double norm = train_grad_norm(sup, &pj.x);
+        if (!isfinite(norm)) {
+            s = ir_diag_set(d, IR_ERR_FAILED, "supernet training, step %lld: the "
+                            "gradient norm is %g", (long long)step + 1, norm);
+            break;
+        }
+        train_grad_clip(sup, &pj.x, norm, o->grad_clip);
+        opt.lr = train_schedule_lr(&sched, step);
+        train_adamw_update(sup, &opt, step + 1);
+        train_extra_adamw(&pj.x, &opt, step + 1);
+        double mean = sum / (double)n;
+        if (step == 0)
+            r->first_loss = mean;
+        if (step >= tail_from) {
+            tail_sum += mean;
+            tail_n++;
+        }
+        r->steps = step + 1;
+        r->last_loss = tail_n ? tail_sum / (double)tail_n : mean;
+        if (o->progress)
+            o->progress(o->progress_user, step + 1, o->steps, (float)mean);
+        if (o->deadline_s > 0 && now_s() > o->deadline_s)
+            break;
+    }
+    r->seconds = now_s() - t0;
+    train_batch_buf_free(&buf);
+    free(perm);
+    free(pj.x.params);
+    return s;
+}
+
+ir_status search_supernet_evaluate(const search_supernet *sn,
+                                   const ir_encoder_config *c,
+                                   const train_data *data, metric_kind kind,
+                                   double *metric, ir_diag *d)
+{
+    *metric = NAN;
+    train_params *p = NULL;
+    ir_status s = search_supernet_extract(sn, c, &p, d);
+    if (s != IR_OK)
+        return s;
+    train_dev_set ds = {.data = data, .kind = kind};
+    s = train_dev_eval(&ds, p, metric, d);
+    train_params_free(p);
+    return s;
+}

@@ -1,0 +1,213 @@
+/* test_supernet_train.c — a supernet made from a teacher and trained by
+ * layer-wise distillation with the sandwich rule: sorting the teacher's
+ * axes by importance keeps its function (logits within 1e-5), a few steps
+ * lower the distillation loss, the same seed gives the same run bit for
+ * bit, a candidate's slice is evaluated on labelled data, and bad options
+ * or a teacher of another task are refused by name. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distill/model.h"
+#include "distill/kernels.h"
+#include "search/supernet_train.h"
+#include "testutil.h"
+
+enum { V = 40, T = 12, N = 96 };
+
+static const char *space_xml =
+    "<space version=\"1\">\n"
+    "  <base vocab=\"40\" max-positions=\"16\" type-vocab=\"2\" labels=\"2\"/>\n"
+    "  <choices>\n"
+    "    <layers>1 2</layers>\n"
+    "    <hidden>16 32</hidden>\n"
+    "    <heads>2 4</heads>\n"
+    "    <ffn>32 64</ffn>\n"
+    "    <embed>0</embed>\n"
+    "    <sharing>none all</sharing>\n"
+    "  </choices>\n"
+    "</space>\n";
+
+/* The teacher: 2 layers x 32, 4 heads, FFN 64, weights N(0, 0.2) so the
+ * axes differ in importance. */
+static ir_encoder *make_teacher(int64_t labels)
+{
+    ir_diag d;
+    ir_encoder_config c;
+    ir_encoder_config_init(&c);
+    c.vocab = V, c.max_positions = 16, c.type_vocab = 2, c.labels = labels;
+    c.layers = 2, c.hidden = 32, c.heads = 4, c.ffn = 64;
+    ir_encoder_config_share(&c, IR_ENC_SHARE_NONE, 0, &d);
+    train_params *p;
+    ir_encoder *e = NULL;
+    if (train_params_new(&c, &p, &d) != IR_OK)
+        return NULL;
+    train_params_init_random(p, 3, 0.2f);
+    if (ir_encoder_new(&c, &e, &d) != IR_OK || train_params_to_encoder(p, e, &d) != IR_OK) {
+        ir_encoder_free(e);
+        e = NULL;
+    }
+    train_params_free(p);
+    return e;
+}
+
+/* n examples of 4..T tokens over ids 6..39, label 1 iff id 5 appears. */
+static void synth_data(train_data *td, size_t n, uint64_t seed)
+{
+    memset(td, 0, sizeof *td);
+    td->n = n; td->T = T; td->n_labels = 2;
+    td->ids = calloc(n * T, sizeof(int32_t));
+    td->types = calloc(n * T, sizeof(int32_t));
+    td->mask = calloc(n * T, sizeof(int32_t));
+    td->len = calloc(n, sizeof(uint32_t));
+    td->labels = calloc(n, sizeof(int32_t));
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 4 + train_rng_u64(seed, 1000 + i) % (T - 4);
+        int has = (int)(train_rng_u64(seed, 2000 + i) % 2);
+        int32_t *r = td->ids + i * T;
+        r[0] = 1;
+        for (size_t t = 0; t < len; t++) {
+            if (t > 0)
+                r[t] = 6 + (int32_t)(train_rng_u64(seed, i * 131 + t) % 34);
+            td->mask[i * T + t] = 1;
+        }
+        if (has)
+            r[1 + train_rng_u64(seed, 3000 + i) % (len - 1)] = 5;
+        td->len[i] = (uint32_t)len;
+        td->labels[i] = has;
+        td->tokens += len;
+    }
+}
+
+static double max_rel_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0, s = 1e-6;
+    for (size_t i = 0; i < n; i++)
+        s = fmax(s, fabs(b[i]));
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(a[i] - b[i]) / s);
+    return m;
+}
+
+/* The sorted supernet's full slice computes the teacher's logits. */
+static void test_reorder_keeps_function(const ir_encoder *te, const train_data *td)
+{
+    ir_diag d;
+    search_supernet *sn;
+    CHECK(search_supernet_from_encoder(te, true, &sn, &d) == IR_OK);
+    train_params *tp, *sp;
+    CHECK(train_params_from_encoder(te, &tp, &d) == IR_OK);
+    CHECK(search_supernet_extract(sn, &te->cfg, &sp, &d) == IR_OK);
+    CHECK(memcmp(tp->params, sp->params, tp->n * sizeof(float)) != 0); /* moved */
+    train_acts *a, *b;
+    size_t B = 8;
+    CHECK(train_acts_new(&te->cfg, B, T, &a, &d) == IR_OK);
+    CHECK(train_acts_new(&te->cfg, B, T, &b, &d) == IR_OK);
+    CHECK(train_forward(tp, a, td->ids, td->types, td->mask, &d) == IR_OK);
+    CHECK(train_forward(sp, b, td->ids, td->types, td->mask, &d) == IR_OK);
+    double e = max_rel_diff(b->logits, a->logits, B * 2);
+    CHECK_MSG(e <= 1e-5, "sorted teacher's logits differ by %g (tolerance 1e-5)", e);
+    train_acts_free(a);
+    train_acts_free(b);
+    train_params_free(tp);
+    train_params_free(sp);
+    search_supernet_free(sn);
+}
+
+/* A short training run from the sorted teacher; returns its result. */
+static ir_status train_run(const ir_encoder *te, const search_space *sp,
+                           const train_data *td, int64_t steps,
+                           search_supernet_train_result *r, double *acc,
+                           ir_diag *d)
+{
+    search_supernet *sn = NULL;
+    ir_encoder *sorted = NULL;
+    teacher *t = NULL;
+    ir_status s = search_supernet_from_encoder(te, true, &sn, d);
+    if (s == IR_OK)
+        s = search_supernet_encoder(sn, &te->cfg, &sorted, d);
+    if (s == IR_OK)
+        s = teacher_new(sorted, TEACHER_ENGINE_TRAIN, NULL, NULL, &t, d);
+    search_supernet_train_opts o;
+    search_supernet_train_opts_default(&o);
+    o.steps = steps;
+    o.batch = 16;
+    o.lr = 1e-3f;
+    if (s == IR_OK)
+        s = search_supernet_train(sn, sp, t, td, &o, r, d);
+    if (s == IR_OK && acc) {
+        /* a one-layer, half-width candidate, shared-nothing */
+        ir_encoder_config c = te->cfg;
+        c.layers = 1, c.hidden = 16, c.heads = 2, c.ffn = 32;
+        ir_encoder_config_share(&c, IR_ENC_SHARE_NONE, 0, d);
+        s = search_supernet_evaluate(sn, &c, td, METRIC_KIND_ACC, acc, d);
+    }
+    teacher_free(t);
+    ir_encoder_free(sorted);
+    search_supernet_free(sn);
+    return s;
+}
+
+int main(void)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    search_space sp;
+    CHECK(search_space_load_memory(space_xml, strlen(space_xml), "toy.xml", &sp,
+                                   &d) == IR_OK);
+    ir_encoder *te = make_teacher(2);
+    CHECK(te != NULL);
+    if (!te)
+        return test_finish("test_supernet_train");
+    train_data td;
+    synth_data(&td, N, 7);
+    test_reorder_keeps_function(te, &td);
+
+    /* training lowers the sandwich's mean distillation loss */
+    search_supernet_train_result r1, r2;
+    double acc = NAN;
+    CHECK(train_run(te, &sp, &td, 12, &r1, &acc, &d) == IR_OK);
+    CHECK_MSG(r1.steps == 12 && r1.subnets == 12 * 4, "%lld steps, %lld sub-networks",
+              (long long)r1.steps, (long long)r1.subnets);
+    CHECK_MSG(r1.last_loss < 0.8 * r1.first_loss, "loss %g -> %g (want a 20%% drop)",
+              r1.first_loss, r1.last_loss);
+    CHECK(r1.tokens > 0);
+    printf("supernet training: loss %.4f -> %.4f, slice accuracy %.3f\n", r1.first_loss,
+           r1.last_loss, acc);
+    CHECK_MSG(acc >= 0 && acc <= 1, "slice accuracy %g", acc);
+    /* the same seed, the same run */
+    CHECK(train_run(te, &sp, &td, 12, &r2, NULL, &d) == IR_OK);
+    CHECK(r1.last_loss == r2.last_loss && r1.first_loss == r2.first_loss);
+
+    /* bad options and a teacher of another task */
+    search_supernet *sn;
+    CHECK(search_supernet_from_encoder(te, true, &sn, &d) == IR_OK);
+    teacher *t;
+    CHECK(teacher_new(te, TEACHER_ENGINE_TRAIN, NULL, NULL, &t, &d) == IR_OK);
+    search_supernet_train_opts o;
+    search_supernet_train_opts_default(&o);
+    CHECK(search_supernet_train(sn, &sp, t, &td, &o, &r1, &d) == IR_ERR_INPUT);
+    CHECK(strstr(d.msg, "steps 0") != NULL);
+    teacher_free(t);
+    ir_encoder *t3 = make_teacher(3);
+    CHECK(teacher_new(t3, TEACHER_ENGINE_TRAIN, NULL, NULL, &t, &d) == IR_OK);
+    o.steps = 2;
+    CHECK(search_supernet_train(sn, &sp, t, &td, &o, &r1, &d) == IR_ERR_INPUT);
+    CHECK(strstr(d.msg, "labels") != NULL);
+    teacher_free(t);
+    ir_encoder_free(t3);
+    search_supernet_free(sn);
+    /* a shared encoder cannot be a supernet */
+    ir_encoder_config shared = te->cfg;
+    ir_encoder_config_share(&shared, IR_ENC_SHARE_ALL, 0, &d);
+    ir_encoder *se;
+    CHECK(ir_encoder_new(&shared, &se, &d) == IR_OK);
+    CHECK(search_supernet_from_encoder(se, false, &sn, &d) == IR_ERR_UNSUPPORTED);
+    CHECK(strstr(d.msg, "shares") != NULL);
+    ir_encoder_free(se);
+
+    train_data_free(&td);
+    ir_encoder_free(te);
+    return test_finish("test_supernet_train");
+}
