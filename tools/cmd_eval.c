@@ -36,13 +36,36 @@ static void usage(FILE *f)
             "  --task T          CoLA, SST-2, MRPC, STS-B, QQP, MNLI, MNLI-mm,\n"
             "                    QNLI, RTE, WNLI (or HF names: sst2, stsb, ...)\n"
             "  --data DIR        a GLUE root (DIR/SST-2/dev.tsv), the task's\n"
-            "                    folder, or the .tsv file itself\n"
-            "  --split S         train, dev (default) or test (no metrics)\n"
-            "  --limit N         only the first N examples\n"
+            "                    folder, or the .tsv file itself\n");
+    evalcmd_options_usage(f);
+    fprintf(f,
+            "  --precision P     onednn: fp32 (default), bf16 or int8\n");
+    fprintf(f,
+            "  --json            one JSON object: task, split, examples,\n"
+            "                    metrics, seconds, backend, precision, ...\n"
+            "  --junit FILE      also write a JUnit XML report\n"
+            "  --predictions FILE  JSON lines, one per example in file order:\n"
+            "                    {\"index\":i,\"line\":L,\"label\":k,"
+            "\"logits\":[...]}\n"
+            "                    (STS-B: \"score\" instead of \"label\")\n"
+            "  --help            this text\n"
+            "\n"
+            "Model inputs are matched by name: input_ids, attention_mask,\n"
+            "token_type_ids; the output is 'logits' (or the first output).\n"
+            "Exit status: 0 ok, 1 failure, 2 bad input or usage.\n");
+}
+
+/* ---- the evaluation options eval and regress share ----------------------- */
+
+void evalcmd_options_usage(FILE *f)
+{
+    fprintf(f,
+            "  --split S         train, dev (default) or test (no labels)\n"
+            "  --limit N         only the first N examples (of each task)\n"
             "  --vocab FILE      a BERT vocab.txt (uncased)\n"
             "  --tokenizer FILE  a Hugging Face tokenizer.json\n"
             "                    (default: vocab.txt or tokenizer.json beside\n"
-            "                    the model)\n"
+            "                    the (base) model)\n"
             "  --no-lower        keep case and accents (cased vocab.txt)\n"
             "  --max-seq N       truncate pairs longest_first to N tokens (128)\n"
             "  --batch N         examples per batch (32)\n"
@@ -50,23 +73,222 @@ static void usage(FILE *f)
             "                    reference interpreter. Default: onednn when\n"
             "                    the model is a BERT-style encoder it can\n"
             "                    lower, else ref (with a note on stderr)\n"
-            "  --threads N       onednn: threads (default: all cores)\n"
-            "  --precision P     onednn: fp32 (default), bf16 or int8\n"
-            "  --json            one JSON object: task, split, examples,\n"
-            "                    metrics, seconds, ...\n"
-            "  --junit FILE      also write a JUnit XML report\n"
-            "  --predictions FILE  JSON lines, one per example in file order:\n"
-            "                    {\"index\":i,\"line\":L,\"label\":k,"
-            "\"logits\":[...]}\n"
-            "                    (STS-B: \"score\" instead of \"label\")\n"
             "  --skip-bad-lines  count and skip malformed lines\n"
             "  --progress MODE   auto (a bar on a terminal, JSON lines on\n"
             "                    stderr otherwise), bar, json or off\n"
-            "  --help            this text\n"
-            "\n"
-            "Model inputs are matched by name: input_ids, attention_mask,\n"
-            "token_type_ids; the output is 'logits' (or the first output).\n"
-            "Exit status: 0 ok, 1 failure, 2 bad input or usage.\n");
+            "  --threads N       onednn: threads (default: all cores)\n");
+}
+
+static bool parse_size(const char *cmd, const char *opt, const char *text,
+                       size_t *out)
+{
+    int64_t v;
+    if (!cli_parse_positive(cmd, opt, text, &v))
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
+bool evalcmd_parse_precision(const char *cmd, const char *opt,
+                             const char *text, rt_precision *out)
+{
+    if (rt_precision_parse(text, out))
+        return true;
+    cli_error("%s: --%s '%s' is not fp32, bf16 or int8", cmd, opt, text);
+    return false;
+}
+
+bool evalcmd_backend_is_ref(const evalcmd_options *o)
+{
+    return o->backend && strcmp(o->backend, "ref") == 0;
+}
+
+/* Parses and checks the values cli_parse stored (exit status: 0, or 2
+ * after printing the usage error naming the option). */
+static int options_check(const char *cmd, evalcmd_options *o)
+{
+    o->load = (glue_load_opts){.skip_bad_lines = o->skip_bad_lines,
+                               .limit = 0};
+    o->eval = eval_options_default();
+    rt_options_default(&o->rt);
+    if (!glue_split_lookup(o->split_s, &o->split)) {
+        cli_error("%s: --split '%s' is not a split (train, dev, test)", cmd,
+                  o->split_s);
+        return 2;
+    }
+    if ((o->limit_s && !parse_size(cmd, "limit", o->limit_s, &o->load.limit)) ||
+        (o->max_seq_s &&
+         !parse_size(cmd, "max-seq", o->max_seq_s, &o->eval.max_seq)) ||
+        (o->batch_s && !parse_size(cmd, "batch", o->batch_s, &o->eval.batch)))
+        return 2;
+    if (o->eval.max_seq < 2) {
+        cli_error("%s: --max-seq must be at least 2 ([CLS] and [SEP])", cmd);
+        return 2;
+    }
+    if (!progress_mode_parse(o->progress_s, &o->progress)) {
+        cli_error("%s: --progress '%s' is not auto, bar, json or off", cmd,
+                  o->progress_s);
+        return 2;
+    }
+    if (o->backend && !evalcmd_backend_is_ref(o) &&
+        strcmp(o->backend, "onednn") != 0) {
+        cli_error("%s: --backend '%s' is not a backend (onednn, ref)", cmd,
+                  o->backend);
+        return 2;
+    }
+    if (o->precision_s && !evalcmd_parse_precision(cmd, "precision",
+                                                   o->precision_s,
+                                                   &o->rt.precision))
+        return 2;
+    if (o->threads_s) {
+        int64_t t;
+        if (!cli_parse_positive(cmd, "threads", o->threads_s, &t))
+            return 2;
+        o->rt.threads = t > 4096 ? 4096 : (int)t;
+    }
+    if (evalcmd_backend_is_ref(o) && (o->threads_s || o->precision_s)) {
+        cli_error("%s: --threads and --precision apply to --backend onednn "
+                  "(not ref)", cmd);
+        return 2;
+    }
+    int rc;
+    if ((rc = evalcmd_check_path(cmd, "--vocab", o->vocab)) != 0 ||
+        (rc = evalcmd_check_path(cmd, "--tokenizer", o->tokenizer)) != 0)
+        return rc;
+    return 0;
+}
+
+/* The table entries the shared options take. */
+#define EVALCMD_SHARED_COUNT 12
+
+int evalcmd_parse(const char *cmd, int argc, char **argv,
+                  const cli_option *own, void (*usage)(FILE *),
+                  evalcmd_options *o, const char **positional,
+                  int max_positional, int *n_positional)
+{
+    *o = (evalcmd_options){.split_s = "dev", .progress_s = "auto"};
+    const cli_option shared[EVALCMD_SHARED_COUNT] = {
+        {"split", 0, CLI_VALUE, &o->split_s},
+        {"limit", 0, CLI_VALUE, &o->limit_s},
+        {"vocab", 0, CLI_VALUE, &o->vocab},
+        {"tokenizer", 0, CLI_VALUE, &o->tokenizer},
+        {"no-lower", 0, CLI_FLAG, &o->no_lower},
+        {"max-seq", 0, CLI_VALUE, &o->max_seq_s},
+        {"batch", 0, CLI_VALUE, &o->batch_s},
+        {"backend", 0, CLI_VALUE, &o->backend},
+        {"threads", 0, CLI_VALUE, &o->threads_s},
+        {"precision", 0, CLI_VALUE, &o->precision_s},
+        {"skip-bad-lines", 0, CLI_FLAG, &o->skip_bad_lines},
+        {"progress", 0, CLI_VALUE, &o->progress_s},
+    };
+    cli_option table[EVALCMD_OWN_MAX + EVALCMD_SHARED_COUNT + 1];
+    size_t n = 0;
+    while (own[n].name)
+        n++;
+    if (n > EVALCMD_OWN_MAX) { /* a programming error: tests meet it first */
+        cli_error("%s: internal: %zu own options, at most %d", cmd, n,
+                  EVALCMD_OWN_MAX);
+        return CLI_USAGE;
+    }
+    memcpy(table, own, n * sizeof *own);
+    memcpy(table + n, shared, sizeof shared);
+    table[n + EVALCMD_SHARED_COUNT] = (cli_option){NULL, 0, 0, NULL};
+    int rc = cli_parse(cmd, argc, argv, table, positional, max_positional,
+                       n_positional);
+    if (rc == CLI_HELP)
+        usage(stdout);
+    if (rc != CLI_OK)
+        return rc;
+    return options_check(cmd, o);
+}
+
+/* ---- a model on the backend the options chose ---------------------------- */
+
+int evalcmd_model_open(const char *cmd, const char *path,
+                       const evalcmd_options *o, rt_precision prec,
+                       evalcmd_model *m)
+{
+    *m = (evalcmd_model){.path = path, .precision = prec};
+    ir_diag d;
+    ir_diag_init(&d);
+    if (onnx_load_file(path, NULL, &m->g, &d) != IR_OK) {
+        m->g = NULL;
+        return cli_fail(&d);
+    }
+    /* The interpreter's input checks run for both backends; they also tell
+     * the runtime whether the model reads token_type_ids. */
+    if (eval_model_init(&m->ref, m->g, &d) != IR_OK)
+        goto fail;
+    if (evalcmd_backend_is_ref(o))
+        return 0;
+    rt_options ro = o->rt;
+    ro.precision = prec;
+    m->rt = (eval_rt){NULL, 0, m->ref.in_types >= 0, 8, 0};
+    ir_encoder *e = NULL;
+    ir_status st = rt_model_from_graph(m->g, &ro, &m->rt.m, &e, &d);
+    if (st != IR_OK) {
+        bool theirs = st == IR_ERR_UNSUPPORTED || st == IR_ERR_INPUT;
+        /* An asked-for backend or precision is not silently dropped. */
+        if (o->backend || !theirs || prec != RT_FP32)
+            goto fail;
+        cli_error("%s: note: %s: %s; using the reference interpreter", cmd,
+                  path, d.msg);
+        /* The failed lowering rewrote g in place (fused ops), which the
+         * interpreter runs as well; its input indices are found again. */
+        ir_diag_init(&d);
+        if (eval_model_init(&m->ref, m->g, &d) != IR_OK)
+            goto fail;
+        return 0;
+    }
+    m->rt.labels = (size_t)e->cfg.labels;
+    m->rt.max_positions = (size_t)e->cfg.max_positions;
+    ir_encoder_free(e);
+    /* The runtime packed its own copy of the weights: regress holds two
+     * models, so the graphs go now. */
+    ir_graph_free(m->g);
+    m->g = NULL;
+    m->ref.g = NULL;
+    m->onednn = true;
+    return 0;
+fail:
+    ir_diag_prefix(&d, "%s", path);
+    evalcmd_model_close(m);
+    return cli_fail(&d);
+}
+
+int evalcmd_model_eval(evalcmd_model *m, const glue_dataset *ds,
+                       const tok_tokenizer *tok, const evalcmd_options *o,
+                       const char *label, eval_result *r)
+{
+    progress p;
+    progress_init(&p, stderr, label, ds->n, o->progress);
+    eval_options eo = o->eval;
+    eo.progress = progress_callback;
+    eo.progress_ctx = &p;
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_status st = m->onednn
+                       ? eval_run(ds, tok, &eo, eval_rt_run, &m->rt, r, &d)
+                       : eval_run(ds, tok, &eo, eval_model_run, &m->ref, r, &d);
+    progress_finish(&p);
+    if (st != IR_OK) {
+        ir_diag_prefix(&d, "%s", m->path);
+        return cli_fail(&d);
+    }
+    return 0;
+}
+
+const char *evalcmd_model_backend(const evalcmd_model *m)
+{
+    return m->onednn ? "onednn" : "ref";
+}
+
+void evalcmd_model_close(evalcmd_model *m)
+{
+    rt_model_free(m->rt.m);
+    ir_graph_free(m->g);
+    m->rt.m = NULL;
+    m->g = NULL;
 }
 
 /* ---- shared helpers ------------------------------------------------------ */
@@ -87,21 +309,6 @@ void evalcmd_json_metrics(FILE *f, const metric_set *ms)
         evalcmd_json_number(f, ms->v[i].value);
     }
     fputc('}', f);
-}
-
-int evalcmd_check_backend(const char *cmd, const char *backend)
-{
-    if (strcmp(backend, "ref") == 0)
-        return 0;
-    if (strcmp(backend, "onednn") == 0) {
-        cli_error("%s: --backend onednn: %s runs the reference interpreter "
-                  "only (distilc eval has --backend onednn; use --backend "
-                  "ref)", cmd, cmd);
-        return 2;
-    }
-    cli_error("%s: --backend '%s' is not a backend (ref, onednn)", cmd,
-              backend);
-    return 2;
 }
 
 int evalcmd_check_path(const char *cmd, const char *opt, const char *path)
@@ -176,108 +383,7 @@ int evalcmd_load_tokenizer_opts(const char *cmd, const char *vocab,
     return st == IR_OK ? 0 : cli_fail(&d);
 }
 
-int evalcmd_load_model(const char *cmd, const char *path, ir_graph **out)
-{
-    ir_diag d;
-    ir_diag_init(&d);
-    if (onnx_load_file(path, NULL, out, &d) != IR_OK) {
-        *out = NULL;
-        return cli_fail(&d);
-    }
-    return 0;
-}
-
-int evalcmd_run(const char *cmd, ir_graph *g, const char *model_path,
-                const glue_dataset *ds, const tok_tokenizer *tok,
-                const eval_options *o, progress_mode pm, const char *label,
-                eval_result *r)
-{
-    ir_diag d;
-    ir_diag_init(&d);
-    eval_model m;
-    if (eval_model_init(&m, g, &d) != IR_OK) {
-        ir_diag_prefix(&d, "%s", model_path);
-        return cli_fail(&d);
-    }
-    progress p;
-    progress_init(&p, stderr, label, ds->n, pm);
-    eval_options oo = *o;
-    oo.progress = progress_callback;
-    oo.progress_ctx = &p;
-    ir_status st = eval_run(ds, tok, &oo, eval_model_run, &m, r, &d);
-    progress_finish(&p);
-    if (st != IR_OK) {
-        ir_diag_prefix(&d, "%s", model_path);
-        return cli_fail(&d);
-    }
-    return 0;
-}
-
 /* ---- eval ---------------------------------------------------------------- */
-
-/* eval's backend choice: --backend onednn|ref, or unset = onednn when the
- * graph lifts (a note on stderr when it falls back to ref). */
-typedef struct eval_backend {
-    const char *name;    /* NULL: auto */
-    rt_options ro;
-} eval_backend;
-
-static int eval_with_backend(const eval_backend *be, ir_graph *g,
-                             const char *model_path, const glue_dataset *ds,
-                             const tok_tokenizer *tok, const eval_options *o,
-                             progress_mode pm, const char *label,
-                             eval_result *r)
-{
-    if (be->name && strcmp(be->name, "ref") == 0)
-        return evalcmd_run("eval", g, model_path, ds, tok, o, pm, label, r);
-    ir_diag d;
-    ir_diag_init(&d);
-    eval_model em; /* the same input checks the interpreter path makes */
-    if (eval_model_init(&em, g, &d) != IR_OK) {
-        ir_diag_prefix(&d, "%s", model_path);
-        return cli_fail(&d);
-    }
-    eval_rt er = {NULL, 0, em.in_types >= 0, 8, 0};
-    ir_encoder *e = NULL;
-    ir_status st = rt_model_from_graph(g, &be->ro, &er.m, &e, &d);
-    if (st != IR_OK) {
-        bool theirs = st == IR_ERR_UNSUPPORTED || st == IR_ERR_INPUT;
-        /* An asked-for precision is not silently dropped. */
-        if (be->name || !theirs || be->ro.precision != RT_FP32) {
-            ir_diag_prefix(&d, "%s", model_path);
-            return cli_fail(&d);
-        }
-        cli_error("eval: note: %s: %s; using the reference interpreter",
-                  model_path, d.msg);
-        return evalcmd_run("eval", g, model_path, ds, tok, o, pm, label, r);
-    }
-    er.labels = (size_t)e->cfg.labels;
-    er.max_positions = (size_t)e->cfg.max_positions;
-    ir_encoder_free(e);
-    progress p;
-    progress_init(&p, stderr, label, ds->n, pm);
-    eval_options oo = *o;
-    oo.progress = progress_callback;
-    oo.progress_ctx = &p;
-    st = eval_run(ds, tok, &oo, eval_rt_run, &er, r, &d);
-    progress_finish(&p);
-    rt_model_free(er.m);
-    if (st != IR_OK) {
-        ir_diag_prefix(&d, "%s", model_path);
-        return cli_fail(&d);
-    }
-    return 0;
-}
-
-static bool parse_size(const char *cmd, const char *opt, const char *text,
-                       size_t *out)
-{
-    int64_t v;
-    if (!cli_parse_positive(cmd, opt, text, &v))
-        return false;
-    *out = (size_t)v;
-    return true;
-}
 
 static int write_predictions(const char *path, const glue_dataset *ds,
                              const eval_result *r)
@@ -315,10 +421,14 @@ static int write_predictions(const char *path, const glue_dataset *ds,
     return 0;
 }
 
-static void print_table(FILE *f, const char *model, const glue_dataset *ds,
-                        const eval_result *r)
+static void print_table(FILE *f, const evalcmd_model *m,
+                        const glue_dataset *ds, const eval_result *r)
 {
-    fprintf(f, "model     %s\n", model);
+    fprintf(f, "model     %s\n", m->path);
+    fprintf(f, "backend   %s", evalcmd_model_backend(m));
+    if (m->onednn)
+        fprintf(f, " %s", rt_precision_name(m->precision));
+    fputc('\n', f);
     fprintf(f, "task      %s (%s split, %zu examples, %s)\n", ds->task->name,
             glue_split_name(ds->split), r->n_examples, ds->path);
     if (ds->n_skipped)
@@ -344,8 +454,8 @@ static void print_table(FILE *f, const char *model, const glue_dataset *ds,
             r->model_seconds, r->n_batches, pad);
 }
 
-static void print_json(FILE *f, const char *model, const glue_dataset *ds,
-                       const eval_result *r)
+static void print_json(FILE *f, const evalcmd_model *m,
+                       const glue_dataset *ds, const eval_result *r)
 {
     fputs("{\"task\":", f);
     cli_json_string(f, ds->task->name);
@@ -360,7 +470,9 @@ static void print_json(FILE *f, const char *model, const glue_dataset *ds,
     fputs(",\"seconds\":", f);
     evalcmd_json_number(f, r->seconds);
     fputs(",\"model\":", f);
-    cli_json_string(f, model);
+    cli_json_string(f, m->path);
+    fprintf(f, ",\"backend\":\"%s\",\"precision\":\"%s\"",
+            evalcmd_model_backend(m), rt_precision_name(m->precision));
     fputs(",\"data\":", f);
     cli_json_string(f, ds->path);
     fprintf(f, ",\"skipped_lines\":%zu,\"batches\":%zu,\"tokens\":%zu,"
@@ -413,41 +525,22 @@ static int write_eval_junit(const char *path, const char *model,
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *task_s = NULL, *data = NULL, *split_s = "dev", *limit_s = NULL,
-               *vocab = NULL, *tokjson = NULL, *max_seq_s = NULL,
-               *batch_s = NULL, *backend = NULL, *junit = NULL,
-               *preds = NULL, *progress_s = "auto", *threads_s = NULL,
-               *precision_s = NULL;
-    bool json = false, skip_bad = false, no_lower = false;
-    cli_option opts[] = {
+    const char *task_s = NULL, *data = NULL, *junit = NULL, *preds = NULL;
+    bool json = false;
+    const cli_option own[] = {
         {"task", 0, CLI_VALUE, &task_s},
         {"data", 0, CLI_VALUE, &data},
-        {"split", 0, CLI_VALUE, &split_s},
-        {"limit", 0, CLI_VALUE, &limit_s},
-        {"vocab", 0, CLI_VALUE, &vocab},
-        {"tokenizer", 0, CLI_VALUE, &tokjson},
-        {"no-lower", 0, CLI_FLAG, &no_lower},
-        {"max-seq", 0, CLI_VALUE, &max_seq_s},
-        {"batch", 0, CLI_VALUE, &batch_s},
-        {"backend", 0, CLI_VALUE, &backend},
-        {"threads", 0, CLI_VALUE, &threads_s},
-        {"precision", 0, CLI_VALUE, &precision_s},
         {"json", 0, CLI_FLAG, &json},
         {"junit", 0, CLI_VALUE, &junit},
         {"predictions", 0, CLI_VALUE, &preds},
-        {"skip-bad-lines", 0, CLI_FLAG, &skip_bad},
-        {"progress", 0, CLI_VALUE, &progress_s},
         {NULL, 0, 0, NULL},
     };
+    evalcmd_options eo;
     const char *pos[1];
     int npos;
-    int rc = cli_parse("eval", argc, argv, opts, pos, 1, &npos);
-    if (rc == CLI_HELP) {
-        usage(stdout);
-        return 0;
-    }
+    int rc = evalcmd_parse("eval", argc, argv, own, usage, &eo, pos, 1, &npos);
     if (rc != CLI_OK)
-        return 2;
+        return rc == CLI_HELP ? 0 : rc;
     if (npos != 1 || !task_s || !data) {
         cli_error("eval: needs MODEL.onnx, --task and --data, see 'distilc "
                   "eval --help'");
@@ -459,65 +552,20 @@ int cmd_eval(int argc, char **argv)
                   glue_task_names());
         return 2;
     }
-    glue_split split;
-    if (!glue_split_lookup(split_s, &split)) {
-        cli_error("eval: --split '%s' is not a split (train, dev, test)",
-                  split_s);
-        return 2;
-    }
-    eval_options eo = eval_options_default();
-    glue_load_opts lo = {.skip_bad_lines = skip_bad, .limit = 0};
-    progress_mode pm;
-    if ((limit_s && !parse_size("eval", "limit", limit_s, &lo.limit)) ||
-        (max_seq_s && !parse_size("eval", "max-seq", max_seq_s, &eo.max_seq)) ||
-        (batch_s && !parse_size("eval", "batch", batch_s, &eo.batch)))
-        return 2;
-    if (eo.max_seq < 2) {
-        cli_error("eval: --max-seq must be at least 2 ([CLS] and [SEP])");
-        return 2;
-    }
-    if (!progress_mode_parse(progress_s, &pm)) {
-        cli_error("eval: --progress '%s' is not auto, bar, json or off",
-                  progress_s);
-        return 2;
-    }
-    eval_backend be = {backend, {RT_FP32, 0}};
-    rt_options_default(&be.ro);
-    if (backend && strcmp(backend, "ref") != 0 && strcmp(backend, "onednn") != 0) {
-        cli_error("eval: --backend '%s' is not a backend (onednn, ref)", backend);
-        return 2;
-    }
-    if (precision_s && !rt_precision_parse(precision_s, &be.ro.precision)) {
-        cli_error("eval: --precision '%s' is not fp32, bf16 or int8", precision_s);
-        return 2;
-    }
-    if (threads_s) {
-        int64_t t;
-        if (!cli_parse_positive("eval", "threads", threads_s, &t))
-            return 2;
-        be.ro.threads = t > 4096 ? 4096 : (int)t;
-    }
-    if (backend && strcmp(backend, "ref") == 0 &&
-        (threads_s || be.ro.precision != RT_FP32)) {
-        cli_error("eval: --threads and --precision apply to --backend onednn");
-        return 2;
-    }
     if ((rc = evalcmd_check_path("eval", "MODEL", pos[0])) != 0 ||
-        (rc = evalcmd_check_path("eval", "--data", data)) != 0 ||
-        (rc = evalcmd_check_path("eval", "--vocab", vocab)) != 0 ||
-        (rc = evalcmd_check_path("eval", "--tokenizer", tokjson)) != 0)
+        (rc = evalcmd_check_path("eval", "--data", data)) != 0)
         return rc;
 
     tok_tokenizer *tok = NULL;
-    ir_graph *g = NULL;
+    evalcmd_model m = {0};
     glue_dataset ds = {0};
     eval_result r = {0};
     ir_diag d;
     ir_diag_init(&d);
-    if ((rc = evalcmd_load_tokenizer_opts("eval", vocab, tokjson, pos[0],
-                                          no_lower, &tok)) != 0)
+    if ((rc = evalcmd_load_tokenizer_opts("eval", eo.vocab, eo.tokenizer,
+                                          pos[0], eo.no_lower, &tok)) != 0)
         goto done;
-    if (glue_load(task, data, split, &lo, &ds, &d) != IR_OK) {
+    if (glue_load(task, data, eo.split, &eo.load, &ds, &d) != IR_OK) {
         rc = cli_fail(&d);
         goto done;
     }
@@ -525,25 +573,24 @@ int cmd_eval(int argc, char **argv)
         cli_error("eval: warning: %s: skipped %zu malformed lines (first: "
                   "line %zu: %s)", ds.path, ds.n_skipped, ds.skipped_lines[0],
                   ds.first_skip_reason);
-    if ((rc = evalcmd_load_model("eval", pos[0], &g)) != 0)
-        goto done;
-    if ((rc = eval_with_backend(&be, g, pos[0], &ds, tok, &eo, pm, task->name,
-                                &r)) != 0)
+    if ((rc = evalcmd_model_open("eval", pos[0], &eo, eo.rt.precision,
+                                 &m)) != 0 ||
+        (rc = evalcmd_model_eval(&m, &ds, tok, &eo, task->name, &r)) != 0)
         goto done;
     if (preds && (rc = write_predictions(preds, &ds, &r)) != 0)
         goto done;
     if (junit && (rc = write_eval_junit(junit, pos[0], &ds, &r)) != 0)
         goto done;
     if (json)
-        print_json(stdout, pos[0], &ds, &r);
+        print_json(stdout, &m, &ds, &r);
     else
-        print_table(stdout, pos[0], &ds, &r);
+        print_table(stdout, &m, &ds, &r);
     if (fflush(stdout) != 0)
         rc = 1;
 done:
     eval_result_free(&r);
     glue_dataset_free(&ds);
-    ir_graph_free(g);
+    evalcmd_model_close(&m);
     tok_free(tok);
     return rc;
 }

@@ -2,23 +2,106 @@
  * tools/cmd_regress.c), and the helpers the two share. Called by
  * tools/main.c's dispatch with argv[0] = the subcommand name; each returns
  * the exit status: 0 ok, 1 failed (regress: a task dropped too far), 2 bad
- * input or usage. */
+ * input or usage.
+ *
+ * The two commands take the same evaluation options (tokenizer, split,
+ * batching, backend, precision, threads, progress) through one table and
+ * one parser, and open and run their models the same way:
+ *
+ *     evalcmd_options eo;
+ *     cli_option own[] = {{"task", 0, CLI_VALUE, &task}, {NULL, 0, 0, NULL}};
+ *     int rc = evalcmd_parse("eval", argc, argv, own, usage, &eo, pos, 1,
+ *                            &npos);
+ *     if (rc != CLI_OK) return rc == CLI_HELP ? 0 : rc;
+ *     evalcmd_model m;
+ *     if ((rc = evalcmd_model_open("eval", path, &eo, eo.rt.precision,
+ *                                  &m)) != 0) return rc;
+ *     rc = evalcmd_model_eval(&m, &ds, tok, &eo, "SST-2", &r);
+ *     evalcmd_model_close(&m);
+ */
 #ifndef DISTILC_CMD_EVAL_H
 #define DISTILC_CMD_EVAL_H
 
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "backend/rt.h"
 #include "frontend/eval.h"
 #include "frontend/glue.h"
 #include "frontend/tokenizer.h"
 #include "ir/ir.h"
+#include "tools/cli.h"
 #include "tools/progress.h"
 
 int cmd_eval(int argc, char **argv);
 int cmd_regress(int argc, char **argv);
 
 /* ---- shared by eval and regress (tools-internal) ------------------------ */
+
+/* The evaluation options, first as the text cli_parse stores (NULL: not
+ * given), then parsed by evalcmd_parse. */
+typedef struct evalcmd_options {
+    const char *split_s, *limit_s, *vocab, *tokenizer, *max_seq_s, *batch_s,
+        *backend, *threads_s, *precision_s, *progress_s;
+    bool no_lower, skip_bad_lines;
+    /* parsed */
+    glue_split split;      /* --split (dev) */
+    glue_load_opts load;   /* --limit, --skip-bad-lines */
+    eval_options eval;     /* --max-seq, --batch */
+    progress_mode progress;
+    rt_options rt;         /* --precision (fp32), --threads (0: all cores) */
+} evalcmd_options;
+
+/* Parses a command line with the command's own options `own` (ended by
+ * a NULL name; at most EVALCMD_OWN_MAX) and the shared ones into o, then
+ * parses and checks the shared values (a precision or thread count with
+ * --backend ref, an unknown backend, --max-seq below 2, a missing --vocab
+ * file, ... are usage errors naming the option). Returns CLI_OK to
+ * go on; CLI_HELP after printing usage(stdout) (the command exits 0); or
+ * an exit status (2) after printing the usage error naming the option. */
+#define EVALCMD_OWN_MAX 16
+int evalcmd_parse(const char *cmd, int argc, char **argv,
+                  const cli_option *own, void (*usage)(FILE *),
+                  evalcmd_options *o, const char **positional,
+                  int max_positional, int *n_positional);
+/* The --help lines for the shared options but --precision, whose meaning
+ * each command states itself (the same text in both commands). */
+void evalcmd_options_usage(FILE *f);
+/* A precision named by option --OPT (without dashes); false after printing
+ * the usage error naming it. */
+bool evalcmd_parse_precision(const char *cmd, const char *opt,
+                             const char *text, rt_precision *out);
+/* --backend ref was given. */
+bool evalcmd_backend_is_ref(const evalcmd_options *o);
+
+/* A model ready for evaluation on the backend the options chose:
+ * --backend onednn: the compiled encoder runtime (exit 2 naming the node
+ * when the graph is not an encoder it can lower); ref: the reference
+ * interpreter; not given: onednn when the graph lowers, else ref with a
+ * note on stderr (but a precision other than fp32 is never dropped
+ * silently: that is an error). */
+typedef struct evalcmd_model {
+    const char *path;
+    ir_graph *g;          /* kept for the interpreter; NULL once compiled */
+    bool onednn;          /* which backend runs it */
+    rt_precision precision;
+    eval_model ref;       /* the interpreter's view of g (!onednn) */
+    eval_rt rt;           /* the runtime (onednn) */
+} evalcmd_model;
+
+/* Loads and prepares path with precision prec (exit status, 0 ok; on
+ * failure m is closed). */
+int evalcmd_model_open(const char *cmd, const char *path,
+                       const evalcmd_options *o, rt_precision prec,
+                       evalcmd_model *m);
+/* Evaluates m on ds with a progress reporter labelled `label` (exit
+ * status; errors name the model's path). */
+int evalcmd_model_eval(evalcmd_model *m, const glue_dataset *ds,
+                       const tok_tokenizer *tok, const evalcmd_options *o,
+                       const char *label, eval_result *r);
+/* "onednn" or "ref". */
+const char *evalcmd_model_backend(const evalcmd_model *m);
+void evalcmd_model_close(evalcmd_model *m);
 
 /* The tokenizer from --vocab or --tokenizer; with neither, vocab.txt or
  * tokenizer.json beside the model (Hugging Face's folder layout). Returns
@@ -31,16 +114,6 @@ int evalcmd_load_tokenizer(const char *cmd, const char *vocab,
 int evalcmd_load_tokenizer_opts(const char *cmd, const char *vocab,
                                 const char *json, const char *model_path,
                                 bool no_lower, tok_tokenizer **out);
-/* --backend for regress: "ref" is 0; anything else prints why and returns
- * 2 (eval chooses its backend itself, see cmd_eval.c). */
-int evalcmd_check_backend(const char *cmd, const char *backend);
-/* Loads an ONNX model for evaluation (exit status, 0 ok). */
-int evalcmd_load_model(const char *cmd, const char *path, ir_graph **out);
-/* Evaluates model g on ds with a progress reporter labelled `label`. */
-int evalcmd_run(const char *cmd, ir_graph *g, const char *model_path,
-                const glue_dataset *ds, const tok_tokenizer *tok,
-                const eval_options *o, progress_mode pm, const char *label,
-                eval_result *r);
 /* Usage check that a path the user named exists: prints "CMD: --OPT PATH:
  * reason" and returns 2 when it does not (0 when it does). */
 int evalcmd_check_path(const char *cmd, const char *opt, const char *path);

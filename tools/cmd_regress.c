@@ -5,7 +5,9 @@
  * score: the metric, or the mean of the two for MRPC/QQP/STS-B) is compared
  * in points (×100). A task fails when the candidate is more than --max-drop
  * points below the base, or when either score is undefined (NaN); the
- * command then exits 1. */
+ * command then exits 1. Each model is opened once (on oneDNN: compiled once,
+ * at its own precision: --base-precision and --precision) and evaluated on
+ * every task; the evaluation options are cmd_eval.c's shared table. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +23,10 @@ static void usage(FILE *f)
             "usage: distilc regress BASE.onnx CANDIDATE.onnx --task T[,T2...]\n"
             "                       --data DIR [--max-drop 1.0] [--split dev]\n"
             "                       [--limit N] [--vocab V | --tokenizer FILE]\n"
-            "                       [--max-seq 128] [--batch 32] [--backend ref]\n"
+            "                       [--max-seq 128] [--batch 32]\n"
+            "                       [--backend onednn|ref] [--threads N]\n"
+            "                       [--precision fp32|bf16|int8]\n"
+            "                       [--base-precision fp32|bf16|int8]\n"
             "                       [--junit FILE] [--json] [--progress MODE]\n"
             "\n"
             "Evaluates both models on each task and prints a table: the main\n"
@@ -31,19 +36,22 @@ static void usage(FILE *f)
             "\n"
             "  --task LIST       comma-separated GLUE tasks (SST-2,CoLA,...)\n"
             "  --data DIR        a GLUE root folder (DIR/<TASK>/dev.tsv)\n"
-            "  --max-drop P      allowed drop in points, default 1.0\n"
-            "  --split S         train, dev (default); test has no labels\n"
-            "  --limit N         only the first N examples of each task\n"
-            "  --vocab FILE      a BERT vocab.txt; --tokenizer FILE: a\n"
-            "                    tokenizer.json (default: beside BASE)\n"
-            "  --no-lower        keep case and accents (cased vocab.txt)\n"
-            "  --max-seq N, --batch N, --backend ref   as for distilc eval\n"
+            "  --max-drop P      allowed drop in points, default 1.0\n");
+    evalcmd_options_usage(f);
+    fprintf(f,
+            "  --precision P     onednn: the CANDIDATE's precision: fp32\n"
+            "                    (default), bf16 or int8\n"
+            "  --base-precision P  onednn: the BASE's precision: fp32\n"
+            "                    (default, whatever --precision says), bf16\n"
+            "                    or int8; so an int8 candidate is checked\n"
+            "                    against an fp32 base by default\n"
             "  --junit FILE      JUnit XML: one testcase per task, a failure\n"
             "                    element with the numbers when it drops too far\n"
             "  --json            one JSON object instead of the table\n"
-            "  --progress MODE   auto, bar, json or off (on stderr)\n"
             "  --help            this text\n"
             "\n"
+            "Both models use the same backend (--threads applies to both);\n"
+            "with the default, each is compiled for oneDNN when it lowers.\n"
             "Exit status: 0 all tasks within --max-drop, 1 a task dropped too\n"
             "far or a run failed, 2 bad input or usage.\n");
 }
@@ -121,8 +129,16 @@ static int parse_tasks(const char *list, const glue_task **out, size_t max,
     return 0;
 }
 
-static void print_table(FILE *f, const task_outcome *t, size_t n,
-                        double max_drop)
+/* How a model runs: "onednn int8", "ref". */
+static void model_desc(const evalcmd_model *m, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s%s", evalcmd_model_backend(m), m->onednn ? " " : "",
+             m->onednn ? rt_precision_name(m->precision) : "");
+}
+
+static void print_table(FILE *f, const evalcmd_model *base,
+                        const evalcmd_model *cand, const task_outcome *t,
+                        size_t n, double max_drop)
 {
     fprintf(f, "%-8s %-22s %9s %10s %7s  %s\n", "task", "metric", "base",
             "candidate", "drop", "result");
@@ -133,18 +149,27 @@ static void print_table(FILE *f, const task_outcome *t, size_t n,
                 t[i].base.v[t[i].base.main].name, 100 * t[i].base_main,
                 100 * t[i].cand_main, t[i].drop, t[i].passed ? "ok" : "FAIL");
     }
-    fprintf(f, "%zu of %zu tasks within the allowed drop of %.2f points\n",
-            n - failed, n, max_drop);
+    char base_run[32], cand_run[32];
+    model_desc(base, base_run, sizeof base_run);
+    model_desc(cand, cand_run, sizeof cand_run);
+    fprintf(f, "%zu of %zu tasks within the allowed drop of %.2f points "
+            "(base: %s, candidate: %s)\n", n - failed, n, max_drop, base_run,
+            cand_run);
 }
 
-static void print_json(FILE *f, const char *base, const char *cand,
-                       const task_outcome *t, size_t n, double max_drop)
+static void print_json(FILE *f, const evalcmd_model *base,
+                       const evalcmd_model *cand, const task_outcome *t,
+                       size_t n, double max_drop)
 {
     bool passed = true;
     fputs("{\"base\":", f);
-    cli_json_string(f, base);
+    cli_json_string(f, base->path);
     fputs(",\"candidate\":", f);
-    cli_json_string(f, cand);
+    cli_json_string(f, cand->path);
+    fprintf(f, ",\"base_backend\":\"%s\",\"base_precision\":\"%s\","
+            "\"candidate_backend\":\"%s\",\"candidate_precision\":\"%s\"",
+            evalcmd_model_backend(base), rt_precision_name(base->precision),
+            evalcmd_model_backend(cand), rt_precision_name(cand->precision));
     fputs(",\"max_drop\":", f);
     evalcmd_json_number(f, max_drop);
     fputs(",\"tasks\":[", f);
@@ -171,8 +196,9 @@ static void print_json(FILE *f, const char *base, const char *cand,
     fprintf(f, "],\"passed\":%s}\n", passed ? "true" : "false");
 }
 
-static int write_junit(const char *path, const char *base, const char *cand,
-                       const task_outcome *t, size_t n, double max_drop)
+static int write_junit(const char *path, const evalcmd_model *base,
+                       const evalcmd_model *cand, const task_outcome *t,
+                       size_t n, double max_drop)
 {
     junit_case cases[GLUE_TASK_COUNT];
     double total = 0;
@@ -193,11 +219,17 @@ static int write_junit(const char *path, const char *base, const char *cand,
     struct tm tm;
     if (!gmtime_r(&now, &tm) || !strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm))
         snprintf(ts, sizeof ts, "1970-01-01T00:00:00Z");
-    junit_property props[] = {{"base", base}, {"candidate", cand},
+    char base_run[32], cand_run[32];
+    model_desc(base, base_run, sizeof base_run);
+    model_desc(cand, cand_run, sizeof cand_run);
+    junit_property props[] = {{"base", base->path},
+                              {"candidate", cand->path},
+                              {"base_backend", base_run},
+                              {"candidate_backend", cand_run},
                               {"max_drop", drop}};
     junit_suite s = {.name = "distilc regress", .timestamp = ts,
                      .seconds = total, .properties = props,
-                     .n_properties = 3, .cases = cases, .n_cases = n};
+                     .n_properties = 5, .cases = cases, .n_cases = n};
     ir_diag d;
     ir_diag_init(&d);
     return junit_write_file(path, &s, 1, &d) == IR_OK ? 0 : cli_fail(&d);
@@ -205,22 +237,20 @@ static int write_junit(const char *path, const char *base, const char *cand,
 
 /* Evaluates one task with both models into *t (exit status). */
 static int regress_task(const glue_task *task, const char *data,
-                        glue_split split, const glue_load_opts *lo,
-                        const tok_tokenizer *tok, const eval_options *eo,
-                        progress_mode pm, ir_graph *gb, const char *base,
-                        ir_graph *gc, const char *cand, double max_drop,
-                        task_outcome *t)
+                        const evalcmd_options *eo, const tok_tokenizer *tok,
+                        evalcmd_model *base, evalcmd_model *cand,
+                        double max_drop, task_outcome *t)
 {
     ir_diag d;
     ir_diag_init(&d);
     glue_dataset ds = {0};
-    if (glue_load(task, data, split, lo, &ds, &d) != IR_OK)
+    if (glue_load(task, data, eo->split, &eo->load, &ds, &d) != IR_OK)
         return cli_fail(&d);
     int rc = 0;
     if (!ds.has_labels) {
         cli_error("regress: %s: the %s split has no labels to compare "
                   "against (use dev or train)", ds.path,
-                  glue_split_name(split));
+                  glue_split_name(eo->split));
         rc = 2;
         goto done;
     }
@@ -230,10 +260,10 @@ static int regress_task(const glue_task *task, const char *data,
     char label[96];
     eval_result rb = {0}, rcand = {0};
     snprintf(label, sizeof label, "%s base", task->name);
-    rc = evalcmd_run("regress", gb, base, &ds, tok, eo, pm, label, &rb);
+    rc = evalcmd_model_eval(base, &ds, tok, eo, label, &rb);
     if (rc == 0) {
         snprintf(label, sizeof label, "%s candidate", task->name);
-        rc = evalcmd_run("regress", gc, cand, &ds, tok, eo, pm, label, &rcand);
+        rc = evalcmd_model_eval(cand, &ds, tok, eo, label, &rcand);
     }
     if (rc == 0) {
         t->task = task;
@@ -252,38 +282,25 @@ done:
 
 int cmd_regress(int argc, char **argv)
 {
-    const char *task_s = NULL, *data = NULL, *split_s = "dev", *limit_s = NULL,
-               *vocab = NULL, *tokjson = NULL, *max_seq_s = NULL,
-               *batch_s = NULL, *backend = "ref", *junit = NULL,
-               *max_drop_s = "1.0", *progress_s = "auto";
-    bool json = false, skip_bad = false, no_lower = false;
-    cli_option opts[] = {
+    const char *task_s = NULL, *data = NULL, *junit = NULL,
+               *max_drop_s = "1.0", *base_prec_s = NULL;
+    bool json = false;
+    const cli_option own[] = {
         {"task", 0, CLI_VALUE, &task_s},
         {"data", 0, CLI_VALUE, &data},
         {"max-drop", 0, CLI_VALUE, &max_drop_s},
-        {"split", 0, CLI_VALUE, &split_s},
-        {"limit", 0, CLI_VALUE, &limit_s},
-        {"vocab", 0, CLI_VALUE, &vocab},
-        {"tokenizer", 0, CLI_VALUE, &tokjson},
-        {"no-lower", 0, CLI_FLAG, &no_lower},
-        {"max-seq", 0, CLI_VALUE, &max_seq_s},
-        {"batch", 0, CLI_VALUE, &batch_s},
-        {"backend", 0, CLI_VALUE, &backend},
+        {"base-precision", 0, CLI_VALUE, &base_prec_s},
         {"json", 0, CLI_FLAG, &json},
         {"junit", 0, CLI_VALUE, &junit},
-        {"skip-bad-lines", 0, CLI_FLAG, &skip_bad},
-        {"progress", 0, CLI_VALUE, &progress_s},
         {NULL, 0, 0, NULL},
     };
+    evalcmd_options eo;
     const char *pos[2];
     int npos;
-    int rc = cli_parse("regress", argc, argv, opts, pos, 2, &npos);
-    if (rc == CLI_HELP) {
-        usage(stdout);
-        return 0;
-    }
+    int rc = evalcmd_parse("regress", argc, argv, own, usage, &eo, pos, 2,
+                           &npos);
     if (rc != CLI_OK)
-        return 2;
+        return rc == CLI_HELP ? 0 : rc;
     if (npos != 2 || !task_s || !data) {
         cli_error("regress: needs BASE.onnx CANDIDATE.onnx, --task and "
                   "--data, see 'distilc regress --help'");
@@ -293,12 +310,6 @@ int cmd_regress(int argc, char **argv)
     size_t n_tasks;
     if ((rc = parse_tasks(task_s, tasks, GLUE_TASK_COUNT, &n_tasks)) != 0)
         return rc;
-    glue_split split;
-    if (!glue_split_lookup(split_s, &split)) {
-        cli_error("regress: --split '%s' is not a split (train, dev, test)",
-                  split_s);
-        return 2;
-    }
     char *end;
     double max_drop = strtod(max_drop_s, &end);
     if (end == max_drop_s || *end || !isfinite(max_drop) || max_drop < 0) {
@@ -306,67 +317,50 @@ int cmd_regress(int argc, char **argv)
                   "'%s'", max_drop_s);
         return 2;
     }
-    eval_options eo = eval_options_default();
-    glue_load_opts lo = {.skip_bad_lines = skip_bad, .limit = 0};
-    int64_t v;
-    if (limit_s) {
-        if (!cli_parse_positive("regress", "limit", limit_s, &v))
+    /* The base stays fp32 unless asked: --precision is the candidate's. */
+    rt_precision base_prec = RT_FP32;
+    if (base_prec_s) {
+        if (!evalcmd_parse_precision("regress", "base-precision", base_prec_s,
+                                     &base_prec))
             return 2;
-        lo.limit = (size_t)v;
-    }
-    if (max_seq_s) {
-        if (!cli_parse_positive("regress", "max-seq", max_seq_s, &v))
+        if (evalcmd_backend_is_ref(&eo)) {
+            cli_error("regress: --base-precision applies to --backend onednn "
+                      "(not ref)");
             return 2;
-        eo.max_seq = (size_t)v;
+        }
     }
-    if (batch_s) {
-        if (!cli_parse_positive("regress", "batch", batch_s, &v))
-            return 2;
-        eo.batch = (size_t)v;
-    }
-    if (eo.max_seq < 2) {
-        cli_error("regress: --max-seq must be at least 2 ([CLS] and [SEP])");
-        return 2;
-    }
-    progress_mode pm;
-    if (!progress_mode_parse(progress_s, &pm)) {
-        cli_error("regress: --progress '%s' is not auto, bar, json or off",
-                  progress_s);
-        return 2;
-    }
-    if ((rc = evalcmd_check_backend("regress", backend)) != 0 ||
-        (rc = evalcmd_check_path("regress", "BASE", pos[0])) != 0 ||
+    if ((rc = evalcmd_check_path("regress", "BASE", pos[0])) != 0 ||
         (rc = evalcmd_check_path("regress", "CANDIDATE", pos[1])) != 0 ||
-        (rc = evalcmd_check_path("regress", "--data", data)) != 0 ||
-        (rc = evalcmd_check_path("regress", "--vocab", vocab)) != 0 ||
-        (rc = evalcmd_check_path("regress", "--tokenizer", tokjson)) != 0)
+        (rc = evalcmd_check_path("regress", "--data", data)) != 0)
         return rc;
 
     tok_tokenizer *tok = NULL;
-    ir_graph *gb = NULL, *gc = NULL;
+    evalcmd_model base = {0}, cand = {0};
     task_outcome out[GLUE_TASK_COUNT];
     memset(out, 0, sizeof out);
-    if ((rc = evalcmd_load_tokenizer_opts("regress", vocab, tokjson, pos[0],
-                                          no_lower, &tok)) != 0 ||
-        (rc = evalcmd_load_model("regress", pos[0], &gb)) != 0 ||
-        (rc = evalcmd_load_model("regress", pos[1], &gc)) != 0)
+    if ((rc = evalcmd_load_tokenizer_opts("regress", eo.vocab, eo.tokenizer,
+                                          pos[0], eo.no_lower, &tok)) != 0 ||
+        (rc = evalcmd_model_open("regress", pos[0], &eo, base_prec,
+                                 &base)) != 0 ||
+        (rc = evalcmd_model_open("regress", pos[1], &eo, eo.rt.precision,
+                                 &cand)) != 0)
         goto done;
     for (size_t i = 0; i < n_tasks; i++) {
-        rc = regress_task(tasks[i], data, split, &lo, tok, &eo, pm, gb, pos[0],
-                          gc, pos[1], max_drop, &out[i]);
+        rc = regress_task(tasks[i], data, &eo, tok, &base, &cand, max_drop,
+                          &out[i]);
         if (rc != 0)
             goto done;
     }
     bool passed = true;
     for (size_t i = 0; i < n_tasks; i++)
         passed &= out[i].passed;
-    if (junit && (rc = write_junit(junit, pos[0], pos[1], out, n_tasks,
+    if (junit && (rc = write_junit(junit, &base, &cand, out, n_tasks,
                                    max_drop)) != 0)
         goto done;
     if (json)
-        print_json(stdout, pos[0], pos[1], out, n_tasks, max_drop);
+        print_json(stdout, &base, &cand, out, n_tasks, max_drop);
     else
-        print_table(stdout, out, n_tasks, max_drop);
+        print_table(stdout, &base, &cand, out, n_tasks, max_drop);
     for (size_t i = 0; i < n_tasks; i++)
         if (!out[i].passed)
             cli_error("regress: %s", out[i].message);
@@ -374,8 +368,8 @@ int cmd_regress(int argc, char **argv)
     if (fflush(stdout) != 0)
         rc = 1;
 done:
-    ir_graph_free(gb);
-    ir_graph_free(gc);
+    evalcmd_model_close(&base);
+    evalcmd_model_close(&cand);
     tok_free(tok);
     return rc;
 }

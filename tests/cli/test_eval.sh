@@ -5,7 +5,9 @@
 # reports (table, JSON, JUnit XML checked by xmllint), predictions, the
 # metric sets of SST-2 / MRPC / STS-B, a split without labels, progress
 # (JSON lines when piped, a bar on a terminal), regress's exit status and
-# table, and errors that name the option, file and line.
+# table, its backends and precisions (an int8 candidate against an fp32
+# base on oneDNN, a per-model fallback to the interpreter), and errors that
+# name the option, file and line.
 #
 # Usage: test_eval.sh PATH/TO/distilc
 # Skips ("skipped: ...") when /usr/bin/python3 cannot import torch and onnx.
@@ -157,11 +159,12 @@ run 0 "regress A A" regress "$A" "$A" --task SST-2,MRPC --data "$GLUE" --vocab "
     has "$TMP/out" "^SST-2 +accuracy +[0-9.]+ +[0-9.]+ +0.00 +ok" "regress table" &&
     has "$TMP/out" "2 of 2 tasks within" "regress summary"
 # A against B and B against A: the drops are opposite, and each run exits 1
-# exactly when its drop exceeds --max-drop 0.
+# exactly when its drop exceeds --max-drop 0 (on the reference interpreter).
 for pair in "$A $B ab" "$B $A ba"; do
     set -- $pair
     "$DISTILC" regress "$1" "$2" --task sst2,mrpc --data "$GLUE" --vocab "$VOCAB" --max-seq 64 \
-        --max-drop 0 --json --progress off --junit "$TMP/r_$3.xml" >"$TMP/r_$3.json" 2>"$TMP/err"
+        --max-drop 0 --json --progress off --junit "$TMP/r_$3.xml" --backend ref \
+        >"$TMP/r_$3.json" 2>"$TMP/err"
     echo $? >"$TMP/r_$3.rc"
 done
 if "$PY" - "$TMP" <<'PYEOF'
@@ -182,11 +185,63 @@ for rep, k in ((ab, "ab"), (ba, "ba")):
 for x, y in zip(ab["tasks"], ba["tasks"]):
     assert abs(x["drop"] + y["drop"]) < 1e-9
 assert any(not x["passed"] for x in ab["tasks"] + ba["tasks"]), "models agree everywhere"
+assert ab["base_backend"] == ab["candidate_backend"] == "ref", ab
 PYEOF
 then ok; else bad "regress A B / B A"; fi
 for k in ab ba; do
     if xmllint --noout "$TMP/r_$k.xml"; then ok; else bad "regress --junit $k: not well-formed"; fi
 done
+# On the oneDNN runtime --precision is the candidate's and the base stays
+# fp32 unless --base-precision says otherwise; --threads applies to both.
+# The fp32 base's metrics equal `distilc eval --backend onednn`'s exactly
+# (the same code path); an int8 candidate may move them a little (--max-drop
+# 100 here: these are random models).
+run 0 "eval --backend onednn" eval "$A" --task SST-2 --data "$GLUE" --vocab "$VOCAB" \
+    --max-seq 64 --backend onednn --threads 1 --json --progress off &&
+    json "j['backend'] == 'onednn' and j['precision'] == 'fp32'" "eval --json backend" &&
+    cp "$TMP/out" "$TMP/eval_onednn.json"
+run 0 "regress --precision int8" regress "$A" "$A" --task SST-2 --data "$GLUE" --vocab "$VOCAB" \
+    --max-seq 64 --max-drop 100 --backend onednn --precision int8 --threads 1 --json --progress off &&
+    json "j['base_backend'] == j['candidate_backend'] == 'onednn' and
+          j['base_precision'] == 'fp32' and j['candidate_precision'] == 'int8' and j['passed'] and
+          j['tasks'][0]['base_metrics'] ==
+              json.load(open('$TMP/eval_onednn.json'))['metrics']" "regress int8 candidate vs fp32 base"
+run 0 "regress --base-precision int8" regress "$A" "$A" --task SST-2 --data "$GLUE" --vocab "$VOCAB" \
+    --max-seq 64 --max-drop 0 --precision int8 --base-precision int8 --progress off &&
+    has "$TMP/out" "^SST-2 +accuracy +[0-9.]+ +[0-9.]+ +0.00 +ok" "same precision, no drop" &&
+    has "$TMP/out" "base: onednn int8, candidate: onednn int8" "regress table names the runs"
+# A candidate the runtime cannot lower (a Sigmoid pooler): by default it
+# falls back to the interpreter with a note while the base stays on oneDNN;
+# with a precision asked for it is an error naming the node.
+"$PY" - "$A" "$TMP/sigmoid.onnx" <<'PYEOF'
+import sys, onnx
+m = onnx.load(sys.argv[1])
+for n in m.graph.node:
+    if n.op_type == "Tanh":
+        n.op_type = "Sigmoid"
+onnx.save(m, sys.argv[2])
+PYEOF
+run 0 "regress fallback" regress "$A" "$TMP/sigmoid.onnx" --task SST-2 --data "$GLUE" \
+    --vocab "$VOCAB" --max-seq 64 --max-drop 100 --json --progress off &&
+    json "j['base_backend'] == 'onednn' and j['candidate_backend'] == 'ref'" "per-model fallback" &&
+    has "$TMP/err" "note: .*sigmoid.onnx.*reference interpreter" "fallback note"
+run 2 "regress --precision on an unlowerable candidate" regress "$A" "$TMP/sigmoid.onnx" \
+    --task SST-2 --data "$GLUE" --vocab "$VOCAB" --precision int8 --progress off &&
+    has "$TMP/err" "sigmoid.onnx.*node '" "unlowerable candidate names the node"
+run 2 "regress --precision fp16" regress "$A" "$B" --task SST-2 --data "$GLUE" --vocab "$VOCAB" \
+    --precision fp16 && has "$TMP/err" "--precision 'fp16' is not fp32, bf16 or int8" "--precision message"
+run 2 "regress --base-precision f" regress "$A" "$B" --task SST-2 --data "$GLUE" --vocab "$VOCAB" \
+    --base-precision f && has "$TMP/err" "--base-precision 'f' is not" "--base-precision message"
+run 2 "regress --threads 0" regress "$A" "$B" --task SST-2 --data "$GLUE" --vocab "$VOCAB" \
+    --threads 0 && has "$TMP/err" "--threads" "--threads message"
+run 2 "regress --backend ref --precision" regress "$A" "$B" --task SST-2 --data "$GLUE" \
+    --vocab "$VOCAB" --backend ref --precision int8 &&
+    has "$TMP/err" "--precision apply to --backend onednn" "ref with a precision"
+run 2 "regress --backend ref --base-precision" regress "$A" "$B" --task SST-2 --data "$GLUE" \
+    --vocab "$VOCAB" --backend ref --base-precision bf16 &&
+    has "$TMP/err" "--base-precision applies to --backend onednn" "ref with a base precision"
+run 2 "regress --backend tpu" regress "$A" "$B" --task SST-2 --data "$GLUE" --vocab "$VOCAB" \
+    --backend tpu && has "$TMP/err" "--backend 'tpu' is not a backend" "regress unknown backend"
 run 2 "regress --max-drop abc" regress "$A" "$B" --task SST-2 --data "$GLUE" --vocab "$VOCAB" --max-drop abc &&
     has "$TMP/err" "--max-drop" "--max-drop message"
 run 2 "regress unknown task in list" regress "$A" "$B" --task SST-2,XYZ --data "$GLUE" --vocab "$VOCAB" &&

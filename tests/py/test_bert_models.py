@@ -24,72 +24,22 @@ Ends with "N passed, N failed"; exit 1 on any failure.
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import model_util as mu
+
 TOL = 1e-4
 
-try:
-    import numpy as np
-    import onnx
-    from onnx import numpy_helper
-    import onnxruntime as ort
-    import torch  # noqa: F401  (bert_export.py needs it)
-except ImportError as e:  # pragma: no cover - environment dependent
-    print(f"skipped: {e.name} is not installed for {sys.executable}")
-    sys.exit(0)
-
-passed = 0
-failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}", flush=True)
-    return cond
-
-
-def distilc(*args):
-    return subprocess.run([DISTILC, *args], capture_output=True, text=True)
-
-
-def read_pb(path):
-    return numpy_helper.to_array(onnx.load_tensor(path))
-
-
-def write_pb(path, array, name):
-    onnx.save_tensor(numpy_helper.from_array(array, name), path)
+np, onnx, ort, _ = mu.require("numpy", "onnx", "onnxruntime", "torch")
+checks = mu.Checks()
+check = checks.check
+distilc = None  # mu.Distilc, set by main()
 
 
 def run_distilc(model, inputs, workdir, tag):
     """inputs: list of (name, array). Returns (outputs list, process)."""
-    args = ["run", model, "--output-dir", os.path.join(workdir, "out_" + tag)]
-    for name, arr in inputs:
-        p = os.path.join(workdir, f"in_{tag}_{name}.pb")
-        write_pb(p, arr, name)
-        args += ["--input", f"{name}={p}"]
-    r = distilc(*args)
-    outs = []
-    k = 0
-    while r.returncode == 0:
-        p = os.path.join(workdir, "out_" + tag, f"output_{k}.pb")
-        if not os.path.exists(p):
-            break
-        outs.append(read_pb(p))
-        k += 1
-    return outs, r
-
-
-def max_diff(a, b):
-    if a.shape != b.shape:
-        return float("inf")
-    return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)))) if a.size else 0.0
+    return mu.run_model(distilc, model, inputs, os.path.join(workdir, "out_" + tag))
 
 
 def inspect_json(model):
@@ -105,30 +55,16 @@ def initializer_count(model):
 
 
 def check_exported_bert(tmp, cfg):
-    name = "opset{opset}{tt}{pad}".format(
-        opset=cfg["opset"], tt="" if cfg.get("tt", True) else "-no-tt",
-        pad="-padded" if cfg.get("padded") else "")
+    name, args = mu.case_flags(cfg)
     d = os.path.join(tmp, name)
-    cmd = [sys.executable, os.path.join(HERE, "bert_export.py"), "--out", d,
-           "--opset", str(cfg["opset"])]
-    if not cfg.get("tt", True):
-        cmd.append("--no-token-types")
-    if cfg.get("padded"):
-        cmd.append("--padded")
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if not check(r.returncode == 0, f"{name}: bert_export.py failed: {r.stderr[-500:]}"):
+    case = mu.export_bert(d, *args, checks=checks, name=name)
+    if not case:
         return
-    model = os.path.join(d, "model.onnx")
-    with open(os.path.join(d, "config.json")) as f:
-        config = json.load(f)
-    ds = os.path.join(d, "test_data_set_0")
-    inputs = [(n, read_pb(os.path.join(ds, f"input_{k}.pb")))
-              for k, n in enumerate(config["inputs"])]
-    want = read_pb(os.path.join(ds, "output_0.pb"))
+    model, inputs, want = case.model, case.inputs, case.want
 
     outs, r = run_distilc(model, inputs, d, "orig")
     if check(r.returncode == 0 and outs, f"{name}: distilc run: {r.stderr.strip()}"):
-        diff = max_diff(outs[0], want)
+        diff = mu.max_diff(outs[0], want)
         check(diff <= TOL, f"{name}: distilc run vs torch: max diff {diff:.3g}")
 
     info, r = inspect_json(model)
@@ -143,7 +79,7 @@ def check_exported_bert(tmp, cfg):
         return
     outs, r = run_distilc(exported, inputs, d, "exp")
     if check(r.returncode == 0 and outs, f"{name}: run exported: {r.stderr.strip()}"):
-        diff = max_diff(outs[0], want)
+        diff = mu.max_diff(outs[0], want)
         check(diff <= TOL, f"{name}: exported model vs torch: max diff {diff:.3g}")
     # The default passes remove all shape arithmetic; lowering distilc's
     # internal *Like ops back to standard ONNX may reintroduce a Shape or
@@ -155,9 +91,8 @@ def check_exported_bert(tmp, cfg):
         check(not shapes, f"{name}: graph after default passes still has "
               f"{len(shapes)} Shape ops")
     try:
-        sess = ort.InferenceSession(exported, providers=["CPUExecutionProvider"])
-        got = sess.run(None, dict(inputs))[0]
-        diff = max_diff(got, want)
+        got = mu.ort_run(exported, inputs)[0]
+        diff = mu.max_diff(got, want)
         check(diff <= TOL, f"{name}: onnxruntime on exported vs torch: max diff {diff:.3g}")
     except Exception as e:  # noqa: BLE001 - any ORT failure is a test failure
         check(False, f"{name}: onnxruntime cannot run the exported model: {e}")
@@ -216,11 +151,10 @@ def check_third_party(tmp, shared):
         outs, r = run_distilc(path, feeds, tmp, name)
         if not check(r.returncode == 0 and outs, f"{name}: distilc run: {r.stderr.strip()}"):
             continue
-        sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-        want = sess.run(None, dict(feeds))
+        want = mu.ort_run(path, feeds)
         check(len(outs) == len(want), f"{name}: {len(outs)} outputs, onnxruntime has {len(want)}")
         for k, (a, b) in enumerate(zip(outs, want)):
-            diff = max_diff(a, b)
+            diff = mu.max_diff(a, b)
             check(diff <= TOL, f"{name}: output {k} vs onnxruntime: max diff {diff:.3g}")
 
     ms = os.path.join(base, "test", "python", "transformers", "test_data", "models",
@@ -234,12 +168,9 @@ def check_third_party(tmp, shared):
 
 
 def main():
-    global DISTILC
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
-    DISTILC = sys.argv[1]
-    shared = os.environ.get("DISTILC_SHARED") or os.path.join(HERE, "..", "..", "..", "shared")
+    global distilc
+    distilc = mu.Distilc(mu.command_arg(__doc__))
+    shared = mu.shared_dir()
     with tempfile.TemporaryDirectory(prefix="distilc-bert-") as tmp:
         for cfg in [dict(opset=11), dict(opset=14, tt=False), dict(opset=17),
                     dict(opset=17, padded=True), dict(opset=14, tt=False, padded=True)]:
@@ -248,10 +179,8 @@ def main():
             check_third_party(tmp, shared)
         else:
             print("note: shared bert-onnx absent, third-party models not checked")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return checks.finish()
 
 
-DISTILC = None
 if __name__ == "__main__":
     sys.exit(main())

@@ -28,80 +28,30 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import model_util as mu
+
 TOL = 1e-4
 ALLOWED_NEEDED = ("libdnnl.so", "libm.so", "libc.so", "libgomp.so")
 
-try:
-    import numpy as np
-    import onnx
-    from onnx import numpy_helper
-    import torch  # noqa: F401  (bert_export.py needs it)
-except ImportError as e:  # pragma: no cover - environment dependent
-    print(f"skipped: {e.name} is not installed for {sys.executable}")
-    sys.exit(0)
+np, onnx, _ = mu.require("numpy", "onnx", "torch")
 
-passed = 0
-failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}", flush=True)
-    return cond
-
-
-def distilc(*args, **kw):
-    return subprocess.run([DISTILC, *args], capture_output=True, text=True, **kw)
-
-
-def read_pb(path):
-    return numpy_helper.to_array(onnx.load_tensor(path))
-
-
-def write_pb(path, array, name):
-    onnx.save_tensor(numpy_helper.from_array(array, name), path)
-
-
-def max_diff(a, b):
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.shape != b.shape:
-        return float("inf")
-    return float(np.max(np.abs(a - b))) if a.size else 0.0
+checks = mu.Checks()
+check = checks.check
+distilc = None  # mu.Distilc, set by main()
 
 
 def export(tmp, name, *extra):
-    d = os.path.join(tmp, name)
-    r = subprocess.run([sys.executable, os.path.join(HERE, "bert_export.py"),
-                        "--out", d, *extra], capture_output=True, text=True)
-    if not check(r.returncode == 0, f"{name}: bert_export.py: {r.stderr[-500:]}"):
-        return None
-    with open(os.path.join(d, "config.json")) as f:
-        config = json.load(f)
-    ds = os.path.join(d, "test_data_set_0")
-    inputs = [(n, read_pb(os.path.join(ds, f"input_{k}.pb")))
-              for k, n in enumerate(config["inputs"])]
-    want = read_pb(os.path.join(ds, "output_0.pb"))
-    return d, inputs, want
+    case = mu.export_bert(os.path.join(tmp, name), *extra, checks=checks, name=name)
+    return (case.dir, case.inputs, case.want) if case else None
 
 
 def reference(d, inputs):
     """distilc run --backend ref on the whole batch."""
-    out = os.path.join(d, "ref_out")
-    args = ["run", os.path.join(d, "model.onnx"), "--backend", "ref",
-            "--output-dir", out]
-    for n, a in inputs:
-        p = os.path.join(d, f"ref_{n}.pb")
-        write_pb(p, a, n)
-        args += ["--input", f"{n}={p}"]
-    r = distilc(*args)
+    outs, r = mu.run_model(distilc, os.path.join(d, "model.onnx"), inputs,
+                           os.path.join(d, "ref_out"), "--backend", "ref")
     if not check(r.returncode == 0, f"{d}: distilc run --backend ref: {r.stderr}"):
         return None
-    return read_pb(os.path.join(out, "output_0.pb"))
+    return outs[0]
 
 
 def build(d, out, *extra):
@@ -161,10 +111,10 @@ def check_model(tmp, name, extra, precisions=False):
     if rows is None:
         return
     if ref is not None:
-        diff = max(max_diff(rows, ref), max_diff(batch, ref))
+        diff = max(mu.max_diff(rows, ref), mu.max_diff(batch, ref))
         check(diff <= TOL, f"{name}: program vs reference interpreter: max diff {diff:.3g}")
         print(f"{name}: program vs distilc run --backend ref: max diff {diff:.3g}")
-    diff = max(max_diff(rows, want), max_diff(batch, want))
+    diff = max(mu.max_diff(rows, want), mu.max_diff(batch, want))
     check(diff <= TOL, f"{name}: program vs torch: max diff {diff:.3g}")
 
     libs = needed_libs(prog)
@@ -188,7 +138,7 @@ def check_model(tmp, name, extra, precisions=False):
         for prec, bound in (("bf16", 0.05), ("int8", 0.1)):
             rows_p, _ = program_logits(prog, inputs, "--precision", prec)
             if rows_p is not None:
-                diff = max_diff(rows_p, rows)
+                diff = mu.max_diff(rows_p, rows)
                 print(f"{name}: {prec} vs fp32: max diff {diff:.3g} (bound {bound})")
                 check(diff <= bound, f"{name}: {prec} vs fp32 max diff {diff:.3g} > {bound}")
         # int8 with static scales calibrated on the same examples.
@@ -202,14 +152,13 @@ def check_model(tmp, name, extra, precisions=False):
                   f"{name}: int8 calibration saw no tokens: {r.stdout}")
             rows_q, _ = program_logits(os.path.join(outq, "model"), inputs)
             if rows_q is not None:
-                diff = max_diff(rows_q, rows)
+                diff = mu.max_diff(rows_q, rows)
                 print(f"{name}: int8 calibrated vs fp32: max diff {diff:.3g} (bound 0.1)")
                 check(diff <= 0.1, f"{name}: int8 calibrated vs fp32 max diff {diff:.3g}")
 
 
 def check_vocab(tmp):
-    vocab = os.path.join(os.environ.get("DISTILC_SHARED", os.path.join(HERE, "../../../shared")),
-                         "vocab", "bert-base-uncased-vocab.txt")
+    vocab = os.path.join(mu.shared_dir(), "vocab", "bert-base-uncased-vocab.txt")
     if not os.path.exists(vocab):
         print(f"note: the --vocab check did not run ({vocab} absent)")
         return
@@ -236,7 +185,7 @@ def check_vocab(tmp):
         a = [json.loads(l)["logits"] for l in r1.stdout.splitlines()]
         b = [json.loads(l)["logits"] for l in r2.stdout.splitlines()]
         check(len(a) == 4 and len(b) == 4, f"vocab: {len(a)}/{len(b)} lines")
-        diff = max_diff(a[:3], b[:3])
+        diff = mu.max_diff(a[:3], b[:3])
         check(diff == 0.0, f"vocab: --vocab vs tokenize piped: max diff {diff:.3g}")
 
 
@@ -258,11 +207,8 @@ def check_broken(tmp):
 
 
 def main():
-    global DISTILC
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
-    DISTILC = os.path.abspath(sys.argv[1])
+    global distilc
+    distilc = mu.Distilc(os.path.abspath(mu.command_arg(__doc__)))
     if not shutil.which("cc") and not os.environ.get("CC"):
         print("skipped: no C compiler (cc) on PATH")
         return 0
@@ -275,8 +221,7 @@ def main():
         check_model(tmp, "opset14-padded", ["--opset", "14", "--padded"])
         check_vocab(tmp)
         check_broken(tmp)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -23,14 +23,10 @@ import subprocess
 import sys
 import tempfile
 
-try:
-    import numpy as np
-    import onnx
-    import torch
-    from onnx import numpy_helper
-except ImportError as exc:  # pragma: no cover
-    print(f"skipped: {exc.name} is not installed")
-    sys.exit(0)
+import model_util as mu
+
+np, onnx, torch = mu.require("numpy", "onnx", "torch", message="{name} is not installed")
+from onnx import numpy_helper  # noqa: E402
 
 TOL = 1e-4
 
@@ -95,13 +91,6 @@ class Encoder(torch.nn.Module):
         return pooled @ w["head.weight"] + w["head.bias"]
 
 
-def read_pb(path):
-    t = onnx.TensorProto()
-    with open(path, "rb") as fh:
-        t.ParseFromString(fh.read())
-    return numpy_helper.to_array(t).copy()
-
-
 def parse_case(line):
     parts = line.split()
     cfg = {"name": parts[0]}
@@ -117,18 +106,16 @@ def parse_case(line):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
+    driver = mu.command_arg(__doc__)
     try:
-        import onnxruntime as ort
+        import onnxruntime  # noqa: F401
+        have_ort = True
     except ImportError:
-        ort = None
+        have_ort = False
         print("note: onnxruntime is not installed; comparing PyTorch only")
-    failures = 0
-    checks = 0
+    checks = mu.Checks()
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run([sys.argv[1], "--export", tmp], check=True,
+        out = subprocess.run([driver, "--export", tmp], check=True,
                              capture_output=True, text=True).stdout
         for line in out.strip().splitlines():
             cfg = parse_case(line)
@@ -136,50 +123,34 @@ def main():
             model = onnx.load(base + ".onnx")
             onnx.checker.check_model(model)
             weights = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-            ids = read_pb(base + ".input_ids.pb")
-            mask = read_pb(base + ".attention_mask.pb")
-            types = read_pb(base + ".token_type_ids.pb")
-            want = read_pb(base + ".logits.pb")
+            ids = mu.read_pb(base + ".input_ids.pb")
+            mask = mu.read_pb(base + ".attention_mask.pb")
+            types = mu.read_pb(base + ".token_type_ids.pb")
+            want = mu.read_pb(base + ".logits.pb")
             net = Encoder(weights, cfg)
             with torch.no_grad():
                 got = net(torch.from_numpy(ids), torch.from_numpy(mask),
                           torch.from_numpy(types) if cfg["types"] else None).numpy()
-            err = float(np.max(np.abs(got - want)))
-            checks += 1
-            ok = err <= TOL
-            failures += not ok
-            print(f"{cfg['name']}: torch vs interpreter max |diff| {err:.3g}"
-                  f" {'ok' if ok else 'FAIL'}")
-            if ort is None:
+            checks.close(got, want, TOL, f"{cfg['name']}: torch vs interpreter")
+            if not have_ort:
                 continue
-            sess = ort.InferenceSession(base + ".onnx",
-                                        providers=["CPUExecutionProvider"])
             feeds = {"input_ids": ids, "attention_mask": mask}
             if cfg["types"]:
                 feeds["token_type_ids"] = types
-            got = sess.run(["logits"], feeds)[0]
-            err = float(np.max(np.abs(got - want)))
-            checks += 1
-            ok = err <= TOL
-            failures += not ok
-            print(f"{cfg['name']}: onnxruntime vs interpreter max |diff| {err:.3g}"
-                  f" {'ok' if ok else 'FAIL'}")
-        export = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bert_export.py")
+            got = mu.ort_run(base + ".onnx", feeds, ["logits"])[0]
+            checks.close(got, want, TOL, f"{cfg['name']}: onnxruntime vs interpreter")
         for opset, extra in ((14, []), (17, []), (14, ["--no-token-types"]),
                              (17, ["--layers", "3", "--labels", "1"])):
             out_dir = os.path.join(tmp, f"bert{opset}{''.join(extra)}")
-            subprocess.run([sys.executable, export, "--opset", str(opset), "--out",
-                            out_dir, "--padded", "--batch", "3"] + extra,
-                           check=True, capture_output=True)
-            r = subprocess.run([sys.argv[1], "--lift", out_dir],
+            mu.export_bert(out_dir, "--opset", opset, "--padded", "--batch", 3, *extra)
+            r = subprocess.run([driver, "--lift", out_dir],
                                capture_output=True, text=True)
-            checks += 1
-            failures += r.returncode != 0
+            ok = checks.check(r.returncode == 0, f"lift torch export opset {opset}: "
+                              f"{r.stderr.strip()}")
             last = (r.stdout.strip().splitlines() or [""])[-1]
             print(f"lift torch export opset {opset} {' '.join(extra)}: {last}"
-                  f" {'ok' if r.returncode == 0 else 'FAIL: ' + r.stderr.strip()}")
-    print(f"test_encoder_torch: {checks - failures} passed, {failures} failed")
-    return 1 if failures else 0
+                  f" {'ok' if ok else 'FAIL: ' + r.stderr.strip()}")
+    return checks.finish("test_encoder_torch")
 
 
 if __name__ == "__main__":

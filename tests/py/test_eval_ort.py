@@ -19,26 +19,22 @@ torch, onnxruntime, tokenizers, scikit-learn or the shared data are absent.
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import model_util as mu
+
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("DISTILC_BIN", "")
-SHARED = os.environ.get("DISTILC_SHARED", os.path.join(HERE, "../../../shared"))
+SHARED = mu.shared_dir()
 GLUE = os.path.join(SHARED, "glue")
 VOCAB = os.path.join(SHARED, "vocab", "bert-base-uncased-vocab.txt")
 
-try:
-    import numpy as np
-    import onnxruntime as ort
-    import torch  # noqa: F401  (bert_export.py needs it)
-    from sklearn.metrics import accuracy_score, f1_score
-    from tokenizers import BertWordPieceTokenizer
-except ImportError as e:
-    print("skipped: %s (install: /usr/bin/python3 -m pip install "
-          "--break-system-packages onnxruntime tokenizers)" % e)
-    sys.exit(0)
+np, _, _, sk_metrics, tokenizers = mu.require(
+    "numpy", "onnxruntime", "torch", "sklearn.metrics", "tokenizers",
+    message="{name} is not installed (install: /usr/bin/python3 -m pip install "
+            "--break-system-packages onnxruntime tokenizers)")
+accuracy_score, f1_score = sk_metrics.accuracy_score, sk_metrics.f1_score
+BertWordPieceTokenizer = tokenizers.BertWordPieceTokenizer
 
 for p in (os.path.join(GLUE, "SST-2", "dev.tsv"),
           os.path.join(GLUE, "MRPC", "dev.tsv"), VOCAB):
@@ -46,17 +42,8 @@ for p in (os.path.join(GLUE, "SST-2", "dev.tsv"),
         print("skipped: shared data absent (%s)" % p)
         sys.exit(0)
 
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        if failed <= 20:
-            print("FAIL:", what)
+checks = mu.Checks(max_printed=20)
+check = checks.check
 
 
 def read_glue(path, cols, label_col, limit):
@@ -80,12 +67,9 @@ def read_glue(path, cols, label_col, limit):
 
 
 def export(out, extra):
-    subprocess.run([sys.executable, os.path.join(HERE, "bert_export.py"),
-                    "--out", out, "--layers", "1", "--hidden", "16",
-                    "--heads", "2", "--ffn", "32", "--max-pos", "128",
-                    "--vocab", "30522", "--seed", "7"] + extra,
-                   check=True, capture_output=True)
-    return os.path.join(out, "model.onnx")
+    return mu.export_bert(out, "--layers", 1, "--hidden", 16, "--heads", 2,
+                          "--ffn", 32, "--max-pos", 128, "--vocab", 30522,
+                          "--seed", 7, *extra).model
 
 
 def center_classifier(model, rows, tok):
@@ -114,7 +98,7 @@ def hf_tokenizer():
 
 
 def ort_logits(model, rows, tok):
-    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    sess = mu.ort_session(model)
     names = [i.name for i in sess.get_inputs()]
     out = []
     for _, texts, _ in rows:
@@ -130,11 +114,9 @@ def compare(tmp, model, task, rows, metric_names, tokenizer_json=None):
     """tokenizer_json: give distilc HF's tokenizer.json instead of vocab.txt."""
     preds_path = os.path.join(tmp, task + ".jsonl")
     tok_args = ["--tokenizer", tokenizer_json] if tokenizer_json else ["--vocab", VOCAB]
-    p = subprocess.run([BIN, "eval", model, "--task", task, "--data", GLUE] +
-                       tok_args + ["--limit", str(len(rows)),
-                        "--batch", "16", "--json", "--progress", "off",
-                        "--predictions", preds_path],
-                       capture_output=True, text=True)
+    p = mu.Distilc(BIN)("eval", model, "--task", task, "--data", GLUE, *tok_args,
+                        "--limit", str(len(rows)), "--batch", "16", "--json",
+                        "--progress", "off", "--predictions", preds_path)
     check(p.returncode == 0, "%s: distilc eval exit %d: %s"
           % (task, p.returncode, p.stderr))
     if p.returncode != 0:
@@ -147,7 +129,7 @@ def compare(tmp, model, task, rows, metric_names, tokenizer_json=None):
     check(len(preds) == len(rows), "%s: %d predictions" % (task, len(preds)))
     ref = ort_logits(model, rows, hf_tokenizer())
     ours = np.array([p["logits"] for p in preds], dtype=np.float64)
-    worst = float(np.max(np.abs(ours - ref)))
+    worst = mu.max_diff(ours, ref)
     print("%s: %d examples, worst |logit difference| vs onnxruntime %.3g"
           % (task, len(rows), worst))
     check(worst < 1e-4, "%s: logits differ by %g" % (task, worst))
@@ -194,8 +176,7 @@ def main():
         tj = os.path.join(tmp, "tokenizer.json")
         hf_tokenizer().save(tj)  # HF's own file: BertNormalizer, WordPiece, ...
         compare(tmp, notypes, "SST-2", sst2[:30], ["accuracy"], tokenizer_json=tj)
-    print("test_eval_ort: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return checks.finish("test_eval_ort")
 
 
 if __name__ == "__main__":

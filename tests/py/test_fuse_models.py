@@ -23,22 +23,12 @@ import subprocess
 import sys
 import tempfile
 
-try:
-    import numpy as np
-    from onnx import numpy_helper, TensorProto
-except ImportError as e:
-    print(f"skipped: {e}")
-    sys.exit(0)
+import model_util as mu
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-failures = 0
+mu.require("numpy", "onnx")  # model_util reads tensors with them
 
-
-def check(cond, msg):
-    global failures
-    if not cond:
-        failures += 1
-        print("FAIL:", msg)
+checks = mu.Checks()
+check = checks.check
 
 
 def run_driver(driver, model, inputs=(), write=False):
@@ -57,13 +47,6 @@ def parse_ops(out):
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))}
 
 
-def read_pb(path):
-    t = TensorProto()
-    with open(path, "rb") as f:
-        t.ParseFromString(f.read())
-    return numpy_helper.to_array(t)
-
-
 def bert_models(driver, tmp):
     try:
         import torch  # noqa: F401
@@ -74,14 +57,11 @@ def bert_models(driver, tmp):
     for opset in (11, 14, 17):
         for types in (True, False):
             out = os.path.join(tmp, f"bert_o{opset}_{'t' if types else 'n'}")
-            cmd = [sys.executable, os.path.join(HERE, "bert_export.py"),
-                   "--opset", str(opset), "--out", out, "--layers", str(layers),
-                   "--padded", "--batch", "3", "--seq", "12"]
-            if not types:
-                cmd.append("--no-token-types")
-            subprocess.run(cmd, check=True, capture_output=True)
-            model = os.path.join(out, "model.onnx")
-            ins = sorted(glob.glob(os.path.join(out, "test_data_set_0", "input_*.pb")))
+            case = mu.export_bert(out, "--opset", opset, "--layers", layers,
+                                  "--padded", "--batch", 3, "--seq", 12,
+                                  *([] if types else ["--no-token-types"]))
+            model = case.model
+            ins = [case.input_files[n] for n in case.names]
             rc, text = run_driver(driver, model, ins, write=True)
             name = f"BERT opset {opset} {'with' if types else 'without'} token types"
             check(rc == 0, f"{name}: driver failed:\n{text}")
@@ -93,15 +73,14 @@ def bert_models(driver, tmp):
             for op in ("MatMul", "Erf", "Softmax", "LayerNorm", "LayerNormalization",
                        "ReduceMean", "Gelu"):
                 check(op not in ops, f"{name}: {op} left after fusion: {ops}")
-            logits = read_pb(model + ".fused_out_0.pb")
-            torch_logits = read_pb(os.path.join(out, "test_data_set_0", "output_0.pb"))
-            err = float(np.max(np.abs(logits - torch_logits)))
+            logits = mu.read_pb(model + ".fused_out_0.pb")
+            err = mu.max_diff(logits, case.want)
             check(err <= 1e-4, f"{name}: fused logits differ from torch by {err}")
             print(f"{name}: {ops} max|fused - torch| = {err:.2e}")
 
 
 def ort_cases(driver):
-    shared = os.environ.get("DISTILC_SHARED", os.path.join(HERE, "..", "..", "..", "shared"))
+    shared = mu.shared_dir()
     d = os.path.join(shared, "bert-onnx", "onnxruntime", "test", "testdata",
                      "transform", "fusion")
     if not os.path.isdir(d):
@@ -141,8 +120,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         bert_models(driver, tmp)
     ort_cases(driver)
-    print(f"{'FAILED' if failures else 'OK'}: {failures} failed")
-    return 1 if failures else 0
+    return checks.finish("test_fuse_models")
 
 
 if __name__ == "__main__":

@@ -20,88 +20,42 @@ Ends with "N passed, N failed"; exit 1 on any failure.
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import model_util as mu
+
 TOL = 1e-4
 
-try:
-    import numpy as np
-    import onnx
-    from onnx import helper, numpy_helper, TensorProto
-    import torch  # noqa: F401  (bert_export.py needs it)
-except ImportError as e:  # pragma: no cover - environment dependent
-    print(f"skipped: {e.name} is not installed for {sys.executable}")
-    sys.exit(0)
+np, onnx, _ = mu.require("numpy", "onnx", "torch")
+from onnx import helper, numpy_helper, TensorProto  # noqa: E402
 
-passed = 0
-failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}", flush=True)
-    return cond
-
-
-def distilc(*args):
-    return subprocess.run([DISTILC, *args], capture_output=True, text=True)
-
-
-def read_pb(path):
-    return numpy_helper.to_array(onnx.load_tensor(path))
+checks = mu.Checks()
+check = checks.check
+distilc = None  # mu.Distilc, set by main()
 
 
 def run(model, inputs, outdir, *extra):
-    args = ["run", model, "--output-dir", outdir, *extra]
-    for k, name in enumerate(inputs):
-        args += ["--input", f"{name}={inputs[name]}"]
-    r = distilc(*args)
-    out = None
-    if r.returncode == 0:
-        out = read_pb(os.path.join(outdir, "output_0.pb"))
-    return out, r
-
-
-def max_diff(a, b):
-    if a is None or a.shape != b.shape:
-        return float("inf")
-    return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64))))
+    """distilc run; its first output (None on failure) and the process."""
+    outs, r = mu.run_model(distilc, model, inputs, outdir, *extra)
+    return (outs[0] if outs else None), r
 
 
 def check_model(tmp, cfg):
-    name = "opset{opset}{tt}{pad}-{size}".format(
-        opset=cfg["opset"], tt="" if cfg.get("tt", True) else "-no-tt",
-        pad="-padded" if cfg.get("padded") else "", size=cfg.get("size", "small"))
+    name, args = mu.case_flags(cfg)
+    name += "-" + cfg.get("size", "small")
     d = os.path.join(tmp, name)
-    cmd = [sys.executable, os.path.join(HERE, "bert_export.py"), "--out", d,
-           "--opset", str(cfg["opset"]), "--batch", str(cfg.get("batch", 3)),
-           "--seq", str(cfg.get("seq", 9))]
+    args += ["--batch", str(cfg.get("batch", 3)), "--seq", str(cfg.get("seq", 9))]
     if cfg.get("size") == "wide":
-        cmd += ["--layers", "3", "--hidden", "64", "--heads", "8", "--ffn", "96",
-                "--labels", "3"]
-    if not cfg.get("tt", True):
-        cmd.append("--no-token-types")
-    if cfg.get("padded"):
-        cmd.append("--padded")
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if not check(r.returncode == 0, f"{name}: bert_export.py failed: {r.stderr[-500:]}"):
+        args += ["--layers", "3", "--hidden", "64", "--heads", "8", "--ffn", "96",
+                 "--labels", "3"]
+    case = mu.export_bert(d, *args, checks=checks, name=name)
+    if not case:
         return
-    model = os.path.join(d, "model.onnx")
-    with open(os.path.join(d, "config.json")) as f:
-        config = json.load(f)
-    ds = os.path.join(d, "test_data_set_0")
-    inputs = {n: os.path.join(ds, f"input_{k}.pb") for k, n in enumerate(config["inputs"])}
-    want = read_pb(os.path.join(ds, "output_0.pb"))
+    model, inputs, want = case.model, case.input_files, case.want
 
     out, r = run(model, inputs, os.path.join(d, "fp32"), "--backend", "onednn")
-    diff = max_diff(out, want)
+    diff = mu.max_diff(out, want)
     if check(r.returncode == 0, f"{name}: run --backend onednn: {r.stderr.strip()}"):
         check(diff <= TOL, f"{name}: onednn fp32 vs torch: max diff {diff:.3g}")
     print(f"{name}: onednn fp32 max |logit - torch| = {diff:.2g}")
@@ -111,7 +65,7 @@ def check_model(tmp, cfg):
         if r.returncode == 2 and "precision" in r.stderr and "bf16" in prec:
             print(f"{name}: {prec} unsupported here: {r.stderr.strip()}")
             continue
-        diff = max_diff(out, want)
+        diff = mu.max_diff(out, want)
         if check(r.returncode == 0, f"{name}: run --precision {prec}: {r.stderr.strip()}"):
             check(diff <= tol, f"{name}: onednn {prec} vs torch: max diff {diff:.3g} > {tol}")
         print(f"{name}: onednn {prec} max |logit - torch| = {diff:.2g}")
@@ -152,8 +106,7 @@ def check_refusals(tmp):
     # A BERT whose pooler uses Sigmoid instead of tanh: the lift stops at
     # the pooler and must say which node.
     d = os.path.join(tmp, "sigpool")
-    r = subprocess.run([sys.executable, os.path.join(HERE, "bert_export.py"), "--out", d,
-                        "--opset", "14", "--padded"], capture_output=True, text=True)
+    r = mu.export_bert_raw(d, "--opset", "14", "--padded")
     if check(r.returncode == 0, f"bert_export.py: {r.stderr[-300:]}"):
         m = onnx.load(os.path.join(d, "model.onnx"))
         for n in m.graph.node:
@@ -183,15 +136,14 @@ def check_refusals(tmp):
 def check_eval(tmp):
     """distilc eval: the default backend (onednn for a BERT) gives the same
     logits as --backend ref on a GLUE dev subset (1e-4)."""
-    shared = os.environ.get("DISTILC_SHARED", "")
+    shared = mu.shared_dir()
     vocab = os.path.join(shared, "vocab", "bert-base-uncased-vocab.txt")
     glue = os.path.join(shared, "glue")
     if not (os.path.exists(vocab) and os.path.isdir(os.path.join(glue, "MRPC"))):
         print("eval check skipped: shared GLUE data or vocabulary absent")
         return
     d = os.path.join(tmp, "eval")
-    r = subprocess.run([sys.executable, os.path.join(HERE, "bert_export.py"), "--out", d,
-                        "--vocab", "30522", "--max-pos", "128"], capture_output=True, text=True)
+    r = mu.export_bert_raw(d, "--vocab", "30522", "--max-pos", "128")
     if not check(r.returncode == 0, f"bert_export.py: {r.stderr[-300:]}"):
         return
     model = os.path.join(d, "model.onnx")
@@ -209,7 +161,7 @@ def check_eval(tmp):
         check(be or "note:" not in r.stderr, f"eval default backend fell back: {r.stderr}")
         with open(preds) as f:
             logits[be] = np.array([json.loads(line)["logits"] for line in f])
-    diff = max_diff(logits[None], logits["ref"])
+    diff = mu.max_diff(logits[None], logits["ref"])
     check(diff <= TOL, f"eval onednn vs ref: max logit diff {diff:.3g}")
     print(f"eval MRPC[:40]: default (onednn) vs ref max |logit diff| = {diff:.2g}")
     # A model the runtime cannot lower: the default falls back to ref with a
@@ -237,8 +189,7 @@ def check_bench(tmp):
     """distilc bench: the JSON keys, the error vs fp32 for int8, and usage
     errors (exit 2 naming the option or file)."""
     d = os.path.join(tmp, "bench")
-    r = subprocess.run([sys.executable, os.path.join(HERE, "bert_export.py"), "--out", d],
-                       capture_output=True, text=True)
+    r = mu.export_bert_raw(d)
     if not check(r.returncode == 0, f"bert_export.py: {r.stderr[-300:]}"):
         return
     model = os.path.join(d, "model.onnx")
@@ -269,11 +220,8 @@ def check_bench(tmp):
 
 
 def main():
-    global DISTILC
-    if len(sys.argv) != 2:
-        print(__doc__)
-        return 2
-    DISTILC = sys.argv[1]
+    global distilc
+    distilc = mu.Distilc(mu.command_arg(__doc__))
     with tempfile.TemporaryDirectory() as tmp:
         for cfg in (
             {"opset": 11, "padded": True},
@@ -287,8 +235,7 @@ def main():
         check_refusals(tmp)
         check_eval(tmp)
         check_bench(tmp)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -22,29 +22,19 @@ import subprocess
 import sys
 import tempfile
 
-try:
-    from tokenizers import BertWordPieceTokenizer, Tokenizer
-    from tokenizers import normalizers, pre_tokenizers
-except ImportError:
-    print("skipped: tokenizers not installed "
-          "(/usr/bin/python3 -m pip install --break-system-packages tokenizers)")
-    sys.exit(0)
+import model_util as mu
+
+tokenizers = mu.require("tokenizers", message="tokenizers not installed "
+                        "(/usr/bin/python3 -m pip install --break-system-packages tokenizers)")
+from tokenizers import BertWordPieceTokenizer, Tokenizer  # noqa: E402
+from tokenizers import normalizers, pre_tokenizers  # noqa: E402
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("DISTILC_BIN", "")
-SHARED = os.environ.get("DISTILC_SHARED", os.path.join(os.path.dirname(__file__), "../../../shared"))
+SHARED = mu.shared_dir()
 VOCAB = os.path.join(SHARED, "vocab", "bert-base-uncased-vocab.txt")
 
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        if failed <= 20:
-            print("FAIL:", what)
+checks = mu.Checks(max_printed=20)
+check = checks.check
 
 
 def run_distilc(args, lines):
@@ -231,8 +221,7 @@ def main():
         compare("tokenizer.json TemplateProcessing pairs max_seq 9", pairs, max_seq=9, json_file=path)
     compare_words("all code points (lower)", True)
     compare_words("all code points (no-lower)", False)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return checks.finish()
 
 
 if __name__ == "__main__":

@@ -37,11 +37,9 @@ import subprocess
 import sys
 import tempfile
 
-try:
-    import torch
-except ImportError:
-    print("skipped: torch missing")
-    sys.exit(0)
+import model_util as mu
+
+torch = mu.require("torch", message="torch missing")
 
 MAGIC = b"DSTEP\0\0\0"
 VERSION = 1
@@ -163,11 +161,8 @@ def make_case(path, embed, share, seed):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__.split("\n\n")[0])
-        return 2
-    driver = sys.argv[1]
-    failed = 0
+    driver = mu.command_arg(__doc__.split("\n\n")[0])
+    checks = mu.Checks()
     with tempfile.TemporaryDirectory() as tmp:
         for name, embed, share, seed in (("plain", 0, "none", 1),
                                          ("factorized E=4, all layers shared", 4, "all", 2),
@@ -177,9 +172,8 @@ def main():
             env = dict(os.environ, DISTILC_TORCH_STEP=path)
             r = subprocess.run([driver], env=env, capture_output=True, text=True)
             print(f"== {name}\n{r.stdout}{r.stderr}", end="")
-            failed += r.returncode != 0
-    print(f"test_train_step_torch: {3 - failed} passed, {failed} failed")
-    return 1 if failed else 0
+            checks.check(r.returncode == 0, f"{name}: the C step differs from torch's")
+    return checks.finish("test_train_step_torch")
 
 
 if __name__ == "__main__":
