@@ -140,6 +140,7 @@ ir_status compress_fingerprints(const compress_options *o,
     h = fnv_i64(h, cons->batch);
     h = fnv_i64(h, cons->threads);
     h = fnv_i64(h, (int64_t)cons->precision);
+    h = fnv_i64(h, o->cpu_clock);
     fp[COMPRESS_LIFT] = h;
     /* supernet: the space's choices and sharing, the training data, the
      * budget (not the limits: one supernet serves any of them) */
@@ -153,6 +154,7 @@ ir_status compress_fingerprints(const compress_options *o,
     h = fnv_i64(h, o->proxy_fitness);
     h = fnv_f64(h, o->budget_minutes);
     h = fnv_f64(h, o->supernet_fraction);
+    h = fnv_i64(h, o->supernet_steps);
     fp[COMPRESS_SUPERNET] = h;
     /* search: the limits, the budget */
     h = fnv_f64(h, cons->latency_ms);
@@ -164,6 +166,7 @@ ir_status compress_fingerprints(const compress_options *o,
     if (o->corpus && (s = fnv_file(&h, "--corpus", o->corpus, true, d)) != IR_OK)
         return s;
     h = fnv_i64(h, o->limit);
+    h = fnv_i64(h, o->distill_steps);
     fp[COMPRESS_DISTILL] = h;
     /* build, eval, report: nothing of their own beyond the setting */
     h = fnv_str(h, "build/1");
@@ -331,6 +334,10 @@ ir_status compress_run(const compress_options *o,
     c.h = h;
     if ((s = compress_space_load(o, &c.space, d)) != IR_OK)
         return s;
+    if (o->cpu_clock && c.space.cons.threads != 1)
+        return ir_diag_set(d, IR_ERR_INPUT, "--clock cpu times one thread: give "
+                           "--threads 1 (the setting has %lld)",
+                           (long long)c.space.cons.threads);
     uint64_t fp[COMPRESS_STAGE_COUNT];
     if ((s = compress_fingerprints(o, &c.space.cons, fp, d)) != IR_OK)
         return s;
@@ -347,6 +354,7 @@ ir_status compress_run(const compress_options *o,
     snprintf(r->set_precision, sizeof r->set_precision, "%s",
              search_precision_name(c.space.cons.precision));
     snprintf(r->space_name, sizeof r->space_name, "%s", c.space.name);
+    snprintf(r->set_clock, sizeof r->set_clock, "%s", o->cpu_clock ? "cpu" : "wall");
     bool redo = false;
     for (int i = 0; i < COMPRESS_STAGE_COUNT; i++) {
         const char *why = NULL, *missing = NULL;

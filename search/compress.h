@@ -85,6 +85,13 @@ typedef struct compress_options {
     int64_t seq, batch, threads; /* latency setting; 0: the space's */
     const char *precision;   /* NULL: the space's (fp32, bf16, int8) */
     int64_t limit;           /* first N train examples / corpus lines; 0 all */
+    int64_t distill_steps;   /* > 0: steps per distillation stage, whatever
+                                the budget says */
+    int64_t supernet_steps;  /* > 0: supernet steps, whatever the budget
+                                says */
+    bool cpu_clock;          /* time models and latency micro-benchmarks on
+                                the thread's CPU clock (needs threads = 1):
+                                repeatable on a machine other jobs share */
     int64_t dev_limit;       /* first N dev examples; 0 all */
     int from;                /* -1: resume; else the compress_stage to redo
                                 from */
@@ -153,6 +160,7 @@ typedef struct compress_results {
      * part of the lift stage's fingerprint) */
     int64_t set_seq, set_batch, set_threads;
     char set_precision[8];
+    char set_clock[8];           /* "wall" or "cpu" */
     char space_name[256];
 } compress_results;
 

@@ -220,7 +220,7 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
      * and the prediction loss are probed apart (the latter skips the
      * hidden-state and attention terms and is cheaper) */
     double deadline = 0, est[COMPRESS_DSTAGES] = {NAN, NAN, NAN};
-    if (distill_s > 0) {
+    if (distill_s > 0 && o->distill_steps <= 0) {
         double t0 = compress_now_s();
         compress_work(c, "distill: timing steps", 0, 2);
         if ((s = probe_step_time(sp, &tr, &rec.intermediate, loss,
@@ -235,17 +235,20 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
         r->step_s = est[1];
         /* 5% held back for the stage switches and writing the student */
         deadline = t0 + 0.95 * distill_s;
-        /* a budgeted run is short (tens to hundreds of steps, not
-         * TinyBERT's epochs): larger steps than the recipe's 5e-5 / 3e-5
-         * keep far more of the teacher's accuracy there (SST-2, MiniLM-L6
-         * teacher, 2 minutes: 85% of its accuracy at the recipe's rates,
-         * 93-97% at 1e-4 - 3e-4) */
-        rec.general.lr = rec.intermediate.lr = rec.prediction.lr = 2e-4f;
     }
+    /* a budgeted or step-counted run is short (tens to hundreds of steps,
+     * not TinyBERT's epochs): larger steps than the recipe's 5e-5 / 3e-5
+     * keep far more of the teacher's accuracy there (SST-2, MiniLM-L6
+     * teacher, 2 minutes: 85% of its accuracy at the recipe's rates, 93-97%
+     * at 1e-4 - 3e-4) */
+    if (distill_s > 0 || o->distill_steps > 0)
+        rec.general.lr = rec.intermediate.lr = rec.prediction.lr = 2e-4f;
     for (int i = 0; i < COMPRESS_DSTAGES; i++) {
         if (i == 0 && !general)
             continue;
-        if (deadline > 0) {
+        if (o->distill_steps > 0)
+            rs[i]->steps = o->distill_steps;
+        else if (deadline > 0) {
             double rest = 0;
             for (int j = i; j < COMPRESS_DSTAGES; j++)
                 rest += frac[j];

@@ -198,6 +198,7 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
                      .seq = sp.cons.seq, .teacher = &tc};
     search_latency_opts_default(&sr.lo);
     sr.lo.cache_path = c->o->latency_cache;
+    sr.lo.clock = c->o->cpu_clock ? SEARCH_CLOCK_CPU : SEARCH_CLOCK_WALL;
     if (search_s > 0 && search_s < 120)
         sr.lo.min_time_ms = 20; /* a quick run: shorter timings per shape */
     sr.q = (search_latency_query){.batch = sp.cons.batch, .seq = sp.cons.seq,

@@ -8,8 +8,9 @@
  * written as OUT/supernet/supernet.onnx with OUT/supernet/supernet.json
  * saying how it was trained.
  *
- * Steps: without a budget, one pass over the training part (at most 1000
- * steps); with one, the stage's share of it: the loop stops at the
+ * Steps: --supernet-steps when given; else without a budget, one pass
+ * over the training part (at most 1000 steps); with one, the stage's share
+ * of it: the loop stops at the
  * deadline and its learning rate decays on time as well as steps, so a
  * cut run still ends at a small rate. */
 #include <math.h>
@@ -197,7 +198,9 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
     compress_budget bud;
     compress_budget_split(o, -1, &bud);
     r->sn_budget_s = bud.supernet_s;
-    if (bud.supernet_s > 0) {
+    if (o->supernet_steps > 0)
+        so.steps = o->supernet_steps;
+    else if (bud.supernet_s > 0) {
         /* the deadline ends it; the step count only has to be out of reach */
         so.steps = 4 * SUPERNET_STEPS_MAX;
         so.deadline_s = compress_now_s() + 0.95 * bud.supernet_s;

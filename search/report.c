@@ -109,6 +109,8 @@ ir_status compress_report_json(FILE *f, const compress_options *o,
             "\"precision\": ", (long long)r->set_seq, (long long)r->set_batch,
             (long long)r->set_threads);
     json_write_string(f, r->set_precision);
+    fputs(", \"clock\": ", f);
+    json_write_string(f, r->set_clock[0] ? r->set_clock : "wall");
     fputs("},\n \"teacher\": ", f);
     /* absolute, so bench/compress_report_ort.py finds it from anywhere */
     char *abs = realpath(o->teacher, NULL);

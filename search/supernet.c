@@ -312,7 +312,8 @@ static bool sliceable(const search_supernet *sn, const search_space *sp,
 
 size_t search_supernet_sandwich(const search_supernet *sn,
                                 const search_space *sp, search_rng *r,
-                                size_t n_random, search_genome *out)
+                                size_t n_random, const search_genome *prev,
+                                search_genome *out)
 {
     /* the extremes by enumeration (spaces are thousands of genomes) */
     int64_t lo = INT64_MAX, hi = -1, np;
@@ -333,14 +334,20 @@ size_t search_supernet_sandwich(const search_supernet *sn,
     out[n++] = gh;
     out[n++] = gl;
     for (size_t k = 0; k < n_random; k++) {
-        for (int t = 0; t < 10000; t++) {
+        bool found = false;
+        /* a walk: the previous step's k-th random candidate with one
+         * choice changed, so consecutive steps pull the shared weights in
+         * nearby directions */
+        for (int t = 0; prev && t < 100 && !found; t++)
+            found = search_space_mutate(sp, r, &prev[2 + k], 0.0, &g) &&
+                    sliceable(sn, sp, &g, &np);
+        for (int t = 0; t < 10000 && !found; t++) {
             for (int i = 0; i < SEARCH_GENE_COUNT; i++)
                 g.g[i] = (uint8_t)search_rng_below(r, sp->n[i]);
-            if (sliceable(sn, sp, &g, &np)) {
-                out[n++] = g;
-                break;
-            }
+            found = sliceable(sn, sp, &g, &np);
         }
+        if (found)
+            out[n++] = g;
     }
     return n;
 }

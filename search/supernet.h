@@ -76,9 +76,14 @@ ir_status search_supernet_add_grads(search_supernet *sn,
  * smallest (by parameters), then n_random random valid genomes; returns
  * how many were written (2 + n_random; fewer only for tiny spaces).
  * Only genomes the supernet can slice (no factorized embedding) are
- * drawn. */
+ * drawn. With prev (the previous step's sandwich, 2 + n_random genomes),
+ * each random genome is the previous one with one choice changed (a walk
+ * through the space: consecutive steps differ in one choice, which keeps
+ * them from pulling the shared weights apart), drawn afresh only when no
+ * such neighbour can be sliced. */
 size_t search_supernet_sandwich(const search_supernet *sn,
                                 const search_space *sp, search_rng *r,
-                                size_t n_random, search_genome *out);
+                                size_t n_random, const search_genome *prev,
+                                search_genome *out);
 
 #endif

@@ -175,7 +175,8 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
     train_adamw opt = {.lr = o->lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                        .weight_decay = o->weight_decay};
     train_batch_buf buf = {0};
-    search_genome gen[SANDWICH_MAX];
+    search_genome gen[SANDWICH_MAX], prev[SANDWICH_MAX];
+    size_t n_prev = 0;
     double t0 = now_s(), tail_sum = 0;
     int64_t tail_n = 0, tail_from = o->steps - (o->steps + 9) / 10;
     uint64_t epoch = 0;
@@ -197,7 +198,11 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
             ir_diag_prefix(d, "supernet training, step %lld: teacher", (long long)step + 1);
             break;
         }
-        size_t n = search_supernet_sandwich(sn, sp, &rng, o->n_random, gen);
+        size_t n = search_supernet_sandwich(sn, sp, &rng, o->n_random,
+                                            n_prev == 2 + o->n_random ? prev : NULL,
+                                            gen);
+        memcpy(prev, gen, n * sizeof *gen);
+        n_prev = n;
         if (n == 0) {
             s = ir_diag_set(d, IR_ERR_INPUT, "supernet training: no candidate of "
                             "%s can be sliced from the supernet", sp->name);

@@ -19,7 +19,8 @@
  *
  * One step (the sandwich rule, Yu & Huang 2019): the teacher runs once on
  * the batch; then the largest sliceable candidate, the smallest, and
- * n_random random ones each run forward with the distillation terms of
+ * n_random random ones (each a one-choice step from the previous step's:
+ * search_supernet_sandwich's walk) each run forward with the distillation terms of
  * distill_loss.h (DISTILL_STAGE_ALL: embedding, hidden-state and attention
  * MSE plus the soft cross-entropy on the logits; layer map uniform) and
  * backward, their gradients summed into the supernet's slice they came

@@ -187,7 +187,7 @@ int main(void)
     search_rng r;
     search_rng_seed(&r, 1);
     search_genome sw_g[4];
-    size_t n = search_supernet_sandwich(sn, &sp, &r, 2, sw_g);
+    size_t n = search_supernet_sandwich(sn, &sp, &r, 2, NULL, sw_g);
     CHECK(n == 4);
     ir_encoder_config c0, c1;
     search_space_decode(&sp, &sw_g[0], &c0, &d);
@@ -196,6 +196,16 @@ int main(void)
           c0.n_attn_groups == 2);
     CHECK(ir_encoder_config_param_count(&c1) < ir_encoder_config_param_count(&c0));
     CHECK(c1.hidden == 32 && c1.ffn == 64 && c1.embed == 0);
+    /* the walk: each random genome differs from the previous step's in
+     * exactly one choice */
+    search_genome next[4];
+    CHECK(search_supernet_sandwich(sn, &sp, &r, 2, sw_g, next) == 4);
+    for (int k = 2; k < 4; k++) {
+        int diff = 0;
+        for (int i = 0; i < SEARCH_GENE_COUNT; i++)
+            diff += next[k].g[i] != sw_g[k].g[i];
+        CHECK_MSG(diff == 1, "random genome %d changed %d choices", k, diff);
+    }
 
     /* sandwich training lowers both extremes' loss on a toy task:
      * label = whether token 1 appears in the sequence */
@@ -216,7 +226,7 @@ int main(void)
     opt.lr = 3e-3f;
     for (int step = 1; step <= 15; step++) {
         train_params_zero_grad(sup);
-        n = search_supernet_sandwich(sn, &sp, &r, 1, sw_g);
+        n = search_supernet_sandwich(sn, &sp, &r, 1, NULL, sw_g);
         for (size_t k = 0; k < n; k++) {
             ir_encoder_config c;
             search_space_decode(&sp, &sw_g[k], &c, &d);

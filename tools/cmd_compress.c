@@ -23,7 +23,8 @@ static void usage(FILE *f)
             "         [--corpus FILE] [--budget-minutes M] [--space FILE]\n"
             "         [--seq S] [--batch B] [--threads T] [--precision P]\n"
             "         [--limit N] [--dev-limit N] [--from STAGE] [--cache PATH]\n"
-            "         [--fitness supernet|proxy] [--progress MODE]\n"
+            "         [--fitness supernet|proxy] [--steps N] [--supernet-steps N]\n"
+            "         [--clock wall|cpu] [--progress MODE]\n"
             "\n"
             "Makes a fine-tuned BERT-style teacher small and fast in one run:\n"
             "  lift     the teacher's dev metrics and latency (oneDNN runtime)\n"
@@ -55,6 +56,11 @@ static void usage(FILE *f)
             "                      the default epochs for distillation\n"
             "  --fitness F         supernet (default) or proxy: rank shapes by\n"
             "                      size, with no supernet (quicker, blinder)\n"
+            "  --steps N           steps per distillation stage, --supernet-steps N\n"
+            "                      the supernet's: fixed work, whatever the budget\n"
+            "                      (the same student on a busy or a quiet machine)\n"
+            "  --clock C           wall (default) or cpu: time on the thread's CPU\n"
+            "                      clock (with --threads 1), unmoved by other jobs\n"
             "  --space FILE        search space (default: the built-in\n"
             "                      search/spaces/default.xml)\n"
             "  --seq S --batch B --threads T --precision fp32|bf16|int8\n"
@@ -165,7 +171,8 @@ int cmd_compress(int argc, char **argv)
                *params = NULL, *share = NULL, *corpus = NULL, *budget = NULL,
                *space = NULL, *seq = NULL, *batch = NULL, *threads = NULL,
                *prec = NULL, *limit = NULL, *dlimit = NULL, *from = NULL,
-               *cache = NULL, *prog = NULL, *fitness = NULL;
+               *cache = NULL, *prog = NULL, *fitness = NULL, *steps = NULL,
+               *sn_steps = NULL, *clock = NULL;
     cli_option opts[] = {
         {"task", 0, CLI_VALUE, &task}, {"data", 0, CLI_VALUE, &data},
         {"vocab", 0, CLI_VALUE, &vocab}, {"output", 'o', CLI_VALUE, &out},
@@ -177,6 +184,8 @@ int cmd_compress(int argc, char **argv)
         {"limit", 0, CLI_VALUE, &limit}, {"dev-limit", 0, CLI_VALUE, &dlimit},
         {"from", 0, CLI_VALUE, &from}, {"cache", 0, CLI_VALUE, &cache},
         {"progress", 0, CLI_VALUE, &prog}, {"fitness", 0, CLI_VALUE, &fitness},
+        {"steps", 0, CLI_VALUE, &steps}, {"supernet-steps", 0, CLI_VALUE, &sn_steps},
+        {"clock", 0, CLI_VALUE, &clock},
         {NULL, 0, 0, NULL},
     };
     const char *pos[1];
@@ -216,8 +225,18 @@ int cmd_compress(int argc, char **argv)
         (batch && !cli_parse_positive("compress", "batch", batch, &o.batch)) ||
         (threads && !cli_parse_positive("compress", "threads", threads, &o.threads)) ||
         (limit && !cli_parse_positive("compress", "limit", limit, &o.limit)) ||
-        (dlimit && !cli_parse_positive("compress", "dev-limit", dlimit, &o.dev_limit)))
+        (dlimit && !cli_parse_positive("compress", "dev-limit", dlimit, &o.dev_limit)) ||
+        (steps && !cli_parse_positive("compress", "steps", steps, &o.distill_steps)) ||
+        (sn_steps &&
+         !cli_parse_positive("compress", "supernet-steps", sn_steps, &o.supernet_steps)))
         return 2;
+    if (clock) {
+        if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0) {
+            cli_error("compress: option --clock '%s': expected wall or cpu", clock);
+            return 2;
+        }
+        o.cpu_clock = strcmp(clock, "cpu") == 0;
+    }
     if (o.threads > 1024) {
         cli_error("compress: option --threads: at most 1024");
         return 2;

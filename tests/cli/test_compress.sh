@@ -190,11 +190,13 @@ s=j['search']; sys.exit(0 if s['latency_interpolated'] > 0 and s['latency_measur
 else bad "tiny budget report: $(head -c 600 "$TMP/tiny/report.json")"; fi
 
 # the size proxy instead of a supernet: no supernet trained, the report says so
+# (with fixed work: --steps per distillation stage, and the CPU clock)
 run 0 "--fitness proxy" compress "$T" "${COMMON[@]}" --budget-minutes 0.2 --fitness proxy \
-    -o "$TMP/proxy"
+    --steps 3 --threads 1 --clock cpu -o "$TMP/proxy"
 if "$PY" -c "import json,sys; j=json.load(open('$TMP/proxy/report.json'))
 sys.exit(0 if j['search']['fitness'].startswith('proxy') and not j['supernet']['trained']
-    and j['budget']['supernet_seconds_allowed'] == 0 else 1)"; then ok
+    and j['budget']['supernet_seconds_allowed'] == 0 and j['setting']['clock'] == 'cpu'
+    and all(s['steps'] == 3 for s in j['distill']['stages']) else 1)"; then ok
 else bad "--fitness proxy report: $(head -c 600 "$TMP/proxy/report.json")"; fi
 
 # ---- bad input ------------------------------------------------------------------
@@ -208,6 +210,12 @@ run 2 "bad --from" compress "$T" "${COMMON[@]}" --from nowhere
 has "$TMP/err" "--from 'nowhere'" "bad --from message"
 run 2 "bad --fitness" compress "$T" "${COMMON[@]}" --fitness best
 has "$TMP/err" "--fitness 'best'" "bad --fitness message"
+run 2 "bad --clock" compress "$T" "${COMMON[@]}" --clock sundial
+has "$TMP/err" "--clock 'sundial'" "bad --clock message"
+run 2 "cpu clock, 2 threads" compress "$T" "${COMMON[@]}" --clock cpu --threads 2
+has "$TMP/err" "--clock cpu times one thread" "cpu clock threads message"
+run 2 "bad --steps" compress "$T" "${COMMON[@]}" --steps 0
+has "$TMP/err" "steps" "bad --steps message"
 run 2 "bad --share" compress "$T" "${COMMON[@]}" --share groups:x
 has "$TMP/err" "--share 'groups:x'" "bad --share message"
 run 2 "both limits" compress "$T" "${COMMON[@]}" --latency-ms 3 --params 1000
