@@ -142,8 +142,9 @@ ir_status compress_fingerprints(const compress_options *o,
     h = fnv_i64(h, (int64_t)cons->precision);
     h = fnv_i64(h, o->cpu_clock);
     fp[COMPRESS_LIFT] = h;
-    /* supernet: the space's choices and sharing, the training data, the
-     * budget (not the limits: one supernet serves any of them) */
+    /* supernet: the space's choices and sharing, the training data, its
+     * steps or the budget that sets them (not the limits: one supernet
+     * serves any of them) */
     if (o->space) {
         if ((s = fnv_file(&h, "--space", o->space, true, d)) != IR_OK)
             return s;
@@ -152,14 +153,17 @@ ir_status compress_fingerprints(const compress_options *o,
     h = fnv_str(h, o->share);
     h = fnv_i64(h, o->limit);
     h = fnv_i64(h, o->proxy_fitness);
-    h = fnv_f64(h, o->budget_minutes);
-    h = fnv_f64(h, o->supernet_fraction);
     h = fnv_i64(h, o->supernet_steps);
+    if (o->supernet_steps <= 0) { /* the budget sets its steps */
+        h = fnv_f64(h, o->budget_minutes);
+        h = fnv_f64(h, o->supernet_fraction);
+    }
     fp[COMPRESS_SUPERNET] = h;
     /* search: the limits, the budget */
     h = fnv_f64(h, cons->latency_ms);
     h = fnv_i64(h, cons->max_params);
     h = fnv_f64(h, cons->max_size_mb);
+    h = fnv_f64(h, o->budget_minutes);
     h = fnv_f64(h, o->search_fraction);
     fp[COMPRESS_SEARCH] = h;
     /* distill: the training data (train.tsv is in lift's), corpus, limits */

@@ -159,6 +159,19 @@ static void test_skip_logic(const char *dir)
     m = run_mask(&o, st, &s, &d);
     CHECK_MSG(m == FROM(COMPRESS_SUPERNET), "limit change mask %x", m);
 
+    /* with --supernet-steps the budget no longer sets the supernet's work:
+     * a new budget redoes the search and after */
+    o.supernet_steps = 5;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_SUPERNET), "supernet steps mask %x", m);
+    o.budget_minutes = 3;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_SEARCH), "budget with supernet steps mask %x", m);
+    o.budget_minutes = 0;
+    o.supernet_steps = 0;
+    m = run_mask(&o, st, &s, &d);
+    CHECK(m == FROM(COMPRESS_SUPERNET));
+
     /* a search input (the latency limit) redoes search and after, not the
      * supernet: one supernet serves any limit */
     o.latency_ms = 3;
