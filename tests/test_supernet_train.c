@@ -13,6 +13,7 @@
 #include "distill/kernels.h"
 #include "search/supernet_train.h"
 #include "testutil.h"
+#include "train_synth.h"
 
 enum { V = 40, T = 12, N = 96 };
 
@@ -50,34 +51,6 @@ static ir_encoder *make_teacher(int64_t labels)
     }
     train_params_free(p);
     return e;
-}
-
-/* n examples of 4..T tokens over ids 6..39, label 1 iff id 5 appears. */
-static void synth_data(train_data *td, size_t n, uint64_t seed)
-{
-    memset(td, 0, sizeof *td);
-    td->n = n; td->T = T; td->n_labels = 2;
-    td->ids = calloc(n * T, sizeof(int32_t));
-    td->types = calloc(n * T, sizeof(int32_t));
-    td->mask = calloc(n * T, sizeof(int32_t));
-    td->len = calloc(n, sizeof(uint32_t));
-    td->labels = calloc(n, sizeof(int32_t));
-    for (size_t i = 0; i < n; i++) {
-        size_t len = 4 + train_rng_u64(seed, 1000 + i) % (T - 4);
-        int has = (int)(train_rng_u64(seed, 2000 + i) % 2);
-        int32_t *r = td->ids + i * T;
-        r[0] = 1;
-        for (size_t t = 0; t < len; t++) {
-            if (t > 0)
-                r[t] = 6 + (int32_t)(train_rng_u64(seed, i * 131 + t) % 34);
-            td->mask[i * T + t] = 1;
-        }
-        if (has)
-            r[1 + train_rng_u64(seed, 3000 + i) % (len - 1)] = 5;
-        td->len[i] = (uint32_t)len;
-        td->labels[i] = has;
-        td->tokens += len;
-    }
 }
 
 static double max_rel_diff(const float *a, const float *b, size_t n)
@@ -161,7 +134,7 @@ int main(void)
     if (!te)
         return test_finish("test_supernet_train");
     train_data td;
-    synth_data(&td, N, 7);
+    train_synth_data(&td, N, T, 7);
     test_reorder_keeps_function(te, &td);
 
     /* training lowers the sandwich's mean distillation loss */

@@ -28,6 +28,7 @@
 #include "ir/encoder.h"
 #include "ir/interp.h"
 #include "testutil.h"
+#include "train_synth.h"
 
 static void tiny_config(ir_encoder_config *c, int64_t labels)
 {
@@ -37,35 +38,6 @@ static void tiny_config(ir_encoder_config *c, int64_t labels)
     c->ln_eps = 1e-12f;
     ir_diag d;
     ir_encoder_config_share(c, IR_ENC_SHARE_NONE, 0, &d);
-}
-
-/* n examples of random length 3..T-? over ids 6..39, label 1 iff token 5
- * appears; rows padded to T. */
-static void synth_data(train_data *td, size_t n, size_t T, uint64_t seed)
-{
-    memset(td, 0, sizeof *td);
-    td->n = n; td->T = T; td->n_labels = 2;
-    td->ids = calloc(n * T, sizeof(int32_t));
-    td->types = calloc(n * T, sizeof(int32_t));
-    td->mask = calloc(n * T, sizeof(int32_t));
-    td->len = calloc(n, sizeof(uint32_t));
-    td->labels = calloc(n, sizeof(int32_t));
-    for (size_t i = 0; i < n; i++) {
-        size_t len = 4 + train_rng_u64(seed, 1000 + i) % (T - 4);
-        int has = (int)(train_rng_u64(seed, 2000 + i) % 2);
-        int32_t *r = td->ids + i * T;
-        r[0] = 1; /* [CLS]-like */
-        for (size_t t = 1; t < len; t++) {
-            r[t] = 6 + (int32_t)(train_rng_u64(seed, i * 131 + t) % 34);
-            td->mask[i * T + t] = 1;
-        }
-        td->mask[i * T] = 1;
-        if (has)
-            r[1 + train_rng_u64(seed, 3000 + i) % (len - 1)] = 5;
-        td->len[i] = (uint32_t)len;
-        td->labels[i] = has;
-        td->tokens += len;
-    }
 }
 
 static double max_abs(const float *x, size_t n)
@@ -108,7 +80,7 @@ static void test_gemm_vs_reference(void)
     CHECK(train_params_new(&c, &p, &d) == IR_OK);
     train_params_init_random(p, 7, 0.2f);
     train_data td;
-    synth_data(&td, 8, 24, 3);
+    train_synth_data(&td, 8, 24, 3);
     float ref_logits[8], fast_logits[8];
     float *ref = malloc(p->n * sizeof(float));
     grads_of(p, &td, ref_logits);
@@ -157,7 +129,7 @@ static void test_data(void)
     ir_diag d;
     ir_diag_init(&d);
     train_data td;
-    synth_data(&td, 37, 40, 9);
+    train_synth_data(&td, 37, 40, 9);
     size_t p1[37], p2[37], p3[37];
     train_data_order(&td, 5, 0, p1);
     train_data_order(&td, 5, 0, p2);
@@ -254,8 +226,8 @@ static void test_loop(void)
     CHECK(gemm_ctx_create(GEMM_ONEDNN, &g, &d) == IR_OK);
     p->gemm = g;
     train_data tr, dev;
-    synth_data(&tr, 256, 16, 11);
-    synth_data(&dev, 64, 16, 12);
+    train_synth_data(&tr, 256, 16, 11);
+    train_synth_data(&dev, 64, 16, 12);
     float xb[4 * 3] = {0};
     train_extra x = {xb, xb + 3, xb + 6, xb + 9, 3};
     train_dev_set ds = {.data = &dev, .kind = METRIC_KIND_ACC, .batch = 16};
