@@ -150,6 +150,7 @@ typedef struct compress_results {
     /* distill */
     compress_dstage dstage[COMPRESS_DSTAGES];
     double step_s;               /* measured seconds per optimizer step */
+    bool fixed_steps;            /* steps came from --steps */
     char teacher_engine[32];
     /* budget */
     double budget_s;             /* 0: none */

@@ -210,6 +210,7 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     compress_budget_split(o, compress_used_before_distill(c), &bud);
     double distill_s = bud.distill_s;
     r->distill_budget_s = distill_s;
+    r->fixed_steps = o->distill_steps > 0;
     /* each stage's share of the time left: general / intermediate /
      * prediction 30/35/35% with a corpus, else intermediate / prediction
      * 50/50; re-divided before every stage from the step time measured so

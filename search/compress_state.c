@@ -120,6 +120,7 @@ static size_t fields_build(field *f, size_t cap)
 #undef DF
     }
     ADD("step_s", F_F64, R(step_s), 0);
+    ADD("fixed_steps", F_BOOL, R(fixed_steps), 0);
     ADD("teacher_engine", F_STR, R(teacher_engine),
         sizeof(((compress_results *)0)->teacher_engine));
     ADD("budget_s", F_F64, R(budget_s), 0);

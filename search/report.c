@@ -60,8 +60,9 @@ void compress_report_budget_text(const compress_state *st, char *buf, size_t n)
                  (long long)r->sn_steps, (long long)r->sn_subnets, r->sn_seconds);
     if (!(r->budget_s > 0))
         snprintf(buf, n, "no budget: %s; the search ran %lld cycles (%lld "
-                 "candidates), distillation the default epochs: %s", sn,
-                 (long long)r->cycles, (long long)r->evaluated, tr);
+                 "candidates), distillation %s: %s", sn, (long long)r->cycles,
+                 (long long)r->evaluated,
+                 r->fixed_steps ? "--steps per stage" : "the default epochs", tr);
     else
         snprintf(buf, n, "%.1f min: %s of %.0f s allowed; search %.0f s allowed, "
                  "%.0f s used (%lld candidates, %lld latencies timed, %lld "
