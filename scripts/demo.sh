@@ -16,7 +16,8 @@
 #
 # Idempotent: everything lives in $BUILD_DIR/demo (default build/demo); a
 # rerun reuses the teacher and `distilc compress` skips the stages that are
-# up to date. DEMO_BUDGET (minutes, default 2) bounds search + distillation.
+# up to date. DEMO_BUDGET (minutes, default 3) bounds supernet training,
+# search and distillation together.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -96,7 +97,7 @@ fi
 echo "== distilc compress: latency <= $DEMO_LATENCY_MS ms at seq 128, batch 1, $THREADS thread(s)"
 "$B"/distilc compress "$TEACHER" --task sst2 --data "$GLUE" --vocab "$VOCAB" \
     --latency-ms "$DEMO_LATENCY_MS" --seq 128 --batch 1 --threads "$THREADS" \
-    --budget-minutes "${DEMO_BUDGET:-2}" --limit 8000 \
+    --budget-minutes "${DEMO_BUDGET:-3}" --limit 8000 \
     --cache "$D/latency-cache.json" -o "$D/compressed"
 
 if "$PY" -c "import onnxruntime" 2>/dev/null; then

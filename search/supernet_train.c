@@ -14,7 +14,9 @@
 #include "distill/student.h"
 #include "distill/trainer.h"
 
-enum { SANDWICH_MAX = 2 + 16 };
+/* SANDWICH_MAX: candidates a step at most; TIME_STEPS: the resolution of
+ * the schedule when a deadline drives it */
+enum { SANDWICH_MAX = 2 + 16, TIME_STEPS = 1000000 };
 
 void search_supernet_train_opts_default(search_supernet_train_opts *o)
 {
@@ -170,8 +172,9 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
     train_params *sup = search_supernet_params(sn);
     search_rng rng;
     search_rng_seed(&rng, o->seed ^ 0x5a4d5749ull);
-    train_schedule sched;
+    train_schedule sched, tsched;
     train_schedule_init(&sched, o->lr, o->warmup, o->steps);
+    train_schedule_init(&tsched, o->lr, o->warmup, TIME_STEPS);
     train_adamw opt = {.lr = o->lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                        .weight_decay = o->weight_decay};
     train_batch_buf buf = {0};
@@ -236,6 +239,15 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
         }
         train_grad_clip(sup, &pj.x, norm, o->grad_clip);
         opt.lr = train_schedule_lr(&sched, step);
+        if (o->deadline_s > t0) {
+            /* under a deadline the schedule runs on whichever is further
+             * along, steps or time, so a run the deadline ends has warmed
+             * up and decayed like a planned one */
+            double f = (now_s() - t0) / (o->deadline_s - t0);
+            double fs = (double)step / (double)o->steps;
+            int64_t k = (int64_t)((f > fs ? f : fs) * TIME_STEPS);
+            opt.lr = train_schedule_lr(&tsched, k < TIME_STEPS ? k : TIME_STEPS - 1);
+        }
         train_adamw_update(sup, &opt, step + 1);
         train_extra_adamw(&pj.x, &opt, step + 1);
         double mean = sum / (double)n;

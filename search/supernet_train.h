@@ -62,7 +62,8 @@ typedef struct search_supernet_train_opts {
     float grad_clip;      /* global L2 norm; 1.0; <= 0 off */
     uint64_t seed;        /* data order and candidate draws; 42 */
     /* stop after the step during which this CLOCK_MONOTONIC second is
-     * passed (0: run all steps); the lr schedule still spans `steps` */
+     * passed (0: run all steps); the lr schedule then follows whichever
+     * is further along, the steps or the time to the deadline */
     double deadline_s;
     void (*progress)(void *user, int64_t step, int64_t total, float loss);
     void *progress_user;

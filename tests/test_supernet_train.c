@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "distill/model.h"
 #include "distill/kernels.h"
@@ -152,6 +153,28 @@ int main(void)
     /* the same seed, the same run */
     CHECK(train_run(te, &sp, &td, 12, &r2, NULL, &d) == IR_OK);
     CHECK(r1.last_loss == r2.last_loss && r1.first_loss == r2.first_loss);
+
+    /* a deadline ends a long run early (the schedule follows the time) */
+    {
+        search_supernet *sd;
+        teacher *td_t;
+        CHECK(search_supernet_from_encoder(te, true, &sd, &d) == IR_OK);
+        CHECK(teacher_new(te, TEACHER_ENGINE_TRAIN, NULL, NULL, &td_t, &d) == IR_OK);
+        search_supernet_train_opts od;
+        search_supernet_train_opts_default(&od);
+        od.steps = 100000;
+        od.batch = 16;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        od.deadline_s = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec + 0.5;
+        search_supernet_train_result rd;
+        CHECK(search_supernet_train(sd, &sp, td_t, &td, &od, &rd, &d) == IR_OK);
+        CHECK_MSG(rd.steps >= 1 && rd.steps < 100000 && rd.seconds < 30,
+                  "%lld steps in %.1f s under a 0.5 s deadline", (long long)rd.steps,
+                  rd.seconds);
+        teacher_free(td_t);
+        search_supernet_free(sd);
+    }
 
     /* bad options and a teacher of another task */
     search_supernet *sn;
