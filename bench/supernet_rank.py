@@ -62,7 +62,10 @@ def ndcg_at(scores, relevance, k):
 
 
 def pick(cands, k):
-    """k distinct shapes spread evenly over the estimates' range."""
+    """k distinct shapes whose estimates spread evenly from the lowest to
+    the highest (for each of k evenly spaced targets, the unused shape with
+    the nearest estimate): many shapes tie at the low end, and picking by
+    rank alone would compare ties."""
     seen, uniq = set(), []
     scored = [c for c in cands if isinstance(c["fitness"], (int, float))
               and math.isfinite(c["fitness"])]
@@ -74,8 +77,13 @@ def pick(cands, k):
         uniq.append(c)
     if len(uniq) <= k:
         return uniq
-    step = (len(uniq) - 1) / (k - 1)
-    return [uniq[round(i * step)] for i in range(k)]
+    lo, hi = uniq[0]["fitness"], uniq[-1]["fitness"]
+    chosen = []
+    for i in range(k):
+        target = lo + (hi - lo) * i / (k - 1)
+        rest = [c for c in uniq if c not in chosen]
+        chosen.append(min(rest, key=lambda c: (abs(c["fitness"] - target), c["params"])))
+    return sorted(chosen, key=lambda c: c["fitness"])
 
 
 def main():
