@@ -43,6 +43,35 @@ ir_status gemm_f32(gemm_ctx *g, int transA, int transB, int64_t M, int64_t N,
                    const float *B, int64_t ldb, float beta, float *C,
                    int64_t ldc, ir_diag *d);
 
+/* C[M,N] = op(A) · op(B) + bias[N] broadcast over the rows (C not read;
+ * bias NULL = none). oneDNN adds the bias in its epilogue, which saves
+ * the pre-fill pass and the read of C that beta = 1 would cost; OpenBLAS
+ * (and the bf16 mode's fallbacks) pre-fill C with the bias, then beta = 1.
+ * Shapes are timed and pinned as for gemm_f32 with beta = 1. */
+ir_status gemm_f32_bias(gemm_ctx *g, int transA, int transB, int64_t M,
+                        int64_t N, int64_t K, const float *A, int64_t lda,
+                        const float *B, int64_t ldb, const float *bias,
+                        float *C, int64_t ldc, ir_diag *d);
+
+/* Batched products over two batch indices (i, j) < (n0, n1), e.g. (batch,
+ * head) of attention: for each, C_ij = alpha·op(A_ij)·op(B_ij) + beta·C_ij
+ * with X_ij = X + i·x0 + j·x1 (element strides; lda/ldb/ldc as above), so
+ * heads are read in place from a packed q | k | v buffer. One oneDNN
+ * strided batched matmul, fp32 whatever the precision mode (these are the
+ * small attention products); when oneDNN refuses the views, OpenBLAS per
+ * batch. */
+typedef struct gemm_batch {
+    int64_t n0, n1;       /* batch counts (1 = unused) */
+    int64_t a0, a1;       /* strides of A per i, per j */
+    int64_t b0, b1;
+    int64_t c0, c1;
+} gemm_batch;
+ir_status gemm_f32_batched(gemm_ctx *g, const gemm_batch *bt, int transA,
+                           int transB, int64_t M, int64_t N, int64_t K,
+                           float alpha, const float *A, int64_t lda,
+                           const float *B, int64_t ldb, float beta, float *C,
+                           int64_t ldc, ir_diag *d);
+
 /* The implementation used for a shape: GEMM_AUTO while not yet decided.
  * When timed, *ns_onednn / *ns_blas (if given) get the measured times. */
 gemm_impl gemm_ctx_choice(const gemm_ctx *g, int transA, int transB,
@@ -51,5 +80,23 @@ gemm_impl gemm_ctx_choice(const gemm_ctx *g, int transA, int transB,
 /* Pins a shape to one implementation (GEMM_AUTO forgets the choice). */
 ir_status gemm_ctx_set_choice(gemm_ctx *g, int transA, int transB, int64_t M,
                               int64_t N, int64_t K, gemm_impl impl, ir_diag *d);
+
+/* Precision of the products. GEMM_BF16 rounds A and B to bf16 (nearest
+ * even) in scratch owned by the context and runs oneDNN's bf16 matmul with
+ * f32 accumulation and f32 C (alpha, beta as above); it always runs on
+ * oneDNN whatever the implementation mode, and costs about 3 significant
+ * digits (relative error ~2^-8 per product). An opt-in for speed: the
+ * default is GEMM_FP32, the exact-reproduction mode. */
+typedef enum gemm_precision {
+    GEMM_FP32,
+    GEMM_BF16,
+    GEMM_PRECISION_COUNT
+} gemm_precision;
+const char *gemm_precision_name(gemm_precision p); /* "fp32", "bf16" */
+int gemm_precision_parse(const char *s, gemm_precision *out); /* 1 ok */
+/* IR_ERR_UNSUPPORTED for bf16 on a CPU without native bf16 matmul
+ * (AVX512-BF16 or AMX), where it would be slower than fp32. */
+ir_status gemm_ctx_set_precision(gemm_ctx *g, gemm_precision p, ir_diag *d);
+gemm_precision gemm_ctx_precision(const gemm_ctx *g);
 
 #endif

@@ -19,6 +19,10 @@ peak RSS of each process (from /usr/bin/time) as JSON.
 
 Note the machine load (uptime) beside the numbers: the development machine
 is shared.
+
+distilc's opt-in speed options can be passed through: --teacher-precision
+bf16 (distill only) and --gemm-precision bf16 (distill and finetune); the
+PyTorch side always runs fp32, so report such runs as a separate line.
 """
 import argparse
 import json
@@ -55,6 +59,17 @@ def child_env():
     env = dict(os.environ)
     env.setdefault("OMP_WAIT_POLICY", "passive")
     return env
+
+
+def prec_args(a, teacher):
+    """distilc's precision options, only when not the default (so an older
+    distilc without them can still be measured)."""
+    r = []
+    if teacher and a.teacher_precision != "fp32":
+        r += ["--teacher-precision", a.teacher_precision]
+    if a.gemm_precision != "fp32":
+        r += ["--gemm-precision", a.gemm_precision]
+    return r
 
 
 def timed(cmd):
@@ -150,6 +165,10 @@ def main():
     ap.add_argument("--seq", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", choices=["distill", "finetune"], default=None)
+    ap.add_argument("--teacher-precision", choices=["fp32", "bf16"], default="fp32",
+                    help="distilc distill --teacher-precision (default fp32)")
+    ap.add_argument("--gemm-precision", choices=["fp32", "bf16"], default="fp32",
+                    help="distilc's student GEMMs (default fp32)")
     ap.add_argument("--worker", choices=["distill", "finetune"], help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
@@ -157,7 +176,8 @@ def main():
     if not a.teacher or not a.distilc:
         ap.error("--teacher and --distilc are required")
     out = {"batch": a.batch, "seq": a.seq, "steps": a.steps, "threads": a.threads,
-           "repeat": a.repeat,
+           "repeat": a.repeat, "teacher_precision": a.teacher_precision,
+           "gemm_precision": a.gemm_precision,
            "student": STUDENT, "load_before": os.getloadavg(),
            "omp_wait_policy": child_env()["OMP_WAIT_POLICY"]}
     vocab = os.path.join(a.teacher, "vocab.txt")
@@ -174,7 +194,7 @@ def main():
                 so, rss = timed([a.distilc, "distill", os.path.join(a.teacher, "model.onnx"),
                                  "--student", "layers=4,hidden=312,heads=12,ffn=1200",
                                  "-o", os.path.join(tmp, "student.onnx"), "--dev-limit",
-                                 "32"] + common)
+                                 "32"] + prec_args(a, teacher=True) + common)
                 j = json.loads(so)
                 r = {"stages": {s["stage"]: s["tokens_per_s"] for s in j["stages"]},
                      "peak_rss_mb": rss}
@@ -200,7 +220,8 @@ def main():
                            check=True, capture_output=True)
             for _ in range(a.repeat):
                 so, rss = timed([a.distilc, "finetune", os.path.join(sdir, "model.onnx"),
-                                 "-o", os.path.join(tmp, "ft.onnx"), "--no-eval"] + common)
+                                 "-o", os.path.join(tmp, "ft.onnx"), "--no-eval"]
+                                + prec_args(a, teacher=False) + common)
                 r = {"tokens_per_s": json.loads(so)["tokens_per_s"], "peak_rss_mb": rss}
                 old = out.get("distilc_finetune")
                 if not old or r["tokens_per_s"] > old["tokens_per_s"]:

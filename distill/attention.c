@@ -22,6 +22,7 @@
 
 #include <omp.h>
 
+#include "backend/gemm.h"
 #include "distill/kernels.h"
 
 void train_attention_forward_ref(float *out, float *scores, float *probs,
@@ -410,4 +411,229 @@ void train_attention_backward(float *dqkv, float *dscores, const float *dout,
             attn_head_backward(dqkv, dscores, dout, qkv, probs, b, h, T, C,
                                NH, all + (size_t)omp_get_thread_num() * per);
     free(all);
+}
+
+/* ---- the GEMM versions ---------------------------------------------------
+ * With a GEMM context the four products of a head run as strided batched
+ * matmuls over all (b, h) at once (backend/gemm.h gemm_f32_batched, one
+ * oneDNN primitive each), reading q, k, v and writing out and dqkv in place
+ * through strides, and only the softmax and its backward remain loops here,
+ * one row of T keys at a time. The row arithmetic is the tiled version's
+ * (max, expf, a double sum, one multiply by its inverse); the products
+ * round as oneDNN rounds, so results agree with the loops to float
+ * rounding. */
+
+/* e^-min(|y|, 87) — e^y for the y <= 0 a softmax needs (below -87 it
+ * gives ~e^-87 where expf underflows: far below the 1 the row's maximum
+ * contributes) — in plain float arithmetic the vectorizer can take where a
+ * libm call stops it: y = n ln2 + r, |r| <= ln2/2, e^r by its degree-6
+ * Taylor polynomial (truncation < 3e-8 relative, about 2 ulp in all), 2^n
+ * put into the exponent bits. The construction of gelu.c's exponential,
+ * with its integer clamp (a float ternary leaves GCC a branch, and the
+ * loop scalar). */
+static inline float attn_exp_neg(float y)
+{
+    int32_t b, lim = 0x42ae0000; /* 87.0f */
+    memcpy(&b, &y, sizeof b);
+    b &= 0x7fffffff;
+    b = b < lim ? b : lim;
+    memcpy(&y, &b, sizeof y);
+    y = -y;
+    /* round to nearest by the 1.5 * 2^23 shift (no floorf call) */
+    float n = (y * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = y - n * 0.693359375f; /* ln2 split so n * ln2_hi is exact */
+    r = r - n * -2.12194440e-4f;
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+/* One row of T keys: pr = softmax(sc) over keys with mk[j] != 0 (mk NULL:
+ * all), all zeros when every key is masked. Branch-free per key, and the
+ * masked and unmasked cases are separate loops (a load of mk[j] guarded by
+ * mk != NULL would keep the loop scalar), so the passes vectorize; the sum
+ * runs in double lanes, its order fixed per machine, not per thread
+ * count. */
+ATTN_CLONES
+static void attn_softmax_row(float *pr, const float *sc, const int32_t *mk,
+                             size_t T)
+{
+    float maxv = -INFINITY;
+    if (mk) {
+#pragma omp simd reduction(max : maxv)
+        for (size_t j = 0; j < T; j++) {
+            float v = mk[j] ? sc[j] : -INFINITY;
+            maxv = v > maxv ? v : maxv;
+        }
+    } else {
+#pragma omp simd reduction(max : maxv)
+        for (size_t j = 0; j < T; j++)
+            maxv = sc[j] > maxv ? sc[j] : maxv;
+    }
+    if (maxv == -INFINITY) { /* no key at all */
+        memset(pr, 0, T * sizeof *pr);
+        return;
+    }
+    double sum = 0.0;
+    if (mk) {
+#pragma omp simd reduction(+ : sum)
+        for (size_t j = 0; j < T; j++) {
+            /* a 0/1 factor, not a select: no branch */
+            float e = attn_exp_neg(sc[j] - maxv) * (float)(mk[j] != 0);
+            pr[j] = e;
+            sum += e;
+        }
+    } else {
+#pragma omp simd reduction(+ : sum)
+        for (size_t j = 0; j < T; j++) {
+            float e = attn_exp_neg(sc[j] - maxv);
+            pr[j] = e;
+            sum += e;
+        }
+    }
+    float inv = sum > 0.0 ? (float)(1.0 / sum) : 0.0f;
+#pragma omp simd
+    for (size_t j = 0; j < T; j++)
+        pr[j] *= inv;
+}
+
+/* probs[r,:] = softmax of scores[r,:] over unmasked keys, r over B*NH*T. */
+static void attn_softmax_rows(float *probs, const float *scores,
+                              const int32_t *mask, size_t B, size_t NH,
+                              size_t T)
+{
+    size_t rows = B * NH * T;
+#pragma omp parallel for schedule(static) if (rows * T > 32768)
+    for (size_t r = 0; r < rows; r++)
+        attn_softmax_row(probs + r * T, scores + r * T,
+                         mask ? mask + (r / (NH * T)) * T : NULL, T);
+}
+
+/* ds[r,j] += p[r,j] (dp[r,j] - sum_k p[r,k] dp[r,k]): the softmax's
+ * backward; masked keys have p = 0 and keep only the loss's gradient. */
+ATTN_CLONES
+static void attn_softmax_backward_row(float *ds, const float *dpr,
+                                      const float *pr, size_t T)
+{
+    double pdp = 0.0;
+#pragma omp simd reduction(+ : pdp)
+    for (size_t j = 0; j < T; j++)
+        pdp += (double)pr[j] * dpr[j];
+    float pdpf = (float)pdp;
+#pragma omp simd
+    for (size_t j = 0; j < T; j++)
+        ds[j] += pr[j] * (dpr[j] - pdpf);
+}
+
+static void attn_softmax_backward_rows(float *dscores, const float *dp,
+                                       const float *probs, size_t rows,
+                                       size_t T)
+{
+#pragma omp parallel for schedule(static) if (rows * T > 32768)
+    for (size_t r = 0; r < rows; r++)
+        attn_softmax_backward_row(dscores + r * T, dp + r * T, probs + r * T,
+                                  T);
+}
+
+/* A (b, h)-batched view of one head's [T, hs] slice of qkv (part 0 = q,
+ * 1 = k, 2 = v) as operand strides. */
+static void attn_bt_qkv(int64_t *s0, int64_t *s1, size_t T, size_t C,
+                        size_t NH)
+{
+    *s0 = (int64_t)(T * 3 * C);
+    *s1 = (int64_t)(C / NH);
+}
+
+void train_attention_forward_ctx(struct gemm_ctx *g, float *out,
+                                 float *scores, float *probs,
+                                 const float *qkv, const int32_t *mask,
+                                 size_t B, size_t T, size_t C, size_t NH)
+{
+    if (!g) {
+        train_attention_forward(out, scores, probs, qkv, mask, B, T, C, NH);
+        return;
+    }
+    size_t hs = C / NH;
+    int64_t C3 = (int64_t)(3 * C), tt = (int64_t)(T * T), t = (int64_t)T;
+    float scale = 1.0f / sqrtf((float)hs);
+    ir_diag d;
+    ir_diag_init(&d);
+    gemm_batch bt = {.n0 = (int64_t)B, .n1 = (int64_t)NH};
+    /* scores[b,h] = scale q kᵀ: q [T,hs] and k [T,hs] in place */
+    attn_bt_qkv(&bt.a0, &bt.a1, T, C, NH);
+    attn_bt_qkv(&bt.b0, &bt.b1, T, C, NH);
+    bt.c0 = (int64_t)NH * tt;
+    bt.c1 = tt;
+    ir_status s = gemm_f32_batched(g, &bt, 0, 1, t, t, (int64_t)hs, scale, qkv,
+                                   C3, qkv + C, C3, 0.0f, scores, t, &d);
+    if (s == IR_OK) {
+        attn_softmax_rows(probs, scores, mask, B, NH, T);
+        /* out[b,:,h] = probs[b,h] v, written in place at stride C */
+        gemm_batch bo = {.n0 = (int64_t)B, .n1 = (int64_t)NH,
+                         .a0 = (int64_t)NH * tt, .a1 = tt};
+        attn_bt_qkv(&bo.b0, &bo.b1, T, C, NH);
+        bo.c0 = (int64_t)(T * C);
+        bo.c1 = (int64_t)hs;
+        s = gemm_f32_batched(g, &bo, 0, 0, t, (int64_t)hs, t, 1.0f, probs, t,
+                             qkv + 2 * C, C3, 0.0f, out, (int64_t)C, &d);
+    }
+    if (s != IR_OK) /* the kernels have no error channel: the loops can */
+        train_attention_forward(out, scores, probs, qkv, mask, B, T, C, NH);
+}
+
+void train_attention_backward_ctx(struct gemm_ctx *g, float *dqkv,
+                                  float *dscores, float *dprobs,
+                                  const float *dout, const float *qkv,
+                                  const float *probs, const int32_t *mask,
+                                  size_t B, size_t T, size_t C, size_t NH)
+{
+    if (!g || !dprobs) {
+        train_attention_backward(dqkv, dscores, dout, qkv, probs, mask, B, T,
+                                 C, NH);
+        return;
+    }
+    size_t hs = C / NH;
+    int64_t C3 = (int64_t)(3 * C), tt = (int64_t)(T * T), t = (int64_t)T;
+    int64_t h64 = (int64_t)hs;
+    float scale = 1.0f / sqrtf((float)hs);
+    ir_diag d;
+    ir_diag_init(&d);
+    int64_t q0, q1;
+    attn_bt_qkv(&q0, &q1, T, C, NH);
+    /* the head's slice of dout [T,hs] at stride C */
+    int64_t o0 = (int64_t)(T * C), o1 = h64;
+    int64_t p0 = (int64_t)NH * tt, p1 = tt;
+    /* dp = dout vᵀ, into the scratch (nothing has been added yet, so a
+     * failure here can still fall back to the loops) */
+    gemm_batch b1 = {(int64_t)B, (int64_t)NH, o0, o1, q0, q1, p0, p1};
+    ir_status s = gemm_f32_batched(g, &b1, 0, 1, t, t, h64, 1.0f, dout,
+                                   (int64_t)C, qkv + 2 * C, C3, 0.0f, dprobs,
+                                   t, &d);
+    if (s != IR_OK) {
+        train_attention_backward(dqkv, dscores, dout, qkv, probs, mask, B, T,
+                                 C, NH);
+        return;
+    }
+    /* from here on gemm_f32_batched computes every product (its per-batch
+     * fallback included), so no partial state is left behind */
+    /* dv += pᵀ dout */
+    gemm_batch b2 = {(int64_t)B, (int64_t)NH, p0, p1, o0, o1, q0, q1};
+    gemm_f32_batched(g, &b2, 1, 0, t, h64, t, 1.0f, probs, t, dout, (int64_t)C,
+                     1.0f, dqkv + 2 * C, C3, &d);
+    attn_softmax_backward_rows(dscores, dprobs, probs, B * NH * T, T);
+    (void)mask;
+    /* score = scale q kᵀ: dq += scale ds k, dk += scale dsᵀ q */
+    gemm_batch b3 = {(int64_t)B, (int64_t)NH, p0, p1, q0, q1, q0, q1};
+    gemm_f32_batched(g, &b3, 0, 0, t, h64, t, scale, dscores, t, qkv + C, C3,
+                     1.0f, dqkv, C3, &d);
+    gemm_f32_batched(g, &b3, 1, 0, t, h64, t, scale, dscores, t, qkv, C3, 1.0f,
+                     dqkv + C, C3, &d);
 }

@@ -56,6 +56,15 @@ void train_matmul_ctx(struct gemm_ctx *g, int trans_a, int trans_b, size_t M,
                       size_t lda, const float *B, size_t ldb, float beta,
                       float *C, size_t ldc);
 
+/* C[M,N] = A[M,K] · B[K,N] + bias[N] (no transposes; bias NULL = none),
+ * C not read: on oneDNN the bias rides in the GEMM's epilogue instead of a
+ * pre-fill and a beta = 1 read of C. g NULL: pre-fill, then the reference
+ * loop with beta = 1 (what train_linear_forward always did). */
+void train_matmul_bias_ctx(struct gemm_ctx *g, size_t M, size_t N, size_t K,
+                           const float *A, size_t lda, const float *B,
+                           size_t ldb, const float *bias, float *C,
+                           size_t ldc);
+
 /* ---- counter-based random numbers (distill/rng.c) ----------------------
  * A pure function of (seed, counter): the same numbers on every machine and
  * thread split, and a resumed run redraws exactly what it drew before. */
@@ -113,6 +122,14 @@ void train_linear_backward_ctx(struct gemm_ctx *g, float *dinp, float *dw,
                                float *dbias, const float *dout,
                                const float *inp, const float *w, size_t BT,
                                size_t C, size_t OC);
+
+/* The same, except dinp is overwritten (dinp = dout · wᵀ), not added
+ * into: for a dinp whose only contribution this is (the model knows which),
+ * which spares the GEMM reading dinp back. dw and dbias still add. */
+void train_linear_backward_set_ctx(struct gemm_ctx *g, float *dinp, float *dw,
+                                   float *dbias, const float *dout,
+                                   const float *inp, const float *w, size_t BT,
+                                   size_t C, size_t OC);
 
 /* ---- layer normalization (distill/layernorm.c) -------------------------
  * ONNX LayerNormalization-17 over the last axis: (x - mean) * rstd * gamma
@@ -174,6 +191,21 @@ void train_attention_backward_ref(float *dqkv, float *dscores,
                                   const float *probs, const int32_t *mask,
                                   size_t B, size_t T, size_t C, size_t NH);
 
+/* The same on a GEMM context (NULL: the tiled loops above): the q·kᵀ,
+ * probs·v and the four backward products run as strided batched matmuls
+ * over all (b, h) (backend/gemm.h gemm_f32_batched), the softmax and its
+ * backward as row loops. dprobs is scratch [B,NH,T,T] (overwritten; NULL
+ * runs the loops). Agrees with the loops to float rounding. */
+void train_attention_forward_ctx(struct gemm_ctx *g, float *out,
+                                 float *scores, float *probs,
+                                 const float *qkv, const int32_t *mask,
+                                 size_t B, size_t T, size_t C, size_t NH);
+void train_attention_backward_ctx(struct gemm_ctx *g, float *dqkv,
+                                  float *dscores, float *dprobs,
+                                  const float *dout, const float *qkv,
+                                  const float *probs, const int32_t *mask,
+                                  size_t B, size_t T, size_t C, size_t NH);
+
 /* ---- GELU (distill/gelu.c) ---------------------------------------------
  * The exact (erf) form BERT uses, ONNX Gelu-20 approximate="none":
  * 0.5 x (1 + erf(x / sqrt 2)). */
@@ -181,7 +213,9 @@ void train_gelu_forward(float *out, const float *inp, size_t N); /* [N] */
 void train_gelu_backward(float *dinp, const float *dout, const float *inp,
                          size_t N);
 
-/* ---- residual (distill/residual.c): out = a + b ------------------------ */
+/* ---- residual (distill/residual.c): out = a + b ------------------------
+ * out may be a or b (elementwise, in place). db may be NULL: b's gradient
+ * is dout itself, so a caller that reads dout needs no copy of it. */
 void train_residual_forward(float *out, const float *a, const float *b,
                             size_t N);                         /* [N] each */
 void train_residual_backward(float *da, float *db, const float *dout,

@@ -10,28 +10,90 @@
 
 #include "distill/kernels.h"
 
+/* The row bodies are compiled for AVX-512 and AVX2 besides baseline x86-64
+ * (GCC target_clones, picked at load time; as in attention.c): their sums
+ * run as simd reductions in double lanes, so a machine always sums in the
+ * same order whatever the thread count. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define LN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LN_CLONES
+#endif
+
+LN_CLONES
+static void ln_row_forward(float *o, float *mean, float *rstd, const float *x,
+                           const float *gamma, const float *beta, size_t C,
+                           float eps)
+{
+    double m = 0.0;
+#pragma omp simd reduction(+ : m)
+    for (size_t c = 0; c < C; c++)
+        m += x[c];
+    m /= (double)C;
+    double v = 0.0;
+#pragma omp simd reduction(+ : v)
+    for (size_t c = 0; c < C; c++)
+        v += (x[c] - m) * (x[c] - m);
+    v /= (double)C;
+    double s = 1.0 / sqrt(v + (double)eps);
+#pragma omp simd
+    for (size_t c = 0; c < C; c++)
+        o[c] = (float)((x[c] - m) * s) * gamma[c] + beta[c];
+    *mean = (float)m;
+    *rstd = (float)s;
+}
+
 void train_layernorm_forward(float *out, float *mean, float *rstd,
                              const float *inp, const float *gamma,
                              const float *beta, size_t BT, size_t C,
                              float eps)
 {
 #pragma omp parallel for schedule(static) if (BT * C > 32768)
+    for (size_t i = 0; i < BT; i++)
+        ln_row_forward(out + i * C, mean + i, rstd + i, inp + i * C, gamma,
+                       beta, C, eps);
+}
+
+LN_CLONES
+static void ln_row_backward(float *dx, const float *dy, const float *x,
+                            const float *gamma, double m, double s, size_t C)
+{
+    double gmean = 0.0, gnmean = 0.0;
+#pragma omp simd reduction(+ : gmean, gnmean)
+    for (size_t c = 0; c < C; c++) {
+        double n = (x[c] - m) * s;
+        double g = (double)dy[c] * gamma[c];
+        gmean += g;
+        gnmean += g * n;
+    }
+    gmean /= (double)C;
+    gnmean /= (double)C;
+#pragma omp simd
+    for (size_t c = 0; c < C; c++) {
+        double n = (x[c] - m) * s;
+        double g = (double)dy[c] * gamma[c];
+        dx[c] += (float)(s * (g - gmean - n * gnmean));
+    }
+}
+
+/* dgamma, dbeta over columns c0..c1, rows in order 0, 1, ... */
+LN_CLONES
+static void ln_cols_backward(float *dgamma, float *dbeta, const float *dout,
+                             const float *inp, const float *mean,
+                             const float *rstd, size_t BT, size_t C,
+                             size_t c0, size_t c1)
+{
     for (size_t i = 0; i < BT; i++) {
         const float *x = inp + i * C;
-        double m = 0.0;
-        for (size_t c = 0; c < C; c++)
-            m += x[c];
-        m /= (double)C;
-        double v = 0.0;
-        for (size_t c = 0; c < C; c++)
-            v += (x[c] - m) * (x[c] - m);
-        v /= (double)C;
-        double s = 1.0 / sqrt(v + (double)eps);
-        float *o = out + i * C;
-        for (size_t c = 0; c < C; c++)
-            o[c] = (float)((x[c] - m) * s) * gamma[c] + beta[c];
-        mean[i] = (float)m;
-        rstd[i] = (float)s;
+        const float *dy = dout + i * C;
+        double m = mean[i], s = rstd[i];
+#pragma omp simd
+        for (size_t c = c0; c < c1; c++) {
+            double n = (x[c] - m) * s;
+            dbeta[c] += dy[c];
+            dgamma[c] += (float)(n * dy[c]);
+        }
     }
 }
 
@@ -41,40 +103,14 @@ void train_layernorm_backward(float *dinp, float *dgamma, float *dbeta,
                               const float *rstd, size_t BT, size_t C)
 {
 #pragma omp parallel for schedule(static) if (BT * C > 32768)
-    for (size_t i = 0; i < BT; i++) {
-        const float *x = inp + i * C;
-        const float *dy = dout + i * C;
-        double m = mean[i], s = rstd[i];
-        double gmean = 0.0, gnmean = 0.0;
-        for (size_t c = 0; c < C; c++) {
-            double n = (x[c] - m) * s;
-            double g = (double)dy[c] * gamma[c];
-            gmean += g;
-            gnmean += g * n;
-        }
-        gmean /= (double)C;
-        gnmean /= (double)C;
-        float *dx = dinp + i * C;
-        for (size_t c = 0; c < C; c++) {
-            double n = (x[c] - m) * s;
-            double g = (double)dy[c] * gamma[c];
-            dx[c] += (float)(s * (g - gmean - n * gnmean));
-        }
-    }
+    for (size_t i = 0; i < BT; i++)
+        ln_row_backward(dinp + i * C, dout + i * C, inp + i * C, gamma,
+                        mean[i], rstd[i], C);
     /* dgamma, dbeta: column blocks, each accumulating rows 0, 1, ... */
     size_t nblk = (C + 63) / 64;
 #pragma omp parallel for schedule(static) if (BT * C > 32768)
     for (size_t k = 0; k < nblk; k++) {
         size_t c0 = k * 64, c1 = c0 + 64 < C ? c0 + 64 : C;
-        for (size_t i = 0; i < BT; i++) {
-            const float *x = inp + i * C;
-            const float *dy = dout + i * C;
-            double m = mean[i], s = rstd[i];
-            for (size_t c = c0; c < c1; c++) {
-                double n = (x[c] - m) * s;
-                dbeta[c] += dy[c];
-                dgamma[c] += (float)(n * dy[c]);
-            }
-        }
+        ln_cols_backward(dgamma, dbeta, dout, inp, mean, rstd, BT, C, c0, c1);
     }
 }

@@ -50,6 +50,28 @@ void train_matmul_ctx(struct gemm_ctx *g, int trans_a, int trans_b, size_t M,
                      C, ldc);
 }
 
+void train_matmul_bias_ctx(struct gemm_ctx *g, size_t M, size_t N, size_t K,
+                           const float *A, size_t lda, const float *B,
+                           size_t ldb, const float *bias, float *C,
+                           size_t ldc)
+{
+    if (g && M && N && K) {
+        ir_diag d;
+        ir_diag_init(&d);
+        if (gemm_f32_bias(g, 0, 0, (int64_t)M, (int64_t)N, (int64_t)K, A,
+                          (int64_t)lda, B, (int64_t)ldb, bias, C, (int64_t)ldc,
+                          &d) == IR_OK)
+            return;
+        /* failed before finishing C: recompute it whole below */
+    }
+    if (bias)
+        for (size_t i = 0; i < M; i++)
+            for (size_t o = 0; o < N; o++)
+                C[i * ldc + o] = bias[o];
+    train_matmul_ref(0, 0, M, N, K, 1.0f, A, lda, B, ldb, bias ? 1.0f : 0.0f,
+                     C, ldc);
+}
+
 void train_matmul(int trans_a, int trans_b, size_t M, size_t N, size_t K,
                   float alpha, const float *A, size_t lda, const float *B,
                   size_t ldb, float beta, float *C, size_t ldc)

@@ -33,14 +33,12 @@ static size_t acts_bind(train_acts *a, float *base)
         a->scores[l] = carve(base, &used, B * NH * T * T);
         a->probs[l] = carve(base, &used, B * NH * T * T);
         a->atty[l] = carve(base, &used, BT * C);
-        a->attproj[l] = carve(base, &used, BT * C);
         a->res1[l] = carve(base, &used, BT * C);
         a->ln1[l] = carve(base, &used, BT * C);
         a->ln1_mean[l] = carve(base, &used, BT);
         a->ln1_rstd[l] = carve(base, &used, BT);
         a->fch[l] = carve(base, &used, BT * F);
         a->fch_gelu[l] = carve(base, &used, BT * F);
-        a->fcproj[l] = carve(base, &used, BT * C);
         a->res2[l] = carve(base, &used, BT * C);
         a->ln2_mean[l] = carve(base, &used, BT);
         a->ln2_rstd[l] = carve(base, &used, BT);
@@ -151,16 +149,18 @@ ir_status train_forward(const train_params *p, train_acts *a,
         const train_attn_w *aw = &w->attn[c->attn_group[l]];
         const train_ffn_w *fw = &w->ffn[c->ffn_group[l]];
         train_linear_forward_ctx(p->gemm, a->qkv[l], a->hidden[l], aw->qkv_w, aw->qkv_b, BT, C, 3 * C);
-        train_attention_forward(a->atty[l], a->scores[l], a->probs[l], a->qkv[l],
-                                mask, B, T, C, NH);
-        train_linear_forward_ctx(p->gemm, a->attproj[l], a->atty[l], aw->out_w, aw->out_b, BT, C, C);
-        train_residual_forward(a->res1[l], a->hidden[l], a->attproj[l], BT * C);
+        train_attention_forward_ctx(p->gemm, a->atty[l], a->scores[l], a->probs[l],
+                                    a->qkv[l], mask, B, T, C, NH);
+        /* res1 = hidden + (atty · Wo + b): the projection lands in res1 and
+         * the residual is added in place (same sum, no extra buffer) */
+        train_linear_forward_ctx(p->gemm, a->res1[l], a->atty[l], aw->out_w, aw->out_b, BT, C, C);
+        train_residual_forward(a->res1[l], a->hidden[l], a->res1[l], BT * C);
         train_layernorm_forward(a->ln1[l], a->ln1_mean[l], a->ln1_rstd[l], a->res1[l],
                                 aw->ln_g, aw->ln_b, BT, C, eps);
         train_linear_forward_ctx(p->gemm, a->fch[l], a->ln1[l], fw->in_w, fw->in_b, BT, C, F);
         train_gelu_forward(a->fch_gelu[l], a->fch[l], BT * F);
-        train_linear_forward_ctx(p->gemm, a->fcproj[l], a->fch_gelu[l], fw->out_w, fw->out_b, BT, F, C);
-        train_residual_forward(a->res2[l], a->ln1[l], a->fcproj[l], BT * C);
+        train_linear_forward_ctx(p->gemm, a->res2[l], a->fch_gelu[l], fw->out_w, fw->out_b, BT, F, C);
+        train_residual_forward(a->res2[l], a->ln1[l], a->res2[l], BT * C);
         train_layernorm_forward(a->hidden[l + 1], a->ln2_mean[l], a->ln2_rstd[l],
                                 a->res2[l], fw->ln_g, fw->ln_b, BT, C, eps);
     }
@@ -193,9 +193,12 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
         train_layernorm_backward(da->res2[l], fg->ln_g, fg->ln_b, da->hidden[l + 1],
                                  a->res2[l], fw->ln_g, a->ln2_mean[l], a->ln2_rstd[l],
                                  BT, C);
-        train_residual_backward(da->ln1[l], da->fcproj[l], da->res2[l], BT * C);
-        train_linear_backward_ctx(p->gemm, da->fch_gelu[l], fg->out_w, fg->out_b, da->fcproj[l],
-                              a->fch_gelu[l], fw->out_w, BT, F, C);
+        /* the projection's gradient is da->res2 itself */
+        train_residual_backward(da->ln1[l], NULL, da->res2[l], BT * C);
+        /* fch_gelu and atty get no other gradient: overwrite, which
+         * spares the GEMM a read of the zeroed buffer */
+        train_linear_backward_set_ctx(p->gemm, da->fch_gelu[l], fg->out_w, fg->out_b,
+                                      da->res2[l], a->fch_gelu[l], fw->out_w, BT, F, C);
         train_gelu_backward(da->fch[l], da->fch_gelu[l], a->fch[l], BT * F);
         train_linear_backward_ctx(p->gemm, da->ln1[l], fg->in_w, fg->in_b, da->fch[l], a->ln1[l],
                               fw->in_w, BT, C, F);
@@ -203,11 +206,13 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
         train_layernorm_backward(da->res1[l], ag->ln_g, ag->ln_b, da->ln1[l],
                                  a->res1[l], aw->ln_g, a->ln1_mean[l], a->ln1_rstd[l],
                                  BT, C);
-        train_residual_backward(da->hidden[l], da->attproj[l], da->res1[l], BT * C);
-        train_linear_backward_ctx(p->gemm, da->atty[l], ag->out_w, ag->out_b, da->attproj[l],
-                              a->atty[l], aw->out_w, BT, C, C);
-        train_attention_backward(da->qkv[l], da->scores[l], da->atty[l], a->qkv[l],
-                                 a->probs[l], mask, B, T, C, NH);
+        train_residual_backward(da->hidden[l], NULL, da->res1[l], BT * C);
+        train_linear_backward_set_ctx(p->gemm, da->atty[l], ag->out_w, ag->out_b,
+                                      da->res1[l], a->atty[l], aw->out_w, BT, C, C);
+        /* da->probs[l] (no gradient of its own) is the scratch for dp */
+        train_attention_backward_ctx(p->gemm, da->qkv[l], da->scores[l], da->probs[l],
+                                     da->atty[l], a->qkv[l], a->probs[l], mask, B,
+                                     T, C, NH);
         train_linear_backward_ctx(p->gemm, da->hidden[l], ag->qkv_w, ag->qkv_b, da->qkv[l],
                               a->hidden[l], aw->qkv_w, BT, C, 3 * C);
     }

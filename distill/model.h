@@ -38,13 +38,14 @@ typedef struct train_acts {
     float *scores[IR_ENCODER_MAX_LAYERS];   /* [B,NH,T,T] q·k/sqrt(hs) */
     float *probs[IR_ENCODER_MAX_LAYERS];    /* [B,NH,T,T] */
     float *atty[IR_ENCODER_MAX_LAYERS];     /* [B,T,C] */
-    float *attproj[IR_ENCODER_MAX_LAYERS];  /* [B,T,C] */
+    /* res1, res2: the projections atty·Wo + b and gelu(.)·Wout + b are
+     * written here and the residual added in place (no copy of the
+     * projection is kept; its gradient is the residual's, da->res*) */
     float *res1[IR_ENCODER_MAX_LAYERS];     /* [B,T,C] */
     float *ln1[IR_ENCODER_MAX_LAYERS];      /* [B,T,C] */
     float *ln1_mean[IR_ENCODER_MAX_LAYERS], *ln1_rstd[IR_ENCODER_MAX_LAYERS]; /* [B,T] */
     float *fch[IR_ENCODER_MAX_LAYERS];      /* [B,T,F] */
     float *fch_gelu[IR_ENCODER_MAX_LAYERS]; /* [B,T,F] */
-    float *fcproj[IR_ENCODER_MAX_LAYERS];   /* [B,T,C] */
     float *res2[IR_ENCODER_MAX_LAYERS];     /* [B,T,C] */
     float *ln2_mean[IR_ENCODER_MAX_LAYERS], *ln2_rstd[IR_ENCODER_MAX_LAYERS]; /* [B,T] */
     float *pooled;                          /* [B,C] */

@@ -13,6 +13,12 @@ void train_residual_forward(float *out, const float *a, const float *b,
 void train_residual_backward(float *da, float *db, const float *dout,
                              size_t N)
 {
+    if (!db) { /* the caller reads b's gradient from dout itself */
+#pragma omp parallel for schedule(static) if (N > 65536)
+        for (size_t i = 0; i < N; i++)
+            da[i] += dout[i];
+        return;
+    }
 #pragma omp parallel for schedule(static) if (N > 65536)
     for (size_t i = 0; i < N; i++) {
         da[i] += dout[i];

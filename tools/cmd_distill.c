@@ -47,6 +47,7 @@ static void usage(FILE *f)
             "         [--plot F.svg] [--limit N] [--dev-limit N] [--vocab V]\n"
             "         [--batch N] [--max-seq N] [--lr X] [--seed N] [--threads N]\n"
             "         [--teacher-engine auto|onednn|trainer] [--json] [--progress M]\n"
+            "         [--teacher-precision fp32|bf16] [--gemm-precision fp32|bf16]\n"
             "\n"
             "Distils a fine-tuned BERT-style classifier (the teacher) into a\n"
             "smaller student with TinyBERT's losses (Jiao et al. 2020): general\n"
@@ -85,6 +86,11 @@ static void usage(FILE *f)
             "  --vocab FILE      BERT vocab.txt (default: beside the teacher)\n"
             "  --teacher-engine  auto (default: oneDNN runtime, else the trainer's\n"
             "                    forward), onednn or trainer\n"
+            "  --teacher-precision P  fp32 (default) or bf16: the teacher's\n"
+            "                    matmuls on the oneDNN runtime in bf16 (needs\n"
+            "                    AVX512-BF16; the teacher only gives targets)\n"
+            "  --gemm-precision P  fp32 (default) or bf16: the student's GEMMs\n"
+            "                    with bf16 inputs and f32 accumulation\n"
             "  --threads N       threads (default: all cores)\n"
             "  --json            print the final report as one JSON object\n"
             "  --progress MODE   auto, bar, json or off\n"
@@ -257,6 +263,7 @@ int cmd_distill(int argc, char **argv)
     const char *ckdir = NULL, *plot = NULL, *limit_s = NULL, *dlimit_s = NULL;
     const char *output = NULL, *batch_s = NULL, *seq_s = NULL, *lr_s = NULL;
     const char *seed_s = NULL, *threads_s = NULL, *engine_s = NULL, *prog_s = NULL;
+    const char *tprec_s = NULL, *gprec_s = NULL;
     bool resume = false, json = false;
     cli_option opts[] = {
         {"task", 0, CLI_VALUE, &task_s}, {"data", 0, CLI_VALUE, &data_s},
@@ -272,6 +279,8 @@ int cmd_distill(int argc, char **argv)
         {"lr", 0, CLI_VALUE, &lr_s}, {"seed", 0, CLI_VALUE, &seed_s},
         {"threads", 0, CLI_VALUE, &threads_s},
         {"teacher-engine", 0, CLI_VALUE, &engine_s},
+        {"teacher-precision", 0, CLI_VALUE, &tprec_s},
+        {"gemm-precision", 0, CLI_VALUE, &gprec_s},
         {"json", 0, CLI_FLAG, &json}, {"progress", 0, CLI_VALUE, &prog_s},
         {NULL, 0, 0, NULL},
     };
@@ -404,6 +413,21 @@ int cmd_distill(int argc, char **argv)
             return 2;
         }
     }
+    teacher_precision tprec = TEACHER_FP32;
+    if (tprec_s && !teacher_precision_parse(tprec_s, &tprec)) {
+        cli_error("distill: --teacher-precision '%s': expected fp32 or bf16", tprec_s);
+        return 2;
+    }
+    if (tprec != TEACHER_FP32 && engine == TEACHER_ENGINE_TRAIN) {
+        cli_error("distill: --teacher-precision %s needs --teacher-engine onednn "
+                  "or auto (the trainer engine runs fp32 only)", tprec_s);
+        return 2;
+    }
+    gemm_precision gprec = GEMM_FP32;
+    if (gprec_s && !gemm_precision_parse(gprec_s, &gprec)) {
+        cli_error("distill: --gemm-precision '%s': expected fp32 or bf16", gprec_s);
+        return 2;
+    }
     progress_mode pm = PROGRESS_AUTO;
     if (prog_s && !progress_mode_parse(prog_s, &pm)) {
         cli_error("distill: --progress '%s': expected auto, bar, json or off", prog_s);
@@ -487,6 +511,13 @@ int cmd_distill(int argc, char **argv)
     if (s != IR_OK)
         goto fail;
     sp->gemm = gemm;
+    if (gprec != GEMM_FP32) {
+        s = gemm_ctx_set_precision(gemm, gprec, &d);
+        if (s != IR_OK) {
+            ir_diag_prefix(&d, "distill: --gemm-precision %s", gprec_s);
+            goto fail;
+        }
+    }
     if (init_teacher) {
         s = train_params_from_encoder(tenc, &tp, &d);
         if (s == IR_OK && sc.hidden <= (int64_t)(sizeof keep / sizeof keep[0])) {
@@ -506,7 +537,7 @@ int cmd_distill(int argc, char **argv)
         want_h[lo.layer_map[m]] = true;
         want_s[lo.layer_map[m] - 1] = true;
     }
-    s = teacher_new(tenc, engine, want_h, want_s, &teach, &d);
+    s = teacher_new_prec(tenc, engine, tprec, want_h, want_s, &teach, &d);
     if (s != IR_OK)
         goto fail;
     s = distill_loss_new(&sc, teach, &lo, &loss, &d);
@@ -644,9 +675,11 @@ int cmd_distill(int argc, char **argv)
                 rec.share, rec.init);
         for (int64_t m = 0; m < sc.layers; m++)
             fprintf(f, "%s%lld", m ? "," : "", (long long)lo.layer_map[m]);
-        fprintf(f, "],\"teacher_engine\":\"%s\",\"teacher_params\":%lld,"
+        fprintf(f, "],\"teacher_engine\":\"%s\",\"teacher_precision\":\"%s\","
+                "\"gemm_precision\":\"%s\",\"teacher_params\":%lld,"
                 "\"student_params\":%lld,\"stages\":[",
                 teacher_engine_name(teacher_engine_used(teach)),
+                teacher_precision_name(tprec), gemm_precision_name(gprec),
                 (long long)tparams, (long long)sparams);
         bool first = true;
         for (int i = 0; i < 3; i++) {
