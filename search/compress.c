@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -196,6 +197,12 @@ void compress_budget_split(const compress_options *o, double used,
     double share = total - b->supernet_s - b->search_s;
     double rest = total - (used >= 0 ? used : b->supernet_s + b->search_s);
     b->distill_s = rest > 0.5 * share ? rest : 0.5 * share;
+}
+
+void compress_train_threads(const compress_ctx *c)
+{
+    omp_set_num_threads(c->o->train_threads > 0 ? (int)c->o->train_threads
+                                                : omp_get_num_procs());
 }
 
 double compress_used_before_distill(const compress_ctx *c)

@@ -89,6 +89,9 @@ typedef struct compress_options {
                                 the budget says */
     int64_t supernet_steps;  /* > 0: supernet steps, whatever the budget
                                 says */
+    int64_t train_threads;   /* threads for training and the supernet's
+                                scoring; 0: all cores (the setting's
+                                --threads is for latency only) */
     bool cpu_clock;          /* time models and latency micro-benchmarks on
                                 the thread's CPU clock (needs threads = 1):
                                 repeatable on a machine other jobs share */

@@ -130,6 +130,7 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     memset(r->dstage, 0, sizeof r->dstage);
     r->step_s = NAN;
 
+    compress_train_threads(c);
     ir_status s = compress_tokenizer(c, &tok, d);
     if (s != IR_OK)
         goto done;

@@ -44,6 +44,11 @@ void compress_supernet_fitness_name(const compress_ctx *c, char *buf, size_t n);
  * sentences rarely fit in 64). */
 int64_t compress_task_max_seq(const compress_ctx *c);
 
+/* Sets the OpenMP threads for the trainer's work (supernet, its scoring,
+ * distillation): o->train_threads, or all cores. The runtime and the
+ * latency micro-benchmarks set their own. compress.c. */
+void compress_train_threads(const compress_ctx *c);
+
 /* The runtime precision of the constraints' setting. */
 rt_precision compress_rt_precision(const compress_ctx *c);
 /* The tokenizer of --vocab (uncased BERT WordPiece). */

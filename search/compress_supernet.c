@@ -185,6 +185,7 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
         (s = gemm_ctx_create(GEMM_ONEDNN, &gemm, d)) != IR_OK)
         goto done;
     search_supernet_params(sn)->gemm = gemm;
+    compress_train_threads(c);
     if ((s = compress_supernet_data(c, &train, &held, d)) != IR_OK)
         goto done;
 
@@ -254,6 +255,6 @@ void compress_supernet_fitness_name(const compress_ctx *c, char *buf, size_t n)
 {
     const glue_task *task = glue_task_lookup(c->o->task);
     snprintf(buf, n, "supernet: %s of the candidate's slice on %lld held-out "
-             "training examples", metric_kind_name(task->metric),
-             (long long)c->st->r.sn_heldout);
+             "training examples (ties to the larger: + 1e-5 x size proxy)",
+             metric_kind_name(task->metric), (long long)c->st->r.sn_heldout);
 }

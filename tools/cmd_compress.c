@@ -24,7 +24,7 @@ static void usage(FILE *f)
             "         [--seq S] [--batch B] [--threads T] [--precision P]\n"
             "         [--limit N] [--dev-limit N] [--from STAGE] [--cache PATH]\n"
             "         [--fitness supernet|proxy] [--steps N] [--supernet-steps N]\n"
-            "         [--clock wall|cpu] [--progress MODE]\n"
+            "         [--clock wall|cpu] [--train-threads N] [--progress MODE]\n"
             "\n"
             "Makes a fine-tuned BERT-style teacher small and fast in one run:\n"
             "  lift     the teacher's dev metrics and latency (oneDNN runtime)\n"
@@ -61,6 +61,9 @@ static void usage(FILE *f)
             "                      (the same student on a busy or a quiet machine)\n"
             "  --clock C           wall (default) or cpu: time on the thread's CPU\n"
             "                      clock (with --threads 1), unmoved by other jobs\n"
+            "  --train-threads N   threads for training the supernet and the\n"
+            "                      student (default: all cores; --threads is the\n"
+            "                      latency setting only)\n"
             "  --space FILE        search space (default: the built-in\n"
             "                      search/spaces/default.xml)\n"
             "  --seq S --batch B --threads T --precision fp32|bf16|int8\n"
@@ -172,7 +175,7 @@ int cmd_compress(int argc, char **argv)
                *space = NULL, *seq = NULL, *batch = NULL, *threads = NULL,
                *prec = NULL, *limit = NULL, *dlimit = NULL, *from = NULL,
                *cache = NULL, *prog = NULL, *fitness = NULL, *steps = NULL,
-               *sn_steps = NULL, *clock = NULL;
+               *sn_steps = NULL, *clock = NULL, *tthreads = NULL;
     cli_option opts[] = {
         {"task", 0, CLI_VALUE, &task}, {"data", 0, CLI_VALUE, &data},
         {"vocab", 0, CLI_VALUE, &vocab}, {"output", 'o', CLI_VALUE, &out},
@@ -185,7 +188,7 @@ int cmd_compress(int argc, char **argv)
         {"from", 0, CLI_VALUE, &from}, {"cache", 0, CLI_VALUE, &cache},
         {"progress", 0, CLI_VALUE, &prog}, {"fitness", 0, CLI_VALUE, &fitness},
         {"steps", 0, CLI_VALUE, &steps}, {"supernet-steps", 0, CLI_VALUE, &sn_steps},
-        {"clock", 0, CLI_VALUE, &clock},
+        {"clock", 0, CLI_VALUE, &clock}, {"train-threads", 0, CLI_VALUE, &tthreads},
         {NULL, 0, 0, NULL},
     };
     const char *pos[1];
@@ -227,6 +230,8 @@ int cmd_compress(int argc, char **argv)
         (limit && !cli_parse_positive("compress", "limit", limit, &o.limit)) ||
         (dlimit && !cli_parse_positive("compress", "dev-limit", dlimit, &o.dev_limit)) ||
         (steps && !cli_parse_positive("compress", "steps", steps, &o.distill_steps)) ||
+        (tthreads &&
+         !cli_parse_positive("compress", "train-threads", tthreads, &o.train_threads)) ||
         (sn_steps &&
          !cli_parse_positive("compress", "supernet-steps", sn_steps, &o.supernet_steps)))
         return 2;
