@@ -162,6 +162,7 @@ ir_status compress_fingerprints(const compress_options *o,
     fp[COMPRESS_SUPERNET] = h;
     /* search: the limits, the budget */
     h = fnv_f64(h, cons->latency_ms);
+    h = fnv_f64(h, o->speedup);
     h = fnv_i64(h, cons->max_params);
     h = fnv_f64(h, cons->max_size_mb);
     h = fnv_f64(h, o->budget_minutes);
@@ -302,6 +303,9 @@ static ir_status check_options(const compress_options *o, ir_diag *d)
     if (!S_ISDIR(sb.st_mode))
         return ir_diag_set(d, IR_ERR_INPUT, "--data '%s': not a folder (a GLUE "
                            "root or the task's folder)", o->data);
+    if (o->speedup < 0 || !isfinite(o->speedup) || (o->speedup > 0 && o->latency_ms > 0))
+        return ir_diag_set(d, IR_ERR_INPUT, "--speedup must be > 0 and not given "
+                           "with --latency-ms");
     if (o->budget_minutes < 0 || !isfinite(o->budget_minutes))
         return ir_diag_set(d, IR_ERR_INPUT, "--budget-minutes must be > 0");
     if (!(o->search_fraction > 0 && o->supernet_fraction >= 0 &&

@@ -76,6 +76,9 @@ typedef struct compress_options {
     const char *corpus;      /* NULL: no general distillation */
     const char *share;       /* NULL: the space's sharing choices */
     double latency_ms;       /* 0: the space's limit */
+    double speedup;          /* > 0: the limit is the teacher's latency (as
+                                lift measured it) / speedup; not with
+                                latency_ms */
     int64_t max_params;      /* 0: the space's limit */
     double budget_minutes;   /* 0: no budget (recipe defaults: epochs) */
     double supernet_fraction; /* share of the budget for the supernet, 0.3 */

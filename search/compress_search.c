@@ -202,6 +202,16 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
     ir_status s = compress_space_fit_teacher(&sp, &tc, d);
     if (s != IR_OK)
         return s;
+    if (c->o->speedup > 0) {
+        /* the limit from the teacher's latency as lift measured it, at the
+         * same setting and on the same clock as the candidates */
+        if (!(r->teacher.latency_ms > 0))
+            return ir_diag_set(d, IR_ERR_FAILED, "--speedup: the teacher's latency "
+                               "is unknown; rerun with --from lift");
+        sp.cons.latency_ms = r->teacher.latency_ms / c->o->speedup;
+        compress_note(c, "search: latency limit %.3f ms (the teacher's %.3f ms / %g)",
+                      sp.cons.latency_ms, r->teacher.latency_ms, c->o->speedup);
+    }
     compress_budget bud;
     compress_budget_split(c->o, -1, &bud);
     double search_s = bud.search_s;

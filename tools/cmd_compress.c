@@ -19,7 +19,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: distilc compress TEACHER.onnx --task T --data DIR --vocab V -o OUT\n"
-            "         [--latency-ms X | --params N] [--share none|all|groups:K]\n"
+            "         [--latency-ms X | --speedup S | --params N]\n"
+            "         [--share none|all|groups:K]\n"
             "         [--corpus FILE] [--budget-minutes M] [--space FILE]\n"
             "         [--seq S] [--batch B] [--threads T] [--precision P]\n"
             "         [--limit N] [--dev-limit N] [--from STAGE] [--cache PATH]\n"
@@ -46,6 +47,8 @@ static void usage(FILE *f)
             "  --vocab V           the teacher's vocab.txt\n"
             "  -o, --output OUT    the output folder (created)\n"
             "  --latency-ms X      latency limit at the setting below\n"
+            "  --speedup S         latency limit = the teacher's latency (as lift\n"
+            "                      measures it, same setting and clock) / S\n"
             "  --params N          parameter limit\n"
             "  --share S           fix the sharing scheme: none, all, groups:K,\n"
             "                      attention, ffn (default: searched)\n"
@@ -175,7 +178,7 @@ int cmd_compress(int argc, char **argv)
                *space = NULL, *seq = NULL, *batch = NULL, *threads = NULL,
                *prec = NULL, *limit = NULL, *dlimit = NULL, *from = NULL,
                *cache = NULL, *prog = NULL, *fitness = NULL, *steps = NULL,
-               *sn_steps = NULL, *clock = NULL, *tthreads = NULL;
+               *sn_steps = NULL, *clock = NULL, *tthreads = NULL, *speedup = NULL;
     cli_option opts[] = {
         {"task", 0, CLI_VALUE, &task}, {"data", 0, CLI_VALUE, &data},
         {"vocab", 0, CLI_VALUE, &vocab}, {"output", 'o', CLI_VALUE, &out},
@@ -188,7 +191,7 @@ int cmd_compress(int argc, char **argv)
         {"from", 0, CLI_VALUE, &from}, {"cache", 0, CLI_VALUE, &cache},
         {"progress", 0, CLI_VALUE, &prog}, {"fitness", 0, CLI_VALUE, &fitness},
         {"steps", 0, CLI_VALUE, &steps}, {"supernet-steps", 0, CLI_VALUE, &sn_steps},
-        {"clock", 0, CLI_VALUE, &clock}, {"train-threads", 0, CLI_VALUE, &tthreads},
+        {"clock", 0, CLI_VALUE, &clock}, {"speedup", 0, CLI_VALUE, &speedup}, {"train-threads", 0, CLI_VALUE, &tthreads},
         {NULL, 0, 0, NULL},
     };
     const char *pos[1];
@@ -217,11 +220,12 @@ int cmd_compress(int argc, char **argv)
     o.share = share;
     o.precision = prec;
     o.latency_cache = cache;
-    if (lat && params) {
-        cli_error("compress: give --latency-ms or --params, not both");
+    if ((lat != NULL) + (params != NULL) + (speedup != NULL) > 1) {
+        cli_error("compress: give one of --latency-ms, --speedup and --params");
         return 2;
     }
     if ((lat && !parse_pos_double("latency-ms", lat, &o.latency_ms)) ||
+        (speedup && !parse_pos_double("speedup", speedup, &o.speedup)) ||
         (budget && !parse_pos_double("budget-minutes", budget, &o.budget_minutes)) ||
         (params && !cli_parse_positive("compress", "params", params, &o.max_params)) ||
         (seq && !cli_parse_positive("compress", "seq", seq, &o.seq)) ||

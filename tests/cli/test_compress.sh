@@ -191,10 +191,13 @@ else bad "tiny budget report: $(head -c 600 "$TMP/tiny/report.json")"; fi
 
 # the size proxy instead of a supernet: no supernet trained, the report says so
 # (with fixed work: --steps per distillation stage, and the CPU clock)
+# (and a limit relative to the teacher: --speedup)
 run 0 "--fitness proxy" compress "$T" "${COMMON[@]}" --budget-minutes 0.2 --fitness proxy \
-    --steps 3 --threads 1 --clock cpu -o "$TMP/proxy"
+    --steps 3 --threads 1 --clock cpu --speedup 1.2 -o "$TMP/proxy"
 if "$PY" -c "import json,sys; j=json.load(open('$TMP/proxy/report.json'))
+lim=j['search']['constraints']['latency_ms']
 sys.exit(0 if j['search']['fitness'].startswith('proxy') and not j['supernet']['trained']
+    and abs(lim - j['teacher']['latency_ms'] / 1.2) < 1e-3 * lim
     and j['budget']['supernet_seconds_allowed'] == 0 and j['setting']['clock'] == 'cpu'
     and all(s['steps'] == 3 for s in j['distill']['stages']) else 1)"; then ok
 else bad "--fitness proxy report: $(head -c 600 "$TMP/proxy/report.json")"; fi
@@ -219,6 +222,8 @@ has "$TMP/err" "steps" "bad --steps message"
 run 2 "bad --share" compress "$T" "${COMMON[@]}" --share groups:x
 has "$TMP/err" "--share 'groups:x'" "bad --share message"
 run 2 "both limits" compress "$T" "${COMMON[@]}" --latency-ms 3 --params 1000
+run 2 "speedup and latency" compress "$T" "${COMMON[@]}" --latency-ms 3 --speedup 2
+has "$TMP/err" "one of --latency-ms, --speedup and --params" "speedup and latency message"
 run 2 "bad budget" compress "$T" "${COMMON[@]}" --budget-minutes -1
 has "$TMP/err" "budget-minutes" "bad budget message"
 run 2 "missing corpus" compress "$T" "${COMMON[@]}" --corpus "$TMP/nope.txt"
