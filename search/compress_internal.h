@@ -38,8 +38,10 @@ double compress_used_before_distill(const compress_ctx *c);
  * held-out part is the last min(500, n/5)). compress_supernet.c. */
 ir_status compress_supernet_data(compress_ctx *c, train_data *train,
                                  train_data *heldout, ir_diag *d);
-/* What the supernet fitness is, for the report. */
-void compress_supernet_fitness_name(const compress_ctx *c, char *buf, size_t n);
+/* What the supernet fitness is (scored on `heldout` examples), for the
+ * report. */
+void compress_supernet_fitness_name(const compress_ctx *c, int64_t heldout,
+                                    char *buf, size_t n);
 /* Tokens per training example: 64 for one-text tasks, 128 for pairs (two
  * sentences rarely fit in 64). */
 int64_t compress_task_max_seq(const compress_ctx *c);

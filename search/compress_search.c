@@ -245,6 +245,13 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
         eo.population = 16;
         eo.generations = 6;
     }
+    if (search_s > 0 && search_s < 60) {
+        /* a quick run: the initial population is always scored, so keep it
+         * and the scoring small enough for the search's share */
+        eo.population = 8;
+        if (sr.heldout.n > 256)
+            sr.heldout.n = 256; /* the first 256 held-out examples */
+    }
     eo.fitness = fitness_cb;
     eo.fitness_ctx = &sr;
     eo.latency = latency_cb;
@@ -289,7 +296,8 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
              (long long)sp.cons.seq, (long long)sp.cons.batch,
              (long long)sp.cons.threads, search_precision_name(sp.cons.precision));
     if (sr.sn)
-        compress_supernet_fitness_name(c, r->fitness, sizeof r->fitness);
+        compress_supernet_fitness_name(c, (int64_t)sr.heldout.n, r->fitness,
+                                       sizeof r->fitness);
     else
         snprintf(r->fitness, sizeof r->fitness, "%s", SEARCH_PROXY_FITNESS_NAME);
     search_pareto_meta meta = {.space = sp.name, .fitness = r->fitness,

@@ -236,7 +236,7 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
         s = onnx_save_file(g, compress_path(c, "supernet/supernet.onnx"), NULL, d);
     if (s == IR_OK) {
         char fit[COMPRESS_TEXT];
-        compress_supernet_fitness_name(c, fit, sizeof fit);
+        compress_supernet_fitness_name(c, r->sn_heldout, fit, sizeof fit);
         s = write_record(c, fit, d);
     }
 done:
@@ -251,10 +251,11 @@ done:
     return s;
 }
 
-void compress_supernet_fitness_name(const compress_ctx *c, char *buf, size_t n)
+void compress_supernet_fitness_name(const compress_ctx *c, int64_t heldout,
+                                    char *buf, size_t n)
 {
     const glue_task *task = glue_task_lookup(c->o->task);
     snprintf(buf, n, "supernet: %s of the candidate's slice on %lld held-out "
              "training examples (ties to the larger: + 1e-5 x size proxy)",
-             metric_kind_name(task->metric), (long long)c->st->r.sn_heldout);
+             metric_kind_name(task->metric), (long long)heldout);
 }
