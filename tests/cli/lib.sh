@@ -57,3 +57,39 @@ finish() {
     [ "$fail" -eq 0 ]
     exit $?
 }
+
+# tiny_glue: a tiny GLUE root in $TMP for training commands: $TMP/vocab.txt
+# (5 special tokens and 24 words), $TMP/glue/SST-2 (48 train / 24 dev, label = "good" or
+# "great" in the sentence), $TMP/glue/STS-B (24 / 12) and $TMP/corpus.txt
+# (32 lines, every third a pair). Deterministic.
+tiny_glue() {
+    "$PY" - "$TMP" <<'PYEOF'
+import os, random, sys
+tmp = sys.argv[1]
+words = ("the a movie film is was good bad great awful very not fun dull "
+         "man woman dog cat plays runs said today , .").split()
+os.makedirs(os.path.join(tmp, "glue", "SST-2"))
+with open(os.path.join(tmp, "vocab.txt"), "w") as f:
+    f.write("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words) + "\n")
+rnd = random.Random(7)
+def sent():
+    return " ".join(rnd.choice(words) for _ in range(rnd.randint(1, 14)))
+for split, n in (("train", 48), ("dev", 24)):
+    with open(os.path.join(tmp, "glue", "SST-2", split + ".tsv"), "w") as f:
+        f.write("sentence\tlabel\n")
+        for i in range(n):
+            s = sent()
+            f.write("%s\t%d\n" % (s, int("good" in s or "great" in s)))
+os.makedirs(os.path.join(tmp, "glue", "STS-B"))
+for split, n in (("train", 24), ("dev", 12)):
+    with open(os.path.join(tmp, "glue", "STS-B", split + ".tsv"), "w") as f:
+        f.write("index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\t"
+                "sentence1\tsentence2\tscore\n")
+        for i in range(n):
+            f.write("%d\tmain\tf\t2012\t%d\tn\tn\t%s\t%s\t%.1f\n"
+                    % (i, i, sent(), sent(), (i * 7 % 11) / 2))
+with open(os.path.join(tmp, "corpus.txt"), "w") as f:
+    for i in range(32):
+        f.write(sent() + ("\t" + sent() if i % 3 == 0 else "") + "\n")
+PYEOF
+}

@@ -25,35 +25,7 @@ trap 'rm -rf "$TMP"' EXIT
 . "$(dirname "$0")/lib.sh"
 
 # ---- fixtures ----------------------------------------------------------------
-"$PY" - "$TMP" <<'PYEOF'
-import os, random, sys
-tmp = sys.argv[1]
-words = ("the a movie film is was good bad great awful very not fun dull "
-         "man woman dog cat plays runs said today , .").split()
-os.makedirs(os.path.join(tmp, "glue", "SST-2"))
-with open(os.path.join(tmp, "vocab.txt"), "w") as f:
-    f.write("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words) + "\n")
-rnd = random.Random(7)
-def sent():
-    return " ".join(rnd.choice(words) for _ in range(rnd.randint(1, 14)))
-for split, n in (("train", 48), ("dev", 24)):
-    with open(os.path.join(tmp, "glue", "SST-2", split + ".tsv"), "w") as f:
-        f.write("sentence\tlabel\n")
-        for i in range(n):
-            s = sent()
-            f.write("%s\t%d\n" % (s, int("good" in s or "great" in s)))
-os.makedirs(os.path.join(tmp, "glue", "STS-B"))
-for split, n in (("train", 24), ("dev", 12)):
-    with open(os.path.join(tmp, "glue", "STS-B", split + ".tsv"), "w") as f:
-        f.write("index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\t"
-                "sentence1\tsentence2\tscore\n")
-        for i in range(n):
-            f.write("%d\tmain\tf\t2012\t%d\tn\tn\t%s\t%s\t%.1f\n"
-                    % (i, i, sent(), sent(), (i * 7 % 11) / 2))
-with open(os.path.join(tmp, "corpus.txt"), "w") as f:
-    for i in range(32):
-        f.write(sent() + ("\t" + sent() if i % 3 == 0 else "") + "\n")
-PYEOF
+tiny_glue
 "$PY" "$HERE/../py/bert_export.py" --out "$TMP/t" --layers 4 --hidden 32 --heads 4 \
     --ffn 64 --max-pos 64 --vocab 30 --seed 3 >/dev/null 2>"$TMP/export.err" ||
     { echo "FAIL: bert_export.py"; cat "$TMP/export.err"; exit 1; }

@@ -22,22 +22,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/distilc-prec-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 . "$(dirname "$0")/lib.sh"
 
-"$PY" - "$TMP" <<'PYEOF'
-import os, random, sys
-tmp = sys.argv[1]
-words = ("the a movie film is was good bad great awful very not fun dull "
-         "man woman dog cat plays runs said today , .").split()
-os.makedirs(os.path.join(tmp, "glue", "SST-2"))
-with open(os.path.join(tmp, "vocab.txt"), "w") as f:
-    f.write("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words) + "\n")
-rnd = random.Random(11)
-for split, n in (("train", 32), ("dev", 16)):
-    with open(os.path.join(tmp, "glue", "SST-2", split + ".tsv"), "w") as f:
-        f.write("sentence\tlabel\n")
-        for i in range(n):
-            s = " ".join(rnd.choice(words) for _ in range(rnd.randint(3, 14)))
-            f.write("%s\t%d\n" % (s, int("good" in s or "great" in s)))
-PYEOF
+tiny_glue
 "$PY" "$HERE/../py/bert_export.py" --out "$TMP/t" --layers 2 --hidden 64 --heads 4 \
     --ffn 128 --max-pos 64 --vocab 30 --seed 5 >/dev/null 2>"$TMP/export.err" ||
     { echo "FAIL: bert_export.py"; cat "$TMP/export.err"; exit 1; }
