@@ -23,6 +23,7 @@
 #include <omp.h>
 
 #include "backend/gemm.h"
+#include "distill/fast_exp.h"
 #include "distill/kernels.h"
 
 void train_attention_forward_ref(float *out, float *scores, float *probs,
@@ -428,9 +429,8 @@ void train_attention_backward(float *dqkv, float *dscores, const float *dout,
  * contributes) — in plain float arithmetic the vectorizer can take where a
  * libm call stops it: y = n ln2 + r, |r| <= ln2/2, e^r by its degree-6
  * Taylor polynomial (truncation < 3e-8 relative, about 2 ulp in all), 2^n
- * put into the exponent bits. The construction of gelu.c's exponential,
- * with its integer clamp (a float ternary leaves GCC a branch, and the
- * loop scalar). */
+ * put into the exponent bits (fast_exp.h), after an integer clamp (a float
+ * ternary leaves GCC a branch, and the loop scalar). */
 static inline float attn_exp_neg(float y)
 {
     int32_t b, lim = 0x42ae0000; /* 87.0f */
@@ -438,22 +438,7 @@ static inline float attn_exp_neg(float y)
     b &= 0x7fffffff;
     b = b < lim ? b : lim;
     memcpy(&y, &b, sizeof y);
-    y = -y;
-    /* round to nearest by the 1.5 * 2^23 shift (no floorf call) */
-    float n = (y * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = y - n * 0.693359375f; /* ln2 split so n * ln2_hi is exact */
-    r = r - n * -2.12194440e-4f;
-    float p = 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return train_exp_neg(-y);
 }
 
 /* One row of T keys: pr = softmax(sc) over keys with mk[j] != 0 (mk NULL:

@@ -16,34 +16,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "distill/fast_exp.h"
 #include "distill/kernels.h"
 
 #define GELU_INV_SQRT2 0.70710678118654752440f
 #define GELU_INV_SQRT_2PI 0.39894228040143267794f
-
-/* e^y for -87 <= y <= 0 (the callers clamp |x| <= 13, y = -x^2/2).
- * y = n ln2 + r, |r| <= ln2/2; e^r by its degree-6 Taylor polynomial
- * (truncation < 3e-8 relative); 2^n put into the exponent bits. */
-static inline float gelu_exp_neg(float y)
-{
-    /* round to nearest by the 1.5 * 2^23 shift (no floorf call, which
-     * would stop vectorization on baseline x86-64) */
-    float n = (y * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    /* ln2 split in two so n * ln2_hi is exact */
-    float r = y - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    float p = 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
 
 /* min(|x|, 13) (e^-84.5 is far below any use), done on the bits: positive
  * floats order like their bit patterns, and an integer min is branch-free,
@@ -94,7 +71,7 @@ static void gelu_forward_chunk(float *out, const float *inp, size_t n)
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         float xc = gelu_abs_clamp(x);
-        float e = gelu_exp_neg(-0.5f * xc * xc);
+        float e = train_exp_neg(-0.5f * xc * xc);
         out[i] = x * gelu_cdf(x, e);
     }
 }
@@ -107,7 +84,7 @@ static void gelu_backward_chunk(float *dinp, const float *dout,
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         float xc = gelu_abs_clamp(x);
-        float e = gelu_exp_neg(-0.5f * xc * xc);
+        float e = train_exp_neg(-0.5f * xc * xc);
         float pdf = GELU_INV_SQRT_2PI * e;
         dinp[i] += (gelu_cdf(x, e) + x * pdf) * dout[i];
     }

@@ -1,0 +1,34 @@
+/* fast_exp.h — e^y for -87 <= y <= 0 in plain float arithmetic, which the
+ * vectorizer takes where a libm expf call stops it (GELU's Gaussian,
+ * softmax rows). y = n ln2 + r, |r| <= ln2/2; e^r by its degree-6 Taylor
+ * polynomial (truncation < 3e-8 relative, about 2 ulp in all); 2^n put
+ * into the exponent bits. Callers clamp y into range first.
+ * Header-only: the kernels inline it into their loops. */
+#ifndef DISTILC_DISTILL_FAST_EXP_H
+#define DISTILC_DISTILL_FAST_EXP_H
+
+#include <stdint.h>
+#include <string.h>
+
+static inline float train_exp_neg(float y)
+{
+    /* round to nearest by the 1.5 * 2^23 shift (no floorf call, which
+     * would stop vectorization on baseline x86-64) */
+    float n = (y * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    /* ln2 split in two so n * ln2_hi is exact */
+    float r = y - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+#endif
