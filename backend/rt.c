@@ -10,6 +10,8 @@
  *     big = act(ctx · Win[f] + b)                             act fused
  *     tmp = big · Wout[f] + b + ctx;   x = LN(tmp)
  *   logits = tanh(x[:,0] · Wp + bp) · Wh + bh
+ * The last layer runs for the [CLS] rows only (run_last_layer_cls) unless
+ * a distillation tap asks for its output.
  * The mask is additive, (1 - mask) · finfo(f32).min, which is what
  * transformers 4.x and ir_encoder_to_graph's default put in the graph; for
  * any row with at least one real token it gives the same softmax as the
@@ -280,6 +282,41 @@ static ir_status run_layer(rt_model *m, int64_t l, int64_t B, int64_t S,
     return s;
 }
 
+/* The last layer when only the pooler reads it: every token still feeds
+ * the keys and values, but attention, its projection, the FFN and both
+ * LayerNorms run for each sequence's first token alone, and the result
+ * lands in plan.cls. Exact (the other rows never reach the logits); saves
+ * about three quarters of a layer: a quarter of a 2-layer student. */
+static ir_status run_last_layer_cls(rt_model *m, int64_t l, int64_t B, int64_t S,
+                                    int has_mask, ir_diag *d)
+{
+    const rt_config *c = &m->c;
+    rt_plan *p = &m->plan;
+    int64_t H = c->hidden;
+    int64_t a = c->attn_group[l], f = c->ffn_group[l];
+    int64_t ia = m->per_layer_lin ? l : a, iff = m->per_layer_lin ? l : f;
+    for (int64_t b = 0; b < B; b++)
+        memcpy(p->cls + b * H, p->x + b * S * H, (size_t)H * sizeof(float));
+    ir_status s = rt_linear_run(&m->qkv[ia], B * S, p->x, p->big, NULL, d);
+    if (s == IR_OK)
+        s = rt_attention_forward_cls(m, B, S, has_mask, p->ctx, d);
+    if (s == IR_OK)
+        s = rt_linear_run(&m->ao[ia], B, p->ctx, p->tmp, p->cls, d);
+    if (s == IR_OK)
+        s = onednn_layernorm_run(m->ctx, B, H, c->ln_eps, p->tmp, NULL, m->aln_g[a],
+                                 m->aln_b[a], p->ctx, NULL, d);
+    if (s == IR_OK)
+        s = rt_linear_run(&m->fin[iff], B, p->ctx, p->big, NULL, d);
+    if (s == IR_OK)
+        s = rt_linear_run(&m->fout[iff], B, p->big, p->tmp, p->ctx, d);
+    if (s == IR_OK)
+        s = onednn_layernorm_run(m->ctx, B, H, c->ln_eps, p->tmp, NULL, m->fln_g[f],
+                                 m->fln_b[f], p->cls, NULL, d);
+    if (s != IR_OK)
+        ir_diag_prefix(d, "rt: layer %lld ([CLS] only)", (long long)l);
+    return s;
+}
+
 ir_status rt_model_run(rt_model *m, int64_t batch, int64_t seq,
                        const int64_t *ids, const int64_t *types,
                        const int64_t *mask, float *logits,
@@ -314,14 +351,22 @@ ir_status rt_model_run(rt_model *m, int64_t batch, int64_t seq,
         return s;
     if (taps && taps->hidden[0])
         memcpy(taps->hidden[0], m->plan.x, hbytes);
-    for (int64_t l = 0; l < c->layers; l++) {
+    int64_t L = c->layers;
+    /* Taps on the last layer need all of its rows. */
+    int cls_only = !(taps && (taps->hidden[L] || taps->scores[L - 1]));
+    for (int64_t l = 0; l < L - cls_only; l++) {
         if ((s = run_layer(m, l, batch, seq, has_mask, taps, d)) != IR_OK)
             return s;
         if (taps && taps->hidden[l + 1])
             memcpy(taps->hidden[l + 1], m->plan.x, hbytes);
     }
-    for (int64_t b = 0; b < batch; b++)
-        memcpy(m->plan.cls + b * H, m->plan.x + b * seq * H, (size_t)H * sizeof(float));
+    if (cls_only)
+        s = run_last_layer_cls(m, L - 1, batch, seq, has_mask, d);
+    else
+        for (int64_t b = 0; b < batch; b++)
+            memcpy(m->plan.cls + b * H, m->plan.x + b * seq * H, (size_t)H * sizeof(float));
+    if (s != IR_OK)
+        return s;
     s = rt_linear_run(&m->pool, batch, m->plan.cls, m->plan.pooled, NULL, d);
     if (s == IR_OK)
         s = rt_linear_run(&m->head, batch, m->plan.pooled, logits, NULL, d);

@@ -29,11 +29,12 @@ static inline uint16_t att_bf16(float f)
  * split across threads. K is transposed in tiles of RT_TILE tokens so that
  * each of its D output rows is written RT_TILE values at a time rather than
  * one per cache line. With bf16 set, Q and K are stored as bf16 (in the
- * first half of their f32 slots) for a bf16 Q·Kᵀ; V stays f32. */
+ * first half of their f32 slots) for a bf16 Q·Kᵀ; V stays f32. Only the
+ * first q_rows queries of each sequence are copied (S, or 1 for [CLS]). */
 enum { RT_TILE = 16 };
 
 static void heads_split(const float *qkv, float *heads, int64_t B, int64_t S,
-                        int64_t H, int64_t A, int bf16)
+                        int64_t H, int64_t A, int bf16, int64_t q_rows)
 {
     const int64_t D = H / A, T = B * S;
 #pragma omp parallel for schedule(static) if (T * H >= 32768)
@@ -48,10 +49,10 @@ static void heads_split(const float *qkv, float *heads, int64_t B, int64_t S,
             int64_t n = S - s0 < RT_TILE ? S - s0 : RT_TILE;
             for (int64_t s = s0; s < s0 + n; s++) {
                 const float *row = src + s * 3 * H;
-                if (bf16)
+                if (s < q_rows && bf16)
                     for (int64_t j = 0; j < D; j++)
                         qb[s * D + j] = att_bf16(row[j]);
-                else
+                else if (s < q_rows)
                     memcpy(qh + s * D, row, (size_t)D * sizeof(float));
                 memcpy(vh + s * D, row + 2 * H, (size_t)D * sizeof(float));
             }
@@ -77,7 +78,7 @@ ir_status rt_attention_forward(rt_model *m, int64_t batch, int64_t seq,
      * twice the rate, and an error well inside what those modes already
      * make in the projections. fp32 stays exact. */
     int bf16 = m->o.precision != RT_FP32 && onednn_has_bf16(m->ctx);
-    heads_split(p->big, p->heads, B, S, H, A, bf16);
+    heads_split(p->big, p->heads, B, S, H, A, bf16, S);
     const float *qh = p->heads, *kh = qh + B * S * H, *vh = kh + B * S * H;
     /* Q·Kᵀ: the mask goes in as a fused residual unless the pre-mask scores
      * are wanted, then it is added after the copy. */
@@ -121,5 +122,46 @@ ir_status rt_attention_forward(rt_model *m, int64_t batch, int64_t seq,
     s = onednn_matmul_run(m->ctx, &pv, &va, d);
     if (s != IR_OK)
         return ir_diag_prefix(d, "rt: attention context");
+    return IR_OK;
+}
+
+/* The same for one query per sequence, the first ([CLS]): what the last
+ * layer of a classifier needs, since the pooler reads only that row. Keys
+ * and values still cover every token; the scores are [B,A,1,S] and the
+ * context lands in out [B,H]. No score tap: a tapped layer runs whole. */
+ir_status rt_attention_forward_cls(rt_model *m, int64_t batch, int64_t seq,
+                                   int has_mask, float *out, ir_diag *d)
+{
+    const int64_t B = batch, S = seq, H = m->c.hidden, A = m->c.heads, D = H / A;
+    rt_plan *p = &m->plan;
+    int bf16 = m->o.precision != RT_FP32 && onednn_has_bf16(m->ctx);
+    heads_split(p->big, p->heads, B, S, H, A, bf16, 1);
+    const float *qh = p->heads, *kh = qh + B * S * H, *vh = kh + B * S * H;
+    onednn_matmul_desc qk = {
+        .dt = bf16 ? ONEDNN_BF16 : ONEDNN_F32, .alpha = 1.0f / sqrtf((float)D),
+        .a = {4, {B, A, 1, D}, {A * S * D, S * D, D, 1}},
+        .b = onednn_view_dense(4, (int64_t[]){B, A, D, S}),
+        .c = onednn_view_dense(4, (int64_t[]){B, A, 1, S}),
+        .has_r = has_mask,
+    };
+    if (has_mask)
+        qk.r = onednn_view_dense(4, (int64_t[]){B, 1, 1, S});
+    onednn_matmul_args qa = {qh, kh, NULL, p->att, has_mask ? p->madd : NULL};
+    ir_status s = onednn_matmul_run(m->ctx, &qk, &qa, d);
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "rt: [CLS] attention scores");
+    s = onednn_softmax_run(m->ctx, B * A, S, p->att, p->att, d);
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "rt: [CLS] attention softmax");
+    onednn_matmul_desc pv = {
+        .dt = ONEDNN_F32,
+        .a = onednn_view_dense(4, (int64_t[]){B, A, 1, S}),
+        .b = onednn_view_dense(4, (int64_t[]){B, A, S, D}),
+        .c = {4, {B, A, 1, D}, {H, D, D, 1}},
+    };
+    onednn_matmul_args va = {p->att, vh, NULL, out, NULL};
+    s = onednn_matmul_run(m->ctx, &pv, &va, d);
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "rt: [CLS] attention context");
     return IR_OK;
 }

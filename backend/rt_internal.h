@@ -89,5 +89,9 @@ ir_status rt_embed_forward(rt_model *m, int64_t batch, int64_t seq,
  * not NULL. has_mask 0: madd unused. */
 ir_status rt_attention_forward(rt_model *m, int64_t batch, int64_t seq,
                                int has_mask, float *scores_tap, ir_diag *d);
+/* rt_attention.c: out[B,H] = the context of each sequence's first token
+ * only (keys and values over all of big's tokens). */
+ir_status rt_attention_forward_cls(rt_model *m, int64_t batch, int64_t seq,
+                                   int has_mask, float *out, ir_diag *d);
 
 #endif

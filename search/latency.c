@@ -29,7 +29,8 @@
 #include "search/latency_internal.h"
 
 #define LAT_FORMAT "distilc-latency"
-#define LAT_VERSION 1
+/* 2: the runtime runs the last layer for [CLS] only (attention tag 1) */
+#define LAT_VERSION 2
 
 static const char *const kind_names[LAT_KIND_COUNT] = {
     "linear", "attention", "layernorm", "embed", "overhead", "overhead-per-mb",
@@ -123,7 +124,9 @@ static void default_path(const char *cpu, char *buf, size_t n)
         snprintf(dir, sizeof dir, "%s/.cache/distilc", home);
     else
         snprintf(dir, sizeof dir, "/tmp/distilc-cache");
-    snprintf(buf, n, "%s/latency-%016llx.json", dir,
+    /* The version is in the name so that a newer distilc starts its own
+     * cache instead of refusing an old one. */
+    snprintf(buf, n, "%s/latency-v%d-%016llx.json", dir, LAT_VERSION,
              (unsigned long long)fnv1a(cpu));
 }
 
@@ -344,8 +347,9 @@ static double entry_work(const lat_entry *e)
 {
     switch (e->kind) {
     case LAT_LINEAR: return (double)e->d[0] * (double)e->d[1] * (double)e->d[2];
-    case LAT_ATTENTION:
-        return (double)e->d[0] * e->d[1] * e->d[2] * e->d[2] * e->d[3];
+    case LAT_ATTENTION: /* S queries, or one ([CLS], tag 1) */
+        return (double)e->d[0] * e->d[1] * e->d[2] * e->d[3] *
+               (e->tag == 1 ? 1.0 : (double)e->d[2]);
     case LAT_LAYERNORM: return (double)e->d[0] * (double)e->d[1];
     case LAT_EMBED:
         return (double)e->d[0] * (double)(e->d[1] + e->d[2]);
@@ -479,7 +483,8 @@ static ir_status predict_parts(search_latency *m, const ir_encoder_config *c,
             return s;
         e->embed_ms += ms;
     }
-    /* one layer, times L (every layer runs the same shapes) */
+    /* every layer but the last runs the same shapes; the last runs its
+     * attention, projections and FFN for the [CLS] rows only (backend/rt.c) */
     lat_entry layer[7] = {
         mk(LAT_LINEAR, p, t, T, H, 3 * H, 0, ONEDNN_ACT_NONE),
         mk(LAT_ATTENTION, f32, t, B, A, S, H / A, 0),
@@ -489,13 +494,25 @@ static ir_status predict_parts(search_latency *m, const ir_encoder_config *c,
         mk(LAT_LINEAR, p, t, T, F, H, 0, ONEDNN_ACT_NONE + res),
         mk(LAT_LAYERNORM, f32, t, T, H, 0, 0, 0),
     };
-    double one = 0;
+    lat_entry last[7] = {
+        mk(LAT_LINEAR, p, t, T, H, 3 * H, 0, ONEDNN_ACT_NONE),
+        mk(LAT_ATTENTION, f32, t, B, A, S, H / A, 1),
+        mk(LAT_LINEAR, p, t, B, H, H, 0, ONEDNN_ACT_NONE + res),
+        mk(LAT_LAYERNORM, f32, t, B, H, 0, 0, 0),
+        mk(LAT_LINEAR, p, t, B, H, F, 0, act),
+        mk(LAT_LINEAR, p, t, B, F, H, 0, ONEDNN_ACT_NONE + res),
+        mk(LAT_LAYERNORM, f32, t, B, H, 0, 0, 0),
+    };
+    double one = 0, final = 0;
     for (int i = 0; i < 7; i++) {
         if ((s = lookup(m, layer[i], &ms, &e->measured, d)) != IR_OK)
             return s;
         one += ms;
+        if ((s = lookup(m, last[i], &ms, &e->measured, d)) != IR_OK)
+            return s;
+        final += ms;
     }
-    e->layers_ms = one * (double)c->layers;
+    e->layers_ms = one * (double)(c->layers - 1) + final;
     lat_entry head[2] = {
         mk(LAT_LINEAR, f32, t, B, H, H, 0, ONEDNN_ACT_TANH),
         mk(LAT_LINEAR, f32, t, B, H, c->labels, 0, ONEDNN_ACT_NONE),

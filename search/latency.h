@@ -9,6 +9,8 @@
  *               the mask fused, softmax, P·V; linear (M, H, H) + residual;
  *               LayerNorm (M, H); linear (M, H, F) + activation;
  *               linear (M, F, H) + residual; LayerNorm (M, H)
+ *   last layer  the same with one query per sequence in the attention and
+ *               M = B in everything after it ([CLS] only, as rt.c runs it)
  *   head        pooler linear (B, H, H, tanh) + classifier (B, H, labels)
  * plus an overhead a + b·W fitted once against whole-model runs
  * (search_latency_calibrate; 0 until calibrated), W = MB of encoder-layer
@@ -28,7 +30,8 @@
  *     search_latency_free(lm);
  *
  * Cache: a JSON file (format "distilc-latency", version 1) at --cache PATH
- * or ~/.cache/distilc/latency-<hash of the CPU model and core count>.json,
+ * or ~/.cache/distilc/latency-v<version>-<hash of the CPU model and core
+ * count>.json,
  * one entry per primitive, setting and shape
  * ("linear/fp32/t2/wall/128,312,936,0/a1": kind, precision, threads, clock,
  * dims, activation tag).

@@ -135,32 +135,34 @@ static ir_status measure_linear(onednn_ctx *ctx, const search_latency_opts *o,
 typedef struct attn_arg {
     onednn_ctx *ctx;
     int64_t B, A, S, D;
+    int64_t Q;             /* queries per sequence: S, or 1 for [CLS] */
     float *qkv, *att, *ctxo;
 } attn_arg;
 
 /* The calls of backend/rt_attention.c without a mask (inputs without
- * padding, as the benchmarks and the validation run them). */
+ * padding, as the benchmarks and the validation run them), for all S
+ * queries of a sequence or (Q = 1) the last layer's [CLS] alone. */
 static ir_status attn_run(void *p, ir_diag *d)
 {
     attn_arg *a = p;
-    int64_t B = a->B, A = a->A, S = a->S, D = a->D, H = A * D;
+    int64_t B = a->B, A = a->A, S = a->S, D = a->D, H = A * D, Q = a->Q;
     onednn_matmul_desc qk = {
         .dt = ONEDNN_F32, .alpha = 1.0f / sqrtf((float)D),
-        .a = {4, {B, A, S, D}, {S * 3 * H, D, 3 * H, 1}},
+        .a = {4, {B, A, Q, D}, {S * 3 * H, D, 3 * H, 1}},
         .b = {4, {B, A, D, S}, {S * 3 * H, D, 1, 3 * H}},
-        .c = onednn_view_dense(4, (int64_t[]){B, A, S, S}),
+        .c = onednn_view_dense(4, (int64_t[]){B, A, Q, S}),
     };
     onednn_matmul_args qa = {a->qkv, a->qkv + H, NULL, a->att, NULL};
     ir_status s = onednn_matmul_run(a->ctx, &qk, &qa, d);
     if (s == IR_OK)
-        s = onednn_softmax_run(a->ctx, B * A * S, S, a->att, a->att, d);
+        s = onednn_softmax_run(a->ctx, B * A * Q, S, a->att, a->att, d);
     if (s != IR_OK)
         return s;
     onednn_matmul_desc pv = {
         .dt = ONEDNN_F32,
-        .a = onednn_view_dense(4, (int64_t[]){B, A, S, S}),
+        .a = onednn_view_dense(4, (int64_t[]){B, A, Q, S}),
         .b = {4, {B, A, S, D}, {S * 3 * H, D, 3 * H, 1}},
-        .c = {4, {B, A, S, D}, {S * H, D, H, 1}},
+        .c = {4, {B, A, Q, D}, {Q * H, D, H, 1}},
     };
     onednn_matmul_args va = {a->att, a->qkv + 2 * H, NULL, a->ctxo, NULL};
     return onednn_matmul_run(a->ctx, &pv, &va, d);
@@ -170,7 +172,8 @@ static ir_status measure_attention(onednn_ctx *ctx, const search_latency_opts *o
                                  const lat_entry *k,
                                    double *ms, ir_diag *d)
 {
-    attn_arg a = {ctx, k->d[0], k->d[1], k->d[2], k->d[3], NULL, NULL, NULL};
+    attn_arg a = {ctx, k->d[0], k->d[1], k->d[2], k->d[3],
+                  k->tag == 1 ? 1 : k->d[2], NULL, NULL, NULL};
     int64_t H = a.A * a.D;
     a.qkv = rand_buf((size_t)(a.B * a.S * 3 * H), 6);
     a.att = rand_buf((size_t)(a.B * a.A * a.S * a.S), 7);

@@ -10,7 +10,7 @@
 
 typedef enum lat_kind {
     LAT_LINEAR,    /* d = {M, K, N}; tag = activation + 8 * residual */
-    LAT_ATTENTION, /* d = {B, A, S, dh} */
+    LAT_ATTENTION, /* d = {B, A, S, dh}; tag 1: one query ([CLS]) */
     LAT_LAYERNORM, /* d = {rows, n} */
     LAT_EMBED,     /* d = {tokens, H, E} gather and sum */
     LAT_OVERHEAD,  /* d = {B, S}: fitted constant */

@@ -216,6 +216,11 @@ static void test_vs_interp(void)
     check_config("regression+gelu_tanh+groups", &c, 3);
 
     base_config(&c);
+    c.layers = 1; /* the only layer is also the [CLS]-only last one */
+    ir_encoder_config_share(&c, IR_ENC_SHARE_NONE, 0, &d);
+    check_config("one layer", &c, 5);
+
+    base_config(&c);
     c.activation = IR_ENC_ACT_RELU;
     c.heads = 2;
     ir_encoder_config_share(&c, IR_ENC_SHARE_FFN, 0, &d);
@@ -296,7 +301,8 @@ static void test_taps(void)
         CHECK_MSG(wh <= 1e-4 && ws <= 1e-4 && wl <= 1e-4,
                   "taps vs train_forward: hidden %.3g scores %.3g logits %.3g "
                   "(tolerance 1e-4)", wh, ws, wl);
-        /* The taps must not change the result. */
+        /* The taps must not change the result: without them the last layer
+         * runs for the [CLS] rows only (rt.c), with them whole. */
         float again[9];
         CHECK(rt_model_run(m, B, S, x.ids->data, x.types->data, x.mask->data,
                            again, NULL, &d) == IR_OK);
