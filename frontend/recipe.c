@@ -37,6 +37,8 @@ void recipe_default(recipe *r)
     r->general.max_seq = 128;
     stage_default(&r->intermediate, 3, 5e-5f);
     stage_default(&r->prediction, 3, 3e-5f);
+    r->augment_prob = 0.4f;
+    r->augment_neighbours = 15;
 }
 
 /* ---- errors -------------------------------------------------------------- */
@@ -209,6 +211,26 @@ static ir_status read_student(const xmlNode *n, recipe *r, const char *name,
     return IR_OK;
 }
 
+/* <augment copies=".." prob=".." neighbours=".."/>: the schema checks the
+ * ranges (copies 0..64, prob in [0,1], neighbours 1..100). */
+static ir_status read_augment(const xmlNode *n, recipe *r, const char *name,
+                              ir_diag *d)
+{
+    static const char *keys[] = {"copies", "prob", "neighbours"};
+    ir_status st = IR_OK;
+    for (int i = 0; i < 3 && st == IR_OK; i++) {
+        xmlChar *v = xmlGetProp(n, (const xmlChar *)keys[i]);
+        if (!v)
+            continue;
+        const char *t = (const char *)v;
+        if (i == 0) st = get_int(n, t, name, &r->augment_copies, d);
+        else if (i == 1) st = get_float(n, t, name, &r->augment_prob, d);
+        else st = get_int(n, t, name, &r->augment_neighbours, d);
+        xmlFree(v);
+    }
+    return st;
+}
+
 static ir_status read_recipe(const xmlNode *root, const char *name,
                              const char *base, recipe *r, ir_diag *d)
 {
@@ -219,6 +241,10 @@ static ir_status read_recipe(const xmlNode *root, const char *name,
         const char *el = (const char *)n->name;
         if (strcmp(el, "student") == 0) {
             st = read_student(n, r, name, d);
+            continue;
+        }
+        if (strcmp(el, "augment") == 0) {
+            st = read_augment(n, r, name, d);
             continue;
         }
         if (strcmp(el, "general") == 0 || strcmp(el, "intermediate") == 0 ||

@@ -18,6 +18,7 @@
  *     <general corpus="wiki.txt"> <epochs>1</epochs> ... </general>
  *     <intermediate> <epochs>10</epochs> <lr>5e-5</lr> ... </intermediate>
  *     <prediction> <epochs>3</epochs> <temperature>1</temperature> ...
+ *     <augment copies="2" prob="0.4" neighbours="15"/>
  *   </recipe>
  * Stage settings: epochs | steps, batch, max-seq, lr, warmup, weight-decay,
  * temperature, seed, eval-every, ckpt-every; a stage with skip="true" does
@@ -55,6 +56,12 @@ typedef struct recipe {
     char init[RECIPE_TEXT_MAX];      /* "teacher" */
     char layer_map[RECIPE_TEXT_MAX]; /* "" = uniform */
     recipe_stage general, intermediate, prediction;
+    /* <augment copies="N" prob="P" neighbours="K"/>: TinyBERT data
+     * augmentation of the task stages (distill/augment.h); copies 0 = off,
+     * prob 0.4 and neighbours 15 by default */
+    int64_t augment_copies;
+    float augment_prob;
+    int64_t augment_neighbours;
 } recipe;
 
 /* Defaults: share none, init teacher; general 1 epoch, batch 32, max-seq

@@ -122,6 +122,15 @@ int64_t tok_token_id(const tok_tokenizer *tok, const char *token)
 
 size_t tok_vocab_size(const tok_tokenizer *tok) { return tok->n_tokens; }
 
+void tok_vocab_each(const tok_tokenizer *tok, tok_vocab_fn fn, void *ctx)
+{
+    for (size_t j = 0; j < tok->n_slots; j++) {
+        const tok_vocab_slot *sl = &tok->slots[j];
+        if (sl->id >= 0)
+            fn(sl->id, tok->blob + sl->off, sl->len, ctx);
+    }
+}
+
 tok_options tok_options_default(void)
 {
     return (tok_options){.lowercase = true, .strip_accents = -1,

@@ -99,5 +99,12 @@ ir_status tok_words(const tok_tokenizer *tok, const char *text, size_t len,
 /* Id of a vocabulary token, or -1. */
 int64_t tok_token_id(const tok_tokenizer *tok, const char *token);
 size_t tok_vocab_size(const tok_tokenizer *tok);
+/* Calls fn once for every vocabulary entry (id, its bytes, their length),
+ * in no particular order: the id -> token direction (decoding, classifying
+ * tokens as in distill/augment.h). Entries a repeated token overwrote are
+ * not listed, so some ids below tok_vocab_size may never be seen. */
+typedef void (*tok_vocab_fn)(int64_t id, const char *token, size_t len,
+                             void *ctx);
+void tok_vocab_each(const tok_tokenizer *tok, tok_vocab_fn fn, void *ctx);
 
 #endif

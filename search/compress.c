@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "distill/augment.h"
 #include "frontend/glue.h"
 
 static const char *const stage_names[COMPRESS_STAGE_COUNT] = {
@@ -44,6 +45,11 @@ void compress_options_default(compress_options *o)
     o->supernet_fraction = 0.3;
     o->search_fraction = 0.1;
     o->from = -1;
+    aug_options ao;
+    aug_options_default(&ao);
+    o->augment = ao.copies;
+    o->augment_prob = ao.prob;
+    o->augment_neighbours = ao.neighbours;
 }
 
 const char *compress_path(compress_ctx *c, const char *rel)
@@ -173,6 +179,14 @@ ir_status compress_fingerprints(const compress_options *o,
         return s;
     h = fnv_i64(h, o->limit);
     h = fnv_i64(h, o->distill_steps);
+    /* augmentation only when on, so states written before it existed keep
+     * their fingerprints */
+    if (o->augment > 0) {
+        h = fnv_str(h, "augment/1");
+        h = fnv_i64(h, o->augment);
+        h = fnv_f64(h, o->augment_prob);
+        h = fnv_i64(h, o->augment_neighbours);
+    }
     fp[COMPRESS_DISTILL] = h;
     /* build, eval, report: nothing of their own beyond the setting */
     h = fnv_str(h, "build/1");
@@ -315,6 +329,10 @@ static ir_status check_options(const compress_options *o, ir_diag *d)
                            o->supernet_fraction, o->search_fraction);
     if (o->from >= COMPRESS_STAGE_COUNT)
         return ir_diag_set(d, IR_ERR_INPUT, "--from: no stage %d", o->from);
+    aug_options ao = {.copies = o->augment, .prob = o->augment_prob,
+                      .neighbours = o->augment_neighbours};
+    if (o->augment != 0 && aug_options_check(&ao, d) != IR_OK)
+        return IR_ERR_INPUT;
     return IR_OK;
 }
 

@@ -103,6 +103,12 @@ typedef struct compress_options {
                                 from */
     const char *latency_cache; /* NULL: search/latency.h's per-machine file */
     const char *command;     /* the command line, for the emitted header */
+    /* TinyBERT data augmentation of the distill stage's task data
+     * (distill/augment.h): copies per example, 0 = off; replacement
+     * probability (0.4) and neighbours per word (15) */
+    int64_t augment;
+    double augment_prob;
+    int64_t augment_neighbours;
 } compress_options;
 void compress_options_default(compress_options *o);
 
@@ -158,6 +164,12 @@ typedef struct compress_results {
     double step_s;               /* measured seconds per optimizer step */
     bool fixed_steps;            /* steps came from --steps */
     char teacher_engine[32];
+    /* data augmentation (distill/augment.h) of the task stages' data: the
+     * options, the rows trained on (originals + copies), the words the
+     * copies replaced out of those they could */
+    int64_t aug_copies, aug_neighbours;
+    double aug_prob;
+    int64_t aug_examples, aug_replaced, aug_eligible;
     /* budget */
     double budget_s;             /* 0: none */
     double search_budget_s, distill_budget_s;

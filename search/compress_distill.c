@@ -16,12 +16,19 @@
  * with a corpus, 50/50 without, among the stages still to run; each gets
  * at least one step and at most its default epochs (stages before the
  * last plan with 1.5x their estimate; the last takes what is left), and
- * every stage runs at lr 2e-4 instead of the recipe's, as short runs need. */
+ * every stage runs at lr 2e-4 instead of the recipe's, as short runs need.
+ *
+ * --augment N (o->augment): the intermediate and prediction stages train
+ * on the train split plus N TinyBERT-style copies of each example
+ * (distill/augment.h). Budgets and --steps still set the step counts, so
+ * the copies change which examples the steps see; without either, the
+ * stages keep the unaugmented default's steps (see below). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend/gemm.h"
+#include "distill/augment.h"
 #include "distill/data.h"
 #include "distill/distill_loss.h"
 #include "frontend/recipe.h"
@@ -129,6 +136,10 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     ir_graph *g = NULL;
     memset(r->dstage, 0, sizeof r->dstage);
     r->step_s = NAN;
+    r->aug_copies = o->augment;
+    r->aug_prob = o->augment_prob;
+    r->aug_neighbours = o->augment_neighbours;
+    r->aug_examples = r->aug_replaced = r->aug_eligible = 0;
 
     compress_train_threads(c);
     ir_status s = compress_tokenizer(c, &tok, d);
@@ -199,6 +210,33 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
         ir_diag_prefix(d, "--data");
         goto done;
     }
+    size_t n_task = tr.n; /* before augmentation */
+    if (o->augment > 0) {
+        aug_options ao;
+        aug_options_default(&ao);
+        ao.copies = o->augment;
+        ao.prob = o->augment_prob;
+        ao.neighbours = o->augment_neighbours;
+        ao.seed = rec.intermediate.seed;
+        train_data big;
+        aug_stats as;
+        compress_work(c, "distill: augmenting the train split", 0, 1);
+        if ((s = aug_train_data(&tr, tok, tenc, &ao, &big, &as, d)) != IR_OK) {
+            ir_diag_prefix(d, "--augment");
+            goto done;
+        }
+        compress_work(c, "distill: augmenting the train split", 1, 1);
+        train_data_free(&tr);
+        tr = big;
+        r->aug_replaced = (int64_t)as.replaced;
+        r->aug_eligible = (int64_t)as.eligible;
+        compress_note(c, "distill: --augment %lld: %zu -> %zu train examples, "
+                      "%zu of %zu words replaced (neighbours of %zu words in "
+                      "%.1f s)", (long long)o->augment, as.examples_in,
+                      as.examples_out, as.replaced, as.eligible, as.rows,
+                      as.table_s);
+    }
+    r->aug_examples = (int64_t)tr.n;
     if (general &&
         (s = train_data_from_corpus(o->corpus, tok, (size_t)rec.general.max_seq,
                                     (size_t)o->limit, &corpus, d)) != IR_OK) {
@@ -270,6 +308,13 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
             compress_note(c, "distill %s: %lld steps (%.0f s left of the budget's "
                           "%.0f, %.3f s a step)", names[i], (long long)rs[i]->steps,
                           deadline - compress_now_s(), distill_s, est[i]);
+        } else if (o->augment > 0 && i > 0) {
+            /* no budget: the default epochs over the augmented set would
+             * take copies+1 times as long; keep the steps of the
+             * unaugmented default, so augmentation changes which examples
+             * the steps see, not the run time */
+            rs[i]->steps = rs[i]->epochs *
+                           (((int64_t)n_task + rs[i]->batch - 1) / rs[i]->batch);
         }
         train_loop_options lopt;
         loop_options(rs[i], data[i], &lopt);

@@ -123,6 +123,12 @@ static size_t fields_build(field *f, size_t cap)
     ADD("fixed_steps", F_BOOL, R(fixed_steps), 0);
     ADD("teacher_engine", F_STR, R(teacher_engine),
         sizeof(((compress_results *)0)->teacher_engine));
+    ADD("aug_copies", F_I64, R(aug_copies), 0);
+    ADD("aug_prob", F_F64, R(aug_prob), 0);
+    ADD("aug_neighbours", F_I64, R(aug_neighbours), 0);
+    ADD("aug_examples", F_I64, R(aug_examples), 0);
+    ADD("aug_replaced", F_I64, R(aug_replaced), 0);
+    ADD("aug_eligible", F_I64, R(aug_eligible), 0);
     ADD("budget_s", F_F64, R(budget_s), 0);
     ADD("search_budget_s", F_F64, R(search_budget_s), 0);
     ADD("distill_budget_s", F_F64, R(distill_budget_s), 0);

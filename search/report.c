@@ -54,6 +54,11 @@ void compress_report_budget_text(const compress_state *st, char *buf, size_t n)
     snprintf(tr, sizeof tr, "%lld general + %lld intermediate (%.2f epochs) + %lld "
              "prediction steps (%.2f epochs)", (long long)steps[0],
              (long long)steps[1], ep[1], (long long)steps[2], ep[2]);
+    if (r->aug_copies > 0) {
+        size_t k = strlen(tr);
+        snprintf(tr + k, sizeof tr - k, " over %lld examples (--augment %lld)",
+                 (long long)r->aug_examples, (long long)r->aug_copies);
+    }
     char sn[128] = "no supernet (proxy fitness)";
     if (r->sn_trained)
         snprintf(sn, sizeof sn, "supernet %lld steps (%lld sub-networks) in %.0f s",
@@ -62,7 +67,9 @@ void compress_report_budget_text(const compress_state *st, char *buf, size_t n)
         snprintf(buf, n, "no budget: %s; the search ran %lld cycles (%lld "
                  "candidates), distillation %s: %s", sn, (long long)r->cycles,
                  (long long)r->evaluated,
-                 r->fixed_steps ? "--steps per stage" : "the default epochs", tr);
+                 r->fixed_steps ? "--steps per stage"
+                 : r->aug_copies > 0 ? "the unaugmented default's steps"
+                                     : "the default epochs", tr);
     else
         snprintf(buf, n, "%.1f min: %s of %.0f s allowed; search %.0f s allowed, "
                  "%.0f s used (%lld candidates, %lld latencies timed, %lld "
@@ -166,6 +173,14 @@ ir_status compress_report_json(FILE *f, const compress_options *o,
     json_write_string(f, r->teacher_engine);
     fputs(", \"step_seconds\": ", f);
     json_write_number(f, r->step_s, 10);
+    /* TinyBERT data augmentation of the task stages (copies 0 = off) */
+    fprintf(f, ", \"augment\": {\"copies\": %lld, \"prob\": ",
+            (long long)r->aug_copies);
+    json_write_number(f, r->aug_copies > 0 ? r->aug_prob : NAN, 10);
+    fprintf(f, ", \"neighbours\": %lld, \"train_examples\": %lld, "
+            "\"replaced\": %lld, \"eligible\": %lld}",
+            (long long)r->aug_neighbours, (long long)r->aug_examples,
+            (long long)r->aug_replaced, (long long)r->aug_eligible);
     fputs(", \"stages\": [", f);
     static const char *const dn[COMPRESS_DSTAGES] = {"general", "intermediate",
                                                      "prediction"};

@@ -26,6 +26,7 @@ static void usage(FILE *f)
             "         [--limit N] [--dev-limit N] [--from STAGE] [--cache PATH]\n"
             "         [--fitness supernet|proxy] [--steps N] [--supernet-steps N]\n"
             "         [--clock wall|cpu] [--train-threads N] [--progress MODE]\n"
+            "         [--augment N] [--augment-prob P] [--augment-neighbours K]\n"
             "\n"
             "Makes a fine-tuned BERT-style teacher small and fast in one run:\n"
             "  lift     the teacher's dev metrics and latency (oneDNN runtime)\n"
@@ -72,6 +73,15 @@ static void usage(FILE *f)
             "  --seq S --batch B --threads T --precision fp32|bf16|int8\n"
             "                      the setting latency is predicted and measured\n"
             "                      at (default: the space's)\n"
+            "  --augment N         TinyBERT data augmentation in the distill stage:\n"
+            "                      the task stages train on the train split plus N\n"
+            "                      copies of each example with words replaced by\n"
+            "                      neighbours in the teacher's word embeddings\n"
+            "                      (0 = off; see distilc distill --help); the step\n"
+            "                      counts stay those of the budget, --steps or the\n"
+            "                      unaugmented default\n"
+            "  --augment-prob P    replacement probability per word (0.4)\n"
+            "  --augment-neighbours K  candidates per word (15)\n"
             "  --limit N           first N training examples (and corpus lines)\n"
             "  --dev-limit N       first N dev examples\n"
             "  --from STAGE        redo from this stage (lift, supernet, search,\n"
@@ -157,6 +167,22 @@ static void ui_note(void *user, const char *text)
         fprintf(stderr, "      %s\n", text);
 }
 
+/* A number for an option the library range-checks (naming it). */
+static bool parse_number(const char *opt, const char *text, bool integer,
+                         double *out)
+{
+    char *end;
+    errno = 0;
+    double v = integer ? (double)strtoll(text, &end, 10) : strtod(text, &end);
+    if (errno || end == text || *end || !isfinite(v) || (integer && v < 0)) {
+        cli_error("compress: option --%s expects %s, got '%s'", opt,
+                  integer ? "a non-negative integer" : "a number", text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 static bool parse_pos_double(const char *opt, const char *text, double *out)
 {
     char *end;
@@ -179,6 +205,7 @@ int cmd_compress(int argc, char **argv)
                *prec = NULL, *limit = NULL, *dlimit = NULL, *from = NULL,
                *cache = NULL, *prog = NULL, *fitness = NULL, *steps = NULL,
                *sn_steps = NULL, *clock = NULL, *tthreads = NULL, *speedup = NULL;
+    const char *aug = NULL, *aug_prob = NULL, *aug_nb = NULL;
     cli_option opts[] = {
         {"task", 0, CLI_VALUE, &task}, {"data", 0, CLI_VALUE, &data},
         {"vocab", 0, CLI_VALUE, &vocab}, {"output", 'o', CLI_VALUE, &out},
@@ -192,6 +219,8 @@ int cmd_compress(int argc, char **argv)
         {"progress", 0, CLI_VALUE, &prog}, {"fitness", 0, CLI_VALUE, &fitness},
         {"steps", 0, CLI_VALUE, &steps}, {"supernet-steps", 0, CLI_VALUE, &sn_steps},
         {"clock", 0, CLI_VALUE, &clock}, {"speedup", 0, CLI_VALUE, &speedup}, {"train-threads", 0, CLI_VALUE, &tthreads},
+        {"augment", 0, CLI_VALUE, &aug}, {"augment-prob", 0, CLI_VALUE, &aug_prob},
+        {"augment-neighbours", 0, CLI_VALUE, &aug_nb},
         {NULL, 0, 0, NULL},
     };
     const char *pos[1];
@@ -239,6 +268,19 @@ int cmd_compress(int argc, char **argv)
         (sn_steps &&
          !cli_parse_positive("compress", "supernet-steps", sn_steps, &o.supernet_steps)))
         return 2;
+    double av;
+    if (aug) {
+        if (!parse_number("augment", aug, true, &av))
+            return 2;
+        o.augment = (int64_t)av;
+    }
+    if (aug_prob && !parse_number("augment-prob", aug_prob, false, &o.augment_prob))
+        return 2;
+    if (aug_nb) {
+        if (!parse_number("augment-neighbours", aug_nb, true, &av))
+            return 2;
+        o.augment_neighbours = (int64_t)av;
+    }
     if (clock) {
         if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0) {
             cli_error("compress: option --clock '%s': expected wall or cpu", clock);

@@ -22,6 +22,7 @@
 
 #include "backend/gemm.h"
 #include "backend/rt_encoder.h"
+#include "distill/augment.h"
 #include "distill/data.h"
 #include "distill/distill_loss.h"
 #include "frontend/recipe.h"
@@ -48,6 +49,7 @@ static void usage(FILE *f)
             "         [--batch N] [--max-seq N] [--lr X] [--seed N] [--threads N]\n"
             "         [--teacher-engine auto|onednn|trainer] [--json] [--progress M]\n"
             "         [--teacher-precision fp32|bf16] [--gemm-precision fp32|bf16]\n"
+            "         [--augment N] [--augment-prob P] [--augment-neighbours K]\n"
             "\n"
             "Distils a fine-tuned BERT-style classifier (the teacher) into a\n"
             "smaller student with TinyBERT's losses (Jiao et al. 2020): general\n"
@@ -83,6 +85,15 @@ static void usage(FILE *f)
             "  --plot F.svg      loss curves, one SVG per stage (F-<stage>.svg)\n"
             "  --limit N         first N training examples (and corpus lines)\n"
             "  --dev-limit N     first N dev examples\n"
+            "  --augment N       TinyBERT data augmentation: the intermediate and\n"
+            "                    prediction stages train on the train split plus N\n"
+            "                    copies of each example (0 = off, the default; at\n"
+            "                    most 64) in which each whole word is replaced, with\n"
+            "                    probability P, by one of its K nearest words in\n"
+            "                    the teacher's word embeddings (cosine). Epochs then\n"
+            "                    count the augmented set, N+1 times the steps\n"
+            "  --augment-prob P  replacement probability, in [0, 1] (0.4)\n"
+            "  --augment-neighbours K  candidates per word, 1..100 (15)\n"
             "  --vocab FILE      BERT vocab.txt (default: beside the teacher)\n"
             "  --teacher-engine  auto (default: oneDNN runtime, else the trainer's\n"
             "                    forward), onednn or trainer\n"
@@ -235,6 +246,21 @@ static bool parse_float(const char *opt, const char *text, double lo, double hi,
     return true;
 }
 
+/* A count that may be 0 (--augment 0 turns off a recipe's augmentation). */
+static bool parse_count(const char *opt, const char *text, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end || v < 0) {
+        cli_error("distill: --%s '%s': expected a non-negative integer, see "
+                  "'distilc distill --help'", opt, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 /* One stage of the run. */
 typedef struct stage_run {
     const char *name;
@@ -264,6 +290,7 @@ int cmd_distill(int argc, char **argv)
     const char *output = NULL, *batch_s = NULL, *seq_s = NULL, *lr_s = NULL;
     const char *seed_s = NULL, *threads_s = NULL, *engine_s = NULL, *prog_s = NULL;
     const char *tprec_s = NULL, *gprec_s = NULL;
+    const char *aug_s = NULL, *aug_prob_s = NULL, *aug_nb_s = NULL;
     bool resume = false, json = false;
     cli_option opts[] = {
         {"task", 0, CLI_VALUE, &task_s}, {"data", 0, CLI_VALUE, &data_s},
@@ -281,6 +308,9 @@ int cmd_distill(int argc, char **argv)
         {"teacher-engine", 0, CLI_VALUE, &engine_s},
         {"teacher-precision", 0, CLI_VALUE, &tprec_s},
         {"gemm-precision", 0, CLI_VALUE, &gprec_s},
+        {"augment", 0, CLI_VALUE, &aug_s},
+        {"augment-prob", 0, CLI_VALUE, &aug_prob_s},
+        {"augment-neighbours", 0, CLI_VALUE, &aug_nb_s},
         {"json", 0, CLI_FLAG, &json}, {"progress", 0, CLI_VALUE, &prog_s},
         {NULL, 0, 0, NULL},
     };
@@ -366,6 +396,34 @@ int cmd_distill(int argc, char **argv)
             (temp_s && !parse_float("temperature", temp_s, 0.0, 1e6, &s->temperature)))
             return 2;
     }
+    if ((aug_s && !parse_count("augment", aug_s, &rec.augment_copies)) ||
+        (aug_nb_s && !parse_count("augment-neighbours", aug_nb_s,
+                                  &rec.augment_neighbours)))
+        return 2;
+    if (aug_prob_s) {
+        char *end;
+        errno = 0;
+        double pv = strtod(aug_prob_s, &end);
+        if (errno || end == aug_prob_s || *end) {
+            cli_error("distill: --augment-prob '%s': expected a number in [0, 1]",
+                      aug_prob_s);
+            return 2;
+        }
+        rec.augment_prob = (float)pv;
+    }
+    /* the task stages' data: one augmented set for both, seeded like the
+     * intermediate stage */
+    aug_options aug;
+    aug_options_default(&aug);
+    aug.copies = rec.augment_copies;
+    aug.prob = rec.augment_prob;
+    aug.neighbours = rec.augment_neighbours;
+    aug.seed = rec.intermediate.seed;
+    if (aug_options_check(&aug, &d) != IR_OK) {
+        cli_error("distill: %s", d.msg);
+        return 2;
+    }
+    aug_stats aug_st = {0};
     int64_t limit = 0, dlimit = 0, threads = 0;
     if ((limit_s && !cli_parse_positive("distill", "limit", limit_s, &limit)) ||
         (dlimit_s && !cli_parse_positive("distill", "dev-limit", dlimit_s, &dlimit)) ||
@@ -563,6 +621,30 @@ int cmd_distill(int argc, char **argv)
         s = train_data_from_glue(&tr_ds, tok, task_seq, &tr, &d);
     if (s != IR_OK)
         goto fail;
+    if (aug.copies > 0) {
+        train_data big;
+        s = aug_train_data(&tr, tok, tenc, &aug, &big, &aug_st, &d);
+        if (s != IR_OK)
+            goto fail;
+        train_data_free(&tr);
+        tr = big; /* the stages point at tr */
+        progress ap;
+        progress_init(&ap, stderr, "augment", 1, pm); /* resolves AUTO */
+        progress_mode am = ap.mode;
+        if (am == PROGRESS_JSON)
+            fprintf(stderr, "{\"event\":\"augment\",\"copies\":%lld,\"prob\":%g,"
+                    "\"neighbours\":%lld,\"examples_in\":%zu,\"examples\":%zu,"
+                    "\"replaced\":%zu,\"eligible\":%zu,\"neighbour_rows\":%zu,"
+                    "\"table_s\":%.3f}\n", (long long)aug.copies, aug.prob,
+                    (long long)aug.neighbours, aug_st.examples_in,
+                    aug_st.examples_out, aug_st.replaced, aug_st.eligible,
+                    aug_st.rows, aug_st.table_s);
+        else if (am == PROGRESS_BAR)
+            fprintf(stderr, "augment     %zu -> %zu examples, %zu of %zu words "
+                    "replaced (neighbours of %zu words in %.1f s)\n",
+                    aug_st.examples_in, aug_st.examples_out, aug_st.replaced,
+                    aug_st.eligible, aug_st.rows, aug_st.table_s);
+    }
     glue_load_opts dl = {.skip_bad_lines = false, .limit = (size_t)dlimit};
     s = glue_load(task, rec.data, GLUE_SPLIT_DEV, &dl, &dev_ds, &d);
     if (s == IR_OK)
@@ -677,10 +759,16 @@ int cmd_distill(int argc, char **argv)
             fprintf(f, "%s%lld", m ? "," : "", (long long)lo.layer_map[m]);
         fprintf(f, "],\"teacher_engine\":\"%s\",\"teacher_precision\":\"%s\","
                 "\"gemm_precision\":\"%s\",\"teacher_params\":%lld,"
-                "\"student_params\":%lld,\"stages\":[",
+                "\"student_params\":%lld,",
                 teacher_engine_name(teacher_engine_used(teach)),
                 teacher_precision_name(tprec), gemm_precision_name(gprec),
                 (long long)tparams, (long long)sparams);
+        fprintf(f, "\"augment\":{\"copies\":%lld,\"prob\":%g,\"neighbours\":%lld,"
+                "\"train_examples\":%zu,\"replaced\":%zu,\"eligible\":%zu,"
+                "\"table_s\":", (long long)aug.copies, aug.prob,
+                (long long)aug.neighbours, tr.n, aug_st.replaced, aug_st.eligible);
+        evalcmd_json_number(f, aug_st.table_s);
+        fputs("},\"stages\":[", f);
         bool first = true;
         for (int i = 0; i < 3; i++) {
             if (!runs[i].ran)
@@ -725,6 +813,11 @@ int cmd_distill(int argc, char **argv)
             fprintf(f, "%s%lld->%lld", m ? ", " : "", (long long)m + 1,
                     (long long)lo.layer_map[m]);
         fputc('\n', f);
+        if (aug.copies > 0)
+            fprintf(f, "augment     %lld copies (prob %g, %lld neighbours): %zu "
+                    "train examples, %zu of %zu words replaced\n",
+                    (long long)aug.copies, aug.prob, (long long)aug.neighbours,
+                    tr.n, aug_st.replaced, aug_st.eligible);
         for (int i = 0; i < 3; i++)
             if (runs[i].ran)
                 fprintf(f, "%-13s%lld steps on %zu examples, final loss %.4f, "
