@@ -117,6 +117,15 @@ def feeds(seq, batch, inputs):
 
 
 def bench_ort(model, seq, batch, threads, warmup, runs, no_spin=False):
+    """Runs in a fresh interpreter (spawn) so that its peak RSS is ONNX
+    Runtime's alone, not this script's after earlier models."""
+    import multiprocessing as mp
+    with mp.get_context("spawn").Pool(1) as pool:
+        return pool.apply(bench_ort_here, (model, seq, batch, threads, warmup,
+                                           runs, no_spin))
+
+
+def bench_ort_here(model, seq, batch, threads, warmup, runs, no_spin=False):
     reset_peak_rss()
     so = ort.SessionOptions()
     if no_spin:

@@ -78,22 +78,39 @@ static double quantile(const double *v, int n, double q)
     return v[i] + (pos - i) * (v[i + 1] - v[i]);
 }
 
+/* The FLOPs the runtime does: its last layer runs the QKV projection for
+ * every token and the rest for the [CLS] rows only (backend/rt.c). */
 static double config_flops(const ir_encoder_config *c, int64_t B, int64_t S)
 {
     double T = (double)(B * S), H = (double)c->hidden, F = (double)c->ffn;
     double per_layer = 2 * T * H * (4 * H + 2 * F) + 4.0 * B * S * S * H;
-    double f = per_layer * (double)c->layers;
+    double last = 2 * T * H * 3 * H + 4.0 * B * S * H + 2.0 * B * H * (H + 2 * F);
+    double f = per_layer * (double)(c->layers - 1) + last;
     if (c->embed > 0)
         f += 2 * T * (double)c->embed * H;
     f += 2.0 * B * H * H + 2.0 * B * H * (double)c->labels;
     return f;
 }
 
+/* This process's own high-water mark (VmHWM). getrusage's ru_maxrss is
+ * not used: Linux carries the parent's peak across fork and exec, so a
+ * benchmark started from a large process would report the parent's. */
 static double peak_rss_mb(void)
 {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss / 1024.0; /* KiB on Linux */
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double mb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            mb = strtod(line + 6, NULL) / 1024.0; /* kB */
+    if (f)
+        fclose(f);
+    if (mb < 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        mb = ru.ru_maxrss / 1024.0;
+    }
+    return mb;
 }
 
 int cmd_bench(int argc, char **argv)
