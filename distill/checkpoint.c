@@ -57,8 +57,20 @@ typedef struct ckpt_header {
     uint64_t n, n_extra;
 } ckpt_header;
 
-static void header_io(ckpt_io *io, ckpt_header *h, bool writing)
+/* Version 1 ran everything in fp32, and "" (a state whose precisions were
+ * never set) means fp32 too: the file always holds a name. */
+static void precision_default(train_ckpt_state *s)
 {
+    if (!s->gemm_precision[0])
+        snprintf(s->gemm_precision, sizeof s->gemm_precision, "fp32");
+    if (!s->teacher_precision[0])
+        snprintf(s->teacher_precision, sizeof s->teacher_precision, "fp32");
+}
+
+static void header_io(ckpt_io *io, ckpt_header *h, uint32_t version,
+                      bool writing)
+{
+    precision_default(&h->st); /* before writing, and for version 1 reads */
     void (*rw)(ckpt_io *, void *, size_t) =
         writing ? (void (*)(ckpt_io *, void *, size_t))io_write : io_read;
     ir_encoder_config *c = &h->cfg;
@@ -84,16 +96,25 @@ static void header_io(ckpt_io *io, ckpt_header *h, bool writing)
     rw(io, &s->best_step, sizeof s->best_step);
     rw(io, &h->n, sizeof h->n);
     rw(io, &h->n_extra, sizeof h->n_extra);
+    if (version >= 2) {
+        rw(io, s->gemm_precision, sizeof s->gemm_precision);
+        rw(io, s->teacher_precision, sizeof s->teacher_precision);
+        /* a name that fills its field has no terminator in the file */
+        s->gemm_precision[sizeof s->gemm_precision - 1] = '\0';
+        s->teacher_precision[sizeof s->teacher_precision - 1] = '\0';
+    }
+    precision_default(s);
 }
 
-/* Bytes header_io moves (kept in step with it by hand; the load checks the
- * stored count, so a mismatch is refused rather than misread). */
-static uint32_t header_bytes(void)
+/* Bytes header_io moves for a version (kept in step with it by hand; the
+ * load checks the stored count, so a mismatch is refused, not misread). */
+static uint32_t header_bytes(uint32_t version)
 {
-    return (uint32_t)(13 * sizeof(int64_t) + sizeof(float) +
-                      2 * IR_ENCODER_MAX_LAYERS * sizeof(int64_t) +
-                      4 * sizeof(int64_t) + 2 * sizeof(uint64_t) + sizeof(double) +
-                      sizeof(int64_t) + 2 * sizeof(uint64_t));
+    size_t v1 = 13 * sizeof(int64_t) + sizeof(float) +
+                2 * IR_ENCODER_MAX_LAYERS * sizeof(int64_t) +
+                4 * sizeof(int64_t) + 2 * sizeof(uint64_t) + sizeof(double) +
+                sizeof(int64_t) + 2 * sizeof(uint64_t);
+    return (uint32_t)(version >= 2 ? v1 + 2 * TRAIN_CKPT_PRECISION_MAX : v1);
 }
 
 /* fsyncs the folder holding path, so a rename in it is durable. */
@@ -128,13 +149,13 @@ ir_status train_ckpt_save(const char *path, const train_params *p,
         free(tmp);
         return s;
     }
-    uint32_t version = TRAIN_CKPT_VERSION, hb = header_bytes();
+    uint32_t version = TRAIN_CKPT_VERSION, hb = header_bytes(version);
     io_write(&io, CKPT_MAGIC, sizeof CKPT_MAGIC);
     io_write(&io, &version, sizeof version);
     io_write(&io, &hb, sizeof hb);
     ckpt_header h = {.cfg = p->cfg, .st = *st, .n = p->n,
                      .n_extra = extra ? extra->n : 0};
-    header_io(&io, &h, true);
+    header_io(&io, &h, version, true);
     io_write(&io, p->params, p->n * sizeof(float));
     io_write(&io, p->m, p->n * sizeof(float));
     io_write(&io, p->v, p->n * sizeof(float));
@@ -180,14 +201,15 @@ ir_status train_ckpt_load(const char *path, train_params *p,
     if (io.failed || memcmp(magic, CKPT_MAGIC, sizeof magic) != 0)
         s = ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: not a distilc checkpoint "
                         "(bad magic)", path);
-    else if (version != TRAIN_CKPT_VERSION || hb != header_bytes())
+    else if (version < 1 || version > TRAIN_CKPT_VERSION ||
+             hb != header_bytes(version))
         s = ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: version %u, this distilc "
-                        "reads version %d; resume with the distilc that wrote it "
+                        "reads versions 1 to %d; resume with the distilc that wrote it "
                         "or start without --resume", path, version, TRAIN_CKPT_VERSION);
     ckpt_header h;
     memset(&h, 0, sizeof h);
     if (s == IR_OK) {
-        header_io(&io, &h, false);
+        header_io(&io, &h, version, false);
         size_t nx = extra ? extra->n : 0;
         if (io.failed)
             s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: truncated header", path);

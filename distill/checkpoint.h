@@ -15,6 +15,10 @@
  * everything before it. A file of another version, config or size is
  * refused with a message saying what differs; start a fresh run (without
  * --resume) or use the distilc that wrote it.
+ *
+ * Version 2 added the run's precisions (two 8-byte names after the block
+ * sizes); a version 1 file still loads, with both read as "fp32", the only
+ * precision distilc had when it wrote them.
  */
 #ifndef DISTILC_DISTILL_CHECKPOINT_H
 #define DISTILC_DISTILL_CHECKPOINT_H
@@ -25,7 +29,7 @@
 #include "distill/trainer.h"
 #include "ir/diag.h"
 
-enum { TRAIN_CKPT_VERSION = 1 };
+enum { TRAIN_CKPT_VERSION = 2, TRAIN_CKPT_PRECISION_MAX = 8 };
 
 /* Where the loop was after `step` optimizer steps. */
 typedef struct train_ckpt_state {
@@ -37,6 +41,11 @@ typedef struct train_ckpt_state {
     uint64_t rng_counter;    /* next counter of the run's random stream */
     double best_dev;         /* NaN when no eval yet */
     int64_t best_step;
+    /* The numbers the run computes with, by name ("fp32", "bf16"): a run
+     * resumed with others would silently continue on other numbers, so
+     * train_loop_run refuses it. "" is saved as "fp32". */
+    char gemm_precision[TRAIN_CKPT_PRECISION_MAX];    /* student GEMMs */
+    char teacher_precision[TRAIN_CKPT_PRECISION_MAX]; /* distillation teacher */
 } train_ckpt_state;
 
 /* extra may be NULL (no extra block). IR_ERR_IO naming the path. */

@@ -361,6 +361,20 @@ static ir_status ckpt_write(const train_loop_options *o, const char *name,
     return s;
 }
 
+/* A resumed run must compute with the precision that wrote the checkpoint,
+ * or it would continue silently on other numbers. want NULL = "fp32". */
+static ir_status precision_check(const char *path, const char *option,
+                                 const char *saved, const char *want, ir_diag *d)
+{
+    if (!want)
+        want = "fp32";
+    if (strcmp(saved, want) == 0)
+        return IR_OK;
+    return ir_diag_set(d, IR_ERR_INPUT, "resume: %s was written with %s %s, this "
+                       "run has %s %s; resume with %s %s or start without --resume",
+                       path, option, saved, option, want, option, saved);
+}
+
 /* Resumes from ckpt_dir/last.ckpt; restores the best-on-dev copy from
  * best.ckpt when one was recorded. */
 static ir_status resume_load(const train_loop_options *o, train_params *p,
@@ -386,6 +400,12 @@ static ir_status resume_load(const train_loop_options *o, train_params *p,
         s = ir_diag_set(d, IR_ERR_INPUT, "resume: %s belongs to a run of %lld steps, "
                         "this run has %lld (same data, batch, epochs/steps needed)",
                         path, (long long)ls->ck.total_steps, (long long)total);
+    if (s == IR_OK)
+        s = precision_check(path, "--gemm-precision", ls->ck.gemm_precision,
+                            o->gemm_precision, d);
+    if (s == IR_OK)
+        s = precision_check(path, "--teacher-precision", ls->ck.teacher_precision,
+                            o->teacher_precision, d);
     free(path);
     if (s != IR_OK || !ls->best || isnan(ls->ck.best_dev))
         return s;
@@ -480,6 +500,10 @@ ir_status train_loop_run(train_params *p, const train_data *train,
 
     loop_state ls = {.ck = {.total_steps = total, .data_seed = o->seed,
                             .best_dev = NAN, .best_step = -1}};
+    snprintf(ls.ck.gemm_precision, sizeof ls.ck.gemm_precision, "%s",
+             o->gemm_precision ? o->gemm_precision : "fp32");
+    snprintf(ls.ck.teacher_precision, sizeof ls.ck.teacher_precision, "%s",
+             o->teacher_precision ? o->teacher_precision : "fp32");
     size_t *perm = malloc(n * sizeof *perm);
     if (o->eval && o->keep_best)
         ls.best = malloc((p->n + (x ? x->n : 0)) * sizeof(float));

@@ -148,6 +148,11 @@ typedef struct train_loop_options {
                                 step as a kill would (last.ckpt written,
                                 no keep-best swap): splits a run for tests
                                 and time-sliced training */
+    /* The precisions the loss computes with ("fp32", "bf16"; NULL =
+     * "fp32"), by the names the command line uses. Recorded in checkpoints:
+     * a resume with other ones is IR_ERR_INPUT naming the option. */
+    const char *gemm_precision;    /* student GEMMs (--gemm-precision) */
+    const char *teacher_precision; /* teacher (--teacher-precision) */
     const char *what;        /* label in messages and the plot: "finetune" */
     const char *metric_name; /* the dev metric in the plot; NULL "metric" */
 } train_loop_options;
@@ -182,7 +187,8 @@ void train_result_free(train_result *r);
 
 /* Runs the loop. Returns:
  *   IR_ERR_INPUT   bad options (named), labels missing for fine-tuning,
- *                  a checkpoint that does not match p's config
+ *                  a checkpoint that does not match p's config, seed, step
+ *                  count or precisions
  *   IR_ERR_FAILED  NaN/Inf in the loss or gradients: the message names the
  *                  step and the loss part; ckpt_dir/last.ckpt is the last
  *                  good state (nothing of the bad step is written)

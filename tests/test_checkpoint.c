@@ -7,7 +7,10 @@
  *    parameters, N/2 more — every step's loss and the final parameters are
  *    identical bitwise (GEMM pinned to oneDNN, then the reference loop),
  *    with dev evaluation, keep-best and extra parameters in play;
- *  - resume refuses another seed or another step count.
+ *  - resume refuses another seed, another step count or another
+ *    gemm/teacher precision (naming the option and both values);
+ *  - a version 1 file (before the precisions were recorded) still loads,
+ *    with both precisions read as fp32.
  */
 #include <math.h>
 #include <stdio.h>
@@ -81,7 +84,8 @@ static void test_roundtrip_and_errors(void)
     train_extra xe = {xs, xs + 5, xs + 10, xs + 15, 5}, xr = {xq, xq + 5, xq + 10, xq + 15, 5};
     train_ckpt_state st = {.step = 17, .total_steps = 40, .epoch = 2, .batch_in_epoch = 3,
                            .data_seed = 99, .rng_counter = 5, .best_dev = 0.75,
-                           .best_step = 12}, back;
+                           .best_step = 12, .gemm_precision = "bf16",
+                           .teacher_precision = "fp32"}, back;
     CHECK(train_ckpt_save(path, p, &xe, &st, &d) == IR_OK);
     CHECK(file_size(tmp) == -1);
     CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_OK);
@@ -161,7 +165,8 @@ static ir_status loss_extra(void *user, const train_params *p, train_acts *a,
 }
 
 static void run(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t steps,
-                int64_t stop_at, bool resume, uint64_t seed, run_out *out)
+                int64_t stop_at, bool resume, uint64_t seed,
+                const char *teacher_precision, bool gemm_bf16, run_out *out)
 {
     ir_diag d;
     ir_diag_init(&d);
@@ -174,6 +179,8 @@ static void run(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t steps,
     gemm_ctx *g = NULL;
     if (use_gemm) {
         gemm_ctx_create(gi, &g, &d);
+        if (gemm_bf16)
+            gemm_ctx_set_precision(g, GEMM_BF16, &d);
         p->gemm = g;
     }
     train_data tr, dev;
@@ -187,6 +194,10 @@ static void run(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t steps,
     o.batch = 8; o.steps = steps; o.lr = 2e-3f; o.seed = seed;
     o.eval = train_dev_eval; o.eval_user = &ds; o.eval_every = 5;
     o.ckpt_dir = ckdir; o.resume = resume; o.stop_at = stop_at; o.extra = &x;
+    /* only recorded and compared: the loss here has no teacher */
+    o.teacher_precision = teacher_precision;
+    if (g)
+        o.gemm_precision = gemm_precision_name(gemm_ctx_precision(g));
     train_result r;
     out->status = train_loop_run(p, &tr, &o, loss_extra, &x, &r, &d);
     snprintf(out->msg, sizeof out->msg, "%s", d.msg);
@@ -212,9 +223,9 @@ static void test_resume_exact(bool use_gemm)
     snprintf(split, sizeof split, "%s/split", dir);
     enum { N = 20 };
     run_out a, b1, b2;
-    run(full, GEMM_ONEDNN, use_gemm, N, 0, false, 42, &a);
-    run(split, GEMM_ONEDNN, use_gemm, N, 9, false, 42, &b1);
-    run(split, GEMM_ONEDNN, use_gemm, N, 0, true, 42, &b2);
+    run(full, GEMM_ONEDNN, use_gemm, N, 0, false, 42, NULL, false, &a);
+    run(split, GEMM_ONEDNN, use_gemm, N, 9, false, 42, NULL, false, &b1);
+    run(split, GEMM_ONEDNN, use_gemm, N, 0, true, 42, NULL, false, &b2);
     CHECK_MSG(a.status == IR_OK && b1.status == IR_OK && b2.status == IR_OK,
               "%s / %s / %s", a.msg, b1.msg, b2.msg);
     CHECK(a.n == N && b1.n == 9 && b2.n == N - 9);
@@ -239,20 +250,111 @@ static void test_resume_exact(bool use_gemm)
     train_params_free(p);
     /* another seed or length is refused */
     run_out e;
-    run(split, GEMM_ONEDNN, use_gemm, N, 0, true, 43, &e);
+    run(split, GEMM_ONEDNN, use_gemm, N, 0, true, 43, NULL, false, &e);
     CHECK_MSG(e.status == IR_ERR_INPUT && strstr(e.msg, "seed"), "%s", e.msg);
     free(e.params);
-    run(split, GEMM_ONEDNN, use_gemm, N + 5, 0, true, 42, &e);
+    run(split, GEMM_ONEDNN, use_gemm, N + 5, 0, true, 42, NULL, false, &e);
     CHECK_MSG(e.status == IR_ERR_INPUT && strstr(e.msg, "steps"), "%s", e.msg);
     free(e.params);
+    /* the run was fp32 throughout (NULL = fp32): another precision is
+     * refused with the option and both values */
+    run(split, GEMM_ONEDNN, use_gemm, N, 0, true, 42, "bf16", false, &e);
+    CHECK_MSG(e.status == IR_ERR_INPUT && strstr(e.msg, "--teacher-precision fp32") &&
+              strstr(e.msg, "--teacher-precision bf16"), "%s", e.msg);
+    free(e.params);
+    run(split, GEMM_ONEDNN, use_gemm, N, 0, true, 42, "fp32", false, &e);
+    CHECK_MSG(e.status == IR_OK, "explicit fp32 resumes an fp32 run: %s", e.msg);
+    free(e.params);
+    gemm_ctx *probe = NULL;
+    bool have_bf16 = use_gemm && gemm_ctx_create(GEMM_ONEDNN, &probe, &d) == IR_OK &&
+                     gemm_ctx_set_precision(probe, GEMM_BF16, &d) == IR_OK;
+    gemm_ctx_free(probe);
+    if (use_gemm && !have_bf16)
+        printf("skipped: --gemm-precision resume check (no bf16 GEMM here)\n");
+    if (have_bf16) {
+        run(split, GEMM_ONEDNN, use_gemm, N, 0, true, 42, NULL, true, &e);
+        CHECK_MSG(e.status == IR_ERR_INPUT && strstr(e.msg, "--gemm-precision fp32") &&
+                  strstr(e.msg, "--gemm-precision bf16"), "%s", e.msg);
+        free(e.params);
+    }
     free(a.params);
     free(b1.params);
     free(b2.params);
 }
 
+/* FNV-1a 64, the checkpoint's checksum (distill/checkpoint.c). */
+static uint64_t fnv1a(const unsigned char *b, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* A version 1 file is a version 2 file without the two 8-byte precision
+ * names that end the header: rewrite one into the other, then load it. */
+static void test_version1_loads(void)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    char dir[256], path[300];
+    CHECK(test_tmpdir(dir, sizeof dir) != NULL);
+    snprintf(path, sizeof path, "%s/v1.ckpt", dir);
+    ir_encoder_config c;
+    tiny_config(&c, 8);
+    train_params *p, *q;
+    CHECK(train_params_new(&c, &p, &d) == IR_OK && train_params_new(&c, &q, &d) == IR_OK);
+    train_params_init_random(p, 4, 0.5f);
+    train_ckpt_state st = {.step = 3, .total_steps = 9, .data_seed = 42,
+                           .best_dev = NAN, .best_step = -1,
+                           .gemm_precision = "bf16", .teacher_precision = "bf16"}, back;
+    CHECK(train_ckpt_save(path, p, NULL, &st, &d) == IR_OK);
+    FILE *f = fopen(path, "rb");
+    long size = file_size(path);
+    unsigned char *b = malloc((size_t)size);
+    CHECK(f && b && fread(b, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    uint32_t version, hb;
+    memcpy(&version, b + 8, 4);
+    memcpy(&hb, b + 12, 4);
+    CHECK(version == 2);
+    size_t cut = 16 + hb - 2 * TRAIN_CKPT_PRECISION_MAX; /* the names start here */
+    memmove(b + cut, b + cut + 2 * TRAIN_CKPT_PRECISION_MAX,
+            (size_t)size - cut - 2 * TRAIN_CKPT_PRECISION_MAX);
+    size_t n1 = (size_t)size - 2 * TRAIN_CKPT_PRECISION_MAX;
+    version = 1;
+    hb -= 2 * TRAIN_CKPT_PRECISION_MAX;
+    memcpy(b + 8, &version, 4);
+    memcpy(b + 12, &hb, 4);
+    uint64_t sum = fnv1a(b, n1 - 8);
+    memcpy(b + n1 - 8, &sum, 8);
+    f = fopen(path, "wb");
+    CHECK(f && fwrite(b, 1, n1, f) == n1);
+    fclose(f);
+    free(b);
+    ir_status s = train_ckpt_load(path, q, NULL, &back, &d);
+    CHECK_MSG(s == IR_OK, "version 1 file: %s", d.msg);
+    CHECK(memcmp(p->params, q->params, p->n * sizeof(float)) == 0);
+    CHECK(back.step == 3 && back.total_steps == 9 && back.data_seed == 42);
+    CHECK_MSG(!strcmp(back.gemm_precision, "fp32") && !strcmp(back.teacher_precision, "fp32"),
+              "version 1 reads as fp32: %s / %s", back.gemm_precision,
+              back.teacher_precision);
+    /* a version from the future is refused, naming what this one reads */
+    f = fopen(path, "r+b");
+    version = 9;
+    fseek(f, 8, SEEK_SET);
+    fwrite(&version, 4, 1, f);
+    fclose(f);
+    CHECK(train_ckpt_load(path, q, NULL, &back, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "version 9") != NULL, "%s", d.msg);
+    train_params_free(p);
+    train_params_free(q);
+}
+
 int main(void)
 {
     test_roundtrip_and_errors();
+    test_version1_loads();
     test_resume_exact(true);
     test_resume_exact(false);
     return test_finish("test_checkpoint");

@@ -27,6 +27,7 @@
 #include "ir/encoder.h"
 #include "ir/interp.h"
 #include "passes/fuse.h"
+#include "tests/encoder_fixture.h"
 #include "testutil.h"
 
 /* A small config used throughout: 2 layers, hidden 16, 4 heads. */
@@ -44,27 +45,6 @@ static void small_config(ir_encoder_config *c)
     ir_diag d;
     ir_diag_init(&d);
     ir_encoder_config_share(c, IR_ENC_SHARE_NONE, 0, &d);
-}
-
-/* Random weights with random biases and LayerNorm parameters too, so a
- * bias or gamma wired to the wrong place changes the outputs. */
-static ir_encoder *small_encoder(const ir_encoder_config *c, uint64_t seed)
-{
-    ir_encoder *e = NULL;
-    ir_diag d;
-    ir_diag_init(&d);
-    if (ir_encoder_new(c, &e, &d) != IR_OK) {
-        fprintf(stderr, "ir_encoder_new: %s\n", d.msg);
-        return NULL;
-    }
-    ir_encoder_init_opts o;
-    ir_encoder_init_opts_default(&o);
-    o.seed = seed;
-    o.std = 0.3f;
-    o.bias_std = 0.1f;
-    o.ln_std = 0.1f;
-    ir_encoder_init_random(e, &o);
-    return e;
 }
 
 /* ---- config validation -------------------------------------------------- */
@@ -166,8 +146,9 @@ static void test_weights(void)
     CHECK_MSG(fabs(sd - 0.02) < 0.002, "word embedding std %g", sd);
 
     /* Deterministic in the seed. */
-    ir_encoder *e2 = small_encoder(&c, 7), *e3 = small_encoder(&c, 7),
-               *e4 = small_encoder(&c, 8);
+    ir_encoder *e2 = enc_random_encoder(&c, 7, 0.3f);
+    ir_encoder *e3 = enc_random_encoder(&c, 7, 0.3f);
+    ir_encoder *e4 = enc_random_encoder(&c, 8, 0.3f);
     bool same = true, differ = false;
     for (size_t i = 0; i < e2->n_weights; i++) {
         same &= memcmp(e2->weights[i].t->data, e3->weights[i].t->data,
@@ -212,68 +193,6 @@ static void test_weights(void)
 
 /* ---- running the graph -------------------------------------------------- */
 
-typedef struct batch {
-    int64_t b, s;
-    ir_tensor *ids, *mask, *types;
-} batch;
-
-/* Row r keeps s - 2r real tokens (at least 1), the rest is padding. */
-static batch batch_make(int64_t b, int64_t s, int64_t vocab, unsigned seed)
-{
-    batch x = {b, s, NULL, NULL, NULL};
-    int64_t dims[2] = {b, s};
-    x.ids = ir_tensor_new(IR_DT_I64, 2, dims);
-    x.mask = ir_tensor_new(IR_DT_I64, 2, dims);
-    x.types = ir_tensor_new(IR_DT_I64, 2, dims);
-    for (int64_t r = 0; r < b; r++) {
-        int64_t len = s - 2 * r < 1 ? 1 : s - 2 * r;
-        for (int64_t j = 0; j < s; j++) {
-            int64_t k = r * s + j;
-            bool real = j < len;
-            seed = seed * 1103515245u + 12345u;
-            ((int64_t *)x.ids->data)[k] = real ? 1 + (seed >> 8) % (vocab - 1) : 0;
-            ((int64_t *)x.mask->data)[k] = real;
-            ((int64_t *)x.types->data)[k] = real && j >= len / 2;
-        }
-    }
-    return x;
-}
-
-static void batch_free(batch *x)
-{
-    ir_tensor_free(x->ids);
-    ir_tensor_free(x->mask);
-    ir_tensor_free(x->types);
-}
-
-/* Logits [b, labels] (malloc'd copy), NULL on failure (reported). */
-static float *run(ir_graph *g, const batch *x)
-{
-    const ir_tensor *in[3] = {x->ids, x->mask, x->types};
-    ir_tensor **outs = NULL;
-    ir_diag d;
-    ir_diag_init(&d);
-    if (ir_interp_run(g, in, &outs, &d) != IR_OK) {
-        fprintf(stderr, "interp: %s\n", d.msg);
-        return NULL;
-    }
-    float *r = malloc(outs[0]->nbytes);
-    memcpy(r, outs[0]->data, outs[0]->nbytes);
-    ir_interp_free_outputs(g, outs);
-    return r;
-}
-
-static double max_diff(const float *a, const float *b, int64_t n)
-{
-    double m = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double v = fabs((double)a[i] - b[i]);
-        if (!(v <= m))
-            m = v; /* NaN sticks */
-    }
-    return m;
-}
-
 static ir_graph *lower(const ir_encoder *e, int64_t opset, bool types,
                        ir_enc_mask mask)
 {
@@ -292,32 +211,32 @@ static ir_graph *lower(const ir_encoder *e, int64_t opset, bool types,
 
 /* Every row of the padded batch must equal that row run alone, unpadded:
  * the mask really hides the padding. */
-static void check_padding(ir_graph *g, const ir_encoder *e, const batch *x,
+static void check_padding(ir_graph *g, const ir_encoder *e, const enc_inputs *x,
                           const float *logits, const char *what)
 {
     int64_t labels = e->cfg.labels;
     double worst = 0;
-    for (int64_t r = 0; r < x->b; r++) {
-        int64_t len = x->s - 2 * r < 1 ? 1 : x->s - 2 * r;
-        batch one = {1, len, NULL, NULL, NULL};
+    for (int64_t r = 0; r < x->B; r++) {
+        int64_t len = enc_inputs_len(x->S, 2, r);
+        enc_inputs one = {1, len, NULL, NULL, NULL};
         int64_t dims[2] = {1, len};
         one.ids = ir_tensor_new(IR_DT_I64, 2, dims);
         one.mask = ir_tensor_new(IR_DT_I64, 2, dims);
         one.types = ir_tensor_new(IR_DT_I64, 2, dims);
         for (int64_t j = 0; j < len; j++) {
-            ((int64_t *)one.ids->data)[j] = ((int64_t *)x->ids->data)[r * x->s + j];
+            ((int64_t *)one.ids->data)[j] = ((int64_t *)x->ids->data)[r * x->S + j];
             ((int64_t *)one.mask->data)[j] = 1;
-            ((int64_t *)one.types->data)[j] = ((int64_t *)x->types->data)[r * x->s + j];
+            ((int64_t *)one.types->data)[j] = ((int64_t *)x->types->data)[r * x->S + j];
         }
-        float *l1 = run(g, &one);
+        float *l1 = enc_interp_logits(g, &one);
         CHECK(l1 != NULL);
         if (l1) {
-            double m = max_diff(l1, logits + r * labels, labels);
+            double m = enc_max_diff(l1, logits + r * labels, labels);
             if (!(m <= worst))
                 worst = m;
         }
         free(l1);
-        batch_free(&one);
+        enc_inputs_free(&one);
     }
     CHECK_MSG(worst <= 1e-5, "%s: padded vs unpadded rows differ by %g",
               what, worst);
@@ -327,8 +246,8 @@ static void test_graph(void)
 {
     ir_encoder_config c;
     small_config(&c);
-    ir_encoder *e = small_encoder(&c, 1);
-    batch x = batch_make(3, 9, c.vocab, 5);
+    ir_encoder *e = enc_random_encoder(&c, 1, 0.3f);
+    enc_inputs x = enc_inputs_make(3, 9, 2, c.vocab, 5);
 
     ir_graph *g17 = lower(e, 17, true, IR_ENC_MASK_FINFO_MIN);
     ir_graph *g14 = lower(e, 14, true, IR_ENC_MASK_FINFO_MIN);
@@ -348,7 +267,8 @@ static void test_graph(void)
     CHECK_MSG(f32_params == ir_encoder_param_count(e), "graph %lld, encoder %lld",
               (long long)f32_params, (long long)ir_encoder_param_count(e));
 
-    float *l17 = run(g17, &x), *l14 = run(g14, &x), *l10k = run(g10k, &x);
+    float *l17 = enc_interp_logits(g17, &x), *l14 = enc_interp_logits(g14, &x);
+    float *l10k = enc_interp_logits(g10k, &x);
     CHECK(l17 && l14 && l10k);
     if (l17 && l14 && l10k) {
         bool finite = true, varied = false;
@@ -357,9 +277,9 @@ static void test_graph(void)
             varied |= l17[i] != l17[0];
         }
         CHECK(finite && varied);
-        double m = max_diff(l17, l14, 9);
+        double m = enc_max_diff(l17, l14, 9);
         CHECK_MSG(m <= 1e-5, "opset 17 vs 14 differ by %g", m);
-        m = max_diff(l17, l10k, 9);
+        m = enc_max_diff(l17, l10k, 9);
         CHECK_MSG(m <= 1e-5, "finfo.min vs -10000 masks differ by %g", m);
         check_padding(g17, e, &x, l17, "opset 17");
         check_padding(g14, e, &x, l14, "opset 14");
@@ -370,8 +290,8 @@ static void test_graph(void)
     CHECK(gnt && gnt->n_inputs == 2);
     if (gnt) {
         memset(x.types->data, 0, x.types->nbytes);
-        float *a = run(g17, &x), *b = run(gnt, &x);
-        CHECK(a && b && max_diff(a, b, 9) <= 1e-6);
+        float *a = enc_interp_logits(g17, &x), *b = enc_interp_logits(gnt, &x);
+        CHECK(a && b && enc_max_diff(a, b, 9) <= 1e-6);
         free(a);
         free(b);
     }
@@ -388,8 +308,8 @@ static void test_graph(void)
         s = onnx_load_buffer(buf, len, NULL, NULL, &back, &d);
         CHECK_MSG(s == IR_OK, "onnx_load_buffer: %s", d.msg);
         if (s == IR_OK) {
-            float *a = run(g17, &x), *b = run(back, &x);
-            CHECK(a && b && max_diff(a, b, 9) == 0.0);
+            float *a = enc_interp_logits(g17, &x), *b = enc_interp_logits(back, &x);
+            CHECK(a && b && enc_max_diff(a, b, 9) == 0.0);
             free(a);
             free(b);
             ir_graph_free(back);
@@ -412,7 +332,7 @@ static void test_graph(void)
     ir_graph_free(g14);
     ir_graph_free(g10k);
     ir_graph_free(gnt);
-    batch_free(&x);
+    enc_inputs_free(&x);
     ir_encoder_free(e);
 }
 
@@ -445,7 +365,7 @@ static void test_sharing(void)
         {IR_ENC_SHARE_ATTENTION, 0, 1, 4},
         {IR_ENC_SHARE_FFN, 0, 4, 1},
     };
-    batch x = batch_make(2, 6, c.vocab, 11);
+    enc_inputs x = enc_inputs_make(2, 6, 2, c.vocab, 11);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ir_encoder_config sc = c;
         CHECK(ir_encoder_config_share(&sc, cases[i].s, cases[i].k, &d) == IR_OK);
@@ -456,7 +376,7 @@ static void test_sharing(void)
                   "case %zu: %lld params, expected %lld", i,
                   (long long)ir_encoder_config_param_count(&sc), (long long)want);
 
-        ir_encoder *e = small_encoder(&sc, 3);
+        ir_encoder *e = enc_random_encoder(&sc, 3, 0.3f);
         ir_graph *g = lower(e, 17, true, IR_ENC_MASK_FINFO_MIN);
         CHECK(g != NULL);
         if (!g) {
@@ -474,7 +394,7 @@ static void test_sharing(void)
         int64_t count = 0, bytes = 0;
         ir_graph_param_stats(g, &count, &bytes);
         CHECK(count >= want && count < want + 200); /* + index buffers */
-        float *l = run(g, &x);
+        float *l = enc_interp_logits(g, &x);
         CHECK(l && isfinite(l[0]));
         if (l)
             check_padding(g, e, &x, l, "shared");
@@ -482,7 +402,7 @@ static void test_sharing(void)
         ir_graph_free(g);
         ir_encoder_free(e);
     }
-    batch_free(&x);
+    enc_inputs_free(&x);
 }
 
 static void test_variants(void)
@@ -500,14 +420,14 @@ static void test_variants(void)
             c.head = IR_ENC_HEAD_REGRESSION;
             c.labels = 1;
         }
-        ir_encoder *e = small_encoder(&c, 20 + (uint64_t)v);
-        batch x = batch_make(2, 5, c.vocab, 3);
+        ir_encoder *e = enc_random_encoder(&c, 20 + (uint64_t)v, 0.3f);
+        enc_inputs x = enc_inputs_make(2, 5, 2, c.vocab, 3);
         ir_graph *g = lower(e, 17, true, IR_ENC_MASK_FINFO_MIN);
         ir_graph *g14 = lower(e, 14, true, IR_ENC_MASK_FINFO_MIN);
         CHECK(g && g14);
         if (g && g14) {
-            float *a = run(g, &x), *b = run(g14, &x);
-            CHECK_MSG(a && b && max_diff(a, b, 2 * c.labels) <= 1e-5,
+            float *a = enc_interp_logits(g, &x), *b = enc_interp_logits(g14, &x);
+            CHECK_MSG(a && b && enc_max_diff(a, b, 2 * c.labels) <= 1e-5,
                       "variant %d", v);
             if (a)
                 check_padding(g, e, &x, a, "variant");
@@ -516,7 +436,7 @@ static void test_variants(void)
         }
         ir_graph_free(g);
         ir_graph_free(g14);
-        batch_free(&x);
+        enc_inputs_free(&x);
         ir_encoder_free(e);
     }
 }
@@ -562,7 +482,7 @@ static void test_lift(void)
         ir_diag d;
         ir_diag_init(&d);
         CHECK(ir_encoder_config_share(&c, cases[i].share, cases[i].k, &d) == IR_OK);
-        ir_encoder *e = small_encoder(&c, 40 + i);
+        ir_encoder *e = enc_random_encoder(&c, 40 + i, 0.3f);
         ir_graph *g = lower_fused(e, cases[i].opset, cases[i].types);
         CHECK_MSG(g != NULL, "lift case %zu: fusing failed", i);
         ir_encoder *back = NULL;
@@ -627,12 +547,12 @@ static int export_cases(const char *dir)
         ir_diag d;
         ir_diag_init(&d);
         ir_encoder_config_share(&c, cases[i].share, 0, &d);
-        ir_encoder *e = small_encoder(&c, 100 + i);
+        ir_encoder *e = enc_random_encoder(&c, 100 + i, 0.3f);
         ir_graph *g = lower(e, cases[i].opset, cases[i].types, cases[i].mask);
         if (!g)
             return 1;
-        batch x = batch_make(3, 10, c.vocab, 17 + (unsigned)i);
-        float *l = run(g, &x);
+        enc_inputs x = enc_inputs_make(3, 10, 2, c.vocab, 17 + (unsigned)i);
+        float *l = enc_interp_logits(g, &x);
         char path[1024];
         snprintf(path, sizeof path, "%s/%s.onnx", dir, cases[i].name);
         ir_status s = onnx_save_file(g, path, NULL, &d);
@@ -665,7 +585,7 @@ static int export_cases(const char *dir)
         printf("\n");
         free(l);
         ir_tensor_free(lt);
-        batch_free(&x);
+        enc_inputs_free(&x);
         ir_graph_free(g);
         ir_encoder_free(e);
     }
@@ -705,7 +625,7 @@ static int lift_exported(const char *dir)
         ir_interp_run(g2, (const ir_tensor *const *)in, &outs, &d) != IR_OK)
         goto done;
     double m = ir_tensor_numel(want) == ir_tensor_numel(outs[0])
-                   ? max_diff(want->data, outs[0]->data, ir_tensor_numel(want))
+                   ? enc_max_diff(want->data, outs[0]->data, ir_tensor_numel(want))
                    : INFINITY;
     printf("lifted and lowered again: max |diff| vs torch %g\n", m);
     rc = m <= 1e-4 ? 0 : 1;

@@ -21,26 +21,8 @@
 #include "distill/model.h"
 #include "ir/encoder.h"
 #include "ir/interp.h"
+#include "tests/encoder_fixture.h"
 #include "testutil.h"
-
-static ir_encoder *make_encoder(ir_encoder_config *c, uint64_t seed)
-{
-    ir_encoder *e = NULL;
-    ir_diag d;
-    ir_diag_init(&d);
-    if (ir_encoder_new(c, &e, &d) != IR_OK) {
-        fprintf(stderr, "ir_encoder_new: %s\n", d.msg);
-        return NULL;
-    }
-    ir_encoder_init_opts o;
-    ir_encoder_init_opts_default(&o);
-    o.seed = seed;
-    o.std = 0.2f;
-    o.bias_std = 0.1f;
-    o.ln_std = 0.1f;
-    ir_encoder_init_random(e, &o);
-    return e;
-}
 
 static void base_config(ir_encoder_config *c)
 {
@@ -58,67 +40,6 @@ static void base_config(ir_encoder_config *c)
     ir_encoder_config_share(c, IR_ENC_SHARE_NONE, 0, &d);
 }
 
-/* Inputs [B,S]: row r keeps S - 3r real tokens (at least 1). */
-typedef struct inputs {
-    int64_t B, S;
-    ir_tensor *ids, *mask, *types;
-} inputs;
-
-static inputs inputs_make(int64_t B, int64_t S, int64_t vocab, unsigned seed)
-{
-    inputs x = {B, S, NULL, NULL, NULL};
-    int64_t dims[2] = {B, S};
-    x.ids = ir_tensor_new(IR_DT_I64, 2, dims);
-    x.mask = ir_tensor_new(IR_DT_I64, 2, dims);
-    x.types = ir_tensor_new(IR_DT_I64, 2, dims);
-    for (int64_t r = 0; r < B; r++) {
-        int64_t len = S - 3 * r < 1 ? 1 : S - 3 * r;
-        for (int64_t j = 0; j < S; j++) {
-            int64_t k = r * S + j;
-            seed = seed * 1103515245u + 12345u;
-            ((int64_t *)x.ids->data)[k] = j < len ? 1 + (seed >> 8) % (vocab - 1) : 0;
-            ((int64_t *)x.mask->data)[k] = j < len;
-            ((int64_t *)x.types->data)[k] = j < len && j >= len / 2;
-        }
-    }
-    return x;
-}
-
-static void inputs_free(inputs *x)
-{
-    ir_tensor_free(x->ids);
-    ir_tensor_free(x->mask);
-    ir_tensor_free(x->types);
-}
-
-static double max_diff(const float *a, const float *b, int64_t n)
-{
-    double m = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double v = fabs((double)a[i] - b[i]);
-        if (!(v <= m))
-            m = v; /* NaN sticks */
-    }
-    return m;
-}
-
-/* The reference: the interpreter on the encoder's standard ONNX graph. */
-static float *ref_logits(ir_graph *g, const inputs *x)
-{
-    const ir_tensor *in[3] = {x->ids, x->mask, x->types};
-    ir_tensor **outs = NULL;
-    ir_diag d;
-    ir_diag_init(&d);
-    if (ir_interp_run(g, in, &outs, &d) != IR_OK) {
-        fprintf(stderr, "interp: %s\n", d.msg);
-        return NULL;
-    }
-    float *r = malloc(outs[0]->nbytes);
-    memcpy(r, outs[0]->data, outs[0]->nbytes);
-    ir_interp_free_outputs(g, outs);
-    return r;
-}
-
 static ir_graph *lower(const ir_encoder *e)
 {
     ir_encoder_graph_opts o;
@@ -133,16 +54,16 @@ static ir_graph *lower(const ir_encoder *e)
 }
 
 /* Runs m on x and returns the worst logit difference to the reference. */
-static double rt_vs_ref(rt_model *m, ir_graph *g, const inputs *x, int64_t labels)
+static double rt_vs_ref(rt_model *m, ir_graph *g, const enc_inputs *x, int64_t labels)
 {
-    float *want = ref_logits(g, x);
+    float *want = enc_interp_logits(g, x);
     float *got = calloc((size_t)(x->B * labels), sizeof *got);
     ir_diag d;
     ir_diag_init(&d);
     double worst = INFINITY;
     if (want && rt_model_run(m, x->B, x->S, x->ids->data, x->types->data,
                              x->mask->data, got, NULL, &d) == IR_OK)
-        worst = max_diff(got, want, x->B * labels);
+        worst = enc_max_diff(got, want, x->B * labels);
     else
         fprintf(stderr, "rt_model_run: %s\n", d.msg);
     free(want);
@@ -154,7 +75,7 @@ static double rt_vs_ref(rt_model *m, ir_graph *g, const inputs *x, int64_t label
  * rt) on several shapes, reusing the model across them. */
 static void check_config(const char *name, ir_encoder_config *c, uint64_t seed)
 {
-    ir_encoder *e = make_encoder(c, seed);
+    ir_encoder *e = enc_random_encoder(c, seed, 0.2f);
     ir_graph *g = e ? lower(e) : NULL;
     ir_graph *g2 = e ? lower(e) : NULL;
     CHECK_MSG(e && g && g2, "%s: encoder and graph", name);
@@ -173,7 +94,8 @@ static void check_config(const char *name, ir_encoder_config *c, uint64_t seed)
     /* small, larger, smaller again, the first again (cache hits) */
     static const int64_t shapes[][2] = {{1, 5}, {3, 11}, {4, 16}, {2, 7}, {1, 5}, {3, 11}};
     for (size_t i = 0; m && mg && i < sizeof shapes / sizeof shapes[0]; i++) {
-        inputs x = inputs_make(shapes[i][0], shapes[i][1], c->vocab, (unsigned)(seed + i));
+        enc_inputs x = enc_inputs_make(shapes[i][0], shapes[i][1], 3, c->vocab,
+                                       (unsigned)(seed + i));
         double e1 = rt_vs_ref(m, g, &x, c->labels);
         double e2 = rt_vs_ref(mg, g, &x, c->labels);
         CHECK_MSG(e1 <= 1e-4 && e2 <= 1e-4,
@@ -182,7 +104,7 @@ static void check_config(const char *name, ir_encoder_config *c, uint64_t seed)
         if (i == 2)
             printf("%s: B=%lld S=%lld max |rt - ref| = %.2g\n", name,
                    (long long)x.B, (long long)x.S, e1);
-        inputs_free(&x);
+        enc_inputs_free(&x);
     }
     if (m)
         CHECK(rt_model_bytes(m) > 0);
@@ -244,7 +166,7 @@ static void test_taps(void)
     const int64_t B = 3, S = 9, H = c.hidden, A = c.heads;
     train_acts *a = NULL;
     CHECK(train_acts_new(&c, B, S, &a, &d) == IR_OK);
-    inputs x = inputs_make(B, S, c.vocab, 5);
+    enc_inputs x = enc_inputs_make(B, S, 3, c.vocab, 5);
     int32_t ids[27], types[27], mask[27];
     for (int i = 0; i < B * S; i++) {
         ids[i] = (int32_t)((int64_t *)x.ids->data)[i];
@@ -288,14 +210,14 @@ static void test_taps(void)
     if (s == IR_OK && a) {
         double wh = 0, ws = 0;
         for (int64_t l = 0; l <= c.layers; l++) {
-            double v = max_diff(taps.hidden[l], a->hidden[l], B * S * H);
+            double v = enc_max_diff(taps.hidden[l], a->hidden[l], B * S * H);
             wh = v > wh || isnan(v) ? v : wh;
         }
         for (int64_t l = 0; l < c.layers; l++) {
-            double v = max_diff(taps.scores[l], a->scores[l], B * A * S * S);
+            double v = enc_max_diff(taps.scores[l], a->scores[l], B * A * S * S);
             ws = v > ws || isnan(v) ? v : ws;
         }
-        double wl = max_diff(logits, a->logits, B * c.labels);
+        double wl = enc_max_diff(logits, a->logits, B * c.labels);
         printf("taps: max |rt - trainer| hidden %.2g, scores %.2g, logits %.2g\n",
                wh, ws, wl);
         CHECK_MSG(wh <= 1e-4 && ws <= 1e-4 && wl <= 1e-4,
@@ -306,12 +228,12 @@ static void test_taps(void)
         float again[9];
         CHECK(rt_model_run(m, B, S, x.ids->data, x.types->data, x.mask->data,
                            again, NULL, &d) == IR_OK);
-        CHECK(max_diff(again, logits, B * c.labels) <= 1e-5);
+        CHECK(enc_max_diff(again, logits, B * c.labels) <= 1e-5);
     }
     free(hid);
     free(sco);
     rt_model_free(m);
-    inputs_free(&x);
+    enc_inputs_free(&x);
     train_acts_free(a);
     train_params_free(p);
 }
@@ -323,7 +245,7 @@ static void test_precisions(void)
     base_config(&c);
     c.hidden = 64;
     c.ffn = 128;
-    ir_encoder *e = make_encoder(&c, 11);
+    ir_encoder *e = enc_random_encoder(&c, 11, 0.2f);
     if (!e) {
         CHECK(0);
         return;
@@ -332,7 +254,7 @@ static void test_precisions(void)
     ir_diag_init(&d);
     rt_model *m32 = NULL;
     CHECK(rt_model_from_encoder(e, NULL, &m32, &d) == IR_OK);
-    inputs x = inputs_make(4, 20, c.vocab, 3);
+    enc_inputs x = enc_inputs_make(4, 20, 3, c.vocab, 3);
     float ref[12], got[12];
     CHECK(m32 && rt_model_run(m32, 4, 20, x.ids->data, x.types->data,
                               x.mask->data, ref, NULL, &d) == IR_OK);
@@ -357,7 +279,7 @@ static void test_precisions(void)
         s = rt_model_run(m, 4, 20, x.ids->data, x.types->data, x.mask->data, got,
                          NULL, &d);
         CHECK_MSG(s == IR_OK, "%s run: %s", pn, d.msg);
-        double err = max_diff(got, ref, 12);
+        double err = enc_max_diff(got, ref, 12);
         printf("%s: max |logit - fp32| = %.3g (tolerance %.2g)\n", pn, err, cases[i].tol);
         CHECK_MSG(err <= cases[i].tol, "%s error %.3g > %.2g", pn, err, cases[i].tol);
         rt_model_free(m);
@@ -382,7 +304,7 @@ static void test_precisions(void)
         s = rt_model_run(m8, 4, 20, x.ids->data, x.types->data, x.mask->data, got,
                          NULL, &d);
         CHECK_MSG(s == IR_OK, "int8 static run: %s", d.msg);
-        double err = max_diff(got, ref, 12);
+        double err = enc_max_diff(got, ref, 12);
         printf("int8 static scales: max |logit - fp32| = %.3g (tolerance 0.3)\n", err);
         CHECK(err <= 0.3);
     } else {
@@ -390,7 +312,7 @@ static void test_precisions(void)
     }
     rt_model_free(m8);
     rt_model_free(m32);
-    inputs_free(&x);
+    enc_inputs_free(&x);
     ir_encoder_free(e);
 }
 
@@ -411,7 +333,7 @@ static void test_errors(void)
 {
     ir_encoder_config ec;
     base_config(&ec);
-    ir_encoder *e = make_encoder(&ec, 9);
+    ir_encoder *e = enc_random_encoder(&ec, 9, 0.2f);
     if (!e) {
         CHECK(0);
         return;
@@ -436,7 +358,7 @@ static void test_errors(void)
           strstr(d.msg, "threads"));
 
     CHECK(rt_model_create(&c, &w, NULL, &m, &d) == IR_OK);
-    inputs x = inputs_make(2, 6, ec.vocab, 1);
+    enc_inputs x = enc_inputs_make(2, 6, 3, ec.vocab, 1);
     float logits[6];
     ((int64_t *)x.ids->data)[7] = ec.vocab; /* row 1, position 1 */
     ir_status s = rt_model_run(m, 2, 6, x.ids->data, NULL, NULL, logits, NULL, &d);
@@ -451,7 +373,7 @@ static void test_errors(void)
     /* Still usable after errors; NULL types and mask mean 0 and no padding. */
     CHECK(rt_model_run(m, 1, 6, x.ids->data, NULL, NULL, logits, NULL, &d) == IR_OK);
     rt_model_free(m);
-    inputs_free(&x);
+    enc_inputs_free(&x);
 
     rt_precision p;
     CHECK(rt_precision_parse("bf16", &p) && p == RT_BF16);

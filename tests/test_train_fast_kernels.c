@@ -15,27 +15,8 @@
 #include <string.h>
 
 #include "distill/kernels.h"
+#include "tests/compare_util.h"
 #include "tests/testutil.h"
-
-static float *rand_buf(size_t n, uint64_t seed, float scale)
-{
-    float *x = malloc(n * sizeof *x);
-    for (size_t i = 0; x && i < n; i++)
-        x[i] = scale * train_rng_normal(seed, i);
-    return x;
-}
-
-/* max |a - b| / max(max |b|, tiny) */
-static double rel_err(const float *a, const float *b, size_t n)
-{
-    double e = 0.0, m = 1e-30;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]);
-        e = d > e ? d : e;
-        m = fabs(b[i]) > m ? fabs(b[i]) : m;
-    }
-    return e / m;
-}
 
 static void test_attention_tiled(void)
 {
@@ -44,25 +25,25 @@ static void test_attention_tiled(void)
     int32_t *mask = malloc(B * T * sizeof *mask);
     for (size_t i = 0; i < B * T; i++) /* row 1 has 12 padded tokens */
         mask[i] = !(i / T == 1 && i % T >= 25);
-    float *qkv = rand_buf(n3, 1, 1.0f), *dout = rand_buf(no, 2, 1.0f);
-    float *dsl = rand_buf(ns, 3, 0.1f); /* the attention loss's gradient */
+    float *qkv = compare_rand_normal(n3, 1, 1.0f), *dout = compare_rand_normal(no, 2, 1.0f);
+    float *dsl = compare_rand_normal(ns, 3, 0.1f); /* the attention loss's gradient */
     float *o1 = calloc(no, 4), *o2 = calloc(no, 4);
     float *s1 = calloc(ns, 4), *s2 = calloc(ns, 4);
     float *p1 = calloc(ns, 4), *p2 = calloc(ns, 4);
-    float *dq1 = rand_buf(n3, 4, 1.0f), *dq2 = malloc(n3 * 4);
+    float *dq1 = compare_rand_normal(n3, 4, 1.0f), *dq2 = malloc(n3 * 4);
     float *ds1 = malloc(ns * 4), *ds2 = malloc(ns * 4);
     memcpy(dq2, dq1, n3 * 4); /* both add into the same prior content */
     memcpy(ds1, dsl, ns * 4);
     memcpy(ds2, dsl, ns * 4);
     train_attention_forward(o1, s1, p1, qkv, mask, B, T, C, NH);
     train_attention_forward_ref(o2, s2, p2, qkv, mask, B, T, C, NH);
-    double eo = rel_err(o1, o2, no), es = rel_err(s1, s2, ns),
-           ep = rel_err(p1, p2, ns);
+    double eo = compare_rel_err(o1, o2, no), es = compare_rel_err(s1, s2, ns),
+           ep = compare_rel_err(p1, p2, ns);
     CHECK_MSG(eo < 1e-5 && es < 1e-5 && ep < 1e-5,
               "attention forward: out %.2e scores %.2e probs %.2e", eo, es, ep);
     train_attention_backward(dq1, ds1, dout, qkv, p1, mask, B, T, C, NH);
     train_attention_backward_ref(dq2, ds2, dout, qkv, p2, mask, B, T, C, NH);
-    double eq = rel_err(dq1, dq2, n3), ed = rel_err(ds1, ds2, ns);
+    double eq = compare_rel_err(dq1, dq2, n3), ed = compare_rel_err(ds1, ds2, ns);
     CHECK_MSG(eq < 1e-5 && ed < 1e-5, "attention backward: dqkv %.2e dscores %.2e",
               eq, ed);
     printf("  attention tiled vs plain: out %.1e probs %.1e dqkv %.1e dscores %.1e\n",

@@ -17,27 +17,8 @@
 
 #include "backend/gemm.h"
 #include "distill/kernels.h"
+#include "tests/compare_util.h"
 #include "tests/testutil.h"
-
-static float *rand_buf(size_t n, uint64_t seed, float scale)
-{
-    float *x = malloc(n * sizeof *x);
-    for (size_t i = 0; x && i < n; i++)
-        x[i] = scale * train_rng_normal(seed, i);
-    return x;
-}
-
-/* max |a - b| / max(max |b|, tiny) */
-static double rel_err(const float *a, const float *b, size_t n)
-{
-    double e = 0.0, m = 1e-30;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]);
-        e = d > e ? d : e;
-        m = fabs(b[i]) > m ? fabs(b[i]) : m;
-    }
-    return e / m;
-}
 
 static float *dup(const float *x, size_t n)
 {
@@ -51,7 +32,7 @@ static void test_attention(gemm_ctx *g, const char *name)
     enum { B = 3, T = 11, NH = 3, HS = 26, C = NH * HS };
     size_t nq = (size_t)B * T * 3 * C, ns = (size_t)B * NH * T * T;
     size_t no = (size_t)B * T * C;
-    float *qkv = rand_buf(nq, 1, 1.0f);
+    float *qkv = compare_rand_normal(nq, 1, 1.0f);
     int32_t mask[B * T];
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++)
@@ -61,8 +42,8 @@ static void test_attention(gemm_ctx *g, const char *name)
     float *pr_r = malloc(ns * sizeof(float)), *pr_g = malloc(ns * sizeof(float));
     train_attention_forward_ref(out_r, sc_r, pr_r, qkv, mask, B, T, C, NH);
     train_attention_forward_ctx(g, out_g, sc_g, pr_g, qkv, mask, B, T, C, NH);
-    double eo = rel_err(out_g, out_r, no), es = rel_err(sc_g, sc_r, ns);
-    double ep = rel_err(pr_g, pr_r, ns);
+    double eo = compare_rel_err(out_g, out_r, no), es = compare_rel_err(sc_g, sc_r, ns);
+    double ep = compare_rel_err(pr_g, pr_r, ns);
     printf("attention forward on %s: out %.3g scores %.3g probs %.3g\n", name,
            eo, es, ep);
     CHECK_MSG(eo <= 1e-5 && es <= 1e-5 && ep <= 1e-5, "%s %g %g %g", name, eo,
@@ -78,23 +59,23 @@ static void test_attention(gemm_ctx *g, const char *name)
             }
     CHECK_MSG(zeros, "%s: padded keys must get probability 0", name);
 
-    float *dout = rand_buf(no, 2, 1.0f);
-    float *ds0 = rand_buf(ns, 3, 0.1f);
-    float *dq0 = rand_buf(nq, 4, 0.5f);
+    float *dout = compare_rand_normal(no, 2, 1.0f);
+    float *ds0 = compare_rand_normal(ns, 3, 0.1f);
+    float *dq0 = compare_rand_normal(nq, 4, 0.5f);
     float *ds_r = dup(ds0, ns), *ds_g = dup(ds0, ns);
     float *dq_r = dup(dq0, nq), *dq_g = dup(dq0, nq);
     float *scratch = malloc(ns * sizeof(float));
     train_attention_backward_ref(dq_r, ds_r, dout, qkv, pr_r, mask, B, T, C, NH);
     train_attention_backward_ctx(g, dq_g, ds_g, scratch, dout, qkv, pr_r, mask,
                                  B, T, C, NH);
-    double eq = rel_err(dq_g, dq_r, nq), ed = rel_err(ds_g, ds_r, ns);
+    double eq = compare_rel_err(dq_g, dq_r, nq), ed = compare_rel_err(ds_g, ds_r, ns);
     printf("attention backward on %s: dqkv %.3g dscores %.3g\n", name, eq, ed);
     CHECK_MSG(eq <= 1e-5 && ed <= 1e-5, "%s %g %g", name, eq, ed);
     /* no scratch: the loops, same numbers */
     float *ds_n = dup(ds0, ns), *dq_n = dup(dq0, nq);
     train_attention_backward_ctx(g, dq_n, ds_n, NULL, dout, qkv, pr_r, mask, B,
                                  T, C, NH);
-    CHECK(rel_err(dq_n, dq_r, nq) <= 1e-5 && rel_err(ds_n, ds_r, ns) <= 1e-5);
+    CHECK(compare_rel_err(dq_n, dq_r, nq) <= 1e-5 && compare_rel_err(ds_n, ds_r, ns) <= 1e-5);
     free(ds_n); free(dq_n);
     free(qkv); free(out_r); free(out_g); free(sc_r); free(sc_g);
     free(pr_r); free(pr_g); free(dout); free(ds0); free(dq0);
@@ -104,21 +85,21 @@ static void test_attention(gemm_ctx *g, const char *name)
 static void test_linear(gemm_ctx *g, const char *name)
 {
     enum { BT = 133, C = 40, OC = 150 }; /* OC: two full bias blocks + 22 */
-    float *x = rand_buf(BT * C, 5, 1.0f), *w = rand_buf(C * OC, 6, 0.2f);
-    float *b = rand_buf(OC, 7, 0.5f);
+    float *x = compare_rand_normal(BT * C, 5, 1.0f), *w = compare_rand_normal(C * OC, 6, 0.2f);
+    float *b = compare_rand_normal(OC, 7, 0.5f);
     float *y_r = malloc(BT * OC * sizeof(float)), *y_g = malloc(BT * OC * sizeof(float));
     train_linear_forward(y_r, x, w, b, BT, C, OC);
     for (int i = 0; i < BT * OC; i++)
         y_g[i] = NAN; /* out is not read */
     train_linear_forward_ctx(g, y_g, x, w, b, BT, C, OC);
-    double ey = rel_err(y_g, y_r, BT * OC);
+    double ey = compare_rel_err(y_g, y_r, BT * OC);
     printf("linear forward with bias on %s: %.3g\n", name, ey);
     CHECK_MSG(ey <= 1e-5, "%s %g", name, ey);
 
-    float *dy = rand_buf(BT * OC, 8, 1.0f);
-    float *dx_r = rand_buf(BT * C, 9, 1.0f), *dx_g = malloc(BT * C * sizeof(float));
-    float *dw_r = rand_buf(C * OC, 10, 1.0f), *dw_g = dup(dw_r, C * OC);
-    float *db_r = rand_buf(OC, 11, 1.0f), *db_g = dup(db_r, OC);
+    float *dy = compare_rand_normal(BT * OC, 8, 1.0f);
+    float *dx_r = compare_rand_normal(BT * C, 9, 1.0f), *dx_g = malloc(BT * C * sizeof(float));
+    float *dw_r = compare_rand_normal(C * OC, 10, 1.0f), *dw_g = dup(dw_r, C * OC);
+    float *db_r = compare_rand_normal(OC, 11, 1.0f), *db_g = dup(db_r, OC);
     float *db0 = dup(db_r, OC);
     /* reference: dx = 0 + dout wᵀ via the adding backward on zeros */
     for (int i = 0; i < BT * C; i++) {
@@ -127,7 +108,7 @@ static void test_linear(gemm_ctx *g, const char *name)
     }
     train_linear_backward(dx_r, dw_r, db_r, dy, x, w, BT, C, OC);
     train_linear_backward_set_ctx(g, dx_g, dw_g, db_g, dy, x, w, BT, C, OC);
-    double ex = rel_err(dx_g, dx_r, BT * C), ew = rel_err(dw_g, dw_r, C * OC);
+    double ex = compare_rel_err(dx_g, dx_r, BT * C), ew = compare_rel_err(dw_g, dw_r, C * OC);
     printf("linear backward (set dinp) on %s: dinp %.3g dw %.3g\n", name, ex, ew);
     CHECK_MSG(ex <= 1e-5 && ew <= 1e-5, "%s %g %g", name, ex, ew);
     /* the bias gradient: the plain column loop's bits */

@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include "backend/rt_encoder.h"
-#include "frontend/onnx.h"
 #include "tools/cli.h"
 #include "tools/cmds.h"
+#include "tools/model_open.h"
 #include "tools/progress.h"
 
 static void usage(FILE *f)
@@ -128,19 +128,10 @@ int cmd_bench(int argc, char **argv)
         {"json", 0, CLI_FLAG, &json},
         {NULL, 0, CLI_FLAG, NULL},
     };
-    const char *pos[1];
-    int npos = 0;
-    int rc = cli_parse("bench", argc, argv, opts, pos, 1, &npos);
-    if (rc == CLI_HELP) {
-        usage(stdout);
-        return 0;
-    }
-    if (rc != CLI_OK)
-        return 2;
-    if (npos != 1) {
-        cli_error("bench: expected one MODEL.onnx, see 'distilc bench --help'");
-        return 2;
-    }
+    const char *model;
+    int rc = model_args_parse("bench", argc, argv, opts, usage, &model);
+    if (rc != MODEL_ARGS_GO)
+        return rc;
     if (!seq_s || !batch_s) {
         cli_error("bench: options --seq and --batch are required, see "
                   "'distilc bench --help'");
@@ -174,13 +165,12 @@ int cmd_bench(int argc, char **argv)
                   "bf16 or int8)", precision_s);
         return 2;
     }
-    if (!cli_check_input_file("bench", "model", pos[0]))
+    if (!cli_check_input_file("bench", "model", model))
         return 2;
 
     ir_diag d;
     ir_diag_init(&d);
     double t0 = now_ms();
-    ir_graph *g = NULL;
     rt_model *m = NULL, *m32 = NULL;
     ir_encoder *e = NULL;
     int64_t *ids = NULL, *types = NULL, *mask = NULL;
@@ -189,11 +179,12 @@ int cmd_bench(int argc, char **argv)
     int status = 0;
     /* The graph goes as soon as the encoder is lifted (a copy), so at most
      * two copies of the weights are alive at once. */
-    ir_status st = onnx_load_file(pos[0], NULL, &g, &d);
-    if (st == IR_OK)
-        st = rt_encoder_from_graph(g, &e, &d);
-    ir_graph_free(g);
-    g = NULL;
+    model_open_options mo = {
+        .prepare = "onednn backend: preparing the graph",
+        .lift = "onednn backend: cannot lower this graph (it handles "
+                "BERT-style encoders; use --backend ref)",
+    };
+    ir_status st = model_open_encoder(model, &mo, &e, &d);
     if (st == IR_OK)
         st = rt_model_from_encoder(e, &ro, &m, &d);
     if (st != IR_OK) {
@@ -277,7 +268,7 @@ int cmd_bench(int argc, char **argv)
             printf("%.6g}\n", err);
     } else {
         printf("model      %s (%lld layers, hidden %lld, heads %lld, ffn %lld)\n",
-               pos[0], (long long)c->layers, (long long)c->hidden,
+               model, (long long)c->layers, (long long)c->hidden,
                (long long)c->heads, (long long)c->ffn);
         printf("shape      batch %lld x seq %lld, %s, %d threads\n", (long long)B,
                (long long)S, rt_precision_name(ro.precision), nthreads);
@@ -295,7 +286,6 @@ done:
     rt_model_free(m);
     rt_model_free(m32);
     ir_encoder_free(e);
-    ir_graph_free(g);
     free(ids);
     free(types);
     free(mask);

@@ -13,11 +13,10 @@
 #include <string.h>
 
 #include "backend/emit.h"
-#include "frontend/onnx.h"
 #include "ir/encoder.h"
-#include "passes/pass.h"
 #include "tools/cli.h"
 #include "tools/cmds.h"
+#include "tools/model_open.h"
 #include "tools/progress.h"
 
 static void usage(FILE *f)
@@ -57,9 +56,9 @@ static void usage(FILE *f)
 }
 
 /* The model's interface must be the one the program feeds. */
-static ir_status check_interface(const ir_graph *g, bool *has_types,
-                                 ir_diag *d)
+static ir_status check_interface(const ir_graph *g, void *user, ir_diag *d)
 {
+    bool *has_types = user; /* set when the model takes token_type_ids */
     *has_types = false;
     bool has_ids = false;
     for (int k = 0; k < g->n_inputs; k++) {
@@ -110,19 +109,10 @@ int cmd_build(int argc, char **argv)
         {"calib-lines", 0, CLI_VALUE, &calib_lines_s},
         {NULL, 0, CLI_FLAG, NULL},
     };
-    const char *pos[1];
-    int npos = 0;
-    int rc = cli_parse("build", argc, argv, opts, pos, 1, &npos);
-    if (rc == CLI_HELP) {
-        usage(stdout);
-        return 0;
-    }
-    if (rc != CLI_OK)
-        return 2;
-    if (npos != 1) {
-        cli_error("build: expected one MODEL.onnx, see 'distilc build --help'");
-        return 2;
-    }
+    const char *model;
+    int rc = model_args_parse("build", argc, argv, opts, usage, &model);
+    if (rc != MODEL_ARGS_GO)
+        return rc;
     if (!out || !*out) {
         cli_error("build: -o DIR is required, see 'distilc build --help'");
         return 2;
@@ -169,7 +159,7 @@ int cmd_build(int argc, char **argv)
         cli_error("build: --cc is empty: no C compiler named");
         return 2;
     }
-    if (!cli_check_input_file("build", "model", pos[0]))
+    if (!cli_check_input_file("build", "model", model))
         return 2;
     char cmdline[2048];
     command_line(argc, argv, cmdline, sizeof cmdline);
@@ -177,33 +167,25 @@ int cmd_build(int argc, char **argv)
     eo.cflags = cflags;
     eo.compile = !no_compile;
     eo.command = cmdline;
-    eo.source = pos[0];
+    eo.source = model;
 
     progress p;
     progress_init(&p, stderr, "build", eo.compile ? 4 : 3, pm);
     ir_diag d;
     ir_diag_init(&d);
-    ir_graph *g = NULL;
     ir_encoder *e = NULL;
-    ir_status s = onnx_load_file(pos[0], NULL, &g, &d);
     bool has_types = true;
-    if (s == IR_OK && (s = check_interface(g, &has_types, &d)) != IR_OK)
-        ir_diag_prefix(&d, "%s: cannot build", pos[0]);
-    if (s == IR_OK) {
-        pass_ctx ctx;
-        pass_ctx_init(&ctx, &d);
-        s = pass_run_list(g, "default,fuse", &ctx);
-        if (s != IR_OK)
-            ir_diag_prefix(&d, "%s: preparing the graph", pos[0]);
-    }
-    if (s == IR_OK) {
+    char check_msg[4200], prepare_msg[4200], lift_msg[4200];
+    snprintf(check_msg, sizeof check_msg, "%s: cannot build", model);
+    snprintf(prepare_msg, sizeof prepare_msg, "%s: preparing the graph", model);
+    snprintf(lift_msg, sizeof lift_msg, "%s: cannot build: the backend lowers "
+             "BERT-style encoders only", model);
+    model_open_options mo = {.check = check_interface, .user = &has_types,
+                             .check_prefix = check_msg,
+                             .prepare = prepare_msg, .lift = lift_msg};
+    ir_status s = model_open_encoder(model, &mo, &e, &d);
+    if (s == IR_OK)
         progress_update(&p, 1);
-        s = ir_encoder_lift(g, &e, &d);
-        if (s != IR_OK)
-            ir_diag_prefix(&d, "%s: cannot build: the backend lowers "
-                           "BERT-style encoders only", pos[0]);
-    }
-    ir_graph_free(g);
     float *scales = NULL;
     size_t calib_tokens = 0;
     if (s == IR_OK && calib) {

@@ -689,6 +689,9 @@ int cmd_distill(int argc, char **argv)
             snprintf(ckbuf, sizeof ckbuf, "%s/%s", ckdir, st->name);
             o.ckpt_dir = ckbuf;
             o.resume = resume;
+            /* recorded, so a resume with other numbers is refused */
+            o.gemm_precision = gemm_precision_name(gprec);
+            o.teacher_precision = teacher_precision_name(tprec);
         }
         if (plot) {
             plot_name(plotbuf, sizeof plotbuf, plot, st->name);

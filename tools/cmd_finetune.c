@@ -542,6 +542,7 @@ int cmd_finetune(int argc, char **argv)
     o.ckpt_dir = ckdir;
     o.ckpt_every = ckev;
     o.resume = resume;
+    o.gemm_precision = gemm_precision_name(gprec); /* checked on --resume */
     o.plot_path = plot;
     o.stop_at = stop_after;
     o.metric_name = metric_kind_name(task->metric);

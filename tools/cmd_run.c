@@ -22,6 +22,7 @@
 #include "passes/pass.h"
 #include "tools/cli.h"
 #include "tools/cmds.h"
+#include "tools/model_open.h"
 
 static void usage(FILE *f)
 {
@@ -229,19 +230,10 @@ int cmd_run(int argc, char **argv)
         {"precision", 0, CLI_VALUE, &precision_s},
         {NULL, 0, CLI_FLAG, NULL},
     };
-    const char *pos[1];
-    int npos = 0;
-    int rc = cli_parse("run", argc, argv, opts, pos, 1, &npos);
-    if (rc == CLI_HELP) {
-        usage(stdout);
-        return 0;
-    }
-    if (rc != CLI_OK)
-        return 2;
-    if (npos != 1) {
-        cli_error("run: expected one MODEL.onnx, see 'distilc run --help'");
-        return 2;
-    }
+    const char *model;
+    int rc = model_args_parse("run", argc, argv, opts, usage, &model);
+    if (rc != MODEL_ARGS_GO)
+        return rc;
     if (!out_dir) {
         cli_error("run: option --output-dir is required");
         return 2;
@@ -293,12 +285,12 @@ int cmd_run(int argc, char **argv)
             }
     }
 
-    if (!cli_check_input_file("run", "model", pos[0]))
+    if (!cli_check_input_file("run", "model", model))
         return 2;
     ir_diag d;
     ir_diag_init(&d);
     ir_graph *g = NULL;
-    if (onnx_load_file(pos[0], NULL, &g, &d) != IR_OK)
+    if (onnx_load_file(model, NULL, &g, &d) != IR_OK)
         return cli_fail(&d);
     int status = 0;
     ir_tensor **given = NULL, **outs = NULL, *onednn_out = NULL;
@@ -329,7 +321,7 @@ int cmd_run(int argc, char **argv)
                 used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
                                          j ? ", " : "", g->inputs[j]->name);
             cli_error("run: '%s' is not an input of %s (its inputs: %s)",
-                      names[i], pos[0], g->n_inputs ? list : "none");
+                      names[i], model, g->n_inputs ? list : "none");
             status = 2;
             goto done;
         }

@@ -93,3 +93,32 @@ with open(os.path.join(tmp, "corpus.txt"), "w") as f:
         f.write(sent() + ("\t" + sent() if i % 3 == 0 else "") + "\n")
 PYEOF
 }
+
+# search_fixture DIR MS: what the search commands (compress) need: a teacher
+# wide enough for a few shapes, DIR/model.onnx (4 layers x 64, 4 heads,
+# ffn 128, 64 positions, the 30-token vocabulary of tiny_glue; exported by
+# tests/py/bert_export.py, seed 3), and $TMP/space.xml, a tiny search space
+# under it with a latency limit of MS ms (seq 32, batch 1, 1 thread, fp32).
+# Needs HERE (this folder) besides DISTILC, PY and TMP. Returns 1 when the
+# export fails, its messages in $TMP/export.err.
+search_fixture() {
+    "$PY" "$HERE/../py/bert_export.py" --out "$1" --layers 4 --hidden 64 --heads 4 \
+        --ffn 128 --max-pos 64 --vocab 30 --seed 3 >/dev/null 2>"$TMP/export.err" ||
+        return 1
+    cat >"$TMP/space.xml" <<XML
+<?xml version="1.0"?>
+<space version="1">
+  <choices>
+    <layers>1 2</layers>
+    <hidden>32 64</hidden>
+    <heads>1 2 4</heads>
+    <ffn>32 64</ffn>
+    <embed>0</embed>
+    <sharing>none all</sharing>
+  </choices>
+  <constraints>
+    <latency ms="$2" seq="32" batch="1" threads="1" precision="fp32"/>
+  </constraints>
+</space>
+XML
+}

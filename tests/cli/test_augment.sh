@@ -87,25 +87,7 @@ run 2 "recipe copies 99" distill "$T" --recipe "$TMP/bad2.xml" -o "$TMP/x.onnx" 
 
 # ---- distilc compress --augment -----------------------------------------------
 # the search needs a teacher wide enough for a few shapes (as test_compress.sh)
-"$PY" "$HERE/../py/bert_export.py" --out "$TMP/t4" --layers 4 --hidden 64 --heads 4 \
-    --ffn 128 --max-pos 64 --vocab 30 --seed 3 >/dev/null 2>"$TMP/export.err" ||
-    bad "bert_export.py 4x64"
-cat >"$TMP/space.xml" <<'XML'
-<?xml version="1.0"?>
-<space version="1">
-  <choices>
-    <layers>1 2</layers>
-    <hidden>32 64</hidden>
-    <heads>1 2 4</heads>
-    <ffn>32 64</ffn>
-    <embed>0</embed>
-    <sharing>none all</sharing>
-  </choices>
-  <constraints>
-    <latency ms="50" seq="32" batch="1" threads="1" precision="fp32"/>
-  </constraints>
-</space>
-XML
+search_fixture "$TMP/t4" 50 || bad "bert_export.py 4x64"
 C=(compress "$TMP/t4/model.onnx" --task sst2 --data "$TMP/glue" --vocab "$TMP/vocab.txt" --space "$TMP/space.xml"
    --cache "$TMP/latency.json" --fitness proxy --steps 2 --dev-limit 8 --progress json
    -o "$TMP/o")

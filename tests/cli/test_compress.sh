@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_compress.sh — `distilc compress` end to end on a tiny teacher
 # exported from PyTorch (tests/py/bert_export.py, 4 layers x 64, 4 heads),
-# a tiny SST-2-style task and corpus and a tiny search space this script
-# writes, with a budget of about half a minute:
+# lib.sh's tiny SST-2 task and corpus (tiny_glue) and tiny search space
+# (search_fixture), with a budget of about half a minute:
 # - every stage runs; report.json has the teacher and student objects with
 #   parameters, latency_ms and dev metrics, the ratios, budget and stages;
 #   report.svg is an SVG; the summary table is printed;
@@ -46,46 +46,9 @@ print(','.join(ran))"
 }
 
 # ---- fixtures ----------------------------------------------------------------
-"$PY" - "$TMP" <<'PYEOF'
-import os, random, sys
-tmp = sys.argv[1]
-words = ("the a movie film is was good bad great awful very not fun dull "
-         "man woman dog cat plays runs said today , .").split()
-os.makedirs(os.path.join(tmp, "glue", "SST-2"))
-with open(os.path.join(tmp, "vocab.txt"), "w") as f:
-    f.write("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words) + "\n")
-rnd = random.Random(7)
-def sent():
-    return " ".join(rnd.choice(words) for _ in range(rnd.randint(1, 14)))
-for split, n in (("train", 64), ("dev", 32)):
-    with open(os.path.join(tmp, "glue", "SST-2", split + ".tsv"), "w") as f:
-        f.write("sentence\tlabel\n")
-        for i in range(n):
-            s = sent()
-            f.write("%s\t%d\n" % (s, int("good" in s or "great" in s)))
-with open(os.path.join(tmp, "corpus.txt"), "w") as f:
-    for i in range(40):
-        f.write(sent() + "\n")
-PYEOF
-"$PY" "$HERE/../py/bert_export.py" --out "$TMP/t" --layers 4 --hidden 64 --heads 4 \
-    --ffn 128 --max-pos 64 --vocab 30 --seed 3 >/dev/null 2>"$TMP/export.err" ||
+tiny_glue
+search_fixture "$TMP/t" 5 ||
     { echo "FAIL: bert_export.py"; cat "$TMP/export.err"; exit 1; }
-cat >"$TMP/space.xml" <<'XML'
-<?xml version="1.0"?>
-<space version="1">
-  <choices>
-    <layers>1 2</layers>
-    <hidden>32 64</hidden>
-    <heads>1 2 4</heads>
-    <ffn>32 64</ffn>
-    <embed>0</embed>
-    <sharing>none all</sharing>
-  </choices>
-  <constraints>
-    <latency ms="5" seq="32" batch="1" threads="1" precision="fp32"/>
-  </constraints>
-</space>
-XML
 T=$TMP/t/model.onnx
 COMMON=(--task sst2 --data "$TMP/glue" --vocab "$TMP/vocab.txt" --space "$TMP/space.xml"
         --cache "$TMP/latency.json" --progress json -o "$TMP/o")
@@ -106,7 +69,7 @@ report "all(k in j[m] for m in ('teacher', 'student')
         and j['student']['parameters'] < j['teacher']['parameters']
         and j['teacher']['latency_ms'] > 0 and j['student']['latency_ms'] > 0
         and j['speedup'] > 0 and j['accuracy_retained'] is not None
-        and j['teacher']['dev_examples'] == 32" "report.json teacher/student"
+        and j['teacher']['dev_examples'] == 24" "report.json teacher/student"
 report "[s['name'] for s in j['distill']['stages']] == ['general', 'intermediate', 'prediction']
         and all(s['steps'] >= 1 for s in j['distill']['stages'])
         and j['budget']['minutes'] == 0.4 and 'steps' in j['budget']['allowed']

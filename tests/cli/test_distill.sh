@@ -6,7 +6,8 @@
 #   JSON-lines progress on piped stderr, plots and checkpoints per stage;
 # - the student ONNX in onnxruntime matching `distilc run` (reference
 #   interpreter and oneDNN runtime) to 1e-4 on a padded batch;
-# - a recipe file with the command line overriding it; --resume;
+# - a recipe file with the command line overriding it; --resume (refused
+#   with another --gemm-precision);
 #   random init with ALBERT sharing and factorized embeddings;
 # - bad options: exit 2 and a message naming the option.
 #
@@ -54,6 +55,11 @@ run 0 "distill --resume" distill "$T" "${COMMON[@]}" \
     --student layers=2,hidden=16,heads=2,ffn=32 --corpus "$TMP/corpus.txt" \
     --steps 4 --ckpt-dir "$TMP/ck" --resume --json -o "$TMP/s2.onnx" &&
     json "all(s['resumed_from'] == 4 for s in j['stages'])" "resume picks up every stage"
+run 2 "distill --resume, other precision" distill "$T" "${COMMON[@]}" \
+    --student layers=2,hidden=16,heads=2,ffn=32 --corpus "$TMP/corpus.txt" \
+    --steps 4 --ckpt-dir "$TMP/ck" --resume --gemm-precision bf16 -o "$TMP/s3.onnx" &&
+    has "$TMP/err" "general/last.ckpt was written with --gemm-precision fp32, this run has --gemm-precision bf16" \
+        "resume names the precision option and both values"
 
 # ---- the student runs the same in onnxruntime and distilc ------------------
 "$PY" - "$TMP" <<'PYEOF' || bad "input fixtures"

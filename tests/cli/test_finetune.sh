@@ -9,6 +9,7 @@
 #    STS-B trains a regression head;
 #  - --stop-after + --resume writes the same model, byte for byte, as an
 #    uninterrupted run; checkpoints, plot and JSON progress lines appear;
+#    a resume with another seed or --gemm-precision is refused;
 #  - bad options and files exit 2 naming the option or file.
 #
 # Usage: test_finetune.sh PATH/TO/distilc
@@ -171,6 +172,12 @@ run 0 "resume" "${R[@]}" -o "$TMP/r.onnx" --ckpt-dir "$TMP/cr" --resume --json &
 cmp -s "$TMP/u.onnx" "$TMP/r.onnx" && ok || bad "resumed model differs from the uninterrupted one"
 run 2 "resume, other seed" "${R[@]}" -o "$TMP/r2.onnx" --ckpt-dir "$TMP/cr" --resume --seed 7 &&
     has "$TMP/err" "seed" "resume seed message"
+# the checkpoint records --gemm-precision (fp32 here): bf16 numbers would
+# continue the run silently otherwise
+run 2 "resume, other gemm precision" "${R[@]}" -o "$TMP/r2.onnx" --ckpt-dir "$TMP/cr" \
+    --resume --gemm-precision bf16 &&
+    has "$TMP/err" "with --gemm-precision fp32, this run has --gemm-precision bf16" \
+        "resume precision message"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
