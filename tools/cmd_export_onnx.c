@@ -11,6 +11,7 @@
 #include "passes/pass.h"
 #include "tools/cli.h"
 #include "tools/cmds.h"
+#include "tools/model_open.h"
 
 static void usage(FILE *f)
 {
@@ -53,31 +54,21 @@ int cmd_export_onnx(int argc, char **argv)
         {"external-data", 0, CLI_FLAG, &external},
         {NULL, 0, CLI_FLAG, NULL},
     };
-    const char *pos[1];
-    int npos = 0;
-    int rc = cli_parse("export-onnx", argc, argv, opts, pos, 1, &npos);
-    if (rc == CLI_HELP) {
-        usage(stdout);
-        return 0;
-    }
-    if (rc != CLI_OK)
-        return 2;
-    if (npos != 1) {
-        cli_error("export-onnx: expected one MODEL.onnx, see 'distilc "
-                  "export-onnx --help'");
-        return 2;
-    }
+    const char *model;
+    int rc = model_args_parse("export-onnx", argc, argv, opts, usage, &model);
+    if (rc != MODEL_ARGS_GO)
+        return rc;
     if (!out) {
         cli_error("export-onnx: option -o/--output is required");
         return 2;
     }
 
-    if (!cli_check_input_file("export-onnx", "model", pos[0]))
+    if (!cli_check_input_file("export-onnx", "model", model))
         return 2;
     ir_diag d;
     ir_diag_init(&d);
     ir_graph *g = NULL;
-    if (onnx_load_file(pos[0], NULL, &g, &d) != IR_OK)
+    if (onnx_load_file(model, NULL, &g, &d) != IR_OK)
         return cli_fail(&d);
     int status = 0;
     pass_ctx ctx;

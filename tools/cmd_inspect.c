@@ -18,6 +18,7 @@
 #include "passes/pass.h"
 #include "tools/cli.h"
 #include "tools/cmds.h"
+#include "tools/model_open.h"
 
 static void usage(FILE *f)
 {
@@ -127,33 +128,24 @@ int cmd_inspect(int argc, char **argv)
         {"json", 0, CLI_FLAG, &json},
         {NULL, 0, CLI_FLAG, NULL},
     };
-    const char *pos[1];
-    int npos = 0;
-    int rc = cli_parse("inspect", argc, argv, opts, pos, 1, &npos);
-    if (rc == CLI_HELP) {
-        usage(stdout);
-        return 0;
-    }
-    if (rc != CLI_OK)
-        return 2;
-    if (npos != 1) {
-        cli_error("inspect: expected one MODEL.onnx, see 'distilc inspect --help'");
-        return 2;
-    }
+    const char *model;
+    int rc = model_args_parse("inspect", argc, argv, opts, usage, &model);
+    if (rc != MODEL_ARGS_GO)
+        return rc;
     int64_t seq = 128, batch = 1;
     if (seq_s && !cli_parse_positive("inspect", "seq", seq_s, &seq))
         return 2;
     if (batch_s && !cli_parse_positive("inspect", "batch", batch_s, &batch))
         return 2;
 
-    if (!cli_check_input_file("inspect", "model", pos[0]))
+    if (!cli_check_input_file("inspect", "model", model))
         return 2;
     ir_diag d;
     ir_diag_init(&d);
     ir_graph *g = NULL;
     char *unknown = NULL;
     onnx_load_opts lo = {.allow_unknown_ops = true, .unknown_out = &unknown};
-    if (onnx_load_file(pos[0], &lo, &g, &d) != IR_OK) {
+    if (onnx_load_file(model, &lo, &g, &d) != IR_OK) {
         free(unknown);
         return cli_fail(&d);
     }
@@ -192,14 +184,14 @@ int cmd_inspect(int argc, char **argv)
         /* Exporters compute Reshape targets with Shape/Gather/Concat chains:
          * sizes are only known after folding them (batch and seq fixed), so
          * the cleanup pipeline runs first; plain inference is the fallback. */
-        have_flops = onnx_load_file(pos[0], &lo2, &sized, &fd) == IR_OK &&
+        have_flops = onnx_load_file(model, &lo2, &sized, &fd) == IR_OK &&
                      pass_run_list(sized, "default,infer-shapes", &ctx) == IR_OK;
         if (!have_flops && sized) {
             snprintf(flops_note, sizeof flops_note, "%s", fd.msg);
             ir_graph_free(sized);
             sized = NULL;
             ir_diag_init(&fd);
-            have_flops = onnx_load_file(pos[0], &lo2, &sized, &fd) == IR_OK &&
+            have_flops = onnx_load_file(model, &lo2, &sized, &fd) == IR_OK &&
                          pass_run_list(sized, "infer-shapes", &ctx) == IR_OK;
         }
     }
@@ -213,7 +205,7 @@ int cmd_inspect(int argc, char **argv)
     FILE *f = stdout;
     if (json) {
         fprintf(f, "{\"file\":");
-        cli_json_string(f, pos[0]);
+        cli_json_string(f, model);
         fprintf(f, ",\"ir_version\":%" PRId64 ",\"opset\":%" PRId64, g->ir_version,
                 g->opset);
         fprintf(f, ",\"producer\":");
@@ -265,7 +257,7 @@ int cmd_inspect(int argc, char **argv)
         }
         fprintf(f, "}\n");
     } else {
-        fprintf(f, "model      %s\n", pos[0]);
+        fprintf(f, "model      %s\n", model);
         fprintf(f, "producer   %s %s\n", g->producer_name ? g->producer_name : "?",
                 g->producer_version ? g->producer_version : "");
         fprintf(f, "ir/opset   %" PRId64 " / %" PRId64 "\n", g->ir_version, g->opset);

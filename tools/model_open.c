@@ -1,5 +1,5 @@
 /* model_open.c — the model argument and the load-passes-lift preamble of
- * `distilc build`, `run` and `bench` (see model_open.h). */
+ * the one-model commands (see model_open.h). */
 #include "tools/model_open.h"
 
 #include "frontend/onnx.h"

@@ -1,6 +1,6 @@
-/* model_open.h — the first steps `distilc build`, `run` and `bench` share:
- * parse the options around the one MODEL.onnx argument, then (build,
- * bench) load the model, rewrite it with passes "default,fuse" and lift the
+/* model_open.h — the first steps of the commands that take one model:
+ * parse the options around the one MODEL.onnx argument (build, run, bench,
+ * inspect, export-onnx), then (build, bench) load the model, rewrite it with passes "default,fuse" and lift the
  * BERT encoder the backend lowers.
  *
  *     const char *model;
