@@ -424,23 +424,6 @@ void train_attention_backward(float *dqkv, float *dscores, const float *dout,
  * round as oneDNN rounds, so results agree with the loops to float
  * rounding. */
 
-/* e^-min(|y|, 87) — e^y for the y <= 0 a softmax needs (below -87 it
- * gives ~e^-87 where expf underflows: far below the 1 the row's maximum
- * contributes) — in plain float arithmetic the vectorizer can take where a
- * libm call stops it: y = n ln2 + r, |r| <= ln2/2, e^r by its degree-6
- * Taylor polynomial (truncation < 3e-8 relative, about 2 ulp in all), 2^n
- * put into the exponent bits (fast_exp.h), after an integer clamp (a float
- * ternary leaves GCC a branch, and the loop scalar). */
-static inline float attn_exp_neg(float y)
-{
-    int32_t b, lim = 0x42ae0000; /* 87.0f */
-    memcpy(&b, &y, sizeof b);
-    b &= 0x7fffffff;
-    b = b < lim ? b : lim;
-    memcpy(&y, &b, sizeof y);
-    return train_exp_neg(-y);
-}
-
 /* One row of T keys: pr = softmax(sc) over keys with mk[j] != 0 (mk NULL:
  * all), all zeros when every key is masked. Branch-free per key, and the
  * masked and unmasked cases are separate loops (a load of mk[j] guarded by
@@ -472,14 +455,14 @@ static void attn_softmax_row(float *pr, const float *sc, const int32_t *mk,
 #pragma omp simd reduction(+ : sum)
         for (size_t j = 0; j < T; j++) {
             /* a 0/1 factor, not a select: no branch */
-            float e = attn_exp_neg(sc[j] - maxv) * (float)(mk[j] != 0);
+            float e = fast_exp_neg_abs(sc[j] - maxv) * (float)(mk[j] != 0);
             pr[j] = e;
             sum += e;
         }
     } else {
 #pragma omp simd reduction(+ : sum)
         for (size_t j = 0; j < T; j++) {
-            float e = attn_exp_neg(sc[j] - maxv);
+            float e = fast_exp_neg_abs(sc[j] - maxv);
             pr[j] = e;
             sum += e;
         }

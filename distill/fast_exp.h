@@ -31,4 +31,27 @@ static inline float train_exp_neg(float y)
     return p * scale;
 }
 
+/* min(|x|, lim) for lim >= 0, done on the bits: positive floats order like
+ * their bit patterns, and an integer min is branch-free, whereas a float
+ * one (fminf, a ternary) leaves GCC a branch that keeps the loop from
+ * vectorizing. NaN maps to lim. */
+static inline float fast_abs_min(float x, float lim)
+{
+    int32_t b, l;
+    memcpy(&b, &x, sizeof b);
+    memcpy(&l, &lim, sizeof l);
+    b &= 0x7fffffff;
+    b = b < l ? b : l;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+/* e^-min(|y|, 87): e^y for the y <= 0 a softmax row gives (x - max);
+ * below -87 it returns ~e^-87 where expf underflows, far below the 1 the
+ * row's maximum contributes. */
+static inline float fast_exp_neg_abs(float y)
+{
+    return train_exp_neg(-fast_abs_min(y, 87.0f));
+}
+
 #endif

@@ -22,19 +22,8 @@
 #define GELU_INV_SQRT2 0.70710678118654752440f
 #define GELU_INV_SQRT_2PI 0.39894228040143267794f
 
-/* min(|x|, 13) (e^-84.5 is far below any use), done on the bits: positive
- * floats order like their bit patterns, and an integer min is branch-free,
- * whereas a float one (fminf, a ternary) left GCC a branch it threaded and
- * so kept the loop from vectorizing. NaN also maps to 13. */
-static inline float gelu_abs_clamp(float x)
-{
-    int32_t b, lim = 0x41500000; /* 13.0f */
-    memcpy(&b, &x, sizeof b);
-    b &= 0x7fffffff;
-    b = b < lim ? b : lim;
-    memcpy(&x, &b, sizeof x);
-    return x;
-}
+/* min(|x|, 13) (fast_exp.h; e^-84.5 is far below any use). */
+static inline float gelu_abs_clamp(float x) { return fast_abs_min(x, 13.0f); }
 
 /* Phi(x) = 0.5 (1 + erf(x / sqrt 2)) given e = e^(-x^2/2). */
 static inline float gelu_cdf(float x, float e)
