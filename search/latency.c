@@ -537,6 +537,16 @@ static double layer_weight_mb(const ir_encoder_config *c, search_precision p)
     return (double)search_config_body_params(c) * per / (1024.0 * 1024.0);
 }
 
+bool search_latency_calibrated(search_latency *m,
+                               const search_latency_query *q)
+{
+    int t = query_threads(q);
+    lat_entry k0 = mk(LAT_OVERHEAD, q->precision, t, q->batch, q->seq, 0, 0, 0);
+    lat_entry k1 = mk(LAT_OVERHEAD_MB, q->precision, t, q->batch, q->seq, 0, 0, 0);
+    k0.clock = k1.clock = m->o.clock;
+    return entry_find(m, &k0) && entry_find(m, &k1);
+}
+
 ir_status search_latency_predict(search_latency *m, const ir_encoder_config *c,
                                  const search_latency_query *q,
                                  search_latency_estimate *out, ir_diag *d)

@@ -115,6 +115,24 @@ ir_status search_latency_calibrate(search_latency *m,
                                    const ir_encoder_config *cfgs,
                                    const double *measured_ms, size_t n,
                                    const search_latency_query *q, ir_diag *d);
+/* Whether an overhead fit exists for q's setting (on the model's clock). */
+bool search_latency_calibrated(search_latency *m,
+                               const search_latency_query *q);
+/* latency_measure.c: the fastest of `runs` forward passes (after two
+ * warm-ups) of a random-weight encoder c in the compiled runtime at q, on
+ * clock clk — what the model predicts. */
+ir_status search_latency_measure_model(const ir_encoder_config *c,
+                                       const search_latency_query *q, int runs,
+                                       search_clock clk, uint64_t seed,
+                                       double *ms, ir_diag *d);
+/* latency_measure.c: measures n (2..100) models of sp spread over its
+ * layer-weight volume and fits the overhead for q with them
+ * (search_latency_calibrate). clk should be the model's clock. */
+ir_status search_latency_calibrate_space(search_latency *m,
+                                         const search_space *sp,
+                                         const search_latency_query *q,
+                                         size_t n, int runs, search_clock clk,
+                                         uint64_t seed, ir_diag *d);
 /* Writes the cache (creating its folder) when something changed: to a
  * temporary file renamed over the old one. */
 ir_status search_latency_save(search_latency *m, ir_diag *d);

@@ -60,82 +60,6 @@ static void usage(FILE *f)
             "Exit status: 0 ok, 1 failure, 2 bad input or usage.\n");
 }
 
-static double process_cpu_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Fastest wall time of `runs` forward passes of c in the compiled runtime,
- * after two warm-up runs (primitive creation, first touch). */
-static ir_status measure_model(const ir_encoder_config *c,
-                               const search_latency_query *q, int runs,
-                               search_clock clk, uint64_t seed, double *ms,
-                               ir_diag *d)
-{
-    ir_encoder *e = NULL;
-    rt_model *m = NULL;
-    int64_t n = q->batch * q->seq;
-    int64_t *ids = malloc((size_t)n * sizeof *ids);
-    float *logits = malloc((size_t)(q->batch * c->labels) * sizeof *logits);
-    double *t = malloc((size_t)runs * sizeof *t);
-    ir_status s = (ids && logits && t) ? IR_OK
-                                       : ir_diag_set(d, IR_ERR_NOMEM, "out of memory");
-    if (s == IR_OK)
-        s = ir_encoder_new(c, &e, d);
-    if (s == IR_OK) {
-        ir_encoder_init_opts io;
-        ir_encoder_init_opts_default(&io);
-        io.seed = seed;
-        ir_encoder_init_random(e, &io);
-        rt_options o;
-        rt_options_default(&o);
-        o.threads = q->threads;
-        o.precision = q->precision == SEARCH_BF16 ? RT_BF16
-                    : q->precision == SEARCH_INT8 ? RT_INT8 : RT_FP32;
-        s = rt_model_from_encoder(e, &o, &m, d);
-    }
-    if (s == IR_OK) {
-        for (int64_t i = 0; i < n; i++)
-            ids[i] = (i * 7919 + 101) % c->vocab;
-        /* with several threads on the wall clock, runs where a thread lost
-         * its core (the process burnt well under threads x wall time) are
-         * set aside as the latency model does with its primitives */
-        int threads = q->threads > 0 ? q->threads : 1;
-        bool check = clk == SEARCH_CLOCK_WALL && threads > 1;
-        int n_clean = 0;
-        for (int r = 0; r < runs + 2 && s == IR_OK; r++) {
-            double c0 = check ? process_cpu_ms() : 0;
-            double t0 = search_clock_ms(clk);
-            s = rt_model_run(m, q->batch, q->seq, ids, NULL, NULL, logits, NULL, d);
-            double dt = search_clock_ms(clk) - t0;
-            if (r < 2)
-                continue;
-            t[r - 2] = dt;
-            if (check && process_cpu_ms() - c0 >= 0.8 * threads * dt)
-                t[n_clean++] = dt; /* clean runs packed at the front */
-        }
-        if (s == IR_OK) {
-            /* the fastest run, as the latency model times its primitives:
-             * on a shared machine the noise only adds */
-            size_t n = check && n_clean ? (size_t)n_clean : (size_t)runs;
-            qsort(t, n, sizeof *t, cmp_double);
-            *ms = t[0];
-        }
-    }
-    rt_model_free(m);
-    ir_encoder_free(e);
-    free(ids), free(logits), free(t);
-    return s;
-}
-
 typedef struct pair {
     ir_encoder_config c;
     double pred, meas;
@@ -343,8 +267,8 @@ int cmd_latency_model(int argc, char **argv)
          * overlap in time */
         s = search_latency_predict(lm, &pr[i].c, &q, &est, &d);
         if (s == IR_OK)
-            s = measure_model(&pr[i].c, &q, (int)runs, lo.clock,
-                              (uint64_t)seed + i, &pr[i].meas, &d);
+            s = search_latency_measure_model(&pr[i].c, &q, (int)runs, lo.clock,
+                                             (uint64_t)seed + i, &pr[i].meas, &d);
         if (s != IR_OK) {
             char buf[96];
             search_config_format(&pr[i].c, buf, sizeof buf);

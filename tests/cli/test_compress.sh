@@ -60,6 +60,10 @@ run 0 "compress" compress "$T" "${COMMON[@]}" --corpus "$TMP/corpus.txt" \
 [ "$(stages)" = "lift,supernet,search,distill,build,eval,report" ] && ok ||
     bad "first run stages: $(stages)"
 has "$TMP/out" "latency \(ms, fp32\)" "summary table"
+# a fresh latency cache: the search first fits the model's overhead on a
+# few whole models, and says so
+has "$TMP/err" "latency model calibrated on 5 whole models" "calibration note"
+report "'uncalibrated' not in j['search']['latency']" "search latency calibrated"
 has "$TMP/out" "x faster" "summary table speed-up"
 report "all(k in j[m] for m in ('teacher', 'student')
             for k in ('parameters', 'latency_ms', 'metrics', 'size_bytes', 'ort_latency_ms'))
