@@ -483,34 +483,26 @@ static ir_status predict_parts(search_latency *m, const ir_encoder_config *c,
             return s;
         e->embed_ms += ms;
     }
-    /* every layer but the last runs the same shapes; the last runs its
-     * attention, projections and FFN for the [CLS] rows only (backend/rt.c) */
-    lat_entry layer[7] = {
-        mk(LAT_LINEAR, p, t, T, H, 3 * H, 0, ONEDNN_ACT_NONE),
-        mk(LAT_ATTENTION, f32, t, B, A, S, H / A, 0),
-        mk(LAT_LINEAR, p, t, T, H, H, 0, ONEDNN_ACT_NONE + res),
-        mk(LAT_LAYERNORM, f32, t, T, H, 0, 0, 0),
-        mk(LAT_LINEAR, p, t, T, H, F, 0, act),
-        mk(LAT_LINEAR, p, t, T, F, H, 0, ONEDNN_ACT_NONE + res),
-        mk(LAT_LAYERNORM, f32, t, T, H, 0, 0, 0),
-    };
-    lat_entry last[7] = {
-        mk(LAT_LINEAR, p, t, T, H, 3 * H, 0, ONEDNN_ACT_NONE),
-        mk(LAT_ATTENTION, f32, t, B, A, S, H / A, 1),
-        mk(LAT_LINEAR, p, t, B, H, H, 0, ONEDNN_ACT_NONE + res),
-        mk(LAT_LAYERNORM, f32, t, B, H, 0, 0, 0),
-        mk(LAT_LINEAR, p, t, B, H, F, 0, act),
-        mk(LAT_LINEAR, p, t, B, F, H, 0, ONEDNN_ACT_NONE + res),
-        mk(LAT_LAYERNORM, f32, t, B, H, 0, 0, 0),
-    };
+    /* every layer but the last runs the same shapes (rows = T); the last
+     * runs its attention, projections and FFN for the [CLS] rows only
+     * (rows = B, backend/rt.c) */
     double one = 0, final = 0;
-    for (int i = 0; i < 7; i++) {
-        if ((s = lookup(m, layer[i], &ms, &e->measured, d)) != IR_OK)
-            return s;
-        one += ms;
-        if ((s = lookup(m, last[i], &ms, &e->measured, d)) != IR_OK)
-            return s;
-        final += ms;
+    for (int cls = 0; cls < 2; cls++) {
+        int64_t M = cls ? B : T;
+        lat_entry layer[7] = {
+            mk(LAT_LINEAR, p, t, T, H, 3 * H, 0, ONEDNN_ACT_NONE),
+            mk(LAT_ATTENTION, f32, t, B, A, S, H / A, cls),
+            mk(LAT_LINEAR, p, t, M, H, H, 0, ONEDNN_ACT_NONE + res),
+            mk(LAT_LAYERNORM, f32, t, M, H, 0, 0, 0),
+            mk(LAT_LINEAR, p, t, M, H, F, 0, act),
+            mk(LAT_LINEAR, p, t, M, F, H, 0, ONEDNN_ACT_NONE + res),
+            mk(LAT_LAYERNORM, f32, t, M, H, 0, 0, 0),
+        };
+        for (int i = 0; i < 7; i++) {
+            if ((s = lookup(m, layer[i], &ms, &e->measured, d)) != IR_OK)
+                return s;
+            *(cls ? &final : &one) += ms;
+        }
     }
     e->layers_ms = one * (double)(c->layers - 1) + final;
     lat_entry head[2] = {
