@@ -125,6 +125,11 @@ ir_status search_latency_measure_model(const ir_encoder_config *c,
                                        const search_latency_query *q, int runs,
                                        search_clock clk, uint64_t seed,
                                        double *ms, ir_diag *d);
+/* latency_measure.c: sorts pool[n_pool] by layer-weight volume (the
+ * overhead grows with it) and copies n of them spread evenly over it into
+ * out: calibration models that are not look-alikes. */
+void search_configs_spread(ir_encoder_config *pool, size_t n_pool, size_t n,
+                           ir_encoder_config *out);
 /* latency_measure.c: measures n (2..100) models of sp spread over its
  * layer-weight volume and fits the overhead for q with them
  * (search_latency_calibrate). clk should be the model's clock. */

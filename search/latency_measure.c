@@ -88,6 +88,20 @@ ir_status search_latency_measure_model(const ir_encoder_config *c,
     return s;
 }
 
+void search_configs_spread(ir_encoder_config *pool, size_t n_pool, size_t n,
+                           ir_encoder_config *out)
+{
+    for (size_t i = 1; i < n_pool; i++) /* insertion sort by weight volume */
+        for (size_t j = i; j > 0 && search_config_body_params(&pool[j - 1]) >
+                                        search_config_body_params(&pool[j]); j--) {
+            ir_encoder_config t = pool[j];
+            pool[j] = pool[j - 1];
+            pool[j - 1] = t;
+        }
+    for (size_t k = 0; k < n; k++)
+        out[k] = pool[n > 1 ? k * (n_pool - 1) / (n - 1) : n_pool / 2];
+}
+
 ir_status search_latency_calibrate_space(search_latency *m,
                                          const search_space *sp,
                                          const search_latency_query *q,
@@ -101,29 +115,20 @@ ir_status search_latency_calibrate_space(search_latency *m,
      * the overhead grows with that volume, and a fit on look-alike models
      * pins nothing */
     size_t n_pool = 8 * n;
-    search_genome *pool = calloc(n_pool, sizeof *pool);
+    search_genome g;
     ir_encoder_config *cfg = calloc(n_pool, sizeof *cfg);
-    double *w = calloc(n_pool, sizeof *w), *meas = calloc(n, sizeof *meas);
+    double *meas = calloc(n, sizeof *meas);
     ir_encoder_config *pick = calloc(n, sizeof *pick);
-    ir_status s = (pool && cfg && w && meas && pick)
+    ir_status s = (cfg && meas && pick)
                       ? IR_OK : ir_diag_set(d, IR_ERR_NOMEM, "out of memory");
     search_rng rng;
     search_rng_seed(&rng, seed);
     for (size_t i = 0; i < n_pool && s == IR_OK; i++)
-        if ((s = search_space_sample(sp, &rng, &pool[i], d)) == IR_OK &&
-            (s = search_space_decode(sp, &pool[i], &cfg[i], d)) == IR_OK)
-            w[i] = (double)search_config_body_params(&cfg[i]);
-    for (size_t i = 1; i < n_pool && s == IR_OK; i++) /* sort by weight */
-        for (size_t j = i; j > 0 && w[j - 1] > w[j]; j--) {
-            double tw = w[j];
-            w[j] = w[j - 1];
-            w[j - 1] = tw;
-            ir_encoder_config tc = cfg[j];
-            cfg[j] = cfg[j - 1];
-            cfg[j - 1] = tc;
-        }
+        if ((s = search_space_sample(sp, &rng, &g, d)) == IR_OK)
+            s = search_space_decode(sp, &g, &cfg[i], d);
+    if (s == IR_OK)
+        search_configs_spread(cfg, n_pool, n, pick);
     for (size_t k = 0; k < n && s == IR_OK; k++) {
-        pick[k] = cfg[k * (n_pool - 1) / (n - 1)];
         /* predict first: the primitive timings and the real run then do
          * not overlap in time */
         search_latency_estimate est;
@@ -134,6 +139,6 @@ ir_status search_latency_calibrate_space(search_latency *m,
     }
     if (s == IR_OK)
         s = search_latency_calibrate(m, pick, meas, n, q, d);
-    free(pool), free(cfg), free(w), free(meas), free(pick);
+    free(cfg), free(meas), free(pick);
     return s;
 }

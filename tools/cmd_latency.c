@@ -216,8 +216,7 @@ int cmd_latency_model(int argc, char **argv)
     size_t n_valid = search_space_count_valid(&sp, n_all + 8 * (size_t)n_cal + 1);
     size_t n_pool = 8 * (size_t)n_cal;
     search_genome *pool = calloc(n_pool ? n_pool : 1, sizeof *pool);
-    double *pool_w = calloc(n_pool ? n_pool : 1, sizeof *pool_w);
-    if (!pool || !pool_w)
+    if (!pool)
         s = ir_diag_set(&d, IR_ERR_NOMEM, "out of memory");
     /* gs[n_cal..n_all) validation, then the pool, all distinct when the
      * space is large enough */
@@ -234,24 +233,24 @@ int cmd_latency_model(int argc, char **argv)
                 break;
         }
     }
-    for (size_t i = 0; i < n_pool && s == IR_OK; i++) {
-        ir_encoder_config c;
-        if ((s = search_space_decode(&sp, &pool[i], &c, &d)) == IR_OK)
-            pool_w[i] = (double)search_config_body_params(&c);
-    }
-    for (size_t i = 1; i < n_pool && s == IR_OK; i++) /* sort by weight */
-        for (size_t j = i; j > 0 && pool_w[j - 1] > pool_w[j]; j--) {
-            double tw = pool_w[j];
-            pool_w[j] = pool_w[j - 1];
-            pool_w[j - 1] = tw;
-            search_genome tg = pool[j];
-            pool[j] = pool[j - 1];
-            pool[j - 1] = tg;
+    ir_encoder_config *pool_c = calloc(n_pool ? n_pool : 1, sizeof *pool_c);
+    if (!pool_c && s == IR_OK)
+        s = ir_diag_set(&d, IR_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n_pool && s == IR_OK; i++)
+        s = search_space_decode(&sp, &pool[i], &pool_c[i], &d);
+    if (s == IR_OK && n_cal > 0) {
+        ir_encoder_config *cal = malloc((size_t)n_cal * sizeof *cal);
+        if (!cal)
+            s = ir_diag_set(&d, IR_ERR_NOMEM, "out of memory");
+        else {
+            search_configs_spread(pool_c, n_pool, (size_t)n_cal, cal);
+            for (int64_t k = 0; k < n_cal; k++)
+                pr[k].c = cal[k];
         }
-    for (int64_t k = 0; k < n_cal && s == IR_OK; k++)
-        gs[k] = pool[n_cal > 1 ? (size_t)k * (n_pool - 1) / (size_t)(n_cal - 1) : n_pool / 2];
-    free(pool), free(pool_w);
-    for (size_t i = 0; i < n_all && s == IR_OK; i++)
+        free(cal);
+    }
+    free(pool), free(pool_c);
+    for (size_t i = (size_t)n_cal; i < n_all && s == IR_OK; i++)
         s = search_space_decode(&sp, &gs[i], &pr[i].c, &d);
 
     /* does the cache hold an overhead fit for this setting already? */
