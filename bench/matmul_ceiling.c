@@ -8,6 +8,9 @@
  * Part 1: 128×768 · 768×3072 (BERT-base FFN at seq 128), median of timed
  * runs after warm-up: oneDNN f32 and bf16 linear (weights packed once, as
  * the runtime does), oneDNN f32 on plain strided operands, OpenBLAS sgemm.
+ * Part 0: the cores' own f32 (and int8 VNNI) peak, from loops of
+ * independent AVX-512 FMAs (VPDPBUSDs) on every thread: what no matmul can beat, so a target that needs more
+ * than it is out of reach of any library.
  * Part 2: gemm_f32 in automatic mode on forward (NN) and backward (NT for
  * dX = dY·Wᵀ, TN for dW = Xᵀ·dY) shapes, with both timings.
  * It uses only the library's interfaces (no oneDNN or BLAS header here). */
@@ -15,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <omp.h>
 
 #include "backend/dnnl_matmul.h"
 #include "backend/gemm.h"
@@ -84,6 +89,72 @@ static double time_one(bench_case *bc, ir_diag *d)
     return 2.0 * (double)bc->m * (double)bc->n * (double)bc->k / t[REPS / 2] * 1e-9;
 }
 
+
+/* Part 0: FMA peak. 16 independent accumulators per thread cover the FMA
+ * latency on both pipes; each iteration is 16 FMAs of 16 lanes (512 FLOP).
+ * Built for AVX-512 only where the compiler can target it; the caller
+ * checks the CPU first. */
+#if defined(__GNUC__) && defined(__x86_64__)
+#define FMA_PEAK 1
+#include <immintrin.h>
+
+/* -std=c17 turns off FMA contraction, so the FMAs are spelled out */
+__attribute__((target("avx512f"), noinline))
+static float fma_loop(long iters, float seed)
+{
+    __m512 acc[16];
+    __m512 x = _mm512_set1_ps(1.0f + 1e-7f), y = _mm512_set1_ps(seed * 1e-8f);
+    for (int i = 0; i < 16; i++)
+        acc[i] = _mm512_set1_ps((float)i);
+    for (long it = 0; it < iters; it++)
+        for (int i = 0; i < 16; i++)
+            acc[i] = _mm512_fmadd_ps(acc[i], x, y);
+    float s = 0;
+    for (int i = 0; i < 16; i++)
+        s += _mm512_reduce_add_ps(acc[i]);
+    return s;
+}
+
+/* The int8 twin: u8 x s8 dot products of 4 into s32 lanes (VNNI), 16
+ * independent accumulators; 2 x 64 ops per instruction (multiply, add). */
+__attribute__((target("avx512f,avx512vnni"), noinline))
+static int vnni_loop(long iters, int seed)
+{
+    __m512i acc[16];
+    __m512i a = _mm512_set1_epi32(0x01020304 + seed), b = _mm512_set1_epi32(0x01010101);
+    for (int i = 0; i < 16; i++)
+        acc[i] = _mm512_set1_epi32(i);
+    for (long it = 0; it < iters; it++)
+        for (int i = 0; i < 16; i++)
+            acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+    int s = 0;
+    for (int i = 0; i < 16; i++)
+        s += _mm512_reduce_add_epi32(acc[i]);
+    return s;
+}
+
+/* GFLOP/s (int8: GOP/s) of one of the loops above on every thread, best
+ * of three; each iteration is 16 instructions of 2 x 16 x (1 or 4) ops. */
+static double peak_rate(int vnni)
+{
+    const long iters = 20 * 1000 * 1000;
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        float sink = 0;
+        double t0 = now_s();
+#pragma omp parallel reduction(+ : sink)
+        sink += vnni ? (float)vnni_loop(iters, omp_get_thread_num())
+                     : fma_loop(iters, (float)omp_get_thread_num());
+        double t = now_s() - t0;
+        double ops = 16.0 * 2 * 16 * (vnni ? 4 : 1);
+        double gf = ops * (double)iters * omp_get_max_threads() / t * 1e-9;
+        if (gf > best && sink == sink)
+            best = gf;
+    }
+    return best;
+}
+#endif
+
 int main(void)
 {
     const int64_t M = 128, K = 768, N = 3072;
@@ -109,6 +180,14 @@ int main(void)
         {"oneDNN f32, plain strided (gemm_f32)", ONEDNN_F32, 0, g_dnnl},
         {"OpenBLAS sgemm (gemm_f32)", ONEDNN_F32, 0, g_blas},
     };
+#ifdef FMA_PEAK
+    if (__builtin_cpu_supports("avx512f"))
+        printf("  %-40s %8.1f GFLOP/s\n", "f32 FMA peak (AVX-512, no memory)",
+               peak_rate(0));
+    if (__builtin_cpu_supports("avx512vnni"))
+        printf("  %-40s %8.1f GOP/s\n", "u8s8 VNNI peak (AVX-512, no memory)",
+               peak_rate(1));
+#endif
     int rc = 0;
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         bench_case bc = {.m = M, .n = N, .k = K, .a = a, .b = w, .c = c};

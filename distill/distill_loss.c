@@ -1,7 +1,11 @@
 /* distill_loss.c — TinyBERT's distillation terms as a train_loss_fn: runs
  * the student and the teacher on the batch, sums the stage's terms from
  * distill/losses.h and adds their gradients into the student's activation
- * gradients and the projections' extra block. Rules in distill_loss.h. */
+ * gradients and the projections' extra block. Rules in distill_loss.h.
+ * The hidden-state and attention terms, which stream whole [B,T,C] and
+ * [B,NH,T,T] blocks every step, run here as one threaded pass each (loss
+ * and gradient together) with losses.h's per-element arithmetic; tests/
+ * test_train_fast_kernels.c holds them to losses.h's gradient bits. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +21,6 @@ struct distill_loss {
     distill_loss_opts o;
     train_extra extra;       /* W_e [CS,CT] then W_h [CS,CT], or n = 0 */
     float *extra_mem;        /* the four blocks */
-    float *proj, *dproj;     /* [cap,CT] hidden-loss scratch */
     float *hw, *dhw;         /* [cap,CT] hs · W and its gradient */
     struct gemm_ctx *gemm;   /* the student's GEMM helper (NULL: reference) */
     distill_loss_times times;
@@ -101,8 +104,6 @@ void distill_loss_free(distill_loss *L)
     if (!L)
         return;
     free(L->extra_mem);
-    free(L->proj);
-    free(L->dproj);
     free(L->hw);
     free(L->dhw);
     free(L->probs);
@@ -134,15 +135,11 @@ static ir_status scratch(distill_loss *L, size_t BT, size_t B, ir_diag *d)
 {
     size_t CT = (size_t)L->tc.hidden, NL = (size_t)L->sc.labels;
     if (BT > L->cap) {
-        free(L->proj);
-        free(L->dproj);
         free(L->hw);
         free(L->dhw);
-        L->proj = malloc(BT * CT * sizeof(float));
-        L->dproj = malloc(BT * CT * sizeof(float));
         L->hw = malloc(BT * CT * sizeof(float));
         L->dhw = malloc(BT * CT * sizeof(float));
-        L->cap = (L->proj && L->dproj && L->hw && L->dhw) ? BT : 0;
+        L->cap = (L->hw && L->dhw) ? BT : 0;
     }
     if (B > L->capb) {
         free(L->probs);
@@ -154,39 +151,198 @@ static ir_status scratch(distill_loss *L, size_t BT, size_t B, ir_diag *d)
     return IR_OK;
 }
 
+/* Row blocks of hidden_mse's loss sum: a fixed split, so the sum does not
+ * depend on the thread count. */
+enum { HIDDEN_MSE_BLOCKS = 64 };
+
+/* The MSE of x [BT,CT] against ht over the valid rows, summed (the loss
+ * train_hidden_mse_forward divides by n CT), and when dx is given the
+ * gradient train_hidden_mse_backward forms with scale s: into dx when set
+ * (as 0 + g, the bits the zeroed scratch plus its dproj gave), else added.
+ * One threaded pass, where losses.h copies x, fills dproj and adds it in
+ * three; each element takes losses.c's expressions (the error in double
+ * for the loss, in float for the gradient), so the gradient has its bits
+ * and the loss its value to double rounding. */
+static double hidden_mse(float *dx, int set, const float *x, const float *ht,
+                         const int32_t *mask, size_t BT, size_t CT, float s)
+{
+    double part[HIDDEN_MSE_BLOCKS];
+    size_t per = (BT + HIDDEN_MSE_BLOCKS - 1) / HIDDEN_MSE_BLOCKS;
+#pragma omp parallel for schedule(static) if (BT * CT > 32768)
+    for (size_t k = 0; k < HIDDEN_MSE_BLOCKS; k++) {
+        double acc = 0.0;
+        for (size_t i = k * per; i < BT && i < (k + 1) * per; i++) {
+            const float *xi = x + i * CT, *ti = ht + i * CT;
+            float *di = dx ? dx + i * CT : NULL;
+            int valid = !mask || mask[i];
+            if (valid) {
+#pragma omp simd reduction(+ : acc)
+                for (size_t c = 0; c < CT; c++) {
+                    double e = (double)xi[c] - ti[c];
+                    acc += e * e;
+                }
+            }
+            /* padded rows: a zero gradient, added as losses.c adds it */
+            float sv = valid ? s : 0.0f;
+            if (di && set) {
+#pragma omp simd
+                for (size_t c = 0; c < CT; c++)
+                    di[c] = 0.0f + (valid ? sv * (xi[c] - ti[c]) : 0.0f);
+            } else if (di) {
+#pragma omp simd
+                for (size_t c = 0; c < CT; c++)
+                    di[c] += valid ? sv * (xi[c] - ti[c]) : 0.0f;
+            }
+        }
+        part[k] = acc;
+    }
+    double total = 0.0;
+    for (size_t k = 0; k < HIDDEN_MSE_BLOCKS; k++)
+        total += part[k];
+    return total;
+}
+
 /* One MSE(hs W, ht) term (W NULL when the widths agree), its gradient into
  * dhs and dw when dhs is given. The product hs · W and its two backward
  * products run here on the student's GEMM helper (losses.h would run them
- * on the reference loop); losses.h then sees an unprojected MSE on hw. */
+ * on the reference loop); the MSE on hw (or hs) is hidden_mse, the fused
+ * form of losses.h's train_hidden_mse_forward / _backward. */
 static ir_status hidden_term(distill_loss *L, double *loss, const float *hs,
                              const float *ht, const float *w, float *dw,
                              float *dhs, const int32_t *mask, size_t B,
                              size_t T, float weight, ir_diag *d)
 {
     size_t CS = (size_t)L->sc.hidden, CT = (size_t)L->tc.hidden, BT = B * T;
+    if (!w && CS != CT) /* losses.h names the mismatch */
+        return train_hidden_mse_forward(loss, NULL, hs, ht, NULL, mask, B, T,
+                                        CS, CT, d);
     const float *x = hs;
     if (w) {
         train_matmul_ctx(L->gemm, 0, 0, BT, CT, CS, 1.0f, hs, CS, w, CT, 0.0f,
                          L->hw, CT);
         x = L->hw;
     }
-    ir_status st = train_hidden_mse_forward(loss, L->proj, x, ht, NULL, mask, B,
-                                            T, CT, CT, d);
-    if (st != IR_OK || !dhs)
-        return st;
-    if (!w) {
-        train_hidden_mse_backward(dhs, NULL, L->dproj, L->proj, x, ht, NULL,
-                                  mask, B, T, CT, CT, weight);
+    size_t n = 0;
+    for (size_t i = 0; i < BT; i++)
+        n += !mask || mask[i] != 0;
+    /* losses.c's scale, in float as there */
+    float s = n ? 2.0f * weight / ((float)n * (float)CT) : 0.0f;
+    float *dx = dhs && n ? (w ? L->dhw : dhs) : NULL;
+    double total = hidden_mse(dx, w != NULL, x, ht, mask, BT, CT, s);
+    *loss = n ? total / ((double)n * (double)CT) : 0.0;
+    if (!dhs || !w)
         return IR_OK;
-    }
-    memset(L->dhw, 0, BT * CT * sizeof(float));
-    train_hidden_mse_backward(L->dhw, NULL, L->dproj, L->proj, x, ht, NULL,
-                              mask, B, T, CT, CT, weight);
+    if (!n) /* no valid token: a zero gradient through the products */
+        memset(L->dhw, 0, BT * CT * sizeof(float));
     /* dhs += dhw · Wᵀ;  dW += hsᵀ · dhw */
     train_matmul_ctx(L->gemm, 0, 1, BT, CS, CT, 1.0f, L->dhw, CT, w, CT, 1.0f,
                      dhs, CS);
     train_matmul_ctx(L->gemm, 1, 0, CS, CT, BT, 1.0f, hs, CS, L->dhw, CT, 1.0f,
                      dw, CT);
+    return IR_OK;
+}
+
+/* One (b, h) of attn_term: the squared errors of the student head's
+ * [T,T] scores ss against the mean of the teacher's r heads ts (r blocks
+ * of [T,T], one after another), summed over valid (query, key) pairs, and
+ * dss += s * error when dss is given. Rows whose keys are all valid (no
+ * padding in the entry) take a branch-free loop that vectorizes. */
+static double attn_term_head(float *dss, const float *ss, const float *ts,
+                             const int32_t *mk, int all_valid, size_t T,
+                             size_t r, double s)
+{
+    size_t TT = T * T;
+    double total = 0.0, rr = (double)r;
+    for (size_t i = 0; i < T; i++) {
+        if (mk && !mk[i])
+            continue;
+        const float *si = ss + i * T, *ti = ts + i * T;
+        float *di = dss ? dss + i * T : NULL;
+        if (!all_valid) {
+            for (size_t j = 0; j < T; j++) {
+                if (!mk[j])
+                    continue;
+                double t = 0.0;
+                for (size_t g = 0; g < r; g++)
+                    t += ti[g * TT + j];
+                double e = si[j] - t / rr;
+                total += e * e;
+                if (di)
+                    di[j] += (float)(s * e);
+            }
+        } else if (di) {
+#pragma omp simd reduction(+ : total)
+            for (size_t j = 0; j < T; j++) {
+                double t = 0.0;
+                for (size_t g = 0; g < r; g++)
+                    t += ti[g * TT + j];
+                double e = si[j] - t / rr;
+                total += e * e;
+                di[j] += (float)(s * e);
+            }
+        } else {
+#pragma omp simd reduction(+ : total)
+            for (size_t j = 0; j < T; j++) {
+                double t = 0.0;
+                for (size_t g = 0; g < r; g++)
+                    t += ti[g * TT + j];
+                double e = si[j] - t / rr;
+                total += e * e;
+            }
+        }
+    }
+    return total;
+}
+
+/* TinyBERT's attention term (eq. 3 of the TinyBERT paper) of one student
+ * layer: the loss train_attn_mse_forward gives and, when dss is given,
+ * the gradient train_attn_mse_backward adds (weight dloss), in one pass
+ * over the [B,NH,T,T] scores instead of two, on all threads over (b, h).
+ * Every element takes losses.c's double expression, so the gradient has
+ * the same bits; the loss sums each (b, h) first and those in order, so
+ * it equals the serial sum to double rounding whatever the thread count.
+ * Per-head sums that cannot be allocated, or shapes the loss refuses,
+ * go to the two losses.h calls (which name the error). */
+static ir_status attn_term(double *loss, float *dss, const float *ss,
+                           const float *ts, const int32_t *mask, size_t B,
+                           size_t NHS, size_t NHT, size_t T, float dloss,
+                           ir_diag *d)
+{
+    double *part = NHS && NHT % NHS == 0 ? malloc(B * NHS * sizeof *part)
+                                         : NULL;
+    if (!part) {
+        ir_status st = train_attn_mse_forward(loss, ss, ts, mask, B, NHS,
+                                              NHT, T, d);
+        if (st == IR_OK && dss)
+            train_attn_mse_backward(dss, ss, ts, mask, B, NHS, NHT, T, dloss);
+        return st;
+    }
+    size_t r = NHT / NHS, pairs = 0;
+    for (size_t b = 0; b < B; b++) {
+        size_t v = 0;
+        for (size_t t = 0; t < T; t++)
+            v += !mask || mask[b * T + t] != 0;
+        pairs += v * v;
+    }
+    size_t n = pairs * NHS, TT = T * T;
+    double s = n ? 2.0 * dloss / (double)n : 0.0;
+#pragma omp parallel for collapse(2) schedule(static) if (B * NHS * TT > 32768)
+    for (size_t b = 0; b < B; b++) {
+        for (size_t h = 0; h < NHS; h++) {
+            const int32_t *mk = mask ? mask + b * T : NULL;
+            int all = 1;
+            for (size_t t = 0; mk && t < T; t++)
+                all &= mk[t] != 0;
+            part[b * NHS + h] = n == 0 ? 0.0 : attn_term_head(
+                dss ? dss + (b * NHS + h) * TT : NULL, ss + (b * NHS + h) * TT,
+                ts + (b * NHT + h * r) * TT, mk, all, T, r, s);
+        }
+    }
+    double total = 0.0;
+    for (size_t k = 0; k < B * NHS; k++)
+        total += part[k];
+    free(part);
+    *loss = n ? total / (double)n : 0.0;
     return IR_OK;
 }
 
@@ -235,16 +391,11 @@ ir_status distill_loss_compute(distill_loss *L, const train_acts *a,
                 return ir_diag_prefix(d, "hidden-state loss, student layer %zu", m);
             out->hidden += (float)l;
             total += o->w_hidden * l;
-            st = train_attn_mse_forward(&l, a->scores[m - 1], tout->scores[g - 1],
-                                        mask, B, (size_t)L->sc.heads,
-                                        (size_t)L->tc.heads, T, d);
+            st = attn_term(&l, da ? da->scores[m - 1] : NULL, a->scores[m - 1],
+                           tout->scores[g - 1], mask, B, (size_t)L->sc.heads,
+                           (size_t)L->tc.heads, T, o->w_attn, d);
             if (st != IR_OK)
                 return ir_diag_prefix(d, "attention loss, student layer %zu", m);
-            if (da)
-                train_attn_mse_backward(da->scores[m - 1], a->scores[m - 1],
-                                        tout->scores[g - 1], mask, B,
-                                        (size_t)L->sc.heads, (size_t)L->tc.heads,
-                                        T, o->w_attn);
             out->attn += (float)l;
             total += o->w_attn * l;
         }
