@@ -505,7 +505,7 @@ ir_status train_loop_run(train_params *p, const train_data *train,
                          void *user, train_result *r, ir_diag *d)
 {
     memset(r, 0, sizeof *r);
-    r->best_dev = r->last_dev = NAN;
+    r->best_dev = r->last_dev = r->steady_tokens_per_s = NAN;
     ir_status s = options_check(p, train, o, d);
     if (s != IR_OK)
         return s;
@@ -550,7 +550,8 @@ ir_status train_loop_run(train_params *p, const train_data *train,
     train_batch_buf buf = {0};
     size_t hist_cap = 0;
     int64_t perm_epoch = -1;
-    double t0 = now_s();
+    double t0 = now_s(), first_s = 0;
+    size_t first_tokens = 0;
     bool stopped = false;
     while (s == IR_OK && ls.ck.step < total) {
         train_ckpt_state *ck = &ls.ck;
@@ -624,6 +625,12 @@ ir_status train_loop_run(train_params *p, const train_data *train,
         int64_t done_here = ck->step - r->start_step;
         r->seconds = el;
         r->tokens_per_s = el > 0 ? (double)r->tokens / el : 0;
+        if (done_here == 1) {
+            first_s = el;
+            first_tokens = r->tokens;
+        } else if (el > first_s) {
+            r->steady_tokens_per_s = (double)(r->tokens - first_tokens) / (el - first_s);
+        }
         if (o->progress) {
             train_status st = {.event = TRAIN_EVENT_STEP, .step = ck->step,
                                .total_steps = total, .epoch = ck->epoch, .loss = lp,

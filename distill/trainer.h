@@ -177,6 +177,10 @@ typedef struct train_result {
     double best_dev, last_dev; /* NaN when no eval ran */
     int64_t best_step;
     double seconds, tokens_per_s;
+    /* the rate after this run's first step, whose time includes the
+     * one-off setup (oneDNN's JIT, the GEMM helper timing both libraries
+     * per shape): what a long run settles at; NaN before a second step */
+    double steady_tokens_per_s;
     size_t tokens;           /* non-padding tokens trained on, this run */
     train_point *hist;       /* [n_hist] every step of this run */
     size_t n_hist;

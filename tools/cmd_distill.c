@@ -783,6 +783,8 @@ int cmd_distill(int argc, char **argv)
             evalcmd_json_number(f, runs[i].r.last_loss);
             fputs(",\"tokens_per_s\":", f);
             evalcmd_json_number(f, runs[i].r.tokens_per_s);
+            fputs(",\"steady_tokens_per_s\":", f);
+            evalcmd_json_number(f, runs[i].r.steady_tokens_per_s);
             fputs(",\"seconds\":", f);
             evalcmd_json_number(f, runs[i].r.seconds);
             fputs(",\"student_forward_s\":", f);

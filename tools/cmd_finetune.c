@@ -587,6 +587,8 @@ int cmd_finetune(int argc, char **argv)
         json_num(f, r.last_loss);
         fputs(",\"tokens_per_s\":", f);
         json_num(f, r.tokens_per_s);
+        fputs(",\"steady_tokens_per_s\":", f);
+        json_num(f, r.steady_tokens_per_s);
         fputs(",\"train_seconds\":", f);
         json_num(f, r.seconds);
         fputs(",\"seconds\":", f);

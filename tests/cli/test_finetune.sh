@@ -109,7 +109,7 @@ run 0 "finetune SST-2" finetune "$M" "${COMMON[@]}" -o "$TMP/ft.onnx" --epochs 4
     --warmup 0.1 --eval-every 20 --ckpt-dir "$TMP/ck" --plot "$TMP/curves.svg" --json &&
     json "j['task'] == 'SST-2' and j['steps'] == 80 and j['train_examples'] == 320 and
           j['dev_examples'] == 60 and j['best_dev'] >= 0.9 and not j['fresh_head'] and
-          j['dev_metric'] == 'accuracy' and j['tokens_per_s'] > 0" "finetune --json report"
+          j['dev_metric'] == 'accuracy' and j['tokens_per_s'] > 0 and j['steady_tokens_per_s'] > 0" "finetune --json report"
 cp "$TMP/out" "$TMP/ft.json"
 cp "$TMP/err" "$TMP/ft.err"
 has "$TMP/ft.err" '^\{"event":"step","step":80,"total":80,' "JSON progress lines (final step)"
