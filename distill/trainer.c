@@ -125,6 +125,8 @@ ir_status train_dev_eval(void *user, const train_params *p, double *metric,
         qsort(order, n, sizeof *order, cmp_len_idx);
     train_batch_buf buf = {0};
     train_acts *a = NULL;
+    double loss_sum = 0;
+    ds->last_loss = NAN;
     for (size_t at = 0; s == IR_OK && at < n; at += bs) {
         size_t B = n - at < bs ? n - at : bs;
         for (size_t k = 0; k < B; k++)
@@ -147,6 +149,7 @@ ir_status train_dev_eval(void *user, const train_params *p, double *metric,
             if (regression) {
                 sp[r] = z[0];
                 sg[r] = td->targets[r];
+                loss_sum += (sp[r] - sg[r]) * (sp[r] - sg[r]);
             } else {
                 size_t best = 0;
                 for (size_t c = 1; c < NL; c++)
@@ -154,6 +157,12 @@ ir_status train_dev_eval(void *user, const train_params *p, double *metric,
                         best = c;
                 pred[r] = (int)best;
                 gold[r] = td->labels[r];
+                /* -log softmax(z)[gold], shifted by the largest logit */
+                double e = 0;
+                for (size_t c = 0; c < NL; c++)
+                    e += exp((double)z[c] - z[best]);
+                if (gold[r] >= 0 && (size_t)gold[r] < NL)
+                    loss_sum += log(e) - ((double)z[gold[r]] - z[best]);
             }
         }
     }
@@ -163,8 +172,10 @@ ir_status train_dev_eval(void *user, const train_params *p, double *metric,
         s = regression ? metrics_compute_scores(ds->kind, sp, sg, n, &ds->last, d)
                        : metrics_compute_classes(ds->kind, pred, gold, n, (int)NL,
                                                  &ds->last, d);
-        if (s == IR_OK)
+        if (s == IR_OK) {
             *metric = ds->last.v[ds->last.main].value;
+            ds->last_loss = n ? loss_sum / (double)n : NAN;
+        }
     }
     free(order);
     free(idx);

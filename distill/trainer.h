@@ -95,6 +95,10 @@ typedef struct train_dev_set {
     metric_kind kind;
     size_t batch;
     metric_set last;         /* filled by each call: every metric */
+    /* filled by each call: the mean cross-entropy of the gold labels
+     * (classification) or squared error of the targets (regression): a
+     * continuous score that still orders models whose metric ties */
+    double last_loss;
 } train_dev_set;
 ir_status train_dev_eval(void *user /* train_dev_set * */,
                          const train_params *p, double *metric, ir_diag *d);

@@ -30,9 +30,17 @@
 #include "search/pareto.h"
 #include "search/supernet_train.h"
 
-/* Weight of the size proxy in the supernet fitness: a tie-breaker only
- * (the proxy spans a few units across a space). */
-#define SUPERNET_TIE_EPS 1e-5
+/* The supernet fitness is the slice's held-out metric, then two
+ * tie-breakers below what one held-out example moves the metric (about
+ * 1/500 to 1/256; a little less for F1 and MCC): the slice's held-out loss
+ * (cross-entropy of the labels or squared error, clamped to
+ * SUPERNET_LOSS_MAX, so at most 6e-4 here), which still ranks slices that
+ * all predict the majority class on a small task such as MRPC, and then,
+ * for slices whose loss ties too, the size proxy (a few units across a
+ * space, so a few 1e-7). */
+#define SUPERNET_LOSS_EPS 2e-4
+#define SUPERNET_LOSS_MAX 3.0
+#define SUPERNET_TIE_EPS 1e-7
 
 typedef struct search_run {
     compress_ctx *c;
@@ -130,15 +138,16 @@ static ir_status fitness_cb(void *ctx, const ir_encoder_config *cfg,
     compress_train_threads(sr->c);
     ir_encoder_config twin = *cfg;
     twin.embed = 0;
-    double metric, proxy;
+    double metric, loss, proxy;
     ir_status s = search_supernet_evaluate(sr->sn, &twin, &sr->heldout, sr->kind,
-                                           &metric, d);
+                                           &metric, &loss, d);
     if (s == IR_OK)
         s = search_proxy_fitness(&sr->seq, cfg, &proxy, d);
     /* ties (common while the supernet is young: many slices land on the
-     * majority class) go to the larger candidate; the nudge is far below
-     * one held-out example's weight (1/500) */
-    *fitness = metric + SUPERNET_TIE_EPS * proxy;
+     * majority class) go to the lower held-out loss, then to the larger
+     * candidate */
+    double l = isfinite(loss) ? fmin(loss, SUPERNET_LOSS_MAX) : SUPERNET_LOSS_MAX;
+    *fitness = metric - SUPERNET_LOSS_EPS * l + SUPERNET_TIE_EPS * proxy;
     return s;
 }
 

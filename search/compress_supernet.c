@@ -256,6 +256,7 @@ void compress_supernet_fitness_name(const compress_ctx *c, int64_t heldout,
 {
     const glue_task *task = glue_task_lookup(c->o->task);
     snprintf(buf, n, "supernet: %s of the candidate's slice on %lld held-out "
-             "training examples (ties to the larger: + 1e-5 x size proxy)",
+             "training examples (ties: - 2e-4 x its held-out loss, then "
+             "+ 1e-7 x size proxy)",
              metric_kind_name(task->metric), (long long)heldout);
 }

@@ -274,15 +274,19 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
 ir_status search_supernet_evaluate(const search_supernet *sn,
                                    const ir_encoder_config *c,
                                    const train_data *data, metric_kind kind,
-                                   double *metric, ir_diag *d)
+                                   double *metric, double *loss, ir_diag *d)
 {
     *metric = NAN;
+    if (loss)
+        *loss = NAN;
     train_params *p = NULL;
     ir_status s = search_supernet_extract(sn, c, &p, d);
     if (s != IR_OK)
         return s;
     train_dev_set ds = {.data = data, .kind = kind};
     s = train_dev_eval(&ds, p, metric, d);
+    if (s == IR_OK && loss)
+        *loss = ds.last_loss;
     train_params_free(p);
     return s;
 }

@@ -15,7 +15,7 @@
  *     search_supernet_train(sn, &space, t, &train, &o, &r, &d);
  *     double acc;
  *     search_supernet_evaluate(sn, &cand_cfg, &heldout, METRIC_KIND_ACC,
- *                              &acc, &d);
+ *                              &acc, NULL, &d);
  *
  * One step (the sandwich rule, Yu & Huang 2019): the teacher runs once on
  * the batch; then the largest sliceable candidate, the smallest, and
@@ -92,10 +92,13 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
 /* The candidate's task metric on labelled data (train_dev_eval's main
  * metric: accuracy, Matthews correlation, the mean of accuracy and F1 or
  * of Pearson and Spearman) from its slice of the supernet, as is: no
- * training. IR_ERR_UNSUPPORTED for a factorized candidate. */
+ * training; and, when loss is given, the slice's mean loss on the same
+ * data (train_dev_set.last_loss: cross-entropy of the labels, or squared
+ * error), which still ranks slices whose metric ties. IR_ERR_UNSUPPORTED
+ * for a factorized candidate. */
 ir_status search_supernet_evaluate(const search_supernet *sn,
                                    const ir_encoder_config *c,
                                    const train_data *data, metric_kind kind,
-                                   double *metric, ir_diag *d);
+                                   double *metric, double *loss, ir_diag *d);
 
 #endif

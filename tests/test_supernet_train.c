@@ -115,7 +115,7 @@ static ir_status train_run(const ir_encoder *te, const search_space *sp,
         ir_encoder_config c = te->cfg;
         c.layers = 1, c.hidden = 16, c.heads = 2, c.ffn = 32;
         ir_encoder_config_share(&c, IR_ENC_SHARE_NONE, 0, d);
-        s = search_supernet_evaluate(sn, &c, td, METRIC_KIND_ACC, acc, d);
+        s = search_supernet_evaluate(sn, &c, td, METRIC_KIND_ACC, acc, NULL, d);
     }
     teacher_free(t);
     ir_encoder_free(sorted);

@@ -9,6 +9,7 @@
  *  - the loop: the loss falls on a learnable task (label = whether token 5
  *    occurs), dev accuracy > 0.9, keep-best, extra parameters stepped,
  *    NaN stops with a message naming the step, bad options refused;
+ *  - dev evaluation's mean loss equals the batch loss of the same examples;
  *  - train_params <-> ir_encoder, and the trained encoder lowered to ONNX
  *    graph gives the trainer's logits in the reference interpreter (< 1e-4);
  *  - the SVG plot is written.
@@ -105,6 +106,40 @@ static void test_gemm_vs_reference(void)
         gemm_ctx_free(g);
     }
     free(ref);
+    train_data_free(&td);
+    train_params_free(p);
+}
+
+/* train_dev_eval's last_loss is the mean cross-entropy of the gold labels:
+ * the fine-tuning loss of the same examples in one batch (dev evaluation
+ * sorts them by length and batches them its own way), within 1e-5. */
+static void test_dev_loss(void)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_encoder_config c;
+    tiny_config(&c, 2);
+    train_params *p;
+    CHECK(train_params_new(&c, &p, &d) == IR_OK);
+    train_params_init_random(p, 9, 0.5f);
+    train_data td;
+    train_synth_data(&td, 4, 24, 5);
+    train_dev_set ds = {.data = &td, .kind = METRIC_KIND_ACC, .batch = 3};
+    double acc;
+    CHECK_MSG(train_dev_eval(&ds, p, &acc, &d) == IR_OK, "%s", d.msg);
+    float logits[8];
+    grads_of(p, &td, logits); /* the loss of examples 0-3 in one batch */
+    double ce = 0;
+    for (size_t k = 0; k < 4; k++) {
+        double m = fmax(logits[2 * k], logits[2 * k + 1]);
+        double lse = m + log(exp(logits[2 * k] - m) + exp(logits[2 * k + 1] - m));
+        ce += lse - logits[2 * k + td.labels[k]];
+    }
+    ce /= 4;
+    printf("dev loss %.6f, by hand %.6f, accuracy %.2f\n", ds.last_loss, ce, acc);
+    CHECK_MSG(fabs(ds.last_loss - ce) <= 1e-5 * fmax(1, ce), "dev loss %g vs %g",
+              ds.last_loss, ce);
+    CHECK(ce > 0);
     train_data_free(&td);
     train_params_free(p);
 }
@@ -385,6 +420,7 @@ int main(void)
     test_schedule();
     test_data();
     test_gemm_vs_reference();
+    test_dev_loss();
     test_encoder_roundtrip();
     test_loop();
     test_plot_empty();
