@@ -242,6 +242,17 @@ static ir_status hidden_term(distill_loss *L, double *loss, const float *hs,
     return IR_OK;
 }
 
+/* Student score j of row si minus the mean of the teacher's r heads there
+ * (losses.c's double expression). */
+static inline double attn_err(const float *si, const float *ti, size_t TT,
+                              size_t j, size_t r, double rr)
+{
+    double t = 0.0;
+    for (size_t g = 0; g < r; g++)
+        t += ti[g * TT + j];
+    return si[j] - t / rr;
+}
+
 /* One (b, h) of attn_term: the squared errors of the student head's
  * [T,T] scores ss against the mean of the teacher's r heads ts (r blocks
  * of [T,T], one after another), summed over valid (query, key) pairs, and
@@ -262,10 +273,7 @@ static double attn_term_head(float *dss, const float *ss, const float *ts,
             for (size_t j = 0; j < T; j++) {
                 if (!mk[j])
                     continue;
-                double t = 0.0;
-                for (size_t g = 0; g < r; g++)
-                    t += ti[g * TT + j];
-                double e = si[j] - t / rr;
+                double e = attn_err(si, ti, TT, j, r, rr);
                 total += e * e;
                 if (di)
                     di[j] += (float)(s * e);
@@ -273,20 +281,14 @@ static double attn_term_head(float *dss, const float *ss, const float *ts,
         } else if (di) {
 #pragma omp simd reduction(+ : total)
             for (size_t j = 0; j < T; j++) {
-                double t = 0.0;
-                for (size_t g = 0; g < r; g++)
-                    t += ti[g * TT + j];
-                double e = si[j] - t / rr;
+                double e = attn_err(si, ti, TT, j, r, rr);
                 total += e * e;
                 di[j] += (float)(s * e);
             }
         } else {
 #pragma omp simd reduction(+ : total)
             for (size_t j = 0; j < T; j++) {
-                double t = 0.0;
-                for (size_t g = 0; g < r; g++)
-                    t += ti[g * TT + j];
-                double e = si[j] - t / rr;
+                double e = attn_err(si, ti, TT, j, r, rr);
                 total += e * e;
             }
         }
