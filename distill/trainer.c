@@ -286,7 +286,6 @@ static char *path_join(const char *dir, const char *name)
     return s;
 }
 
-/* Global L2 norm of all gradients (params and extra), in double. */
 /* Blocks of the squared-norm sum: a fixed split summed in order, so the
  * norm (and the clipping it drives) is the same on any thread count. */
 enum { GRAD_NORM_BLOCKS = 64 };
@@ -312,6 +311,7 @@ static double sum_squares(const float *g, size_t n)
     return s;
 }
 
+/* Global L2 norm of all gradients (params and extra), in double. */
 double train_grad_norm(const train_params *p, const train_extra *x)
 {
     double s = sum_squares(p->grads, p->n);
