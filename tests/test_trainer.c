@@ -41,6 +41,20 @@ static void tiny_config(ir_encoder_config *c, int64_t labels)
     ir_encoder_config_share(c, IR_ENC_SHARE_NONE, 0, &d);
 }
 
+/* The tiny encoder with `labels` outputs and random weights (normal, std) */
+static train_params *tiny_params(int64_t labels, uint64_t seed, float std)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_encoder_config c;
+    tiny_config(&c, labels);
+    train_params *p = NULL;
+    CHECK_MSG(train_params_new(&c, &p, &d) == IR_OK, "%s", d.msg);
+    if (p)
+        train_params_init_random(p, seed, std);
+    return p;
+}
+
 static double max_abs(const float *x, size_t n)
 {
     double m = 0;
@@ -75,11 +89,7 @@ static void test_gemm_vs_reference(void)
 {
     ir_diag d;
     ir_diag_init(&d);
-    ir_encoder_config c;
-    tiny_config(&c, 2);
-    train_params *p;
-    CHECK(train_params_new(&c, &p, &d) == IR_OK);
-    train_params_init_random(p, 7, 0.2f);
+    train_params *p = tiny_params(2, 7, 0.2f);
     train_data td;
     train_synth_data(&td, 8, 24, 3);
     float ref_logits[8], fast_logits[8];
@@ -117,11 +127,7 @@ static void test_dev_loss(void)
 {
     ir_diag d;
     ir_diag_init(&d);
-    ir_encoder_config c;
-    tiny_config(&c, 2);
-    train_params *p;
-    CHECK(train_params_new(&c, &p, &d) == IR_OK);
-    train_params_init_random(p, 9, 0.5f);
+    train_params *p = tiny_params(2, 9, 0.5f);
     train_data td;
     train_synth_data(&td, 4, 24, 5);
     train_dev_set ds = {.data = &td, .kind = METRIC_KIND_ACC, .batch = 3};
@@ -252,11 +258,7 @@ static void test_loop(void)
 {
     ir_diag d;
     ir_diag_init(&d);
-    ir_encoder_config c;
-    tiny_config(&c, 2);
-    train_params *p;
-    CHECK(train_params_new(&c, &p, &d) == IR_OK);
-    train_params_init_random(p, 1, 0.02f);
+    train_params *p = tiny_params(2, 1, 0.02f);
     gemm_ctx *g;
     CHECK(gemm_ctx_create(GEMM_ONEDNN, &g, &d) == IR_OK);
     p->gemm = g;
