@@ -28,7 +28,28 @@ struct gemm_ctx {
     gemm_precision prec;
     uint16_t *bf;            /* bf16 copies of A then B (GEMM_BF16) */
     size_t cap_bf;
+    gemm_stats stats;        /* running totals, gemm_ctx_stats */
 };
+
+static double now_mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+gemm_stats gemm_ctx_stats(const gemm_ctx *g) { return g->stats; }
+
+/* One finished call into the totals (failed calls count their time too:
+ * it was spent). */
+static void stats_add(gemm_ctx *g, double t0, int64_t batch, int64_t M,
+                      int64_t N, int64_t K)
+{
+    g->stats.seconds += now_mono_s() - t0;
+    if (M > 0 && N > 0 && K > 0 && batch > 0)
+        g->stats.flops += 2.0 * (double)batch * (double)M * (double)N * (double)K;
+    g->stats.calls++;
+}
 
 const char *gemm_impl_name(gemm_impl i)
 {
@@ -284,10 +305,12 @@ static ir_status run_onednn_bf16(gemm_ctx *g, int ta, int tb, int64_t M,
     return onednn_matmul_run(g->dnnl, &md, &ma, d);
 }
 
-ir_status gemm_f32(gemm_ctx *g, int transA, int transB, int64_t M, int64_t N,
-                   int64_t K, float alpha, const float *A, int64_t lda,
-                   const float *B, int64_t ldb, float beta, float *C,
-                   int64_t ldc, ir_diag *d)
+/* gemm_f32 without the bookkeeping (gemm_f32_bias calls it too). */
+static ir_status gemm_f32_core(gemm_ctx *g, int transA, int transB, int64_t M,
+                               int64_t N, int64_t K, float alpha,
+                               const float *A, int64_t lda, const float *B,
+                               int64_t ldb, float beta, float *C, int64_t ldc,
+                               ir_diag *d)
 {
     int ta = !!transA, tb = !!transB;
     if (M < 0 || N < 0 || K < 0 || lda < (ta ? M : K) || ldb < (tb ? K : N) ||
@@ -346,13 +369,15 @@ static void fill_bias(float *C, int64_t M, int64_t N, int64_t ldc,
         memcpy(C + i * ldc, bias, (size_t)N * sizeof *C);
 }
 
-ir_status gemm_f32_bias(gemm_ctx *g, int transA, int transB, int64_t M,
-                        int64_t N, int64_t K, const float *A, int64_t lda,
-                        const float *B, int64_t ldb, const float *bias,
-                        float *C, int64_t ldc, ir_diag *d)
+static ir_status gemm_f32_bias_core(gemm_ctx *g, int transA, int transB,
+                                    int64_t M, int64_t N, int64_t K,
+                                    const float *A, int64_t lda,
+                                    const float *B, int64_t ldb,
+                                    const float *bias, float *C, int64_t ldc,
+                                    ir_diag *d)
 {
     if (!bias)
-        return gemm_f32(g, transA, transB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f,
+        return gemm_f32_core(g, transA, transB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f,
                         C, ldc, d);
     int ta = !!transA, tb = !!transB;
     gemm_impl impl = g->mode;
@@ -372,15 +397,16 @@ ir_status gemm_f32_bias(gemm_ctx *g, int transA, int transB, int64_t M,
     }
     if (M > 0 && N > 0 && C && ldc >= N)
         fill_bias(C, M, N, ldc, bias);
-    return gemm_f32(g, transA, transB, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, C,
+    return gemm_f32_core(g, transA, transB, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, C,
                     ldc, d);
 }
 
-ir_status gemm_f32_batched(gemm_ctx *g, const gemm_batch *bt, int transA,
-                           int transB, int64_t M, int64_t N, int64_t K,
-                           float alpha, const float *A, int64_t lda,
-                           const float *B, int64_t ldb, float beta, float *C,
-                           int64_t ldc, ir_diag *d)
+static ir_status gemm_f32_batched_core(gemm_ctx *g, const gemm_batch *bt,
+                                       int transA, int transB, int64_t M,
+                                       int64_t N, int64_t K, float alpha,
+                                       const float *A, int64_t lda,
+                                       const float *B, int64_t ldb, float beta,
+                                       float *C, int64_t ldc, ir_diag *d)
 {
     int ta = !!transA, tb = !!transB;
     if (bt->n0 < 1 || bt->n1 < 1)
@@ -430,4 +456,43 @@ ir_status gemm_f32_batched(gemm_ctx *g, const gemm_batch *bt, int transA,
                      B ? B + i * bt->b0 + j * bt->b1 : NULL, ldb, beta,
                      C + i * bt->c0 + j * bt->c1, ldc);
     return IR_OK;
+}
+
+/* ---- the public calls: the cores above, timed into the totals ---------- */
+
+ir_status gemm_f32(gemm_ctx *g, int transA, int transB, int64_t M, int64_t N,
+                   int64_t K, float alpha, const float *A, int64_t lda,
+                   const float *B, int64_t ldb, float beta, float *C,
+                   int64_t ldc, ir_diag *d)
+{
+    double t0 = now_mono_s();
+    ir_status s = gemm_f32_core(g, transA, transB, M, N, K, alpha, A, lda, B,
+                                ldb, beta, C, ldc, d);
+    stats_add(g, t0, 1, M, N, K);
+    return s;
+}
+
+ir_status gemm_f32_bias(gemm_ctx *g, int transA, int transB, int64_t M,
+                        int64_t N, int64_t K, const float *A, int64_t lda,
+                        const float *B, int64_t ldb, const float *bias,
+                        float *C, int64_t ldc, ir_diag *d)
+{
+    double t0 = now_mono_s();
+    ir_status s = gemm_f32_bias_core(g, transA, transB, M, N, K, A, lda, B, ldb,
+                                     bias, C, ldc, d);
+    stats_add(g, t0, 1, M, N, K);
+    return s;
+}
+
+ir_status gemm_f32_batched(gemm_ctx *g, const gemm_batch *bt, int transA,
+                           int transB, int64_t M, int64_t N, int64_t K,
+                           float alpha, const float *A, int64_t lda,
+                           const float *B, int64_t ldb, float beta, float *C,
+                           int64_t ldc, ir_diag *d)
+{
+    double t0 = now_mono_s();
+    ir_status s = gemm_f32_batched_core(g, bt, transA, transB, M, N, K, alpha,
+                                        A, lda, B, ldb, beta, C, ldc, d);
+    stats_add(g, t0, bt->n0 * bt->n1, M, N, K);
+    return s;
 }

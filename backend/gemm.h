@@ -81,6 +81,17 @@ gemm_impl gemm_ctx_choice(const gemm_ctx *g, int transA, int transB,
 ir_status gemm_ctx_set_choice(gemm_ctx *g, int transA, int transB, int64_t M,
                               int64_t N, int64_t K, gemm_impl impl, ir_diag *d);
 
+/* Running totals of the products a context has run (gemm_f32,
+ * gemm_f32_bias, gemm_f32_batched; shape timing included): wall seconds
+ * inside the calls and the FLOPs (2·M·N·K per product) they did, so a
+ * caller can say how much of its time is matmul, and at what rate. Take
+ * two readings and subtract for a span. */
+typedef struct gemm_stats {
+    double seconds, flops;
+    int64_t calls;
+} gemm_stats;
+gemm_stats gemm_ctx_stats(const gemm_ctx *g);
+
 /* Precision of the products. GEMM_BF16 rounds A and B to bf16 (nearest
  * even) in scratch owned by the context and runs oneDNN's bf16 matmul with
  * f32 accumulation and f32 C (alpha, beta as above); it always runs on

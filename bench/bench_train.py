@@ -398,6 +398,13 @@ def main():
                 j = json.loads(so)
                 r = {"stages": {s["stage"]: s["tokens_per_s"] for s in j["stages"]},
                      "steady": {s["stage"]: s.get("steady_tokens_per_s") for s in j["stages"]},
+                     # where the intermediate stage's time went (seconds over
+                     # the whole stage): the teacher's forward and the
+                     # student's matmuls, the two parts made of oneDNN GEMMs
+                     "split": {k: s.get(k) for s in j["stages"]
+                               if s["stage"] == "intermediate"
+                               for k in ("seconds", "teacher_s", "student_gemm_s",
+                                         "student_gemm_gflop", "steps")},
                      "peak_rss_mb": rss}
                 old = out.get("distilc_distill")
                 if not old or r["stages"].get("intermediate", 0) > old["stages"].get("intermediate", 0):
@@ -417,6 +424,16 @@ def main():
             out["distill_speedup_steady"] = (
                 out["distilc_distill"]["steady"].get("intermediate") or 0) / out[
                     "torch_distill"]["tokens_per_s"]
+            # what 1.5x PyTorch leaves for the whole stage, against what the
+            # teacher's forward and the student's GEMMs alone took
+            sp = out["distilc_distill"]["split"]
+            if sp.get("teacher_s") is not None and sp.get("student_gemm_s") is not None:
+                tokens = a.batch * a.seq * sp["steps"]
+                budget = tokens / (1.5 * out["torch_distill"]["tokens_per_s_incl_first"])
+                out["budget_at_1_5x"] = {
+                    "stage_s_allowed": budget, "stage_s": sp["seconds"],
+                    "teacher_plus_student_gemm_s": sp["teacher_s"] + sp["student_gemm_s"],
+                    "student_gemm_gflop_per_s": sp["student_gemm_gflop"] / sp["student_gemm_s"]}
         if a.only in (None, "finetune"):
             # the student as an ONNX classifier to fine-tune
             sdir = os.path.join(tmp, "student_model")

@@ -108,8 +108,37 @@ static void check_all(gemm_impl mode)
     gemm_ctx_free(g);
 }
 
+/* The running totals: every call counts, with 2·M·N·K FLOPs per product
+ * (a batch of n0·n1 products counts them all), and time only grows. */
+static void check_stats(void)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    gemm_ctx *g = NULL;
+    CHECK(gemm_ctx_create(GEMM_ONEDNN, &g, &d) == IR_OK);
+    if (!g)
+        return;
+    gemm_stats s0 = gemm_ctx_stats(g);
+    CHECK(s0.calls == 0 && s0.flops == 0 && s0.seconds == 0);
+    float a[6 * 4], b[4 * 5], bias[5] = {0}, c[2 * 3 * 6 * 5];
+    for (int i = 0; i < 24; i++)
+        a[i] = frand();
+    for (int i = 0; i < 20; i++)
+        b[i] = frand();
+    CHECK(gemm_f32(g, 0, 0, 6, 5, 4, 1, a, 4, b, 5, 0, c, 5, &d) == IR_OK);
+    CHECK(gemm_f32_bias(g, 0, 0, 6, 5, 4, a, 4, b, 5, bias, c, 5, &d) == IR_OK);
+    gemm_batch bt = {.n0 = 2, .n1 = 3, .c0 = 3 * 30, .c1 = 30};
+    CHECK(gemm_f32_batched(g, &bt, 0, 0, 6, 5, 4, 1, a, 4, b, 5, 0, c, 5, &d) == IR_OK);
+    gemm_stats s1 = gemm_ctx_stats(g);
+    CHECK_MSG(s1.calls == 3, "calls %lld", (long long)s1.calls);
+    CHECK_MSG(s1.flops == (1 + 1 + 6) * 2.0 * 6 * 5 * 4, "flops %g", s1.flops);
+    CHECK(s1.seconds > 0);
+    gemm_ctx_free(g);
+}
+
 int main(void)
 {
+    check_stats();
     check_all(GEMM_ONEDNN);
     check_all(GEMM_BLAS);
     check_all(GEMM_AUTO);

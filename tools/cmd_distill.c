@@ -270,6 +270,7 @@ typedef struct stage_run {
     train_result r;
     bool ran;
     distill_loss_times times; /* inside the loss fn during this stage */
+    gemm_stats gemm;          /* the student's GEMM helper, this stage */
 } stage_run;
 
 static void plot_name(char *buf, size_t n, const char *plot, const char *stage)
@@ -517,12 +518,12 @@ int cmd_distill(int argc, char **argv)
     train_data tr = {0}, corpus = {0}, dev = {0};
     eval_result ter = {0}, ser = {0};
     stage_run runs[3] = {
-        {"general", &rec.general, DISTILL_STAGE_INTERMEDIATE, &corpus, {0},
-         false, {0, 0, 0, 0}},
-        {"intermediate", &rec.intermediate, DISTILL_STAGE_INTERMEDIATE, &tr, {0},
-         false, {0, 0, 0, 0}},
-        {"prediction", &rec.prediction, DISTILL_STAGE_PREDICTION, &tr, {0},
-         false, {0, 0, 0, 0}},
+        {.name = "general", .cfg = &rec.general,
+         .loss = DISTILL_STAGE_INTERMEDIATE, .data = &corpus},
+        {.name = "intermediate", .cfg = &rec.intermediate,
+         .loss = DISTILL_STAGE_INTERMEDIATE, .data = &tr},
+        {.name = "prediction", .cfg = &rec.prediction,
+         .loss = DISTILL_STAGE_PREDICTION, .data = &tr},
     };
     int64_t keep[4096];
     bool have_keep = false;
@@ -670,6 +671,7 @@ int cmd_distill(int argc, char **argv)
         if ((i == 0 && !general) || st->cfg->skip)
             continue;
         distill_loss_times t0 = distill_loss_get_times(loss);
+        gemm_stats g0 = gemm_ctx_stats(gemm);
         recipe_stage *c = st->cfg;
         train_loop_options o;
         train_loop_options_default(&o);
@@ -717,6 +719,9 @@ int cmd_distill(int argc, char **argv)
         st->times = (distill_loss_times){t1.student_forward - t0.student_forward,
                                          t1.teacher - t0.teacher,
                                          t1.terms - t0.terms, t1.calls - t0.calls};
+        gemm_stats g1 = gemm_ctx_stats(gemm);
+        st->gemm = (gemm_stats){g1.seconds - g0.seconds, g1.flops - g0.flops,
+                                g1.calls - g0.calls};
         if (s != IR_OK) {
             ir_diag_prefix(&d, "%s distillation", st->name);
             goto fail;
@@ -793,6 +798,12 @@ int cmd_distill(int argc, char **argv)
             evalcmd_json_number(f, runs[i].times.teacher);
             fputs(",\"loss_terms_s\":", f);
             evalcmd_json_number(f, runs[i].times.terms);
+            /* the student's (and projections') matmuls, forward, backward
+             * and dev evaluation: how much of the stage is GEMM time */
+            fputs(",\"student_gemm_s\":", f);
+            evalcmd_json_number(f, runs[i].gemm.seconds);
+            fputs(",\"student_gemm_gflop\":", f);
+            evalcmd_json_number(f, runs[i].gemm.flops * 1e-9);
             fputs("}", f);
             first = false;
         }
@@ -827,12 +838,16 @@ int cmd_distill(int argc, char **argv)
             if (runs[i].ran)
                 fprintf(f, "%-13s%lld steps on %zu examples, final loss %.4f, "
                         "%.0f tokens/s (%.1f s: student forward %.1f, teacher "
-                        "%.1f, loss %.1f, the rest backward and update)\n",
+                        "%.1f, loss %.1f, the rest backward and update; "
+                        "student GEMMs %.1f s at %.0f GFLOP/s)\n",
                         runs[i].name, (long long)runs[i].r.steps,
                         runs[i].data->n, (double)runs[i].r.last_loss,
                         runs[i].r.tokens_per_s, runs[i].r.seconds,
                         runs[i].times.student_forward, runs[i].times.teacher,
-                        runs[i].times.terms);
+                        runs[i].times.terms, runs[i].gemm.seconds,
+                        runs[i].gemm.seconds > 0
+                            ? runs[i].gemm.flops * 1e-9 / runs[i].gemm.seconds
+                            : 0.0);
         fprintf(f, "dev %-8s teacher %.4f, student %.4f (%zu examples)\n", tm->name,
                 tm->value, smv->value, dev_ds.n);
     }

@@ -40,6 +40,7 @@ run 0 "distill 3 stages" distill "$T" "${COMMON[@]}" \
     --steps 4 --ckpt-dir "$TMP/ck" --plot "$TMP/loss.svg" --json -o "$TMP/s.onnx" &&
     json "[s['stage'] for s in j['stages']] == ['general', 'intermediate', 'prediction']
           and all(s['steps'] == 4 and s['tokens_per_s'] > 0 and s['steady_tokens_per_s'] > 0 and s['final_loss'] >= 0
+                  and s['student_gemm_s'] > 0 and s['student_gemm_gflop'] > 0
                   for s in j['stages'])
           and j['layer_map'] == [2, 4] and j['init'] == 'teacher'
           and 0 <= j['teacher_dev']['accuracy'] <= 1
