@@ -73,9 +73,13 @@ def make_data(root, vocab_path, n, words_per_example=80, seed=0):
 def child_env():
     """Both sides use libgomp; spinning OpenMP barriers crawl on a shared,
     oversubscribed machine, so children wait passively unless told
-    otherwise (the same setting for distilc and PyTorch)."""
+    otherwise (the same setting for distilc and PyTorch). An empty
+    OMP_WAIT_POLICY= runs both with libgomp's own default (spin a little,
+    then sleep), what a user gets who sets nothing."""
     env = dict(os.environ)
     env.setdefault("OMP_WAIT_POLICY", "passive")
+    if not env["OMP_WAIT_POLICY"]:
+        del env["OMP_WAIT_POLICY"]
     return env
 
 
@@ -379,7 +383,7 @@ def main():
            "repeat": a.repeat, "teacher_precision": a.teacher_precision,
            "gemm_precision": a.gemm_precision,
            "student": STUDENT, "load_before": os.getloadavg(),
-           "omp_wait_policy": child_env()["OMP_WAIT_POLICY"]}
+           "omp_wait_policy": child_env().get("OMP_WAIT_POLICY", "libgomp default")}
     vocab = os.path.join(a.teacher, "vocab.txt")
     me = [sys.executable, os.path.abspath(__file__), "--teacher", a.teacher,
           "--steps", str(a.steps), "--batch", str(a.batch), "--seq", str(a.seq),

@@ -13,6 +13,8 @@
  * than it is out of reach of any library.
  * Part 2: gemm_f32 in automatic mode on forward (NN) and backward (NT for
  * dX = dY·Wᵀ, TN for dW = Xᵀ·dY) shapes, with both timings.
+ * Part 3: the distillation step's forward shapes (TinyBERT-4 student,
+ * MiniLM-L6 teacher, 2048 tokens) with hot caches, plain against packed.
  * It uses only the library's interfaces (no oneDNN or BLAS header here). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +247,42 @@ int main(void)
                (long long)k, (long long)n, shapes[i].what, t_d * 1e-6,
                t_b * 1e-6, gemm_impl_name(ch));
     }
+
+    /* Part 3: the training step's forward shapes with hot caches, median
+     * of REPS: plain operands through gemm_f32 (what the trainer runs,
+     * weights change every step) against weights packed once (what
+     * packing after every update could at best win). */
+    printf("\ndistillation step's forward shapes, hot caches (GFLOP/s):\n");
+    struct { int64_t m, k, n; const char *what; } fw[] = {
+        {2048, 312, 936, "student QKV"}, {2048, 312, 312, "student attn proj"},
+        {2048, 312, 1200, "student FFN up"}, {2048, 1200, 312, "student FFN down"},
+        {2048, 384, 1152, "teacher QKV"}, {2048, 384, 1536, "teacher FFN up"},
+        {2048, 1536, 384, "teacher FFN down"},
+    };
+    size_t need = 2048 * 1536;
+    float *fx = rand_buf(need), *fwt = rand_buf(need), *fc = malloc(need * sizeof *fc);
+    for (size_t i = 0; fx && fwt && fc && i < sizeof fw / sizeof *fw; i++) {
+        bench_case plain = {.kind = B_GEMM, .g = g_dnnl, .m = fw[i].m,
+                            .n = fw[i].n, .k = fw[i].k, .a = fx, .b = fwt, .c = fc};
+        bench_case packed = plain;
+        packed.kind = B_LINEAR;
+        onednn_linear_desc ld = {.dt = ONEDNN_F32, .k = fw[i].k, .n = fw[i].n,
+                                 .m_hint = fw[i].m};
+        double gp = -1, gk = -1;
+        if (onednn_linear_create(ctx, &ld, fwt, NULL, &packed.lin, &d) == IR_OK)
+            gk = time_one(&packed, &d);
+        gp = time_one(&plain, &d);
+        onednn_linear_free(packed.lin);
+        if (gp < 0 || gk < 0) {
+            fprintf(stderr, "matmul_ceiling: %s\n", d.msg);
+            rc = 1;
+            continue;
+        }
+        printf("  %5lldx%-5lld · %5lldx%-5lld %-18s plain %6.1f  packed %6.1f\n",
+               (long long)fw[i].m, (long long)fw[i].k, (long long)fw[i].k,
+               (long long)fw[i].n, fw[i].what, gp, gk);
+    }
+    free(fx); free(fwt); free(fc);
     free(x); free(y); free(z);
     gemm_ctx_free(g_auto);
     gemm_ctx_free(g_blas);

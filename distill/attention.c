@@ -520,10 +520,10 @@ static void attn_bt_qkv(int64_t *s0, int64_t *s1, size_t T, size_t C,
     *s1 = (int64_t)(C / NH);
 }
 
-void train_attention_forward_ctx(struct gemm_ctx *g, float *out,
-                                 float *scores, float *probs,
-                                 const float *qkv, const int32_t *mask,
-                                 size_t B, size_t T, size_t C, size_t NH)
+void train_attention_forward_gemm(struct gemm_ctx *g, float *out,
+                                  float *scores, float *probs,
+                                  const float *qkv, const int32_t *mask,
+                                  size_t B, size_t T, size_t C, size_t NH)
 {
     if (!g) {
         train_attention_forward(out, scores, probs, qkv, mask, B, T, C, NH);
@@ -557,8 +557,8 @@ void train_attention_forward_ctx(struct gemm_ctx *g, float *out,
         train_attention_forward(out, scores, probs, qkv, mask, B, T, C, NH);
 }
 
-void train_attention_backward_ctx(struct gemm_ctx *g, float *dqkv,
-                                  float *dscores, float *dprobs,
+void train_attention_backward_gemm(struct gemm_ctx *g, float *dqkv,
+                                   float *dscores, float *dprobs,
                                   const float *dout, const float *qkv,
                                   const float *probs, const int32_t *mask,
                                   size_t B, size_t T, size_t C, size_t NH)
@@ -604,4 +604,36 @@ void train_attention_backward_ctx(struct gemm_ctx *g, float *dqkv,
                      1.0f, dqkv, C3, &d);
     gemm_f32_batched(g, &b3, 1, 0, t, h64, t, scale, dscores, t, qkv, C3, 1.0f,
                      dqkv + C, C3, &d);
+}
+
+/* ---- the dispatch ---------------------------------------------------------
+ * The fused per-(b, h) kernels (attention_fused.c) run the trainer's shapes
+ * faster than the batched GEMMs, on AVX-512 (their portable C is slower
+ * than oneDNN's); what they decline (no AVX-512, T > 512, head size > 128)
+ * takes the GEMM versions above. */
+
+void train_attention_forward_ctx(struct gemm_ctx *g, float *out,
+                                 float *scores, float *probs,
+                                 const float *qkv, const int32_t *mask,
+                                 size_t B, size_t T, size_t C, size_t NH)
+{
+    if (g && train_attention_fused_forward(TRAIN_ISA_AVX512, out, scores,
+                                           probs, qkv, mask, B, T, C, NH))
+        return;
+    train_attention_forward_gemm(g, out, scores, probs, qkv, mask, B, T, C, NH);
+}
+
+void train_attention_backward_ctx(struct gemm_ctx *g, float *dqkv,
+                                  float *dscores, float *dprobs,
+                                  const float *dout, const float *qkv,
+                                  const float *probs, const int32_t *mask,
+                                  size_t B, size_t T, size_t C, size_t NH)
+{
+    /* the fused kernels need no dprobs scratch */
+    if (g && dprobs &&
+        train_attention_fused_backward(TRAIN_ISA_AVX512, dqkv, dscores, dout,
+                                       qkv, probs, mask, B, T, C, NH))
+        return;
+    train_attention_backward_gemm(g, dqkv, dscores, dprobs, dout, qkv, probs,
+                                  mask, B, T, C, NH);
 }

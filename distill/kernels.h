@@ -196,6 +196,20 @@ void train_attention_backward_ref(float *dqkv, float *dscores,
  * over all (b, h) (backend/gemm.h gemm_f32_batched), the softmax and its
  * backward as row loops. dprobs is scratch [B,NH,T,T] (overwritten; NULL
  * runs the loops). Agrees with the loops to float rounding. */
+void train_attention_forward_gemm(struct gemm_ctx *g, float *out,
+                                  float *scores, float *probs,
+                                  const float *qkv, const int32_t *mask,
+                                  size_t B, size_t T, size_t C, size_t NH);
+void train_attention_backward_gemm(struct gemm_ctx *g, float *dqkv,
+                                   float *dscores, float *dprobs,
+                                   const float *dout, const float *qkv,
+                                   const float *probs, const int32_t *mask,
+                                   size_t B, size_t T, size_t C, size_t NH);
+
+/* What the trainer calls (model.c): with a GEMM context, the fused
+ * kernels below on AVX-512, else the GEMM versions above; g NULL (or
+ * dprobs NULL in the backward) runs the tiled loops. Same results to float
+ * rounding whichever runs. */
 void train_attention_forward_ctx(struct gemm_ctx *g, float *out,
                                  float *scores, float *probs,
                                  const float *qkv, const int32_t *mask,
@@ -205,6 +219,32 @@ void train_attention_backward_ctx(struct gemm_ctx *g, float *dqkv,
                                   const float *dout, const float *qkv,
                                   const float *probs, const int32_t *mask,
                                   size_t B, size_t T, size_t C, size_t NH);
+
+/* The same fused per (b, h) (distill/attention_fused.c): one parallel loop
+ * over the B*NH pairs, each doing its products as register-blocked
+ * micro-kernels and its softmax (backward) rows while its T x T tile is in
+ * cache; train_attention_*_ctx run it with AVX512. Same arguments and
+ * semantics as train_attention_forward / _backward; agrees with the _ref
+ * loops to float rounding, and gives the same bits for any thread count.
+ * Returns 1 when done, 0 when it ran nothing (T == 0 or > 512, hs == 0 or
+ * > 128, isa not available on this CPU, or no memory for the scratch):
+ * the caller then uses another version. isa picks the micro-kernels: AUTO
+ * the best this CPU has, PORTABLE plain C (any CPU; the oracle's twin,
+ * several times slower), AVX512 (x86-64 with AVX-512F). */
+typedef enum train_isa {
+    TRAIN_ISA_AUTO,
+    TRAIN_ISA_PORTABLE,
+    TRAIN_ISA_AVX512,
+    TRAIN_ISA_COUNT
+} train_isa;
+int train_attention_fused_forward(train_isa isa, float *out, float *scores,
+                                  float *probs, const float *qkv,
+                                  const int32_t *mask, size_t B, size_t T,
+                                  size_t C, size_t NH);
+int train_attention_fused_backward(train_isa isa, float *dqkv, float *dscores,
+                                   const float *dout, const float *qkv,
+                                   const float *probs, const int32_t *mask,
+                                   size_t B, size_t T, size_t C, size_t NH);
 
 /* ---- GELU (distill/gelu.c) ---------------------------------------------
  * The exact (erf) form BERT uses, ONNX Gelu-20 approximate="none":

@@ -1,7 +1,8 @@
 /* test_train_gemm_kernels.c — the trainer kernels that run on a GEMM
  * context (distill/kernels.h *_ctx), against their plain loops:
- *   - attention through strided batched matmuls (train_attention_*_ctx)
- *     against train_attention_*_ref at the TinyBERT-4 head size (hs 26),
+ *   - attention through strided batched matmuls (train_attention_*_gemm)
+ *     and through the dispatch the trainer calls (train_attention_*_ctx:
+ *     the fused kernels on AVX-512) against train_attention_*_ref at the TinyBERT-4 head size (hs 26),
  *     with padded keys, a batch entry with no tokens at all, a nonzero
  *     loss gradient on the scores and a nonzero dqkv to add into;
  *     tolerance 1e-5 relative to the largest magnitude (same math, oneDNN's
@@ -27,7 +28,15 @@ static float *dup(const float *x, size_t n)
     return y;
 }
 
-static void test_attention(gemm_ctx *g, const char *name)
+typedef void attn_fwd_fn(struct gemm_ctx *, float *, float *, float *,
+                         const float *, const int32_t *, size_t, size_t,
+                         size_t, size_t);
+typedef void attn_bwd_fn(struct gemm_ctx *, float *, float *, float *,
+                         const float *, const float *, const float *,
+                         const int32_t *, size_t, size_t, size_t, size_t);
+
+static void test_attention(gemm_ctx *g, const char *name, attn_fwd_fn *fwd,
+                           attn_bwd_fn *bwd)
 {
     enum { B = 3, T = 11, NH = 3, HS = 26, C = NH * HS };
     size_t nq = (size_t)B * T * 3 * C, ns = (size_t)B * NH * T * T;
@@ -41,7 +50,7 @@ static void test_attention(gemm_ctx *g, const char *name)
     float *sc_r = malloc(ns * sizeof(float)), *sc_g = malloc(ns * sizeof(float));
     float *pr_r = malloc(ns * sizeof(float)), *pr_g = malloc(ns * sizeof(float));
     train_attention_forward_ref(out_r, sc_r, pr_r, qkv, mask, B, T, C, NH);
-    train_attention_forward_ctx(g, out_g, sc_g, pr_g, qkv, mask, B, T, C, NH);
+    fwd(g, out_g, sc_g, pr_g, qkv, mask, B, T, C, NH);
     double eo = compare_rel_err(out_g, out_r, no), es = compare_rel_err(sc_g, sc_r, ns);
     double ep = compare_rel_err(pr_g, pr_r, ns);
     printf("attention forward on %s: out %.3g scores %.3g probs %.3g\n", name,
@@ -66,14 +75,14 @@ static void test_attention(gemm_ctx *g, const char *name)
     float *dq_r = dup(dq0, nq), *dq_g = dup(dq0, nq);
     float *scratch = malloc(ns * sizeof(float));
     train_attention_backward_ref(dq_r, ds_r, dout, qkv, pr_r, mask, B, T, C, NH);
-    train_attention_backward_ctx(g, dq_g, ds_g, scratch, dout, qkv, pr_r, mask,
+    bwd(g, dq_g, ds_g, scratch, dout, qkv, pr_r, mask,
                                  B, T, C, NH);
     double eq = compare_rel_err(dq_g, dq_r, nq), ed = compare_rel_err(ds_g, ds_r, ns);
     printf("attention backward on %s: dqkv %.3g dscores %.3g\n", name, eq, ed);
     CHECK_MSG(eq <= 1e-5 && ed <= 1e-5, "%s %g %g", name, eq, ed);
     /* no scratch: the loops, same numbers */
     float *ds_n = dup(ds0, ns), *dq_n = dup(dq0, nq);
-    train_attention_backward_ctx(g, dq_n, ds_n, NULL, dout, qkv, pr_r, mask, B,
+    bwd(g, dq_n, ds_n, NULL, dout, qkv, pr_r, mask, B,
                                  T, C, NH);
     CHECK(compare_rel_err(dq_n, dq_r, nq) <= 1e-5 && compare_rel_err(ds_n, ds_r, ns) <= 1e-5);
     free(ds_n); free(dq_n);
@@ -132,7 +141,13 @@ int main(void)
     for (int k = 0; k < 2; k++) {
         gemm_ctx *g;
         CHECK_MSG(gemm_ctx_create(impls[k], &g, &d) == IR_OK, "%s", d.msg);
-        test_attention(g, gemm_impl_name(impls[k]));
+        char name[64];
+        snprintf(name, sizeof name, "%s, batched GEMMs", gemm_impl_name(impls[k]));
+        test_attention(g, name, train_attention_forward_gemm,
+                       train_attention_backward_gemm);
+        snprintf(name, sizeof name, "%s, dispatch", gemm_impl_name(impls[k]));
+        test_attention(g, name, train_attention_forward_ctx,
+                       train_attention_backward_ctx);
         test_linear(g, gemm_impl_name(impls[k]));
         gemm_ctx_free(g);
     }
