@@ -23,21 +23,9 @@
 
 #include "backend/gemm.h"
 #include "distill/kernels.h"
+#include "bench/bench_clock.h"
 
 enum { REPS = 20, WARM = 3 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void fill(float *p, size_t n, unsigned seed, float scale)
 {
@@ -120,11 +108,11 @@ static double time_ms(version v, int bwd, gemm_ctx *g, bufs *x, double *best)
             memset(x->dscores, 0,
                    x->B * x->NH * x->T * x->T * sizeof(float));
         }
-        double t0 = now_s();
+        double t0 = bench_now_s();
         run(v, bwd, g, x);
-        t[r] = (now_s() - t0) * 1e3;
+        t[r] = (bench_now_s() - t0) * 1e3;
     }
-    qsort(t, REPS, sizeof t[0], cmp_double);
+    qsort(t, REPS, sizeof t[0], bench_cmp_double);
     *best = t[0];
     return t[REPS / 2];
 }

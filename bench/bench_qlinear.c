@@ -19,19 +19,7 @@
 #include <time.h>
 
 #include "backend/dnnl_qlinear.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench/bench_clock.h"
 
 /* Median seconds of reps calls of q (int8) or else lin (f32); *best gets
  * the fastest call (the better estimate on a machine shared with others). */
@@ -41,7 +29,7 @@ static double time_runs(onednn_linear *lin, onednn_qlinear *q, int64_t m,
 {
     double *t = malloc((size_t)reps * sizeof *t);
     for (int i = 0; i < reps + 5; i++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         ir_status s = q ? onednn_qlinear_run(q, m, x, y, r, d)
                         : onednn_linear_run(lin, m, x, y, r, d);
         if (s != IR_OK) {
@@ -49,9 +37,9 @@ static double time_runs(onednn_linear *lin, onednn_qlinear *q, int64_t m,
             return -1.0;
         }
         if (i >= 5)
-            t[i - 5] = now_s() - t0;
+            t[i - 5] = bench_now_s() - t0;
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp_double);
+    qsort(t, (size_t)reps, sizeof *t, bench_cmp_double);
     double med = t[reps / 2];
     *best = t[0];
     free(t);

@@ -25,19 +25,7 @@
 
 #include "backend/dnnl_matmul.h"
 #include "backend/gemm.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench/bench_clock.h"
 
 static float *rand_buf(size_t n)
 {
@@ -82,12 +70,12 @@ static double time_one(bench_case *bc, ir_diag *d)
         if (!run_once(bc, d))
             return -1;
     for (int i = 0; i < REPS; i++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         if (!run_once(bc, d))
             return -1;
-        t[i] = now_s() - t0;
+        t[i] = bench_now_s() - t0;
     }
-    qsort(t, REPS, sizeof *t, cmp_double);
+    qsort(t, REPS, sizeof *t, bench_cmp_double);
     return 2.0 * (double)bc->m * (double)bc->n * (double)bc->k / t[REPS / 2] * 1e-9;
 }
 
@@ -143,11 +131,11 @@ static double peak_rate(int vnni)
     double best = 0;
     for (int rep = 0; rep < 3; rep++) {
         float sink = 0;
-        double t0 = now_s();
+        double t0 = bench_now_s();
 #pragma omp parallel reduction(+ : sink)
         sink += vnni ? (float)vnni_loop(iters, omp_get_thread_num())
                      : fma_loop(iters, (float)omp_get_thread_num());
-        double t = now_s() - t0;
+        double t = bench_now_s() - t0;
         double ops = 16.0 * 2 * 16 * (vnni ? 4 : 1);
         double gf = ops * (double)iters * omp_get_max_threads() / t * 1e-9;
         if (gf > best && sink == sink)

@@ -23,8 +23,8 @@
 #include <omp.h>
 
 #include "backend/gemm.h"
-#include "distill/fast_exp.h"
 #include "distill/kernels.h"
+#include "distill/softmax_row.h"
 
 void train_attention_forward_ref(float *out, float *scores, float *probs,
                              const float *qkv, const int32_t *mask, size_t B,
@@ -326,15 +326,9 @@ static void attn_head_backward(float *dqkv, float *dscores, const float *dout,
             for (size_t j = 0; j < T; j++)
                 dvd[j] += gd * pr[j];
         }
-        double pdp = 0.0;
-        for (size_t j = 0; j < T; j++)
-            pdp += (double)pr[j] * dp[j];
         /* softmax: dscore_ij = p_ij (dp_ij - sum_k p_ik dp_ik); masked
          * keys have p = 0 and keep only the loss's gradient */
-        float pdpf = (float)pdp;
-#pragma omp simd
-        for (size_t j = 0; j < T; j++)
-            ds[j] += pr[j] * (dp[j] - pdpf);
+        train_softmax_backward_row(ds, dp, pr, T);
         /* score_ij = scale q_i · k_j: dk_j += scale ds_ij q_i */
         const float *q = qh + i * hs;
         for (size_t d = 0; d < hs; d++) {
@@ -424,53 +418,12 @@ void train_attention_backward(float *dqkv, float *dscores, const float *dout,
  * round as oneDNN rounds, so results agree with the loops to float
  * rounding. */
 
-/* One row of T keys: pr = softmax(sc) over keys with mk[j] != 0 (mk NULL:
- * all), all zeros when every key is masked. Branch-free per key, and the
- * masked and unmasked cases are separate loops (a load of mk[j] guarded by
- * mk != NULL would keep the loop scalar), so the passes vectorize; the sum
- * runs in double lanes, its order fixed per machine, not per thread
- * count. */
+/* One row of T keys (softmax_row.h), compiled per ISA. */
 ATTN_CLONES
 static void attn_softmax_row(float *pr, const float *sc, const int32_t *mk,
                              size_t T)
 {
-    float maxv = -INFINITY;
-    if (mk) {
-#pragma omp simd reduction(max : maxv)
-        for (size_t j = 0; j < T; j++) {
-            float v = mk[j] ? sc[j] : -INFINITY;
-            maxv = v > maxv ? v : maxv;
-        }
-    } else {
-#pragma omp simd reduction(max : maxv)
-        for (size_t j = 0; j < T; j++)
-            maxv = sc[j] > maxv ? sc[j] : maxv;
-    }
-    if (maxv == -INFINITY) { /* no key at all */
-        memset(pr, 0, T * sizeof *pr);
-        return;
-    }
-    double sum = 0.0;
-    if (mk) {
-#pragma omp simd reduction(+ : sum)
-        for (size_t j = 0; j < T; j++) {
-            /* a 0/1 factor, not a select: no branch */
-            float e = fast_exp_neg_abs(sc[j] - maxv) * (float)(mk[j] != 0);
-            pr[j] = e;
-            sum += e;
-        }
-    } else {
-#pragma omp simd reduction(+ : sum)
-        for (size_t j = 0; j < T; j++) {
-            float e = fast_exp_neg_abs(sc[j] - maxv);
-            pr[j] = e;
-            sum += e;
-        }
-    }
-    float inv = sum > 0.0 ? (float)(1.0 / sum) : 0.0f;
-#pragma omp simd
-    for (size_t j = 0; j < T; j++)
-        pr[j] *= inv;
+    train_softmax_row(pr, sc, mk, T);
 }
 
 /* probs[r,:] = softmax of scores[r,:] over unmasked keys, r over B*NH*T. */
@@ -485,20 +438,12 @@ static void attn_softmax_rows(float *probs, const float *scores,
                          mask ? mask + (r / (NH * T)) * T : NULL, T);
 }
 
-/* ds[r,j] += p[r,j] (dp[r,j] - sum_k p[r,k] dp[r,k]): the softmax's
- * backward; masked keys have p = 0 and keep only the loss's gradient. */
+/* The softmax's backward of one row (softmax_row.h), compiled per ISA. */
 ATTN_CLONES
 static void attn_softmax_backward_row(float *ds, const float *dpr,
                                       const float *pr, size_t T)
 {
-    double pdp = 0.0;
-#pragma omp simd reduction(+ : pdp)
-    for (size_t j = 0; j < T; j++)
-        pdp += (double)pr[j] * dpr[j];
-    float pdpf = (float)pdp;
-#pragma omp simd
-    for (size_t j = 0; j < T; j++)
-        ds[j] += pr[j] * (dpr[j] - pdpf);
+    train_softmax_backward_row(ds, dpr, pr, T);
 }
 
 static void attn_softmax_backward_rows(float *dscores, const float *dp,

@@ -35,6 +35,7 @@
 
 #include "distill/fast_exp.h"
 #include "distill/kernels.h"
+#include "distill/softmax_row.h"
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define ATTN_FUSED_HAVE_AVX512 1
@@ -59,63 +60,17 @@ static size_t fused_pad16(size_t x)
  * arithmetic with intrinsics: the compiler's own vector code for these
  * short rows spends most of its time in the reductions' horizontal sums. */
 
-/* pr = softmax(sc) over keys with mk[j] != 0 (mk NULL: all); all zeros
- * when every key is masked; pr may be sc. attn_softmax_row's arithmetic. */
+/* The rows of softmax_row.h (attention.c's arithmetic). */
 static void fused_softmax_row_c(float *pr, const float *sc, const int32_t *mk,
                                 size_t T)
 {
-    float maxv = -INFINITY;
-    if (mk) {
-#pragma omp simd reduction(max : maxv)
-        for (size_t j = 0; j < T; j++) {
-            float v = mk[j] ? sc[j] : -INFINITY;
-            maxv = v > maxv ? v : maxv;
-        }
-    } else {
-#pragma omp simd reduction(max : maxv)
-        for (size_t j = 0; j < T; j++)
-            maxv = sc[j] > maxv ? sc[j] : maxv;
-    }
-    if (maxv == -INFINITY) { /* no key at all */
-        memset(pr, 0, T * sizeof *pr);
-        return;
-    }
-    double sum = 0.0;
-    if (mk) {
-#pragma omp simd reduction(+ : sum)
-        for (size_t j = 0; j < T; j++) {
-            /* a 0/1 factor, not a select: no branch */
-            float e = fast_exp_neg_abs(sc[j] - maxv) * (float)(mk[j] != 0);
-            pr[j] = e;
-            sum += e;
-        }
-    } else {
-#pragma omp simd reduction(+ : sum)
-        for (size_t j = 0; j < T; j++) {
-            float e = fast_exp_neg_abs(sc[j] - maxv);
-            pr[j] = e;
-            sum += e;
-        }
-    }
-    float inv = sum > 0.0 ? (float)(1.0 / sum) : 0.0f;
-#pragma omp simd
-    for (size_t j = 0; j < T; j++)
-        pr[j] *= inv;
+    train_softmax_row(pr, sc, mk, T);
 }
 
-/* ds[j] += p[j] (dp[j] - sum_k p[k] dp[k]); masked keys have p = 0 and
- * keep only the loss's gradient. attn_softmax_backward_row's arithmetic. */
 static void fused_softmax_backward_row_c(float *ds, const float *dp,
                                          const float *pr, size_t T)
 {
-    double pdp = 0.0;
-#pragma omp simd reduction(+ : pdp)
-    for (size_t j = 0; j < T; j++)
-        pdp += (double)pr[j] * dp[j];
-    float pdpf = (float)pdp;
-#pragma omp simd
-    for (size_t j = 0; j < T; j++)
-        ds[j] += pr[j] * (dp[j] - pdpf);
+    train_softmax_backward_row(ds, dp, pr, T);
 }
 
 /* dst [rows, ldd] = src [rows, lds], cols floats a row. */
