@@ -5,15 +5,15 @@
  *
  *     OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive build/attention_fused_bench
  *     build/attention_fused_bench B T C NH      # another shape
- *     build/attention_fused_bench 32 64 312 12 1  # only version 1 (perf)
+ *     build/attention_fused_bench 32 64 312 12 2  # only version 2, fused (perf)
  *
  * Median of REPS runs after 3 warm-ups, in milliseconds, with the rate of
  * the six products (2·T·T·hs flops each per (b, h)), and the sum of the
  * fastest forward and backward (steadier on a busy machine). A padding
  * mask on the last quarter of every other batch entry, as real batches
  * have. The ctx row runs whatever train_attention_*_ctx dispatch to (the
- * fused kernels since they exist; a build of an older attention.c shows
- * the batched GEMMs). It uses only the library's interfaces. */
+ * fused kernels on AVX-512); the batched-GEMM row is what ran before them.
+ * It uses only the library's interfaces. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +39,7 @@ static void fill(float *p, size_t n, unsigned seed, float scale)
 /* Which version one timing runs. */
 typedef enum {
     V_CTX,       /* train_attention_*_ctx on a oneDNN context */
+    V_GEMM,      /* train_attention_*_gemm: the batched oneDNN matmuls */
     V_FUSED,     /* fused, best micro-kernels */
     V_PORTABLE,  /* fused, portable C micro-kernels */
     V_LOOPS,     /* train_attention_forward / _backward */
@@ -46,7 +47,8 @@ typedef enum {
 } version;
 
 static const char *const version_name[V_COUNT] = {
-    "ctx (distilc distill's path)", "fused, auto isa", "fused, portable C",
+    "ctx (distilc distill's path)", "batched GEMMs (before fusion)",
+    "fused, auto isa", "fused, portable C",
     "tiled loops"};
 
 typedef struct bufs {
@@ -66,6 +68,10 @@ static int run(version v, int bwd, gemm_ctx *g, bufs *x)
             train_attention_forward_ctx(g, x->out, x->scores, x->probs,
                                         x->qkv, x->mask, B, T, C, NH);
             return 1;
+        case V_GEMM:
+            train_attention_forward_gemm(g, x->out, x->scores, x->probs,
+                                         x->qkv, x->mask, B, T, C, NH);
+            return 1;
         case V_LOOPS:
             train_attention_forward(x->out, x->scores, x->probs, x->qkv,
                                     x->mask, B, T, C, NH);
@@ -81,6 +87,11 @@ static int run(version v, int bwd, gemm_ctx *g, bufs *x)
         train_attention_backward_ctx(g, x->dqkv, x->dscores, x->dprobs,
                                      x->dout, x->qkv, x->probs, x->mask, B, T,
                                      C, NH);
+        return 1;
+    case V_GEMM:
+        train_attention_backward_gemm(g, x->dqkv, x->dscores, x->dprobs,
+                                      x->dout, x->qkv, x->probs, x->mask, B,
+                                      T, C, NH);
         return 1;
     case V_LOOPS:
         train_attention_backward(x->dqkv, x->dscores, x->dout, x->qkv,
