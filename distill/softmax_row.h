@@ -13,13 +13,22 @@
 
 #include "distill/fast_exp.h"
 
+/* Always inlined: attention.c calls these from functions cloned per ISA,
+ * and GCC leaves a plain inline function out of an AVX-512 clone (it was
+ * then called at the baseline ISA, 4x slower on the row softmax). */
+#if defined(__GNUC__) || defined(__clang__)
+#define SOFTMAX_ROW_INLINE static inline __attribute__((always_inline))
+#else
+#define SOFTMAX_ROW_INLINE static inline
+#endif
+
 /* pr = softmax(sc) over keys with mk[j] != 0 (mk NULL: all), all zeros
  * when every key is masked; pr may be sc. Branch-free per key, and the
  * masked and unmasked cases are separate loops (a load of mk[j] guarded by
  * mk != NULL would keep the loop scalar), so the passes vectorize; the sum
  * runs in double lanes, its order fixed per machine, not per thread
  * count. */
-static inline void train_softmax_row(float *pr, const float *sc,
+SOFTMAX_ROW_INLINE void train_softmax_row(float *pr, const float *sc,
                                      const int32_t *mk, size_t T)
 {
     float maxv = -INFINITY;
@@ -63,7 +72,7 @@ static inline void train_softmax_row(float *pr, const float *sc,
 
 /* ds[j] += p[j] (dp[j] - sum_k p[k] dp[k]): the softmax's backward; masked
  * keys have p = 0 and keep only the loss's gradient. */
-static inline void train_softmax_backward_row(float *ds, const float *dp,
+SOFTMAX_ROW_INLINE void train_softmax_backward_row(float *ds, const float *dp,
                                               const float *pr, size_t T)
 {
     double pdp = 0.0;
