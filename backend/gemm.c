@@ -377,8 +377,8 @@ static ir_status gemm_f32_bias_core(gemm_ctx *g, int transA, int transB,
                                     ir_diag *d)
 {
     if (!bias)
-        return gemm_f32_core(g, transA, transB, M, N, K, 1.0f, A, lda, B, ldb, 0.0f,
-                        C, ldc, d);
+        return gemm_f32_core(g, transA, transB, M, N, K, 1.0f, A, lda, B, ldb,
+                             0.0f, C, ldc, d);
     int ta = !!transA, tb = !!transB;
     gemm_impl impl = g->mode;
     if (impl == GEMM_AUTO)
@@ -397,8 +397,8 @@ static ir_status gemm_f32_bias_core(gemm_ctx *g, int transA, int transB,
     }
     if (M > 0 && N > 0 && C && ldc >= N)
         fill_bias(C, M, N, ldc, bias);
-    return gemm_f32_core(g, transA, transB, M, N, K, 1.0f, A, lda, B, ldb, 1.0f, C,
-                    ldc, d);
+    return gemm_f32_core(g, transA, transB, M, N, K, 1.0f, A, lda, B, ldb, 1.0f,
+                         C, ldc, d);
 }
 
 static ir_status gemm_f32_batched_core(gemm_ctx *g, const gemm_batch *bt,
