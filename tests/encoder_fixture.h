@@ -2,7 +2,7 @@
  * their cases from (header-only, static inline: each test is its own
  * executable): a random encoder, padded token batches to feed both the
  * reference interpreter and the fast paths, and the interpreter run that
- * is their oracle.
+ * is their oracle; and the small config the trainer tests use.
  *
  *     ir_encoder *e = enc_random_encoder(&cfg, 1, 0.2f);
  *     enc_inputs x = enc_inputs_make(3, 11, 2, cfg.vocab, 5);
@@ -44,6 +44,21 @@ static inline ir_encoder *enc_random_encoder(const ir_encoder_config *c,
     o.ln_std = 0.1f;
     ir_encoder_init_random(e, &o);
     return e;
+}
+
+/* A small unshared config for the trainer tests: H hidden, L layers, A
+ * heads, FFN 2H, two token types, LayerNorm eps 1e-5. */
+static inline void enc_small_config(ir_encoder_config *c, int64_t H, int64_t L,
+                                    int64_t A, int64_t vocab, int64_t max_pos,
+                                    int64_t labels)
+{
+    ir_encoder_config_init(c);
+    c->hidden = H; c->layers = L; c->heads = A; c->ffn = 2 * H;
+    c->vocab = vocab; c->max_positions = max_pos; c->type_vocab = 2;
+    c->labels = labels; c->ln_eps = 1e-5f;
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_encoder_config_share(c, IR_ENC_SHARE_NONE, 0, &d);
 }
 
 /* input_ids, attention_mask, token_type_ids, each int64 [B, S]. */

@@ -14,6 +14,7 @@
 
 #include "distill/distill_loss.h"
 #include "distill/kernels.h"
+#include "tests/encoder_fixture.h"
 #include "train_fd.h"
 
 enum { B = 2, T = 5 };
@@ -21,16 +22,6 @@ enum { B = 2, T = 5 };
 static const int32_t ids[B * T] = {2, 7, 9, 3, 0, 2, 11, 15, 3, 4};
 static const int32_t types[B * T] = {0, 0, 0, 1, 0, 0, 0, 1, 1, 1};
 static const int32_t mask[B * T] = {1, 1, 1, 1, 0, 1, 1, 1, 1, 1};
-
-static void config(ir_encoder_config *c, int64_t H, int64_t L, int64_t A)
-{
-    ir_encoder_config_init(c);
-    c->hidden = H; c->layers = L; c->heads = A; c->ffn = 2 * H; c->vocab = 20;
-    c->max_positions = 8; c->type_vocab = 2; c->labels = 3; c->ln_eps = 1e-5f;
-    ir_diag d;
-    ir_diag_init(&d);
-    ir_encoder_config_share(c, IR_ENC_SHARE_NONE, 0, &d);
-}
 
 typedef struct ctx {
     distill_loss *L;
@@ -70,8 +61,8 @@ static void test_gradients(void)
     ir_diag d;
     ir_diag_init(&d);
     ir_encoder_config tc, sc;
-    config(&tc, 8, 3, 4);
-    config(&sc, 6, 2, 2);
+    enc_small_config(&tc, 8, 3, 4, 20, 8, 3);
+    enc_small_config(&sc, 6, 2, 2, 20, 8, 3);
     ir_encoder *te;
     CHECK(ir_encoder_new(&tc, &te, &d) == IR_OK);
     ir_encoder_init_opts io;
@@ -152,7 +143,7 @@ static void test_gradients(void)
     /* bad setups */
     distill_loss *bad = NULL;
     ir_encoder_config sc3;
-    config(&sc3, 6, 2, 3);
+    enc_small_config(&sc3, 6, 2, 3, 20, 8, 3);
     ir_diag_init(&d);
     CHECK(distill_loss_new(&sc3, t, &o, &bad, &d) == IR_ERR_INPUT);
     CHECK(strstr(d.msg, "teacher's 4 heads are not a multiple of the student's 3"));
@@ -166,7 +157,7 @@ static void test_gradients(void)
 
     /* equal widths: no projections */
     ir_encoder_config sc8;
-    config(&sc8, 8, 2, 2);
+    enc_small_config(&sc8, 8, 2, 2, 20, 8, 3);
     distill_loss_opts_default(&o, 2, 3);
     CHECK(distill_loss_new(&sc8, t, &o, &bad, &d) == IR_OK);
     CHECK(bad && distill_loss_extra(bad)->n == 0);

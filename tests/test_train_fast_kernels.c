@@ -26,6 +26,7 @@
 #include "distill/kernels.h"
 #include "distill/losses.h"
 #include "tests/compare_util.h"
+#include "tests/encoder_fixture.h"
 #include "tests/testutil.h"
 
 static void test_attention_tiled(void)
@@ -109,16 +110,6 @@ static void test_gelu_accuracy(void)
     free(x); free(y); free(g); free(one);
 }
 
-static void tiny_config(ir_encoder_config *c, int64_t H, int64_t L, int64_t A)
-{
-    ir_encoder_config_init(c);
-    c->hidden = H; c->layers = L; c->heads = A; c->ffn = 2 * H; c->vocab = 30;
-    c->max_positions = 40; c->type_vocab = 2; c->labels = 2; c->ln_eps = 1e-5f;
-    ir_diag d;
-    ir_diag_init(&d);
-    ir_encoder_config_share(c, IR_ENC_SHARE_NONE, 0, &d);
-}
-
 /* B * NHS * T * T and B * T * CT above the terms' threading thresholds
  * (32768), so the threaded loops are the ones compared. */
 static void test_loss_terms(int64_t student_heads)
@@ -127,8 +118,8 @@ static void test_loss_terms(int64_t student_heads)
     ir_diag d;
     ir_diag_init(&d);
     ir_encoder_config tc, sc;
-    tiny_config(&tc, 96, 2, NHT);
-    tiny_config(&sc, 8 * student_heads, 2, student_heads);
+    enc_small_config(&tc, 96, 2, NHT, 30, 40, 2);
+    enc_small_config(&sc, 8 * student_heads, 2, student_heads, 30, 40, 2);
     ir_encoder *te = NULL;
     teacher *t = NULL;
     distill_loss *L = NULL;
