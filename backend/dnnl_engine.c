@@ -1,12 +1,14 @@
 /* dnnl_engine.c — lifetime of the oneDNN engine and stream, the primitive
  * cache every wrapper (matmul, layer norm, softmax) shares, and the mapping
  * of oneDNN statuses to ir_status. See dnnl_engine.h for use. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <oneapi/dnnl/dnnl_debug.h>
 
 #include "backend/dnnl_internal.h"
+#include "ir/cpu.h"
 
 ir_status onednn_check(dnnl_status_t st, ir_diag *d, const char *what)
 {
@@ -26,9 +28,76 @@ ir_status onednn_check(dnnl_status_t st, ir_diag *d, const char *what)
     return ir_diag_set(d, s, "%s: oneDNN %s%s", what, dnnl_status2str(st), hint);
 }
 
+/* oneDNN's own cap for each of distilc's levels (oneDNN's lowest is
+ * SSE4.1: at the baseline it runs its SSE4.1 kernels or reference code). */
+static dnnl_cpu_isa_t isa_for_level(cpu_level l)
+{
+    switch (l) {
+    case CPU_LEVEL_BASELINE: return dnnl_cpu_isa_sse41;
+    case CPU_LEVEL_AVX2: return dnnl_cpu_isa_avx2;
+    case CPU_LEVEL_AVX512: return dnnl_cpu_isa_avx512_core;
+    case CPU_LEVEL_AVX512_VNNI: return dnnl_cpu_isa_avx512_core_vnni;
+    case CPU_LEVEL_AVX512_BF16: return dnnl_cpu_isa_avx512_core_bf16;
+    default: return dnnl_cpu_isa_all;
+    }
+}
+
+/* The cap is set once per process, before oneDNN picks any kernel (it
+ * refuses a change after that). A cap set in oneDNN's own variable
+ * (ONEDNN_MAX_CPU_ISA) is left to oneDNN when distilc's is not capping. */
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+
+static void isa_cap_once(void)
+{
+    cpu_info c;
+    cpu_info_probe(&c, NULL); /* an unknown name caps at the baseline */
+    if (c.capped)
+        dnnl_set_max_cpu_isa(isa_for_level(c.level));
+}
+
+static dnnl_cpu_isa_t effective_isa(void)
+{
+    pthread_once(&isa_once, isa_cap_once);
+    return dnnl_get_effective_cpu_isa();
+}
+
+const char *onednn_isa_name(void)
+{
+    switch (effective_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "other";
+    }
+}
+
+/* The VNNI bit of oneDNN's isa masks (avx512_core_vnni and everything
+ * above it) and the AVX-VNNI one (avx2_vnni). */
+int onednn_int8_has_vnni(void)
+{
+    unsigned isa = (unsigned)effective_isa();
+    return (isa & 0x40u) != 0 || (isa & 0x400u) != 0;
+}
+
+int onednn_bf16_native(void)
+{
+    dnnl_cpu_isa_t isa = effective_isa();
+    return isa == dnnl_cpu_isa_avx512_core_bf16 ||
+           isa == dnnl_cpu_isa_avx512_core_amx;
+}
+
 ir_status onednn_ctx_create(onednn_ctx **out, ir_diag *d)
 {
     *out = NULL;
+    cpu_info ci; /* refuses an unknown DISTILC_MAX_ISA before any work */
+    if (cpu_info_probe(&ci, d) != IR_OK)
+        return IR_ERR_INPUT;
+    (void)effective_isa(); /* the cap, before the engine exists */
     onednn_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
         return ir_diag_set(d, IR_ERR_NOMEM, "oneDNN context: out of memory");
@@ -42,9 +111,7 @@ ir_status onednn_ctx_create(onednn_ctx **out, ir_diag *d)
         onednn_ctx_free(ctx);
         return s;
     }
-    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
-    ctx->has_bf16 = isa == dnnl_cpu_isa_avx512_core_bf16 ||
-                    isa == dnnl_cpu_isa_avx512_core_amx;
+    ctx->has_bf16 = onednn_bf16_native();
     *out = ctx;
     return IR_OK;
 }

@@ -36,4 +36,19 @@ void onednn_ctx_clear_cache(onednn_ctx *ctx);
  * runs without it, only slower (oneDNN emulates it). */
 int onednn_has_bf16(const onednn_ctx *ctx);
 
+/* oneDNN's instruction set as it runs here, after DISTILC_MAX_ISA (ir/cpu.h),
+ * which every oneDNN user in distilc goes through: "avx2",
+ * "avx512_core_vnni", "avx512_core_amx", ... */
+const char *onednn_isa_name(void);
+
+/* True when oneDNN's u8·s8 int8 products use VNNI (or AMX), which sum into
+ * s32 directly. Without it they go through vpmaddubsw, whose pairs of
+ * u8·s8 products saturate at 16 bits: dnnl_qlinear.c then keeps weights to
+ * 7 bits so that no pair can reach the limit (2·255·63 < 32767). */
+int onednn_int8_has_vnni(void);
+
+/* True when bf16 matmuls run in hardware (AVX512-BF16 or AMX) after the cap;
+ * the same answer as onednn_has_bf16 without a context. */
+int onednn_bf16_native(void);
+
 #endif

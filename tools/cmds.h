@@ -5,6 +5,7 @@
 #define DISTILC_TOOLS_CMDS_H
 
 int cmd_inspect(int argc, char **argv);
+int cmd_system(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_export_onnx(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

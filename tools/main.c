@@ -3,8 +3,11 @@
  * library reports through ir_diag and the commands map its status to the
  * exit code: 0 ok, 1 failed, 2 bad input or usage. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ir/cpu.h"
 #include "tools/cli.h"
 #include "tools/cmd_eval.h"
 #include "tools/cmd_tokenize.h"
@@ -34,6 +37,7 @@ static const command commands[] = {
     {"search", cmd_search, "search student shapes under latency/size limits (Pareto front)"},
     {"latency-model", cmd_latency_model, "build and validate the latency model against real runs"},
     {"compress", cmd_compress, "teacher to fast student in one run: search, distil, build, report"},
+    {"system", cmd_system, "what this machine gives distilc: CPU, instruction sets, kernels"},
 };
 
 static void usage(FILE *f)
@@ -46,8 +50,32 @@ static void usage(FILE *f)
                "\nExit status: 0 ok, 1 failure, 2 bad input or usage.\n");
 }
 
+/* OpenMP threads that spin while they wait take a core from whatever else
+ * runs: on a 2-core machine with one other busy process, a small model went
+ * from 2 ms to 240 ms per inference (issue 14). distilc therefore waits
+ * passively unless the user chose a policy. libgomp reads OMP_WAIT_POLICY
+ * once, when it is loaded (before main), so the variable is set and the
+ * program executes itself again, once; if that fails it runs on as it is. */
+static void default_wait_policy(char **argv)
+{
+    if (getenv("OMP_WAIT_POLICY"))
+        return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv)
 {
+    default_wait_policy(argv);
+    /* an unknown ISA cap is a usage error of every command, found first */
+    const char *cap = getenv(CPU_MAX_ISA_ENV);
+    cpu_level lv;
+    if (cap && *cap && !cpu_level_parse(cap, &lv)) {
+        cli_error("%s=%s is not an instruction set distilc knows (one of: %s)",
+                  CPU_MAX_ISA_ENV, cap, cpu_level_names());
+        return 2;
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -59,7 +87,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
-        printf("distilc %s\n", DISTILC_VERSION);
+        cpu_level l = cpu_level_get();
+        printf("distilc %s (kernels for %s; 'distilc system' for the machine)\n",
+               DISTILC_VERSION, cpu_level_name(l));
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
