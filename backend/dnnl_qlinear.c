@@ -4,6 +4,16 @@
  * bias, and activation / residual post-ops. On AVX512-VNNI machines oneDNN
  * runs it with its brgemm avx512_core_vnni kernels (vpdpbusd).
  *
+ * Without VNNI (AVX2 machines such as Zen 3, AVX-512 ones before Cascade
+ * Lake) oneDNN multiplies with vpmaddubsw, which adds each pair of u8·s8
+ * products into a saturating s16: 2·255·127 = 64770 does not fit, and the
+ * results were wrong by up to 93% (Zen 3, issue 14). There the weights
+ * are quantised to 7 bits (|wq| <= 63, as ONNX Runtime's reduce_range):
+ * 2·255·63 = 32130 <= 32767, so no pair can saturate whatever the input.
+ * The choice is made when the layer is created, from the CPU it runs on
+ * (backend/dnnl_engine.h onednn_int8_has_vnni), so a program built on one
+ * machine is right on any other.
+ *
  * The per-column scales sx·sw[n] change with every dynamic input, so they
  * are a runtime tensor [1,N] applied by a binary-multiply post-op: oneDNN
  * 2.6 drops from brgemm to its slower gemm:jit path when the output scales
@@ -12,9 +22,9 @@
  *
  * The quantisation, exactly (tests/test_qlinear.c repeats these formulas to
  * check the result against an integer reference):
- *   weights, per output column n:
- *     sw[n] = max_k |W[k,n]| / 127 (1 when the column is all zero)
- *     wq[k,n] = rintf(W[k,n] / sw[n])                  in -127..127
+ *   weights, per output column n, with Q = 127 (VNNI) or 63 (without):
+ *     sw[n] = max_k |W[k,n]| / Q (1 when the column is all zero)
+ *     wq[k,n] = rintf(W[k,n] / sw[n])                  in -Q..Q
  *   activations, per tensor (per call of onednn_qlinear_run):
  *     dynamic: lo = min(0, min x), hi = max(0, max x) (0 stays exact),
  *              sx = (hi - lo) / 255, zp = rintf(-lo / sx) clamped 0..255
@@ -43,6 +53,8 @@ struct onednn_qlinear {
     int64_t k, n;
     onednn_act act;
     float in_scale;                 /* 0: dynamic */
+    int wmax;                       /* Q: 127, or 63 without VNNI */
+    char kernel[96];                /* oneDNN's implementation, for bench */
     dnnl_memory_desc_t packed_md;   /* layout the s8 weights are packed in */
     void *packed;                   /* s8 [K,N] in packed_md */
     float *wscale;                  /* [N] sw */
@@ -156,14 +168,15 @@ static void qlinear_quantize_weights(onednn_qlinear *q, const float *w,
                 q->wscale[j] = a;
         }
     for (size_t j = 0; j < N; j++) {
-        q->wscale[j] = q->wscale[j] > 0.0f ? q->wscale[j] / 127.0f : 1.0f;
+        q->wscale[j] = q->wscale[j] > 0.0f ? q->wscale[j] / (float)q->wmax : 1.0f;
         q->colsum[j] = 0;
     }
     for (size_t i = 0; i < K; i++)
         for (size_t j = 0; j < N; j++) {
             float v = rintf(w[i * N + j] / q->wscale[j]);
-            /* |W| <= 127·sw up to rounding of the division: clamp anyway */
-            v = v < -127.0f ? -127.0f : v > 127.0f ? 127.0f : v;
+            /* |W| <= Q·sw up to rounding of the division: clamp anyway */
+            const float qm = (float)q->wmax;
+            v = v < -qm ? -qm : v > qm ? qm : v;
             wq[i * N + j] = (int8_t)v;
             q->colsum[j] += (int32_t)v;
         }
@@ -213,6 +226,7 @@ ir_status onednn_qlinear_create(onednn_ctx *ctx, int64_t k, int64_t n,
     q->n = n;
     q->act = act;
     q->in_scale = in_scale;
+    q->wmax = onednn_int8_has_vnni() ? 127 : 63;
     size_t N = (size_t)n;
     q->wscale = malloc(N * sizeof *q->wscale);
     q->colsum = malloc(N * sizeof *q->colsum);
@@ -233,6 +247,12 @@ ir_status onednn_qlinear_create(onednn_ctx *ctx, int64_t k, int64_t n,
         s = qlinear_pd(q, 128, 0, &pd, mds, d, what);
         if (s == IR_OK) {
             q->packed_md = mds[1];
+            const char *impl = NULL;
+            if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0,
+                                          &impl) != dnnl_success || !impl)
+                impl = "?";
+            snprintf(q->kernel, sizeof q->kernel, "%s, %d-bit weights", impl,
+                     q->wmax == 127 ? 8 : 7);
             dnnl_primitive_desc_destroy(pd);
             dnnl_memory_desc_t wmd;
             dnnl_dims_t wd = {k, n};
@@ -471,6 +491,13 @@ ir_status onednn_qlinear_run(onednn_qlinear *q, int64_t m, const float *x,
         ptrs[n++] = (void *)r;
     ptrs[n++] = q->scales;
     return onednn_entry_run(q->ctx, e, ptrs, d, what);
+}
+
+int onednn_qlinear_weight_max(const onednn_qlinear *q) { return q ? q->wmax : 0; }
+
+const char *onednn_qlinear_kernel(const onednn_qlinear *q)
+{
+    return q ? q->kernel : "";
 }
 
 void onednn_qlinear_free(onednn_qlinear *q)

@@ -1,7 +1,8 @@
 /* dnnl_qlinear.h — an int8 linear layer: weights s8 per output channel,
  * activations u8 with one scale and zero point per tensor (dynamic: from the
  * input of each run; static: a calibrated scale), u8 x s8 -> s32 matmul
- * (VNNI), dequantised to f32 with bias, activation and residual fused.
+ * (VNNI; 7-bit weights on CPUs without it), dequantised to f32 with bias,
+ * activation and residual fused.
  *
  *     onednn_qlinear *q;
  *     onednn_qlinear_create(ctx, K, N, W_kn, bias, ONEDNN_ACT_GELU_ERF,
@@ -29,5 +30,13 @@ ir_status onednn_qlinear_create(onednn_ctx *ctx, int64_t k, int64_t n,
 ir_status onednn_qlinear_run(onednn_qlinear *q, int64_t m, const float *x,
                              float *y, const float *r, ir_diag *d);
 void onednn_qlinear_free(onednn_qlinear *q);
+
+/* The largest |wq|: 127 where oneDNN has VNNI, 63 where it does not (7-bit
+ * weights, so that its 16-bit pair sums cannot saturate; see
+ * dnnl_qlinear.c). Chosen when the layer is created, on the CPU it runs. */
+int onednn_qlinear_weight_max(const onednn_qlinear *q);
+/* oneDNN's implementation and the weight width, e.g.
+ * "brg:avx512_core_vnni, 8-bit weights" (what bench reports). */
+const char *onednn_qlinear_kernel(const onednn_qlinear *q);
 
 #endif

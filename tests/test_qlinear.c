@@ -13,7 +13,11 @@
  *    (sx/2)·Σ_k|w[k,n]| + (sx·sw[n]/4)·K (each rounding error ≤ half a
  *    step), and every activation here has slope ≤ 1.13 (GELU's maximum), so
  *    |Δy| ≤ 1.13·that bound (+1e-5 for f32 slack). Also, for K ≥ 32 on
- *    uniform data, the relative Frobenius error must stay ≤ 2 %. */
+ *    uniform data, the relative Frobenius error must stay ≤ 2 % with 8-bit
+ *    weights, ≤ 3 % with the 7-bit ones of CPUs without VNNI (the weight
+ *    term of the error doubles, the activation term does not: about
+ *    sqrt(5/2) = 1.6 times the error; measured 1.33 % and 2.26 %).
+ * The bound of 2. holds per element on every CPU; so does 1., exactly. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,18 +55,19 @@ static double act_ref(onednn_act a, double x)
     }
 }
 
-/* The quantisation of dnnl_qlinear.c, repeated here on purpose. */
-static void quant_weights(const float *w, int64_t K, int64_t N, float *sw,
-                          int8_t *wq)
+/* The quantisation of dnnl_qlinear.c, repeated here on purpose. Q is the
+ * largest |wq| the layer chose for this CPU: 127 with VNNI, 63 without. */
+static void quant_weights(const float *w, int64_t K, int64_t N, int Q,
+                          float *sw, int8_t *wq)
 {
     for (int64_t j = 0; j < N; j++) {
         float mx = 0.0f;
         for (int64_t i = 0; i < K; i++)
             mx = fabsf(w[i * N + j]) > mx ? fabsf(w[i * N + j]) : mx;
-        sw[j] = mx > 0.0f ? mx / 127.0f : 1.0f;
+        sw[j] = mx > 0.0f ? mx / (float)Q : 1.0f;
         for (int64_t i = 0; i < K; i++) {
             float v = rintf(w[i * N + j] / sw[j]);
-            wq[i * N + j] = (int8_t)(v < -127 ? -127 : v > 127 ? 127 : v);
+            wq[i * N + j] = (int8_t)(v < -Q ? -Q : v > Q ? Q : v);
         }
     }
 }
@@ -139,7 +144,7 @@ static double run_case(onednn_ctx *ctx, const qcase *c)
         uint8_t *xq = malloc((size_t)(M * K));
         float sx;
         int32_t zp;
-        quant_weights(w, K, N, sw, wq);
+        quant_weights(w, K, N, onednn_qlinear_weight_max(q), sw, wq);
         quant_input(x, (size_t)(M * K), in_scale, &sx, &zp, xq);
         double ierr = 0, imax = 0, e2 = 0, r2 = 0, worst = 0;
         int bound_ok = 1;
@@ -192,9 +197,25 @@ static double run_case(onednn_ctx *ctx, const qcase *c)
     return frob;
 }
 
+/* The Frobenius limit of the header for the weight width this CPU gets. */
+static double frob_limit(onednn_ctx *ctx)
+{
+    float w = 1.0f;
+    onednn_qlinear *q = NULL;
+    ir_diag d;
+    ir_diag_init(&d);
+    if (onednn_qlinear_create(ctx, 1, 1, &w, NULL, ONEDNN_ACT_NONE, 0.0f, &q,
+                              &d) != IR_OK)
+        return 0.0;
+    double lim = onednn_qlinear_weight_max(q) == 127 ? 0.02 : 0.03;
+    onednn_qlinear_free(q);
+    return lim;
+}
+
 /* Every activation x bias x residual x dynamic/static over odd shapes. */
 static void test_cases(onednn_ctx *ctx)
 {
+    const double lim = frob_limit(ctx);
     static const int64_t shapes[][3] = {
         {1, 1, 1}, {3, 5, 7}, {17, 33, 65}, {128, 64, 96}, {7, 130, 3}};
     double worst_frob = 0.0;
@@ -210,10 +231,11 @@ static void test_cases(onednn_ctx *ctx)
                         double f = run_case(ctx, &c);
                         n++;
                         if (c.k >= 32) {
-                            CHECK_MSG(f <= 0.02, "M=%lld K=%lld N=%lld %s: "
-                                      "relative Frobenius error %.4f > 2%%",
+                            CHECK_MSG(f <= lim, "M=%lld K=%lld N=%lld %s: "
+                                      "relative Frobenius error %.4f > %g",
                                       (long long)c.m, (long long)c.k,
-                                      (long long)c.n, onednn_act_name(c.act), f);
+                                      (long long)c.n, onednn_act_name(c.act), f,
+                                      lim);
                             worst_frob = fmax(worst_frob, f);
                         }
                     }
@@ -225,8 +247,8 @@ static void test_cases(onednn_ctx *ctx)
                    {37, 1000, 48, ONEDNN_ACT_RELU, 0, 1, 0.0f}};
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
         double f = run_case(ctx, &big[i]);
-        CHECK_MSG(f <= 0.02, "K=%lld: relative Frobenius error %.4f",
-                  (long long)big[i].k, f);
+        CHECK_MSG(f <= lim, "K=%lld: relative Frobenius error %.4f > %g",
+                  (long long)big[i].k, f, lim);
         worst_frob = fmax(worst_frob, f);
         n++;
     }
@@ -309,6 +331,41 @@ static void test_errors(onednn_ctx *ctx)
     onednn_qlinear_free(NULL);
 }
 
+/* The input that saturates 16-bit pair sums when they are possible: every
+ * xq at 255 (x >= 0, so zp = 0) against every wq at +Q, so each pair of
+ * products is 2·255·Q. 7-bit weights without VNNI keep that below 32767;
+ * the exact answer is K·max(x)·max(w) on every CPU. */
+static void test_no_saturation(onednn_ctx *ctx)
+{
+    enum { M = 8, K = 512, N = 32 };
+    float *x = malloc(M * K * sizeof *x), *w = malloc(K * N * sizeof *w);
+    float *y = malloc(M * N * sizeof *y);
+    for (int i = 0; i < M * K; i++)
+        x[i] = 2.0f;
+    for (int i = 0; i < K * N; i++)
+        w[i] = 0.25f;
+    ir_diag d;
+    ir_diag_init(&d);
+    onednn_qlinear *q = NULL;
+    ir_status s = onednn_qlinear_create(ctx, K, N, w, NULL, ONEDNN_ACT_NONE,
+                                        0.0f, &q, &d);
+    CHECK_MSG(s == IR_OK, "%s", d.msg);
+    if (s == IR_OK)
+        s = onednn_qlinear_run(q, M, x, y, NULL, &d);
+    CHECK_MSG(s == IR_OK, "%s", d.msg);
+    double worst = 0.0;
+    for (int i = 0; s == IR_OK && i < M * N; i++)
+        worst = fmax(worst, fabs(y[i] - K * 2.0 * 0.25) / (K * 2.0 * 0.25));
+    CHECK_MSG(s == IR_OK && worst <= 1e-5,
+              "all-max input: relative error %.3g (16-bit saturation?)", worst);
+    printf("qlinear: kernel %s; all-max input error %.2g\n",
+           onednn_qlinear_kernel(q), worst);
+    onednn_qlinear_free(q);
+    free(x);
+    free(w);
+    free(y);
+}
+
 int main(void)
 {
     ir_diag d;
@@ -318,6 +375,7 @@ int main(void)
         fprintf(stderr, "%s\n", d.msg);
         return 1;
     }
+    test_no_saturation(ctx);
     test_cases(ctx);
     test_reuse(ctx);
     test_errors(ctx);
