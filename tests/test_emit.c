@@ -594,7 +594,7 @@ static void test_build_cli(const char *tmp)
 {
     const char *bin = getenv("DISTILC_BIN");
     if (!bin || access(bin, X_OK) != 0) {
-        printf("skipped: distilc build CLI checks (DISTILC_BIN unset)\n");
+        test_skip("distilc build CLI checks (DISTILC_BIN unset)");
         return;
     }
     ir_encoder *e = small_encoder(2, false, 0, false);
@@ -696,7 +696,7 @@ int main(void)
         test_program_bad_input(tmp);
         test_build_cli(tmp);
     } else {
-        printf("skipped: emitted programs (no cc on PATH)\n");
+        test_skip("emitted programs (no cc on PATH)");
     }
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);

@@ -431,7 +431,7 @@ static void test_eval_shared(void)
     char glue[512], vocab[512], vpath[600];
     if (!test_shared_path("glue", glue, sizeof glue) ||
         !test_shared_path("vocab", vocab, sizeof vocab)) {
-        printf("skipped: shared data absent (glue, vocab)\n");
+        test_skip("shared data absent (glue, vocab)");
         return;
     }
     snprintf(vpath, sizeof vpath, "%s/bert-base-uncased-vocab.txt", vocab);
@@ -440,7 +440,7 @@ static void test_eval_shared(void)
     tok_tokenizer *tok = NULL;
     tok_options to = tok_options_default();
     if (tok_load_vocab(vpath, &to, &tok, &d) != IR_OK) {
-        printf("skipped: %s\n", d.msg);
+        test_skip("%s", d.msg);
         return;
     }
     glue_dataset ds;

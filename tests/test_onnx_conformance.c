@@ -451,7 +451,7 @@ int main(void)
     char root_buf[4096];
     const char *root = test_shared_path("onnx-node", root_buf, sizeof root_buf);
     if (!root) {
-        printf("skipped: ../shared/onnx-node absent (set DISTILC_SHARED)\n");
+        test_skip("../shared/onnx-node absent (set DISTILC_SHARED)");
         return test_finish("test_onnx_conformance");
     }
     size_t ncases;

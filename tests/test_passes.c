@@ -462,7 +462,7 @@ static void check_shared_model(const char *dir, const char *file,
 {
     char folder[1024], path[1200];
     if (!test_shared_path(dir, folder, sizeof folder)) {
-        printf("skipped: shared data absent (%s)\n", dir);
+        test_skip("shared data absent (%s)", dir);
         return;
     }
     snprintf(path, sizeof path, "%s/%s", folder, file);

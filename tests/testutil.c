@@ -1,18 +1,54 @@
 /* testutil.c — see testutil.h. */
 #include "testutil.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 int test_failures = 0;
 int test_checks = 0;
+static int test_skips = 0;
+
+/* The exit status ctest counts as "skipped" (SKIP_RETURN_CODE). */
+enum { TEST_SKIP_STATUS = 77 };
+
+bool test_part(const char *name)
+{
+    const char *sel = getenv("DISTILC_TEST_PART");
+    if (!sel || !*sel)
+        return true;
+    if (sel[0] == '-')
+        return strcmp(sel + 1, name) != 0;
+    return strcmp(sel, name) == 0;
+}
+
+void test_skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("skipped: ", stdout);
+    vprintf(fmt, ap);
+    fputc('\n', stdout);
+    va_end(ap);
+    test_skips++;
+}
 
 int test_finish(const char *name)
 {
-    printf("%s: %d passed, %d failed\n", name, test_checks - test_failures,
-           test_failures);
-    return test_failures ? 1 : 0;
+    if (test_skips)
+        printf("%s: %d passed, %d failed, %d skipped\n", name,
+               test_checks - test_failures, test_failures, test_skips);
+    else
+        printf("%s: %d passed, %d failed\n", name,
+               test_checks - test_failures, test_failures);
+    if (test_failures)
+        return 1;
+    const char *sel = getenv("DISTILC_TEST_PART");
+    int one_part = sel && *sel && sel[0] != '-';
+    if (test_skips && (test_checks == 0 || one_part))
+        return TEST_SKIP_STATUS;
+    return 0;
 }
 
 const char *test_shared_path(const char *sub, char *buf, size_t n)

@@ -31,7 +31,29 @@ extern int test_checks;
         }                                                                     \
     } while (0)
 
-/* Prints "N passed, N failed" and returns the exit status. */
+/* Skipping, the one convention of every test (C, Python, shell): a test
+ * that cannot run here prints "skipped: <why>" and exits 77, which ctest
+ * (SKIP_RETURN_CODE 77, set by distilc_add_test) reports as skipped. A
+ * failed check always wins: exit 1, never 77.
+ *
+ * A part of a test that needs what some CPUs lack (bf16) is its own ctest
+ * case: distilc_add_test(... PART bf16) registers NAME with
+ * DISTILC_TEST_PART=-bf16 (everything but the part) and NAME.bf16 with
+ * DISTILC_TEST_PART=bf16 (only the part). Run by hand, with the variable
+ * unset, a test runs every part.
+ *
+ *     if (test_part("bf16")) {
+ *         if (!cpu_has_bf16) test_skip("bf16: %s", why);
+ *         else check_bf16(...);
+ *     }
+ */
+/* Whether this run includes the part (see above). */
+bool test_part(const char *name);
+/* Prints "skipped: ..." and counts the skip. */
+void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "NAME: N passed, N failed[, N skipped]" and returns the exit
+ * status: 1 on any failure; 77 when something was skipped and either no
+ * check ran or the run was for one part only; else 0. */
 int test_finish(const char *name);
 /* $DISTILC_SHARED/<sub> if that folder exists, else NULL (tests then say
  * clearly that the shared data is absent). */

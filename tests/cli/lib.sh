@@ -51,6 +51,45 @@ json() {
     fi
 }
 
+# skip WHY: the whole test cannot run here: "skipped: WHY", exit 77 (what
+# ctest reports as skipped: the convention of tests/testutil.h).
+skip() {
+    echo "skipped: $*"
+    exit 77
+}
+
+# part NAME: whether this run includes the part NAME (DISTILC_TEST_PART
+# unset: every part; "NAME": only it; "-NAME": all but it).
+part() {
+    case "${DISTILC_TEST_PART:-}" in
+        "") return 0 ;;
+        -*) [ "${DISTILC_TEST_PART#-}" != "$1" ] ;;
+        *) [ "$DISTILC_TEST_PART" = "$1" ] ;;
+    esac
+}
+
+# part_only: this run is for one part only (DISTILC_TEST_PART=NAME).
+part_only() {
+    case "${DISTILC_TEST_PART:-}" in
+        "" | -*) return 1 ;;
+        *) return 0 ;;
+    esac
+}
+
+# finish_skipped NAME WHY: the part could not run here, but what did run
+# passed: "skipped: WHY", exit 77; any failure still exits 1.
+finish_skipped() {
+    echo "$1: $pass passed, $fail failed, 1 skipped"
+    [ "$fail" -eq 0 ] || exit 1
+    echo "skipped: $2"
+    exit 77
+}
+
+# has_bf16: whether this CPU runs bf16 natively (distilc system --json).
+has_bf16() {
+    "$DISTILC" system --json | "$PY" -c "import json,sys; sys.exit(0 if json.load(sys.stdin)['bf16'] else 1)"
+}
+
 # finish NAME: the summary line; exit status 1 when anything failed.
 finish() {
     echo "$1: $pass passed, $fail failed"

@@ -14,14 +14,14 @@
 # - bad input: exit 2 and a message naming the option or file.
 #
 # Usage: test_compress.sh PATH/TO/distilc
-# Skips ("skipped: ...") when /usr/bin/python3 cannot import torch and onnx.
+# Skips ("skipped: ...", exit 77) when /usr/bin/python3 cannot import torch and onnx.
 set -u
 DISTILC=${1:?usage: test_compress.sh PATH/TO/distilc}
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
 if ! "$PY" -c "import torch, onnx" 2>/dev/null; then
     echo "skipped: /usr/bin/python3 cannot import torch and onnx"
-    exit 0
+    exit 77
 fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/distilc-compress-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT

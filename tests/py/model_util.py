@@ -5,7 +5,7 @@ bert_export.py and read back its inputs and torch's logits, run ONNX
 Runtime, and compare arrays by their largest absolute difference.
 
     import model_util as mu
-    np, onnx = mu.require("numpy", "onnx")   # "skipped: ..." and exit 0
+    np, onnx = mu.require("numpy", "onnx")   # "skipped: ..." and exit 77
     t = mu.Checks()
     distilc = mu.Distilc(sys.argv[1])
     case = mu.export_bert(os.path.join(tmp, "m"), "--opset", "17")
@@ -31,7 +31,7 @@ def require(*names, message=None):
     """Imports the named modules (dotted names for submodules) and returns
     them in order. When one is missing: prints "skipped: ..." (message, or
     which module and for which Python; "{name}" in message is replaced by
-    the missing module's name) and exits 0, which ctest reads as a skip."""
+    the missing module's name) and exits 77, which ctest reads as a skip."""
     mods = []
     for name in names:
         try:
@@ -40,9 +40,44 @@ def require(*names, message=None):
             missing = e.name or name
             text = (message.replace("{name}", missing) if message else
                     f"{missing} is not installed for {sys.executable}")
-            print(f"skipped: {text}")
-            sys.exit(0)
+            skip(text)
     return mods[0] if len(mods) == 1 else tuple(mods)
+
+
+# The exit status ctest reports as skipped (SKIP_RETURN_CODE in
+# tests/CMakeLists.txt; the convention of tests/testutil.h).
+SKIP_STATUS = 77
+
+
+def skip(text):
+    """Prints "skipped: TEXT" and exits 77: the whole test cannot run here."""
+    print(f"skipped: {text}")
+    sys.exit(SKIP_STATUS)
+
+
+def part(name):
+    """Whether this run includes the part NAME: DISTILC_TEST_PART unset runs
+    every part, "NAME" only that part, "-NAME" all but it (testutil.h)."""
+    sel = os.environ.get("DISTILC_TEST_PART", "")
+    if not sel:
+        return True
+    if sel.startswith("-"):
+        return sel[1:] != name
+    return sel == name
+
+
+def only_part():
+    """True when the run is for one part only (then a skip of it is 77)."""
+    sel = os.environ.get("DISTILC_TEST_PART", "")
+    return bool(sel) and not sel.startswith("-")
+
+
+def machine(distilc_bin):
+    """`distilc system --json`: what this CPU runs natively (bf16, int8 with
+    VNNI, the level after DISTILC_MAX_ISA)."""
+    r = subprocess.run([distilc_bin, "system", "--json"], capture_output=True,
+                       text=True, check=True)
+    return json.loads(r.stdout)
 
 
 def command_arg(usage):

@@ -19,7 +19,7 @@ bert_toy_optimized.onnx and TFBertForQuestionAnswering.onnx) run in distilc
 on random inputs of valid ranges and match ONNX Runtime, and a model with
 com.microsoft ops is refused with exit 2 naming the op.
 
-Prints "skipped: ..." and exits 0 when torch, onnx or onnxruntime is missing.
+Prints "skipped: ..." and exits 77 when torch, onnx or onnxruntime is missing.
 Ends with "N passed, N failed"; exit 1 on any failure.
 """
 import json

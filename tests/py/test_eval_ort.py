@@ -14,7 +14,7 @@ vocabulary, truncation longest_first to 128). Checked:
   * SST-2 (single sentences), MRPC (pairs: token type ids matter) and a
     model without a token_type_ids input (tokenised from HF's own saved
     tokenizer.json rather than vocab.txt).
-Usage: test_eval_ort.py DISTILC_BIN. Skips (exit 0, "skipped: ...") when
+Usage: test_eval_ort.py DISTILC_BIN. Skips (exit 77, "skipped: ...") when
 torch, onnxruntime, tokenizers, scikit-learn or the shared data are absent.
 """
 import json
@@ -40,7 +40,7 @@ for p in (os.path.join(GLUE, "SST-2", "dev.tsv"),
           os.path.join(GLUE, "MRPC", "dev.tsv"), VOCAB):
     if not os.path.exists(p):
         print("skipped: shared data absent (%s)" % p)
-        sys.exit(0)
+        sys.exit(77)
 
 checks = mu.Checks(max_printed=20)
 check = checks.check

@@ -9,7 +9,7 @@ the values the library computes; see tests/test_metrics.c), and compares.
 Nothing is compiled here and Python is never part of the product.
 
 Usage: test_metrics_sklearn.py PATH/TO/test_metrics
-Skips (exit 0, "skipped: ...") when numpy, scipy or scikit-learn is missing.
+Skips (exit 77, "skipped: ...") when numpy, scipy or scikit-learn is missing.
 """
 import math
 import os
@@ -25,7 +25,7 @@ try:
 except ImportError as e:  # pragma: no cover - depends on the machine
     print(f"skipped: {e.name} missing (Debian: apt-get install "
           "python3-sklearn python3-scipy)")
-    sys.exit(0)
+    sys.exit(77)
 
 TOL = 1e-9
 

@@ -14,7 +14,7 @@ within 1e-4 relative error per tensor. Cases: plain; factorized embeddings
 (E = 4) with all layers sharing one group; FFN-only sharing. Dropout is off.
 
 Usage: test_train_step_torch.py PATH/TO/test_train_torch_step
-Prints "skipped: torch missing" (and exits 0) without torch.
+Prints "skipped: torch missing" (and exits 77) without torch.
 
 File format (little-endian), "DSTEPv1":
   char magic[8] = "DSTEP\\0\\0\\0"; uint32 version = 1
