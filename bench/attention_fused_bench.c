@@ -1,18 +1,22 @@
 /* attention_fused_bench.c — times one attention forward + backward of the
  * trainer (distill/kernels.h) at the student's shape, on each version:
  * train_attention_*_ctx on a oneDNN GEMM context (what distilc distill
- * runs), the fused kernels with each micro-kernel set, and the tiled loops.
+ * runs), the fused kernels with each micro-kernel set (AVX-512, AVX2 and
+ * portable C, each where it may run: DISTILC_MAX_ISA caps them as it caps
+ * every other path), and the tiled loops.
  *
  *     OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive build/attention_fused_bench
  *     build/attention_fused_bench B T C NH      # another shape
  *     build/attention_fused_bench 32 64 312 12 2  # only version 2, fused (perf)
+ *     DISTILC_MAX_ISA=avx2 build/attention_fused_bench   # as on an AVX2 CPU
  *
  * Median of REPS runs after 3 warm-ups, in milliseconds, with the rate of
  * the six products (2·T·T·hs flops each per (b, h)), and the sum of the
  * fastest forward and backward (steadier on a busy machine). A padding
  * mask on the last quarter of every other batch entry, as real batches
  * have. The ctx row runs whatever train_attention_*_ctx dispatch to (the
- * fused kernels on AVX-512); the batched-GEMM row is what ran before them.
+ * fused kernels on AVX-512 or AVX2); the batched-GEMM row is what ran
+ * before them. A micro-kernel set that may not run here is "declined".
  * It uses only the library's interfaces. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,13 +47,15 @@ typedef enum {
     V_FUSED,     /* fused, best micro-kernels */
     V_PORTABLE,  /* fused, portable C micro-kernels */
     V_LOOPS,     /* train_attention_forward / _backward */
+    V_AVX2,      /* fused, AVX2 micro-kernels */
+    V_AVX512,    /* fused, AVX-512 micro-kernels */
     V_COUNT
 } version;
 
 static const char *const version_name[V_COUNT] = {
     "ctx (distilc distill's path)", "batched GEMMs (before fusion)",
     "fused, auto isa", "fused, portable C",
-    "tiled loops"};
+    "tiled loops", "fused, AVX2", "fused, AVX-512"};
 
 typedef struct bufs {
     size_t B, T, C, NH;
@@ -61,7 +67,10 @@ typedef struct bufs {
 static int run(version v, int bwd, gemm_ctx *g, bufs *x)
 {
     size_t B = x->B, T = x->T, C = x->C, NH = x->NH;
-    train_isa isa = v == V_PORTABLE ? TRAIN_ISA_PORTABLE : TRAIN_ISA_AUTO;
+    train_isa isa = v == V_PORTABLE ? TRAIN_ISA_PORTABLE
+                    : v == V_AVX2   ? TRAIN_ISA_AVX2
+                    : v == V_AVX512 ? TRAIN_ISA_AVX512
+                                    : TRAIN_ISA_AUTO;
     if (!bwd) {
         switch (v) {
         case V_CTX:
@@ -140,7 +149,8 @@ int main(int argc, char **argv)
         if (argc == 6)
             only = atoi(argv[5]);
     } else if (argc != 1) {
-        fprintf(stderr, "usage: %s [B T C NH [VERSION 0-3]]\n", argv[0]);
+        fprintf(stderr, "usage: %s [B T C NH [VERSION 0-%d]]\n", argv[0],
+                V_COUNT - 1);
         return 2;
     }
     if (!x.B || !x.T || !x.NH || x.C % x.NH) {
@@ -187,8 +197,9 @@ int main(int argc, char **argv)
     double flops = 2.0 * (double)x.T * (double)x.T * hs *
                    (double)(x.B * x.NH);
     printf("attention B=%zu T=%zu C=%zu NH=%zu (hs %g), %d threads, median "
-           "of %d\n",
-           x.B, x.T, x.C, x.NH, hs, omp_get_max_threads(), REPS);
+           "of %d, auto isa %s\n",
+           x.B, x.T, x.C, x.NH, hs, omp_get_max_threads(), REPS,
+           train_isa_name(train_isa_resolve(TRAIN_ISA_AUTO)));
     printf("%-30s %10s %10s %10s %14s %10s\n", "version", "fwd ms",
            "bwd ms", "total ms", "GFLOP/s total", "min ms");
     /* two rounds, the first not shown: in a single round the version

@@ -23,6 +23,7 @@
 #include <omp.h>
 
 #include "backend/gemm.h"
+#include "distill/isa.h"
 #include "distill/kernels.h"
 #include "distill/softmax_row.h"
 
@@ -175,16 +176,11 @@ void train_attention_backward_ref(float *dqkv, float *dscores, const float *dout
 /* ---- the tiled versions ------------------------------------------------ */
 
 /* The per-head bodies are compiled for AVX-512 and AVX2 besides baseline
- * x86-64, picked at load time (GCC target_clones): the inner loops are
- * T-long axpys, which the wider vectors speed up directly. The build has
- * no -march flag and no FMA contraction (-std=c17), so each clone does the
- * same arithmetic; a machine always runs the same clone. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define ATTN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define ATTN_CLONES
-#endif
+ * x86-64 and picked per call from cpu_level_get() (distill/isa.h): the
+ * inner loops are T-long axpys, which the wider vectors speed up directly.
+ * The build has no -march flag and no FMA contraction (-std=c17), so each
+ * variant does the same arithmetic apart from how the softmax's double
+ * sums group their lanes. */
 
 /* Scratch floats per thread for a head of T tokens x hs (backward's
  * need; forward uses 3 hs T + 2 T T). */
@@ -200,11 +196,11 @@ static size_t attn_scratch_floats(size_t T, size_t hs)
  * chain every step through a store and a reload. Each score still sums
  * its products in d order and each output in j order, as the plain loops
  * do, so the results are the same bits. */
-ATTN_CLONES
-static void attn_head_forward(float *out, float *scores, float *probs,
-                              const float *qkv, const int32_t *mask, size_t b,
-                              size_t h, size_t T, size_t C, size_t NH,
-                              float *ws)
+TRAIN_ISA_INLINE void attn_head_forward_body(float *out, float *scores,
+                                             float *probs, const float *qkv,
+                                             const int32_t *mask, size_t b,
+                                             size_t h, size_t T, size_t C,
+                                             size_t NH, float *ws)
 {
     size_t hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
@@ -275,12 +271,19 @@ static void attn_head_forward(float *out, float *scores, float *probs,
     }
 }
 
+TRAIN_ISA_VARIANTS(attn_head_forward,
+                   (float *out, float *scores, float *probs, const float *qkv,
+                    const int32_t *mask, size_t b, size_t h, size_t T,
+                    size_t C, size_t NH, float *ws),
+                   (out, scores, probs, qkv, mask, b, h, T, C, NH, ws))
+
 /* One (b, h) of the backward; ws holds attn_scratch_floats. */
-ATTN_CLONES
-static void attn_head_backward(float *dqkv, float *dscores, const float *dout,
-                               const float *qkv, const float *probs, size_t b,
-                               size_t h, size_t T, size_t C, size_t NH,
-                               float *ws)
+TRAIN_ISA_INLINE void attn_head_backward_body(float *dqkv, float *dscores,
+                                              const float *dout,
+                                              const float *qkv,
+                                              const float *probs, size_t b,
+                                              size_t h, size_t T, size_t C,
+                                              size_t NH, float *ws)
 {
     size_t hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
@@ -363,10 +366,18 @@ static void attn_head_backward(float *dqkv, float *dscores, const float *dout,
     }
 }
 
-void train_attention_forward(float *out, float *scores, float *probs,
-                             const float *qkv, const int32_t *mask, size_t B,
-                             size_t T, size_t C, size_t NH)
+TRAIN_ISA_VARIANTS(attn_head_backward,
+                   (float *dqkv, float *dscores, const float *dout,
+                    const float *qkv, const float *probs, size_t b, size_t h,
+                    size_t T, size_t C, size_t NH, float *ws),
+                   (dqkv, dscores, dout, qkv, probs, b, h, T, C, NH, ws))
+
+void train_attention_forward_isa(train_isa isa, float *out, float *scores,
+                                 float *probs, const float *qkv,
+                                 const int32_t *mask, size_t B, size_t T,
+                                 size_t C, size_t NH)
 {
+    isa = train_isa_resolve(isa);
     size_t per = attn_scratch_floats(T, C / NH);
     /* all threads' scratch up front: one failure then means no work done */
     size_t nt = (size_t)omp_get_max_threads();
@@ -379,16 +390,26 @@ void train_attention_forward(float *out, float *scores, float *probs,
 #pragma omp parallel for collapse(2) schedule(static) num_threads((int)nt)
     for (size_t b = 0; b < B; b++)
         for (size_t h = 0; h < NH; h++)
-            attn_head_forward(out, scores, probs, qkv, mask, b, h, T, C, NH,
-                              all + (size_t)omp_get_thread_num() * per);
+            TRAIN_ISA_CALL(isa, attn_head_forward,
+                           (out, scores, probs, qkv, mask, b, h, T, C, NH,
+                            all + (size_t)omp_get_thread_num() * per));
     free(all);
 }
 
-void train_attention_backward(float *dqkv, float *dscores, const float *dout,
-                              const float *qkv, const float *probs,
-                              const int32_t *mask, size_t B, size_t T,
-                              size_t C, size_t NH)
+void train_attention_forward(float *out, float *scores, float *probs,
+                             const float *qkv, const int32_t *mask, size_t B,
+                             size_t T, size_t C, size_t NH)
 {
+    train_attention_forward_isa(TRAIN_ISA_AUTO, out, scores, probs, qkv, mask,
+                                B, T, C, NH);
+}
+
+void train_attention_backward_isa(train_isa isa, float *dqkv, float *dscores,
+                                  const float *dout, const float *qkv,
+                                  const float *probs, const int32_t *mask,
+                                  size_t B, size_t T, size_t C, size_t NH)
+{
+    isa = train_isa_resolve(isa);
     size_t per = attn_scratch_floats(T, C / NH);
     /* all threads' scratch up front: an allocation failure inside the
      * region would leave some heads added into dqkv and others not */
@@ -403,9 +424,19 @@ void train_attention_backward(float *dqkv, float *dscores, const float *dout,
 #pragma omp parallel for collapse(2) schedule(static) num_threads((int)nt)
     for (size_t b = 0; b < B; b++)
         for (size_t h = 0; h < NH; h++)
-            attn_head_backward(dqkv, dscores, dout, qkv, probs, b, h, T, C,
-                               NH, all + (size_t)omp_get_thread_num() * per);
+            TRAIN_ISA_CALL(isa, attn_head_backward,
+                           (dqkv, dscores, dout, qkv, probs, b, h, T, C, NH,
+                            all + (size_t)omp_get_thread_num() * per));
     free(all);
+}
+
+void train_attention_backward(float *dqkv, float *dscores, const float *dout,
+                              const float *qkv, const float *probs,
+                              const int32_t *mask, size_t B, size_t T,
+                              size_t C, size_t NH)
+{
+    train_attention_backward_isa(TRAIN_ISA_AUTO, dqkv, dscores, dout, qkv,
+                                 probs, mask, B, T, C, NH);
 }
 
 /* ---- the GEMM versions ---------------------------------------------------
@@ -419,41 +450,50 @@ void train_attention_backward(float *dqkv, float *dscores, const float *dout,
  * rounding. */
 
 /* One row of T keys (softmax_row.h), compiled per ISA. */
-ATTN_CLONES
-static void attn_softmax_row(float *pr, const float *sc, const int32_t *mk,
-                             size_t T)
+TRAIN_ISA_INLINE void attn_softmax_row_body(float *pr, const float *sc,
+                                            const int32_t *mk, size_t T)
 {
     train_softmax_row(pr, sc, mk, T);
 }
+TRAIN_ISA_VARIANTS(attn_softmax_row,
+                   (float *pr, const float *sc, const int32_t *mk, size_t T),
+                   (pr, sc, mk, T))
 
-/* probs[r,:] = softmax of scores[r,:] over unmasked keys, r over B*NH*T. */
-static void attn_softmax_rows(float *probs, const float *scores,
-                              const int32_t *mask, size_t B, size_t NH,
-                              size_t T)
+void train_attention_softmax_rows_isa(train_isa isa, float *probs,
+                                      const float *scores,
+                                      const int32_t *mask, size_t B,
+                                      size_t NH, size_t T)
 {
+    isa = train_isa_resolve(isa);
     size_t rows = B * NH * T;
 #pragma omp parallel for schedule(static) if (rows * T > 32768)
     for (size_t r = 0; r < rows; r++)
-        attn_softmax_row(probs + r * T, scores + r * T,
-                         mask ? mask + (r / (NH * T)) * T : NULL, T);
+        TRAIN_ISA_CALL(isa, attn_softmax_row,
+                       (probs + r * T, scores + r * T,
+                        mask ? mask + (r / (NH * T)) * T : NULL, T));
 }
 
 /* The softmax's backward of one row (softmax_row.h), compiled per ISA. */
-ATTN_CLONES
-static void attn_softmax_backward_row(float *ds, const float *dpr,
-                                      const float *pr, size_t T)
+TRAIN_ISA_INLINE void attn_softmax_backward_row_body(float *ds,
+                                                     const float *dpr,
+                                                     const float *pr, size_t T)
 {
     train_softmax_backward_row(ds, dpr, pr, T);
 }
+TRAIN_ISA_VARIANTS(attn_softmax_backward_row,
+                   (float *ds, const float *dpr, const float *pr, size_t T),
+                   (ds, dpr, pr, T))
 
-static void attn_softmax_backward_rows(float *dscores, const float *dp,
-                                       const float *probs, size_t rows,
-                                       size_t T)
+void train_attention_softmax_backward_rows_isa(train_isa isa, float *dscores,
+                                               const float *dp,
+                                               const float *probs,
+                                               size_t rows, size_t T)
 {
+    isa = train_isa_resolve(isa);
 #pragma omp parallel for schedule(static) if (rows * T > 32768)
     for (size_t r = 0; r < rows; r++)
-        attn_softmax_backward_row(dscores + r * T, dp + r * T, probs + r * T,
-                                  T);
+        TRAIN_ISA_CALL(isa, attn_softmax_backward_row,
+                       (dscores + r * T, dp + r * T, probs + r * T, T));
 }
 
 /* A (b, h)-batched view of one head's [T, hs] slice of qkv (part 0 = q,
@@ -488,7 +528,8 @@ void train_attention_forward_gemm(struct gemm_ctx *g, float *out,
     ir_status s = gemm_f32_batched(g, &bt, 0, 1, t, t, (int64_t)hs, scale, qkv,
                                    C3, qkv + C, C3, 0.0f, scores, t, &d);
     if (s == IR_OK) {
-        attn_softmax_rows(probs, scores, mask, B, NH, T);
+        train_attention_softmax_rows_isa(TRAIN_ISA_AUTO, probs, scores, mask,
+                                         B, NH, T);
         /* out[b,:,h] = probs[b,h] v, written in place at stride C */
         gemm_batch bo = {.n0 = (int64_t)B, .n1 = (int64_t)NH,
                          .a0 = (int64_t)NH * tt, .a1 = tt};
@@ -541,7 +582,8 @@ void train_attention_backward_gemm(struct gemm_ctx *g, float *dqkv,
     gemm_batch b2 = {(int64_t)B, (int64_t)NH, p0, p1, o0, o1, q0, q1};
     gemm_f32_batched(g, &b2, 1, 0, t, h64, t, 1.0f, probs, t, dout, (int64_t)C,
                      1.0f, dqkv + 2 * C, C3, &d);
-    attn_softmax_backward_rows(dscores, dprobs, probs, B * NH * T, T);
+    train_attention_softmax_backward_rows_isa(TRAIN_ISA_AUTO, dscores, dprobs,
+                                              probs, B * NH * T, T);
     (void)mask;
     /* score = scale q kᵀ: dq += scale ds k, dk += scale dsᵀ q */
     gemm_batch b3 = {(int64_t)B, (int64_t)NH, p0, p1, q0, q1, q0, q1};
@@ -553,17 +595,20 @@ void train_attention_backward_gemm(struct gemm_ctx *g, float *dqkv,
 
 /* ---- the dispatch ---------------------------------------------------------
  * The fused per-(b, h) kernels (attention_fused.c) run the trainer's shapes
- * faster than the batched GEMMs, on AVX-512 (their portable C is slower
- * than oneDNN's); what they decline (no AVX-512, T > 512, head size > 128)
- * takes the GEMM versions above. */
+ * faster than the batched GEMMs with their AVX-512 or AVX2 micro-kernels
+ * (their portable C is slower than oneDNN's, so it is not used here);
+ * what they decline (neither, T > 512, head size > 128) takes the GEMM
+ * versions above. */
 
 void train_attention_forward_ctx(struct gemm_ctx *g, float *out,
                                  float *scores, float *probs,
                                  const float *qkv, const int32_t *mask,
                                  size_t B, size_t T, size_t C, size_t NH)
 {
-    if (g && train_attention_fused_forward(TRAIN_ISA_AVX512, out, scores,
-                                           probs, qkv, mask, B, T, C, NH))
+    train_isa isa = train_isa_resolve(TRAIN_ISA_AUTO);
+    if (g && isa != TRAIN_ISA_PORTABLE &&
+        train_attention_fused_forward(isa, out, scores, probs, qkv, mask, B,
+                                      T, C, NH))
         return;
     train_attention_forward_gemm(g, out, scores, probs, qkv, mask, B, T, C, NH);
 }
@@ -575,9 +620,10 @@ void train_attention_backward_ctx(struct gemm_ctx *g, float *dqkv,
                                   size_t B, size_t T, size_t C, size_t NH)
 {
     /* the fused kernels need no dprobs scratch */
-    if (g && dprobs &&
-        train_attention_fused_backward(TRAIN_ISA_AVX512, dqkv, dscores, dout,
-                                       qkv, probs, mask, B, T, C, NH))
+    train_isa isa = train_isa_resolve(TRAIN_ISA_AUTO);
+    if (g && dprobs && isa != TRAIN_ISA_PORTABLE &&
+        train_attention_fused_backward(isa, dqkv, dscores, dout, qkv, probs,
+                                       mask, B, T, C, NH))
         return;
     train_attention_backward_gemm(g, dqkv, dscores, dprobs, dout, qkv, probs,
                                   mask, B, T, C, NH);

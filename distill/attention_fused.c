@@ -16,11 +16,13 @@
  *   dense per-thread tiles, kᵀ or vᵀ transposed; the head's gradients are
  *   summed there and added into dqkv in one pass at the end; out is
  *   written in place.
- * - Two kernel sets: AVX-512 (picked at run time when the CPU has it) and
- *   portable C. Each product sums every output over k = 0, 1, ... in
- *   order; the two differ in rounding only (FMA against multiply-then-add,
- *   in the products and in the exp's polynomial, and the order of the
- *   double sums in the softmax rows).
+ * - Three kernel sets: AVX-512, AVX2 + FMA (for CPUs without AVX-512,
+ *   Haswell to Zen 3) and portable C. AUTO picks the best that
+ *   cpu_level_get() allows (ir/cpu.h), so DISTILC_MAX_ISA caps it and the
+ *   lower sets can be run on any machine. Each product sums every output
+ *   over k = 0, 1, ... in order; the sets differ in rounding only (FMA
+ *   against multiply-then-add, in the products and in the exp's
+ *   polynomial, and the order of the double sums in the softmax rows).
  * - Every (b, h) writes only its own slices, with the same arithmetic
  *   whichever thread runs it, so results do not depend on the thread count.
  * - The softmax row and its backward are attention.c's attn_softmax_row and
@@ -43,6 +45,8 @@
 #else
 #define ATTN_FUSED_HAVE_AVX512 0
 #endif
+/* The AVX2 set needs the same: GCC or clang intrinsics on x86-64. */
+#define ATTN_FUSED_HAVE_AVX2 ATTN_FUSED_HAVE_AVX512
 
 /* The sizes the per-thread scratch is planned for (kernels.h promises
  * these; larger shapes go back to the batched GEMMs). */
@@ -56,9 +60,10 @@ static size_t fused_pad16(size_t x)
 }
 
 /* ---- softmax rows: portable C ------------------------------------------
- * Plain C that vectorizes. The AVX-512 versions further down do the same
- * arithmetic with intrinsics: the compiler's own vector code for these
- * short rows spends most of its time in the reductions' horizontal sums. */
+ * Plain C that vectorizes. The AVX-512 and AVX2 versions further down do
+ * the same arithmetic with intrinsics: the compiler's own vector code for
+ * these short rows spends most of its time in the reductions' horizontal
+ * sums. */
 
 /* The rows of softmax_row.h (attention.c's arithmetic). */
 static void fused_softmax_row_c(float *pr, const float *sc, const int32_t *mk,
@@ -410,6 +415,328 @@ static void fused_transpose_avx512(float *dst, size_t ldd, const float *src,
 }
 #endif /* ATTN_FUSED_HAVE_AVX512 */
 
+#if ATTN_FUSED_HAVE_AVX2
+/* ---- AVX2 + FMA --------------------------------------------------------
+ * The same kernels for CPUs with AVX2 but no AVX-512 (Haswell to Zen 3):
+ * 8-float vectors, 16 ymm registers, no mask registers. Row tails go
+ * through an 8-float stack buffer (fused_load8 / fused_store8) rather
+ * than vmaskmovps, whose store form is microcoded on AMD; nothing past a
+ * row is read or written either way. */
+#define FUSED_TARGET_AVX2 __attribute__((target("avx2,fma")))
+
+/* At most 6 rows x 2 vectors of Cm: 12 accumulators, 2 operands of Bm and
+ * one broadcast of A, 15 of the 16 registers. */
+enum { FUSED_MR2 = 6, FUSED_NV2 = 2 };
+
+/* The n (< 8 allowed) floats at p in a vector, the lanes past n = fill. */
+static inline __attribute__((always_inline)) FUSED_TARGET_AVX2 __m256
+fused_load8(const float *p, size_t n, float fill)
+{
+    if (n >= 8)
+        return _mm256_loadu_ps(p);
+    float t[8];
+    for (size_t i = 0; i < 8; i++)
+        t[i] = i < n ? p[i] : fill;
+    return _mm256_loadu_ps(t);
+}
+
+/* The first n (< 8 allowed) lanes of x to p. */
+static inline __attribute__((always_inline)) FUSED_TARGET_AVX2 void
+fused_store8(float *p, size_t n, __m256 x)
+{
+    if (n >= 8) {
+        _mm256_storeu_ps(p, x);
+        return;
+    }
+    float t[8];
+    _mm256_storeu_ps(t, x);
+    for (size_t i = 0; i < n; i++)
+        p[i] = t[i];
+}
+
+/* All-ones in the lanes below n (of 8), as a float mask. */
+static inline __attribute__((always_inline)) FUSED_TARGET_AVX2 __m256
+fused_lanes8(size_t n)
+{
+    __m256i k = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    int nn = n >= 8 ? 8 : (int)n;
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(nn), k));
+}
+
+/* fused_mk_avx512 with mr <= 6 rows x nv <= 2 vectors of 8; the last
+ * vector of a row has `last` lanes (1..8): its loads are masked
+ * (vmaskmovps loads are cheap everywhere), its stores go through
+ * fused_store8. */
+static inline __attribute__((always_inline)) FUSED_TARGET_AVX2 void
+fused_mk_avx2(int mr, int nv, size_t last, __m256i tail, size_t K,
+              float alpha, const float *A, size_t rsa, size_t csa,
+              const float *Bm, size_t ldb, float *Cm, size_t ldc)
+{
+    __m256 c[FUSED_MR2][FUSED_NV2];
+#pragma GCC unroll 6
+    for (int r = 0; r < mr; r++)
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+            c[r][v] = _mm256_setzero_ps();
+    for (size_t k = 0; k < K; k++) {
+        __m256 b[FUSED_NV2];
+        const float *bk = Bm + k * ldb;
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+            b[v] = v == nv - 1 ? _mm256_maskload_ps(bk + 8 * v, tail)
+                               : _mm256_loadu_ps(bk + 8 * v);
+        const float *ak = A + k * csa;
+#pragma GCC unroll 6
+        for (int r = 0; r < mr; r++) {
+            __m256 a = _mm256_broadcast_ss(ak + (size_t)r * rsa);
+#pragma GCC unroll 2
+            for (int v = 0; v < nv; v++)
+                c[r][v] = _mm256_fmadd_ps(a, b[v], c[r][v]);
+        }
+    }
+    __m256 al = _mm256_set1_ps(alpha);
+#pragma GCC unroll 6
+    for (int r = 0; r < mr; r++) {
+        float *cr = Cm + (size_t)r * ldc;
+#pragma GCC unroll 2
+        for (int v = 0; v < nv; v++)
+            fused_store8(cr + 8 * v, v == nv - 1 ? last : 8,
+                         _mm256_mul_ps(al, c[r][v]));
+    }
+}
+
+#define FUSED_MK2_CASE(MR_, NV_)                                              \
+    case (MR_) * 8 + (NV_):                                                   \
+        fused_mk_avx2(MR_, NV_, last, tail, K, alpha, A, rsa, csa, Bm, ldb,   \
+                      Cm, ldc);                                               \
+        break;
+#define FUSED_MK2_CASES(NV_)                                                  \
+    FUSED_MK2_CASE(1, NV_) FUSED_MK2_CASE(2, NV_) FUSED_MK2_CASE(3, NV_)      \
+    FUSED_MK2_CASE(4, NV_) FUSED_MK2_CASE(5, NV_) FUSED_MK2_CASE(6, NV_)
+
+FUSED_TARGET_AVX2
+static void fused_block_avx2(int mr, int nv, size_t last, __m256i tail,
+                             size_t K, float alpha, const float *A,
+                             size_t rsa, size_t csa, const float *Bm,
+                             size_t ldb, float *Cm, size_t ldc)
+{
+    switch (mr * 8 + nv) {
+        FUSED_MK2_CASES(1)
+        FUSED_MK2_CASES(2)
+    default:
+        break; /* unreachable: the caller keeps 1 <= mr <= 6, 1 <= nv <= 2 */
+    }
+}
+
+/* The product of fused_mm_c in blocks of up to 16 columns and 6 rows. */
+FUSED_TARGET_AVX2
+static void fused_mm_avx2(size_t M, size_t N, size_t K, float alpha,
+                          const float *A, size_t rsa, size_t csa,
+                          const float *Bm, size_t ldb, float *Cm, size_t ldc)
+{
+    for (size_t n0 = 0; n0 < N; n0 += 8 * FUSED_NV2) {
+        size_t nn = N - n0 < 8 * FUSED_NV2 ? N - n0 : 8 * FUSED_NV2;
+        int nv = (int)((nn + 7) / 8);
+        size_t last = nn - 8 * (size_t)(nv - 1); /* 1..8 */
+        __m256i tail = _mm256_castps_si256(fused_lanes8(last));
+        for (size_t m0 = 0; m0 < M; m0 += FUSED_MR2) {
+            int mr = (int)(M - m0 < FUSED_MR2 ? M - m0 : FUSED_MR2);
+            fused_block_avx2(mr, nv, last, tail, K, alpha, A + m0 * rsa, rsa,
+                             csa, Bm + n0, ldb, Cm + m0 * ldc + n0, ldc);
+        }
+    }
+}
+
+/* fused_exp_neg_abs16 on 8 lanes (the same steps, FMAs in the
+ * polynomial). */
+static inline __attribute__((always_inline)) FUSED_TARGET_AVX2 __m256
+fused_exp_neg_abs8(__m256 y)
+{
+    __m256i b = _mm256_and_si256(_mm256_castps_si256(y),
+                                 _mm256_set1_epi32(0x7fffffff));
+    b = _mm256_min_epi32(b, _mm256_castps_si256(_mm256_set1_ps(87.0f)));
+    __m256 x = _mm256_castsi256_ps(
+        _mm256_xor_si256(b, _mm256_set1_epi32((int)0x80000000u)));
+    __m256 shift = _mm256_set1_ps(12582912.0f);
+    __m256 n = _mm256_sub_ps(
+        _mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                      shift),
+        shift);
+    __m256 r = _mm256_sub_ps(x, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f)));
+    r = _mm256_sub_ps(r, _mm256_mul_ps(n, _mm256_set1_ps(-2.12194440e-4f)));
+    __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    __m256i e = _mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+/* Horizontal max of 8 floats, and sum of 4 doubles. */
+static inline __attribute__((always_inline)) FUSED_TARGET_AVX2 float
+fused_hmax8(__m256 v)
+{
+    __m128 x = _mm_max_ps(_mm256_castps256_ps128(v),
+                          _mm256_extractf128_ps(v, 1));
+    x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_max_ss(x, _mm_shuffle_ps(x, x, 1));
+    return _mm_cvtss_f32(x);
+}
+
+static inline __attribute__((always_inline)) FUSED_TARGET_AVX2 double
+fused_hsum4d(__m256d v)
+{
+    __m128d x = _mm_add_pd(_mm256_castpd256_pd128(v),
+                           _mm256_extractf128_pd(v, 1));
+    x = _mm_add_sd(x, _mm_unpackhi_pd(x, x));
+    return _mm_cvtsd_f64(x);
+}
+
+/* The lanes j..j+7 of a row of T that exist and whose key is kept. */
+static inline __attribute__((always_inline)) FUSED_TARGET_AVX2 __m256
+fused_keep8(const int32_t *mk, size_t j, size_t T)
+{
+    __m256 m = fused_lanes8(T - j);
+    if (!mk)
+        return m;
+    __m256i k;
+    if (T - j >= 8) {
+        k = _mm256_loadu_si256((const __m256i *)(mk + j));
+    } else {
+        int32_t t[8] = {0};
+        for (size_t i = 0; i < T - j; i++)
+            t[i] = mk[j + i];
+        k = _mm256_loadu_si256((const __m256i *)t);
+    }
+    __m256i z = _mm256_cmpeq_epi32(k, _mm256_setzero_si256());
+    return _mm256_andnot_ps(_mm256_castsi256_ps(z), m);
+}
+
+/* fused_softmax_row_avx512 on 8 keys at a time. */
+FUSED_TARGET_AVX2
+static void fused_softmax_row_avx2(float *pr, const float *sc,
+                                   const int32_t *mk, size_t T)
+{
+    __m256 ninf = _mm256_set1_ps(-INFINITY), vmax = ninf;
+    for (size_t j = 0; j < T; j += 8) {
+        __m256 m = fused_keep8(mk, j, T);
+        __m256 x = fused_load8(sc + j, T - j, -INFINITY);
+        vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(ninf, x, m));
+    }
+    float maxv = fused_hmax8(vmax);
+    if (maxv == -INFINITY) { /* no key at all */
+        memset(pr, 0, T * sizeof *pr);
+        return;
+    }
+    __m256 vm = _mm256_set1_ps(maxv);
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    for (size_t j = 0; j < T; j += 8) {
+        __m256 m = fused_keep8(mk, j, T);
+        __m256 y = _mm256_sub_ps(fused_load8(sc + j, T - j, 0.0f), vm);
+        __m256 e = _mm256_and_ps(m, fused_exp_neg_abs8(y));
+        fused_store8(pr + j, T - j, e);
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    double sum = fused_hsum4d(_mm256_add_pd(s0, s1));
+    __m256 inv = _mm256_set1_ps(sum > 0.0 ? (float)(1.0 / sum) : 0.0f);
+    for (size_t j = 0; j < T; j += 8)
+        fused_store8(pr + j, T - j,
+                     _mm256_mul_ps(fused_load8(pr + j, T - j, 0.0f), inv));
+}
+
+/* fused_softmax_backward_row_avx512 on 8 keys at a time. */
+FUSED_TARGET_AVX2
+static void fused_softmax_backward_row_avx2(float *ds, const float *dp,
+                                            const float *pr, size_t T)
+{
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    for (size_t j = 0; j < T; j += 8) {
+        __m256 p = fused_load8(pr + j, T - j, 0.0f);
+        __m256 d = fused_load8(dp + j, T - j, 0.0f);
+        s0 = _mm256_add_pd(
+            s0, _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(p)),
+                              _mm256_cvtps_pd(_mm256_castps256_ps128(d))));
+        s1 = _mm256_add_pd(
+            s1, _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(p, 1)),
+                              _mm256_cvtps_pd(_mm256_extractf128_ps(d, 1))));
+    }
+    __m256 pdp = _mm256_set1_ps((float)fused_hsum4d(_mm256_add_pd(s0, s1)));
+    for (size_t j = 0; j < T; j += 8) {
+        size_t n = T - j;
+        __m256 p = fused_load8(pr + j, n, 0.0f);
+        __m256 d = fused_load8(dp + j, n, 0.0f);
+        __m256 x = _mm256_add_ps(fused_load8(ds + j, n, 0.0f),
+                                 _mm256_mul_ps(p, _mm256_sub_ps(d, pdp)));
+        fused_store8(ds + j, n, x);
+    }
+}
+
+/* fused_copy_rows_avx512 in 8-float vectors: each row padded with zeros
+ * up to a multiple of 8 (ldd allows 16), for the same reason. */
+FUSED_TARGET_AVX2
+static void fused_copy_rows_avx2(float *dst, size_t ldd, const float *src,
+                                 size_t lds, size_t rows, size_t cols)
+{
+    for (size_t j = 0; j < rows; j++)
+        for (size_t d = 0; d < cols; d += 8)
+            _mm256_storeu_ps(dst + j * ldd + d,
+                             fused_load8(src + j * lds + d, cols - d, 0.0f));
+}
+
+/* dst[d, j] = src[j, d] for j < rows, d < cols (both <= 8): one 8 x 8
+ * block transposed in registers (pairs of rows interleaved, then groups of
+ * four, then the 128-bit halves), as fused_transpose16_avx512 does. */
+FUSED_TARGET_AVX2
+static void fused_transpose8_avx2(float *dst, size_t ldd, const float *src,
+                                  size_t lds, size_t rows, size_t cols)
+{
+    __m256 r[8], t[8], u[8];
+#pragma GCC unroll 8
+    for (size_t k = 0; k < 8; k++)
+        r[k] = k < rows ? fused_load8(src + k * lds, cols, 0.0f)
+                        : _mm256_setzero_ps();
+#pragma GCC unroll 4
+    for (int k = 0; k < 4; k++) {
+        t[2 * k] = _mm256_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        t[2 * k + 1] = _mm256_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    /* u[4k+c], half H: column 4H + c of rows 4k..4k+3 */
+#pragma GCC unroll 2
+    for (int k = 0; k < 2; k++) {
+        u[4 * k] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+        u[4 * k + 1] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], 0xee);
+        u[4 * k + 2] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+        u[4 * k + 3] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xee);
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) {
+        r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+        r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+    }
+#pragma GCC unroll 8
+    for (size_t n = 0; n < 8; n++)
+        if (n < cols)
+            fused_store8(dst + n * ldd, rows, r[n]);
+}
+
+/* dst [cols, ldd] = src [rows, lds] transposed, in 8 x 8 blocks. */
+FUSED_TARGET_AVX2
+static void fused_transpose_avx2(float *dst, size_t ldd, const float *src,
+                                 size_t lds, size_t rows, size_t cols)
+{
+    for (size_t j = 0; j < rows; j += 8)
+        for (size_t d = 0; d < cols; d += 8)
+            fused_transpose8_avx2(dst + d * ldd + j, ldd, src + j * lds + d,
+                                  lds, rows - j < 8 ? rows - j : 8,
+                                  cols - d < 8 ? cols - d : 8);
+}
+#endif /* ATTN_FUSED_HAVE_AVX2 */
+
 /* ---- one (b, h) --------------------------------------------------------
  * The bodies are written once over a table of kernels (fused_ops); each
  * driver below inlines them with its own table. Each pair first copies its
@@ -617,18 +944,46 @@ static void fused_heads_backward_avx512(float *dqkv, float *dscores,
 }
 #endif
 
+#if ATTN_FUSED_HAVE_AVX2
+static const fused_ops fused_ops_avx2 = {
+    fused_mm_avx2, fused_copy_rows_avx2, fused_transpose_avx2,
+    fused_softmax_row_avx2, fused_softmax_backward_row_avx2};
+
+FUSED_TARGET_AVX2
+static void fused_heads_forward_avx2(float *out, float *scores, float *probs,
+                                     const float *qkv, const int32_t *mask,
+                                     size_t b, size_t h, size_t nb, size_t nh,
+                                     size_t T, size_t C, size_t NH, float *ws)
+{
+    fused_head_forward(&fused_ops_avx2, out, scores, probs, qkv, mask, b, h,
+                       nb, nh, T, C, NH, ws);
+}
+
+FUSED_TARGET_AVX2
+static void fused_heads_backward_avx2(float *dqkv, float *dscores,
+                                      const float *dout, const float *qkv,
+                                      const float *probs, size_t b, size_t h,
+                                      size_t nb, size_t nh, size_t T,
+                                      size_t C, size_t NH, float *ws)
+{
+    fused_head_backward(&fused_ops_avx2, dqkv, dscores, dout, qkv, probs, b,
+                        h, nb, nh, T, C, NH, ws);
+}
+#endif
+
 /* ---- entry points ------------------------------------------------------ */
 
-/* Whether this isa can run here: TRAIN_ISA_AUTO becomes the best one. */
+/* Whether this isa can run here (cpu_level_get(), so DISTILC_MAX_ISA
+ * caps it; distill/isa.c): TRAIN_ISA_AUTO becomes the best one. */
 static int fused_pick_isa(train_isa *isa)
 {
-    int avx512 = 0;
-#if ATTN_FUSED_HAVE_AVX512
-    avx512 = __builtin_cpu_supports("avx512f");
-#endif
     if (*isa == TRAIN_ISA_AUTO)
-        *isa = avx512 ? TRAIN_ISA_AVX512 : TRAIN_ISA_PORTABLE;
-    return *isa == TRAIN_ISA_PORTABLE || (*isa == TRAIN_ISA_AVX512 && avx512);
+        *isa = train_isa_resolve(TRAIN_ISA_AUTO);
+    return *isa == TRAIN_ISA_PORTABLE ||
+           (*isa == TRAIN_ISA_AVX2 && ATTN_FUSED_HAVE_AVX2 &&
+            train_isa_available(*isa)) ||
+           (*isa == TRAIN_ISA_AVX512 && ATTN_FUSED_HAVE_AVX512 &&
+            train_isa_available(*isa));
 }
 
 /* The per-thread scratch for every thread, or NULL (shape out of range,
@@ -667,6 +1022,13 @@ int train_attention_fused_forward(train_isa isa, float *out, float *scores,
             continue;
         }
 #endif
+#if ATTN_FUSED_HAVE_AVX2
+        if (isa == TRAIN_ISA_AVX2) {
+            fused_heads_forward_avx2(out, scores, probs, qkv, mask, bh / NH,
+                                     bh % NH, nx / NH, nx % NH, T, C, NH, ws);
+            continue;
+        }
+#endif
         fused_heads_forward_c(out, scores, probs, qkv, mask, bh / NH, bh % NH,
                               nx / NH, nx % NH, T, C, NH, ws);
     }
@@ -696,6 +1058,13 @@ int train_attention_fused_backward(train_isa isa, float *dqkv, float *dscores,
             fused_heads_backward_avx512(dqkv, dscores, dout, qkv, probs,
                                         bh / NH, bh % NH, nx / NH, nx % NH, T,
                                         C, NH, ws);
+            continue;
+        }
+#endif
+#if ATTN_FUSED_HAVE_AVX2
+        if (isa == TRAIN_ISA_AVX2) {
+            fused_heads_backward_avx2(dqkv, dscores, dout, qkv, probs, bh / NH,
+                                      bh % NH, nx / NH, nx % NH, T, C, NH, ws);
             continue;
         }
 #endif

@@ -5,13 +5,17 @@
  * The hidden-state and attention terms, which stream whole [B,T,C] and
  * [B,NH,T,T] blocks every step, run here as one threaded pass each (loss
  * and gradient together) with losses.h's per-element arithmetic; tests/
- * test_train_fast_kernels.c holds them to losses.h's gradient bits. */
+ * test_train_fast_kernels.c holds them to losses.h's gradient bits. Both
+ * are compiled per instruction set (distill/isa.h) and run the one
+ * cpu_level_get() allows: the elements' arithmetic is the same on each,
+ * only the lanes of the double loss sums differ. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "distill/distill_loss.h"
+#include "distill/isa.h"
 #include "distill/kernels.h"
 #include "distill/losses.h"
 
@@ -26,6 +30,8 @@ struct distill_loss {
     distill_loss_times times;
     float *probs;            /* [2,capb,NL] student / teacher softmaxes */
     size_t cap, capb;
+    train_isa isa;           /* the terms' kernels: AUTO (calloc's 0) unless
+                                a test names one */
 };
 
 const char *distill_stage_name(distill_stage s)
@@ -163,38 +169,57 @@ enum { HIDDEN_MSE_BLOCKS = 64 };
  * three; each element takes losses.c's expressions (the error in double
  * for the loss, in float for the gradient), so the gradient has its bits
  * and the loss its value to double rounding. */
-static double hidden_mse(float *dx, int set, const float *x, const float *ht,
-                         const int32_t *mask, size_t BT, size_t CT, float s)
+/* Rows i0..i1 of hidden_mse: their squared errors' sum into *out. */
+TRAIN_ISA_INLINE void hidden_mse_rows_body(double *out, float *dx, int set,
+                                           const float *x, const float *ht,
+                                           const int32_t *mask, size_t i0,
+                                           size_t i1, size_t CT, float s)
 {
+    double acc = 0.0;
+    for (size_t i = i0; i < i1; i++) {
+        const float *xi = x + i * CT, *ti = ht + i * CT;
+        float *di = dx ? dx + i * CT : NULL;
+        int valid = !mask || mask[i];
+        if (valid) {
+#pragma omp simd reduction(+ : acc)
+            for (size_t c = 0; c < CT; c++) {
+                double e = (double)xi[c] - ti[c];
+                acc += e * e;
+            }
+        }
+        /* padded rows: a zero gradient, added as losses.c adds it */
+        float sv = valid ? s : 0.0f;
+        if (di && set) {
+#pragma omp simd
+            for (size_t c = 0; c < CT; c++)
+                di[c] = 0.0f + (valid ? sv * (xi[c] - ti[c]) : 0.0f);
+        } else if (di) {
+#pragma omp simd
+            for (size_t c = 0; c < CT; c++)
+                di[c] += valid ? sv * (xi[c] - ti[c]) : 0.0f;
+        }
+    }
+    *out = acc;
+}
+TRAIN_ISA_VARIANTS(hidden_mse_rows,
+                   (double *out, float *dx, int set, const float *x,
+                    const float *ht, const int32_t *mask, size_t i0,
+                    size_t i1, size_t CT, float s),
+                   (out, dx, set, x, ht, mask, i0, i1, CT, s))
+
+static double hidden_mse(train_isa isa, float *dx, int set, const float *x,
+                         const float *ht, const int32_t *mask, size_t BT,
+                         size_t CT, float s)
+{
+    isa = train_isa_resolve(isa);
     double part[HIDDEN_MSE_BLOCKS];
     size_t per = (BT + HIDDEN_MSE_BLOCKS - 1) / HIDDEN_MSE_BLOCKS;
 #pragma omp parallel for schedule(static) if (BT * CT > 32768)
     for (size_t k = 0; k < HIDDEN_MSE_BLOCKS; k++) {
-        double acc = 0.0;
-        for (size_t i = k * per; i < BT && i < (k + 1) * per; i++) {
-            const float *xi = x + i * CT, *ti = ht + i * CT;
-            float *di = dx ? dx + i * CT : NULL;
-            int valid = !mask || mask[i];
-            if (valid) {
-#pragma omp simd reduction(+ : acc)
-                for (size_t c = 0; c < CT; c++) {
-                    double e = (double)xi[c] - ti[c];
-                    acc += e * e;
-                }
-            }
-            /* padded rows: a zero gradient, added as losses.c adds it */
-            float sv = valid ? s : 0.0f;
-            if (di && set) {
-#pragma omp simd
-                for (size_t c = 0; c < CT; c++)
-                    di[c] = 0.0f + (valid ? sv * (xi[c] - ti[c]) : 0.0f);
-            } else if (di) {
-#pragma omp simd
-                for (size_t c = 0; c < CT; c++)
-                    di[c] += valid ? sv * (xi[c] - ti[c]) : 0.0f;
-            }
-        }
-        part[k] = acc;
+        size_t i0 = k * per < BT ? k * per : BT;
+        size_t i1 = (k + 1) * per < BT ? (k + 1) * per : BT;
+        TRAIN_ISA_CALL(isa, hidden_mse_rows,
+                       (&part[k], dx, set, x, ht, mask, i0, i1, CT, s));
     }
     double total = 0.0;
     for (size_t k = 0; k < HIDDEN_MSE_BLOCKS; k++)
@@ -228,7 +253,7 @@ static ir_status hidden_term(distill_loss *L, double *loss, const float *hs,
     /* losses.c's scale, in float as there */
     float s = n ? 2.0f * weight / ((float)n * (float)CT) : 0.0f;
     float *dx = dhs && n ? (w ? L->dhw : dhs) : NULL;
-    double total = hidden_mse(dx, w != NULL, x, ht, mask, BT, CT, s);
+    double total = hidden_mse(L->isa, dx, w != NULL, x, ht, mask, BT, CT, s);
     *loss = n ? total / ((double)n * (double)CT) : 0.0;
     if (!dhs || !w)
         return IR_OK;
@@ -244,7 +269,7 @@ static ir_status hidden_term(distill_loss *L, double *loss, const float *hs,
 
 /* Student score j of row si minus the mean of the teacher's r heads there
  * (losses.c's double expression). */
-static inline double attn_err(const float *si, const float *ti, size_t TT,
+TRAIN_ISA_INLINE double attn_err(const float *si, const float *ti, size_t TT,
                               size_t j, size_t r, double rr)
 {
     double t = 0.0;
@@ -257,10 +282,14 @@ static inline double attn_err(const float *si, const float *ti, size_t TT,
  * [T,T] scores ss against the mean of the teacher's r heads ts (r blocks
  * of [T,T], one after another), summed over valid (query, key) pairs, and
  * dss += s * error when dss is given. Rows whose keys are all valid (no
- * padding in the entry) take a branch-free loop that vectorizes. */
-static double attn_term_head(float *dss, const float *ss, const float *ts,
-                             const int32_t *mk, int all_valid, size_t T,
-                             size_t r, double s)
+ * padding in the entry) take branch-free loops that vectorize, over
+ * blocks of ATTN_TERM_BLOCK keys. */
+enum { ATTN_TERM_BLOCK = 64 };
+
+TRAIN_ISA_INLINE void attn_term_head_body(double *out, float *dss,
+                                          const float *ss, const float *ts,
+                                          const int32_t *mk, int all_valid,
+                                          size_t T, size_t r, double s)
 {
     size_t TT = T * T;
     double total = 0.0, rr = (double)r;
@@ -278,23 +307,48 @@ static double attn_term_head(float *dss, const float *ss, const float *ts,
                 if (di)
                     di[j] += (float)(s * e);
             }
-        } else if (di) {
-#pragma omp simd reduction(+ : total)
-            for (size_t j = 0; j < T; j++) {
-                double e = attn_err(si, ti, TT, j, r, rr);
-                total += e * e;
-                di[j] += (float)(s * e);
+            continue;
+        }
+        /* all keys valid: blocks of keys, the teacher's r heads summed
+         * head by head into t (per key the order of attn_err: the same
+         * bits), so that every loop runs along the keys and vectorizes
+         * (attn_err's inner loop over the heads kept them scalar) */
+        for (size_t j0 = 0; j0 < T; j0 += ATTN_TERM_BLOCK) {
+            size_t nj = T - j0 < ATTN_TERM_BLOCK ? T - j0 : ATTN_TERM_BLOCK;
+            const float *sj = si + j0;
+            double t[ATTN_TERM_BLOCK];
+            for (size_t j = 0; j < nj; j++)
+                t[j] = 0.0;
+            for (size_t g = 0; g < r; g++) {
+                const float *tg = ti + g * TT + j0;
+#pragma omp simd
+                for (size_t j = 0; j < nj; j++)
+                    t[j] += tg[j];
             }
-        } else {
+            if (di) {
+                float *dj = di + j0;
 #pragma omp simd reduction(+ : total)
-            for (size_t j = 0; j < T; j++) {
-                double e = attn_err(si, ti, TT, j, r, rr);
-                total += e * e;
+                for (size_t j = 0; j < nj; j++) {
+                    double e = sj[j] - t[j] / rr;
+                    total += e * e;
+                    dj[j] += (float)(s * e);
+                }
+            } else {
+#pragma omp simd reduction(+ : total)
+                for (size_t j = 0; j < nj; j++) {
+                    double e = sj[j] - t[j] / rr;
+                    total += e * e;
+                }
             }
         }
     }
-    return total;
+    *out = total;
 }
+TRAIN_ISA_VARIANTS(attn_term_head,
+                   (double *out, float *dss, const float *ss, const float *ts,
+                    const int32_t *mk, int all_valid, size_t T, size_t r,
+                    double s),
+                   (out, dss, ss, ts, mk, all_valid, T, r, s))
 
 /* TinyBERT's attention term (eq. 3 of the TinyBERT paper) of one student
  * layer: the loss train_attn_mse_forward gives and, when dss is given,
@@ -305,11 +359,12 @@ static double attn_term_head(float *dss, const float *ss, const float *ts,
  * it equals the serial sum to double rounding whatever the thread count.
  * Per-head sums that cannot be allocated, or shapes the loss refuses,
  * go to the two losses.h calls (which name the error). */
-static ir_status attn_term(double *loss, float *dss, const float *ss,
-                           const float *ts, const int32_t *mask, size_t B,
-                           size_t NHS, size_t NHT, size_t T, float dloss,
-                           ir_diag *d)
+static ir_status attn_term(train_isa isa, double *loss, float *dss,
+                           const float *ss, const float *ts,
+                           const int32_t *mask, size_t B, size_t NHS,
+                           size_t NHT, size_t T, float dloss, ir_diag *d)
 {
+    isa = train_isa_resolve(isa);
     double *part = NHS && NHT % NHS == 0 ? malloc(B * NHS * sizeof *part)
                                          : NULL;
     if (!part) {
@@ -335,9 +390,14 @@ static ir_status attn_term(double *loss, float *dss, const float *ss,
             int all = 1;
             for (size_t t = 0; mk && t < T; t++)
                 all &= mk[t] != 0;
-            part[b * NHS + h] = n == 0 ? 0.0 : attn_term_head(
-                dss ? dss + (b * NHS + h) * TT : NULL, ss + (b * NHS + h) * TT,
-                ts + (b * NHT + h * r) * TT, mk, all, T, r, s);
+            double *pk = &part[b * NHS + h];
+            *pk = 0.0;
+            if (n)
+                TRAIN_ISA_CALL(isa, attn_term_head,
+                               (pk, dss ? dss + (b * NHS + h) * TT : NULL,
+                                ss + (b * NHS + h) * TT,
+                                ts + (b * NHT + h * r) * TT, mk, all, T, r,
+                                s));
         }
     }
     double total = 0.0;
@@ -393,7 +453,8 @@ ir_status distill_loss_compute(distill_loss *L, const train_acts *a,
                 return ir_diag_prefix(d, "hidden-state loss, student layer %zu", m);
             out->hidden += (float)l;
             total += o->w_hidden * l;
-            st = attn_term(&l, da ? da->scores[m - 1] : NULL, a->scores[m - 1],
+            st = attn_term(L->isa, &l, da ? da->scores[m - 1] : NULL,
+                           a->scores[m - 1],
                            tout->scores[g - 1], mask, B, (size_t)L->sc.heads,
                            (size_t)L->tc.heads, T, o->w_attn, d);
             if (st != IR_OK)
@@ -462,4 +523,9 @@ ir_status distill_loss_fn(void *user, const train_params *p, train_acts *a,
 void distill_loss_set_gemm(distill_loss *L, struct gemm_ctx *g)
 {
     L->gemm = g;
+}
+
+void distill_loss_set_isa(distill_loss *L, train_isa isa)
+{
+    L->isa = isa;
 }

@@ -92,6 +92,11 @@ distill_loss_times distill_loss_get_times(const distill_loss *L);
  * distill_loss_compute set it here. */
 void distill_loss_set_gemm(distill_loss *L, struct gemm_ctx *g);
 
+/* The instruction set of the terms' kernels (distill/kernels.h train_isa;
+ * AUTO unless set, and clamped to what may run here): the hook that holds
+ * each vector path to the portable one in the tests. */
+void distill_loss_set_isa(distill_loss *L, train_isa isa);
+
 /* The terms alone, given both forwards: a (student, filled) and tout (the
  * teacher on the same batch). da NULL = loss only (no gradients, extra
  * grads untouched); else gradients are ADDED into da and the extra grads. */

@@ -10,7 +10,16 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline float train_exp_neg(float y)
+/* Always inlined: the kernels compile their loops once per instruction set
+ * (distill/isa.h), and GCC may leave a plain inline function out of a
+ * function compiled for another target, which stops the vectorizer. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FAST_EXP_INLINE static inline __attribute__((always_inline))
+#else
+#define FAST_EXP_INLINE static inline
+#endif
+
+FAST_EXP_INLINE float train_exp_neg(float y)
 {
     /* round to nearest by the 1.5 * 2^23 shift (no floorf call, which
      * would stop vectorization on baseline x86-64) */
@@ -35,7 +44,7 @@ static inline float train_exp_neg(float y)
  * their bit patterns, and an integer min is branch-free, whereas a float
  * one (fminf, a ternary) leaves GCC a branch that keeps the loop from
  * vectorizing. NaN maps to lim. */
-static inline float fast_abs_min(float x, float lim)
+FAST_EXP_INLINE float fast_abs_min(float x, float lim)
 {
     int32_t b, l;
     memcpy(&b, &x, sizeof b);
@@ -49,7 +58,7 @@ static inline float fast_abs_min(float x, float lim)
 /* e^-min(|y|, 87): e^y for the y <= 0 a softmax row gives (x - max);
  * below -87 it returns ~e^-87 where expf underflows, far below the 1 the
  * row's maximum contributes. */
-static inline float fast_exp_neg_abs(float y)
+FAST_EXP_INLINE float fast_exp_neg_abs(float y)
 {
     return train_exp_neg(-fast_abs_min(y, 87.0f));
 }

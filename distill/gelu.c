@@ -17,16 +17,17 @@
 #include <string.h>
 
 #include "distill/fast_exp.h"
+#include "distill/isa.h"
 #include "distill/kernels.h"
 
 #define GELU_INV_SQRT2 0.70710678118654752440f
 #define GELU_INV_SQRT_2PI 0.39894228040143267794f
 
 /* min(|x|, 13) (fast_exp.h; e^-84.5 is far below any use). */
-static inline float gelu_abs_clamp(float x) { return fast_abs_min(x, 13.0f); }
+TRAIN_ISA_INLINE float gelu_abs_clamp(float x) { return fast_abs_min(x, 13.0f); }
 
 /* Phi(x) = 0.5 (1 + erf(x / sqrt 2)) given e = e^(-x^2/2). */
-static inline float gelu_cdf(float x, float e)
+TRAIN_ISA_INLINE float gelu_cdf(float x, float e)
 {
     float z = fabsf(x) * GELU_INV_SQRT2;
     float t = 1.0f / (1.0f + 0.3275911f * z);
@@ -43,18 +44,13 @@ static inline float gelu_cdf(float x, float e)
 }
 
 /* Chunks of this many elements are the threads' unit of work; each chunk
- * runs one of the clones below (AVX-512 / AVX2 / baseline, picked at load
- * time by GCC target_clones: same arithmetic, wider vectors). */
+ * runs one variant of the bodies below (AVX-512, AVX2 or baseline, picked
+ * per call from cpu_level_get() through distill/isa.h: same arithmetic,
+ * wider vectors, so the same bits on every path). */
 #define GELU_CHUNK 4096
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define GELU_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define GELU_CLONES
-#endif
 
-GELU_CLONES
-static void gelu_forward_chunk(float *out, const float *inp, size_t n)
+TRAIN_ISA_INLINE void gelu_forward_chunk_body(float *out, const float *inp,
+                                              size_t n)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
@@ -64,10 +60,11 @@ static void gelu_forward_chunk(float *out, const float *inp, size_t n)
         out[i] = x * gelu_cdf(x, e);
     }
 }
+TRAIN_ISA_VARIANTS(gelu_forward_chunk,
+                   (float *out, const float *inp, size_t n), (out, inp, n))
 
-GELU_CLONES
-static void gelu_backward_chunk(float *dinp, const float *dout,
-                                const float *inp, size_t n)
+TRAIN_ISA_INLINE void gelu_backward_chunk_body(float *dinp, const float *dout,
+                                               const float *inp, size_t n)
 {
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
@@ -78,24 +75,43 @@ static void gelu_backward_chunk(float *dinp, const float *dout,
         dinp[i] += (gelu_cdf(x, e) + x * pdf) * dout[i];
     }
 }
+TRAIN_ISA_VARIANTS(gelu_backward_chunk,
+                   (float *dinp, const float *dout, const float *inp,
+                    size_t n),
+                   (dinp, dout, inp, n))
 
-void train_gelu_forward(float *out, const float *inp, size_t N)
+void train_gelu_forward_isa(train_isa isa, float *out, const float *inp,
+                            size_t N)
 {
+    isa = train_isa_resolve(isa);
     size_t nc = (N + GELU_CHUNK - 1) / GELU_CHUNK;
 #pragma omp parallel for schedule(static) if (nc > 1) /* elementwise: exact */
     for (size_t c = 0; c < nc; c++) {
         size_t at = c * GELU_CHUNK, n = N - at < GELU_CHUNK ? N - at : GELU_CHUNK;
-        gelu_forward_chunk(out + at, inp + at, n);
+        TRAIN_ISA_CALL(isa, gelu_forward_chunk, (out + at, inp + at, n));
     }
+}
+
+void train_gelu_backward_isa(train_isa isa, float *dinp, const float *dout,
+                             const float *inp, size_t N)
+{
+    isa = train_isa_resolve(isa);
+    size_t nc = (N + GELU_CHUNK - 1) / GELU_CHUNK;
+#pragma omp parallel for schedule(static) if (nc > 1)
+    for (size_t c = 0; c < nc; c++) {
+        size_t at = c * GELU_CHUNK, n = N - at < GELU_CHUNK ? N - at : GELU_CHUNK;
+        TRAIN_ISA_CALL(isa, gelu_backward_chunk,
+                       (dinp + at, dout + at, inp + at, n));
+    }
+}
+
+void train_gelu_forward(float *out, const float *inp, size_t N)
+{
+    train_gelu_forward_isa(TRAIN_ISA_AUTO, out, inp, N);
 }
 
 void train_gelu_backward(float *dinp, const float *dout, const float *inp,
                          size_t N)
 {
-    size_t nc = (N + GELU_CHUNK - 1) / GELU_CHUNK;
-#pragma omp parallel for schedule(static) if (nc > 1)
-    for (size_t c = 0; c < nc; c++) {
-        size_t at = c * GELU_CHUNK, n = N - at < GELU_CHUNK ? N - at : GELU_CHUNK;
-        gelu_backward_chunk(dinp + at, dout + at, inp + at, n);
-    }
+    train_gelu_backward_isa(TRAIN_ISA_AUTO, dinp, dout, inp, N);
 }

@@ -34,6 +34,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* ---- instruction sets (distill/isa.c) ---------------------------------
+ * Kernels with vector paths compile one body per set and pick one per call
+ * from cpu_level_get() (ir/cpu.h), which DISTILC_MAX_ISA caps, so the
+ * lower paths run on any machine. The _isa variants below run a named set
+ * (clamped to what may run here): the hook the tests use to hold each
+ * vector path to the portable one. Ordered: each set needs the ones
+ * before it. */
+typedef enum train_isa {
+    TRAIN_ISA_AUTO,     /* the best that may run here */
+    TRAIN_ISA_PORTABLE, /* plain C, baseline x86-64 (or any CPU) */
+    TRAIN_ISA_AVX2,     /* AVX2 + FMA */
+    TRAIN_ISA_AVX512,   /* AVX-512F */
+    TRAIN_ISA_COUNT
+} train_isa;
+/* 1 when isa may run here (this CPU, capped by DISTILC_MAX_ISA); AUTO and
+ * PORTABLE always. */
+int train_isa_available(train_isa isa);
+/* The best set at or below want that may run here (AUTO: the best);
+ * never AUTO. */
+train_isa train_isa_resolve(train_isa want);
+const char *train_isa_name(train_isa isa); /* "portable", "avx2", ... */
+
 /* ---- matmul (distill/matmul.c) -----------------------------------------
  * The one routing point for every GEMM of the trainer, with the argument
  * list of backend/gemm.h's gemm_f32 (row-major):
@@ -151,6 +173,16 @@ void train_layernorm_backward(float *dinp,          /* [BT,C] */
                               const float *mean,    /* [BT] */
                               const float *rstd,    /* [BT] */
                               size_t BT, size_t C);
+/* The same two on a named instruction set (see train_isa). */
+void train_layernorm_forward_isa(train_isa isa, float *out, float *mean,
+                                 float *rstd, const float *inp,
+                                 const float *gamma, const float *beta,
+                                 size_t BT, size_t C, float eps);
+void train_layernorm_backward_isa(train_isa isa, float *dinp, float *dgamma,
+                                  float *dbeta, const float *dout,
+                                  const float *inp, const float *gamma,
+                                  const float *mean, const float *rstd,
+                                  size_t BT, size_t C);
 
 /* ---- multi-head self-attention (distill/attention.c) -------------------
  * qkv holds the packed projections q | k | v per token (ir/encoder.h's
@@ -180,6 +212,26 @@ void train_attention_backward(float *dqkv,          /* [B,T,3C] */
                               const float *probs,   /* [B,NH,T,T] */
                               const int32_t *mask,  /* [B,T] or NULL */
                               size_t B, size_t T, size_t C, size_t NH);
+/* The same two on a named instruction set (see train_isa). */
+void train_attention_forward_isa(train_isa isa, float *out, float *scores,
+                                 float *probs, const float *qkv,
+                                 const int32_t *mask, size_t B, size_t T,
+                                 size_t C, size_t NH);
+void train_attention_backward_isa(train_isa isa, float *dqkv, float *dscores,
+                                  const float *dout, const float *qkv,
+                                  const float *probs, const int32_t *mask,
+                                  size_t B, size_t T, size_t C, size_t NH);
+/* The softmax rows of the GEMM versions below, on a named instruction set:
+ * probs[r,:] = softmax of scores[r,:] over the keys mask[r / (NH*T)]
+ * keeps (r over B*NH*T rows of T), and dscores[r,:] += its backward. */
+void train_attention_softmax_rows_isa(train_isa isa, float *probs,
+                                      const float *scores,
+                                      const int32_t *mask, size_t B,
+                                      size_t NH, size_t T);
+void train_attention_softmax_backward_rows_isa(train_isa isa, float *dscores,
+                                               const float *dprobs,
+                                               const float *probs,
+                                               size_t rows, size_t T);
 /* The same two as plain loops over the packed qkv, without scratch: the
  * oracle the tiled versions above are tested against (they agree to float
  * rounding, not bitwise). */
@@ -207,7 +259,7 @@ void train_attention_backward_gemm(struct gemm_ctx *g, float *dqkv,
                                    size_t B, size_t T, size_t C, size_t NH);
 
 /* What the trainer calls (model.c): with a GEMM context, the fused
- * kernels below on AVX-512, else the GEMM versions above; g NULL (or
+ * kernels below (AVX-512 or AVX2), else the GEMM versions above; g NULL (or
  * dprobs NULL in the backward) runs the tiled loops. Same results to float
  * rounding whichever runs. */
 void train_attention_forward_ctx(struct gemm_ctx *g, float *out,
@@ -223,20 +275,15 @@ void train_attention_backward_ctx(struct gemm_ctx *g, float *dqkv,
 /* The same fused per (b, h) (distill/attention_fused.c): one parallel loop
  * over the B*NH pairs, each doing its products as register-blocked
  * micro-kernels and its softmax (backward) rows while its T x T tile is in
- * cache; train_attention_*_ctx run it with AVX512. Same arguments and
+ * cache; train_attention_*_ctx run it with AUTO. Same arguments and
  * semantics as train_attention_forward / _backward; agrees with the _ref
  * loops to float rounding, and gives the same bits for any thread count.
  * Returns 1 when done, 0 when it ran nothing (T == 0 or > 512, hs == 0 or
  * > 128, isa not available on this CPU, or no memory for the scratch):
- * the caller then uses another version. isa picks the micro-kernels: AUTO
- * the best this CPU has, PORTABLE plain C (any CPU; the oracle's twin,
- * several times slower), AVX512 (x86-64 with AVX-512F). */
-typedef enum train_isa {
-    TRAIN_ISA_AUTO,
-    TRAIN_ISA_PORTABLE,
-    TRAIN_ISA_AVX512,
-    TRAIN_ISA_COUNT
-} train_isa;
+ * the caller then uses another version. isa picks the micro-kernels
+ * (train_isa above): AUTO the best that may run here, PORTABLE plain C
+ * (any CPU; the oracle's twin, several times slower), AVX2 (AVX2 + FMA),
+ * AVX512 (AVX-512F); an isa that may not run here is declined. */
 int train_attention_fused_forward(train_isa isa, float *out, float *scores,
                                   float *probs, const float *qkv,
                                   const int32_t *mask, size_t B, size_t T,
@@ -252,6 +299,11 @@ int train_attention_fused_backward(train_isa isa, float *dqkv, float *dscores,
 void train_gelu_forward(float *out, const float *inp, size_t N); /* [N] */
 void train_gelu_backward(float *dinp, const float *dout, const float *inp,
                          size_t N);
+/* The same two on a named instruction set (see train_isa). */
+void train_gelu_forward_isa(train_isa isa, float *out, const float *inp,
+                            size_t N);
+void train_gelu_backward_isa(train_isa isa, float *dinp, const float *dout,
+                             const float *inp, size_t N);
 
 /* ---- residual (distill/residual.c): out = a + b ------------------------
  * out may be a or b (elementwise, in place). db may be NULL: b's gradient

@@ -8,23 +8,17 @@
  * over the rows in row order), so no sum depends on the thread count. */
 #include <math.h>
 
+#include "distill/isa.h"
 #include "distill/kernels.h"
 
 /* The row bodies are compiled for AVX-512 and AVX2 besides baseline x86-64
- * (GCC target_clones, picked at load time; as in attention.c): their sums
- * run as simd reductions in double lanes, so a machine always sums in the
- * same order whatever the thread count. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define LN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LN_CLONES
-#endif
-
-LN_CLONES
-static void ln_row_forward(float *o, float *mean, float *rstd, const float *x,
-                           const float *gamma, const float *beta, size_t C,
-                           float eps)
+ * and picked per call from cpu_level_get() (distill/isa.h): their sums run
+ * as simd reductions in double lanes, so a path always sums in the same
+ * order whatever the thread count (the paths differ in how many lanes). */
+TRAIN_ISA_INLINE void ln_row_forward_body(float *o, float *mean, float *rstd,
+                                          const float *x, const float *gamma,
+                                          const float *beta, size_t C,
+                                          float eps)
 {
     double m = 0.0;
 #pragma omp simd reduction(+ : m)
@@ -43,21 +37,37 @@ static void ln_row_forward(float *o, float *mean, float *rstd, const float *x,
     *mean = (float)m;
     *rstd = (float)s;
 }
+TRAIN_ISA_VARIANTS(ln_row_forward,
+                   (float *o, float *mean, float *rstd, const float *x,
+                    const float *gamma, const float *beta, size_t C,
+                    float eps),
+                   (o, mean, rstd, x, gamma, beta, C, eps))
+
+void train_layernorm_forward_isa(train_isa isa, float *out, float *mean,
+                                 float *rstd, const float *inp,
+                                 const float *gamma, const float *beta,
+                                 size_t BT, size_t C, float eps)
+{
+    isa = train_isa_resolve(isa);
+#pragma omp parallel for schedule(static) if (BT * C > 32768)
+    for (size_t i = 0; i < BT; i++)
+        TRAIN_ISA_CALL(isa, ln_row_forward,
+                       (out + i * C, mean + i, rstd + i, inp + i * C, gamma,
+                        beta, C, eps));
+}
 
 void train_layernorm_forward(float *out, float *mean, float *rstd,
                              const float *inp, const float *gamma,
                              const float *beta, size_t BT, size_t C,
                              float eps)
 {
-#pragma omp parallel for schedule(static) if (BT * C > 32768)
-    for (size_t i = 0; i < BT; i++)
-        ln_row_forward(out + i * C, mean + i, rstd + i, inp + i * C, gamma,
-                       beta, C, eps);
+    train_layernorm_forward_isa(TRAIN_ISA_AUTO, out, mean, rstd, inp, gamma,
+                                beta, BT, C, eps);
 }
 
-LN_CLONES
-static void ln_row_backward(float *dx, const float *dy, const float *x,
-                            const float *gamma, double m, double s, size_t C)
+TRAIN_ISA_INLINE void ln_row_backward_body(float *dx, const float *dy,
+                                           const float *x, const float *gamma,
+                                           double m, double s, size_t C)
 {
     double gmean = 0.0, gnmean = 0.0;
 #pragma omp simd reduction(+ : gmean, gnmean)
@@ -76,13 +86,18 @@ static void ln_row_backward(float *dx, const float *dy, const float *x,
         dx[c] += (float)(s * (g - gmean - n * gnmean));
     }
 }
+TRAIN_ISA_VARIANTS(ln_row_backward,
+                   (float *dx, const float *dy, const float *x,
+                    const float *gamma, double m, double s, size_t C),
+                   (dx, dy, x, gamma, m, s, C))
 
 /* dgamma, dbeta over columns c0..c1, rows in order 0, 1, ... */
-LN_CLONES
-static void ln_cols_backward(float *dgamma, float *dbeta, const float *dout,
-                             const float *inp, const float *mean,
-                             const float *rstd, size_t BT, size_t C,
-                             size_t c0, size_t c1)
+TRAIN_ISA_INLINE void ln_cols_backward_body(float *dgamma, float *dbeta,
+                                            const float *dout,
+                                            const float *inp,
+                                            const float *mean,
+                                            const float *rstd, size_t BT,
+                                            size_t C, size_t c0, size_t c1)
 {
     for (size_t i = 0; i < BT; i++) {
         const float *x = inp + i * C;
@@ -96,21 +111,39 @@ static void ln_cols_backward(float *dgamma, float *dbeta, const float *dout,
         }
     }
 }
+TRAIN_ISA_VARIANTS(ln_cols_backward,
+                   (float *dgamma, float *dbeta, const float *dout,
+                    const float *inp, const float *mean, const float *rstd,
+                    size_t BT, size_t C, size_t c0, size_t c1),
+                   (dgamma, dbeta, dout, inp, mean, rstd, BT, C, c0, c1))
+
+void train_layernorm_backward_isa(train_isa isa, float *dinp, float *dgamma,
+                                  float *dbeta, const float *dout,
+                                  const float *inp, const float *gamma,
+                                  const float *mean, const float *rstd,
+                                  size_t BT, size_t C)
+{
+    isa = train_isa_resolve(isa);
+#pragma omp parallel for schedule(static) if (BT * C > 32768)
+    for (size_t i = 0; i < BT; i++)
+        TRAIN_ISA_CALL(isa, ln_row_backward,
+                       (dinp + i * C, dout + i * C, inp + i * C, gamma,
+                        mean[i], rstd[i], C));
+    /* dgamma, dbeta: column blocks, each accumulating rows 0, 1, ... */
+    size_t nblk = (C + 63) / 64;
+#pragma omp parallel for schedule(static) if (BT * C > 32768)
+    for (size_t k = 0; k < nblk; k++) {
+        size_t c0 = k * 64, c1 = c0 + 64 < C ? c0 + 64 : C;
+        TRAIN_ISA_CALL(isa, ln_cols_backward,
+                       (dgamma, dbeta, dout, inp, mean, rstd, BT, C, c0, c1));
+    }
+}
 
 void train_layernorm_backward(float *dinp, float *dgamma, float *dbeta,
                               const float *dout, const float *inp,
                               const float *gamma, const float *mean,
                               const float *rstd, size_t BT, size_t C)
 {
-#pragma omp parallel for schedule(static) if (BT * C > 32768)
-    for (size_t i = 0; i < BT; i++)
-        ln_row_backward(dinp + i * C, dout + i * C, inp + i * C, gamma,
-                        mean[i], rstd[i], C);
-    /* dgamma, dbeta: column blocks, each accumulating rows 0, 1, ... */
-    size_t nblk = (C + 63) / 64;
-#pragma omp parallel for schedule(static) if (BT * C > 32768)
-    for (size_t k = 0; k < nblk; k++) {
-        size_t c0 = k * 64, c1 = c0 + 64 < C ? c0 + 64 : C;
-        ln_cols_backward(dgamma, dbeta, dout, inp, mean, rstd, BT, C, c0, c1);
-    }
+    train_layernorm_backward_isa(TRAIN_ISA_AUTO, dinp, dgamma, dbeta, dout,
+                                 inp, gamma, mean, rstd, BT, C);
 }

@@ -6,6 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "distill/isa.h"
 #include "distill/kernels.h"
 #include "distill/params.h"
 
@@ -223,7 +228,83 @@ void train_adamw_default(train_adamw *o)
     o->weight_decay = 0.01f;
 }
 
-void train_adamw_update(train_params *p, const train_adamw *o, int64_t step)
+/* One AdamW step's constants (train_adamw_update). */
+typedef struct adamw_coef {
+    float keep, step_size, inv_sqrt_bc2, b1, b2, c1, c2, eps;
+} adamw_coef;
+
+/* The step on n elements, one at a time: the portable path, and the
+ * tails of the vector ones. GCC keeps this loop scalar whatever the
+ * target (sqrtf may set errno, and the build keeps -fmath-errno), so the
+ * vector paths below spell it out in intrinsics. */
+TRAIN_ISA_INLINE void adamw_chunk_body(float *x, const float *g, float *m,
+                                       float *v, size_t n, const adamw_coef *k)
+{
+    float keep = k->keep, step_size = k->step_size;
+    float inv_sqrt_bc2 = k->inv_sqrt_bc2, eps = k->eps;
+    float b1 = k->b1, b2 = k->b2, c1 = k->c1, c2 = k->c2;
+    for (size_t i = 0; i < n; i++) {
+        float gk = g[i];
+        float mk = b1 * m[i] + c1 * gk;
+        float vk = b2 * v[i] + c2 * gk * gk;
+        m[i] = mk;
+        v[i] = vk;
+        x[i] = x[i] * keep - step_size * mk / (sqrtf(vk) * inv_sqrt_bc2 + eps);
+    }
+}
+
+static void adamw_chunk_portable(float *x, const float *g, float *m, float *v,
+                                 size_t n, const adamw_coef *k)
+{
+    adamw_chunk_body(x, g, m, v, n, k);
+}
+
+/* adamw_chunk_body on 8 (AVX2) or 16 (AVX-512) lanes: the same operations
+ * in the same order (no FMA: a multiply and an add each round, as in the
+ * C), and IEEE vector division and sqrt round exactly as the scalar ones,
+ * so every path gives the same bits. W is the vector width in floats. */
+#if TRAIN_ISA_X86
+#define ADAMW_VECTOR_LOOP(W, VT, P)                                           \
+    VT keep = P##_set1_ps(k->keep), ss = P##_set1_ps(k->step_size);           \
+    VT ib = P##_set1_ps(k->inv_sqrt_bc2), eps = P##_set1_ps(k->eps);          \
+    VT b1 = P##_set1_ps(k->b1), b2 = P##_set1_ps(k->b2);                      \
+    VT c1 = P##_set1_ps(k->c1), c2 = P##_set1_ps(k->c2);                      \
+    size_t i = 0;                                                             \
+    for (; i + (W) <= n; i += (W)) {                                          \
+        VT gk = P##_loadu_ps(g + i);                                          \
+        VT mk = P##_add_ps(P##_mul_ps(b1, P##_loadu_ps(m + i)),               \
+                           P##_mul_ps(c1, gk));                               \
+        VT vk = P##_add_ps(P##_mul_ps(b2, P##_loadu_ps(v + i)),               \
+                           P##_mul_ps(P##_mul_ps(c2, gk), gk));               \
+        P##_storeu_ps(m + i, mk);                                             \
+        P##_storeu_ps(v + i, vk);                                             \
+        VT den = P##_add_ps(P##_mul_ps(P##_sqrt_ps(vk), ib), eps);            \
+        P##_storeu_ps(x + i,                                                  \
+                      P##_sub_ps(P##_mul_ps(P##_loadu_ps(x + i), keep),       \
+                                 P##_div_ps(P##_mul_ps(ss, mk), den)));       \
+    }                                                                         \
+    adamw_chunk_body(x + i, g + i, m + i, v + i, n - i, k);
+
+TRAIN_TARGET_AVX2
+static void adamw_chunk_avx2(float *x, const float *g, float *m, float *v,
+                             size_t n, const adamw_coef *k)
+{
+    ADAMW_VECTOR_LOOP(8, __m256, _mm256)
+}
+
+TRAIN_TARGET_AVX512
+static void adamw_chunk_avx512(float *x, const float *g, float *m, float *v,
+                               size_t n, const adamw_coef *k)
+{
+    ADAMW_VECTOR_LOOP(16, __m512, _mm512)
+}
+#endif
+
+/* Elements per unit of work of the threads. */
+#define ADAMW_CHUNK 16384
+
+void train_adamw_update_isa(train_isa isa, train_params *p,
+                            const train_adamw *o, int64_t step)
 {
     /* torch.optim.AdamW's order of operations, in float like torch's f32
      * tensors: decoupled decay, moments, then
@@ -232,29 +313,32 @@ void train_adamw_update(train_params *p, const train_adamw *o, int64_t step)
      * Elementwise, so any thread split gives the same bits; float keeps
      * the loop to single-precision arithmetic, which matters because this
      * streams every parameter, gradient and moment once per step. */
+    isa = train_isa_resolve(isa);
     double bc1 = 1.0 - pow(o->beta1, (double)step);
     double bc2 = 1.0 - pow(o->beta2, (double)step);
-    float step_size = (float)(o->lr / bc1);
-    float inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2));
-    float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
-    float c1 = 1.0f - b1, c2 = 1.0f - b2;
+    adamw_coef k = {.step_size = (float)(o->lr / bc1),
+                    .inv_sqrt_bc2 = (float)(1.0 / sqrt(bc2)),
+                    .b1 = o->beta1, .b2 = o->beta2, .eps = o->eps,
+                    .c1 = 1.0f - o->beta1, .c2 = 1.0f - o->beta2};
     for (size_t i = 0; i < p->n_tensors; i++) {
         const train_tensor *t = &p->tensors[i];
-        float keep = 1.0f - (t->decay ? o->lr * o->weight_decay : 0.0f);
+        k.keep = 1.0f - (t->decay ? o->lr * o->weight_decay : 0.0f);
         float *x = p->params + t->offset;
         const float *g = p->grads + t->offset;
         float *m = p->m + t->offset, *v = p->v + t->offset;
-        /* simd: the loop is memory-bound but its divide and square root
-         * would otherwise run one lane at a time; IEEE vector division and
-         * sqrt round exactly as the scalar ones, so the bits are the same */
-#pragma omp parallel for simd schedule(static) if (t->numel > 65536)
-        for (size_t k = 0; k < t->numel; k++) {
-            float gk = g[k];
-            float mk = b1 * m[k] + c1 * gk;
-            float vk = b2 * v[k] + c2 * gk * gk;
-            m[k] = mk;
-            v[k] = vk;
-            x[k] = x[k] * keep - step_size * mk / (sqrtf(vk) * inv_sqrt_bc2 + eps);
+        size_t nc = (t->numel + ADAMW_CHUNK - 1) / ADAMW_CHUNK;
+#pragma omp parallel for schedule(static) if (t->numel > 65536)
+        for (size_t c = 0; c < nc; c++) {
+            size_t at = c * ADAMW_CHUNK;
+            size_t n = t->numel - at < ADAMW_CHUNK ? t->numel - at
+                                                    : ADAMW_CHUNK;
+            TRAIN_ISA_CALL(isa, adamw_chunk,
+                           (x + at, g + at, m + at, v + at, n, &k));
         }
     }
+}
+
+void train_adamw_update(train_params *p, const train_adamw *o, int64_t step)
+{
+    train_adamw_update_isa(TRAIN_ISA_AUTO, p, o, step);
 }

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "distill/kernels.h"
 #include "ir/diag.h"
 #include "ir/encoder.h"
 
@@ -115,6 +116,10 @@ typedef struct train_adamw {
 void train_adamw_default(train_adamw *o); /* 5e-5, 0.9, 0.999, 1e-8, 0.01 */
 /* step counts from 1. */
 void train_adamw_update(train_params *p, const train_adamw *o, int64_t step);
+/* The same on a named instruction set (distill/kernels.h train_isa);
+ * every set gives the same bits. */
+void train_adamw_update_isa(train_isa isa, train_params *p,
+                            const train_adamw *o, int64_t step);
 
 /* ---- to and from ir/encoder (distill/params_encoder.c) -----------------
  * Copies an encoder's weights into new train_params (same config; grads and

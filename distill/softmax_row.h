@@ -2,7 +2,8 @@
  * backward, the arithmetic every trainer attention path shares (the tiled
  * and batched-GEMM versions in attention.c, the portable fused kernels in
  * attention_fused.c), so that all of them round alike. Inline: each caller
- * compiles them for its own target (attention.c clones them per ISA). */
+ * compiles them for its own target (attention.c once per instruction set,
+ * distill/isa.h). */
 #ifndef DISTILC_DISTILL_SOFTMAX_ROW_H
 #define DISTILC_DISTILL_SOFTMAX_ROW_H
 
@@ -13,9 +14,10 @@
 
 #include "distill/fast_exp.h"
 
-/* Always inlined: attention.c calls these from functions cloned per ISA,
- * and GCC leaves a plain inline function out of an AVX-512 clone (it was
- * then called at the baseline ISA, 4x slower on the row softmax). */
+/* Always inlined: attention.c calls these from functions compiled per
+ * ISA, and GCC leaves a plain inline function out of an AVX-512 variant
+ * (it was then called at the baseline ISA, 4x slower on the row
+ * softmax). */
 #if defined(__GNUC__) || defined(__clang__)
 #define SOFTMAX_ROW_INLINE static inline __attribute__((always_inline))
 #else

@@ -10,8 +10,12 @@
  *     a nonzero dqkv to add into;
  *   - tolerance: each output's largest error at most 2e-5 of its largest
  *     magnitude (same math, other summation order and FMA rounding);
- *   - the portable C and the AVX-512 micro-kernels (when this CPU has
- *     AVX-512F) both meet it, and agree with each other to it;
+ *   - the portable C, AVX2 and AVX-512 micro-kernels (each that may run
+ *     here: the CPU has it and DISTILC_MAX_ISA allows it; the others are
+ *     printed as skipped, with the reason) all meet it, and each vector
+ *     set agrees with the portable one to it;
+ *   - an isa that may not run here is declined; AUTO runs the best that
+ *     may;
  *   - 1 and 2 OpenMP threads give the same bits;
  *   - shapes beyond the scratch plan (T > 512) are declined (return 0) and
  *     leave the outputs untouched. */
@@ -25,6 +29,7 @@
 #include "distill/kernels.h"
 #include "tests/compare_util.h"
 #include "tests/testutil.h"
+#include "tests/train_isa.h"
 
 static const double TOL = 2e-5;
 
@@ -82,7 +87,7 @@ static int same_bits(const float *a, const float *b, size_t n)
 }
 
 static void test_case(size_t B, size_t T, size_t C, size_t NH, int masked,
-                      int have_avx512)
+                      const int *have)
 {
     size_t nq = B * T * 3 * C, ns = B * NH * T * T, no = B * T * C;
     char name[96];
@@ -109,12 +114,13 @@ static void test_case(size_t B, size_t T, size_t C, size_t NH, int masked,
     train_attention_backward_ref(dq_r, ds_r, dout, qkv, pr_r, mask, B, T, C,
                                  NH);
 
-    train_isa isas[2] = {TRAIN_ISA_PORTABLE, TRAIN_ISA_AVX512};
-    run runs[2] = {{0}};
-    for (int k = 0; k < 2; k++) {
-        if (isas[k] == TRAIN_ISA_AVX512 && !have_avx512)
+    /* portable first: the vector sets are compared with it */
+    train_isa isas[3] = {TRAIN_ISA_PORTABLE, TRAIN_ISA_AVX2, TRAIN_ISA_AVX512};
+    run runs[3] = {{0}};
+    for (int k = 0; k < 3; k++) {
+        if (!have[isas[k]])
             continue;
-        const char *isa = k ? "avx512" : "portable";
+        const char *isa = train_isa_name(isas[k]);
         run *r = &runs[k];
         CHECK_MSG(run_fused(r, isas[k], 2, &in, pr_r), "%s %s declined",
                   name, isa);
@@ -149,16 +155,17 @@ static void test_case(size_t B, size_t T, size_t C, size_t NH, int masked,
                       same_bits(one.dscores, r->dscores, ns),
                   "%s %s: 1 and 2 threads differ", name, isa);
         run_free(&one);
-    }
-    if (have_avx512) { /* the two micro-kernel sets, against each other */
-        double e = compare_rel_err(runs[1].out, runs[0].out, no);
-        double q = compare_rel_err(runs[1].dqkv, runs[0].dqkv, nq);
-        double d = compare_rel_err(runs[1].dscores, runs[0].dscores, ns);
-        double p = compare_rel_err(runs[1].probs, runs[0].probs, ns);
+        if (k == 0)
+            continue;
+        /* the vector set against the portable one */
+        double e = compare_rel_err(r->out, runs[0].out, no);
+        double q = compare_rel_err(r->dqkv, runs[0].dqkv, nq);
+        double d = compare_rel_err(r->dscores, runs[0].dscores, ns);
+        double p = compare_rel_err(r->probs, runs[0].probs, ns);
         CHECK_MSG(e <= TOL && q <= TOL && d <= TOL && p <= TOL,
-                  "%s: avx512 against portable %g %g %g %g", name, e, q, d,
+                  "%s: %s against portable %g %g %g %g", name, isa, e, q, d,
                   p);
-        run_free(&runs[1]);
+        run_free(r);
     }
     run_free(&runs[0]);
     free(mask); free(qkv); free(dout); free(ds0); free(dq0);
@@ -188,13 +195,23 @@ static void test_declines(void)
 
 int main(void)
 {
-    /* AVX512 is accepted exactly when this CPU has it */
+    /* each vector set is accepted exactly when it may run here */
     float qkv[1 * 2 * 3 * 8] = {0}, out[1 * 2 * 8], sc[1 * 2 * 2 * 2];
     float pr[1 * 2 * 2 * 2];
-    int have_avx512 = train_attention_fused_forward(
-        TRAIN_ISA_AVX512, out, sc, pr, qkv, NULL, 1, 2, 8, 2);
-    printf("AVX-512 micro-kernels: %s\n",
-           have_avx512 ? "tested" : "not on this CPU, portable only");
+    int have[TRAIN_ISA_COUNT] = {0};
+    have[TRAIN_ISA_PORTABLE] = 1;
+    for (int k = 0; k < TRAIN_ISA_NVECTOR; k++) {
+        train_isa isa = train_isa_vector[k];
+        int avail = train_isa_try(isa, "fused attention micro-kernels");
+        have[isa] = train_attention_fused_forward(isa, out, sc, pr, qkv, NULL,
+                                                  1, 2, 8, 2);
+        CHECK_MSG(have[isa] == avail, "%s: accepted %d, may run here %d",
+                  train_isa_name(isa), have[isa], avail);
+        if (have[isa])
+            printf("  fused attention micro-kernels %s: tested\n",
+                   train_isa_name(isa));
+    }
+    printf("  AUTO runs %s\n", train_isa_name(train_isa_resolve(TRAIN_ISA_AUTO)));
     static const size_t shapes[][4] = {
         {2, 64, 312, 12}, {3, 17, 48, 4}, {1, 128, 256, 4},
         {2, 5, 8, 2},     {2, 33, 104, 4},
@@ -202,7 +219,7 @@ int main(void)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (int masked = 0; masked < 2; masked++)
             test_case(shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3],
-                      masked, have_avx512);
+                      masked, have);
     test_declines();
     return test_finish("test_train_attention_fused");
 }

@@ -17,7 +17,14 @@
  *     to the teacher's 96) and one to one (equal widths), a padded batch
  *     entry, T = 37: the gradients on the scores, on the hidden states and
  *     on the projections have the same bits, the losses agree to 1e-6
- *     relative (their sums are grouped per head / row block). */
+ *     relative (their sums are grouped per head / row block), on each
+ *     instruction set of their kernels that may run here;
+ *   - every vector path against the portable one (AVX2, AVX-512: each
+ *     that may run here, the others printed as skipped with the reason):
+ *     GELU forward and backward the same bits (elementwise, no FMA
+ *     contraction); the tiled attention, the GEMM path's softmax rows and
+ *     their backward, LayerNorm forward and backward within 1e-6 of the
+ *     largest magnitude (only the lanes of their double sums differ). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +35,7 @@
 #include "tests/compare_util.h"
 #include "tests/encoder_fixture.h"
 #include "tests/testutil.h"
+#include "tests/train_isa.h"
 
 static void test_attention_tiled(void)
 {
@@ -112,8 +120,10 @@ static void test_gelu_accuracy(void)
 
 /* B * NHS * T * T and B * T * CT above the terms' threading thresholds
  * (32768), so the threaded loops are the ones compared. */
-static void test_loss_terms(int64_t student_heads)
+static void test_loss_terms(int64_t student_heads, train_isa isa)
 {
+    if (isa != TRAIN_ISA_PORTABLE && !train_isa_try(isa, "loss terms"))
+        return;
     enum { B = 10, T = 37, NHT = 12 };
     ir_diag d;
     ir_diag_init(&d);
@@ -145,6 +155,7 @@ static void test_loss_terms(int64_t student_heads)
     o.w_emb = 0.3f;
     o.w_hidden = 0.2f;
     CHECK(distill_loss_new(&sc, t, &o, &L, &d) == IR_OK);
+    distill_loss_set_isa(L, isa);
     distill_loss_init_proj(L, NULL, 11);
     if (distill_loss_extra(L)->n) /* the loss adds into the projections' */
         memset(distill_loss_extra(L)->grads, 0,
@@ -174,9 +185,10 @@ static void test_loss_terms(int64_t student_heads)
         want += l;
     }
     double rel = fabs(parts.attn - want) / want;
-    printf("  attention loss term, %lld student heads: loss %.6f vs %.6f "
-           "(rel %.1e), gradient bits %s\n", (long long)student_heads,
-           parts.attn, want, rel, same ? "equal" : "DIFFER");
+    printf("  attention loss term (%s), %lld student heads: loss %.6f vs "
+           "%.6f (rel %.1e), gradient bits %s\n", train_isa_name(isa),
+           (long long)student_heads, parts.attn, want, rel,
+           same ? "equal" : "DIFFER");
     CHECK_MSG(same, "attention term gradient differs from losses.h's");
     CHECK_MSG(rel < 1e-6, "attention term loss %.9g vs %.9g", parts.attn, want);
     free(ref);
@@ -223,8 +235,9 @@ static void test_loss_terms(int64_t student_heads)
     if (dW)
         same &= memcmp(dW, xe->grads, xe->n * sizeof *dW) == 0;
     double re = fabs(parts.emb - want_e) / want_e, rh = fabs(parts.hidden - want_h) / want_h;
-    printf("  hidden-state loss terms, width %zu -> %zu: emb rel %.1e, hidden "
-           "rel %.1e, gradient bits %s\n", CS, CT, re, rh, same ? "equal" : "DIFFER");
+    printf("  hidden-state loss terms (%s), width %zu -> %zu: emb rel %.1e, "
+           "hidden rel %.1e, gradient bits %s\n", train_isa_name(isa), CS, CT,
+           re, rh, same ? "equal" : "DIFFER");
     CHECK_MSG(same, "hidden-state term gradients differ from losses.h's");
     CHECK_MSG(re < 1e-6 && rh < 1e-6, "hidden-state losses %.9g %.9g vs %.9g %.9g",
               parts.emb, parts.hidden, want_e, want_h);
@@ -237,11 +250,154 @@ static void test_loss_terms(int64_t student_heads)
     ir_encoder_free(te);
 }
 
+/* Each vector path against the portable one: what they differ in is how
+ * the lanes of a double sum are grouped, far below float resolution. */
+static const double ISA_TOL = 1e-6;
+
+static float *isa_dup(const float *x, size_t n)
+{
+    float *y = malloc(n * sizeof *y);
+    memcpy(y, x, n * sizeof *y);
+    return y;
+}
+
+static void test_isa_paths(void)
+{
+    /* GELU over [-12, 12] and both tails, N not a multiple of any width
+     * and above one thread chunk */
+    size_t N = 24001;
+    float *x = malloc(N * 4), *dy = compare_rand_normal(N, 21, 1.0f);
+    for (size_t i = 0; i < N; i++)
+        x[i] = -12.0f + 24.0f * (float)i / (float)(N - 1);
+    x[0] = -1e30f;
+    x[N - 1] = 1e30f;
+    float *y0 = malloc(N * 4), *g0 = compare_rand_normal(N, 22, 1.0f);
+    float *gin = isa_dup(g0, N);
+    train_gelu_forward_isa(TRAIN_ISA_PORTABLE, y0, x, N);
+    train_gelu_backward_isa(TRAIN_ISA_PORTABLE, g0, dy, x, N);
+
+    /* tiled attention and the softmax rows: the shape and mask of
+     * test_attention_tiled */
+    size_t B = 3, T = 37, NH = 12, C = 312, n3 = B * T * 3 * C;
+    size_t ns = B * NH * T * T, no = B * T * C;
+    int32_t *mask = malloc(B * T * sizeof *mask);
+    for (size_t i = 0; i < B * T; i++)
+        mask[i] = !(i / T == 1 && i % T >= 25);
+    float *qkv = compare_rand_normal(n3, 1, 1.0f);
+    float *dout = compare_rand_normal(no, 2, 1.0f);
+    float *dsl = compare_rand_normal(ns, 3, 0.1f);
+    float *dq_in = compare_rand_normal(n3, 4, 1.0f);
+    float *sc_in = compare_rand_normal(ns, 5, 2.0f);
+    float *o0 = malloc(no * 4), *s0 = malloc(ns * 4), *p0 = malloc(ns * 4);
+    float *dq0 = isa_dup(dq_in, n3), *ds0 = isa_dup(dsl, ns);
+    float *sp0 = malloc(ns * 4), *sb0 = isa_dup(dsl, ns);
+    train_attention_forward_isa(TRAIN_ISA_PORTABLE, o0, s0, p0, qkv, mask, B,
+                                T, C, NH);
+    train_attention_backward_isa(TRAIN_ISA_PORTABLE, dq0, ds0, dout, qkv, p0,
+                                 mask, B, T, C, NH);
+    train_attention_softmax_rows_isa(TRAIN_ISA_PORTABLE, sp0, sc_in, mask, B,
+                                     NH, T);
+    train_attention_softmax_backward_rows_isa(TRAIN_ISA_PORTABLE, sb0, sc_in,
+                                              p0, B * NH * T, T);
+
+    /* LayerNorm at the student's width (312) and an odd one (37) */
+    size_t BT = 64, LC = 312;
+    float *lx = compare_rand_normal(BT * LC, 7, 2.0f);
+    float *lg = compare_rand_normal(LC, 8, 1.0f), *lb = compare_rand_normal(LC, 9, 1.0f);
+    float *ldy = compare_rand_normal(BT * LC, 10, 1.0f);
+    float *lo0 = malloc(BT * LC * 4), *lm0 = malloc(BT * 4), *lr0 = malloc(BT * 4);
+    float *ldx0 = compare_rand_normal(BT * LC, 11, 0.5f);
+    float *ldx_in = isa_dup(ldx0, BT * LC);
+    float *ldg0 = compare_rand_normal(LC, 12, 0.5f), *ldb0 = compare_rand_normal(LC, 13, 0.5f);
+    float *ldg_in = isa_dup(ldg0, LC), *ldb_in = isa_dup(ldb0, LC);
+    train_layernorm_forward_isa(TRAIN_ISA_PORTABLE, lo0, lm0, lr0, lx, lg, lb,
+                                BT, LC, 1e-5f);
+    train_layernorm_backward_isa(TRAIN_ISA_PORTABLE, ldx0, ldg0, ldb0, ldy, lx,
+                                 lg, lm0, lr0, BT, LC);
+    float *lo7 = malloc(BT * 37 * 4), *lm7 = malloc(BT * 4), *lr7 = malloc(BT * 4);
+    train_layernorm_forward_isa(TRAIN_ISA_PORTABLE, lo7, lm7, lr7, lx, lg, lb,
+                                BT, 37, 1e-5f);
+
+    for (int k = 0; k < TRAIN_ISA_NVECTOR; k++) {
+        train_isa isa = train_isa_vector[k];
+        const char *name = train_isa_name(isa);
+        if (!train_isa_try(isa, "gelu, attention, softmax, layernorm"))
+            continue;
+        float *y = malloc(N * 4), *g = isa_dup(gin, N);
+        train_gelu_forward_isa(isa, y, x, N);
+        train_gelu_backward_isa(isa, g, dy, x, N);
+        CHECK_MSG(memcmp(y, y0, N * 4) == 0 && memcmp(g, g0, N * 4) == 0,
+                  "gelu %s: not the portable path's bits", name);
+
+        float *o = malloc(no * 4), *sc = malloc(ns * 4), *pr = malloc(ns * 4);
+        float *dq = isa_dup(dq_in, n3), *ds = isa_dup(dsl, ns);
+        float *sp = malloc(ns * 4), *sb = isa_dup(dsl, ns);
+        train_attention_forward_isa(isa, o, sc, pr, qkv, mask, B, T, C, NH);
+        train_attention_backward_isa(isa, dq, ds, dout, qkv, p0, mask, B, T,
+                                     C, NH);
+        train_attention_softmax_rows_isa(isa, sp, sc_in, mask, B, NH, T);
+        train_attention_softmax_backward_rows_isa(isa, sb, sc_in, p0,
+                                                  B * NH * T, T);
+        double ea = compare_rel_err(o, o0, no), es = compare_rel_err(sc, s0, ns);
+        double ep = compare_rel_err(pr, p0, ns);
+        double eq = compare_rel_err(dq, dq0, n3), ed = compare_rel_err(ds, ds0, ns);
+        double esp = compare_rel_err(sp, sp0, ns), esb = compare_rel_err(sb, sb0, ns);
+        CHECK_MSG(ea <= ISA_TOL && es <= ISA_TOL && ep <= ISA_TOL &&
+                      eq <= ISA_TOL && ed <= ISA_TOL,
+                  "attention %s vs portable: out %.2e scores %.2e probs %.2e "
+                  "dqkv %.2e dscores %.2e", name, ea, es, ep, eq, ed);
+        CHECK_MSG(esp <= ISA_TOL && esb <= ISA_TOL,
+                  "softmax rows %s vs portable: %.2e, backward %.2e", name,
+                  esp, esb);
+
+        float *lo = malloc(BT * LC * 4), *lm = malloc(BT * 4), *lr = malloc(BT * 4);
+        float *ldx = isa_dup(ldx_in, BT * LC);
+        float *ldg = isa_dup(ldg_in, LC), *ldb = isa_dup(ldb_in, LC);
+        train_layernorm_forward_isa(isa, lo, lm, lr, lx, lg, lb, BT, LC, 1e-5f);
+        train_layernorm_backward_isa(isa, ldx, ldg, ldb, ldy, lx, lg, lm, lr,
+                                     BT, LC);
+        double lo_e = compare_rel_err(lo, lo0, BT * LC);
+        double lm_e = compare_rel_err(lm, lm0, BT), lr_e = compare_rel_err(lr, lr0, BT);
+        double ldx_e = compare_rel_err(ldx, ldx0, BT * LC);
+        double ldg_e = compare_rel_err(ldg, ldg0, LC), ldb_e = compare_rel_err(ldb, ldb0, LC);
+        float *lo7i = malloc(BT * 37 * 4), *lm7i = malloc(BT * 4), *lr7i = malloc(BT * 4);
+        train_layernorm_forward_isa(isa, lo7i, lm7i, lr7i, lx, lg, lb, BT, 37,
+                                    1e-5f);
+        double l7_e = compare_rel_err(lo7i, lo7, BT * 37);
+        CHECK_MSG(lo_e <= ISA_TOL && lm_e <= ISA_TOL && lr_e <= ISA_TOL &&
+                      ldx_e <= ISA_TOL && ldg_e <= ISA_TOL &&
+                      ldb_e <= ISA_TOL && l7_e <= ISA_TOL,
+                  "layernorm %s vs portable: out %.2e mean %.2e rstd %.2e "
+                  "dinp %.2e dgamma %.2e dbeta %.2e (C 37: %.2e)", name, lo_e,
+                  lm_e, lr_e, ldx_e, ldg_e, ldb_e, l7_e);
+        printf("  %s vs portable: gelu same bits; attention out %.1e dqkv "
+               "%.1e dscores %.1e; softmax rows %.1e / %.1e; layernorm out "
+               "%.1e dinp %.1e dgamma %.1e\n", name, ea, eq, ed, esp, esb,
+               lo_e, ldx_e, ldg_e);
+        free(y); free(g); free(o); free(sc); free(pr); free(dq); free(ds);
+        free(sp); free(sb); free(lo); free(lm); free(lr); free(ldx);
+        free(ldg); free(ldb); free(lo7i); free(lm7i); free(lr7i);
+    }
+    free(x); free(dy); free(y0); free(g0); free(gin); free(mask); free(qkv);
+    free(dout); free(dsl); free(dq_in); free(sc_in); free(o0); free(s0);
+    free(p0); free(dq0); free(ds0); free(sp0); free(sb0); free(lx); free(lg);
+    free(lb); free(ldy); free(lo0); free(lm0); free(lr0); free(ldx0);
+    free(ldx_in); free(ldg0); free(ldb0); free(ldg_in); free(ldb_in);
+    free(lo7); free(lm7); free(lr7);
+}
+
 int main(void)
 {
     test_attention_tiled();
     test_gelu_accuracy();
-    test_loss_terms(6);  /* teacher heads averaged in pairs, projected */
-    test_loss_terms(12); /* one to one, equal widths */
+    test_isa_paths();
+    /* every set of the terms' kernels against losses.h's */
+    static const train_isa isas[] = {TRAIN_ISA_PORTABLE, TRAIN_ISA_AVX2,
+                                     TRAIN_ISA_AVX512};
+    for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++) {
+        test_loss_terms(6, isas[k]);  /* teacher heads averaged in pairs,
+                                         projected */
+        test_loss_terms(12, isas[k]); /* one to one, equal widths */
+    }
     return test_finish("test_train_fast_kernels");
 }
