@@ -222,7 +222,10 @@ static void dnnl_flags(char *cflags, size_t nc, char *libs, size_t nl)
     if (strcmp(DISTILC_DNNL_INCLUDE_DIR, "/usr/include") != 0)
         snprintf(cflags, nc, "-I%s", DISTILC_DNNL_INCLUDE_DIR);
 #endif
-    snprintf(libs, nl, "-ldnnl");
+    /* OpenBLAS: the larger fp32 linears' kernel on CPUs without AVX-512
+     * (backend/rt_linear.c decides at load time, on the machine that runs
+     * the program). */
+    snprintf(libs, nl, "-ldnnl -lopenblas");
 #ifdef DISTILC_DNNL_LIBRARY
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", DISTILC_DNNL_LIBRARY);
@@ -230,7 +233,7 @@ static void dnnl_flags(char *cflags, size_t nc, char *libs, size_t nl)
     if (slash) {
         *slash = '\0';
         if (strncmp(dir, "/usr/lib", 8) != 0 && strncmp(dir, "/lib", 4) != 0)
-            snprintf(libs, nl, "-L%s -Wl,-rpath,%s -ldnnl", dir, dir);
+            snprintf(libs, nl, "-L%s -Wl,-rpath,%s -ldnnl -lopenblas", dir, dir);
     }
 #endif
 }

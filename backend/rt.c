@@ -47,6 +47,7 @@ void rt_options_default(rt_options *o)
 {
     o->precision = RT_FP32;
     o->threads = 0;
+    o->kernel = RT_KERNEL_AUTO;
 }
 
 #define BAD(...) ir_diag_set(d, IR_ERR_INPUT, "rt: " __VA_ARGS__)
@@ -179,6 +180,9 @@ ir_status rt_model_create(const rt_config *c, const rt_weights *w,
         return s;
     if ((unsigned)o->precision >= RT_PRECISION_COUNT)
         return BAD("options.precision = %d is not fp32, bf16 or int8", (int)o->precision);
+    if ((unsigned)o->kernel >= RT_KERNEL_COUNT || o->kernel == RT_KERNEL_ONEDNN_INT8)
+        return BAD("options.kernel = %d is not auto, onednn_packed, onednn_plain "
+                   "or openblas", (int)o->kernel);
     if (o->threads < 0)
         return BAD("options.threads = %d must be 0 (all cores) or positive", o->threads);
     if (!w->word || !w->pos || !w->type || !w->eln_g || !w->eln_b ||
@@ -373,6 +377,48 @@ ir_status rt_model_run(rt_model *m, int64_t batch, int64_t seq,
     if (s != IR_OK)
         ir_diag_prefix(d, "rt: pooler/head");
     return s;
+}
+
+/* Adds l's kernel to the tally names[]/counts[] (distinct names, in order
+ * of first use). */
+static void kernels_tally(const rt_linear *l, const char **names, int *counts,
+                          int *n, int cap)
+{
+    const char *k = rt_linear_kernel(l);
+    if (!k)
+        return;
+    for (int i = 0; i < *n; i++)
+        if (strcmp(names[i], k) == 0) {
+            counts[i]++;
+            return;
+        }
+    if (*n < cap) {
+        names[*n] = k;
+        counts[(*n)++] = 1;
+    }
+}
+
+const char *rt_model_kernels(const rt_model *m, char *buf, size_t n)
+{
+    enum { CAP = 8 };
+    const char *names[CAP];
+    int counts[CAP], k = 0;
+    kernels_tally(&m->proj, names, counts, &k, CAP);
+    for (int i = 0; i < RT_MAX_LAYERS; i++) {
+        kernels_tally(&m->qkv[i], names, counts, &k, CAP);
+        kernels_tally(&m->ao[i], names, counts, &k, CAP);
+        kernels_tally(&m->fin[i], names, counts, &k, CAP);
+        kernels_tally(&m->fout[i], names, counts, &k, CAP);
+    }
+    kernels_tally(&m->pool, names, counts, &k, CAP);
+    kernels_tally(&m->head, names, counts, &k, CAP);
+    size_t o = 0;
+    if (n)
+        buf[0] = '\0';
+    for (int i = 0; i < k && o < n; i++)
+        o += (size_t)snprintf(buf + o, n - o, "%s%s x%d", i ? ", " : "",
+                              names[i], counts[i]);
+    return buf;
 }
 
 int64_t rt_model_bytes(const rt_model *m)

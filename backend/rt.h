@@ -20,6 +20,7 @@
 #ifndef DISTILC_BACKEND_RT_H
 #define DISTILC_BACKEND_RT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "ir/diag.h"
 
@@ -77,9 +78,29 @@ typedef struct rt_weights {
     const float *act_scales;      /* [layers * 4] or NULL */
 } rt_weights;
 
+/* The kernel behind an fp32 / bf16 linear layer. RT_KERNEL_AUTO follows the
+ * rule of backend/rt_linear.c, decided once when the model is created from
+ * the CPU's level (ir/cpu.h, after DISTILC_MAX_ISA) and the layer's shape:
+ * oneDNN with packed weights where it has AVX-512; below, OpenBLAS sgemm
+ * with a fused C epilogue for BERT-base-sized layers, oneDNN for smaller. The others force one kernel for every fp32
+ * linear (benchmarks, tests); bf16 always runs on oneDNN packed, int8 on
+ * onednn_qlinear (RT_KERNEL_ONEDNN_INT8, reported only). */
+typedef enum rt_kernel {
+    RT_KERNEL_AUTO,
+    RT_KERNEL_ONEDNN_PACKED,  /* weights reordered once (format_tag any) */
+    RT_KERNEL_ONEDNN_PLAIN,   /* weights kept row-major [K,N] (tag ab) */
+    RT_KERNEL_OPENBLAS,       /* cblas_sgemm + one vectorised epilogue pass */
+    RT_KERNEL_ONEDNN_INT8,    /* backend/dnnl_qlinear.h */
+    RT_KERNEL_COUNT
+} rt_kernel;
+/* "auto", "onednn_packed", "onednn_plain", "openblas", "onednn_int8" */
+const char *rt_kernel_name(rt_kernel k);
+int rt_kernel_parse(const char *s, rt_kernel *out); /* 1 ok, 0 unknown */
+
 typedef struct rt_options {
     rt_precision precision;
     int threads;                  /* 0: all cores */
+    rt_kernel kernel;             /* fp32 linears: RT_KERNEL_AUTO (default) */
 } rt_options;
 void rt_options_default(rt_options *o);
 
@@ -107,6 +128,10 @@ ir_status rt_model_run(rt_model *m, int64_t batch, int64_t seq,
                        const int64_t *ids, const int64_t *types,
                        const int64_t *mask, float *logits,
                        const rt_taps *taps, ir_diag *d);
+/* What the model's linear layers run on, counted by kernel, into buf:
+ * "openblas x74" or "onednn_packed x72, onednn_int8 (brg:avx512_core_vnni,
+ * 8-bit weights) x2" (int8 names oneDNN's implementation). Returns buf. */
+const char *rt_model_kernels(const rt_model *m, char *buf, size_t n);
 /* Bytes the model holds (weights as packed + activation plan). */
 int64_t rt_model_bytes(const rt_model *m);
 void rt_model_free(rt_model *m);

@@ -1,7 +1,9 @@
 /* rt_internal.h — what the runtime's files (backend/rt*.c) share: the model
- * struct, its linear-layer wrapper (fp32/bf16 through onednn_linear, int8
- * through onednn_qlinear) and the activation plan. Only backend/rt*.c
- * include it. Like rt.h it sees oneDNN only through backend/dnnl_*.h.
+ * struct, its linear-layer wrapper (rt_linear.h: fp32 through oneDNN or
+ * OpenBLAS as the CPU suits, bf16 through onednn_linear, int8 through
+ * onednn_qlinear) and the activation plan. Only backend/rt*.c
+ * include it. Like rt.h it sees oneDNN only through backend/dnnl_*.h
+ * (and OpenBLAS only in rt_linear.c).
  *
  * Dimension letters: B batch, S sequence, H hidden, A heads, D = H/A head
  * size, F FFN width, E factorized embedding size, NL labels.
@@ -15,12 +17,10 @@
 #include "backend/dnnl_matmul.h"
 #include "backend/dnnl_qlinear.h"
 #include "backend/rt.h"
+#include "backend/rt_linear.h"
 
-/* A linear layer y = act(x·W + b) (+ r) at the model's precision. */
-typedef struct rt_linear {
-    onednn_linear *f;      /* fp32 / bf16 */
-    onednn_qlinear *q;     /* int8 */
-} rt_linear;
+/* A linear layer y = act(x·W + b) (+ r) at the model's precision: rt_linear
+ * (backend/rt_linear.h), with the kernel the rule there picks. */
 
 /* The activation buffers of one forward, carved from one block sized for
  * the largest (B,S) seen so far (grown, never shrunk). Liveness in a layer:
@@ -64,14 +64,12 @@ struct rt_model {
     rt_plan plan;
 };
 
-/* rt_linear.c */
+/* rt_linear.c: rt_linear_init with the model's context and kernel option;
+ * adds the layer's bytes to m->weight_bytes; errors prefixed "rt: what". */
 ir_status rt_linear_create(rt_model *m, rt_linear *l, rt_precision p,
                            int64_t k, int64_t n, const float *w_kn,
                            const float *b, onednn_act act, float in_scale,
                            const char *what, ir_diag *d);
-ir_status rt_linear_run(rt_linear *l, int64_t rows, const float *x, float *y,
-                        const float *r, ir_diag *d);
-void rt_linear_free(rt_linear *l);
 
 /* rt_plan.c: makes the block hold batch x seq; IR_ERR_NOMEM naming bytes. */
 ir_status rt_plan_reserve(rt_plan *p, const rt_config *c, int64_t batch,

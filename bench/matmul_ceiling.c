@@ -15,6 +15,14 @@
  * dX = dY·Wᵀ, TN for dW = Xᵀ·dY) shapes, with both timings.
  * Part 3: the distillation step's forward shapes (TinyBERT-4 student,
  * MiniLM-L6 teacher, 2048 tokens) with hot caches, plain against packed.
+ * Part 4 (alone with --linear): the runtime's linear layer (rt_linear.h)
+ * with each fp32 kernel it can pick, on the BERT-base and TinyBERT-4
+ * inference shapes (M = 128 tokens, 256 = seq 32 x batch 8, 8 = the
+ * [CLS]-only last layer at batch 8) with their fused epilogues; kernels
+ * interleaved round by round, the median of 5 rounds of medians, and the
+ * kernel rt_kernel_rule picks at this CPU level (DISTILC_MAX_ISA caps it).
+ *     DISTILC_MAX_ISA=avx2 OPENBLAS_CORETYPE=Haswell OMP_NUM_THREADS=1 \
+ *         build/matmul_ceiling --linear
  * It uses only the library's interfaces (no oneDNN or BLAS header here). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +33,7 @@
 
 #include "backend/dnnl_matmul.h"
 #include "backend/gemm.h"
+#include "backend/rt_linear.h"
 #include "bench/bench_clock.h"
 
 static float *rand_buf(size_t n)
@@ -145,7 +154,93 @@ static double peak_rate(int vnni)
 }
 #endif
 
-int main(void)
+/* Part 4: GFLOP/s of rt_linear per kernel on runtime shapes. */
+enum { LIN_ROUNDS = 5, LIN_REPS = 7 };
+
+static double lin_time(rt_linear *l, int64_t m, const float *x, float *y,
+                       const float *r, ir_diag *d)
+{
+    double t[LIN_REPS];
+    for (int i = 0; i < 2; i++)
+        if (rt_linear_run(l, m, x, y, r, d) != IR_OK)
+            return -1;
+    for (int i = 0; i < LIN_REPS; i++) {
+        double t0 = bench_now_s();
+        if (rt_linear_run(l, m, x, y, r, d) != IR_OK)
+            return -1;
+        t[i] = bench_now_s() - t0;
+    }
+    qsort(t, LIN_REPS, sizeof *t, bench_cmp_double);
+    return 2.0 * (double)m * (double)l->k * (double)l->n / t[LIN_REPS / 2] * 1e-9;
+}
+
+static int linear_kernels(onednn_ctx *ctx)
+{
+    struct { int64_t k, n; onednn_act act; int resid; const char *what; } sh[] = {
+        {768, 2304, ONEDNN_ACT_NONE, 0, "BERT-base QKV"},
+        {768, 768, ONEDNN_ACT_NONE, 1, "BERT-base attn out +r"},
+        {768, 3072, ONEDNN_ACT_GELU_ERF, 0, "BERT-base FFN up gelu"},
+        {3072, 768, ONEDNN_ACT_NONE, 1, "BERT-base FFN down +r"},
+        {312, 936, ONEDNN_ACT_NONE, 0, "TinyBERT-4 QKV"},
+        {312, 312, ONEDNN_ACT_NONE, 1, "TinyBERT-4 attn out +r"},
+        {312, 1200, ONEDNN_ACT_GELU_ERF, 0, "TinyBERT-4 FFN up gelu"},
+        {1200, 312, ONEDNN_ACT_NONE, 1, "TinyBERT-4 FFN down +r"},
+    };
+    const int64_t ms[] = {128, 256, 8};
+    const rt_kernel kerns[3] = {RT_KERNEL_ONEDNN_PACKED, RT_KERNEL_ONEDNN_PLAIN,
+                                RT_KERNEL_OPENBLAS};
+    const char *omp = getenv("OMP_NUM_THREADS"), *isa = getenv(CPU_MAX_ISA_ENV),
+               *core = getenv("OPENBLAS_CORETYPE");
+    printf("rt_linear fp32 kernels, GFLOP/s (median of %d interleaved rounds of "
+           "medians of %d; level %s, oneDNN %s, OMP_NUM_THREADS=%s, "
+           "DISTILC_MAX_ISA=%s, OPENBLAS_CORETYPE=%s)\n", LIN_ROUNDS, LIN_REPS,
+           cpu_level_name(cpu_level_get()), onednn_isa_name(), omp ? omp : "unset",
+           isa ? isa : "unset", core ? core : "unset");
+    printf("  %-24s %5s  %13s %12s %9s  %s\n", "shape", "M", "onednn_packed",
+           "onednn_plain", "openblas", "rule");
+    size_t cap = 256 * 3072;
+    float *x = rand_buf(cap), *w = rand_buf(3072 * 2304), *b = rand_buf(3072),
+          *y = malloc(cap * sizeof *y), *r = rand_buf(cap);
+    int rc = 0;
+    for (size_t i = 0; x && w && b && y && r && i < sizeof sh / sizeof *sh; i++) {
+        rt_linear ls[3];
+        memset(ls, 0, sizeof ls);
+        ir_diag d; ir_diag_init(&d);
+        int ok = 1;
+        for (int k = 0; k < 3; k++)
+            ok = ok && rt_linear_init(ctx, &ls[k], RT_FP32, kerns[k], sh[i].k,
+                                      sh[i].n, w, b, sh[i].act, 0.0f, &d) == IR_OK;
+        for (size_t mi = 0; ok && mi < sizeof ms / sizeof *ms; mi++) {
+            double g[3][LIN_ROUNDS];
+            for (int rd = 0; rd < LIN_ROUNDS && ok; rd++)
+                for (int k = 0; k < 3 && ok; k++) {
+                    g[k][rd] = lin_time(&ls[k], ms[mi], x, y,
+                                        sh[i].resid ? r : NULL, &d);
+                    ok = g[k][rd] >= 0;
+                }
+            if (!ok)
+                break;
+            for (int k = 0; k < 3; k++)
+                qsort(g[k], LIN_ROUNDS, sizeof g[k][0], bench_cmp_double);
+            printf("  %-24s %5lld  %13.1f %12.1f %9.1f  %s\n", sh[i].what,
+                   (long long)ms[mi], g[0][LIN_ROUNDS / 2], g[1][LIN_ROUNDS / 2],
+                   g[2][LIN_ROUNDS / 2],
+                   rt_kernel_name(rt_kernel_rule(cpu_level_get(), RT_FP32,
+                                                 sh[i].k, sh[i].n)));
+            fflush(stdout);
+        }
+        if (!ok) {
+            fprintf(stderr, "matmul_ceiling: %s\n", d.msg);
+            rc = 1;
+        }
+        for (int k = 0; k < 3; k++)
+            rt_linear_free(&ls[k]);
+    }
+    free(x); free(w); free(b); free(y); free(r);
+    return rc;
+}
+
+int main(int argc, char **argv)
 {
     const int64_t M = 128, K = 768, N = 3072;
     ir_diag d; ir_diag_init(&d);
@@ -159,6 +254,15 @@ int main(void)
         gemm_ctx_create(GEMM_AUTO, &g_auto, &d) != IR_OK) {
         fprintf(stderr, "matmul_ceiling: %s\n", d.msg[0] ? d.msg : "out of memory");
         return 1;
+    }
+    if (argc > 1 && strcmp(argv[1], "--linear") == 0) {
+        int lrc = linear_kernels(ctx);
+        gemm_ctx_free(g_auto);
+        gemm_ctx_free(g_blas);
+        gemm_ctx_free(g_dnnl);
+        onednn_ctx_free(ctx);
+        free(a); free(w); free(c);
+        return lrc;
     }
     const char *omp = getenv("OMP_NUM_THREADS");
     printf("matmul ceiling, %lldx%lld · %lldx%lld, median of %d (OMP_NUM_THREADS=%s, bf16 native: %s)\n",
@@ -275,6 +379,8 @@ int main(void)
     gemm_ctx_free(g_auto);
     gemm_ctx_free(g_blas);
     gemm_ctx_free(g_dnnl);
+    printf("\n");
+    rc |= linear_kernels(ctx);
     onednn_ctx_free(ctx);
     free(a); free(w); free(c);
     return rc;

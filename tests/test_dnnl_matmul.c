@@ -2,19 +2,28 @@
  * double: plain and transposed strided views, bias, every activation, sum
  * (beta) and binary-add residuals, attention as batched matmuls over strided
  * views of a packed [B,S,3H] tensor, the linear layer with packed weights at
- * several M, bf16, and the error paths.
+ * several M, bf16, and the error paths. Then the runtime's linear layer
+ * (backend/rt_linear.h) with each fp32 kernel it can pick (oneDNN packed,
+ * oneDNN plain, OpenBLAS + the fused C epilogue) against the same
+ * reference and against each other, and the kernel rule. Run natively and
+ * with DISTILC_MAX_ISA=avx2 (where the rule picks OpenBLAS).
  *
  * Tolerances: f32 ≤ 1e-4 relative (max abs error over max |reference|);
  * bf16 ≤ 1e-2 relative against a reference fed the same bf16-rounded
  * inputs: products are exact in f32, what is left is f32 accumulation in a
  * different order and the bf16 kernels' own blocking; 1e-2 leaves room for
- * implementations that round partial sums. */
+ * implementations that round partial sums. rt_linear kernels against each
+ * other: ≤ 2e-5 relative (sums in a different order, ~1e-6 at K = 768,
+ * plus the epilogue's activations, ~2e-7 relative). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "backend/dnnl_matmul.h"
+#include "backend/rt_linear.h"
 #include "ir/ir.h"
 #include "testutil.h"
 
@@ -287,6 +296,109 @@ static void check_linear(onednn_ctx *ctx, onednn_dt dt, int64_t K, int64_t N,
     free(w); free(bias);
 }
 
+/* y = act(x·W + b) (+ r) by rt_linear with one kernel, for several M on
+ * one object; into y, the relative error against the reference. */
+static double run_rt_linear(onednn_ctx *ctx, rt_kernel kern, int64_t M,
+                            int64_t K, int64_t N, const float *w,
+                            const float *bias, onednn_act act, const float *x,
+                            const float *r, float *y, rt_kernel *got)
+{
+    rt_linear l;
+    ir_diag d; ir_diag_init(&d);
+    ir_status s = rt_linear_init(ctx, &l, RT_FP32, kern, K, N, w, bias, act,
+                                 0.0f, &d);
+    CHECK_MSG(s == IR_OK, "rt_linear %s: %s", rt_kernel_name(kern), d.msg);
+    if (s != IR_OK)
+        return INFINITY;
+    *got = l.kernel;
+    s = rt_linear_run(&l, M, x, y, r, &d);
+    CHECK_MSG(s == IR_OK, "rt_linear %s: %s", rt_kernel_name(kern), d.msg);
+    onednn_matmul_desc md = {.has_bias = bias != NULL, .act = act, .has_r = r != NULL};
+    md.a = onednn_view_dense(2, (int64_t[]){M, K});
+    md.b = onednn_view_dense(2, (int64_t[]){K, N});
+    md.c = onednn_view_dense(2, (int64_t[]){M, N});
+    md.r = md.c;
+    double *ref = malloc((size_t)(M * N) * sizeof *ref);
+    matmul_ref(&md, x, w, bias, NULL, r, ref);
+    double err = rel_err(&md, y, ref);
+    free(ref);
+    rt_linear_free(&l);
+    return err;
+}
+
+/* Every fp32 kernel of rt_linear (and the rule's own pick) on one shape,
+ * against the reference and against oneDNN packed. threads: the OpenMP
+ * team (OpenBLAS splits N across it). */
+static void check_rt_linear(onednn_ctx *ctx, int64_t M, int64_t K, int64_t N,
+                            onednn_act act, int with_bias, int with_r,
+                            int threads)
+{
+    omp_set_num_threads(threads);
+    float *w = rand_buf((size_t)(K * N)), *bias = rand_buf((size_t)N);
+    float *x = rand_buf((size_t)(M * K)), *r = rand_buf((size_t)(M * N));
+    float *y[4];
+    rt_kernel kerns[4] = {RT_KERNEL_ONEDNN_PACKED, RT_KERNEL_ONEDNN_PLAIN,
+                          RT_KERNEL_OPENBLAS, RT_KERNEL_AUTO};
+    for (int i = 0; i < 4; i++) {
+        y[i] = malloc((size_t)(M * N) * sizeof(float));
+        rt_kernel got = RT_KERNEL_AUTO;
+        double err = run_rt_linear(ctx, kerns[i], M, K, N, w,
+                                   with_bias ? bias : NULL, act, x,
+                                   with_r ? r : NULL, y[i], &got);
+        rt_kernel want = kerns[i] == RT_KERNEL_AUTO
+            ? rt_kernel_rule(cpu_level_get(), RT_FP32, K, N) : kerns[i];
+        CHECK_MSG(got == want, "kernel %s, expected %s", rt_kernel_name(got),
+                  rt_kernel_name(want));
+        CHECK_MSG(err <= 1e-4, "rt_linear %s M=%lld K=%lld N=%lld act=%s bias=%d "
+                  "res=%d threads=%d: rel err %g vs reference", rt_kernel_name(got),
+                  (long long)M, (long long)K, (long long)N, onednn_act_name(act),
+                  with_bias, with_r, threads, err);
+        if (i > 0) { /* against oneDNN packed */
+            double num = 0, den = 0;
+            for (int64_t j = 0; j < M * N; j++) {
+                double e = fabs((double)y[i][j] - y[0][j]);
+                num = e > num ? e : num;
+                den = fabs(y[0][j]) > den ? fabs(y[0][j]) : den;
+            }
+            double rel = num / (den > 0 ? den : 1);
+            CHECK_MSG(rel <= 2e-5, "rt_linear %s vs onednn_packed M=%lld K=%lld "
+                      "N=%lld act=%s: rel diff %g", rt_kernel_name(got),
+                      (long long)M, (long long)K, (long long)N,
+                      onednn_act_name(act), rel);
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        free(y[i]);
+    free(w); free(bias); free(x); free(r);
+}
+
+/* The rule: oneDNN packed from AVX-512 up; below, OpenBLAS for layers of
+ * at least 2^19 weights (BERT-base class), oneDNN packed for smaller ones;
+ * bf16 on oneDNN, int8 on onednn_qlinear. */
+static void check_rt_kernel_rule(void)
+{
+    struct { int64_t k, n; int big; } shapes[] = {
+        {768, 3072, 1}, {3072, 768, 1}, {768, 768, 1}, {384, 1536, 1},
+        {312, 1200, 0}, {384, 1152, 0}, {768, 2, 0}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        int64_t k = shapes[i].k, n = shapes[i].n;
+        rt_kernel low = shapes[i].big ? RT_KERNEL_OPENBLAS : RT_KERNEL_ONEDNN_PACKED;
+        CHECK(rt_kernel_rule(CPU_LEVEL_BASELINE, RT_FP32, k, n) == low);
+        CHECK_MSG(rt_kernel_rule(CPU_LEVEL_AVX2, RT_FP32, k, n) == low,
+                  "avx2 %lldx%lld", (long long)k, (long long)n);
+        CHECK(rt_kernel_rule(CPU_LEVEL_AVX512, RT_FP32, k, n) == RT_KERNEL_ONEDNN_PACKED);
+        CHECK(rt_kernel_rule(CPU_LEVEL_AMX, RT_FP32, k, n) == RT_KERNEL_ONEDNN_PACKED);
+        CHECK(rt_kernel_rule(CPU_LEVEL_AVX2, RT_BF16, k, n) == RT_KERNEL_ONEDNN_PACKED);
+        CHECK(rt_kernel_rule(CPU_LEVEL_AVX2, RT_INT8, k, n) == RT_KERNEL_ONEDNN_INT8);
+    }
+    rt_kernel k;
+    CHECK(rt_kernel_parse("openblas", &k) && k == RT_KERNEL_OPENBLAS);
+    CHECK(!rt_kernel_parse("mkl", &k));
+    printf("rt_linear: at %s the rule picks %s for fp32\n",
+           cpu_level_name(cpu_level_get()),
+           rt_kernel_name(rt_kernel_rule(cpu_level_get(), RT_FP32, 768, 3072)));
+}
+
 static void check_errors(onednn_ctx *ctx)
 {
     float buf[64] = {0};
@@ -333,11 +445,29 @@ int main(void)
     check_attention(ctx, 2, 9, 3, 8);
     check_attention(ctx, 1, 32, 12, 26);
     check_broadcast(ctx);
-    check_bf16(ctx, 17, 33, 64);
-    check_bf16(ctx, 128, 96, 312);
+    /* bf16: the ctest case test_dnnl_matmul.bf16, skipped where the CPU has
+     * no native bf16 (oneDNN 2.6 has no bf16 matmul below AVX512-BF16) */
+    if (test_part("bf16") && !onednn_has_bf16(ctx))
+        test_skip("bf16: no native bf16 on this CPU (oneDNN isa %s)",
+                  onednn_isa_name());
+    else if (test_part("bf16")) {
+        check_bf16(ctx, 17, 33, 64);
+        check_bf16(ctx, 128, 96, 312);
+        check_linear(ctx, ONEDNN_BF16, 96, 80, 1, ONEDNN_ACT_TANH);
+    }
     check_linear(ctx, ONEDNN_F32, 312, 1200, 1, ONEDNN_ACT_GELU_ERF);
     check_linear(ctx, ONEDNN_F32, 45, 23, 0, ONEDNN_ACT_NONE);
-    check_linear(ctx, ONEDNN_BF16, 96, 80, 1, ONEDNN_ACT_TANH);
+    check_rt_kernel_rule();
+    int nt = omp_get_max_threads();
+    check_rt_linear(ctx, 37, 768, 200, ONEDNN_ACT_GELU_ERF, 1, 1, 2);
+    check_rt_linear(ctx, 128, 312, 1200, ONEDNN_ACT_GELU_ERF, 1, 0, 2);
+    check_rt_linear(ctx, 16, 96, 80, ONEDNN_ACT_GELU_TANH, 1, 1, 1);
+    check_rt_linear(ctx, 9, 64, 333, ONEDNN_ACT_TANH, 1, 0, 2);
+    check_rt_linear(ctx, 5, 48, 130, ONEDNN_ACT_RELU, 0, 1, 2);
+    check_rt_linear(ctx, 1, 768, 2, ONEDNN_ACT_NONE, 1, 0, 2);
+    check_rt_linear(ctx, 64, 1200, 312, ONEDNN_ACT_NONE, 0, 0, 1);
+    check_rt_linear(ctx, 24, 768, 768, ONEDNN_ACT_GELU_ERF, 1, 1, 2); /* 2^19+ */
+    omp_set_num_threads(nt);
     check_errors(ctx);
     onednn_ctx_free(ctx);
     return test_finish("test_dnnl_matmul");

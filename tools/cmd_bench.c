@@ -3,7 +3,9 @@
  * runs it on random valid inputs after a warm-up, and reports latency
  * (median, p10, p90 over the runs), GFLOP/s, the time to load and compile,
  * peak resident memory and, for bf16/int8, the largest logit difference to
- * fp32 on the same inputs. --json prints one JSON object (the keys
+ * fp32 on the same inputs, and which kernel each linear layer got
+ * (backend/rt_linear.c's rule for this CPU, or --kernel's). --json prints
+ * one JSON object (the keys
  * bench/bench_runtime.py reads); progress goes to stderr.
  *
  * FLOPs come from the lifted config (one multiply-add = 2, the rule of
@@ -18,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend/dnnl_engine.h"
 #include "backend/rt_encoder.h"
+#include "ir/cpu.h"
 #include "tools/cli.h"
 #include "tools/cmds.h"
 #include "tools/model_open.h"
@@ -29,7 +33,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: distilc bench MODEL.onnx --seq S --batch B [--threads T]\n"
             "                     [--precision fp32|bf16|int8] [--warmup N]\n"
-            "                     [--runs N] [--json]\n"
+            "                     [--runs N] [--kernel K] [--json]\n"
             "\n"
             "Compiles a BERT-style classifier (inputs input_ids,\n"
             "attention_mask[, token_type_ids], output logits) with the oneDNN\n"
@@ -42,10 +46,15 @@ static void usage(FILE *f)
             "                    reports the max |logit - fp32 logit|\n"
             "  --warmup N        untimed runs first (default 3)\n"
             "  --runs N          timed runs (default 20)\n"
+            "  --kernel K        fp32 linears on one kernel: auto (default: by\n"
+            "                    CPU and shape: oneDNN packed with AVX-512;\n"
+            "                    below, OpenBLAS for BERT-base-sized layers),\n"
+            "                    onednn_packed, onednn_plain, openblas\n"
             "  --json            one JSON object on stdout: median_ms, p10_ms,\n"
             "                    p90_ms, gflops, load_ms, peak_rss_mb,\n"
             "                    precision, threads, seq, batch,\n"
-            "                    max_abs_err_vs_fp32 (null for fp32)\n"
+            "                    max_abs_err_vs_fp32 (null for fp32), kernels\n"
+            "                    (what the linears ran on, with counts), isa\n"
             "  --help            this text\n"
             "\n"
             "The runtime runs on OpenMP threads: on a machine busy with other\n"
@@ -116,7 +125,8 @@ static double peak_rss_mb(void)
 int cmd_bench(int argc, char **argv)
 {
     const char *seq_s = NULL, *batch_s = NULL, *threads_s = NULL,
-               *precision_s = NULL, *warmup_s = NULL, *runs_s = NULL;
+               *precision_s = NULL, *warmup_s = NULL, *runs_s = NULL,
+               *kernel_s = NULL;
     bool json = false;
     cli_option opts[] = {
         {"seq", 0, CLI_VALUE, &seq_s},
@@ -125,6 +135,7 @@ int cmd_bench(int argc, char **argv)
         {"precision", 0, CLI_VALUE, &precision_s},
         {"warmup", 0, CLI_VALUE, &warmup_s},
         {"runs", 0, CLI_VALUE, &runs_s},
+        {"kernel", 0, CLI_VALUE, &kernel_s},
         {"json", 0, CLI_FLAG, &json},
         {NULL, 0, CLI_FLAG, NULL},
     };
@@ -163,6 +174,12 @@ int cmd_bench(int argc, char **argv)
     if (precision_s && !rt_precision_parse(precision_s, &ro.precision)) {
         cli_error("bench: option --precision: unknown precision '%s' (fp32, "
                   "bf16 or int8)", precision_s);
+        return 2;
+    }
+    if (kernel_s && (!rt_kernel_parse(kernel_s, &ro.kernel) ||
+                     ro.kernel == RT_KERNEL_ONEDNN_INT8)) {
+        cli_error("bench: option --kernel: unknown kernel '%s' (auto, "
+                  "onednn_packed, onednn_plain or openblas)", kernel_s);
         return 2;
     }
     if (!cli_check_input_file("bench", "model", model))
@@ -255,13 +272,21 @@ int cmd_bench(int argc, char **argv)
            p90 = quantile(ms, (int)runs, 0.9);
     double gflops = config_flops(c, B, S) / (med * 1e6);
     int nthreads = ro.threads ? ro.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    char kernels[512];
+    rt_model_kernels(m, kernels, sizeof kernels);
+    cpu_info ci;
+    ir_diag cd;
+    ir_diag_init(&cd);
+    cpu_info_probe(&ci, &cd); /* a bad DISTILC_MAX_ISA failed the load already */
     if (json) {
         printf("{\"median_ms\":%.4f,\"p10_ms\":%.4f,\"p90_ms\":%.4f,"
                "\"gflops\":%.2f,\"load_ms\":%.2f,\"peak_rss_mb\":%.1f,"
                "\"precision\":\"%s\",\"threads\":%d,\"seq\":%lld,\"batch\":%lld,"
+               "\"kernels\":\"%s\",\"isa\":\"%s\",\"onednn_isa\":\"%s\","
                "\"max_abs_err_vs_fp32\":",
                med, p10, p90, gflops, load_ms, rss, rt_precision_name(ro.precision),
-               nthreads, (long long)S, (long long)B);
+               nthreads, (long long)S, (long long)B, kernels,
+               cpu_level_name(ci.level), onednn_isa_name());
         if (isnan(err))
             printf("null}\n");
         else
@@ -276,6 +301,9 @@ int cmd_bench(int argc, char **argv)
                "%lld warm-up)\n", med, p10, p90, (long long)runs, (long long)warmup);
         printf("throughput %.1f GFLOP/s (%.2f GFLOP per run)\n", gflops,
                config_flops(c, B, S) / 1e9);
+        printf("kernels    %s (CPU level %s%s, oneDNN %s)\n", kernels,
+               cpu_level_name(ci.level), ci.capped ? ", capped" : "",
+               onednn_isa_name());
         printf("load       %.1f ms (ONNX load, passes, lift, weight packing)\n", load_ms);
         printf("memory     peak RSS %.1f MB, model %.1f MB\n", rss,
                rt_model_bytes(m) / 1048576.0);

@@ -9,8 +9,10 @@ batch, the emitted program DIR/model:
   - prints, for each example as its own JSON line and for the whole batch
     as one line, logits equal to `distilc run --backend ref` (the reference
     interpreter) within 1e-4 fp32, and to torch's within 1e-4;
-  - links only libdnnl, libm, libc and libgomp (NEEDED entries; libgomp
-    because the runtime sets oneDNN's OpenMP thread count);
+  - links only libdnnl, libopenblas, libm, libc and libgomp (NEEDED
+    entries; libgomp because the runtime sets oneDNN's OpenMP thread count,
+    libopenblas for the larger fp32 linears on CPUs without AVX-512, chosen at
+    load time: backend/rt_linear.c);
   - refuses a truncated copy of its weights (exit 1, "truncated").
 At bf16, int8 (dynamic) and int8 with scales calibrated by
 `distilc build --calibrate` the logits stay within a loose bound of the
@@ -18,7 +20,7 @@ fp32 ones (printed). With --vocab, text lines give the same logits as
 `distilc tokenize` piped into the program. A model whose GELU is broken
 (Erf replaced by Tanh) is refused with exit 2 naming the node.
 
-Prints "skipped: ..." and exits 0 when torch, onnx or numpy is missing.
+Prints "skipped: ..." and exits 77 when torch, onnx or numpy is missing.
 Ends with "N passed, N failed"; exit 1 on any failure.
 """
 import json
@@ -31,11 +33,13 @@ import tempfile
 import model_util as mu
 
 TOL = 1e-4
-ALLOWED_NEEDED = ("libdnnl.so", "libm.so", "libc.so", "libgomp.so")
+ALLOWED_NEEDED = ("libdnnl.so", "libopenblas.so", "libm.so", "libc.so",
+                  "libgomp.so")
 
 np, onnx, _ = mu.require("numpy", "onnx", "torch")
 
 checks = mu.Checks()
+BF16 = [False]  # whether this CPU runs bf16 natively (distilc system)
 check = checks.check
 distilc = None  # mu.Distilc, set by main()
 
@@ -136,11 +140,24 @@ def check_model(tmp, name, extra, precisions=False):
 
     if precisions:
         for prec, bound in (("bf16", 0.05), ("int8", 0.1)):
+            if prec == "bf16" and not mu.part("bf16"):
+                continue
+            if prec != "bf16" and mu.only_part():
+                continue
+            if prec == "bf16" and not BF16[0]:
+                # the clear refusal stays where the CPU has no bf16
+                r = run_program(prog, json_lines(inputs), "--precision", "bf16")
+                check(r.returncode != 0 and "bf16 needs a CPU" in r.stderr,
+                      f"{name}: bf16 without the CPU for it: exit {r.returncode}: "
+                      f"{r.stderr[-300:]}")
+                continue
             rows_p, _ = program_logits(prog, inputs, "--precision", prec)
             if rows_p is not None:
                 diff = mu.max_diff(rows_p, rows)
                 print(f"{name}: {prec} vs fp32: max diff {diff:.3g} (bound {bound})")
                 check(diff <= bound, f"{name}: {prec} vs fp32 max diff {diff:.3g} > {bound}")
+        if mu.only_part():
+            return
         # int8 with static scales calibrated on the same examples.
         calib = os.path.join(d, "calib.jsonl")
         with open(calib, "w") as f:
@@ -209,10 +226,17 @@ def check_broken(tmp):
 def main():
     global distilc
     distilc = mu.Distilc(os.path.abspath(mu.command_arg(__doc__)))
+    BF16[0] = mu.machine(distilc.path)["bf16"]
     if not shutil.which("cc") and not os.environ.get("CC"):
-        print("skipped: no C compiler (cc) on PATH")
-        return 0
+        mu.skip("no C compiler (cc) on PATH")
     with tempfile.TemporaryDirectory(prefix="distilc-build-") as tmp:
+        if mu.only_part():
+            # test_build_models.bf16: the program at bf16 only
+            check_model(tmp, "opset17", ["--opset", "17"], precisions=True)
+            if not BF16[0]:
+                mu.skip("bf16: this CPU has no native bf16 (AVX512-BF16 or AMX); "
+                        "the program's refusal was checked")
+            return checks.finish()
         check_model(tmp, "opset11", ["--opset", "11"])
         check_model(tmp, "opset14-no-tt", ["--opset", "14", "--no-token-types"])
         check_model(tmp, "opset17", ["--opset", "17"], precisions=True)
