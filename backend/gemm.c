@@ -12,6 +12,7 @@
 
 #include "backend/dnnl_matmul.h"
 #include "backend/gemm.h"
+#include "ir/cpu.h"
 
 typedef struct gemm_choice {
     int ta, tb;
@@ -55,6 +56,11 @@ const char *gemm_impl_name(gemm_impl i)
 {
     static const char *const names[GEMM_IMPL_COUNT] = {"auto", "onednn", "openblas"};
     return (unsigned)i < GEMM_IMPL_COUNT ? names[i] : "?";
+}
+
+gemm_impl gemm_impl_for_cpu(void)
+{
+    return cpu_level_get() >= CPU_LEVEL_AVX512 ? GEMM_ONEDNN : GEMM_BLAS;
 }
 
 ir_status gemm_ctx_create(gemm_impl mode, gemm_ctx **out, ir_diag *d)

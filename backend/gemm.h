@@ -35,6 +35,12 @@ typedef enum gemm_impl {
 typedef struct gemm_ctx gemm_ctx;
 
 ir_status gemm_ctx_create(gemm_impl mode, gemm_ctx **out, ir_diag *d);
+/* The library the trainer pins on this CPU (ir/cpu.h level, after
+ * DISTILC_MAX_ISA): oneDNN with AVX-512 and up (its brgemm kernels, ~2x
+ * OpenBLAS there), OpenBLAS below (oneDNN 2.6's AVX2 f32 gemm ran at half
+ * OpenBLAS's speed on Zen 3). A rule, not a timing: runs that must repeat
+ * bit for bit get the same library on the same kind of machine. */
+gemm_impl gemm_impl_for_cpu(void);
 void gemm_ctx_free(gemm_ctx *g);
 const char *gemm_impl_name(gemm_impl i); /* "auto", "onednn", "openblas" */
 

@@ -27,5 +27,7 @@ ir_status backend_machine_probe(backend_machine *m, ir_diag *d)
     m->omp_max_threads = omp_get_max_threads();
     const char *w = getenv("OMP_WAIT_POLICY");
     m->omp_wait_policy = w && *w ? w : "(unset)";
+    const char *sc = getenv("GOMP_SPINCOUNT");
+    m->omp_spincount = sc && *sc ? sc : "(unset)";
     return s;
 }

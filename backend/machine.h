@@ -23,6 +23,8 @@ typedef struct backend_machine {
     char blas_core[64];       /* OpenBLAS's kernel, e.g. "SkylakeX" */
     int omp_max_threads;      /* OpenMP's default team size */
     const char *omp_wait_policy; /* $OMP_WAIT_POLICY or "(unset)" */
+    const char *omp_spincount;   /* $GOMP_SPINCOUNT or "(unset)": distilc
+                                    sets 1000 (backend/rt_omp_wait.h) */
 } backend_machine;
 
 /* Fails only for an unknown DISTILC_MAX_ISA (the message names it); *m is

@@ -8,11 +8,11 @@ process holds a core (issue 14, item 6), side by side in one run.
 For each shape (random-weight exports, as bench_runtime.py) and thread
 count it times, quiet and then with one CPU-bound competitor process (a
 Python busy loop, started before and killed after each timing):
-  - distilc as shipped (`distilc bench`; OMP_WAIT_POLICY unset, so distilc
-    waits passively: tools/main.c);
-  - distilc with libgomp's own default wait policy (OMP_WAIT_POLICY set to
-    the empty string: what distilc did before, idle threads spin ~300k
-    times before they sleep);
+  - distilc as shipped (`distilc bench`; OMP_WAIT_POLICY and GOMP_SPINCOUNT
+    unset, so distilc sets GOMP_SPINCOUNT=1000: backend/rt_omp_wait.h);
+  - distilc with OMP_WAIT_POLICY=passive (idle threads sleep at once);
+  - distilc with libgomp's own default (GOMP_SPINCOUNT=300000, what an
+    unset OMP_WAIT_POLICY gives: what distilc did before);
   - ONNX Runtime fp32 as a user runs it (its thread pool spins by default).
 and prints median latencies and the slowdown loaded / quiet per engine.
 The competitor is the only other job on purpose: run nothing else.
@@ -52,11 +52,11 @@ def timed(fn, loaded):
             p.wait()
 
 
-def distilc_ms(a, model, seq, batch, threads, wait):
+def distilc_ms(a, model, seq, batch, threads, extra_env):
     env = dict(os.environ)
     env.pop("OMP_WAIT_POLICY", None)
-    if wait is not None:
-        env["OMP_WAIT_POLICY"] = wait
+    env.pop("GOMP_SPINCOUNT", None)
+    env.update(extra_env)
     cmd = [a.distilc, "bench", model, "--seq", str(seq), "--batch", str(batch),
            "--threads", str(threads), "--warmup", str(a.warmup), "--runs",
            str(a.runs), "--json"]
@@ -71,8 +71,11 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.cache, exist_ok=True)
     engines = [
-        ("distilc (passive, the default)", lambda m, s, b, t: distilc_ms(a, m, s, b, t, None)),
-        ("distilc, libgomp default (before)", lambda m, s, b, t: distilc_ms(a, m, s, b, t, "")),
+        ("distilc (spin 1000, the default)", lambda m, s, b, t: distilc_ms(a, m, s, b, t, {})),
+        ("distilc, passive", lambda m, s, b, t: distilc_ms(
+            a, m, s, b, t, {"OMP_WAIT_POLICY": "passive"})),
+        ("distilc, libgomp default (before)", lambda m, s, b, t: distilc_ms(
+            a, m, s, b, t, {"GOMP_SPINCOUNT": "300000"})),
         ("onnxruntime (default)", lambda m, s, b, t: br.bench_ort(
             m, s, b, t, a.warmup, a.runs)[0]["median_ms"]),
     ]

@@ -31,6 +31,7 @@
 
 #include <omp.h>
 
+#include "ir/cpu.h"
 #include "backend/dnnl_matmul.h"
 #include "backend/gemm.h"
 #include "backend/rt_linear.h"
@@ -114,6 +115,27 @@ static float fma_loop(long iters, float seed)
     return s;
 }
 
+/* The AVX2 twin: 16 ymm accumulators of 8 lanes (256 FLOP an iteration),
+ * the peak of an AVX2 + FMA machine (or of this one capped at AVX2). */
+__attribute__((target("avx2,fma"), noinline))
+static float fma_loop_avx2(long iters, float seed)
+{
+    __m256 acc[16];
+    __m256 x = _mm256_set1_ps(1.0f + 1e-7f), y = _mm256_set1_ps(seed * 1e-8f);
+    for (int i = 0; i < 16; i++)
+        acc[i] = _mm256_set1_ps((float)i);
+    for (long it = 0; it < iters; it++)
+        for (int i = 0; i < 16; i++)
+            acc[i] = _mm256_fmadd_ps(acc[i], x, y);
+    float s = 0, lanes[8];
+    for (int i = 0; i < 16; i++) {
+        _mm256_storeu_ps(lanes, acc[i]);
+        for (int j = 0; j < 8; j++)
+            s += lanes[j];
+    }
+    return s;
+}
+
 /* The int8 twin: u8 x s8 dot products of 4 into s32 lanes (VNNI), 16
  * independent accumulators; 2 x 64 ops per instruction (multiply, add). */
 __attribute__((target("avx512f,avx512vnni"), noinline))
@@ -134,7 +156,7 @@ static int vnni_loop(long iters, int seed)
 
 /* GFLOP/s (int8: GOP/s) of one of the loops above on every thread, best
  * of three; each iteration is 16 instructions of 2 x 16 x (1 or 4) ops. */
-static double peak_rate(int vnni)
+static double peak_rate(int vnni, int avx2)
 {
     const long iters = 20 * 1000 * 1000;
     double best = 0;
@@ -143,9 +165,10 @@ static double peak_rate(int vnni)
         double t0 = bench_now_s();
 #pragma omp parallel reduction(+ : sink)
         sink += vnni ? (float)vnni_loop(iters, omp_get_thread_num())
-                     : fma_loop(iters, (float)omp_get_thread_num());
+               : avx2 ? fma_loop_avx2(iters, (float)omp_get_thread_num())
+                      : fma_loop(iters, (float)omp_get_thread_num());
         double t = bench_now_s() - t0;
-        double ops = 16.0 * 2 * 16 * (vnni ? 4 : 1);
+        double ops = 16.0 * 2 * (avx2 ? 8 : 16) * (vnni ? 4 : 1);
         double gf = ops * (double)iters * omp_get_max_threads() / t * 1e-9;
         if (gf > best && sink == sink)
             best = gf;
@@ -275,12 +298,16 @@ int main(int argc, char **argv)
         {"OpenBLAS sgemm (gemm_f32)", ONEDNN_F32, 0, g_blas},
     };
 #ifdef FMA_PEAK
-    if (__builtin_cpu_supports("avx512f"))
+    /* through the CPU probe, so DISTILC_MAX_ISA=avx2 gives the AVX2 peak */
+    if (cpu_level_get() >= CPU_LEVEL_AVX512)
         printf("  %-40s %8.1f GFLOP/s\n", "f32 FMA peak (AVX-512, no memory)",
-               peak_rate(0));
-    if (__builtin_cpu_supports("avx512vnni"))
+               peak_rate(0, 0));
+    if (cpu_level_get() >= CPU_LEVEL_AVX2)
+        printf("  %-40s %8.1f GFLOP/s\n", "f32 FMA peak (AVX2, no memory)",
+               peak_rate(0, 1));
+    if (cpu_level_get() >= CPU_LEVEL_AVX512_VNNI)
         printf("  %-40s %8.1f GOP/s\n", "u8s8 VNNI peak (AVX-512, no memory)",
-               peak_rate(1));
+               peak_rate(1, 0));
 #endif
     int rc = 0;
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {

@@ -220,7 +220,7 @@ ir_status aug_table_build(const tok_tokenizer *tok, const float *emb,
         if (!wanted || wanted[v])
             query[jq++] = (int32_t)je - 1; /* index into cand / norm */
     }
-    st = gemm_ctx_create(GEMM_ONEDNN, &g, d);
+    st = gemm_ctx_create(gemm_impl_for_cpu(), &g, d);
     if (st != IR_OK)
         goto done;
     for (size_t r0 = 0; r0 < nq; r0 += B) {

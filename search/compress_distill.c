@@ -167,7 +167,7 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     student_layer_map_uniform(sc.layers, tenc->cfg.layers, lo.layer_map);
     lo.temperature = rec.prediction.temperature;
     if ((s = train_params_new(&sc, &sp, d)) != IR_OK ||
-        (s = gemm_ctx_create(GEMM_ONEDNN, &gemm, d)) != IR_OK)
+        (s = gemm_ctx_create(gemm_impl_for_cpu(), &gemm, d)) != IR_OK)
         goto done;
     sp->gemm = gemm;
     keep = malloc((size_t)sc.hidden * sizeof *keep);

@@ -166,7 +166,7 @@ static ir_status load_supernet(compress_ctx *c, search_run *sr, gemm_ctx **gemm,
     e->cfg.head = sr->teacher->head;
     s = search_supernet_from_encoder(e, false, &sr->sn, d);
     ir_encoder_free(e);
-    if (s == IR_OK && (s = gemm_ctx_create(GEMM_ONEDNN, gemm, d)) == IR_OK)
+    if (s == IR_OK && (s = gemm_ctx_create(gemm_impl_for_cpu(), gemm, d)) == IR_OK)
         search_supernet_params(sr->sn)->gemm = *gemm;
     train_data train;
     if (s == IR_OK && (s = compress_supernet_data(c, &train, &sr->heldout, d)) == IR_OK)

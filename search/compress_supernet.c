@@ -182,7 +182,7 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
     if ((s = search_supernet_from_encoder(tenc, true, &sn, d)) != IR_OK ||
         (s = search_supernet_encoder(sn, &tenc->cfg, &sorted, d)) != IR_OK ||
         (s = teacher_new(sorted, TEACHER_ENGINE_AUTO, NULL, NULL, &t, d)) != IR_OK ||
-        (s = gemm_ctx_create(GEMM_ONEDNN, &gemm, d)) != IR_OK)
+        (s = gemm_ctx_create(gemm_impl_for_cpu(), &gemm, d)) != IR_OK)
         goto done;
     search_supernet_params(sn)->gemm = gemm;
     compress_train_threads(c);

@@ -566,7 +566,7 @@ int cmd_distill(int argc, char **argv)
     s = train_params_new(&sc, &sp, &d);
     if (s != IR_OK)
         goto fail;
-    s = gemm_ctx_create(GEMM_ONEDNN, &gemm, &d);
+    s = gemm_ctx_create(gemm_impl_for_cpu(), &gemm, &d);
     if (s != IR_OK)
         goto fail;
     sp->gemm = gemm;

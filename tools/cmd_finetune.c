@@ -83,9 +83,10 @@ static void usage(FILE *f)
             "  --limit N         first N training examples only\n"
             "  --dev-limit N     first N dev examples only\n"
             "  --threads N       threads for the GEMMs (default: all cores)\n"
-            "  --gemm G          onednn (default), openblas, auto (fastest per\n"
-            "                    shape; not bitwise repeatable across runs) or\n"
-            "                    ref (the plain reference loop, slow)\n"
+            "  --gemm G          onednn, openblas, auto (fastest per shape; not\n"
+            "                    bitwise repeatable across runs) or ref (the\n"
+            "                    plain reference loop, slow); default: oneDNN on\n"
+            "                    AVX-512 CPUs, OpenBLAS below (distilc system)\n"
             "  --gemm-precision P  fp32 (default) or bf16: GEMMs with bf16\n"
             "                    inputs and f32 accumulation (oneDNN, needs\n"
             "                    AVX512-BF16; faster, ~3 significant digits)\n"
@@ -424,7 +425,7 @@ int cmd_finetune(int argc, char **argv)
         cli_error("finetune: --no-eval and --eval-every contradict each other");
         return 2;
     }
-    gemm_impl gi = GEMM_ONEDNN;
+    gemm_impl gi = gemm_impl_for_cpu();
     bool gemm_ref = false;
     if (gemm_s) {
         if (strcmp(gemm_s, "onednn") == 0) gi = GEMM_ONEDNN;

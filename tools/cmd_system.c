@@ -26,7 +26,9 @@ static void usage(FILE *f)
             "\n"
             "Environment: DISTILC_MAX_ISA=%s caps the\n"
             "instruction sets distilc and oneDNN use (to run the lower paths on\n"
-            "any machine); OMP_WAIT_POLICY (distilc defaults to passive).\n"
+            "any machine). Unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set,\n"
+            "distilc sets GOMP_SPINCOUNT=1000: idle threads spin briefly, then\n"
+            "sleep, so that another busy process does not stall them.\n"
             "\n"
             "Exit status: 0 ok, 2 an unknown DISTILC_MAX_ISA or bad usage.\n",
             cpu_level_names());
@@ -79,6 +81,8 @@ static void print_json(const backend_machine *m, const char *feat)
            (long long)c->l3_bytes);
     printf(",\"omp_max_threads\":%d,\"omp_wait_policy\":", m->omp_max_threads);
     cli_json_string(stdout, m->omp_wait_policy);
+    printf(",\"gomp_spincount\":");
+    cli_json_string(stdout, m->omp_spincount);
     printf("}\n");
 }
 
@@ -136,7 +140,7 @@ int cmd_system(int argc, char **argv)
     printf("cpus:         %d online, %d usable by this process\n",
            c->cpus_online, c->cpus_usable);
     printf("caches:       L1d %s, L2 %s, L3 %s\n", l1, l2, l3);
-    printf("OpenMP:       %d threads, OMP_WAIT_POLICY %s\n", m.omp_max_threads,
-           m.omp_wait_policy);
+    printf("OpenMP:       %d threads, OMP_WAIT_POLICY %s, GOMP_SPINCOUNT %s\n",
+           m.omp_max_threads, m.omp_wait_policy, m.omp_spincount);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/rt_omp_wait.h"
 #include "ir/cpu.h"
 #include "tools/cli.h"
 #include "tools/cmd_eval.h"
@@ -50,24 +51,9 @@ static void usage(FILE *f)
                "\nExit status: 0 ok, 1 failure, 2 bad input or usage.\n");
 }
 
-/* OpenMP threads that spin while they wait take a core from whatever else
- * runs: on a 2-core machine with one other busy process, a small model went
- * from 2 ms to 240 ms per inference (issue 14). distilc therefore waits
- * passively unless the user chose a policy. libgomp reads OMP_WAIT_POLICY
- * once, when it is loaded (before main), so the variable is set and the
- * program executes itself again, once; if that fails it runs on as it is. */
-static void default_wait_policy(char **argv)
-{
-    if (getenv("OMP_WAIT_POLICY"))
-        return;
-    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0)
-        return;
-    execv("/proc/self/exe", argv);
-}
-
 int main(int argc, char **argv)
 {
-    default_wait_policy(argv);
+    rt_omp_wait_default(argv); /* backend/rt_omp_wait.h: why */
     /* an unknown ISA cap is a usage error of every command, found first */
     const char *cap = getenv(CPU_MAX_ISA_ENV);
     cpu_level lv;

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend/rt_omp_wait.h"
 #include "frontend/json.h"
 #include "frontend/tokenizer.h"
 #include "model.h"
@@ -293,24 +294,9 @@ static bool main_parse_int(const char *s, long lo, long *out)
     return true;
 }
 
-/* Idle OpenMP threads that spin take a core from whatever else runs on the
- * machine (a small model went from 2 ms to 240 ms per inference beside one
- * busy process): the program waits passively unless OMP_WAIT_POLICY is
- * set. libgomp reads the variable when it is loaded, before main, so it is
- * set here and the program executes itself again, once (as distilc does,
- * tools/main.c); if that fails it runs on as it is. */
-static void main_default_wait_policy(char **argv)
-{
-    if (getenv("OMP_WAIT_POLICY"))
-        return;
-    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0)
-        return;
-    execv("/proc/self/exe", argv);
-}
-
 int main(int argc, char **argv)
 {
-    main_default_wait_policy(argv);
+    rt_omp_wait_default(argv); /* rt/backend/rt_omp_wait.h: why */
     const char *prog = "model";
     const char *weights = NULL, *vocab = NULL, *precision = NULL;
     long threads = -1, max_seq = 0; /* -1: as built */
