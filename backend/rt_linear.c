@@ -58,6 +58,7 @@
 #include <cblas.h>
 
 #include "backend/rt_internal.h"
+#include "ir/fast_exp.h"
 
 /* OpenBLAS's thread-count calls (its cblas.h has them; netlib's does not). */
 void openblas_set_num_threads(int num_threads);
@@ -96,40 +97,6 @@ rt_kernel rt_kernel_rule(cpu_level level, rt_precision p, int64_t k, int64_t n)
 
 /* ---- the fused epilogue ------------------------------------------------- */
 
-/* e^y for -88 <= y <= 0 in plain float arithmetic so that the loop
- * vectorises (a libm call would stop it): y = n ln2 + r, e^r by its degree-6
- * Taylor polynomial (~2 ulp), 2^n into the exponent bits. The same as
- * distill/fast_exp.h, which backend/ may not include. */
-static inline float lin_exp_neg(float y)
-{
-    float n = (y * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = y - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    float p = 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
-
-/* min(|x|, lim) on the bits (branch-free; NaN maps to lim). */
-static inline float lin_abs_min(float x, float lim)
-{
-    int32_t b, l;
-    memcpy(&b, &x, sizeof b);
-    memcpy(&l, &lim, sizeof l);
-    b &= 0x7fffffff;
-    b = b < l ? b : l;
-    memcpy(&x, &b, sizeof x);
-    return x;
-}
-
 /* GELU, erf form (ONNX Gelu-20, approximate="none"): 0.5 x (1 + erf(x/√2)),
  * erf by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7) on |x|, its sign by
  * a 0/1 factor rather than a branch. */
@@ -140,8 +107,8 @@ static inline float lin_gelu_erf(float x)
      * (distill/gelu.c's bound) the tail's products are subnormal, ~100
      * cycles each on x86: the TinyBERT-4 FFN up + GELU layer ran at 68
      * GFLOP/s instead of 81 (1 thread, emulated AVX2 machine). */
-    float xc = lin_abs_min(x, 9.0f);
-    float e = lin_exp_neg(-0.5f * xc * xc);
+    float xc = fast_abs_min(x, 9.0f);
+    float e = fast_exp_neg(-0.5f * xc * xc);
     float z = xc * 0.70710678118654752440f;
     float t = 1.0f / (1.0f + 0.3275911f * z);
     float p = 1.061405429f;
@@ -157,8 +124,8 @@ static inline float lin_gelu_erf(float x)
 /* tanh(u) = sign(u) (1 - e) / (1 + e), e = e^(-2|u|) (Tanh-13). */
 static inline float lin_tanh(float u)
 {
-    float a = lin_abs_min(u, 9.0f); /* e^-18 ~ 1.5e-8: t rounds to 1 */
-    float e = lin_exp_neg(-2.0f * a);
+    float a = fast_abs_min(u, 9.0f); /* e^-18 ~ 1.5e-8: t rounds to 1 */
+    float e = fast_exp_neg(-2.0f * a);
     float t = (1.0f - e) / (1.0f + e);
     float neg = (float)(u < 0.0f);
     return t - 2.0f * neg * t;

@@ -35,7 +35,7 @@
 
 #include <omp.h>
 
-#include "distill/fast_exp.h"
+#include "ir/fast_exp.h"
 #include "distill/kernels.h"
 #include "distill/softmax_row.h"
 
@@ -224,7 +224,7 @@ static void fused_mm_avx512(size_t M, size_t N, size_t K, float alpha,
     }
 }
 
-/* e^-min(|y|, 87) on 16 lanes: fast_exp_neg_abs (distill/fast_exp.h) step
+/* e^-min(|y|, 87) on 16 lanes: fast_exp_neg_abs (ir/fast_exp.h) step
  * for step, except that the polynomial runs as FMAs (the C build keeps
  * multiplies and adds apart): a result may differ from the scalar one in
  * its last bit or so, and the forward takes 7% less time. */

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "distill/fast_exp.h"
+#include "ir/fast_exp.h"
 #include "distill/isa.h"
 #include "distill/kernels.h"
 
@@ -56,7 +56,7 @@ TRAIN_ISA_INLINE void gelu_forward_chunk_body(float *out, const float *inp,
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         float xc = gelu_abs_clamp(x);
-        float e = train_exp_neg(-0.5f * xc * xc);
+        float e = fast_exp_neg(-0.5f * xc * xc);
         out[i] = x * gelu_cdf(x, e);
     }
 }
@@ -70,7 +70,7 @@ TRAIN_ISA_INLINE void gelu_backward_chunk_body(float *dinp, const float *dout,
     for (size_t i = 0; i < n; i++) {
         float x = inp[i];
         float xc = gelu_abs_clamp(x);
-        float e = train_exp_neg(-0.5f * xc * xc);
+        float e = fast_exp_neg(-0.5f * xc * xc);
         float pdf = GELU_INV_SQRT_2PI * e;
         dinp[i] += (gelu_cdf(x, e) + x * pdf) * dout[i];
     }

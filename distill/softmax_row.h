@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "distill/fast_exp.h"
+#include "ir/fast_exp.h"
 
 /* Always inlined: attention.c calls these from functions compiled per
  * ISA, and GCC leaves a plain inline function out of an AVX-512 variant

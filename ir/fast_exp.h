@@ -3,15 +3,18 @@
  * softmax rows). y = n ln2 + r, |r| <= ln2/2; e^r by its degree-6 Taylor
  * polynomial (truncation < 3e-8 relative, about 2 ulp in all); 2^n put
  * into the exponent bits. Callers clamp y into range first.
- * Header-only: the kernels inline it into their loops. */
-#ifndef DISTILC_DISTILL_FAST_EXP_H
-#define DISTILC_DISTILL_FAST_EXP_H
+ * Header-only: the kernels inline it into their loops. In ir/, the lowest
+ * layer, so that the trainer (distill/) and the runtime's epilogues
+ * (backend/rt_linear.c, also built into the emitted program) share one
+ * definition. */
+#ifndef DISTILC_IR_FAST_EXP_H
+#define DISTILC_IR_FAST_EXP_H
 
 #include <stdint.h>
 #include <string.h>
 
 /* Always inlined: the kernels compile their loops once per instruction set
- * (distill/isa.h), and GCC may leave a plain inline function out of a
+ * (distill/isa.h, backend/rt_linear.c), and GCC may leave a plain inline function out of a
  * function compiled for another target, which stops the vectorizer. */
 #if defined(__GNUC__) || defined(__clang__)
 #define FAST_EXP_INLINE static inline __attribute__((always_inline))
@@ -19,7 +22,7 @@
 #define FAST_EXP_INLINE static inline
 #endif
 
-FAST_EXP_INLINE float train_exp_neg(float y)
+FAST_EXP_INLINE float fast_exp_neg(float y)
 {
     /* round to nearest by the 1.5 * 2^23 shift (no floorf call, which
      * would stop vectorization on baseline x86-64) */
@@ -60,7 +63,7 @@ FAST_EXP_INLINE float fast_abs_min(float x, float lim)
  * row's maximum contributes. */
 FAST_EXP_INLINE float fast_exp_neg_abs(float y)
 {
-    return train_exp_neg(-fast_abs_min(y, 87.0f));
+    return fast_exp_neg(-fast_abs_min(y, 87.0f));
 }
 
 #endif
