@@ -119,5 +119,21 @@ PYEOF
     fi
 fi
 
+# ---- the CPU cap: an unknown DISTILC_MAX_ISA is a usage error of every
+# command, named with the choices; a known one is reported by `system`
+DISTILC_MAX_ISA=avx1024 expect 2 "DISTILC_MAX_ISA=avx1024 is not an instruction set.*avx2" \
+    "unknown ISA cap" system
+DISTILC_MAX_ISA=avx1024 expect 2 "DISTILC_MAX_ISA=avx1024" "unknown ISA cap, other command" \
+    inspect "$TMP/none.onnx"
+expect 2 "unexpected argument" "system takes no argument" system extra
+if DISTILC_MAX_ISA=baseline "$DISTILC" system --json >"$TMP/out" 2>"$TMP/err" &&
+    /usr/bin/python3 -c "import json,sys; j=json.load(open('$TMP/out')); \
+sys.exit(0 if j['level'] == 'baseline' and not j['bf16'] and not j['int8_vnni'] \
+and j['int8_weight_bits'] == 7 else 1)" 2>/dev/null; then
+    pass=$((pass + 1))
+else
+    fail=$((fail + 1)); echo "FAIL: system --json capped at the baseline:"; cat "$TMP/out" "$TMP/err"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
