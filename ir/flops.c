@@ -36,6 +36,8 @@ static flop_kind node_kind(const ir_node *n)
     case IR_OP_REDUCE_MIN:
     case IR_OP_REDUCE_PROD:
         return FK_REDUCE;
+    case IR_OP_CUMSUM: /* one add per element, as elementwise ops */
+        return FK_EW;
     case IR_OP_IDENTITY:
     case IR_OP_CAST:
     case IR_OP_CAST_LIKE:

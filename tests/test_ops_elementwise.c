@@ -333,6 +333,84 @@ static void test_unary(void)
              (double[]){1, -2, 3}, 0, "identity");
     check_un(IR_OP_EXP, IR_DT_BF16, 2, (double[]){0, 1}, (double[]){1, 2.71875},
              0, "exp bf16");
+    /* Sign-13 as numpy.sign: -0 gives 0, NaN stays NaN */
+    check_un(IR_OP_SIGN, IR_DT_F32, 6, (double[]){-2.5, -0.0, 0, 1e-30, 7, NAN},
+             (double[]){-1, 0, 0, 1, 1, NAN}, 0, "sign");
+    check_un(IR_OP_SIGN, IR_DT_I64, 3, (double[]){-9, 0, 4}, (double[]){-1, 0, 1},
+             0, "sign i64");
+    check_un(IR_OP_SIGN, IR_DT_U8, 2, (double[]){0, 200}, (double[]){0, 1}, 0,
+             "sign u8");
+}
+
+/* CumSum-14 on x with the axis as a scalar tensor of type at, and the
+ * exclusive / reverse attributes. */
+static void check_cumsum(ir_dtype t, int rank, const int64_t *dims,
+                         const double *in, ir_dtype at, int64_t axis,
+                         int exclusive, int reverse, const double *want,
+                         const char *what)
+{
+    ir_tensor *x = tens(t, rank, dims, in);
+    ir_tensor *ax = tens(at, 0, NULL, (double[]){(double)axis}), *o = NULL;
+    const ir_tensor *ins[2] = {x, ax};
+    ir_graph *g = ir_graph_new("t");
+    ir_node *n = node_for(g, IR_OP_CUMSUM, 2, ins);
+    if (exclusive)
+        ir_node_set_attr_int(g, n, "exclusive", 1);
+    if (reverse)
+        ir_node_set_attr_int(g, n, "reverse", 1);
+    ir_diag d;
+    ir_status s = eval(g, n, 2, ins, &o, &d);
+    CHECK_MSG(s == IR_OK, "%s: %s", what, d.msg);
+    CHECK_MSG(same(o, t, rank, dims, want, 0), "%s", what);
+    ir_graph_free(g);
+    ir_tensor_free(x);
+    ir_tensor_free(ax);
+    ir_tensor_free(o);
+}
+
+/* CumSum: the ONNX spec's examples, axes, types, the RoBERTa position ids
+ * it is in the graph for, and bad axes. */
+static void test_cumsum(void)
+{
+    const int64_t d5[1] = {5}, d23[2] = {2, 3};
+    const double x5[5] = {1, 2, 3, 4, 5};
+    check_cumsum(IR_DT_F32, 1, d5, x5, IR_DT_I32, 0, 0, 0,
+                 (double[]){1, 3, 6, 10, 15}, "cumsum 1-D");
+    check_cumsum(IR_DT_F32, 1, d5, x5, IR_DT_I32, 0, 1, 0,
+                 (double[]){0, 1, 3, 6, 10}, "cumsum exclusive");
+    check_cumsum(IR_DT_F32, 1, d5, x5, IR_DT_I32, 0, 0, 1,
+                 (double[]){15, 14, 12, 9, 5}, "cumsum reverse");
+    check_cumsum(IR_DT_F32, 1, d5, x5, IR_DT_I64, 0, 1, 1,
+                 (double[]){14, 12, 9, 5, 0}, "cumsum reverse exclusive");
+    const double x23[6] = {1, 2, 3, 4, 5, 6};
+    check_cumsum(IR_DT_F32, 2, d23, x23, IR_DT_I32, 0, 0, 0,
+                 (double[]){1, 2, 3, 5, 7, 9}, "cumsum 2-D axis 0");
+    check_cumsum(IR_DT_F32, 2, d23, x23, IR_DT_I32, 1, 0, 0,
+                 (double[]){1, 3, 6, 4, 9, 15}, "cumsum 2-D axis 1");
+    check_cumsum(IR_DT_I64, 2, d23, x23, IR_DT_I64, -1, 0, 0,
+                 (double[]){1, 3, 6, 4, 9, 15}, "cumsum i64, axis -1");
+    /* RoBERTa's position ids, padding_idx 1: cumsum(ids != pad, 1) * mask
+     * + pad, here the cumsum of the mask [1,1,1,0,0] of one padded row */
+    check_cumsum(IR_DT_I32, 1, d5, (double[]){1, 1, 1, 0, 0}, IR_DT_I64, 0, 0, 0,
+                 (double[]){1, 2, 3, 3, 3}, "cumsum of a mask");
+    /* float sums stay in float, as numpy.cumsum: 2^24 + 1 rounds to 2^24 */
+    check_cumsum(IR_DT_F32, 1, (const int64_t[]){3}, (double[]){16777216, 1, 1},
+                 IR_DT_I32, 0, 0, 0, (double[]){16777216, 16777216, 16777216},
+                 "cumsum in f32");
+    /* bad axes: out of range, a float, not a scalar */
+    ir_tensor *x = tens(IR_DT_F32, 2, d23, x23), *o = NULL;
+    ir_tensor *bad[3] = {tens(IR_DT_I64, 0, NULL, (double[]){2}),
+                         tens(IR_DT_F32, 0, NULL, (double[]){0}),
+                         tens(IR_DT_I64, 1, (const int64_t[]){2}, (double[]){0, 1})};
+    const char *why[3] = {"out of range", "int32 or int64", "scalar"};
+    for (int i = 0; i < 3; i++) {
+        const ir_tensor *ins[2] = {x, bad[i]};
+        ir_diag d;
+        CHECK(run(IR_OP_CUMSUM, 2, ins, &o, &d) == IR_ERR_INPUT);
+        CHECK_MSG(strstr(d.msg, why[i]) && strstr(d.msg, "CumSum"), "%s", d.msg);
+        ir_tensor_free(bad[i]);
+    }
+    ir_tensor_free(x);
 }
 
 /* Gelu-20 against values of 0.5 x (1 + erf(x / sqrt 2)) and the tanh form. */
@@ -682,6 +760,7 @@ int main(void)
     test_min_max();
     test_compare_logic();
     test_unary();
+    test_cumsum();
     test_gelu();
     test_cast();
     test_clip();

@@ -1,10 +1,11 @@
 /* unary.c — the one-input elementwise ops of the reference interpreter:
  * Not Identity Neg Abs Reciprocal Sqrt Exp Log Erf Tanh Sigmoid Relu Gelu
- * Floor Ceil, and Clip (one data input plus optional bounds).
+ * Floor Ceil Sign, and Clip (one data input plus optional bounds).
  *
  * Semantics and allowed dtypes follow the ONNX operator spec: Not-1,
  * Identity-16, Neg-13, Abs-13, Reciprocal/Sqrt/Exp/Log-13, Erf-13, Tanh-13,
- * Sigmoid-13, Relu-14, Floor/Ceil-13, Gelu-20 (approximate = "none" | "tanh"),
+ * Sigmoid-13, Relu-14, Floor/Ceil-13, Sign-13 (-1, 0 or 1; NaN stays NaN,
+ * as numpy.sign), Gelu-20 (approximate = "none" | "tanh"),
  * Clip-6 (min/max attributes) and Clip-13 (min/max optional inputs). Floating
  * dtypes compute in double and round back; integers compute in int64 and
  * wrap (Neg/Abs of INT_MIN give INT_MIN, as numpy does).
@@ -16,7 +17,8 @@
 
 typedef enum un_kind {
     UN_NOT, UN_NEG, UN_ABS, UN_RECIPROCAL, UN_SQRT, UN_EXP, UN_LOG, UN_ERF,
-    UN_TANH, UN_SIGMOID, UN_RELU, UN_GELU, UN_GELU_TANH, UN_FLOOR, UN_CEIL
+    UN_TANH, UN_SIGMOID, UN_RELU, UN_GELU, UN_GELU_TANH, UN_FLOOR, UN_CEIL,
+    UN_SIGN
 } un_kind;
 
 static unsigned un_dtypes(un_kind k)
@@ -25,7 +27,7 @@ static unsigned un_dtypes(un_kind k)
     case UN_NOT: return IR_EW_BOOL;
     case UN_NEG: return IR_EW_FLOATS | IR_EW_SIGNED;
     case UN_RELU: return IR_EW_FLOATS | IR_EW_SIGNED;
-    case UN_ABS: case UN_ERF: return IR_EW_NUMERIC;
+    case UN_ABS: case UN_ERF: case UN_SIGN: return IR_EW_NUMERIC;
     default: return IR_EW_FLOATS;
     }
 }
@@ -58,6 +60,8 @@ static double un_f(un_kind k, double x)
     }
     case UN_FLOOR: return floor(x);
     case UN_CEIL: return ceil(x);
+    case UN_SIGN: /* numpy.sign: 0 and -0 give 0, NaN stays NaN */
+        return x > 0 ? 1.0 : x < 0 ? -1.0 : (x == x ? 0.0 : x);
     default: return x;
     }
 }
@@ -69,6 +73,7 @@ static int64_t un_i(un_kind k, int64_t x)
     case UN_NEG: return (int64_t)(0 - (uint64_t)x);
     case UN_ABS: return x < 0 ? (int64_t)(0 - (uint64_t)x) : x;
     case UN_RELU: return x > 0 ? x : 0;
+    case UN_SIGN: return x > 0 ? 1 : x < 0 ? -1 : 0;
     default: return x;
     }
 }
@@ -132,6 +137,7 @@ UNARY(SIGMOID, UN_SIGMOID)
 UNARY(RELU, UN_RELU)
 UNARY(FLOOR, UN_FLOOR)
 UNARY(CEIL, UN_CEIL)
+UNARY(SIGN, UN_SIGN)
 #undef UNARY
 
 /* Gelu-20: the attribute picks the exact (erf) or the tanh form. */
