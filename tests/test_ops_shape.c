@@ -1001,6 +1001,64 @@ static void test_slice(void)
     ir_graph_free(g);
 }
 
+/* GatherElements-13: the spec's two examples, a negative index, the
+ * checks that keep every read in bounds, and infer. */
+static void test_gather_elements(void)
+{
+    ir_graph *g = ir_graph_new("t");
+    ir_diag d;
+    ir_tensor *o[1];
+    ir_node *n = one_node(g, IR_OP_GATHER_ELEMENTS, 2, 1);
+    /* spec example 1: data [[1,2],[3,4]], axis 1, indices [[0,0],[1,0]] */
+    ir_tensor *x = ten(IR_DT_F32, 2, (int64_t[]){2, 2}, (double[]){1, 2, 3, 4});
+    ir_tensor *ind = ten(IR_DT_I64, 2, (int64_t[]){2, 2}, (double[]){0, 0, 1, 0});
+    ir_node_set_attr_int(g, n, "axis", 1);
+    const ir_tensor *in[2] = {x, ind};
+    CHECK(eval(g, n, 13, in, o, &d) == IR_OK);
+    CHECK(dims_are(o[0], 2, (int64_t[]){2, 2}) &&
+          vals_are(o[0], 4, (double[]){1, 1, 4, 3}));
+    free_outs(o, 1);
+    /* spec example 2: data 3x3 1..9, axis 0, indices [[1,2,0],[2,0,0]]
+     * (shorter than data on axis 0), here with int32 and -1 for 2 */
+    ir_tensor *x9 = ten(IR_DT_I64, 2, (int64_t[]){3, 3},
+                        (double[]){1, 2, 3, 4, 5, 6, 7, 8, 9});
+    ir_tensor *i9 = ten(IR_DT_I32, 2, (int64_t[]){2, 3}, (double[]){1, -1, 0, 2, 0, 0});
+    ir_node_set_attr_int(g, n, "axis", 0);
+    const ir_tensor *in9[2] = {x9, i9};
+    CHECK(eval(g, n, 13, in9, o, &d) == IR_OK);
+    CHECK(o[0]->dtype == IR_DT_I64 && dims_are(o[0], 2, (int64_t[]){2, 3}) &&
+          vals_are(o[0], 6, (double[]){4, 8, 3, 7, 2, 3}));
+    free_outs(o, 1);
+    /* out of range, rank mismatch, too long on another axis */
+    ir_tensor *oob = ten(IR_DT_I64, 2, (int64_t[]){1, 1}, (double[]){3});
+    ir_tensor *r1 = ten(IR_DT_I64, 1, (int64_t[]){2}, (double[]){0, 1});
+    ir_tensor *lng = ten(IR_DT_I64, 2, (int64_t[]){1, 4}, (double[]){0, 0, 0, 0});
+    const ir_tensor *bad[3][2] = {{x9, oob}, {x9, r1}, {x9, lng}};
+    const char *why[3] = {"index 3", "rank", "long on axis 1"};
+    for (int i = 0; i < 3; i++) {
+        CHECK(eval(g, n, 13, bad[i], o, &d) == IR_ERR_INPUT);
+        CHECK_MSG(strstr(d.msg, why[i]) != NULL, "%s", d.msg);
+    }
+    /* infer: the output has the indices' shape and the data's type */
+    ir_dim xd[2] = {ir_dim_const(3), ir_dim_const(3)};
+    ir_dim id[2] = {ir_dim_sym(g, "k"), ir_dim_const(3)};
+    ir_value *vin[2] = {ir_graph_add_input(g, "x", IR_DT_F32, 2, xd),
+                        ir_graph_add_input(g, "i", IR_DT_I64, 2, id)};
+    ir_node *ni = ir_graph_add_node(g, IR_OP_GATHER_ELEMENTS, "ge", 2, vin, 1);
+    ir_infer_args ia = {g, ni, 13, &d};
+    CHECK(ir_op_hooks_get(IR_OP_GATHER_ELEMENTS)->infer(&ia) == IR_OK);
+    CHECK(ni->outputs[0]->dtype == IR_DT_F32 && ni->outputs[0]->rank == 2 &&
+          ni->outputs[0]->dims[1].size == 3);
+    ir_tensor_free(x);
+    ir_tensor_free(ind);
+    ir_tensor_free(x9);
+    ir_tensor_free(i9);
+    ir_tensor_free(oob);
+    ir_tensor_free(r1);
+    ir_tensor_free(lng);
+    ir_graph_free(g);
+}
+
 static void test_gather(void)
 {
     ir_graph *g = ir_graph_new("t");
@@ -1160,6 +1218,7 @@ int main(void)
     test_split();
     test_slice();
     test_gather();
+    test_gather_elements();
     test_expand_tile();
     return test_finish("test_ops_shape");
 }

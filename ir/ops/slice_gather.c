@@ -1,5 +1,6 @@
 /* slice_gather.c — ops that pick parts of a tensor: Slice (strided ranges
- * per axis) and Gather (rows by index). Indices are checked before any read:
+ * per axis), Gather (rows by index) and GatherElements (one element by
+ * index per output position). Indices are checked before any read:
  * a bad index is IR_ERR_INPUT naming it, never an out-of-bounds access. */
 #include "ir/ops/shape_ops.h"
 
@@ -344,5 +345,98 @@ ir_status ir_infer_GATHER(ir_infer_args *a)
         dims[k++] = x->dims[i];
     out->rank = r;
     memcpy(out->dims, dims, sizeof(ir_dim) * (size_t)r);
+    return IR_OK;
+}
+
+/* ---- GatherElements (ONNX GatherElements-13) -----------------------------
+ * out has the shape of indices (same rank as data): out[i0..i(r-1)] =
+ * data[i0.., indices[i0..i(r-1)], ..i(r-1)] with the index on `axis`
+ * (negative ones add the axis' size). On every other axis indices may not
+ * be longer than data. */
+
+static ir_status gather_elements_check(const ir_kernel_args *a, int *axis)
+{
+    const ir_tensor *x = a->inputs[0], *ind = a->inputs[1];
+    int64_t axis_attr = ir_node_attr_int(a->node, "axis", 0);
+    if (!ir_axis_normalize(axis_attr, x->rank, axis))
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "axis %lld is outside [-%d, %d)",
+                              (long long)axis_attr, x->rank, x->rank);
+    if (ind->dtype != IR_DT_I64 && ind->dtype != IR_DT_I32)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "indices must be int32 or int64, got %s",
+                              ir_dtype_name(ind->dtype));
+    if (ind->rank != x->rank)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "indices have rank %d, data rank %d: they must "
+                              "be equal", ind->rank, x->rank);
+    for (int i = 0; i < x->rank; i++)
+        if (i != *axis && ind->dims[i] > x->dims[i])
+            return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                                  "indices are %lld long on axis %d, data "
+                                  "only %lld", (long long)ind->dims[i], i,
+                                  (long long)x->dims[i]);
+    int64_t dim = x->dims[*axis], n = ir_tensor_numel(ind);
+    for (int64_t j = 0; j < n; j++) {
+        int64_t v = ir_tensor_get_i64(ind, j);
+        if (v < -dim || v >= dim)
+            return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                                  "index %lld (entry %lld of indices) is "
+                                  "outside [-%lld, %lld) on axis %d",
+                                  (long long)v, (long long)j, (long long)dim,
+                                  (long long)dim, *axis);
+    }
+    return IR_OK;
+}
+
+ir_status ir_eval_GATHER_ELEMENTS(ir_kernel_args *a)
+{
+    const ir_tensor *x = a->inputs[0], *ind = a->inputs[1];
+    int axis = 0;
+    ir_status s = gather_elements_check(a, &axis);
+    if (s != IR_OK)
+        return s;
+    ir_tensor *o;
+    if (ir_tensor_create(x->dtype, ind->rank, ind->dims, &o, a->diag) != IR_OK)
+        return ir_diag_prefix(a->diag, "node '%s' (GatherElements)", a->node->name);
+    size_t es = ir_dtype_size(x->dtype);
+    int64_t xstride[IR_MAX_RANK], idx[IR_MAX_RANK] = {0}, st = 1;
+    for (int i = x->rank - 1; i >= 0; i--) {
+        xstride[i] = st;
+        st *= x->dims[i];
+    }
+    int64_t n = ir_tensor_numel(ind), dim = x->dims[axis];
+    for (int64_t j = 0; j < n; j++) {
+        int64_t v = ir_tensor_get_i64(ind, j), src = 0;
+        if (v < 0)
+            v += dim;
+        for (int i = 0; i < x->rank; i++)
+            src += (i == axis ? v : idx[i]) * xstride[i];
+        memcpy((char *)o->data + (size_t)j * es,
+               (const char *)x->data + (size_t)src * es, es);
+        for (int i = ind->rank - 1; i >= 0; i--) { /* next output index */
+            if (++idx[i] < ind->dims[i])
+                break;
+            idx[i] = 0;
+        }
+    }
+    a->outputs[0] = o;
+    return IR_OK;
+}
+
+ir_status ir_infer_GATHER_ELEMENTS(ir_infer_args *a)
+{
+    const ir_value *x = a->node->inputs[0], *ind = a->node->inputs[1];
+    ir_value *out = a->node->outputs[0];
+    out->dtype = x->dtype;
+    out->rank = -1;
+    if (!ind || ind->rank < 0)
+        return IR_OK;
+    if (x->rank >= 0 && x->rank != ind->rank)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "indices have rank %d, data rank %d: they must "
+                              "be equal", ind->rank, x->rank);
+    out->rank = ind->rank;
+    memcpy(out->dims, ind->dims, sizeof(ir_dim) * (size_t)ind->rank);
     return IR_OK;
 }
