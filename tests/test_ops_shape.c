@@ -1059,6 +1059,48 @@ static void test_gather_elements(void)
     ir_graph_free(g);
 }
 
+/* Pad: a worked example per mode (values by hand from numpy.pad) and the
+ * refusals that keep every read in bounds; tests/py/test_ops_ort.py holds
+ * the modes against ONNX Runtime. */
+static void test_pad(void)
+{
+    ir_graph *g = ir_graph_new("t");
+    ir_diag d;
+    ir_tensor *o[1];
+    ir_node *n = one_node(g, IR_OP_PAD, 2, 1);
+    ir_tensor *x = ten(IR_DT_F32, 1, (int64_t[]){3}, (double[]){1, 2, 3});
+    ir_tensor *p = ten(IR_DT_I64, 1, (int64_t[]){2}, (double[]){2, 3});
+    const ir_tensor *in[2] = {x, p};
+    static const struct { const char *mode; double want[8]; } m[] = {
+        {"constant", {0, 0, 1, 2, 3, 0, 0, 0}},
+        {"edge", {1, 1, 1, 2, 3, 3, 3, 3}},
+        {"reflect", {3, 2, 1, 2, 3, 2, 1, 2}}};
+    for (int i = 0; i < 3; i++) {
+        ir_node_set_attr_string(g, n, "mode", m[i].mode);
+        CHECK_MSG(eval(g, n, 13, in, o, &d) == IR_OK, "%s", d.msg);
+        CHECK_MSG(dims_are(o[0], 1, (int64_t[]){8}) && vals_are(o[0], 8, m[i].want),
+                  "pad %s", m[i].mode);
+        free_outs(o, 1);
+    }
+    /* refusals: an unknown mode, wrap before opset 19, pads of the wrong
+     * length, a crop below zero */
+    ir_node_set_attr_string(g, n, "mode", "mirror");
+    CHECK(eval(g, n, 13, in, o, &d) == IR_ERR_INPUT && strstr(d.msg, "mirror"));
+    ir_node_set_attr_string(g, n, "mode", "wrap");
+    CHECK(eval(g, n, 13, in, o, &d) == IR_ERR_INPUT && strstr(d.msg, "opset 19"));
+    ir_node_set_attr_string(g, n, "mode", "constant");
+    ir_tensor *p3 = ten(IR_DT_I64, 1, (int64_t[]){3}, (double[]){1, 1, 1});
+    ir_tensor *pc = ten(IR_DT_I64, 1, (int64_t[]){2}, (double[]){-2, -2});
+    const ir_tensor *b1[2] = {x, p3}, *b2[2] = {x, pc};
+    CHECK(eval(g, n, 13, b1, o, &d) == IR_ERR_INPUT && strstr(d.msg, "3 pads"));
+    CHECK(eval(g, n, 13, b2, o, &d) == IR_ERR_INPUT && strstr(d.msg, "below zero"));
+    ir_tensor_free(x);
+    ir_tensor_free(p);
+    ir_tensor_free(p3);
+    ir_tensor_free(pc);
+    ir_graph_free(g);
+}
+
 static void test_gather(void)
 {
     ir_graph *g = ir_graph_new("t");
@@ -1219,6 +1261,7 @@ int main(void)
     test_slice();
     test_gather();
     test_gather_elements();
+    test_pad();
     test_expand_tile();
     return test_finish("test_ops_shape");
 }
