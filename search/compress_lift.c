@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "backend/eval_rt.h"
 #include "backend/rt_encoder.h"
 #include "distill/teacher.h"
 #include "frontend/eval.h"
