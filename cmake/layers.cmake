@@ -1,7 +1,7 @@
 # layers.cmake — the library's layers, enforced by the include path (see
 # ARCHITECTURE.md). Lowest first:
-#   ir < frontend < passes < backend < distill < search
-# (pipeline and tools above them). A file may include its own and lower
+#   ir < frontend < passes < backend < distill < search < pipeline
+# (tools above them). A file may include its own and lower
 # layers only.
 #
 # Each layer is one OBJECT library, distilc_layer_<layer>, compiled with a
@@ -25,13 +25,14 @@
 # OPENBLAS_*, OpenMP::OpenMP_C, and the target distilc_onnxpb (whose source
 # is generated with onnx/onnx.pb-c.h).
 
-set(DISTILC_LAYERS ir frontend passes backend distill search)
+set(DISTILC_LAYERS ir frontend passes backend distill search pipeline)
 set(DISTILC_LAYER_DIRS_ir ir ir/ops)
 set(DISTILC_LAYER_DIRS_frontend frontend)
 set(DISTILC_LAYER_DIRS_passes passes)
 set(DISTILC_LAYER_DIRS_backend backend)
 set(DISTILC_LAYER_DIRS_distill distill)
 set(DISTILC_LAYER_DIRS_search search)
+set(DISTILC_LAYER_DIRS_pipeline pipeline)
 
 # External headers, by layer. The include folders are named here (not taken
 # from linking the imported targets, which would give them to every layer).

@@ -31,6 +31,7 @@ set(HEADER_passes passes/pass.h)
 set(HEADER_backend backend/gemm.h)
 set(HEADER_distill distill/model.h)
 set(HEADER_search search/space.h)
+set(HEADER_pipeline pipeline/compress.h)
 
 set(failures "")
 set(checks 0)

@@ -13,7 +13,7 @@
 #include "backend/rt_encoder.h"
 #include "distill/teacher.h"
 #include "frontend/eval.h"
-#include "search/compress_internal.h"
+#include "pipeline/compress_internal.h"
 #include "search/latency.h"
 
 double compress_now_s(void)
