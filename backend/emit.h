@@ -32,7 +32,7 @@ typedef struct emit_options {
     /* false when the source model has no token_type_ids input: the program
      * then runs with type 0 everywhere, as that model does. */
     bool token_types;
-    /* int8 static activation scales [layers * 4] (passes/quantize.h order),
+    /* int8 static activation scales [layers * 4] (distill/quantize.h order),
      * stored in model.weights; NULL: int8 runs with dynamic scales. */
     const float *act_scales;
     /* For the header comment of model.c (may be NULL). */
@@ -69,16 +69,6 @@ ir_status emit_write_sources(const ir_encoder *e, const char *dir,
 /* Runs the compiler on the sources in dir (emit_compile.c): DIR/model,
  * its output in DIR/build.log. */
 ir_status emit_compile(const char *dir, const emit_options *o, ir_diag *d);
-
-/* int8 calibration (emit_calibrate.c) from a file of JSON lines in the
- * program's input format ({"input_ids":[...],"attention_mask":[...],
- * "token_type_ids":[...]}, one example or a [B][T] batch a line, e.g. the
- * output of `distilc tokenize`): scales[layers * 4] = absmax/127 of each
- * linear's input over the real tokens (passes/quantize.h). max_lines 0 =
- * all. IR_ERR_INPUT naming FILE:LINE for a bad line or id out of range. */
-ir_status emit_calibrate_file(const ir_encoder *e, const char *path,
-                              int64_t max_lines, float *scales,
-                              size_t *tokens, ir_diag *d);
 
 /* mkdir -p; IR_ERR_IO naming the folder (and checks it is writable). */
 ir_status emit_make_dirs(const char *path, ir_diag *d);

@@ -13,7 +13,8 @@
  *     eval_result_free(&r);
  *
  * The model is anything behind an eval_run_fn: eval_model_run runs an
- * ir_graph in the reference interpreter; a backend passes its own. Model
+ * ir_graph in the reference interpreter; a backend passes its own
+ * (backend/eval_rt.h: the oneDNN encoder runtime). Model
  * inputs follow Hugging Face's names: input_ids, attention_mask and
  * token_type_ids (a model without token_type_ids simply does not get it);
  * the output is the one named "logits", else the first, shaped
@@ -101,22 +102,5 @@ typedef struct eval_model {
 ir_status eval_model_init(eval_model *m, ir_graph *g, ir_diag *d);
 ir_status eval_model_run(void *ctx, const eval_batch *b, float *logits,
                          ir_diag *d);
-
-/* ---- the oneDNN encoder runtime as an eval_run_fn ------------------------
- * m from rt_model_from_graph (backend/rt_encoder.h); labels is its head's
- * width. Batches are padded (mask 0) up to a multiple of `bucket` tokens,
- * at most max_positions, so that a length-sorted evaluation meets a few
- * shapes rather than one per length (the runtime builds primitives per
- * shape); padded keys get zero attention, so the logits do not change. */
-struct rt_model;
-typedef struct eval_rt {
-    struct rt_model *m;
-    size_t labels;
-    bool types;             /* the model reads token_type_ids (else 0) */
-    size_t bucket;          /* 0 or 1: no padding */
-    size_t max_positions;
-} eval_rt;
-ir_status eval_rt_run(void *ctx, const eval_batch *b, float *logits,
-                      ir_diag *d);
 
 #endif

@@ -1,13 +1,13 @@
-/* space_xml.c — reading a search space from its XML file (search/space.h
- * declares the loaders): validated against the compiled-in schema
- * (search/space.xsd, text in search/space_text.c) with libxml2, then read
+/* space_xml.c — reading a search space from its XML file (space_xml.h):
+ * validated against the compiled-in schema
+ * (search/space.xsd, text in frontend/space_text.c) with libxml2, then read
  * into a search_space. XML stays in frontend/ (DESIGN.md); search/ only
  * sees the plain struct.
  *
  * libxml2's error handlers are set per context (never the global ones), so
  * loading spaces concurrently is safe and nothing is printed.
  */
-#include "search/space.h"
+#include "frontend/space_xml.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -160,7 +160,8 @@ static ir_status read_gene(search_space *sp, search_gene g, const xmlNode *n,
     return s;
 }
 
-static ir_status read_space(const xmlNode *root, search_space *sp, ir_diag *d)
+static ir_status read_space(const xmlNode *root, search_space *sp,
+                            space_xml_check_fn has_valid, ir_diag *d)
 {
     int64_t version = xml_int_attr(root, "version", 0);
     if (version != 1)
@@ -220,7 +221,7 @@ static ir_status read_space(const xmlNode *root, search_space *sp, ir_diag *d)
     c->max_params = xml_int_attr(xml_child(cons, "params"), "max", 0);
     c->max_size_mb = xml_num_attr(xml_child(cons, "size"), "max-mb", 0);
 
-    if (search_space_count_valid(sp, 1) == 0)
+    if (has_valid && !has_valid(sp))
         return xml_input_error(d, sp->name, choices ? choices : root,
                                "no combination of the choices is a valid "
                                "candidate under the constraints (heads must "
@@ -231,9 +232,9 @@ static ir_status read_space(const xmlNode *root, search_space *sp, ir_diag *d)
     return IR_OK;
 }
 
-ir_status search_space_load_memory(const char *text, size_t len,
-                                   const char *name, search_space *sp,
-                                   ir_diag *d)
+ir_status space_xml_load_memory(const char *text, size_t len,
+                                const char *name, search_space *sp,
+                                space_xml_check_fn has_valid, ir_diag *d)
 {
     memset(sp, 0, sizeof *sp);
     snprintf(sp->name, sizeof sp->name, "%s", name ? name : "space");
@@ -287,7 +288,7 @@ ir_status search_space_load_memory(const char *text, size_t len,
         s = IR_ERR_INPUT;
         goto done;
     }
-    s = read_space(xmlDocGetRootElement(doc), sp, d);
+    s = read_space(xmlDocGetRootElement(doc), sp, has_valid, d);
 done:
     xmlFreeDoc(doc);
     xmlFreeParserCtxt(ctxt);
@@ -295,8 +296,8 @@ done:
     return s;
 }
 
-ir_status search_space_load_file(const char *path, search_space *sp,
-                                 ir_diag *d)
+ir_status space_xml_load_file(const char *path, search_space *sp,
+                              space_xml_check_fn has_valid, ir_diag *d)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -332,7 +333,7 @@ ir_status search_space_load_file(const char *path, search_space *sp,
         free(buf);
         return ir_diag_set(d, IR_ERR_IO, "%s: read error", path);
     }
-    ir_status s = search_space_load_memory(buf, len, path, sp, d);
+    ir_status s = space_xml_load_memory(buf, len, path, sp, has_valid, d);
     free(buf);
     return s;
 }

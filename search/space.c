@@ -1,7 +1,8 @@
 /* space.c — the search space as plain data: decoding genomes into encoder
  * configs, and the genetic operators the evolution uses: sampling,
  * mutation, crossover, enumeration. Reading it from XML is
- * frontend/space_xml.c's job.
+ * frontend/space_xml.c's job; the loaders here add the check that some
+ * candidate is valid.
  */
 #include "search/space.h"
 
@@ -14,66 +15,22 @@
 /* Draws allowed before sampling or mutation gives up. */
 #define SEARCH_MAX_TRIES 10000
 
-static const char *const gene_names[SEARCH_GENE_COUNT] = {
-    "layers", "hidden", "heads", "ffn", "embed", "sharing",
-};
-_Static_assert(sizeof gene_names / sizeof gene_names[0] == SEARCH_GENE_COUNT,
-               "one name per gene");
-
-const char *search_gene_name(search_gene g)
+static bool space_has_valid(const search_space *sp)
 {
-    return (unsigned)g < SEARCH_GENE_COUNT ? gene_names[g] : "?";
+    return search_space_count_valid(sp, 1) > 0;
 }
 
-static const char *const precision_names[SEARCH_PRECISION_COUNT] = {
-    "fp32", "bf16", "int8",
-};
-
-const char *search_precision_name(search_precision p)
+ir_status search_space_load_file(const char *path, search_space *sp,
+                                 ir_diag *d)
 {
-    return (unsigned)p < SEARCH_PRECISION_COUNT ? precision_names[p] : "?";
+    return space_xml_load_file(path, sp, space_has_valid, d);
 }
 
-bool search_precision_parse(const char *s, search_precision *out)
+ir_status search_space_load_memory(const char *text, size_t len,
+                                   const char *name, search_space *sp,
+                                   ir_diag *d)
 {
-    for (int i = 0; i < SEARCH_PRECISION_COUNT; i++)
-        if (strcmp(s, precision_names[i]) == 0) {
-            *out = (search_precision)i;
-            return true;
-        }
-    return false;
-}
-
-void search_share_format(const search_share *s, char *buf, size_t n)
-{
-    switch (s->scheme) {
-    case IR_ENC_SHARE_NONE: snprintf(buf, n, "none"); break;
-    case IR_ENC_SHARE_ALL: snprintf(buf, n, "all"); break;
-    case IR_ENC_SHARE_GROUPS: snprintf(buf, n, "groups:%lld", (long long)s->k); break;
-    case IR_ENC_SHARE_ATTENTION: snprintf(buf, n, "attention"); break;
-    case IR_ENC_SHARE_FFN: snprintf(buf, n, "ffn"); break;
-    default: snprintf(buf, n, "?"); break;
-    }
-}
-
-bool search_share_parse(const char *s, search_share *out)
-{
-    out->k = 0;
-    if (strcmp(s, "none") == 0) out->scheme = IR_ENC_SHARE_NONE;
-    else if (strcmp(s, "all") == 0) out->scheme = IR_ENC_SHARE_ALL;
-    else if (strcmp(s, "attention") == 0) out->scheme = IR_ENC_SHARE_ATTENTION;
-    else if (strcmp(s, "ffn") == 0) out->scheme = IR_ENC_SHARE_FFN;
-    else if (strncmp(s, "groups:", 7) == 0) {
-        char *end;
-        errno = 0;
-        long long k = strtoll(s + 7, &end, 10);
-        if (errno || *end || end == s + 7 || k < 1 || k > IR_ENCODER_MAX_LAYERS)
-            return false;
-        out->scheme = IR_ENC_SHARE_GROUPS;
-        out->k = k;
-    } else
-        return false;
-    return true;
+    return space_xml_load_memory(text, len, name, sp, space_has_valid, d);
 }
 
 /* ---- random numbers ---------------------------------------------------- */
@@ -106,7 +63,8 @@ ir_status search_space_decode(const search_space *sp, const search_genome *g,
     for (int i = 0; i < SEARCH_GENE_COUNT; i++)
         if (g->g[i] >= sp->n[i])
             return ir_diag_set(d, IR_ERR_INPUT, "gene %s = %u: the space has "
-                               "%zu choices", gene_names[i], g->g[i], sp->n[i]);
+                               "%zu choices", search_gene_name((search_gene)i),
+                               g->g[i], sp->n[i]);
     *c = sp->base;
     c->layers = sp->values[SEARCH_GENE_LAYERS][g->g[SEARCH_GENE_LAYERS]];
     c->hidden = sp->values[SEARCH_GENE_HIDDEN][g->g[SEARCH_GENE_HIDDEN]];

@@ -22,6 +22,10 @@
  * factorized embedding is narrower than hidden, groups:K needs K < layers
  * and K dividing layers, and the static constraints (parameters, size)
  * hold. Latency is checked by the caller, which owns a latency model.
+ *
+ * The space's types (search_space, search_gene, search_share, ...) and
+ * their names are declared in frontend/space_xml.h, beside the XML reader,
+ * as frontend/recipe.h does for recipes; this header includes it.
  */
 #ifndef DISTILC_SEARCH_SPACE_H
 #define DISTILC_SEARCH_SPACE_H
@@ -30,58 +34,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frontend/space_xml.h"
 #include "ir/diag.h"
 #include "ir/encoder.h"
-
-#define SEARCH_MAX_CHOICES 32
-#define SEARCH_MIN_HEAD_DIM 16
-
-typedef enum search_gene {
-    SEARCH_GENE_LAYERS,
-    SEARCH_GENE_HIDDEN,
-    SEARCH_GENE_HEADS,
-    SEARCH_GENE_FFN,
-    SEARCH_GENE_EMBED,
-    SEARCH_GENE_SHARE,
-    SEARCH_GENE_COUNT
-} search_gene;
-const char *search_gene_name(search_gene g); /* "layers", ... "sharing" */
-
-/* Precision the constraints are stated at (mirrors backend/rt.h's). */
-typedef enum search_precision {
-    SEARCH_FP32,
-    SEARCH_BF16,
-    SEARCH_INT8,
-    SEARCH_PRECISION_COUNT
-} search_precision;
-const char *search_precision_name(search_precision p);
-bool search_precision_parse(const char *s, search_precision *out);
-
-typedef struct search_share {
-    ir_enc_share scheme;
-    int64_t k;          /* group size for IR_ENC_SHARE_GROUPS, else 0 */
-} search_share;
-/* "none", "all", "groups:2", "attention", "ffn". */
-void search_share_format(const search_share *s, char *buf, size_t n);
-bool search_share_parse(const char *s, search_share *out);
-
-typedef struct search_constraints {
-    double latency_ms;      /* 0: no latency limit */
-    int64_t seq, batch, threads;
-    search_precision precision;
-    int64_t max_params;     /* 0: none */
-    double max_size_mb;     /* 0: none; weights at `precision` (see below) */
-} search_constraints;
-
-typedef struct search_space {
-    char name[256];         /* file name, for messages */
-    ir_encoder_config base; /* vocab, positions, labels, head, activation */
-    size_t n[SEARCH_GENE_COUNT];
-    /* choice lists; the sharing gene indexes share[] instead */
-    int64_t values[SEARCH_GENE_COUNT][SEARCH_MAX_CHOICES];
-    search_share share[SEARCH_MAX_CHOICES];
-    search_constraints cons;
-} search_space;
 
 typedef struct search_genome {
     uint8_t g[SEARCH_GENE_COUNT]; /* index into the gene's choices */
@@ -96,15 +51,12 @@ uint64_t search_rng_next(search_rng *r);
 double search_rng_uniform(search_rng *r);   /* [0, 1) */
 size_t search_rng_below(search_rng *r, size_t n); /* [0, n) */
 
-/* The space's XML schema (search/space.xsd, compiled in) and the default
- * space (search/spaces/default.xml). */
-const char *search_space_schema_text(void);
-const char *search_space_default_text(void);
-
-/* Parses and validates a space. Errors are IR_ERR_INPUT naming the file,
- * line and element ("f.xml:7: element 'heads': ..."); IR_ERR_IO when the
- * file cannot be read. Constraints missing from the file are 0 (none) with
- * seq 128, batch 1, threads 2, fp32. */
+/* Parses and validates a space (frontend/space_xml.h reads the XML), then
+ * checks that some candidate is valid under the constraints. Errors are
+ * IR_ERR_INPUT naming the file, line and element ("f.xml:7: element
+ * 'heads': ..."); IR_ERR_IO when the file cannot be read. Constraints
+ * missing from the file are 0 (none) with seq 128, batch 1, threads 2,
+ * fp32. */
 ir_status search_space_load_file(const char *path, search_space *sp,
                                  ir_diag *d);
 ir_status search_space_load_memory(const char *text, size_t len,

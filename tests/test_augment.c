@@ -27,7 +27,7 @@
 #include "distill/augment.h"
 #include "distill/kernels.h"
 #include "frontend/recipe.h"
-#include "search/compress.h"
+#include "pipeline/compress.h"
 #include "testutil.h"
 
 /* ids 0..7 special / no letter, 8..31 four clusters of six words, then

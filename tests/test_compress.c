@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "frontend/json.h"
-#include "search/compress.h"
-#include "search/report.h"
+#include "pipeline/compress.h"
+#include "pipeline/report.h"
 #include "testutil.h"
 
 /* ---- fixtures: a teacher file, a vocabulary, a data folder ----------------- */

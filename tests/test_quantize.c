@@ -1,4 +1,5 @@
-/* test_quantize.c — the int8 plan (passes/quantize.h).
+/* test_quantize.c — the int8 plan (distill/quantize.h,
+ * backend/qlinear_error.h).
  *
  * Calibration: on small random encoders (no sharing, and ALBERT-style all
  * layers one group, whose per-layer scales must still differ), two batches
@@ -23,7 +24,8 @@
 #include "backend/rt_encoder.h"
 #include "distill/model.h"
 #include "distill/params.h"
-#include "passes/quantize.h"
+#include "backend/qlinear_error.h"
+#include "distill/quantize.h"
 #include "testutil.h"
 
 static void small_config(ir_encoder_config *c, ir_enc_share share)

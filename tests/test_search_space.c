@@ -69,11 +69,11 @@ static void test_default_space(void)
     /* the compiled-in copies are the shipped files */
     char *xsd = read_all(src_path("search/space.xsd", p, sizeof p));
     CHECK_MSG(xsd && strcmp(xsd, search_space_schema_text()) == 0,
-              "search/space_text.c is stale: regenerate it from search/space.xsd");
+              "frontend/space_text.c is stale: regenerate it from search/space.xsd");
     free(xsd);
     char *def = read_all(src_path("search/spaces/default.xml", p, sizeof p));
     CHECK_MSG(def && strcmp(def, search_space_default_text()) == 0,
-              "search/space_text.c is stale: regenerate it from search/spaces/default.xml");
+              "frontend/space_text.c is stale: regenerate it from search/spaces/default.xml");
     free(def);
     search_space sp2;
     CHECK(load(search_space_default_text(), &sp2, &d) == IR_OK);

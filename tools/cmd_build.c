@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "backend/emit.h"
+#include "distill/quantize.h"
 #include "ir/encoder.h"
 #include "tools/cli.h"
 #include "tools/cmds.h"

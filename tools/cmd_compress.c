@@ -1,5 +1,5 @@
 /* cmd_compress.c — `distilc compress TEACHER.onnx --task T --data DIR
- * --vocab V -o OUT`: the one-command pipeline (search/compress.h) —
+ * --vocab V -o OUT`: the one-command pipeline (pipeline/compress.h) —
  * lift, supernet, search, distill, build, eval, report — with progress on stderr and
  * the summary table on stdout. This file only parses options, draws
  * progress (tools/progress.h) and prints; the stages are library code. */
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "search/compress.h"
-#include "search/report.h"
+#include "pipeline/compress.h"
+#include "pipeline/report.h"
 #include "tools/cli.h"
 #include "tools/cmds.h"
 #include "tools/progress.h"

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "backend/eval_rt.h"
 #include "backend/rt.h"
 #include "frontend/eval.h"
 #include "frontend/glue.h"

@@ -36,7 +36,7 @@
 #include "distill/teacher.h"
 #include "distill/trainer.h"
 #include "frontend/onnx.h"
-#include "search/compress_internal.h"
+#include "pipeline/compress_internal.h"
 
 typedef struct probe {
     double t1, t3; /* elapsed after steps 1 and 3 */

@@ -1,7 +1,10 @@
 /* quantize.h — the int8 plan for an encoder: calibrated activation scales
  * for the four linears of every layer (what backend/rt.h's
  * rt_weights.act_scales and backend/dnnl_qlinear.h's static in_scale take),
- * and the weight quantisation error for reports.
+ * from batches or from a file of JSON lines (emit_calibrate.c, for distilc
+ * build). The weight quantisation error for reports is
+ * backend/qlinear_error.h. Calibration lives in distill/ because it runs
+ * the trainer's forward.
  *
  *     // over several calibration batches (any B x T each):
  *     quantize_calib *qc;
@@ -39,8 +42,8 @@
  * plus every activation of one batch (for BERT-base about 70 MB per layer
  * at 8 x 128 tokens), so calibrate a large teacher in small batches.
  */
-#ifndef DISTILC_PASSES_QUANTIZE_H
-#define DISTILC_PASSES_QUANTIZE_H
+#ifndef DISTILC_DISTILL_QUANTIZE_H
+#define DISTILC_DISTILL_QUANTIZE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -86,28 +89,15 @@ ir_status quantize_calibrate(const ir_encoder *e, const int32_t *ids,
                              size_t B, size_t T, float *act_scales,
                              ir_diag *d);
 
-/* ---- weight quantisation error ----------------------------------------- */
-/* For W [K,N] quantised as dnnl_qlinear.c does (s8 per output column,
- * sw[n] = max_k |W[k,n]| / 127, wq = rintf(W / sw)), with Ŵ = sw·wq:
- *   max_abs  = max |W - Ŵ|
- *   max_rel  = max over columns of max_k |W - Ŵ| / max_k |W|  (≤ 1/254 by
- *              construction; larger means a bug)
- *   frob_rel = ||W - Ŵ||_F / ||W||_F (0 for an all-zero W) */
-typedef struct quantize_werr {
-    char name[IR_ENCODER_NAME_MAX];
-    int64_t k, n;
-    double max_abs, max_rel, frob_rel;
-} quantize_werr;
-
-/* IR_ERR_INPUT for k, n <= 0 or w NULL. out->name is left empty. */
-ir_status quantize_weight_error(const float *w, int64_t k, int64_t n,
-                                quantize_werr *out, ir_diag *d);
-/* The error of every matrix the int8 runtime quantises (qkv, attention
- * out, ffn.in, ffn.out of each group), in ir_encoder_weight_spec order:
- * out has room for cap entries, *n_out gets how many there are (when more
- * than cap, only cap are filled). */
-ir_status quantize_encoder_weight_errors(const ir_encoder *e,
-                                         quantize_werr *out, size_t cap,
-                                         size_t *n_out, ir_diag *d);
+/* ---- from a file -------------------------------------------------------- */
+/* int8 calibration (emit_calibrate.c) from a file of JSON lines in the
+ * program's input format ({"input_ids":[...],"attention_mask":[...],
+ * "token_type_ids":[...]}, one example or a [B][T] batch a line, e.g. the
+ * output of `distilc tokenize`): scales[layers * 4] = absmax/127 of each
+ * linear's input over the real tokens (above). max_lines 0 = all.
+ * IR_ERR_INPUT naming FILE:LINE for a bad line or id out of range. */
+ir_status emit_calibrate_file(const ir_encoder *e, const char *path,
+                              int64_t max_lines, float *scales,
+                              size_t *tokens, ir_diag *d);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "backend/emit.h"
 #include "distill/teacher.h"
-#include "search/compress_internal.h"
+#include "pipeline/compress_internal.h"
 
 /* The student as an encoder, with the task's head kind. */
 static ir_status load_student(compress_ctx *c, ir_encoder **e, ir_diag *d)

@@ -1,12 +1,12 @@
-/* quantize_werr.c — how much int8 weight quantisation loses, per matrix, for
- * reports (quantize.h). The rounding repeats backend/dnnl_qlinear.c's
+/* qlinear_error.c — how much int8 weight quantisation loses, per matrix,
+ * for reports (qlinear_error.h). The rounding repeats backend/dnnl_qlinear.c's
  * (s8 per output column, scale absmax/127, rintf) so the numbers describe
  * exactly the weights the int8 runtime multiplies with. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "passes/quantize.h"
+#include "backend/qlinear_error.h"
 
 ir_status quantize_weight_error(const float *w, int64_t k, int64_t n,
                                 quantize_werr *out, ir_diag *d)

@@ -1,15 +1,15 @@
 /* compress_internal.h — what the stages of `distilc compress` share inside
  * the library: the stage functions (one file each) and the helpers that
  * measure a model the same way for teacher and student. Not installed. */
-#ifndef DISTILC_SEARCH_COMPRESS_INTERNAL_H
-#define DISTILC_SEARCH_COMPRESS_INTERNAL_H
+#ifndef DISTILC_PIPELINE_COMPRESS_INTERNAL_H
+#define DISTILC_PIPELINE_COMPRESS_INTERNAL_H
 
 #include "backend/rt.h"
 #include "distill/data.h"
 #include "frontend/glue.h"
 #include "frontend/tokenizer.h"
 #include "ir/encoder.h"
-#include "search/compress.h"
+#include "pipeline/compress.h"
 
 ir_status compress_stage_lift(compress_ctx *c, ir_diag *d);    /* compress_lift.c */
 ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d); /* compress_supernet.c */

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "frontend/json.h"
-#include "search/compress.h"
+#include "pipeline/compress.h"
 
 enum { F_I64, F_INT, F_F64, F_STR, F_BOOL };
 

@@ -9,10 +9,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "backend/eval_rt.h"
 #include "backend/rt_encoder.h"
 #include "distill/teacher.h"
 #include "frontend/eval.h"
-#include "search/compress_internal.h"
+#include "pipeline/compress_internal.h"
 #include "search/latency.h"
 
 double compress_now_s(void)

@@ -3,7 +3,7 @@
  * the JSON layout). Ratios are teacher / student for latency, parameters
  * and size (larger is better) and student / teacher for the main metric
  * (accuracy retained); any of them is null when a side is unknown. */
-#include "search/report.h"
+#include "pipeline/report.h"
 #include "frontend/json.h"
 
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "search/compress_internal.h"
+#include "pipeline/compress_internal.h"
 
 static double ratio(double a, double b)
 {

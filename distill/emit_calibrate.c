@@ -1,6 +1,6 @@
 /* emit_calibrate.c — int8 calibration for distilc build: reads examples as
  * JSON lines (the emitted program's own input format) and runs them through
- * passes/quantize.h's calibration, giving the static activation scales
+ * quantize.h's calibration, giving the static activation scales
  * model.weights carries. One line is one calibration batch (a 1-D line is
  * a batch of one). */
 #include <errno.h>
@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/emit.h"
+#include "distill/quantize.h"
 #include "frontend/json.h"
-#include "passes/quantize.h"
 
 /* One array of integers (or a [B][T] array of them) into dst[B*T] as
  * int32, checked against [0, limit). */

@@ -9,7 +9,7 @@
  *     compress_state st;
  *     if (compress_run(&o, compress_stages_default(), NULL, &st, &d) != IR_OK)
  *         ... d.msg: "stage distill: ..." naming the option or file at fault
- *     compress_report_table(stdout, &o, &st);        // search/report.h
+ *     compress_report_table(stdout, &o, &st);        // pipeline/report.h
  *
  * The stages, in order (compress_stages_default):
  *   lift     teacher ONNX -> encoder; its dev metrics and runtime latency
@@ -26,7 +26,7 @@
  *            OUT/student.onnx
  *   build    OUT/bin/model (backend/emit.h)
  *   eval     the student's dev metrics and runtime latency
- *   report   OUT/report.json and OUT/report.svg (search/report.h)
+ *   report   OUT/report.json and OUT/report.svg (pipeline/report.h)
  *
  * Rerunning: every stage has a fingerprint, a hash of its inputs (the
  * teacher file's size and mtime, the data, space and corpus files', the
@@ -43,8 +43,8 @@
  * measured), distillation the rest, converted into optimizer steps from a
  * measured step time.
  */
-#ifndef DISTILC_SEARCH_COMPRESS_H
-#define DISTILC_SEARCH_COMPRESS_H
+#ifndef DISTILC_PIPELINE_COMPRESS_H
+#define DISTILC_PIPELINE_COMPRESS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,8 +3,8 @@
  * and the loop that runs the stages and records each one in state.json.
  * The stages themselves live in compress_lift.c, compress_search.c,
  * compress_distill.c, compress_build.c (build and eval) and report.c. */
-#include "search/compress.h"
-#include "search/compress_internal.h"
+#include "pipeline/compress.h"
+#include "pipeline/compress_internal.h"
 
 #include <errno.h>
 #include <math.h>

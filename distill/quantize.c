@@ -11,7 +11,7 @@
 #include "backend/gemm.h"
 #include "distill/model.h"
 #include "distill/params.h"
-#include "passes/quantize.h"
+#include "distill/quantize.h"
 
 struct quantize_calib {
     train_params *p;

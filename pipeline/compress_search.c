@@ -24,7 +24,7 @@
 #include "backend/emit.h"
 #include "backend/gemm.h"
 #include "distill/teacher.h"
-#include "search/compress_internal.h"
+#include "pipeline/compress_internal.h"
 #include "search/evolution.h"
 #include "search/latency.h"
 #include "search/pareto.h"

@@ -2,7 +2,7 @@
  * "distilc-compress-report", version 1), OUT/report.svg (bars of latency,
  * dev metric and parameters, teacher against student) and the summary table
  * the command prints. All three are made from the stage machine's state
- * (search/compress.h), so a rerun that skips every stage reports the same.
+ * (pipeline/compress.h), so a rerun that skips every stage reports the same.
  *
  *     compress_report_write(&opts, &state, &d);      // report.json + .svg
  *     compress_report_table(stdout, &opts, &state);
@@ -32,13 +32,13 @@
  * ort_latency_ms fields and ort_speedup afterwards (ONNX Runtime is never a
  * pipeline step).
  */
-#ifndef DISTILC_SEARCH_REPORT_H
-#define DISTILC_SEARCH_REPORT_H
+#ifndef DISTILC_PIPELINE_REPORT_H
+#define DISTILC_PIPELINE_REPORT_H
 
 #include <stdio.h>
 
 #include "ir/diag.h"
-#include "search/compress.h"
+#include "pipeline/compress.h"
 
 ir_status compress_report_json(FILE *f, const compress_options *o,
                                const compress_state *st, ir_diag *d);

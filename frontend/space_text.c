@@ -2,7 +2,7 @@
  * into the library, so a space can be validated (and the default space
  * used) wherever distilc is installed. Regenerate by hand when either file
  * changes; tests/test_search_space.c fails until the copies match. */
-#include "search/space.h"
+#include "frontend/space_xml.h"
 
 static const char schema_text[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

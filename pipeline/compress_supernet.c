@@ -24,7 +24,7 @@
 #include "frontend/json.h"
 #include "frontend/onnx.h"
 #include "frontend/recipe.h"
-#include "search/compress_internal.h"
+#include "pipeline/compress_internal.h"
 #include "search/evolution.h"
 #include "search/supernet_train.h"
 
