@@ -260,6 +260,24 @@ ir_status ir_infer_SLICE(ir_infer_args *a)
  * out = data[:axis] ++ indices.shape ++ data[axis+1:]; negative indices
  * count from the back (opset 11); anything outside [-dim, dim) is an error. */
 
+/* Every index in [-dim, dim) before any read; the first bad one named. */
+static ir_status gather_check_indices(const ir_kernel_args *a,
+                                      const ir_tensor *ind, int64_t dim,
+                                      int axis)
+{
+    int64_t n = ir_tensor_numel(ind);
+    for (int64_t j = 0; j < n; j++) {
+        int64_t v = ir_tensor_get_i64(ind, j);
+        if (v < -dim || v >= dim)
+            return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                                  "index %lld (entry %lld of indices) is "
+                                  "outside [-%lld, %lld) on axis %d",
+                                  (long long)v, (long long)j, (long long)dim,
+                                  (long long)dim, axis);
+    }
+    return IR_OK;
+}
+
 ir_status ir_eval_GATHER(ir_kernel_args *a)
 {
     const ir_tensor *x = a->inputs[0], *ind = a->inputs[1];
@@ -286,15 +304,9 @@ ir_status ir_eval_GATHER(ir_kernel_args *a)
     for (int i = axis + 1; i < x->rank; i++)
         dims[k++] = x->dims[i];
     int64_t dim = x->dims[axis], n_idx = ir_tensor_numel(ind);
-    for (int64_t j = 0; j < n_idx; j++) {
-        int64_t v = ir_tensor_get_i64(ind, j);
-        if (v < -dim || v >= dim)
-            return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
-                                  "index %lld (entry %lld of indices) is "
-                                  "outside [-%lld, %lld) on axis %d",
-                                  (long long)v, (long long)j, (long long)dim,
-                                  (long long)dim, axis);
-    }
+    ir_status st = gather_check_indices(a, ind, dim, axis);
+    if (st != IR_OK)
+        return st;
     ir_tensor *o;
     if (ir_tensor_create(x->dtype, r, dims, &o, a->diag) != IR_OK)
         return ir_diag_prefix(a->diag, "node '%s' (Gather)", a->node->name);
@@ -376,17 +388,7 @@ static ir_status gather_elements_check(const ir_kernel_args *a, int *axis)
                                   "indices are %lld long on axis %d, data "
                                   "only %lld", (long long)ind->dims[i], i,
                                   (long long)x->dims[i]);
-    int64_t dim = x->dims[*axis], n = ir_tensor_numel(ind);
-    for (int64_t j = 0; j < n; j++) {
-        int64_t v = ir_tensor_get_i64(ind, j);
-        if (v < -dim || v >= dim)
-            return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
-                                  "index %lld (entry %lld of indices) is "
-                                  "outside [-%lld, %lld) on axis %d",
-                                  (long long)v, (long long)j, (long long)dim,
-                                  (long long)dim, *axis);
-    }
-    return IR_OK;
+    return gather_check_indices(a, ind, x->dims[*axis], *axis);
 }
 
 ir_status ir_eval_GATHER_ELEMENTS(ir_kernel_args *a)
