@@ -109,14 +109,7 @@ static inline float lin_gelu_erf(float x)
      * GFLOP/s instead of 81 (1 thread, emulated AVX2 machine). */
     float xc = fast_abs_min(x, 9.0f);
     float e = fast_exp_neg(-0.5f * xc * xc);
-    float z = xc * 0.70710678118654752440f;
-    float t = 1.0f / (1.0f + 0.3275911f * z);
-    float p = 1.061405429f;
-    p = p * t - 1.453152027f;
-    p = p * t + 1.421413741f;
-    p = p * t - 0.284496736f;
-    p = p * t + 0.254829592f;
-    float h = 0.5f * p * t * e; /* 0.5 erfc(|x|/√2) */
+    float h = fast_erfc_half(xc * 0.70710678118654752440f, e); /* 0.5 erfc(|x|/√2) */
     float pos = (float)(x >= 0.0f);
     return x * (h + pos * (1.0f - 2.0f * h));
 }

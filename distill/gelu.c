@@ -29,14 +29,8 @@ TRAIN_ISA_INLINE float gelu_abs_clamp(float x) { return fast_abs_min(x, 13.0f); 
 /* Phi(x) = 0.5 (1 + erf(x / sqrt 2)) given e = e^(-x^2/2). */
 TRAIN_ISA_INLINE float gelu_cdf(float x, float e)
 {
-    float z = fabsf(x) * GELU_INV_SQRT2;
-    float t = 1.0f / (1.0f + 0.3275911f * z);
-    float p = 1.061405429f;
-    p = p * t - 1.453152027f;
-    p = p * t + 1.421413741f;
-    p = p * t - 0.284496736f;
-    p = p * t + 0.254829592f;
-    float erfc_half = 0.5f * p * t * e; /* 0.5 erfc(|x| / sqrt 2) */
+    /* 0.5 erfc(|x| / sqrt 2) */
+    float erfc_half = fast_erfc_half(fabsf(x) * GELU_INV_SQRT2, e);
     /* x >= 0: 1 - h; else h itself (kept exact for the far negative tail).
      * A 0/1 factor rather than a branch keeps the loop vectorizable. */
     float pos = (float)(x >= 0.0f);

@@ -58,6 +58,21 @@ FAST_EXP_INLINE float fast_abs_min(float x, float lim)
     return x;
 }
 
+/* 0.5 erfc(z) for z >= 0, given e = e^(-z^2): Abramowitz & Stegun 7.1.26
+ * (|error| <= 1.5e-7 of erfc), the Gaussian tail of an erf-form GELU. One
+ * definition for the trainer's GELU (distill/gelu.c) and the runtime's
+ * fused epilogue (backend/rt_linear.c); each clamps |x| its own way. */
+FAST_EXP_INLINE float fast_erfc_half(float z, float e)
+{
+    float t = 1.0f / (1.0f + 0.3275911f * z);
+    float p = 1.061405429f;
+    p = p * t - 1.453152027f;
+    p = p * t + 1.421413741f;
+    p = p * t - 0.284496736f;
+    p = p * t + 0.254829592f;
+    return 0.5f * p * t * e;
+}
+
 /* e^-min(|y|, 87): e^y for the y <= 0 a softmax row gives (x - max);
  * below -87 it returns ~e^-87 where expf underflows, far below the 1 the
  * row's maximum contributes. */
