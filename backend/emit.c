@@ -22,6 +22,7 @@
 #include "backend/emit_sources.h"
 #include "backend/emit_weights.h"
 #include "backend/rt_encoder.h"
+#include "ir/clock.h"
 
 #ifndef DISTILC_VERSION
 #define DISTILC_VERSION "0.0.0"
@@ -41,13 +42,6 @@ const emit_source *emit_source_find(const char *path)
         if (strcmp(emit_sources[i].path, path) == 0)
             return &emit_sources[i];
     return NULL;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 ir_status emit_make_dirs(const char *path, ir_diag *d)
@@ -350,19 +344,19 @@ ir_status emit_encoder(const ir_encoder *e, const char *dir,
     ir_status s = emit_make_dirs(dir, d);
     if (s != IR_OK)
         return s;
-    double t0 = now_seconds();
+    double t0 = ir_clock_wall_s();
     snprintf(r->weights, sizeof r->weights, "%s/model.weights", dir);
     s = emit_write_weights(e, r->weights, o->act_scales, &r->hash, d);
     if (s != IR_OK)
         return s;
     r->weights_bytes = file_size(r->weights);
     s = emit_write_sources(e, dir, o, r->hash, &r->files, d);
-    r->write_seconds = now_seconds() - t0;
+    r->write_seconds = ir_clock_wall_s() - t0;
     if (s != IR_OK || !o->compile)
         return s;
-    t0 = now_seconds();
+    t0 = ir_clock_wall_s();
     s = emit_compile(dir, o, d);
-    r->compile_seconds = now_seconds() - t0;
+    r->compile_seconds = ir_clock_wall_s() - t0;
     if (s != IR_OK)
         return s;
     snprintf(r->program, sizeof r->program, "%s/model", dir);

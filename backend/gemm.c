@@ -12,6 +12,7 @@
 
 #include "backend/dnnl_matmul.h"
 #include "backend/gemm.h"
+#include "ir/clock.h"
 #include "ir/cpu.h"
 
 typedef struct gemm_choice {
@@ -32,13 +33,6 @@ struct gemm_ctx {
     gemm_stats stats;        /* running totals, gemm_ctx_stats */
 };
 
-static double now_mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 gemm_stats gemm_ctx_stats(const gemm_ctx *g) { return g->stats; }
 
 /* One finished call into the totals (failed calls count their time too:
@@ -46,7 +40,7 @@ gemm_stats gemm_ctx_stats(const gemm_ctx *g) { return g->stats; }
 static void stats_add(gemm_ctx *g, double t0, int64_t batch, int64_t M,
                       int64_t N, int64_t K)
 {
-    g->stats.seconds += now_mono_s() - t0;
+    g->stats.seconds += ir_clock_wall_s() - t0;
     if (M > 0 && N > 0 && K > 0 && batch > 0)
         g->stats.flops += 2.0 * (double)batch * (double)M * (double)N * (double)K;
     g->stats.calls++;
@@ -179,13 +173,6 @@ static void run_blas(int ta, int tb, int64_t M, int64_t N, int64_t K,
                 (blasint)ldc);
 }
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 /* Times both on a scratch C (same ldc so oneDNN's cached primitive is the
  * one the real call uses): one warm-up each, then the best of two. */
 static ir_status decide(gemm_ctx *g, gemm_choice *c, float alpha,
@@ -201,13 +188,13 @@ static ir_status decide(gemm_ctx *g, gemm_choice *c, float alpha,
     double best[2] = {1e300, 1e300};
     ir_status s = IR_OK;
     for (int rep = 0; rep < 3 && s == IR_OK; rep++) {
-        double t0 = now_ns();
+        double t0 = (1e9 * ir_clock_wall_s());
         s = run_onednn(g, c->ta, c->tb, c->m, c->n, c->k, alpha, A, lda, B, ldb,
                        beta, scratch, ldc, d);
-        double t1 = now_ns();
+        double t1 = (1e9 * ir_clock_wall_s());
         run_blas(c->ta, c->tb, c->m, c->n, c->k, alpha, A, lda, B, ldb, beta,
                  scratch, ldc);
-        double t2 = now_ns();
+        double t2 = (1e9 * ir_clock_wall_s());
         if (rep > 0) {
             if (t1 - t0 < best[0]) best[0] = t1 - t0;
             if (t2 - t1 < best[1]) best[1] = t2 - t1;
@@ -471,7 +458,7 @@ ir_status gemm_f32(gemm_ctx *g, int transA, int transB, int64_t M, int64_t N,
                    const float *B, int64_t ldb, float beta, float *C,
                    int64_t ldc, ir_diag *d)
 {
-    double t0 = now_mono_s();
+    double t0 = ir_clock_wall_s();
     ir_status s = gemm_f32_core(g, transA, transB, M, N, K, alpha, A, lda, B,
                                 ldb, beta, C, ldc, d);
     stats_add(g, t0, 1, M, N, K);
@@ -483,7 +470,7 @@ ir_status gemm_f32_bias(gemm_ctx *g, int transA, int transB, int64_t M,
                         const float *B, int64_t ldb, const float *bias,
                         float *C, int64_t ldc, ir_diag *d)
 {
-    double t0 = now_mono_s();
+    double t0 = ir_clock_wall_s();
     ir_status s = gemm_f32_bias_core(g, transA, transB, M, N, K, A, lda, B, ldb,
                                      bias, C, ldc, d);
     stats_add(g, t0, 1, M, N, K);
@@ -496,7 +483,7 @@ ir_status gemm_f32_batched(gemm_ctx *g, const gemm_batch *bt, int transA,
                            const float *B, int64_t ldb, float beta, float *C,
                            int64_t ldc, ir_diag *d)
 {
-    double t0 = now_mono_s();
+    double t0 = ir_clock_wall_s();
     ir_status s = gemm_f32_batched_core(g, bt, transA, transB, M, N, K, alpha,
                                         A, lda, B, ldb, beta, C, ldc, d);
     stats_add(g, t0, bt->n0 * bt->n1, M, N, K);

@@ -14,6 +14,7 @@
 #include "backend/gemm.h"
 #include "distill/kernels.h"
 #include "frontend/unicode.h"
+#include "ir/clock.h"
 
 void aug_options_default(aug_options *o)
 {
@@ -103,13 +104,6 @@ void aug_table_free(aug_table *t)
     free(t->count);
     free(t->nb);
     memset(t, 0, sizeof *t);
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Row r of sim [n] (similarities to candidates cand[0..n)): the K best
@@ -329,7 +323,7 @@ ir_status aug_data_augment(const train_data *src, const aug_table *t,
     ir_status s = aug_options_check(o, d);
     if (s != IR_OK)
         return s;
-    double t0 = mono_s();
+    double t0 = ir_clock_wall_s();
     size_t n = src->n, T = src->T, copies = (size_t)o->copies;
     if (n > SIZE_MAX / (copies + 1) / (T ? T : 1) / sizeof(int32_t))
         return ir_diag_set(d, IR_ERR_INPUT, "augment: %zu examples x %zu "
@@ -382,7 +376,7 @@ ir_status aug_data_augment(const train_data *src, const aug_table *t,
         st->replaced = replaced;
         st->words = t->n_words;
         st->rows = t->n_rows;
-        st->augment_s = mono_s() - t0;
+        st->augment_s = ir_clock_wall_s() - t0;
     }
     return IR_OK;
 }
@@ -406,13 +400,13 @@ ir_status aug_train_data(const train_data *src, const tok_tokenizer *tok,
     if (!wanted)
         return ir_diag_set(d, IR_ERR_NOMEM, "augment: out of memory");
     aug_table t = {0};
-    double t0 = mono_s();
+    double t0 = ir_clock_wall_s();
     s = aug_data_wanted(src, V, wanted, d);
     if (s == IR_OK && o->copies > 0)
         s = aug_table_build(tok, w->data, V, W, wanted, (size_t)o->neighbours,
                             &t, d);
     free(wanted);
-    double t1 = mono_s();
+    double t1 = ir_clock_wall_s();
     /* with copies 0 the table stays empty: a plain copy never reads it */
     if (s == IR_OK)
         s = aug_data_augment(src, &t, o, out, st, d);

@@ -18,6 +18,7 @@
 #include "distill/isa.h"
 #include "distill/kernels.h"
 #include "distill/losses.h"
+#include "ir/clock.h"
 
 struct distill_loss {
     ir_encoder_config sc, tc;
@@ -487,13 +488,6 @@ ir_status distill_loss_compute(distill_loss *L, const train_acts *a,
     return IR_OK;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 distill_loss_times distill_loss_get_times(const distill_loss *L) { return L->times; }
 
 ir_status distill_loss_fn(void *user, const train_params *p, train_acts *a,
@@ -502,20 +496,20 @@ ir_status distill_loss_fn(void *user, const train_params *p, train_acts *a,
 {
     distill_loss *L = user;
     L->gemm = p->gemm;
-    double t0 = now_s();
+    double t0 = ir_clock_wall_s();
     ir_status st = train_forward(p, a, b->ids, b->types, b->mask, d);
     if (st != IR_OK)
         return st;
-    double t1 = now_s();
+    double t1 = ir_clock_wall_s();
     teacher_outputs tout;
     st = teacher_run(L->t, b->B, b->T, b->ids, b->types, b->mask, &tout, d);
     if (st != IR_OK)
         return st;
-    double t2 = now_s();
+    double t2 = ir_clock_wall_s();
     st = distill_loss_compute(L, a, da, &tout, b->mask, out, d);
     L->times.student_forward += t1 - t0;
     L->times.teacher += t2 - t1;
-    L->times.terms += now_s() - t2;
+    L->times.terms += ir_clock_wall_s() - t2;
     L->times.calls++;
     return st;
 }

@@ -14,13 +14,7 @@
 #include "distill/plot_svg.h"
 #include "distill/schedule.h"
 #include "distill/trainer.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "ir/clock.h"
 
 void train_loop_options_default(train_loop_options *o)
 {
@@ -561,7 +555,7 @@ ir_status train_loop_run(train_params *p, const train_data *train,
     train_batch_buf buf = {0};
     size_t hist_cap = 0;
     int64_t perm_epoch = -1;
-    double t0 = now_s(), first_s = 0;
+    double t0 = ir_clock_wall_s(), first_s = 0;
     size_t first_tokens = 0;
     bool stopped = false;
     while (s == IR_OK && ls.ck.step < total) {
@@ -632,7 +626,7 @@ ir_status train_loop_run(train_params *p, const train_data *train,
         s = hist_push(r, &hist_cap, (train_point){ck->step, lp.total, opt.lr}, d);
         if (s != IR_OK)
             break;
-        double el = now_s() - t0;
+        double el = ir_clock_wall_s() - t0;
         int64_t done_here = ck->step - r->start_step;
         r->seconds = el;
         r->tokens_per_s = el > 0 ? (double)r->tokens / el : 0;

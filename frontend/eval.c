@@ -14,19 +14,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "ir/clock.h"
 #include "ir/interp.h"
 
 eval_options eval_options_default(void)
 {
     eval_options o = {.max_seq = 128, .batch = 32};
     return o;
-}
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 void eval_result_free(eval_result *r)
@@ -154,9 +148,9 @@ static ir_status run_batches(const glue_dataset *ds, const eval_tokens *t,
         eval_batch batch = {rows, seq, ids, mask, types, index, nl, pad_id};
         for (size_t k = 0; k < rows * nl; k++)
             logits[k] = NAN; /* a runner that writes nothing is caught */
-        double t0 = now_seconds();
+        double t0 = ir_clock_wall_s();
         st = run(run_ctx, &batch, logits, d);
-        r->model_seconds += now_seconds() - t0;
+        r->model_seconds += ir_clock_wall_s() - t0;
         if (st != IR_OK) {
             const glue_example *e0 = &ds->examples[index[0]];
             ir_diag_prefix(d, "%s: batch %zu (examples from line %zu, %zu rows "
@@ -219,7 +213,7 @@ ir_status eval_run(const glue_dataset *ds, const tok_tokenizer *tok,
         return ir_diag_set(d, IR_ERR_INPUT, "eval: batch must be >= 1 and "
                            "max_seq >= 2 (got %zu and %zu)", o->batch,
                            o->max_seq);
-    double t_start = now_seconds();
+    double t_start = ir_clock_wall_s();
     const glue_task *task = ds->task;
     size_t n = ds->n;
     r->task = task;
@@ -243,7 +237,7 @@ ir_status eval_run(const glue_dataset *ds, const tok_tokenizer *tok,
     st = tokenize_all(ds, tok, o->max_seq, &t, d);
     if (st != IR_OK)
         goto done;
-    r->tokenize_seconds = now_seconds() - t_start;
+    r->tokenize_seconds = ir_clock_wall_s() - t_start;
     for (size_t i = 0; i < n; i++)
         order[i] = (eval_order){t.len[i], i};
     qsort(order, n, sizeof *order, order_cmp);
@@ -282,7 +276,7 @@ ir_status eval_run(const glue_dataset *ds, const tok_tokenizer *tok,
             goto done;
         r->has_metrics = true;
     }
-    r->seconds = now_seconds() - t_start;
+    r->seconds = ir_clock_wall_s() - t_start;
 done:
     free(order);
     eval_tokens_free(&t);

@@ -3,6 +3,7 @@
  * and the loop that runs the stages and records each one in state.json.
  * The stages themselves live in compress_lift.c, compress_search.c,
  * compress_distill.c, compress_build.c (build and eval) and report.c. */
+#include "ir/clock.h"
 #include "pipeline/compress.h"
 #include "pipeline/compress_internal.h"
 
@@ -293,13 +294,6 @@ const compress_stage_def *compress_stages_default(void)
 
 /* ---- the loop --------------------------------------------------------------- */
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static ir_status check_options(const compress_options *o, ir_diag *d)
 {
     const char *missing = !o->teacher ? "TEACHER.onnx" : !o->task ? "--task"
@@ -418,12 +412,12 @@ ir_status compress_run(const compress_options *o,
             return s;
         if (h && h->stage_begin)
             h->stage_begin(h->user, (compress_stage)i, false, why);
-        double t0 = mono_s();
+        double t0 = ir_clock_wall_s();
         if (!stages[i].fn)
             s = ir_diag_set(d, IR_ERR_UNSUPPORTED, "not built yet");
         else
             s = stages[i].fn(&c, d);
-        double secs = mono_s() - t0;
+        double secs = ir_clock_wall_s() - t0;
         if (s == IR_OK && !outputs_exist(o, &stages[i], &missing))
             s = ir_diag_set(d, IR_ERR_FAILED, "internal error: the stage did not "
                             "write %s", missing);

@@ -13,15 +13,11 @@
 #include "backend/rt_encoder.h"
 #include "distill/teacher.h"
 #include "frontend/eval.h"
+#include "ir/clock.h"
 #include "pipeline/compress_internal.h"
 #include "search/latency.h"
 
-double compress_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+double compress_now_s(void) { return ir_clock_wall_s(); }
 
 int64_t compress_file_size(const char *path)
 {

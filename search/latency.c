@@ -11,6 +11,7 @@
  * barrier for a whole scheduler slice. `distilc latency-model` measures
  * whole models the same way.
  */
+#include "ir/clock.h"
 #include "search/latency.h"
 
 #include <errno.h>
@@ -74,10 +75,7 @@ bool search_clock_parse(const char *s, search_clock *out)
 
 double search_clock_ms(search_clock c)
 {
-    struct timespec ts;
-    clock_gettime(c == SEARCH_CLOCK_CPU ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC,
-                  &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+    return 1e3 * ir_clock_s(c == SEARCH_CLOCK_CPU ? IR_CLOCK_THREAD_CPU : IR_CLOCK_WALL);
 }
 
 /* ---- the machine and the cache file ------------------------------------ */

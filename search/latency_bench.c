@@ -13,16 +13,10 @@
 #include "backend/dnnl_norm.h"
 #include "backend/dnnl_qlinear.h"
 #include "backend/dnnl_softmax.h"
+#include "ir/clock.h"
 #include "search/latency_internal.h"
 
 typedef ir_status (*bench_fn)(void *arg, ir_diag *d);
-
-static double process_cpu_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
 
 static ir_status bench_time(const search_latency_opts *o, bench_fn fn,
                             void *arg, int threads, double *ms, ir_diag *d)
@@ -52,14 +46,14 @@ static ir_status bench_time(const search_latency_opts *o, bench_fn fn,
     double best = one, best_clean = INFINITY, start = search_clock_ms(clk);
     int n_clean = 0;
     for (long n = 0; n < 1000000; n++) {
-        double c0 = check ? process_cpu_ms() : 0;
+        double c0 = check ? (1e3 * ir_clock_s(IR_CLOCK_PROCESS_CPU)) : 0;
         t0 = search_clock_ms(clk);
         for (long i = 0; i < per; i++)
             if ((s = fn(arg, d)) != IR_OK)
                 return s;
         double t1 = search_clock_ms(clk), dt = (t1 - t0) / (double)per;
         best = fmin(best, dt);
-        if (check && process_cpu_ms() - c0 >= 0.8 * threads * (t1 - t0)) {
+        if (check && (1e3 * ir_clock_s(IR_CLOCK_PROCESS_CPU)) - c0 >= 0.8 * threads * (t1 - t0)) {
             best_clean = fmin(best_clean, dt);
             n_clean++;
         }

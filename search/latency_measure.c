@@ -10,14 +10,8 @@
 #include <time.h>
 
 #include "backend/rt_encoder.h"
+#include "ir/clock.h"
 #include "search/latency.h"
-
-static double process_cpu_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -64,14 +58,14 @@ ir_status search_latency_measure_model(const ir_encoder_config *c,
         bool check = clk == SEARCH_CLOCK_WALL && threads > 1;
         int n_clean = 0;
         for (int r = 0; r < runs + 2 && s == IR_OK; r++) {
-            double c0 = check ? process_cpu_ms() : 0;
+            double c0 = check ? (1e3 * ir_clock_s(IR_CLOCK_PROCESS_CPU)) : 0;
             double t0 = search_clock_ms(clk);
             s = rt_model_run(m, q->batch, q->seq, ids, NULL, NULL, logits, NULL, d);
             double dt = search_clock_ms(clk) - t0;
             if (r < 2)
                 continue;
             t[r - 2] = dt;
-            if (check && process_cpu_ms() - c0 >= 0.8 * threads * dt)
+            if (check && (1e3 * ir_clock_s(IR_CLOCK_PROCESS_CPU)) - c0 >= 0.8 * threads * dt)
                 t[n_clean++] = dt; /* clean runs packed at the front */
         }
         if (s == IR_OK) {

@@ -1,6 +1,7 @@
 /* supernet_train.c — the supernet's distillation loop (sandwich rule) and
  * the slice evaluation the search uses as its fitness; supernet_train.h
  * says what a step does. */
+#include "ir/clock.h"
 #include "search/supernet_train.h"
 
 #include <math.h>
@@ -28,13 +29,6 @@ void search_supernet_train_opts_default(search_supernet_train_opts *o)
     o->weight_decay = 0.01f;
     o->grad_clip = 1.0f;
     o->seed = 42;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* The supernet-width projections as one extra block: W_e [C, C_t] then
@@ -180,7 +174,7 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
     train_batch_buf buf = {0};
     search_genome gen[SANDWICH_MAX], prev[SANDWICH_MAX];
     size_t n_prev = 0;
-    double t0 = now_s(), tail_sum = 0;
+    double t0 = ir_clock_wall_s(), tail_sum = 0;
     int64_t tail_n = 0, tail_from = o->steps - (o->steps + 9) / 10;
     uint64_t epoch = 0;
     size_t pos = td->n;
@@ -243,7 +237,7 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
             /* under a deadline the schedule runs on whichever is further
              * along, steps or time, so a run the deadline ends has warmed
              * up and decayed like a planned one */
-            double f = (now_s() - t0) / (o->deadline_s - t0);
+            double f = (ir_clock_wall_s() - t0) / (o->deadline_s - t0);
             double fs = (double)step / (double)o->steps;
             int64_t k = (int64_t)((f > fs ? f : fs) * TIME_STEPS);
             opt.lr = train_schedule_lr(&tsched, k < TIME_STEPS ? k : TIME_STEPS - 1);
@@ -261,10 +255,10 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
         r->last_loss = tail_n ? tail_sum / (double)tail_n : mean;
         if (o->progress)
             o->progress(o->progress_user, step + 1, o->steps, (float)mean);
-        if (o->deadline_s > 0 && now_s() > o->deadline_s)
+        if (o->deadline_s > 0 && ir_clock_wall_s() > o->deadline_s)
             break;
     }
-    r->seconds = now_s() - t0;
+    r->seconds = ir_clock_wall_s() - t0;
     train_batch_buf_free(&buf);
     free(perm);
     free(pj.x.params);

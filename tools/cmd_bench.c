@@ -22,6 +22,7 @@
 
 #include "backend/dnnl_engine.h"
 #include "backend/rt_encoder.h"
+#include "ir/clock.h"
 #include "ir/cpu.h"
 #include "tools/cli.h"
 #include "tools/cmds.h"
@@ -62,13 +63,6 @@ static void usage(FILE *f)
             "(much steadier timings there, slightly slower on a quiet one).\n"
             "\n"
             "Exit status: 0 ok, 1 failure, 2 bad model, input or usage.\n");
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -187,7 +181,7 @@ int cmd_bench(int argc, char **argv)
 
     ir_diag d;
     ir_diag_init(&d);
-    double t0 = now_ms();
+    double t0 = (1e3 * ir_clock_wall_s());
     rt_model *m = NULL, *m32 = NULL;
     ir_encoder *e = NULL;
     int64_t *ids = NULL, *types = NULL, *mask = NULL;
@@ -208,7 +202,7 @@ int cmd_bench(int argc, char **argv)
         status = cli_fail(&d);
         goto done;
     }
-    double load_ms = now_ms() - t0;
+    double load_ms = (1e3 * ir_clock_wall_s()) - t0;
     const ir_encoder_config *c = &e->cfg;
     if (S > c->max_positions) {
         cli_error("bench: option --seq %lld exceeds the model's %lld positions",
@@ -239,14 +233,14 @@ int cmd_bench(int argc, char **argv)
     progress p;
     progress_init(&p, stderr, "bench", (size_t)(warmup + runs), PROGRESS_AUTO);
     for (int64_t i = 0; i < warmup + runs; i++) {
-        double a = now_ms();
+        double a = (1e3 * ir_clock_wall_s());
         if (rt_model_run(m, B, S, ids, types, mask, logits, NULL, &d) != IR_OK) {
             progress_finish(&p);
             status = cli_fail(&d);
             goto done;
         }
         if (i >= warmup)
-            ms[i - warmup] = now_ms() - a;
+            ms[i - warmup] = (1e3 * ir_clock_wall_s()) - a;
         progress_update(&p, (size_t)(i + 1));
     }
     progress_finish(&p);

@@ -32,6 +32,7 @@
 #include "frontend/eval.h"
 #include "frontend/glue.h"
 #include "frontend/onnx.h"
+#include "ir/clock.h"
 #include "tools/cli.h"
 #include "tools/cmd_eval.h"
 #include "tools/cmds.h"
@@ -110,13 +111,6 @@ static void usage(FILE *f)
             "Exit status: 0 ok, 1 failure (incl. NaN), 2 bad input or usage.\n");
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ---- progress ---------------------------------------------------------------- */
 
 typedef struct dp_progress {
@@ -129,7 +123,7 @@ typedef struct dp_progress {
 static void dp_progress_cb(void *user, const train_status *s)
 {
     dp_progress *fp = user;
-    double now = mono_s();
+    double now = ir_clock_wall_s();
     bool final = s->step == s->total_steps && s->event == TRAIN_EVENT_STEP;
     if (fp->mode == PROGRESS_OFF)
         return;
@@ -507,7 +501,7 @@ int cmd_distill(int argc, char **argv)
     if (threads)
         omp_set_num_threads((int)threads);
 
-    double t_start = mono_s();
+    double t_start = ir_clock_wall_s();
     tok_tokenizer *tok = NULL;
     ir_encoder *tenc = NULL, *senc = NULL;
     train_params *tp = NULL, *sp = NULL;
@@ -750,7 +744,7 @@ int cmd_distill(int argc, char **argv)
     if (s != IR_OK)
         goto fail;
     /* report */
-    double secs = mono_s() - t_start;
+    double secs = ir_clock_wall_s() - t_start;
     const metric_value *tm = &ter.metrics.v[ter.metrics.main];
     const metric_value *smv = &ser.metrics.v[ser.metrics.main];
     int64_t tparams = ir_encoder_param_count(tenc), sparams = ir_encoder_param_count(senc);

@@ -24,6 +24,7 @@
 #include "frontend/onnx.h"
 #include "frontend/recipe.h"
 #include "frontend/tokenizer.h"
+#include "ir/clock.h"
 #include "ir/encoder.h"
 #include "passes/pass.h"
 #include "tools/cli.h"
@@ -114,13 +115,6 @@ typedef struct ft_progress {
     bool drawn;
 } ft_progress;
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void fmt_eta(char *buf, size_t n, double s)
 {
     if (!isfinite(s) || s < 0)
@@ -144,7 +138,7 @@ static void json_num(FILE *f, double v)
 static void ft_progress_cb(void *user, const train_status *s)
 {
     ft_progress *fp = user;
-    double now = mono_s();
+    double now = ir_clock_wall_s();
     bool final = s->step == s->total_steps && s->event == TRAIN_EVENT_STEP;
     if (fp->mode == PROGRESS_BAR) {
         if (s->event == TRAIN_EVENT_EVAL) {
@@ -471,7 +465,7 @@ int cmd_finetune(int argc, char **argv)
     train_data tr = {0}, dev = {0};
     train_result r = {0};
     ir_status s = IR_OK;
-    double t_start = mono_s();
+    double t_start = ir_clock_wall_s();
     if ((rc = evalcmd_load_tokenizer("finetune", vocab, tokjson, model_path, &tok)) != 0)
         goto done;
     s = model_lift(model_path, &enc, &d);
@@ -569,7 +563,7 @@ int cmd_finetune(int argc, char **argv)
     }
     /* report */
     FILE *f = stdout;
-    double secs = mono_s() - t_start;
+    double secs = ir_clock_wall_s() - t_start;
     if (json) {
         fputs("{\"model\":", f);
         cli_json_string(f, model_path);

@@ -1,6 +1,7 @@
 /* progress.c — the progress reporter (see progress.h). Redraws are limited
  * to ~10 a second on a terminal and JSON lines to ~2 a second, so a fast
  * loop does not spend its time printing. */
+#include "ir/clock.h"
 #include "tools/progress.h"
 
 #include <math.h>
@@ -9,13 +10,6 @@
 #include <unistd.h>
 
 enum { BAR_WIDTH = 24 };
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 bool progress_mode_parse(const char *s, progress_mode *out)
 {
@@ -45,7 +39,7 @@ void progress_init(progress *p, FILE *out, const char *label, size_t total,
                             ? *s : '?';
     p->label[k] = '\0';
     p->total = total;
-    p->t_start = p->t_last = mono_now();
+    p->t_start = p->t_last = ir_clock_wall_s();
 }
 
 static double rate_of(const progress *p, double t)
@@ -105,7 +99,7 @@ void progress_update(progress *p, size_t done)
     if (p->mode == PROGRESS_OFF)
         return;
     p->done = done > p->total ? p->total : done;
-    double t = mono_now();
+    double t = ir_clock_wall_s();
     double gap = p->mode == PROGRESS_BAR ? 0.1 : 0.5;
     if (t - p->t_last < gap && p->done < p->total && p->drawn)
         return;
@@ -122,7 +116,7 @@ void progress_finish(progress *p)
 {
     if (p->mode == PROGRESS_OFF)
         return;
-    double t = mono_now();
+    double t = ir_clock_wall_s();
     if (p->mode == PROGRESS_BAR) {
         draw_bar(p, t);
         fputc('\n', p->out);
