@@ -49,10 +49,9 @@ static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
 
 static void isa_cap_once(void)
 {
-    cpu_info c;
-    cpu_info_probe(&c, NULL); /* an unknown name caps at the baseline */
-    if (c.capped)
-        dnnl_set_max_cpu_isa(isa_for_level(c.level));
+    const char *cap = getenv(CPU_MAX_ISA_ENV);
+    if (cap && *cap) /* cpu_level_get has the cap (baseline if unknown) */
+        dnnl_set_max_cpu_isa(isa_for_level(cpu_level_get()));
 }
 
 static dnnl_cpu_isa_t effective_isa(void)
@@ -94,8 +93,8 @@ int onednn_bf16_native(void)
 ir_status onednn_ctx_create(onednn_ctx **out, ir_diag *d)
 {
     *out = NULL;
-    cpu_info ci; /* refuses an unknown DISTILC_MAX_ISA before any work */
-    if (cpu_info_probe(&ci, d) != IR_OK)
+    /* refuses an unknown DISTILC_MAX_ISA before any work */
+    if (cpu_cap_check(d) != IR_OK)
         return IR_ERR_INPUT;
     (void)effective_isa(); /* the cap, before the engine exists */
     onednn_ctx *ctx = calloc(1, sizeof *ctx);

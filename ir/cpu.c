@@ -220,6 +220,18 @@ static int apply_cap(cpu_info *c, const char *cap)
     return 1;
 }
 
+ir_status cpu_cap_check(ir_diag *d)
+{
+    const char *cap = getenv(CPU_MAX_ISA_ENV);
+    cpu_level l;
+    if (cap && *cap && !cpu_level_parse(cap, &l))
+        return ir_diag_set(d, IR_ERR_INPUT,
+                           "%s=%s is not an instruction set distilc knows "
+                           "(one of: %s)", CPU_MAX_ISA_ENV, cap,
+                           cpu_level_names());
+    return IR_OK;
+}
+
 ir_status cpu_info_probe(cpu_info *out, ir_diag *d)
 {
     memset(out, 0, sizeof *out);
@@ -234,13 +246,8 @@ ir_status cpu_info_probe(cpu_info *out, ir_diag *d)
     out->l1d_bytes = sysfs_cache(1, "Data");
     out->l2_bytes = sysfs_cache(2, "Unified");
     out->l3_bytes = sysfs_cache(3, "Unified");
-    const char *cap = getenv(CPU_MAX_ISA_ENV);
-    if (!apply_cap(out, cap))
-        return ir_diag_set(d, IR_ERR_INPUT,
-                           "%s=%s is not an instruction set distilc knows "
-                           "(one of: %s)", CPU_MAX_ISA_ENV, cap,
-                           cpu_level_names());
-    return IR_OK;
+    apply_cap(out, getenv(CPU_MAX_ISA_ENV));
+    return cpu_cap_check(d);
 }
 
 /* Written once under pthread_once, read-only after: kernels on many

@@ -61,6 +61,11 @@ typedef struct cpu_info {
  * unknown name; *out is filled all the same, capped at the baseline. */
 ir_status cpu_info_probe(cpu_info *out, ir_diag *d);
 
+/* Only the check of DISTILC_MAX_ISA (no probe): IR_ERR_INPUT naming the
+ * variable, its value and the accepted names when it is unknown. For the
+ * command line's start and each oneDNN context. */
+ir_status cpu_cap_check(ir_diag *d);
+
 /* The level to dispatch on (capped), probed once per process: cheap enough
  * for every kernel call. */
 cpu_level cpu_level_get(void);

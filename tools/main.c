@@ -54,13 +54,10 @@ int main(int argc, char **argv)
 {
     rt_omp_wait_default(argv); /* backend/rt_omp_wait.h: why */
     /* an unknown ISA cap is a usage error of every command, found first */
-    const char *cap = getenv(CPU_MAX_ISA_ENV);
-    cpu_level lv;
-    if (cap && *cap && !cpu_level_parse(cap, &lv)) {
-        cli_error("%s=%s is not an instruction set distilc knows (one of: %s)",
-                  CPU_MAX_ISA_ENV, cap, cpu_level_names());
-        return 2;
-    }
+    ir_diag cap_d;
+    ir_diag_init(&cap_d);
+    if (cpu_cap_check(&cap_d) != IR_OK)
+        return cli_fail(&cap_d);
     if (argc < 2) {
         usage(stderr);
         return 2;
