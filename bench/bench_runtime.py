@@ -7,7 +7,7 @@ side with ONNX Runtime on the same exported BERT classifiers.
         [--cache DIR] [--runs 20] [--warmup 3] [--json FILE]
 
 For each shape it exports a random-weight classifier with
-tests/py/bert_export.py once into the cache folder (BERT-base: 12 layers x
+tests/util/bert_export.py once into the cache folder (BERT-base: 12 layers x
 768, 12 heads, FFN 3072; TinyBERT-4: 4 x 312, 12 heads, FFN 1200;
 vocabulary 30522, 512 positions), then in this one process runs:
   - ONNX Runtime fp32 (all graph optimizations, intra_op_num_threads = T,
@@ -71,7 +71,7 @@ def export(cache, name):
     log(f"exporting {name} into {d} ...")
     # torch lives in Debian's interpreter, not necessarily in this one.
     cmd = [os.environ.get("TORCH_PYTHON", "/usr/bin/python3"),
-           os.path.join(ROOT, "tests", "py", "bert_export.py"),
+           os.path.join(ROOT, "tests", "util", "bert_export.py"),
            "--out", d, "--opset", "14", "--layers", str(m["layers"]),
            "--hidden", str(m["hidden"]), "--heads", str(m["heads"]),
            "--ffn", str(m["ffn"]), "--vocab", "30522", "--max-pos", "512",

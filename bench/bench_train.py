@@ -9,7 +9,7 @@ seq 64 (every example is long enough to fill the 64 tokens, so no batch is
 shorter). distilc runs it as `distilc distill ... --steps N` (its
 "intermediate" stage; the "prediction" stage is reported too); PyTorch runs
 the same computation written with torch.nn (the module of
-tests/py/bert_export.py). Also a plain fine-tuning step of the student
+tests/util/bert_export.py). Also a plain fine-tuning step of the student
 (`distilc finetune` vs torch). Reports tokens/s (non-padding tokens) and
 peak RSS of each process (from /usr/bin/time) as JSON.
 
@@ -109,7 +109,7 @@ def timed(cmd):
 
 def torch_worker(a):
     import torch
-    sys.path.insert(0, os.path.join(HERE, "..", "tests", "py"))
+    sys.path.insert(0, os.path.join(HERE, "..", "tests", "util"))
     from bert_export import BertClassifier
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -279,7 +279,7 @@ def mixed_main(a):
                   "--max-seq", str(a.seq), "--steps", str(a.steps), "--threads",
                   str(a.threads), "--json", "--progress", "off"]
         sdir = os.path.join(tmp, "student_model")
-        subprocess.run([sys.executable, os.path.join(HERE, "..", "tests", "py",
+        subprocess.run([sys.executable, os.path.join(HERE, "..", "tests", "util",
                                                      "bert_export.py"), "--out", sdir,
                         "--layers", "4", "--hidden", "312", "--heads", "12",
                         "--ffn", "1200", "--vocab", "30522", "--max-pos", "512"],
@@ -441,7 +441,7 @@ def main():
         if a.only in (None, "finetune"):
             # the student as an ONNX classifier to fine-tune
             sdir = os.path.join(tmp, "student_model")
-            subprocess.run([sys.executable, os.path.join(HERE, "..", "tests", "py",
+            subprocess.run([sys.executable, os.path.join(HERE, "..", "tests", "util",
                                                          "bert_export.py"), "--out", sdir,
                             "--layers", "4", "--hidden", "312", "--heads", "12",
                             "--ffn", "1200", "--vocab", "30522", "--max-pos", "512"],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures `distilc distill` throughput (non-padding tokens per second) for
 # the DESIGN.md reference shape: teacher 6x384 (12 heads, FFN 1536,
-# vocabulary 30522, random weights from tests/py/bert_export.py) -> student
+# vocabulary 30522, random weights from tests/util/bert_export.py) -> student
 # 4x312 (12 heads, FFN 1200), batch 32 x seq 64, in two settings:
 #   general   a corpus of full 64-token lines (SST-2 train text run
 #             together), so every step is 32 x 64 real tokens: the setting
@@ -26,7 +26,7 @@ if [ -z "${SKIP_BUILD:-}" ]; then # SKIP_BUILD=1: use $build/distilc as it is
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-/usr/bin/python3 "$root/tests/py/bert_export.py" --out "$work/t" --layers 6 \
+/usr/bin/python3 "$root/tests/util/bert_export.py" --out "$work/t" --layers 6 \
     --hidden 384 --heads 12 --ffn 1536 --vocab 30522 --max-pos 128 --seed 0 \
     >/dev/null 2>&1
 # 64-token lines: SST-2 sentences run together, 80 words a line

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "py"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "util"))
 from bert_export import BertClassifier  # noqa: E402
 
 M64 = (1 << 64) - 1

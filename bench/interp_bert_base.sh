@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-/usr/bin/python3 "$root/tests/py/bert_export.py" --out "$work/m" --opset 14 \
+/usr/bin/python3 "$root/tests/util/bert_export.py" --out "$work/m" --opset 14 \
     --layers 12 --hidden 768 --heads 12 --ffn 3072 --vocab 30522 \
     --max-pos 512 --batch 1 --seq 128 >/dev/null 2>&1
 ds=$work/m/test_data_set_0

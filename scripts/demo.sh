@@ -10,7 +10,7 @@
 # classifier by bench/make_teacher_minilm.py and fine-tuned briefly with
 # `distilc finetune` on 1,500 SST-2 examples from ../shared/glue (about
 # 76% dev accuracy). Without that package (offline), a 4 x 256 BERT from
-# tests/py/bert_export.py is trained from scratch instead: a weak teacher
+# tests/util/bert_export.py is trained from scratch instead: a weak teacher
 # (near chance), fine for showing the pipeline only. Give your own with
 # DEMO_TEACHER=model.onnx DEMO_VOCAB=vocab.txt.
 #
@@ -78,7 +78,7 @@ PY
     fi
     if [ ! -s "$TEACHER" ]; then
         echo "== the teacher: 4 layers x 256 from PyTorch, trained on 2,000 SST-2 examples"
-        "$PY" tests/py/bert_export.py --out "$D/bert" --opset 14 --layers 4 --hidden 256 \
+        "$PY" tests/util/bert_export.py --out "$D/bert" --opset 14 --layers 4 --hidden 256 \
             --heads 4 --ffn 1024 --vocab 5000 --max-pos 128 --seed 1 >/dev/null
         "$B"/distilc finetune "$D/bert/model.onnx" --task sst2 --data "$GLUE" \
             --vocab "$VOCAB" --limit 2000 --epochs 2 --max-seq 64 --lr 2e-4 \

@@ -12,7 +12,7 @@ P*, Mn) from the Rust crate `unicode_categories` (Unicode 8.0 data), case
 mapping from Rust's std (Unicode 16) and NFD from
 `unicode-normalization-alignments`. The HF_* lists below are the code points
 where those differ from Unicode 14; they were found by comparing every code
-point against tokenizers 0.23.3 (tests/py/test_tokenizer_hf.py re-checks all
+point against tokenizers 0.23.3 (tests/frontend/test_tokenizer_hf.py re-checks all
 code points through `distilc tokenize --words`).
 
 Per code point we emit one flag byte (two-stage table, 256-entry blocks) and

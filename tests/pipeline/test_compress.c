@@ -1,0 +1,434 @@
+/* test_compress.c — the stage machine of `distilc compress` with fake stage
+ * functions (no model is trained here): which stages a run executes and
+ * which a rerun skips, --from, changed inputs and missing outputs redoing
+ * the right stages, a failing stage naming itself and leaving the earlier
+ * ones done, state.json round trips and refusals, the budget split, and
+ * report.json / report.svg from a known state (numbers checked exactly). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frontend/json.h"
+#include "pipeline/compress.h"
+#include "pipeline/report.h"
+#include "testutil.h"
+
+/* ---- fixtures: a teacher file, a vocabulary, a data folder ----------------- */
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    fputs(text, f);
+    fclose(f);
+}
+
+/* ---- fake stages: count calls, write their declared outputs --------------- */
+
+typedef struct fake_log {
+    int calls[COMPRESS_STAGE_COUNT];
+    int fail_at; /* stage that fails, -1 none */
+} fake_log;
+
+/* Stage functions cannot take a user pointer beyond the ctx, so the log
+ * lives in a file-static the tests reset (test code only). */
+static fake_log flog;
+
+static ir_status fake_stage(compress_ctx *c, compress_stage s, const char *file,
+                            ir_diag *d)
+{
+    flog.calls[s]++;
+    if (flog.fail_at == (int)s)
+        return ir_diag_set(d, IR_ERR_FAILED, "fake failure");
+    if (file)
+        write_text(compress_path(c, file), "x");
+    if (s == COMPRESS_SEARCH) {
+        c->st->r.s_layers = 2;
+        snprintf(c->st->r.s_share, sizeof c->st->r.s_share, "groups:2");
+    }
+    return IR_OK;
+}
+
+#define FAKE(name, stage, file)                                               \
+    static ir_status name(compress_ctx *c, ir_diag *d)                        \
+    {                                                                         \
+        return fake_stage(c, stage, file, d);                                 \
+    }
+FAKE(f_lift, COMPRESS_LIFT, NULL)
+FAKE(f_supernet, COMPRESS_SUPERNET, "supernet.json")
+FAKE(f_search, COMPRESS_SEARCH, "pareto.json")
+FAKE(f_distill, COMPRESS_DISTILL, "student.onnx")
+FAKE(f_build, COMPRESS_BUILD, "model")
+FAKE(f_eval, COMPRESS_EVAL, NULL)
+FAKE(f_report, COMPRESS_REPORT, "report.json")
+
+static const compress_stage_def fakes[COMPRESS_STAGE_COUNT] = {
+    {f_lift, {NULL}},
+    {f_supernet, {"supernet.json", NULL}},
+    {f_search, {"pareto.json", NULL}},
+    {f_distill, {"student.onnx", NULL}},
+    {f_build, {"model", NULL}},
+    {f_eval, {NULL}},
+    {f_report, {"report.json", NULL}},
+};
+
+/* Runs the machine; returns a bit mask of the stages that were called. */
+static int run_mask(const compress_options *o, compress_state *st, ir_status *s,
+                    ir_diag *d)
+{
+    memset(flog.calls, 0, sizeof flog.calls);
+    *s = compress_run(o, fakes, NULL, st, d);
+    int m = 0;
+    for (int i = 0; i < COMPRESS_STAGE_COUNT; i++)
+        if (flog.calls[i])
+            m |= 1 << i;
+    return m;
+}
+
+enum { ALL = (1 << COMPRESS_STAGE_COUNT) - 1 };
+#define FROM(s) (ALL & ~((1 << (s)) - 1))
+
+static void test_skip_logic(const char *dir)
+{
+    char teacher[4096], vocab[4096], data[4096], out[4096], corpus[4096], path[4200];
+    snprintf(teacher, sizeof teacher, "%s/teacher.onnx", dir);
+    snprintf(vocab, sizeof vocab, "%s/vocab.txt", dir);
+    snprintf(data, sizeof data, "%s/glue", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(corpus, sizeof corpus, "%s/corpus.txt", dir);
+    write_text(teacher, "not really onnx: the fake stages never read it");
+    write_text(vocab, "[PAD]\n[UNK]\n");
+    mkdir(data, 0777);
+    write_text(corpus, "a line\n");
+
+    compress_options o;
+    compress_options_default(&o);
+    o.teacher = teacher;
+    o.task = "sst2";
+    o.data = data;
+    o.vocab = vocab;
+    o.out = out;
+    compress_state *st = malloc(sizeof *st);
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_status s;
+    flog.fail_at = -1;
+
+    /* first run: everything; second: nothing */
+    int m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(s == IR_OK, "%s", d.msg);
+    CHECK_MSG(m == ALL, "first run mask %x", m);
+    for (int i = 0; i < COMPRESS_STAGE_COUNT; i++)
+        CHECK(st->done[i] && st->ran[i]);
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(s == IR_OK && m == 0, "rerun mask %x", m);
+    CHECK(st->r.s_layers == 2 && strcmp(st->r.s_share, "groups:2") == 0);
+    CHECK(!st->ran[COMPRESS_LIFT]);
+
+    /* --from distill redoes distill and after */
+    o.from = COMPRESS_DISTILL;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_DISTILL), "--from distill mask %x", m);
+    o.from = -1;
+
+    /* a supernet input (the training data's --limit) redoes the supernet
+     * and after, not lift */
+    o.limit = 100;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_SUPERNET), "limit change mask %x", m);
+
+    /* with --supernet-steps the budget no longer sets the supernet's work:
+     * a new budget redoes the search and after */
+    o.supernet_steps = 5;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_SUPERNET), "supernet steps mask %x", m);
+    o.budget_minutes = 3;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_SEARCH), "budget with supernet steps mask %x", m);
+    o.budget_minutes = 0;
+    o.supernet_steps = 0;
+    m = run_mask(&o, st, &s, &d);
+    CHECK(m == FROM(COMPRESS_SUPERNET));
+
+    /* a search input (the latency limit) redoes search and after, not the
+     * supernet: one supernet serves any limit */
+    o.latency_ms = 3;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_SEARCH), "latency change mask %x", m);
+    m = run_mask(&o, st, &s, &d);
+    CHECK(m == 0);
+
+    /* a distill input (the corpus) redoes distill and after */
+    o.corpus = corpus;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_DISTILL), "corpus mask %x", m);
+
+    /* a rewritten teacher (new size) redoes everything */
+    write_text(teacher, "another teacher, of another size");
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == ALL, "teacher change mask %x", m);
+
+    /* a lift setting (--seq) redoes everything */
+    o.seq = 64;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == ALL, "seq change mask %x", m);
+
+    /* a deleted output redoes its stage and after */
+    snprintf(path, sizeof path, "%s/model", out);
+    remove(path);
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_BUILD), "missing output mask %x", m);
+
+    /* a failing stage names itself; the stages before stay done and a rerun
+     * starts at the failed one */
+    o.budget_minutes = 2; /* changes the supernet's fingerprint */
+    flog.fail_at = COMPRESS_DISTILL;
+    m = run_mask(&o, st, &s, &d);
+    CHECK(s == IR_ERR_FAILED);
+    CHECK_MSG(strstr(d.msg, "stage distill: fake failure") != NULL, "%s", d.msg);
+    CHECK(m == ((1 << COMPRESS_SUPERNET) | (1 << COMPRESS_SEARCH) |
+                (1 << COMPRESS_DISTILL)));
+    flog.fail_at = -1;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(s == IR_OK && m == FROM(COMPRESS_DISTILL), "after failure mask %x", m);
+
+    /* a stage that is not built yet fails with that message */
+    compress_stage_def partial[COMPRESS_STAGE_COUNT];
+    memcpy(partial, fakes, sizeof partial);
+    partial[COMPRESS_BUILD].fn = NULL;
+    o.from = COMPRESS_BUILD;
+    s = compress_run(&o, partial, NULL, st, &d);
+    CHECK(s == IR_ERR_UNSUPPORTED && strstr(d.msg, "stage build: not built yet"));
+    o.from = -1;
+
+    /* bad options name themselves */
+    compress_options bad = o;
+    bad.task = "nope";
+    CHECK(compress_run(&bad, fakes, NULL, st, &d) == IR_ERR_INPUT &&
+          strstr(d.msg, "--task 'nope'"));
+    bad = o;
+    bad.share = "groups:x";
+    CHECK(compress_run(&bad, fakes, NULL, st, &d) == IR_ERR_INPUT &&
+          strstr(d.msg, "--share 'groups:x'"));
+    bad = o;
+    bad.corpus = "/nonexistent/corpus.txt";
+    CHECK(compress_run(&bad, fakes, NULL, st, &d) == IR_ERR_INPUT &&
+          strstr(d.msg, "--corpus '/nonexistent/corpus.txt'"));
+    bad = o;
+    bad.precision = "fp8";
+    CHECK(compress_run(&bad, fakes, NULL, st, &d) == IR_ERR_INPUT &&
+          strstr(d.msg, "--precision 'fp8'"));
+    bad = o;
+    bad.vocab = NULL;
+    CHECK(compress_run(&bad, fakes, NULL, st, &d) == IR_ERR_INPUT &&
+          strstr(d.msg, "--vocab"));
+
+    /* a foreign state file is refused with the way out */
+    snprintf(path, sizeof path, "%s/state.json", out);
+    write_text(path, "{\"format\": \"something-else\", \"version\": 1}");
+    s = compress_run(&o, fakes, NULL, st, &d);
+    CHECK(s == IR_ERR_INPUT && strstr(d.msg, "--from lift"));
+    write_text(path, "{not json");
+    s = compress_run(&o, fakes, NULL, st, &d);
+    CHECK(s == IR_ERR_INPUT && strstr(d.msg, "state.json"));
+    remove(path);
+    m = run_mask(&o, st, &s, &d);
+    CHECK(s == IR_OK && m == ALL);
+    free(st);
+}
+
+static void test_state_roundtrip(const char *dir)
+{
+    compress_state *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    compress_state_init(a);
+    a->done[COMPRESS_LIFT] = a->done[COMPRESS_SEARCH] = true;
+    a->fp[COMPRESS_LIFT] = 0xfedcba9876543210ull;
+    a->seconds[COMPRESS_SEARCH] = 12.5;
+    compress_results *r = &a->r;
+    snprintf(r->teacher.shape, sizeof r->teacher.shape, "L12 H768 A12 F3072 E0 none");
+    r->teacher.parameters = 109483778;
+    r->teacher.latency_ms = 71.25;
+    r->teacher.metrics.n = 3;
+    r->teacher.metrics.main = 2;
+    snprintf(r->teacher.metrics.name[2], 32, "combined_score");
+    r->teacher.metrics.value[2] = 0.875;
+    snprintf(r->fitness, sizeof r->fitness, "proxy \"quoted\"\\");
+    r->dstage[1].ran = true;
+    r->dstage[1].steps = 300;
+    r->step_s = 0.25;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/state.json", dir);
+    ir_diag d;
+    ir_diag_init(&d);
+    CHECK(compress_state_save(path, a, &d) == IR_OK);
+    CHECK_MSG(compress_state_load(path, b, &d) == IR_OK, "%s", d.msg);
+    CHECK(b->done[COMPRESS_LIFT] && b->done[COMPRESS_SEARCH] && !b->done[COMPRESS_DISTILL]);
+    CHECK(b->fp[COMPRESS_LIFT] == 0xfedcba9876543210ull);
+    CHECK(b->seconds[COMPRESS_SEARCH] == 12.5);
+    CHECK(strcmp(b->r.teacher.shape, r->teacher.shape) == 0);
+    CHECK(b->r.teacher.parameters == 109483778 && b->r.teacher.latency_ms == 71.25);
+    CHECK(b->r.teacher.metrics.n == 3 && b->r.teacher.metrics.main == 2);
+    CHECK(strcmp(b->r.teacher.metrics.name[2], "combined_score") == 0);
+    CHECK(b->r.teacher.metrics.value[2] == 0.875);
+    CHECK(isnan(b->r.teacher.metrics.value[0])); /* NaN survives as null */
+    CHECK(isnan(b->r.student.latency_ms));
+    CHECK(strcmp(b->r.fitness, r->fitness) == 0);
+    CHECK(b->r.dstage[1].ran && b->r.dstage[1].steps == 300 && !b->r.dstage[0].ran);
+    CHECK(b->r.step_s == 0.25);
+    /* no file: an empty state */
+    snprintf(path, sizeof path, "%s/none.json", dir);
+    CHECK(compress_state_load(path, b, &d) == IR_OK && !b->done[0]);
+    free(a);
+    free(b);
+}
+
+static void test_budget(void)
+{
+    compress_options o;
+    compress_options_default(&o);
+    compress_budget b;
+    compress_budget_split(&o, -1, &b);
+    CHECK(b.supernet_s == 0 && b.search_s == 0 && b.distill_s == 0); /* none */
+    o.budget_minutes = 10; /* 600 s: 180 supernet, 60 search, 360 distillation */
+    compress_budget_split(&o, -1, &b);
+    CHECK(fabs(b.supernet_s - 180) < 1e-9 && fabs(b.search_s - 60) < 1e-9 &&
+          fabs(b.distill_s - 360) < 1e-9);
+    compress_budget_split(&o, 200, &b);  /* quick earlier stages leave more */
+    CHECK(fabs(b.distill_s - 400) < 1e-9);
+    compress_budget_split(&o, 500, &b);  /* an overrun cannot starve it */
+    CHECK(fabs(b.distill_s - 180) < 1e-9);
+    o.proxy_fitness = true; /* no supernet: its share goes to distillation */
+    compress_budget_split(&o, -1, &b);
+    CHECK(b.supernet_s == 0 && fabs(b.distill_s - 540) < 1e-9);
+}
+
+static void test_report(const char *dir)
+{
+    compress_options o;
+    compress_options_default(&o);
+    o.teacher = "teacher.onnx";
+    o.task = "SST-2";
+    o.out = dir;
+    compress_state *st = malloc(sizeof *st);
+    compress_state_init(st);
+    compress_results *r = &st->r;
+    snprintf(r->teacher.shape, sizeof r->teacher.shape, "L12 H768 A12 F3072 E0 none");
+    snprintf(r->student.shape, sizeof r->student.shape, "L4 H312 A12 F1200 E0 none");
+    r->teacher.parameters = 100000000;
+    r->student.parameters = 12500000;
+    r->teacher.size_bytes = 400000000;
+    r->student.size_bytes = 50000000;
+    r->teacher.latency_ms = 60;
+    r->student.latency_ms = 10;
+    for (int m = 0; m < 2; m++) {
+        compress_model *cm = m ? &r->student : &r->teacher;
+        cm->metrics.n = 1;
+        cm->metrics.main = 0;
+        snprintf(cm->metrics.name[0], 32, "accuracy");
+        cm->dev_examples = 872;
+    }
+    r->teacher.metrics.value[0] = 0.92;
+    r->student.metrics.value[0] = 0.897;
+    r->budget_s = 300;
+    r->search_budget_s = 60;
+    r->distill_budget_s = 240;
+    r->dstage[1] = (compress_dstage){true, 200, 67349, 0.095, 1.5, 100, 2000};
+    r->dstage[2] = (compress_dstage){true, 200, 67349, 0.095, 0.3, 100, 2000};
+    r->step_s = 0.5;
+    snprintf(r->set_precision, sizeof r->set_precision, "fp32");
+    r->set_seq = 128;
+    r->set_batch = 1;
+    r->set_threads = 2;
+    for (int i = 0; i < COMPRESS_STAGE_COUNT; i++)
+        st->seconds[i] = i + 1;
+    ir_diag d;
+    ir_diag_init(&d);
+    CHECK_MSG(compress_report_write(&o, st, &d) == IR_OK, "%s", d.msg);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    char *text = test_read_file(path, NULL);
+    CHECK(text != NULL);
+    json_doc doc;
+    if (text && json_parse(text, strlen(text), path, &doc, &d) == IR_OK) {
+        const json_value *t = json_get(doc.root, "teacher");
+        const json_value *s = json_get(doc.root, "student");
+        CHECK(t && s && t->type == JSON_OBJECT && s->type == JSON_OBJECT);
+        const char *keys[] = {"parameters", "latency_ms", "metrics", "size_bytes",
+                              "ort_latency_ms"};
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+            CHECK_MSG(t && s && json_get(t, keys[i]) && json_get(s, keys[i]),
+                      "key %s", keys[i]);
+        const json_value *v = json_get(doc.root, "speedup");
+        CHECK(v && v->type == JSON_NUMBER && fabs(v->u.num - 6.0) < 1e-9);
+        v = json_get(doc.root, "accuracy_retained");
+        CHECK(v && fabs(v->u.num - 0.897 / 0.92) < 1e-9);
+        v = json_get(doc.root, "parameter_reduction");
+        CHECK(v && fabs(v->u.num - 8.0) < 1e-9);
+        v = json_get(doc.root, "ort_speedup");
+        CHECK(v && v->type == JSON_NULL);
+        const json_value *b = json_get(doc.root, "budget");
+        CHECK(b && json_get(b, "minutes") && fabs(json_get(b, "minutes")->u.num - 5) < 1e-9);
+        const json_value *al = b ? json_get(b, "allowed") : NULL;
+        CHECK(al && al->type == JSON_STRING &&
+              strstr(al->u.str, "200 intermediate") != NULL);
+        const json_value *stg = json_get(doc.root, "stages");
+        CHECK(stg && json_get(stg, "distill") &&
+              json_get(json_get(stg, "distill"), "seconds")->u.num == 4);
+        v = json_get(doc.root, "total_seconds");
+        CHECK(v && v->u.num == 28);
+        const json_value *sn = json_get(doc.root, "supernet");
+        CHECK(sn && json_get(sn, "trained") && json_get(sn, "steps"));
+        const json_value *m = t ? json_get(json_get(t, "metrics"), "accuracy") : NULL;
+        CHECK(m && m->u.num == 0.92);
+        json_doc_free(&doc);
+    } else
+        CHECK_MSG(false, "report.json does not parse: %s", d.msg);
+    free(text);
+    snprintf(path, sizeof path, "%s/report.svg", dir);
+    text = test_read_file(path, NULL);
+    CHECK(text && strstr(text, "<svg") && strstr(text, "</svg>"));
+    CHECK(text && strstr(text, "6.00x faster") && strstr(text, "97.5% retained"));
+    CHECK(text && strstr(text, "8.0x fewer"));
+    free(text);
+    /* the table */
+    snprintf(path, sizeof path, "%s/table.txt", dir);
+    FILE *f = fopen(path, "w");
+    compress_report_table(f, &o, st);
+    fclose(f);
+    text = test_read_file(path, NULL);
+    CHECK(text && strstr(text, "6.00x faster") && strstr(text, "97.5% kept"));
+    CHECK(text && strstr(text, "L4 H312 A12 F1200 E0 none"));
+    free(text);
+    /* unknown numbers are null, not NaN */
+    r->student.latency_ms = NAN;
+    f = tmpfile();
+    CHECK(compress_report_json(f, &o, st, &d) == IR_OK);
+    rewind(f);
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    CHECK(strstr(buf, "\"speedup\": null") != NULL && strstr(buf, "nan") == NULL);
+    free(st);
+}
+
+int main(void)
+{
+    char dir[4096];
+    if (!test_tmpdir(dir, sizeof dir)) {
+        fprintf(stderr, "no temporary directory\n");
+        return 1;
+    }
+    test_skip_logic(dir);
+    test_state_roundtrip(dir);
+    test_budget();
+    test_report(dir);
+    return test_finish("test_compress");
+}
