@@ -11,12 +11,17 @@
 
 enum { BAR_WIDTH = 24 };
 
-bool progress_mode_parse(const char *s, progress_mode *out)
+const char *progress_mode_name(progress_mode m)
 {
     static const char *const names[PROGRESS_MODE_COUNT] = {"auto", "bar",
                                                            "json", "off"};
+    return (unsigned)m < PROGRESS_MODE_COUNT ? names[m] : "?";
+}
+
+bool progress_mode_parse(const char *s, progress_mode *out)
+{
     for (int i = 0; i < PROGRESS_MODE_COUNT; i++) {
-        if (strcmp(s, names[i]) == 0) {
+        if (strcmp(s, progress_mode_name((progress_mode)i)) == 0) {
             *out = (progress_mode)i;
             return true;
         }
