@@ -1,6 +1,7 @@
 /* progress.c — the progress reporter (see progress.h). Redraws are limited
  * to ~10 a second on a terminal and JSON lines to ~2 a second, so a fast
  * loop does not spend its time printing. */
+#include "frontend/json.h"
 #include "ir/clock.h"
 #include "tools/progress.h"
 
@@ -91,11 +92,10 @@ static void json_line(progress *p, double t)
     double rate = rate_of(p, t);
     double eta = rate > 0 ? (double)(p->total - p->done) / rate : -1;
     fprintf(p->out, "{\"event\":\"progress\",\"label\":\"%s\",\"done\":%zu,"
-            "\"total\":%zu,\"rate\":%.3f,", p->label, p->done, p->total, rate);
-    if (eta >= 0)
-        fprintf(p->out, "\"eta_s\":%.3f}\n", eta);
-    else
-        fprintf(p->out, "\"eta_s\":null}\n");
+            "\"total\":%zu,\"rate\":%.3f,\"eta_s\":", p->label, p->done,
+            p->total, rate);
+    json_write_fixed(p->out, eta >= 0 ? eta : NAN, 3); /* unknown: null */
+    fputs("}\n", p->out);
     fflush(p->out);
 }
 
