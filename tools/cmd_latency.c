@@ -18,7 +18,7 @@
 #include "frontend/json.h"
 #include "tools/cli.h"
 #include "tools/cli_groups.h"
-#include "tools/space_load.h"
+#include "tools/search_opts.h"
 #include "tools/cmds.h"
 #include "tools/progress.h"
 
@@ -71,15 +71,11 @@ typedef struct pair {
 
 static const char *const CMD = "latency-model";
 
-/* The command line, parsed and checked. */
+/* The command line, parsed (0: not given). */
 typedef struct latency_args {
-    const char *space, *cache;
     cli_int n_val, n_cal, runs, seed;
-    cli_enum clock; /* -1: not given */
-    cli_name clocks[SEARCH_CLOCK_COUNT + 1];
     bool recal;
-    cli_runtime rt;
-    cli_output out;
+    search_opts so;
 } latency_args;
 
 /* Exit status, or -1 to go on. */
@@ -91,26 +87,15 @@ static int latency_args_parse(int argc, char **argv, latency_args *a)
         .n_cal = {4, 1, 0, NULL},
         .runs = {15, 1, 0, NULL},
         .seed = {0, 0, 0, NULL},
-        .clock = {-1, a->clocks,
-                  "option --clock: unknown clock '%s' (wall or cpu)"},
     };
-    for (int c = 0; c < SEARCH_CLOCK_COUNT; c++)
-        a->clocks[c] = (cli_name){search_clock_name((search_clock)c), c};
-    cli_runtime_init(&a->rt, CLI_RT_SEQ | CLI_RT_BATCH | CLI_RT_THREADS |
-                                 CLI_RT_PRECISION, CLI_PRECISION_UNKNOWN);
-    cli_output_init(&a->out, CLI_OUT_JSON | CLI_OUT_PROGRESS,
-                    CLI_PROGRESS_UNKNOWN);
+    search_opts_init(&a->so);
     cli_option opts[] = {
-        {"space", 0, CLI_VALUE, &a->space},
+        {"search options", 0, CLI_GROUP, a->so.options},
         {"validate", 0, CLI_INT, &a->n_val},
-        {"runtime group", 0, CLI_GROUP, a->rt.options},
         {"calibrate", 0, CLI_INT, &a->n_cal},
         {"recalibrate", 0, CLI_FLAG, &a->recal},
         {"runs", 0, CLI_INT, &a->runs},
         {"seed", 0, CLI_INT, &a->seed},
-        {"cache", 0, CLI_VALUE, &a->cache},
-        {"clock", 0, CLI_ENUM, &a->clock},
-        {"output group", 0, CLI_GROUP, a->out.options},
         {0},
     };
     int npos = 0;
@@ -121,14 +106,6 @@ static int latency_args_parse(int argc, char **argv, latency_args *a)
     }
     if (rc != CLI_OK)
         return 2;
-    if (a->rt.threads.value > 1024) {
-        cli_error("%s: option --threads: at most 1024", CMD);
-        return 2;
-    }
-    if (a->n_cal.value > 100 || a->runs.value > 1000) {
-        cli_error("%s: --calibrate at most 100, --runs at most 1000", CMD);
-        return 2;
-    }
     return -1;
 }
 
@@ -137,26 +114,17 @@ static int latency_args_parse(int argc, char **argv, latency_args *a)
 static int latency_setting(const latency_args *a, const search_space *sp,
                            search_latency_query *q)
 {
-    *q = (search_latency_query){.batch = sp->cons.batch, .seq = sp->cons.seq,
-                                .threads = (int)sp->cons.threads,
-                                .precision = sp->cons.precision};
-    if (a->rt.seq.value) {
-        if (a->rt.seq.value > sp->base.max_positions) {
-            cli_error("%s: option --seq %lld exceeds the space's max-positions "
-                      "%lld", CMD, (long long)a->rt.seq.value,
-                      (long long)sp->base.max_positions);
-            return 2;
-        }
-        q->seq = a->rt.seq.value;
+    search_constraints k = sp->cons;
+    int rc = search_opts_setting(CMD, &a->so, sp, &k);
+    if (rc >= 0)
+        return rc;
+    if (a->n_cal.value > 100 || a->runs.value > 1000) {
+        cli_error("%s: --calibrate at most 100, --runs at most 1000", CMD);
+        return 2;
     }
-    if (a->rt.batch.value)
-        q->batch = a->rt.batch.value;
-    if (a->rt.threads.value)
-        q->threads = (int)a->rt.threads.value;
-    /* the same names, in the same order, as search_precision's */
-    if (a->rt.precision.value >= 0)
-        search_precision_parse(rt_precision_name((rt_precision)a->rt.precision.value),
-                               &q->precision);
+    *q = (search_latency_query){.batch = k.batch, .seq = k.seq,
+                                .threads = (int)k.threads,
+                                .precision = k.precision};
     return -1;
 }
 
@@ -233,7 +201,7 @@ static ir_status measure_all(search_latency *lm, const latency_args *a,
     size_t first = need_cal ? 0 : n_cal;
     progress p;
     progress_init(&p, stderr, "latency", n_all - first,
-                  (progress_mode)a->out.progress.value);
+                  (progress_mode)a->so.out.progress.value);
     ir_status s = IR_OK;
     search_latency_estimate est;
     for (size_t i = first; i < n_all && s == IR_OK; i++) {
@@ -359,21 +327,14 @@ int cmd_latency_model(int argc, char **argv)
     if (rc >= 0)
         return rc;
     search_space sp;
-    if ((rc = space_load(CMD, a.space, &sp)) != 0)
+    if ((rc = space_load(CMD, a.so.space, &sp)) != 0)
         return rc;
     search_latency_query q;
     if ((rc = latency_setting(&a, &sp, &q)) >= 0)
         return rc;
     search_latency_opts lo;
-    search_latency_opts_default(&lo);
-    lo.cache_path = a.cache;
-    if (a.clock.value >= 0)
-        lo.clock = (search_clock)a.clock.value;
-    if (lo.clock == SEARCH_CLOCK_CPU && q.threads != 1) {
-        cli_error("%s: option --clock cpu times one thread: add --threads 1",
-                  CMD);
-        return 2;
-    }
+    if ((rc = search_opts_latency(CMD, &a.so, q.threads, &lo)) >= 0)
+        return rc;
     ir_diag d;
     ir_diag_init(&d);
     search_latency *lm;
@@ -403,7 +364,7 @@ int cmd_latency_model(int argc, char **argv)
                         .need_cal = need_cal, .cal = pr, .val = pr + a.n_cal.value,
                         .n_cal = a.n_cal.value, .n_val = a.n_val.value};
     score(&r);
-    if (a.out.json)
+    if (a.so.out.json)
         print_json(&r);
     else
         print_text(&r);

@@ -19,7 +19,7 @@
 #include "frontend/json.h"
 #include "tools/cli.h"
 #include "tools/cli_groups.h"
-#include "tools/space_load.h"
+#include "tools/search_opts.h"
 #include "tools/cmds.h"
 #include "tools/progress.h"
 
@@ -93,16 +93,13 @@ static void print_cand(FILE *f, const char *mark, const search_cand *c)
             buf, c->latency_ms, (double)c->params / 1e6, c->size_mb, c->fitness);
 }
 
-/* The command line, as parsed (0 or -1: not given). */
+/* The command line, as parsed (0: not given). */
 typedef struct search_args {
-    const char *space, *out, *cache;
-    cli_float latency_ms, size_mb;          /* 0: not given */
+    const char *out;
+    cli_float latency_ms, size_mb;
     cli_int params, generations, population, seed;
-    cli_enum clock;                         /* -1: not given */
-    cli_name clocks[SEARCH_CLOCK_COUNT + 1];
     bool no_measure;
-    cli_runtime rt;
-    cli_output out_opts;
+    search_opts so;
 } search_args;
 
 /* Exit status, or -1 to go on. */
@@ -118,29 +115,18 @@ static int search_args_parse(int argc, char **argv, search_args *a)
         .generations = {10, 1, 0, NULL},
         .population = {32, 1, 0, NULL},
         .seed = {0, 0, 0, NULL},
-        .clock = {-1, a->clocks,
-                  "option --clock: unknown clock '%s' (wall or cpu)"},
     };
-    for (int c = 0; c < SEARCH_CLOCK_COUNT; c++)
-        a->clocks[c] = (cli_name){search_clock_name((search_clock)c), c};
-    cli_runtime_init(&a->rt, CLI_RT_SEQ | CLI_RT_BATCH | CLI_RT_THREADS |
-                                 CLI_RT_PRECISION, CLI_PRECISION_UNKNOWN);
-    cli_output_init(&a->out_opts, CLI_OUT_JSON | CLI_OUT_PROGRESS,
-                    CLI_PROGRESS_UNKNOWN);
+    search_opts_init(&a->so);
     cli_option opts[] = {
-        {"space", 0, CLI_VALUE, &a->space},
+        {"search options", 0, CLI_GROUP, a->so.options},
         {"output", 'o', CLI_VALUE, &a->out},
         {"latency-ms", 0, CLI_FLOAT, &a->latency_ms},
         {"params", 0, CLI_INT, &a->params},
         {"size-mb", 0, CLI_FLOAT, &a->size_mb},
-        {"runtime group", 0, CLI_GROUP, a->rt.options},
         {"generations", 0, CLI_INT, &a->generations},
         {"population", 0, CLI_INT, &a->population},
         {"seed", 0, CLI_INT, &a->seed},
-        {"cache", 0, CLI_VALUE, &a->cache},
-        {"clock", 0, CLI_ENUM, &a->clock},
         {"no-measure", 0, CLI_FLAG, &a->no_measure},
-        {"output group", 0, CLI_GROUP, a->out_opts.options},
         {0},
     };
     int npos = 0;
@@ -169,28 +155,9 @@ static int apply_overrides(const search_args *a, search_space *sp)
         k->max_size_mb = a->size_mb.value;
     if (a->params.value)
         k->max_params = a->params.value;
-    if (a->rt.seq.value) {
-        if (a->rt.seq.value > sp->base.max_positions) {
-            cli_error("search: option --seq %lld exceeds the space's "
-                      "max-positions %lld", (long long)a->rt.seq.value,
-                      (long long)sp->base.max_positions);
-            return 2;
-        }
-        k->seq = a->rt.seq.value;
-    }
-    if (a->rt.batch.value)
-        k->batch = a->rt.batch.value;
-    if (a->rt.threads.value) {
-        if (a->rt.threads.value > 1024) {
-            cli_error("search: option --threads: at most 1024");
-            return 2;
-        }
-        k->threads = a->rt.threads.value;
-    }
-    /* the same names, in the same order, as search_precision's */
-    if (a->rt.precision.value >= 0)
-        search_precision_parse(rt_precision_name((rt_precision)a->rt.precision.value),
-                               &k->precision);
+    int rc = search_opts_setting("search", &a->so, sp, k);
+    if (rc >= 0)
+        return rc;
     if (a->population.value < 2 || a->population.value > 100000 ||
         a->generations.value > 100000) {
         cli_error("search: --population must be 2..100000 and --generations at "
@@ -264,7 +231,7 @@ static ir_status evolve(const search_args *a, search_space *sp, lat_ctx *lc,
     eo.latency_ctx = lc;
     progress p;
     progress_init(&p, stderr, "search", eo.population * eo.generations,
-                  (progress_mode)a->out_opts.progress.value);
+                  (progress_mode)a->so.out.progress.value);
     eo.progress = progress_callback;
     eo.progress_ctx = &p;
     ir_status s = search_evolve(sp, &eo, r, d);
@@ -307,7 +274,7 @@ int cmd_search(int argc, char **argv)
     if (rc >= 0)
         return rc;
     search_space sp;
-    if ((rc = space_load("search", a.space, &sp)) != 0)
+    if ((rc = space_load("search", a.so.space, &sp)) != 0)
         return rc;
     if ((rc = apply_overrides(&a, &sp)) >= 0)
         return rc;
@@ -317,15 +284,9 @@ int cmd_search(int argc, char **argv)
         return 1;
     }
     search_latency_opts lo;
-    search_latency_opts_default(&lo);
-    lo.cache_path = a.cache;
+    if ((rc = search_opts_latency("search", &a.so, k->threads, &lo)) >= 0)
+        return rc;
     lo.measure = !a.no_measure;
-    if (a.clock.value >= 0)
-        lo.clock = (search_clock)a.clock.value;
-    if (lo.clock == SEARCH_CLOCK_CPU && k->threads != 1) {
-        cli_error("search: option --clock cpu times one thread: add --threads 1");
-        return 2;
-    }
     ir_diag d;
     ir_diag_init(&d);
     search_latency *lm;
@@ -351,7 +312,7 @@ int cmd_search(int argc, char **argv)
         search_latency_free(lm);
         return cli_fail(&d);
     }
-    if (a.out_opts.json)
+    if (a.so.out.json)
         print_json(&sp, &r, &o);
     else
         print_text(&sp, &r, &o);
