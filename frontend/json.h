@@ -83,5 +83,8 @@ void json_write_string(FILE *f, const char *s);
 /* v with `digits` significant digits (17 round-trips a double); NaN and
  * infinities as null. */
 void json_write_number(FILE *f, double v, int digits);
+/* v with `decimals` digits after the point ("%.*f"); NaN and infinities as
+ * null. */
+void json_write_fixed(FILE *f, double v, int decimals);
 
 #endif

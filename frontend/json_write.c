@@ -1,6 +1,8 @@
 /* json_write.c — the writing side of JSON for reports, caches and state
  * files: one string escaper (RFC 8259 §7) and one number writer, so every
- * JSON file distilc writes escapes and spells non-finite values alike.
+ * JSON file distilc writes escapes and spells non-finite values alike. A
+ * number keeps the digits its output has always had: `digits` significant
+ * ones (%g), or `decimals` after the point (%f).
  */
 #include "frontend/json.h"
 
@@ -31,6 +33,14 @@ void json_write_number(FILE *f, double v, int digits)
     /* JSON has no NaN or infinity: they are written as null. */
     if (isfinite(v))
         fprintf(f, "%.*g", digits, v);
+    else
+        fputs("null", f);
+}
+
+void json_write_fixed(FILE *f, double v, int decimals)
+{
+    if (isfinite(v))
+        fprintf(f, "%.*f", decimals, v);
     else
         fputs("null", f);
 }

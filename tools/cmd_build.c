@@ -16,6 +16,7 @@
 #include "distill/quantize.h"
 #include "ir/encoder.h"
 #include "tools/cli.h"
+#include "tools/cli_groups.h"
 #include "tools/cmds.h"
 #include "tools/model_open.h"
 #include "tools/progress.h"
@@ -86,138 +87,170 @@ static ir_status check_interface(const ir_graph *g, void *user, ir_diag *d)
     return IR_OK;
 }
 
-static void command_line(int argc, char **argv, char *buf, size_t n)
-{
-    size_t used = (size_t)snprintf(buf, n, "distilc");
-    for (int i = 0; i < argc && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, " %s", argv[i]);
-}
+/* The command line, parsed and checked. */
+typedef struct build_args {
+    const char *model, *out, *calib;
+    int64_t calib_lines;
+    progress_mode progress;
+    emit_options eo;
+    char cmdline[2048];
+} build_args;
 
-int cmd_build(int argc, char **argv)
+/* Exit status, or MODEL_ARGS_GO with *a filled. */
+static int build_args_parse(int argc, char **argv, build_args *a)
 {
-    const char *out = NULL, *prec_s = NULL, *threads_s = NULL, *cc = NULL;
-    const char *cflags = NULL, *progress_s = NULL, *calib = NULL;
-    const char *calib_lines_s = NULL;
+    const char *cc = NULL, *cflags = NULL;
     bool no_compile = false;
+    cli_int threads = {-1, 0, 4096,
+                       "--threads '%s' is not a count (0 = all cores), see "
+                       "'distilc build --help'"};
+    cli_int calib_lines = {0, 1, 0, NULL};
+    a->out = a->calib = NULL;
+    cli_runtime rt;
+    cli_runtime_init(&rt, CLI_RT_PRECISION,
+                     "--precision '%s' is not one of fp32, bf16, int8, see "
+                     "'distilc build --help'");
+    cli_output out;
+    cli_output_init(&out, CLI_OUT_PROGRESS,
+                    "--progress '%s' is not one of auto, bar, json, off");
     cli_option opts[] = {
-        {"output", 'o', CLI_VALUE, &out},
-        {"precision", 0, CLI_VALUE, &prec_s},
-        {"threads", 0, CLI_VALUE, &threads_s},
+        {"output", 'o', CLI_VALUE, &a->out},
+        {"runtime group", 0, CLI_GROUP, rt.options},
+        {"threads", 0, CLI_INT, &threads},
         {"cc", 0, CLI_VALUE, &cc},
         {"cflags", 0, CLI_VALUE, &cflags},
         {"no-compile", 0, CLI_FLAG, &no_compile},
-        {"progress", 0, CLI_VALUE, &progress_s},
-        {"calibrate", 0, CLI_VALUE, &calib},
-        {"calib-lines", 0, CLI_VALUE, &calib_lines_s},
-        {NULL, 0, CLI_FLAG, NULL},
+        {"output group", 0, CLI_GROUP, out.options},
+        {"calibrate", 0, CLI_VALUE, &a->calib},
+        {"calib-lines", 0, CLI_INT, &calib_lines},
+        {0},
     };
-    const char *model;
-    int rc = model_args_parse("build", argc, argv, opts, usage, &model);
+    int rc = model_args_parse("build", argc, argv, opts, usage, &a->model);
     if (rc != MODEL_ARGS_GO)
         return rc;
-    if (!out || !*out) {
+    if (!a->out || !*a->out) {
         cli_error("build: -o DIR is required, see 'distilc build --help'");
         return 2;
     }
-    emit_options eo;
-    emit_options_default(&eo);
-    if (prec_s && !rt_precision_parse(prec_s, &eo.precision)) {
-        cli_error("build: --precision '%s' is not one of fp32, bf16, int8, see "
-                  "'distilc build --help'", prec_s);
-        return 2;
-    }
-    if (threads_s) {
-        char *end;
-        long t = strtol(threads_s, &end, 10);
-        if (end == threads_s || *end || t < 0 || t > 4096) {
-            cli_error("build: --threads '%s' is not a count (0 = all cores), "
-                      "see 'distilc build --help'", threads_s);
-            return 2;
-        }
-        eo.threads = (int)t;
-    }
-    progress_mode pm = PROGRESS_AUTO;
-    if (progress_s && !progress_mode_parse(progress_s, &pm)) {
-        cli_error("build: --progress '%s' is not one of auto, bar, json, off",
-                  progress_s);
-        return 2;
-    }
-    int64_t calib_lines = 0;
-    if (calib_lines_s &&
-        !cli_parse_positive("build", "calib-lines", calib_lines_s, &calib_lines))
-        return 2;
-    if (calib && eo.precision != RT_INT8) {
+    emit_options_default(&a->eo);
+    if (rt.precision.value >= 0)
+        a->eo.precision = (rt_precision)rt.precision.value;
+    if (threads.value >= 0)
+        a->eo.threads = (int)threads.value;
+    a->calib_lines = calib_lines.value;
+    a->progress = (progress_mode)out.progress.value;
+    if (a->calib && a->eo.precision != RT_INT8) {
         cli_error("build: --calibrate applies to --precision int8, see "
                   "'distilc build --help'");
         return 2;
     }
-    if (calib_lines_s && !calib) {
+    if (a->calib_lines && !a->calib) {
         cli_error("build: --calib-lines needs --calibrate FILE");
         return 2;
     }
-    if (calib && !cli_check_input_file("build", "calibration file", calib))
+    if (a->calib && !cli_check_input_file("build", "calibration file", a->calib))
         return 2;
     if (cc && !*cc) {
         cli_error("build: --cc is empty: no C compiler named");
         return 2;
     }
-    if (!cli_check_input_file("build", "model", model))
+    if (!cli_check_input_file("build", "model", a->model))
         return 2;
-    char cmdline[2048];
-    command_line(argc, argv, cmdline, sizeof cmdline);
-    eo.cc = cc;
-    eo.cflags = cflags;
-    eo.compile = !no_compile;
-    eo.command = cmdline;
-    eo.source = model;
+    cli_command_line(argc, argv, a->cmdline, sizeof a->cmdline);
+    a->eo.cc = cc;
+    a->eo.cflags = cflags;
+    a->eo.compile = !no_compile;
+    a->eo.command = a->cmdline;
+    a->eo.source = a->model;
+    return MODEL_ARGS_GO;
+}
 
+/* Steps 3 and 4: writes the folder, then (unless --no-compile) compiles
+ * it, and fills r. */
+static ir_status write_and_compile(const ir_encoder *e, build_args *a,
+                                   progress *p, emit_result *r, ir_diag *d)
+{
+    bool compile = a->eo.compile;
+    a->eo.compile = false;
+    ir_status s = emit_encoder(e, a->out, &a->eo, r, d);
+    if (s != IR_OK || !compile)
+        return s;
+    progress_update(p, 3);
+    a->eo.compile = true;
+    s = emit_compile(a->out, &a->eo, d);
+    if (s != IR_OK)
+        return s;
+    snprintf(r->program, sizeof r->program, "%s/model", a->out);
+    FILE *f = fopen(r->program, "rb");
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        r->program_bytes = ftell(f);
+        fclose(f);
+    }
+    return IR_OK;
+}
+
+static void print_summary(const build_args *a, const ir_encoder *e,
+                          const emit_result *r, size_t calib_tokens)
+{
+    printf("{\"output\":");
+    cli_json_string(stdout, a->out);
+    printf(",\"program\":");
+    if (!a->eo.compile)
+        printf("null");
+    else
+        cli_json_string(stdout, r->program);
+    printf(",\"weights\":");
+    cli_json_string(stdout, r->weights);
+    printf(",\"weights_bytes\":%" PRId64 ",\"program_bytes\":%" PRId64
+           ",\"weights_hash\":\"%016" PRIx64 "\",\"precision\":\"%s\","
+           "\"threads\":%d,\"calibrated_tokens\":%zu,"
+           "\"token_types\":%s,\"hidden\":%" PRId64
+           ",\"layers\":%" PRId64 ",\"labels\":%" PRId64 "}\n",
+           r->weights_bytes, r->program_bytes, r->hash,
+           rt_precision_name(a->eo.precision), a->eo.threads, calib_tokens,
+           a->eo.token_types ? "true" : "false", e->cfg.hidden, e->cfg.layers,
+           e->cfg.labels);
+}
+
+int cmd_build(int argc, char **argv)
+{
+    build_args a;
+    int rc = build_args_parse(argc, argv, &a);
+    if (rc != MODEL_ARGS_GO)
+        return rc;
     progress p;
-    progress_init(&p, stderr, "build", eo.compile ? 4 : 3, pm);
+    progress_init(&p, stderr, "build", a.eo.compile ? 4 : 3, a.progress);
     ir_diag d;
     ir_diag_init(&d);
     ir_encoder *e = NULL;
     bool has_types = true;
     char check_msg[4200], prepare_msg[4200], lift_msg[4200];
-    snprintf(check_msg, sizeof check_msg, "%s: cannot build", model);
-    snprintf(prepare_msg, sizeof prepare_msg, "%s: preparing the graph", model);
+    snprintf(check_msg, sizeof check_msg, "%s: cannot build", a.model);
+    snprintf(prepare_msg, sizeof prepare_msg, "%s: preparing the graph",
+             a.model);
     snprintf(lift_msg, sizeof lift_msg, "%s: cannot build: the backend lowers "
-             "BERT-style encoders only", model);
+             "BERT-style encoders only", a.model);
     model_open_options mo = {.check = check_interface, .user = &has_types,
                              .check_prefix = check_msg,
                              .prepare = prepare_msg, .lift = lift_msg};
-    ir_status s = model_open_encoder(model, &mo, &e, &d);
+    ir_status s = model_open_encoder(a.model, &mo, &e, &d);
     if (s == IR_OK)
         progress_update(&p, 1);
     float *scales = NULL;
     size_t calib_tokens = 0;
-    if (s == IR_OK && calib) {
+    if (s == IR_OK && a.calib) {
         scales = calloc((size_t)e->cfg.layers * 4, sizeof *scales);
-        s = scales ? emit_calibrate_file(e, calib, calib_lines, scales,
+        s = scales ? emit_calibrate_file(e, a.calib, a.calib_lines, scales,
                                          &calib_tokens, &d)
                    : ir_diag_set(&d, IR_ERR_NOMEM, "out of memory");
-        eo.act_scales = scales;
+        a.eo.act_scales = scales;
     }
     emit_result r;
     if (s == IR_OK) {
         progress_update(&p, 2);
-        eo.token_types = has_types;
-        /* Write first (step 3), then compile (step 4). */
-        eo.compile = false;
-        s = emit_encoder(e, out, &eo, &r, &d);
-        if (s == IR_OK && !no_compile) {
-            progress_update(&p, 3);
-            eo.compile = true;
-            s = emit_compile(out, &eo, &d);
-            if (s == IR_OK) {
-                snprintf(r.program, sizeof r.program, "%s/model", out);
-                FILE *f = fopen(r.program, "rb");
-                if (f) {
-                    fseek(f, 0, SEEK_END);
-                    r.program_bytes = ftell(f);
-                    fclose(f);
-                }
-            }
-        }
+        a.eo.token_types = has_types;
+        s = write_and_compile(e, &a, &p, &r, &d);
     }
     if (s != IR_OK) {
         progress_finish(&p);
@@ -227,24 +260,7 @@ int cmd_build(int argc, char **argv)
     }
     progress_update(&p, p.total);
     progress_finish(&p);
-    printf("{\"output\":");
-    cli_json_string(stdout, out);
-    printf(",\"program\":");
-    if (no_compile)
-        printf("null");
-    else
-        cli_json_string(stdout, r.program);
-    printf(",\"weights\":");
-    cli_json_string(stdout, r.weights);
-    printf(",\"weights_bytes\":%" PRId64 ",\"program_bytes\":%" PRId64
-           ",\"weights_hash\":\"%016" PRIx64 "\",\"precision\":\"%s\","
-           "\"threads\":%d,\"calibrated_tokens\":%zu,"
-           "\"token_types\":%s,\"hidden\":%" PRId64
-           ",\"layers\":%" PRId64 ",\"labels\":%" PRId64 "}\n",
-           r.weights_bytes, r.program_bytes, r.hash,
-           rt_precision_name(eo.precision), eo.threads, calib_tokens,
-           has_types ? "true" : "false", e->cfg.hidden, e->cfg.layers,
-           e->cfg.labels);
+    print_summary(&a, e, &r, calib_tokens);
     ir_encoder_free(e);
     free(scales);
     return 0;

@@ -3,8 +3,7 @@
  * lift, supernet, search, distill, build, eval, report — with progress on stderr and
  * the summary table on stdout. This file only parses options, draws
  * progress (tools/progress.h) and prints; the stages are library code. */
-#include <errno.h>
-#include <math.h>
+#include <float.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include "pipeline/compress.h"
 #include "pipeline/report.h"
 #include "tools/cli.h"
+#include "tools/cli_groups.h"
 #include "tools/cmds.h"
 #include "tools/progress.h"
 
@@ -167,61 +167,95 @@ static void ui_note(void *user, const char *text)
         fprintf(stderr, "      %s\n", text);
 }
 
-/* A number for an option the library range-checks (naming it). */
-static bool parse_number(const char *opt, const char *text, bool integer,
-                         double *out)
+/* The typed options of compress (0 or -1: not given). */
+typedef struct compress_args {
+    cli_float latency_ms, speedup, budget;
+    cli_int params, steps, supernet_steps, train_threads;
+    cli_int augment, augment_neighbours;
+    cli_float augment_prob;
+    cli_enum from, fitness, clock;
+    cli_name stages[COMPRESS_STAGE_COUNT + 1];
+} compress_args;
+
+static void compress_args_init(compress_args *a, const compress_options *o)
 {
-    char *end;
-    errno = 0;
-    double v = integer ? (double)strtoll(text, &end, 10) : strtod(text, &end);
-    if (errno || end == text || *end || !isfinite(v) || (integer && v < 0)) {
-        cli_error("compress: option --%s expects %s, got '%s'", opt,
-                  integer ? "a non-negative integer" : "a number", text);
-        return false;
-    }
-    *out = v;
-    return true;
+    static const cli_name fitnesses[] = {{"supernet", 0}, {"proxy", 1},
+                                         {NULL, 0}};
+    static const cli_name clocks[] = {{"wall", 0}, {"cpu", 1}, {NULL, 0}};
+    *a = (compress_args){
+        .latency_ms = {0, CLI_ABOVE_ZERO, 0,
+                       "option --latency-ms expects a positive number, got "
+                       "'%s'"},
+        .speedup = {0, CLI_ABOVE_ZERO, 0,
+                    "option --speedup expects a positive number, got '%s'"},
+        .budget = {0, CLI_ABOVE_ZERO, 0,
+                   "option --budget-minutes expects a positive number, got "
+                   "'%s'"},
+        .params = {0, 1, 0, NULL},
+        .steps = {0, 1, 0, NULL},
+        .supernet_steps = {0, 1, 0, NULL},
+        .train_threads = {0, 1, 0, NULL},
+        .augment = {o->augment, 0, 0,
+                    "option --augment expects a non-negative integer, got "
+                    "'%s'"},
+        .augment_neighbours = {o->augment_neighbours, 0, 0,
+                               "option --augment-neighbours expects a "
+                               "non-negative integer, got '%s'"},
+        /* the library range-checks the probability, naming the option */
+        .augment_prob = {o->augment_prob, -DBL_MAX, 0,
+                         "option --augment-prob expects a number, got '%s'"},
+        .from = {o->from, a->stages,
+                 "option --from '%s': expected lift, supernet, search, "
+                 "distill, build, eval or report"},
+        .fitness = {0, fitnesses,
+                    "option --fitness '%s': expected supernet or proxy"},
+        .clock = {0, clocks, "option --clock '%s': expected wall or cpu"},
+    };
+    for (int i = 0; i < COMPRESS_STAGE_COUNT; i++)
+        a->stages[i] = (cli_name){compress_stage_name((compress_stage)i), i};
 }
 
-static bool parse_pos_double(const char *opt, const char *text, double *out)
+/* Parses the command line into *o (exit status, or -1 to go on). The
+ * library checks what it takes as text (--precision, --share) and names
+ * the option itself. */
+static int compress_args_parse(int argc, char **argv, compress_options *o,
+                               progress_mode *mode)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end || !(v > 0) || !isfinite(v)) {
-        cli_error("compress: option --%s expects a positive number, got '%s'", opt,
-                  text);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-int cmd_compress(int argc, char **argv)
-{
-    const char *task = NULL, *data = NULL, *vocab = NULL, *out = NULL, *lat = NULL,
-               *params = NULL, *share = NULL, *corpus = NULL, *budget = NULL,
-               *space = NULL, *seq = NULL, *batch = NULL, *threads = NULL,
-               *prec = NULL, *limit = NULL, *dlimit = NULL, *from = NULL,
-               *cache = NULL, *prog = NULL, *fitness = NULL, *steps = NULL,
-               *sn_steps = NULL, *clock = NULL, *tthreads = NULL, *speedup = NULL;
-    const char *aug = NULL, *aug_prob = NULL, *aug_nb = NULL;
+    compress_options_default(o);
+    compress_args a;
+    compress_args_init(&a, o);
+    cli_data data;
+    cli_data_init(&data, CLI_DATA_TASK | CLI_DATA_DATA | CLI_DATA_VOCAB |
+                             CLI_DATA_LIMIT | CLI_DATA_DEV_LIMIT);
+    cli_runtime rt;
+    cli_runtime_init(&rt, CLI_RT_SEQ | CLI_RT_BATCH | CLI_RT_THREADS, NULL);
+    cli_output out;
+    cli_output_init(&out, CLI_OUT_PROGRESS,
+                    "option --progress '%s': expected auto, bar, json or off");
     cli_option opts[] = {
-        {"task", 0, CLI_VALUE, &task}, {"data", 0, CLI_VALUE, &data},
-        {"vocab", 0, CLI_VALUE, &vocab}, {"output", 'o', CLI_VALUE, &out},
-        {"latency-ms", 0, CLI_VALUE, &lat}, {"params", 0, CLI_VALUE, &params},
-        {"share", 0, CLI_VALUE, &share}, {"corpus", 0, CLI_VALUE, &corpus},
-        {"budget-minutes", 0, CLI_VALUE, &budget}, {"space", 0, CLI_VALUE, &space},
-        {"seq", 0, CLI_VALUE, &seq}, {"batch", 0, CLI_VALUE, &batch},
-        {"threads", 0, CLI_VALUE, &threads}, {"precision", 0, CLI_VALUE, &prec},
-        {"limit", 0, CLI_VALUE, &limit}, {"dev-limit", 0, CLI_VALUE, &dlimit},
-        {"from", 0, CLI_VALUE, &from}, {"cache", 0, CLI_VALUE, &cache},
-        {"progress", 0, CLI_VALUE, &prog}, {"fitness", 0, CLI_VALUE, &fitness},
-        {"steps", 0, CLI_VALUE, &steps}, {"supernet-steps", 0, CLI_VALUE, &sn_steps},
-        {"clock", 0, CLI_VALUE, &clock}, {"speedup", 0, CLI_VALUE, &speedup}, {"train-threads", 0, CLI_VALUE, &tthreads},
-        {"augment", 0, CLI_VALUE, &aug}, {"augment-prob", 0, CLI_VALUE, &aug_prob},
-        {"augment-neighbours", 0, CLI_VALUE, &aug_nb},
-        {NULL, 0, 0, NULL},
+        {"data group", 0, CLI_GROUP, data.options},
+        {"output", 'o', CLI_VALUE, &o->out},
+        {"latency-ms", 0, CLI_FLOAT, &a.latency_ms},
+        {"speedup", 0, CLI_FLOAT, &a.speedup},
+        {"budget-minutes", 0, CLI_FLOAT, &a.budget},
+        {"params", 0, CLI_INT, &a.params},
+        {"share", 0, CLI_VALUE, &o->share},
+        {"corpus", 0, CLI_VALUE, &o->corpus},
+        {"space", 0, CLI_VALUE, &o->space},
+        {"runtime group", 0, CLI_GROUP, rt.options},
+        {"precision", 0, CLI_VALUE, &o->precision},
+        {"from", 0, CLI_ENUM, &a.from},
+        {"cache", 0, CLI_VALUE, &o->latency_cache},
+        {"output group", 0, CLI_GROUP, out.options},
+        {"fitness", 0, CLI_ENUM, &a.fitness},
+        {"steps", 0, CLI_INT, &a.steps},
+        {"supernet-steps", 0, CLI_INT, &a.supernet_steps},
+        {"clock", 0, CLI_ENUM, &a.clock},
+        {"train-threads", 0, CLI_INT, &a.train_threads},
+        {"augment", 0, CLI_INT, &a.augment},
+        {"augment-prob", 0, CLI_FLOAT, &a.augment_prob},
+        {"augment-neighbours", 0, CLI_INT, &a.augment_neighbours},
+        {0},
     };
     const char *pos[1];
     int npos = 0;
@@ -232,104 +266,65 @@ int cmd_compress(int argc, char **argv)
     }
     if (rc != CLI_OK)
         return 2;
-    if (npos != 1 || !task || !data || !vocab || !out) {
+    if (npos != 1 || !data.task || !data.data || !data.vocab || !o->out) {
         cli_error("compress: need TEACHER.onnx, --task, --data, --vocab and -o OUT, "
                   "see 'distilc compress --help'");
         return 2;
     }
-    compress_options o;
-    compress_options_default(&o);
-    o.teacher = pos[0];
-    o.task = task;
-    o.data = data;
-    o.vocab = vocab;
-    o.out = out;
-    o.space = space;
-    o.corpus = corpus;
-    o.share = share;
-    o.precision = prec;
-    o.latency_cache = cache;
-    if ((lat != NULL) + (params != NULL) + (speedup != NULL) > 1) {
+    o->teacher = pos[0];
+    o->task = data.task;
+    o->data = data.data;
+    o->vocab = data.vocab;
+    o->limit = data.limit.value;
+    o->dev_limit = data.dev_limit.value;
+    o->seq = rt.seq.value;
+    o->batch = rt.batch.value;
+    o->threads = rt.threads.value;
+    o->latency_ms = a.latency_ms.value;
+    o->speedup = a.speedup.value;
+    o->budget_minutes = a.budget.value;
+    o->max_params = a.params.value;
+    o->distill_steps = a.steps.value;
+    o->supernet_steps = a.supernet_steps.value;
+    o->train_threads = a.train_threads.value;
+    o->augment = a.augment.value;
+    o->augment_prob = a.augment_prob.value;
+    o->augment_neighbours = a.augment_neighbours.value;
+    o->from = a.from.value;
+    o->proxy_fitness = a.fitness.value == 1;
+    o->cpu_clock = a.clock.value == 1;
+    if ((o->latency_ms > 0) + (o->max_params > 0) + (o->speedup > 0) > 1) {
         cli_error("compress: give one of --latency-ms, --speedup and --params");
         return 2;
     }
-    if ((lat && !parse_pos_double("latency-ms", lat, &o.latency_ms)) ||
-        (speedup && !parse_pos_double("speedup", speedup, &o.speedup)) ||
-        (budget && !parse_pos_double("budget-minutes", budget, &o.budget_minutes)) ||
-        (params && !cli_parse_positive("compress", "params", params, &o.max_params)) ||
-        (seq && !cli_parse_positive("compress", "seq", seq, &o.seq)) ||
-        (batch && !cli_parse_positive("compress", "batch", batch, &o.batch)) ||
-        (threads && !cli_parse_positive("compress", "threads", threads, &o.threads)) ||
-        (limit && !cli_parse_positive("compress", "limit", limit, &o.limit)) ||
-        (dlimit && !cli_parse_positive("compress", "dev-limit", dlimit, &o.dev_limit)) ||
-        (steps && !cli_parse_positive("compress", "steps", steps, &o.distill_steps)) ||
-        (tthreads &&
-         !cli_parse_positive("compress", "train-threads", tthreads, &o.train_threads)) ||
-        (sn_steps &&
-         !cli_parse_positive("compress", "supernet-steps", sn_steps, &o.supernet_steps)))
-        return 2;
-    double av;
-    if (aug) {
-        if (!parse_number("augment", aug, true, &av))
-            return 2;
-        o.augment = (int64_t)av;
-    }
-    if (aug_prob && !parse_number("augment-prob", aug_prob, false, &o.augment_prob))
-        return 2;
-    if (aug_nb) {
-        if (!parse_number("augment-neighbours", aug_nb, true, &av))
-            return 2;
-        o.augment_neighbours = (int64_t)av;
-    }
-    if (clock) {
-        if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0) {
-            cli_error("compress: option --clock '%s': expected wall or cpu", clock);
-            return 2;
-        }
-        o.cpu_clock = strcmp(clock, "cpu") == 0;
-    }
-    if (o.threads > 1024) {
+    if (o->threads > 1024) {
         cli_error("compress: option --threads: at most 1024");
         return 2;
     }
-    if (fitness) {
-        if (strcmp(fitness, "proxy") != 0 && strcmp(fitness, "supernet") != 0) {
-            cli_error("compress: option --fitness '%s': expected supernet or proxy",
-                      fitness);
-            return 2;
-        }
-        o.proxy_fitness = strcmp(fitness, "proxy") == 0;
-    }
-    if (from) {
-        compress_stage st;
-        if (!compress_stage_parse(from, &st)) {
-            cli_error("compress: option --from '%s': expected lift, supernet, search, "
-                      "distill, build, eval or report", from);
-            return 2;
-        }
-        o.from = (int)st;
-    }
-    ui u = {.mode = PROGRESS_AUTO};
-    if (prog && !progress_mode_parse(prog, &u.mode)) {
-        cli_error("compress: option --progress '%s': expected auto, bar, json or off",
-                  prog);
-        return 2;
-    }
-    if (u.mode == PROGRESS_AUTO) {
+    *mode = (progress_mode)out.progress.value;
+    if (*mode == PROGRESS_AUTO) {
         progress probe;
         progress_init(&probe, stderr, "", 1, PROGRESS_AUTO); /* resolves AUTO */
-        u.mode = probe.mode;
+        *mode = probe.mode;
     }
-    if (!cli_check_input_file("compress", "teacher", o.teacher) ||
-        !cli_check_input_file("compress", "--vocab", o.vocab) ||
-        (space && !cli_check_input_file("compress", "--space", space)) ||
-        (corpus && !cli_check_input_file("compress", "--corpus", corpus)))
+    if (!cli_check_input_file("compress", "teacher", o->teacher) ||
+        !cli_check_input_file("compress", "--vocab", o->vocab) ||
+        (o->space && !cli_check_input_file("compress", "--space", o->space)) ||
+        (o->corpus && !cli_check_input_file("compress", "--corpus", o->corpus)))
         return 2;
+    return -1;
+}
+
+int cmd_compress(int argc, char **argv)
+{
+    compress_options o;
+    ui u = {.mode = PROGRESS_AUTO};
+    int rc = compress_args_parse(argc, argv, &o, &u.mode);
+    if (rc >= 0)
+        return rc;
     /* the command line, for the emitted program's header comment */
     char cmdline[2048];
-    size_t k = (size_t)snprintf(cmdline, sizeof cmdline, "distilc");
-    for (int i = 0; i < argc && k < sizeof cmdline; i++)
-        k += (size_t)snprintf(cmdline + k, sizeof cmdline - k, " %s", argv[i]);
+    cli_command_line(argc, argv, cmdline, sizeof cmdline);
     o.command = cmdline;
     if (o.threads)
         omp_set_num_threads((int)o.threads);

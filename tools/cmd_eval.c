@@ -15,6 +15,7 @@
 
 #include "backend/rt_encoder.h"
 #include "frontend/junit.h"
+#include "frontend/json.h"
 #include "frontend/onnx.h"
 #include "tools/cli.h"
 
@@ -79,23 +80,26 @@ void evalcmd_options_usage(FILE *f)
             "  --threads N       onednn: threads (default: all cores)\n");
 }
 
-static bool parse_size(const char *cmd, const char *opt, const char *text,
-                       size_t *out)
+void evalcmd_options_init(evalcmd_options *o)
 {
-    int64_t v;
-    if (!cli_parse_positive(cmd, opt, text, &v))
-        return false;
-    *out = (size_t)v;
-    return true;
-}
-
-bool evalcmd_parse_precision(const char *cmd, const char *opt,
-                             const char *text, rt_precision *out)
-{
-    if (rt_precision_parse(text, out))
-        return true;
-    cli_error("%s: --%s '%s' is not fp32, bf16 or int8", cmd, opt, text);
-    return false;
+    memset(o, 0, sizeof *o);
+    o->split_s = "dev";
+    cli_data_init(&o->data, CLI_DATA_VOCAB | CLI_DATA_TOKENIZER |
+                                CLI_DATA_LIMIT | CLI_DATA_MAX_SEQ |
+                                CLI_DATA_SKIP_BAD_LINES);
+    cli_runtime_init(&o->runtime, CLI_RT_BATCH | CLI_RT_THREADS |
+                                      CLI_RT_PRECISION,
+                     "--precision '%s' is not fp32, bf16 or int8");
+    cli_output_init(&o->output, CLI_OUT_PROGRESS,
+                    "--progress '%s' is not auto, bar, json or off");
+    cli_option *t = o->options;
+    t[0] = (cli_option){"split", 0, CLI_VALUE, &o->split_s};
+    t[1] = (cli_option){"no-lower", 0, CLI_FLAG, &o->no_lower};
+    t[2] = (cli_option){"backend", 0, CLI_VALUE, &o->backend};
+    t[3] = (cli_option){"data group", 0, CLI_GROUP, o->data.options};
+    t[4] = (cli_option){"runtime group", 0, CLI_GROUP, o->runtime.options};
+    t[5] = (cli_option){"output group", 0, CLI_GROUP, o->output.options};
+    t[6] = (cli_option){0};
 }
 
 bool evalcmd_backend_is_ref(const evalcmd_options *o)
@@ -103,31 +107,34 @@ bool evalcmd_backend_is_ref(const evalcmd_options *o)
     return o->backend && strcmp(o->backend, "ref") == 0;
 }
 
-/* Parses and checks the values cli_parse stored (exit status: 0, or 2
- * after printing the usage error naming the option). */
+/* Turns the parsed values into the library's options and checks what the
+ * parser cannot (exit status: 0, or 2 after printing the usage error
+ * naming the option). */
 static int options_check(const char *cmd, evalcmd_options *o)
 {
-    o->load = (glue_load_opts){.skip_bad_lines = o->skip_bad_lines,
-                               .limit = 0};
+    o->vocab = o->data.vocab;
+    o->tokenizer = o->data.tokenizer;
+    o->load = (glue_load_opts){.skip_bad_lines = o->data.skip_bad_lines,
+                               .limit = (size_t)o->data.limit.value};
     o->eval = eval_options_default();
+    if (o->data.max_seq.value)
+        o->eval.max_seq = (size_t)o->data.max_seq.value;
+    if (o->runtime.batch.value)
+        o->eval.batch = (size_t)o->runtime.batch.value;
+    o->progress = (progress_mode)o->output.progress.value;
     rt_options_default(&o->rt);
+    if (o->runtime.precision.value >= 0)
+        o->rt.precision = (rt_precision)o->runtime.precision.value;
+    if (o->runtime.threads.value)
+        o->rt.threads = o->runtime.threads.value > 4096 ? 4096
+                                                  : (int)o->runtime.threads.value;
     if (!glue_split_lookup(o->split_s, &o->split)) {
         cli_error("%s: --split '%s' is not a split (train, dev, test)", cmd,
                   o->split_s);
         return 2;
     }
-    if ((o->limit_s && !parse_size(cmd, "limit", o->limit_s, &o->load.limit)) ||
-        (o->max_seq_s &&
-         !parse_size(cmd, "max-seq", o->max_seq_s, &o->eval.max_seq)) ||
-        (o->batch_s && !parse_size(cmd, "batch", o->batch_s, &o->eval.batch)))
-        return 2;
     if (o->eval.max_seq < 2) {
         cli_error("%s: --max-seq must be at least 2 ([CLS] and [SEP])", cmd);
-        return 2;
-    }
-    if (!progress_mode_parse(o->progress_s, &o->progress)) {
-        cli_error("%s: --progress '%s' is not auto, bar, json or off", cmd,
-                  o->progress_s);
         return 2;
     }
     if (o->backend && !evalcmd_backend_is_ref(o) &&
@@ -136,17 +143,8 @@ static int options_check(const char *cmd, evalcmd_options *o)
                   o->backend);
         return 2;
     }
-    if (o->precision_s && !evalcmd_parse_precision(cmd, "precision",
-                                                   o->precision_s,
-                                                   &o->rt.precision))
-        return 2;
-    if (o->threads_s) {
-        int64_t t;
-        if (!cli_parse_positive(cmd, "threads", o->threads_s, &t))
-            return 2;
-        o->rt.threads = t > 4096 ? 4096 : (int)t;
-    }
-    if (evalcmd_backend_is_ref(o) && (o->threads_s || o->precision_s)) {
+    if (evalcmd_backend_is_ref(o) &&
+        (o->runtime.threads.value || o->runtime.precision.value >= 0)) {
         cli_error("%s: --threads and --precision apply to --backend onednn "
                   "(not ref)", cmd);
         return 2;
@@ -158,41 +156,16 @@ static int options_check(const char *cmd, evalcmd_options *o)
     return 0;
 }
 
-/* The table entries the shared options take. */
-#define EVALCMD_SHARED_COUNT 12
-
 int evalcmd_parse(const char *cmd, int argc, char **argv,
                   const cli_option *own, void (*usage)(FILE *),
                   evalcmd_options *o, const char **positional,
                   int max_positional, int *n_positional)
 {
-    *o = (evalcmd_options){.split_s = "dev", .progress_s = "auto"};
-    const cli_option shared[EVALCMD_SHARED_COUNT] = {
-        {"split", 0, CLI_VALUE, &o->split_s},
-        {"limit", 0, CLI_VALUE, &o->limit_s},
-        {"vocab", 0, CLI_VALUE, &o->vocab},
-        {"tokenizer", 0, CLI_VALUE, &o->tokenizer},
-        {"no-lower", 0, CLI_FLAG, &o->no_lower},
-        {"max-seq", 0, CLI_VALUE, &o->max_seq_s},
-        {"batch", 0, CLI_VALUE, &o->batch_s},
-        {"backend", 0, CLI_VALUE, &o->backend},
-        {"threads", 0, CLI_VALUE, &o->threads_s},
-        {"precision", 0, CLI_VALUE, &o->precision_s},
-        {"skip-bad-lines", 0, CLI_FLAG, &o->skip_bad_lines},
-        {"progress", 0, CLI_VALUE, &o->progress_s},
+    const cli_option table[] = {
+        {"own options", 0, CLI_GROUP, (void *)own},
+        {"evaluation options", 0, CLI_GROUP, o->options},
+        {0},
     };
-    cli_option table[EVALCMD_OWN_MAX + EVALCMD_SHARED_COUNT + 1];
-    size_t n = 0;
-    while (own[n].name)
-        n++;
-    if (n > EVALCMD_OWN_MAX) { /* a programming error: tests meet it first */
-        cli_error("%s: internal: %zu own options, at most %d", cmd, n,
-                  EVALCMD_OWN_MAX);
-        return CLI_USAGE;
-    }
-    memcpy(table, own, n * sizeof *own);
-    memcpy(table + n, shared, sizeof shared);
-    table[n + EVALCMD_SHARED_COUNT] = (cli_option){NULL, 0, 0, NULL};
     int rc = cli_parse(cmd, argc, argv, table, positional, max_positional,
                        n_positional);
     if (rc == CLI_HELP)
@@ -295,10 +268,7 @@ void evalcmd_model_close(evalcmd_model *m)
 
 void evalcmd_json_number(FILE *f, double v)
 {
-    if (isfinite(v))
-        fprintf(f, "%.17g", v);
-    else
-        fputs("null", f);
+    json_write_number(f, v, 17);
 }
 
 void evalcmd_json_metrics(FILE *f, const metric_set *ms)
@@ -407,10 +377,7 @@ static int write_predictions(const char *path, const glue_dataset *ds,
             float v = r->logits[i * r->n_labels + k];
             if (k)
                 fputc(',', f);
-            if (isfinite(v))
-                fprintf(f, "%.9g", (double)v); /* exact for a float */
-            else
-                fputs("null", f);
+            json_write_number(f, v, 9); /* 9 digits: exact for a float */
         }
         fputs("]}\n", f);
     }
@@ -527,15 +494,16 @@ int cmd_eval(int argc, char **argv)
 {
     const char *task_s = NULL, *data = NULL, *junit = NULL, *preds = NULL;
     bool json = false;
+    evalcmd_options eo;
+    evalcmd_options_init(&eo);
     const cli_option own[] = {
         {"task", 0, CLI_VALUE, &task_s},
         {"data", 0, CLI_VALUE, &data},
         {"json", 0, CLI_FLAG, &json},
         {"junit", 0, CLI_VALUE, &junit},
         {"predictions", 0, CLI_VALUE, &preds},
-        {NULL, 0, 0, NULL},
+        {0},
     };
-    evalcmd_options eo;
     const char *pos[1];
     int npos;
     int rc = evalcmd_parse("eval", argc, argv, own, usage, &eo, pos, 1, &npos);

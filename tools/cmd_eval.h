@@ -9,7 +9,9 @@
  * one parser, and open and run their models the same way:
  *
  *     evalcmd_options eo;
- *     cli_option own[] = {{"task", 0, CLI_VALUE, &task}, {NULL, 0, 0, NULL}};
+ *     evalcmd_options_init(&eo);
+ *     cli_option own[] = {{.name = "task", .kind = CLI_VALUE, .dest = &task},
+ *                         {0}};
  *     int rc = evalcmd_parse("eval", argc, argv, own, usage, &eo, pos, 1,
  *                            &npos);
  *     if (rc != CLI_OK) return rc == CLI_HELP ? 0 : rc;
@@ -32,6 +34,7 @@
 #include "frontend/tokenizer.h"
 #include "ir/ir.h"
 #include "tools/cli.h"
+#include "tools/cli_groups.h"
 #include "tools/progress.h"
 
 int cmd_eval(int argc, char **argv);
@@ -39,13 +42,20 @@ int cmd_regress(int argc, char **argv);
 
 /* ---- shared by eval and regress (tools-internal) ------------------------ */
 
-/* The evaluation options, first as the text cli_parse stores (NULL: not
- * given), then parsed by evalcmd_parse. */
+/* The evaluation options: the tables cli_parse fills (the data, runtime
+ * and output groups, tools/cli_groups.h, and three of their own), then the
+ * library's options evalcmd_parse makes of them. */
 typedef struct evalcmd_options {
-    const char *split_s, *limit_s, *vocab, *tokenizer, *max_seq_s, *batch_s,
-        *backend, *threads_s, *precision_s, *progress_s;
-    bool no_lower, skip_bad_lines;
+    const char *split_s;  /* --split as given ("dev") */
+    const char *backend;  /* --backend as given (NULL: not given) */
+    bool no_lower;
+    cli_data data;        /* --vocab --tokenizer --limit --max-seq
+                             --skip-bad-lines */
+    cli_runtime runtime;  /* --batch --threads --precision */
+    cli_output output;    /* --progress */
+    cli_option options[7];
     /* parsed */
+    const char *vocab, *tokenizer; /* NULL: not given */
     glue_split split;      /* --split (dev) */
     glue_load_opts load;   /* --limit, --skip-bad-lines */
     eval_options eval;     /* --max-seq, --batch */
@@ -53,14 +63,17 @@ typedef struct evalcmd_options {
     rt_options rt;         /* --precision (fp32), --threads (0: all cores) */
 } evalcmd_options;
 
+/* Makes o's option tables (before the command's own table, which may use
+ * o->runtime.precisions). o must stay where it is: the tables point into
+ * it. */
+void evalcmd_options_init(evalcmd_options *o);
 /* Parses a command line with the command's own options `own` (ended by
- * a NULL name; at most EVALCMD_OWN_MAX) and the shared ones into o, then
- * parses and checks the shared values (a precision or thread count with
- * --backend ref, an unknown backend, --max-seq below 2, a missing --vocab
- * file, ... are usage errors naming the option). Returns CLI_OK to
- * go on; CLI_HELP after printing usage(stdout) (the command exits 0); or
- * an exit status (2) after printing the usage error naming the option. */
-#define EVALCMD_OWN_MAX 16
+ * {0}) and o's shared ones, then checks the shared values (a precision or
+ * thread count with --backend ref, an unknown backend, --max-seq below 2,
+ * a missing --vocab file, ... are usage errors naming the option). Returns
+ * CLI_OK to go on; CLI_HELP after printing usage(stdout) (the command exits
+ * 0); or an exit status (2) after printing the usage error naming the
+ * option. */
 int evalcmd_parse(const char *cmd, int argc, char **argv,
                   const cli_option *own, void (*usage)(FILE *),
                   evalcmd_options *o, const char **positional,
@@ -68,10 +81,6 @@ int evalcmd_parse(const char *cmd, int argc, char **argv,
 /* The --help lines for the shared options but --precision, whose meaning
  * each command states itself (the same text in both commands). */
 void evalcmd_options_usage(FILE *f);
-/* A precision named by option --OPT (without dashes); false after printing
- * the usage error naming it. */
-bool evalcmd_parse_precision(const char *cmd, const char *opt,
-                             const char *text, rt_precision *out);
 /* --backend ref was given. */
 bool evalcmd_backend_is_ref(const evalcmd_options *o);
 
@@ -120,7 +129,8 @@ int evalcmd_load_tokenizer_opts(const char *cmd, const char *vocab,
 int evalcmd_check_path(const char *cmd, const char *opt, const char *path);
 /* Writes a metric set as a JSON object {"accuracy":0.8,...} (NaN: null). */
 void evalcmd_json_metrics(FILE *f, const metric_set *ms);
-/* A double as JSON: %.17g, or null when not finite. */
+/* A double as JSON: %.17g, or null when not finite
+ * (json_write_number(f, v, 17)). */
 void evalcmd_json_number(FILE *f, double v);
 
 #endif

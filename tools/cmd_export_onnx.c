@@ -48,11 +48,11 @@ int cmd_export_onnx(int argc, char **argv)
     const char *passes = "default", *out = NULL, *dump = NULL;
     bool external = false;
     cli_option opts[] = {
-        {"passes", 0, CLI_VALUE, &passes},
-        {"output", 'o', CLI_VALUE, &out},
-        {"dump-after", 0, CLI_VALUE, &dump},
-        {"external-data", 0, CLI_FLAG, &external},
-        {NULL, 0, CLI_FLAG, NULL},
+        {.name = "passes", .kind = CLI_VALUE, .dest = &passes},
+        {.name = "output", .short_name = 'o', .kind = CLI_VALUE, .dest = &out},
+        {.name = "dump-after", .kind = CLI_VALUE, .dest = &dump},
+        {.name = "external-data", .kind = CLI_FLAG, .dest = &external},
+        {0},
     };
     const char *model;
     int rc = model_args_parse("export-onnx", argc, argv, opts, usage, &model);

@@ -27,7 +27,9 @@
 #include "ir/clock.h"
 #include "ir/encoder.h"
 #include "passes/pass.h"
+#include "frontend/json.h"
 #include "tools/cli.h"
+#include "tools/cli_groups.h"
 #include "tools/cmd_eval.h"
 #include "tools/cmds.h"
 #include "tools/progress.h"
@@ -127,14 +129,6 @@ static void fmt_eta(char *buf, size_t n, double s)
         snprintf(buf, n, "%.0fs", s);
 }
 
-static void json_num(FILE *f, double v)
-{
-    if (isfinite(v))
-        fprintf(f, "%.6g", v);
-    else
-        fputs("null", f);
-}
-
 static void ft_progress_cb(void *user, const train_status *s)
 {
     ft_progress *fp = user;
@@ -182,19 +176,19 @@ static void ft_progress_cb(void *user, const train_status *s)
         cli_json_string(stderr, s->ckpt_path);
     } else {
         fprintf(stderr, ",\"epoch\":%lld,\"loss\":", (long long)s->epoch);
-        json_num(stderr, s->loss.total);
+        json_write_number(stderr, s->loss.total, 6);
         fputs(",\"lr\":", stderr);
-        json_num(stderr, s->lr);
+        json_write_number(stderr, s->lr, 6);
         fputs(",\"tokens_per_s\":", stderr);
-        json_num(stderr, s->tokens_per_s);
+        json_write_number(stderr, s->tokens_per_s, 6);
         fputs(",\"eta_s\":", stderr);
-        json_num(stderr, s->eta_s);
+        json_write_number(stderr, s->eta_s, 6);
     }
     if (s->event == TRAIN_EVENT_EVAL) {
         fputs(",\"dev\":", stderr);
-        json_num(stderr, s->dev);
+        json_write_number(stderr, s->dev, 6);
         fputs(",\"best_dev\":", stderr);
-        json_num(stderr, s->best_dev);
+        json_write_number(stderr, s->best_dev, 6);
     }
     fputs("}\n", stderr);
     fflush(stderr);
@@ -266,54 +260,200 @@ static ir_status model_save(const train_params *p, ir_encoder *e, const char *pa
 
 /* ---- options ------------------------------------------------------------ */
 
-static bool parse_float(const char *opt, const char *text, double lo, double hi,
-                        float *out)
+/* The command line with the recipe's defaults under it, parsed and
+ * checked. */
+typedef struct ft_args {
+    recipe rcp;            /* --recipe (task, data, vocab point into it) */
+    const char *model, *output, *vocab, *tokjson, *data, *ckdir, *plot;
+    const glue_task *task;
+    int64_t epochs, steps, batch, seq, seed, evev, ckev, limit, dlimit;
+    int64_t threads, stop_after;
+    bool resume, no_eval, json, gemm_ref;
+    gemm_impl gi;
+    gemm_precision gprec;
+    progress_mode pm;
+    train_loop_options o;  /* lr, warmup, weight decay, clip */
+} ft_args;
+
+/* The typed options as cli_parse leaves them (0 or NaN: not given). */
+typedef struct ft_opts {
+    cli_int epochs, steps, evev, ckev, stop_after;
+    cli_float lr, warmup, wd, clip;
+    cli_enum gemm, gprec;
+    cli_name gprecs[GEMM_PRECISION_COUNT + 1];
+    const char *seed_s, *recipe_s;
+    cli_data data;
+    cli_runtime rt;
+    cli_output out;
+} ft_opts;
+
+enum { FT_GEMM_REF = -2 }; /* --gemm ref: the plain loop, no library */
+
+static void ft_opts_init(ft_opts *t)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end || !(v >= lo && v <= hi)) {
-        cli_error("finetune: --%s '%s': expected a number in [%g, %g], see "
-                  "'distilc finetune --help'", opt, text, lo, hi);
-        return false;
+    static const cli_name gemms[] = {{"onednn", GEMM_ONEDNN},
+                                     {"openblas", GEMM_BLAS},
+                                     {"auto", GEMM_AUTO},
+                                     {"ref", FT_GEMM_REF},
+                                     {NULL, 0}};
+    *t = (ft_opts){
+        .epochs = {0, 1, 0, NULL},
+        .steps = {0, 1, 0, NULL},
+        .evev = {0, 1, 0, NULL},
+        .ckev = {0, 1, 0, NULL},
+        .stop_after = {0, 1, 0, NULL},
+        .lr = {NAN, 1e-12, 1.0,
+               "--lr '%s': expected a number in [1e-12, 1], see 'distilc "
+               "finetune --help'"},
+        .warmup = {NAN, 0.0, 0.999,
+                   "--warmup '%s': expected a number in [0, 0.999], see "
+                   "'distilc finetune --help'"},
+        .wd = {NAN, 0.0, 10.0,
+               "--weight-decay '%s': expected a number in [0, 10], see "
+               "'distilc finetune --help'"},
+        .clip = {NAN, 0.0, 1e9,
+                 "--grad-clip '%s': expected a number in [0, 1e+09], see "
+                 "'distilc finetune --help'"},
+        .gemm = {-1, gemms,
+                 "--gemm '%s': expected onednn, openblas, auto or ref"},
+        .gprec = {GEMM_FP32, t->gprecs,
+                  "--gemm-precision '%s': expected fp32 or bf16"},
+    };
+    for (int p = 0; p < GEMM_PRECISION_COUNT; p++)
+        t->gprecs[p] = (cli_name){gemm_precision_name((gemm_precision)p), p};
+    cli_data_init(&t->data, CLI_DATA_TASK | CLI_DATA_DATA | CLI_DATA_VOCAB |
+                                CLI_DATA_TOKENIZER | CLI_DATA_LIMIT |
+                                CLI_DATA_DEV_LIMIT | CLI_DATA_MAX_SEQ);
+    cli_runtime_init(&t->rt, CLI_RT_BATCH | CLI_RT_THREADS, NULL);
+    cli_output_init(&t->out, CLI_OUT_JSON | CLI_OUT_PROGRESS,
+                    "--progress '%s': expected auto, bar, json or off");
+}
+
+/* The defaults, a recipe's prediction-stage settings over them (the
+ * fine-tuning stage: hard labels), and the options given over both. */
+static void ft_settings(const ft_opts *t, bool have_recipe, ft_args *a)
+{
+    train_loop_options_default(&a->o);
+    a->o.lr = 2e-5f;
+    a->o.what = "finetune";
+    a->epochs = 3, a->steps = 0, a->batch = 32, a->seq = 128, a->seed = 42;
+    a->evev = 0, a->ckev = 0;
+    if (have_recipe) {
+        const recipe_stage *st = &a->rcp.prediction;
+        a->epochs = st->epochs;
+        a->steps = st->steps;
+        a->batch = st->batch;
+        a->seq = st->max_seq;
+        a->seed = (int64_t)st->seed;
+        a->evev = st->eval_every;
+        a->ckev = st->ckpt_every;
+        a->o.lr = st->lr;
+        a->o.warmup = st->warmup;
+        a->o.weight_decay = st->weight_decay;
     }
-    *out = (float)v;
-    return true;
+    const cli_int *ints[] = {&t->epochs, &t->steps, &t->rt.batch,
+                             &t->data.max_seq, &t->evev, &t->ckev};
+    int64_t *dests[] = {&a->epochs, &a->steps, &a->batch, &a->seq, &a->evev,
+                        &a->ckev};
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
+        if (ints[i]->value)
+            *dests[i] = ints[i]->value;
+    const cli_float *floats[] = {&t->lr, &t->warmup, &t->wd, &t->clip};
+    float *fdests[] = {&a->o.lr, &a->o.warmup, &a->o.weight_decay,
+                       &a->o.grad_clip};
+    for (size_t i = 0; i < sizeof floats / sizeof *floats; i++)
+        if (!isnan(floats[i]->value))
+            *fdests[i] = (float)floats[i]->value;
+    if (t->epochs.value)
+        a->steps = 0; /* --epochs overrides a recipe's steps */
+    a->limit = t->data.limit.value;
+    a->dlimit = t->data.dev_limit.value;
+    a->threads = t->rt.threads.value;
+    a->stop_after = t->stop_after.value;
 }
 
-static bool parse_count(const char *opt, const char *text, int64_t *out)
+/* Checks what the parser cannot (exit status, or -1 to go on). */
+static int ft_check(const ft_opts *t, ft_args *a)
 {
-    return !text || cli_parse_positive("finetune", opt, text, out);
+    if (t->seed_s) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(t->seed_s, &end, 10);
+        if (errno || end == t->seed_s || *end || t->seed_s[0] == '-') {
+            cli_error("finetune: --seed '%s': expected a non-negative integer",
+                      t->seed_s);
+            return 2;
+        }
+        a->seed = (int64_t)v;
+    }
+    if (t->epochs.value && t->steps.value) {
+        cli_error("finetune: give --epochs or --steps, not both");
+        return 2;
+    }
+    if (a->seq < 8 || a->seq > 4096) {
+        cli_error("finetune: --max-seq %lld: expected 8..4096", (long long)a->seq);
+        return 2;
+    }
+    if (t->stop_after.value && !a->ckdir) {
+        cli_error("finetune: --stop-after needs --ckpt-dir (to resume from)");
+        return 2;
+    }
+    if (a->resume && !a->ckdir) {
+        cli_error("finetune: --resume needs --ckpt-dir (where last.ckpt is)");
+        return 2;
+    }
+    if (a->no_eval && t->evev.value) {
+        cli_error("finetune: --no-eval and --eval-every contradict each other");
+        return 2;
+    }
+    a->gemm_ref = t->gemm.value == FT_GEMM_REF;
+    a->gi = t->gemm.value >= 0 ? (gemm_impl)t->gemm.value : gemm_impl_for_cpu();
+    a->gprec = (gemm_precision)t->gprec.value;
+    if (a->gprec != GEMM_FP32 && a->gemm_ref) {
+        cli_error("finetune: --gemm-precision %s needs a GEMM library, not --gemm ref",
+                  gemm_precision_name(a->gprec));
+        return 2;
+    }
+    a->pm = (progress_mode)t->out.progress.value;
+    a->json = t->out.json;
+    if (!cli_check_input_file("finetune", "model", a->model))
+        return 2;
+    int rc;
+    if ((rc = evalcmd_check_path("finetune", "--data", a->data)) != 0)
+        return rc;
+    return -1;
 }
 
-int cmd_finetune(int argc, char **argv)
+/* Exit status, or -1 to go on with *a filled. */
+static int ft_args_parse(int argc, char **argv, ft_args *a)
 {
-    const char *task_name = NULL, *data = NULL, *output = NULL, *vocab = NULL;
-    const char *tokjson = NULL, *epochs_s = NULL, *steps_s = NULL, *batch_s = NULL;
-    const char *seq_s = NULL, *lr_s = NULL, *warm_s = NULL, *wd_s = NULL;
-    const char *clip_s = NULL, *seed_s = NULL, *evev_s = NULL, *ckdir = NULL;
-    const char *ckev_s = NULL, *plot = NULL, *limit_s = NULL, *dlimit_s = NULL;
-    const char *threads_s = NULL, *gemm_s = NULL, *prog_s = NULL, *stop_s = NULL;
-    const char *recipe_s = NULL, *gprec_s = NULL;
-    bool resume = false, no_eval = false, json = false;
+    ft_opts t;
+    ft_opts_init(&t);
+    a->output = a->ckdir = a->plot = NULL;
+    a->resume = a->no_eval = false;
     cli_option opts[] = {
-        {"task", 0, CLI_VALUE, &task_name}, {"data", 0, CLI_VALUE, &data},
-        {"output", 'o', CLI_VALUE, &output}, {"vocab", 0, CLI_VALUE, &vocab},
-        {"tokenizer", 0, CLI_VALUE, &tokjson}, {"epochs", 0, CLI_VALUE, &epochs_s},
-        {"steps", 0, CLI_VALUE, &steps_s}, {"batch", 0, CLI_VALUE, &batch_s},
-        {"max-seq", 0, CLI_VALUE, &seq_s}, {"lr", 0, CLI_VALUE, &lr_s},
-        {"warmup", 0, CLI_VALUE, &warm_s}, {"weight-decay", 0, CLI_VALUE, &wd_s},
-        {"grad-clip", 0, CLI_VALUE, &clip_s}, {"seed", 0, CLI_VALUE, &seed_s},
-        {"eval-every", 0, CLI_VALUE, &evev_s}, {"no-eval", 0, CLI_FLAG, &no_eval},
-        {"ckpt-dir", 0, CLI_VALUE, &ckdir}, {"ckpt-every", 0, CLI_VALUE, &ckev_s},
-        {"resume", 0, CLI_FLAG, &resume}, {"plot", 0, CLI_VALUE, &plot},
-        {"limit", 0, CLI_VALUE, &limit_s}, {"dev-limit", 0, CLI_VALUE, &dlimit_s},
-        {"threads", 0, CLI_VALUE, &threads_s}, {"gemm", 0, CLI_VALUE, &gemm_s},
-        {"json", 0, CLI_FLAG, &json}, {"progress", 0, CLI_VALUE, &prog_s},
-        {"stop-after", 0, CLI_VALUE, &stop_s},
-        {"recipe", 0, CLI_VALUE, &recipe_s},
-        {"gemm-precision", 0, CLI_VALUE, &gprec_s},
-        {NULL, 0, 0, NULL},
+        {"data group", 0, CLI_GROUP, t.data.options},
+        {"runtime group", 0, CLI_GROUP, t.rt.options},
+        {"output group", 0, CLI_GROUP, t.out.options},
+        {"output", 'o', CLI_VALUE, &a->output},
+        {"epochs", 0, CLI_INT, &t.epochs},
+        {"steps", 0, CLI_INT, &t.steps},
+        {"lr", 0, CLI_FLOAT, &t.lr},
+        {"warmup", 0, CLI_FLOAT, &t.warmup},
+        {"weight-decay", 0, CLI_FLOAT, &t.wd},
+        {"grad-clip", 0, CLI_FLOAT, &t.clip},
+        {"seed", 0, CLI_VALUE, &t.seed_s},
+        {"eval-every", 0, CLI_INT, &t.evev},
+        {"no-eval", 0, CLI_FLAG, &a->no_eval},
+        {"ckpt-dir", 0, CLI_VALUE, &a->ckdir},
+        {"ckpt-every", 0, CLI_INT, &t.ckev},
+        {"resume", 0, CLI_FLAG, &a->resume},
+        {"plot", 0, CLI_VALUE, &a->plot},
+        {"gemm", 0, CLI_ENUM, &t.gemm},
+        {"stop-after", 0, CLI_INT, &t.stop_after},
+        {"recipe", 0, CLI_VALUE, &t.recipe_s},
+        {"gemm-precision", 0, CLI_ENUM, &t.gprec},
+        {0},
     };
     const char *pos[1];
     int npos = 0;
@@ -324,308 +464,275 @@ int cmd_finetune(int argc, char **argv)
     }
     if (rc != CLI_OK)
         return 2;
-    /* A recipe's task, data, vocab and prediction-stage settings (the
-     * fine-tuning stage: hard labels) are the defaults; options override. */
-    recipe rcp;
-    bool have_recipe = false;
-    if (recipe_s) {
+    const char *task_name = t.data.task;
+    a->data = t.data.data;
+    a->vocab = t.data.vocab;
+    a->tokjson = t.data.tokenizer;
+    if (t.recipe_s) {
         ir_diag rd;
         ir_diag_init(&rd);
-        recipe_default(&rcp);
-        if (recipe_load_file(recipe_s, &rcp, &rd) != IR_OK) {
+        recipe_default(&a->rcp);
+        if (recipe_load_file(t.recipe_s, &a->rcp, &rd) != IR_OK) {
             ir_diag_prefix(&rd, "finetune: --recipe");
             return cli_fail(&rd);
         }
-        have_recipe = true;
-        if (!task_name && rcp.task[0])
-            task_name = rcp.task;
-        if (!data && rcp.data[0])
-            data = rcp.data;
-        if (!vocab && rcp.vocab[0])
-            vocab = rcp.vocab;
+        if (!task_name && a->rcp.task[0])
+            task_name = a->rcp.task;
+        if (!a->data && a->rcp.data[0])
+            a->data = a->rcp.data;
+        if (!a->vocab && a->rcp.vocab[0])
+            a->vocab = a->rcp.vocab;
     }
-    if (npos != 1 || !task_name || !data || !output) {
+    if (npos != 1 || !task_name || !a->data || !a->output) {
         cli_error("finetune: need MODEL.onnx, --task, --data and -o, see "
                   "'distilc finetune --help'");
         return 2;
     }
-    const glue_task *task = glue_task_lookup(task_name);
-    if (!task) {
+    a->model = pos[0];
+    a->task = glue_task_lookup(task_name);
+    if (!a->task) {
         cli_error("finetune: --task '%s' is not a GLUE task (%s)", task_name,
                   glue_task_names());
         return 2;
     }
-    train_loop_options o;
-    train_loop_options_default(&o);
-    o.lr = 2e-5f;
-    o.what = "finetune";
-    int64_t epochs = 3, steps = 0, batch = 32, seq = 128, seed = 42, evev = 0;
-    int64_t ckev = 0, limit = 0, dlimit = 0, threads = 0, stop_after = 0;
-    if (have_recipe) {
-        const recipe_stage *st = &rcp.prediction;
-        epochs = st->epochs;
-        steps = st->steps;
-        batch = st->batch;
-        seq = st->max_seq;
-        seed = (int64_t)st->seed;
-        evev = st->eval_every;
-        ckev = st->ckpt_every;
-        o.lr = st->lr;
-        o.warmup = st->warmup;
-        o.weight_decay = st->weight_decay;
+    ft_settings(&t, t.recipe_s != NULL, a);
+    return ft_check(&t, a);
+}
+
+/* ---- the run ------------------------------------------------------------- */
+
+/* The model, lifted, with the head the task needs (a fresh one when its
+ * label count differs; *new_head says so). */
+static ir_status ft_model(const ft_args *a, ir_encoder **enc, bool *new_head,
+                          ir_diag *d)
+{
+    ir_status s = model_lift(a->model, enc, d);
+    if (s != IR_OK)
+        return s;
+    const glue_task *task = a->task;
+    int64_t want_labels = task->is_regression ? 1 : task->n_labels;
+    ir_enc_head want_head = task->is_regression ? IR_ENC_HEAD_REGRESSION
+                                                : IR_ENC_HEAD_CLASSIFICATION;
+    *new_head = (*enc)->cfg.labels != want_labels;
+    if (*new_head) {
+        fprintf(stderr, "distilc: finetune: the model's head has %lld outputs, %s "
+                "needs %lld: training a fresh head (seed %lld)\n",
+                (long long)(*enc)->cfg.labels, task->name,
+                (long long)want_labels, (long long)a->seed);
+        ir_encoder *fresh = NULL;
+        s = head_fresh(*enc, want_labels, want_head, (uint64_t)a->seed, &fresh,
+                       d);
+        if (s != IR_OK)
+            return s;
+        ir_encoder_free(*enc);
+        *enc = fresh;
     }
-    if (!parse_count("epochs", epochs_s, &epochs) || !parse_count("steps", steps_s, &steps) ||
-        !parse_count("batch", batch_s, &batch) || !parse_count("max-seq", seq_s, &seq) ||
-        !parse_count("eval-every", evev_s, &evev) ||
-        !parse_count("ckpt-every", ckev_s, &ckev) || !parse_count("limit", limit_s, &limit) ||
-        !parse_count("dev-limit", dlimit_s, &dlimit) ||
-        !parse_count("threads", threads_s, &threads) ||
-        !parse_count("stop-after", stop_s, &stop_after))
-        return 2;
-    if (seed_s) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(seed_s, &end, 10);
-        if (errno || end == seed_s || *end || seed_s[0] == '-') {
-            cli_error("finetune: --seed '%s': expected a non-negative integer", seed_s);
-            return 2;
-        }
-        seed = (int64_t)v;
+    (*enc)->cfg.head = want_head;
+    return IR_OK;
+}
+
+/* The GEMM library the trainer's parameters run on (none for --gemm ref). */
+static ir_status ft_gemm(const ft_args *a, train_params *p, gemm_ctx **gemm,
+                         ir_diag *d)
+{
+    if (a->gemm_ref)
+        return IR_OK;
+    ir_status s = gemm_ctx_create(a->gi, gemm, d);
+    if (s != IR_OK)
+        return s;
+    p->gemm = *gemm;
+    if (a->gprec != GEMM_FP32) {
+        s = gemm_ctx_set_precision(*gemm, a->gprec, d);
+        if (s != IR_OK)
+            ir_diag_prefix(d, "finetune: --gemm-precision %s",
+                           gemm_precision_name(a->gprec));
     }
-    if ((lr_s && !parse_float("lr", lr_s, 1e-12, 1.0, &o.lr)) ||
-        (warm_s && !parse_float("warmup", warm_s, 0.0, 0.999, &o.warmup)) ||
-        (wd_s && !parse_float("weight-decay", wd_s, 0.0, 10.0, &o.weight_decay)) ||
-        (clip_s && !parse_float("grad-clip", clip_s, 0.0, 1e9, &o.grad_clip)))
-        return 2;
-    if (epochs_s && steps_s) {
-        cli_error("finetune: give --epochs or --steps, not both");
-        return 2;
+    return s;
+}
+
+/* The task's train split and (unless --no-eval) its dev split. */
+typedef struct ft_data {
+    glue_dataset tr_ds, dev_ds;
+    train_data tr, dev;
+    train_dev_set devset;
+} ft_data;
+
+static ir_status ft_data_load(const ft_args *a, const tok_tokenizer *tok,
+                              ft_data *fd, ir_diag *d)
+{
+    glue_load_opts lo = {.skip_bad_lines = false, .limit = (size_t)a->limit};
+    ir_status s = glue_load(a->task, a->data, GLUE_SPLIT_TRAIN, &lo, &fd->tr_ds, d);
+    if (s == IR_OK)
+        s = train_data_from_glue(&fd->tr_ds, tok, (size_t)a->seq, &fd->tr, d);
+    fd->devset = (train_dev_set){.data = &fd->dev, .kind = a->task->metric,
+                                 .batch = 64};
+    if (s != IR_OK || a->no_eval)
+        return s;
+    glue_load_opts dl = {.skip_bad_lines = false, .limit = (size_t)a->dlimit};
+    s = glue_load(a->task, a->data, GLUE_SPLIT_DEV, &dl, &fd->dev_ds, d);
+    if (s == IR_OK)
+        s = train_data_from_glue(&fd->dev_ds, tok, (size_t)a->seq, &fd->dev, d);
+    return s;
+}
+
+static void ft_data_free(ft_data *fd)
+{
+    train_data_free(&fd->tr);
+    train_data_free(&fd->dev);
+    glue_dataset_free(&fd->tr_ds);
+    glue_dataset_free(&fd->dev_ds);
+}
+
+/* The loop's options from the command line (o holds lr, warmup, ...). */
+static void ft_loop_options(ft_args *a, ft_data *fd, ft_progress *fp)
+{
+    train_loop_options *o = &a->o;
+    if (!a->no_eval) {
+        o->eval = train_dev_eval;
+        o->eval_user = &fd->devset;
+        o->eval_every = a->evev;
     }
-    if (epochs_s)
-        steps = 0; /* --epochs overrides a recipe's steps */
-    if (seq < 8 || seq > 4096) {
-        cli_error("finetune: --max-seq %lld: expected 8..4096", (long long)seq);
-        return 2;
+    o->batch = (size_t)a->batch;
+    o->epochs = a->epochs;
+    o->steps = a->steps;
+    o->seed = (uint64_t)a->seed;
+    o->ckpt_dir = a->ckdir;
+    o->ckpt_every = a->ckev;
+    o->resume = a->resume;
+    o->gemm_precision = gemm_precision_name(a->gprec); /* checked on --resume */
+    o->plot_path = a->plot;
+    o->stop_at = a->stop_after;
+    o->metric_name = metric_kind_name(a->task->metric);
+    progress pr;
+    progress_init(&pr, stderr, "finetune", 1, a->pm); /* resolves AUTO */
+    *fp = (ft_progress){.mode = pr.mode};
+    o->progress = ft_progress_cb;
+    o->progress_user = fp;
+}
+
+/* ---- the report ---------------------------------------------------------- */
+
+static void ft_print_json(FILE *f, const ft_args *a, const ft_data *fd,
+                          const train_result *r, bool new_head, bool stopped,
+                          double secs)
+{
+    fputs("{\"model\":", f);
+    cli_json_string(f, a->model);
+    fputs(",\"output\":", f);
+    cli_json_string(f, a->output);
+    fprintf(f, ",\"task\":\"%s\",\"train_examples\":%zu,\"truncated\":%zu,"
+            "\"fresh_head\":%s,\"steps\":%lld,\"resumed_from\":%lld,"
+            "\"batch\":%lld,\"max_seq\":%lld,\"lr\":%g,\"seed\":%lld,"
+            "\"gemm\":\"%s\",\"gemm_precision\":\"%s\",\"stopped\":%s,"
+            "\"final_loss\":", a->task->name, fd->tr.n, fd->tr.n_truncated,
+            new_head ? "true" : "false", (long long)r->steps,
+            (long long)r->start_step, (long long)a->batch, (long long)a->seq,
+            (double)a->o.lr, (long long)a->seed,
+            a->gemm_ref ? "ref" : gemm_impl_name(a->gi),
+            gemm_precision_name(a->gprec), stopped ? "true" : "false");
+    json_write_number(f, r->last_loss, 6);
+    fputs(",\"tokens_per_s\":", f);
+    json_write_number(f, r->tokens_per_s, 6);
+    fputs(",\"steady_tokens_per_s\":", f);
+    json_write_number(f, r->steady_tokens_per_s, 6);
+    fputs(",\"train_seconds\":", f);
+    json_write_number(f, r->seconds, 6);
+    fputs(",\"seconds\":", f);
+    json_write_number(f, secs, 6);
+    if (!a->no_eval) {
+        const metric_set *last = &fd->devset.last;
+        fprintf(f, ",\"dev_examples\":%zu,\"dev_metric\":\"%s\",\"best_dev\":",
+                fd->dev.n, last->n ? last->v[last->main].name : "");
+        json_write_number(f, r->best_dev, 6);
+        fprintf(f, ",\"best_step\":%lld,\"last_dev\":", (long long)r->best_step);
+        json_write_number(f, r->last_dev, 6);
     }
-    if (stop_s && !ckdir) {
-        cli_error("finetune: --stop-after needs --ckpt-dir (to resume from)");
-        return 2;
+    fputs("}\n", f);
+}
+
+static void ft_print_text(FILE *f, const ft_args *a, const ft_data *fd,
+                          const train_result *r, bool new_head)
+{
+    fprintf(f, "model       %s -> %s\n", a->model, a->output);
+    fprintf(f, "task        %s, %zu train examples (%zu truncated to %lld tokens)%s\n",
+            a->task->name, fd->tr.n, fd->tr.n_truncated, (long long)a->seq,
+            new_head ? ", fresh head" : "");
+    fprintf(f, "steps       %lld (batch %lld, lr %g%s)\n", (long long)r->steps,
+            (long long)a->batch, (double)a->o.lr,
+            r->start_step ? ", resumed" : "");
+    fprintf(f, "final loss  %.4f\n", (double)r->last_loss);
+    fprintf(f, "throughput  %.0f tokens/s (%.1f s training)\n", r->tokens_per_s,
+            r->seconds);
+    if (!a->no_eval) {
+        const metric_set *last = &fd->devset.last;
+        fprintf(f, "dev %-8s best %.4f at step %lld, last %.4f (%zu examples)\n",
+                last->n ? last->v[last->main].name : "metric", r->best_dev,
+                (long long)r->best_step, r->last_dev, fd->dev.n);
     }
-    if (resume && !ckdir) {
-        cli_error("finetune: --resume needs --ckpt-dir (where last.ckpt is)");
-        return 2;
-    }
-    if (no_eval && evev_s) {
-        cli_error("finetune: --no-eval and --eval-every contradict each other");
-        return 2;
-    }
-    gemm_impl gi = gemm_impl_for_cpu();
-    bool gemm_ref = false;
-    if (gemm_s) {
-        if (strcmp(gemm_s, "onednn") == 0) gi = GEMM_ONEDNN;
-        else if (strcmp(gemm_s, "openblas") == 0) gi = GEMM_BLAS;
-        else if (strcmp(gemm_s, "auto") == 0) gi = GEMM_AUTO;
-        else if (strcmp(gemm_s, "ref") == 0) gemm_ref = true;
-        else {
-            cli_error("finetune: --gemm '%s': expected onednn, openblas, auto or ref",
-                      gemm_s);
-            return 2;
-        }
-    }
-    gemm_precision gprec = GEMM_FP32;
-    if (gprec_s && !gemm_precision_parse(gprec_s, &gprec)) {
-        cli_error("finetune: --gemm-precision '%s': expected fp32 or bf16", gprec_s);
-        return 2;
-    }
-    if (gprec != GEMM_FP32 && gemm_ref) {
-        cli_error("finetune: --gemm-precision %s needs a GEMM library, not --gemm ref",
-                  gprec_s);
-        return 2;
-    }
-    progress_mode pm = PROGRESS_AUTO;
-    if (prog_s && !progress_mode_parse(prog_s, &pm)) {
-        cli_error("finetune: --progress '%s': expected auto, bar, json or off", prog_s);
-        return 2;
-    }
-    const char *model_path = pos[0];
-    if (!cli_check_input_file("finetune", "model", model_path))
-        return 2;
-    if ((rc = evalcmd_check_path("finetune", "--data", data)) != 0)
+}
+
+int cmd_finetune(int argc, char **argv)
+{
+    ft_args a;
+    int rc = ft_args_parse(argc, argv, &a);
+    if (rc >= 0)
         return rc;
-    if (threads)
-        omp_set_num_threads((int)threads);
+    if (a.threads)
+        omp_set_num_threads((int)a.threads);
 
     ir_diag d;
     ir_diag_init(&d);
     tok_tokenizer *tok = NULL;
-    ir_encoder *enc = NULL, *fresh = NULL;
+    ir_encoder *enc = NULL;
     train_params *p = NULL;
     gemm_ctx *gemm = NULL;
-    glue_dataset tr_ds = {0}, dev_ds = {0};
-    train_data tr = {0}, dev = {0};
+    ft_data fd = {0};
     train_result r = {0};
-    ir_status s = IR_OK;
+    bool new_head = false;
     double t_start = ir_clock_wall_s();
-    if ((rc = evalcmd_load_tokenizer("finetune", vocab, tokjson, model_path, &tok)) != 0)
+    if ((rc = evalcmd_load_tokenizer("finetune", a.vocab, a.tokjson, a.model,
+                                     &tok)) != 0)
         goto done;
-    s = model_lift(model_path, &enc, &d);
-    if (s != IR_OK)
+    if (ft_model(&a, &enc, &new_head, &d) != IR_OK)
         goto fail;
-    /* the head the task needs */
-    int64_t want_labels = task->is_regression ? 1 : task->n_labels;
-    ir_enc_head want_head = task->is_regression ? IR_ENC_HEAD_REGRESSION
-                                                : IR_ENC_HEAD_CLASSIFICATION;
-    bool new_head = enc->cfg.labels != want_labels;
-    if (new_head) {
-        fprintf(stderr, "distilc: finetune: the model's head has %lld outputs, %s "
-                "needs %lld: training a fresh head (seed %lld)\n",
-                (long long)enc->cfg.labels, task->name, (long long)want_labels,
-                (long long)seed);
-        s = head_fresh(enc, want_labels, want_head, (uint64_t)seed, &fresh, &d);
-        if (s != IR_OK)
-            goto fail;
-        ir_encoder_free(enc);
-        enc = fresh;
-        fresh = NULL;
-    }
-    enc->cfg.head = want_head;
-    if (seq > enc->cfg.max_positions) {
+    if (a.seq > enc->cfg.max_positions) {
         cli_error("finetune: --max-seq %lld exceeds the model's %lld positions",
-                  (long long)seq, (long long)enc->cfg.max_positions);
+                  (long long)a.seq, (long long)enc->cfg.max_positions);
         rc = 2;
         goto done;
     }
-    s = train_params_from_encoder(enc, &p, &d);
-    if (s != IR_OK)
+    if (train_params_from_encoder(enc, &p, &d) != IR_OK ||
+        ft_gemm(&a, p, &gemm, &d) != IR_OK || ft_data_load(&a, tok, &fd, &d) != IR_OK)
         goto fail;
-    if (!gemm_ref) {
-        s = gemm_ctx_create(gi, &gemm, &d);
-        if (s != IR_OK)
-            goto fail;
-        p->gemm = gemm;
-        if (gprec != GEMM_FP32) {
-            s = gemm_ctx_set_precision(gemm, gprec, &d);
-            if (s != IR_OK) {
-                ir_diag_prefix(&d, "finetune: --gemm-precision %s", gprec_s);
-                goto fail;
-            }
-        }
-    }
-    /* data */
-    glue_load_opts lo = {.skip_bad_lines = false, .limit = (size_t)limit};
-    s = glue_load(task, data, GLUE_SPLIT_TRAIN, &lo, &tr_ds, &d);
-    if (s == IR_OK)
-        s = train_data_from_glue(&tr_ds, tok, (size_t)seq, &tr, &d);
-    if (s != IR_OK)
-        goto fail;
-    train_dev_set devset = {.data = &dev, .kind = task->metric, .batch = 64};
-    if (!no_eval) {
-        glue_load_opts dl = {.skip_bad_lines = false, .limit = (size_t)dlimit};
-        s = glue_load(task, data, GLUE_SPLIT_DEV, &dl, &dev_ds, &d);
-        if (s == IR_OK)
-            s = train_data_from_glue(&dev_ds, tok, (size_t)seq, &dev, &d);
-        if (s != IR_OK)
-            goto fail;
-        o.eval = train_dev_eval;
-        o.eval_user = &devset;
-        o.eval_every = evev;
-    }
-    o.batch = (size_t)batch;
-    o.epochs = epochs;
-    o.steps = steps;
-    o.seed = (uint64_t)seed;
-    o.ckpt_dir = ckdir;
-    o.ckpt_every = ckev;
-    o.resume = resume;
-    o.gemm_precision = gemm_precision_name(gprec); /* checked on --resume */
-    o.plot_path = plot;
-    o.stop_at = stop_after;
-    o.metric_name = metric_kind_name(task->metric);
-    progress pr;
-    progress_init(&pr, stderr, "finetune", 1, pm); /* resolves AUTO */
-    ft_progress fp = {.mode = pr.mode};
-    o.progress = ft_progress_cb;
-    o.progress_user = &fp;
-    s = train_loop_run(p, &tr, &o, train_loss_finetune, NULL, &r, &d);
+    ft_progress fp;
+    ft_loop_options(&a, &fd, &fp);
+    ir_status s = train_loop_run(p, &fd.tr, &a.o, train_loss_finetune, NULL, &r, &d);
     if (fp.drawn)
         fputc('\n', stderr);
     if (s != IR_OK)
         goto fail;
-    bool stopped = stop_after && r.steps == stop_after && r.steps < r.total_steps;
-    if (stopped) {
+    bool stopped = a.stop_after && r.steps == a.stop_after && r.steps < r.total_steps;
+    if (stopped)
         fprintf(stderr, "distilc: finetune: stopped after step %lld of %lld as asked; "
                 "continue with --resume --ckpt-dir %s\n", (long long)r.steps,
-                (long long)r.total_steps, ckdir);
-    } else {
-        s = model_save(p, enc, output, &d);
-        if (s != IR_OK)
-            goto fail;
-    }
-    /* report */
-    FILE *f = stdout;
+                (long long)r.total_steps, a.ckdir);
+    else if (model_save(p, enc, a.output, &d) != IR_OK)
+        goto fail;
     double secs = ir_clock_wall_s() - t_start;
-    if (json) {
-        fputs("{\"model\":", f);
-        cli_json_string(f, model_path);
-        fputs(",\"output\":", f);
-        cli_json_string(f, output);
-        fprintf(f, ",\"task\":\"%s\",\"train_examples\":%zu,\"truncated\":%zu,"
-                "\"fresh_head\":%s,\"steps\":%lld,\"resumed_from\":%lld,"
-                "\"batch\":%lld,\"max_seq\":%lld,\"lr\":%g,\"seed\":%lld,"
-                "\"gemm\":\"%s\",\"gemm_precision\":\"%s\",\"stopped\":%s,"
-                "\"final_loss\":", task->name, tr.n, tr.n_truncated,
-                new_head ? "true" : "false", (long long)r.steps,
-                (long long)r.start_step, (long long)batch, (long long)seq,
-                (double)o.lr, (long long)seed, gemm_ref ? "ref" : gemm_impl_name(gi),
-                gemm_precision_name(gprec),
-                stopped ? "true" : "false");
-        json_num(f, r.last_loss);
-        fputs(",\"tokens_per_s\":", f);
-        json_num(f, r.tokens_per_s);
-        fputs(",\"steady_tokens_per_s\":", f);
-        json_num(f, r.steady_tokens_per_s);
-        fputs(",\"train_seconds\":", f);
-        json_num(f, r.seconds);
-        fputs(",\"seconds\":", f);
-        json_num(f, secs);
-        if (!no_eval) {
-            fprintf(f, ",\"dev_examples\":%zu,\"dev_metric\":\"%s\",\"best_dev\":",
-                    dev.n, devset.last.n ? devset.last.v[devset.last.main].name : "");
-            json_num(f, r.best_dev);
-            fprintf(f, ",\"best_step\":%lld,\"last_dev\":", (long long)r.best_step);
-            json_num(f, r.last_dev);
-        }
-        fputs("}\n", f);
-    } else {
-        fprintf(f, "model       %s -> %s\n", model_path, output);
-        fprintf(f, "task        %s, %zu train examples (%zu truncated to %lld tokens)%s\n",
-                task->name, tr.n, tr.n_truncated, (long long)seq,
-                new_head ? ", fresh head" : "");
-        fprintf(f, "steps       %lld (batch %lld, lr %g%s)\n", (long long)r.steps,
-                (long long)batch, (double)o.lr,
-                r.start_step ? ", resumed" : "");
-        fprintf(f, "final loss  %.4f\n", (double)r.last_loss);
-        fprintf(f, "throughput  %.0f tokens/s (%.1f s training)\n", r.tokens_per_s,
-                r.seconds);
-        if (!no_eval)
-            fprintf(f, "dev %-8s best %.4f at step %lld, last %.4f (%zu examples)\n",
-                    devset.last.n ? devset.last.v[devset.last.main].name : "metric",
-                    r.best_dev, (long long)r.best_step, r.last_dev, dev.n);
-    }
+    if (a.json)
+        ft_print_json(stdout, &a, &fd, &r, new_head, stopped, secs);
+    else
+        ft_print_text(stdout, &a, &fd, &r, new_head);
     rc = 0;
     goto done;
 fail:
     rc = cli_fail(&d);
 done:
     train_result_free(&r);
-    train_data_free(&tr);
-    train_data_free(&dev);
-    glue_dataset_free(&tr_ds);
-    glue_dataset_free(&dev_ds);
+    ft_data_free(&fd);
     train_params_free(p);
     gemm_ctx_free(gemm);
     ir_encoder_free(enc);
-    ir_encoder_free(fresh);
     tok_free(tok);
     return rc;
 }

@@ -17,6 +17,7 @@
 #include "ir/ir.h"
 #include "passes/pass.h"
 #include "tools/cli.h"
+#include "tools/cli_groups.h"
 #include "tools/cmds.h"
 #include "tools/model_open.h"
 
@@ -118,26 +119,178 @@ static void print_values_text(FILE *f, const char *title, ir_value **vs, int n)
     }
 }
 
+/* FLOPs at batch x seq, or why they are unavailable. */
+typedef struct flop_count {
+    int64_t batch, seq;
+    bool have;        /* sizes were found and fl counted */
+    ir_flops fl;
+    char note[512];   /* why sizes stayed unknown, if known */
+    ir_diag why;      /* why there are no FLOPs (!have) */
+} flop_count;
+
+/* FLOPs need sizes: shapes are inferred with batch/seq fixed, on a second
+ * copy so that the report shows the interface as declared (symbolic dims),
+ * not as fixed for counting. A failure here does not fail inspect; the
+ * report says why FLOPs are missing. */
+static void count_flops(const char *model, bool has_unknown, flop_count *fc)
+{
+    ir_diag_init(&fc->why);
+    pass_ctx ctx;
+    pass_ctx_init(&ctx, &fc->why);
+    ctx.fix_batch = fc->batch;
+    ctx.fix_seq = fc->seq;
+    memset(&fc->fl, 0, sizeof fc->fl);
+    fc->have = false;
+    fc->note[0] = '\0';
+    if (has_unknown) {
+        ir_diag_set(&fc->why, IR_ERR_UNSUPPORTED,
+                    "the model has unsupported ops");
+        return;
+    }
+    ir_graph *sized = NULL;
+    onnx_load_opts lo = {.allow_unknown_ops = true, .unknown_out = NULL};
+    /* Exporters compute Reshape targets with Shape/Gather/Concat chains:
+     * sizes are only known after folding them (batch and seq fixed), so
+     * the cleanup pipeline runs first; plain inference is the fallback. */
+    fc->have = onnx_load_file(model, &lo, &sized, &fc->why) == IR_OK &&
+               pass_run_list(sized, "default,infer-shapes", &ctx) == IR_OK;
+    if (!fc->have && sized) {
+        snprintf(fc->note, sizeof fc->note, "%s", fc->why.msg);
+        ir_graph_free(sized);
+        sized = NULL;
+        ir_diag_init(&fc->why);
+        fc->have = onnx_load_file(model, &lo, &sized, &fc->why) == IR_OK &&
+                   pass_run_list(sized, "infer-shapes", &ctx) == IR_OK;
+    }
+    if (fc->have)
+        ir_graph_flops(sized, &fc->fl);
+    ir_graph_free(sized);
+}
+
+/* What the report says about the model as given. */
+typedef struct inspect_report {
+    const char *model;
+    const ir_graph *g;
+    int64_t params, param_bytes;
+    op_count hist;
+    const char *unknown; /* the loader's list of unsupported nodes, or NULL */
+    char unk_names[64][128];
+    int n_unk;
+    flop_count fc;
+} inspect_report;
+
+static void print_flops_json(FILE *f, const flop_count *fc)
+{
+    fprintf(f, ",\"flops\":");
+    if (fc->have)
+        fprintf(f,
+                "{\"batch\":%" PRId64 ",\"seq\":%" PRId64
+                ",\"total\":%.0f,\"matmul\":%.0f,\"elementwise\":%.0f,"
+                "\"normalize\":%.0f,\"reduce\":%.0f,\"uncounted_nodes\":%" PRId64
+                "}",
+                fc->batch, fc->seq, fc->fl.total, fc->fl.matmul,
+                fc->fl.elementwise, fc->fl.normalize, fc->fl.reduce,
+                fc->fl.uncounted);
+    if (fc->have && fc->note[0]) {
+        fprintf(f, ",\"flops_note\":");
+        cli_json_string(f, fc->note);
+    }
+    if (!fc->have) {
+        fprintf(f, "null,\"flops_error\":");
+        cli_json_string(f, fc->why.msg);
+    }
+}
+
+static void print_json(FILE *f, const inspect_report *r)
+{
+    const ir_graph *g = r->g;
+    fprintf(f, "{\"file\":");
+    cli_json_string(f, r->model);
+    fprintf(f, ",\"ir_version\":%" PRId64 ",\"opset\":%" PRId64, g->ir_version,
+            g->opset);
+    fprintf(f, ",\"producer\":");
+    cli_json_string(f, g->producer_name);
+    fprintf(f, ",\"producer_version\":");
+    cli_json_string(f, g->producer_version);
+    fprintf(f, ",\"inputs\":");
+    print_values_json(f, g->inputs, g->n_inputs);
+    fprintf(f, ",\"outputs\":");
+    print_values_json(f, g->outputs, g->n_outputs);
+    fprintf(f, ",\"nodes\":%d,\"ops\":{", g->n_nodes);
+    bool first = true;
+    for (int op = 0; op < IR_OP_COUNT; op++) {
+        if (!r->hist.n[op])
+            continue;
+        fprintf(f, "%s", first ? "" : ",");
+        cli_json_string(f, ir_op_name((ir_op)op));
+        fprintf(f, ":%" PRId64, r->hist.n[op]);
+        first = false;
+    }
+    fprintf(f, "},\"parameters\":%" PRId64 ",\"parameter_bytes\":%" PRId64,
+            r->params, r->param_bytes);
+    print_flops_json(f, &r->fc);
+    fprintf(f, ",\"unsupported_ops\":[");
+    for (int i = 0; i < r->n_unk; i++) {
+        fprintf(f, "%s", i ? "," : "");
+        cli_json_string(f, r->unk_names[i]);
+    }
+    fprintf(f, "]");
+    if (r->unknown) {
+        fprintf(f, ",\"unsupported_nodes\":");
+        cli_json_string(f, r->unknown);
+    }
+    fprintf(f, "}\n");
+}
+
+static void print_text(FILE *f, const inspect_report *r)
+{
+    const ir_graph *g = r->g;
+    const flop_count *fc = &r->fc;
+    fprintf(f, "model      %s\n", r->model);
+    fprintf(f, "producer   %s %s\n", g->producer_name ? g->producer_name : "?",
+            g->producer_version ? g->producer_version : "");
+    fprintf(f, "ir/opset   %" PRId64 " / %" PRId64 "\n", g->ir_version, g->opset);
+    fprintf(f, "parameters %" PRId64 " (%.2f MB)\n", r->params,
+            (double)r->param_bytes / 1e6);
+    if (fc->have)
+        fprintf(f,
+                "flops      %.4g GFLOP at batch %" PRId64 ", seq %" PRId64
+                " (matmul %.4g, elementwise %.4g, softmax/layernorm %.4g, "
+                "reduce %.4g%s)\n",
+                fc->fl.total / 1e9, fc->batch, fc->seq, fc->fl.matmul / 1e9,
+                fc->fl.elementwise / 1e9, fc->fl.normalize / 1e9,
+                fc->fl.reduce / 1e9,
+                fc->fl.uncounted ? "; some nodes uncounted: unknown shapes" : "");
+    else
+        fprintf(f, "flops      unavailable: %s\n", fc->why.msg);
+    if (fc->have && fc->fl.uncounted && fc->note[0])
+        fprintf(f, "           (sizes unknown: %s)\n", fc->note);
+    print_values_text(f, "inputs", g->inputs, g->n_inputs);
+    print_values_text(f, "outputs", g->outputs, g->n_outputs);
+    fprintf(f, "ops (%d nodes):\n", g->n_nodes);
+    for (int op = 0; op < IR_OP_COUNT; op++)
+        if (r->hist.n[op])
+            fprintf(f, "  %-24s %6" PRId64 "\n", ir_op_name((ir_op)op),
+                    r->hist.n[op]);
+    if (r->unknown)
+        fprintf(f, "unsupported ops: %s\n", r->unknown);
+}
+
 int cmd_inspect(int argc, char **argv)
 {
-    const char *seq_s = NULL, *batch_s = NULL;
-    bool json = false;
+    cli_runtime rt;
+    cli_runtime_init(&rt, CLI_RT_SEQ | CLI_RT_BATCH, NULL);
+    cli_output out;
+    cli_output_init(&out, CLI_OUT_JSON, NULL);
     cli_option opts[] = {
-        {"seq", 0, CLI_VALUE, &seq_s},
-        {"batch", 0, CLI_VALUE, &batch_s},
-        {"json", 0, CLI_FLAG, &json},
-        {NULL, 0, CLI_FLAG, NULL},
+        {"runtime group", 0, CLI_GROUP, rt.options},
+        {"output group", 0, CLI_GROUP, out.options},
+        {0},
     };
     const char *model;
     int rc = model_args_parse("inspect", argc, argv, opts, usage, &model);
     if (rc != MODEL_ARGS_GO)
         return rc;
-    int64_t seq = 128, batch = 1;
-    if (seq_s && !cli_parse_positive("inspect", "seq", seq_s, &seq))
-        return 2;
-    if (batch_s && !cli_parse_positive("inspect", "batch", batch_s, &batch))
-        return 2;
-
     if (!cli_check_input_file("inspect", "model", model))
         return 2;
     ir_diag d;
@@ -149,142 +302,30 @@ int cmd_inspect(int argc, char **argv)
         free(unknown);
         return cli_fail(&d);
     }
-
+    inspect_report *r = calloc(1, sizeof *r);
+    if (!r) {
+        free(unknown);
+        ir_graph_free(g);
+        cli_error("inspect: out of memory");
+        return 1;
+    }
+    r->model = model;
+    r->g = g;
+    r->unknown = unknown;
     /* Parameters are counted before any pass: the model as given. */
-    int64_t params = 0, param_bytes = 0;
-    ir_graph_param_stats(g, &params, &param_bytes);
-    op_count hist;
-    memset(&hist, 0, sizeof hist);
+    ir_graph_param_stats(g, &r->params, &r->param_bytes);
     for (int i = 0; i < g->n_nodes; i++)
         if ((int)g->nodes[i]->op >= 0 && g->nodes[i]->op < IR_OP_COUNT)
-            hist.n[g->nodes[i]->op]++;
-    int n_nodes = g->n_nodes;
-
-    /* FLOPs need sizes: infer shapes with batch/seq fixed. A failure here
-     * does not fail inspect; the report says why FLOPs are missing. */
-    ir_diag fd;
-    ir_diag_init(&fd);
-    pass_ctx ctx;
-    pass_ctx_init(&ctx, &fd);
-    ctx.fix_batch = batch;
-    ctx.fix_seq = seq;
-    ir_flops fl;
-    memset(&fl, 0, sizeof fl);
-    /* Shapes are inferred on a second copy so that the report shows the
-     * interface as declared (symbolic dims), not as fixed for counting. */
-    ir_graph *sized = NULL;
-    onnx_load_opts lo2 = {.allow_unknown_ops = true, .unknown_out = NULL};
-    bool have_flops = false;
-    char flops_note[512] = ""; /* why sizes stayed unknown, if known */
-    if (unknown)
-        ir_diag_set(&fd, IR_ERR_UNSUPPORTED,
-                    "the model has unsupported ops");
+            r->hist.n[g->nodes[i]->op]++;
+    r->fc.batch = rt.batch.value ? rt.batch.value : 1;
+    r->fc.seq = rt.seq.value ? rt.seq.value : 128;
+    count_flops(model, unknown != NULL, &r->fc);
+    r->n_unk = unknown ? unknown_op_names(unknown, r->unk_names, 64) : 0;
+    if (out.json)
+        print_json(stdout, r);
     else
-    {
-        /* Exporters compute Reshape targets with Shape/Gather/Concat chains:
-         * sizes are only known after folding them (batch and seq fixed), so
-         * the cleanup pipeline runs first; plain inference is the fallback. */
-        have_flops = onnx_load_file(model, &lo2, &sized, &fd) == IR_OK &&
-                     pass_run_list(sized, "default,infer-shapes", &ctx) == IR_OK;
-        if (!have_flops && sized) {
-            snprintf(flops_note, sizeof flops_note, "%s", fd.msg);
-            ir_graph_free(sized);
-            sized = NULL;
-            ir_diag_init(&fd);
-            have_flops = onnx_load_file(model, &lo2, &sized, &fd) == IR_OK &&
-                         pass_run_list(sized, "infer-shapes", &ctx) == IR_OK;
-        }
-    }
-    if (have_flops)
-        ir_graph_flops(sized, &fl);
-    ir_graph_free(sized);
-
-    char unk_names[64][128];
-    int n_unk = unknown ? unknown_op_names(unknown, unk_names, 64) : 0;
-
-    FILE *f = stdout;
-    if (json) {
-        fprintf(f, "{\"file\":");
-        cli_json_string(f, model);
-        fprintf(f, ",\"ir_version\":%" PRId64 ",\"opset\":%" PRId64, g->ir_version,
-                g->opset);
-        fprintf(f, ",\"producer\":");
-        cli_json_string(f, g->producer_name);
-        fprintf(f, ",\"producer_version\":");
-        cli_json_string(f, g->producer_version);
-        fprintf(f, ",\"inputs\":");
-        print_values_json(f, g->inputs, g->n_inputs);
-        fprintf(f, ",\"outputs\":");
-        print_values_json(f, g->outputs, g->n_outputs);
-        fprintf(f, ",\"nodes\":%d,\"ops\":{", n_nodes);
-        bool first = true;
-        for (int op = 0; op < IR_OP_COUNT; op++) {
-            if (!hist.n[op])
-                continue;
-            fprintf(f, "%s", first ? "" : ",");
-            cli_json_string(f, ir_op_name((ir_op)op));
-            fprintf(f, ":%" PRId64, hist.n[op]);
-            first = false;
-        }
-        fprintf(f, "},\"parameters\":%" PRId64 ",\"parameter_bytes\":%" PRId64,
-                params, param_bytes);
-        fprintf(f, ",\"flops\":");
-        if (have_flops)
-            fprintf(f,
-                    "{\"batch\":%" PRId64 ",\"seq\":%" PRId64
-                    ",\"total\":%.0f,\"matmul\":%.0f,\"elementwise\":%.0f,"
-                    "\"normalize\":%.0f,\"reduce\":%.0f,\"uncounted_nodes\":%" PRId64
-                    "}",
-                    batch, seq, fl.total, fl.matmul, fl.elementwise, fl.normalize,
-                    fl.reduce, fl.uncounted);
-        if (have_flops && flops_note[0]) {
-            fprintf(f, ",\"flops_note\":");
-            cli_json_string(f, flops_note);
-        }
-        if (!have_flops) {
-            fprintf(f, "null,\"flops_error\":");
-            cli_json_string(f, fd.msg);
-        }
-        fprintf(f, ",\"unsupported_ops\":[");
-        for (int i = 0; i < n_unk; i++) {
-            fprintf(f, "%s", i ? "," : "");
-            cli_json_string(f, unk_names[i]);
-        }
-        fprintf(f, "]");
-        if (unknown) {
-            fprintf(f, ",\"unsupported_nodes\":");
-            cli_json_string(f, unknown);
-        }
-        fprintf(f, "}\n");
-    } else {
-        fprintf(f, "model      %s\n", model);
-        fprintf(f, "producer   %s %s\n", g->producer_name ? g->producer_name : "?",
-                g->producer_version ? g->producer_version : "");
-        fprintf(f, "ir/opset   %" PRId64 " / %" PRId64 "\n", g->ir_version, g->opset);
-        fprintf(f, "parameters %" PRId64 " (%.2f MB)\n", params,
-                (double)param_bytes / 1e6);
-        if (have_flops)
-            fprintf(f,
-                    "flops      %.4g GFLOP at batch %" PRId64 ", seq %" PRId64
-                    " (matmul %.4g, elementwise %.4g, softmax/layernorm %.4g, "
-                    "reduce %.4g%s)\n",
-                    fl.total / 1e9, batch, seq, fl.matmul / 1e9,
-                    fl.elementwise / 1e9, fl.normalize / 1e9, fl.reduce / 1e9,
-                    fl.uncounted ? "; some nodes uncounted: unknown shapes" : "");
-        else
-            fprintf(f, "flops      unavailable: %s\n", fd.msg);
-        if (have_flops && fl.uncounted && flops_note[0])
-            fprintf(f, "           (sizes unknown: %s)\n", flops_note);
-        print_values_text(f, "inputs", g->inputs, g->n_inputs);
-        print_values_text(f, "outputs", g->outputs, g->n_outputs);
-        fprintf(f, "ops (%d nodes):\n", n_nodes);
-        for (int op = 0; op < IR_OP_COUNT; op++)
-            if (hist.n[op])
-                fprintf(f, "  %-24s %6" PRId64 "\n", ir_op_name((ir_op)op),
-                        hist.n[op]);
-        if (unknown)
-            fprintf(f, "unsupported ops: %s\n", unknown);
-    }
+        print_text(stdout, r);
+    free(r);
     free(unknown);
     ir_graph_free(g);
     return 0;

@@ -15,7 +15,10 @@
 #include "backend/rt_encoder.h"
 #include "search/latency.h"
 #include "search/space.h"
+#include "frontend/json.h"
 #include "tools/cli.h"
+#include "tools/cli_groups.h"
+#include "tools/search_opts.h"
 #include "tools/cmds.h"
 #include "tools/progress.h"
 
@@ -66,310 +69,306 @@ typedef struct pair {
     double sum; /* the primitives alone, without the fitted overhead */
 } pair;
 
-int cmd_latency_model(int argc, char **argv)
+static const char *const CMD = "latency-model";
+
+/* The command line, parsed (0: not given). */
+typedef struct latency_args {
+    cli_int n_val, n_cal, runs, seed;
+    bool recal;
+    search_opts so;
+} latency_args;
+
+/* Exit status, or -1 to go on. */
+static int latency_args_parse(int argc, char **argv, latency_args *a)
 {
-    const char *space_s = NULL, *val_s = NULL, *seq_s = NULL, *batch_s = NULL,
-               *threads_s = NULL, *prec_s = NULL, *cal_s = NULL, *runs_s = NULL,
-               *seed_s = NULL, *cache_s = NULL, *progress_s = NULL,
-               *clock_s = NULL;
-    bool json = false, recal = false;
+    *a = (latency_args){
+        .n_val = {0, 0, 10000,
+                  "option --validate expects a count 0..10000, got '%s'"},
+        .n_cal = {4, 1, 0, NULL},
+        .runs = {15, 1, 0, NULL},
+        .seed = {0, 0, 0, NULL},
+    };
+    search_opts_init(&a->so);
     cli_option opts[] = {
-        {"space", 0, CLI_VALUE, &space_s},
-        {"validate", 0, CLI_VALUE, &val_s},
-        {"seq", 0, CLI_VALUE, &seq_s},
-        {"batch", 0, CLI_VALUE, &batch_s},
-        {"threads", 0, CLI_VALUE, &threads_s},
-        {"precision", 0, CLI_VALUE, &prec_s},
-        {"calibrate", 0, CLI_VALUE, &cal_s},
-        {"recalibrate", 0, CLI_FLAG, &recal},
-        {"runs", 0, CLI_VALUE, &runs_s},
-        {"seed", 0, CLI_VALUE, &seed_s},
-        {"cache", 0, CLI_VALUE, &cache_s},
-        {"clock", 0, CLI_VALUE, &clock_s},
-        {"json", 0, CLI_FLAG, &json},
-        {"progress", 0, CLI_VALUE, &progress_s},
-        {NULL, 0, CLI_FLAG, NULL},
+        {"search options", 0, CLI_GROUP, a->so.options},
+        {"validate", 0, CLI_INT, &a->n_val},
+        {"calibrate", 0, CLI_INT, &a->n_cal},
+        {"recalibrate", 0, CLI_FLAG, &a->recal},
+        {"runs", 0, CLI_INT, &a->runs},
+        {"seed", 0, CLI_INT, &a->seed},
+        {0},
     };
     int npos = 0;
-    int rc = cli_parse("latency-model", argc, argv, opts, NULL, 0, &npos);
+    int rc = cli_parse(CMD, argc, argv, opts, NULL, 0, &npos);
     if (rc == CLI_HELP) {
         usage(stdout);
         return 0;
     }
     if (rc != CLI_OK)
         return 2;
-    const char *cmd = "latency-model";
-    progress_mode pm = PROGRESS_AUTO;
-    if (progress_s && !progress_mode_parse(progress_s, &pm)) {
-        cli_error("%s: option --progress: unknown mode '%s' (auto, bar, json, "
-                  "off)", cmd, progress_s);
-        return 2;
-    }
-    ir_diag d;
-    ir_diag_init(&d);
-    search_space sp;
-    ir_status s;
-    if (space_s) {
-        if (!cli_check_input_file(cmd, "space", space_s))
-            return 2;
-        s = search_space_load_file(space_s, &sp, &d);
-    } else {
-        const char *t = search_space_default_text();
-        s = search_space_load_memory(t, strlen(t), "default.xml (built in)", &sp, &d);
-    }
-    if (s != IR_OK)
-        return cli_fail(&d);
-    search_latency_query q = {.batch = sp.cons.batch, .seq = sp.cons.seq,
-                              .threads = (int)sp.cons.threads,
-                              .precision = sp.cons.precision};
-    int64_t v = 0, n_val = 0, n_cal = 4, runs = 15, seed = 0;
-    if (val_s) {
-        char *end;
-        errno = 0;
-        long long x = strtoll(val_s, &end, 10);
-        if (errno || *end || end == val_s || x < 0 || x > 10000) {
-            cli_error("%s: option --validate expects a count 0..10000, got '%s'",
-                      cmd, val_s);
-            return 2;
-        }
-        n_val = x;
-    }
-    if (seq_s) {
-        if (!cli_parse_positive(cmd, "seq", seq_s, &v))
-            return 2;
-        if (v > sp.base.max_positions) {
-            cli_error("%s: option --seq %lld exceeds the space's max-positions "
-                      "%lld", cmd, (long long)v, (long long)sp.base.max_positions);
-            return 2;
-        }
-        q.seq = v;
-    }
-    if (batch_s) {
-        if (!cli_parse_positive(cmd, "batch", batch_s, &v))
-            return 2;
-        q.batch = v;
-    }
-    if (threads_s) {
-        if (!cli_parse_positive(cmd, "threads", threads_s, &v) || v > 1024) {
-            if (v > 1024)
-                cli_error("%s: option --threads: at most 1024", cmd);
-            return 2;
-        }
-        q.threads = (int)v;
-    }
-    if (prec_s && !search_precision_parse(prec_s, &q.precision)) {
-        cli_error("%s: option --precision: unknown precision '%s' (fp32, bf16 "
-                  "or int8)", cmd, prec_s);
-        return 2;
-    }
-    if ((cal_s && !cli_parse_positive(cmd, "calibrate", cal_s, &n_cal)) ||
-        (runs_s && !cli_parse_positive(cmd, "runs", runs_s, &runs)))
-        return 2;
-    if (n_cal > 100 || runs > 1000) {
-        cli_error("%s: --calibrate at most 100, --runs at most 1000", cmd);
-        return 2;
-    }
-    if (seed_s) {
-        char *end;
-        errno = 0;
-        long long x = strtoll(seed_s, &end, 10);
-        if (errno || *end || end == seed_s || x < 0) {
-            cli_error("%s: option --seed expects an integer >= 0, got '%s'", cmd,
-                      seed_s);
-            return 2;
-        }
-        seed = x;
-    }
+    return -1;
+}
 
-    search_latency_opts lo;
-    search_latency_opts_default(&lo);
-    lo.cache_path = cache_s;
-    if (clock_s && !search_clock_parse(clock_s, &lo.clock)) {
-        cli_error("%s: option --clock: unknown clock '%s' (wall or cpu)", cmd,
-                  clock_s);
+/* The setting: the space's latency constraint, overridden by the command
+ * line (exit status, or -1 to go on). */
+static int latency_setting(const latency_args *a, const search_space *sp,
+                           search_latency_query *q)
+{
+    search_constraints k = sp->cons;
+    int rc = search_opts_setting(CMD, &a->so, sp, &k);
+    if (rc >= 0)
+        return rc;
+    if (a->n_cal.value > 100 || a->runs.value > 1000) {
+        cli_error("%s: --calibrate at most 100, --runs at most 1000", CMD);
         return 2;
     }
-    if (lo.clock == SEARCH_CLOCK_CPU && q.threads != 1) {
-        cli_error("%s: option --clock cpu times one thread: add --threads 1",
-                  cmd);
-        return 2;
-    }
-    search_latency *lm;
-    if ((s = search_latency_create(&lo, &lm, &d)) != IR_OK)
-        return cli_fail(&d);
+    *q = (search_latency_query){.batch = k.batch, .seq = k.seq,
+                                .threads = (int)k.threads,
+                                .precision = k.precision};
+    return -1;
+}
 
-    /* candidates: calibration first, then validation, all distinct */
-    size_t n_all = (size_t)(n_cal + n_val);
-    pair *pr = calloc(n_all ? n_all : 1, sizeof *pr);
+/* The candidates, pr[0..n_cal) for calibration, then n_val for validation.
+ * Validation candidates come from the seed; the calibration ones from a
+ * pool of 8K other draws, spread evenly over the weight volume the overhead
+ * grows with (a fit on look-alike models pins nothing). All are distinct
+ * when the space is large enough. */
+static ir_status draw_candidates(const search_space *sp, const latency_args *a,
+                                 pair *pr, ir_diag *d)
+{
+    size_t n_cal = (size_t)a->n_cal.value, n_val = (size_t)a->n_val.value;
+    size_t n_all = n_cal + n_val, n_pool = 8 * n_cal;
     search_genome *gs = calloc(n_all ? n_all : 1, sizeof *gs);
-    if (!pr || !gs) {
-        free(pr), free(gs);
-        search_latency_free(lm);
-        ir_diag_set(&d, IR_ERR_NOMEM, "out of memory");
-        return cli_fail(&d);
-    }
-    /* validation candidates from the seed; the calibration ones from a
-     * pool of 8K other draws, spread evenly over the weight volume the
-     * overhead grows with (a fit on look-alike models pins nothing) */
-    search_rng rng;
-    search_rng_seed(&rng, (uint64_t)seed);
-    size_t n_valid = search_space_count_valid(&sp, n_all + 8 * (size_t)n_cal + 1);
-    size_t n_pool = 8 * (size_t)n_cal;
     search_genome *pool = calloc(n_pool ? n_pool : 1, sizeof *pool);
-    if (!pool)
-        s = ir_diag_set(&d, IR_ERR_NOMEM, "out of memory");
-    /* gs[n_cal..n_all) validation, then the pool, all distinct when the
-     * space is large enough */
-    for (size_t i = 0; i < (size_t)n_val + n_pool && s == IR_OK; i++) {
-        search_genome *g = i < (size_t)n_val ? &gs[n_cal + i] : &pool[i - n_val];
+    ir_encoder_config *pool_c = calloc(n_pool ? n_pool : 1, sizeof *pool_c);
+    ir_encoder_config *cal = calloc(n_cal ? n_cal : 1, sizeof *cal);
+    ir_status s = IR_OK;
+    if (!gs || !pool || !pool_c || !cal)
+        s = ir_diag_set(d, IR_ERR_NOMEM, "out of memory");
+    search_rng rng;
+    search_rng_seed(&rng, (uint64_t)a->seed.value);
+    size_t n_valid = search_space_count_valid(sp, n_all + n_pool + 1);
+    /* gs[n_cal..n_all) validation, then the pool */
+    for (size_t i = 0; i < n_val + n_pool && s == IR_OK; i++) {
+        search_genome *g = i < n_val ? &gs[n_cal + i] : &pool[i - n_val];
         for (int t = 0; t < 1000; t++) {
-            if ((s = search_space_sample(&sp, &rng, g, &d)) != IR_OK)
+            if ((s = search_space_sample(sp, &rng, g, d)) != IR_OK)
                 break;
             bool dup = false;
             for (size_t j = 0; j < i && !dup; j++)
-                dup = search_genome_equal(g, j < (size_t)n_val ? &gs[n_cal + j]
-                                                               : &pool[j - n_val]);
+                dup = search_genome_equal(g, j < n_val ? &gs[n_cal + j]
+                                                       : &pool[j - n_val]);
             if (!dup || n_valid <= i)
                 break;
         }
     }
-    ir_encoder_config *pool_c = calloc(n_pool ? n_pool : 1, sizeof *pool_c);
-    if (!pool_c && s == IR_OK)
-        s = ir_diag_set(&d, IR_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n_pool && s == IR_OK; i++)
-        s = search_space_decode(&sp, &pool[i], &pool_c[i], &d);
+        s = search_space_decode(sp, &pool[i], &pool_c[i], d);
     if (s == IR_OK && n_cal > 0) {
-        ir_encoder_config *cal = malloc((size_t)n_cal * sizeof *cal);
-        if (!cal)
-            s = ir_diag_set(&d, IR_ERR_NOMEM, "out of memory");
-        else {
-            search_configs_spread(pool_c, n_pool, (size_t)n_cal, cal);
-            for (int64_t k = 0; k < n_cal; k++)
-                pr[k].c = cal[k];
-        }
-        free(cal);
+        search_configs_spread(pool_c, n_pool, n_cal, cal);
+        for (size_t k = 0; k < n_cal; k++)
+            pr[k].c = cal[k];
     }
-    free(pool), free(pool_c);
-    for (size_t i = (size_t)n_cal; i < n_all && s == IR_OK; i++)
-        s = search_space_decode(&sp, &gs[i], &pr[i].c, &d);
+    for (size_t i = n_cal; i < n_all && s == IR_OK; i++)
+        s = search_space_decode(sp, &gs[i], &pr[i].c, d);
+    free(gs), free(pool), free(pool_c), free(cal);
+    return s;
+}
 
-    /* does the cache hold an overhead fit for this setting already? */
-    search_latency_estimate est;
+/* Fits the overhead on the measured calibration candidates. */
+static ir_status calibrate(search_latency *lm, const pair *pr, size_t n_cal,
+                           const search_latency_query *q, ir_diag *d)
+{
+    double *meas = malloc(n_cal * sizeof *meas);
+    ir_encoder_config *cs = malloc(n_cal * sizeof *cs);
+    ir_status s = meas && cs ? IR_OK
+                             : ir_diag_set(d, IR_ERR_NOMEM, "out of memory");
+    for (size_t j = 0; s == IR_OK && j < n_cal; j++)
+        meas[j] = pr[j].meas, cs[j] = pr[j].c;
     if (s == IR_OK)
-        s = search_latency_predict(lm, &pr[0].c, &q, &est, &d);
-    bool need_cal = s == IR_OK && (recal || !est.calibrated) && n_cal > 0;
-    size_t first = need_cal ? 0 : (size_t)n_cal;
+        s = search_latency_calibrate(lm, cs, meas, n_cal, q, d);
+    free(meas), free(cs);
+    return s;
+}
+
+/* Predicts and measures pr[first..n_all), fitting the overhead once the
+ * calibration candidates are measured when need_cal. */
+static ir_status measure_all(search_latency *lm, const latency_args *a,
+                             const search_latency_query *q, search_clock clock,
+                             pair *pr, bool need_cal, ir_diag *d)
+{
+    size_t n_cal = (size_t)a->n_cal.value, n_all = n_cal + (size_t)a->n_val.value;
+    size_t first = need_cal ? 0 : n_cal;
     progress p;
-    progress_init(&p, stderr, "latency", n_all - first, pm);
+    progress_init(&p, stderr, "latency", n_all - first,
+                  (progress_mode)a->so.out.progress.value);
+    ir_status s = IR_OK;
+    search_latency_estimate est;
     for (size_t i = first; i < n_all && s == IR_OK; i++) {
         /* predict first: the primitive timings and the real run then do not
          * overlap in time */
-        s = search_latency_predict(lm, &pr[i].c, &q, &est, &d);
+        s = search_latency_predict(lm, &pr[i].c, q, &est, d);
         if (s == IR_OK)
-            s = search_latency_measure_model(&pr[i].c, &q, (int)runs, lo.clock,
-                                             (uint64_t)seed + i, &pr[i].meas, &d);
+            s = search_latency_measure_model(&pr[i].c, q, (int)a->runs.value, clock,
+                                             (uint64_t)a->seed.value + i, &pr[i].meas,
+                                             d);
         if (s != IR_OK) {
             char buf[96];
             search_config_format(&pr[i].c, buf, sizeof buf);
-            ir_diag_prefix(&d, "candidate %s", buf);
+            ir_diag_prefix(d, "candidate %s", buf);
         }
         progress_update(&p, i + 1 - first);
-        if (s == IR_OK && need_cal && i + 1 == (size_t)n_cal) {
-            double *meas = malloc((size_t)n_cal * sizeof *meas);
-            ir_encoder_config *cs = malloc((size_t)n_cal * sizeof *cs);
-            if (!meas || !cs)
-                s = ir_diag_set(&d, IR_ERR_NOMEM, "out of memory");
-            for (int64_t j = 0; s == IR_OK && j < n_cal; j++)
-                meas[j] = pr[j].meas, cs[j] = pr[j].c;
-            if (s == IR_OK)
-                s = search_latency_calibrate(lm, cs, meas, (size_t)n_cal, &q, &d);
-            free(meas), free(cs);
-        }
+        if (s == IR_OK && need_cal && i + 1 == n_cal)
+            s = calibrate(lm, pr, n_cal, q, d);
     }
     progress_finish(&p);
     /* predictions with the (possibly new) overhead, no timing needed */
     for (size_t i = 0; i < n_all && s == IR_OK; i++)
-        if (i >= (size_t)n_cal || need_cal) {
-            s = search_latency_predict(lm, &pr[i].c, &q, &est, &d);
+        if (i >= n_cal || need_cal) {
+            s = search_latency_predict(lm, &pr[i].c, q, &est, d);
             pr[i].pred = est.total_ms;
             pr[i].sum = est.embed_ms + est.layers_ms + est.head_ms;
         }
+    return s;
+}
+
+/* What the run found. */
+typedef struct latency_report {
+    const search_latency *lm;
+    search_latency_query q;
+    search_clock clock;
+    bool need_cal;
+    const pair *cal, *val; /* [n_cal], [n_val] */
+    int64_t n_cal, n_val;
+    double tau, mre; /* Kendall's tau, mean relative error (NaN: too few) */
+} latency_report;
+
+/* Scores over the validation candidates only. */
+static void score(latency_report *r)
+{
+    double *xp = malloc((size_t)(r->n_val ? r->n_val : 1) * sizeof *xp);
+    double *xm = malloc((size_t)(r->n_val ? r->n_val : 1) * sizeof *xm);
+    double rel = 0;
+    for (int64_t i = 0; i < r->n_val; i++) {
+        xp[i] = r->val[i].pred;
+        xm[i] = r->val[i].meas;
+        rel += fabs(r->val[i].pred - r->val[i].meas) / r->val[i].meas;
+    }
+    r->tau = r->n_val >= 2 ? search_kendall_tau(xp, xm, (size_t)r->n_val) : NAN;
+    r->mre = r->n_val ? rel / (double)r->n_val : NAN;
+    free(xp), free(xm);
+}
+
+static void print_json(const latency_report *r)
+{
+    printf("{\"cpu\": ");
+    cli_json_string(stdout, search_latency_cpu(r->lm));
+    printf(", \"cache\": ");
+    cli_json_string(stdout, search_latency_cache_path(r->lm));
+    printf(", \"seq\": %lld, \"batch\": %lld, \"threads\": %d, \"precision\": "
+           "\"%s\", \"clock\": \"%s\", \"calibrated_now\": %s, "
+           "\"candidates\": [", (long long)r->q.seq, (long long)r->q.batch,
+           r->q.threads, search_precision_name(r->q.precision),
+           search_clock_name(r->clock), r->need_cal ? "true" : "false");
+    for (int64_t i = 0; i < r->n_val; i++) {
+        char buf[96];
+        search_config_format(&r->val[i].c, buf, sizeof buf);
+        printf("%s{\"config\": ", i ? ", " : "");
+        cli_json_string(stdout, buf);
+        printf(", \"predicted_ms\": ");
+        json_write_number(stdout, r->val[i].pred, 6);
+        printf(", \"primitives_ms\": ");
+        json_write_number(stdout, r->val[i].sum, 6);
+        printf(", \"measured_ms\": ");
+        json_write_number(stdout, r->val[i].meas, 6);
+        printf("}");
+    }
+    printf("], \"kendall_tau\": ");
+    json_write_fixed(stdout, r->tau, 4);
+    printf(", \"mean_rel_error\": ");
+    json_write_fixed(stdout, r->mre, 4);
+    printf("}\n");
+}
+
+static void print_text(const latency_report *r)
+{
+    printf("latency model on %s (cache %s)\n", search_latency_cpu(r->lm),
+           search_latency_cache_path(r->lm));
+    printf("setting: seq %lld, batch %lld, %d threads, %s, %s clock; "
+           "overhead %s\n", (long long)r->q.seq, (long long)r->q.batch,
+           r->q.threads, search_precision_name(r->q.precision),
+           search_clock_name(r->clock),
+           r->need_cal ? "fitted now" : "from the cache");
+    if (r->need_cal)
+        for (int64_t i = 0; i < r->n_cal; i++) {
+            char buf[96];
+            search_config_format(&r->cal[i].c, buf, sizeof buf);
+            printf("  calibration %-32s primitives %8.3f ms  measured %8.3f ms\n",
+                   buf, r->cal[i].sum, r->cal[i].meas);
+        }
+    for (int64_t i = 0; i < r->n_val; i++) {
+        const pair *v = &r->val[i];
+        char buf[96];
+        search_config_format(&v->c, buf, sizeof buf);
+        printf("  %-32s predicted %8.3f ms (primitives %8.3f)  measured "
+               "%8.3f ms  %+6.1f%%\n", buf, v->pred, v->sum, v->meas,
+               100 * (v->pred - v->meas) / v->meas);
+    }
+    if (r->n_val)
+        printf("Kendall tau %.3f, mean relative error %.1f%% over %lld "
+               "candidates (targets: tau >= 0.9, error <= 10%%)\n", r->tau,
+               100 * r->mre, (long long)r->n_val);
+}
+
+int cmd_latency_model(int argc, char **argv)
+{
+    latency_args a;
+    int rc = latency_args_parse(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    search_space sp;
+    if ((rc = space_load(CMD, a.so.space, &sp)) != 0)
+        return rc;
+    search_latency_query q;
+    if ((rc = latency_setting(&a, &sp, &q)) >= 0)
+        return rc;
+    search_latency_opts lo;
+    if ((rc = search_opts_latency(CMD, &a.so, q.threads, &lo)) >= 0)
+        return rc;
+    ir_diag d;
+    ir_diag_init(&d);
+    search_latency *lm;
+    if (search_latency_create(&lo, &lm, &d) != IR_OK)
+        return cli_fail(&d);
+    size_t n_all = (size_t)(a.n_cal.value + a.n_val.value);
+    pair *pr = calloc(n_all ? n_all : 1, sizeof *pr);
+    ir_status s = pr ? draw_candidates(&sp, &a, pr, &d)
+                     : ir_diag_set(&d, IR_ERR_NOMEM, "out of memory");
+    /* does the cache hold an overhead fit for this setting already? */
+    search_latency_estimate est;
+    if (s == IR_OK)
+        s = search_latency_predict(lm, &pr[0].c, &q, &est, &d);
+    bool need_cal = s == IR_OK && (a.recal || !est.calibrated) && a.n_cal.value > 0;
+    if (s == IR_OK)
+        s = measure_all(lm, &a, &q, lo.clock, pr, need_cal, &d);
     ir_diag d2;
     ir_diag_init(&d2);
     if (search_latency_save(lm, &d2) != IR_OK)
-        fprintf(stderr, "distilc: %s: warning: %s\n", cmd, d2.msg);
+        fprintf(stderr, "distilc: %s: warning: %s\n", CMD, d2.msg);
     if (s != IR_OK) {
-        free(pr), free(gs);
+        free(pr);
         search_latency_free(lm);
         return cli_fail(&d);
     }
-
-    /* scores over the validation candidates only */
-    pair *val = pr + n_cal;
-    double *xp = malloc((size_t)(n_val ? n_val : 1) * sizeof *xp);
-    double *xm = malloc((size_t)(n_val ? n_val : 1) * sizeof *xm);
-    double rel = 0;
-    for (int64_t i = 0; i < n_val; i++) {
-        xp[i] = val[i].pred;
-        xm[i] = val[i].meas;
-        rel += fabs(val[i].pred - val[i].meas) / val[i].meas;
-    }
-    double tau = n_val >= 2 ? search_kendall_tau(xp, xm, (size_t)n_val) : NAN;
-    double mre = n_val ? rel / (double)n_val : NAN;
-    est.calibrated = false;
-    if (n_val)
-        search_latency_predict(lm, &val[0].c, &q, &est, &d2);
-
-    if (json) {
-        printf("{\"cpu\": ");
-        cli_json_string(stdout, search_latency_cpu(lm));
-        printf(", \"cache\": ");
-        cli_json_string(stdout, search_latency_cache_path(lm));
-        printf(", \"seq\": %lld, \"batch\": %lld, \"threads\": %d, \"precision\": "
-               "\"%s\", \"clock\": \"%s\", \"calibrated_now\": %s, "
-               "\"candidates\": [", (long long)q.seq, (long long)q.batch, q.threads,
-               search_precision_name(q.precision), search_clock_name(lo.clock),
-               need_cal ? "true" : "false");
-        for (int64_t i = 0; i < n_val; i++) {
-            char buf[96];
-            search_config_format(&val[i].c, buf, sizeof buf);
-            printf("%s{\"config\": ", i ? ", " : "");
-            cli_json_string(stdout, buf);
-            printf(", \"predicted_ms\": %.6g, \"primitives_ms\": %.6g, "
-                   "\"measured_ms\": %.6g}", val[i].pred, val[i].sum, val[i].meas);
-        }
-        printf("], \"kendall_tau\": ");
-        if (isfinite(tau)) printf("%.4f", tau); else printf("null");
-        printf(", \"mean_rel_error\": ");
-        if (isfinite(mre)) printf("%.4f", mre); else printf("null");
-        printf("}\n");
-    } else {
-        printf("latency model on %s (cache %s)\n", search_latency_cpu(lm),
-               search_latency_cache_path(lm));
-        printf("setting: seq %lld, batch %lld, %d threads, %s, %s clock; "
-               "overhead %s\n", (long long)q.seq, (long long)q.batch, q.threads,
-               search_precision_name(q.precision), search_clock_name(lo.clock),
-               need_cal ? "fitted now" : "from the cache");
-        if (need_cal)
-            for (int64_t i = 0; i < n_cal; i++) {
-                char buf[96];
-                search_config_format(&pr[i].c, buf, sizeof buf);
-                printf("  calibration %-32s primitives %8.3f ms  measured %8.3f ms\n",
-                       buf, pr[i].sum, pr[i].meas);
-            }
-        for (int64_t i = 0; i < n_val; i++) {
-            char buf[96];
-            search_config_format(&val[i].c, buf, sizeof buf);
-            printf("  %-32s predicted %8.3f ms (primitives %8.3f)  measured "
-                   "%8.3f ms  %+6.1f%%\n", buf, val[i].pred, val[i].sum, val[i].meas,
-                   100 * (val[i].pred - val[i].meas) / val[i].meas);
-        }
-        if (n_val)
-            printf("Kendall tau %.3f, mean relative error %.1f%% over %lld "
-                   "candidates (targets: tau >= 0.9, error <= 10%%)\n", tau,
-                   100 * mre, (long long)n_val);
-    }
-    free(xp), free(xm), free(pr), free(gs);
+    latency_report r = {.lm = lm, .q = q, .clock = lo.clock,
+                        .need_cal = need_cal, .cal = pr, .val = pr + a.n_cal.value,
+                        .n_cal = a.n_cal.value, .n_val = a.n_val.value};
+    score(&r);
+    if (a.so.out.json)
+        print_json(&r);
+    else
+        print_text(&r);
+    free(pr);
     search_latency_free(lm);
     return 0;
 }

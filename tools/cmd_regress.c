@@ -282,19 +282,24 @@ done:
 
 int cmd_regress(int argc, char **argv)
 {
-    const char *task_s = NULL, *data = NULL, *junit = NULL,
-               *max_drop_s = "1.0", *base_prec_s = NULL;
+    const char *task_s = NULL, *data = NULL, *junit = NULL;
+    cli_float max_drop = {1.0, 0, 0,
+                          "--max-drop expects a number of points >= 0, got "
+                          "'%s'"};
     bool json = false;
+    evalcmd_options eo;
+    evalcmd_options_init(&eo);
+    cli_enum base_prec_i = {-1, eo.runtime.precisions,
+                            "--base-precision '%s' is not fp32, bf16 or int8"};
     const cli_option own[] = {
         {"task", 0, CLI_VALUE, &task_s},
         {"data", 0, CLI_VALUE, &data},
-        {"max-drop", 0, CLI_VALUE, &max_drop_s},
-        {"base-precision", 0, CLI_VALUE, &base_prec_s},
+        {"max-drop", 0, CLI_FLOAT, &max_drop},
+        {"base-precision", 0, CLI_ENUM, &base_prec_i},
         {"json", 0, CLI_FLAG, &json},
         {"junit", 0, CLI_VALUE, &junit},
-        {NULL, 0, 0, NULL},
+        {0},
     };
-    evalcmd_options eo;
     const char *pos[2];
     int npos;
     int rc = evalcmd_parse("regress", argc, argv, own, usage, &eo, pos, 2,
@@ -310,19 +315,10 @@ int cmd_regress(int argc, char **argv)
     size_t n_tasks;
     if ((rc = parse_tasks(task_s, tasks, GLUE_TASK_COUNT, &n_tasks)) != 0)
         return rc;
-    char *end;
-    double max_drop = strtod(max_drop_s, &end);
-    if (end == max_drop_s || *end || !isfinite(max_drop) || max_drop < 0) {
-        cli_error("regress: --max-drop expects a number of points >= 0, got "
-                  "'%s'", max_drop_s);
-        return 2;
-    }
     /* The base stays fp32 unless asked: --precision is the candidate's. */
     rt_precision base_prec = RT_FP32;
-    if (base_prec_s) {
-        if (!evalcmd_parse_precision("regress", "base-precision", base_prec_s,
-                                     &base_prec))
-            return 2;
+    if (base_prec_i.value >= 0) {
+        base_prec = (rt_precision)base_prec_i.value;
         if (evalcmd_backend_is_ref(&eo)) {
             cli_error("regress: --base-precision applies to --backend onednn "
                       "(not ref)");
@@ -346,7 +342,7 @@ int cmd_regress(int argc, char **argv)
                                  &cand)) != 0)
         goto done;
     for (size_t i = 0; i < n_tasks; i++) {
-        rc = regress_task(tasks[i], data, &eo, tok, &base, &cand, max_drop,
+        rc = regress_task(tasks[i], data, &eo, tok, &base, &cand, max_drop.value,
                           &out[i]);
         if (rc != 0)
             goto done;
@@ -355,12 +351,12 @@ int cmd_regress(int argc, char **argv)
     for (size_t i = 0; i < n_tasks; i++)
         passed &= out[i].passed;
     if (junit && (rc = write_junit(junit, &base, &cand, out, n_tasks,
-                                   max_drop)) != 0)
+                                   max_drop.value)) != 0)
         goto done;
     if (json)
-        print_json(stdout, &base, &cand, out, n_tasks, max_drop);
+        print_json(stdout, &base, &cand, out, n_tasks, max_drop.value);
     else
-        print_table(stdout, &base, &cand, out, n_tasks, max_drop);
+        print_table(stdout, &base, &cand, out, n_tasks, max_drop.value);
     for (size_t i = 0; i < n_tasks; i++)
         if (!out[i].passed)
             cli_error("regress: %s", out[i].message);

@@ -21,6 +21,7 @@
 #include "ir/ir.h"
 #include "passes/pass.h"
 #include "tools/cli.h"
+#include "tools/cli_groups.h"
 #include "tools/cmds.h"
 #include "tools/model_open.h"
 
@@ -216,144 +217,197 @@ static ir_status run_onednn(ir_graph *g, ir_tensor *const *given,
     return s;
 }
 
-int cmd_run(int argc, char **argv)
-{
-    cli_list inputs = {0};
-    const char *out_dir = NULL, *backend = "ref", *passes = NULL;
-    const char *threads_s = NULL, *precision_s = NULL;
-    cli_option opts[] = {
-        {"input", 'i', CLI_LIST, &inputs},
-        {"output-dir", 0, CLI_VALUE, &out_dir},
-        {"backend", 0, CLI_VALUE, &backend},
-        {"passes", 0, CLI_VALUE, &passes},
-        {"threads", 0, CLI_VALUE, &threads_s},
-        {"precision", 0, CLI_VALUE, &precision_s},
-        {NULL, 0, CLI_FLAG, NULL},
-    };
-    const char *model;
-    int rc = model_args_parse("run", argc, argv, opts, usage, &model);
-    if (rc != MODEL_ARGS_GO)
-        return rc;
-    if (!out_dir) {
-        cli_error("run: option --output-dir is required");
-        return 2;
-    }
-    bool onednn = strcmp(backend, "onednn") == 0;
-    if (!onednn && strcmp(backend, "ref") != 0) {
-        cli_error("run: option --backend: unknown backend '%s' (available: "
-                  "ref, onednn)", backend);
-        return 2;
-    }
+/* The command line, parsed and checked. */
+typedef struct run_args {
+    const char *model, *out_dir, *passes;
+    bool onednn;  /* --backend onednn */
     rt_options ro;
-    rt_options_default(&ro);
-    if (precision_s && !rt_precision_parse(precision_s, &ro.precision)) {
-        cli_error("run: option --precision: unknown precision '%s' (fp32, "
-                  "bf16 or int8)", precision_s);
-        return 2;
-    }
-    if (threads_s) {
-        int64_t t;
-        if (!cli_parse_positive("run", "threads", threads_s, &t))
-            return 2;
-        ro.threads = t > 4096 ? 4096 : (int)t;
-    }
-    if (!onednn && (threads_s || (precision_s && ro.precision != RT_FP32))) {
-        cli_error("run: options --threads and --precision need --backend onednn");
-        return 2;
-    }
-    /* Split NAME=FILE before loading anything, so usage errors come first. */
+    /* --input NAME=FILE, split */
+    size_t n_inputs;
     const char *names[CLI_LIST_MAX], *files[CLI_LIST_MAX];
     char name_buf[CLI_LIST_MAX][256];
-    for (size_t i = 0; i < inputs.n; i++) {
-        const char *eq = strchr(inputs.items[i], '=');
-        size_t len = eq ? (size_t)(eq - inputs.items[i]) : 0;
-        if (!eq || len == 0 || eq[1] == '\0' || len >= sizeof name_buf[i]) {
+} run_args;
+
+/* Splits each NAME=FILE before loading anything, so usage errors come
+ * first (exit status, 0 ok). */
+static int split_inputs(const cli_list *inputs, run_args *a)
+{
+    for (size_t i = 0; i < inputs->n; i++) {
+        const char *eq = strchr(inputs->items[i], '=');
+        size_t len = eq ? (size_t)(eq - inputs->items[i]) : 0;
+        if (!eq || len == 0 || eq[1] == '\0' || len >= sizeof a->name_buf[i]) {
             cli_error("run: option --input expects NAME=FILE.pb, got '%s'",
-                      inputs.items[i]);
+                      inputs->items[i]);
             return 2;
         }
         if (!cli_check_input_file("run", "input file", eq + 1))
             return 2;
-        memcpy(name_buf[i], inputs.items[i], len);
-        name_buf[i][len] = '\0';
-        names[i] = name_buf[i];
-        files[i] = eq + 1;
+        memcpy(a->name_buf[i], inputs->items[i], len);
+        a->name_buf[i][len] = '\0';
+        a->names[i] = a->name_buf[i];
+        a->files[i] = eq + 1;
         for (size_t j = 0; j < i; j++)
-            if (strcmp(names[j], names[i]) == 0) {
-                cli_error("run: input '%s' given twice (--input)", names[i]);
+            if (strcmp(a->names[j], a->names[i]) == 0) {
+                cli_error("run: input '%s' given twice (--input)", a->names[i]);
                 return 2;
             }
     }
+    a->n_inputs = inputs->n;
+    return 0;
+}
 
-    if (!cli_check_input_file("run", "model", model))
+/* Exit status, or MODEL_ARGS_GO with *a filled. */
+static int run_args_parse(int argc, char **argv, run_args *a)
+{
+    static const cli_name backends[] = {{"ref", 0}, {"onednn", 1}, {NULL, 0}};
+    cli_list inputs = {0};
+    cli_enum backend = {0, backends,
+                        "option --backend: unknown backend '%s' (available: "
+                        "ref, onednn)"};
+    a->passes = a->out_dir = NULL;
+    cli_runtime rt;
+    cli_runtime_init(&rt, CLI_RT_THREADS | CLI_RT_PRECISION,
+                     CLI_PRECISION_UNKNOWN);
+    cli_option opts[] = {
+        {"input", 'i', CLI_LIST, &inputs},
+        {"output-dir", 0, CLI_VALUE, &a->out_dir},
+        {"backend", 0, CLI_ENUM, &backend},
+        {"passes", 0, CLI_VALUE, &a->passes},
+        {"runtime group", 0, CLI_GROUP, rt.options},
+        {0},
+    };
+    int rc = model_args_parse("run", argc, argv, opts, usage, &a->model);
+    if (rc != MODEL_ARGS_GO)
+        return rc;
+    if (!a->out_dir) {
+        cli_error("run: option --output-dir is required");
+        return 2;
+    }
+    a->onednn = backend.value == 1;
+    rt_options_default(&a->ro);
+    if (rt.precision.value >= 0)
+        a->ro.precision = (rt_precision)rt.precision.value;
+    if (rt.threads.value)
+        a->ro.threads = rt.threads.value > 4096 ? 4096 : (int)rt.threads.value;
+    if (!a->onednn && (rt.threads.value || a->ro.precision != RT_FP32)) {
+        cli_error("run: options --threads and --precision need --backend onednn");
+        return 2;
+    }
+    if ((rc = split_inputs(&inputs, a)) != 0)
+        return rc;
+    return MODEL_ARGS_GO;
+}
+
+/* Every --input names an input of g (exit status, 0 ok). */
+static int check_input_names(const ir_graph *g, const run_args *a)
+{
+    for (size_t i = 0; i < a->n_inputs; i++) {
+        int k = 0;
+        while (k < g->n_inputs && strcmp(g->inputs[k]->name, a->names[i]) != 0)
+            k++;
+        if (k < g->n_inputs)
+            continue;
+        char list[1024] = "";
+        size_t used = 0;
+        for (int j = 0; j < g->n_inputs && used < sizeof list; j++)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
+                                     j ? ", " : "", g->inputs[j]->name);
+        cli_error("run: '%s' is not an input of %s (its inputs: %s)",
+                  a->names[i], a->model, g->n_inputs ? list : "none");
+        return 2;
+    }
+    return 0;
+}
+
+/* Reads given[k] for each input of g, in g's order, each checked against
+ * its declaration (exit status, 0 ok). */
+static int read_inputs(const ir_graph *g, const run_args *a, ir_tensor **given)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    sym_binding syms[64];
+    int n_syms = 0;
+    for (int k = 0; k < g->n_inputs; k++) {
+        size_t i = 0;
+        while (i < a->n_inputs && strcmp(a->names[i], g->inputs[k]->name) != 0)
+            i++;
+        if (i == a->n_inputs) {
+            char want[256];
+            cli_format_type(g->inputs[k], want, sizeof want);
+            cli_error("run: missing input '%s' (%s): give --input %s=FILE.pb",
+                      g->inputs[k]->name, want, g->inputs[k]->name);
+            return 2;
+        }
+        if (onnx_tensor_read_file(a->files[i], &given[k], NULL, &d) != IR_OK) {
+            ir_diag_prefix(&d, "input '%s'", a->names[i]);
+            return cli_fail(&d);
+        }
+        if (check_input(g->inputs[k], given[k], a->files[i], syms, &n_syms,
+                        &d) != IR_OK)
+            return cli_fail(&d);
+    }
+    return 0;
+}
+
+/* DIR/output_K.pb for each output (exit status, 0 ok). */
+static int write_outputs(const ir_graph *g, const char *out_dir,
+                         ir_tensor *const *outs)
+{
+    if (!make_dirs(out_dir)) {
+        cli_error("run: cannot create output folder '%s': %s", out_dir,
+                  strerror(errno));
+        return 1;
+    }
+    ir_diag d;
+    ir_diag_init(&d);
+    for (int k = 0; k < g->n_outputs; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/output_%d.pb", out_dir, k);
+        if (onnx_tensor_write_file(path, outs[k], g->outputs[k]->name, &d) !=
+            IR_OK)
+            return cli_fail(&d);
+        char type[256];
+        tensor_type_text(outs[k], type, sizeof type);
+        printf("%s  %s -> %s\n", g->outputs[k]->name, type, path);
+    }
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_args a;
+    int rc = run_args_parse(argc, argv, &a);
+    if (rc != MODEL_ARGS_GO)
+        return rc;
+    if (!cli_check_input_file("run", "model", a.model))
         return 2;
     ir_diag d;
     ir_diag_init(&d);
     ir_graph *g = NULL;
-    if (onnx_load_file(model, NULL, &g, &d) != IR_OK)
+    if (onnx_load_file(a.model, NULL, &g, &d) != IR_OK)
         return cli_fail(&d);
     int status = 0;
     ir_tensor **given = NULL, **outs = NULL, *onednn_out = NULL;
 
-    if (passes) {
+    if (a.passes) {
         pass_ctx ctx;
         pass_ctx_init(&ctx, &d);
-        if (pass_run_list(g, passes, &ctx) != IR_OK) {
+        if (pass_run_list(g, a.passes, &ctx) != IR_OK) {
             status = cli_fail(&d);
             goto done;
         }
     }
-
     given = calloc((size_t)g->n_inputs + 1, sizeof *given);
     if (!given) {
         cli_error("run: out of memory");
         status = 1;
         goto done;
     }
-    for (size_t i = 0; i < inputs.n; i++) {
-        int k = 0;
-        while (k < g->n_inputs && strcmp(g->inputs[k]->name, names[i]) != 0)
-            k++;
-        if (k == g->n_inputs) {
-            char list[1024] = "";
-            size_t used = 0;
-            for (int j = 0; j < g->n_inputs && used < sizeof list; j++)
-                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
-                                         j ? ", " : "", g->inputs[j]->name);
-            cli_error("run: '%s' is not an input of %s (its inputs: %s)",
-                      names[i], model, g->n_inputs ? list : "none");
-            status = 2;
-            goto done;
-        }
-    }
-    sym_binding syms[64];
-    int n_syms = 0;
-    for (int k = 0; k < g->n_inputs; k++) {
-        size_t i = 0;
-        while (i < inputs.n && strcmp(names[i], g->inputs[k]->name) != 0)
-            i++;
-        if (i == inputs.n) {
-            char want[256];
-            cli_format_type(g->inputs[k], want, sizeof want);
-            cli_error("run: missing input '%s' (%s): give --input %s=FILE.pb",
-                      g->inputs[k]->name, want, g->inputs[k]->name);
-            status = 2;
-            goto done;
-        }
-        if (onnx_tensor_read_file(files[i], &given[k], NULL, &d) != IR_OK) {
-            ir_diag_prefix(&d, "input '%s'", names[i]);
-            status = cli_fail(&d);
-            goto done;
-        }
-        if (check_input(g->inputs[k], given[k], files[i], syms, &n_syms, &d) !=
-            IR_OK) {
-            status = cli_fail(&d);
-            goto done;
-        }
-    }
-
-    if (onednn) {
-        if (run_onednn(g, given, &ro, &onednn_out, &d) != IR_OK) {
+    if ((status = check_input_names(g, &a)) != 0 ||
+        (status = read_inputs(g, &a, given)) != 0)
+        goto done;
+    if (a.onednn) {
+        if (run_onednn(g, given, &a.ro, &onednn_out, &d) != IR_OK) {
             status = cli_fail(&d);
             goto done;
         }
@@ -362,24 +416,8 @@ int cmd_run(int argc, char **argv)
         status = cli_fail(&d);
         goto done;
     }
-    if (!make_dirs(out_dir)) {
-        cli_error("run: cannot create output folder '%s': %s", out_dir,
-                  strerror(errno));
-        status = 1;
-        goto done;
-    }
-    for (int k = 0; k < g->n_outputs; k++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/output_%d.pb", out_dir, k);
-        const ir_tensor *t = onednn ? onednn_out : outs[k];
-        if (onnx_tensor_write_file(path, t, g->outputs[k]->name, &d) != IR_OK) {
-            status = cli_fail(&d);
-            goto done;
-        }
-        char type[256];
-        tensor_type_text(t, type, sizeof type);
-        printf("%s  %s -> %s\n", g->outputs[k]->name, type, path);
-    }
+    /* the onednn backend computes the one output */
+    status = write_outputs(g, a.out_dir, a.onednn ? &onednn_out : outs);
 
 done:
     ir_tensor_free(onednn_out);

@@ -16,7 +16,10 @@
 #include "search/latency.h"
 #include "search/pareto.h"
 #include "search/space.h"
+#include "frontend/json.h"
 #include "tools/cli.h"
+#include "tools/cli_groups.h"
+#include "tools/search_opts.h"
 #include "tools/cmds.h"
 #include "tools/progress.h"
 
@@ -67,20 +70,6 @@ static void usage(FILE *f)
             "Exit status: 0 ok, 1 failure, 2 bad input or usage.\n");
 }
 
-static bool parse_pos_double(const char *opt, const char *text, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end || !(v > 0) || !isfinite(v)) {
-        cli_error("search: option --%s expects a positive number, got '%s'",
-                  opt, text);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 typedef struct lat_ctx {
     search_latency *lm;
     search_latency_query q;
@@ -104,32 +93,41 @@ static void print_cand(FILE *f, const char *mark, const search_cand *c)
             buf, c->latency_ms, (double)c->params / 1e6, c->size_mb, c->fitness);
 }
 
-int cmd_search(int argc, char **argv)
+/* The command line, as parsed (0: not given). */
+typedef struct search_args {
+    const char *out;
+    cli_float latency_ms, size_mb;
+    cli_int params, generations, population, seed;
+    bool no_measure;
+    search_opts so;
+} search_args;
+
+/* Exit status, or -1 to go on. */
+static int search_args_parse(int argc, char **argv, search_args *a)
 {
-    const char *space_s = NULL, *out_s = NULL, *lat_s = NULL, *params_s = NULL,
-               *size_s = NULL, *seq_s = NULL, *batch_s = NULL, *threads_s = NULL,
-               *prec_s = NULL, *gen_s = NULL, *pop_s = NULL, *seed_s = NULL,
-               *cache_s = NULL, *progress_s = NULL, *clock_s = NULL;
-    bool json = false, no_measure = false;
+    *a = (search_args){
+        .latency_ms = {0, CLI_ABOVE_ZERO, 0,
+                       "option --latency-ms expects a positive number, got "
+                       "'%s'"},
+        .size_mb = {0, CLI_ABOVE_ZERO, 0,
+                    "option --size-mb expects a positive number, got '%s'"},
+        .params = {0, 1, 0, NULL},
+        .generations = {10, 1, 0, NULL},
+        .population = {32, 1, 0, NULL},
+        .seed = {0, 0, 0, NULL},
+    };
+    search_opts_init(&a->so);
     cli_option opts[] = {
-        {"space", 0, CLI_VALUE, &space_s},
-        {"output", 'o', CLI_VALUE, &out_s},
-        {"latency-ms", 0, CLI_VALUE, &lat_s},
-        {"params", 0, CLI_VALUE, &params_s},
-        {"size-mb", 0, CLI_VALUE, &size_s},
-        {"seq", 0, CLI_VALUE, &seq_s},
-        {"batch", 0, CLI_VALUE, &batch_s},
-        {"threads", 0, CLI_VALUE, &threads_s},
-        {"precision", 0, CLI_VALUE, &prec_s},
-        {"generations", 0, CLI_VALUE, &gen_s},
-        {"population", 0, CLI_VALUE, &pop_s},
-        {"seed", 0, CLI_VALUE, &seed_s},
-        {"cache", 0, CLI_VALUE, &cache_s},
-        {"clock", 0, CLI_VALUE, &clock_s},
-        {"no-measure", 0, CLI_FLAG, &no_measure},
-        {"json", 0, CLI_FLAG, &json},
-        {"progress", 0, CLI_VALUE, &progress_s},
-        {NULL, 0, CLI_FLAG, NULL},
+        {"search options", 0, CLI_GROUP, a->so.options},
+        {"output", 'o', CLI_VALUE, &a->out},
+        {"latency-ms", 0, CLI_FLOAT, &a->latency_ms},
+        {"params", 0, CLI_INT, &a->params},
+        {"size-mb", 0, CLI_FLOAT, &a->size_mb},
+        {"generations", 0, CLI_INT, &a->generations},
+        {"population", 0, CLI_INT, &a->population},
+        {"seed", 0, CLI_INT, &a->seed},
+        {"no-measure", 0, CLI_FLAG, &a->no_measure},
+        {0},
     };
     int npos = 0;
     int rc = cli_parse("search", argc, argv, opts, NULL, 0, &npos);
@@ -139,133 +137,165 @@ int cmd_search(int argc, char **argv)
     }
     if (rc != CLI_OK)
         return 2;
-    if (!out_s) {
+    if (!a->out) {
         cli_error("search: option -o DIR is required, see 'distilc search --help'");
         return 2;
     }
-    progress_mode pm = PROGRESS_AUTO;
-    if (progress_s && !progress_mode_parse(progress_s, &pm)) {
-        cli_error("search: option --progress: unknown mode '%s' (auto, bar, "
-                  "json, off)", progress_s);
-        return 2;
-    }
+    return -1;
+}
 
-    ir_diag d;
-    ir_diag_init(&d);
-    search_space sp;
-    ir_status s;
-    if (space_s) {
-        if (!cli_check_input_file("search", "space", space_s))
-            return 2;
-        s = search_space_load_file(space_s, &sp, &d);
-    } else {
-        const char *t = search_space_default_text();
-        s = search_space_load_memory(t, strlen(t), "default.xml (built in)", &sp, &d);
-    }
-    if (s != IR_OK)
-        return cli_fail(&d);
-
-    /* command-line settings override the space's constraints */
-    search_constraints *k = &sp.cons;
-    int64_t v = 0, gens = 10, pop = 32, seed = 0;
-    if (lat_s && !parse_pos_double("latency-ms", lat_s, &k->latency_ms))
-        return 2;
-    if (size_s && !parse_pos_double("size-mb", size_s, &k->max_size_mb))
-        return 2;
-    if (params_s) {
-        if (!cli_parse_positive("search", "params", params_s, &v))
-            return 2;
-        k->max_params = v;
-    }
-    if (seq_s) {
-        if (!cli_parse_positive("search", "seq", seq_s, &v))
-            return 2;
-        if (v > sp.base.max_positions) {
-            cli_error("search: option --seq %lld exceeds the space's "
-                      "max-positions %lld", (long long)v,
-                      (long long)sp.base.max_positions);
-            return 2;
-        }
-        k->seq = v;
-    }
-    if (batch_s) {
-        if (!cli_parse_positive("search", "batch", batch_s, &v))
-            return 2;
-        k->batch = v;
-    }
-    if (threads_s) {
-        if (!cli_parse_positive("search", "threads", threads_s, &v))
-            return 2;
-        if (v > 1024) {
-            cli_error("search: option --threads: at most 1024");
-            return 2;
-        }
-        k->threads = v;
-    }
-    if (prec_s && !search_precision_parse(prec_s, &k->precision)) {
-        cli_error("search: option --precision: unknown precision '%s' (fp32, "
-                  "bf16 or int8)", prec_s);
-        return 2;
-    }
-    if ((gen_s && !cli_parse_positive("search", "generations", gen_s, &gens)) ||
-        (pop_s && !cli_parse_positive("search", "population", pop_s, &pop)))
-        return 2;
-    if (pop < 2 || pop > 100000 || gens > 100000) {
+/* Command-line settings override the space's constraints (exit status, or
+ * -1 to go on). */
+static int apply_overrides(const search_args *a, search_space *sp)
+{
+    search_constraints *k = &sp->cons;
+    if (a->latency_ms.value > 0)
+        k->latency_ms = a->latency_ms.value;
+    if (a->size_mb.value > 0)
+        k->max_size_mb = a->size_mb.value;
+    if (a->params.value)
+        k->max_params = a->params.value;
+    int rc = search_opts_setting("search", &a->so, sp, k);
+    if (rc >= 0)
+        return rc;
+    if (a->population.value < 2 || a->population.value > 100000 ||
+        a->generations.value > 100000) {
         cli_error("search: --population must be 2..100000 and --generations at "
                   "most 100000");
         return 2;
     }
-    if (seed_s) {
-        char *end;
-        errno = 0;
-        long long sv = strtoll(seed_s, &end, 10);
-        if (errno || *end || end == seed_s || sv < 0) {
-            cli_error("search: option --seed expects an integer >= 0, got '%s'",
-                      seed_s);
-            return 2;
-        }
-        seed = sv;
-    }
-    if (mkdir(out_s, 0755) != 0 && errno != EEXIST) {
-        cli_error("search: output directory '%s': %s", out_s, strerror(errno));
+    return -1;
+}
+
+/* Where the front went, and how the latencies were predicted. */
+typedef struct search_outputs {
+    bool calibrated;
+    char lat_desc[256], path_json[4096], path_svg[4096];
+} search_outputs;
+
+static void print_json(const search_space *sp, const search_result *r,
+                       const search_outputs *o)
+{
+    char best[96];
+    search_config_format(&r->all[r->best].cfg, best, sizeof best);
+    printf("{\"space\": ");
+    cli_json_string(stdout, sp->name);
+    printf(", \"fitness\": ");
+    cli_json_string(stdout, SEARCH_PROXY_FITNESS_NAME);
+    printf(", \"calibrated\": %s, \"evaluated\": %zu, \"cycles\": %zu, "
+           "\"front\": %zu, \"best\": ", o->calibrated ? "true" : "false", r->n,
+           r->cycles, r->n_front);
+    cli_json_string(stdout, best);
+    printf(", \"best_latency_ms\": ");
+    json_write_number(stdout, r->all[r->best].latency_ms, 6);
+    printf(", \"best_fitness\": ");
+    json_write_number(stdout, r->all[r->best].fitness, 6);
+    printf(", \"pareto_json\": ");
+    cli_json_string(stdout, o->path_json);
+    printf(", \"pareto_svg\": ");
+    cli_json_string(stdout, o->path_svg);
+    printf("}\n");
+}
+
+static void print_text(const search_space *sp, const search_result *r,
+                       const search_outputs *o)
+{
+    const search_constraints *k = &sp->cons;
+    printf("space %s: %.0f shapes, %zu candidates evaluated in %zu cycles\n",
+           sp->name, search_space_total(sp), r->n, r->cycles);
+    printf("fitness: %s\n", SEARCH_PROXY_FITNESS_NAME);
+    printf("latency: %s%s\n", o->lat_desc, o->calibrated ? "" :
+           " -- run 'distilc latency-model --validate N' to fit the overhead");
+    printf("constraints: latency <= %g ms, params <= %lld, size <= %g MB "
+           "(0 = none)\n", k->latency_ms, (long long)k->max_params,
+           k->max_size_mb);
+    printf("Pareto front (%zu):\n", r->n_front);
+    for (size_t i = 0; i < r->n_front; i++)
+        print_cand(stdout, r->front[i] == r->best ? "*" : " ",
+                   &r->all[r->front[i]]);
+    printf("wrote %s and %s\n", o->path_json, o->path_svg);
+}
+
+/* Runs the evolution over sp with latencies from lm into *r (status). */
+static ir_status evolve(const search_args *a, search_space *sp, lat_ctx *lc,
+                        search_result *r, ir_diag *d)
+{
+    search_evo_opts eo;
+    search_evo_opts_default(&eo);
+    eo.population = (size_t)a->population.value;
+    eo.generations = (size_t)a->generations.value;
+    eo.seed = (uint64_t)a->seed.value;
+    eo.fitness = search_proxy_fitness;
+    eo.fitness_ctx = &sp->cons.seq;
+    eo.latency = predict_cb;
+    eo.latency_ctx = lc;
+    progress p;
+    progress_init(&p, stderr, "search", eo.population * eo.generations,
+                  (progress_mode)a->so.out.progress.value);
+    eo.progress = progress_callback;
+    eo.progress_ctx = &p;
+    ir_status s = search_evolve(sp, &eo, r, d);
+    progress_finish(&p);
+    return s;
+}
+
+/* Writes DIR/pareto.json and .svg, naming them and the latency setting in
+ * *o (status). */
+static ir_status write_front(const search_args *a, const search_space *sp,
+                             lat_ctx *lc, const search_result *r,
+                             search_outputs *o, ir_diag *d)
+{
+    /* is the model calibrated for this setting? (one cheap lookup) */
+    const search_constraints *k = &sp->cons;
+    ir_diag d2;
+    ir_diag_init(&d2);
+    search_latency_estimate est;
+    o->calibrated = search_latency_predict(lc->lm, &r->all[r->best].cfg, &lc->q,
+                                           &est, &d2) == IR_OK && est.calibrated;
+    snprintf(o->lat_desc, sizeof o->lat_desc, "latency model%s, seq %lld, "
+             "batch %lld, %lld threads, %s", o->calibrated ? "" : " (uncalibrated)",
+             (long long)k->seq, (long long)k->batch, (long long)k->threads,
+             search_precision_name(k->precision));
+    search_pareto_meta meta = {.space = sp->name,
+                               .fitness = SEARCH_PROXY_FITNESS_NAME,
+                               .latency = o->lat_desc, .cons = sp->cons};
+    snprintf(o->path_json, sizeof o->path_json, "%s/pareto.json", a->out);
+    snprintf(o->path_svg, sizeof o->path_svg, "%s/pareto.svg", a->out);
+    ir_status s = search_pareto_write_json(o->path_json, r, &meta, d);
+    if (s == IR_OK)
+        s = search_pareto_write_svg(o->path_svg, r, &meta, d);
+    return s;
+}
+
+int cmd_search(int argc, char **argv)
+{
+    search_args a;
+    int rc = search_args_parse(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    search_space sp;
+    if ((rc = space_load("search", a.so.space, &sp)) != 0)
+        return rc;
+    if ((rc = apply_overrides(&a, &sp)) >= 0)
+        return rc;
+    search_constraints *k = &sp.cons;
+    if (mkdir(a.out, 0755) != 0 && errno != EEXIST) {
+        cli_error("search: output directory '%s': %s", a.out, strerror(errno));
         return 1;
     }
-
     search_latency_opts lo;
-    search_latency_opts_default(&lo);
-    lo.cache_path = cache_s;
-    lo.measure = !no_measure;
-    if (clock_s && !search_clock_parse(clock_s, &lo.clock)) {
-        cli_error("search: option --clock: unknown clock '%s' (wall or cpu)",
-                  clock_s);
-        return 2;
-    }
-    if (lo.clock == SEARCH_CLOCK_CPU && k->threads != 1) {
-        cli_error("search: option --clock cpu times one thread: add --threads 1");
-        return 2;
-    }
+    if ((rc = search_opts_latency("search", &a.so, k->threads, &lo)) >= 0)
+        return rc;
+    lo.measure = !a.no_measure;
+    ir_diag d;
+    ir_diag_init(&d);
     search_latency *lm;
-    if ((s = search_latency_create(&lo, &lm, &d)) != IR_OK)
+    if (search_latency_create(&lo, &lm, &d) != IR_OK)
         return cli_fail(&d);
     lat_ctx lc = {lm, {.batch = k->batch, .seq = k->seq, .threads = (int)k->threads,
                        .precision = k->precision}};
-
-    search_evo_opts eo;
-    search_evo_opts_default(&eo);
-    eo.population = (size_t)pop;
-    eo.generations = (size_t)gens;
-    eo.seed = (uint64_t)seed;
-    eo.fitness = search_proxy_fitness;
-    eo.fitness_ctx = &k->seq;
-    eo.latency = predict_cb;
-    eo.latency_ctx = &lc;
-    progress p;
-    progress_init(&p, stderr, "search", eo.population * eo.generations, pm);
-    eo.progress = progress_callback;
-    eo.progress_ctx = &p;
     search_result r;
-    s = search_evolve(&sp, &eo, &r, &d);
-    progress_finish(&p);
+    ir_status s = evolve(&a, &sp, &lc, &r, &d);
     /* keep whatever was timed, even when the search failed */
     ir_diag d2;
     ir_diag_init(&d2);
@@ -276,59 +306,16 @@ int cmd_search(int argc, char **argv)
     }
     if (s2 != IR_OK)
         fprintf(stderr, "distilc: search: warning: %s\n", d2.msg);
-
-    /* is the model calibrated for this setting? (one cheap lookup) */
-    search_latency_estimate est;
-    bool calibrated = search_latency_predict(lm, &r.all[r.best].cfg, &lc.q, &est,
-                                             &d2) == IR_OK && est.calibrated;
-    char lat_desc[256];
-    snprintf(lat_desc, sizeof lat_desc, "latency model%s, seq %lld, batch %lld, "
-             "%lld threads, %s", calibrated ? "" : " (uncalibrated)",
-             (long long)k->seq, (long long)k->batch, (long long)k->threads,
-             search_precision_name(k->precision));
-    search_pareto_meta meta = {.space = sp.name, .fitness = SEARCH_PROXY_FITNESS_NAME,
-                               .latency = lat_desc, .cons = sp.cons};
-    char path_json[4096], path_svg[4096];
-    snprintf(path_json, sizeof path_json, "%s/pareto.json", out_s);
-    snprintf(path_svg, sizeof path_svg, "%s/pareto.svg", out_s);
-    if ((s = search_pareto_write_json(path_json, &r, &meta, &d)) != IR_OK ||
-        (s = search_pareto_write_svg(path_svg, &r, &meta, &d)) != IR_OK) {
+    search_outputs o;
+    if (write_front(&a, &sp, &lc, &r, &o, &d) != IR_OK) {
         search_result_free(&r);
         search_latency_free(lm);
         return cli_fail(&d);
     }
-
-    if (json) {
-        char best[96];
-        search_config_format(&r.all[r.best].cfg, best, sizeof best);
-        printf("{\"space\": ");
-        cli_json_string(stdout, sp.name);
-        printf(", \"fitness\": ");
-        cli_json_string(stdout, SEARCH_PROXY_FITNESS_NAME);
-        printf(", \"calibrated\": %s, \"evaluated\": %zu, \"cycles\": %zu, "
-               "\"front\": %zu, \"best\": ", calibrated ? "true" : "false", r.n,
-               r.cycles, r.n_front);
-        cli_json_string(stdout, best);
-        printf(", \"best_latency_ms\": %.6g, \"best_fitness\": %.6g, "
-               "\"pareto_json\": ", r.all[r.best].latency_ms, r.all[r.best].fitness);
-        cli_json_string(stdout, path_json);
-        printf(", \"pareto_svg\": ");
-        cli_json_string(stdout, path_svg);
-        printf("}\n");
-    } else {
-        printf("space %s: %.0f shapes, %zu candidates evaluated in %zu cycles\n",
-               sp.name, search_space_total(&sp), r.n, r.cycles);
-        printf("fitness: %s\n", SEARCH_PROXY_FITNESS_NAME);
-        printf("latency: %s%s\n", lat_desc, calibrated ? "" :
-               " -- run 'distilc latency-model --validate N' to fit the overhead");
-        printf("constraints: latency <= %g ms, params <= %lld, size <= %g MB "
-               "(0 = none)\n", k->latency_ms, (long long)k->max_params,
-               k->max_size_mb);
-        printf("Pareto front (%zu):\n", r.n_front);
-        for (size_t i = 0; i < r.n_front; i++)
-            print_cand(stdout, r.front[i] == r.best ? "*" : " ", &r.all[r.front[i]]);
-        printf("wrote %s and %s\n", path_json, path_svg);
-    }
+    if (a.so.out.json)
+        print_json(&sp, &r, &o);
+    else
+        print_text(&sp, &r, &o);
     search_result_free(&r);
     search_latency_free(lm);
     return 0;

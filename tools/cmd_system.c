@@ -99,7 +99,10 @@ static void kib(char *buf, size_t n, int64_t bytes)
 int cmd_system(int argc, char **argv)
 {
     bool json = false;
-    cli_option opts[] = {{"json", 0, CLI_FLAG, &json}, {NULL, 0, 0, NULL}};
+    cli_option opts[] = {
+        {.name = "json", .kind = CLI_FLAG, .dest = &json},
+        {0},
+    };
     int npos = 0;
     int rc = cli_parse("system", argc, argv, opts, NULL, 0, &npos);
     if (rc == CLI_HELP) {

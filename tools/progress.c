@@ -1,6 +1,7 @@
 /* progress.c — the progress reporter (see progress.h). Redraws are limited
  * to ~10 a second on a terminal and JSON lines to ~2 a second, so a fast
  * loop does not spend its time printing. */
+#include "frontend/json.h"
 #include "ir/clock.h"
 #include "tools/progress.h"
 
@@ -11,12 +12,17 @@
 
 enum { BAR_WIDTH = 24 };
 
-bool progress_mode_parse(const char *s, progress_mode *out)
+const char *progress_mode_name(progress_mode m)
 {
     static const char *const names[PROGRESS_MODE_COUNT] = {"auto", "bar",
                                                            "json", "off"};
+    return (unsigned)m < PROGRESS_MODE_COUNT ? names[m] : "?";
+}
+
+bool progress_mode_parse(const char *s, progress_mode *out)
+{
     for (int i = 0; i < PROGRESS_MODE_COUNT; i++) {
-        if (strcmp(s, names[i]) == 0) {
+        if (strcmp(s, progress_mode_name((progress_mode)i)) == 0) {
             *out = (progress_mode)i;
             return true;
         }
@@ -86,11 +92,10 @@ static void json_line(progress *p, double t)
     double rate = rate_of(p, t);
     double eta = rate > 0 ? (double)(p->total - p->done) / rate : -1;
     fprintf(p->out, "{\"event\":\"progress\",\"label\":\"%s\",\"done\":%zu,"
-            "\"total\":%zu,\"rate\":%.3f,", p->label, p->done, p->total, rate);
-    if (eta >= 0)
-        fprintf(p->out, "\"eta_s\":%.3f}\n", eta);
-    else
-        fprintf(p->out, "\"eta_s\":null}\n");
+            "\"total\":%zu,\"rate\":%.3f,\"eta_s\":", p->label, p->done,
+            p->total, rate);
+    json_write_fixed(p->out, eta >= 0 ? eta : NAN, 3); /* unknown: null */
+    fputs("}\n", p->out);
     fflush(p->out);
 }
 

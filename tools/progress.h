@@ -46,6 +46,7 @@ void progress_finish(progress *p);
 /* Adapter for eval_options.progress (ctx is a progress *). */
 void progress_callback(void *ctx, size_t done, size_t total);
 /* "auto", "bar", "json", "off"; false when unknown. */
+const char *progress_mode_name(progress_mode m);
 bool progress_mode_parse(const char *s, progress_mode *out);
 
 #endif
