@@ -165,7 +165,7 @@ int cmd_bench(int argc, char **argv)
     rt_options ro;
     rt_options_default(&ro);
     ro.threads = (int)threads;
-    if (precision_s && !rt_precision_parse(precision_s, &ro.precision)) {
+    if (precision_s && !ir_precision_parse(precision_s, &ro.precision)) {
         cli_error("bench: option --precision: unknown precision '%s' (fp32, "
                   "bf16 or int8)", precision_s);
         return 2;
@@ -246,9 +246,9 @@ int cmd_bench(int argc, char **argv)
     progress_finish(&p);
     double rss = peak_rss_mb();
     double err = NAN;
-    if (ro.precision != RT_FP32) {
+    if (ro.precision != IR_PRECISION_FP32) {
         rt_options o32 = ro;
-        o32.precision = RT_FP32;
+        o32.precision = IR_PRECISION_FP32;
         if (rt_model_from_encoder(e, &o32, &m32, &d) != IR_OK ||
             rt_model_run(m32, B, S, ids, types, mask, ref, NULL, &d) != IR_OK) {
             status = cli_fail(&d);
@@ -278,7 +278,7 @@ int cmd_bench(int argc, char **argv)
                "\"precision\":\"%s\",\"threads\":%d,\"seq\":%lld,\"batch\":%lld,"
                "\"kernels\":\"%s\",\"isa\":\"%s\",\"onednn_isa\":\"%s\","
                "\"max_abs_err_vs_fp32\":",
-               med, p10, p90, gflops, load_ms, rss, rt_precision_name(ro.precision),
+               med, p10, p90, gflops, load_ms, rss, ir_precision_name(ro.precision),
                nthreads, (long long)S, (long long)B, kernels,
                cpu_level_name(ci.level), onednn_isa_name());
         if (isnan(err))
@@ -290,7 +290,7 @@ int cmd_bench(int argc, char **argv)
                model, (long long)c->layers, (long long)c->hidden,
                (long long)c->heads, (long long)c->ffn);
         printf("shape      batch %lld x seq %lld, %s, %d threads\n", (long long)B,
-               (long long)S, rt_precision_name(ro.precision), nthreads);
+               (long long)S, ir_precision_name(ro.precision), nthreads);
         printf("latency    median %.3f ms  (p10 %.3f, p90 %.3f; %lld runs after "
                "%lld warm-up)\n", med, p10, p90, (long long)runs, (long long)warmup);
         printf("throughput %.1f GFLOP/s (%.2f GFLOP per run)\n", gflops,

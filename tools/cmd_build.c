@@ -121,7 +121,7 @@ int cmd_build(int argc, char **argv)
     }
     emit_options eo;
     emit_options_default(&eo);
-    if (prec_s && !rt_precision_parse(prec_s, &eo.precision)) {
+    if (prec_s && !ir_precision_parse(prec_s, &eo.precision)) {
         cli_error("build: --precision '%s' is not one of fp32, bf16, int8, see "
                   "'distilc build --help'", prec_s);
         return 2;
@@ -146,7 +146,7 @@ int cmd_build(int argc, char **argv)
     if (calib_lines_s &&
         !cli_parse_positive("build", "calib-lines", calib_lines_s, &calib_lines))
         return 2;
-    if (calib && eo.precision != RT_INT8) {
+    if (calib && eo.precision != IR_PRECISION_INT8) {
         cli_error("build: --calibrate applies to --precision int8, see "
                   "'distilc build --help'");
         return 2;
@@ -242,7 +242,7 @@ int cmd_build(int argc, char **argv)
            "\"token_types\":%s,\"hidden\":%" PRId64
            ",\"layers\":%" PRId64 ",\"labels\":%" PRId64 "}\n",
            r.weights_bytes, r.program_bytes, r.hash,
-           rt_precision_name(eo.precision), eo.threads, calib_tokens,
+           ir_precision_name(eo.precision), eo.threads, calib_tokens,
            has_types ? "true" : "false", e->cfg.hidden, e->cfg.layers,
            e->cfg.labels);
     ir_encoder_free(e);

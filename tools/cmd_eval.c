@@ -90,9 +90,9 @@ static bool parse_size(const char *cmd, const char *opt, const char *text,
 }
 
 bool evalcmd_parse_precision(const char *cmd, const char *opt,
-                             const char *text, rt_precision *out)
+                             const char *text, ir_precision *out)
 {
-    if (rt_precision_parse(text, out))
+    if (ir_precision_parse(text, out))
         return true;
     cli_error("%s: --%s '%s' is not fp32, bf16 or int8", cmd, opt, text);
     return false;
@@ -205,7 +205,7 @@ int evalcmd_parse(const char *cmd, int argc, char **argv,
 /* ---- a model on the backend the options chose ---------------------------- */
 
 int evalcmd_model_open(const char *cmd, const char *path,
-                       const evalcmd_options *o, rt_precision prec,
+                       const evalcmd_options *o, ir_precision prec,
                        evalcmd_model *m)
 {
     *m = (evalcmd_model){.path = path, .precision = prec};
@@ -229,7 +229,7 @@ int evalcmd_model_open(const char *cmd, const char *path,
     if (st != IR_OK) {
         bool theirs = st == IR_ERR_UNSUPPORTED || st == IR_ERR_INPUT;
         /* An asked-for backend or precision is not silently dropped. */
-        if (o->backend || !theirs || prec != RT_FP32)
+        if (o->backend || !theirs || prec != IR_PRECISION_FP32)
             goto fail;
         cli_error("%s: note: %s: %s; using the reference interpreter", cmd,
                   path, d.msg);
@@ -427,7 +427,7 @@ static void print_table(FILE *f, const evalcmd_model *m,
     fprintf(f, "model     %s\n", m->path);
     fprintf(f, "backend   %s", evalcmd_model_backend(m));
     if (m->onednn)
-        fprintf(f, " %s", rt_precision_name(m->precision));
+        fprintf(f, " %s", ir_precision_name(m->precision));
     fputc('\n', f);
     fprintf(f, "task      %s (%s split, %zu examples, %s)\n", ds->task->name,
             glue_split_name(ds->split), r->n_examples, ds->path);
@@ -472,7 +472,7 @@ static void print_json(FILE *f, const evalcmd_model *m,
     fputs(",\"model\":", f);
     cli_json_string(f, m->path);
     fprintf(f, ",\"backend\":\"%s\",\"precision\":\"%s\"",
-            evalcmd_model_backend(m), rt_precision_name(m->precision));
+            evalcmd_model_backend(m), ir_precision_name(m->precision));
     fputs(",\"data\":", f);
     cli_json_string(f, ds->path);
     fprintf(f, ",\"skipped_lines\":%zu,\"batches\":%zu,\"tokens\":%zu,"

@@ -71,7 +71,7 @@ void evalcmd_options_usage(FILE *f);
 /* A precision named by option --OPT (without dashes); false after printing
  * the usage error naming it. */
 bool evalcmd_parse_precision(const char *cmd, const char *opt,
-                             const char *text, rt_precision *out);
+                             const char *text, ir_precision *out);
 /* --backend ref was given. */
 bool evalcmd_backend_is_ref(const evalcmd_options *o);
 
@@ -85,7 +85,7 @@ typedef struct evalcmd_model {
     const char *path;
     ir_graph *g;          /* kept for the interpreter; NULL once compiled */
     bool onednn;          /* which backend runs it */
-    rt_precision precision;
+    ir_precision precision;
     eval_model ref;       /* the interpreter's view of g (!onednn) */
     eval_rt rt;           /* the runtime (onednn) */
 } evalcmd_model;
@@ -93,7 +93,7 @@ typedef struct evalcmd_model {
 /* Loads and prepares path with precision prec (exit status, 0 ok; on
  * failure m is closed). */
 int evalcmd_model_open(const char *cmd, const char *path,
-                       const evalcmd_options *o, rt_precision prec,
+                       const evalcmd_options *o, ir_precision prec,
                        evalcmd_model *m);
 /* Evaluates m on ds with a progress reporter labelled `label` (exit
  * status; errors name the model's path). */

@@ -432,12 +432,13 @@ int cmd_finetune(int argc, char **argv)
             return 2;
         }
     }
-    gemm_precision gprec = GEMM_FP32;
-    if (gprec_s && !gemm_precision_parse(gprec_s, &gprec)) {
+    ir_precision gprec = IR_PRECISION_FP32;
+    if (gprec_s && (!ir_precision_parse(gprec_s, &gprec) ||
+                    gprec > GEMM_PRECISION_LAST)) {
         cli_error("finetune: --gemm-precision '%s': expected fp32 or bf16", gprec_s);
         return 2;
     }
-    if (gprec != GEMM_FP32 && gemm_ref) {
+    if (gprec != IR_PRECISION_FP32 && gemm_ref) {
         cli_error("finetune: --gemm-precision %s needs a GEMM library, not --gemm ref",
                   gprec_s);
         return 2;
@@ -503,7 +504,7 @@ int cmd_finetune(int argc, char **argv)
         if (s != IR_OK)
             goto fail;
         p->gemm = gemm;
-        if (gprec != GEMM_FP32) {
+        if (gprec != IR_PRECISION_FP32) {
             s = gemm_ctx_set_precision(gemm, gprec, &d);
             if (s != IR_OK) {
                 ir_diag_prefix(&d, "finetune: --gemm-precision %s", gprec_s);
@@ -537,7 +538,7 @@ int cmd_finetune(int argc, char **argv)
     o.ckpt_dir = ckdir;
     o.ckpt_every = ckev;
     o.resume = resume;
-    o.gemm_precision = gemm_precision_name(gprec); /* checked on --resume */
+    o.gemm_precision = ir_precision_name(gprec); /* checked on --resume */
     o.plot_path = plot;
     o.stop_at = stop_after;
     o.metric_name = metric_kind_name(task->metric);
@@ -577,7 +578,7 @@ int cmd_finetune(int argc, char **argv)
                 new_head ? "true" : "false", (long long)r.steps,
                 (long long)r.start_step, (long long)batch, (long long)seq,
                 (double)o.lr, (long long)seed, gemm_ref ? "ref" : gemm_impl_name(gi),
-                gemm_precision_name(gprec),
+                ir_precision_name(gprec),
                 stopped ? "true" : "false");
         json_num(f, r.last_loss);
         fputs(",\"tokens_per_s\":", f);

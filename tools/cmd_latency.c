@@ -157,7 +157,7 @@ int cmd_latency_model(int argc, char **argv)
         }
         q.threads = (int)v;
     }
-    if (prec_s && !search_precision_parse(prec_s, &q.precision)) {
+    if (prec_s && !ir_precision_parse(prec_s, &q.precision)) {
         cli_error("%s: option --precision: unknown precision '%s' (fp32, bf16 "
                   "or int8)", cmd, prec_s);
         return 2;
@@ -328,7 +328,7 @@ int cmd_latency_model(int argc, char **argv)
         printf(", \"seq\": %lld, \"batch\": %lld, \"threads\": %d, \"precision\": "
                "\"%s\", \"clock\": \"%s\", \"calibrated_now\": %s, "
                "\"candidates\": [", (long long)q.seq, (long long)q.batch, q.threads,
-               search_precision_name(q.precision), search_clock_name(lo.clock),
+               ir_precision_name(q.precision), search_clock_name(lo.clock),
                need_cal ? "true" : "false");
         for (int64_t i = 0; i < n_val; i++) {
             char buf[96];
@@ -348,7 +348,7 @@ int cmd_latency_model(int argc, char **argv)
                search_latency_cache_path(lm));
         printf("setting: seq %lld, batch %lld, %d threads, %s, %s clock; "
                "overhead %s\n", (long long)q.seq, (long long)q.batch, q.threads,
-               search_precision_name(q.precision), search_clock_name(lo.clock),
+               ir_precision_name(q.precision), search_clock_name(lo.clock),
                need_cal ? "fitted now" : "from the cache");
         if (need_cal)
             for (int64_t i = 0; i < n_cal; i++) {

@@ -246,7 +246,7 @@ int cmd_run(int argc, char **argv)
     }
     rt_options ro;
     rt_options_default(&ro);
-    if (precision_s && !rt_precision_parse(precision_s, &ro.precision)) {
+    if (precision_s && !ir_precision_parse(precision_s, &ro.precision)) {
         cli_error("run: option --precision: unknown precision '%s' (fp32, "
                   "bf16 or int8)", precision_s);
         return 2;
@@ -257,7 +257,7 @@ int cmd_run(int argc, char **argv)
             return 2;
         ro.threads = t > 4096 ? 4096 : (int)t;
     }
-    if (!onednn && (threads_s || (precision_s && ro.precision != RT_FP32))) {
+    if (!onednn && (threads_s || (precision_s && ro.precision != IR_PRECISION_FP32))) {
         cli_error("run: options --threads and --precision need --backend onednn");
         return 2;
     }

@@ -202,7 +202,7 @@ int cmd_search(int argc, char **argv)
         }
         k->threads = v;
     }
-    if (prec_s && !search_precision_parse(prec_s, &k->precision)) {
+    if (prec_s && !ir_precision_parse(prec_s, &k->precision)) {
         cli_error("search: option --precision: unknown precision '%s' (fp32, "
                   "bf16 or int8)", prec_s);
         return 2;
@@ -285,7 +285,7 @@ int cmd_search(int argc, char **argv)
     snprintf(lat_desc, sizeof lat_desc, "latency model%s, seq %lld, batch %lld, "
              "%lld threads, %s", calibrated ? "" : " (uncalibrated)",
              (long long)k->seq, (long long)k->batch, (long long)k->threads,
-             search_precision_name(k->precision));
+             ir_precision_name(k->precision));
     search_pareto_meta meta = {.space = sp.name, .fitness = SEARCH_PROXY_FITNESS_NAME,
                                .latency = lat_desc, .cons = sp.cons};
     char path_json[4096], path_svg[4096];
