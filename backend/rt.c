@@ -203,7 +203,9 @@ ir_status rt_model_create(const rt_config *c, const rt_weights *w,
      * precision: they are a sliver of the time and int8 would cost accuracy
      * where it shows most (the logits). */
     if (s == IR_OK && c->embed > 0)
-        s = rt_linear_create(m, &m->proj, o->precision == IR_PRECISION_BF16 ? IR_PRECISION_BF16 : IR_PRECISION_FP32,
+        s = rt_linear_create(m, &m->proj,
+                             o->precision == IR_PRECISION_BF16 ? IR_PRECISION_BF16
+                                                               : IR_PRECISION_FP32,
                              E, H, w->proj, NULL, IR_ACT_NONE, 0.0f, "proj", d);
     if (s == IR_OK)
         s = create_layers(m, w, d);
@@ -323,7 +325,9 @@ ir_status rt_model_run(rt_model *m, int64_t batch, int64_t seq,
      * when the threads sleep between regions). */
     int64_t H = c->hidden, T = batch * seq;
     double layer_flops = 2.0 * (double)T * (double)H * (4.0 * H + 2.0 * c->ffn) /
-                         (m->o.precision == IR_PRECISION_INT8 ? 4.0 : m->o.precision == IR_PRECISION_BF16 ? 2.0 : 1.0);
+                         (m->o.precision == IR_PRECISION_INT8   ? 4.0
+                          : m->o.precision == IR_PRECISION_BF16 ? 2.0
+                                                                : 1.0);
     omp_set_num_threads(layer_flops < m->serial_flops ? 1 : m->threads);
     size_t hbytes = (size_t)(T * H) * sizeof(float);
     int has_mask = fill_mask(m, T, mask);

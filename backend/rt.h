@@ -3,8 +3,8 @@
  *
  * This header and the files that implement it (backend/rt*.c except
  * rt_encoder.c, backend/dnnl_*.c) depend on oneDNN, libc, libm, ir/diag,
- * ir/act and ir/precision only — no graph IR — because backend/emit ships their sources
- * with every emitted standalone binary.
+ * ir/act and ir/precision only — no graph IR — because backend/emit ships
+ * their sources with every emitted standalone binary.
  *
  *     rt_options o; rt_options_default(&o);       // fp32, all cores
  *     rt_model *m;

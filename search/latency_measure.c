@@ -44,8 +44,7 @@ ir_status search_latency_measure_model(const ir_encoder_config *c,
         rt_options o;
         rt_options_default(&o);
         o.threads = q->threads;
-        o.precision = q->precision == IR_PRECISION_BF16 ? IR_PRECISION_BF16
-                    : q->precision == IR_PRECISION_INT8 ? IR_PRECISION_INT8 : IR_PRECISION_FP32;
+        o.precision = q->precision;
         s = rt_model_from_encoder(e, &o, &m, d);
     }
     if (s == IR_OK) {
