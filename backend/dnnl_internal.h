@@ -13,6 +13,7 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include "backend/dnnl_engine.h"
+#include "ir/act.h"
 
 #define ONEDNN_KEY_WORDS 48
 #define ONEDNN_MAX_ARGS 8
@@ -49,6 +50,10 @@ struct onednn_ctx {
  * IR_ERR_NOMEM (out_of_memory), IR_ERR_INPUT (invalid_arguments) or
  * IR_ERR_FAILED, with "<what>: oneDNN <status>". */
 ir_status onednn_check(dnnl_status_t st, ir_diag *d, const char *what);
+
+/* oneDNN's eltwise algorithm for an activation (ir/act.h), applied as a
+ * post-op; dnnl_alg_kind_undef for IR_ACT_NONE. */
+dnnl_alg_kind_t onednn_act_alg(ir_act a);
 
 onednn_entry *onednn_cache_find(onednn_cache *c, const onednn_key *key);
 void onednn_cache_clear(onednn_cache *c);

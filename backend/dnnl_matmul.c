@@ -13,13 +13,6 @@
 #include "backend/dnnl_matmul.h"
 #include "ir/ir.h"
 
-const char *onednn_act_name(onednn_act a)
-{
-    static const char *const names[ONEDNN_ACT_COUNT] = {
-        "none", "gelu_erf", "gelu_tanh", "relu", "tanh"};
-    return (unsigned)a < ONEDNN_ACT_COUNT ? names[a] : "?";
-}
-
 onednn_view onednn_view_dense(int rank, const int64_t *dims)
 {
     onednn_view v;
@@ -50,13 +43,13 @@ static dnnl_data_type_t dt_of(onednn_dt t)
     return t == ONEDNN_BF16 ? dnnl_bf16 : dnnl_f32;
 }
 
-static dnnl_alg_kind_t alg_of(onednn_act a)
+dnnl_alg_kind_t onednn_act_alg(ir_act a)
 {
     switch (a) {
-    case ONEDNN_ACT_GELU_ERF: return dnnl_eltwise_gelu_erf;
-    case ONEDNN_ACT_GELU_TANH: return dnnl_eltwise_gelu_tanh;
-    case ONEDNN_ACT_RELU: return dnnl_eltwise_relu;
-    case ONEDNN_ACT_TANH: return dnnl_eltwise_tanh;
+    case IR_ACT_GELU: return dnnl_eltwise_gelu_erf;
+    case IR_ACT_GELU_TANH: return dnnl_eltwise_gelu_tanh;
+    case IR_ACT_RELU: return dnnl_eltwise_relu;
+    case IR_ACT_TANH: return dnnl_eltwise_tanh;
     default: return dnnl_alg_kind_undef;
     }
 }
@@ -96,7 +89,7 @@ static int view_ok(const onednn_view *v)
 static ir_status desc_check(const onednn_matmul_desc *m, const char *what,
                             ir_diag *d)
 {
-    if ((unsigned)m->dt >= ONEDNN_DT_COUNT || (unsigned)m->act >= ONEDNN_ACT_COUNT)
+    if ((unsigned)m->dt >= ONEDNN_DT_COUNT || (unsigned)m->act >= IR_ACT_COUNT)
         return ir_diag_set(d, IR_ERR_INPUT, "%s: bad dtype or activation", what);
     if (!view_ok(&m->a) || !view_ok(&m->b) || !view_ok(&m->c))
         return ir_diag_set(d, IR_ERR_INPUT,
@@ -161,13 +154,13 @@ static void md_of_view(dnnl_memory_desc_t *md, const onednn_view *v,
 
 /* Attributes for alpha, activation, sum and binary add; *attr is NULL when
  * none are needed. */
-static ir_status make_attr(float alpha, onednn_act act, float beta,
+static ir_status make_attr(float alpha, ir_act act, float beta,
                            const dnnl_memory_desc_t *r_md,
                            dnnl_primitive_attr_t *attr, ir_diag *d,
                            const char *what)
 {
     *attr = NULL;
-    if (alpha == 1.0f && act == ONEDNN_ACT_NONE && beta == 0.0f && !r_md)
+    if (alpha == 1.0f && act == IR_ACT_NONE && beta == 0.0f && !r_md)
         return IR_OK;
     dnnl_post_ops_t po = NULL;
     ir_status s = onednn_check(dnnl_primitive_attr_create(attr), d, what);
@@ -176,8 +169,8 @@ static ir_status make_attr(float alpha, onednn_act act, float beta,
                          d, what);
     if (s == IR_OK)
         s = onednn_check(dnnl_post_ops_create(&po), d, what);
-    if (s == IR_OK && act != ONEDNN_ACT_NONE)
-        s = onednn_check(dnnl_post_ops_append_eltwise(po, 1.0f, alg_of(act),
+    if (s == IR_OK && act != IR_ACT_NONE)
+        s = onednn_check(dnnl_post_ops_append_eltwise(po, 1.0f, onednn_act_alg(act),
                                                       0.0f, 0.0f), d, what);
     if (s == IR_OK && beta != 0.0f)
         s = onednn_check(dnnl_post_ops_append_sum(po, beta), d, what);
@@ -197,9 +190,9 @@ static ir_status make_attr(float alpha, onednn_act act, float beta,
 }
 
 /* Index of the binary post-op among the post-ops (for its exec arg id). */
-static int binary_index(onednn_act act, float beta)
+static int binary_index(ir_act act, float beta)
 {
-    return (act != ONEDNN_ACT_NONE) + (beta != 0.0f);
+    return (act != IR_ACT_NONE) + (beta != 0.0f);
 }
 
 ir_status onednn_matmul_run(onednn_ctx *ctx, const onednn_matmul_desc *desc,
@@ -352,7 +345,7 @@ static void linear_name(const onednn_linear_desc *ld, int64_t m, char *buf, size
     snprintf(buf, n, "linear %s [%lldx%lld]·[%lldx%lld] %s",
              ld->dt == ONEDNN_BF16 ? "bf16" : "f32", (long long)m,
              (long long)ld->k, (long long)ld->k, (long long)ld->n,
-             onednn_act_name(ld->act));
+             ir_act_form_name(ld->act));
 }
 
 ir_status onednn_linear_create(onednn_ctx *ctx, const onednn_linear_desc *ld,
@@ -364,7 +357,7 @@ ir_status onednn_linear_create(onednn_ctx *ctx, const onednn_linear_desc *ld,
     char what[256];
     linear_name(ld, m, what, sizeof what);
     if (ld->k <= 0 || ld->n <= 0 || (unsigned)ld->dt >= ONEDNN_DT_COUNT ||
-        (unsigned)ld->act >= ONEDNN_ACT_COUNT || !w)
+        (unsigned)ld->act >= IR_ACT_COUNT || !w)
         return ir_diag_set(d, IR_ERR_INPUT,
                            "%s: K and N must be positive, dtype/activation "
                            "valid, W given", what);
@@ -460,7 +453,7 @@ ir_status onednn_linear_run(onednn_linear *lin, int64_t m, const float *x,
         if (s != IR_OK)
             return s;
         int ids[5] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
-                      DNNL_ARG_ATTR_MULTIPLE_POST_OP(ld->act != ONEDNN_ACT_NONE) |
+                      DNNL_ARG_ATTR_MULTIPLE_POST_OP(ld->act != IR_ACT_NONE) |
                           DNNL_ARG_SRC_1};
         dnnl_memory_desc_t amds[5] = {mds[0], mds[1], mds[2], mds[3], mds[4]};
         int n = 0;

@@ -6,7 +6,7 @@
  *
  *     // y[M,N] = gelu(x[M,K] · Wᵀ + b), W given as [N,K] like nn.Linear
  *     onednn_linear_desc ld = { .dt = ONEDNN_F32, .k = K, .n = N,
- *                               .w_is_nk = 1, .act = ONEDNN_ACT_GELU_ERF };
+ *                               .w_is_nk = 1, .act = IR_ACT_GELU };
  *     onednn_linear *lin;
  *     if (onednn_linear_create(ctx, &ld, W, b, &lin, &d) != IR_OK) ...
  *     onednn_linear_run(lin, M, x, y, NULL, &d);
@@ -26,9 +26,9 @@
  * (alpha scales the bias too: oneDNN 2.x applies output scales after the
  * bias; pre-divide the bias by alpha for Gemm's alpha·A·B + bias).
  * A [..,M,K], B [..,K,N], C [..,M,N]; batch dims of A and B are equal or 1
- * (broadcast); bias is f32 [N]; R is f32, broadcastable to C. Activations:
- * GELU erf form (ONNX Gelu-20 approximate="none"), GELU tanh form
- * (approximate="tanh"), Relu-14, Tanh-13.
+ * (broadcast); bias is f32 [N]; R is f32, broadcastable to C. Activations
+ * (ir/act.h): GELU erf form (ONNX Gelu-20 approximate="none"), GELU tanh
+ * form (approximate="tanh"), Relu-14, Tanh-13, or none.
  * bf16: A and B hold bf16 (uint16_t) values, C and R stay f32.
  */
 #ifndef DISTILC_BACKEND_DNNL_MATMUL_H
@@ -37,23 +37,13 @@
 #include <stdint.h>
 
 #include "backend/dnnl_engine.h"
+#include "ir/act.h"
 
 typedef enum onednn_dt {
     ONEDNN_F32,
     ONEDNN_BF16,
     ONEDNN_DT_COUNT
 } onednn_dt;
-
-typedef enum onednn_act {
-    ONEDNN_ACT_NONE,
-    ONEDNN_ACT_GELU_ERF,
-    ONEDNN_ACT_GELU_TANH,
-    ONEDNN_ACT_RELU,
-    ONEDNN_ACT_TANH,
-    ONEDNN_ACT_COUNT
-} onednn_act;
-
-const char *onednn_act_name(onednn_act a);
 
 #define ONEDNN_MAX_RANK 4
 
@@ -72,7 +62,7 @@ typedef struct onednn_matmul_desc {
     onednn_view a, b, c;
     int has_bias;
     float alpha;        /* 0 is read as 1 so a zeroed desc means plain A·B */
-    onednn_act act;
+    ir_act act;
     float beta;         /* 0: C is overwritten */
     int has_r;
     onednn_view r;      /* dims 1 where broadcast */
@@ -99,7 +89,7 @@ typedef struct onednn_linear_desc {
     int64_t k, n;      /* in and out features */
     int w_is_nk;       /* W given as [N,K] (nn.Linear, ONNX Gemm transB=1)
                           when 1, as [K,N] (ONNX MatMul) when 0 */
-    onednn_act act;
+    ir_act act;
     int64_t m_hint;    /* rows to pack for (0: 128); other M re-pack once */
 } onednn_linear_desc;
 

@@ -51,7 +51,7 @@
 struct onednn_qlinear {
     onednn_ctx *ctx;
     int64_t k, n;
-    onednn_act act;
+    ir_act act;
     float in_scale;                 /* 0: dynamic */
     int wmax;                       /* Q: 127, or 63 without VNNI */
     char kernel[96];                /* oneDNN's implementation, for bench */
@@ -69,23 +69,12 @@ struct onednn_qlinear {
     onednn_cache cache;             /* one entry per (M, residual) */
 };
 
-static dnnl_alg_kind_t qlinear_alg(onednn_act a)
-{
-    switch (a) {
-    case ONEDNN_ACT_GELU_ERF: return dnnl_eltwise_gelu_erf;
-    case ONEDNN_ACT_GELU_TANH: return dnnl_eltwise_gelu_tanh;
-    case ONEDNN_ACT_RELU: return dnnl_eltwise_relu;
-    case ONEDNN_ACT_TANH: return dnnl_eltwise_tanh;
-    default: return dnnl_alg_kind_undef;
-    }
-}
-
 static void qlinear_name(const onednn_qlinear *q, int64_t m, char *buf,
                          size_t n)
 {
     snprintf(buf, n, "int8 linear [%lldx%lld]·[%lldx%lld] %s %s",
              (long long)m, (long long)q->k, (long long)q->k, (long long)q->n,
-             onednn_act_name(q->act), q->in_scale > 0 ? "static" : "dynamic");
+             ir_act_form_name(q->act), q->in_scale > 0 ? "static" : "dynamic");
 }
 
 
@@ -104,8 +93,8 @@ static ir_status qlinear_attr(const onednn_qlinear *q,
     if (s == IR_OK)
         s = onednn_check(dnnl_post_ops_append_binary(po, dnnl_binary_mul, scale_md),
                          d, what);
-    if (s == IR_OK && q->act != ONEDNN_ACT_NONE)
-        s = onednn_check(dnnl_post_ops_append_eltwise(po, 1.0f, qlinear_alg(q->act),
+    if (s == IR_OK && q->act != IR_ACT_NONE)
+        s = onednn_check(dnnl_post_ops_append_eltwise(po, 1.0f, onednn_act_alg(q->act),
                                                       0.0f, 0.0f), d, what);
     if (s == IR_OK && r_md)
         s = onednn_check(dnnl_post_ops_append_binary(po, dnnl_binary_add, r_md),
@@ -184,12 +173,12 @@ static void qlinear_quantize_weights(onednn_qlinear *q, const float *w,
 
 ir_status onednn_qlinear_create(onednn_ctx *ctx, int64_t k, int64_t n,
                                 const float *w, const float *bias,
-                                onednn_act act, float in_scale,
+                                ir_act act, float in_scale,
                                 onednn_qlinear **out, ir_diag *d)
 {
     char what[256];
     snprintf(what, sizeof what, "int8 linear [Mx%lld]·[%lldx%lld] %s",
-             (long long)k, (long long)k, (long long)n, onednn_act_name(act));
+             (long long)k, (long long)k, (long long)n, ir_act_form_name(act));
     if (out)
         *out = NULL;
     if (!ctx || !out)
@@ -200,7 +189,7 @@ ir_status onednn_qlinear_create(onednn_ctx *ctx, int64_t k, int64_t n,
                            what, (long long)k, (long long)n);
     if (!w)
         return ir_diag_set(d, IR_ERR_INPUT, "%s: weights W [K,N] not given", what);
-    if ((unsigned)act >= ONEDNN_ACT_COUNT)
+    if ((unsigned)act >= IR_ACT_COUNT)
         return ir_diag_set(d, IR_ERR_INPUT, "%s: unknown activation %d", what, (int)act);
     for (int64_t i = 0; i < k * n; i++)
         if (!isfinite(w[i]))
@@ -446,7 +435,7 @@ ir_status onednn_qlinear_run(onednn_qlinear *q, int64_t m, const float *x,
         if (s != IR_OK)
             return s;
         int ids[6] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST,
-                      DNNL_ARG_ATTR_MULTIPLE_POST_OP(1 + (q->act != ONEDNN_ACT_NONE)) |
+                      DNNL_ARG_ATTR_MULTIPLE_POST_OP(1 + (q->act != IR_ACT_NONE)) |
                           DNNL_ARG_SRC_1,
                       DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1};
         int aids[6];

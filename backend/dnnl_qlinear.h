@@ -5,7 +5,7 @@
  * activation and residual fused.
  *
  *     onednn_qlinear *q;
- *     onednn_qlinear_create(ctx, K, N, W_kn, bias, ONEDNN_ACT_GELU_ERF,
+ *     onednn_qlinear_create(ctx, K, N, W_kn, bias, IR_ACT_GELU,
  *                           0.0f, &q, &d);        // 0: dynamic
  *     onednn_qlinear_run(q, M, x, y, NULL, &d);   // x, y f32
  *     onednn_qlinear_free(q);
@@ -24,7 +24,7 @@ typedef struct onednn_qlinear onednn_qlinear;
  * asymmetric u8 over the input's min..max). */
 ir_status onednn_qlinear_create(onednn_ctx *ctx, int64_t k, int64_t n,
                                 const float *w, const float *bias,
-                                onednn_act act, float in_scale,
+                                ir_act act, float in_scale,
                                 onednn_qlinear **out, ir_diag *d);
 /* y[M,N] = act(dequant(quant(x) · Wq) + bias) (+ r when not NULL). */
 ir_status onednn_qlinear_run(onednn_qlinear *q, int64_t m, const float *x,

@@ -4,7 +4,7 @@
  * backend/emit_sources.h) under rt/, a Makefile, and the compiled program.
  *
  *     emit_options o; emit_options_default(&o);
- *     o.precision = RT_BF16; o.command = "distilc build m.onnx -o out";
+ *     o.precision = IR_PRECISION_BF16; o.command = "distilc build m.onnx -o out";
  *     emit_result r;
  *     if (emit_encoder(enc, "out", &o, &r, &d) != IR_OK) ... d.msg
  *     // out/model reads JSON lines of token ids, prints logits
@@ -23,7 +23,7 @@
 #include "ir/encoder.h"
 
 typedef struct emit_options {
-    rt_precision precision; /* the program's default precision */
+    ir_precision precision; /* the program's default precision */
     int threads;            /* the program's default threads; 0 = all */
     const char *cc;         /* C compiler (may hold arguments: "ccache gcc");
                                NULL: $CC, else "cc" */

@@ -69,7 +69,7 @@ static void cfg_to_words(const rt_config *c, int64_t *w)
     memcpy(&eps_bits, &c->ln_eps, 4);
     int64_t head[14] = {c->hidden, c->layers, c->heads, c->ffn, c->vocab,
                         c->max_positions, c->type_vocab, c->embed, c->labels,
-                        (int64_t)c->activation, c->regression,
+                        ir_act_ffn_code(c->activation), c->regression,
                         (int64_t)eps_bits, c->n_attn_groups, c->n_ffn_groups};
     memcpy(w, head, sizeof head);
     for (int l = 0; l < RT_MAX_LAYERS; l++) {
@@ -90,7 +90,7 @@ static void cfg_from_words(const int64_t *w, rt_config *c)
     c->type_vocab = w[6];
     c->embed = w[7];
     c->labels = w[8];
-    c->activation = (rt_act)w[9];
+    c->activation = ir_act_from_ffn_code(w[9]);
     c->regression = (int)w[10];
     uint32_t eps_bits = (uint32_t)w[11];
     memcpy(&c->ln_eps, &eps_bits, 4);
@@ -268,7 +268,7 @@ static ir_status check_config(const rt_config *c, const char *file, ir_diag *d)
     else if (c->type_vocab <= 0) bad = "type_vocab";
     else if (c->embed < 0) bad = "embed";
     else if (c->labels <= 0) bad = "labels";
-    else if ((unsigned)c->activation > RT_ACT_RELU) bad = "activation";
+    else if (!ir_act_is_ffn(c->activation)) bad = "activation";
     else if (c->n_attn_groups < 1 || c->n_attn_groups > c->layers) bad = "n_attn_groups";
     else if (c->n_ffn_groups < 1 || c->n_ffn_groups > c->layers) bad = "n_ffn_groups";
     for (int64_t l = 0; !bad && l < c->layers; l++) {

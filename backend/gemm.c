@@ -27,8 +27,8 @@ struct gemm_ctx {
     onednn_ctx *dnnl;
     gemm_choice *choices;
     size_t n_choices, cap_choices;
-    gemm_precision prec;
-    uint16_t *bf;            /* bf16 copies of A then B (GEMM_BF16) */
+    ir_precision prec;
+    uint16_t *bf;            /* bf16 copies of A then B (IR_PRECISION_BF16) */
     size_t cap_bf;
     gemm_stats stats;        /* running totals, gemm_ctx_stats */
 };
@@ -211,27 +211,11 @@ static ir_status decide(gemm_ctx *g, gemm_choice *c, float alpha,
     return IR_OK;
 }
 
-const char *gemm_precision_name(gemm_precision p)
+ir_status gemm_ctx_set_precision(gemm_ctx *g, ir_precision p, ir_diag *d)
 {
-    static const char *const names[GEMM_PRECISION_COUNT] = {"fp32", "bf16"};
-    return (unsigned)p < GEMM_PRECISION_COUNT ? names[p] : "?";
-}
-
-int gemm_precision_parse(const char *s, gemm_precision *out)
-{
-    for (int p = 0; p < GEMM_PRECISION_COUNT; p++)
-        if (strcmp(s, gemm_precision_name((gemm_precision)p)) == 0) {
-            *out = (gemm_precision)p;
-            return 1;
-        }
-    return 0;
-}
-
-ir_status gemm_ctx_set_precision(gemm_ctx *g, gemm_precision p, ir_diag *d)
-{
-    if ((unsigned)p >= GEMM_PRECISION_COUNT)
+    if ((unsigned)p > GEMM_PRECISION_LAST)
         return ir_diag_set(d, IR_ERR_INPUT, "gemm: unknown precision %d", (int)p);
-    if (p == GEMM_BF16 && !onednn_has_bf16(g->dnnl))
+    if (p == IR_PRECISION_BF16 && !onednn_has_bf16(g->dnnl))
         return ir_diag_set(d, IR_ERR_UNSUPPORTED, "gemm: bf16 needs a CPU with "
                            "native bf16 matmul (AVX512-BF16 or AMX); this one "
                            "has none (use fp32)");
@@ -239,7 +223,7 @@ ir_status gemm_ctx_set_precision(gemm_ctx *g, gemm_precision p, ir_diag *d)
     return IR_OK;
 }
 
-gemm_precision gemm_ctx_precision(const gemm_ctx *g) { return g->prec; }
+ir_precision gemm_ctx_precision(const gemm_ctx *g) { return g->prec; }
 
 /* f32 -> bf16, round to nearest even (NaN stays a quiet NaN). */
 static inline uint16_t bf16_round(float x)
@@ -325,7 +309,7 @@ static ir_status gemm_f32_core(gemm_ctx *g, int transA, int transB, int64_t M,
     if (!A || !B || !C)
         return ir_diag_set(d, IR_ERR_INPUT, "gemm M=%lld N=%lld K=%lld: NULL buffer",
                            (long long)M, (long long)N, (long long)K);
-    if (g->prec == GEMM_BF16)
+    if (g->prec == IR_PRECISION_BF16)
         return run_onednn_bf16(g, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta,
                                C, ldc, d);
     int blas_ok = M <= INT_MAX && N <= INT_MAX && K <= INT_MAX &&
@@ -379,7 +363,7 @@ static ir_status gemm_f32_bias_core(gemm_ctx *g, int transA, int transB,
     /* oneDNN's epilogue needs a decided f32 shape with real operands; all
      * else (BLAS, bf16, undecided, degenerate) takes the pre-fill route
      * through gemm_f32, which validates and times as usual. */
-    if (impl == GEMM_ONEDNN && g->prec == GEMM_FP32 && M > 0 && N > 0 &&
+    if (impl == GEMM_ONEDNN && g->prec == IR_PRECISION_FP32 && M > 0 && N > 0 &&
         K > 0 && A && B && C && lda >= (ta ? M : K) && ldb >= (tb ? K : N) &&
         ldc >= N && lda >= 1 && ldb >= 1) {
         ir_diag dd;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "ir/diag.h"
+#include "ir/precision.h"
 
 typedef enum gemm_impl {
     GEMM_AUTO,     /* time both once per shape, keep the faster */
@@ -98,22 +99,18 @@ typedef struct gemm_stats {
 } gemm_stats;
 gemm_stats gemm_ctx_stats(const gemm_ctx *g);
 
-/* Precision of the products. GEMM_BF16 rounds A and B to bf16 (nearest
+/* Precision of the products (ir/precision.h), fp32 or bf16: the GEMMs
+ * have no int8 mode. IR_PRECISION_BF16 rounds A and B to bf16 (nearest
  * even) in scratch owned by the context and runs oneDNN's bf16 matmul with
  * f32 accumulation and f32 C (alpha, beta as above); it always runs on
  * oneDNN whatever the implementation mode, and costs about 3 significant
  * digits (relative error ~2^-8 per product). An opt-in for speed: the
- * default is GEMM_FP32, the exact-reproduction mode. */
-typedef enum gemm_precision {
-    GEMM_FP32,
-    GEMM_BF16,
-    GEMM_PRECISION_COUNT
-} gemm_precision;
-const char *gemm_precision_name(gemm_precision p); /* "fp32", "bf16" */
-int gemm_precision_parse(const char *s, gemm_precision *out); /* 1 ok */
-/* IR_ERR_UNSUPPORTED for bf16 on a CPU without native bf16 matmul
- * (AVX512-BF16 or AMX), where it would be slower than fp32. */
-ir_status gemm_ctx_set_precision(gemm_ctx *g, gemm_precision p, ir_diag *d);
-gemm_precision gemm_ctx_precision(const gemm_ctx *g);
+ * default is IR_PRECISION_FP32, the exact-reproduction mode. */
+#define GEMM_PRECISION_LAST IR_PRECISION_BF16
+/* IR_ERR_INPUT past GEMM_PRECISION_LAST; IR_ERR_UNSUPPORTED for bf16 on a
+ * CPU without native bf16 matmul (AVX512-BF16 or AMX), where it would be
+ * slower than fp32. */
+ir_status gemm_ctx_set_precision(gemm_ctx *g, ir_precision p, ir_diag *d);
+ir_precision gemm_ctx_precision(const gemm_ctx *g);
 
 #endif

@@ -27,25 +27,9 @@
 #include "backend/dnnl_norm.h"
 #include "backend/rt_internal.h"
 
-const char *rt_precision_name(rt_precision p)
-{
-    static const char *const names[RT_PRECISION_COUNT] = {"fp32", "bf16", "int8"};
-    return (unsigned)p < RT_PRECISION_COUNT ? names[p] : "?";
-}
-
-int rt_precision_parse(const char *s, rt_precision *out)
-{
-    for (int p = 0; p < RT_PRECISION_COUNT; p++)
-        if (s && strcmp(s, rt_precision_name((rt_precision)p)) == 0) {
-            *out = (rt_precision)p;
-            return 1;
-        }
-    return 0;
-}
-
 void rt_options_default(rt_options *o)
 {
-    o->precision = RT_FP32;
+    o->precision = IR_PRECISION_FP32;
     o->threads = 0;
     o->kernel = RT_KERNEL_AUTO;
 }
@@ -70,7 +54,7 @@ static ir_status check_config(const rt_config *c, ir_diag *d)
     if (c->labels < 1) return BAD("config.labels = %lld must be at least 1", (long long)c->labels);
     if (c->regression && c->labels != 1)
         return BAD("config.labels = %lld but a regression head has 1", (long long)c->labels);
-    if ((unsigned)c->activation > RT_ACT_RELU)
+    if (!ir_act_is_ffn(c->activation))
         return BAD("config.activation = %d is not gelu, gelu_tanh or relu", (int)c->activation);
     if (!(c->ln_eps >= 0.0f)) return BAD("config.ln_eps must be >= 0");
     if (c->n_attn_groups < 1 || c->n_attn_groups > c->layers)
@@ -104,20 +88,13 @@ static float *copy_vec(const float *src, int64_t n, int64_t *bytes)
     return p;
 }
 
-static onednn_act act_of(rt_act a)
-{
-    return a == RT_ACT_GELU_TANH ? ONEDNN_ACT_GELU_TANH
-         : a == RT_ACT_RELU      ? ONEDNN_ACT_RELU
-                                 : ONEDNN_ACT_GELU_ERF;
-}
-
 /* Linears and LayerNorm vectors of the layers; sets per_layer_lin. */
 static ir_status create_layers(rt_model *m, const rt_weights *w, ir_diag *d)
 {
     const rt_config *c = &m->c;
     int64_t H = c->hidden, F = c->ffn;
-    rt_precision p = m->o.precision;
-    m->per_layer_lin = p == RT_INT8 && w->act_scales != NULL;
+    ir_precision p = m->o.precision;
+    m->per_layer_lin = p == IR_PRECISION_INT8 && w->act_scales != NULL;
     int64_t n_att = m->per_layer_lin ? c->layers : c->n_attn_groups;
     int64_t n_ffn = m->per_layer_lin ? c->layers : c->n_ffn_groups;
     char what[96];
@@ -128,12 +105,12 @@ static ir_status create_layers(rt_model *m, const rt_weights *w, ir_diag *d)
         const float *sc = m->per_layer_lin ? w->act_scales + 4 * i : NULL;
         snprintf(what, sizeof what, "attn[%lld].qkv_w", (long long)g);
         s = rt_linear_create(m, &m->qkv[i], p, H, 3 * H, aw->qkv_w, aw->qkv_b,
-                             ONEDNN_ACT_NONE, sc ? sc[0] : 0.0f, what, d);
+                             IR_ACT_NONE, sc ? sc[0] : 0.0f, what, d);
         if (s != IR_OK)
             break;
         snprintf(what, sizeof what, "attn[%lld].out_w", (long long)g);
         s = rt_linear_create(m, &m->ao[i], p, H, H, aw->out_w, aw->out_b,
-                             ONEDNN_ACT_NONE, sc ? sc[1] : 0.0f, what, d);
+                             IR_ACT_NONE, sc ? sc[1] : 0.0f, what, d);
     }
     for (int64_t i = 0; i < n_ffn && s == IR_OK; i++) {
         int64_t g = m->per_layer_lin ? c->ffn_group[i] : i;
@@ -141,12 +118,12 @@ static ir_status create_layers(rt_model *m, const rt_weights *w, ir_diag *d)
         const float *sc = m->per_layer_lin ? w->act_scales + 4 * i : NULL;
         snprintf(what, sizeof what, "ffn[%lld].in_w", (long long)g);
         s = rt_linear_create(m, &m->fin[i], p, H, F, fw->in_w, fw->in_b,
-                             act_of(c->activation), sc ? sc[2] : 0.0f, what, d);
+                             c->activation, sc ? sc[2] : 0.0f, what, d);
         if (s != IR_OK)
             break;
         snprintf(what, sizeof what, "ffn[%lld].out_w", (long long)g);
         s = rt_linear_create(m, &m->fout[i], p, F, H, fw->out_w, fw->out_b,
-                             ONEDNN_ACT_NONE, sc ? sc[3] : 0.0f, what, d);
+                             IR_ACT_NONE, sc ? sc[3] : 0.0f, what, d);
     }
     if (s != IR_OK)
         return s;
@@ -178,7 +155,7 @@ ir_status rt_model_create(const rt_config *c, const rt_weights *w,
     ir_status s = check_config(c, d);
     if (s != IR_OK)
         return s;
-    if ((unsigned)o->precision >= RT_PRECISION_COUNT)
+    if ((unsigned)o->precision >= IR_PRECISION_COUNT)
         return BAD("options.precision = %d is not fp32, bf16 or int8", (int)o->precision);
     if ((unsigned)o->kernel >= RT_KERNEL_COUNT || o->kernel == RT_KERNEL_ONEDNN_INT8)
         return BAD("options.kernel = %d is not auto, onednn_packed, onednn_plain "
@@ -208,7 +185,7 @@ ir_status rt_model_create(const rt_config *c, const rt_weights *w,
                                strcmp(wait, "PASSIVE") == 0) ? 1e8 : 8e6;
     omp_set_num_threads(m->threads);
     s = onednn_ctx_create(&m->ctx, d);
-    if (s == IR_OK && o->precision == RT_BF16 && !onednn_has_bf16(m->ctx))
+    if (s == IR_OK && o->precision == IR_PRECISION_BF16 && !onednn_has_bf16(m->ctx))
         s = ir_diag_set(d, IR_ERR_UNSUPPORTED,
                         "rt: precision bf16 needs a CPU with AVX512-BF16 or AMX; "
                         "this one has neither (use fp32)");
@@ -226,16 +203,18 @@ ir_status rt_model_create(const rt_config *c, const rt_weights *w,
      * precision: they are a sliver of the time and int8 would cost accuracy
      * where it shows most (the logits). */
     if (s == IR_OK && c->embed > 0)
-        s = rt_linear_create(m, &m->proj, o->precision == RT_BF16 ? RT_BF16 : RT_FP32,
-                             E, H, w->proj, NULL, ONEDNN_ACT_NONE, 0.0f, "proj", d);
+        s = rt_linear_create(m, &m->proj,
+                             o->precision == IR_PRECISION_BF16 ? IR_PRECISION_BF16
+                                                               : IR_PRECISION_FP32,
+                             E, H, w->proj, NULL, IR_ACT_NONE, 0.0f, "proj", d);
     if (s == IR_OK)
         s = create_layers(m, w, d);
     if (s == IR_OK)
-        s = rt_linear_create(m, &m->pool, RT_FP32, H, H, w->pool_w, w->pool_b,
-                             ONEDNN_ACT_TANH, 0.0f, "pool_w", d);
+        s = rt_linear_create(m, &m->pool, IR_PRECISION_FP32, H, H, w->pool_w, w->pool_b,
+                             IR_ACT_TANH, 0.0f, "pool_w", d);
     if (s == IR_OK)
-        s = rt_linear_create(m, &m->head, RT_FP32, H, c->labels, w->head_w,
-                             w->head_b, ONEDNN_ACT_NONE, 0.0f, "head_w", d);
+        s = rt_linear_create(m, &m->head, IR_PRECISION_FP32, H, c->labels, w->head_w,
+                             w->head_b, IR_ACT_NONE, 0.0f, "head_w", d);
     if (s != IR_OK) {
         rt_model_free(m);
         return s;
@@ -346,7 +325,9 @@ ir_status rt_model_run(rt_model *m, int64_t batch, int64_t seq,
      * when the threads sleep between regions). */
     int64_t H = c->hidden, T = batch * seq;
     double layer_flops = 2.0 * (double)T * (double)H * (4.0 * H + 2.0 * c->ffn) /
-                         (m->o.precision == RT_INT8 ? 4.0 : m->o.precision == RT_BF16 ? 2.0 : 1.0);
+                         (m->o.precision == IR_PRECISION_INT8   ? 4.0
+                          : m->o.precision == IR_PRECISION_BF16 ? 2.0
+                                                                : 1.0);
     omp_set_num_threads(layer_flops < m->serial_flops ? 1 : m->threads);
     size_t hbytes = (size_t)(T * H) * sizeof(float);
     int has_mask = fill_mask(m, T, mask);

@@ -2,9 +2,9 @@
  * shape of model) run with oneDNN primitives at fp32, bf16 or int8.
  *
  * This header and the files that implement it (backend/rt*.c except
- * rt_encoder.c, backend/dnnl_*.c) depend on oneDNN, libc, libm and
- * ir/diag only — no graph IR — because backend/emit ships their sources
- * with every emitted standalone binary.
+ * rt_encoder.c, backend/dnnl_*.c) depend on oneDNN, libc, libm, ir/diag,
+ * ir/act and ir/precision only — no graph IR — because backend/emit ships
+ * their sources with every emitted standalone binary.
  *
  *     rt_options o; rt_options_default(&o);       // fp32, all cores
  *     rt_model *m;
@@ -22,20 +22,15 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "ir/act.h"
 #include "ir/diag.h"
+#include "ir/precision.h"
 
 #define RT_MAX_LAYERS 64
 
-typedef enum rt_precision {
-    RT_FP32,
-    RT_BF16,  /* matmuls in bf16 (AVX512-BF16), accumulation and the rest f32 */
-    RT_INT8,  /* linears u8 x s8 (weights per output channel), rest f32 */
-    RT_PRECISION_COUNT
-} rt_precision;
-const char *rt_precision_name(rt_precision p); /* "fp32", "bf16", "int8" */
-int rt_precision_parse(const char *s, rt_precision *out); /* 1 ok, 0 unknown */
-
-typedef enum rt_act { RT_ACT_GELU, RT_ACT_GELU_TANH, RT_ACT_RELU } rt_act;
+/* Precisions (ir/precision.h): fp32; bf16, matmuls in bf16 (AVX512-BF16),
+ * accumulation and the rest f32; int8, linears u8 x s8 (weights per output
+ * channel), the rest f32. */
 
 /* Plain numbers, mirroring ir_encoder_config. */
 typedef struct rt_config {
@@ -43,7 +38,7 @@ typedef struct rt_config {
     int64_t vocab, max_positions, type_vocab;
     int64_t embed;      /* 0: no factorized embedding */
     int64_t labels;     /* 1 for regression */
-    rt_act activation;
+    ir_act activation;  /* an FFN activation (ir_act_is_ffn) */
     int regression;     /* 1: one score, no argmax */
     float ln_eps;
     int64_t n_attn_groups, n_ffn_groups;
@@ -98,7 +93,7 @@ const char *rt_kernel_name(rt_kernel k);
 int rt_kernel_parse(const char *s, rt_kernel *out); /* 1 ok, 0 unknown */
 
 typedef struct rt_options {
-    rt_precision precision;
+    ir_precision precision;
     int threads;                  /* 0: all cores */
     rt_kernel kernel;             /* fp32 linears: RT_KERNEL_AUTO (default) */
 } rt_options;

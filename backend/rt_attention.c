@@ -77,7 +77,7 @@ ir_status rt_attention_forward(rt_model *m, int64_t batch, int64_t seq,
      * precision the scores are a bf16 product (f32 accumulation): about
      * twice the rate, and an error well inside what those modes already
      * make in the projections. fp32 stays exact. */
-    int bf16 = m->o.precision != RT_FP32 && onednn_has_bf16(m->ctx);
+    int bf16 = m->o.precision != IR_PRECISION_FP32 && onednn_has_bf16(m->ctx);
     heads_split(p->big, p->heads, B, S, H, A, bf16, S);
     const float *qh = p->heads, *kh = qh + B * S * H, *vh = kh + B * S * H;
     /* Q·Kᵀ: the mask goes in as a fused residual unless the pre-mask scores
@@ -134,7 +134,7 @@ ir_status rt_attention_forward_cls(rt_model *m, int64_t batch, int64_t seq,
 {
     const int64_t B = batch, S = seq, H = m->c.hidden, A = m->c.heads, D = H / A;
     rt_plan *p = &m->plan;
-    int bf16 = m->o.precision != RT_FP32 && onednn_has_bf16(m->ctx);
+    int bf16 = m->o.precision != IR_PRECISION_FP32 && onednn_has_bf16(m->ctx);
     heads_split(p->big, p->heads, B, S, H, A, bf16, 1);
     const float *qh = p->heads, *kh = qh + B * S * H, *vh = kh + B * S * H;
     onednn_matmul_desc qk = {

@@ -24,9 +24,7 @@ ir_status rt_config_from_encoder(const ir_encoder_config *ec, rt_config *c,
     c->type_vocab = ec->type_vocab;
     c->embed = ec->embed;
     c->labels = ec->labels;
-    c->activation = ec->activation == IR_ENC_ACT_GELU_TANH ? RT_ACT_GELU_TANH
-                  : ec->activation == IR_ENC_ACT_RELU      ? RT_ACT_RELU
-                                                           : RT_ACT_GELU;
+    c->activation = ec->activation; /* one enum, ir/act.h */
     c->regression = ec->head == IR_ENC_HEAD_REGRESSION;
     c->ln_eps = ec->ln_eps;
     c->n_attn_groups = ec->n_attn_groups;

@@ -66,9 +66,9 @@ struct rt_model {
 
 /* rt_linear.c: rt_linear_init with the model's context and kernel option;
  * adds the layer's bytes to m->weight_bytes; errors prefixed "rt: what". */
-ir_status rt_linear_create(rt_model *m, rt_linear *l, rt_precision p,
+ir_status rt_linear_create(rt_model *m, rt_linear *l, ir_precision p,
                            int64_t k, int64_t n, const float *w_kn,
-                           const float *b, onednn_act act, float in_scale,
+                           const float *b, ir_act act, float in_scale,
                            const char *what, ir_diag *d);
 
 /* rt_plan.c: makes the block hold batch x seq; IR_ERR_NOMEM naming bytes. */

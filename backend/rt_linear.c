@@ -85,11 +85,11 @@ int rt_kernel_parse(const char *s, rt_kernel *out)
  * (the header: 768x768 = 589,824 is above, 312x1200 = 374,400 below). */
 #define LIN_BLAS_MIN_WEIGHTS ((int64_t)1 << 19)
 
-rt_kernel rt_kernel_rule(cpu_level level, rt_precision p, int64_t k, int64_t n)
+rt_kernel rt_kernel_rule(cpu_level level, ir_precision p, int64_t k, int64_t n)
 {
-    if (p == RT_INT8)
+    if (p == IR_PRECISION_INT8)
         return RT_KERNEL_ONEDNN_INT8;
-    if (p == RT_BF16 || level >= CPU_LEVEL_AVX512)
+    if (p == IR_PRECISION_BF16 || level >= CPU_LEVEL_AVX512)
         return RT_KERNEL_ONEDNN_PACKED;
     return k * n >= LIN_BLAS_MIN_WEIGHTS ? RT_KERNEL_OPENBLAS
                                          : RT_KERNEL_ONEDNN_PACKED;
@@ -143,7 +143,7 @@ static inline float lin_gelu_tanh(float x)
  * and r. One loop per activation so each vectorises on its own. */
 LIN_CLONES
 static void lin_epilogue(float *y, const float *b, const float *r,
-                         onednn_act act, int64_t rows, int64_t ld, int64_t j0,
+                         ir_act act, int64_t rows, int64_t ld, int64_t j0,
                          int64_t j1)
 {
     static const float zero[1] = {0.0f};
@@ -153,24 +153,24 @@ static void lin_epilogue(float *y, const float *b, const float *r,
         const float *bb = b ? b : zero;
         int64_t bs = b ? 1 : 0; /* stride 0: no bias */
         switch (act) {
-        case ONEDNN_ACT_GELU_ERF:
+        case IR_ACT_GELU:
 #pragma omp simd
             for (int64_t j = j0; j < j1; j++)
                 yi[j] = lin_gelu_erf(yi[j] + bb[j * bs]);
             break;
-        case ONEDNN_ACT_GELU_TANH:
+        case IR_ACT_GELU_TANH:
 #pragma omp simd
             for (int64_t j = j0; j < j1; j++)
                 yi[j] = lin_gelu_tanh(yi[j] + bb[j * bs]);
             break;
-        case ONEDNN_ACT_RELU:
+        case IR_ACT_RELU:
 #pragma omp simd
             for (int64_t j = j0; j < j1; j++) {
                 float v = yi[j] + bb[j * bs];
                 yi[j] = v > 0.0f ? v : 0.0f;
             }
             break;
-        case ONEDNN_ACT_TANH:
+        case IR_ACT_TANH:
 #pragma omp simd
             for (int64_t j = j0; j < j1; j++)
                 yi[j] = lin_tanh(yi[j] + bb[j * bs]);
@@ -233,22 +233,22 @@ static void lin_blas_run(const rt_linear *l, int64_t rows, const float *x,
 
 /* ---- create, run, free -------------------------------------------------- */
 
-ir_status rt_linear_init(onednn_ctx *ctx, rt_linear *l, rt_precision p,
+ir_status rt_linear_init(onednn_ctx *ctx, rt_linear *l, ir_precision p,
                          rt_kernel force, int64_t k, int64_t n,
-                         const float *w_kn, const float *b, onednn_act act,
+                         const float *w_kn, const float *b, ir_act act,
                          float in_scale, ir_diag *d)
 {
     memset(l, 0, sizeof *l);
     if (!w_kn)
         return ir_diag_set(d, IR_ERR_INPUT, "weights are NULL");
     if (k <= 0 || n <= 0 || k > INT32_MAX || n > INT32_MAX ||
-        (unsigned)act >= ONEDNN_ACT_COUNT || (unsigned)p >= RT_PRECISION_COUNT)
+        (unsigned)act >= IR_ACT_COUNT || (unsigned)p >= IR_PRECISION_COUNT)
         return ir_diag_set(d, IR_ERR_INPUT,
                            "linear [%lldx%lld]: K and N must be 1..2^31-1, "
                            "precision and activation valid", (long long)k,
                            (long long)n);
     rt_kernel kern = rt_kernel_rule(cpu_level_get(), p, k, n);
-    if (p == RT_FP32 && force != RT_KERNEL_AUTO) {
+    if (p == IR_PRECISION_FP32 && force != RT_KERNEL_AUTO) {
         if (force == RT_KERNEL_ONEDNN_INT8 || (unsigned)force >= RT_KERNEL_COUNT)
             return ir_diag_set(d, IR_ERR_INPUT, "linear: kernel %s cannot run fp32",
                                rt_kernel_name(force));
@@ -264,7 +264,7 @@ ir_status rt_linear_init(onednn_ctx *ctx, rt_linear *l, rt_precision p,
         s = onednn_qlinear_create(ctx, k, n, w_kn, b, act, in_scale, &l->q, d);
     } else if (kern == RT_KERNEL_ONEDNN_PACKED) {
         onednn_linear_desc ld = {
-            .dt = p == RT_BF16 ? ONEDNN_BF16 : ONEDNN_F32,
+            .dt = p == IR_PRECISION_BF16 ? ONEDNN_BF16 : ONEDNN_F32,
             .k = k, .n = n, .w_is_nk = 0, .act = act, .m_hint = 128};
         s = onednn_linear_create(ctx, &ld, w_kn, b, &l->f, d);
     } else {
@@ -291,7 +291,7 @@ ir_status rt_linear_init(onednn_ctx *ctx, rt_linear *l, rt_precision p,
                  onednn_qlinear_kernel(l->q));
     else
         snprintf(l->name, sizeof l->name, "%s%s", rt_kernel_name(kern),
-                 p == RT_BF16 ? " bf16" : "");
+                 p == IR_PRECISION_BF16 ? " bf16" : "");
     return IR_OK;
 }
 
@@ -346,7 +346,7 @@ int64_t rt_linear_bytes(const rt_linear *l)
     }
     /* the packed kind keeps its bias inside onednn_linear: the model's
      * wrapper adds it, as it knows whether there was one */
-    return kn * (l->p == RT_BF16 ? 2 : 4) + (l->b ? 4 * l->n : 0);
+    return kn * (l->p == IR_PRECISION_BF16 ? 2 : 4) + (l->b ? 4 * l->n : 0);
 }
 
 const char *rt_linear_kernel(const rt_linear *l)
@@ -356,9 +356,9 @@ const char *rt_linear_kernel(const rt_linear *l)
 
 /* ---- the model's wrapper ------------------------------------------------ */
 
-ir_status rt_linear_create(rt_model *m, rt_linear *l, rt_precision p,
+ir_status rt_linear_create(rt_model *m, rt_linear *l, ir_precision p,
                            int64_t k, int64_t n, const float *w_kn,
-                           const float *b, onednn_act act, float in_scale,
+                           const float *b, ir_act act, float in_scale,
                            const char *what, ir_diag *d)
 {
     ir_status s = rt_linear_init(m->ctx, l, p, m->o.kernel, k, n, w_kn, b, act,

@@ -4,8 +4,8 @@
  *
  *     rt_linear l;
  *     // W [K,N] row-major (y = x · W + b), bias [N], GELU fused
- *     if (rt_linear_init(ctx, &l, RT_FP32, RT_KERNEL_AUTO, K, N, W, b,
- *                        ONEDNN_ACT_GELU_ERF, 0.0f, &d) != IR_OK) ...
+ *     if (rt_linear_init(ctx, &l, IR_PRECISION_FP32, RT_KERNEL_AUTO, K, N, W, b,
+ *                        IR_ACT_GELU, 0.0f, &d) != IR_OK) ...
  *     rt_linear_run(&l, M, x, y, NULL, &d);    // x [M,K], y [M,N]
  *     printf("%s\n", rt_linear_kernel(&l));    // "openblas" on AVX2 at
  *                                              // BERT-base sizes
@@ -35,14 +35,14 @@
 
 typedef struct rt_linear {
     rt_kernel kernel;      /* RT_KERNEL_AUTO while empty */
-    rt_precision p;
+    ir_precision p;
     onednn_linear *f;      /* ONEDNN_PACKED: fp32 / bf16 */
     onednn_qlinear *q;     /* ONEDNN_INT8 */
     onednn_ctx *ctx;       /* ONEDNN_PLAIN runs through this context */
     float *w;              /* ONEDNN_PLAIN, OPENBLAS: W [K,N] row-major */
     float *b;              /* ONEDNN_PLAIN, OPENBLAS: bias [N] or NULL */
     int64_t k, n;
-    onednn_act act;
+    ir_act act;
     char name[128];        /* what rt_linear_kernel returns */
 } rt_linear;
 
@@ -50,15 +50,15 @@ typedef struct rt_linear {
  * and N outputs on a CPU of this level (the measurements behind it are in
  * rt_linear.c and BENCHMARKS.md). Deterministic: the same kind of machine
  * always gets the same kernels. */
-rt_kernel rt_kernel_rule(cpu_level level, rt_precision p, int64_t k, int64_t n);
+rt_kernel rt_kernel_rule(cpu_level level, ir_precision p, int64_t k, int64_t n);
 
 /* Creates the layer; force is RT_KERNEL_AUTO (the rule at cpu_level_get())
  * or a kernel for fp32 (bf16 and int8 ignore it). in_scale: int8's static
  * input scale (0: dynamic). W and b are copied (or packed); the caller's
  * memory may go afterwards. */
-ir_status rt_linear_init(onednn_ctx *ctx, rt_linear *l, rt_precision p,
+ir_status rt_linear_init(onednn_ctx *ctx, rt_linear *l, ir_precision p,
                          rt_kernel force, int64_t k, int64_t n,
-                         const float *w_kn, const float *b, onednn_act act,
+                         const float *w_kn, const float *b, ir_act act,
                          float in_scale, ir_diag *d);
 /* y[rows,N] = act(x[rows,K] · W + b) (+ r[rows,N] when r is not NULL). */
 ir_status rt_linear_run(rt_linear *l, int64_t rows, const float *x, float *y,

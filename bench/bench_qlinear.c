@@ -55,13 +55,13 @@ int main(int argc, char **argv)
     }
     static const struct {
         int64_t m, k, n;
-        onednn_act act;
+        ir_act act;
         int resid;
     } shapes[] = {
-        {128, 768, 2304, ONEDNN_ACT_NONE, 0},     /* BERT-base qkv */
-        {128, 768, 3072, ONEDNN_ACT_GELU_ERF, 0}, /* FFN in */
-        {128, 3072, 768, ONEDNN_ACT_NONE, 1},     /* FFN out + residual */
-        {128, 312, 1200, ONEDNN_ACT_GELU_ERF, 0}, /* TinyBERT-4 FFN in */
+        {128, 768, 2304, IR_ACT_NONE, 0},     /* BERT-base qkv */
+        {128, 768, 3072, IR_ACT_GELU, 0}, /* FFN in */
+        {128, 3072, 768, IR_ACT_NONE, 1},     /* FFN out + residual */
+        {128, 312, 1200, IR_ACT_GELU, 0}, /* TinyBERT-4 FFN in */
     };
     ir_diag d;
     ir_diag_init(&d);
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
                    "\"best_f32_ms\":%.4f,\"best_int8_dynamic_ms\":%.4f,"
                    "\"best_int8_static_ms\":%.4f,\"best_speedup_dynamic\":%.2f}\n",
                    (long long)M, (long long)K, (long long)N,
-                   onednn_act_name(shapes[si].act), res ? "true" : "false",
+                   ir_act_form_name(shapes[si].act), res ? "true" : "false",
                    tf * 1e3, tqd * 1e3, tqs * 1e3, flop / tf * 1e-9,
                    flop / tqd * 1e-9, tf / tqd, tf / tqs, bf * 1e3, bqd * 1e3,
                    bqs * 1e3, bf / bqd);

@@ -199,15 +199,15 @@ static double lin_time(rt_linear *l, int64_t m, const float *x, float *y,
 
 static int linear_kernels(onednn_ctx *ctx)
 {
-    struct { int64_t k, n; onednn_act act; int resid; const char *what; } sh[] = {
-        {768, 2304, ONEDNN_ACT_NONE, 0, "BERT-base QKV"},
-        {768, 768, ONEDNN_ACT_NONE, 1, "BERT-base attn out +r"},
-        {768, 3072, ONEDNN_ACT_GELU_ERF, 0, "BERT-base FFN up gelu"},
-        {3072, 768, ONEDNN_ACT_NONE, 1, "BERT-base FFN down +r"},
-        {312, 936, ONEDNN_ACT_NONE, 0, "TinyBERT-4 QKV"},
-        {312, 312, ONEDNN_ACT_NONE, 1, "TinyBERT-4 attn out +r"},
-        {312, 1200, ONEDNN_ACT_GELU_ERF, 0, "TinyBERT-4 FFN up gelu"},
-        {1200, 312, ONEDNN_ACT_NONE, 1, "TinyBERT-4 FFN down +r"},
+    struct { int64_t k, n; ir_act act; int resid; const char *what; } sh[] = {
+        {768, 2304, IR_ACT_NONE, 0, "BERT-base QKV"},
+        {768, 768, IR_ACT_NONE, 1, "BERT-base attn out +r"},
+        {768, 3072, IR_ACT_GELU, 0, "BERT-base FFN up gelu"},
+        {3072, 768, IR_ACT_NONE, 1, "BERT-base FFN down +r"},
+        {312, 936, IR_ACT_NONE, 0, "TinyBERT-4 QKV"},
+        {312, 312, IR_ACT_NONE, 1, "TinyBERT-4 attn out +r"},
+        {312, 1200, IR_ACT_GELU, 0, "TinyBERT-4 FFN up gelu"},
+        {1200, 312, IR_ACT_NONE, 1, "TinyBERT-4 FFN down +r"},
     };
     const int64_t ms[] = {128, 256, 8};
     const rt_kernel kerns[3] = {RT_KERNEL_ONEDNN_PACKED, RT_KERNEL_ONEDNN_PLAIN,
@@ -231,7 +231,7 @@ static int linear_kernels(onednn_ctx *ctx)
         ir_diag d; ir_diag_init(&d);
         int ok = 1;
         for (int k = 0; k < 3; k++)
-            ok = ok && rt_linear_init(ctx, &ls[k], RT_FP32, kerns[k], sh[i].k,
+            ok = ok && rt_linear_init(ctx, &ls[k], IR_PRECISION_FP32, kerns[k], sh[i].k,
                                       sh[i].n, w, b, sh[i].act, 0.0f, &d) == IR_OK;
         for (size_t mi = 0; ok && mi < sizeof ms / sizeof *ms; mi++) {
             double g[3][LIN_ROUNDS];
@@ -248,7 +248,7 @@ static int linear_kernels(onednn_ctx *ctx)
             printf("  %-24s %5lld  %13.1f %12.1f %9.1f  %s\n", sh[i].what,
                    (long long)ms[mi], g[0][LIN_ROUNDS / 2], g[1][LIN_ROUNDS / 2],
                    g[2][LIN_ROUNDS / 2],
-                   rt_kernel_name(rt_kernel_rule(cpu_level_get(), RT_FP32,
+                   rt_kernel_name(rt_kernel_rule(cpu_level_get(), IR_PRECISION_FP32,
                                                  sh[i].k, sh[i].n)));
             fflush(stdout);
         }

@@ -74,7 +74,7 @@ static void header_io(ckpt_io *io, ckpt_header *h, uint32_t version,
     void (*rw)(ckpt_io *, void *, size_t) =
         writing ? (void (*)(ckpt_io *, void *, size_t))io_write : io_read;
     ir_encoder_config *c = &h->cfg;
-    int64_t act = c->activation, head = c->head;
+    int64_t act = ir_act_ffn_code(c->activation), head = c->head;
     int64_t *fields[] = {&c->hidden, &c->layers, &c->heads, &c->ffn, &c->vocab,
                          &c->max_positions, &c->type_vocab, &c->embed, &c->labels,
                          &act, &head, &c->n_attn_groups, &c->n_ffn_groups};
@@ -83,7 +83,7 @@ static void header_io(ckpt_io *io, ckpt_header *h, uint32_t version,
     rw(io, &c->ln_eps, sizeof(float));
     rw(io, c->attn_group, sizeof c->attn_group);
     rw(io, c->ffn_group, sizeof c->ffn_group);
-    c->activation = (ir_enc_act)act;
+    c->activation = ir_act_from_ffn_code(act);
     c->head = (ir_enc_head)head;
     train_ckpt_state *s = &h->st;
     rw(io, &s->step, sizeof s->step);

@@ -17,7 +17,8 @@
  * --resume) or use the distilc that wrote it.
  *
  * Version 2 added the run's precisions (two 8-byte names after the block
- * sizes); a version 1 file still loads, with both read as "fp32", the only
+ * sizes, spelled as ir_precision_name spells them: the file keeps the name,
+ * not the enum's number); a version 1 file still loads, with both read as "fp32", the only
  * precision distilc had when it wrote them.
  */
 #ifndef DISTILC_DISTILL_CHECKPOINT_H
@@ -29,6 +30,8 @@
 #include "distill/trainer.h"
 #include "ir/diag.h"
 
+/* TRAIN_CKPT_PRECISION_MAX is the on-disk width of a precision name
+ * (ir/precision.h), with its NUL. */
 enum { TRAIN_CKPT_VERSION = 2, TRAIN_CKPT_PRECISION_MAX = 8 };
 
 /* Where the loop was after `step` optimizer steps. */

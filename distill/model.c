@@ -65,10 +65,10 @@ ir_status train_acts_new(const ir_encoder_config *c, size_t B, size_t T,
                            "trainer activations: sequence length %zu exceeds "
                            "config.max_positions = %lld", T,
                            (long long)c->max_positions);
-    if (c->activation != IR_ENC_ACT_GELU)
+    if (c->activation != IR_ACT_GELU)
         return ir_diag_set(d, IR_ERR_UNSUPPORTED,
                            "trainer: activation '%s' is not implemented; only "
-                           "'gelu' (erf) is", ir_enc_act_name(c->activation));
+                           "'gelu' (erf) is", ir_act_name(c->activation));
     train_acts *a = calloc(1, sizeof *a);
     if (!a)
         return ir_diag_set(d, IR_ERR_NOMEM, "trainer activations: out of memory");

@@ -74,45 +74,26 @@ static ir_status make_train_engine(teacher *t, const ir_encoder *e, ir_diag *d)
     return IR_OK;
 }
 
-const char *teacher_precision_name(teacher_precision p)
-{
-    switch (p) {
-    case TEACHER_FP32: return "fp32";
-    case TEACHER_BF16: return "bf16";
-    default: return "?";
-    }
-}
-
-int teacher_precision_parse(const char *s, teacher_precision *out)
-{
-    for (int p = 0; p < TEACHER_PRECISION_COUNT; p++)
-        if (strcmp(s, teacher_precision_name((teacher_precision)p)) == 0) {
-            *out = (teacher_precision)p;
-            return 1;
-        }
-    return 0;
-}
-
 ir_status teacher_new(const ir_encoder *e, teacher_engine engine,
                       const bool *want_hidden, const bool *want_scores,
                       teacher **out, ir_diag *d)
 {
-    return teacher_new_prec(e, engine, TEACHER_FP32, want_hidden, want_scores,
+    return teacher_new_prec(e, engine, IR_PRECISION_FP32, want_hidden, want_scores,
                             out, d);
 }
 
 ir_status teacher_new_prec(const ir_encoder *e, teacher_engine engine,
-                           teacher_precision prec, const bool *want_hidden,
+                           ir_precision prec, const bool *want_hidden,
                            const bool *want_scores, teacher **out, ir_diag *d)
 {
     *out = NULL;
-    if ((unsigned)prec >= TEACHER_PRECISION_COUNT)
+    if ((unsigned)prec > TEACHER_PRECISION_LAST)
         return ir_diag_set(d, IR_ERR_INPUT, "teacher: unknown precision %d",
                            (int)prec);
-    if (prec != TEACHER_FP32 && engine == TEACHER_ENGINE_TRAIN)
+    if (prec != IR_PRECISION_FP32 && engine == TEACHER_ENGINE_TRAIN)
         return ir_diag_set(d, IR_ERR_UNSUPPORTED, "teacher: precision %s needs "
                            "the oneDNN runtime engine; the trainer engine "
-                           "runs fp32 only", teacher_precision_name(prec));
+                           "runs fp32 only", ir_precision_name(prec));
     teacher *t = calloc(1, sizeof *t);
     if (!t)
         return ir_diag_set(d, IR_ERR_NOMEM, "teacher: out of memory");
@@ -126,18 +107,18 @@ ir_status teacher_new_prec(const ir_encoder *e, teacher_engine engine,
     if (engine == TEACHER_ENGINE_AUTO || engine == TEACHER_ENGINE_RT) {
         rt_options o;
         rt_options_default(&o);
-        o.precision = prec == TEACHER_BF16 ? RT_BF16 : RT_FP32;
+        o.precision = prec;
         ir_diag drt;
         ir_diag_init(&drt);
         st = rt_model_from_encoder(e, &o, &t->rt, &drt);
         if (st == IR_OK)
             t->used = TEACHER_ENGINE_RT;
-        else if (engine == TEACHER_ENGINE_RT || prec != TEACHER_FP32) {
+        else if (engine == TEACHER_ENGINE_RT || prec != IR_PRECISION_FP32) {
             /* an explicit bf16 must not quietly become the fp32 fallback */
             *d = drt;
             teacher_free(t);
             return ir_diag_prefix(d, "teacher at %s on the oneDNN runtime",
-                                  teacher_precision_name(prec));
+                                  ir_precision_name(prec));
         }
     }
     if (!t->rt) {

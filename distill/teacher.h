@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "ir/encoder.h"
+#include "ir/precision.h"
 
 typedef enum teacher_engine {
     TEACHER_ENGINE_AUTO,  /* runtime, else trainer forward */
@@ -56,23 +57,17 @@ ir_status teacher_load_onnx(const char *path, ir_encoder **out, ir_diag *d);
 ir_status teacher_new(const ir_encoder *e, teacher_engine engine,
                       const bool *want_hidden, const bool *want_scores,
                       teacher **out, ir_diag *d);
-/* Precision of the teacher's matmuls on the oneDNN runtime. The teacher
- * only supplies targets, so bf16 (AVX512-BF16: products of bf16-rounded
- * inputs, f32 accumulation, everything else f32) is a fair speed trade;
- * fp32 is the default. */
-typedef enum teacher_precision {
-    TEACHER_FP32,
-    TEACHER_BF16,
-    TEACHER_PRECISION_COUNT
-} teacher_precision;
-const char *teacher_precision_name(teacher_precision p); /* "fp32", "bf16" */
-int teacher_precision_parse(const char *s, teacher_precision *out); /* 1 ok */
+/* Precision of the teacher's matmuls on the oneDNN runtime (ir/precision.h),
+ * fp32 or bf16. The teacher only supplies targets, so bf16 (AVX512-BF16:
+ * products of bf16-rounded inputs, f32 accumulation, everything else f32)
+ * is a fair speed trade; fp32 is the default. */
+#define TEACHER_PRECISION_LAST IR_PRECISION_BF16
 /* teacher_new with a precision. bf16 needs the runtime: with
  * TEACHER_ENGINE_TRAIN it is IR_ERR_UNSUPPORTED, and AUTO does not fall
  * back to the trainer's fp32 forward (IR_ERR_UNSUPPORTED naming why the
  * runtime refused, e.g. a CPU without AVX512-BF16). */
 ir_status teacher_new_prec(const ir_encoder *e, teacher_engine engine,
-                           teacher_precision prec, const bool *want_hidden,
+                           ir_precision prec, const bool *want_hidden,
                            const bool *want_scores, teacher **out, ir_diag *d);
 void teacher_free(teacher *t);
 teacher_engine teacher_engine_used(const teacher *t);

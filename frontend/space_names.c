@@ -1,5 +1,6 @@
-/* space_names.c — the names a search-space file spells genes, precisions
- * and sharing schemes with (frontend/space_xml.h), both ways. */
+/* space_names.c — the names a search-space file spells genes and sharing
+ * schemes with (frontend/space_xml.h), both ways; precisions are spelled
+ * by ir/precision.h. */
 #include "frontend/space_xml.h"
 
 #include <errno.h>
@@ -16,25 +17,6 @@ _Static_assert(sizeof gene_names / sizeof gene_names[0] == SEARCH_GENE_COUNT,
 const char *search_gene_name(search_gene g)
 {
     return (unsigned)g < SEARCH_GENE_COUNT ? gene_names[g] : "?";
-}
-
-static const char *const precision_names[SEARCH_PRECISION_COUNT] = {
-    "fp32", "bf16", "int8",
-};
-
-const char *search_precision_name(search_precision p)
-{
-    return (unsigned)p < SEARCH_PRECISION_COUNT ? precision_names[p] : "?";
-}
-
-bool search_precision_parse(const char *s, search_precision *out)
-{
-    for (int i = 0; i < SEARCH_PRECISION_COUNT; i++)
-        if (strcmp(s, precision_names[i]) == 0) {
-            *out = (search_precision)i;
-            return true;
-        }
-    return false;
 }
 
 void search_share_format(const search_share *s, char *buf, size_t n)

@@ -177,8 +177,10 @@ static ir_status read_space(const xmlNode *root, search_space *sp,
     b->type_vocab = xml_int_attr(base, "type-vocab", b->type_vocab);
     b->labels = xml_int_attr(base, "labels", b->labels);
     char txt[64];
-    if (xml_str_attr(base, "activation", txt, sizeof txt))
-        ir_enc_act_parse(txt, &b->activation);
+    ir_act act;
+    if (xml_str_attr(base, "activation", txt, sizeof txt) &&
+        ir_act_parse(txt, &act) && ir_act_is_ffn(act))
+        b->activation = act;
     if (xml_str_attr(base, "head", txt, sizeof txt))
         ir_enc_head_parse(txt, &b->head);
     if (b->head == IR_ENC_HEAD_REGRESSION && b->labels != 1)
@@ -211,9 +213,9 @@ static ir_status read_space(const xmlNode *root, search_space *sp,
         c->seq = b->max_positions;
     c->batch = xml_int_attr(lat, "batch", 1);
     c->threads = xml_int_attr(lat, "threads", 2);
-    c->precision = SEARCH_FP32;
+    c->precision = IR_PRECISION_FP32;
     if (xml_str_attr(lat, "precision", txt, sizeof txt))
-        search_precision_parse(txt, &c->precision);
+        ir_precision_parse(txt, &c->precision);
     if (c->seq > b->max_positions)
         return xml_input_error(d, sp->name, lat, "seq=\"%lld\" exceeds the "
                                "base's max-positions=\"%lld\"",

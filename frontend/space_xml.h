@@ -20,6 +20,7 @@
 
 #include "ir/diag.h"
 #include "ir/encoder.h"
+#include "ir/precision.h"
 
 #define SEARCH_MAX_CHOICES 32
 #define SEARCH_MIN_HEAD_DIM 16
@@ -35,16 +36,6 @@ typedef enum search_gene {
 } search_gene;
 const char *search_gene_name(search_gene g); /* "layers", ... "sharing" */
 
-/* Precision the constraints are stated at (mirrors backend/rt.h's). */
-typedef enum search_precision {
-    SEARCH_FP32,
-    SEARCH_BF16,
-    SEARCH_INT8,
-    SEARCH_PRECISION_COUNT
-} search_precision;
-const char *search_precision_name(search_precision p);
-bool search_precision_parse(const char *s, search_precision *out);
-
 typedef struct search_share {
     ir_enc_share scheme;
     int64_t k;          /* group size for IR_ENC_SHARE_GROUPS, else 0 */
@@ -56,7 +47,7 @@ bool search_share_parse(const char *s, search_share *out);
 typedef struct search_constraints {
     double latency_ms;      /* 0: no latency limit */
     int64_t seq, batch, threads;
-    search_precision precision;
+    ir_precision precision;
     int64_t max_params;     /* 0: none */
     double max_size_mb;     /* 0: none; weights at `precision`
                                (search/space.h: search_config_size_mb) */

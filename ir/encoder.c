@@ -24,7 +24,7 @@ void ir_encoder_config_init(ir_encoder_config *c)
     c->type_vocab = 2;
     c->embed = 0;
     c->labels = 2;
-    c->activation = IR_ENC_ACT_GELU;
+    c->activation = IR_ACT_GELU;
     c->head = IR_ENC_HEAD_CLASSIFICATION;
     c->ln_eps = 1e-12f;
     c->n_attn_groups = c->n_ffn_groups = c->layers;
@@ -130,7 +130,7 @@ ir_status ir_encoder_config_validate(const ir_encoder_config *c, ir_diag *d)
         return ir_diag_set(d, IR_ERR_INPUT, "config.embed = %lld: must be 0 "
                            "(no factorization) or 1..%lld",
                            (long long)c->embed, (long long)DIM_LIMIT);
-    if ((unsigned)c->activation >= IR_ENC_ACT_COUNT)
+    if (!ir_act_is_ffn(c->activation))
         return ir_diag_set(d, IR_ERR_INPUT, "config.activation = %d: not "
                            "gelu, gelu_tanh or relu", (int)c->activation);
     if ((unsigned)c->head >= IR_ENC_HEAD_COUNT)
@@ -167,29 +167,12 @@ bool ir_encoder_config_equal(const ir_encoder_config *a,
     return true;
 }
 
-static const char *const act_names[IR_ENC_ACT_COUNT] = {"gelu", "gelu_tanh",
-                                                        "relu"};
 static const char *const head_names[IR_ENC_HEAD_COUNT] = {"classification",
                                                           "regression"};
-
-const char *ir_enc_act_name(ir_enc_act a)
-{
-    return (unsigned)a < IR_ENC_ACT_COUNT ? act_names[a] : "?";
-}
 
 const char *ir_enc_head_name(ir_enc_head h)
 {
     return (unsigned)h < IR_ENC_HEAD_COUNT ? head_names[h] : "?";
-}
-
-bool ir_enc_act_parse(const char *s, ir_enc_act *out)
-{
-    for (int i = 0; i < IR_ENC_ACT_COUNT; i++)
-        if (strcmp(s, act_names[i]) == 0) {
-            *out = (ir_enc_act)i;
-            return true;
-        }
-    return false;
 }
 
 bool ir_enc_head_parse(const char *s, ir_enc_head *out)
@@ -409,7 +392,7 @@ void ir_encoder_describe(const ir_encoder *e, FILE *out)
             "%lld), ffn %lld, %s\n", (long long)c->layers,
             (long long)c->hidden, (long long)c->heads,
             (long long)(c->hidden / (c->heads ? c->heads : 1)),
-            (long long)c->ffn, ir_enc_act_name(c->activation));
+            (long long)c->ffn, ir_act_name(c->activation));
     fprintf(out, "  embeddings: vocab %lld, positions %lld, token types %lld",
             (long long)c->vocab, (long long)c->max_positions,
             (long long)c->type_vocab);

@@ -41,17 +41,11 @@
 #ifndef DISTILC_IR_ENCODER_H
 #define DISTILC_IR_ENCODER_H
 
+#include "ir/act.h"
 #include "ir/ir.h"
 
 #define IR_ENCODER_MAX_LAYERS 64
 #define IR_ENCODER_NAME_MAX 48
-
-typedef enum ir_enc_act {
-    IR_ENC_ACT_GELU,      /* erf form, as BERT and torch's default gelu */
-    IR_ENC_ACT_GELU_TANH, /* tanh approximation (gelu_new) */
-    IR_ENC_ACT_RELU,
-    IR_ENC_ACT_COUNT
-} ir_enc_act;
 
 typedef enum ir_enc_head {
     IR_ENC_HEAD_CLASSIFICATION, /* logits [batch, labels] */
@@ -80,7 +74,7 @@ typedef struct ir_encoder_config {
     int64_t type_vocab;     /* TV >= 1 */
     int64_t embed;          /* E: 0 = no factorization (E = H) */
     int64_t labels;         /* head outputs; 1 for regression */
-    ir_enc_act activation;
+    ir_act activation;      /* of the FFN: gelu, gelu_tanh or relu */
     ir_enc_head head;
     float ln_eps;           /* LayerNorm epsilon (1e-12 in BERT) */
     /* Parameter sharing: layer l uses attention group attn_group[l] and FFN
@@ -102,10 +96,9 @@ ir_status ir_encoder_config_share(ir_encoder_config *c, ir_enc_share s,
 ir_status ir_encoder_config_validate(const ir_encoder_config *c, ir_diag *d);
 bool ir_encoder_config_equal(const ir_encoder_config *a,
                              const ir_encoder_config *b);
-const char *ir_enc_act_name(ir_enc_act a);   /* "gelu", "gelu_tanh", "relu" */
 const char *ir_enc_head_name(ir_enc_head h); /* "classification", ... */
-/* Parses the names above; false if unknown. */
-bool ir_enc_act_parse(const char *s, ir_enc_act *out);
+/* Parses the names above; false if unknown. Activations are named by
+ * ir/act.h (ir_act_name, ir_act_parse; an FFN takes ir_act_is_ffn ones). */
 bool ir_enc_head_parse(const char *s, ir_enc_head *out);
 
 /* The weight table implied by a config (for parameter tables and checks). */

@@ -227,9 +227,9 @@ static ir_value *activation(eg *b, const char *name, ir_value *x)
 {
     char buf[256];
     switch (b->e->cfg.activation) {
-    case IR_ENC_ACT_RELU:
+    case IR_ACT_RELU:
         return op1(b, IR_OP_RELU, name, x);
-    case IR_ENC_ACT_GELU: {
+    case IR_ACT_GELU: {
         snprintf(buf, sizeof buf, "%s.div", name);
         ir_value *t = op2(b, IR_OP_DIV, buf, x,
                           shared_f32(b, &b->sqrt2, "sqrt2", (float)sqrt(2.0)));
@@ -242,7 +242,7 @@ static ir_value *activation(eg *b, const char *name, ir_value *x)
         snprintf(buf, sizeof buf, "%s.mul_half", name);
         return op2(b, IR_OP_MUL, buf, t, shared_f32(b, &b->half, "half", 0.5f));
     }
-    case IR_ENC_ACT_GELU_TANH: {
+    case IR_ACT_GELU_TANH: {
         snprintf(buf, sizeof buf, "%s.sq", name);
         ir_value *x2 = op2(b, IR_OP_MUL, buf, x, x);
         snprintf(buf, sizeof buf, "%s.cube", name);
@@ -495,7 +495,7 @@ ir_status ir_encoder_to_graph(const ir_encoder *e,
         snprintf(buf, sizeof buf, "%lld", (long long)e->cfg.layers);
         if (!ir_graph_set_meta(g, "distilc.encoder.layers", buf) ||
             !ir_graph_set_meta(g, "distilc.encoder.activation",
-                               ir_enc_act_name(e->cfg.activation)) ||
+                               ir_act_name(e->cfg.activation)) ||
             !ir_graph_set_meta(g, "distilc.encoder.head",
                                ir_enc_head_name(e->cfg.head)))
             s = ir_diag_set(d, IR_ERR_NOMEM, "encoder graph: out of memory");

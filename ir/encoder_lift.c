@@ -255,8 +255,9 @@ static ir_status lift_layer_at(lift *L, int64_t l, const ir_value *h,
     ir_node *fin = user_op(g, a, IR_OP_LINEAR);
     if (!fin || fin->inputs[0] != a)
         return broke(L, l, aln, "its output to feed the FFN input Linear");
-    ir_enc_act act;
-    if (!ir_enc_act_parse(ir_node_attr_string(fin, "activation", "none"), &act))
+    ir_act act;
+    if (!ir_act_parse(ir_node_attr_string(fin, "activation", "none"), &act) ||
+        !ir_act_is_ffn(act))
         return broke(L, l, fin, "activation gelu, gelu_tanh or relu");
     if (l == 0)
         L->cfg.activation = act;

@@ -1,8 +1,25 @@
-/* flops.c — FLOP counting by the rule documented in ir/flops.h. Shapes come
- * from the values' inferred dims; nothing here evaluates the graph. */
+/* flops.c — FLOP counting by the rules documented in ir/flops.h, one per
+ * op from the flops column of ir/ops.def. Shapes come from the values'
+ * inferred dims; nothing here evaluates the graph. */
 #include "ir/flops.h"
 
 #include <string.h>
+
+#include "ir/act.h"
+
+static const ir_flops_rule op_rules[] = {
+#define IR_OP(ENUM, onnx_name, min_in, max_in, min_out, max_out, flags, flops) \
+    [IR_OP_##ENUM] = IR_FLOPS_##flops,
+#include "ir/ops.def"
+#undef IR_OP
+};
+_Static_assert(sizeof op_rules / sizeof op_rules[0] == IR_OP_COUNT,
+               "flops column and op enum disagree");
+
+ir_flops_rule ir_op_flops_rule(ir_op op)
+{
+    return (unsigned)op < IR_OP_COUNT ? op_rules[op] : IR_FLOPS_NONE;
+}
 
 /* Element count of a value with fully known dims, or -1. */
 static double value_numel(const ir_value *v)
@@ -18,111 +35,175 @@ static double value_numel(const ir_value *v)
     return n;
 }
 
-typedef enum flop_kind { FK_NONE, FK_MATMUL, FK_EW, FK_NORM, FK_REDUCE } flop_kind;
-
-static flop_kind node_kind(const ir_node *n)
+static const ir_value *node_input(const ir_node *n, int k)
 {
-    switch (n->op) {
-    case IR_OP_MATMUL:
-    case IR_OP_GEMM:
-        return FK_MATMUL;
-    case IR_OP_SOFTMAX:
-    case IR_OP_LOG_SOFTMAX:
-    case IR_OP_LAYER_NORMALIZATION:
-        return FK_NORM;
-    case IR_OP_REDUCE_MEAN:
-    case IR_OP_REDUCE_SUM:
-    case IR_OP_REDUCE_MAX:
-    case IR_OP_REDUCE_MIN:
-    case IR_OP_REDUCE_PROD:
-        return FK_REDUCE;
-    case IR_OP_CUMSUM: /* one add per element, as elementwise ops */
-        return FK_EW;
-    case IR_OP_IDENTITY:
-    case IR_OP_CAST:
-    case IR_OP_CAST_LIKE:
-        return FK_NONE;
-    default:
-        break;
-    }
-    const ir_op_info *info = ir_op_get(n->op);
-    if (info && (info->flags & IR_OPF_ELEMENTWISE))
-        return FK_EW;
-    return FK_NONE;
+    return k < n->n_inputs ? n->inputs[k] : NULL;
 }
 
-static bool node_flops_kind(const ir_node *n, flop_kind k, double *flops)
+/* Size of v's dimension k (negative counts from the end), or -1. */
+static double value_dim(const ir_value *v, int k)
 {
-    *flops = 0;
-    const ir_value *out = n->n_outputs > 0 ? n->outputs[0] : NULL;
-    switch (k) {
-    case FK_NONE:
+    if (!v || v->rank < 1)
+        return -1;
+    if (k < 0)
+        k += v->rank;
+    if (k < 0 || k >= v->rank || !ir_dim_known(v->dims[k]))
+        return -1;
+    return (double)v->dims[k].size;
+}
+
+/* MatMul / Gemm: 2·K·numel(out) (+ numel(out) for Gemm's C). */
+static bool matmul_flops(const ir_node *n, double on, ir_flops *f)
+{
+    const ir_value *a = node_input(n, 0);
+    if (!a || a->rank < 1)
+        return false;
+    /* K is A's reduced axis: the last one, or the first for Gemm with
+     * transA (Gemm inputs are 2-D). */
+    int kaxis = a->rank - 1;
+    if (n->op == IR_OP_GEMM && ir_node_attr_int(n, "transA", 0) && a->rank == 2)
+        kaxis = 0;
+    double k = value_dim(a, kaxis);
+    if (k < 0)
+        return false;
+    f->matmul = 2.0 * k * on;
+    if (n->op == IR_OP_GEMM && node_input(n, 2))
+        f->matmul += on;
+    return true;
+}
+
+/* Linear(x[...,K], W[K,N], bias?; activation). */
+static bool linear_flops(const ir_node *n, double on, ir_flops *f)
+{
+    ir_act act;
+    double k = value_dim(node_input(n, 0), -1);
+    if (k < 0 || !ir_act_parse(ir_node_attr_string(n, "activation", "none"), &act))
+        return false;
+    f->matmul = 2.0 * k * on;
+    f->elementwise = (node_input(n, 2) ? on : 0) + ir_act_flops(act) * on;
+    return true;
+}
+
+/* Attention(x[B,S,K], W[K,3N], b[3N]?, mask?) -> y[B,S,N]; the extended
+ * key-padding mask only when mask_prep. */
+static bool attention_flops(const ir_node *n, double on, bool mask_prep,
+                            ir_flops *f)
+{
+    const ir_value *x = node_input(n, 0), *mask = node_input(n, 3);
+    double b = value_dim(x, 0), s = value_dim(x, 1), k = value_dim(x, 2);
+    double heads = (double)ir_node_attr_int(n, "heads", 0);
+    const char *kind = ir_node_attr_string(n, "mask_kind", "none");
+    bool masked = strcmp(kind, "none") != 0;
+    bool key_padding = strcmp(kind, "key_padding") == 0;
+    double mn = key_padding && mask_prep ? value_numel(mask) : 0;
+    if (b < 0 || s < 0 || k < 0 || heads <= 0 || mn < 0)
+        return false;
+    double nn = on / (b * s);          /* N, the hidden size */
+    double scores = b * heads * s * s; /* elements of P [B,H,S,S] */
+    /* x·W: 2·K·(BS·3N); q·kᵀ: 2·D·scores = 2·N·B·S·S; P·v: 2·S·(BS·N) */
+    f->matmul = 2.0 * k * 3.0 * on + 2.0 * nn * b * s * s + 2.0 * s * on;
+    f->elementwise = (node_input(n, 2) ? 3.0 * on : 0) +
+                     (ir_node_attr_float(n, "scale", 1.0f) != 1.0f ? scores : 0) +
+                     (masked ? scores : 0) + 2.0 * mn;
+    f->normalize = 5.0 * scores;
+    return true;
+}
+
+/* FLOPs of n by its rule, split by kind; false if a size is unknown. */
+static bool node_flops_split(const ir_node *n, bool mask_prep, ir_flops *f)
+{
+    memset(f, 0, sizeof *f);
+    ir_flops_rule rule = ir_op_flops_rule(n->op);
+    if (rule == IR_FLOPS_NONE)
         return true;
-    case FK_MATMUL: {
-        const ir_value *a = n->n_inputs > 0 ? n->inputs[0] : NULL;
-        double on = value_numel(out);
-        if (!a || a->rank < 1 || on < 0)
-            return false;
-        /* K is A's reduced axis: the last one, or the first for Gemm with
-         * transA (Gemm inputs are 2-D). */
-        int kaxis = a->rank - 1;
-        if (n->op == IR_OP_GEMM && ir_node_attr_int(n, "transA", 0) && a->rank == 2)
-            kaxis = 0;
-        if (!ir_dim_known(a->dims[kaxis]))
-            return false;
-        *flops = 2.0 * (double)a->dims[kaxis].size * on;
-        if (n->op == IR_OP_GEMM && n->n_inputs > 2 && n->inputs[2])
-            *flops += on;
-        return true;
+    double on = value_numel(n->n_outputs > 0 ? n->outputs[0] : NULL);
+    bool ok = on >= 0;
+    switch (rule) {
+    case IR_FLOPS_NONE:
+    case IR_FLOPS_RULE_COUNT:
+        break;
+    case IR_FLOPS_ELEMENTWISE:
+        f->elementwise = on;
+        break;
+    case IR_FLOPS_GELU: {
+        bool tanh_form = strcmp(ir_node_attr_string(n, "approximate", "none"),
+                                "tanh") == 0;
+        f->elementwise = ir_act_flops(tanh_form ? IR_ACT_GELU_TANH : IR_ACT_GELU) * on;
+        break;
     }
-    case FK_EW: {
-        double on = value_numel(out);
-        if (on < 0)
-            return false;
-        *flops = on;
-        return true;
+    case IR_FLOPS_NORMALIZE:
+        f->normalize = 5.0 * on;
+        break;
+    case IR_FLOPS_REDUCE: {
+        double in = value_numel(node_input(n, 0));
+        ok = in >= 0;
+        f->reduce = in;
+        break;
     }
-    case FK_NORM: {
-        double on = value_numel(out);
-        if (on < 0)
-            return false;
-        *flops = 5.0 * on;
-        return true;
+    case IR_FLOPS_MATMUL:
+        ok = ok && matmul_flops(n, on, f);
+        break;
+    case IR_FLOPS_LINEAR:
+        ok = ok && linear_flops(n, on, f);
+        break;
+    case IR_FLOPS_ADD_LAYER_NORM: /* x + residual (+ bias), LayerNorm */
+        f->elementwise = (node_input(n, 4) ? 2.0 : 1.0) * on;
+        f->normalize = 5.0 * on;
+        break;
+    case IR_FLOPS_ATTENTION:
+        ok = ok && attention_flops(n, on, mask_prep, f);
+        break;
+    case IR_FLOPS_EMBED_LAYER_NORM: /* word + pos (+ type), LayerNorm */
+        f->elementwise = (node_input(n, 5) && node_input(n, 6) ? 2.0 : 1.0) * on;
+        f->normalize = 5.0 * on;
+        break;
     }
-    case FK_REDUCE: {
-        double in = value_numel(n->n_inputs > 0 ? n->inputs[0] : NULL);
-        if (in < 0)
-            return false;
-        *flops = in;
-        return true;
+    if (!ok) {
+        memset(f, 0, sizeof *f);
+        return false;
     }
-    }
-    return false;
+    f->total = f->matmul + f->elementwise + f->normalize + f->reduce;
+    return true;
 }
 
 bool ir_node_flops(const ir_node *n, double *flops)
 {
-    return node_flops_kind(n, node_kind(n), flops);
+    ir_flops f;
+    bool ok = node_flops_split(n, true, &f);
+    *flops = f.total;
+    return ok;
+}
+
+/* True when an earlier key-padding Attention of g reads the same mask: the
+ * extended mask it stands for was computed once. */
+static bool mask_counted(const ir_graph *g, int i)
+{
+    const ir_node *n = g->nodes[i];
+    if (n->op != IR_OP_ATTENTION || n->n_inputs < 4 || !n->inputs[3])
+        return false;
+    for (int j = 0; j < i; j++) {
+        const ir_node *m = g->nodes[j];
+        if (m->op == IR_OP_ATTENTION && m->n_inputs >= 4 &&
+            m->inputs[3] == n->inputs[3] &&
+            strcmp(ir_node_attr_string(m, "mask_kind", "none"), "key_padding") == 0)
+            return true;
+    }
+    return false;
 }
 
 void ir_graph_flops(const ir_graph *g, ir_flops *out)
 {
     memset(out, 0, sizeof *out);
     for (int i = 0; i < g->n_nodes; i++) {
-        const ir_node *n = g->nodes[i];
-        flop_kind k = node_kind(n);
-        double f;
-        if (!node_flops_kind(n, k, &f)) {
+        ir_flops f;
+        if (!node_flops_split(g->nodes[i], !mask_counted(g, i), &f)) {
             out->uncounted++;
             continue;
         }
-        switch (k) {
-        case FK_MATMUL: out->matmul += f; break;
-        case FK_EW: out->elementwise += f; break;
-        case FK_NORM: out->normalize += f; break;
-        case FK_REDUCE: out->reduce += f; break;
-        case FK_NONE: break;
-        }
-        out->total += f;
+        out->matmul += f.matmul;
+        out->elementwise += f.elementwise;
+        out->normalize += f.normalize;
+        out->reduce += f.reduce;
+        out->total += f.total;
     }
 }

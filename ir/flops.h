@@ -8,20 +8,37 @@
  *     ir_graph_flops(g, &f);
  *     printf("%.1f GFLOP\n", f.total / 1e9);
  *
- * The rule (one multiply-add = 2 FLOPs, the convention that gives BERT-base
- * about 22.4 GFLOP at seq 128):
- *   - MatMul: 2·M·N·K per batch element, i.e. 2·K·numel(output) where K is
- *     the last dimension of input A (ONNX MatMul-13, numpy matmul).
- *   - Gemm: 2·M·N·K, plus M·N when C is given (ONNX Gemm-13); alpha/beta
- *     scaling is not counted.
- *   - Elementwise ops (IR_OPF_ELEMENTWISE in ir/ops.def: Add, Mul, Erf, Gelu,
- *     Where, ...): 1 per output element. Identity, Cast and CastLike move
- *     data and count 0.
- *   - Softmax, LogSoftmax and LayerNormalization: 5 per output element
- *     (max/subtract/exp/sum/divide; mean/centre/square/sum/scale).
- *   - Reductions: 1 per input element.
- *   - Shape and data-movement ops (Shape, Reshape, Transpose, Gather,
- *     Concat, Slice, Expand, Constant, ...): 0.
+ * Each op's rule is a column of the op table (ir/ops.def, IR_FLOPS_<rule>).
+ * One multiply-add = 2 FLOPs, the convention that gives BERT-base about
+ * 22.4 GFLOP at seq 128:
+ *   - MATMUL (MatMul, Gemm): 2·M·N·K per batch element, i.e.
+ *     2·K·numel(output) where K is the last dimension of input A (ONNX
+ *     MatMul-13, numpy matmul); Gemm adds M·N when C is given (ONNX
+ *     Gemm-13); alpha/beta scaling is not counted.
+ *   - ELEMENTWISE (Add, Mul, Erf, Relu, Tanh, Where, CumSum, ...): 1 per
+ *     output element. Identity, Cast and CastLike move data and count 0.
+ *   - GELU (Gelu-20): per output element, the FLOPs of its formula written
+ *     in standard ops (ir_act_flops: 5 for approximate="none", 9 for
+ *     "tanh"), as exporters below opset 20 write it.
+ *   - NORMALIZE (Softmax, LogSoftmax, LayerNormalization, LayerNorm): 5 per
+ *     output element (max/subtract/exp/sum/divide; mean/centre/square/sum/
+ *     scale).
+ *   - REDUCE: 1 per input element.
+ *   - NONE: shape and data-movement ops (Shape, Reshape, Transpose, Gather,
+ *     Concat, Slice, Expand, Constant, ...).
+ * A fused op counts the standard ops it stands for (ir/ops/fused.c), so
+ * that the fusion passes keep a graph's count:
+ *   - LINEAR: MatMul, the bias Add when given, the activation (ir_act_flops
+ *     per element).
+ *   - ADD_LAYER_NORM: the residual Add, the bias Add when given, LayerNorm.
+ *   - ATTENTION: the q|k|v projection (MatMul + bias Add), q·kᵀ, the scale
+ *     (when not 1), the mask Add (when masked), Softmax and P·v. With
+ *     mask_kind "key_padding" it stands for Hugging Face's extended mask
+ *     too, (1 - mask)·filler (Sub and Mul over the [B,S] mask), which the
+ *     unfused graph computed once for all layers: ir_graph_flops counts it
+ *     once per mask, ir_node_flops with every node.
+ *   - EMBED_LAYER_NORM: the Adds of the embedding rows (one per table after
+ *     the first) and LayerNorm; the Gathers count 0.
  * A counted node whose shapes are not all known is skipped and reported in
  * `uncounted` rather than guessed.
  */
@@ -32,11 +49,28 @@
 
 #include "ir/ir.h"
 
+typedef enum ir_flops_rule {
+    IR_FLOPS_NONE,
+    IR_FLOPS_ELEMENTWISE,
+    IR_FLOPS_MATMUL,
+    IR_FLOPS_NORMALIZE,
+    IR_FLOPS_REDUCE,
+    IR_FLOPS_GELU,
+    IR_FLOPS_LINEAR,
+    IR_FLOPS_ADD_LAYER_NORM,
+    IR_FLOPS_ATTENTION,
+    IR_FLOPS_EMBED_LAYER_NORM,
+    IR_FLOPS_RULE_COUNT
+} ir_flops_rule;
+
+/* The op's rule from ir/ops.def (IR_FLOPS_NONE out of range). */
+ir_flops_rule ir_op_flops_rule(ir_op op);
+
 typedef struct ir_flops {
     double total;
-    double matmul;      /* MatMul + Gemm */
+    double matmul;      /* MatMul + Gemm, and the products of fused ops */
     double elementwise;
-    double normalize;   /* Softmax, LogSoftmax, LayerNormalization */
+    double normalize;   /* Softmax, LogSoftmax, LayerNorm (also fused) */
     double reduce;
     int64_t uncounted;  /* nodes that would count but have unknown shapes */
 } ir_flops;

@@ -110,7 +110,8 @@ bool ir_tensor_same_shape(const ir_tensor *a, const ir_tensor *b);
 /* ---- ops ----------------------------------------------------------------
  * One table, ir/ops.def; the enum, names and properties all come from it. */
 typedef enum ir_op {
-#define IR_OP(ENUM, onnx_name, min_in, max_in, min_out, max_out, flags) IR_OP_##ENUM,
+#define IR_OP(ENUM, onnx_name, min_in, max_in, min_out, max_out, flags, flops) \
+    IR_OP_##ENUM,
 #include "ir/ops.def"
 #undef IR_OP
     IR_OP_COUNT

@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const ir_op_info op_table[] = {
-#define IR_OP(ENUM, onnx_name, min_in, max_in, min_out, max_out, flags)       \
+#define IR_OP(ENUM, onnx_name, min_in, max_in, min_out, max_out, flags, flops) \
     [IR_OP_##ENUM] = {onnx_name, min_in, max_in, min_out, max_out, flags},
 #include "ir/ops.def"
 #undef IR_OP

@@ -259,7 +259,7 @@ ir_status compress_space_load(const compress_options *o, search_space *sp,
         k->batch = o->batch;
     if (o->threads > 0)
         k->threads = o->threads;
-    if (o->precision && !search_precision_parse(o->precision, &k->precision))
+    if (o->precision && !ir_precision_parse(o->precision, &k->precision))
         return ir_diag_set(d, IR_ERR_INPUT, "--precision '%s': expected fp32, "
                            "bf16 or int8", o->precision);
     if (o->share) {
@@ -379,7 +379,7 @@ ir_status compress_run(const compress_options *o,
     r->set_batch = c.space.cons.batch;
     r->set_threads = c.space.cons.threads;
     snprintf(r->set_precision, sizeof r->set_precision, "%s",
-             search_precision_name(c.space.cons.precision));
+             ir_precision_name(c.space.cons.precision));
     snprintf(r->space_name, sizeof r->space_name, "%s", c.space.name);
     snprintf(r->set_clock, sizeof r->set_clock, "%s", o->cpu_clock ? "cpu" : "wall");
     bool redo = false;

@@ -52,7 +52,7 @@ int64_t compress_task_max_seq(const compress_ctx *c);
 void compress_train_threads(const compress_ctx *c);
 
 /* The runtime precision of the constraints' setting. */
-rt_precision compress_rt_precision(const compress_ctx *c);
+ir_precision compress_rt_precision(const compress_ctx *c);
 /* The tokenizer of --vocab (uncased BERT WordPiece). */
 ir_status compress_tokenizer(const compress_ctx *c, tok_tokenizer **out,
                              ir_diag *d);

@@ -25,12 +25,9 @@ int64_t compress_file_size(const char *path)
     return stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
 }
 
-rt_precision compress_rt_precision(const compress_ctx *c)
+ir_precision compress_rt_precision(const compress_ctx *c)
 {
-    /* search_precision mirrors rt_precision; map by name to stay honest */
-    rt_precision p = RT_FP32;
-    rt_precision_parse(search_precision_name(c->space.cons.precision), &p);
-    return p;
+    return c->space.cons.precision; /* one enum, ir/precision.h */
 }
 
 ir_status compress_tokenizer(const compress_ctx *c, tok_tokenizer **out,

@@ -331,7 +331,7 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
     snprintf(r->latency_src, sizeof r->latency_src, "latency model%s, seq %lld, "
              "batch %lld, %lld threads, %s", calibrated ? "" : " (uncalibrated)",
              (long long)sp.cons.seq, (long long)sp.cons.batch,
-             (long long)sp.cons.threads, search_precision_name(sp.cons.precision));
+             (long long)sp.cons.threads, ir_precision_name(sp.cons.precision));
     if (sr.sn)
         compress_supernet_fitness_name(c, (int64_t)sr.heldout.n, r->fitness,
                                        sizeof r->fitness);

@@ -131,7 +131,7 @@ static void default_path(const char *cpu, char *buf, size_t n)
 static void entry_key(const lat_entry *e, char *buf, size_t n)
 {
     snprintf(buf, n, "%s/%s/t%d/%s/%lld,%lld,%lld,%lld/a%d", kind_names[e->kind],
-             search_precision_name(e->prec), e->threads,
+             ir_precision_name(e->prec), e->threads,
              search_clock_name(e->clock), (long long)e->d[0],
              (long long)e->d[1], (long long)e->d[2], (long long)e->d[3], e->tag);
 }
@@ -148,7 +148,7 @@ static bool entry_parse(const char *key, lat_entry *e)
     int k = 0;
     while (k < LAT_KIND_COUNT && strcmp(kind_names[k], kind) != 0)
         k++;
-    if (k == LAT_KIND_COUNT || !search_precision_parse(prec, &e->prec) ||
+    if (k == LAT_KIND_COUNT || !ir_precision_parse(prec, &e->prec) ||
         !search_clock_parse(clk, &e->clock))
         return false;
     e->kind = (lat_kind)k;
@@ -412,18 +412,11 @@ static ir_status lookup(search_latency *m, lat_entry k, double *ms,
     return entry_put(m, &k, *ms, d);
 }
 
-static lat_entry mk(lat_kind kind, search_precision p, int threads, int64_t a,
+static lat_entry mk(lat_kind kind, ir_precision p, int threads, int64_t a,
                     int64_t b, int64_t c, int64_t dd, int tag)
 {
     lat_entry e = {kind, p, threads, SEARCH_CLOCK_WALL, {a, b, c, dd}, tag, 0};
     return e;
-}
-
-static onednn_act act_of(ir_enc_act a)
-{
-    return a == IR_ENC_ACT_GELU_TANH ? ONEDNN_ACT_GELU_TANH
-         : a == IR_ENC_ACT_RELU      ? ONEDNN_ACT_RELU
-                                     : ONEDNN_ACT_GELU_ERF;
 }
 
 static ir_status check_query(const search_latency_query *q,
@@ -437,7 +430,7 @@ static ir_status check_query(const search_latency_query *q,
         return ir_diag_set(d, IR_ERR_INPUT, "latency model: seq = %lld exceeds "
                            "max_positions = %lld", (long long)q->seq,
                            (long long)c->max_positions);
-    if (q->threads < 0 || (unsigned)q->precision >= SEARCH_PRECISION_COUNT)
+    if (q->threads < 0 || (unsigned)q->precision >= IR_PRECISION_COUNT)
         return ir_diag_set(d, IR_ERR_INPUT, "latency model: threads = %d or "
                            "precision = %d out of range", q->threads,
                            (int)q->precision);
@@ -463,18 +456,18 @@ static ir_status predict_parts(search_latency *m, const ir_encoder_config *c,
         return ir_diag_set(d, IR_ERR_INPUT, "latency model: the cpu clock "
                            "times one thread; threads = %d needs the wall "
                            "clock", t);
-    search_precision p = q->precision, f32 = SEARCH_FP32;
-    search_precision pp = p == SEARCH_BF16 ? SEARCH_BF16 : SEARCH_FP32;
+    ir_precision p = q->precision, f32 = IR_PRECISION_FP32;
+    ir_precision pp = p == IR_PRECISION_BF16 ? IR_PRECISION_BF16 : IR_PRECISION_FP32;
     int64_t B = q->batch, S = q->seq, T = B * S, H = c->hidden, F = c->ffn;
     int64_t A = c->heads, E = c->embed;
-    int act = (int)act_of(c->activation);
+    int act = (int)c->activation;
     const int res = 8;
     double ms;
     /* embeddings */
     lat_entry emb[3] = {
         mk(LAT_EMBED, f32, t, T, H, E, S, 0),
         mk(LAT_LAYERNORM, f32, t, T, H, 0, 0, 0),
-        mk(LAT_LINEAR, pp, t, T, E, H, 0, ONEDNN_ACT_NONE + res),
+        mk(LAT_LINEAR, pp, t, T, E, H, 0, IR_ACT_NONE + res),
     };
     for (int i = 0; i < (E > 0 ? 3 : 2); i++) {
         if ((s = lookup(m, emb[i], &ms, &e->measured, d)) != IR_OK)
@@ -488,12 +481,12 @@ static ir_status predict_parts(search_latency *m, const ir_encoder_config *c,
     for (int cls = 0; cls < 2; cls++) {
         int64_t M = cls ? B : T;
         lat_entry layer[7] = {
-            mk(LAT_LINEAR, p, t, T, H, 3 * H, 0, ONEDNN_ACT_NONE),
+            mk(LAT_LINEAR, p, t, T, H, 3 * H, 0, IR_ACT_NONE),
             mk(LAT_ATTENTION, f32, t, B, A, S, H / A, cls),
-            mk(LAT_LINEAR, p, t, M, H, H, 0, ONEDNN_ACT_NONE + res),
+            mk(LAT_LINEAR, p, t, M, H, H, 0, IR_ACT_NONE + res),
             mk(LAT_LAYERNORM, f32, t, M, H, 0, 0, 0),
             mk(LAT_LINEAR, p, t, M, H, F, 0, act),
-            mk(LAT_LINEAR, p, t, M, F, H, 0, ONEDNN_ACT_NONE + res),
+            mk(LAT_LINEAR, p, t, M, F, H, 0, IR_ACT_NONE + res),
             mk(LAT_LAYERNORM, f32, t, M, H, 0, 0, 0),
         };
         for (int i = 0; i < 7; i++) {
@@ -504,8 +497,8 @@ static ir_status predict_parts(search_latency *m, const ir_encoder_config *c,
     }
     e->layers_ms = one * (double)(c->layers - 1) + final;
     lat_entry head[2] = {
-        mk(LAT_LINEAR, f32, t, B, H, H, 0, ONEDNN_ACT_TANH),
-        mk(LAT_LINEAR, f32, t, B, H, c->labels, 0, ONEDNN_ACT_NONE),
+        mk(LAT_LINEAR, f32, t, B, H, H, 0, IR_ACT_TANH),
+        mk(LAT_LINEAR, f32, t, B, H, c->labels, 0, IR_ACT_NONE),
     };
     for (int i = 0; i < 2; i++) {
         if ((s = lookup(m, head[i], &ms, &e->measured, d)) != IR_OK)
@@ -521,9 +514,9 @@ static ir_status predict_parts(search_latency *m, const ir_encoder_config *c,
  * whole model reads every group's weights cold once per inference, so the
  * difference to the measured time grows with these bytes (not with the
  * layer count: sharing all layers costs almost nothing extra). */
-static double layer_weight_mb(const ir_encoder_config *c, search_precision p)
+static double layer_weight_mb(const ir_encoder_config *c, ir_precision p)
 {
-    double per = p == SEARCH_FP32 ? 4 : p == SEARCH_BF16 ? 2 : 1;
+    double per = p == IR_PRECISION_FP32 ? 4 : p == IR_PRECISION_BF16 ? 2 : 1;
     return (double)search_config_body_params(c) * per / (1024.0 * 1024.0);
 }
 

@@ -23,7 +23,7 @@
  *     search_latency *lm;
  *     if (search_latency_create(&o, &lm, &d) != IR_OK) ...
  *     search_latency_query q = {.batch = 1, .seq = 128, .threads = 2,
- *                               .precision = SEARCH_FP32};
+ *                               .precision = IR_PRECISION_FP32};
  *     search_latency_estimate e;
  *     search_latency_predict(lm, &cfg, &q, &e, &d);   // e.total_ms
  *     search_latency_save(lm, &d);                    // keep the timings
@@ -79,7 +79,7 @@ void search_latency_opts_default(search_latency_opts *o);
 typedef struct search_latency_query {
     int64_t batch, seq;
     int threads;            /* 0: all cores */
-    search_precision precision;
+    ir_precision precision;
 } search_latency_query;
 
 typedef struct search_latency_estimate {

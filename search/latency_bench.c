@@ -100,7 +100,7 @@ static ir_status measure_linear(onednn_ctx *ctx, const search_latency_opts *o,
                                 double *ms, ir_diag *d)
 {
     int64_t M = k->d[0], K = k->d[1], N = k->d[2];
-    onednn_act act = (onednn_act)(k->tag % 8);
+    ir_act act = (ir_act)(k->tag % 8);
     bool res = k->tag >= 8;
     float *w = rand_buf((size_t)(K * N), 1), *b = rand_buf((size_t)N, 2);
     float *x = rand_buf((size_t)(M * K), 3), *y = rand_buf((size_t)(M * N), 4);
@@ -109,12 +109,12 @@ static ir_status measure_linear(onednn_ctx *ctx, const search_latency_opts *o,
     ir_status s = IR_OK;
     if (!w || !b || !x || !y || (res && !r))
         s = ir_diag_set(d, IR_ERR_NOMEM, "latency model: out of memory");
-    else if (k->prec == SEARCH_INT8)
+    else if (k->prec == IR_PRECISION_INT8)
         s = onednn_qlinear_create(ctx, K, N, w, b, act, 0.0f, &a.q, d);
     else {
         /* m_hint 128 as backend/rt_linear.c packs */
         onednn_linear_desc ld = {
-            .dt = k->prec == SEARCH_BF16 ? ONEDNN_BF16 : ONEDNN_F32,
+            .dt = k->prec == IR_PRECISION_BF16 ? ONEDNN_BF16 : ONEDNN_F32,
             .k = K, .n = N, .w_is_nk = 0, .act = act, .m_hint = 128};
         s = onednn_linear_create(ctx, &ld, w, b, &a.lin, d);
     }

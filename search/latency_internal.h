@@ -6,10 +6,11 @@
 #define DISTILC_SEARCH_LATENCY_INTERNAL_H
 
 #include "backend/dnnl_engine.h"
+#include "ir/act.h"
 #include "search/latency.h"
 
 typedef enum lat_kind {
-    LAT_LINEAR,    /* d = {M, K, N}; tag = activation + 8 * residual */
+    LAT_LINEAR,    /* d = {M, K, N}; tag = ir_act + 8 * residual */
     LAT_ATTENTION, /* d = {B, A, S, dh}; tag 1: one query ([CLS]) */
     LAT_LAYERNORM, /* d = {rows, n} */
     LAT_EMBED,     /* d = {tokens, H, E} gather and sum */
@@ -22,7 +23,7 @@ typedef enum lat_kind {
 
 typedef struct lat_entry {
     lat_kind kind;
-    search_precision prec;
+    ir_precision prec;
     int threads;
     search_clock clock;
     int64_t d[4];

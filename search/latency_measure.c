@@ -44,8 +44,7 @@ ir_status search_latency_measure_model(const ir_encoder_config *c,
         rt_options o;
         rt_options_default(&o);
         o.threads = q->threads;
-        o.precision = q->precision == SEARCH_BF16 ? RT_BF16
-                    : q->precision == SEARCH_INT8 ? RT_INT8 : RT_FP32;
+        o.precision = q->precision;
         s = rt_model_from_encoder(e, &o, &m, d);
     }
     if (s == IR_OK) {

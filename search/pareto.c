@@ -49,7 +49,7 @@ ir_status search_pareto_json(FILE *f, const search_result *r,
     fprintf(f, ", \"seq\": %lld, \"batch\": %lld, \"threads\": %lld, "
                "\"precision\": \"%s\", \"max_params\": %lld, \"max_size_mb\": ",
             (long long)m->cons.seq, (long long)m->cons.batch,
-            (long long)m->cons.threads, search_precision_name(m->cons.precision),
+            (long long)m->cons.threads, ir_precision_name(m->cons.precision),
             (long long)m->cons.max_params);
     json_write_number(f, m->cons.max_size_mb, 6);
     fprintf(f, "},\n  \"evaluated\": %zu,\n  \"cycles\": %zu,\n  \"best\": ",

@@ -102,7 +102,7 @@ static bool is_layer_matrix(const char *name)
     return strncmp(name, "group", 5) == 0 && strstr(name, ".weight") != NULL;
 }
 
-double search_config_size_mb(const ir_encoder_config *c, search_precision p)
+double search_config_size_mb(const ir_encoder_config *c, ir_precision p)
 {
     double bytes = 0;
     size_t nw = ir_encoder_weight_count(c);
@@ -111,9 +111,9 @@ double search_config_size_mb(const ir_encoder_config *c, search_precision p)
         ir_encoder_weight_spec(c, i, &s);
         double numel = (double)s.dims[0] * (s.rank == 2 ? (double)s.dims[1] : 1);
         double per = 4;
-        if (p == SEARCH_BF16)
+        if (p == IR_PRECISION_BF16)
             per = 2;
-        else if (p == SEARCH_INT8 && is_layer_matrix(s.name))
+        else if (p == IR_PRECISION_INT8 && is_layer_matrix(s.name))
             per = 1;
         bytes += numel * per;
     }

@@ -71,7 +71,7 @@ ir_status search_space_decode(const search_space *sp, const search_genome *g,
 /* Bytes of the weights at a precision: fp32 4 per parameter, bf16 2, int8
  * 1 per encoder-layer matrix element and 4 for everything else (the
  * embeddings, biases and norms stay f32). */
-double search_config_size_mb(const ir_encoder_config *c, search_precision p);
+double search_config_size_mb(const ir_encoder_config *c, ir_precision p);
 /* Parameters outside the embeddings, pooler and head (shared groups once):
  * the capacity the architecture choices control. */
 int64_t search_config_body_params(const ir_encoder_config *c);

@@ -18,8 +18,8 @@ void cli_runtime_init(cli_runtime *r, unsigned which,
 {
     memset(r, 0, sizeof *r);
     r->seq.min = r->batch.min = r->threads.min = 1;
-    for (int p = 0; p < RT_PRECISION_COUNT; p++)
-        r->precisions[p] = (cli_name){rt_precision_name((rt_precision)p), p};
+    for (int p = 0; p < IR_PRECISION_COUNT; p++)
+        r->precisions[p] = (cli_name){ir_precision_name((ir_precision)p), p};
     r->precision = (cli_enum){-1, r->precisions, precision_bad};
     size_t n = 0;
     cli_option *t = r->options;

@@ -175,7 +175,7 @@ static int bench_args_parse(int argc, char **argv, bench_args *a)
     rt_options_default(&a->ro);
     a->ro.threads = (int)rt.threads.value;
     if (rt.precision.value >= 0)
-        a->ro.precision = (rt_precision)rt.precision.value;
+        a->ro.precision = (ir_precision)rt.precision.value;
     a->ro.kernel = (rt_kernel)kernel.value;
     if (!cli_check_input_file("bench", "model", a->model))
         return 2;
@@ -251,10 +251,10 @@ static ir_status error_vs_fp32(const ir_encoder *e, const bench_args *a,
                                bench_buffers *b, double *err, ir_diag *d)
 {
     *err = NAN;
-    if (a->ro.precision == RT_FP32)
+    if (a->ro.precision == IR_PRECISION_FP32)
         return IR_OK;
     rt_options o32 = a->ro;
-    o32.precision = RT_FP32;
+    o32.precision = IR_PRECISION_FP32;
     rt_model *m32 = NULL;
     ir_status s = rt_model_from_encoder(e, &o32, &m32, d);
     if (s == IR_OK)
@@ -288,7 +288,7 @@ static void print_json(const bench_args *a, const bench_result *r)
            "\"kernels\":\"%s\",\"isa\":\"%s\",\"onednn_isa\":\"%s\","
            "\"max_abs_err_vs_fp32\":",
            r->med, r->p10, r->p90, r->gflops, r->load_ms, r->rss,
-           rt_precision_name(a->ro.precision), r->nthreads, (long long)a->S,
+           ir_precision_name(a->ro.precision), r->nthreads, (long long)a->S,
            (long long)a->B, r->kernels, cpu_level_name(r->ci.level),
            onednn_isa_name());
     json_write_number(stdout, r->err, 6);
@@ -302,7 +302,7 @@ static void print_text(const bench_args *a, const ir_encoder_config *c,
            a->model, (long long)c->layers, (long long)c->hidden,
            (long long)c->heads, (long long)c->ffn);
     printf("shape      batch %lld x seq %lld, %s, %d threads\n", (long long)a->B,
-           (long long)a->S, rt_precision_name(a->ro.precision), r->nthreads);
+           (long long)a->S, ir_precision_name(a->ro.precision), r->nthreads);
     printf("latency    median %.3f ms  (p10 %.3f, p90 %.3f; %lld runs after "
            "%lld warm-up)\n", r->med, r->p10, r->p90, (long long)a->runs,
            (long long)a->warmup);

@@ -134,12 +134,12 @@ static int build_args_parse(int argc, char **argv, build_args *a)
     }
     emit_options_default(&a->eo);
     if (rt.precision.value >= 0)
-        a->eo.precision = (rt_precision)rt.precision.value;
+        a->eo.precision = (ir_precision)rt.precision.value;
     if (threads.value >= 0)
         a->eo.threads = (int)threads.value;
     a->calib_lines = calib_lines.value;
     a->progress = (progress_mode)out.progress.value;
-    if (a->calib && a->eo.precision != RT_INT8) {
+    if (a->calib && a->eo.precision != IR_PRECISION_INT8) {
         cli_error("build: --calibrate applies to --precision int8, see "
                   "'distilc build --help'");
         return 2;
@@ -208,7 +208,7 @@ static void print_summary(const build_args *a, const ir_encoder *e,
            "\"token_types\":%s,\"hidden\":%" PRId64
            ",\"layers\":%" PRId64 ",\"labels\":%" PRId64 "}\n",
            r->weights_bytes, r->program_bytes, r->hash,
-           rt_precision_name(a->eo.precision), a->eo.threads, calib_tokens,
+           ir_precision_name(a->eo.precision), a->eo.threads, calib_tokens,
            a->eo.token_types ? "true" : "false", e->cfg.hidden, e->cfg.layers,
            e->cfg.labels);
 }

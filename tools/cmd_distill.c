@@ -466,18 +466,20 @@ int cmd_distill(int argc, char **argv)
             return 2;
         }
     }
-    teacher_precision tprec = TEACHER_FP32;
-    if (tprec_s && !teacher_precision_parse(tprec_s, &tprec)) {
+    ir_precision tprec = IR_PRECISION_FP32;
+    if (tprec_s && (!ir_precision_parse(tprec_s, &tprec) ||
+                    tprec > TEACHER_PRECISION_LAST)) {
         cli_error("distill: --teacher-precision '%s': expected fp32 or bf16", tprec_s);
         return 2;
     }
-    if (tprec != TEACHER_FP32 && engine == TEACHER_ENGINE_TRAIN) {
+    if (tprec != IR_PRECISION_FP32 && engine == TEACHER_ENGINE_TRAIN) {
         cli_error("distill: --teacher-precision %s needs --teacher-engine onednn "
                   "or auto (the trainer engine runs fp32 only)", tprec_s);
         return 2;
     }
-    gemm_precision gprec = GEMM_FP32;
-    if (gprec_s && !gemm_precision_parse(gprec_s, &gprec)) {
+    ir_precision gprec = IR_PRECISION_FP32;
+    if (gprec_s && (!ir_precision_parse(gprec_s, &gprec) ||
+                    gprec > GEMM_PRECISION_LAST)) {
         cli_error("distill: --gemm-precision '%s': expected fp32 or bf16", gprec_s);
         return 2;
     }
@@ -564,7 +566,7 @@ int cmd_distill(int argc, char **argv)
     if (s != IR_OK)
         goto fail;
     sp->gemm = gemm;
-    if (gprec != GEMM_FP32) {
+    if (gprec != IR_PRECISION_FP32) {
         s = gemm_ctx_set_precision(gemm, gprec, &d);
         if (s != IR_OK) {
             ir_diag_prefix(&d, "distill: --gemm-precision %s", gprec_s);
@@ -686,8 +688,8 @@ int cmd_distill(int argc, char **argv)
             o.ckpt_dir = ckbuf;
             o.resume = resume;
             /* recorded, so a resume with other numbers is refused */
-            o.gemm_precision = gemm_precision_name(gprec);
-            o.teacher_precision = teacher_precision_name(tprec);
+            o.gemm_precision = ir_precision_name(gprec);
+            o.teacher_precision = ir_precision_name(tprec);
         }
         if (plot) {
             plot_name(plotbuf, sizeof plotbuf, plot, st->name);
@@ -763,7 +765,7 @@ int cmd_distill(int argc, char **argv)
                 "\"gemm_precision\":\"%s\",\"teacher_params\":%lld,"
                 "\"student_params\":%lld,",
                 teacher_engine_name(teacher_engine_used(teach)),
-                teacher_precision_name(tprec), gemm_precision_name(gprec),
+                ir_precision_name(tprec), ir_precision_name(gprec),
                 (long long)tparams, (long long)sparams);
         fprintf(f, "\"augment\":{\"copies\":%lld,\"prob\":%g,\"neighbours\":%lld,"
                 "\"train_examples\":%zu,\"replaced\":%zu,\"eligible\":%zu,"

@@ -124,7 +124,7 @@ static int options_check(const char *cmd, evalcmd_options *o)
     o->progress = (progress_mode)o->output.progress.value;
     rt_options_default(&o->rt);
     if (o->runtime.precision.value >= 0)
-        o->rt.precision = (rt_precision)o->runtime.precision.value;
+        o->rt.precision = (ir_precision)o->runtime.precision.value;
     if (o->runtime.threads.value)
         o->rt.threads = o->runtime.threads.value > 4096 ? 4096
                                                   : (int)o->runtime.threads.value;
@@ -178,7 +178,7 @@ int evalcmd_parse(const char *cmd, int argc, char **argv,
 /* ---- a model on the backend the options chose ---------------------------- */
 
 int evalcmd_model_open(const char *cmd, const char *path,
-                       const evalcmd_options *o, rt_precision prec,
+                       const evalcmd_options *o, ir_precision prec,
                        evalcmd_model *m)
 {
     *m = (evalcmd_model){.path = path, .precision = prec};
@@ -202,7 +202,7 @@ int evalcmd_model_open(const char *cmd, const char *path,
     if (st != IR_OK) {
         bool theirs = st == IR_ERR_UNSUPPORTED || st == IR_ERR_INPUT;
         /* An asked-for backend or precision is not silently dropped. */
-        if (o->backend || !theirs || prec != RT_FP32)
+        if (o->backend || !theirs || prec != IR_PRECISION_FP32)
             goto fail;
         cli_error("%s: note: %s: %s; using the reference interpreter", cmd,
                   path, d.msg);
@@ -394,7 +394,7 @@ static void print_table(FILE *f, const evalcmd_model *m,
     fprintf(f, "model     %s\n", m->path);
     fprintf(f, "backend   %s", evalcmd_model_backend(m));
     if (m->onednn)
-        fprintf(f, " %s", rt_precision_name(m->precision));
+        fprintf(f, " %s", ir_precision_name(m->precision));
     fputc('\n', f);
     fprintf(f, "task      %s (%s split, %zu examples, %s)\n", ds->task->name,
             glue_split_name(ds->split), r->n_examples, ds->path);
@@ -439,7 +439,7 @@ static void print_json(FILE *f, const evalcmd_model *m,
     fputs(",\"model\":", f);
     cli_json_string(f, m->path);
     fprintf(f, ",\"backend\":\"%s\",\"precision\":\"%s\"",
-            evalcmd_model_backend(m), rt_precision_name(m->precision));
+            evalcmd_model_backend(m), ir_precision_name(m->precision));
     fputs(",\"data\":", f);
     cli_json_string(f, ds->path);
     fprintf(f, ",\"skipped_lines\":%zu,\"batches\":%zu,\"tokens\":%zu,"

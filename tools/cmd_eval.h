@@ -94,7 +94,7 @@ typedef struct evalcmd_model {
     const char *path;
     ir_graph *g;          /* kept for the interpreter; NULL once compiled */
     bool onednn;          /* which backend runs it */
-    rt_precision precision;
+    ir_precision precision;
     eval_model ref;       /* the interpreter's view of g (!onednn) */
     eval_rt rt;           /* the runtime (onednn) */
 } evalcmd_model;
@@ -102,7 +102,7 @@ typedef struct evalcmd_model {
 /* Loads and prepares path with precision prec (exit status, 0 ok; on
  * failure m is closed). */
 int evalcmd_model_open(const char *cmd, const char *path,
-                       const evalcmd_options *o, rt_precision prec,
+                       const evalcmd_options *o, ir_precision prec,
                        evalcmd_model *m);
 /* Evaluates m on ds with a progress reporter labelled `label` (exit
  * status; errors name the model's path). */

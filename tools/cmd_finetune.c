@@ -270,7 +270,7 @@ typedef struct ft_args {
     int64_t threads, stop_after;
     bool resume, no_eval, json, gemm_ref;
     gemm_impl gi;
-    gemm_precision gprec;
+    ir_precision gprec;
     progress_mode pm;
     train_loop_options o;  /* lr, warmup, weight decay, clip */
 } ft_args;
@@ -280,7 +280,7 @@ typedef struct ft_opts {
     cli_int epochs, steps, evev, ckev, stop_after;
     cli_float lr, warmup, wd, clip;
     cli_enum gemm, gprec;
-    cli_name gprecs[GEMM_PRECISION_COUNT + 1];
+    cli_name gprecs[GEMM_PRECISION_LAST + 2];
     const char *seed_s, *recipe_s;
     cli_data data;
     cli_runtime rt;
@@ -316,11 +316,11 @@ static void ft_opts_init(ft_opts *t)
                  "'distilc finetune --help'"},
         .gemm = {-1, gemms,
                  "--gemm '%s': expected onednn, openblas, auto or ref"},
-        .gprec = {GEMM_FP32, t->gprecs,
+        .gprec = {IR_PRECISION_FP32, t->gprecs,
                   "--gemm-precision '%s': expected fp32 or bf16"},
     };
-    for (int p = 0; p < GEMM_PRECISION_COUNT; p++)
-        t->gprecs[p] = (cli_name){gemm_precision_name((gemm_precision)p), p};
+    for (int p = 0; p <= GEMM_PRECISION_LAST; p++)
+        t->gprecs[p] = (cli_name){ir_precision_name((ir_precision)p), p};
     cli_data_init(&t->data, CLI_DATA_TASK | CLI_DATA_DATA | CLI_DATA_VOCAB |
                                 CLI_DATA_TOKENIZER | CLI_DATA_LIMIT |
                                 CLI_DATA_DEV_LIMIT | CLI_DATA_MAX_SEQ);
@@ -408,10 +408,10 @@ static int ft_check(const ft_opts *t, ft_args *a)
     }
     a->gemm_ref = t->gemm.value == FT_GEMM_REF;
     a->gi = t->gemm.value >= 0 ? (gemm_impl)t->gemm.value : gemm_impl_for_cpu();
-    a->gprec = (gemm_precision)t->gprec.value;
-    if (a->gprec != GEMM_FP32 && a->gemm_ref) {
+    a->gprec = (ir_precision)t->gprec.value;
+    if (a->gprec != IR_PRECISION_FP32 && a->gemm_ref) {
         cli_error("finetune: --gemm-precision %s needs a GEMM library, not --gemm ref",
-                  gemm_precision_name(a->gprec));
+                  ir_precision_name(a->gprec));
         return 2;
     }
     a->pm = (progress_mode)t->out.progress.value;
@@ -541,11 +541,11 @@ static ir_status ft_gemm(const ft_args *a, train_params *p, gemm_ctx **gemm,
     if (s != IR_OK)
         return s;
     p->gemm = *gemm;
-    if (a->gprec != GEMM_FP32) {
+    if (a->gprec != IR_PRECISION_FP32) {
         s = gemm_ctx_set_precision(*gemm, a->gprec, d);
         if (s != IR_OK)
             ir_diag_prefix(d, "finetune: --gemm-precision %s",
-                           gemm_precision_name(a->gprec));
+                           ir_precision_name(a->gprec));
     }
     return s;
 }
@@ -599,7 +599,7 @@ static void ft_loop_options(ft_args *a, ft_data *fd, ft_progress *fp)
     o->ckpt_dir = a->ckdir;
     o->ckpt_every = a->ckev;
     o->resume = a->resume;
-    o->gemm_precision = gemm_precision_name(a->gprec); /* checked on --resume */
+    o->gemm_precision = ir_precision_name(a->gprec); /* checked on --resume */
     o->plot_path = a->plot;
     o->stop_at = a->stop_after;
     o->metric_name = metric_kind_name(a->task->metric);
@@ -629,7 +629,7 @@ static void ft_print_json(FILE *f, const ft_args *a, const ft_data *fd,
             (long long)r->start_step, (long long)a->batch, (long long)a->seq,
             (double)a->o.lr, (long long)a->seed,
             a->gemm_ref ? "ref" : gemm_impl_name(a->gi),
-            gemm_precision_name(a->gprec), stopped ? "true" : "false");
+            ir_precision_name(a->gprec), stopped ? "true" : "false");
     json_write_number(f, r->last_loss, 6);
     fputs(",\"tokens_per_s\":", f);
     json_write_number(f, r->tokens_per_s, 6);

@@ -268,7 +268,7 @@ static void print_json(const latency_report *r)
     printf(", \"seq\": %lld, \"batch\": %lld, \"threads\": %d, \"precision\": "
            "\"%s\", \"clock\": \"%s\", \"calibrated_now\": %s, "
            "\"candidates\": [", (long long)r->q.seq, (long long)r->q.batch,
-           r->q.threads, search_precision_name(r->q.precision),
+           r->q.threads, ir_precision_name(r->q.precision),
            search_clock_name(r->clock), r->need_cal ? "true" : "false");
     for (int64_t i = 0; i < r->n_val; i++) {
         char buf[96];
@@ -296,7 +296,7 @@ static void print_text(const latency_report *r)
            search_latency_cache_path(r->lm));
     printf("setting: seq %lld, batch %lld, %d threads, %s, %s clock; "
            "overhead %s\n", (long long)r->q.seq, (long long)r->q.batch,
-           r->q.threads, search_precision_name(r->q.precision),
+           r->q.threads, ir_precision_name(r->q.precision),
            search_clock_name(r->clock),
            r->need_cal ? "fitted now" : "from the cache");
     if (r->need_cal)

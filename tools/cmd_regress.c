@@ -133,7 +133,7 @@ static int parse_tasks(const char *list, const glue_task **out, size_t max,
 static void model_desc(const evalcmd_model *m, char *buf, size_t n)
 {
     snprintf(buf, n, "%s%s%s", evalcmd_model_backend(m), m->onednn ? " " : "",
-             m->onednn ? rt_precision_name(m->precision) : "");
+             m->onednn ? ir_precision_name(m->precision) : "");
 }
 
 static void print_table(FILE *f, const evalcmd_model *base,
@@ -168,8 +168,8 @@ static void print_json(FILE *f, const evalcmd_model *base,
     cli_json_string(f, cand->path);
     fprintf(f, ",\"base_backend\":\"%s\",\"base_precision\":\"%s\","
             "\"candidate_backend\":\"%s\",\"candidate_precision\":\"%s\"",
-            evalcmd_model_backend(base), rt_precision_name(base->precision),
-            evalcmd_model_backend(cand), rt_precision_name(cand->precision));
+            evalcmd_model_backend(base), ir_precision_name(base->precision),
+            evalcmd_model_backend(cand), ir_precision_name(cand->precision));
     fputs(",\"max_drop\":", f);
     evalcmd_json_number(f, max_drop);
     fputs(",\"tasks\":[", f);
@@ -316,9 +316,9 @@ int cmd_regress(int argc, char **argv)
     if ((rc = parse_tasks(task_s, tasks, GLUE_TASK_COUNT, &n_tasks)) != 0)
         return rc;
     /* The base stays fp32 unless asked: --precision is the candidate's. */
-    rt_precision base_prec = RT_FP32;
+    ir_precision base_prec = IR_PRECISION_FP32;
     if (base_prec_i.value >= 0) {
-        base_prec = (rt_precision)base_prec_i.value;
+        base_prec = (ir_precision)base_prec_i.value;
         if (evalcmd_backend_is_ref(&eo)) {
             cli_error("regress: --base-precision applies to --backend onednn "
                       "(not ref)");

@@ -286,10 +286,10 @@ static int run_args_parse(int argc, char **argv, run_args *a)
     a->onednn = backend.value == 1;
     rt_options_default(&a->ro);
     if (rt.precision.value >= 0)
-        a->ro.precision = (rt_precision)rt.precision.value;
+        a->ro.precision = (ir_precision)rt.precision.value;
     if (rt.threads.value)
         a->ro.threads = rt.threads.value > 4096 ? 4096 : (int)rt.threads.value;
-    if (!a->onednn && (rt.threads.value || a->ro.precision != RT_FP32)) {
+    if (!a->onednn && (rt.threads.value || a->ro.precision != IR_PRECISION_FP32)) {
         cli_error("run: options --threads and --precision need --backend onednn");
         return 2;
     }

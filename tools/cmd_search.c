@@ -255,7 +255,7 @@ static ir_status write_front(const search_args *a, const search_space *sp,
     snprintf(o->lat_desc, sizeof o->lat_desc, "latency model%s, seq %lld, "
              "batch %lld, %lld threads, %s", o->calibrated ? "" : " (uncalibrated)",
              (long long)k->seq, (long long)k->batch, (long long)k->threads,
-             search_precision_name(k->precision));
+             ir_precision_name(k->precision));
     search_pareto_meta meta = {.space = sp->name,
                                .fitness = SEARCH_PROXY_FITNESS_NAME,
                                .latency = o->lat_desc, .cons = sp->cons};

@@ -63,10 +63,8 @@ int search_opts_setting(const char *cmd, const search_opts *o,
         }
         k->threads = rt->threads.value;
     }
-    /* the same names, in the same order, as search_precision's */
     if (rt->precision.value >= 0)
-        search_precision_parse(rt_precision_name((rt_precision)rt->precision.value),
-                               &k->precision);
+        k->precision = (ir_precision)rt->precision.value;
     return -1;
 }
 

@@ -17,7 +17,7 @@
 #include "backend/rt.h"
 
 #ifndef MODEL_PRECISION
-#define MODEL_PRECISION RT_FP32 /* set by the preamble */
+#define MODEL_PRECISION IR_PRECISION_FP32 /* set by the preamble */
 #define MODEL_THREADS 0
 #define MODEL_HIDDEN 0          /* 0: accept any config */
 #define MODEL_LAYERS 0
@@ -68,7 +68,7 @@ distilc_model *model_load_precision(const char *weights_path, int threads,
     rt_options_default(&o);
     o.precision = MODEL_PRECISION;
     o.threads = threads >= 0 ? threads : MODEL_THREADS;
-    if (precision && !rt_precision_parse(precision, &o.precision)) {
+    if (precision && !ir_precision_parse(precision, &o.precision)) {
         if (err && errlen)
             snprintf(err, errlen, "unknown precision '%s' (fp32, bf16 or int8)",
                      precision);

@@ -29,6 +29,8 @@
  *       tensors broadcast (numpy) together; absent position_ids means
  *       0..S-1 along the last index axis; absent token types add nothing.
  */
+#include "ir/act.h"
+#include "ir/norm.h"
 #include "ir/ops/kernel.h"
 
 #include <math.h>
@@ -88,25 +90,6 @@ static bool fused_next(int rank, const int64_t *dims, int64_t *idx)
     return false;
 }
 
-/* One row of LayerNormalization-17 (population variance, sums in double):
- * y = (x - mean) / sqrt(var + eps) * gamma + beta. */
-static void fused_ln_row(const float *x, float *y, int64_t c,
-                         const float *gamma, const float *beta, double eps)
-{
-    double sum = 0.0, var = 0.0;
-    for (int64_t k = 0; k < c; k++)
-        sum += x[k];
-    double mean = c ? sum / (double)c : 0.0;
-    for (int64_t k = 0; k < c; k++)
-        var += ((double)x[k] - mean) * ((double)x[k] - mean);
-    var = c ? var / (double)c : 0.0;
-    double inv = 1.0 / sqrt(var + eps);
-    for (int64_t k = 0; k < c; k++) {
-        double v = ((double)x[k] - mean) * inv * gamma[k];
-        y[k] = (float)(beta ? v + beta[k] : v);
-    }
-}
-
 /* gamma / beta must be [C] (or any shape with C elements along the last
  * axis only, e.g. [1,C]). */
 static ir_status fused_check_vec(ir_kernel_args *a, int k, const char *what,
@@ -133,39 +116,6 @@ static void fused_infer_copy0(ir_infer_args *a)
 
 /* ---- Linear -------------------------------------------------------------- */
 
-typedef enum fused_act {
-    FUSED_ACT_NONE, FUSED_ACT_GELU, FUSED_ACT_GELU_TANH, FUSED_ACT_RELU,
-    FUSED_ACT_TANH
-} fused_act;
-
-static bool fused_act_parse(const char *s, fused_act *out)
-{
-    static const char *const names[] = {"none", "gelu", "gelu_tanh", "relu",
-                                        "tanh"};
-    for (int i = 0; i < 5; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *out = (fused_act)i;
-            return true;
-        }
-    return false;
-}
-
-/* The activations as the standalone ONNX ops compute them (ir/ops/unary.c):
- * Gelu-20 none / tanh, Relu-14, Tanh-13. */
-static double fused_act_apply(fused_act k, double x)
-{
-    switch (k) {
-    case FUSED_ACT_GELU:
-        return 0.5 * x * (1.0 + erf(x * 0.70710678118654752440));
-    case FUSED_ACT_GELU_TANH:
-        return 0.5 * x *
-               (1.0 + tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x)));
-    case FUSED_ACT_RELU: return x > 0 ? x : (x == x ? 0.0 : x);
-    case FUSED_ACT_TANH: return tanh(x);
-    default: return x;
-    }
-}
-
 ir_status ir_eval_LINEAR(ir_kernel_args *a)
 {
     ir_status st;
@@ -175,8 +125,8 @@ ir_status ir_eval_LINEAR(ir_kernel_args *a)
     const ir_tensor *X = a->inputs[0], *W = a->inputs[1];
     const ir_tensor *B = a->n_inputs > 2 ? a->inputs[2] : NULL;
     const char *act_s = ir_node_attr_string(a->node, "activation", "none");
-    fused_act act;
-    if (!fused_act_parse(act_s, &act))
+    ir_act act;
+    if (!ir_act_parse(act_s, &act))
         return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
                               "unknown activation '%s' (none, gelu, gelu_tanh, "
                               "relu, tanh)", act_s);
@@ -215,7 +165,8 @@ ir_status ir_eval_LINEAR(ir_kernel_args *a)
             float v = (float)acc[n];
             if (b)
                 v = v + b[n];
-            y[m * N + n] = (float)fused_act_apply(act, v);
+            /* as the standalone ONNX ops compute them (ir/ops/unary.c) */
+            y[m * N + n] = (float)ir_act_ref(act, v);
         }
     }
     free(acc);
@@ -266,8 +217,8 @@ static ir_status fused_ln_apply(ir_kernel_args *a, const float *s, int rank,
         return st;
     int64_t rows = c ? ir_tensor_numel(Y) / c : 0;
     for (int64_t r = 0; r < rows; r++)
-        fused_ln_row(s + r * c, (float *)Y->data + r * c, c, G->data,
-                     Bt ? Bt->data : NULL, eps);
+        ir_layer_norm_row_ref(s + r * c, (float *)Y->data + r * c, c, G->data,
+                              Bt ? Bt->data : NULL, eps, NULL, NULL);
     a->outputs[0] = Y;
     return IR_OK;
 }

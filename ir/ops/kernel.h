@@ -50,7 +50,7 @@ typedef struct ir_op_hooks {
 
 const ir_op_hooks *ir_op_hooks_get(ir_op op);
 
-#define IR_OP(ENUM, onnx_name, min_in, max_in, min_out, max_out, flags)       \
+#define IR_OP(ENUM, onnx_name, min_in, max_in, min_out, max_out, flags, flops) \
     ir_status ir_eval_##ENUM(ir_kernel_args *a);                              \
     ir_status ir_infer_##ENUM(ir_infer_args *a);
 #include "ir/ops.def"

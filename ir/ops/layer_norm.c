@@ -11,6 +11,7 @@
  * type given by stash_type (1 = float, the only one accepted here).
  * Statistics accumulate in double.
  */
+#include "ir/norm.h"
 #include "ir/ops/kernel.h"
 
 #include <math.h>
@@ -137,22 +138,11 @@ ir_status ir_eval_LAYER_NORMALIZATION(ir_kernel_args *a)
                 row[k] = (float)ir_tensor_get_f64(X, o * inner + k);
             x = row;
         }
-        double sum = 0.0;
-        for (int64_t k = 0; k < inner; k++)
-            sum += x[k];
-        double mean = inner ? sum / (double)inner : 0.0;
-        double var = 0.0;
-        for (int64_t k = 0; k < inner; k++)
-            var += ((double)x[k] - mean) * ((double)x[k] - mean);
-        var = inner ? var / (double)inner : 0.0;
-        double inv = 1.0 / sqrt(var + eps);
         const float *sc = scale + (per_row_params ? 0 : o * inner);
         const float *bi = bias ? bias + (per_row_params ? 0 : o * inner) : NULL;
         float *y = f32 ? (float *)Y->data + o * inner : row;
-        for (int64_t k = 0; k < inner; k++) {
-            double v = ((double)x[k] - mean) * inv * sc[k];
-            y[k] = (float)(bi ? v + bi[k] : v);
-        }
+        double mean, inv;
+        ir_layer_norm_row_ref(x, y, inner, sc, bi, eps, &mean, &inv);
         if (!f32)
             for (int64_t k = 0; k < inner; k++)
                 ir_tensor_set_f64(Y, o * inner + k, row[k]);

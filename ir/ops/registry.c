@@ -2,7 +2,7 @@
 #include "ir/ops/kernel.h"
 
 static const ir_op_hooks hooks[] = {
-#define IR_OP(ENUM, onnx_name, min_in, max_in, min_out, max_out, flags)       \
+#define IR_OP(ENUM, onnx_name, min_in, max_in, min_out, max_out, flags, flops) \
     [IR_OP_##ENUM] = {ir_eval_##ENUM, ir_infer_##ENUM},
 #include "ir/ops.def"
 #undef IR_OP

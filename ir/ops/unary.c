@@ -10,31 +10,40 @@
  * dtypes compute in double and round back; integers compute in int64 and
  * wrap (Neg/Abs of INT_MIN give INT_MIN, as numpy does).
  */
+#include "ir/act.h"
 #include "ir/ops/elementwise.h"
 
 #include <math.h>
 #include <string.h>
 
+/* The math kinds; Relu, Tanh and Gelu are UN_ACT with their ir_act
+ * (ir/act.h), whose scalar reference is the one the fused Linear uses. */
 typedef enum un_kind {
     UN_NOT, UN_NEG, UN_ABS, UN_RECIPROCAL, UN_SQRT, UN_EXP, UN_LOG, UN_ERF,
-    UN_TANH, UN_SIGMOID, UN_RELU, UN_GELU, UN_GELU_TANH, UN_FLOOR, UN_CEIL,
-    UN_SIGN
+    UN_SIGMOID, UN_FLOOR, UN_CEIL, UN_SIGN, UN_ACT
 } un_kind;
 
-static unsigned un_dtypes(un_kind k)
+/* One unary function: a kind, and for UN_ACT the activation. */
+typedef struct un_fn {
+    un_kind kind;
+    ir_act act;
+} un_fn;
+
+static unsigned un_dtypes(un_fn f)
 {
-    switch (k) {
+    switch (f.kind) {
     case UN_NOT: return IR_EW_BOOL;
     case UN_NEG: return IR_EW_FLOATS | IR_EW_SIGNED;
-    case UN_RELU: return IR_EW_FLOATS | IR_EW_SIGNED;
     case UN_ABS: case UN_ERF: case UN_SIGN: return IR_EW_NUMERIC;
+    case UN_ACT:
+        return f.act == IR_ACT_RELU ? IR_EW_FLOATS | IR_EW_SIGNED : IR_EW_FLOATS;
     default: return IR_EW_FLOATS;
     }
 }
 
-static double un_f(un_kind k, double x)
+static double un_f(un_fn f, double x)
 {
-    switch (k) {
+    switch (f.kind) {
     case UN_NEG: return -x;
     case UN_ABS: return fabs(x);
     case UN_RECIPROCAL: return 1.0 / x;
@@ -42,7 +51,6 @@ static double un_f(un_kind k, double x)
     case UN_EXP: return exp(x);
     case UN_LOG: return log(x);
     case UN_ERF: return erf(x);
-    case UN_TANH: return tanh(x);
     case UN_SIGMOID:
         /* 1 / (1 + e^-x), written so neither branch overflows */
         if (x >= 0)
@@ -51,13 +59,7 @@ static double un_f(un_kind k, double x)
             double e = exp(x);
             return e / (1.0 + e);
         }
-    case UN_RELU: return x > 0 ? x : (x == x ? 0.0 : x); /* NaN stays NaN */
-    case UN_GELU: /* Gelu-20, approximate="none": x * Phi(x) */
-        return 0.5 * x * (1.0 + erf(x * 0.70710678118654752440)); /* 1/sqrt2 */
-    case UN_GELU_TANH: { /* approximate="tanh" */
-        const double c = 0.79788456080286535588; /* sqrt(2/pi) */
-        return 0.5 * x * (1.0 + tanh(c * (x + 0.044715 * x * x * x)));
-    }
+    case UN_ACT: return ir_act_ref(f.act, x);
     case UN_FLOOR: return floor(x);
     case UN_CEIL: return ceil(x);
     case UN_SIGN: /* numpy.sign: 0 and -0 give 0, NaN stays NaN */
@@ -66,19 +68,19 @@ static double un_f(un_kind k, double x)
     }
 }
 
-static int64_t un_i(un_kind k, int64_t x)
+static int64_t un_i(un_fn f, int64_t x)
 {
-    switch (k) {
+    switch (f.kind) {
     case UN_NOT: return !x;
     case UN_NEG: return (int64_t)(0 - (uint64_t)x);
     case UN_ABS: return x < 0 ? (int64_t)(0 - (uint64_t)x) : x;
-    case UN_RELU: return x > 0 ? x : 0;
+    case UN_ACT: return f.act == IR_ACT_RELU && x < 0 ? 0 : x; /* Relu-14 */
     case UN_SIGN: return x > 0 ? 1 : x < 0 ? -1 : 0;
     default: return x;
     }
 }
 
-static ir_status un_apply(ir_kernel_args *a, un_kind k)
+static ir_status un_apply(ir_kernel_args *a, un_fn k)
 {
     ir_status s;
     if (a->n_inputs < 1 || !a->inputs[0])
@@ -98,7 +100,7 @@ static ir_status un_apply(ir_kernel_args *a, un_kind k)
     } else if (ir_dtype_is_float(x->dtype)) {
         for (int64_t i = 0; i < n; i++)
             ir_ew_put_f(o, i, un_f(k, ir_ew_get_f(x, i)));
-    } else if (k == UN_ERF) {
+    } else if (k.kind == UN_ERF) {
         /* Erf-13 lists integer types: erf of an integer, truncated back */
         for (int64_t i = 0; i < n; i++)
             ir_ew_put_f(o, i, erf((double)ir_ew_get_i(x, i)));
@@ -110,7 +112,7 @@ static ir_status un_apply(ir_kernel_args *a, un_kind k)
     return IR_OK;
 }
 
-static ir_status un_infer(ir_infer_args *a, un_kind k)
+static ir_status un_infer(ir_infer_args *a, un_fn k)
 {
     ir_status s;
     if (a->node->n_inputs < 1 || !a->node->inputs[0])
@@ -121,33 +123,39 @@ static ir_status un_infer(ir_infer_args *a, un_kind k)
     return IR_OK;
 }
 
-#define UNARY(ENUM, KIND)                                                     \
-    ir_status ir_eval_##ENUM(ir_kernel_args *a) { return un_apply(a, KIND); } \
-    ir_status ir_infer_##ENUM(ir_infer_args *a) { return un_infer(a, KIND); }
-UNARY(NOT, UN_NOT)
-UNARY(NEG, UN_NEG)
-UNARY(ABS, UN_ABS)
-UNARY(RECIPROCAL, UN_RECIPROCAL)
-UNARY(SQRT, UN_SQRT)
-UNARY(EXP, UN_EXP)
-UNARY(LOG, UN_LOG)
-UNARY(ERF, UN_ERF)
-UNARY(TANH, UN_TANH)
-UNARY(SIGMOID, UN_SIGMOID)
-UNARY(RELU, UN_RELU)
-UNARY(FLOOR, UN_FLOOR)
-UNARY(CEIL, UN_CEIL)
-UNARY(SIGN, UN_SIGN)
+#define UNARY(ENUM, KIND, ACT)                                                \
+    ir_status ir_eval_##ENUM(ir_kernel_args *a)                               \
+    {                                                                         \
+        return un_apply(a, (un_fn){KIND, ACT});                               \
+    }                                                                         \
+    ir_status ir_infer_##ENUM(ir_infer_args *a)                               \
+    {                                                                         \
+        return un_infer(a, (un_fn){KIND, ACT});                               \
+    }
+UNARY(NOT, UN_NOT, IR_ACT_NONE)
+UNARY(NEG, UN_NEG, IR_ACT_NONE)
+UNARY(ABS, UN_ABS, IR_ACT_NONE)
+UNARY(RECIPROCAL, UN_RECIPROCAL, IR_ACT_NONE)
+UNARY(SQRT, UN_SQRT, IR_ACT_NONE)
+UNARY(EXP, UN_EXP, IR_ACT_NONE)
+UNARY(LOG, UN_LOG, IR_ACT_NONE)
+UNARY(ERF, UN_ERF, IR_ACT_NONE)
+UNARY(TANH, UN_ACT, IR_ACT_TANH)
+UNARY(SIGMOID, UN_SIGMOID, IR_ACT_NONE)
+UNARY(RELU, UN_ACT, IR_ACT_RELU)
+UNARY(FLOOR, UN_FLOOR, IR_ACT_NONE)
+UNARY(CEIL, UN_CEIL, IR_ACT_NONE)
+UNARY(SIGN, UN_SIGN, IR_ACT_NONE)
 #undef UNARY
 
 /* Gelu-20: the attribute picks the exact (erf) or the tanh form. */
-static ir_status gelu_kind(const ir_node *n, ir_diag *d, un_kind *k)
+static ir_status gelu_kind(const ir_node *n, ir_diag *d, un_fn *k)
 {
     const char *ap = ir_node_attr_string(n, "approximate", "none");
     if (strcmp(ap, "none") == 0)
-        *k = UN_GELU;
+        *k = (un_fn){UN_ACT, IR_ACT_GELU};
     else if (strcmp(ap, "tanh") == 0)
-        *k = UN_GELU_TANH;
+        *k = (un_fn){UN_ACT, IR_ACT_GELU_TANH};
     else
         return ir_kernel_fail(d, n, IR_ERR_INPUT,
                               "attribute approximate='%s' must be 'none' or "
@@ -157,14 +165,14 @@ static ir_status gelu_kind(const ir_node *n, ir_diag *d, un_kind *k)
 
 ir_status ir_eval_GELU(ir_kernel_args *a)
 {
-    un_kind k = UN_GELU;
+    un_fn k = {UN_ACT, IR_ACT_GELU};
     ir_status s = gelu_kind(a->node, a->diag, &k);
     return s != IR_OK ? s : un_apply(a, k);
 }
 
 ir_status ir_infer_GELU(ir_infer_args *a)
 {
-    un_kind k = UN_GELU;
+    un_fn k = {UN_ACT, IR_ACT_GELU};
     ir_status s = gelu_kind(a->node, a->diag, &k);
     return s != IR_OK ? s : un_infer(a, k);
 }

@@ -43,18 +43,6 @@ static float *rand_buf(size_t n)
     return p;
 }
 
-static double act_ref(onednn_act a, double x)
-{
-    switch (a) {
-    case ONEDNN_ACT_GELU_ERF: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
-    case ONEDNN_ACT_GELU_TANH:
-        return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
-    case ONEDNN_ACT_RELU: return x > 0 ? x : 0;
-    case ONEDNN_ACT_TANH: return tanh(x);
-    default: return x;
-    }
-}
-
 /* Element offset of index idx[] in a view, with broadcast (dim 1 -> 0). */
 static int64_t view_off(const onednn_view *v, const int64_t *idx)
 {
@@ -94,7 +82,7 @@ static void matmul_ref(const onednn_matmul_desc *m, const float *a,
                 if (m->has_bias)
                     s += bias[j];
                 s *= alpha;
-                s = act_ref(m->act, s);
+                s = ir_act_ref(m->act, s);
                 idx[rk - 2] = i; idx[rk - 1] = j;
                 if (m->beta != 0)
                     s += m->beta * c_old[view_off(&m->c, idx)];
@@ -131,7 +119,7 @@ static double rel_err(const onednn_matmul_desc *m, const float *got, const doubl
 /* 2-D case: C[M,N] = act(alpha A·B + bias) + beta C + R, A and B
  * possibly transposed views. */
 static void check_2d(onednn_ctx *ctx, int64_t M, int64_t N, int64_t K, int ta,
-                     int tb, int bias, onednn_act act, float alpha, float beta,
+                     int tb, int bias, ir_act act, float alpha, float beta,
                      int resid)
 {
     float *a = rand_buf((size_t)(M * K)), *b = rand_buf((size_t)(K * N));
@@ -153,7 +141,7 @@ static void check_2d(onednn_ctx *ctx, int64_t M, int64_t N, int64_t K, int ta,
     double err = rel_err(&md, c, ref);
     CHECK_MSG(err <= 1e-4, "%lldx%lldx%lld ta=%d tb=%d act=%s beta=%g: rel err %g",
               (long long)M, (long long)N, (long long)K, ta, tb,
-              onednn_act_name(act), beta, err);
+              ir_act_form_name(act), beta, err);
     free(a); free(b); free(bs); free(c); free(r); free(c_old); free(ref);
 }
 
@@ -201,7 +189,7 @@ static void check_broadcast(onednn_ctx *ctx)
     int64_t Bn = 3, M = 5, K = 7, N = 9;
     float *a = rand_buf((size_t)(Bn * M * K)), *b = rand_buf((size_t)(K * N));
     float *c = malloc((size_t)(Bn * M * N) * 4);
-    onednn_matmul_desc md = {.dt = ONEDNN_F32, .act = ONEDNN_ACT_RELU};
+    onednn_matmul_desc md = {.dt = ONEDNN_F32, .act = IR_ACT_RELU};
     md.a = onednn_view_dense(3, (int64_t[]){Bn, M, K});
     md.b = onednn_view_dense(3, (int64_t[]){1, K, N});
     md.c = onednn_view_dense(3, (int64_t[]){Bn, M, N});
@@ -229,7 +217,7 @@ static void check_bf16(onednn_ctx *ctx, int64_t M, int64_t N, int64_t K)
     round_bf16(a, (size_t)(M * K), ab);
     round_bf16(b, (size_t)(K * N), bb);
     onednn_matmul_desc md = {.dt = ONEDNN_BF16, .has_bias = 1,
-                             .act = ONEDNN_ACT_GELU_ERF};
+                             .act = IR_ACT_GELU};
     md.a = onednn_view_dense(2, (int64_t[]){M, K});
     md.b = (onednn_view){2, {K, N}, {1, K}}; /* transposed: nn.Linear's W */
     md.c = onednn_view_dense(2, (int64_t[]){M, N});
@@ -246,7 +234,7 @@ static void check_bf16(onednn_ctx *ctx, int64_t M, int64_t N, int64_t K)
 /* Linear with packed weights: several M on one object (one re-pack per new
  * layout), W as [N,K] or [K,N], residual via binary add. */
 static void check_linear(onednn_ctx *ctx, onednn_dt dt, int64_t K, int64_t N,
-                         int w_is_nk, onednn_act act)
+                         int w_is_nk, ir_act act)
 {
     float *w = rand_buf((size_t)(K * N)), *bias = rand_buf((size_t)N);
     onednn_linear_desc ld = {.dt = dt, .k = K, .n = N, .w_is_nk = w_is_nk,
@@ -289,7 +277,7 @@ static void check_linear(onednn_ctx *ctx, onednn_dt dt, int64_t K, int64_t N,
         double err = rel_err(&md, y, ref);
         CHECK_MSG(err <= tol, "linear %s M=%lld K=%lld N=%lld nk=%d act=%s res=%d: rel err %g",
                   dt == ONEDNN_BF16 ? "bf16" : "f32", (long long)M, (long long)K,
-                  (long long)N, w_is_nk, onednn_act_name(act), resid, err);
+                  (long long)N, w_is_nk, ir_act_form_name(act), resid, err);
         free(x); free(y); free(r); free(ref);
     }
     onednn_linear_free(lin);
@@ -300,12 +288,12 @@ static void check_linear(onednn_ctx *ctx, onednn_dt dt, int64_t K, int64_t N,
  * one object; into y, the relative error against the reference. */
 static double run_rt_linear(onednn_ctx *ctx, rt_kernel kern, int64_t M,
                             int64_t K, int64_t N, const float *w,
-                            const float *bias, onednn_act act, const float *x,
+                            const float *bias, ir_act act, const float *x,
                             const float *r, float *y, rt_kernel *got)
 {
     rt_linear l;
     ir_diag d; ir_diag_init(&d);
-    ir_status s = rt_linear_init(ctx, &l, RT_FP32, kern, K, N, w, bias, act,
+    ir_status s = rt_linear_init(ctx, &l, IR_PRECISION_FP32, kern, K, N, w, bias, act,
                                  0.0f, &d);
     CHECK_MSG(s == IR_OK, "rt_linear %s: %s", rt_kernel_name(kern), d.msg);
     if (s != IR_OK)
@@ -330,7 +318,7 @@ static double run_rt_linear(onednn_ctx *ctx, rt_kernel kern, int64_t M,
  * against the reference and against oneDNN packed. threads: the OpenMP
  * team (OpenBLAS splits N across it). */
 static void check_rt_linear(onednn_ctx *ctx, int64_t M, int64_t K, int64_t N,
-                            onednn_act act, int with_bias, int with_r,
+                            ir_act act, int with_bias, int with_r,
                             int threads)
 {
     omp_set_num_threads(threads);
@@ -346,12 +334,12 @@ static void check_rt_linear(onednn_ctx *ctx, int64_t M, int64_t K, int64_t N,
                                    with_bias ? bias : NULL, act, x,
                                    with_r ? r : NULL, y[i], &got);
         rt_kernel want = kerns[i] == RT_KERNEL_AUTO
-            ? rt_kernel_rule(cpu_level_get(), RT_FP32, K, N) : kerns[i];
+            ? rt_kernel_rule(cpu_level_get(), IR_PRECISION_FP32, K, N) : kerns[i];
         CHECK_MSG(got == want, "kernel %s, expected %s", rt_kernel_name(got),
                   rt_kernel_name(want));
         CHECK_MSG(err <= 1e-4, "rt_linear %s M=%lld K=%lld N=%lld act=%s bias=%d "
                   "res=%d threads=%d: rel err %g vs reference", rt_kernel_name(got),
-                  (long long)M, (long long)K, (long long)N, onednn_act_name(act),
+                  (long long)M, (long long)K, (long long)N, ir_act_form_name(act),
                   with_bias, with_r, threads, err);
         if (i > 0) { /* against oneDNN packed */
             double num = 0, den = 0;
@@ -364,7 +352,7 @@ static void check_rt_linear(onednn_ctx *ctx, int64_t M, int64_t K, int64_t N,
             CHECK_MSG(rel <= 2e-5, "rt_linear %s vs onednn_packed M=%lld K=%lld "
                       "N=%lld act=%s: rel diff %g", rt_kernel_name(got),
                       (long long)M, (long long)K, (long long)N,
-                      onednn_act_name(act), rel);
+                      ir_act_form_name(act), rel);
         }
     }
     for (int i = 0; i < 4; i++)
@@ -383,20 +371,20 @@ static void check_rt_kernel_rule(void)
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         int64_t k = shapes[i].k, n = shapes[i].n;
         rt_kernel low = shapes[i].big ? RT_KERNEL_OPENBLAS : RT_KERNEL_ONEDNN_PACKED;
-        CHECK(rt_kernel_rule(CPU_LEVEL_BASELINE, RT_FP32, k, n) == low);
-        CHECK_MSG(rt_kernel_rule(CPU_LEVEL_AVX2, RT_FP32, k, n) == low,
+        CHECK(rt_kernel_rule(CPU_LEVEL_BASELINE, IR_PRECISION_FP32, k, n) == low);
+        CHECK_MSG(rt_kernel_rule(CPU_LEVEL_AVX2, IR_PRECISION_FP32, k, n) == low,
                   "avx2 %lldx%lld", (long long)k, (long long)n);
-        CHECK(rt_kernel_rule(CPU_LEVEL_AVX512, RT_FP32, k, n) == RT_KERNEL_ONEDNN_PACKED);
-        CHECK(rt_kernel_rule(CPU_LEVEL_AMX, RT_FP32, k, n) == RT_KERNEL_ONEDNN_PACKED);
-        CHECK(rt_kernel_rule(CPU_LEVEL_AVX2, RT_BF16, k, n) == RT_KERNEL_ONEDNN_PACKED);
-        CHECK(rt_kernel_rule(CPU_LEVEL_AVX2, RT_INT8, k, n) == RT_KERNEL_ONEDNN_INT8);
+        CHECK(rt_kernel_rule(CPU_LEVEL_AVX512, IR_PRECISION_FP32, k, n) == RT_KERNEL_ONEDNN_PACKED);
+        CHECK(rt_kernel_rule(CPU_LEVEL_AMX, IR_PRECISION_FP32, k, n) == RT_KERNEL_ONEDNN_PACKED);
+        CHECK(rt_kernel_rule(CPU_LEVEL_AVX2, IR_PRECISION_BF16, k, n) == RT_KERNEL_ONEDNN_PACKED);
+        CHECK(rt_kernel_rule(CPU_LEVEL_AVX2, IR_PRECISION_INT8, k, n) == RT_KERNEL_ONEDNN_INT8);
     }
     rt_kernel k;
     CHECK(rt_kernel_parse("openblas", &k) && k == RT_KERNEL_OPENBLAS);
     CHECK(!rt_kernel_parse("mkl", &k));
     printf("rt_linear: at %s the rule picks %s for fp32\n",
            cpu_level_name(cpu_level_get()),
-           rt_kernel_name(rt_kernel_rule(cpu_level_get(), RT_FP32, 768, 3072)));
+           rt_kernel_name(rt_kernel_rule(cpu_level_get(), IR_PRECISION_FP32, 768, 3072)));
 }
 
 static void check_errors(onednn_ctx *ctx)
@@ -433,14 +421,14 @@ int main(void)
         fprintf(stderr, "%s\n", d.msg);
         return 1;
     }
-    check_2d(ctx, 1, 1, 1, 0, 0, 0, ONEDNN_ACT_NONE, 1, 0, 0);
-    check_2d(ctx, 7, 13, 5, 0, 0, 1, ONEDNN_ACT_GELU_ERF, 1, 0, 0);
-    check_2d(ctx, 33, 65, 17, 1, 0, 1, ONEDNN_ACT_GELU_TANH, 0.5f, 0, 1);
-    check_2d(ctx, 64, 31, 96, 0, 1, 0, ONEDNN_ACT_RELU, 1, 1.0f, 0);
-    check_2d(ctx, 19, 40, 23, 1, 1, 1, ONEDNN_ACT_TANH, 2.0f, 0.5f, 1);
-    check_2d(ctx, 128, 768, 96, 0, 1, 1, ONEDNN_ACT_NONE, 1, 0, 1);
+    check_2d(ctx, 1, 1, 1, 0, 0, 0, IR_ACT_NONE, 1, 0, 0);
+    check_2d(ctx, 7, 13, 5, 0, 0, 1, IR_ACT_GELU, 1, 0, 0);
+    check_2d(ctx, 33, 65, 17, 1, 0, 1, IR_ACT_GELU_TANH, 0.5f, 0, 1);
+    check_2d(ctx, 64, 31, 96, 0, 1, 0, IR_ACT_RELU, 1, 1.0f, 0);
+    check_2d(ctx, 19, 40, 23, 1, 1, 1, IR_ACT_TANH, 2.0f, 0.5f, 1);
+    check_2d(ctx, 128, 768, 96, 0, 1, 1, IR_ACT_NONE, 1, 0, 1);
     size_t before = onednn_ctx_cached(ctx);
-    check_2d(ctx, 7, 13, 5, 0, 0, 1, ONEDNN_ACT_GELU_ERF, 1, 0, 0);
+    check_2d(ctx, 7, 13, 5, 0, 0, 1, IR_ACT_GELU, 1, 0, 0);
     CHECK_MSG(onednn_ctx_cached(ctx) == before, "same shape must hit the cache");
     check_attention(ctx, 2, 9, 3, 8);
     check_attention(ctx, 1, 32, 12, 26);
@@ -453,20 +441,20 @@ int main(void)
     else if (test_part("bf16")) {
         check_bf16(ctx, 17, 33, 64);
         check_bf16(ctx, 128, 96, 312);
-        check_linear(ctx, ONEDNN_BF16, 96, 80, 1, ONEDNN_ACT_TANH);
+        check_linear(ctx, ONEDNN_BF16, 96, 80, 1, IR_ACT_TANH);
     }
-    check_linear(ctx, ONEDNN_F32, 312, 1200, 1, ONEDNN_ACT_GELU_ERF);
-    check_linear(ctx, ONEDNN_F32, 45, 23, 0, ONEDNN_ACT_NONE);
+    check_linear(ctx, ONEDNN_F32, 312, 1200, 1, IR_ACT_GELU);
+    check_linear(ctx, ONEDNN_F32, 45, 23, 0, IR_ACT_NONE);
     check_rt_kernel_rule();
     int nt = omp_get_max_threads();
-    check_rt_linear(ctx, 37, 768, 200, ONEDNN_ACT_GELU_ERF, 1, 1, 2);
-    check_rt_linear(ctx, 128, 312, 1200, ONEDNN_ACT_GELU_ERF, 1, 0, 2);
-    check_rt_linear(ctx, 16, 96, 80, ONEDNN_ACT_GELU_TANH, 1, 1, 1);
-    check_rt_linear(ctx, 9, 64, 333, ONEDNN_ACT_TANH, 1, 0, 2);
-    check_rt_linear(ctx, 5, 48, 130, ONEDNN_ACT_RELU, 0, 1, 2);
-    check_rt_linear(ctx, 1, 768, 2, ONEDNN_ACT_NONE, 1, 0, 2);
-    check_rt_linear(ctx, 64, 1200, 312, ONEDNN_ACT_NONE, 0, 0, 1);
-    check_rt_linear(ctx, 24, 768, 768, ONEDNN_ACT_GELU_ERF, 1, 1, 2); /* 2^19+ */
+    check_rt_linear(ctx, 37, 768, 200, IR_ACT_GELU, 1, 1, 2);
+    check_rt_linear(ctx, 128, 312, 1200, IR_ACT_GELU, 1, 0, 2);
+    check_rt_linear(ctx, 16, 96, 80, IR_ACT_GELU_TANH, 1, 1, 1);
+    check_rt_linear(ctx, 9, 64, 333, IR_ACT_TANH, 1, 0, 2);
+    check_rt_linear(ctx, 5, 48, 130, IR_ACT_RELU, 0, 1, 2);
+    check_rt_linear(ctx, 1, 768, 2, IR_ACT_NONE, 1, 0, 2);
+    check_rt_linear(ctx, 64, 1200, 312, IR_ACT_NONE, 0, 0, 1);
+    check_rt_linear(ctx, 24, 768, 768, IR_ACT_GELU, 1, 1, 2); /* 2^19+ */
     omp_set_num_threads(nt);
     check_errors(ctx);
     onednn_ctx_free(ctx);

@@ -6,7 +6,7 @@
  *                     O(1) data with K <= 40);
  *   gemm_f32_bias     C = A·B + bias on oneDNN, OpenBLAS and automatic
  *                     (<= 1e-4);
- *   GEMM_BF16         bf16 operands, f32 accumulation: error within bf16's
+ *   IR_PRECISION_BF16         bf16 operands, f32 accumulation: error within bf16's
  *                     rounding (<= 2e-2 of the result's scale), and beta
  *                     still accumulating;
  * and the errors: batch count 0, unknown precision names and values. */
@@ -167,8 +167,8 @@ static void test_bf16(void)
     ir_diag_init(&d);
     gemm_ctx *g;
     CHECK(gemm_ctx_create(GEMM_ONEDNN, &g, &d) == IR_OK);
-    CHECK(gemm_ctx_precision(g) == GEMM_FP32);
-    ir_status s = gemm_ctx_set_precision(g, GEMM_BF16, &d);
+    CHECK(gemm_ctx_precision(g) == IR_PRECISION_FP32);
+    ir_status s = gemm_ctx_set_precision(g, IR_PRECISION_BF16, &d);
     if (s == IR_ERR_UNSUPPORTED) {
         test_skip("bf16 (%s)", d.msg);
     } else {
@@ -191,12 +191,13 @@ static void test_bf16(void)
                 eb = fmax(eb, fabs(got[i * N + j] - (want[i * N + j] - C0[i * N + j] + bias[j])));
         CHECK_MSG(eb <= 2e-2 * scale, "bias %g", eb);
     }
-    CHECK(gemm_ctx_set_precision(g, (gemm_precision)7, &d) == IR_ERR_INPUT);
+    CHECK(gemm_ctx_set_precision(g, (ir_precision)7, &d) == IR_ERR_INPUT);
     gemm_ctx_free(g);
-    gemm_precision p;
-    CHECK(gemm_precision_parse("bf16", &p) && p == GEMM_BF16);
-    CHECK(gemm_precision_parse("fp32", &p) && p == GEMM_FP32);
-    CHECK(!gemm_precision_parse("fp16", &p));
+    ir_precision p;
+    CHECK(ir_precision_parse("bf16", &p) && p == IR_PRECISION_BF16 &&
+          p <= GEMM_PRECISION_LAST);
+    CHECK(ir_precision_parse("fp32", &p) && p == IR_PRECISION_FP32);
+    CHECK(!ir_precision_parse("fp16", &p));
     free(A);
     free(Bm);
     free(C0);

@@ -42,19 +42,6 @@ static float *rand_buf(size_t n, float lo, float hi)
     return p;
 }
 
-static double act_ref(onednn_act a, double x)
-{
-    const double pi = 3.14159265358979323846;
-    switch (a) {
-    case ONEDNN_ACT_GELU_ERF: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
-    case ONEDNN_ACT_GELU_TANH:
-        return 0.5 * x * (1.0 + tanh(sqrt(2.0 / pi) * (x + 0.044715 * x * x * x)));
-    case ONEDNN_ACT_RELU: return x > 0 ? x : 0;
-    case ONEDNN_ACT_TANH: return tanh(x);
-    default: return x;
-    }
-}
-
 /* The quantisation of dnnl_qlinear.c, repeated here on purpose. Q is the
  * largest |wq| the layer chose for this CPU: 127 with VNNI, 63 without. */
 static void quant_weights(const float *w, int64_t K, int64_t N, int Q,
@@ -104,7 +91,7 @@ static void quant_input(const float *x, size_t len, float in_scale, float *sx,
 
 typedef struct qcase {
     int64_t m, k, n;
-    onednn_act act;
+    ir_act act;
     int bias, resid;
     float in_scale; /* 0 dynamic; < 0: static at -in_scale × the exact scale
                        (below 1 saturates, so only the integer check) */
@@ -159,8 +146,8 @@ static double run_case(onednn_ctx *ctx, const qcase *c)
                     sum_w += fabs(w[k * N + j]);
                 }
                 double bj = b ? b[j] : 0.0, rij = r ? r[i * N + j] : 0.0;
-                double yi = act_ref(c->act, (double)sx * sw[j] * acc + bj) + rij;
-                double yf = act_ref(c->act, f + bj) + rij;
+                double yi = ir_act_ref(c->act, (double)sx * sw[j] * acc + bj) + rij;
+                double yf = ir_act_ref(c->act, f + bj) + rij;
                 double got = y[i * N + j];
                 ierr = fmax(ierr, fabs(got - yi));
                 imax = fmax(imax, fabs(yi));
@@ -177,12 +164,12 @@ static double run_case(onednn_ctx *ctx, const qcase *c)
                   "M=%lld K=%lld N=%lld %s bias=%d resid=%d scale=%g: "
                   "integer-reference error %.3g relative",
                   (long long)M, (long long)K, (long long)N,
-                  onednn_act_name(c->act), c->bias, c->resid,
+                  ir_act_form_name(c->act), c->bias, c->resid,
                   (double)in_scale, rel);
         CHECK_MSG(bound_ok,
                   "M=%lld K=%lld N=%lld %s: f32 error above the quantisation "
                   "bound (worst %.3g of the bound)", (long long)M, (long long)K,
-                  (long long)N, onednn_act_name(c->act), worst);
+                  (long long)N, ir_act_form_name(c->act), worst);
         frob = r2 > 0 ? sqrt(e2 / r2) : sqrt(e2);
         free(sw);
         free(wq);
@@ -204,7 +191,7 @@ static double frob_limit(onednn_ctx *ctx)
     onednn_qlinear *q = NULL;
     ir_diag d;
     ir_diag_init(&d);
-    if (onednn_qlinear_create(ctx, 1, 1, &w, NULL, ONEDNN_ACT_NONE, 0.0f, &q,
+    if (onednn_qlinear_create(ctx, 1, 1, &w, NULL, IR_ACT_NONE, 0.0f, &q,
                               &d) != IR_OK)
         return 0.0;
     double lim = onednn_qlinear_weight_max(q) == 127 ? 0.02 : 0.03;
@@ -221,12 +208,12 @@ static void test_cases(onednn_ctx *ctx)
     double worst_frob = 0.0;
     int n = 0;
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
-        for (int a = 0; a < ONEDNN_ACT_COUNT; a++)
+        for (int a = 0; a < IR_ACT_COUNT; a++)
             for (int bias = 0; bias < 2; bias++)
                 for (int resid = 0; resid < 2; resid++)
                     for (int mode = 0; mode < 2; mode++) {
                         qcase c = {shapes[si][0], shapes[si][1], shapes[si][2],
-                                   (onednn_act)a, bias, resid,
+                                   (ir_act)a, bias, resid,
                                    mode ? -1.0f : 0.0f};
                         double f = run_case(ctx, &c);
                         n++;
@@ -234,17 +221,17 @@ static void test_cases(onednn_ctx *ctx)
                             CHECK_MSG(f <= lim, "M=%lld K=%lld N=%lld %s: "
                                       "relative Frobenius error %.4f > %g",
                                       (long long)c.m, (long long)c.k,
-                                      (long long)c.n, onednn_act_name(c.act), f,
+                                      (long long)c.n, ir_act_form_name(c.act), f,
                                       lim);
                             worst_frob = fmax(worst_frob, f);
                         }
                     }
     /* BERT-like shapes, one combination each. */
-    qcase big[] = {{64, 768, 256, ONEDNN_ACT_GELU_ERF, 1, 0, 0.0f},
-                   {32, 1024, 200, ONEDNN_ACT_NONE, 1, 1, -1.0f},
+    qcase big[] = {{64, 768, 256, IR_ACT_GELU, 1, 0, 0.0f},
+                   {32, 1024, 200, IR_ACT_NONE, 1, 1, -1.0f},
                    /* 37000 inputs: quantised in parallel chunks, the last
                     * one ragged; must match the serial formulas exactly */
-                   {37, 1000, 48, ONEDNN_ACT_RELU, 0, 1, 0.0f}};
+                   {37, 1000, 48, IR_ACT_RELU, 0, 1, 0.0f}};
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
         double f = run_case(ctx, &big[i]);
         CHECK_MSG(f <= lim, "K=%lld: relative Frobenius error %.4f > %g",
@@ -253,7 +240,7 @@ static void test_cases(onednn_ctx *ctx)
         n++;
     }
     /* Static scale at half the needed range: saturates, integer ref only. */
-    qcase sat = {9, 40, 24, ONEDNN_ACT_RELU, 1, 0, -0.5f};
+    qcase sat = {9, 40, 24, IR_ACT_RELU, 1, 0, -0.5f};
     run_case(ctx, &sat);
     printf("qlinear: %d cases, worst relative Frobenius error vs f32 %.4f\n",
            n, worst_frob);
@@ -270,7 +257,7 @@ static void test_reuse(onednn_ctx *ctx)
     ir_diag d;
     ir_diag_init(&d);
     onednn_qlinear *q;
-    CHECK(onednn_qlinear_create(ctx, K, N, w, NULL, ONEDNN_ACT_NONE, 0, &q, &d) == IR_OK);
+    CHECK(onednn_qlinear_create(ctx, K, N, w, NULL, IR_ACT_NONE, 0, &q, &d) == IR_OK);
     CHECK(onednn_qlinear_run(q, 100, x, y1, NULL, &d) == IR_OK);
     CHECK(onednn_qlinear_run(q, 5, x, y2, NULL, &d) == IR_OK);
     CHECK(onednn_qlinear_run(q, 100, x, y2, NULL, &d) == IR_OK);
@@ -301,28 +288,28 @@ static void test_errors(onednn_ctx *ctx)
     ir_diag d;
     onednn_qlinear *q = (onednn_qlinear *)1;
     ir_diag_init(&d);
-    CHECK(onednn_qlinear_create(ctx, 0, 3, w, NULL, ONEDNN_ACT_NONE, 0, &q, &d) ==
+    CHECK(onednn_qlinear_create(ctx, 0, 3, w, NULL, IR_ACT_NONE, 0, &q, &d) ==
           IR_ERR_INPUT);
     CHECK(q == NULL);
     CHECK_MSG(strstr(d.msg, "K = 0") != NULL, "%s", d.msg);
-    CHECK(onednn_qlinear_create(ctx, 2, -1, w, NULL, ONEDNN_ACT_NONE, 0, &q, &d) ==
+    CHECK(onednn_qlinear_create(ctx, 2, -1, w, NULL, IR_ACT_NONE, 0, &q, &d) ==
           IR_ERR_INPUT);
-    CHECK(onednn_qlinear_create(ctx, 2, 3, NULL, NULL, ONEDNN_ACT_NONE, 0, &q, &d) ==
+    CHECK(onednn_qlinear_create(ctx, 2, 3, NULL, NULL, IR_ACT_NONE, 0, &q, &d) ==
           IR_ERR_INPUT);
     CHECK_MSG(strstr(d.msg, "weights") != NULL, "%s", d.msg);
-    CHECK(onednn_qlinear_create(ctx, 2, 3, w, NULL, ONEDNN_ACT_COUNT, 0, &q, &d) ==
+    CHECK(onednn_qlinear_create(ctx, 2, 3, w, NULL, IR_ACT_COUNT, 0, &q, &d) ==
           IR_ERR_INPUT);
-    CHECK(onednn_qlinear_create(ctx, 2, 3, w, NULL, ONEDNN_ACT_NONE, -1.0f, &q, &d) ==
+    CHECK(onednn_qlinear_create(ctx, 2, 3, w, NULL, IR_ACT_NONE, -1.0f, &q, &d) ==
           IR_ERR_INPUT);
-    CHECK(onednn_qlinear_create(ctx, 2, 3, w, NULL, ONEDNN_ACT_NONE, NAN, &q, &d) ==
+    CHECK(onednn_qlinear_create(ctx, 2, 3, w, NULL, IR_ACT_NONE, NAN, &q, &d) ==
           IR_ERR_INPUT);
-    CHECK(onednn_qlinear_create(ctx, 2, 3, w, NULL, ONEDNN_ACT_NONE, 1e-45f, &q, &d) ==
+    CHECK(onednn_qlinear_create(ctx, 2, 3, w, NULL, IR_ACT_NONE, 1e-45f, &q, &d) ==
           IR_ERR_INPUT); /* 1/scale overflows */
     float wbad[6] = {1, 2, 3, 4, INFINITY, 6};
-    CHECK(onednn_qlinear_create(ctx, 2, 3, wbad, NULL, ONEDNN_ACT_NONE, 0, &q, &d) ==
+    CHECK(onednn_qlinear_create(ctx, 2, 3, wbad, NULL, IR_ACT_NONE, 0, &q, &d) ==
           IR_ERR_INPUT);
     CHECK_MSG(strstr(d.msg, "W[1][1]") != NULL, "%s", d.msg);
-    CHECK(onednn_qlinear_create(ctx, 2, 3, w, NULL, ONEDNN_ACT_NONE, 0, &q, &d) == IR_OK);
+    CHECK(onednn_qlinear_create(ctx, 2, 3, w, NULL, IR_ACT_NONE, 0, &q, &d) == IR_OK);
     CHECK(onednn_qlinear_run(q, 0, x, y, NULL, &d) == IR_ERR_INPUT);
     CHECK(onednn_qlinear_run(q, 2, NULL, y, NULL, &d) == IR_ERR_INPUT);
     CHECK(onednn_qlinear_run(q, 2, x, NULL, NULL, &d) == IR_ERR_INPUT);
@@ -347,7 +334,7 @@ static void test_no_saturation(onednn_ctx *ctx)
     ir_diag d;
     ir_diag_init(&d);
     onednn_qlinear *q = NULL;
-    ir_status s = onednn_qlinear_create(ctx, K, N, w, NULL, ONEDNN_ACT_NONE,
+    ir_status s = onednn_qlinear_create(ctx, K, N, w, NULL, IR_ACT_NONE,
                                         0.0f, &q, &d);
     CHECK_MSG(s == IR_OK, "%s", d.msg);
     if (s == IR_OK)

@@ -137,7 +137,7 @@ static void test_vs_interp(void)
     c.layers = 4;
     c.head = IR_ENC_HEAD_REGRESSION;
     c.labels = 1;
-    c.activation = IR_ENC_ACT_GELU_TANH;
+    c.activation = IR_ACT_GELU_TANH;
     ir_encoder_config_share(&c, IR_ENC_SHARE_GROUPS, 2, &d);
     check_config("regression+gelu_tanh+groups", &c, 3);
 
@@ -147,7 +147,7 @@ static void test_vs_interp(void)
     check_config("one layer", &c, 5);
 
     base_config(&c);
-    c.activation = IR_ENC_ACT_RELU;
+    c.activation = IR_ACT_RELU;
     c.heads = 2;
     ir_encoder_config_share(&c, IR_ENC_SHARE_FFN, 0, &d);
     check_config("relu+shared-ffn", &c, 4);
@@ -195,7 +195,7 @@ static void test_kernels(void)
         int n_order = 0;
         for (int i = 0; i < 7; i++) {
             rt_kernel want = kerns[k] != RT_KERNEL_AUTO ? kerns[k]
-                : rt_kernel_rule(cpu_level_get(), RT_FP32, kn[i][0], kn[i][1]);
+                : rt_kernel_rule(cpu_level_get(), IR_PRECISION_FP32, kn[i][0], kn[i][1]);
             if (!count[want])
                 order[n_order++] = want;
             count[want] += i >= 1 && i <= 4 ? 3 : 1;
@@ -335,11 +335,11 @@ static void test_precisions(void)
     float ref[12], got[12];
     CHECK(m32 && rt_model_run(m32, 4, 20, x.ids->data, x.types->data,
                               x.mask->data, ref, NULL, &d) == IR_OK);
-    static const struct { rt_precision p; double tol; } cases[] = {
-        {RT_BF16, 0.05}, {RT_INT8, 0.15}};
+    static const struct { ir_precision p; double tol; } cases[] = {
+        {IR_PRECISION_BF16, 0.05}, {IR_PRECISION_INT8, 0.15}};
     for (size_t i = 0; i < 2; i++) {
         /* bf16 is the ctest case test_rt.bf16; int8 runs on every CPU */
-        const int bf16 = cases[i].p == RT_BF16;
+        const int bf16 = cases[i].p == IR_PRECISION_BF16;
         if (!test_part(bf16 ? "bf16" : "all-but-bf16"))
             continue;
         rt_options o;
@@ -348,7 +348,7 @@ static void test_precisions(void)
         rt_model *m = NULL;
         ir_diag_init(&d);
         ir_status s = rt_model_from_encoder(e, &o, &m, &d);
-        const char *pn = rt_precision_name(cases[i].p);
+        const char *pn = ir_precision_name(cases[i].p);
         if (bf16 && s == IR_ERR_UNSUPPORTED) {
             /* the clear refusal, then the skip */
             CHECK_MSG(strstr(d.msg, "bf16 needs a CPU") != NULL, "%s", d.msg);
@@ -376,7 +376,7 @@ static void test_precisions(void)
         scales[i] = 12.0f / 127.0f;
     rt_options o;
     rt_options_default(&o);
-    o.precision = RT_INT8;
+    o.precision = IR_PRECISION_INT8;
     rt_model *m8 = NULL;
     CHECK(rt_config_from_encoder(&c, &rc, &d) == IR_OK);
     CHECK(rt_weights_from_encoder(e, &w, &d) == IR_OK);
@@ -461,10 +461,10 @@ static void test_errors(void)
     rt_model_free(m);
     enc_inputs_free(&x);
 
-    rt_precision p;
-    CHECK(rt_precision_parse("bf16", &p) && p == RT_BF16);
-    CHECK(!rt_precision_parse("fp16", &p));
-    CHECK(strcmp(rt_precision_name(RT_INT8), "int8") == 0);
+    ir_precision p;
+    CHECK(ir_precision_parse("bf16", &p) && p == IR_PRECISION_BF16);
+    CHECK(!ir_precision_parse("fp16", &p));
+    CHECK(strcmp(ir_precision_name(IR_PRECISION_INT8), "int8") == 0);
     ir_encoder_free(e);
 }
 

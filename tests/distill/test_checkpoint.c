@@ -180,7 +180,7 @@ static void run(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t steps,
     if (use_gemm) {
         gemm_ctx_create(gi, &g, &d);
         if (gemm_bf16)
-            gemm_ctx_set_precision(g, GEMM_BF16, &d);
+            gemm_ctx_set_precision(g, IR_PRECISION_BF16, &d);
         p->gemm = g;
     }
     train_data tr, dev;
@@ -197,7 +197,7 @@ static void run(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t steps,
     /* only recorded and compared: the loss here has no teacher */
     o.teacher_precision = teacher_precision;
     if (g)
-        o.gemm_precision = gemm_precision_name(gemm_ctx_precision(g));
+        o.gemm_precision = ir_precision_name(gemm_ctx_precision(g));
     train_result r;
     out->status = train_loop_run(p, &tr, &o, loss_extra, &x, &r, &d);
     snprintf(out->msg, sizeof out->msg, "%s", d.msg);
@@ -267,7 +267,7 @@ static void test_resume_exact(bool use_gemm)
     free(e.params);
     gemm_ctx *probe = NULL;
     bool have_bf16 = use_gemm && test_part("bf16") && gemm_ctx_create(GEMM_ONEDNN, &probe, &d) == IR_OK &&
-                     gemm_ctx_set_precision(probe, GEMM_BF16, &d) == IR_OK;
+                     gemm_ctx_set_precision(probe, IR_PRECISION_BF16, &d) == IR_OK;
     gemm_ctx_free(probe);
     if (use_gemm && !have_bf16 && test_part("bf16"))
         test_skip("--gemm-precision resume check (no bf16 GEMM here)");

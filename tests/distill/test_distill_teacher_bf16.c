@@ -1,5 +1,5 @@
 /* test_distill_teacher_bf16.c — the teacher at bf16 (teacher_new_prec with
- * TEACHER_BF16: the oneDNN runtime's matmuls in bf16) against the same
+ * IR_PRECISION_BF16: the oneDNN runtime's matmuls in bf16) against the same
  * teacher at fp32 on a padded batch: logits, hidden states and attention
  * scores within 3e-2 of each tensor's largest magnitude (bf16 keeps 8
  * significant bits; weights N(0, 0.1) keep activations O(1)), and not
@@ -56,25 +56,26 @@ int main(void)
     CHECK(e != NULL);
     if (!e)
         return test_finish("test_distill_teacher_bf16");
-    teacher_precision p;
-    CHECK(teacher_precision_parse("bf16", &p) && p == TEACHER_BF16);
-    CHECK(teacher_precision_parse("fp32", &p) && p == TEACHER_FP32);
-    CHECK(!teacher_precision_parse("int8", &p));
-    CHECK(strcmp(teacher_precision_name(TEACHER_BF16), "bf16") == 0);
+    ir_precision p;
+    CHECK(ir_precision_parse("bf16", &p) && p == IR_PRECISION_BF16 &&
+          p <= TEACHER_PRECISION_LAST);
+    CHECK(ir_precision_parse("fp32", &p) && p == IR_PRECISION_FP32);
+    CHECK(ir_precision_parse("int8", &p) && p > TEACHER_PRECISION_LAST);
+    CHECK(strcmp(ir_precision_name(IR_PRECISION_BF16), "bf16") == 0);
 
     teacher *tr = NULL;
-    CHECK(teacher_new_prec(e, TEACHER_ENGINE_TRAIN, TEACHER_BF16, NULL, NULL,
+    CHECK(teacher_new_prec(e, TEACHER_ENGINE_TRAIN, IR_PRECISION_BF16, NULL, NULL,
                            &tr, &d) == IR_ERR_UNSUPPORTED);
     CHECK_MSG(strstr(d.msg, "runtime") != NULL, "%s", d.msg);
     CHECK(tr == NULL);
 
     teacher *t32 = NULL, *t16 = NULL;
-    CHECK_MSG(teacher_new_prec(e, TEACHER_ENGINE_RT, TEACHER_FP32, NULL, NULL,
+    CHECK_MSG(teacher_new_prec(e, TEACHER_ENGINE_RT, IR_PRECISION_FP32, NULL, NULL,
                                &t32, &d) == IR_OK, "%s", d.msg);
     /* the bf16 run is the ctest case test_distill_teacher_bf16.bf16: it
      * is skipped where the CPU has no bf16, the refusals above run always */
     const bool part = test_part("bf16");
-    ir_status s = part ? teacher_new_prec(e, TEACHER_ENGINE_AUTO, TEACHER_BF16,
+    ir_status s = part ? teacher_new_prec(e, TEACHER_ENGINE_AUTO, IR_PRECISION_BF16,
                                           NULL, NULL, &t16, &d)
                        : IR_ERR_UNSUPPORTED;
     if (s == IR_ERR_UNSUPPORTED) {

@@ -224,7 +224,7 @@ static void test_calibration_errors(void)
     /* an activation the trainer's forward lacks */
     ir_encoder_config c;
     small_config(&c, IR_ENC_SHARE_NONE);
-    c.activation = IR_ENC_ACT_RELU;
+    c.activation = IR_ACT_RELU;
     CHECK(ir_encoder_new(&c, &e, &d) == IR_OK);
     CHECK(quantize_calib_begin(e, &qc, &d) == IR_ERR_UNSUPPORTED);
     CHECK_MSG(strstr(d.msg, "relu") != NULL, "%s", d.msg);
@@ -327,7 +327,7 @@ static void test_rt_int8(void)
     for (int k = 0; k < 3; k++) {
         rt_options ro;
         rt_options_default(&ro);
-        ro.precision = k ? RT_INT8 : RT_FP32;
+        ro.precision = k ? IR_PRECISION_INT8 : IR_PRECISION_FP32;
         w.act_scales = k == 2 ? scales : NULL;
         rt_config rc;
         CHECK(rt_config_from_encoder(&e->cfg, &rc, &d) == IR_OK);

@@ -18,7 +18,7 @@
 enum { B = 2, T = 7 };
 
 static ir_encoder *make_encoder(int64_t embed, ir_enc_share share,
-                                ir_enc_act act)
+                                ir_act act)
 {
     ir_encoder_config c;
     ir_encoder_config_init(&c);
@@ -97,12 +97,12 @@ static void compare_engines(const char *what, ir_encoder *e)
 
 static void test_engines(void)
 {
-    ir_encoder *e = make_encoder(0, IR_ENC_SHARE_NONE, IR_ENC_ACT_GELU);
+    ir_encoder *e = make_encoder(0, IR_ENC_SHARE_NONE, IR_ACT_GELU);
     CHECK(e != NULL);
     if (e)
         compare_engines("plain", e);
     ir_encoder_free(e);
-    e = make_encoder(8, IR_ENC_SHARE_ALL, IR_ENC_ACT_GELU);
+    e = make_encoder(8, IR_ENC_SHARE_ALL, IR_ACT_GELU);
     if (e)
         compare_engines("factorized, all shared", e);
     ir_encoder_free(e);
@@ -112,7 +112,7 @@ static void test_fallback_and_load(void)
 {
     ir_diag d;
     ir_diag_init(&d);
-    ir_encoder *e = make_encoder(0, IR_ENC_SHARE_NONE, IR_ENC_ACT_GELU_TANH);
+    ir_encoder *e = make_encoder(0, IR_ENC_SHARE_NONE, IR_ACT_GELU_TANH);
     if (!e)
         return;
     teacher *t = NULL;
@@ -135,7 +135,7 @@ static void test_fallback_and_load(void)
     ir_encoder_free(e);
 
     /* ONNX round trip */
-    e = make_encoder(0, IR_ENC_SHARE_NONE, IR_ENC_ACT_GELU);
+    e = make_encoder(0, IR_ENC_SHARE_NONE, IR_ACT_GELU);
     char dir[256], path[300];
     CHECK(test_tmpdir(dir, sizeof dir) != NULL);
     snprintf(path, sizeof path, "%s/teacher.onnx", dir);

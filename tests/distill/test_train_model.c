@@ -27,7 +27,7 @@ static void tiny_config(ir_encoder_config *c, int64_t embed, int share)
     memset(c, 0, sizeof *c);
     c->hidden = 8; c->layers = 2; c->heads = 2; c->ffn = 16; c->vocab = 20;
     c->max_positions = 8; c->type_vocab = 2; c->embed = embed; c->labels = NL;
-    c->activation = IR_ENC_ACT_GELU; c->head = IR_ENC_HEAD_CLASSIFICATION;
+    c->activation = IR_ACT_GELU; c->head = IR_ENC_HEAD_CLASSIFICATION;
     c->ln_eps = 1e-5f;
     /* share: 0 none, 1 all layers one group, 2 FFN only */
     c->n_attn_groups = share == 1 ? 1 : 2;

@@ -62,7 +62,7 @@ static int step_read(const char *path, step_file *s)
     c->layers = v[0]; c->hidden = v[1]; c->heads = v[2]; c->ffn = v[3]; c->vocab = v[4];
     c->max_positions = v[5]; c->type_vocab = v[6]; c->embed = v[7]; c->labels = v[8];
     c->n_attn_groups = v[9]; c->n_ffn_groups = v[10];
-    c->activation = IR_ENC_ACT_GELU;
+    c->activation = IR_ACT_GELU;
     if (!ok || c->layers < 1 || c->layers > IR_ENCODER_MAX_LAYERS) {
         fclose(f);
         return 0;

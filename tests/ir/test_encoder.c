@@ -83,7 +83,7 @@ static void test_validation(void)
     expect_invalid(&c, "config.ln_eps");
     small_config(&c); c.head = IR_ENC_HEAD_REGRESSION;
     expect_invalid(&c, "config.labels");
-    small_config(&c); c.activation = IR_ENC_ACT_COUNT;
+    small_config(&c); c.activation = IR_ACT_COUNT;
     expect_invalid(&c, "config.activation");
     small_config(&c); c.attn_group[1] = 2;
     expect_invalid(&c, "config.attn_group[1]");
@@ -101,10 +101,10 @@ static void test_validation(void)
     CHECK(ir_encoder_new(&c, &e, &d) == IR_ERR_INPUT && e == NULL);
     CHECK(strstr(d.msg, "config.heads = 3") != NULL);
 
-    ir_enc_act a;
+    ir_act a;
     ir_enc_head h;
-    CHECK(ir_enc_act_parse("gelu_tanh", &a) && a == IR_ENC_ACT_GELU_TANH);
-    CHECK(!ir_enc_act_parse("swish", &a));
+    CHECK(ir_act_parse("gelu_tanh", &a) && a == IR_ACT_GELU_TANH);
+    CHECK(!ir_act_parse("swish", &a));
     CHECK(ir_enc_head_parse("regression", &h) && h == IR_ENC_HEAD_REGRESSION);
 }
 
@@ -414,9 +414,9 @@ static void test_variants(void)
         if (v == 0)
             c.embed = 8;
         if (v == 1)
-            c.activation = IR_ENC_ACT_GELU_TANH;
+            c.activation = IR_ACT_GELU_TANH;
         if (v == 2) {
-            c.activation = IR_ENC_ACT_RELU;
+            c.activation = IR_ACT_RELU;
             c.head = IR_ENC_HEAD_REGRESSION;
             c.labels = 1;
         }
@@ -460,14 +460,14 @@ static ir_graph *lower_fused(const ir_encoder *e, int64_t opset, bool types)
 
 static void test_lift(void)
 {
-    struct { int64_t embed; ir_enc_act act; ir_enc_share share; int64_t k;
+    struct { int64_t embed; ir_act act; ir_enc_share share; int64_t k;
              int64_t opset; bool types; bool regression; } cases[] = {
-        {0, IR_ENC_ACT_GELU, IR_ENC_SHARE_NONE, 0, 17, true, false},
-        {0, IR_ENC_ACT_GELU, IR_ENC_SHARE_NONE, 0, 14, false, false},
-        {8, IR_ENC_ACT_GELU_TANH, IR_ENC_SHARE_ALL, 0, 17, true, false},
-        {0, IR_ENC_ACT_RELU, IR_ENC_SHARE_ATTENTION, 0, 14, true, true},
-        {0, IR_ENC_ACT_GELU, IR_ENC_SHARE_FFN, 0, 17, true, false},
-        {8, IR_ENC_ACT_GELU, IR_ENC_SHARE_GROUPS, 2, 14, false, false},
+        {0, IR_ACT_GELU, IR_ENC_SHARE_NONE, 0, 17, true, false},
+        {0, IR_ACT_GELU, IR_ENC_SHARE_NONE, 0, 14, false, false},
+        {8, IR_ACT_GELU_TANH, IR_ENC_SHARE_ALL, 0, 17, true, false},
+        {0, IR_ACT_RELU, IR_ENC_SHARE_ATTENTION, 0, 14, true, true},
+        {0, IR_ACT_GELU, IR_ENC_SHARE_FFN, 0, 17, true, false},
+        {8, IR_ACT_GELU, IR_ENC_SHARE_GROUPS, 2, 14, false, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ir_encoder_config c;
@@ -528,12 +528,12 @@ static void test_lift(void)
 
 static int export_cases(const char *dir)
 {
-    struct { const char *name; int64_t embed; ir_enc_act act; ir_enc_share share;
+    struct { const char *name; int64_t embed; ir_act act; ir_enc_share share;
              int64_t opset; bool types; ir_enc_mask mask; ir_enc_head head; } cases[] = {
-        {"plain17", 0, IR_ENC_ACT_GELU, IR_ENC_SHARE_NONE, 17, true, IR_ENC_MASK_FINFO_MIN, IR_ENC_HEAD_CLASSIFICATION},
-        {"plain14_notypes", 0, IR_ENC_ACT_GELU, IR_ENC_SHARE_NONE, 14, false, IR_ENC_MASK_10000, IR_ENC_HEAD_CLASSIFICATION},
-        {"factor_shared", 8, IR_ENC_ACT_GELU_TANH, IR_ENC_SHARE_ALL, 17, true, IR_ENC_MASK_FINFO_MIN, IR_ENC_HEAD_CLASSIFICATION},
-        {"attnshare_relu_reg", 0, IR_ENC_ACT_RELU, IR_ENC_SHARE_ATTENTION, 14, true, IR_ENC_MASK_FINFO_MIN, IR_ENC_HEAD_REGRESSION},
+        {"plain17", 0, IR_ACT_GELU, IR_ENC_SHARE_NONE, 17, true, IR_ENC_MASK_FINFO_MIN, IR_ENC_HEAD_CLASSIFICATION},
+        {"plain14_notypes", 0, IR_ACT_GELU, IR_ENC_SHARE_NONE, 14, false, IR_ENC_MASK_10000, IR_ENC_HEAD_CLASSIFICATION},
+        {"factor_shared", 8, IR_ACT_GELU_TANH, IR_ENC_SHARE_ALL, 17, true, IR_ENC_MASK_FINFO_MIN, IR_ENC_HEAD_CLASSIFICATION},
+        {"attnshare_relu_reg", 0, IR_ACT_RELU, IR_ENC_SHARE_ATTENTION, 14, true, IR_ENC_MASK_FINFO_MIN, IR_ENC_HEAD_REGRESSION},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ir_encoder_config c;
@@ -573,7 +573,7 @@ static int export_cases(const char *dir)
         printf("%s layers=%lld hidden=%lld heads=%lld ffn=%lld embed=%lld "
                "act=%s eps=%g types=%d", cases[i].name, (long long)c.layers,
                (long long)c.hidden, (long long)c.heads, (long long)c.ffn,
-               (long long)c.embed, ir_enc_act_name(c.activation),
+               (long long)c.embed, ir_act_name(c.activation),
                (double)c.ln_eps, cases[i].types);
         printf("  mask=%s head=%s attn_groups=", cases[i].mask == IR_ENC_MASK_10000
                ? "10000" : "finfo", ir_enc_head_name(c.head));

@@ -1,9 +1,12 @@
 /* test_flops.c — the FLOP counting rule of ir/flops.h on small graphs whose
- * counts are worked out by hand. */
+ * counts are worked out by hand, and on small BERT graphs (built from
+ * encoders) whose count the fusion passes must keep. */
 #include <string.h>
 
+#include "ir/encoder.h"
 #include "ir/flops.h"
 #include "ir/ir.h"
+#include "passes/pass.h"
 #include "testutil.h"
 
 /* y = Softmax(Relu(x · W) + b), x f32[2,4], W [4,3], b [3]:
@@ -68,9 +71,92 @@ static void test_gemm_trans_a(void)
     ir_graph_free(g);
 }
 
+/* FLOPs of e's graph after `passes` then "default,infer-shapes" at batch
+ * 2, seq 7 (what `distilc inspect` runs); the number of fused ops left in
+ * *fused. */
+static bool encoder_flops(const ir_encoder *e, const ir_encoder_graph_opts *go,
+                          const char *passes, ir_flops *f, int *fused)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g = NULL;
+    pass_ctx ctx;
+    pass_ctx_init(&ctx, &d);
+    ctx.fix_batch = 2;
+    ctx.fix_seq = 7;
+    bool ok = ir_encoder_to_graph(e, go, &g, &d) == IR_OK &&
+              pass_run_list(g, passes, &ctx) == IR_OK &&
+              pass_run_list(g, "default,infer-shapes", &ctx) == IR_OK;
+    CHECK_MSG(ok, "%s: %s", passes, d.msg);
+    if (ok) {
+        ir_graph_flops(g, f);
+        *fused = 0;
+        for (int i = 0; i < g->n_nodes; i++)
+            *fused += (ir_op_get(g->nodes[i]->op)->flags & IR_OPF_INTERNAL) != 0;
+    }
+    ir_graph_free(g);
+    return ok;
+}
+
+/* A fused op counts what it fuses: `default` and `default,fuse` give a BERT
+ * graph the same FLOPs, kind by kind (fused ops used to count 0). */
+static void test_fuse_keeps_flops(void)
+{
+    struct {
+        const char *name;
+        ir_act act;
+        int64_t embed;
+        bool token_types;
+    } cases[] = {
+        {"gelu", IR_ACT_GELU, 0, true},
+        {"gelu_tanh, factorized", IR_ACT_GELU_TANH, 8, true},
+        {"relu, no token types", IR_ACT_RELU, 0, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ir_diag d;
+        ir_diag_init(&d);
+        ir_encoder_config c;
+        ir_encoder_config_init(&c);
+        c.hidden = 16, c.layers = 2, c.heads = 4, c.ffn = 32, c.vocab = 50;
+        c.max_positions = 24, c.type_vocab = 2, c.labels = 3;
+        c.activation = cases[i].act;
+        c.embed = cases[i].embed;
+        ir_encoder_config_share(&c, IR_ENC_SHARE_NONE, 0, &d);
+        ir_encoder *e = NULL;
+        CHECK_MSG(ir_encoder_new(&c, &e, &d) == IR_OK, "%s", d.msg);
+        if (!e)
+            continue;
+        ir_encoder_init_random(e, NULL);
+        ir_encoder_graph_opts go;
+        ir_encoder_graph_opts_default(&go);
+        go.token_types = cases[i].token_types;
+        ir_flops a, b;
+        int fa = 0, fb = 0;
+        if (encoder_flops(e, &go, "default", &a, &fa) &&
+            encoder_flops(e, &go, "default,fuse", &b, &fb)) {
+            CHECK_MSG(fa == 0 && fb >= 4 * c.layers, "%s: %d fused ops after "
+                      "fuse, %d before", cases[i].name, fb, fa);
+            CHECK_MSG(a.uncounted == 0 && b.uncounted == 0 && a.total > 0,
+                      "%s: uncounted %lld / %lld", cases[i].name,
+                      (long long)a.uncounted, (long long)b.uncounted);
+            CHECK_MSG(a.total == b.total && a.matmul == b.matmul &&
+                      a.elementwise == b.elementwise &&
+                      a.normalize == b.normalize && a.reduce == b.reduce,
+                      "%s: default %.0f (matmul %.0f, elementwise %.0f, "
+                      "normalize %.0f, reduce %.0f), default,fuse %.0f (%.0f, "
+                      "%.0f, %.0f, %.0f)", cases[i].name, a.total, a.matmul,
+                      a.elementwise, a.normalize, a.reduce, b.total, b.matmul,
+                      b.elementwise, b.normalize, b.reduce);
+            printf("  %s: %.0f FLOPs (%d fused ops)\n", cases[i].name, b.total, fb);
+        }
+        ir_encoder_free(e);
+    }
+}
+
 int main(void)
 {
     test_small_mlp();
     test_gemm_trans_a();
+    test_fuse_keeps_flops();
     return test_finish("test_flops");
 }

@@ -51,7 +51,7 @@ int main(void)
     CHECK(strcmp(search_latency_cache_path(lm), cache) == 0);
 
     search_latency_query q = {.batch = 1, .seq = 16, .threads = 1,
-                              .precision = SEARCH_FP32};
+                              .precision = IR_PRECISION_FP32};
     ir_encoder_config small = cfg(2, 64, 2, 128), deep = cfg(4, 64, 2, 128);
     ir_encoder_config big = cfg(4, 256, 4, 1024);
     search_latency_estimate es, ed, eb;

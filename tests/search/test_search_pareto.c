@@ -40,7 +40,7 @@ static void make_result(search_result *r, search_cand *c, size_t *front)
         c[i].latency_ms = pts[i][0];
         c[i].fitness = pts[i][1];
         c[i].params = ir_encoder_config_param_count(&c[i].cfg);
-        c[i].size_mb = search_config_size_mb(&c[i].cfg, SEARCH_FP32);
+        c[i].size_mb = search_config_size_mb(&c[i].cfg, IR_PRECISION_FP32);
         c[i].feasible = i != 4;
     }
     r->all = c;

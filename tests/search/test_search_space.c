@@ -27,7 +27,7 @@ static void test_default_space(void)
     CHECK(sp.n[SEARCH_GENE_SHARE] == 5 && sp.share[2].scheme == IR_ENC_SHARE_GROUPS &&
           sp.share[2].k == 2);
     CHECK(sp.cons.latency_ms == 10 && sp.cons.seq == 128 && sp.cons.batch == 1 &&
-          sp.cons.threads == 2 && sp.cons.precision == SEARCH_FP32);
+          sp.cons.threads == 2 && sp.cons.precision == IR_PRECISION_FP32);
     CHECK(sp.cons.max_params == 40000000 && sp.cons.max_size_mb == 160);
     CHECK(sp.base.vocab == 30522 && sp.base.labels == 2);
     CHECK(search_space_total(&sp) == 5.0 * 6 * 5 * 6 * 2 * 5);
@@ -221,9 +221,9 @@ static void test_genomes(void)
     /* size: fp32 is 4 bytes a parameter, bf16 half, int8 (f32 embeddings) between */
     g = (search_genome){{2, 3, 4, 3, 0, 0}}; /* TinyBERT-4: L4 H312 A12 F1200 */
     CHECK(search_space_decode(&sp, &g, &c, &d) == IR_OK);
-    double mb = search_config_size_mb(&c, SEARCH_FP32);
+    double mb = search_config_size_mb(&c, IR_PRECISION_FP32);
     CHECK(mb * 1024 * 1024 == 4.0 * (double)ir_encoder_config_param_count(&c));
-    CHECK(search_config_size_mb(&c, SEARCH_INT8) < mb && search_config_size_mb(&c, SEARCH_BF16) == mb / 2);
+    CHECK(search_config_size_mb(&c, IR_PRECISION_INT8) < mb && search_config_size_mb(&c, IR_PRECISION_BF16) == mb / 2);
     CHECK(search_config_body_params(&c) == 4 * (312 * 936 + 936 + 312 * 312 + 312 + 2 * 312 +
                                                 312 * 1200 + 1200 + 1200 * 312 + 312 + 2 * 312));
 
@@ -240,9 +240,9 @@ static void test_genomes(void)
     search_share sh;
     CHECK(search_share_parse("groups:3", &sh) && sh.k == 3);
     CHECK(!search_share_parse("groups:0", &sh) && !search_share_parse("half", &sh));
-    search_precision pr;
-    CHECK(search_precision_parse("bf16", &pr) && pr == SEARCH_BF16);
-    CHECK(!search_precision_parse("fp16", &pr));
+    ir_precision pr;
+    CHECK(ir_precision_parse("bf16", &pr) && pr == IR_PRECISION_BF16);
+    CHECK(!ir_precision_parse("fp16", &pr));
 }
 
 int main(void)
