@@ -26,6 +26,7 @@
 #include "frontend/onnx.h"
 #include "ir/encoder.h"
 #include "ir/interp.h"
+#include "passes/encoder_lift.h"
 #include "passes/fuse.h"
 #include "tests/encoder_fixture.h"
 #include "testutil.h"
