@@ -78,22 +78,12 @@ static void test_same_logits(void)
     ir_encoder_free(e);
 }
 
-/* y = Relu(x): a graph that is no encoder (and has no input_ids). */
-static ir_graph *relu_graph(void)
-{
-    ir_graph *g = ir_graph_new("relu");
-    ir_dim xd[2] = {ir_dim_const(2), ir_dim_const(3)};
-    ir_value *x = ir_graph_add_input(g, "x", IR_DT_F32, 2, xd);
-    ir_graph_mark_output(g, ir_node_make1(g, IR_OP_RELU, "act", x, NULL));
-    return g;
-}
-
 static void test_refusals(void)
 {
     ir_diag d;
     ir_diag_init(&d);
     engine *en = NULL;
-    ir_graph *g = relu_graph();
+    ir_graph *g = enc_not_an_encoder();
     rt_options o;
     rt_options_default(&o);
     CHECK(engine_onednn_new(g, &o, true, 8, &en, &d) == IR_ERR_UNSUPPORTED && !en);
