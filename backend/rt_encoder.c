@@ -1,11 +1,11 @@
 /* rt_encoder.c — ir_encoder -> rt_config / rt_weights, and an ONNX graph
- * -> rt_model by way of the fusion passes and ir_encoder_lift. The only
+ * -> rt_model by way of passes/encoder_from_onnx.h. The only
  * runtime file that sees the graph IR (see backend/rt.h on why). */
 #include <stdio.h>
 #include <string.h>
 
 #include "backend/rt_encoder.h"
-#include "passes/pass.h"
+#include "passes/encoder_from_onnx.h"
 
 ir_status rt_config_from_encoder(const ir_encoder_config *ec, rt_config *c,
                                  ir_diag *d)
@@ -106,29 +106,18 @@ ir_status rt_model_from_encoder(const ir_encoder *e, const rt_options *o,
     return s;
 }
 
-ir_status rt_encoder_from_graph(ir_graph *g, ir_encoder **out, ir_diag *d)
-{
-    *out = NULL;
-    pass_ctx ctx;
-    pass_ctx_init(&ctx, d);
-    ir_status s = pass_run_list(g, "default,fuse", &ctx);
-    if (s != IR_OK)
-        return ir_diag_prefix(d, "onednn backend: preparing the graph");
-    s = ir_encoder_lift(g, out, d);
-    if (s != IR_OK)
-        return ir_diag_prefix(d, "onednn backend: cannot lower this graph "
-                              "(it handles BERT-style encoders; use --backend ref)");
-    return IR_OK;
-}
-
 ir_status rt_model_from_graph(ir_graph *g, const rt_options *o, rt_model **out,
                               ir_encoder **enc_out, ir_diag *d)
 {
     *out = NULL;
     if (enc_out)
         *enc_out = NULL;
+    static const encoder_open_options names = {
+        .prepare = "onednn backend: preparing the graph",
+        .lift = "onednn backend: cannot lower this graph (it handles "
+                "BERT-style encoders; use --backend ref)"};
     ir_encoder *e = NULL;
-    ir_status s = rt_encoder_from_graph(g, &e, d);
+    ir_status s = encoder_from_graph(g, &names, &e, d);
     if (s != IR_OK)
         return s;
     s = rt_model_from_encoder(e, o, out, d);

@@ -1,6 +1,6 @@
 /* rt_encoder.h — the bridge from ir/ to the runtime: an ir_encoder's config
  * and weights as rt_config / rt_weights, and a whole ONNX graph compiled to
- * an rt_model (passes "default" then "fuse", ir_encoder_lift, create).
+ * an rt_model (passes/encoder_from_onnx.h's encoder_from_graph, create).
  *
  *     ir_graph *g; onnx_load_file("model.onnx", NULL, &g, &d);
  *     rt_options o; rt_options_default(&o);
@@ -26,14 +26,9 @@ ir_status rt_weights_from_encoder(const ir_encoder *e, rt_weights *w,
                                   ir_diag *d);
 ir_status rt_model_from_encoder(const ir_encoder *e, const rt_options *o,
                                 rt_model **out, ir_diag *d);
-/* Rewrites g in place (passes "default", "fuse") and lifts the encoder
- * (a copy: g may be freed afterwards, which is how a caller keeps peak
- * memory at two copies of the weights rather than three). IR_ERR_UNSUPPORTED
- * names the layer and node that broke the BERT pattern. */
-ir_status rt_encoder_from_graph(ir_graph *g, ir_encoder **out, ir_diag *d);
-/* rt_encoder_from_graph, then rt_model_from_encoder. */
-/* Rewrites g in place (passes "default", "fuse"), lifts the encoder and
- * creates the model. *enc_out (when not NULL) receives the lifted encoder,
+/* Rewrites g in place (passes "default", "fuse"), lifts the encoder
+ * (encoder_from_graph, messages prefixed "onednn backend: ...") and creates
+ * the model. *enc_out (when not NULL) receives the lifted encoder,
  * which the caller frees; on failure it is NULL. IR_ERR_UNSUPPORTED names
  * the layer and node that broke the BERT pattern. */
 ir_status rt_model_from_graph(ir_graph *g, const rt_options *o,

@@ -11,8 +11,7 @@
 #include "distill/model.h"
 #include "distill/params.h"
 #include "distill/teacher.h"
-#include "frontend/onnx.h"
-#include "passes/pass.h"
+#include "passes/encoder_from_onnx.h"
 
 struct teacher {
     ir_encoder_config cfg;
@@ -43,17 +42,7 @@ const char *teacher_engine_name(teacher_engine e)
 
 ir_status teacher_load_onnx(const char *path, ir_encoder **out, ir_diag *d)
 {
-    *out = NULL;
-    ir_graph *g;
-    ir_status st = onnx_load_file(path, NULL, &g, d);
-    if (st != IR_OK)
-        return st;
-    pass_ctx ctx;
-    pass_ctx_init(&ctx, d);
-    st = pass_run_list(g, "default,fuse", &ctx);
-    if (st == IR_OK)
-        st = ir_encoder_lift(g, out, d);
-    ir_graph_free(g);
+    ir_status st = encoder_from_onnx(path, NULL, out, d);
     if (st != IR_OK)
         ir_diag_prefix(d, "teacher '%s'", path);
     return st;

@@ -48,8 +48,9 @@ typedef struct teacher_outputs {
 
 typedef struct teacher teacher;
 
-/* ONNX file -> passes "default,fuse" -> ir_encoder_lift. IR_ERR_IO for an
- * unreadable file, IR_ERR_UNSUPPORTED naming where the BERT pattern broke. */
+/* encoder_from_onnx (passes/encoder_from_onnx.h), its message prefixed
+ * "teacher 'PATH'". IR_ERR_IO for an unreadable file, IR_ERR_UNSUPPORTED
+ * naming where the BERT pattern broke. */
 ir_status teacher_load_onnx(const char *path, ir_encoder **out, ir_diag *d);
 
 /* want_hidden [L+1] / want_scores [L] say which taps to fill (NULL: all).

@@ -14,7 +14,8 @@
  *
  * The model is anything behind an eval_run_fn: eval_model_run runs an
  * ir_graph in the reference interpreter; a backend passes its own
- * (backend/eval_rt.h: the oneDNN encoder runtime). Model
+ * (backend/eval_rt.h: the oneDNN encoder runtime; backend/engine.h puts
+ * both behind one interface for callers that choose between them). Model
  * inputs follow Hugging Face's names: input_ids, attention_mask and
  * token_type_ids (a model without token_type_ids simply does not get it);
  * the output is the one named "logits", else the first, shaped

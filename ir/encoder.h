@@ -2,8 +2,8 @@
  * (sizes, sharing maps, activation, head) and its weights as named tensors.
  *
  * This is the hinge of distilc: the compiler lifts a teacher graph into an
- * ir_encoder (ir_encoder_lift), the search and the trainer work on encoders,
- * and ir_encoder_to_graph lowers any encoder back to a standard-ONNX graph
+ * ir_encoder (passes/encoder_lift.h), the search and the trainer work on
+ * encoders, and ir_encoder_to_graph lowers any encoder back to a standard-ONNX graph
  * that runs in the reference interpreter and in ONNX Runtime.
  *
  *     ir_encoder_config c;
@@ -170,13 +170,5 @@ void ir_encoder_graph_opts_default(ir_encoder_graph_opts *o);
 ir_status ir_encoder_to_graph(const ir_encoder *e,
                               const ir_encoder_graph_opts *o, ir_graph **out,
                               ir_diag *d);
-
-/* ---- lifting from a graph (ir/encoder_lift.c) --------------------------- */
-/* Recognises embeddings -> L x (Attention, AddLayerNorm, Linear+act, Linear,
- * AddLayerNorm) -> pooler -> head in a graph after the fusion passes, and
- * returns the encoder with copies of its weights; layers reading the same
- * constants become one sharing group. IR_ERR_UNSUPPORTED names the layer
- * and node where the pattern broke. */
-ir_status ir_encoder_lift(const ir_graph *g, ir_encoder **out, ir_diag *d);
 
 #endif

@@ -45,7 +45,7 @@ enum {
 };
 typedef struct cli_runtime {
     cli_int seq, batch, threads; /* 0: not given */
-    cli_enum precision;          /* an rt_precision; -1: not given */
+    cli_enum precision;          /* an ir_precision; -1: not given */
     cli_name precisions[IR_PRECISION_COUNT + 1];
     cli_option options[5];
 } cli_runtime;

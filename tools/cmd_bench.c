@@ -353,12 +353,12 @@ int cmd_bench(int argc, char **argv)
     int status = 0;
     /* The graph goes as soon as the encoder is lifted (a copy), so at most
      * two copies of the weights are alive at once. */
-    model_open_options mo = {
+    encoder_open_options mo = {
         .prepare = "onednn backend: preparing the graph",
         .lift = "onednn backend: cannot lower this graph (it handles "
                 "BERT-style encoders; use --backend ref)",
     };
-    ir_status st = model_open_encoder(a.model, &mo, &e, &d);
+    ir_status st = encoder_from_onnx(a.model, &mo, &e, &d);
     if (st == IR_OK)
         st = rt_model_from_encoder(e, &a.ro, &m, &d);
     if (st != IR_OK) {

@@ -231,10 +231,10 @@ int cmd_build(int argc, char **argv)
              a.model);
     snprintf(lift_msg, sizeof lift_msg, "%s: cannot build: the backend lowers "
              "BERT-style encoders only", a.model);
-    model_open_options mo = {.check = check_interface, .user = &has_types,
+    encoder_open_options mo = {.check = check_interface, .user = &has_types,
                              .check_prefix = check_msg,
                              .prepare = prepare_msg, .lift = lift_msg};
-    ir_status s = model_open_encoder(a.model, &mo, &e, &d);
+    ir_status s = encoder_from_onnx(a.model, &mo, &e, &d);
     if (s == IR_OK)
         progress_update(&p, 1);
     float *scales = NULL;

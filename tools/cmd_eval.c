@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend/rt_encoder.h"
 #include "frontend/junit.h"
 #include "frontend/json.h"
 #include "frontend/onnx.h"
@@ -184,46 +183,40 @@ int evalcmd_model_open(const char *cmd, const char *path,
     *m = (evalcmd_model){.path = path, .precision = prec};
     ir_diag d;
     ir_diag_init(&d);
-    if (onnx_load_file(path, NULL, &m->g, &d) != IR_OK) {
-        m->g = NULL;
+    ir_graph *g = NULL;
+    if (onnx_load_file(path, NULL, &g, &d) != IR_OK)
         return cli_fail(&d);
-    }
     /* The interpreter's input checks run for both backends; they also tell
      * the runtime whether the model reads token_type_ids. */
-    if (eval_model_init(&m->ref, m->g, &d) != IR_OK)
-        goto fail;
-    if (evalcmd_backend_is_ref(o))
-        return 0;
-    rt_options ro = o->rt;
-    ro.precision = prec;
-    m->rt = (eval_rt){NULL, 0, m->ref.in_types >= 0, 8, 0};
-    ir_encoder *e = NULL;
-    ir_status st = rt_model_from_graph(m->g, &ro, &m->rt.m, &e, &d);
-    if (st != IR_OK) {
+    eval_model inputs;
+    ir_status st = eval_model_init(&inputs, g, &d);
+    if (st == IR_OK && !evalcmd_backend_is_ref(o)) {
+        rt_options ro = o->rt;
+        ro.precision = prec;
+        st = engine_onednn_new(g, &ro, inputs.in_types >= 0, 8, &m->eng, &d);
+        if (st == IR_OK) {
+            /* The runtime packed its own copy of the weights: regress holds
+             * two models, so the graph goes now. */
+            ir_graph_free(g);
+            return 0;
+        }
         bool theirs = st == IR_ERR_UNSUPPORTED || st == IR_ERR_INPUT;
         /* An asked-for backend or precision is not silently dropped. */
-        if (o->backend || !theirs || prec != IR_PRECISION_FP32)
-            goto fail;
-        cli_error("%s: note: %s: %s; using the reference interpreter", cmd,
-                  path, d.msg);
-        /* The failed lowering rewrote g in place (fused ops), which the
-         * interpreter runs as well; its input indices are found again. */
-        ir_diag_init(&d);
-        if (eval_model_init(&m->ref, m->g, &d) != IR_OK)
-            goto fail;
-        return 0;
+        if (!o->backend && theirs && prec == IR_PRECISION_FP32) {
+            cli_error("%s: note: %s: %s; using the reference interpreter", cmd,
+                      path, d.msg);
+            /* The failed lowering rewrote g in place (fused ops), which the
+             * interpreter runs as well. */
+            ir_diag_init(&d);
+            st = IR_OK;
+        }
     }
-    m->rt.labels = (size_t)e->cfg.labels;
-    m->rt.max_positions = (size_t)e->cfg.max_positions;
-    ir_encoder_free(e);
-    /* The runtime packed its own copy of the weights: regress holds two
-     * models, so the graphs go now. */
-    ir_graph_free(m->g);
-    m->g = NULL;
-    m->ref.g = NULL;
-    m->onednn = true;
-    return 0;
-fail:
+    if (st == IR_OK)
+        st = engine_ref_new(g, &m->eng, &d); /* g is the engine's now */
+    else
+        ir_graph_free(g);
+    if (st == IR_OK)
+        return 0;
     ir_diag_prefix(&d, "%s", path);
     evalcmd_model_close(m);
     return cli_fail(&d);
@@ -240,9 +233,7 @@ int evalcmd_model_eval(evalcmd_model *m, const glue_dataset *ds,
     eo.progress_ctx = &p;
     ir_diag d;
     ir_diag_init(&d);
-    ir_status st = m->onednn
-                       ? eval_run(ds, tok, &eo, eval_rt_run, &m->rt, r, &d)
-                       : eval_run(ds, tok, &eo, eval_model_run, &m->ref, r, &d);
+    ir_status st = eval_run(ds, tok, &eo, engine_eval_run, m->eng, r, &d);
     progress_finish(&p);
     if (st != IR_OK) {
         ir_diag_prefix(&d, "%s", m->path);
@@ -253,15 +244,13 @@ int evalcmd_model_eval(evalcmd_model *m, const glue_dataset *ds,
 
 const char *evalcmd_model_backend(const evalcmd_model *m)
 {
-    return m->onednn ? "onednn" : "ref";
+    return m->eng->name;
 }
 
 void evalcmd_model_close(evalcmd_model *m)
 {
-    rt_model_free(m->rt.m);
-    ir_graph_free(m->g);
-    m->rt.m = NULL;
-    m->g = NULL;
+    engine_free(m->eng);
+    m->eng = NULL;
 }
 
 /* ---- shared helpers ------------------------------------------------------ */
@@ -393,7 +382,7 @@ static void print_table(FILE *f, const evalcmd_model *m,
 {
     fprintf(f, "model     %s\n", m->path);
     fprintf(f, "backend   %s", evalcmd_model_backend(m));
-    if (m->onednn)
+    if (m->eng->precision)
         fprintf(f, " %s", ir_precision_name(m->precision));
     fputc('\n', f);
     fprintf(f, "task      %s (%s split, %zu examples, %s)\n", ds->task->name,

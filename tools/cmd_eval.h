@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "backend/eval_rt.h"
+#include "backend/engine.h"
 #include "backend/rt.h"
 #include "frontend/eval.h"
 #include "frontend/glue.h"
@@ -92,11 +92,8 @@ bool evalcmd_backend_is_ref(const evalcmd_options *o);
  * silently: that is an error). */
 typedef struct evalcmd_model {
     const char *path;
-    ir_graph *g;          /* kept for the interpreter; NULL once compiled */
-    bool onednn;          /* which backend runs it */
     ir_precision precision;
-    eval_model ref;       /* the interpreter's view of g (!onednn) */
-    eval_rt rt;           /* the runtime (onednn) */
+    engine *eng;          /* the runtime or the interpreter (backend/engine.h) */
 } evalcmd_model;
 
 /* Loads and prepares path with precision prec (exit status, 0 ok; on

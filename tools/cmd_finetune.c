@@ -26,8 +26,8 @@
 #include "frontend/tokenizer.h"
 #include "ir/clock.h"
 #include "ir/encoder.h"
-#include "passes/pass.h"
 #include "frontend/json.h"
+#include "passes/encoder_from_onnx.h"
 #include "tools/cli.h"
 #include "tools/cli_groups.h"
 #include "tools/cmd_eval.h"
@@ -199,18 +199,9 @@ static void ft_progress_cb(void *user, const train_status *s)
 /* MODEL.onnx -> passes -> encoder. */
 static ir_status model_lift(const char *path, ir_encoder **out, ir_diag *d)
 {
-    ir_graph *g = NULL;
-    ir_status s = onnx_load_file(path, NULL, &g, d);
-    if (s == IR_OK) {
-        pass_ctx ctx;
-        pass_ctx_init(&ctx, d);
-        s = pass_run_list(g, "default,fuse", &ctx);
-    }
-    if (s == IR_OK)
-        s = ir_encoder_lift(g, out, d);
+    ir_status s = encoder_from_onnx(path, NULL, out, d);
     if (s != IR_OK)
         ir_diag_prefix(d, "%s", path);
-    ir_graph_free(g);
     return s;
 }
 

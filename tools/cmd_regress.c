@@ -132,8 +132,9 @@ static int parse_tasks(const char *list, const glue_task **out, size_t max,
 /* How a model runs: "onednn int8", "ref". */
 static void model_desc(const evalcmd_model *m, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s%s%s", evalcmd_model_backend(m), m->onednn ? " " : "",
-             m->onednn ? ir_precision_name(m->precision) : "");
+    snprintf(buf, n, "%s%s%s", evalcmd_model_backend(m),
+             m->eng->precision ? " " : "",
+             m->eng->precision ? ir_precision_name(m->precision) : "");
 }
 
 static void print_table(FILE *f, const evalcmd_model *base,

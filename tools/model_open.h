@@ -1,17 +1,18 @@
 /* model_open.h — the first steps of the commands that take one model:
  * parse the options around the one MODEL.onnx argument (build, run, bench,
- * inspect, export-onnx), then (build, bench) load the model, rewrite it with passes "default,fuse" and lift the
- * BERT encoder the backend lowers.
+ * inspect, export-onnx), then (build, bench) load the model, rewrite it
+ * with passes "default,fuse" and lift the BERT encoder the backend lowers
+ * (passes/encoder_from_onnx.h).
  *
  *     const char *model;
  *     int rc = model_args_parse("bench", argc, argv, opts, usage, &model);
  *     if (rc != MODEL_ARGS_GO)
  *         return rc;                  // 0 after --help, 2 after a usage error
  *     ...
- *     model_open_options mo = {.prepare = "onednn backend: preparing the graph",
- *                              .lift = "onednn backend: cannot lower this graph"};
+ *     encoder_open_options mo = {.prepare = "onednn backend: preparing the graph",
+ *                                .lift = "onednn backend: cannot lower this graph"};
  *     ir_encoder *e;
- *     if (model_open_encoder(model, &mo, &e, &d) != IR_OK)
+ *     if (encoder_from_onnx(model, &mo, &e, &d) != IR_OK)
  *         return cli_fail(&d);
  *
  * The message prefixes are the caller's, so each command keeps naming
@@ -24,6 +25,7 @@
 
 #include "ir/encoder.h"
 #include "ir/ir.h"
+#include "passes/encoder_from_onnx.h"
 #include "tools/cli.h"
 
 /* model_args_parse's "carry on" value; every other value is an exit status. */
@@ -37,23 +39,5 @@ enum { MODEL_ARGS_GO = -1 };
 int model_args_parse(const char *cmd, int argc, char **argv,
                      const cli_option *opts, void (*usage)(FILE *),
                      const char **model);
-
-typedef struct model_open_options {
-    /* Runs on the loaded graph before any pass (NULL: none); an error it
-     * returns is prefixed with check_prefix. */
-    ir_status (*check)(const ir_graph *g, void *user, ir_diag *d);
-    void *user;
-    const char *check_prefix;
-    const char *prepare;    /* prefix when the passes fail */
-    const char *lift;       /* prefix when ir_encoder_lift fails */
-} model_open_options;
-
-/* Loads path, runs o->check, passes "default,fuse" and ir_encoder_lift.
- * The graph is freed as soon as the encoder (a copy) is lifted, so at most
- * two copies of the weights are alive at once. *e is NULL on failure; the
- * loader's and passes' statuses are passed on (IR_ERR_UNSUPPORTED names the
- * layer and node that broke the BERT pattern). */
-ir_status model_open_encoder(const char *path, const model_open_options *o,
-                             ir_encoder **e, ir_diag *d);
 
 #endif

@@ -26,6 +26,8 @@
 #include "frontend/onnx.h"
 #include "ir/encoder.h"
 #include "ir/interp.h"
+#include "passes/encoder_from_onnx.h"
+#include "passes/encoder_lift.h"
 #include "passes/fuse.h"
 #include "tests/util/encoder_fixture.h"
 #include "testutil.h"
@@ -592,6 +594,50 @@ static int export_cases(const char *dir)
     return 0;
 }
 
+static ir_status refuse(const ir_graph *g, void *user, ir_diag *d)
+{
+    (void)g;
+    ++*(int *)user;
+    return ir_diag_set(d, IR_ERR_INPUT, "not this one");
+}
+
+/* encoder_from_onnx: a saved encoder comes back; each step's failure
+ * carries the caller's prefix, and the loader's carries none. */
+static void test_from_onnx(void)
+{
+    ir_encoder_config c;
+    small_config(&c);
+    ir_encoder *e = enc_random_encoder(&c, 9, 0.3f);
+    char dir[512], path[600];
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g = NULL;
+    CHECK(e && test_tmpdir(dir, sizeof dir));
+    snprintf(path, sizeof path, "%s/enc.onnx", dir);
+    CHECK_MSG(ir_encoder_to_graph(e, NULL, &g, &d) == IR_OK &&
+                  onnx_save_file(g, path, NULL, &d) == IR_OK, "%s", d.msg);
+    ir_graph_free(g);
+    ir_encoder *back = NULL;
+    CHECK_MSG(encoder_from_onnx(path, NULL, &back, &d) == IR_OK, "%s", d.msg);
+    CHECK(back && ir_encoder_config_equal(&c, &back->cfg));
+    ir_encoder_free(back);
+
+    int calls = 0;
+    encoder_open_options o = {.check = refuse, .user = &calls,
+                              .check_prefix = "C", .prepare = "P", .lift = "L"};
+    CHECK(encoder_from_onnx(path, &o, &back, &d) == IR_ERR_INPUT && !back);
+    CHECK_MSG(calls == 1 && strcmp(d.msg, "C: not this one") == 0, "%s", d.msg);
+    o.check = NULL;
+    g = enc_not_an_encoder();
+    CHECK(encoder_from_graph(g, &o, &back, &d) == IR_ERR_UNSUPPORTED && !back);
+    CHECK_MSG(strncmp(d.msg, "L: ", 3) == 0, "%s", d.msg);
+    ir_graph_free(g);
+    snprintf(path, sizeof path, "%s/nope.onnx", dir);
+    CHECK(encoder_from_onnx(path, &o, &back, &d) == IR_ERR_IO && !back);
+    CHECK_MSG(d.msg[0] != 'L' && d.msg[0] != 'P', "%s", d.msg);
+    ir_encoder_free(e);
+}
+
 static int lift_exported(const char *dir)
 {
     char path[1024];
@@ -602,12 +648,8 @@ static int lift_exported(const char *dir)
     ir_tensor *in[3] = {NULL, NULL, NULL}, *want = NULL, **outs = NULL;
     int rc = 1;
     snprintf(path, sizeof path, "%s/model.onnx", dir);
-    if (onnx_load_file(path, NULL, &g, &d) != IR_OK)
-        goto done;
-    pass_ctx ctx;
-    pass_ctx_init(&ctx, &d);
-    if (pass_run_list(g, "default,fuse", &ctx) != IR_OK ||
-        ir_encoder_lift(g, &e, &d) != IR_OK)
+    if (onnx_load_file(path, NULL, &g, &d) != IR_OK ||
+        encoder_from_graph(g, NULL, &e, &d) != IR_OK)
         goto done;
     ir_encoder_describe(e, stdout);
     ir_encoder_graph_opts o;
@@ -655,5 +697,6 @@ int main(int argc, char **argv)
     test_sharing();
     test_variants();
     test_lift();
+    test_from_onnx();
     return test_finish("test_encoder");
 }

@@ -122,6 +122,17 @@ static inline float *enc_interp_logits(ir_graph *g, const enc_inputs *x)
     return r;
 }
 
+/* y = Relu(x), x f32 [2,3]: a graph that is no encoder and has no
+ * input_ids, for the refusals. */
+static inline ir_graph *enc_not_an_encoder(void)
+{
+    ir_graph *g = ir_graph_new("relu");
+    ir_dim xd[2] = {ir_dim_const(2), ir_dim_const(3)};
+    ir_value *x = ir_graph_add_input(g, "x", IR_DT_F32, 2, xd);
+    ir_graph_mark_output(g, ir_node_make1(g, IR_OP_RELU, "act", x, NULL));
+    return g;
+}
+
 /* max |a - b|; a NaN anywhere makes it NaN (fails every <= check). */
 static inline double enc_max_diff(const float *a, const float *b, int64_t n)
 {

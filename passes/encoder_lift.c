@@ -17,7 +17,7 @@
  * group; groups are numbered in order of first use, as the encoder wants.
  * A graph that does not fit says which layer and which node broke it.
  */
-#include "ir/encoder.h"
+#include "passes/encoder_lift.h"
 
 #include <math.h>
 #include <stdlib.h>

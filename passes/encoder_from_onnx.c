@@ -1,0 +1,45 @@
+/* encoder_from_onnx.c — ONNX file or graph -> passes "default,fuse" ->
+ * ir_encoder_lift, with the caller's message prefixes (see
+ * encoder_from_onnx.h). */
+#include "passes/encoder_from_onnx.h"
+
+#include "frontend/onnx.h"
+#include "passes/encoder_lift.h"
+#include "passes/pass.h"
+
+/* Prefixes d's message with `prefix` when there is one; returns the status. */
+static ir_status named(ir_status s, const char *prefix, ir_diag *d)
+{
+    if (s != IR_OK && prefix)
+        ir_diag_prefix(d, "%s", prefix);
+    return s;
+}
+
+ir_status encoder_from_graph(ir_graph *g, const encoder_open_options *o,
+                             ir_encoder **out, ir_diag *d)
+{
+    static const encoder_open_options none = {0};
+    if (!o)
+        o = &none;
+    *out = NULL;
+    ir_status s = IR_OK;
+    if (o->check && (s = named(o->check(g, o->user, d), o->check_prefix, d)) != IR_OK)
+        return s;
+    pass_ctx ctx;
+    pass_ctx_init(&ctx, d);
+    if ((s = named(pass_run_list(g, "default,fuse", &ctx), o->prepare, d)) != IR_OK)
+        return s;
+    return named(ir_encoder_lift(g, out, d), o->lift, d);
+}
+
+ir_status encoder_from_onnx(const char *path, const encoder_open_options *o,
+                            ir_encoder **out, ir_diag *d)
+{
+    *out = NULL;
+    ir_graph *g = NULL;
+    ir_status s = onnx_load_file(path, NULL, &g, d);
+    if (s == IR_OK)
+        s = encoder_from_graph(g, o, out, d);
+    ir_graph_free(g);
+    return s;
+}
