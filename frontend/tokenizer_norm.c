@@ -14,6 +14,7 @@
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
 #include <unicode/uregex.h>
+#include <unicode/uset.h>
 #include <unicode/ustring.h>
 #include <unicode/utext.h>
 
@@ -50,7 +51,7 @@ static ir_status u16_reserve(tok_norm_scratch *ns, int k, size_t n, ir_diag *d)
 
 /* NFC/NFD/NFKC/NFKD: UTF-8 -> UTF-16 -> unorm2 -> UTF-8. ASCII is left
  * alone by all four, and is most text. */
-static ir_status unicode_form(tok_norm_kind k, tok_norm_scratch *ns,
+static ir_status unicode_form(const tok_norm *nm, tok_norm_scratch *ns,
                               const char *in, size_t n, tok_str *out,
                               ir_diag *d)
 {
@@ -60,12 +61,7 @@ static ir_status unicode_form(tok_norm_kind k, tok_norm_scratch *ns,
         return ir_diag_set(d, IR_ERR_INPUT, "tokenizer: text of %zu bytes is "
                            "too long to normalise", n);
     UErrorCode e = U_ZERO_ERROR;
-    const UNormalizer2 *nf = k == TOK_NORM_NFC    ? unorm2_getNFCInstance(&e)
-                             : k == TOK_NORM_NFD  ? unorm2_getNFDInstance(&e)
-                             : k == TOK_NORM_NFKC ? unorm2_getNFKCInstance(&e)
-                                                  : unorm2_getNFKDInstance(&e);
-    if (U_FAILURE(e))
-        return icu_err(d, "normaliser instance", e);
+    const UNormalizer2 *nf = nm->nf;
     ir_status st;
     if ((st = u16_reserve(ns, 0, n + 1, d)))
         return st;
@@ -137,8 +133,17 @@ static ir_status lower_cp(uint32_t cp, tok_str *out, ir_diag *d)
  * which is why files put NFKD or NFD before it. */
 static ir_status strip_cp(uint32_t cp, tok_str *out, ir_diag *d)
 {
-    if (cp >= 0x300 && (U_GET_GC_MASK((UChar32)cp) & U_GC_M_MASK))
+    /* Marks in Unicode 9 that are letters now, and the reverse. */
+    if (cp == 0x1CF2 || cp == 0x1CF3)
         return IR_OK;
+    if (cp == 0x111C9)
+        return tok_str_cp(out, cp, d);
+    if (cp >= 0x300 && (U_GET_GC_MASK((UChar32)cp) & U_GC_M_MASK)) {
+        UVersionInfo age;
+        u_charAge((UChar32)cp, age);
+        if (age[0] <= TOK_HF_MARK_UNICODE)
+            return IR_OK;
+    }
     return tok_str_cp(out, cp, d);
 }
 
@@ -271,7 +276,7 @@ static ir_status norm_one(const tok_norm *nm, tok_norm_scratch *ns,
     case TOK_NORM_NFD:
     case TOK_NORM_NFKC:
     case TOK_NORM_NFKD:
-        return unicode_form(nm->kind, ns, in, n, out, d);
+        return unicode_form(nm, ns, in, n, out, d);
     case TOK_NORM_LOWERCASE:
         return each_cp(in, n, out, lower_cp, d);
     case TOK_NORM_STRIP_ACCENTS:
@@ -368,8 +373,32 @@ ir_status tok_norm_regex_compile(tok_norm *nm, const char *pattern, size_t n,
     return IR_OK;
 }
 
+ir_status tok_norm_form_init(tok_norm *nm, char *why, size_t why_len)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    tok_norm_kind k = nm->kind;
+    const UNormalizer2 *base = k == TOK_NORM_NFC    ? unorm2_getNFCInstance(&e)
+                               : k == TOK_NORM_NFD  ? unorm2_getNFDInstance(&e)
+                               : k == TOK_NORM_NFKC ? unorm2_getNFKCInstance(&e)
+                                                    : unorm2_getNFKDInstance(&e);
+    static const UChar pattern[] = u"[:age=" TOK_HF_NF_UNICODE ":]";
+    if (U_SUCCESS(e))
+        nm->nf_set = uset_openPattern(pattern, -1, &e);
+    if (U_SUCCESS(e))
+        nm->nf = unorm2_openFiltered(base, nm->nf_set, &e);
+    if (U_FAILURE(e)) {
+        snprintf(why, why_len, "ICU normaliser: %s", u_errorName(e));
+        return IR_ERR_FAILED;
+    }
+    return IR_OK;
+}
+
 void tok_norm_free(tok_norm *nm)
 {
+    if (nm->nf)
+        unorm2_close(nm->nf);
+    if (nm->nf_set)
+        uset_close(nm->nf_set);
     free(nm->text);
     free(nm->content);
     if (nm->regex)

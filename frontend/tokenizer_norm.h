@@ -34,6 +34,7 @@ typedef struct tok_norm {
     size_t regex_index;   /* its slot in tok_norm_scratch.regex */
     bool left, right;     /* Strip */
     tok_charsmap charsmap; /* Precompiled */
+    void *nf, *nf_set; /* NF*: ICU's normaliser filtered to HF's Unicode */
 } tok_norm;
 
 /* Per-encoding state: two buffers and ICU objects that are not shareable
@@ -48,6 +49,15 @@ typedef struct tok_norm_scratch {
     void *utext;     /* UText over the string being split */
 } tok_norm_scratch;
 
+/* Unicode versions of the tables in HF tokenizers (its fork of the Rust
+ * crate unicode-normalization): code points assigned later are left
+ * alone, as HF leaves them (measured against tokenizers 0.23 on every
+ * code point by tests/py/test_tokenizer_json_hf.py). */
+#define TOK_HF_NF_UNICODE "11.0"    /* NFC, NFD, NFKC, NFKD */
+#define TOK_HF_MARK_UNICODE 9      /* StripAccents' combining marks */
+
+/* Sets up an NFC/NFD/NFKC/NFKD normalizer (nm->kind set). */
+ir_status tok_norm_form_init(tok_norm *nm, char *why, size_t why_len);
 /* Compiles a Replace regex (pattern in UTF-8); the message says why not. */
 ir_status tok_norm_regex_compile(tok_norm *nm, const char *pattern, size_t n,
                                  char *why, size_t why_len);

@@ -137,6 +137,10 @@ static ir_status load_norm(tok_jctx *c, tok_pipe *p, const json_value *v,
             if ((st = norm_push(c, p, &nm)))
                 return st;
             nm->kind = simple_kind[i];
+            char why[128];
+            if (nm->kind <= TOK_NORM_NFKD &&
+                tok_norm_form_init(nm, why, sizeof why) != IR_OK)
+                return bad(c, IR_ERR_FAILED, v, path, "%s", why);
             return IR_OK;
         }
     }
@@ -413,6 +417,47 @@ static ir_status load_bpe(tok_jctx *c, tok_tokenizer *t, tok_bpe *b,
     return IR_OK;
 }
 
+/* A score as Hugging Face holds it. tokenizers reads JSON numbers with
+ * serde_json's default (not correctly rounded) parser: all the digits as
+ * an integer, converted to f64, then multiplied or divided once by a power
+ * of ten, so some scores end one ulp away from strtod's. Viterbi's exact
+ * ties then break differently, so distilc redoes that arithmetic on the
+ * digits HF wrote (the shortest that round-trip, found again here). */
+static double serde_f64(double x)
+{
+    if (x == 0 || !isfinite(x))
+        return x;
+    char buf[40];
+    int lo = 1, hi = 17;
+    while (lo < hi) { /* fewest significant digits that give x back */
+        int mid = (lo + hi) / 2;
+        snprintf(buf, sizeof buf, "%.*e", mid - 1, x);
+        if (strtod(buf, NULL) == x)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    snprintf(buf, sizeof buf, "%.*e", lo - 1, x);
+    uint64_t sig = 0;
+    int digits = 0;
+    const char *p = buf + (buf[0] == '-');
+    for (; *p && *p != 'e'; p++)
+        if (*p >= '0' && *p <= '9') {
+            sig = sig * 10 + (uint64_t)(*p - '0');
+            digits++;
+        }
+    int exp10 = (int)strtol(p + 1, NULL, 10) - (digits - 1);
+    double f = (double)sig, pow10;
+    while (exp10 < -308) { /* serde_json: divide by 1e308 until in range */
+        f /= 1e308;
+        exp10 += 308;
+    }
+    snprintf(buf, sizeof buf, "1e%d", exp10 < 0 ? -exp10 : exp10);
+    pow10 = strtod(buf, NULL);
+    f = exp10 < 0 ? f / pow10 : f * pow10;
+    return x < 0 ? -f : f;
+}
+
 static ir_status load_unigram(tok_jctx *c, tok_tokenizer *t, tok_unigram *u,
                               const json_value *m)
 {
@@ -437,7 +482,7 @@ static ir_status load_unigram(tok_jctx *c, tok_tokenizer *t, tok_unigram *u,
                        NULL);
         }
         const json_value *p = &e->u.items[0];
-        u->score[i] = e->u.items[1].u.num;
+        u->score[i] = serde_f64(e->u.items[1].u.num);
         if (u->score[i] < lowest)
             lowest = u->score[i];
         if (p->len > u->max_piece)

@@ -31,8 +31,12 @@ import tempfile
 import time
 import unicodedata
 
-import model_util as mu
-from tokenizer_util import GLUE, glue_files, glue_examples, hard_examples, run_distilc
+# Serial training: the Unigram trainer's parallel sums would make the
+# scores, and so Viterbi's near-ties, differ from run to run.
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+import model_util as mu  # noqa: E402
+from tokenizer_util import GLUE, glue_files, glue_examples, hard_examples, run_distilc  # noqa: E402
 
 mu.require("tokenizers", message="tokenizers not installed "
            "(/usr/bin/python3 -m pip install --break-system-packages tokenizers)")
@@ -222,6 +226,7 @@ def main():
     singles, pairs = hard_examples()
     only = os.environ.get("TOKENIZER_KINDS", "")
     with tempfile.TemporaryDirectory() as tmp:
+        tmp = os.environ.get("TOKENIZER_KEEP", tmp)  # keep the files to debug
         for kind, make in KINDS:
             if only and kind not in only.split(","):
                 continue
