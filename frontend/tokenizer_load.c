@@ -95,21 +95,28 @@ ir_status tok_piece_push(tok_template *tp, int seq, int64_t type_id,
     return IR_OK;
 }
 
+/* cls A sep, and cls A sep [sep] B sep: BERT (HF processors/bert.rs) has one
+ * sep between the texts and type 1 from B on; RoBERTa (roberta.rs) two seps
+ * and type 0 throughout. */
+static ir_status template_around(tok_tokenizer *t, int64_t cls, int64_t sep,
+                                 int seps_between, int64_t b_type, ir_diag *d)
+{
+    bool ok = !tok_piece_push(&t->single, -1, 0, &cls, 1) &&
+              !tok_piece_push(&t->single, 0, 0, NULL, 0) &&
+              !tok_piece_push(&t->single, -1, 0, &sep, 1) &&
+              !tok_piece_push(&t->pair, -1, 0, &cls, 1) &&
+              !tok_piece_push(&t->pair, 0, 0, NULL, 0);
+    for (int i = 0; ok && i < seps_between; i++)
+        ok = !tok_piece_push(&t->pair, -1, 0, &sep, 1);
+    ok = ok && !tok_piece_push(&t->pair, 1, b_type, NULL, 0) &&
+         !tok_piece_push(&t->pair, -1, b_type, &sep, 1);
+    return ok ? IR_OK : oom(d);
+}
+
 ir_status tok_template_bert(tok_tokenizer *t, int64_t cls, int64_t sep,
                             ir_diag *d)
 {
-    /* HF processors/bert.rs: [CLS] A [SEP] and [CLS] A [SEP] B [SEP], type
-     * ids 0 up to and including the first [SEP], 1 after. */
-    if (tok_piece_push(&t->single, -1, 0, &cls, 1) ||
-        tok_piece_push(&t->single, 0, 0, NULL, 0) ||
-        tok_piece_push(&t->single, -1, 0, &sep, 1) ||
-        tok_piece_push(&t->pair, -1, 0, &cls, 1) ||
-        tok_piece_push(&t->pair, 0, 0, NULL, 0) ||
-        tok_piece_push(&t->pair, -1, 0, &sep, 1) ||
-        tok_piece_push(&t->pair, 1, 1, NULL, 0) ||
-        tok_piece_push(&t->pair, -1, 1, &sep, 1))
-        return oom(d);
-    return IR_OK;
+    return template_around(t, cls, sep, 1, 1, d);
 }
 
 ir_status tok_read_file(const char *path, char **out, size_t *len, ir_diag *d)
@@ -442,25 +449,6 @@ static ir_status pair_id(tok_jctx *c, const json_value *pp, const char *path,
     return IR_OK;
 }
 
-/* HF processors/roberta.rs: <s> A </s> and <s> A </s> </s> B </s>, every
- * type id 0 (RoBERTa has no token types). trim_offsets and
- * add_prefix_space change offsets only. */
-static ir_status template_roberta(tok_tokenizer *t, int64_t cls, int64_t sep,
-                                  ir_diag *d)
-{
-    if (tok_piece_push(&t->single, -1, 0, &cls, 1) ||
-        tok_piece_push(&t->single, 0, 0, NULL, 0) ||
-        tok_piece_push(&t->single, -1, 0, &sep, 1) ||
-        tok_piece_push(&t->pair, -1, 0, &cls, 1) ||
-        tok_piece_push(&t->pair, 0, 0, NULL, 0) ||
-        tok_piece_push(&t->pair, -1, 0, &sep, 1) ||
-        tok_piece_push(&t->pair, -1, 0, &sep, 1) ||
-        tok_piece_push(&t->pair, 1, 0, NULL, 0) ||
-        tok_piece_push(&t->pair, -1, 0, &sep, 1))
-        return oom(d);
-    return IR_OK;
-}
-
 /* No post-processor: A, and A B, all type 0 (HF without a processor). */
 static ir_status template_plain(tok_tokenizer *t, ir_diag *d)
 {
@@ -514,7 +502,7 @@ static ir_status post_one(tok_jctx *c, tok_tokenizer *t, const json_value *pp,
         if ((st = pair_id(c, pp, path, "cls", &cls)) ||
             (st = pair_id(c, pp, path, "sep", &sep)))
             return st;
-        return template_roberta(t, cls, sep, c->d);
+        return template_around(t, cls, sep, 2, 0, c->d);
     }
     if (strcmp(ty, "TemplateProcessing") == 0) {
         if ((st = load_template(c, pp, "single", &t->single, false)) ||

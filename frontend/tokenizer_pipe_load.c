@@ -57,6 +57,21 @@ static ir_status get_str(tok_jctx *c, const json_value *v, const char *path,
     return IR_OK;
 }
 
+/* The members of a Sequence normalizer or pre-tokenizer. */
+static ir_status sequence_items(tok_jctx *c, const json_value *v,
+                                const char *path, const char *key, int depth,
+                                const json_value **list)
+{
+    *list = json_get(v, key);
+    if (!*list || (*list)->type != JSON_ARRAY)
+        return ir_diag_set(c->d, IR_ERR_INPUT, "%s:%zu:%zu: %s: \"%s\" must "
+                           "be an array", c->name, v->line, v->col, path, key);
+    if (depth > 8)
+        return bad(c, IR_ERR_UNSUPPORTED, v, path, "Sequences nested too "
+                   "deep%s", NULL);
+    return IR_OK;
+}
+
 /* ---- normalizers --------------------------------------------------------- */
 
 static ir_status norm_push(tok_jctx *c, tok_pipe *p, tok_norm **out)
@@ -110,13 +125,9 @@ static ir_status load_norm(tok_jctx *c, tok_pipe *p, const json_value *v,
                    "expected%s", NULL);
     ir_status st;
     if (strcmp(ty, "Sequence") == 0) {
-        const json_value *list = json_get(v, "normalizers");
-        if (!list || list->type != JSON_ARRAY)
-            return bad(c, IR_ERR_INPUT, v, path, "\"normalizers\" must be an "
-                       "array%s", NULL);
-        if (depth > 8)
-            return bad(c, IR_ERR_UNSUPPORTED, v, path, "Sequences nested too "
-                       "deep%s", NULL);
+        const json_value *list;
+        if ((st = sequence_items(c, v, path, "normalizers", depth, &list)))
+            return st;
         for (size_t i = 0; i < list->len; i++) {
             char sub[PATH_MAX_LEN];
             snprintf(sub, sizeof sub, "%s.normalizers[%zu]", path, i);
@@ -256,13 +267,9 @@ static ir_status load_pre(tok_jctx *c, tok_pipe *p, const json_value *v,
     ir_status st;
     tok_pretok *pt = NULL;
     if (strcmp(ty, "Sequence") == 0) {
-        const json_value *list = json_get(v, "pretokenizers");
-        if (!list || list->type != JSON_ARRAY)
-            return bad(c, IR_ERR_INPUT, v, path, "\"pretokenizers\" must be "
-                       "an array%s", NULL);
-        if (depth > 8)
-            return bad(c, IR_ERR_UNSUPPORTED, v, path, "Sequences nested too "
-                       "deep%s", NULL);
+        const json_value *list;
+        if ((st = sequence_items(c, v, path, "pretokenizers", depth, &list)))
+            return st;
         for (size_t i = 0; i < list->len; i++) {
             char sub[PATH_MAX_LEN];
             snprintf(sub, sizeof sub, "%s.pretokenizers[%zu]", path, i);

@@ -22,7 +22,7 @@ import sys
 import tempfile
 
 import model_util as mu
-from tokenizer_util import GLUE, glue_files, glue_examples, hard_examples, run_distilc  # noqa: E402
+from tokenizer_util import GLUE, compare_with_hf, glue_files, glue_examples, hard_examples, run_distilc  # noqa: E402
 
 tokenizers = mu.require("tokenizers", message="tokenizers not installed "
                         "(/usr/bin/python3 -m pip install --break-system-packages tokenizers)")
@@ -58,16 +58,7 @@ def compare(name, examples, lower=True, max_seq=None, pad=False, json_file=None)
     lines = [a if b is None else a + b"\t" + b for a, b in examples]
     got = run_distilc(BIN, args, lines)
     tok = hf_tokenizer(lower, max_seq, pad)
-    inputs = [a.decode("utf-8", "replace") if b is None else
-              (a.decode("utf-8", "replace"), b.decode("utf-8", "replace")) for a, b in examples]
-    want = tok.encode_batch(inputs)
-    check(len(got) == len(want), "%s: %d outputs for %d inputs" % (name, len(got), len(want)))
-    bad = 0
-    for i, (g, w) in enumerate(zip(got, want)):
-        ok = (g["input_ids"] == w.ids and g["token_type_ids"] == w.type_ids
-              and g["attention_mask"] == w.attention_mask)
-        check(ok, "%s #%d %r:\n  distilc %s\n  hf      %s" % (name, i, examples[i], g["input_ids"], w.ids))
-        bad += not ok
+    bad = compare_with_hf(check, name, examples, got, tok)
     print("%-48s %6d examples, %d differ" % (name, len(examples), bad))
 
 

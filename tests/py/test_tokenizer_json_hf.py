@@ -36,7 +36,7 @@ import unicodedata
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
 import model_util as mu  # noqa: E402
-from tokenizer_util import GLUE, glue_files, glue_examples, hard_examples, run_distilc  # noqa: E402
+from tokenizer_util import GLUE, compare_with_hf, glue_files, glue_examples, hard_examples, run_distilc  # noqa: E402
 
 mu.require("tokenizers", message="tokenizers not installed "
            "(/usr/bin/python3 -m pip install --break-system-packages tokenizers)")
@@ -174,17 +174,7 @@ def compare(name, path, examples, max_seq=None, pad=False):
         # distilc pads with <pad> or [PAD] when the file sets no padding.
         pad_id = [i for i in (tok.token_to_id("<pad>"), tok.token_to_id("[PAD]"), 0) if i is not None][0]
         tok.enable_padding(length=max_seq, pad_id=pad_id)
-    inputs = [a.decode("utf-8", "replace") if b is None else
-              (a.decode("utf-8", "replace"), b.decode("utf-8", "replace")) for a, b in examples]
-    want = tok.encode_batch(inputs)
-    check(len(got) == len(want), "%s: %d outputs for %d inputs" % (name, len(got), len(want)))
-    bad = 0
-    for i, (g, w) in enumerate(zip(got, want)):
-        ok = (g["input_ids"] == w.ids and g["token_type_ids"] == w.type_ids
-              and g["attention_mask"] == w.attention_mask)
-        check(ok, "%s #%d %r:\n  distilc %s\n  hf      %s %s" % (
-            name, i, examples[i], g["input_ids"], w.ids, w.tokens))
-        bad += not ok
+    bad = compare_with_hf(check, name, examples, got, tok)
     return bad
 
 

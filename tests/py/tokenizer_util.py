@@ -75,3 +75,21 @@ def hard_examples():
     pairs.append((long_a, b"short"))
     pairs.append((b"short", long_a))
     return singles, pairs
+
+
+def compare_with_hf(check, name, examples, got, tok):
+    """Encodes examples ((bytes a, bytes b or None) each, decoded as HF's
+    Python side would) with HF's tok and checks distilc's JSON lines `got`
+    against it, id for id. Returns how many differ."""
+    inputs = [a.decode("utf-8", "replace") if b is None else
+              (a.decode("utf-8", "replace"), b.decode("utf-8", "replace")) for a, b in examples]
+    want = tok.encode_batch(inputs)
+    check(len(got) == len(want), "%s: %d outputs for %d inputs" % (name, len(got), len(want)))
+    bad = 0
+    for i, (g, w) in enumerate(zip(got, want)):
+        ok = (g["input_ids"] == w.ids and g["token_type_ids"] == w.type_ids
+              and g["attention_mask"] == w.attention_mask)
+        check(ok, "%s #%d %r:\n  distilc %s\n  hf      %s %s" % (
+            name, i, examples[i], g["input_ids"], w.ids, w.tokens))
+        bad += not ok
+    return bad
