@@ -139,18 +139,15 @@ tok_options tok_options_default(void)
 
 /* ---- per-call working buffers ------------------------------------------- */
 
-typedef struct id_vec {
-    int64_t *v;
-    size_t n, cap;
-} id_vec;
-
 typedef struct scratch {
     char *word; /* the word being built, UTF-8 */
     size_t word_len, word_cap, word_chars;
-    id_vec ids[2]; /* token ids of text A and text B */
+    tok_ids ids[2]; /* token ids of text A and text B */
+    void *engine;   /* the engine's working memory (tok_engine) */
+    void (*engine_free)(void *);
 } scratch;
 
-static ir_status id_push(id_vec *a, int64_t id, ir_diag *d)
+ir_status tok_ids_push(tok_ids *a, int64_t id, ir_diag *d)
 {
     if (a->n == a->cap) {
         size_t cap = a->cap ? a->cap * 2 : 64;
@@ -182,6 +179,8 @@ void tok_encoding_free(tok_encoding *enc)
         free(s->word);
         free(s->ids[0].v);
         free(s->ids[1].v);
+        if (s->engine)
+            s->engine_free(s->engine);
         free(s);
     }
     free(enc->input_ids);
@@ -195,7 +194,7 @@ void tok_encoding_free(tok_encoding *enc)
 typedef struct run {
     const tok_tokenizer *t;
     scratch *s;
-    id_vec *out;    /* ids go here ... */
+    tok_ids *out;    /* ids go here ... */
     tok_word_fn fn; /* ... or words go to fn */
     void *ctx;
     ir_diag *d;
@@ -228,7 +227,7 @@ static ir_status wordpiece(run *r, const char *w, size_t n, size_t nchars)
 {
     const tok_tokenizer *t = r->t;
     if (nchars > t->max_chars)
-        return id_push(r->out, t->unk_id, r->d);
+        return tok_ids_push(r->out, t->unk_id, r->d);
     size_t base = r->out->n, start = 0;
     while (start < n) {
         size_t end = n;
@@ -250,9 +249,9 @@ static ir_status wordpiece(run *r, const char *w, size_t n, size_t nchars)
         }
         if (id < 0) {
             r->out->n = base;
-            return id_push(r->out, t->unk_id, r->d);
+            return tok_ids_push(r->out, t->unk_id, r->d);
         }
-        ir_status st = id_push(r->out, id, r->d);
+        ir_status st = tok_ids_push(r->out, id, r->d);
         if (st != IR_OK)
             return st;
         start = end;
@@ -375,6 +374,16 @@ static ir_status run_text(run *r, const char *text, size_t n)
     const unsigned char *p = (const unsigned char *)text;
     size_t seg = 0;
     ir_status st;
+    if (t->engine) {
+        scratch *s = r->s;
+        if (s->engine && s->engine_free != t->engine->free_scratch) {
+            s->engine_free(s->engine);
+            s->engine = NULL;
+        }
+        s->engine_free = t->engine->free_scratch;
+        return t->engine->encode(t, text, n, r->out, r->fn, r->ctx,
+                                 &s->engine, r->d);
+    }
     r->s->word_len = r->s->word_chars = 0;
     if (t->n_added) {
         for (size_t i = 0; i < n; i++) {
@@ -393,7 +402,7 @@ static ir_status run_text(run *r, const char *text, size_t n)
                 return st;
             if (r->fn)
                 r->fn(best->text, best->len, r->ctx);
-            else if ((st = id_push(r->out, best->id, r->d)) != IR_OK)
+            else if ((st = tok_ids_push(r->out, best->id, r->d)) != IR_OK)
                 return st;
             i += best->len - 1;
             seg = i + 1;

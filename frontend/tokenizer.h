@@ -1,7 +1,10 @@
-/* tokenizer.h — BERT's WordPiece tokenizer, identical in output to Hugging
- * Face `tokenizers` (BertNormalizer + BertPreTokenizer + WordPiece +
- * BertProcessing/TemplateProcessing), loaded from a vocab.txt or from a
- * tokenizer.json.
+/* tokenizer.h — tokenizers identical in output to Hugging Face
+ * `tokenizers`: BERT's WordPiece (BertNormalizer + BertPreTokenizer +
+ * WordPiece + BertProcessing/TemplateProcessing) from a vocab.txt or a
+ * tokenizer.json, and from a tokenizer.json also byte-level BPE (RoBERTa,
+ * GPT-2), Unigram (XLM-R, ALBERT, DeBERTa-v3) and SentencePiece BPE with
+ * the normalizers, pre-tokenizers and post-processors those files use
+ * (tokenizer_pipe.h lists them).
  *
  *     ir_diag d; ir_diag_init(&d);
  *     tok_tokenizer *tok;
@@ -64,11 +67,12 @@ ir_status tok_load_vocab(const char *path, const tok_options *opts,
 ir_status tok_load_vocab_text(const char *text, size_t len, const char *name,
                               const tok_options *opts, tok_tokenizer **out,
                               ir_diag *d);
-/* A Hugging Face tokenizer.json. Its normalizer must be BertNormalizer, its
- * pre_tokenizer BertPreTokenizer, its model WordPiece and its
- * post_processor TemplateProcessing or BertProcessing; anything else is
- * IR_ERR_UNSUPPORTED naming the component. The file's own "truncation" and
- * "padding" sections are ignored: max_seq and TOK_PAD decide. */
+/* A Hugging Face tokenizer.json. A WordPiece model needs BERT's normalizer
+ * and pre_tokenizer; a BPE or Unigram model takes the components listed in
+ * tokenizer_pipe.h. Anything else is IR_ERR_UNSUPPORTED naming the
+ * component by its JSON path. The file's own "truncation" and "padding"
+ * sections are ignored (max_seq and TOK_PAD decide; the pad id is
+ * padding.pad_id, else <pad> or [PAD], else 0). */
 ir_status tok_load_json(const char *path, tok_tokenizer **out, ir_diag *d);
 ir_status tok_load_json_text(const char *text, size_t len, const char *name,
                              tok_tokenizer **out, ir_diag *d);

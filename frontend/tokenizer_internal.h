@@ -4,6 +4,7 @@
 #ifndef DISTILC_TOKENIZER_INTERNAL_H
 #define DISTILC_TOKENIZER_INTERNAL_H
 
+#include "frontend/json.h"
 #include "frontend/tokenizer.h"
 
 /* Vocabulary: open-addressing hash table over token bytes kept in one blob;
@@ -14,11 +15,37 @@ typedef struct tok_vocab_slot {
     int64_t id;        /* -1: empty slot */
 } tok_vocab_slot;
 
+/* An added (special) token. HF matches tokens with normalized=false on the
+ * raw text and the others, normalised like the text, on each normalised
+ * segment; lstrip/rstrip swallow the whitespace beside a match, single_word
+ * keeps only matches not glued to a word character. */
 typedef struct tok_added {
     char *text;
     size_t len;
     int64_t id;
+    bool lstrip, rstrip, single_word, normalized;
 } tok_added;
+
+/* A growable list of token ids. */
+typedef struct tok_ids {
+    int64_t *v;
+    size_t n, cap;
+} tok_ids;
+
+ir_status tok_ids_push(tok_ids *a, int64_t id, ir_diag *d);
+
+/* The text -> ids step of a tokenizer other than BERT's streaming
+ * WordPiece (tokenizer_pipe.c): set by the tokenizer.json loader, so that
+ * tokenizer.c (and the emitted program, which embeds it) does not depend on
+ * the normalizers and models it does not use. *scratch is the caller's
+ * per-encoding working memory, created on first use. */
+typedef struct tok_engine {
+    ir_status (*encode)(const tok_tokenizer *t, const char *text, size_t n,
+                        tok_ids *out, tok_word_fn fn, void *ctx,
+                        void **scratch, ir_diag *d);
+    void (*free_model)(void *model);
+    void (*free_scratch)(void *scratch);
+} tok_engine;
 
 /* One element of a post-processing template: a special token (its ids) or
  * the sequence A (seq 0) / B (seq 1). */
@@ -52,6 +79,8 @@ struct tok_tokenizer {
     size_t n_added;
     uint8_t added_first[256]; /* first bytes of added tokens */
     tok_template single, pair;
+    const tok_engine *engine; /* NULL: BERT WordPiece (tokenizer.c) */
+    void *model;              /* the engine's data */
 };
 
 uint64_t tok_hash_bytes(uint64_t h, const char *s, size_t n);
@@ -70,5 +99,31 @@ ir_status tok_template_bert(tok_tokenizer *t, int64_t cls, int64_t sep,
 ir_status tok_piece_push(tok_template *tp, int seq, int64_t type_id,
                          const int64_t *ids, size_t n_ids);
 tok_tokenizer *tok_alloc(void);
+ir_status tok_read_file(const char *path, char **out, size_t *len, ir_diag *d);
+
+/* ---- tokenizer.json helpers (tokenizer_load.c) ---------------------------
+ * Messages start with the file name and the JSON path of the component at
+ * fault ("tok.json: pre_tokenizer.pretokenizers[1]: ..."). */
+typedef struct tok_jctx {
+    const char *name;
+    ir_diag *d;
+} tok_jctx;
+
+const char *tok_json_type(const json_value *component);
+ir_status tok_json_bool(tok_jctx *c, const json_value *obj, const char *key,
+                        bool *out, bool *was_null);
+/* The BERT (WordPiece) file; anything else in it is IR_ERR_UNSUPPORTED. */
+ir_status tok_json_load_bert(tok_jctx *c, tok_tokenizer *t,
+                             const json_value *root);
+/* post_processor: TemplateProcessing, BertProcessing, RobertaProcessing,
+ * ByteLevel (no effect on ids), a Sequence of those, or null. */
+ir_status tok_json_post_processor(tok_jctx *c, tok_tokenizer *t,
+                                  const json_value *pp, const char *path);
+/* added_tokens with their flags; normalize (may be NULL) gives the form a
+ * normalized=true token is matched in. */
+typedef ir_status (*tok_norm_fn)(void *ctx, const char *s, size_t n,
+                                 char **out, size_t *out_len, ir_diag *d);
+ir_status tok_json_added(tok_jctx *c, tok_tokenizer *t, const json_value *root,
+                         bool flags_ok, tok_norm_fn normalize, void *nctx);
 
 #endif

@@ -1,7 +1,10 @@
-/* tokenizer_load.c — building a tokenizer from a vocab.txt (what HF's
+/* tokenizer_load.c — building a BERT tokenizer from a vocab.txt (what HF's
  * BertWordPieceTokenizer(vocab) does) or from a Hugging Face tokenizer.json
- * (tokenizers' serialisation format, "version": "1.0"), rejecting every
- * component that is not the BERT one with IR_ERR_UNSUPPORTED. */
+ * whose model is WordPiece, rejecting every component that is not the BERT
+ * one with IR_ERR_UNSUPPORTED; and the tokenizer.json parts every kind
+ * shares (post-processor, added tokens). tokenizer_json.c picks the kind;
+ * the emitted program embeds this file, so it needs nothing beyond
+ * tokenizer.c, json.c and unicode.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,8 @@ void tok_free(tok_tokenizer *t)
     free(t->added);
     template_free(&t->single);
     template_free(&t->pair);
+    if (t->engine && t->model)
+        t->engine->free_model(t->model);
     free(t);
 }
 
@@ -63,7 +68,7 @@ ir_status tok_added_push(tok_tokenizer *t, const char *s, size_t n,
         return oom(d);
     memcpy(c, s, n);
     c[n] = '\0';
-    t->added[t->n_added++] = (tok_added){c, n, id};
+    t->added[t->n_added++] = (tok_added){.text = c, .len = n, .id = id};
     t->added_first[(unsigned char)s[0]] = 1;
     return IR_OK;
 }
@@ -90,25 +95,31 @@ ir_status tok_piece_push(tok_template *tp, int seq, int64_t type_id,
     return IR_OK;
 }
 
+/* cls A sep, and cls A sep [sep] B sep: BERT (HF processors/bert.rs) has one
+ * sep between the texts and type 1 from B on; RoBERTa (roberta.rs) two seps
+ * and type 0 throughout. */
+static ir_status template_around(tok_tokenizer *t, int64_t cls, int64_t sep,
+                                 int seps_between, int64_t b_type, ir_diag *d)
+{
+    bool ok = !tok_piece_push(&t->single, -1, 0, &cls, 1) &&
+              !tok_piece_push(&t->single, 0, 0, NULL, 0) &&
+              !tok_piece_push(&t->single, -1, 0, &sep, 1) &&
+              !tok_piece_push(&t->pair, -1, 0, &cls, 1) &&
+              !tok_piece_push(&t->pair, 0, 0, NULL, 0);
+    for (int i = 0; ok && i < seps_between; i++)
+        ok = !tok_piece_push(&t->pair, -1, 0, &sep, 1);
+    ok = ok && !tok_piece_push(&t->pair, 1, b_type, NULL, 0) &&
+         !tok_piece_push(&t->pair, -1, b_type, &sep, 1);
+    return ok ? IR_OK : oom(d);
+}
+
 ir_status tok_template_bert(tok_tokenizer *t, int64_t cls, int64_t sep,
                             ir_diag *d)
 {
-    /* HF processors/bert.rs: [CLS] A [SEP] and [CLS] A [SEP] B [SEP], type
-     * ids 0 up to and including the first [SEP], 1 after. */
-    if (tok_piece_push(&t->single, -1, 0, &cls, 1) ||
-        tok_piece_push(&t->single, 0, 0, NULL, 0) ||
-        tok_piece_push(&t->single, -1, 0, &sep, 1) ||
-        tok_piece_push(&t->pair, -1, 0, &cls, 1) ||
-        tok_piece_push(&t->pair, 0, 0, NULL, 0) ||
-        tok_piece_push(&t->pair, -1, 0, &sep, 1) ||
-        tok_piece_push(&t->pair, 1, 1, NULL, 0) ||
-        tok_piece_push(&t->pair, -1, 1, &sep, 1))
-        return oom(d);
-    return IR_OK;
+    return template_around(t, cls, sep, 1, 1, d);
 }
 
-static ir_status read_file(const char *path, char **out, size_t *len,
-                           ir_diag *d)
+ir_status tok_read_file(const char *path, char **out, size_t *len, ir_diag *d)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -235,7 +246,7 @@ ir_status tok_load_vocab(const char *path, const tok_options *opts,
     char *text;
     size_t len;
     *out = NULL;
-    ir_status st = read_file(path, &text, &len, d);
+    ir_status st = tok_read_file(path, &text, &len, d);
     if (st != IR_OK)
         return st;
     st = tok_load_vocab_text(text, len, path, opts, out, d);
@@ -245,12 +256,7 @@ ir_status tok_load_vocab(const char *path, const tok_options *opts,
 
 /* ---- tokenizer.json ----------------------------------------------------- */
 
-typedef struct jctx {
-    const char *name;
-    ir_diag *d;
-} jctx;
-
-static ir_status jerr(jctx *c, ir_status s, const json_value *at,
+static ir_status jerr(tok_jctx *c, ir_status s, const json_value *at,
                       const char *what, const char *detail)
 {
     if (at)
@@ -260,8 +266,8 @@ static ir_status jerr(jctx *c, ir_status s, const json_value *at,
 }
 
 /* Reads an optional boolean member; null leaves *out unchanged. */
-static ir_status get_bool(jctx *c, const json_value *obj, const char *key,
-                          bool *out, bool *was_null)
+ir_status tok_json_bool(tok_jctx *c, const json_value *obj, const char *key,
+                        bool *out, bool *was_null)
 {
     const json_value *v = json_get(obj, key);
     if (was_null)
@@ -276,13 +282,13 @@ static ir_status get_bool(jctx *c, const json_value *obj, const char *key,
     return IR_OK;
 }
 
-static const char *type_of(const json_value *component)
+const char *tok_json_type(const json_value *component)
 {
     const json_value *ty = json_get(component, "type");
     return ty && ty->type == JSON_STRING ? ty->u.str : NULL;
 }
 
-static ir_status check_kind(jctx *c, const json_value *root, const char *key,
+static ir_status check_kind(tok_jctx *c, const json_value *root, const char *key,
                             const char *want, const char *want2,
                             const json_value **out)
 {
@@ -293,7 +299,7 @@ static ir_status check_kind(jctx *c, const json_value *root, const char *key,
                            "%s: %s is missing or null; distilc supports only "
                            "BERT tokenizers (%s%s%s)", c->name, key, want,
                            want2 ? " or " : "", want2 ? want2 : "");
-    const char *ty = type_of(v);
+    const char *ty = tok_json_type(v);
     if (!ty || (strcmp(ty, want) != 0 && (!want2 || strcmp(ty, want2) != 0)))
         return ir_diag_set(c->d, IR_ERR_UNSUPPORTED,
                            "%s:%zu:%zu: %s of type \"%s\" is not supported "
@@ -303,7 +309,7 @@ static ir_status check_kind(jctx *c, const json_value *root, const char *key,
     return IR_OK;
 }
 
-static ir_status load_model(jctx *c, tok_tokenizer *t, const json_value *m)
+static ir_status load_model(tok_jctx *c, tok_tokenizer *t, const json_value *m)
 {
     const json_value *vocab = json_get(m, "vocab");
     if (!vocab || vocab->type != JSON_OBJECT)
@@ -346,17 +352,17 @@ static ir_status load_model(jctx *c, tok_tokenizer *t, const json_value *m)
     return IR_OK;
 }
 
-static ir_status load_normalizer(jctx *c, tok_tokenizer *t,
+static ir_status load_normalizer(tok_jctx *c, tok_tokenizer *t,
                                  const json_value *n)
 {
     bool strip = false, strip_null = true;
     ir_status st;
     t->opt = tok_options_default();
-    if ((st = get_bool(c, n, "clean_text", &t->opt.clean_text, NULL)) ||
-        (st = get_bool(c, n, "handle_chinese_chars",
+    if ((st = tok_json_bool(c, n, "clean_text", &t->opt.clean_text, NULL)) ||
+        (st = tok_json_bool(c, n, "handle_chinese_chars",
                        &t->opt.handle_chinese_chars, NULL)) ||
-        (st = get_bool(c, n, "lowercase", &t->opt.lowercase, NULL)) ||
-        (st = get_bool(c, n, "strip_accents", &strip, &strip_null)))
+        (st = tok_json_bool(c, n, "lowercase", &t->opt.lowercase, NULL)) ||
+        (st = tok_json_bool(c, n, "strip_accents", &strip, &strip_null)))
         return st;
     t->opt.strip_accents = strip_null ? -1 : strip;
     resolve_options(t);
@@ -364,7 +370,7 @@ static ir_status load_normalizer(jctx *c, tok_tokenizer *t,
 }
 
 /* The ids of a special token named in a TemplateProcessing. */
-static ir_status template_special(jctx *c, const json_value *specials,
+static ir_status template_special(tok_jctx *c, const json_value *specials,
                                   const json_value *ref, const char *name,
                                   tok_template *tp, int64_t type_id)
 {
@@ -389,7 +395,7 @@ static ir_status template_special(jctx *c, const json_value *specials,
     return IR_OK;
 }
 
-static ir_status load_template(jctx *c, const json_value *pp, const char *key,
+static ir_status load_template(tok_jctx *c, const json_value *pp, const char *key,
                                tok_template *tp, bool pair)
 {
     const json_value *list = json_get(pp, key);
@@ -429,24 +435,154 @@ static ir_status load_template(jctx *c, const json_value *pp, const char *key,
     return IR_OK;
 }
 
-static ir_status bert_pair_id(jctx *c, const json_value *pp, const char *key,
-                              int64_t *out)
+/* ["token", id] as BertProcessing / RobertaProcessing write cls and sep. */
+static ir_status pair_id(tok_jctx *c, const json_value *pp, const char *path,
+                         const char *key, int64_t *out)
 {
     const json_value *v = json_get(pp, key);
     if (!v || v->type != JSON_ARRAY || v->len != 2 ||
         v->u.items[0].type != JSON_STRING || !v->u.items[1].is_int)
-        return jerr(c, IR_ERR_INPUT, pp ? pp : NULL, "BertProcessing needs ",
-                    key);
+        return ir_diag_set(c->d, IR_ERR_INPUT, "%s:%zu:%zu: %s: \"%s\" must "
+                           "be [\"token\", id]", c->name, pp->line, pp->col,
+                           path, key);
     *out = v->u.items[1].ival;
     return IR_OK;
 }
 
-static ir_status load_json_doc(jctx *c, tok_tokenizer *t, const json_value *root)
+/* No post-processor: A, and A B, all type 0 (HF without a processor). */
+static ir_status template_plain(tok_tokenizer *t, ir_diag *d)
+{
+    if (tok_piece_push(&t->single, 0, 0, NULL, 0) ||
+        tok_piece_push(&t->pair, 0, 0, NULL, 0) ||
+        tok_piece_push(&t->pair, 1, 1, NULL, 0))
+        return oom(d);
+    return IR_OK;
+}
+
+static ir_status post_one(tok_jctx *c, tok_tokenizer *t, const json_value *pp,
+                          const char *path)
+{
+    if (!pp || pp->type == JSON_NULL)
+        return IR_OK;
+    const char *ty = tok_json_type(pp);
+    if (!ty)
+        return ir_diag_set(c->d, IR_ERR_INPUT, "%s:%zu:%zu: %s: an object "
+                           "with a \"type\" expected", c->name, pp->line,
+                           pp->col, path);
+    if (t->single.n && strcmp(ty, "ByteLevel") != 0)
+        return ir_diag_set(c->d, IR_ERR_UNSUPPORTED, "%s:%zu:%zu: %s: a "
+                           "second template-making post-processor (\"%s\") "
+                           "is not supported", c->name, pp->line, pp->col,
+                           path, ty);
+    ir_status st;
+    int64_t cls = 0, sep = 0;
+    if (strcmp(ty, "Sequence") == 0) {
+        const json_value *list = json_get(pp, "processors");
+        if (!list || list->type != JSON_ARRAY)
+            return ir_diag_set(c->d, IR_ERR_INPUT, "%s:%zu:%zu: %s: "
+                               "\"processors\" must be an array", c->name,
+                               pp->line, pp->col, path);
+        for (size_t i = 0; i < list->len; i++) {
+            char sub[256];
+            snprintf(sub, sizeof sub, "%s.processors[%zu]", path, i);
+            if ((st = post_one(c, t, &list->u.items[i], sub)))
+                return st;
+        }
+        return IR_OK;
+    }
+    if (strcmp(ty, "ByteLevel") == 0)
+        return IR_OK; /* trims offsets only */
+    if (strcmp(ty, "BertProcessing") == 0) {
+        if ((st = pair_id(c, pp, path, "cls", &cls)) ||
+            (st = pair_id(c, pp, path, "sep", &sep)))
+            return st;
+        return tok_template_bert(t, cls, sep, c->d);
+    }
+    if (strcmp(ty, "RobertaProcessing") == 0) {
+        if ((st = pair_id(c, pp, path, "cls", &cls)) ||
+            (st = pair_id(c, pp, path, "sep", &sep)))
+            return st;
+        return template_around(t, cls, sep, 2, 0, c->d);
+    }
+    if (strcmp(ty, "TemplateProcessing") == 0) {
+        if ((st = load_template(c, pp, "single", &t->single, false)) ||
+            (st = load_template(c, pp, "pair", &t->pair, true)))
+            return st;
+        return IR_OK;
+    }
+    return ir_diag_set(c->d, IR_ERR_UNSUPPORTED, "%s:%zu:%zu: %s: type \"%s\" "
+                       "is not supported (TemplateProcessing, BertProcessing, "
+                       "RobertaProcessing, ByteLevel, Sequence)", c->name,
+                       pp->line, pp->col, path, ty);
+}
+
+ir_status tok_json_post_processor(tok_jctx *c, tok_tokenizer *t,
+                                  const json_value *pp, const char *path)
+{
+    ir_status st = post_one(c, t, pp, path);
+    if (st == IR_OK && !t->single.n)
+        st = template_plain(t, c->d);
+    return st;
+}
+
+ir_status tok_json_added(tok_jctx *c, tok_tokenizer *t, const json_value *root,
+                         bool flags_ok, tok_norm_fn normalize, void *nctx)
+{
+    const json_value *added = json_get(root, "added_tokens");
+    if (!added || added->type == JSON_NULL)
+        return IR_OK;
+    if (added->type != JSON_ARRAY)
+        return jerr(c, IR_ERR_INPUT, added, "added_tokens must be an array", "");
+    ir_status st;
+    for (size_t i = 0; i < added->len; i++) {
+        const json_value *a = &added->u.items[i];
+        const json_value *content = json_get(a, "content");
+        const json_value *id = json_get(a, "id");
+        if (!content || content->type != JSON_STRING || !id || !id->is_int)
+            return ir_diag_set(c->d, IR_ERR_INPUT, "%s:%zu:%zu: added_tokens[%zu]"
+                               ": needs \"id\" and \"content\"", c->name,
+                               a->line, a->col, i);
+        static const char *const names[] = {"normalized", "lstrip", "rstrip",
+                                            "single_word"};
+        bool on[4] = {false, false, false, false};
+        for (size_t k = 0; k < 4; k++) {
+            if ((st = tok_json_bool(c, a, names[k], &on[k], NULL)) != IR_OK)
+                return st;
+            if (on[k] && !flags_ok)
+                return ir_diag_set(c->d, IR_ERR_UNSUPPORTED,
+                                   "%s:%zu:%zu: added_tokens[%zu] \"%s\": "
+                                   "%s=true is not supported with WordPiece",
+                                   c->name, a->line, a->col, i, content->u.str,
+                                   names[k]);
+        }
+        char *text = (char *)content->u.str, *norm = NULL;
+        size_t len = content->len;
+        if (on[0] && normalize) {
+            if ((st = normalize(nctx, text, len, &norm, &len, c->d)))
+                return st;
+            text = norm;
+        }
+        size_t before = t->n_added;
+        st = tok_added_push(t, text, len, id->ival, c->d);
+        free(norm);
+        if (st != IR_OK)
+            return st;
+        if (t->n_added > before) {
+            tok_added *ad = &t->added[t->n_added - 1];
+            ad->normalized = on[0];
+            ad->lstrip = on[1];
+            ad->rstrip = on[2];
+            ad->single_word = on[3];
+        }
+    }
+    return IR_OK;
+}
+
+ir_status tok_json_load_bert(tok_jctx *c, tok_tokenizer *t,
+                             const json_value *root)
 {
     const json_value *n, *p, *m, *pp;
     ir_status st;
-    if (!root || root->type != JSON_OBJECT)
-        return jerr(c, IR_ERR_INPUT, root, "tokenizer.json must be an object", "");
     if ((st = check_kind(c, root, "normalizer", "BertNormalizer", NULL, &n)) ||
         (st = check_kind(c, root, "pre_tokenizer", "BertPreTokenizer", NULL, &p)) ||
         (st = check_kind(c, root, "model", "WordPiece", NULL, &m)) ||
@@ -457,82 +593,9 @@ static ir_status load_json_doc(jctx *c, tok_tokenizer *t, const json_value *root
         return st;
     int64_t pad = tok_vocab_find(t, "", 0, "[PAD]", 5);
     t->pad_id = pad >= 0 ? pad : 0;
-    if (strcmp(type_of(pp), "BertProcessing") == 0) {
-        int64_t cls, sep;
-        if ((st = bert_pair_id(c, pp, "cls", &cls)) ||
-            (st = bert_pair_id(c, pp, "sep", &sep)) ||
-            (st = tok_template_bert(t, cls, sep, c->d)))
-            return st;
-    } else if ((st = load_template(c, pp, "single", &t->single, false)) ||
-               (st = load_template(c, pp, "pair", &t->pair, true))) {
+    /* BERT's added tokens are plain: matched on the raw text (the streaming
+     * WordPiece path has no normalised segments to match in). */
+    if ((st = tok_json_post_processor(c, t, pp, "post_processor")))
         return st;
-    }
-    /* added_tokens: matched on the raw text. Only the plain kind BERT files
-     * use is supported (not normalised, no lstrip/rstrip/single_word). */
-    const json_value *added = json_get(root, "added_tokens");
-    if (added && added->type == JSON_ARRAY) {
-        for (size_t i = 0; i < added->len; i++) {
-            const json_value *a = &added->u.items[i];
-            const json_value *content = json_get(a, "content");
-            const json_value *id = json_get(a, "id");
-            if (!content || content->type != JSON_STRING || !id || !id->is_int)
-                return jerr(c, IR_ERR_INPUT, a, "added_tokens entries need "
-                            "\"id\" and \"content\"", "");
-            static const char *const flags[] = {"normalized", "lstrip",
-                                                "rstrip", "single_word"};
-            for (size_t k = 0; k < 4; k++) {
-                bool on = false;
-                if ((st = get_bool(c, a, flags[k], &on, NULL)) != IR_OK)
-                    return st;
-                if (on)
-                    return ir_diag_set(c->d, IR_ERR_UNSUPPORTED,
-                                       "%s:%zu:%zu: added_tokens \"%s\": %s=true "
-                                       "is not supported", c->name, a->line,
-                                       a->col, content->u.str, flags[k]);
-            }
-            if ((st = tok_added_push(t, content->u.str, content->len, id->ival,
-                                     c->d)) != IR_OK)
-                return st;
-        }
-    } else if (added && added->type != JSON_NULL) {
-        return jerr(c, IR_ERR_INPUT, added, "added_tokens must be an array", "");
-    }
-    return IR_OK;
-}
-
-ir_status tok_load_json_text(const char *text, size_t len, const char *name,
-                             tok_tokenizer **out, ir_diag *d)
-{
-    *out = NULL;
-    json_doc doc;
-    ir_status st = json_parse(text, len, name, &doc, d);
-    if (st != IR_OK)
-        return st;
-    tok_tokenizer *t = tok_alloc();
-    if (!t) {
-        json_doc_free(&doc);
-        return oom(d);
-    }
-    jctx c = {name, d};
-    st = load_json_doc(&c, t, doc.root);
-    json_doc_free(&doc);
-    if (st != IR_OK) {
-        tok_free(t);
-        return st;
-    }
-    *out = t;
-    return IR_OK;
-}
-
-ir_status tok_load_json(const char *path, tok_tokenizer **out, ir_diag *d)
-{
-    char *text;
-    size_t len;
-    *out = NULL;
-    ir_status st = read_file(path, &text, &len, d);
-    if (st != IR_OK)
-        return st;
-    st = tok_load_json_text(text, len, path, out, d);
-    free(text);
-    return st;
+    return tok_json_added(c, t, root, false, NULL, NULL);
 }
