@@ -32,10 +32,30 @@ fi
 # distilc). Each is checked with an import first.
 pip_missing=()
 "$PY" -c "import onnxruntime" >/dev/null 2>&1 || pip_missing+=(onnxruntime)
-"$PY" -c "import tokenizers" >/dev/null 2>&1 || pip_missing+=(tokenizers)
+# The tokenizer oracles compare id for id with this exact release (its
+# Unicode tables and number parsing decide ties), so it is pinned.
+TOKENIZERS_VERSION=0.23.3
+"$PY" -c "import tokenizers as t; assert t.__version__ == '$TOKENIZERS_VERSION'" \
+    >/dev/null 2>&1 || pip_missing+=("tokenizers==$TOKENIZERS_VERSION")
 if [ "${#pip_missing[@]}" -gt 0 ]; then
     echo "install-deps: installing ${pip_missing[*]} (pip)"
     $SUDO "$PY" -m pip install --quiet --break-system-packages "${pip_missing[@]}"
+fi
+
+# Hugging Face transformers builds the teacher families' reference models
+# (tests/util/families.py): 4.40.x, which runs on Debian's torch 1.13.
+# It pins tokenizers < 0.20, which would replace the release
+# above, so it comes without its dependencies, which are named here instead
+# (tests/util/model_util.py's import_transformers skips its version check).
+TRANSFORMERS_VERSION=4.40.2
+if ! "$PY" -c "import sys; sys.path.insert(0, '$(dirname "$0")/../tests/util'); import model_util as m; \
+        assert m.import_transformers().__version__ == '$TRANSFORMERS_VERSION'" >/dev/null 2>&1; then
+    echo "install-deps: installing transformers==$TRANSFORMERS_VERSION (pip, --no-deps)"
+    $SUDO "$PY" -m pip install --quiet --break-system-packages \
+        "huggingface_hub>=0.19.3,<1.0" "safetensors>=0.4.1" regex pyyaml requests \
+        tqdm filelock packaging &&
+    $SUDO "$PY" -m pip install --quiet --break-system-packages --no-deps \
+        "transformers==$TRANSFORMERS_VERSION"
 fi
 
 # The pretrained teacher of scripts/demo.sh and the benchmarks: the
