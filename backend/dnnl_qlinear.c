@@ -20,7 +20,7 @@
  * are runtime values (DNNL_RUNTIME_F32_VAL), but keeps brgemm for binary
  * post-ops.
  *
- * The quantisation, exactly (tests/test_qlinear.c repeats these formulas to
+ * The quantisation, exactly (tests/backend/test_qlinear.c repeats these formulas to
  * check the result against an integer reference):
  *   weights, per output column n, with Q = 127 (VNNI) or 63 (without):
  *     sw[n] = max_k |W[k,n]| / Q (1 when the column is all zero)

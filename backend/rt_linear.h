@@ -18,7 +18,7 @@
  * activation, residual), and oneDNN int8 (backend/dnnl_qlinear.h). The
  * epilogue's activations follow ONNX Gelu-20 (erf and tanh forms), Relu-14
  * and Tanh-13, to about 2e-7 relative; oneDNN's own are as close, so the
- * kernels agree to the rounding of the sums (tests/test_dnnl_matmul.c).
+ * kernels agree to the rounding of the sums (tests/backend/test_dnnl_matmul.c).
  * Like rt.h this sees oneDNN only through backend/dnnl_*.h, and no BLAS
  * header: the emitted program compiles it too.
  */

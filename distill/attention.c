@@ -12,7 +12,7 @@
  * (partly transposed) tiles so every inner loop runs over T contiguous
  * floats and vectorizes, and the head's gradients summed in scratch before
  * one add into dqkv. train_attention_*_ref are the first, plainer loops,
- * kept as the oracle (tests/test_train_fast_kernels.c) and as the fallback
+ * kept as the oracle (tests/distill/test_train_fast_kernels.c) and as the fallback
  * when the scratch cannot be allocated. Every (b, h) writes only its own
  * slices in a fixed order, so results do not depend on the thread count.
  */

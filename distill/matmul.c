@@ -5,7 +5,7 @@
  * gemm_ctx (train_params.gemm, owned by the caller) it runs backend/gemm.h's
  * gemm_f32 (oneDNN or OpenBLAS, whichever is faster per shape); without one
  * the reference loop runs, which stays as the oracle the fast path is
- * tested against (tests/test_trainer.c).
+ * tested against (tests/distill/test_trainer.c).
  */
 #include "backend/gemm.h"
 #include "distill/kernels.h"

@@ -1,13 +1,13 @@
 /* recipe_schema.c — the text of frontend/recipe.xsd, which recipe.c
  * validates recipes against, compiled in so an installed distilc needs no
- * data files. tests/test_recipe.c checks it equals frontend/recipe.xsd:
+ * data files. tests/frontend/test_recipe.c checks it equals frontend/recipe.xsd:
  * after editing the .xsd, regenerate this string from it. */
 #include "frontend/recipe.h"
 
 static const char schema[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     "<!-- recipe.xsd - the schema of distilc's distillation recipes (frontend/recipe.h).\n"
-    "     frontend/recipe_schema.c carries a copy of this text (tests/test_recipe.c checks\n"
+    "     frontend/recipe_schema.c carries a copy of this text (tests/frontend/test_recipe.c checks\n"
     "     that they are identical): edit both together. -->\n"
     "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" elementFormDefault=\"qualified\">\n"
     "\n"

@@ -1,7 +1,7 @@
 /* space_text.c — search/space.xsd and search/spaces/default.xml compiled
  * into the library, so a space can be validated (and the default space
  * used) wherever distilc is installed. Regenerate by hand when either file
- * changes; tests/test_search_space.c fails until the copies match. */
+ * changes; tests/search/test_search_space.c fails until the copies match. */
 #include "frontend/space_xml.h"
 
 static const char schema_text[] =
@@ -9,7 +9,7 @@ static const char schema_text[] =
     "<!-- space.xsd — the schema of distilc search-space files (version 1).\n"
     "     search/space.c validates every space file against this schema before\n"
     "     reading it; a copy is compiled into the library (search/space_xsd.c) and\n"
-    "     tests/test_search_space.c checks that the two stay identical. -->\n"
+    "     tests/search/test_search_space.c checks that the two stay identical. -->\n"
     "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"\n"
     "           elementFormDefault=\"qualified\">\n"
     "\n"

@@ -52,7 +52,7 @@ typedef struct tok_norm_scratch {
 /* Unicode versions of the tables in HF tokenizers (its fork of the Rust
  * crate unicode-normalization): code points assigned later are left
  * alone, as HF leaves them (measured against tokenizers 0.23 on every
- * code point by tests/py/test_tokenizer_json_hf.py). */
+ * code point by tests/frontend/test_tokenizer_json_hf.py). */
 #define TOK_HF_NF_UNICODE "11.0"    /* NFC, NFD, NFKC, NFKD */
 #define TOK_HF_MARK_UNICODE 9      /* StripAccents' combining marks */
 

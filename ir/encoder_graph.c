@@ -1,6 +1,6 @@
 /* encoder_graph.c — lowering an ir_encoder to a graph of standard ONNX ops,
  * computed the way a Hugging Face BertForSequenceClassification export
- * computes it (transformers 4.x code paths, as tests/py/bert_export.py
+ * computes it (transformers 4.x code paths, as tests/util/bert_export.py
  * mirrors them), so that the result runs in the reference interpreter, in
  * ONNX Runtime, and is recognised again by the fusion passes and the lifter.
  *

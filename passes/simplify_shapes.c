@@ -799,7 +799,8 @@ static ir_status simplify_round(ir_graph *g, pass_ctx *ctx, int *count)
         st = ir_diag_set(ctx->diag, IR_ERR_NOMEM, "out of memory in simplify-shapes");
         goto done;
     }
-    memcpy(nodes, g->nodes, sizeof(ir_node *) * (size_t)n_nodes);
+    if (n_nodes > 0) /* an empty graph may have no node array at all */
+        memcpy(nodes, g->nodes, sizeof(ir_node *) * (size_t)n_nodes);
     for (int i = 0; i < n_nodes; i++) {
         ir_node *n = nodes[i];
         for (size_t r = 0; r < sizeof rewrites / sizeof rewrites[0]; r++) {

@@ -215,7 +215,7 @@ static void test_tokenizer_json(void)
     CHECK(tok_load_json_text(buf, strlen(buf), "tok.json", &t, &d) ==
           IR_ERR_UNSUPPORTED);
     /* (a BPE model takes the general pipeline, which has no
-     * BertNormalizer: tests/test_tokenizer_json.c) */
+     * BertNormalizer: tests/frontend/test_tokenizer_json.c) */
     CHECK_MSG(strstr(d.msg, "normalizer") && strstr(d.msg, "BertNormalizer"),
               "%s", d.msg);
     CHECK(t == NULL);

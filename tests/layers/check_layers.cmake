@@ -10,9 +10,9 @@
 #    e.g. frontend including backend/gemm.h is a build error.
 # 2. The same for the external headers one layer owns: libxml2 and the
 #    generated onnx/onnx.pb-c.h compile in frontend only.
-# 3. What an include path cannot stop, by name: oneDNN and CBLAS headers
-#    sit in the compiler's default folders, so no library file outside
-#    backend/ may name them; and `#include "../..."` escapes any include
+# 3. What an include path cannot stop, by name: oneDNN, CBLAS and ICU
+#    headers sit in the compiler's default folders, so no library file
+#    outside backend/ (frontend/ for ICU) may name them; and `#include "../..."` escapes any include
 #    path, so no library file may use it.
 # Exits 1 (FATAL_ERROR) on the first wrong result, listing all of them.
 cmake_minimum_required(VERSION 3.18)
@@ -85,7 +85,8 @@ foreach(layer ${LAYERS})
   compile(${layer} onnxpb "#include \"onnx/onnx.pb-c.h\"" ${expect})
 endforeach()
 
-# 3. By name: oneDNN / CBLAS outside backend/, and "../" anywhere.
+# 3. By name: oneDNN / CBLAS outside backend/, ICU outside frontend/, and
+# "../" anywhere.
 foreach(layer ${LAYERS})
   foreach(dir ${LAYER_DIRS_${layer}})
     file(GLOB files ${SRC}/${dir}/*.c ${SRC}/${dir}/*.h)
@@ -100,6 +101,9 @@ foreach(layer ${LAYERS})
         if(NOT layer STREQUAL "backend" AND
            l MATCHES "include[ \t]*<(oneapi/|dnnl|cblas|openblas)")
           set(failures "${failures}\n  ${rel}: '${l}' (only backend/ uses oneDNN and BLAS)")
+        endif()
+        if(NOT layer STREQUAL "frontend" AND l MATCHES "include[ \t]*<unicode/")
+          set(failures "${failures}\n  ${rel}: '${l}' (only frontend/ uses ICU)")
         endif()
       endforeach()
     endforeach()
