@@ -9,7 +9,7 @@
 #include "backend/dnnl_internal.h"
 #include "backend/dnnl_norm.h"
 
-ir_status onednn_layernorm_run(onednn_ctx *ctx, int64_t rows, int64_t n,
+ir_status onednn_layer_norm_run(onednn_ctx *ctx, int64_t rows, int64_t n,
                                float eps, const float *x, const float *r,
                                const float *gamma, const float *beta,
                                float *y, float *sum_out, ir_diag *d)

@@ -251,14 +251,14 @@ static ir_status run_layer(rt_model *m, int64_t l, int64_t B, int64_t S,
     if (s == IR_OK)
         s = rt_linear_run(&m->ao[ia], T, p->ctx, p->tmp, p->x, d);
     if (s == IR_OK)
-        s = onednn_layernorm_run(m->ctx, T, H, c->ln_eps, p->tmp, NULL, m->aln_g[a],
+        s = onednn_layer_norm_run(m->ctx, T, H, c->ln_eps, p->tmp, NULL, m->aln_g[a],
                                  m->aln_b[a], p->ctx, NULL, d);
     if (s == IR_OK)
         s = rt_linear_run(&m->fin[iff], T, p->ctx, p->big, NULL, d);
     if (s == IR_OK)
         s = rt_linear_run(&m->fout[iff], T, p->big, p->tmp, p->ctx, d);
     if (s == IR_OK)
-        s = onednn_layernorm_run(m->ctx, T, H, c->ln_eps, p->tmp, NULL, m->fln_g[f],
+        s = onednn_layer_norm_run(m->ctx, T, H, c->ln_eps, p->tmp, NULL, m->fln_g[f],
                                  m->fln_b[f], p->x, NULL, d);
     if (s != IR_OK)
         ir_diag_prefix(d, "rt: layer %lld", (long long)l);
@@ -286,14 +286,14 @@ static ir_status run_last_layer_cls(rt_model *m, int64_t l, int64_t B, int64_t S
     if (s == IR_OK)
         s = rt_linear_run(&m->ao[ia], B, p->ctx, p->tmp, p->cls, d);
     if (s == IR_OK)
-        s = onednn_layernorm_run(m->ctx, B, H, c->ln_eps, p->tmp, NULL, m->aln_g[a],
+        s = onednn_layer_norm_run(m->ctx, B, H, c->ln_eps, p->tmp, NULL, m->aln_g[a],
                                  m->aln_b[a], p->ctx, NULL, d);
     if (s == IR_OK)
         s = rt_linear_run(&m->fin[iff], B, p->ctx, p->big, NULL, d);
     if (s == IR_OK)
         s = rt_linear_run(&m->fout[iff], B, p->big, p->tmp, p->ctx, d);
     if (s == IR_OK)
-        s = onednn_layernorm_run(m->ctx, B, H, c->ln_eps, p->tmp, NULL, m->fln_g[f],
+        s = onednn_layer_norm_run(m->ctx, B, H, c->ln_eps, p->tmp, NULL, m->fln_g[f],
                                  m->fln_b[f], p->cls, NULL, d);
     if (s != IR_OK)
         ir_diag_prefix(d, "rt: layer %lld ([CLS] only)", (long long)l);

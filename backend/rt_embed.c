@@ -60,7 +60,7 @@ ir_status rt_embed_forward(rt_model *m, int64_t batch, int64_t seq,
         if (s != IR_OK)
             return ir_diag_prefix(d, "rt: embeddings projection");
     }
-    s = onednn_layernorm_run(m->ctx, T, H, c->ln_eps, p->x, NULL, m->eln_g,
+    s = onednn_layer_norm_run(m->ctx, T, H, c->ln_eps, p->x, NULL, m->eln_g,
                              m->eln_b, p->x, NULL, d);
     if (s != IR_OK)
         ir_diag_prefix(d, "rt: embeddings LayerNorm");

@@ -1,7 +1,7 @@
 /* embed.c — BERT's embedding sum (word + position + token type) and
  * ALBERT's factorized variant (a V×E word table and an E→C projection
  * without bias), forward and backward. The LayerNorm after the sum is
- * train_layernorm_*; the model composes them. */
+ * train_layer_norm_*; the model composes them. */
 #include <string.h>
 
 #include "distill/kernels.h"

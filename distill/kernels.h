@@ -153,18 +153,18 @@ void train_linear_backward_set_ctx(struct gemm_ctx *g, float *dinp, float *dw,
                                    const float *inp, const float *w, size_t BT,
                                    size_t C, size_t OC);
 
-/* ---- layer normalization (distill/layernorm.c) -------------------------
+/* ---- layer normalization (distill/layer_norm.c) -------------------------
  * ONNX LayerNormalization-17 over the last axis: (x - mean) * rstd * gamma
  * + beta, rstd = 1/sqrt(var + eps), var the biased variance. mean and rstd
  * are saved for backward. */
-void train_layernorm_forward(float *out,          /* [BT,C] */
+void train_layer_norm_forward(float *out,          /* [BT,C] */
                              float *mean,         /* [BT] */
                              float *rstd,         /* [BT] */
                              const float *inp,    /* [BT,C] */
                              const float *gamma,  /* [C] */
                              const float *beta,   /* [C] */
                              size_t BT, size_t C, float eps);
-void train_layernorm_backward(float *dinp,          /* [BT,C] */
+void train_layer_norm_backward(float *dinp,          /* [BT,C] */
                               float *dgamma,        /* [C] */
                               float *dbeta,         /* [C] */
                               const float *dout,    /* [BT,C] */
@@ -174,11 +174,11 @@ void train_layernorm_backward(float *dinp,          /* [BT,C] */
                               const float *rstd,    /* [BT] */
                               size_t BT, size_t C);
 /* The same two on a named instruction set (see train_isa). */
-void train_layernorm_forward_isa(train_isa isa, float *out, float *mean,
+void train_layer_norm_forward_isa(train_isa isa, float *out, float *mean,
                                  float *rstd, const float *inp,
                                  const float *gamma, const float *beta,
                                  size_t BT, size_t C, float eps);
-void train_layernorm_backward_isa(train_isa isa, float *dinp, float *dgamma,
+void train_layer_norm_backward_isa(train_isa isa, float *dinp, float *dgamma,
                                   float *dbeta, const float *dout,
                                   const float *inp, const float *gamma,
                                   const float *mean, const float *rstd,

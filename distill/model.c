@@ -143,7 +143,7 @@ ir_status train_forward(const train_params *p, train_acts *a,
     const train_weights *w = &p->w;
     train_embed_forward(a->emb, a->wemb, ids, types, w->word, w->proj, w->pos,
                         w->type, B, T, C, E);
-    train_layernorm_forward(a->hidden[0], a->emb_mean, a->emb_rstd, a->emb,
+    train_layer_norm_forward(a->hidden[0], a->emb_mean, a->emb_rstd, a->emb,
                             w->eln_g, w->eln_b, BT, C, eps);
     for (size_t l = 0; l < L; l++) {
         const train_attn_w *aw = &w->attn[c->attn_group[l]];
@@ -155,13 +155,13 @@ ir_status train_forward(const train_params *p, train_acts *a,
          * the residual is added in place (same sum, no extra buffer) */
         train_linear_forward_ctx(p->gemm, a->res1[l], a->atty[l], aw->out_w, aw->out_b, BT, C, C);
         train_residual_forward(a->res1[l], a->hidden[l], a->res1[l], BT * C);
-        train_layernorm_forward(a->ln1[l], a->ln1_mean[l], a->ln1_rstd[l], a->res1[l],
+        train_layer_norm_forward(a->ln1[l], a->ln1_mean[l], a->ln1_rstd[l], a->res1[l],
                                 aw->ln_g, aw->ln_b, BT, C, eps);
         train_linear_forward_ctx(p->gemm, a->fch[l], a->ln1[l], fw->in_w, fw->in_b, BT, C, F);
         train_gelu_forward(a->fch_gelu[l], a->fch[l], BT * F);
         train_linear_forward_ctx(p->gemm, a->res2[l], a->fch_gelu[l], fw->out_w, fw->out_b, BT, F, C);
         train_residual_forward(a->res2[l], a->ln1[l], a->res2[l], BT * C);
-        train_layernorm_forward(a->hidden[l + 1], a->ln2_mean[l], a->ln2_rstd[l],
+        train_layer_norm_forward(a->hidden[l + 1], a->ln2_mean[l], a->ln2_rstd[l],
                                 a->res2[l], fw->ln_g, fw->ln_b, BT, C, eps);
     }
     train_pooler_forward(a->pooled, a->hidden[L], w->pool_w, w->pool_b, B, T, C);
@@ -190,7 +190,7 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
         train_attn_w *ag = &g->attn[c->attn_group[l]];
         train_ffn_w *fg = &g->ffn[c->ffn_group[l]];
         /* hidden[l+1] = LN(res2), res2 = ln1 + fcproj */
-        train_layernorm_backward(da->res2[l], fg->ln_g, fg->ln_b, da->hidden[l + 1],
+        train_layer_norm_backward(da->res2[l], fg->ln_g, fg->ln_b, da->hidden[l + 1],
                                  a->res2[l], fw->ln_g, a->ln2_mean[l], a->ln2_rstd[l],
                                  BT, C);
         /* the projection's gradient is da->res2 itself */
@@ -203,7 +203,7 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
         train_linear_backward_ctx(p->gemm, da->ln1[l], fg->in_w, fg->in_b, da->fch[l], a->ln1[l],
                               fw->in_w, BT, C, F);
         /* ln1 = LN(res1), res1 = hidden[l] + attproj */
-        train_layernorm_backward(da->res1[l], ag->ln_g, ag->ln_b, da->ln1[l],
+        train_layer_norm_backward(da->res1[l], ag->ln_g, ag->ln_b, da->ln1[l],
                                  a->res1[l], aw->ln_g, a->ln1_mean[l], a->ln1_rstd[l],
                                  BT, C);
         train_residual_backward(da->hidden[l], NULL, da->res1[l], BT * C);
@@ -216,7 +216,7 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
         train_linear_backward_ctx(p->gemm, da->hidden[l], ag->qkv_w, ag->qkv_b, da->qkv[l],
                               a->hidden[l], aw->qkv_w, BT, C, 3 * C);
     }
-    train_layernorm_backward(da->emb, g->eln_g, g->eln_b, da->hidden[0], a->emb,
+    train_layer_norm_backward(da->emb, g->eln_g, g->eln_b, da->hidden[0], a->emb,
                              w->eln_g, a->emb_mean, a->emb_rstd, BT, C);
     train_embed_backward(g->word, g->proj, g->pos, g->type, da->wemb, da->emb,
                          a->wemb, ids, types, w->proj, B, T, C, E);

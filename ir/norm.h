@@ -7,7 +7,7 @@
  *
  * ONNX LayerNormalization-17 on one row of c elements: population
  * variance, sums in double, y = (x - mean) / sqrt(var + eps) * gamma + beta
- * (beta may be NULL). The fast variants (the trainer's distill/layernorm.c,
+ * (beta may be NULL). The fast variants (the trainer's distill/layer_norm.c,
  * oneDNN's layer normalization in the runtime) are tested against it.
  */
 #ifndef DISTILC_IR_NORM_H

@@ -348,7 +348,7 @@ static double entry_work(const lat_entry *e)
     case LAT_ATTENTION: /* S queries, or one ([CLS], tag 1) */
         return (double)e->d[0] * e->d[1] * e->d[2] * e->d[3] *
                (e->tag == 1 ? 1.0 : (double)e->d[2]);
-    case LAT_LAYERNORM: return (double)e->d[0] * (double)e->d[1];
+    case LAT_LAYER_NORM: return (double)e->d[0] * (double)e->d[1];
     case LAT_EMBED:
         return (double)e->d[0] * (double)(e->d[1] + e->d[2]);
     default: return 1;
@@ -466,7 +466,7 @@ static ir_status predict_parts(search_latency *m, const ir_encoder_config *c,
     /* embeddings */
     lat_entry emb[3] = {
         mk(LAT_EMBED, f32, t, T, H, E, S, 0),
-        mk(LAT_LAYERNORM, f32, t, T, H, 0, 0, 0),
+        mk(LAT_LAYER_NORM, f32, t, T, H, 0, 0, 0),
         mk(LAT_LINEAR, pp, t, T, E, H, 0, IR_ACT_NONE + res),
     };
     for (int i = 0; i < (E > 0 ? 3 : 2); i++) {
@@ -484,10 +484,10 @@ static ir_status predict_parts(search_latency *m, const ir_encoder_config *c,
             mk(LAT_LINEAR, p, t, T, H, 3 * H, 0, IR_ACT_NONE),
             mk(LAT_ATTENTION, f32, t, B, A, S, H / A, cls),
             mk(LAT_LINEAR, p, t, M, H, H, 0, IR_ACT_NONE + res),
-            mk(LAT_LAYERNORM, f32, t, M, H, 0, 0, 0),
+            mk(LAT_LAYER_NORM, f32, t, M, H, 0, 0, 0),
             mk(LAT_LINEAR, p, t, M, H, F, 0, act),
             mk(LAT_LINEAR, p, t, M, F, H, 0, IR_ACT_NONE + res),
-            mk(LAT_LAYERNORM, f32, t, M, H, 0, 0, 0),
+            mk(LAT_LAYER_NORM, f32, t, M, H, 0, 0, 0),
         };
         for (int i = 0; i < 7; i++) {
             if ((s = lookup(m, layer[i], &ms, &e->measured, d)) != IR_OK)

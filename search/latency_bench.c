@@ -188,11 +188,11 @@ typedef struct ln_arg {
 static ir_status ln_run(void *p, ir_diag *d)
 {
     ln_arg *a = p;
-    return onednn_layernorm_run(a->ctx, a->rows, a->n, 1e-12f, a->x, NULL,
+    return onednn_layer_norm_run(a->ctx, a->rows, a->n, 1e-12f, a->x, NULL,
                                 a->g, a->b, a->y, NULL, d);
 }
 
-static ir_status measure_layernorm(onednn_ctx *ctx, const search_latency_opts *o,
+static ir_status measure_layer_norm(onednn_ctx *ctx, const search_latency_opts *o,
                                  const lat_entry *k,
                                    double *ms, ir_diag *d)
 {
@@ -273,7 +273,7 @@ ir_status lat_measure(onednn_ctx *ctx, const search_latency_opts *o,
     switch (k->kind) {
     case LAT_LINEAR: return measure_linear(ctx, o, k, ms, d);
     case LAT_ATTENTION: return measure_attention(ctx, o, k, ms, d);
-    case LAT_LAYERNORM: return measure_layernorm(ctx, o, k, ms, d);
+    case LAT_LAYER_NORM: return measure_layer_norm(ctx, o, k, ms, d);
     case LAT_EMBED: return measure_embed(ctx, o, k, ms, d);
     default:
         return ir_diag_set(d, IR_ERR_FAILED, "internal error: latency kind "

@@ -12,7 +12,7 @@
 typedef enum lat_kind {
     LAT_LINEAR,    /* d = {M, K, N}; tag = ir_act + 8 * residual */
     LAT_ATTENTION, /* d = {B, A, S, dh}; tag 1: one query ([CLS]) */
-    LAT_LAYERNORM, /* d = {rows, n} */
+    LAT_LAYER_NORM, /* d = {rows, n} */
     LAT_EMBED,     /* d = {tokens, H, E} gather and sum */
     LAT_OVERHEAD,  /* d = {B, S}: fitted constant */
     LAT_OVERHEAD_MB,    /* d = {B, S}: fitted term per MB of layer weights */

@@ -52,7 +52,7 @@ static void check_ln(onednn_ctx *ctx, int64_t rows, int64_t n, int resid,
                                  (affine ? g[j] : 1) + (affine ? b[j] : 0);
     }
     ir_diag d; ir_diag_init(&d);
-    ir_status s = onednn_layernorm_run(ctx, rows, n, eps, x, resid ? r : NULL,
+    ir_status s = onednn_layer_norm_run(ctx, rows, n, eps, x, resid ? r : NULL,
                                        affine ? g : NULL, affine ? b : NULL, y,
                                        with_sum ? sum : NULL, &d);
     CHECK_MSG(s == IR_OK, "%s", d.msg);
@@ -129,7 +129,7 @@ int main(void)
     check_softmax(ctx, 24, 65, 1, 0);
 
     float z[4] = {0};
-    ir_status s = onednn_layernorm_run(ctx, 2, 0, 1e-5f, z, NULL, NULL, NULL, z, NULL, &d);
+    ir_status s = onednn_layer_norm_run(ctx, 2, 0, 1e-5f, z, NULL, NULL, NULL, z, NULL, &d);
     CHECK(s == IR_ERR_INPUT);
     CHECK_MSG(strstr(d.msg, "layer_norm f32 [2x0]") != NULL, "%s", d.msg);
     s = onednn_softmax_run(ctx, -1, 4, z, z, &d);

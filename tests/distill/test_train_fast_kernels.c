@@ -312,12 +312,12 @@ static void test_isa_paths(void)
     float *ldx_in = isa_dup(ldx0, BT * LC);
     float *ldg0 = compare_rand_normal(LC, 12, 0.5f), *ldb0 = compare_rand_normal(LC, 13, 0.5f);
     float *ldg_in = isa_dup(ldg0, LC), *ldb_in = isa_dup(ldb0, LC);
-    train_layernorm_forward_isa(TRAIN_ISA_PORTABLE, lo0, lm0, lr0, lx, lg, lb,
+    train_layer_norm_forward_isa(TRAIN_ISA_PORTABLE, lo0, lm0, lr0, lx, lg, lb,
                                 BT, LC, 1e-5f);
-    train_layernorm_backward_isa(TRAIN_ISA_PORTABLE, ldx0, ldg0, ldb0, ldy, lx,
+    train_layer_norm_backward_isa(TRAIN_ISA_PORTABLE, ldx0, ldg0, ldb0, ldy, lx,
                                  lg, lm0, lr0, BT, LC);
     float *lo7 = malloc(BT * 37 * 4), *lm7 = malloc(BT * 4), *lr7 = malloc(BT * 4);
-    train_layernorm_forward_isa(TRAIN_ISA_PORTABLE, lo7, lm7, lr7, lx, lg, lb,
+    train_layer_norm_forward_isa(TRAIN_ISA_PORTABLE, lo7, lm7, lr7, lx, lg, lb,
                                 BT, 37, 1e-5f);
 
     for (int k = 0; k < TRAIN_ISA_NVECTOR; k++) {
@@ -355,15 +355,15 @@ static void test_isa_paths(void)
         float *lo = malloc(BT * LC * 4), *lm = malloc(BT * 4), *lr = malloc(BT * 4);
         float *ldx = isa_dup(ldx_in, BT * LC);
         float *ldg = isa_dup(ldg_in, LC), *ldb = isa_dup(ldb_in, LC);
-        train_layernorm_forward_isa(isa, lo, lm, lr, lx, lg, lb, BT, LC, 1e-5f);
-        train_layernorm_backward_isa(isa, ldx, ldg, ldb, ldy, lx, lg, lm, lr,
+        train_layer_norm_forward_isa(isa, lo, lm, lr, lx, lg, lb, BT, LC, 1e-5f);
+        train_layer_norm_backward_isa(isa, ldx, ldg, ldb, ldy, lx, lg, lm, lr,
                                      BT, LC);
         double lo_e = compare_rel_err(lo, lo0, BT * LC);
         double lm_e = compare_rel_err(lm, lm0, BT), lr_e = compare_rel_err(lr, lr0, BT);
         double ldx_e = compare_rel_err(ldx, ldx0, BT * LC);
         double ldg_e = compare_rel_err(ldg, ldg0, LC), ldb_e = compare_rel_err(ldb, ldb0, LC);
         float *lo7i = malloc(BT * 37 * 4), *lm7i = malloc(BT * 4), *lr7i = malloc(BT * 4);
-        train_layernorm_forward_isa(isa, lo7i, lm7i, lr7i, lx, lg, lb, BT, 37,
+        train_layer_norm_forward_isa(isa, lo7i, lm7i, lr7i, lx, lg, lb, BT, 37,
                                     1e-5f);
         double l7_e = compare_rel_err(lo7i, lo7, BT * 37);
         CHECK_MSG(lo_e <= ISA_TOL && lm_e <= ISA_TOL && lr_e <= ISA_TOL &&

@@ -74,7 +74,7 @@ typedef struct ln_ctx { float *out, *mean, *rstd, *inp, *g, *b, *r; size_t BT, C
 static double ln_f(void *p)
 {
     ln_ctx *c = p;
-    train_layernorm_forward(c->out, c->mean, c->rstd, c->inp, c->g, c->b, c->BT, c->C, 1e-5f);
+    train_layer_norm_forward(c->out, c->mean, c->rstd, c->inp, c->g, c->b, c->BT, c->C, 1e-5f);
     return fd_dot(c->out, c->r, c->BT * c->C);
 }
 static void test_layernorm(void)
@@ -85,7 +85,7 @@ static void test_layernorm(void)
                 fd_alloc_rand(BT * C, 1), BT, C};
     float *dx = fd_alloc_zero(BT * C), *dg = fd_alloc_zero(C), *dbt = fd_alloc_zero(C);
     ln_f(&c);
-    train_layernorm_backward(dx, dg, dbt, c.r, c.inp, c.g, c.mean, c.rstd, BT, C);
+    train_layer_norm_backward(dx, dg, dbt, c.r, c.inp, c.g, c.mean, c.rstd, BT, C);
     fd_compare("layernorm dinp", c.inp, dx, BT * C, 1, ln_f, &c);
     fd_compare("layernorm dgamma", c.g, dg, C, 1, ln_f, &c);
     fd_compare("layernorm dbeta", c.b, dbt, C, 1, ln_f, &c);

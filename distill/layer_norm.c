@@ -1,4 +1,4 @@
-/* layernorm.c — layer normalization over the last axis (ONNX
+/* layer_norm.c — layer normalization over the last axis (ONNX
  * LayerNormalization-17, axis = -1, biased variance), forward saving mean
  * and 1/std per row, and backward:
  *   n = (x - mean) * rstd,  y = n * gamma + beta
@@ -43,7 +43,7 @@ TRAIN_ISA_VARIANTS(ln_row_forward,
                     float eps),
                    (o, mean, rstd, x, gamma, beta, C, eps))
 
-void train_layernorm_forward_isa(train_isa isa, float *out, float *mean,
+void train_layer_norm_forward_isa(train_isa isa, float *out, float *mean,
                                  float *rstd, const float *inp,
                                  const float *gamma, const float *beta,
                                  size_t BT, size_t C, float eps)
@@ -56,12 +56,12 @@ void train_layernorm_forward_isa(train_isa isa, float *out, float *mean,
                         beta, C, eps));
 }
 
-void train_layernorm_forward(float *out, float *mean, float *rstd,
+void train_layer_norm_forward(float *out, float *mean, float *rstd,
                              const float *inp, const float *gamma,
                              const float *beta, size_t BT, size_t C,
                              float eps)
 {
-    train_layernorm_forward_isa(TRAIN_ISA_AUTO, out, mean, rstd, inp, gamma,
+    train_layer_norm_forward_isa(TRAIN_ISA_AUTO, out, mean, rstd, inp, gamma,
                                 beta, BT, C, eps);
 }
 
@@ -117,7 +117,7 @@ TRAIN_ISA_VARIANTS(ln_cols_backward,
                     size_t BT, size_t C, size_t c0, size_t c1),
                    (dgamma, dbeta, dout, inp, mean, rstd, BT, C, c0, c1))
 
-void train_layernorm_backward_isa(train_isa isa, float *dinp, float *dgamma,
+void train_layer_norm_backward_isa(train_isa isa, float *dinp, float *dgamma,
                                   float *dbeta, const float *dout,
                                   const float *inp, const float *gamma,
                                   const float *mean, const float *rstd,
@@ -139,11 +139,11 @@ void train_layernorm_backward_isa(train_isa isa, float *dinp, float *dgamma,
     }
 }
 
-void train_layernorm_backward(float *dinp, float *dgamma, float *dbeta,
+void train_layer_norm_backward(float *dinp, float *dgamma, float *dbeta,
                               const float *dout, const float *inp,
                               const float *gamma, const float *mean,
                               const float *rstd, size_t BT, size_t C)
 {
-    train_layernorm_backward_isa(TRAIN_ISA_AUTO, dinp, dgamma, dbeta, dout,
+    train_layer_norm_backward_isa(TRAIN_ISA_AUTO, dinp, dgamma, dbeta, dout,
                                  inp, gamma, mean, rstd, BT, C);
 }
