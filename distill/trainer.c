@@ -505,40 +505,62 @@ static const char *loss_bad_part(const train_loss_parts *l)
     return "total loss";
 }
 
-ir_status train_loop_run(train_params *p, const train_data *train,
-                         const train_loop_options *o, train_loss_fn loss,
-                         void *user, train_result *r, ir_diag *d)
+/* What the steps of one train_loop_run share. */
+typedef struct loop_run {
+    train_params *p;
+    const train_data *train;
+    const train_loop_options *o;
+    train_loss_fn loss;
+    void *user;
+    train_result *r;
+    const char *what;
+    size_t B;
+    int64_t per_epoch, total;
+    train_schedule sched;
+    train_adamw opt;
+    train_extra *x;       /* NULL when there are no extra parameters */
+    loop_state ls;
+    size_t *perm;         /* the current epoch's example order */
+    int64_t perm_epoch;
+    acts_cache cache;
+    train_batch_buf buf;
+    size_t hist_cap;
+    double t0, first_s;   /* wall clock at the start, after the first step */
+    size_t first_tokens;
+} loop_run;
+
+/* Sets up the run: options, schedule, buffers, checkpoint folder, resume. */
+static ir_status loop_begin(loop_run *lr, ir_diag *d)
 {
+    const train_loop_options *o = lr->o;
+    train_params *p = lr->p;
+    train_result *r = lr->r;
     memset(r, 0, sizeof *r);
     r->best_dev = r->last_dev = r->steady_tokens_per_s = NAN;
-    ir_status s = options_check(p, train, o, d);
+    ir_status s = options_check(p, lr->train, o, d);
     if (s != IR_OK)
         return s;
-    const char *what = o->what ? o->what : "train";
-    size_t B = o->batch, n = train->n;
-    int64_t per_epoch = (int64_t)((n + B - 1) / B);
-    int64_t total = o->steps > 0 ? o->steps : o->epochs * per_epoch;
-    r->total_steps = total;
-    train_schedule sched;
-    train_schedule_init(&sched, o->lr, o->warmup, total);
-    train_adamw opt = {.lr = o->lr, .beta1 = o->beta1, .beta2 = o->beta2,
-                       .eps = o->eps, .weight_decay = o->weight_decay};
-    train_extra *x = o->extra && o->extra->n ? o->extra : NULL;
-
-    loop_state ls = {.ck = {.total_steps = total, .data_seed = o->seed,
-                            .best_dev = NAN, .best_step = -1}};
-    snprintf(ls.ck.gemm_precision, sizeof ls.ck.gemm_precision, "%s",
+    lr->what = o->what ? o->what : "train";
+    lr->B = o->batch;
+    size_t n = lr->train->n;
+    lr->per_epoch = (int64_t)((n + lr->B - 1) / lr->B);
+    lr->total = o->steps > 0 ? o->steps : o->epochs * lr->per_epoch;
+    r->total_steps = lr->total;
+    train_schedule_init(&lr->sched, o->lr, o->warmup, lr->total);
+    lr->opt = (train_adamw){.lr = o->lr, .beta1 = o->beta1, .beta2 = o->beta2,
+                            .eps = o->eps, .weight_decay = o->weight_decay};
+    lr->x = o->extra && o->extra->n ? o->extra : NULL;
+    lr->ls = (loop_state){.ck = {.total_steps = lr->total, .data_seed = o->seed,
+                                 .best_dev = NAN, .best_step = -1}};
+    snprintf(lr->ls.ck.gemm_precision, sizeof lr->ls.ck.gemm_precision, "%s",
              o->gemm_precision ? o->gemm_precision : "fp32");
-    snprintf(ls.ck.teacher_precision, sizeof ls.ck.teacher_precision, "%s",
+    snprintf(lr->ls.ck.teacher_precision, sizeof lr->ls.ck.teacher_precision, "%s",
              o->teacher_precision ? o->teacher_precision : "fp32");
-    size_t *perm = malloc(n * sizeof *perm);
+    lr->perm = malloc(n * sizeof *lr->perm);
     if (o->eval && o->keep_best)
-        ls.best = malloc((p->n + (x ? x->n : 0)) * sizeof(float));
-    if (!perm || (o->eval && o->keep_best && !ls.best)) {
-        free(perm);
-        free(ls.best);
+        lr->ls.best = malloc((p->n + (lr->x ? lr->x->n : 0)) * sizeof(float));
+    if (!lr->perm || (o->eval && o->keep_best && !lr->ls.best))
         return ir_diag_set(d, IR_ERR_NOMEM, "trainer: out of memory");
-    }
     if (o->ckpt_dir && mkdir(o->ckpt_dir, 0777) != 0) {
         struct stat sb;
         if (stat(o->ckpt_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
@@ -546,165 +568,201 @@ ir_status train_loop_run(train_params *p, const train_data *train,
                             o->ckpt_dir);
     }
     if (s == IR_OK && o->resume)
-        s = resume_load(o, p, x, &ls, total, d);
-    r->start_step = r->steps = ls.ck.step;
-    r->best_dev = ls.ck.best_dev;
-    r->best_step = ls.ck.best_step;
+        s = resume_load(o, p, lr->x, &lr->ls, lr->total, d);
+    r->start_step = r->steps = lr->ls.ck.step;
+    r->best_dev = lr->ls.ck.best_dev;
+    r->best_step = lr->ls.ck.best_step;
+    lr->perm_epoch = -1;
+    lr->t0 = ir_clock_wall_s();
+    return s;
+}
 
-    acts_cache cache = {0};
-    train_batch_buf buf = {0};
-    size_t hist_cap = 0;
-    int64_t perm_epoch = -1;
-    double t0 = ir_clock_wall_s(), first_s = 0;
-    size_t first_tokens = 0;
+/* One optimizer step: the next batch, loss, backward, clipping, AdamW, and
+ * the step's point in the history. *lp gets the losses. */
+static ir_status loop_step(loop_run *lr, train_loss_parts *lp, ir_diag *d)
+{
+    const train_loop_options *o = lr->o;
+    train_params *p = lr->p;
+    train_extra *x = lr->x;
+    train_ckpt_state *ck = &lr->ls.ck;
+    if (ck->batch_in_epoch >= lr->per_epoch) {
+        ck->epoch++;
+        ck->batch_in_epoch = 0;
+    }
+    if (lr->perm_epoch != ck->epoch) {
+        train_data_order(lr->train, o->seed, (uint64_t)ck->epoch, lr->perm);
+        lr->perm_epoch = ck->epoch;
+    }
+    size_t n = lr->train->n, at = (size_t)ck->batch_in_epoch * lr->B;
+    size_t nb = n - at < lr->B ? n - at : lr->B;
+    train_batch b;
+    ir_status s = train_data_batch(lr->train, lr->perm + at, nb, &lr->buf, &b, d);
+    if (s != IR_OK)
+        return s;
+    if (o->max_seq && b.T > o->max_seq)
+        batch_cut(&lr->buf, &b, o->max_seq);
+    acts_slot *slot;
+    s = acts_get(&lr->cache, &p->cfg, b.B, b.T, &slot, d);
+    if (s != IR_OK)
+        return s;
+    train_params_zero_grad(p);
+    if (x)
+        memset(x->grads, 0, x->n * sizeof(float));
+    train_acts_zero(slot->da);
+    *lp = (train_loss_parts){0};
+    s = lr->loss(lr->user, p, slot->a, slot->da, &b, lp, d);
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "%s step %lld", lr->what, (long long)ck->step + 1);
+    if (!isfinite(lp->total) || !isfinite(lp->pred) || !isfinite(lp->emb) ||
+        !isfinite(lp->hidden) || !isfinite(lp->attn))
+        return ir_diag_set(d, IR_ERR_FAILED, "%s step %lld (epoch %lld): the %s is "
+                           "%g; stopped, the last good state is %s%s (try a "
+                           "lower learning rate)", lr->what, (long long)ck->step + 1,
+                           (long long)ck->epoch, loss_bad_part(lp),
+                           (double)lp->total, o->ckpt_dir ? o->ckpt_dir :
+                           "not saved (no checkpoint folder)",
+                           o->ckpt_dir ? "/last.ckpt" : "");
+    train_backward(p, slot->a, slot->da, b.ids, b.types, b.mask);
+    double norm = train_grad_norm(p, x);
+    if (!isfinite(norm))
+        return ir_diag_set(d, IR_ERR_FAILED, "%s step %lld (epoch %lld): gradients "
+                           "are not finite (first in %s) with a finite loss %g; "
+                           "stopped, nothing of this step was saved (try a "
+                           "lower learning rate)", lr->what,
+                           (long long)ck->step + 1, (long long)ck->epoch,
+                           grad_bad_tensor(p, x), (double)lp->total);
+    train_grad_clip(p, x, norm, o->grad_clip);
+    lr->opt.lr = train_schedule_lr(&lr->sched, ck->step);
+    train_adamw_update(p, &lr->opt, ck->step + 1);
+    if (x)
+        train_extra_adamw(x, &lr->opt, ck->step + 1);
+    ck->step++;
+    ck->batch_in_epoch++;
+    train_result *r = lr->r;
+    for (size_t i = 0; i < b.B * b.T; i++)
+        r->tokens += (size_t)(b.mask[i] != 0);
+    r->steps = ck->step;
+    r->last_loss = lp->total;
+    return hist_push(r, &lr->hist_cap,
+                     (train_point){ck->step, lp->total, lr->opt.lr}, d);
+}
+
+/* Elapsed time and throughput after a step; returns the elapsed seconds.
+ * The steady rate leaves out the first step (allocations, primitive
+ * creation). */
+static double loop_timing(loop_run *lr)
+{
+    train_result *r = lr->r;
+    double el = ir_clock_wall_s() - lr->t0;
+    r->seconds = el;
+    r->tokens_per_s = el > 0 ? (double)r->tokens / el : 0;
+    if (lr->ls.ck.step - r->start_step == 1) {
+        lr->first_s = el;
+        lr->first_tokens = r->tokens;
+    } else if (el > lr->first_s) {
+        r->steady_tokens_per_s =
+            (double)(r->tokens - lr->first_tokens) / (el - lr->first_s);
+    }
+    return el;
+}
+
+static void loop_report(const loop_run *lr, train_event ev,
+                        const train_loss_parts *lp, double el, double dev)
+{
+    const train_loop_options *o = lr->o;
+    if (!o->progress)
+        return;
+    const train_ckpt_state *ck = &lr->ls.ck;
+    int64_t done_here = ck->step - lr->r->start_step;
+    train_status st = {.event = ev, .step = ck->step, .total_steps = lr->total,
+                       .epoch = ck->epoch, .loss = *lp, .lr = lr->opt.lr,
+                       .tokens_per_s = lr->r->tokens_per_s, .elapsed_s = el,
+                       .eta_s = el / (double)done_here *
+                                (double)(lr->total - ck->step),
+                       .dev = dev, .best_dev = lr->r->best_dev};
+    o->progress(o->progress_user, &st);
+}
+
+/* A dev evaluation after a step: history, best-on-dev copy and
+ * checkpoint, progress, plot. */
+static ir_status loop_evaluate(loop_run *lr, const train_loss_parts *lp,
+                               double el, ir_diag *d)
+{
+    const train_loop_options *o = lr->o;
+    train_result *r = lr->r;
+    train_ckpt_state *ck = &lr->ls.ck;
+    double m;
+    ir_status s = o->eval(o->eval_user, lr->p, &m, d);
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "%s step %lld: dev evaluation", lr->what,
+                              (long long)ck->step);
+    r->last_dev = m;
+    s = dev_push(r, (train_dev_point){ck->step, m}, d);
+    bool better = isfinite(m) && (isnan(ck->best_dev) || m > ck->best_dev);
+    if (better) {
+        ck->best_dev = m;
+        ck->best_step = ck->step;
+        r->best_dev = m;
+        r->best_step = ck->step;
+        best_save(&lr->ls, lr->p, lr->x);
+        if (s == IR_OK && o->ckpt_dir)
+            s = ckpt_write(o, "best.ckpt", lr->p, lr->x, ck, d);
+    }
+    loop_report(lr, TRAIN_EVENT_EVAL, lp, el, m);
+    if (s == IR_OK && o->plot_path)
+        s = train_plot_svg(o->plot_path, lr->what, r->hist, r->n_hist, r->dev,
+                           r->n_dev, o->metric_name ? o->metric_name : "metric", d);
+    return s;
+}
+
+static void loop_end(loop_run *lr)
+{
+    acts_cache_free(&lr->cache);
+    train_batch_buf_free(&lr->buf);
+    free(lr->perm);
+    free(lr->ls.best);
+}
+
+ir_status train_loop_run(train_params *p, const train_data *train,
+                         const train_loop_options *o, train_loss_fn loss,
+                         void *user, train_result *r, ir_diag *d)
+{
+    loop_run lr = {.p = p, .train = train, .o = o, .loss = loss, .user = user,
+                   .r = r};
+    ir_status s = loop_begin(&lr, d);
     bool stopped = false;
-    while (s == IR_OK && ls.ck.step < total) {
-        train_ckpt_state *ck = &ls.ck;
-        if (ck->batch_in_epoch >= per_epoch) {
-            ck->epoch++;
-            ck->batch_in_epoch = 0;
-        }
-        if (perm_epoch != ck->epoch) {
-            train_data_order(train, o->seed, (uint64_t)ck->epoch, perm);
-            perm_epoch = ck->epoch;
-        }
-        size_t at = (size_t)ck->batch_in_epoch * B;
-        size_t nb = n - at < B ? n - at : B;
-        train_batch b;
-        s = train_data_batch(train, perm + at, nb, &buf, &b, d);
-        if (s != IR_OK)
+    while (s == IR_OK && lr.ls.ck.step < lr.total) {
+        train_loss_parts lp;
+        if ((s = loop_step(&lr, &lp, d)) != IR_OK)
             break;
-        if (o->max_seq && b.T > o->max_seq)
-            batch_cut(&buf, &b, o->max_seq);
-        acts_slot *slot;
-        s = acts_get(&cache, &p->cfg, b.B, b.T, &slot, d);
-        if (s != IR_OK)
-            break;
-        train_params_zero_grad(p);
-        if (x)
-            memset(x->grads, 0, x->n * sizeof(float));
-        train_acts_zero(slot->da);
-        train_loss_parts lp = {0};
-        s = loss(user, p, slot->a, slot->da, &b, &lp, d);
-        if (s != IR_OK) {
-            ir_diag_prefix(d, "%s step %lld", what, (long long)ck->step + 1);
-            break;
-        }
-        if (!isfinite(lp.total) || !isfinite(lp.pred) || !isfinite(lp.emb) ||
-            !isfinite(lp.hidden) || !isfinite(lp.attn)) {
-            s = ir_diag_set(d, IR_ERR_FAILED, "%s step %lld (epoch %lld): the %s is "
-                            "%g; stopped, the last good state is %s%s (try a "
-                            "lower learning rate)", what, (long long)ck->step + 1,
-                            (long long)ck->epoch, loss_bad_part(&lp),
-                            (double)lp.total, o->ckpt_dir ? o->ckpt_dir :
-                            "not saved (no checkpoint folder)",
-                            o->ckpt_dir ? "/last.ckpt" : "");
-            break;
-        }
-        train_backward(p, slot->a, slot->da, b.ids, b.types, b.mask);
-        double norm = train_grad_norm(p, x);
-        if (!isfinite(norm)) {
-            s = ir_diag_set(d, IR_ERR_FAILED, "%s step %lld (epoch %lld): gradients "
-                            "are not finite (first in %s) with a finite loss %g; "
-                            "stopped, nothing of this step was saved (try a "
-                            "lower learning rate)", what,
-                            (long long)ck->step + 1, (long long)ck->epoch,
-                            grad_bad_tensor(p, x), (double)lp.total);
-            break;
-        }
-        train_grad_clip(p, x, norm, o->grad_clip);
-        opt.lr = train_schedule_lr(&sched, ck->step);
-        train_adamw_update(p, &opt, ck->step + 1);
-        if (x)
-            train_extra_adamw(x, &opt, ck->step + 1);
-        ck->step++;
-        ck->batch_in_epoch++;
-        for (size_t i = 0; i < b.B * b.T; i++)
-            r->tokens += (size_t)(b.mask[i] != 0);
-        r->steps = ck->step;
-        r->last_loss = lp.total;
-        s = hist_push(r, &hist_cap, (train_point){ck->step, lp.total, opt.lr}, d);
-        if (s != IR_OK)
-            break;
-        double el = ir_clock_wall_s() - t0;
-        int64_t done_here = ck->step - r->start_step;
-        r->seconds = el;
-        r->tokens_per_s = el > 0 ? (double)r->tokens / el : 0;
-        if (done_here == 1) {
-            first_s = el;
-            first_tokens = r->tokens;
-        } else if (el > first_s) {
-            r->steady_tokens_per_s = (double)(r->tokens - first_tokens) / (el - first_s);
-        }
-        if (o->progress) {
-            train_status st = {.event = TRAIN_EVENT_STEP, .step = ck->step,
-                               .total_steps = total, .epoch = ck->epoch, .loss = lp,
-                               .lr = opt.lr, .tokens_per_s = r->tokens_per_s,
-                               .elapsed_s = el,
-                               .eta_s = el / (double)done_here * (double)(total - ck->step),
-                               .dev = r->last_dev, .best_dev = r->best_dev};
-            o->progress(o->progress_user, &st);
-        }
-        bool last = ck->step == total;
+        double el = loop_timing(&lr);
+        loop_report(&lr, TRAIN_EVENT_STEP, &lp, el, r->last_dev);
+        const train_ckpt_state *ck = &lr.ls.ck;
+        bool last = ck->step == lr.total;
         bool evaluated = false;
         if (o->eval && (last || (o->eval_every && ck->step % o->eval_every == 0))) {
-            double m;
-            s = o->eval(o->eval_user, p, &m, d);
-            if (s != IR_OK) {
-                ir_diag_prefix(d, "%s step %lld: dev evaluation", what,
-                               (long long)ck->step);
-                break;
-            }
+            s = loop_evaluate(&lr, &lp, el, d);
             evaluated = true;
-            r->last_dev = m;
-            s = dev_push(r, (train_dev_point){ck->step, m}, d);
-            bool better = isfinite(m) && (isnan(ck->best_dev) || m > ck->best_dev);
-            if (better) {
-                ck->best_dev = m;
-                ck->best_step = ck->step;
-                r->best_dev = m;
-                r->best_step = ck->step;
-                best_save(&ls, p, x);
-                if (s == IR_OK && o->ckpt_dir)
-                    s = ckpt_write(o, "best.ckpt", p, x, ck, d);
-            }
-            if (o->progress) {
-                train_status st = {.event = TRAIN_EVENT_EVAL, .step = ck->step,
-                                   .total_steps = total, .epoch = ck->epoch,
-                                   .loss = lp, .lr = opt.lr,
-                                   .tokens_per_s = r->tokens_per_s, .elapsed_s = el,
-                                   .eta_s = el / (double)done_here *
-                                            (double)(total - ck->step),
-                                   .dev = m, .best_dev = r->best_dev};
-                o->progress(o->progress_user, &st);
-            }
-            if (s == IR_OK && o->plot_path)
-                s = train_plot_svg(o->plot_path, what, r->hist, r->n_hist, r->dev,
-                                   r->n_dev, o->metric_name ? o->metric_name : "metric", d);
         }
         bool ck_now = o->ckpt_every ? ck->step % o->ckpt_every == 0 : evaluated;
         bool stop = o->stop_at > 0 && ck->step == o->stop_at && !last;
         if (stop)
             stopped = true;
-        if (s == IR_OK && o->ckpt_dir && (last || ck_now || stop)) {
-            s = ckpt_write(o, "last.ckpt", p, x, ck, d);
-        }
+        if (s == IR_OK && o->ckpt_dir && (last || ck_now || stop))
+            s = ckpt_write(o, "last.ckpt", p, lr.x, &lr.ls.ck, d);
         if (stop)
             break;
     }
     if (s == IR_OK && o->plot_path)
-        s = train_plot_svg(o->plot_path, what, r->hist, r->n_hist, r->dev, r->n_dev,
-                           o->metric_name ? o->metric_name : "metric", d);
+        s = train_plot_svg(o->plot_path, lr.what, r->hist, r->n_hist, r->dev,
+                           r->n_dev, o->metric_name ? o->metric_name : "metric", d);
     /* keep-best: end with the best-on-dev weights (the last ones are in
      * last.ckpt when checkpoints are on) */
-    if (s == IR_OK && !stopped && ls.have_best && r->best_step != r->steps) {
-        memcpy(p->params, ls.best, p->n * sizeof(float));
-        if (x)
-            memcpy(x->params, ls.best + p->n, x->n * sizeof(float));
+    if (s == IR_OK && !stopped && lr.ls.have_best && r->best_step != r->steps) {
+        memcpy(p->params, lr.ls.best, p->n * sizeof(float));
+        if (lr.x)
+            memcpy(lr.x->params, lr.ls.best + p->n, lr.x->n * sizeof(float));
     }
-    acts_cache_free(&cache);
-    train_batch_buf_free(&buf);
-    free(perm);
-    free(ls.best);
+    loop_end(&lr);
     return s;
 }
