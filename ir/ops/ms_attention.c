@@ -19,6 +19,7 @@
  * output, unidirectional=1, do_rotary=1 and unequal qkv_hidden_sizes.
  */
 #include "ir/ops/fused_core.h"
+#include "ir/ops/ms_attention.h"
 
 #include <math.h>
 
@@ -30,17 +31,15 @@ static ir_status ms_att_refuse(ir_kernel_args *a, const char *what)
                           what);
 }
 
-/* Attributes and inputs outside BERT self-attention; NULL when none. */
-static const char *ms_att_unsupported(const ir_kernel_args *a, int64_t n3)
+const char *ir_ms_attention_unsupported(const ir_node *n)
 {
-    const ir_node *n = a->node;
     static const char *const inputs[] = {
         NULL, NULL, NULL, NULL, "input 4 (past)", "input 5 (attention_bias)",
         "input 6 (past_sequence_length)"};
-    for (int k = 4; k < a->n_inputs && k < 7; k++)
-        if (a->inputs[k])
+    for (int k = 4; k < n->n_inputs && k < 7; k++)
+        if (n->inputs[k])
             return inputs[k];
-    if (a->n_outputs > 1 && n->outputs[1])
+    if (n->n_outputs > 1 && n->outputs[1])
         return "output 1 (present)";
     if (ir_node_attr_int(n, "unidirectional", 0) != 0)
         return "attribute unidirectional=1";
@@ -48,8 +47,7 @@ static const char *ms_att_unsupported(const ir_kernel_args *a, int64_t n3)
         return "attribute do_rotary=1";
     const int64_t *qkv;
     int nq = ir_node_attr_ints(n, "qkv_hidden_sizes", &qkv);
-    if (nq > 0 && (nq != 3 || qkv[0] != qkv[1] || qkv[1] != qkv[2] ||
-                   qkv[0] * 3 != n3))
+    if (nq > 0 && (nq != 3 || qkv[0] != qkv[1] || qkv[1] != qkv[2]))
         return "attribute qkv_hidden_sizes with unequal sizes";
     return NULL;
 }
@@ -109,7 +107,7 @@ ir_status ir_eval_MS_ATTENTION(ir_kernel_args *a)
         return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
                               "input must be [B,S,K] and weights [K,3N]; got "
                               "ranks %d and %d", X->rank, W->rank);
-    const char *bad = ms_att_unsupported(a, W->dims[1]);
+    const char *bad = ir_ms_attention_unsupported(a->node);
     if (bad)
         return ms_att_refuse(a, bad);
     int64_t B = X->dims[0], S = X->dims[1], N = W->dims[1] / 3;
