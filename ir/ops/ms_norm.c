@@ -101,6 +101,13 @@ ir_status ir_eval_MS_EMBED_LAYER_NORM(ir_kernel_args *a)
     const ir_tensor *in[9] = {0};
     for (int k = 0; k < a->n_inputs && k < 9; k++)
         in[k] = a->inputs[k];
+    static const char *const need[] = {"input_ids", NULL, "word_embedding",
+                                       "position_embedding", NULL, "gamma",
+                                       "beta"};
+    for (int k = 0; k < 7; k++)
+        if (need[k] && !in[k])
+            return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                                  "input %d (%s) is required", k, need[k]);
     ir_status st;
     if ((st = ir_fused_need_f32(a, 2, "word_embedding")) != IR_OK ||
         (st = ir_fused_need_f32(a, 3, "position_embedding")) != IR_OK ||
@@ -138,8 +145,11 @@ ir_status ir_eval_MS_EMBED_LAYER_NORM(ir_kernel_args *a)
 ir_status ir_infer_MS_EMBED_LAYER_NORM(ir_infer_args *a)
 {
     ir_node *n = a->node;
-    const ir_value *ids = n->inputs[0], *W = n->inputs[2];
+    const ir_value *ids = n->inputs[0], *W = n->n_inputs > 2 ? n->inputs[2] : NULL;
     ir_value *Y = n->outputs[0];
+    if (!W)
+        return ir_kernel_fail(a->diag, n, IR_ERR_INPUT,
+                              "input 2 (word_embedding) is required");
     if (ids->rank >= 0 && ids->rank != 2)
         return ir_kernel_fail(a->diag, n, IR_ERR_INPUT,
                               "input_ids '%s' must have rank 2, has %d",
