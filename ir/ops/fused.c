@@ -283,7 +283,19 @@ ir_status ir_fused_add_sum(ir_kernel_args *a, float **sum, int *out_rank,
     return IR_OK;
 }
 
-ir_status ir_eval_ADD_LAYER_NORM(ir_kernel_args *a)
+ir_status ir_fused_out_copy(ir_kernel_args *a, int k, const float *s, int rank,
+                           const int64_t *dims)
+{
+    ir_tensor *T;
+    ir_status st = ir_tensor_create(IR_DT_F32, rank, dims, &T, a->diag);
+    if (st != IR_OK)
+        return st;
+    memcpy(T->data, s, T->nbytes);
+    a->outputs[k] = T;
+    return IR_OK;
+}
+
+ir_status ir_fused_add_layer_norm(ir_kernel_args *a, double eps, int sum_k)
 {
     float *s;
     int rank;
@@ -291,10 +303,17 @@ ir_status ir_eval_ADD_LAYER_NORM(ir_kernel_args *a)
     ir_status st = ir_fused_add_sum(a, &s, &rank, dims);
     if (st != IR_OK)
         return st;
-    st = ir_fused_ln_rows(a, s, rank, dims, 2, 3,
-                          ir_node_attr_float(a->node, "epsilon", 1e-5f));
+    st = ir_fused_ln_rows(a, s, rank, dims, 2, 3, eps);
+    if (st == IR_OK && sum_k >= 0)
+        st = ir_fused_out_copy(a, sum_k, s, rank, dims);
     free(s);
     return st;
+}
+
+ir_status ir_eval_ADD_LAYER_NORM(ir_kernel_args *a)
+{
+    return ir_fused_add_layer_norm(a, ir_node_attr_float(a->node, "epsilon", 1e-5f),
+                                   -1);
 }
 
 ir_status ir_infer_ADD_LAYER_NORM(ir_infer_args *a)

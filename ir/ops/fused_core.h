@@ -25,6 +25,12 @@ ir_status ir_fused_ln_rows(ir_kernel_args *a, const float *s, int rank,
  * broadcasting; *sum is malloc'd [*rank, dims]. */
 ir_status ir_fused_add_sum(ir_kernel_args *a, float **sum, int *rank,
                            int64_t *dims);
+/* AddLayerNorm with epsilon eps into output 0; the sum also into output
+ * sum_k when sum_k >= 0. */
+ir_status ir_fused_add_layer_norm(ir_kernel_args *a, double eps, int sum_k);
+/* Output k as a new f32 tensor [rank, dims] holding a copy of s. */
+ir_status ir_fused_out_copy(ir_kernel_args *a, int k, const float *s, int rank,
+                           const int64_t *dims);
 
 /* Multi-head self-attention with packed q|k|v (see fused.c's header):
  * x [B,S,K] f32, w [K,3N] f32, bias [3N] or NULL, heads dividing N. The

@@ -30,37 +30,15 @@ static bool ms_wants(const ir_kernel_args *a, int k)
     return a->n_outputs > k && a->node->outputs[k];
 }
 
-/* Output k as a float tensor holding s [rank, dims]. */
-static ir_status ms_out_copy(ir_kernel_args *a, int k, const float *s, int rank,
-                             const int64_t *dims)
-{
-    ir_tensor *T;
-    ir_status st = ir_tensor_create(IR_DT_F32, rank, dims, &T, a->diag);
-    if (st != IR_OK)
-        return st;
-    memcpy(T->data, s, T->nbytes);
-    a->outputs[k] = T;
-    return IR_OK;
-}
-
 ir_status ir_eval_MS_SKIP_LAYER_NORM(ir_kernel_args *a)
 {
     if (ms_wants(a, 1) || ms_wants(a, 2))
         return ir_kernel_fail(a->diag, a->node, IR_ERR_UNSUPPORTED,
                               "outputs 1 and 2 (mean, inv_std_var: training "
                               "outputs) are not supported; leave them empty");
-    float *s;
-    int rank;
-    int64_t dims[IR_MAX_RANK];
-    ir_status st = ir_fused_add_sum(a, &s, &rank, dims);
-    if (st != IR_OK)
-        return st;
-    st = ir_fused_ln_rows(a, s, rank, dims, 2, 3,
-                          ir_node_attr_float(a->node, "epsilon", MS_LN_EPS));
-    if (st == IR_OK && ms_wants(a, 3))
-        st = ms_out_copy(a, 3, s, rank, dims);
-    free(s);
-    return st;
+    return ir_fused_add_layer_norm(a, ir_node_attr_float(a->node, "epsilon",
+                                                         MS_LN_EPS),
+                                   ms_wants(a, 3) ? 3 : -1);
 }
 
 ir_status ir_infer_MS_SKIP_LAYER_NORM(ir_infer_args *a)
@@ -137,7 +115,7 @@ ir_status ir_eval_MS_EMBED_LAYER_NORM(ir_kernel_args *a)
     if (st == IR_OK && ms_wants(a, 1) && type == 1)
         st = ms_mask_index(a, in[0], in[7]);
     if (st == IR_OK && ms_wants(a, 2))
-        st = ms_out_copy(a, 2, s, rank, dims);
+        st = ir_fused_out_copy(a, 2, s, rank, dims);
     free(s);
     return st;
 }
