@@ -234,8 +234,7 @@ static ir_status save_node(saver *s, const ir_node *n, Onnx__NodeProto **out)
     onnx__node_proto__init(np);
     np->name = sv_str(s, n->name);
     np->op_type = sv_str(s, ir_op_name(n->op));
-    const ir_op_info *info = ir_op_get(n->op);
-    np->domain = (char *)(info->flags & IR_OPF_INTERNAL ? "ai.distilc" : "");
+    np->domain = (char *)ir_op_domain(n->op);
     /* Trailing absent optional inputs are simply left out (ONNX IR spec). */
     int ni = n->n_inputs;
     while (ni > 0 && !n->inputs[ni - 1])
@@ -272,17 +271,24 @@ static ir_status build_model(saver *s, Onnx__ModelProto *m)
     m->producer_version = DISTILC_VERSION;
     m->doc_string = g->doc ? (char *)g->doc : NULL;
 
-    bool internal = false;
-    for (int i = 0; i < g->n_nodes; i++)
-        if (ir_op_get(g->nodes[i]->op)->flags & IR_OPF_INTERNAL)
-            internal = true;
-    m->opset_import = NEWN(s, Onnx__OperatorSetIdProto *, 2);
-    for (int i = 0; m->opset_import && i < (internal ? 2 : 1); i++) {
+    /* The default domain, then each other domain the nodes use (version 1). */
+    const char *domains[3] = {"", NULL, NULL};
+    int n_domains = 1;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const char *dom = ir_op_domain(g->nodes[i]->op);
+        bool seen = false;
+        for (int k = 0; k < n_domains; k++)
+            seen = seen || strcmp(domains[k], dom) == 0;
+        if (!seen && n_domains < 3)
+            domains[n_domains++] = dom;
+    }
+    m->opset_import = NEWN(s, Onnx__OperatorSetIdProto *, 3);
+    for (int i = 0; m->opset_import && i < n_domains; i++) {
         Onnx__OperatorSetIdProto *o = NEW(s, Onnx__OperatorSetIdProto);
         if (!o)
             return ir_diag_set(s->d, IR_ERR_NOMEM, "out of memory");
         onnx__operator_set_id_proto__init(o);
-        o->domain = (char *)(i == 0 ? "" : "ai.distilc");
+        o->domain = (char *)domains[i];
         o->has_version = 1;
         o->version = i == 0 ? opset : 1;
         m->opset_import[m->n_opset_import++] = o;

@@ -91,9 +91,10 @@ static bool attention_flops(const ir_node *n, double on, bool mask_prep,
 {
     const ir_value *x = node_input(n, 0), *mask = node_input(n, 3);
     double b = value_dim(x, 0), s = value_dim(x, 1), k = value_dim(x, 2);
-    double heads = (double)ir_node_attr_int(n, "heads", 0);
+    bool ms = n->op == IR_OP_MS_ATTENTION;
+    double heads = (double)ir_node_attr_int(n, ms ? "num_heads" : "heads", 0);
     const char *kind = ir_node_attr_string(n, "mask_kind", "none");
-    bool masked = strcmp(kind, "none") != 0;
+    bool masked = ms ? mask != NULL : strcmp(kind, "none") != 0;
     bool key_padding = strcmp(kind, "key_padding") == 0;
     double mn = key_padding && mask_prep ? value_numel(mask) : 0;
     if (b < 0 || s < 0 || k < 0 || heads <= 0 || mn < 0)
@@ -103,7 +104,7 @@ static bool attention_flops(const ir_node *n, double on, bool mask_prep,
     /* x·W: 2·K·(BS·3N); q·kᵀ: 2·D·scores = 2·N·B·S·S; P·v: 2·S·(BS·N) */
     f->matmul = 2.0 * k * 3.0 * on + 2.0 * nn * b * s * s + 2.0 * s * on;
     f->elementwise = (node_input(n, 2) ? 3.0 * on : 0) +
-                     (ir_node_attr_float(n, "scale", 1.0f) != 1.0f ? scores : 0) +
+                     (ms || ir_node_attr_float(n, "scale", 1.0f) != 1.0f ? scores : 0) +
                      (masked ? scores : 0) + 2.0 * mn;
     f->normalize = 5.0 * scores;
     return true;
@@ -151,7 +152,21 @@ static bool node_flops_split(const ir_node *n, bool mask_prep, ir_flops *f)
         f->normalize = 5.0 * on;
         break;
     case IR_FLOPS_ATTENTION:
+    case IR_FLOPS_MS_ATTENTION:
         ok = ok && attention_flops(n, on, mask_prep, f);
+        break;
+    case IR_FLOPS_MS_EMBED_LAYER_NORM: {
+        double mn = node_input(n, 7) ? value_numel(node_input(n, 7)) : 0;
+        ok = ok && mn >= 0;
+        f->elementwise = (node_input(n, 1) && node_input(n, 4) ? 2.0 : 1.0) * on;
+        f->normalize = 5.0 * on;
+        f->reduce = n->n_outputs > 1 && n->outputs[1] ? mn : 0;
+        break;
+    }
+    case IR_FLOPS_BIAS_GELU:
+        f->elementwise = (node_input(n, 1) ? on : 0) +
+                         ir_act_flops(n->op == IR_OP_MS_FAST_GELU ? IR_ACT_GELU_TANH
+                                                                  : IR_ACT_GELU) * on;
         break;
     case IR_FLOPS_EMBED_LAYER_NORM: /* word + pos (+ type), LayerNorm */
         f->elementwise = (node_input(n, 5) && node_input(n, 6) ? 2.0 : 1.0) * on;

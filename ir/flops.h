@@ -39,6 +39,15 @@
  *     once per mask, ir_node_flops with every node.
  *   - EMBED_LAYER_NORM: the Adds of the embedding rows (one per table after
  *     the first) and LayerNorm; the Gathers count 0.
+ * ONNX Runtime's contrib ops (domain com.microsoft) count the same way:
+ *   - MS_ATTENTION: as ATTENTION with heads = num_heads, the scale always
+ *     (its default is 1/sqrt(head size)) and the mask Add when a mask_index
+ *     is given (turning it into an additive mask counts 0).
+ *   - MS_EMBED_LAYER_NORM: as EMBED_LAYER_NORM, the type table being input 4;
+ *     the mask_index output (a ReduceSum of the mask) 1 per mask element.
+ *   - BIAS_GELU (BiasGelu, FastGelu): the bias Add when given, then GELU
+ *     (erf for BiasGelu, tanh for FastGelu). SkipLayerNormalization uses
+ *     ADD_LAYER_NORM and com.microsoft Gelu GELU (erf).
  * A counted node whose shapes are not all known is skipped and reported in
  * `uncounted` rather than guessed.
  */
@@ -60,6 +69,9 @@ typedef enum ir_flops_rule {
     IR_FLOPS_ADD_LAYER_NORM,
     IR_FLOPS_ATTENTION,
     IR_FLOPS_EMBED_LAYER_NORM,
+    IR_FLOPS_MS_ATTENTION,
+    IR_FLOPS_MS_EMBED_LAYER_NORM,
+    IR_FLOPS_BIAS_GELU,
     IR_FLOPS_RULE_COUNT
 } ir_flops_rule;
 

@@ -123,6 +123,7 @@ enum {
     IR_OPF_FOLDABLE = 1 << 2,    /* may be evaluated at compile time */
     IR_OPF_SHAPE = 1 << 3,       /* works on shapes, not on data */
     IR_OPF_INTERNAL = 1 << 4,    /* distilc's own op, domain "ai.distilc" */
+    IR_OPF_MS = 1 << 5,          /* ONNX Runtime's contrib op, "com.microsoft" */
 };
 
 typedef struct ir_op_info {
@@ -135,8 +136,11 @@ typedef struct ir_op_info {
 const ir_op_info *ir_op_get(ir_op op);
 const char *ir_op_name(ir_op op);
 /* Look up by ONNX (domain, op_type); domain "" or "ai.onnx" is the default
- * domain, "ai.distilc" the internal one. Returns IR_OP_COUNT if unknown. */
+ * domain, "ai.distilc" the internal one, "com.microsoft" ONNX Runtime's
+ * contrib ops. Returns IR_OP_COUNT if unknown. */
 ir_op ir_op_from_onnx(const char *domain, const char *op_type);
+/* The ONNX domain an op is written in: "", "ai.distilc" or "com.microsoft". */
+const char *ir_op_domain(ir_op op);
 
 /* ---- attributes ---------------------------------------------------------- */
 typedef enum ir_attr_kind {

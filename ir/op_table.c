@@ -23,15 +23,20 @@ const char *ir_op_name(ir_op op)
     return (unsigned)op < IR_OP_COUNT ? op_table[op].name : "?";
 }
 
+const char *ir_op_domain(ir_op op)
+{
+    unsigned f = (unsigned)op < IR_OP_COUNT ? op_table[op].flags : 0;
+    return f & IR_OPF_INTERNAL ? "ai.distilc" : f & IR_OPF_MS ? "com.microsoft" : "";
+}
+
+/* Ops of different domains may share a name (Attention, Gelu): the domain
+ * picks the table entry. */
 ir_op ir_op_from_onnx(const char *domain, const char *op_type)
 {
-    bool internal = domain && strcmp(domain, "ai.distilc") == 0;
-    if (domain && domain[0] && strcmp(domain, "ai.onnx") != 0 && !internal)
-        return IR_OP_COUNT;
-    for (int i = 0; i < IR_OP_COUNT; i++) {
-        bool is_internal = (op_table[i].flags & IR_OPF_INTERNAL) != 0;
-        if (is_internal == internal && strcmp(op_table[i].name, op_type) == 0)
+    const char *want = domain && strcmp(domain, "ai.onnx") != 0 ? domain : "";
+    for (int i = 0; i < IR_OP_COUNT; i++)
+        if (strcmp(ir_op_domain((ir_op)i), want) == 0 &&
+            strcmp(op_table[i].name, op_type) == 0)
             return (ir_op)i;
-    }
     return IR_OP_COUNT;
 }

@@ -10,8 +10,9 @@
  *     fuse_attention_run(g, &ctx, &rep);
  *     printf("%d fused, %d declined: %s\n", rep.fused, rep.declined, rep.notes);
  *
- * Order matters (the "fuse" pipeline): layer-norm and gelu first (they make
- * the ops the later patterns look for), then embed-layer-norm, attention,
+ * Order matters (the "fuse" pipeline): ms-ops first (ONNX Runtime's
+ * com.microsoft ops become distilc's, passes/fuse_ms_ops.c), layer-norm and
+ * gelu next (they make the ops the later patterns look for), then embed-layer-norm, attention,
  * linear (MatMul+Add+activation), add-layer-norm last (its residual Add
  * would otherwise swallow the embeddings' sum or a Linear's bias).
  * Every fused graph computes the same outputs in the reference interpreter.
@@ -30,11 +31,12 @@ typedef struct fuse_report {
 } fuse_report;
 
 #define FUSE_PIPELINE                                                         \
-    "fuse-layer-norm,fuse-gelu,fuse-embed-layer-norm,fuse-attention,"         \
-    "fuse-linear,fuse-add-layer-norm"
+    "fuse-ms-ops,fuse-layer-norm,fuse-gelu,fuse-embed-layer-norm,"            \
+    "fuse-attention,fuse-linear,fuse-add-layer-norm"
 
 /* All of them, in FUSE_PIPELINE order (registered as "fuse"). */
 ir_status pass_fuse(ir_graph *g, pass_ctx *ctx);
+ir_status pass_fuse_ms_ops(ir_graph *g, pass_ctx *ctx);
 ir_status pass_fuse_layer_norm(ir_graph *g, pass_ctx *ctx);
 ir_status pass_fuse_gelu(ir_graph *g, pass_ctx *ctx);
 ir_status pass_fuse_embed_layer_norm(ir_graph *g, pass_ctx *ctx);
@@ -43,6 +45,7 @@ ir_status pass_fuse_linear(ir_graph *g, pass_ctx *ctx);
 ir_status pass_fuse_add_layer_norm(ir_graph *g, pass_ctx *ctx);
 
 /* The same, filling a report (may be NULL). */
+ir_status fuse_ms_ops_run(ir_graph *g, pass_ctx *ctx, fuse_report *r);
 ir_status fuse_layer_norm_run(ir_graph *g, pass_ctx *ctx, fuse_report *r);
 ir_status fuse_gelu_run(ir_graph *g, pass_ctx *ctx, fuse_report *r);
 ir_status fuse_embed_layer_norm_run(ir_graph *g, pass_ctx *ctx, fuse_report *r);

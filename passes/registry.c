@@ -20,6 +20,8 @@ static const pass_info pass_table[] = {
      pass_lower_internal},
     /* fusions (passes/fuse_*.c); "fuse" runs them all in order */
     {"fuse", "all fusions in order: " FUSE_PIPELINE, pass_fuse},
+    {"fuse-ms-ops", "ONNX Runtime's com.microsoft fused ops -> distilc's",
+     pass_fuse_ms_ops},
     {"fuse-layer-norm", "decomposed LayerNorm / LayerNormalization -> LayerNorm",
      pass_fuse_layer_norm},
     {"fuse-gelu", "erf and tanh forms of GELU -> Gelu", pass_fuse_gelu},

@@ -31,7 +31,7 @@
  */
 #include "ir/act.h"
 #include "ir/norm.h"
-#include "ir/ops/kernel.h"
+#include "ir/ops/fused_core.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -39,7 +39,7 @@
 
 /* ---- small shared pieces ------------------------------------------------ */
 
-static ir_status fused_need_f32(ir_kernel_args *a, int k, const char *what)
+ir_status ir_fused_need_f32(ir_kernel_args *a, int k, const char *what)
 {
     const ir_tensor *t = a->inputs[k];
     if (!t || t->dtype != IR_DT_F32)
@@ -51,7 +51,7 @@ static ir_status fused_need_f32(ir_kernel_args *a, int k, const char *what)
 
 /* Strides of t seen broadcast to [rank, dims] (0 along broadcast axes);
  * false when t does not broadcast to that shape. */
-static bool fused_bcast_strides(const ir_tensor *t, int rank,
+bool ir_fused_bcast_strides(const ir_tensor *t, int rank,
                                 const int64_t *dims, int64_t *str)
 {
     if (t->rank > rank)
@@ -92,13 +92,13 @@ static bool fused_next(int rank, const int64_t *dims, int64_t *idx)
 
 /* gamma / beta must be [C] (or any shape with C elements along the last
  * axis only, e.g. [1,C]). */
-static ir_status fused_check_vec(ir_kernel_args *a, int k, const char *what,
+ir_status ir_fused_check_vec(ir_kernel_args *a, int k, const char *what,
                                  int64_t c)
 {
     const ir_tensor *t = k < a->n_inputs ? a->inputs[k] : NULL;
     if (!t)
         return IR_OK;
-    ir_status st = fused_need_f32(a, k, what);
+    ir_status st = ir_fused_need_f32(a, k, what);
     if (st != IR_OK)
         return st;
     if (ir_tensor_numel(t) != c || (t->rank > 0 && t->dims[t->rank - 1] != c))
@@ -119,8 +119,8 @@ static void fused_infer_copy0(ir_infer_args *a)
 ir_status ir_eval_LINEAR(ir_kernel_args *a)
 {
     ir_status st;
-    if ((st = fused_need_f32(a, 0, "x")) != IR_OK ||
-        (st = fused_need_f32(a, 1, "W")) != IR_OK)
+    if ((st = ir_fused_need_f32(a, 0, "x")) != IR_OK ||
+        (st = ir_fused_need_f32(a, 1, "W")) != IR_OK)
         return st;
     const ir_tensor *X = a->inputs[0], *W = a->inputs[1];
     const ir_tensor *B = a->n_inputs > 2 ? a->inputs[2] : NULL;
@@ -135,7 +135,7 @@ ir_status ir_eval_LINEAR(ir_kernel_args *a)
                               "x's last axis must equal W's rows (W must be "
                               "[K,N]); x rank %d, W rank %d", X->rank, W->rank);
     int64_t K = W->dims[0], N = W->dims[1];
-    if ((st = fused_check_vec(a, 2, "bias", N)) != IR_OK)
+    if ((st = ir_fused_check_vec(a, 2, "bias", N)) != IR_OK)
         return st;
     int64_t od[IR_MAX_RANK];
     memcpy(od, X->dims, sizeof(int64_t) * (size_t)X->rank);
@@ -200,18 +200,18 @@ ir_status ir_infer_LINEAR(ir_infer_args *a)
 /* ---- LayerNorm and AddLayerNorm ----------------------------------------- */
 
 /* Normalises every row (last axis) of s[rows, c] into a new tensor of
- * shape [rank, dims]. */
-static ir_status fused_ln_apply(ir_kernel_args *a, const float *s, int rank,
-                                const int64_t *dims, int gamma_k, int beta_k)
+ * shape [rank, dims]: output 0. */
+ir_status ir_fused_ln_rows(ir_kernel_args *a, const float *s, int rank,
+                           const int64_t *dims, int gamma_k, int beta_k,
+                           double eps)
 {
     int64_t c = rank ? dims[rank - 1] : 1;
     ir_status st;
-    if ((st = fused_check_vec(a, gamma_k, "gamma", c)) != IR_OK ||
-        (st = fused_check_vec(a, beta_k, "beta", c)) != IR_OK)
+    if ((st = ir_fused_check_vec(a, gamma_k, "gamma", c)) != IR_OK ||
+        (st = ir_fused_check_vec(a, beta_k, "beta", c)) != IR_OK)
         return st;
     const ir_tensor *G = a->inputs[gamma_k];
     const ir_tensor *Bt = beta_k < a->n_inputs ? a->inputs[beta_k] : NULL;
-    double eps = ir_node_attr_float(a->node, "epsilon", 1e-5f);
     ir_tensor *Y;
     if ((st = ir_tensor_create(IR_DT_F32, rank, dims, &Y, a->diag)) != IR_OK)
         return st;
@@ -225,14 +225,15 @@ static ir_status fused_ln_apply(ir_kernel_args *a, const float *s, int rank,
 
 ir_status ir_eval_LAYER_NORM(ir_kernel_args *a)
 {
-    ir_status st = fused_need_f32(a, 0, "x");
+    ir_status st = ir_fused_need_f32(a, 0, "x");
     if (st != IR_OK)
         return st;
     const ir_tensor *X = a->inputs[0];
     if (X->rank < 1)
         return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
                               "x must have rank >= 1");
-    return fused_ln_apply(a, X->data, X->rank, X->dims, 1, 2);
+    return ir_fused_ln_rows(a, X->data, X->rank, X->dims, 1, 2,
+                            ir_node_attr_float(a->node, "epsilon", 1e-5f));
 }
 
 ir_status ir_infer_LAYER_NORM(ir_infer_args *a)
@@ -241,28 +242,29 @@ ir_status ir_infer_LAYER_NORM(ir_infer_args *a)
     return IR_OK;
 }
 
-ir_status ir_eval_ADD_LAYER_NORM(ir_kernel_args *a)
+/* s = x + residual (+ bias), Add-14 broadcasting, in that order: inputs 0,
+ * 1 and 4. Shared with com.microsoft SkipLayerNormalization. */
+ir_status ir_fused_add_sum(ir_kernel_args *a, float **sum, int *out_rank,
+                           int64_t *dims)
 {
     ir_status st;
-    if ((st = fused_need_f32(a, 0, "x")) != IR_OK ||
-        (st = fused_need_f32(a, 1, "residual")) != IR_OK)
+    if ((st = ir_fused_need_f32(a, 0, "x")) != IR_OK ||
+        (st = ir_fused_need_f32(a, 1, "residual")) != IR_OK)
         return st;
     const ir_tensor *X = a->inputs[0], *R = a->inputs[1];
     const ir_tensor *Bs = a->n_inputs > 4 ? a->inputs[4] : NULL;
-    /* s = x + residual (+ bias), Add-14 broadcasting, in that order. */
     int ranks[2] = {X->rank, R->rank}, rank;
     const int64_t *dl[2] = {X->dims, R->dims};
-    int64_t dims[IR_MAX_RANK];
     if (ir_broadcast_dims(2, ranks, dl, &rank, dims) != IR_OK || rank < 1)
         return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
                               "x (rank %d) and residual (rank %d) do not "
                               "broadcast to one shape of rank >= 1",
                               X->rank, R->rank);
     int64_t sx[IR_MAX_RANK], sr[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
-    fused_bcast_strides(X, rank, dims, sx);
-    fused_bcast_strides(R, rank, dims, sr);
+    ir_fused_bcast_strides(X, rank, dims, sx);
+    ir_fused_bcast_strides(R, rank, dims, sr);
     int64_t c = dims[rank - 1];
-    if (Bs && (st = fused_check_vec(a, 4, "bias", c)) != IR_OK)
+    if (Bs && (st = ir_fused_check_vec(a, 4, "bias", c)) != IR_OK)
         return st;
     int64_t n = ir_numel_checked(rank, dims);
     float *s = malloc(sizeof *s * (size_t)(n > 0 ? n : 1));
@@ -276,9 +278,42 @@ ir_status ir_eval_ADD_LAYER_NORM(ir_kernel_args *a)
         s[e] = v;
         fused_next(rank, dims, idx);
     }
-    st = fused_ln_apply(a, s, rank, dims, 2, 3);
+    *sum = s;
+    *out_rank = rank;
+    return IR_OK;
+}
+
+ir_status ir_fused_out_copy(ir_kernel_args *a, int k, const float *s, int rank,
+                           const int64_t *dims)
+{
+    ir_tensor *T;
+    ir_status st = ir_tensor_create(IR_DT_F32, rank, dims, &T, a->diag);
+    if (st != IR_OK)
+        return st;
+    memcpy(T->data, s, T->nbytes);
+    a->outputs[k] = T;
+    return IR_OK;
+}
+
+ir_status ir_fused_add_layer_norm(ir_kernel_args *a, double eps, int sum_k)
+{
+    float *s;
+    int rank;
+    int64_t dims[IR_MAX_RANK];
+    ir_status st = ir_fused_add_sum(a, &s, &rank, dims);
+    if (st != IR_OK)
+        return st;
+    st = ir_fused_ln_rows(a, s, rank, dims, 2, 3, eps);
+    if (st == IR_OK && sum_k >= 0)
+        st = ir_fused_out_copy(a, sum_k, s, rank, dims);
     free(s);
     return st;
+}
+
+ir_status ir_eval_ADD_LAYER_NORM(ir_kernel_args *a)
+{
+    return ir_fused_add_layer_norm(a, ir_node_attr_float(a->node, "epsilon", 1e-5f),
+                                   -1);
 }
 
 ir_status ir_infer_ADD_LAYER_NORM(ir_infer_args *a)
@@ -307,8 +342,8 @@ ir_status ir_infer_ADD_LAYER_NORM(ir_infer_args *a)
 ir_status ir_eval_ATTENTION(ir_kernel_args *a)
 {
     ir_status st;
-    if ((st = fused_need_f32(a, 0, "x")) != IR_OK ||
-        (st = fused_need_f32(a, 1, "W")) != IR_OK)
+    if ((st = ir_fused_need_f32(a, 0, "x")) != IR_OK ||
+        (st = ir_fused_need_f32(a, 1, "W")) != IR_OK)
         return st;
     const ir_tensor *X = a->inputs[0], *W = a->inputs[1];
     const ir_tensor *Bq = a->n_inputs > 2 ? a->inputs[2] : NULL;
@@ -331,15 +366,14 @@ ir_status ir_eval_ATTENTION(ir_kernel_args *a)
         return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
                               "x must be [B,S,K] and W [K,3N]; got x rank %d, "
                               "W rank %d", X->rank, W->rank);
-    int64_t B = X->dims[0], S = X->dims[1], K = X->dims[2], N3 = W->dims[1];
+    int64_t B = X->dims[0], S = X->dims[1], N3 = W->dims[1];
     int64_t N = N3 / 3;
     if (H <= 0 || N % H != 0)
         return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
                               "heads %lld must divide the hidden size %lld",
                               (long long)H, (long long)N);
-    if ((st = fused_check_vec(a, 2, "bias", N3)) != IR_OK)
+    if ((st = ir_fused_check_vec(a, 2, "bias", N3)) != IR_OK)
         return st;
-    int64_t D = N / H;
     /* Mask strides over [B,H,S(query),S(key)]. */
     int64_t mdims[4] = {B, H, S, S}, mstr[4] = {0, 0, 0, 0};
     if (Mk) {
@@ -350,7 +384,7 @@ ir_status ir_eval_ATTENTION(ir_kernel_args *a)
                                       "[%lld,%lld]", (long long)B, (long long)S);
             mstr[0] = S;
             mstr[3] = 1;
-        } else if (!fused_bcast_strides(Mk, 4, mdims, mstr)) {
+        } else if (!ir_fused_bcast_strides(Mk, 4, mdims, mstr)) {
             return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
                                   "additive mask does not broadcast to "
                                   "[B,H,S,S] = [%lld,%lld,%lld,%lld]",
@@ -358,15 +392,30 @@ ir_status ir_eval_ATTENTION(ir_kernel_args *a)
                                   (long long)S);
         }
     }
+    ir_fused_attention_args p = {X, W, Bq, H, scale, Mk, {0}, key_padding,
+                                 filler};
+    memcpy(p.mask_str, mstr, sizeof mstr);
+    return ir_fused_attention(a, &p);
+}
+
+/* The attention computation itself, shared with com.microsoft Attention
+ * (ir/ops/ms_attention.c): inputs already checked, y is output 0. */
+ir_status ir_fused_attention(ir_kernel_args *a, const ir_fused_attention_args *arg)
+{
+    const ir_tensor *X = arg->x, *W = arg->w, *Bq = arg->bias, *Mk = arg->mask;
+    int64_t B = X->dims[0], S = X->dims[1], K = X->dims[2], N3 = W->dims[1];
+    int64_t H = arg->heads, N = N3 / 3, D = N / H;
+    const int64_t *mstr = arg->mask_str;
+    ir_status st;
     ir_tensor *Y;
     int64_t yd[3] = {B, S, N};
     if ((st = ir_tensor_create(IR_DT_F32, 3, yd, &Y, a->diag)) != IR_OK)
         return st;
     /* qkv[B*S, 3N] = x·W + b, rounded to float as the unfused graph did. */
     float *qkv = malloc(sizeof *qkv * (size_t)(B * S * N3 + 1));
-    float *p = malloc(sizeof *p * (size_t)(S + 1));
-    if (!qkv || !p) {
-        free(qkv); free(p); ir_tensor_free(Y);
+    float *prob = malloc(sizeof *prob * (size_t)(S + 1));
+    if (!qkv || !prob) {
+        free(qkv); free(prob); ir_tensor_free(Y);
         return ir_kernel_fail(a->diag, a->node, IR_ERR_NOMEM, "out of memory");
     }
     const float *x = X->data, *w = W->data, *bias = Bq ? Bq->data : NULL;
@@ -389,31 +438,31 @@ ir_status ir_eval_ATTENTION(ir_kernel_args *a)
                     double dot = 0.0;
                     for (int64_t d = 0; d < D; d++)
                         dot += (double)q[d] * k[d];
-                    float sc = (float)((float)dot * scale);
+                    float sc = (float)((float)dot * arg->scale);
                     if (Mk) {
                         int64_t mi[4] = {b, h, i, j};
                         double mv = ir_tensor_get_f64(Mk, fused_offset(4, mi, mstr));
-                        sc += key_padding ? (float)(1.0f - (float)mv) * filler
+                        sc += arg->key_padding ? (float)(1.0f - (float)mv) * arg->filler
                                           : (float)mv;
                     }
-                    p[j] = sc;
+                    prob[j] = sc;
                     if (sc > mx)
                         mx = sc;
                 }
                 double sum = 0.0; /* Softmax-13 along the keys, x - max */
                 for (int64_t j = 0; j < S; j++)
-                    sum += (p[j] = (float)exp((double)p[j] - mx));
+                    sum += (prob[j] = (float)exp((double)prob[j] - mx));
                 for (int64_t j = 0; j < S; j++)
-                    p[j] = (float)(p[j] / sum);
+                    prob[j] = (float)(prob[j] / sum);
                 for (int64_t d = 0; d < D; d++) {
                     double acc = 0.0;
                     for (int64_t j = 0; j < S; j++)
-                        acc += (double)p[j] * qkv[(b * S + j) * N3 + 2 * N + h * D + d];
+                        acc += (double)prob[j] * qkv[(b * S + j) * N3 + 2 * N + h * D + d];
                     y[(b * S + i) * N + h * D + d] = (float)acc;
                 }
             }
     free(qkv);
-    free(p);
+    free(prob);
     a->outputs[0] = Y;
     return IR_OK;
 }
@@ -455,22 +504,14 @@ static bool fused_row(int64_t i, int64_t rows, int64_t *out)
     return true;
 }
 
-ir_status ir_eval_EMBED_LAYER_NORM(ir_kernel_args *a)
+/* The summed embedding rows (see fused.c's header), shared with
+ * com.microsoft EmbedLayerNormalization: *sum is malloc'd [rank, dims],
+ * dims[rank - 1] = C. */
+ir_status ir_fused_embed_sum(ir_kernel_args *a, const ir_fused_embed_args *e,
+                             float **sum, int *out_rank, int64_t *dims)
 {
-    ir_status st;
-    const ir_tensor *ids = a->inputs[0];
-    const ir_tensor *tids = a->n_inputs > 5 ? a->inputs[5] : NULL;
-    const ir_tensor *T = a->n_inputs > 6 ? a->inputs[6] : NULL;
-    if ((st = fused_need_f32(a, 1, "word")) != IR_OK ||
-        (st = fused_need_f32(a, 2, "pos")) != IR_OK ||
-        (T && (st = fused_need_f32(a, 6, "type")) != IR_OK))
-        return st;
-    if (!tids != !T)
-        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
-                              "token_type_ids (input 5) and the type table "
-                              "(input 6) must be given together");
-    const ir_tensor *Wd = a->inputs[1], *P = a->inputs[2];
-    const ir_tensor *pids = a->n_inputs > 7 ? a->inputs[7] : NULL;
+    const ir_tensor *ids = e->ids, *tids = e->tids, *T = e->type;
+    const ir_tensor *Wd = e->word, *P = e->pos, *pids = e->pids;
     if (Wd->rank != 2 || P->rank != 2 || (T && T->rank != 2) ||
         P->dims[1] != Wd->dims[1] || (T && T->dims[1] != Wd->dims[1]))
         return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
@@ -489,7 +530,6 @@ ir_status ir_eval_EMBED_LAYER_NORM(ir_kernel_args *a)
             dl[nb++] = ix[k]->dims;
         }
     int rank;
-    int64_t dims[IR_MAX_RANK];
     if (ir_broadcast_dims(nb, ranks, dl, &rank, dims) != IR_OK ||
         rank + 1 > IR_MAX_RANK)
         return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
@@ -498,7 +538,7 @@ ir_status ir_eval_EMBED_LAYER_NORM(ir_kernel_args *a)
     int64_t str[3][IR_MAX_RANK];
     for (int k = 0; k < 3; k++)
         if (ix[k])
-            fused_bcast_strides(ix[k], rank, dims, str[k]);
+            ir_fused_bcast_strides(ix[k], rank, dims, str[k]);
     int64_t rows = ir_numel_checked(rank, dims);
     float *s = malloc(sizeof *s * (size_t)(rows * C + 1));
     if (!s)
@@ -531,7 +571,33 @@ ir_status ir_eval_EMBED_LAYER_NORM(ir_kernel_args *a)
         fused_next(rank, dims, idx);
     }
     dims[rank] = C;
-    st = fused_ln_apply(a, s, rank + 1, dims, 3, 4);
+    *out_rank = rank + 1;
+    *sum = s;
+    return IR_OK;
+}
+
+ir_status ir_eval_EMBED_LAYER_NORM(ir_kernel_args *a)
+{
+    ir_status st;
+    const ir_tensor *tids = a->n_inputs > 5 ? a->inputs[5] : NULL;
+    const ir_tensor *T = a->n_inputs > 6 ? a->inputs[6] : NULL;
+    if ((st = ir_fused_need_f32(a, 1, "word")) != IR_OK ||
+        (st = ir_fused_need_f32(a, 2, "pos")) != IR_OK ||
+        (T && (st = ir_fused_need_f32(a, 6, "type")) != IR_OK))
+        return st;
+    if (!tids != !T)
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "token_type_ids (input 5) and the type table "
+                              "(input 6) must be given together");
+    ir_fused_embed_args e = {a->inputs[0], tids, a->n_inputs > 7 ? a->inputs[7] : NULL,
+                             a->inputs[1], a->inputs[2], T};
+    float *s;
+    int rank;
+    int64_t dims[IR_MAX_RANK];
+    if ((st = ir_fused_embed_sum(a, &e, &s, &rank, dims)) != IR_OK)
+        return st;
+    st = ir_fused_ln_rows(a, s, rank, dims, 3, 4,
+                          ir_node_attr_float(a->node, "epsilon", 1e-5f));
     free(s);
     return st;
 }
