@@ -3,9 +3,9 @@
  * rt_calib_tap, filled in rt.c's layer loop), which keeps the largest
  * |value| each linear input reaches on real (unpadded) tokens. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "backend/calibrate.h"
+#include "backend/input64.h"
 #include "backend/rt_encoder.h"
 
 struct calib_state {
@@ -56,18 +56,11 @@ ir_status calib_add(calib_state *cs, const int32_t *ids, const int32_t *types,
                            "for a batch of %zu x %zu", B, T);
     }
     int64_t *ids64 = buf, *types64 = buf + BT, *mask64 = buf + 2 * BT;
-    for (size_t i = 0; i < BT; i++) {
-        ids64[i] = ids[i];
-        types64[i] = types ? types[i] : 0;
-        mask64[i] = mask ? mask[i] : 1;
-    }
-    rt_taps taps;
-    memset(&taps, 0, sizeof taps);
-    taps.calib = &cs->tap;
+    input64_widen(BT, ids, types, mask, ids64, types64, mask64);
+    rt_taps taps = {.calib = &cs->tap};
     cs->tap.nonfinite = 0;
-    ir_status s = rt_model_run(cs->m, (int64_t)B, (int64_t)T, ids64,
-                               types ? types64 : NULL, mask ? mask64 : NULL,
-                               logits, &taps, d);
+    ir_status s = rt_model_run(cs->m, (int64_t)B, (int64_t)T, ids64, types64,
+                               mask64, logits, &taps, d);
     if (s != IR_OK)
         ir_diag_prefix(d, "int8 calibration");
     else if (cs->tap.nonfinite)
