@@ -32,7 +32,7 @@ typedef struct emit_options {
     /* false when the source model has no token_type_ids input: the program
      * then runs with type 0 everywhere, as that model does. */
     bool token_types;
-    /* int8 static activation scales [layers * 4] (distill/quantize.h order),
+    /* int8 static activation scales [layers * 4] (backend/calibrate.h order),
      * stored in model.weights; NULL: int8 runs with dynamic scales. */
     const float *act_scales;
     /* For the header comment of model.c (may be NULL). */

@@ -11,7 +11,8 @@
  *     tmp = big · Wout[f] + b + ctx;   x = LN(tmp)
  *   logits = tanh(x[:,0] · Wp + bp) · Wh + bh
  * The last layer runs for the [CLS] rows only (run_last_layer_cls) unless
- * a distillation tap asks for its output.
+ * a tap asks for its output (distillation's hidden states and scores,
+ * int8 calibration's linear inputs: rt_tap.c).
  * The mask is additive, (1 - mask) · finfo(f32).min, which is what
  * transformers 4.x and ir_encoder_to_graph's default put in the graph; for
  * any row with at least one real token it gives the same softmax as the
@@ -237,24 +238,36 @@ static int fill_mask(rt_model *m, int64_t n, const int64_t *mask)
     return any;
 }
 
+/* mask is the run's [B*S] mask, or NULL when every token is real; only the
+ * calibration tap reads it (attention reads plan.madd). */
 static ir_status run_layer(rt_model *m, int64_t l, int64_t B, int64_t S,
-                           int has_mask, const rt_taps *taps, ir_diag *d)
+                           const int64_t *mask, const rt_taps *taps, ir_diag *d)
 {
     const rt_config *c = &m->c;
     rt_plan *p = &m->plan;
     int64_t T = B * S, H = c->hidden;
     int64_t a = c->attn_group[l], f = c->ffn_group[l];
     int64_t ia = m->per_layer_lin ? l : a, iff = m->per_layer_lin ? l : f;
+    int has_mask = mask != NULL;
+    rt_calib_tap *cal = taps ? taps->calib : NULL;
+    if (cal)
+        rt_tap_absmax(cal, l, RT_SITE_QKV, p->x, T, H, mask);
     ir_status s = rt_linear_run(&m->qkv[ia], T, p->x, p->big, NULL, d);
     if (s == IR_OK)
         s = rt_attention_forward(m, B, S, has_mask, taps ? taps->scores[l] : NULL, d);
+    if (s == IR_OK && cal)
+        rt_tap_absmax(cal, l, RT_SITE_ATTN_OUT, p->ctx, T, H, mask);
     if (s == IR_OK)
         s = rt_linear_run(&m->ao[ia], T, p->ctx, p->tmp, p->x, d);
     if (s == IR_OK)
         s = onednn_layer_norm_run(m->ctx, T, H, c->ln_eps, p->tmp, NULL, m->aln_g[a],
                                  m->aln_b[a], p->ctx, NULL, d);
+    if (s == IR_OK && cal)
+        rt_tap_absmax(cal, l, RT_SITE_FFN_IN, p->ctx, T, H, mask);
     if (s == IR_OK)
         s = rt_linear_run(&m->fin[iff], T, p->ctx, p->big, NULL, d);
+    if (s == IR_OK && cal)
+        rt_tap_absmax(cal, l, RT_SITE_FFN_OUT, p->big, T, c->ffn, mask);
     if (s == IR_OK)
         s = rt_linear_run(&m->fout[iff], T, p->big, p->tmp, p->ctx, d);
     if (s == IR_OK)
@@ -338,9 +351,9 @@ ir_status rt_model_run(rt_model *m, int64_t batch, int64_t seq,
         memcpy(taps->hidden[0], m->plan.x, hbytes);
     int64_t L = c->layers;
     /* Taps on the last layer need all of its rows. */
-    int cls_only = !(taps && (taps->hidden[L] || taps->scores[L - 1]));
+    int cls_only = !(taps && (taps->hidden[L] || taps->scores[L - 1] || taps->calib));
     for (int64_t l = 0; l < L - cls_only; l++) {
-        if ((s = run_layer(m, l, batch, seq, has_mask, taps, d)) != IR_OK)
+        if ((s = run_layer(m, l, batch, seq, has_mask ? mask : NULL, taps, d)) != IR_OK)
             return s;
         if (taps && taps->hidden[l + 1])
             memcpy(taps->hidden[l + 1], m->plan.x, hbytes);

@@ -99,13 +99,37 @@ typedef struct rt_options {
 } rt_options;
 void rt_options_default(rt_options *o);
 
-/* Optional taps for distillation (the teacher's intermediate results),
- * each NULL when not wanted. hidden[l] is [B,S,H] for l = 0..L (0 = after
- * the embeddings' LayerNorm); scores[l] is [B,A,S,S], the unnormalised
- * attention scores q·kᵀ/sqrt(dh) before the mask is added. */
+/* The four linear inputs of a layer, in rt_weights.act_scales' order. */
+typedef enum rt_site {
+    RT_SITE_QKV,      /* attention qkv: the layer's input */
+    RT_SITE_ATTN_OUT, /* attention out: the attention context */
+    RT_SITE_FFN_IN,   /* ffn.in: the attention block's LayerNorm output */
+    RT_SITE_FFN_OUT,  /* ffn.out: the activation's output */
+    RT_SITE_COUNT
+} rt_site;
+const char *rt_site_name(rt_site s); /* "qkv", "attn_out", "ffn_in", "ffn_out" */
+
+/* The int8 calibration tap (backend/calibrate.h reads it): over the real
+ * tokens of every run (mask 1; all of them without a mask) the running
+ * max |x| of each linear's input, and where the first non-finite value
+ * was. The caller zeroes it once and may pass it to many runs. */
+typedef struct rt_calib_tap {
+    float absmax[RT_MAX_LAYERS * RT_SITE_COUNT]; /* [l * RT_SITE_COUNT + site] */
+    int nonfinite;             /* 1 once an inf or NaN was seen; then: */
+    int64_t nf_layer, nf_row;  /* the first one's layer and row b*S + s */
+    rt_site nf_site;
+} rt_calib_tap;
+
+/* Optional taps, each NULL when not wanted; with none the run computes
+ * nothing for them. For distillation (the teacher's intermediate results):
+ * hidden[l] is [B,S,H] for l = 0..L (0 = after the embeddings' LayerNorm);
+ * scores[l] is [B,A,S,S], the unnormalised attention scores q·kᵀ/sqrt(dh)
+ * before the mask is added. For int8 calibration: calib. Any tap on the
+ * last layer makes it run for every token, not only [CLS]. */
 typedef struct rt_taps {
     float *hidden[RT_MAX_LAYERS + 1];
     float *scores[RT_MAX_LAYERS];
+    rt_calib_tap *calib;
 } rt_taps;
 
 typedef struct rt_model rt_model;

@@ -92,4 +92,11 @@ ir_status rt_attention_forward(rt_model *m, int64_t batch, int64_t seq,
 ir_status rt_attention_forward_cls(rt_model *m, int64_t batch, int64_t seq,
                                    int has_mask, float *out, ir_diag *d);
 
+/* rt_tap.c: t->absmax[layer, site] = max(itself, max |x|) over the rows of
+ * x [rows,width] whose mask is 1 (all rows when mask is NULL); notes the
+ * first non-finite value in t. */
+void rt_tap_absmax(rt_calib_tap *t, int64_t layer, rt_site site,
+                   const float *x, int64_t rows, int64_t width,
+                   const int64_t *mask);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backend/gemm.h"
+#include "backend/input64.h"
 #include "backend/rt.h"
 #include "backend/rt_encoder.h"
 #include "distill/model.h"
@@ -185,11 +186,7 @@ static ir_status run_rt(teacher *t, size_t B, size_t T, const int32_t *ids,
     if (!grow((void **)&t->taps_mem, &t->cap_taps, need ? need : 1, sizeof(float)))
         return ir_diag_set(d, IR_ERR_NOMEM, "teacher: out of memory (%zu floats "
                            "of hidden states and scores)", need);
-    for (size_t i = 0; i < BT; i++) {
-        ids64[i] = ids[i];
-        types64[i] = types ? types[i] : 0;
-        mask64[i] = mask ? mask[i] : 1;
-    }
+    input64_widen(BT, ids, types, mask, ids64, types64, mask64);
     rt_taps taps;
     memset(&taps, 0, sizeof taps);
     memset(out, 0, sizeof *out);

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/calibrate.h"
 #include "backend/emit.h"
-#include "distill/quantize.h"
 #include "ir/encoder.h"
 #include "tools/cli.h"
 #include "tools/cli_groups.h"

@@ -1,15 +1,15 @@
 /* emit_calibrate.c — int8 calibration for distilc build: reads examples as
  * JSON lines (the emitted program's own input format) and runs them through
- * quantize.h's calibration, giving the static activation scales
- * model.weights carries. One line is one calibration batch (a 1-D line is
- * a batch of one). */
+ * calibrate.h (the fp32 runtime with its calibration tap), giving the
+ * static activation scales model.weights carries. One line is one
+ * calibration batch (a 1-D line is a batch of one). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "distill/quantize.h"
+#include "backend/calibrate.h"
 #include "frontend/json.h"
 
 /* One array of integers (or a [B][T] array of them) into dst[B*T] as
@@ -41,7 +41,7 @@ static ir_status read_ids(const json_value *v, const char *key, int64_t B,
     return IR_OK;
 }
 
-static ir_status calibrate_line(quantize_calib *qc, const ir_encoder *e,
+static ir_status calibrate_line(calib_state *cs, const ir_encoder *e,
                                 const json_value *root, const char *where,
                                 ir_diag *d)
 {
@@ -70,7 +70,7 @@ static ir_status calibrate_line(quantize_calib *qc, const ir_encoder *e,
     if (s == IR_OK && mask)
         s = read_ids(mask, "attention_mask", B, T, two_d, 2, pm, where, d);
     if (s == IR_OK)
-        s = quantize_calib_add(qc, pi, types ? pt : NULL, mask ? pm : NULL,
+        s = calib_add(cs, pi, types ? pt : NULL, mask ? pm : NULL,
                                (size_t)B, (size_t)T, d);
     free(buf);
     return s;
@@ -84,8 +84,8 @@ ir_status emit_calibrate_file(const ir_encoder *e, const char *path,
     if (!f)
         return ir_diag_set(d, errno == ENOENT ? IR_ERR_INPUT : IR_ERR_IO,
                            "calibration file %s: %s", path, strerror(errno));
-    quantize_calib *qc = NULL;
-    ir_status s = quantize_calib_begin(e, &qc, d);
+    calib_state *cs = NULL;
+    ir_status s = calib_begin(e, &cs, d);
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -101,7 +101,7 @@ ir_status emit_calibrate_file(const ir_encoder *e, const char *path,
         s = json_parse(line, (size_t)len, where, &doc, d);
         if (s != IR_OK)
             break;
-        s = calibrate_line(qc, e, doc.root, where, d);
+        s = calibrate_line(cs, e, doc.root, where, d);
         json_doc_free(&doc);
         used++;
     }
@@ -111,9 +111,9 @@ ir_status emit_calibrate_file(const ir_encoder *e, const char *path,
         s = ir_diag_set(d, IR_ERR_INPUT, "calibration file %s holds no "
                         "examples", path);
     if (s == IR_OK)
-        s = quantize_calib_finish(qc, scales, d);
+        s = calib_finish(cs, scales, d);
     if (s == IR_OK && tokens)
-        *tokens = quantize_calib_tokens(qc);
-    quantize_calib_free(qc);
+        *tokens = calib_tokens(cs);
+    calib_free(cs);
     return s;
 }
