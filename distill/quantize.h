@@ -36,7 +36,7 @@
  * must not widen the range of the real ones.
  *
  * Calibration runs distill/model.h's train_forward (forward only), so it
- * supports what the trainer supports (erf GELU); other activations get
+ * supports what the trainer supports (erf and tanh GELU); others get
  * IR_ERR_UNSUPPORTED naming the activation. Memory: the trainer's
  * parameter blocks (weights, gradients and AdamW moments: 4x the model)
  * plus every activation of one batch (for BERT-base about 70 MB per layer
