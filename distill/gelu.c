@@ -104,8 +104,13 @@ TRAIN_ISA_INLINE float gelu_tanh_sigmoid(float x, float *s_1ms)
      * subnormal arithmetic); an overflowed x^3 (inf) clamps too. */
     float e = fast_exp_neg(-2.0f * fast_abs_min(u, 43.0f));
     float r = 1.0f / (1.0f + e);
-    /* 0/1 factors rather than branches: the loop vectorizes */
-    float pos = (float)(u >= 0.0f);
+    /* 0/1 factors rather than branches: the loop vectorizes. u's sign
+     * comes from its sign bit: (float)(u >= 0.0f) on a computed u keeps
+     * GCC from if-converting the AVX2 loop ("control flow in loop"); at
+     * u = -0 both numerators give s = 1/2. */
+    int32_t ub;
+    memcpy(&ub, &u, sizeof ub);
+    float pos = 1.0f - (float)((uint32_t)ub >> 31);
     float keep = (float)(x > -GELU_TANH_XMAX); /* 0 far left and for NaN */
     float inside = keep * (float)(x < GELU_TANH_XMAX);
     *s_1ms = inside * e * r * r;
