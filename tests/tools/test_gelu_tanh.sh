@@ -7,7 +7,8 @@
 #   besides the pooler's, no Erf) and runs in onnxruntime with the logits
 #   of `distilc run` (reference interpreter and oneDNN runtime) to 1e-4 on
 #   a padded batch;
-# - `distilc finetune` likewise (the same checks on the fine-tuned model);
+# - `distilc finetune` likewise (the same checks on the fine-tuned model),
+#   and `distilc compress` (its supernet, search and student keep it too);
 # - int8 calibration (`distilc build --precision int8 --calibrate`, which
 #   runs the trainer's forward) takes the student, and the program's
 #   logits stay within 0.1 of fp32 (the bound tests/backend's int8 builds
@@ -47,6 +48,14 @@ run 0 "finetune a gelu_new model" finetune "$T" "${COMMON[@]}" --steps 4 --json 
     --progress off -o "$TMP/ft.onnx" &&
     json "j['steps'] == 4 and j['final_loss'] >= 0" "finetune report"
 
+# ---- compress: the supernet is the teacher, every candidate keeps its GELU -----
+search_fixture "$TMP/ct" 5 --act gelu_new ||
+    { echo "FAIL: bert_export.py (search fixture)"; cat "$TMP/export.err"; exit 1; }
+run 0 "compress a gelu_new teacher" compress "$TMP/ct/model.onnx" --task sst2 \
+    --data "$TMP/glue" --vocab "$TMP/vocab.txt" --space "$TMP/space.xml" \
+    --cache "$TMP/latency.json" --steps 2 --supernet-steps 4 --budget-minutes 0.1 \
+    --progress off -o "$TMP/co" && cp "$TMP/co/student.onnx" "$TMP/co.onnx"
+
 # ---- int8 calibration runs the trainer's forward ------------------------------
 cat >"$TMP/calib.jsonl" <<'EOF'
 {"input_ids": [2, 9, 12, 17, 3, 0, 0], "attention_mask": [1, 1, 1, 1, 1, 0, 0], "token_type_ids": [0, 0, 0, 0, 0, 0, 0]}
@@ -68,10 +77,12 @@ feeds = [json.loads(line) for line in open(os.path.join(tmp, "calib.jsonl"))]
 inputs = [(n, np.array([f[n] for f in feeds], dtype=np.int64))
           for n in ("input_ids", "attention_mask", "token_type_ids")]
 fp32 = {}
-for name, layers in (("s", 1), ("ft", 2)):
+# compress picks the student's depth (and maybe sharing): at least one layer
+for name, layers in (("s", 1), ("ft", 2), ("co", None)):
     model = os.path.join(tmp, name + ".onnx")
     ops = [n.op_type for n in onnx.load(model).graph.node]
-    checks.check("Erf" not in ops and ops.count("Tanh") == layers + 1,
+    tanh_ok = ops.count("Tanh") == layers + 1 if layers else ops.count("Tanh") >= 2
+    checks.check("Erf" not in ops and tanh_ok,
                  f"{name}.onnx: want tanh GELU in each of {layers} layers, no Erf "
                  f"(Erf {ops.count('Erf')}, Tanh {ops.count('Tanh')})")
     want = mu.ort_run(model, inputs, ["logits"])[0]
