@@ -304,6 +304,17 @@ void train_gelu_forward_isa(train_isa isa, float *out, const float *inp,
                             size_t N);
 void train_gelu_backward_isa(train_isa isa, float *dinp, const float *dout,
                              const float *inp, size_t N);
+/* The tanh form (HF's gelu_new / gelu_pytorch_tanh), ONNX Gelu-20
+ * approximate="tanh": 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+ * Same contract as the erf form: forward writes, backward adds. */
+void train_gelu_tanh_forward(float *out, const float *inp, size_t N);
+void train_gelu_tanh_backward(float *dinp, const float *dout,
+                              const float *inp, size_t N);
+void train_gelu_tanh_forward_isa(train_isa isa, float *out, const float *inp,
+                                 size_t N);
+void train_gelu_tanh_backward_isa(train_isa isa, float *dinp,
+                                  const float *dout, const float *inp,
+                                  size_t N);
 
 /* ---- residual (distill/residual.c): out = a + b ------------------------
  * out may be a or b (elementwise, in place). db may be NULL: b's gradient

@@ -65,10 +65,9 @@ ir_status train_acts_new(const ir_encoder_config *c, size_t B, size_t T,
                            "trainer activations: sequence length %zu exceeds "
                            "config.max_positions = %lld", T,
                            (long long)c->max_positions);
-    if (c->activation != IR_ACT_GELU)
-        return ir_diag_set(d, IR_ERR_UNSUPPORTED,
-                           "trainer: activation '%s' is not implemented; only "
-                           "'gelu' (erf) is", ir_act_name(c->activation));
+    s = train_act_check(c->activation, d);
+    if (s != IR_OK)
+        return s;
     train_acts *a = calloc(1, sizeof *a);
     if (!a)
         return ir_diag_set(d, IR_ERR_NOMEM, "trainer activations: out of memory");
@@ -116,6 +115,25 @@ static bool acts_fit(const ir_encoder_config *a, const ir_encoder_config *b)
     return true;
 }
 
+/* The FFN's activation, as train_act_check admitted it (train_acts_new):
+ * erf GELU unless the config says tanh. */
+static void ffn_act_forward(ir_act act, float *out, const float *inp, size_t n)
+{
+    if (act == IR_ACT_GELU_TANH)
+        train_gelu_tanh_forward(out, inp, n);
+    else
+        train_gelu_forward(out, inp, n);
+}
+
+static void ffn_act_backward(ir_act act, float *dinp, const float *dout,
+                             const float *inp, size_t n)
+{
+    if (act == IR_ACT_GELU_TANH)
+        train_gelu_tanh_backward(dinp, dout, inp, n);
+    else
+        train_gelu_backward(dinp, dout, inp, n);
+}
+
 ir_status train_forward(const train_params *p, train_acts *a,
                         const int32_t *ids, const int32_t *types,
                         const int32_t *mask, ir_diag *d)
@@ -158,7 +176,7 @@ ir_status train_forward(const train_params *p, train_acts *a,
         train_layer_norm_forward(a->ln1[l], a->ln1_mean[l], a->ln1_rstd[l], a->res1[l],
                                 aw->ln_g, aw->ln_b, BT, C, eps);
         train_linear_forward_ctx(p->gemm, a->fch[l], a->ln1[l], fw->in_w, fw->in_b, BT, C, F);
-        train_gelu_forward(a->fch_gelu[l], a->fch[l], BT * F);
+        ffn_act_forward(c->activation, a->fch_gelu[l], a->fch[l], BT * F);
         train_linear_forward_ctx(p->gemm, a->res2[l], a->fch_gelu[l], fw->out_w, fw->out_b, BT, F, C);
         train_residual_forward(a->res2[l], a->ln1[l], a->res2[l], BT * C);
         train_layer_norm_forward(a->hidden[l + 1], a->ln2_mean[l], a->ln2_rstd[l],
@@ -199,7 +217,8 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
          * spares the GEMM a read of the zeroed buffer */
         train_linear_backward_set_ctx(p->gemm, da->fch_gelu[l], fg->out_w, fg->out_b,
                                       da->res2[l], a->fch_gelu[l], fw->out_w, BT, F, C);
-        train_gelu_backward(da->fch[l], da->fch_gelu[l], a->fch[l], BT * F);
+        ffn_act_backward(c->activation, da->fch[l], da->fch_gelu[l], a->fch[l],
+                         BT * F);
         train_linear_backward_ctx(p->gemm, da->ln1[l], fg->in_w, fg->in_b, da->fch[l], a->ln1[l],
                               fw->in_w, BT, C, F);
         /* ln1 = LN(res1), res1 = hidden[l] + attproj */

@@ -18,6 +18,7 @@
  *   qkv = hidden[l] · Wqkv + b;  atty = attention(qkv, mask)
  *   res1 = hidden[l] + atty · Wo + b;       ln1 = LN(res1)
  *   res2 = ln1 + gelu(ln1 · Win + b) · Wout + b;  hidden[l+1] = LN(res2)
+ * gelu is the config's activation: erf (BERT) or tanh (gelu_new).
  * hidden[0] is the embeddings' output after their LayerNorm (TinyBERT's
  * embedding-layer target), hidden[L] the last layer; pooled and logits
  * come from hidden[L]'s [CLS] rows.
@@ -56,7 +57,8 @@ typedef struct train_acts {
 } train_acts;
 
 /* IR_ERR_INPUT for a bad config or B, T = 0; IR_ERR_UNSUPPORTED for an
- * activation other than erf GELU. */
+ * activation the trainer lacks (train_act_check: it runs erf and tanh
+ * GELU). */
 ir_status train_acts_new(const ir_encoder_config *c, size_t B, size_t T,
                          train_acts **out, ir_diag *d);
 void train_acts_free(train_acts *a);

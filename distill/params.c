@@ -14,6 +14,16 @@
 #include "distill/kernels.h"
 #include "distill/params.h"
 
+ir_status train_act_check(ir_act a, ir_diag *d)
+{
+    if (a == IR_ACT_GELU || a == IR_ACT_GELU_TANH)
+        return IR_OK;
+    return ir_diag_set(d, IR_ERR_UNSUPPORTED,
+                       "trainer: FFN activation '%s' is not implemented; the "
+                       "trainer runs 'gelu' (erf) and 'gelu_tanh'",
+                       ir_act_name(a));
+}
+
 ir_status train_config_check(const ir_encoder_config *c, ir_diag *d)
 {
 #define NEED(cond, ...) \

@@ -94,6 +94,9 @@ typedef struct train_params {
 /* IR_ERR_INPUT naming the first bad field, e.g. "config.heads = 3 does not
  * divide config.hidden = 8". */
 ir_status train_config_check(const ir_encoder_config *c, ir_diag *d);
+/* IR_ERR_UNSUPPORTED naming the activation unless the trainer runs it as
+ * an FFN activation: erf GELU ('gelu') and tanh GELU ('gelu_tanh'). */
+ir_status train_act_check(ir_act a, ir_diag *d);
 /* Validates c and allocates zeroed params, grads and moments. */
 ir_status train_params_new(const ir_encoder_config *c, train_params **out,
                            ir_diag *d);

@@ -28,10 +28,9 @@ ir_status train_params_from_encoder(const ir_encoder *e, train_params **out,
     ir_status s = ir_encoder_check(e, d);
     if (s != IR_OK)
         return s;
-    if (e->cfg.activation != IR_ACT_GELU)
-        return ir_diag_set(d, IR_ERR_UNSUPPORTED,
-                           "the trainer runs erf GELU only; this encoder uses %s",
-                           ir_act_name(e->cfg.activation));
+    s = train_act_check(e->cfg.activation, d);
+    if (s != IR_OK)
+        return s;
     train_params *p;
     s = train_params_new(&e->cfg, &p, d);
     if (s != IR_OK)

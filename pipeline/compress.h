@@ -146,6 +146,9 @@ typedef struct compress_results {
     /* the teacher's sizes (lift) */
     int64_t t_layers, t_hidden, t_heads, t_ffn, t_vocab, t_positions,
         t_type_vocab, t_labels;
+    /* its FFN activation as ir_act_ffn_code (0 gelu, the default of a
+     * state written before the field), which every candidate keeps */
+    int64_t t_activation;
     /* supernet */
     bool sn_trained;
     int64_t sn_steps, sn_subnets, sn_examples, sn_heldout;

@@ -222,6 +222,7 @@ ir_status compress_stage_lift(compress_ctx *c, ir_diag *d)
     r->t_positions = tc->max_positions;
     r->t_type_vocab = tc->type_vocab;
     r->t_labels = tc->labels;
+    r->t_activation = ir_act_ffn_code(tc->activation);
     s = compress_measure_model(c, e, "teacher", &r->teacher, d);
     r->teacher.size_bytes = compress_file_size(o->teacher);
     ir_encoder_free(e);

@@ -375,7 +375,9 @@ void compress_teacher_config(compress_ctx *c, search_space *sp,
 {
     const compress_results *r = &c->st->r;
     const glue_task *task = glue_task_lookup(c->o->task);
-    /* every candidate shares the teacher's vocabulary, positions and head */
+    /* every candidate shares the teacher's vocabulary, positions, head and
+     * FFN activation (the supernet is the teacher: its candidates cannot
+     * switch GELU forms) */
     *tc = sp->base;
     tc->layers = r->t_layers;
     tc->hidden = r->t_hidden;
@@ -387,4 +389,7 @@ void compress_teacher_config(compress_ctx *c, search_space *sp,
     sp->base.labels = tc->labels = r->t_labels;
     sp->base.head = tc->head = task->is_regression ? IR_ENC_HEAD_REGRESSION
                                                    : IR_ENC_HEAD_CLASSIFICATION;
+    ir_act act = ir_act_from_ffn_code(r->t_activation);
+    if (ir_act_is_ffn(act))
+        sp->base.activation = tc->activation = act;
 }

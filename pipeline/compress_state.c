@@ -80,6 +80,7 @@ static size_t fields_build(field *f, size_t cap)
     ADD("t_positions", F_I64, R(t_positions), 0);
     ADD("t_type_vocab", F_I64, R(t_type_vocab), 0);
     ADD("t_labels", F_I64, R(t_labels), 0);
+    ADD("t_activation", F_I64, R(t_activation), 0);
     ADD("sn_trained", F_BOOL, R(sn_trained), 0);
     ADD("sn_steps", F_I64, R(sn_steps), 0);
     ADD("sn_subnets", F_I64, R(sn_subnets), 0);

@@ -8,6 +8,10 @@
  *   - vectorized float GELU against the double erf formula over [-12, 12]:
  *     |error| <= 1e-6 absolute (+ 1e-6 relative for large x), and
  *     its derivative likewise;
+ *   - vectorized float tanh GELU (gelu_new) against ir_act_ref's double
+ *     formula over [-12, 12], the same measure and bound (1e-6), its
+ *     derivative against the double derivative, the far tails exact, and
+ *     each vector path the portable path's bits;
  *   - both give the same bits when run twice (the resume test relies on
  *     step-to-step determinism);
  *   - the distillation loss's one-pass, threaded attention and hidden-
@@ -118,6 +122,75 @@ static void test_gelu_accuracy(void)
     CHECK_MSG(fabsf(u[0]) < 1e-30f && fabsf(u[1]) < 1e-30f && u[2] == 40.0f &&
               u[3] == 1e30f, "gelu tails: %g %g %g %g", u[0], u[1], u[2], u[3]);
     free(x); free(y); free(g); free(one);
+}
+
+/* d/dx 0.5 x (1 + tanh u), u = c (x + a x^3), in double. */
+static double gelu_tanh_deriv_ref(double x)
+{
+    const double c = 0.79788456080286535588, a = 0.044715;
+    double t = tanh(c * (x + a * x * x * x));
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * c * (1.0 + 3.0 * a * x * x);
+}
+
+static void test_gelu_tanh(void)
+{
+    /* N above one thread chunk (4096) and not a multiple of any width */
+    size_t N = 24001;
+    float *x = malloc(N * 4), *y = malloc(N * 4), *g = calloc(N, 4),
+          *one = malloc(N * 4);
+    for (size_t i = 0; i < N; i++) {
+        x[i] = -12.0f + 24.0f * (float)i / (float)(N - 1);
+        one[i] = 1.0f;
+    }
+    train_gelu_tanh_forward_isa(TRAIN_ISA_PORTABLE, y, x, N);
+    train_gelu_tanh_backward_isa(TRAIN_ISA_PORTABLE, g, one, x, N);
+    /* |float - double| / (1 + |double|): 1e-6 is a few float ulps of the
+     * values near 1 and of the 1 + ... sums inside */
+    double ey = 0.0, eg = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        double ref = ir_act_ref(IR_ACT_GELU_TANH, x[i]);
+        double dref = gelu_tanh_deriv_ref(x[i]);
+        double dy = fabs(y[i] - ref) / (1.0 + fabs(ref));
+        double dg = fabs(g[i] - dref) / (1.0 + fabs(dref));
+        ey = dy > ey ? dy : ey;
+        eg = dg > eg ? dg : eg;
+    }
+    CHECK_MSG(ey < 1e-6 && eg < 1e-6,
+              "gelu_tanh: value err %.2e, derivative err %.2e", ey, eg);
+    printf("  gelu_tanh float vs ir_act_ref (double): value %.1e, "
+           "derivative %.1e\n", ey, eg);
+    /* far tails: the limits, no NaN from overflow of x^3 */
+    float t[4] = {-1e30f, -40.0f, 40.0f, 1e30f}, u[4];
+    train_gelu_tanh_forward(u, t, 4);
+    float gt[4] = {0, 0, 0, 0}, ones[4] = {1, 1, 1, 1};
+    train_gelu_tanh_backward(gt, ones, t, 4);
+    CHECK_MSG(fabsf(u[0]) < 1e-30f && fabsf(u[1]) < 1e-30f && u[2] == 40.0f &&
+              u[3] == 1e30f, "gelu_tanh tails: %g %g %g %g", u[0], u[1], u[2],
+              u[3]);
+    CHECK_MSG(gt[0] == 0.0f && gt[1] == 0.0f && gt[2] == 1.0f && gt[3] == 1.0f,
+              "gelu_tanh derivative tails: %g %g %g %g", gt[0], gt[1], gt[2],
+              gt[3]);
+    /* every vector path: the portable path's bits (elementwise, no FMA
+     * contraction), also for a backward that adds into nonzero dinp */
+    float *dy = compare_rand_normal(N, 23, 1.0f);
+    float *g0 = compare_rand_normal(N, 24, 1.0f), *gin = malloc(N * 4);
+    memcpy(gin, g0, N * 4);
+    train_gelu_tanh_backward_isa(TRAIN_ISA_PORTABLE, g0, dy, x, N);
+    for (int k = 0; k < TRAIN_ISA_NVECTOR; k++) {
+        train_isa isa = train_isa_vector[k];
+        if (!train_isa_try(isa, "gelu_tanh"))
+            continue;
+        float *yv = malloc(N * 4), *gv = malloc(N * 4);
+        memcpy(gv, gin, N * 4);
+        train_gelu_tanh_forward_isa(isa, yv, x, N);
+        train_gelu_tanh_backward_isa(isa, gv, dy, x, N);
+        CHECK_MSG(memcmp(yv, y, N * 4) == 0 && memcmp(gv, g0, N * 4) == 0,
+                  "gelu_tanh %s: not the portable path's bits",
+                  train_isa_name(isa));
+        printf("  gelu_tanh %s vs portable: same bits\n", train_isa_name(isa));
+        free(yv); free(gv);
+    }
+    free(x); free(y); free(g); free(one); free(dy); free(g0); free(gin);
 }
 
 /* B * NHS * T * T and B * T * CT above the terms' threading thresholds
@@ -392,6 +465,7 @@ int main(void)
 {
     test_attention_tiled();
     test_gelu_accuracy();
+    test_gelu_tanh();
     test_isa_paths();
     /* every set of the terms' kernels against losses.h's */
     static const train_isa isas[] = {TRAIN_ISA_PORTABLE, TRAIN_ISA_AVX2,

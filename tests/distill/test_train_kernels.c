@@ -94,12 +94,15 @@ static void test_layernorm(void)
 }
 
 /* ---- gelu, residual, dropout --------------------------------------------- */
+/* kind: 0 gelu (erf), 1 residual, 2 dropout, 3 gelu_tanh */
 typedef struct pw_ctx { float *out, *a, *b, *r; uint8_t *keep; size_t N; int kind; } pw_ctx;
 static double pw_f(void *p)
 {
     pw_ctx *c = p;
     if (c->kind == 0)
         train_gelu_forward(c->out, c->a, c->N);
+    else if (c->kind == 3)
+        train_gelu_tanh_forward(c->out, c->a, c->N);
     else if (c->kind == 1)
         train_residual_forward(c->out, c->a, c->b, c->N);
     else
@@ -119,6 +122,17 @@ static void test_pointwise(void)
     float x[2] = {0.0f, 1.0f}, y[2];
     train_gelu_forward(y, x, 2);
     CHECK(y[0] == 0.0f && fabsf(y[1] - 0.8413447f) < 1e-6f);
+
+    /* tanh GELU (gelu_new): the same finite differences */
+    c.kind = 3;
+    memset(da, 0, N * sizeof(float));
+    pw_f(&c);
+    train_gelu_tanh_backward(da, c.r, c.a, N);
+    fd_compare("gelu_tanh dinp", c.a, da, N, 1, pw_f, &c);
+    /* spot values: gelu_tanh(0) = 0, gelu_tanh(1) = 0.8411920 (torch's
+     * gelu(1, approximate='tanh')) */
+    train_gelu_tanh_forward(y, x, 2);
+    CHECK(y[0] == 0.0f && fabsf(y[1] - 0.8411920f) < 1e-6f);
 
     c.kind = 1;
     memset(da, 0, N * sizeof(float));

@@ -11,16 +11,19 @@ and backward in float64, and writes weights, batch and the expected losses
 and gradients to a versioned binary file (format below). The C driver
 tests/distill/test_train_torch_step.c reads it, runs the same step in C and compares
 within 1e-4 relative error per tensor. Cases: plain; factorized embeddings
-(E = 4) with all layers sharing one group; FFN-only sharing. Dropout is off.
+(E = 4) with all layers sharing one group; FFN-only sharing; plain with tanh
+GELU (HF's gelu_new, torch's gelu(approximate="tanh")). Dropout is off.
 
 Usage: test_train_step_torch.py [PATH/TO/test_train_torch_step]
   (default: $DISTILC_BUILD_DIR/tests/test_train_torch_step)
 Prints "skipped: torch missing" (and exits 77) without torch.
 
-File format (little-endian), "DSTEPv1":
-  char magic[8] = "DSTEP\\0\\0\\0"; uint32 version = 1
+File format (little-endian), "DSTEPv2":
+  char magic[8] = "DSTEP\\0\\0\\0"; uint32 version = 2
   int64 layers, hidden, heads, ffn, vocab, max_positions, type_vocab, embed,
-        labels, n_attn_groups, n_ffn_groups, attn_group[layers],
+        labels, n_attn_groups, n_ffn_groups,
+        activation (the FFN code of ir/act.h: 0 gelu (erf), 1 gelu_tanh),
+        attn_group[layers],
         ffn_group[layers], B, T, CT (teacher width), NHT (teacher heads)
   float32 ln_eps, temperature
   int32 ids[B*T], types[B*T], mask[B*T], labels[B]
@@ -45,7 +48,8 @@ import model_util as mu  # noqa: E402
 torch = mu.require("torch", message="torch missing")
 
 MAGIC = b"DSTEP\0\0\0"
-VERSION = 1
+VERSION = 2
+ACT_CODE = {"gelu": 0, "gelu_tanh": 1}  # ir_act_ffn_code
 
 
 def param_table(c):
@@ -96,18 +100,21 @@ def forward(c, P, ids, types, mask):
         y = (p @ v).transpose(1, 2).reshape(B, T, C)
         h1 = ln(h + y @ g("out.weight") + g("out.bias"), g("ln.gamma"), g("ln.beta"))
         g = lambda n: P[f"group{f}.ffn.{n}"]
-        z = torch.nn.functional.gelu(h1 @ g("in.weight") + g("in.bias"))
+        approximate = "tanh" if c["activation"] == "gelu_tanh" else "none"
+        z = torch.nn.functional.gelu(h1 @ g("in.weight") + g("in.bias"),
+                                     approximate=approximate)
         h = ln(h1 + z @ g("out.weight") + g("out.bias"), g("ln.gamma"), g("ln.beta"))
         hidden.append(h)
     pooled = torch.tanh(h[:, 0] @ P["pooler.weight"] + P["pooler.bias"])
     return pooled @ P["head.weight"] + P["head.bias"], hidden, scores
 
 
-def make_case(path, embed, share, seed):
+def make_case(path, embed, share, seed, activation="gelu"):
     g = torch.Generator().manual_seed(seed)
     L = 2
     c = dict(layers=L, hidden=8, heads=2, ffn=16, vocab=20, max_positions=8,
-             type_vocab=2, embed=embed, labels=3, ln_eps=1e-5)
+             type_vocab=2, embed=embed, labels=3, ln_eps=1e-5,
+             activation=activation)
     c["n_attn_groups"] = 1 if share == "all" else L
     c["n_ffn_groups"] = 1 if share in ("all", "ffn") else L
     c["attn_group"] = [0] * L if share == "all" else list(range(L))
@@ -148,6 +155,7 @@ def make_case(path, embed, share, seed):
         ints = [c[k] for k in ("layers", "hidden", "heads", "ffn", "vocab", "max_positions",
                                "type_vocab", "embed", "labels", "n_attn_groups",
                                "n_ffn_groups")]
+        ints.append(ACT_CODE[c["activation"]])
         ints += c["attn_group"] + c["ffn_group"] + [B, T, CT, NHT]
         f.write(struct.pack(f"<{len(ints)}q", *ints))
         f.write(struct.pack("<ff", c["ln_eps"], temp))
@@ -167,11 +175,13 @@ def main():
     driver = mu.command_arg(__doc__.split("\n\n")[0], "test_train_torch_step")
     checks = mu.Checks()
     with tempfile.TemporaryDirectory() as tmp:
-        for name, embed, share, seed in (("plain", 0, "none", 1),
-                                         ("factorized E=4, all layers shared", 4, "all", 2),
-                                         ("FFN-only sharing", 0, "ffn", 3)):
+        for name, embed, share, seed, act in (
+                ("plain", 0, "none", 1, "gelu"),
+                ("factorized E=4, all layers shared", 4, "all", 2, "gelu"),
+                ("FFN-only sharing", 0, "ffn", 3, "gelu"),
+                ("plain, tanh GELU (gelu_new)", 0, "none", 4, "gelu_tanh")):
             path = os.path.join(tmp, f"step-{seed}.bin")
-            make_case(path, embed, share, seed)
+            make_case(path, embed, share, seed, act)
             env = dict(os.environ, DISTILC_TORCH_STEP=path)
             r = subprocess.run([driver], env=env, capture_output=True, text=True)
             print(f"== {name}\n{r.stdout}{r.stderr}", end="")

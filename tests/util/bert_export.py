@@ -9,7 +9,8 @@ The module mirrors transformers' BertForSequenceClassification (v4.x code
 paths: buffered position_ids sliced to the sequence length, buffered
 token_type_ids expanded when the input is absent, the extended additive
 attention mask built from attention_mask, view/permute around attention,
-erf GELU), so torch.onnx.export writes the same patterns it writes for real
+erf GELU, or with --act gelu_new transformers' NewGELUActivation, the tanh
+form written out), so torch.onnx.export writes the same patterns it writes for real
 Hugging Face models: Shape/Gather/Unsqueeze/Concat chains around every
 Reshape, decomposed LayerNorm below opset 17 and LayerNormalization at 17.
 
@@ -25,6 +26,13 @@ import sys
 import numpy as np
 import torch
 from torch import nn
+
+
+def gelu_new(x):
+    """transformers' NewGELUActivation (hidden_act "gelu_new"), as it is
+    written there, so the export has its ops (Pow, Tanh, ...)."""
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi)
+                                       * (x + 0.044715 * torch.pow(x, 3.0))))
 
 
 class Embeddings(nn.Module):
@@ -85,10 +93,11 @@ class Layer(nn.Module):
         self.output = nn.Linear(c["ffn"], c["hidden"])
         self.out_norm = nn.LayerNorm(c["hidden"], eps=1e-12)
         self.dropout = nn.Dropout(0.1)
+        self.act = gelu_new if c.get("act") == "gelu_new" else nn.functional.gelu
 
     def forward(self, h, mask):
         a = self.attn_norm(self.dropout(self.attn_out(self.attention(h, mask))) + h)
-        f = nn.functional.gelu(self.intermediate(a))
+        f = self.act(self.intermediate(a))
         return self.out_norm(self.dropout(self.output(f)) + a)
 
 
@@ -159,6 +168,8 @@ def main():
     ap.add_argument("--vocab", type=int, default=100)
     ap.add_argument("--max-pos", type=int, default=64)
     ap.add_argument("--labels", type=int, default=2)
+    ap.add_argument("--act", choices=("gelu", "gelu_new"), default="gelu",
+                    help="the FFN activation: erf GELU or tanh GELU (gelu_new)")
     ap.add_argument("--no-token-types", action="store_true",
                     help="export without a token_type_ids input")
     ap.add_argument("--batch", type=int, default=2)
@@ -169,7 +180,8 @@ def main():
     a = ap.parse_args()
 
     c = dict(vocab=a.vocab, hidden=a.hidden, heads=a.heads, ffn=a.ffn,
-             layers=a.layers, max_pos=a.max_pos, type_vocab=2, labels=a.labels)
+             layers=a.layers, max_pos=a.max_pos, type_vocab=2, labels=a.labels,
+             act=a.act)
     torch.manual_seed(a.seed)
     model = BertClassifier(c)
     init_weights(model, a.seed)

@@ -133,16 +133,19 @@ with open(os.path.join(tmp, "corpus.txt"), "w") as f:
 PYEOF
 }
 
-# search_fixture DIR MS: what the search commands (compress) need: a teacher
+# search_fixture DIR MS [EXPORT-ARGS...]: what the search commands (compress)
+# need: a teacher
 # wide enough for a few shapes, DIR/model.onnx (4 layers x 64, 4 heads,
 # ffn 128, 64 positions, the 30-token vocabulary of tiny_glue; exported by
 # tests/util/bert_export.py, seed 3), and $TMP/space.xml, a tiny search space
 # under it with a latency limit of MS ms (seq 32, batch 1, 1 thread, fp32).
-# Needs HERE (this folder) besides DISTILC, PY and TMP. Returns 1 when the
+# EXPORT-ARGS go to bert_export.py as well (--act gelu_new). Needs HERE (this folder) besides DISTILC, PY and TMP. Returns 1 when the
 # export fails, its messages in $TMP/export.err.
 search_fixture() {
-    "$PY" "$HERE/../util/bert_export.py" --out "$1" --layers 4 --hidden 64 --heads 4 \
-        --ffn 128 --max-pos 64 --vocab 30 --seed 3 >/dev/null 2>"$TMP/export.err" ||
+    local dir=$1 ms=$2
+    shift 2
+    "$PY" "$HERE/../util/bert_export.py" --out "$dir" --layers 4 --hidden 64 --heads 4 \
+        --ffn 128 --max-pos 64 --vocab 30 --seed 3 "$@" >/dev/null 2>"$TMP/export.err" ||
         return 1
     cat >"$TMP/space.xml" <<XML
 <?xml version="1.0"?>
@@ -156,7 +159,7 @@ search_fixture() {
     <sharing>none all</sharing>
   </choices>
   <constraints>
-    <latency ms="$2" seq="32" batch="1" threads="1" precision="fp32"/>
+    <latency ms="$ms" seq="32" batch="1" threads="1" precision="fp32"/>
   </constraints>
 </space>
 XML
