@@ -8,7 +8,9 @@
  *   layer l      a  = Attention(h, Wqkv, bqkv, attention_mask)
  *                h1 = AddLayerNorm(Linear(a, Wo, bo), h)
  *                h  = AddLayerNorm(Linear(Linear(h1, Wi, bi, act), Wo2, bo2), h1)
- *   pooler, head Linear(Linear(Gather(h, 0, axis 1), Wp, bp, tanh), Wh, bh)
+ *   pooler, head Linear(Linear(Gather(h, 0, axis 1), Wp, bp, act), Wh, bh)
+ *                act tanh (BERT's pooler, RoBERTa's head dense), relu
+ *                (DistilBERT's pre_classifier) or gelu (ELECTRA's head)
  * Index tensors for positions and absent token types are the buffers a
  * Hugging Face export slices ([1,P] int64: 0..P-1, or zeros).
  *
@@ -436,8 +438,12 @@ static ir_status lift_head(lift *L, const ir_value *h)
                      "Gather(h, 0, axis 1) (the first token) for the pooler "
                      "or another layer's Attention");
     ir_node *pool = user_op(g, first->outputs[0], IR_OP_LINEAR);
-    if (!is_act(pool, "tanh"))
-        return broke(L, -1, first, "the pooler Linear with tanh after it");
+    ir_act pa = IR_ACT_NONE;
+    if (!pool || !ir_act_parse(ir_node_attr_string(pool, "activation", "none"), &pa) ||
+        !(pa == IR_ACT_TANH || pa == IR_ACT_RELU || pa == IR_ACT_GELU))
+        return broke(L, -1, first, "the pooler Linear with tanh after it (or "
+                     "the classifier's dense with tanh, relu or gelu)");
+    L->cfg.pool_act = pa == IR_ACT_TANH ? IR_ACT_NONE : pa;
     ir_status s = linear_weights(L, -1, pool, &L->pool_w, &L->pool_b);
     if (s != IR_OK)
         return s;
