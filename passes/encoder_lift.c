@@ -12,7 +12,8 @@
  *                act tanh (BERT's pooler, RoBERTa's head dense), relu
  *                (DistilBERT's pre_classifier) or gelu (ELECTRA's head)
  * Index tensors for positions and absent token types are the buffers a
- * Hugging Face export slices ([1,P] int64: 0..P-1, or zeros).
+ * Hugging Face export slices ([1,P] int64: 0..P-1, or zeros); positions may
+ * also be RoBERTa's, computed from input_ids (encoder_lift_positions.c).
  *
  * Sharing: layers whose attention (or FFN) weights are equal, value for
  * value (the same constant, or copies of it as the fusion makes), form one
@@ -20,6 +21,7 @@
  * A graph that does not fit says which layer and which node broke it.
  */
 #include "passes/encoder_lift.h"
+#include "passes/encoder_lift_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -354,7 +356,12 @@ static ir_status emb_term(lift *L, const ir_value *v)
     if (!table || table->rank != 2)
         return broke(L, -1, n, "a constant f32 embedding table");
     const ir_tensor *buf = idx->is_input ? NULL : index_buffer(idx);
-    if (idx->is_input && strcmp(idx->name, "token_type_ids") == 0)
+    int64_t pad;
+    if (!idx->is_input && lift_padded_positions(idx, &pad)) {
+        L->pos = table;
+        L->cfg.positions = IR_ENC_POS_PADDED;
+        L->cfg.pad_id = pad;
+    } else if (idx->is_input && strcmp(idx->name, "token_type_ids") == 0)
         L->type = table;
     else if (idx->is_input)
         L->word = table;
@@ -393,8 +400,14 @@ static ir_status lift_embeddings(lift *L, const ir_node *n)
         L->type = n->n_inputs > 6 && n->inputs[6] ? const_f32(n->inputs[6]) : NULL;
         const ir_value *pids = n->n_inputs > 7 ? n->inputs[7] : NULL;
         const ir_tensor *pb = pids ? index_buffer(pids) : NULL;
-        if (pids && !(pb && buffer_is_iota(pb)))
-            return broke(L, -1, n, "position ids 0..S-1");
+        int64_t pad;
+        if (pids && !(pb && buffer_is_iota(pb))) {
+            if (!lift_padded_positions(pids, &pad))
+                return broke(L, -1, n, "position ids 0..S-1, or RoBERTa's "
+                             "counted over input_ids != pad from pad + 1");
+            L->cfg.positions = IR_ENC_POS_PADDED;
+            L->cfg.pad_id = pad;
+        }
         const ir_value *tids = n->n_inputs > 5 ? n->inputs[5] : NULL;
         const ir_tensor *tb = tids && !tids->is_input ? index_buffer(tids) : NULL;
         if (tids && !tids->is_input && !(tb && buffer_is_zeros(tb)))
