@@ -221,7 +221,7 @@ static bool at_match(fuse_state *fs, ir_node *sm, fuse_match *m)
         return false;
     /* Softmax feeding MatMul(p, v) is attention's signature: from here on a
      * shape that does not fit is declined with its reason, so the report
-     * (distilc inspect --explain, the lift's refusal) says why. */
+     * (appended to the lift's refusal by encoder_from_graph) says why. */
     ir_node *pv = fuse_sole_consumer(fs, sm->outputs[0]);
     if (!pv || pv->op != IR_OP_MATMUL || pv->inputs[0] != sm->outputs[0])
         return false;
