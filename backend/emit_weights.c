@@ -76,6 +76,10 @@ static void cfg_to_words(const rt_config *c, int64_t *w)
         w[14 + l] = c->attn_group[l];
         w[14 + RT_MAX_LAYERS + l] = c->ffn_group[l];
     }
+    /* version 2: ir_act's numbers never move (ir/act.h) */
+    w[14 + 2 * RT_MAX_LAYERS] = (int64_t)c->pool_act;
+    w[15 + 2 * RT_MAX_LAYERS] = c->positions;
+    w[16 + 2 * RT_MAX_LAYERS] = c->pad_id;
 }
 
 static void cfg_from_words(const int64_t *w, rt_config *c)
@@ -100,6 +104,10 @@ static void cfg_from_words(const int64_t *w, rt_config *c)
         c->attn_group[l] = w[14 + l];
         c->ffn_group[l] = w[14 + RT_MAX_LAYERS + l];
     }
+    int64_t pa = w[14 + 2 * RT_MAX_LAYERS];
+    c->pool_act = pa >= 0 && pa < IR_ACT_COUNT ? (ir_act)pa : IR_ACT_COUNT;
+    c->positions = (int)w[15 + 2 * RT_MAX_LAYERS];
+    c->pad_id = w[16 + 2 * RT_MAX_LAYERS];
 }
 
 static size_t header_bytes(void)
@@ -269,6 +277,11 @@ static ir_status check_config(const rt_config *c, const char *file, ir_diag *d)
     else if (c->embed < 0) bad = "embed";
     else if (c->labels <= 0) bad = "labels";
     else if (!ir_act_is_ffn(c->activation)) bad = "activation";
+    else if (c->pool_act != IR_ACT_NONE && c->pool_act != IR_ACT_TANH &&
+             c->pool_act != IR_ACT_RELU && c->pool_act != IR_ACT_GELU) bad = "pool_act";
+    else if (c->positions < 0 || c->positions > 1) bad = "positions";
+    else if (c->positions == 1 && (c->pad_id < 0 || c->pad_id + 2 > c->max_positions))
+        bad = "pad_id";
     else if (c->n_attn_groups < 1 || c->n_attn_groups > c->layers) bad = "n_attn_groups";
     else if (c->n_ffn_groups < 1 || c->n_ffn_groups > c->layers) bad = "n_ffn_groups";
     for (int64_t l = 0; !bad && l < c->layers; l++) {

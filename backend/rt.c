@@ -9,7 +9,7 @@
  *     tmp = ctx · Wo[a] + b + x;       ctx = LN(tmp)          residual fused
  *     big = act(ctx · Win[f] + b)                             act fused
  *     tmp = big · Wout[f] + b + ctx;   x = LN(tmp)
- *   logits = tanh(x[:,0] · Wp + bp) · Wh + bh
+ *   logits = act(x[:,0] · Wp + bp) · Wh + bh     act: tanh, relu or gelu
  * The last layer runs for the [CLS] rows only (run_last_layer_cls) unless
  * a tap asks for its output (distillation's hidden states and scores,
  * int8 calibration's linear inputs: rt_tap.c).
@@ -57,6 +57,15 @@ static ir_status check_config(const rt_config *c, ir_diag *d)
         return BAD("config.labels = %lld but a regression head has 1", (long long)c->labels);
     if (!ir_act_is_ffn(c->activation))
         return BAD("config.activation = %d is not gelu, gelu_tanh or relu", (int)c->activation);
+    ir_act pa = rt_pool_act(c);
+    if (pa != IR_ACT_TANH && pa != IR_ACT_RELU && pa != IR_ACT_GELU)
+        return BAD("config.pool_act = %d is not tanh, relu or gelu", (int)c->pool_act);
+    if (c->positions < 0 || c->positions > 1)
+        return BAD("config.positions = %d is not 0 (absolute) or 1 (padded)", c->positions);
+    if (c->positions == 1 &&
+        (c->pad_id < 0 || c->pad_id >= c->vocab || c->pad_id + 2 > c->max_positions))
+        return BAD("config.pad_id = %lld: padded positions need it in the "
+                   "vocabulary and pad_id + 2 <= max_positions", (long long)c->pad_id);
     if (!(c->ln_eps >= 0.0f)) return BAD("config.ln_eps must be >= 0");
     if (c->n_attn_groups < 1 || c->n_attn_groups > c->layers)
         return BAD("config.n_attn_groups = %lld must be 1..layers (%lld)",
@@ -212,7 +221,7 @@ ir_status rt_model_create(const rt_config *c, const rt_weights *w,
         s = create_layers(m, w, d);
     if (s == IR_OK)
         s = rt_linear_create(m, &m->pool, IR_PRECISION_FP32, H, H, w->pool_w, w->pool_b,
-                             IR_ACT_TANH, 0.0f, "pool_w", d);
+                             rt_pool_act(c), 0.0f, "pool_w", d);
     if (s == IR_OK)
         s = rt_linear_create(m, &m->head, IR_PRECISION_FP32, H, c->labels, w->head_w,
                              w->head_b, IR_ACT_NONE, 0.0f, "head_w", d);

@@ -40,10 +40,21 @@ typedef struct rt_config {
     int64_t labels;     /* 1 for regression */
     ir_act activation;  /* an FFN activation (ir_act_is_ffn) */
     int regression;     /* 1: one score, no argmax */
+    ir_act pool_act;    /* after the first token's dense: tanh, relu, gelu;
+                         * IR_ACT_NONE (0) = tanh, as ir/encoder.h */
+    int positions;      /* an ir_enc_pos: 0 = 0..S-1, 1 = RoBERTa's, counted
+                         * over tokens != pad_id from pad_id + 1 */
+    int64_t pad_id;
     float ln_eps;
     int64_t n_attn_groups, n_ffn_groups;
     int64_t attn_group[RT_MAX_LAYERS], ffn_group[RT_MAX_LAYERS];
 } rt_config;
+
+/* The activation after the first token's dense layer (tanh for 0). */
+static inline ir_act rt_pool_act(const rt_config *c)
+{
+    return c->pool_act == IR_ACT_NONE ? IR_ACT_TANH : c->pool_act;
+}
 
 typedef struct rt_attn_weights {
     const float *qkv_w, *qkv_b;   /* [H,3H], [3H] */

@@ -1,5 +1,6 @@
 /* rt_embed.c — BERT's embeddings in plain C: a gather of word, position
- * (0..S-1, as Hugging Face numbers them) and token-type rows, summed, then
+ * (0..S-1, as Hugging Face numbers them; or RoBERTa's, see position_of)
+ * and token-type rows, summed, then
  * LayerNorm through oneDNN. Factorized embeddings (ALBERT) gather E-wide
  * word rows and project them to H with one linear whose residual input is
  * the position + type sum, so the add is fused into the matmul. */
@@ -28,6 +29,22 @@ static ir_status check_ids(const rt_config *c, int64_t batch, int64_t seq,
     return IR_OK;
 }
 
+/* The position row of token t = (row, s): s, or with padded positions
+ * transformers' create_position_ids_from_input_ids, pad_id + the count of
+ * non-pad ids in the row up to and including s for a non-pad id, pad_id
+ * for a pad. *count carries the row's running count (reset at s = 0). */
+static int64_t position_of(const rt_config *c, const int64_t *ids, int64_t t,
+                           int64_t seq, int64_t *count)
+{
+    if (c->positions == 0)
+        return t % seq;
+    if (t % seq == 0)
+        *count = 0;
+    if (ids[t] == c->pad_id)
+        return c->pad_id;
+    return c->pad_id + ++*count;
+}
+
 ir_status rt_embed_forward(rt_model *m, int64_t batch, int64_t seq,
                            const int64_t *ids, const int64_t *types, ir_diag *d)
 {
@@ -39,8 +56,16 @@ ir_status rt_embed_forward(rt_model *m, int64_t batch, int64_t seq,
     rt_plan *p = &m->plan;
     /* sum[t] = pos[s] + type[tt] (+ word[id] when not factorized) */
     float *sum = E > 0 ? p->tmp : p->x;
+    int64_t count = 0;
     for (int64_t t = 0; t < T; t++) {
-        const float *pr = m->pos + (t % seq) * H;
+        int64_t pi = position_of(c, ids, t, seq, &count);
+        if (pi >= c->max_positions)
+            return ir_diag_set(d, IR_ERR_INPUT,
+                               "rt: input_ids[%lld][%lld]: position %lld is past "
+                               "the model's %lld positions",
+                               (long long)(t / seq), (long long)(t % seq),
+                               (long long)pi, (long long)c->max_positions);
+        const float *pr = m->pos + pi * H;
         const float *tr = m->type + (types ? types[t] : 0) * H;
         float *o = sum + t * H;
         if (E > 0) {

@@ -26,6 +26,9 @@ ir_status rt_config_from_encoder(const ir_encoder_config *ec, rt_config *c,
     c->labels = ec->labels;
     c->activation = ec->activation; /* one enum, ir/act.h */
     c->regression = ec->head == IR_ENC_HEAD_REGRESSION;
+    c->pool_act = ec->pool_act;
+    c->positions = ec->positions == IR_ENC_POS_PADDED;
+    c->pad_id = ec->pad_id;
     c->ln_eps = ec->ln_eps;
     c->n_attn_groups = ec->n_attn_groups;
     c->n_ffn_groups = ec->n_ffn_groups;

@@ -67,6 +67,16 @@ ir_status train_config_check(const ir_encoder_config *c, ir_diag *d)
         NEED(used_f[g], "config.ffn_group: FFN group %lld is used by no layer",
              (long long)g);
 #undef NEED
+    /* Configs the runtime runs but the trainer's forward does not yet
+     * (issue 16): refused by name rather than trained as BERT. */
+    if (ir_encoder_pool_act(c) != IR_ACT_TANH)
+        return ir_diag_set(d, IR_ERR_UNSUPPORTED, "config.pool_act = %s: the "
+                           "trainer runs a tanh pooler only",
+                           ir_act_name(ir_encoder_pool_act(c)));
+    if (c->positions != IR_ENC_POS_ABSOLUTE)
+        return ir_diag_set(d, IR_ERR_UNSUPPORTED, "config.positions = %s: the "
+                           "trainer numbers positions 0..S-1 only",
+                           ir_enc_pos_name(c->positions));
     return IR_OK;
 }
 

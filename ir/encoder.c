@@ -26,6 +26,9 @@ void ir_encoder_config_init(ir_encoder_config *c)
     c->labels = 2;
     c->activation = IR_ACT_GELU;
     c->head = IR_ENC_HEAD_CLASSIFICATION;
+    c->pool_act = IR_ACT_NONE; /* tanh */
+    c->positions = IR_ENC_POS_ABSOLUTE;
+    c->pad_id = 0;
     c->ln_eps = 1e-12f;
     c->n_attn_groups = c->n_ffn_groups = c->layers;
     for (int64_t l = 0; l < IR_ENCODER_MAX_LAYERS; l++)
@@ -140,6 +143,21 @@ ir_status ir_encoder_config_validate(const ir_encoder_config *c, ir_diag *d)
         return ir_diag_set(d, IR_ERR_INPUT, "config.labels = %lld: a "
                            "regression head has exactly 1 output",
                            (long long)c->labels);
+    ir_act pa = ir_encoder_pool_act(c);
+    if (pa != IR_ACT_TANH && pa != IR_ACT_RELU && pa != IR_ACT_GELU)
+        return ir_diag_set(d, IR_ERR_INPUT, "config.pool_act = %s: not tanh, "
+                           "relu or gelu", ir_act_name(c->pool_act));
+    if ((unsigned)c->positions >= IR_ENC_POS_COUNT)
+        return ir_diag_set(d, IR_ERR_INPUT, "config.positions = %d: not "
+                           "absolute or padded", (int)c->positions);
+    if (c->positions == IR_ENC_POS_PADDED &&
+        (c->pad_id < 0 || c->pad_id >= c->vocab ||
+         c->pad_id + 2 > c->max_positions))
+        return ir_diag_set(d, IR_ERR_INPUT, "config.pad_id = %lld: padded "
+                           "positions need 0 <= pad_id < vocab (%lld) and "
+                           "pad_id + 2 <= max_positions (%lld)",
+                           (long long)c->pad_id, (long long)c->vocab,
+                           (long long)c->max_positions);
     if (!(c->ln_eps > 0.0f) || !isfinite(c->ln_eps))
         return ir_diag_set(d, IR_ERR_INPUT, "config.ln_eps = %g: must be a "
                            "positive finite number", (double)c->ln_eps);
@@ -157,6 +175,9 @@ bool ir_encoder_config_equal(const ir_encoder_config *a,
         a->type_vocab != b->type_vocab || a->embed != b->embed ||
         a->labels != b->labels || a->activation != b->activation ||
         a->head != b->head || a->ln_eps != b->ln_eps ||
+        ir_encoder_pool_act(a) != ir_encoder_pool_act(b) ||
+        a->positions != b->positions ||
+        a->pad_id != b->pad_id ||
         a->n_attn_groups != b->n_attn_groups ||
         a->n_ffn_groups != b->n_ffn_groups)
         return false;
@@ -169,6 +190,12 @@ bool ir_encoder_config_equal(const ir_encoder_config *a,
 
 static const char *const head_names[IR_ENC_HEAD_COUNT] = {"classification",
                                                           "regression"};
+
+const char *ir_enc_pos_name(ir_enc_pos p)
+{
+    static const char *const names[IR_ENC_POS_COUNT] = {"absolute", "padded"};
+    return (unsigned)p < IR_ENC_POS_COUNT ? names[p] : "?";
+}
 
 const char *ir_enc_head_name(ir_enc_head h)
 {
@@ -399,9 +426,15 @@ void ir_encoder_describe(const ir_encoder *e, FILE *out)
     if (c->embed > 0)
         fprintf(out, ", factorized %lld -> %lld", (long long)c->embed,
                 (long long)c->hidden);
+    if (c->positions == IR_ENC_POS_PADDED)
+        fprintf(out, ", positions counted over non-pad tokens from pad id "
+                "%lld + 1", (long long)c->pad_id);
     fprintf(out, "\n  head: %s, %lld output%s; layer norm eps %g\n",
             ir_enc_head_name(c->head), (long long)c->labels,
             c->labels == 1 ? "" : "s", (double)c->ln_eps);
+    if (ir_encoder_pool_act(c) != IR_ACT_TANH)
+        fprintf(out, "  first-token dense activation: %s\n",
+                ir_act_name(ir_encoder_pool_act(c)));
     if (c->n_attn_groups == c->layers && c->n_ffn_groups == c->layers) {
         fprintf(out, "  sharing: none\n");
     } else {

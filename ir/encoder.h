@@ -63,6 +63,16 @@ typedef enum ir_enc_share {
     IR_ENC_SHARE_COUNT
 } ir_enc_share;
 
+/* How position ids are numbered. */
+typedef enum ir_enc_pos {
+    IR_ENC_POS_ABSOLUTE, /* 0..S-1 for every row (BERT, DistilBERT, ELECTRA) */
+    IR_ENC_POS_PADDED,   /* RoBERTa / XLM-R (transformers'
+                          * create_position_ids_from_input_ids): a real token
+                          * (id != pad_id) gets pad_id + its 1-based count
+                          * among the row's real tokens, a pad gets pad_id */
+    IR_ENC_POS_COUNT
+} ir_enc_pos;
+
 /* A plain value: copy it freely (the search makes thousands). */
 typedef struct ir_encoder_config {
     int64_t hidden;         /* H */
@@ -76,6 +86,13 @@ typedef struct ir_encoder_config {
     int64_t labels;         /* head outputs; 1 for regression */
     ir_act activation;      /* of the FFN: gelu, gelu_tanh or relu */
     ir_enc_head head;
+    /* After the first token's dense layer (the pooler, RoBERTa's head
+     * dense, DistilBERT's pre_classifier): tanh (BERT, RoBERTa, ALBERT),
+     * relu (DistilBERT), gelu (ELECTRA). IR_ACT_NONE (0, so a zeroed
+     * config is BERT's) means tanh: read it with ir_encoder_pool_act. */
+    ir_act pool_act;
+    ir_enc_pos positions;
+    int64_t pad_id;         /* IR_ENC_POS_PADDED: the padding token's id */
     float ln_eps;           /* LayerNorm epsilon (1e-12 in BERT) */
     /* Parameter sharing: layer l uses attention group attn_group[l] and FFN
      * group ffn_group[l]; groups are numbered 0..n-1 and each is used. */
@@ -84,8 +101,14 @@ typedef struct ir_encoder_config {
     int64_t ffn_group[IR_ENCODER_MAX_LAYERS];
 } ir_encoder_config;
 
+/* The activation after the first token's dense layer (tanh for 0). */
+static inline ir_act ir_encoder_pool_act(const ir_encoder_config *c)
+{
+    return c->pool_act == IR_ACT_NONE ? IR_ACT_TANH : c->pool_act;
+}
+
 /* BERT-base: H 768, L 12, A 12, F 3072, V 30522, P 512, TV 2, 2 labels,
- * gelu, eps 1e-12, no sharing. */
+ * gelu, eps 1e-12, no sharing, tanh pooler, absolute positions. */
 void ir_encoder_config_init(ir_encoder_config *c);
 /* Fills the group maps for c->layers; k is the group size for
  * IR_ENC_SHARE_GROUPS (ignored otherwise). IR_ERR_INPUT on a bad k. */
@@ -97,6 +120,7 @@ ir_status ir_encoder_config_validate(const ir_encoder_config *c, ir_diag *d);
 bool ir_encoder_config_equal(const ir_encoder_config *a,
                              const ir_encoder_config *b);
 const char *ir_enc_head_name(ir_enc_head h); /* "classification", ... */
+const char *ir_enc_pos_name(ir_enc_pos p);   /* "absolute", "padded" */
 /* Parses the names above; false if unknown. Activations are named by
  * ir/act.h (ir_act_name, ir_act_parse; an FFN takes ir_act_is_ffn ones). */
 bool ir_enc_head_parse(const char *s, ir_enc_head *out);
@@ -162,7 +186,8 @@ typedef struct ir_encoder_graph_opts {
     ir_enc_mask mask;
 } ir_encoder_graph_opts;
 void ir_encoder_graph_opts_default(ir_encoder_graph_opts *o);
-/* A graph with inputs input_ids, attention_mask[, token_type_ids] (int64
+/* IR_ERR_UNSUPPORTED for IR_ENC_POS_PADDED (not lowered yet).
+ * A graph with inputs input_ids, attention_mask[, token_type_ids] (int64
  * [batch, seq]) and output logits f32 [batch, labels], built from standard
  * ONNX ops only, as a Hugging Face export computes it. Weights are copied
  * into the graph as constants named as in the encoder; layers of one group

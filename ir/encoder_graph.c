@@ -223,10 +223,10 @@ static ir_value *layer_norm(eg *b, const char *name, ir_value *x,
     return op2(b, IR_OP_ADD, buf, y, beta);
 }
 
-static ir_value *activation(eg *b, const char *name, ir_value *x)
+static ir_value *activation_of(eg *b, ir_act a, const char *name, ir_value *x)
 {
     char buf[256];
-    switch (b->e->cfg.activation) {
+    switch (a) {
     case IR_ACT_RELU:
         return op1(b, IR_OP_RELU, name, x);
     case IR_ACT_GELU: {
@@ -339,7 +339,7 @@ static ir_value *layer(eg *b, int64_t l, ir_value *h, ir_value *mask_add,
     ir_value *f = linear(b, buf, a, gweight(b, "ffn", gf, "in.weight"),
                          gweight(b, "ffn", gf, "in.bias"));
     snprintf(buf, sizeof buf, "%s.ffn.act", p);
-    f = activation(b, buf, f);
+    f = activation_of(b, b->e->cfg.activation, buf, f);
     snprintf(buf, sizeof buf, "%s.ffn.out", p);
     f = linear(b, buf, f, gweight(b, "ffn", gf, "out.weight"),
                gweight(b, "ffn", gf, "out.bias"));
@@ -452,7 +452,9 @@ static ir_status build(eg *b, const ir_encoder_graph_opts *o, ir_diag *d)
         return ir_diag_set(d, IR_ERR_NOMEM, "encoder graph: out of memory");
     ir_value *pooled = linear(b, "pooler", first, weight(b, "pooler.weight"),
                               weight(b, "pooler.bias"));
-    pooled = op1(b, IR_OP_TANH, "pooler.tanh", pooled);
+    pooled = ir_encoder_pool_act(c) == IR_ACT_TANH
+                 ? op1(b, IR_OP_TANH, "pooler.tanh", pooled)
+                 : activation_of(b, ir_encoder_pool_act(c), "pooler.act", pooled);
     ir_value *logits = op2(b, IR_OP_MATMUL, "head.matmul", pooled,
                            weight(b, "head.weight"));
     logits = op2(b, IR_OP_ADD, "logits", logits, weight(b, "head.bias"));
@@ -483,6 +485,11 @@ ir_status ir_encoder_to_graph(const ir_encoder *e,
     ir_status s = ir_encoder_check(e, d);
     if (s != IR_OK)
         return s;
+    if (e->cfg.positions != IR_ENC_POS_ABSOLUTE)
+        return ir_diag_set(d, IR_ERR_UNSUPPORTED,
+                           "encoder graph: config.positions = %s is not "
+                           "lowered to a graph yet (only absolute 0..S-1)",
+                           ir_enc_pos_name(e->cfg.positions));
     ir_graph *g = ir_graph_new("encoder");
     if (!g)
         return ir_diag_set(d, IR_ERR_NOMEM, "encoder graph: out of memory");

@@ -3,8 +3,12 @@
  * encoder_from_onnx.h). */
 #include "passes/encoder_from_onnx.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "frontend/onnx.h"
 #include "passes/encoder_lift.h"
+#include "passes/fuse.h"
 #include "passes/pass.h"
 
 /* Prefixes d's message with `prefix` when there is one; returns the status. */
@@ -27,9 +31,23 @@ ir_status encoder_from_graph(ir_graph *g, const encoder_open_options *o,
         return s;
     pass_ctx ctx;
     pass_ctx_init(&ctx, d);
+    fuse_report notes = {0};
+    ctx.fuse_notes = &notes;
     if ((s = named(pass_run_list(g, "default,fuse", &ctx), o->prepare, d)) != IR_OK)
         return s;
-    return named(ir_encoder_lift(g, out, d), o->lift, d);
+    s = ir_encoder_lift(g, out, d);
+    if (s != IR_OK && notes.declined > 0 && d) {
+        /* The lift's refusal is often a fusion's decline seen later. */
+        char lift_msg[IR_DIAG_MSG_MAX];
+        snprintf(lift_msg, sizeof lift_msg, "%s", d->msg);
+        size_t n = strlen(notes.notes);
+        if (n > 0 && notes.notes[n - 1] == '\n')
+            notes.notes[n - 1] = '\0';
+        ir_diag_set(d, s, "%s; the fusion passes declined %d match%s: %s",
+                    lift_msg, notes.declined, notes.declined == 1 ? "" : "es",
+                    notes.notes);
+    }
+    return named(s, o->lift, d);
 }
 
 ir_status encoder_from_onnx(const char *path, const encoder_open_options *o,

@@ -8,9 +8,12 @@
  *   layer l      a  = Attention(h, Wqkv, bqkv, attention_mask)
  *                h1 = AddLayerNorm(Linear(a, Wo, bo), h)
  *                h  = AddLayerNorm(Linear(Linear(h1, Wi, bi, act), Wo2, bo2), h1)
- *   pooler, head Linear(Linear(Gather(h, 0, axis 1), Wp, bp, tanh), Wh, bh)
+ *   pooler, head Linear(Linear(Gather(h, 0, axis 1), Wp, bp, act), Wh, bh)
+ *                act tanh (BERT's pooler, RoBERTa's head dense), relu
+ *                (DistilBERT's pre_classifier) or gelu (ELECTRA's head)
  * Index tensors for positions and absent token types are the buffers a
- * Hugging Face export slices ([1,P] int64: 0..P-1, or zeros).
+ * Hugging Face export slices ([1,P] int64: 0..P-1, or zeros); positions may
+ * also be RoBERTa's, computed from input_ids (encoder_lift_positions.c).
  *
  * Sharing: layers whose attention (or FFN) weights are equal, value for
  * value (the same constant, or copies of it as the fusion makes), form one
@@ -18,6 +21,7 @@
  * A graph that does not fit says which layer and which node broke it.
  */
 #include "passes/encoder_lift.h"
+#include "passes/encoder_lift_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -352,7 +356,12 @@ static ir_status emb_term(lift *L, const ir_value *v)
     if (!table || table->rank != 2)
         return broke(L, -1, n, "a constant f32 embedding table");
     const ir_tensor *buf = idx->is_input ? NULL : index_buffer(idx);
-    if (idx->is_input && strcmp(idx->name, "token_type_ids") == 0)
+    int64_t pad;
+    if (!idx->is_input && lift_padded_positions(idx, &pad)) {
+        L->pos = table;
+        L->cfg.positions = IR_ENC_POS_PADDED;
+        L->cfg.pad_id = pad;
+    } else if (idx->is_input && strcmp(idx->name, "token_type_ids") == 0)
         L->type = table;
     else if (idx->is_input)
         L->word = table;
@@ -391,8 +400,14 @@ static ir_status lift_embeddings(lift *L, const ir_node *n)
         L->type = n->n_inputs > 6 && n->inputs[6] ? const_f32(n->inputs[6]) : NULL;
         const ir_value *pids = n->n_inputs > 7 ? n->inputs[7] : NULL;
         const ir_tensor *pb = pids ? index_buffer(pids) : NULL;
-        if (pids && !(pb && buffer_is_iota(pb)))
-            return broke(L, -1, n, "position ids 0..S-1");
+        int64_t pad;
+        if (pids && !(pb && buffer_is_iota(pb))) {
+            if (!lift_padded_positions(pids, &pad))
+                return broke(L, -1, n, "position ids 0..S-1, or RoBERTa's "
+                             "counted over input_ids != pad from pad + 1");
+            L->cfg.positions = IR_ENC_POS_PADDED;
+            L->cfg.pad_id = pad;
+        }
         const ir_value *tids = n->n_inputs > 5 ? n->inputs[5] : NULL;
         const ir_tensor *tb = tids && !tids->is_input ? index_buffer(tids) : NULL;
         if (tids && !tids->is_input && !(tb && buffer_is_zeros(tb)))
@@ -436,8 +451,12 @@ static ir_status lift_head(lift *L, const ir_value *h)
                      "Gather(h, 0, axis 1) (the first token) for the pooler "
                      "or another layer's Attention");
     ir_node *pool = user_op(g, first->outputs[0], IR_OP_LINEAR);
-    if (!is_act(pool, "tanh"))
-        return broke(L, -1, first, "the pooler Linear with tanh after it");
+    ir_act pa = IR_ACT_NONE;
+    if (!pool || !ir_act_parse(ir_node_attr_string(pool, "activation", "none"), &pa) ||
+        !(pa == IR_ACT_TANH || pa == IR_ACT_RELU || pa == IR_ACT_GELU))
+        return broke(L, -1, first, "the pooler Linear with tanh after it (or "
+                     "the classifier's dense with tanh, relu or gelu)");
+    L->cfg.pool_act = pa == IR_ACT_TANH ? IR_ACT_NONE : pa;
     ir_status s = linear_weights(L, -1, pool, &L->pool_w, &L->pool_b);
     if (s != IR_OK)
         return s;

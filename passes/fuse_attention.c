@@ -23,8 +23,18 @@
  * axes [1,2] in one step, Cast optional, filler torch.finfo.min or -10000 —
  * the fused op reads the raw mask (mask_kind "key_padding", mask_filler);
  * any other m is passed as it is (mask_kind "additive"), which is exact too.
- * Declined with a reason: different x for q/k/v, non-constant weights,
- * heads unknown, a softmax over another axis, interior values read twice.
+ * DistilBERT's masked_fill writes the mask as a select instead of an add:
+ *     s = Where(Cast?(Expand(Reshape|Unsqueeze(Equal(mask, 0)) to
+ *               [B,1,1,S], s)), filler, s)
+ * (the Expand reads the scores for their shape only), and scales q before
+ * QK^T: MatMul(Div(q, c), kT). Both are accepted: replacing masked scores
+ * by the filler and adding the filler give the same softmax for a row with
+ * at least one real token (exp underflows to 0 either way), as for the
+ * additive finfo.min mask.
+ * Declined with a reason (any Softmax feeding MatMul(p, v) that does not
+ * fit): an extra bias before the Softmax, different x for q/k/v,
+ * non-constant weights, heads unknown, a softmax over another axis,
+ * interior values read twice.
  */
 #include "passes/fuse_common.h"
 
@@ -151,15 +161,84 @@ static bool at_key_padding(const ir_value *madd, ir_value **raw,
     return true;
 }
 
+/* The padding condition of DistilBERT's masked_fill, Equal(mask, 0) viewed
+ * as [B,1,1,S] (Reshape or Unsqueeze [1,2]) and broadcast to the scores
+ * (Expand / ExpandLike, whose shape input may read the scores), with an
+ * optional Cast to bool. Sets the raw mask input; the Expand (when it reads
+ * the scores) goes into *expand so the scores' second reader is known. */
+static bool at_where_cond(const ir_value *cond, ir_value **raw,
+                          const ir_node **expand)
+{
+    const ir_value *v = cond;
+    const ir_node *n = v->producer;
+    if (n && n->op == IR_OP_CAST && ir_node_attr_int(n, "to", 0) == IR_DT_BOOL)
+        n = (v = n->inputs[0])->producer;
+    *expand = NULL;
+    if (n && (n->op == IR_OP_EXPAND || n->op == IR_OP_EXPAND_LIKE)) {
+        *expand = n;
+        n = (v = n->inputs[0])->producer;
+    }
+    if (!n)
+        return false;
+    if (n->op == IR_OP_RESHAPE) {
+        const ir_value *o = n->outputs[0];
+        if (o->rank != 4 || !ir_dim_known(o->dims[1]) || o->dims[1].size != 1 ||
+            !ir_dim_known(o->dims[2]) || o->dims[2].size != 1)
+            return false;
+    } else if (n->op == IR_OP_UNSQUEEZE) {
+        int64_t ax[4];
+        if (fuse_node_axes(n, ax, 4) != 2 || ax[0] != 1 || ax[1] != 2)
+            return false;
+    } else {
+        return false;
+    }
+    const ir_node *eq = n->inputs[0]->producer;
+    if (!eq || eq->op != IR_OP_EQUAL)
+        return false;
+    for (int k = 0; k < 2; k++) {
+        ir_value *x = eq->inputs[k];
+        if (x->is_input && x->rank == 2 && fuse_const_near(eq->inputs[1 - k], 0.0, 0)) {
+            *raw = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* s read by its consumer and, at most, by the mask's Expand for its shape. */
+static bool at_scores_use(const fuse_state *fs, const ir_value *s,
+                          const ir_node *expand)
+{
+    if (fuse_single_use(fs, s))
+        return true;
+    return expand && !s->is_output && fuse_uses(fs, s) == 2 &&
+           expand->n_inputs > 1 && expand->inputs[1] == s;
+}
+
 static bool at_match(fuse_state *fs, ir_node *sm, fuse_match *m)
 {
     if (sm->op != IR_OP_SOFTMAX)
+        return false;
+    /* Softmax feeding MatMul(p, v) is attention's signature: from here on a
+     * shape that does not fit is declined with its reason, so the report
+     * (appended to the lift's refusal by encoder_from_graph) says why. */
+    ir_node *pv = fuse_sole_consumer(fs, sm->outputs[0]);
+    if (!pv || pv->op != IR_OP_MATMUL || pv->inputs[0] != sm->outputs[0])
         return false;
     ir_value *s = sm->inputs[0];
     /* Optional additive mask. */
     ir_node *madd = fuse_producer(fs, s, IR_OP_ADD);
     ir_value *mask = NULL;
     if (madd && fuse_single_use(fs, s)) {
+        /* Hugging Face's extended mask marks the mask side when present. */
+        for (int k = 0; k < 2 && !mask; k++) {
+            ir_value *raw;
+            double filler;
+            if (at_key_padding(madd->inputs[1 - k], &raw, &filler)) {
+                mask = madd->inputs[1 - k];
+                s = madd->inputs[k];
+            }
+        }
         for (int k = 0; k < 2 && !mask; k++) {
             ir_node *p = madd->inputs[k]->producer;
             if (p && (p->op == IR_OP_DIV || p->op == IR_OP_MUL ||
@@ -168,29 +247,78 @@ static bool at_match(fuse_state *fs, ir_node *sm, fuse_match *m)
                 s = madd->inputs[k];
             }
         }
-        if (!mask)
-            return false;
         fuse_take(m, madd);
+        if (!mask)
+            return fuse_decline(m, "the Add '%s' before the Softmax has no "
+                                "(scaled) QK^T input (an extra bias, such as "
+                                "a relative position bias?)", madd->name);
+    }
+    /* Or DistilBERT's select: Where(padding, filler, s). */
+    ir_node *where = madd ? NULL : fuse_producer(fs, s, IR_OP_WHERE);
+    ir_value *where_raw = NULL;
+    const ir_node *expand = NULL;
+    double where_filler = 0.0;
+    if (where && fuse_single_use(fs, s)) {
+        s = where->inputs[2];
+        ir_node *qk0 = s->producer;
+        fuse_take(m, where);
+        if (!qk0 || !(qk0->op == IR_OP_MATMUL || qk0->op == IR_OP_DIV ||
+                      qk0->op == IR_OP_MUL))
+            return fuse_decline(m, "the Where '%s' before the Softmax does not "
+                                "select from the (scaled) scores", where->name);
+        if (!fuse_const_scalar(where->inputs[1], &where_filler) ||
+            !at_where_cond(where->inputs[0], &where_raw, &expand))
+            return fuse_decline(m, "the Where '%s' before the Softmax is not "
+                                "Where(Equal(mask input, 0) as [B,1,1,S], "
+                                "constant filler, scores) (a masked_fill "
+                                "key-padding mask)", where->name);
+        if (!at_scores_use(fs, s, expand))
+            return fuse_decline(m, "the scores '%s' have readers besides the "
+                                "masked_fill", s->name);
+    } else {
+        where = NULL;
     }
     /* Optional scale. */
     double scale = 1.0, c;
     ir_node *sc = s->producer;
     if (sc && (sc->op == IR_OP_DIV || sc->op == IR_OP_MUL) &&
-        fuse_single_use(fs, s)) {
+        (where ? at_scores_use(fs, s, expand) : fuse_single_use(fs, s))) {
         int slot;
         ir_value *o = fuse_other_than_scalar(sc, &c, &slot);
         if (!o || (sc->op == IR_OP_DIV && slot != 1) || c == 0.0)
-            return false;
+            return fuse_decline(m, "the scores' scale '%s' is not a division "
+                                "or product by a nonzero constant", sc->name);
         scale = sc->op == IR_OP_DIV ? 1.0 / c : c;
         fuse_take(m, sc);
         s = o;
     }
     ir_node *qk = s->producer;
-    if (!qk || qk->op != IR_OP_MATMUL || !fuse_single_use(fs, s))
-        return false;
-    ir_node *pv = fuse_sole_consumer(fs, sm->outputs[0]);
-    if (!pv || pv->op != IR_OP_MATMUL || pv->inputs[0] != sm->outputs[0])
-        return false;
+    bool scaled = sc != qk;
+    if (!qk || qk->op != IR_OP_MATMUL)
+        return fuse_decline(m, "the Softmax's scores '%s' are not QK^T (a "
+                            "MatMul, optionally scaled, masked by an Add or a "
+                            "Where) but %s%s", s->name,
+                            qk ? ir_op_name(qk->op) : "a graph input",
+                            qk && qk->op == IR_OP_ADD
+                                ? " (an extra bias, such as a relative "
+                                  "position bias?)" : "");
+    if (!(where && !scaled ? at_scores_use(fs, s, expand) : fuse_single_use(fs, s)))
+        return fuse_decline(m, "the scores '%s' are read elsewhere too",
+                            s->name);
+    /* DistilBERT scales q instead: MatMul(Div(q, c) or Mul(q, c), kT). */
+    ir_node *qs = qk->inputs[0]->producer;
+    ir_value *qv = qk->inputs[0];
+    if (!scaled && qs && (qs->op == IR_OP_DIV || qs->op == IR_OP_MUL) &&
+        fuse_single_use(fs, qk->inputs[0])) {
+        int slot;
+        ir_value *o = fuse_other_than_scalar(qs, &c, &slot);
+        if (o && !(qs->op == IR_OP_DIV && slot != 1) && c != 0.0 &&
+            o->producer && o->producer->op == IR_OP_TRANSPOSE) {
+            scale = qs->op == IR_OP_DIV ? 1.0 / c : c;
+            fuse_take(m, qs);
+            qv = o;
+        }
+    }
     fuse_take(m, qk);
     fuse_take(m, pv);
     /* The shape of the block is clear from here on: report problems. */
@@ -198,7 +326,7 @@ static bool at_match(fuse_state *fs, ir_node *sm, fuse_match *m)
     if (axis != -1 && axis != 3)
         return fuse_decline(m, "Softmax axis %lld is not the last (3)",
                             (long long)axis);
-    ir_node *rq = at_heads_view(fs, qk->inputs[0], perm_bshd, m);
+    ir_node *rq = at_heads_view(fs, qv, perm_bshd, m);
     ir_node *rk = at_heads_view(fs, qk->inputs[1], perm_bhds, m);
     if (!rk) {
         ir_node *t2 = qk->inputs[1]->producer;
@@ -244,7 +372,11 @@ static bool at_match(fuse_state *fs, ir_node *sm, fuse_match *m)
     m->s[0] = mask ? "additive" : "none";
     double filler;
     ir_value *raw;
-    if (mask && at_key_padding(mask, &raw, &filler)) {
+    if (where) {
+        m->s[0] = "key_padding";
+        m->v[AT_MASK] = where_raw;
+        m->f[1] = where_filler;
+    } else if (mask && at_key_padding(mask, &raw, &filler)) {
         m->s[0] = "key_padding";
         m->v[AT_MASK] = raw;
         m->f[1] = filler;

@@ -275,6 +275,8 @@ ir_status fuse_run_rules(ir_graph *g, pass_ctx *ctx, const char *pass_name,
                          fuse_report *report)
 {
     fuse_state fs = {.g = g, .ctx = ctx};
+    if (!report)
+        report = ctx->fuse_notes;
     ir_status st = fuse_refresh_uses(&fs);
     fs.n_consumed = g->next_node_id;
     fs.consumed = calloc((size_t)fs.n_consumed + 1, sizeof *fs.consumed);

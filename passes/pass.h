@@ -24,6 +24,10 @@ typedef struct pass_ctx {
     /* Names for symbolic dims of inputs with unknown sizes, in order of the
      * input's axes, used by infer-shapes: default "batch", "seq". */
     int64_t fix_batch, fix_seq; /* >0: treat batch/seq as these sizes */
+    /* When set, every fusion pass run without its own report adds its
+     * fused / declined matches here (passes/fuse.h), so a caller of
+     * "default,fuse" can say why a block was not fused. */
+    struct fuse_report *fuse_notes;
 } pass_ctx;
 
 typedef ir_status (*pass_fn)(ir_graph *g, pass_ctx *ctx);
