@@ -25,7 +25,8 @@
  * Declined, with the reason in the report: outputs distilc's ops lack
  * (SkipLayerNormalization's mean, inv_std_var and input_skip_bias_sum,
  * EmbedLayerNormalization's embedding_sum) when read, and attention outside
- * BERT self-attention (ir/ops/ms_attention.h) or with a mask_index of
+ * BERT self-attention (ir/ops/ms_attention.h), with unequal
+ * qkv_hidden_sizes (the interpreter runs those) or with a mask_index of
  * another form.
  */
 #include "ir/ops/ms_attention.h"
@@ -192,17 +193,24 @@ static bool att_match(fuse_state *fs, ir_node *n, fuse_match *m)
         return fuse_decline(m, "node '%s': %s is not BERT self-attention",
                             n->name, bad);
     const ir_tensor *w = fuse_const(n->inputs[1]);
-    int64_t heads = ir_node_attr_int(n, "num_heads", 0);
-    if (!w || w->rank != 2 || w->dims[1] % 3 != 0 || heads <= 0 ||
-        (w->dims[1] / 3) % heads != 0)
-        return fuse_decline(m, "node '%s': weights are not a constant [K,3N] "
-                            "with num_heads dividing N", n->name);
+    int64_t heads = ir_node_attr_int(n, "num_heads", 0), nq, nv;
+    char why[200];
+    if (!w || w->rank != 2)
+        return fuse_decline(m, "node '%s': weights are not a constant [K,3N]",
+                            n->name);
+    if (!ir_ms_attention_sizes(n, w->dims[1], &nq, &nv, why, sizeof why))
+        return fuse_decline(m, "node '%s': %s", n->name, why);
+    if (nq != nv) /* the runtime's Attention splits W in equal thirds */
+        return fuse_decline(m, "node '%s': attribute qkv_hidden_sizes gives q "
+                            "and k %lld columns, v %lld: distilc's Attention "
+                            "takes equal sizes", n->name, (long long)nq,
+                            (long long)nv);
     ir_value *mi = ms_in(n, 3);
     m->v[AM_MASK] = mi ? att_key_mask(n, mi, m) : NULL;
     if (mi && !m->v[AM_MASK])
         return true; /* declined: m->why says why */
     double scale = ir_node_attr_float(n, "scale", 0.0f);
-    m->f[0] = scale != 0.0 ? scale : 1.0 / sqrt((double)(w->dims[1] / 3 / heads));
+    m->f[0] = scale != 0.0 ? scale : 1.0 / sqrt((double)(nq / heads));
     m->i[0] = heads;
     fuse_take(m, n);
     return true;
