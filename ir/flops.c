@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ir/act.h"
+#include "ir/ops/ms_matmul.h"
 
 static const ir_flops_rule op_rules[] = {
 #define IR_OP(ENUM, onnx_name, min_in, max_in, min_out, max_out, flags, flops) \
@@ -63,6 +64,15 @@ static bool matmul_flops(const ir_node *n, double on, ir_flops *f)
     int kaxis = a->rank - 1;
     if (n->op == IR_OP_GEMM && ir_node_attr_int(n, "transA", 0) && a->rank == 2)
         kaxis = 0;
+    if (n->op == IR_OP_MS_FUSED_MATMUL) { /* the axis its perm brings last */
+        int perm[IR_MAX_RANK];
+        const char *attr;
+        if (ir_ms_matmul_perm(n, 0, a->rank, perm, &attr) < 0)
+            return false;
+        kaxis = perm[a->rank - 1];
+        if (ir_node_attr_float(n, "alpha", 1.0f) != 1.0f)
+            f->elementwise = on;
+    }
     double k = value_dim(a, kaxis);
     if (k < 0)
         return false;
@@ -147,6 +157,7 @@ static bool node_flops_split(const ir_node *n, bool mask_prep, ir_flops *f)
         break;
     }
     case IR_FLOPS_MATMUL:
+    case IR_FLOPS_MS_FUSED_MATMUL:
         ok = ok && matmul_flops(n, on, f);
         break;
     case IR_FLOPS_LINEAR:
