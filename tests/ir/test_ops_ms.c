@@ -265,23 +265,19 @@ static void test_embed_layer_norm(void)
               "embedding_sum with segment");
     ms_free(&m);
 
-    /* mask [[1,1],[1,0]]: mask_index = the key lengths [2, 1] */
-    embed_build(&m, 2, false, true, 2, 0);
-    ms_run(&m, 16, (double[]){n4[0], n4[1], n4[2], n4[3], n4[3], n4[2], n4[1], n4[0],
-                              0, 0, 0, 0, 0, 0, 0, 0},
-           "EmbedLayerNormalization with mask");
-    /* batch 1, ids [2,0]: word[2] + pos[0] = [4,4,4,4] and word[0] + pos[1]
-     * = [1,1,1,1], both constant rows, normalise to 0 */
-    ms_expect(&m, 1, 2, (double[]){2, 1}, "mask_index");
-    ms_free(&m);
-
-    /* no mask: mask_index is zeros */
-    embed_build(&m, 2, false, false, 2, 0);
-    ms_run(&m, 16, (double[]){n4[0], n4[1], n4[2], n4[3], n4[3], n4[2], n4[1], n4[0],
-                              0, 0, 0, 0, 0, 0, 0, 0},
-           "EmbedLayerNormalization, mask_index without mask");
-    ms_expect(&m, 1, 2, (double[]){0, 0}, "mask_index without mask");
-    ms_free(&m);
+    /* mask [[1,1],[1,0]]: mask_index = the key lengths [2, 1]; without a
+     * mask, zeros. Batch 1, ids [2,0]: word[2] + pos[0] = [4,4,4,4] and
+     * word[0] + pos[1] = [1,1,1,1], both constant rows, normalise to 0. */
+    for (int with_mask = 0; with_mask < 2; with_mask++) {
+        embed_build(&m, 2, false, with_mask, 2, 0);
+        ms_run(&m, 16, (double[]){n4[0], n4[1], n4[2], n4[3], n4[3], n4[2], n4[1],
+                                  n4[0], 0, 0, 0, 0, 0, 0, 0, 0},
+               with_mask ? "EmbedLayerNormalization with mask"
+                         : "EmbedLayerNormalization without mask");
+        ms_expect(&m, 1, 2, with_mask ? (double[]){2, 1} : (double[]){0, 0},
+                  "mask_index");
+        ms_free(&m);
+    }
 
     /* refusals */
     embed_build(&m, 1, true, false, 1, 0);
