@@ -107,6 +107,20 @@ static void fuse_and_compare(ir_graph *g, const ir_tensor *const *ins,
     ir_interp_free_outputs(g, after);
 }
 
+/* The report of one fusion run on g (which must succeed). */
+static fuse_report fuse_report_of(ir_graph *g,
+                                  ir_status (*run)(ir_graph *, pass_ctx *,
+                                                   fuse_report *))
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    pass_ctx ctx;
+    pass_ctx_init(&ctx, &d);
+    fuse_report rep = {0};
+    CHECK_MSG(run(g, &ctx, &rep) == IR_OK, "%s", d.msg);
+    return rep;
+}
+
 /* ---- Linear ---------------------------------------------------------------- */
 
 enum { B = 2, S = 5, K = 8, N = 6 };
@@ -277,12 +291,7 @@ static void test_layer_norm(void)
     g->opset = 13;
     x = input_bsk(g, "x", K);
     ir_graph_mark_output(g, ln_build(g, x, K, false, false, 1));
-    ir_diag d;
-    ir_diag_init(&d);
-    pass_ctx ctx;
-    pass_ctx_init(&ctx, &d);
-    fuse_report rep = {0};
-    CHECK(fuse_layer_norm_run(g, &ctx, &rep) == IR_OK);
+    fuse_report rep = fuse_report_of(g, fuse_layer_norm_run);
     CHECK(rep.fused == 0 && rep.declined == 1 && strstr(rep.notes, "last axis"));
     CHECK(count_op(g, IR_OP_LAYER_NORM) == 0);
     ir_tensor_free(xt);
@@ -588,12 +597,7 @@ static void test_ms_ops(void)
     ir_node_set_attr_int(g, n, "num_heads", 2);
     ir_node_set_attr_ints(g, n, "qkv_hidden_sizes", 3, (int64_t[]){K, K, 4});
     ir_graph_mark_output(g, n->outputs[0]);
-    ir_diag d;
-    ir_diag_init(&d);
-    pass_ctx ctx;
-    pass_ctx_init(&ctx, &d);
-    fuse_report rep = {0};
-    CHECK(fuse_ms_ops_run(g, &ctx, &rep) == IR_OK);
+    fuse_report rep = fuse_report_of(g, fuse_ms_ops_run);
     CHECK_MSG(rep.fused == 0 && rep.declined == 1 &&
               strstr(rep.notes, "qkv_hidden_sizes"), "report: %s", rep.notes);
     CHECK(count_op(g, IR_OP_MS_ATTENTION) == 1);
