@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ir/act.h"
+#include "ir/ops/ms_matmul.h"
 
 static const ir_flops_rule op_rules[] = {
 #define IR_OP(ENUM, onnx_name, min_in, max_in, min_out, max_out, flags, flops) \
@@ -63,6 +64,15 @@ static bool matmul_flops(const ir_node *n, double on, ir_flops *f)
     int kaxis = a->rank - 1;
     if (n->op == IR_OP_GEMM && ir_node_attr_int(n, "transA", 0) && a->rank == 2)
         kaxis = 0;
+    if (n->op == IR_OP_MS_FUSED_MATMUL) { /* the axis its perm brings last */
+        int perm[IR_MAX_RANK];
+        const char *attr;
+        if (ir_ms_matmul_perm(n, 0, a->rank, perm, &attr) < 0)
+            return false;
+        kaxis = perm[a->rank - 1];
+        if (ir_node_attr_float(n, "alpha", 1.0f) != 1.0f)
+            f->elementwise = on;
+    }
     double k = value_dim(a, kaxis);
     if (k < 0)
         return false;
@@ -99,11 +109,16 @@ static bool attention_flops(const ir_node *n, double on, bool mask_prep,
     double mn = key_padding && mask_prep ? value_numel(mask) : 0;
     if (b < 0 || s < 0 || k < 0 || heads <= 0 || mn < 0)
         return false;
-    double nn = on / (b * s);          /* N, the hidden size */
+    double nn = on / (b * s);          /* N, the hidden size of v and y */
     double scores = b * heads * s * s; /* elements of P [B,H,S,S] */
-    /* x·W: 2·K·(BS·3N); q·kᵀ: 2·D·scores = 2·N·B·S·S; P·v: 2·S·(BS·N) */
-    f->matmul = 2.0 * k * 3.0 * on + 2.0 * nn * b * s * s + 2.0 * s * on;
-    f->elementwise = (node_input(n, 2) ? 3.0 * on : 0) +
+    /* q and k have Nq = N columns each, or qkv_hidden_sizes' first */
+    const int64_t *qkv;
+    double nq = ms && ir_node_attr_ints(n, "qkv_hidden_sizes", &qkv) == 3
+                    ? (double)qkv[0] : nn;
+    double qkv_out = (2.0 * nq + nn) * b * s; /* elements of x·W */
+    /* x·W: 2·K·(BS·(2Nq+N)); q·kᵀ: 2·Nq·B·S·S; P·v: 2·S·(BS·N) */
+    f->matmul = 2.0 * k * qkv_out + 2.0 * nq * b * s * s + 2.0 * s * on;
+    f->elementwise = (node_input(n, 2) ? qkv_out : 0) +
                      (ms || ir_node_attr_float(n, "scale", 1.0f) != 1.0f ? scores : 0) +
                      (masked ? scores : 0) + 2.0 * mn;
     f->normalize = 5.0 * scores;
@@ -142,6 +157,7 @@ static bool node_flops_split(const ir_node *n, bool mask_prep, ir_flops *f)
         break;
     }
     case IR_FLOPS_MATMUL:
+    case IR_FLOPS_MS_FUSED_MATMUL:
         ok = ok && matmul_flops(n, on, f);
         break;
     case IR_FLOPS_LINEAR:

@@ -48,6 +48,9 @@
  *   - BIAS_GELU (BiasGelu, FastGelu): the bias Add when given, then GELU
  *     (erf for BiasGelu, tanh for FastGelu). SkipLayerNormalization uses
  *     ADD_LAYER_NORM and com.microsoft Gelu GELU (erf).
+ *   - MS_FUSED_MATMUL (FusedMatMul): as MATMUL with K the axis of A that
+ *     transA / transBatchA bring last, plus 1 per output element when
+ *     alpha != 1 (the Mul fuse-ms-ops writes for it).
  * A counted node whose shapes are not all known is skipped and reported in
  * `uncounted` rather than guessed.
  */
@@ -72,6 +75,7 @@ typedef enum ir_flops_rule {
     IR_FLOPS_MS_ATTENTION,
     IR_FLOPS_MS_EMBED_LAYER_NORM,
     IR_FLOPS_BIAS_GELU,
+    IR_FLOPS_MS_FUSED_MATMUL,
     IR_FLOPS_RULE_COUNT
 } ir_flops_rule;
 

@@ -14,6 +14,9 @@
  *   Attention(x, W, b?, mask_index?; num_heads, scale, mask_filter_value)
  *                                 -> Attention(x, W, b, mask; heads, scale,
  *                                    mask_kind, mask_filler)
+ *   FusedMatMul(A, B; alpha, transA, transB, transBatchA, transBatchB)
+ *                                 -> Mul(MatMul(Transpose(A)?, Transpose(B)?),
+ *                                        alpha)?   (the kernel's own order)
  *
  * Each is exact except two things the optimizer itself introduced, undone
  * here: the Casts of int64 ids and masks to int32 are skipped (a Gather
@@ -25,10 +28,13 @@
  * Declined, with the reason in the report: outputs distilc's ops lack
  * (SkipLayerNormalization's mean, inv_std_var and input_skip_bias_sum,
  * EmbedLayerNormalization's embedding_sum) when read, and attention outside
- * BERT self-attention (ir/ops/ms_attention.h) or with a mask_index of
- * another form.
+ * BERT self-attention (ir/ops/ms_attention.h), with unequal
+ * qkv_hidden_sizes (the interpreter runs those) or with a mask_index of
+ * another form, and FusedMatMul on inputs of unknown rank (the Transposes'
+ * perms depend on it).
  */
 #include "ir/ops/ms_attention.h"
+#include "ir/ops/ms_matmul.h"
 #include "passes/fuse_common.h"
 
 #include <math.h>
@@ -192,17 +198,24 @@ static bool att_match(fuse_state *fs, ir_node *n, fuse_match *m)
         return fuse_decline(m, "node '%s': %s is not BERT self-attention",
                             n->name, bad);
     const ir_tensor *w = fuse_const(n->inputs[1]);
-    int64_t heads = ir_node_attr_int(n, "num_heads", 0);
-    if (!w || w->rank != 2 || w->dims[1] % 3 != 0 || heads <= 0 ||
-        (w->dims[1] / 3) % heads != 0)
-        return fuse_decline(m, "node '%s': weights are not a constant [K,3N] "
-                            "with num_heads dividing N", n->name);
+    int64_t heads = ir_node_attr_int(n, "num_heads", 0), nq, nv;
+    char why[200];
+    if (!w || w->rank != 2)
+        return fuse_decline(m, "node '%s': weights are not a constant [K,3N]",
+                            n->name);
+    if (!ir_ms_attention_sizes(n, w->dims[1], &nq, &nv, why, sizeof why))
+        return fuse_decline(m, "node '%s': %s", n->name, why);
+    if (nq != nv) /* the runtime's Attention splits W in equal thirds */
+        return fuse_decline(m, "node '%s': attribute qkv_hidden_sizes gives q "
+                            "and k %lld columns, v %lld: distilc's Attention "
+                            "takes equal sizes", n->name, (long long)nq,
+                            (long long)nv);
     ir_value *mi = ms_in(n, 3);
     m->v[AM_MASK] = mi ? att_key_mask(n, mi, m) : NULL;
     if (mi && !m->v[AM_MASK])
         return true; /* declined: m->why says why */
     double scale = ir_node_attr_float(n, "scale", 0.0f);
-    m->f[0] = scale != 0.0 ? scale : 1.0 / sqrt((double)(w->dims[1] / 3 / heads));
+    m->f[0] = scale != 0.0 ? scale : 1.0 / sqrt((double)(nq / heads));
     m->i[0] = heads;
     fuse_take(m, n);
     return true;
@@ -225,6 +238,74 @@ static ir_status att_rewrite(fuse_state *fs, fuse_match *m)
     return fuse_replace(fs, n->outputs[0], a->outputs[0]);
 }
 
+/* ---- FusedMatMul ---------------------------------------------------------- */
+
+static bool fmm_match(fuse_state *fs, ir_node *n, fuse_match *m)
+{
+    (void)fs;
+    if (!ms_is(n, IR_OP_MS_FUSED_MATMUL))
+        return false;
+    for (int k = 0; k < 2; k++) {
+        int perm[IR_MAX_RANK];
+        const char *attr = NULL;
+        const ir_value *v = n->inputs[k];
+        if (v->rank < 0)
+            return fuse_decline(m, "node '%s': input %d '%s' has unknown rank",
+                                n->name, k, v->name);
+        if (ir_ms_matmul_perm(n, k, v->rank, perm, &attr) < 0)
+            return fuse_decline(m, "node '%s': attribute %s on input '%s' of "
+                                "rank %d", n->name, attr, v->name, v->rank);
+    }
+    m->f[0] = ir_node_attr_float(n, "alpha", 1.0f);
+    fuse_take(m, n);
+    return true;
+}
+
+/* v, or Transpose(v) by the perm n's attributes give input k. */
+static ir_value *fmm_operand(fuse_state *fs, ir_node *n, int k)
+{
+    ir_value *v = n->inputs[k];
+    int perm[IR_MAX_RANK];
+    int64_t p64[IR_MAX_RANK];
+    const char *attr;
+    if (ir_ms_matmul_perm(n, k, v->rank, perm, &attr) <= 0)
+        return v;
+    for (int i = 0; i < v->rank; i++)
+        p64[i] = perm[i];
+    ir_node *t = fuse_add_node(fs, IR_OP_TRANSPOSE, n, 1, &v);
+    if (!t || !ir_node_set_attr_ints(fs->g, t, "perm", v->rank, p64))
+        return NULL;
+    /* one per input: node names must differ in the ONNX written back */
+    t->name = ir_graph_strfmt(fs->g, "%s_fusedTranspose%s", n->name, k ? "B" : "A");
+    if (!t->name)
+        return NULL;
+    return t->outputs[0];
+}
+
+static ir_status fmm_rewrite(fuse_state *fs, fuse_match *m)
+{
+    ir_node *n = m->anchor;
+    ir_value *in[2] = {fmm_operand(fs, n, 0), fmm_operand(fs, n, 1)};
+    if (!in[0] || !in[1])
+        return ms_nomem(fs);
+    ir_node *mm = fuse_add_node(fs, IR_OP_MATMUL, n, 2, in);
+    if (!mm)
+        return ms_nomem(fs);
+    ir_value *y = mm->outputs[0];
+    if (m->f[0] != 1.0) {
+        ir_tensor *t = ir_tensor_new(IR_DT_F32, 0, NULL);
+        if (!t)
+            return ms_nomem(fs);
+        *(float *)t->data = (float)m->f[0];
+        ir_value *mul_in[2] = {y, fuse_add_const(fs, "fused_matmul_alpha", t)};
+        ir_node *mul = mul_in[1] ? fuse_add_node(fs, IR_OP_MUL, n, 2, mul_in) : NULL;
+        if (!mul)
+            return ms_nomem(fs);
+        y = mul->outputs[0];
+    }
+    return fuse_replace(fs, n->outputs[0], y);
+}
+
 static const fuse_rule ms_rules[] = {
     {"com.microsoft Gelu / BiasGelu / FastGelu -> [Add +] Gelu", gelu_match,
      gelu_rewrite},
@@ -234,6 +315,8 @@ static const fuse_rule ms_rules[] = {
      embed_rewrite},
     {"com.microsoft Attention -> Attention (key-padding mask)", att_match,
      att_rewrite},
+    {"com.microsoft FusedMatMul -> [Transpose +] MatMul [+ Mul by alpha]",
+     fmm_match, fmm_rewrite},
 };
 
 ir_status fuse_ms_ops_run(ir_graph *g, pass_ctx *ctx, fuse_report *r)

@@ -393,7 +393,7 @@ ir_status ir_eval_ATTENTION(ir_kernel_args *a)
         }
     }
     ir_fused_attention_args p = {X, W, Bq, H, scale, Mk, {0}, key_padding,
-                                 filler};
+                                 filler, 0};
     memcpy(p.mask_str, mstr, sizeof mstr);
     return ir_fused_attention(a, &p);
 }
@@ -404,7 +404,9 @@ ir_status ir_fused_attention(ir_kernel_args *a, const ir_fused_attention_args *a
 {
     const ir_tensor *X = arg->x, *W = arg->w, *Bq = arg->bias, *Mk = arg->mask;
     int64_t B = X->dims[0], S = X->dims[1], K = X->dims[2], N3 = W->dims[1];
-    int64_t H = arg->heads, N = N3 / 3, D = N / H;
+    /* q and k have Nq columns each, v (and y) N; Dq and D per head. */
+    int64_t Nq = arg->qk_hidden > 0 ? arg->qk_hidden : N3 / 3, N = N3 - 2 * Nq;
+    int64_t H = arg->heads, Dq = Nq / H, D = N / H;
     const int64_t *mstr = arg->mask_str;
     ir_status st;
     ir_tensor *Y;
@@ -431,12 +433,12 @@ ir_status ir_fused_attention(ir_kernel_args *a, const ir_fused_attention_args *a
     for (int64_t b = 0; b < B; b++)
         for (int64_t h = 0; h < H; h++)
             for (int64_t i = 0; i < S; i++) {
-                const float *q = qkv + (b * S + i) * N3 + h * D;
+                const float *q = qkv + (b * S + i) * N3 + h * Dq;
                 float mx = -INFINITY;
                 for (int64_t j = 0; j < S; j++) {
-                    const float *k = qkv + (b * S + j) * N3 + N + h * D;
+                    const float *k = qkv + (b * S + j) * N3 + Nq + h * Dq;
                     double dot = 0.0;
-                    for (int64_t d = 0; d < D; d++)
+                    for (int64_t d = 0; d < Dq; d++)
                         dot += (double)q[d] * k[d];
                     float sc = (float)((float)dot * arg->scale);
                     if (Mk) {
@@ -457,7 +459,7 @@ ir_status ir_fused_attention(ir_kernel_args *a, const ir_fused_attention_args *a
                 for (int64_t d = 0; d < D; d++) {
                     double acc = 0.0;
                     for (int64_t j = 0; j < S; j++)
-                        acc += (double)prob[j] * qkv[(b * S + j) * N3 + 2 * N + h * D + d];
+                        acc += (double)prob[j] * qkv[(b * S + j) * N3 + 2 * Nq + h * D + d];
                     y[(b * S + i) * N + h * D + d] = (float)acc;
                 }
             }

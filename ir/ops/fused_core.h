@@ -33,10 +33,13 @@ ir_status ir_fused_out_copy(ir_kernel_args *a, int k, const float *s, int rank,
                            const int64_t *dims);
 
 /* Multi-head self-attention with packed q|k|v (see fused.c's header):
- * x [B,S,K] f32, w [K,3N] f32, bias [3N] or NULL, heads dividing N. The
+ * x [B,S,K] f32, w [K,3N] f32, bias [3N] or NULL, heads dividing N; or,
+ * with qk_hidden Nq > 0, w [K,2Nq+Nv] packing q and k of Nq columns and v
+ * of Nv (com.microsoft Attention's qkv_hidden_sizes), heads dividing both.
+ * The
  * mask, when given, is read at strides mask_str over [B,H,S(query),S(key)]:
  * key_padding adds (1 - m) * filler, otherwise m is added as it is.
- * Writes output 0, y [B,S,N]. */
+ * Writes output 0, y [B,S,N] (N = Nv). */
 typedef struct ir_fused_attention_args {
     const ir_tensor *x, *w, *bias;
     int64_t heads;
@@ -45,6 +48,7 @@ typedef struct ir_fused_attention_args {
     int64_t mask_str[4];
     bool key_padding;
     float filler;
+    int64_t qk_hidden; /* Nq; 0: a third of w's columns, like v's */
 } ir_fused_attention_args;
 
 ir_status ir_fused_attention(ir_kernel_args *a, const ir_fused_attention_args *arg);

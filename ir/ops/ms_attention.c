@@ -14,14 +14,19 @@
  *            output gives)
  *   [B,S]    a 0/1 key mask (0 = masked)
  *   [B,S,S]  a 0/1 mask per query and key
+ * qkv_hidden_sizes [Nq, Nk, Nv] splits weights [K, Nq+Nk+Nv] (q and k
+ * must be equal: their dot products are the scores); the default scale
+ * is then 1/sqrt(Nq/num_heads) and output [B,S,Nv].
  * Refused, naming the input or attribute: the [2B] start/end and 4-D
  * forms, past / attention_bias / past_sequence_length inputs, the present
- * output, unidirectional=1, do_rotary=1 and unequal qkv_hidden_sizes.
+ * output, unidirectional=1, do_rotary=1, and qkv_hidden_sizes that do not
+ * fit the weights or the heads.
  */
 #include "ir/ops/fused_core.h"
 #include "ir/ops/ms_attention.h"
 
 #include <math.h>
+#include <stdio.h>
 
 static ir_status ms_att_refuse(ir_kernel_args *a, const char *what)
 {
@@ -45,11 +50,37 @@ const char *ir_ms_attention_unsupported(const ir_node *n)
         return "attribute unidirectional=1";
     if (ir_node_attr_int(n, "do_rotary", 0) != 0)
         return "attribute do_rotary=1";
-    const int64_t *qkv;
-    int nq = ir_node_attr_ints(n, "qkv_hidden_sizes", &qkv);
-    if (nq > 0 && (nq != 3 || qkv[0] != qkv[1] || qkv[1] != qkv[2]))
-        return "attribute qkv_hidden_sizes with unequal sizes";
     return NULL;
+}
+
+bool ir_ms_attention_sizes(const ir_node *n, int64_t w_cols, int64_t *nq,
+                           int64_t *nv, char *why, size_t len)
+{
+    const int64_t *qkv;
+    int k = ir_node_attr_ints(n, "qkv_hidden_sizes", &qkv);
+    int64_t heads = ir_node_attr_int(n, "num_heads", 0);
+    if (k <= 0) {
+        *nq = *nv = w_cols / 3;
+        if (w_cols % 3 == 0 && heads > 0 && *nq % heads == 0)
+            return true;
+        snprintf(why, len, "weights have %lld columns: without "
+                 "qkv_hidden_sizes they must be 3N with num_heads %lld "
+                 "dividing N", (long long)w_cols, (long long)heads);
+        return false;
+    }
+    *nq = qkv[0];
+    *nv = k == 3 ? qkv[2] : 0;
+    if (k == 3 && qkv[0] == qkv[1] && qkv[0] > 0 && qkv[2] > 0 &&
+        qkv[0] + qkv[1] + qkv[2] == w_cols && heads > 0 &&
+        qkv[0] % heads == 0 && qkv[2] % heads == 0)
+        return true;
+    snprintf(why, len, "attribute qkv_hidden_sizes [%lld%s%lld%s%lld] does "
+             "not fit: want 3 sizes, q equal to k, summing to the weights' "
+             "%lld columns, each divisible by num_heads %lld",
+             (long long)qkv[0], k > 1 ? "," : "", k > 1 ? (long long)qkv[1] : 0,
+             k > 2 ? "," : "", k > 2 ? (long long)qkv[2] : 0,
+             (long long)w_cols, (long long)heads);
+    return false;
 }
 
 /* The additive mask [B,S] or [B,S,S] for mask_index mk, and its strides
@@ -102,27 +133,27 @@ ir_status ir_eval_MS_ATTENTION(ir_kernel_args *a)
     const ir_tensor *X = a->inputs[0], *W = a->inputs[1];
     const ir_tensor *Bq = a->n_inputs > 2 ? a->inputs[2] : NULL;
     const ir_tensor *Mk = a->n_inputs > 3 ? a->inputs[3] : NULL;
-    if (X->rank != 3 || W->rank != 2 || W->dims[0] != X->dims[2] ||
-        W->dims[1] % 3 != 0)
+    if (X->rank != 3 || W->rank != 2 || W->dims[0] != X->dims[2])
         return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
-                              "input must be [B,S,K] and weights [K,3N]; got "
-                              "ranks %d and %d", X->rank, W->rank);
+                              "input must be [B,S,K] and weights [K,*] with "
+                              "the same K; got ranks %d and %d", X->rank,
+                              W->rank);
     const char *bad = ir_ms_attention_unsupported(a->node);
     if (bad)
         return ms_att_refuse(a, bad);
-    int64_t B = X->dims[0], S = X->dims[1], N = W->dims[1] / 3;
+    int64_t B = X->dims[0], S = X->dims[1], Nq, Nv;
     int64_t H = ir_node_attr_int(a->node, "num_heads", 0);
-    if (H <= 0 || N % H != 0)
-        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
-                              "num_heads %lld must divide the hidden size %lld",
-                              (long long)H, (long long)N);
-    if ((st = ir_fused_check_vec(a, 2, "bias", 3 * N)) != IR_OK)
+    char why[200];
+    if (!ir_ms_attention_sizes(a->node, W->dims[1], &Nq, &Nv, why, sizeof why))
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT, "%s", why);
+    if ((st = ir_fused_check_vec(a, 2, "bias", W->dims[1])) != IR_OK)
         return st;
     double scale = ir_node_attr_float(a->node, "scale", 0.0f);
     if (scale == 0.0)
-        scale = 1.0 / sqrt((double)(N / H));
+        scale = 1.0 / sqrt((double)(Nq / H));
     float filler = ir_node_attr_float(a->node, "mask_filter_value", -10000.0f);
-    ir_fused_attention_args p = {X, W, Bq, H, scale, NULL, {0}, false, filler};
+    ir_fused_attention_args p = {X, W, Bq, H, scale, NULL, {0}, false, filler,
+                                 Nq};
     ir_tensor *M = NULL;
     if (Mk && (st = ms_att_mask(a, Mk, B, S, filler, &M, p.mask_str)) != IR_OK)
         return st;
@@ -134,5 +165,11 @@ ir_status ir_eval_MS_ATTENTION(ir_kernel_args *a)
 
 ir_status ir_infer_MS_ATTENTION(ir_infer_args *a)
 {
-    return ir_infer_ATTENTION(a);
+    ir_status st = ir_infer_ATTENTION(a);
+    const int64_t *qkv;
+    ir_value *Y = a->node->outputs[0];
+    if (st == IR_OK && Y && Y->rank == 3 &&
+        ir_node_attr_ints(a->node, "qkv_hidden_sizes", &qkv) == 3)
+        Y->dims[2] = ir_dim_const(qkv[2]); /* v's size, not a third of W's */
+    return st;
 }

@@ -1,5 +1,6 @@
 /* shape_ops.h — private helpers of the shape and data-movement kernels
- * (constant.c, reshape.c, transpose.c, slice_gather.c, expand_tile.c).
+ * (constant.c, reshape.c, transpose.c, slice_gather.c, expand_tile.c), and
+ * of the kernels that transpose an input first (ms_matmul.c).
  *
  * Two concerns live here:
  *  - reading small integer lists (axes, shapes, repeats) from attributes and
@@ -41,6 +42,11 @@ int shp_value_dims(const ir_value *v, int64_t opset, ir_dim *out, bool *lit,
 
 /* Copies nelem elements of es bytes (all dtypes move by element size). */
 void shp_copy_elems(void *dst, const void *src, size_t nelem, size_t es);
+
+/* x with its axes reordered: out.dims[i] = x.dims[perm[i]] (Transpose);
+ * *out is new. */
+ir_status shp_permute(const ir_tensor *x, const int *perm, ir_tensor **out,
+                      ir_diag *d);
 
 /* Formats dims as "[2,3,4]" into buf (for error messages). */
 const char *shp_dims_str(int rank, const int64_t *dims, char *buf, size_t n);

@@ -34,13 +34,9 @@ static ir_status transpose_perm(ir_diag *d, const ir_node *n, int rank, int *per
     return IR_OK;
 }
 
-ir_status ir_eval_TRANSPOSE(ir_kernel_args *a)
+ir_status shp_permute(const ir_tensor *x, const int *perm, ir_tensor **out,
+                      ir_diag *d)
 {
-    const ir_tensor *x = a->inputs[0];
-    int perm[IR_MAX_RANK];
-    ir_status s = transpose_perm(a->diag, a->node, x->rank, perm);
-    if (s != IR_OK)
-        return s;
     int r = x->rank;
     int64_t odims[IR_MAX_RANK], istr[IR_MAX_RANK], step[IR_MAX_RANK];
     ir_strides(r, x->dims, istr);
@@ -49,8 +45,9 @@ ir_status ir_eval_TRANSPOSE(ir_kernel_args *a)
         step[i] = istr[perm[i]]; /* input stride walked by output axis i */
     }
     ir_tensor *o;
-    if (ir_tensor_create(x->dtype, r, odims, &o, a->diag) != IR_OK)
-        return ir_diag_prefix(a->diag, "node '%s' (Transpose)", a->node->name);
+    ir_status s = ir_tensor_create(x->dtype, r, odims, &o, d);
+    if (s != IR_OK)
+        return s;
     size_t es = ir_dtype_size(x->dtype);
     int64_t n = ir_tensor_numel(o), idx[IR_MAX_RANK] = {0}, off = 0;
     const char *src = x->data;
@@ -66,7 +63,19 @@ ir_status ir_eval_TRANSPOSE(ir_kernel_args *a)
             idx[i] = 0;
         }
     }
-    a->outputs[0] = o;
+    *out = o;
+    return IR_OK;
+}
+
+ir_status ir_eval_TRANSPOSE(ir_kernel_args *a)
+{
+    const ir_tensor *x = a->inputs[0];
+    int perm[IR_MAX_RANK];
+    ir_status s = transpose_perm(a->diag, a->node, x->rank, perm);
+    if (s != IR_OK)
+        return s;
+    if (shp_permute(x, perm, &a->outputs[0], a->diag) != IR_OK)
+        return ir_diag_prefix(a->diag, "node '%s' (Transpose)", a->node->name);
     return IR_OK;
 }
 

@@ -398,13 +398,13 @@ static void test_unknown_ops(void)
 {
     tiny t;
     tiny_init(&t);
-    /* y = Add(x, w); u = FancyOp(y) (unnamed); v = com.microsoft.FusedMatMul(u) */
+    /* y = Add(x, w); u = FancyOp(y) (unnamed); v = com.microsoft.MultiHeadAttention(u) */
     t.node[1].op_type = "FancyOp";
     t.node_in[1][0] = "y";
     t.node[1].n_input = 1;
     t.node_out[1][0] = "u";
     t.node[1].n_output = 1;
-    t.node[2].op_type = "FusedMatMul";
+    t.node[2].op_type = "MultiHeadAttention";
     t.node[2].domain = "com.microsoft";
     t.node[2].name = "attn_3";
     t.node_in[2][0] = "u";
@@ -414,7 +414,7 @@ static void test_unknown_ops(void)
     t.g.n_node = 3;
     t.out.name = "v";
     expect_fail(&t, NULL, IR_ERR_UNSUPPORTED, "unknown ops",
-                "FancyOp (node #1)", "com.microsoft.FusedMatMul (node 'attn_3')");
+                "FancyOp (node #1)", "com.microsoft.MultiHeadAttention (node 'attn_3')");
 
     /* inspect-style loading: keep going, get the list back */
     char *list = NULL;
@@ -422,7 +422,7 @@ static void test_unknown_ops(void)
     ir_graph *g = NULL;
     ir_diag d;
     CHECK_MSG(tiny_load_opts(&t, NULL, &o, &g, &d) == IR_OK, "%s", d.msg);
-    CHECK(list && strstr(list, "FancyOp (node #1), com.microsoft.FusedMatMul"));
+    CHECK(list && strstr(list, "FancyOp (node #1), com.microsoft.MultiHeadAttention"));
     CHECK(g && g->n_nodes == 1 && g->nodes[0]->op == IR_OP_ADD);
     free(list);
     ir_graph_free(g);

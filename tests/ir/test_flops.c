@@ -71,6 +71,45 @@ static void test_gemm_trans_a(void)
     ir_graph_free(g);
 }
 
+/* FusedMatMul(A [4,2,6,3], B [6,4,5]; transA, transBatchA, alpha 0.5): A'
+ * is A permuted [1,2,3,0] = [2,6,3,4], so K = 4 (A's axis 0) and Y is
+ * [2,6,3,5], 180 elements: 2·4·180 = 1440 for the product, 180 for alpha.
+ * fuse-ms-ops writes Transpose + MatMul + Mul, which count the same. */
+static void test_fused_matmul(void)
+{
+    ir_graph *g = ir_graph_new("fmm");
+    ir_dim ad[4] = {ir_dim_const(4), ir_dim_const(2), ir_dim_const(6),
+                    ir_dim_const(3)};
+    ir_dim bd[3] = {ir_dim_const(6), ir_dim_const(4), ir_dim_const(5)};
+    ir_value *ins[2] = {ir_graph_add_input(g, "a", IR_DT_F32, 4, ad),
+                        ir_graph_add_input(g, "b", IR_DT_F32, 3, bd)};
+    ir_node *n = ir_graph_add_node(g, IR_OP_MS_FUSED_MATMUL, "fmm", 2, ins, 1);
+    ir_node_set_attr_int(g, n, "transA", 1);
+    ir_node_set_attr_int(g, n, "transBatchA", 1);
+    ir_node_set_attr_float(g, n, "alpha", 0.5f);
+    ir_graph_mark_output(g, n->outputs[0]);
+    ir_diag d;
+    ir_diag_init(&d);
+    pass_ctx ctx;
+    pass_ctx_init(&ctx, &d);
+    ir_flops a, b;
+    bool ok = pass_run_list(g, "infer-shapes", &ctx) == IR_OK;
+    CHECK_MSG(ok, "infer-shapes: %s", d.msg);
+    ir_graph_flops(g, &a);
+    CHECK_MSG(a.matmul == 1440 && a.elementwise == 180 && a.total == 1620,
+              "FusedMatMul: matmul %g, elementwise %g", a.matmul, a.elementwise);
+    ok = ok && pass_run_list(g, "fuse-ms-ops,infer-shapes", &ctx) == IR_OK;
+    CHECK_MSG(ok, "fuse-ms-ops: %s", d.msg);
+    ir_graph_flops(g, &b);
+    bool gone = true;
+    for (int i = 0; i < g->n_nodes; i++)
+        gone = gone && g->nodes[i]->op != IR_OP_MS_FUSED_MATMUL;
+    CHECK_MSG(gone && b.total == a.total && b.matmul == a.matmul &&
+              b.uncounted == 0, "after fuse-ms-ops: %g (matmul %g), FusedMatMul %s",
+              b.total, b.matmul, gone ? "gone" : "left");
+    ir_graph_free(g);
+}
+
 /* FLOPs of e's graph after `passes` then "default,infer-shapes" at batch
  * 2, seq 7 (what `distilc inspect` runs); the number of fused ops left in
  * *fused. */
@@ -157,6 +196,7 @@ int main(void)
 {
     test_small_mlp();
     test_gemm_trans_a();
+    test_fused_matmul();
     test_fuse_keeps_flops();
     return test_finish("test_flops");
 }

@@ -17,7 +17,7 @@ token_type_ids; a padded batch):
 Then two third-party models from $DISTILC_SHARED/bert-onnx (onnxruntime's
 bert_toy_optimized.onnx and TFBertForQuestionAnswering.onnx) run in distilc
 on random inputs of valid ranges and match ONNX Runtime, and a model with
-a com.microsoft op distilc lacks (FusedMatMul) is refused with exit 2
+a com.microsoft op distilc lacks (MultiHeadAttention) is refused with exit 2
 naming the op (the ones it has: tests/passes/test_ms_ops.py).
 
 Prints "skipped: ..." and exits 77 when torch, onnx or onnxruntime is missing.
@@ -160,14 +160,14 @@ def check_third_party(tmp, shared):
             diff = mu.max_diff(a, b)
             check(diff <= TOL, f"{name}: output {k} vs onnxruntime: max diff {diff:.3g}")
 
-    ms = os.path.join(base, "test", "testdata", "transform", "fusion",
-                      "matmul_scale_transposescalematmul_in0_in1_out.onnx")
+    ms = os.path.join(base, "test", "python", "transformers", "test_data", "models",
+                      "attention_mha.onnx")
     if os.path.exists(ms):
         feeds = random_inputs(ms, rng)
         _, r = run_distilc(ms, feeds, tmp, "ms")
-        check(r.returncode == 2, f"FusedMatMul model: exit {r.returncode}, expected 2")
-        check("com.microsoft.FusedMatMul" in r.stderr,
-              f"FusedMatMul model: message does not name the op: {r.stderr.strip()}")
+        check(r.returncode == 2, f"MultiHeadAttention model: exit {r.returncode}, expected 2")
+        check("com.microsoft.MultiHeadAttention" in r.stderr,
+              f"MultiHeadAttention model: message does not name the op: {r.stderr.strip()}")
 
 
 def main():

@@ -107,6 +107,20 @@ static void fuse_and_compare(ir_graph *g, const ir_tensor *const *ins,
     ir_interp_free_outputs(g, after);
 }
 
+/* The report of one fusion run on g (which must succeed). */
+static fuse_report fuse_report_of(ir_graph *g,
+                                  ir_status (*run)(ir_graph *, pass_ctx *,
+                                                   fuse_report *))
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    pass_ctx ctx;
+    pass_ctx_init(&ctx, &d);
+    fuse_report rep = {0};
+    CHECK_MSG(run(g, &ctx, &rep) == IR_OK, "%s", d.msg);
+    return rep;
+}
+
 /* ---- Linear ---------------------------------------------------------------- */
 
 enum { B = 2, S = 5, K = 8, N = 6 };
@@ -277,12 +291,7 @@ static void test_layer_norm(void)
     g->opset = 13;
     x = input_bsk(g, "x", K);
     ir_graph_mark_output(g, ln_build(g, x, K, false, false, 1));
-    ir_diag d;
-    ir_diag_init(&d);
-    pass_ctx ctx;
-    pass_ctx_init(&ctx, &d);
-    fuse_report rep = {0};
-    CHECK(fuse_layer_norm_run(g, &ctx, &rep) == IR_OK);
+    fuse_report rep = fuse_report_of(g, fuse_layer_norm_run);
     CHECK(rep.fused == 0 && rep.declined == 1 && strstr(rep.notes, "last axis"));
     CHECK(count_op(g, IR_OP_LAYER_NORM) == 0);
     ir_tensor_free(xt);
@@ -556,6 +565,45 @@ out:
     return rc;
 }
 
+/* ---- com.microsoft ops ----------------------------------------------------- */
+
+/* fuse-ms-ops: FusedMatMul(x [B,S,K] batch- and matrix-transposed, W;
+ * alpha) becomes Transpose + MatMul + Mul with the same numbers; an
+ * Attention whose qkv_hidden_sizes differ is declined, the attribute named
+ * (the interpreter runs it; distilc's Attention takes equal thirds). */
+static void test_ms_ops(void)
+{
+    ir_graph *g = ir_graph_new("fused_matmul");
+    g->opset = 14;
+    ir_value *in[2] = {input_bsk(g, "x", K), rand_const(g, "w", 2, (int64_t[]){3, 5}, 1.0f)};
+    ir_node *n = ir_graph_add_node(g, IR_OP_MS_FUSED_MATMUL, "fmm", 2, in, 1);
+    ir_node_set_attr_int(g, n, "transBatchA", 1); /* [B,S,K] -> [S,B,K] */
+    ir_node_set_attr_int(g, n, "transA", 1);      /* -> [S,K,B], B = 3 */
+    ir_node_set_attr_float(g, n, "alpha", 0.25f);
+    ir_graph_mark_output(g, n->outputs[0]);
+    ir_tensor *xt = rand_tensor(3, (int64_t[]){3, S, K}, 1.0f);
+    const ir_tensor *ins[1] = {xt};
+    fuse_and_compare(g, ins, "infer-shapes,fuse-ms-ops", "FusedMatMul");
+    CHECK(count_op(g, IR_OP_MS_FUSED_MATMUL) == 0 &&
+          count_op(g, IR_OP_TRANSPOSE) == 1 && count_op(g, IR_OP_MATMUL) == 1 &&
+          count_op(g, IR_OP_MUL) == 1);
+    ir_tensor_free(xt);
+    ir_graph_free(g);
+
+    g = ir_graph_new("ms_attention");
+    ir_value *ain[2] = {input_bsk(g, "x", K),
+                        rand_const(g, "w", 2, (int64_t[]){K, 2 * K + 4}, 1.0f)};
+    n = ir_graph_add_node(g, IR_OP_MS_ATTENTION, "att", 2, ain, 1);
+    ir_node_set_attr_int(g, n, "num_heads", 2);
+    ir_node_set_attr_ints(g, n, "qkv_hidden_sizes", 3, (int64_t[]){K, K, 4});
+    ir_graph_mark_output(g, n->outputs[0]);
+    fuse_report rep = fuse_report_of(g, fuse_ms_ops_run);
+    CHECK_MSG(rep.fused == 0 && rep.declined == 1 &&
+              strstr(rep.notes, "qkv_hidden_sizes"), "report: %s", rep.notes);
+    CHECK(count_op(g, IR_OP_MS_ATTENTION) == 1);
+    ir_graph_free(g);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -571,5 +619,6 @@ int main(int argc, char **argv)
     test_embed_layer_norm();
     for (int f = 0; f < 3; f++)
         test_attention(f);
+    test_ms_ops();
     return test_finish("test_fuse");
 }

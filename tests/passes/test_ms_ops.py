@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """test_ms_ops.py - ONNX Runtime's com.microsoft fused ops (Attention,
-EmbedLayerNormalization, SkipLayerNormalization, BiasGelu, FastGelu, Gelu):
+EmbedLayerNormalization, SkipLayerNormalization, BiasGelu, FastGelu, Gelu,
+FusedMatMul):
 distilc's reference kernels (ir/ops/ms_*.c) against ONNX Runtime, and an
 ORT-optimised BERT through fuse-ms-ops and the encoder lift.
 
@@ -13,7 +14,10 @@ Usage: test_ms_ops.py [PATH/TO/distilc]  (default: $DISTILC_BIN)
     in the one "unsupported ops" message;
   - ORT's own graphs in ../shared/bert-onnx that use com.microsoft ops:
     those distilc loads run like ORT within 1e-4 (the others are counted
-    and printed with distilc's reason); skipped when the folder is absent;
+    and printed with distilc's reason), and every graph of EXPECTED_RUN
+    must be among them; the FusedMatMul ones also after `export-onnx
+    --passes default,fuse` (Transpose + MatMul + Mul, no com.microsoft op
+    left) in ORT; skipped when the folder is absent;
   - a torch BERT (tests/util/bert_export.py, padded batch) optimised by
     onnxruntime.transformers.optimizer (model_type 'bert'): `distilc run
     --backend ref` and `--backend onednn` and the program `distilc build`
@@ -32,6 +36,31 @@ import model_util as mu  # noqa: E402
 TOL = 1e-4
 np, onnx, ort = mu.require("numpy", "onnx", "onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+# ORT warns about every unused initializer of its own test graphs; errors
+# only (the optimizer's sessions read the default logger).
+ort.set_default_logger_severity(3)
+
+# bert-onnx graphs (relative path, "/" -> "_") distilc must run like ORT.
+EXPECTED_RUN = {
+    "onnxruntime_python_tools_microbench_models_fast_gelu_fp32",
+    "onnxruntime_python_tools_microbench_models_skip_layer_norm_fp32",
+    "onnxruntime_test_python_transformers_test_data_models_attention_opt",
+    "onnxruntime_test_python_transformers_test_data_models_attention_with_varied_qkv_opt",
+    "onnxruntime_test_python_transformers_test_data_models_pruned_attention_opt",
+    "onnxruntime_test_testdata_transform_fusion_matmul_scale_transposescalematmul_in0_in1_out",
+    "onnxruntime_test_testdata_transform_fusion_transpose_matmul_2d_fusion_from_transpose_scale_matmul",
+    "onnxruntime_test_testdata_transform_fusion_transpose_matmul_trans_batch_fusion3",
+    "onnxruntime_test_testdata_transform_fusion_transpose_matmul_trans_batch_fusion_invalid_case3",
+}
+
+
+def ort_run(path, feeds):
+    """ONNX Runtime on the CPU, warnings off: the list of outputs."""
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    return sess.run(None, dict(feeds))
 
 checks = mu.Checks()
 check = checks.check
@@ -53,7 +82,7 @@ def compare(distilc, tmp, name, m, feeds):
     """Runs m in distilc (ref) and ORT on feeds; all outputs within TOL."""
     path = os.path.join(tmp, name + ".onnx")
     onnx.save(m, path)
-    want = mu.ort_run(path, feeds)
+    want = ort_run(path, feeds)
     got, r = mu.run_model(distilc, path, list(feeds.items()),
                           os.path.join(tmp, name + "_out"), "--backend", "ref")
     if not check(r.returncode == 0 and len(got) == len(want),
@@ -146,6 +175,27 @@ def attention_cases(distilc, tmp, rng):
             compare(distilc, tmp, f"attention_{mname}_{len(attrs)}", m, feeds)
 
 
+def fused_matmul_cases(distilc, tmp, rng):
+    """Every flag alone and together, with broadcasting batch axes."""
+    f = lambda *s: rng.standard_normal(s).astype(np.float32)  # noqa: E731
+    for name, a, b, attrs in (
+            ("plain", f(3, 4), f(4, 5), {}),
+            ("alpha", f(2, 3, 4), f(4, 5), {"alpha": 0.125}),
+            ("transA", f(4, 3), f(4, 5), {"transA": 1}),
+            ("transB", f(2, 3, 4), f(2, 5, 4), {"transB": 1, "alpha": -2.0}),
+            ("transBatchA", f(3, 2, 6, 4), f(2, 6, 4, 5), {"transBatchA": 1}),
+            ("transBatchB", f(2, 6, 3, 4), f(4, 2, 6, 5), {"transBatchB": 1}),
+            ("all", f(4, 2, 6, 3), f(5, 2, 6, 4),
+             {"transA": 1, "transB": 1, "transBatchA": 1, "transBatchB": 1,
+              "alpha": 0.5}),
+            ("bcast", f(1, 3, 4), f(2, 4, 5), {"alpha": 3.0})):
+        m = model([helper.make_node("FusedMatMul", ["a", "b"], ["y"], domain=MS, **attrs)],
+                  [vi("a", TensorProto.FLOAT, list(a.shape)),
+                   vi("b", TensorProto.FLOAT, list(b.shape))],
+                  [vi("y", TensorProto.FLOAT, None)])
+        compare(distilc, tmp, f"fused_matmul_{name}", m, {"a": a, "b": b})
+
+
 def refusals(distilc, tmp):
     w = np.zeros((8, 24), np.float32)
     m = model([helper.make_node("Attention", ["x", "w"], ["y"], domain=MS,
@@ -158,7 +208,7 @@ def refusals(distilc, tmp):
                         os.path.join(tmp, "unidir_out"), "--backend", "ref")
     check(r.returncode != 0 and "unidirectional" in r.stderr,
           f"unidirectional=1: want a refusal naming it, got {r.returncode}: {r.stderr}")
-    m = model([helper.make_node("FusedMatMul", ["x", "x"], ["t"], domain=MS),
+    m = model([helper.make_node("MultiHeadAttention", ["x", "x", "x"], ["t"], domain=MS, num_heads=1),
                helper.make_node("Frobnicate", ["t"], ["y"]),
                helper.make_node("Gelu", ["y"], ["z"], domain=MS)],
               [vi("x", TensorProto.FLOAT, [4, 4])], [vi("z", TensorProto.FLOAT, None)])
@@ -167,7 +217,7 @@ def refusals(distilc, tmp):
     _, r = mu.run_model(distilc, path, [("x", np.zeros((4, 4), np.float32))],
                         os.path.join(tmp, "unknown_out"), "--backend", "ref")
     check(r.returncode == 2 and "2 nodes use ops" in r.stderr and
-          "com.microsoft.FusedMatMul" in r.stderr and "Frobnicate" in r.stderr,
+          "com.microsoft.MultiHeadAttention" in r.stderr and "Frobnicate" in r.stderr,
           f"unknown ops: want one message listing both, got {r.returncode}: {r.stderr}")
 
 
@@ -187,6 +237,7 @@ def shared_graphs(distilc, tmp, rng):
         print("bert-onnx: skipped: ../shared/bert-onnx absent")
         return
     ran = refused = 0
+    expected = set(EXPECTED_RUN)
     for path in sorted(glob.glob(os.path.join(root, "**", "*.onnx"), recursive=True)):
         m = onnx.load(path)
         if not any(n.domain == MS for n in m.graph.node):
@@ -195,7 +246,7 @@ def shared_graphs(distilc, tmp, rng):
         inits = {i.name for i in m.graph.initializer}
         feeds = {i.name: feed_for(i, rng) for i in m.graph.input if i.name not in inits}
         try:
-            want = mu.ort_run(path, feeds)
+            want = ort_run(path, feeds)
         except Exception as e:  # ORT itself cannot run some of its test inputs
             print(f"  {name}: ORT does not run it ({str(e)[:80]})")
             continue
@@ -206,11 +257,26 @@ def shared_graphs(distilc, tmp, rng):
             print(f"  refused {name}: {r.stderr.strip()[-200:]}")
             continue
         ran += 1
+        expected.discard(name)
         for k, (g, w) in enumerate(zip(got, want)):
             checks.close(g.astype(np.float64), w.astype(np.float64), TOL,
                          f"{name} output {k}")
+        if any(n.op_type == "FusedMatMul" for n in m.graph.node):
+            rewritten(distilc, tmp, name, path, feeds, want)
     print(f"bert-onnx com.microsoft graphs: {ran} run like ORT, {refused} refused")
-    check(ran > 0, "no bert-onnx com.microsoft graph ran")
+    check(not expected, f"bert-onnx graphs expected to run did not: {sorted(expected)}")
+
+
+def rewritten(distilc, tmp, name, path, feeds, want):
+    """fuse-ms-ops' Transpose + MatMul + Mul, written back to ONNX, in ORT."""
+    out = os.path.join(tmp, name + "_fused.onnx")
+    r = distilc("export-onnx", path, "--passes", "default,fuse", "-o", out)
+    if not check(r.returncode == 0, f"{name}: export-onnx: {r.stderr[-600:]}"):
+        return
+    left = [n.op_type for n in onnx.load(out).graph.node if n.domain == MS]
+    check(not left, f"{name}: com.microsoft ops left after fuse: {left}")
+    for k, (g, w) in enumerate(zip(ort_run(out, feeds), want)):
+        checks.close(g, w, TOL, f"{name} after fuse-ms-ops, in ORT, output {k}")
 
 
 def optimised_bert(distilc, tmp):
@@ -253,6 +319,7 @@ def main():
         skip_ln_cases(distilc, tmp, rng)
         embed_cases(distilc, tmp, rng)
         attention_cases(distilc, tmp, rng)
+        fused_matmul_cases(distilc, tmp, rng)
         refusals(distilc, tmp)
         shared_graphs(distilc, tmp, rng)
         optimised_bert(distilc, tmp)

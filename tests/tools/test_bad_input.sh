@@ -78,7 +78,7 @@ def model(nodes, opset, domain_opsets=(), name="m"):
     return m
 onnx.save(model([helper.make_node("Relu", ["x"], ["y"], name="relu0")], 14), f"{tmp}/relu.onnx")
 onnx.save(model([helper.make_node("FrobnicateOp", ["x"], ["y"], name="frob0")], 14), f"{tmp}/unknown_op.onnx")
-onnx.save(model([helper.make_node("FusedMatMul", ["x"], ["y"], name="fmm0", domain="com.microsoft")], 14,
+onnx.save(model([helper.make_node("MultiHeadAttention", ["x"], ["y"], name="mha0", domain="com.microsoft")], 14,
                 [("com.microsoft", 1)]), f"{tmp}/ms_op.onnx")
 onnx.save(model([helper.make_node("Relu", ["x"], ["y"], name="relu0")], 99), f"{tmp}/opset99.onnx")
 onnx.save_tensor(numpy_helper.from_array(np.ones((2, 3), np.float32), "x"), f"{tmp}/x_ok.pb")
@@ -92,7 +92,7 @@ PYEOF
         expect 2 "truncated\.onnx" "truncated model" inspect "$TMP/truncated.onnx"
         expect 2 "x_ok\.pb|not.*model|parse" ".pb that is not a model" inspect "$TMP/x_ok.pb"
         expect 2 "FrobnicateOp" "unknown op (run)" run "$TMP/unknown_op.onnx" --input "x=$TMP/x_ok.pb" --output-dir "$TMP/o"
-        expect 2 "FusedMatMul" "com.microsoft op outside the table (export)" export-onnx "$TMP/ms_op.onnx" -o "$TMP/o.onnx"
+        expect 2 "MultiHeadAttention" "com.microsoft op outside the table (export)" export-onnx "$TMP/ms_op.onnx" -o "$TMP/o.onnx"
         expect 2 "opset 99" "unsupported opset" inspect "$TMP/opset99.onnx"
         expect 2 "input 'x'.*axis 1" ".pb whose shape does not fit" run "$TMP/relu.onnx" --input "x=$TMP/x_shape.pb" --output-dir "$TMP/o"
         expect 2 "input 'x'.*dtype" ".pb whose dtype does not fit" run "$TMP/relu.onnx" --input "x=$TMP/x_dtype.pb" --output-dir "$TMP/o"
@@ -111,7 +111,7 @@ PYEOF
             fail=$((fail + 1)); echo "FAIL: good run"; cat "$TMP/err"
         fi
         if "$DISTILC" inspect "$TMP/ms_op.onnx" --json >"$TMP/out" 2>"$TMP/err" &&
-            grep -q '"unsupported_ops":\["com.microsoft.FusedMatMul"\]' "$TMP/out"; then
+            grep -q '"unsupported_ops":\["com.microsoft.MultiHeadAttention"\]' "$TMP/out"; then
             pass=$((pass + 1))
         else
             fail=$((fail + 1)); echo "FAIL: inspect lists unsupported ops"; cat "$TMP/out" "$TMP/err"
