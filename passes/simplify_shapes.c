@@ -192,6 +192,235 @@ static sx_elem sx_equal(const sx_elem *a, const sx_elem *b)
     return sx_any();
 }
 
+/* One function per op family: the shape expression of the node's only
+ * output, from its inputs' expressions in[0..3] (NULL: unknown). */
+typedef struct sx_args {
+    simplify *s;
+    const ir_node *n;
+    const ir_value *v;          /* the output */
+    const sx_expr *const *in;   /* [4] */
+    int depth;
+} sx_args;
+
+static bool sx_op_shape(const sx_args *args, sx_expr *out)
+{
+    const ir_node *n = args->n;
+    const ir_value *x = n->inputs[0];
+    if (!x || x->rank < 0)
+        return false;
+    int64_t r = x->rank;
+    int64_t st = ir_node_attr_int(n, "start", 0);
+    int64_t en = ir_node_attr_int(n, "end", r);
+    if (st < 0) st += r;
+    if (en < 0) en += r;
+    st = st < 0 ? 0 : (st > r ? r : st);
+    en = en < 0 ? 0 : (en > r ? r : en);
+    for (int64_t i = st; i < en; i++)
+        out->e[out->n++] = sx_dim(x, (int)i);
+    return true;
+}
+
+static bool sx_op_size(const sx_args *args, sx_expr *out)
+{
+    const ir_node *n = args->n;
+    const ir_value *x = n->inputs[0];
+    out->n = 1;
+    out->e[0] = sx_any();
+    if (x && x->rank >= 0) {
+        int64_t p = 1;
+        for (int i = 0; i < x->rank && p >= 0; i++)
+            p = x->dims[i].size >= 0 ? p * x->dims[i].size : -1;
+        if (p >= 0)
+            out->e[0] = sx_const(p);
+    }
+    return true;
+}
+
+static bool sx_op_same_elements(const sx_args *args, sx_expr *out)
+{
+    const sx_expr *const *in = args->in;
+    /* same elements in the same order, only the rank changes */
+    if (!in[0])
+        return false;
+    *out = *in[0];
+    return true;
+}
+
+static bool sx_op_cast(const sx_args *args, sx_expr *out)
+{
+    const ir_node *n = args->n;
+    const sx_expr *const *in = args->in;
+    if (!in[0])
+        return false;
+    int64_t to = ir_node_attr_int(n, "to", 0);
+    if (to == IR_DT_BOOL) {
+        out->n = in[0]->n;
+        for (int i = 0; i < out->n; i++)
+            out->e[i] = in[0]->e[i].kind == SX_CONST
+                ? sx_const(in[0]->e[i].c != 0) : sx_any();
+        return true;
+    }
+    if (to != IR_DT_I64 && to != IR_DT_I32 && to != IR_DT_F32)
+        return false;
+    *out = *in[0];
+    return true;
+}
+
+static bool sx_op_gather(const sx_args *args, sx_expr *out)
+{
+    const ir_node *n = args->n;
+    const sx_expr *const *in = args->in;
+    if (!in[0] || !in[1] || ir_node_attr_int(n, "axis", 0) != 0)
+        return false;
+    for (int i = 0; i < in[1]->n; i++) {
+        const sx_elem *ix = &in[1]->e[i];
+        if (ix->kind != SX_CONST)
+            return false;
+        int64_t j = ix->c < 0 ? ix->c + in[0]->n : ix->c;
+        if (j < 0 || j >= in[0]->n)
+            return false;
+        out->e[out->n++] = in[0]->e[j];
+    }
+    return true;
+}
+
+static bool sx_op_concat(const sx_args *args, sx_expr *out)
+{
+    simplify *s = args->s;
+    const ir_node *n = args->n;
+    const sx_expr *const *in = args->in;
+    int depth = args->depth;
+    for (int k = 0; k < n->n_inputs; k++) {
+        const sx_expr *x = k < 4 ? in[k] : sx_of(s, n->inputs[k], depth + 1);
+        if (!x || out->n + x->n > SX_MAX)
+            return false;
+        memcpy(&out->e[out->n], x->e, sizeof(sx_elem) * (size_t)x->n);
+        out->n += x->n;
+    }
+    return true;
+}
+
+static bool sx_op_slice(const sx_args *args, sx_expr *out)
+{
+    simplify *s = args->s;
+    const ir_node *n = args->n;
+    const sx_expr *const *in = args->in;
+    int depth = args->depth;
+    /* Slice-13 on a 1-D tensor: axes must be [0] (or absent). */
+    const sx_expr *x = in[0], *st = in[1], *en = in[2], *ax = in[3];
+    const sx_expr *sp = n->n_inputs > 4 && n->inputs[4]
+        ? sx_of(s, n->inputs[4], depth + 1) : NULL;
+    if (!x || !st || !en || st->n != 1 || en->n != 1 ||
+        !sx_all_const(st) || !sx_all_const(en))
+        return false;
+    if (n->n_inputs > 3 && n->inputs[3] &&
+        (!ax || ax->n != 1 || ax->e[0].kind != SX_CONST ||
+         (ax->e[0].c != 0 && ax->e[0].c != -1)))
+        return false;
+    int64_t step = 1;
+    if (n->n_inputs > 4 && n->inputs[4]) {
+        if (!sp || sp->n != 1 || sp->e[0].kind != SX_CONST || sp->e[0].c == 0)
+            return false;
+        step = sp->e[0].c;
+    }
+    int64_t dim = x->n, b = st->e[0].c, e = en->e[0].c;
+    if (b < 0) b += dim;
+    if (e < 0) e += dim;
+    if (step > 0) {
+        b = b < 0 ? 0 : (b > dim ? dim : b);
+        e = e < 0 ? 0 : (e > dim ? dim : e);
+        for (int64_t i = b; i < e; i += step)
+            out->e[out->n++] = x->e[i];
+    } else {
+        b = b < 0 ? -1 : (b > dim - 1 ? dim - 1 : b);
+        e = e < -1 ? -1 : (e > dim - 1 ? dim - 1 : e);
+        for (int64_t i = b; i > e; i += step)
+            out->e[out->n++] = x->e[i];
+    }
+    return true;
+}
+
+static bool sx_op_binary(const sx_args *args, sx_expr *out)
+{
+    const ir_node *n = args->n;
+    const ir_value *v = args->v;
+    const sx_expr *const *in = args->in;
+    const sx_expr *a = in[0], *b = n->n_inputs > 1 ? in[1] : in[0];
+    if (!a || !b || n->n_inputs > 2)
+        return false;
+    if (a->n != b->n && a->n != 1 && b->n != 1)
+        return false;
+    out->n = a->n > b->n ? a->n : b->n;
+    for (int i = 0; i < out->n; i++)
+        out->e[i] = n->op == IR_OP_EQUAL
+            ? sx_equal(sx_at(a, i), sx_at(b, i))
+            : sx_arith(n->op, v->dtype, sx_at(a, i), sx_at(b, i));
+    return true;
+}
+
+static bool sx_op_where(const sx_args *args, sx_expr *out)
+{
+    const sx_expr *const *in = args->in;
+    const sx_expr *c = in[0], *a = in[1], *b = in[2];
+    if (!c || !a || !b)
+        return false;
+    int m = c->n > a->n ? c->n : a->n;
+    m = m > b->n ? m : b->n;
+    if ((c->n != m && c->n != 1) || (a->n != m && a->n != 1) ||
+        (b->n != m && b->n != 1))
+        return false;
+    out->n = m;
+    for (int i = 0; i < m; i++) {
+        const sx_elem *ce = sx_at(c, i);
+        out->e[i] = ce->kind != SX_CONST ? sx_any()
+                  : (ce->c ? *sx_at(a, i) : *sx_at(b, i));
+    }
+    return true;
+}
+
+static bool sx_op_reduce(const sx_args *args, sx_expr *out)
+{
+    const ir_node *n = args->n;
+    const sx_expr *const *in = args->in;
+    /* ReduceProd/ReduceSum-13 of a whole vector: one element */
+    const sx_expr *x = in[0];
+    if (!x || (n->n_inputs > 1 && n->inputs[1] && !in[1]))
+        return false;
+    bool prod = n->op == IR_OP_REDUCE_PROD;
+    sx_elem acc = sx_const(prod ? 1 : 0);
+    for (int i = 0; i < x->n; i++)
+        acc = sx_arith(prod ? IR_OP_MUL : IR_OP_ADD, IR_DT_I64, &acc,
+                       &x->e[i]);
+    out->n = 1;
+    out->e[0] = acc;
+    return true;
+}
+
+static bool sx_op_constant_of_shape(const sx_args *args, sx_expr *out)
+{
+    const ir_node *n = args->n;
+    const sx_expr *const *in = args->in;
+    /* a 1-D result: shape = [k] with k known */
+    const sx_expr *sh = in[0];
+    if (!sh || sh->n != 1 || sh->e[0].kind != SX_CONST ||
+        sh->e[0].c < 0 || sh->e[0].c > SX_MAX)
+        return false;
+    int64_t val = 0;
+    ir_attr *at = ir_node_attr(n, "value");
+    if (at && at->kind == IR_ATTR_TENSOR && at->t) {
+        if (ir_tensor_numel(at->t) != 1)
+            return false;
+        double d = ir_tensor_get_f64(at->t, 0);
+        if (d != (double)(int64_t)d)
+            return false;
+        val = (int64_t)d;
+    }
+    out->n = (int)sh->e[0].c;
+    for (int i = 0; i < out->n; i++)
+        out->e[i] = sx_const(val);
+    return true;
+}
+
 /* Shape expression of a node's output value (the node's only output). */
 static bool sx_eval_node(simplify *s, const ir_node *n, const ir_value *v,
                          sx_expr *out, int depth)
@@ -201,191 +430,41 @@ static bool sx_eval_node(simplify *s, const ir_node *n, const ir_value *v,
         if (n->inputs[k])
             in[k] = sx_of(s, n->inputs[k], depth + 1);
     out->n = 0;
+    sx_args a = {s, n, v, in, depth};
     switch (n->op) {
-    case IR_OP_SHAPE: {
-        const ir_value *x = n->inputs[0];
-        if (!x || x->rank < 0)
-            return false;
-        int64_t r = x->rank;
-        int64_t st = ir_node_attr_int(n, "start", 0);
-        int64_t en = ir_node_attr_int(n, "end", r);
-        if (st < 0) st += r;
-        if (en < 0) en += r;
-        st = st < 0 ? 0 : (st > r ? r : st);
-        en = en < 0 ? 0 : (en > r ? r : en);
-        for (int64_t i = st; i < en; i++)
-            out->e[out->n++] = sx_dim(x, (int)i);
-        return true;
-    }
-    case IR_OP_SIZE: {
-        const ir_value *x = n->inputs[0];
-        out->n = 1;
-        out->e[0] = sx_any();
-        if (x && x->rank >= 0) {
-            int64_t p = 1;
-            for (int i = 0; i < x->rank && p >= 0; i++)
-                p = x->dims[i].size >= 0 ? p * x->dims[i].size : -1;
-            if (p >= 0)
-                out->e[0] = sx_const(p);
-        }
-        return true;
-    }
+    case IR_OP_SHAPE:
+        return sx_op_shape(&a, out);
+    case IR_OP_SIZE:
+        return sx_op_size(&a, out);
     case IR_OP_IDENTITY:
     case IR_OP_UNSQUEEZE:
     case IR_OP_SQUEEZE:
     case IR_OP_RESHAPE:
-        /* same elements in the same order, only the rank changes */
-        if (!in[0])
-            return false;
-        *out = *in[0];
-        return true;
-    case IR_OP_CAST: {
-        if (!in[0])
-            return false;
-        int64_t to = ir_node_attr_int(n, "to", 0);
-        if (to == IR_DT_BOOL) {
-            out->n = in[0]->n;
-            for (int i = 0; i < out->n; i++)
-                out->e[i] = in[0]->e[i].kind == SX_CONST
-                    ? sx_const(in[0]->e[i].c != 0) : sx_any();
-            return true;
-        }
-        if (to != IR_DT_I64 && to != IR_DT_I32 && to != IR_DT_F32)
-            return false;
-        *out = *in[0];
-        return true;
-    }
-    case IR_OP_GATHER: {
-        if (!in[0] || !in[1] || ir_node_attr_int(n, "axis", 0) != 0)
-            return false;
-        for (int i = 0; i < in[1]->n; i++) {
-            const sx_elem *ix = &in[1]->e[i];
-            if (ix->kind != SX_CONST)
-                return false;
-            int64_t j = ix->c < 0 ? ix->c + in[0]->n : ix->c;
-            if (j < 0 || j >= in[0]->n)
-                return false;
-            out->e[out->n++] = in[0]->e[j];
-        }
-        return true;
-    }
+        return sx_op_same_elements(&a, out);
+    case IR_OP_CAST:
+        return sx_op_cast(&a, out);
+    case IR_OP_GATHER:
+        return sx_op_gather(&a, out);
     case IR_OP_CONCAT:
-        for (int k = 0; k < n->n_inputs; k++) {
-            const sx_expr *x = k < 4 ? in[k] : sx_of(s, n->inputs[k], depth + 1);
-            if (!x || out->n + x->n > SX_MAX)
-                return false;
-            memcpy(&out->e[out->n], x->e, sizeof(sx_elem) * (size_t)x->n);
-            out->n += x->n;
-        }
-        return true;
-    case IR_OP_SLICE: {
-        /* Slice-13 on a 1-D tensor: axes must be [0] (or absent). */
-        const sx_expr *x = in[0], *st = in[1], *en = in[2], *ax = in[3];
-        const sx_expr *sp = n->n_inputs > 4 && n->inputs[4]
-            ? sx_of(s, n->inputs[4], depth + 1) : NULL;
-        if (!x || !st || !en || st->n != 1 || en->n != 1 ||
-            !sx_all_const(st) || !sx_all_const(en))
-            return false;
-        if (n->n_inputs > 3 && n->inputs[3] &&
-            (!ax || ax->n != 1 || ax->e[0].kind != SX_CONST ||
-             (ax->e[0].c != 0 && ax->e[0].c != -1)))
-            return false;
-        int64_t step = 1;
-        if (n->n_inputs > 4 && n->inputs[4]) {
-            if (!sp || sp->n != 1 || sp->e[0].kind != SX_CONST || sp->e[0].c == 0)
-                return false;
-            step = sp->e[0].c;
-        }
-        int64_t dim = x->n, b = st->e[0].c, e = en->e[0].c;
-        if (b < 0) b += dim;
-        if (e < 0) e += dim;
-        if (step > 0) {
-            b = b < 0 ? 0 : (b > dim ? dim : b);
-            e = e < 0 ? 0 : (e > dim ? dim : e);
-            for (int64_t i = b; i < e; i += step)
-                out->e[out->n++] = x->e[i];
-        } else {
-            b = b < 0 ? -1 : (b > dim - 1 ? dim - 1 : b);
-            e = e < -1 ? -1 : (e > dim - 1 ? dim - 1 : e);
-            for (int64_t i = b; i > e; i += step)
-                out->e[out->n++] = x->e[i];
-        }
-        return true;
-    }
+        return sx_op_concat(&a, out);
+    case IR_OP_SLICE:
+        return sx_op_slice(&a, out);
     case IR_OP_ADD:
     case IR_OP_SUB:
     case IR_OP_MUL:
     case IR_OP_DIV:
     case IR_OP_MIN:
     case IR_OP_MAX:
-    case IR_OP_EQUAL: {
-        const sx_expr *a = in[0], *b = n->n_inputs > 1 ? in[1] : in[0];
-        if (!a || !b || n->n_inputs > 2)
-            return false;
-        if (a->n != b->n && a->n != 1 && b->n != 1)
-            return false;
-        out->n = a->n > b->n ? a->n : b->n;
-        for (int i = 0; i < out->n; i++)
-            out->e[i] = n->op == IR_OP_EQUAL
-                ? sx_equal(sx_at(a, i), sx_at(b, i))
-                : sx_arith(n->op, v->dtype, sx_at(a, i), sx_at(b, i));
-        return true;
-    }
-    case IR_OP_WHERE: {
-        const sx_expr *c = in[0], *a = in[1], *b = in[2];
-        if (!c || !a || !b)
-            return false;
-        int m = c->n > a->n ? c->n : a->n;
-        m = m > b->n ? m : b->n;
-        if ((c->n != m && c->n != 1) || (a->n != m && a->n != 1) ||
-            (b->n != m && b->n != 1))
-            return false;
-        out->n = m;
-        for (int i = 0; i < m; i++) {
-            const sx_elem *ce = sx_at(c, i);
-            out->e[i] = ce->kind != SX_CONST ? sx_any()
-                      : (ce->c ? *sx_at(a, i) : *sx_at(b, i));
-        }
-        return true;
-    }
+    case IR_OP_EQUAL:
+        return sx_op_binary(&a, out);
+    case IR_OP_WHERE:
+        return sx_op_where(&a, out);
     case IR_OP_REDUCE_PROD:
-    case IR_OP_REDUCE_SUM: {
-        /* ReduceProd/ReduceSum-13 of a whole vector: one element */
-        const sx_expr *x = in[0];
-        if (!x || (n->n_inputs > 1 && n->inputs[1] && !in[1]))
-            return false;
-        bool prod = n->op == IR_OP_REDUCE_PROD;
-        sx_elem acc = sx_const(prod ? 1 : 0);
-        for (int i = 0; i < x->n; i++)
-            acc = sx_arith(prod ? IR_OP_MUL : IR_OP_ADD, IR_DT_I64, &acc,
-                           &x->e[i]);
-        out->n = 1;
-        out->e[0] = acc;
-        return true;
-    }
-    case IR_OP_CONSTANT_OF_SHAPE: {
-        /* a 1-D result: shape = [k] with k known */
-        const sx_expr *sh = in[0];
-        if (!sh || sh->n != 1 || sh->e[0].kind != SX_CONST ||
-            sh->e[0].c < 0 || sh->e[0].c > SX_MAX)
-            return false;
-        int64_t val = 0;
-        ir_attr *at = ir_node_attr(n, "value");
-        if (at && at->kind == IR_ATTR_TENSOR && at->t) {
-            if (ir_tensor_numel(at->t) != 1)
-                return false;
-            double d = ir_tensor_get_f64(at->t, 0);
-            if (d != (double)(int64_t)d)
-                return false;
-            val = (int64_t)d;
-        }
-        out->n = (int)sh->e[0].c;
-        for (int i = 0; i < out->n; i++)
-            out->e[i] = sx_const(val);
-        return true;
-    }
+    case IR_OP_REDUCE_SUM:
+        return sx_op_reduce(&a, out);
+    case IR_OP_CONSTANT_OF_SHAPE:
+        return sx_op_constant_of_shape(&a, out);
     default:
-        (void)v;
         return false;
     }
 }
