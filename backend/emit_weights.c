@@ -80,6 +80,8 @@ static void cfg_to_words(const rt_config *c, int64_t *w)
     w[14 + 2 * RT_MAX_LAYERS] = (int64_t)c->pool_act;
     w[15 + 2 * RT_MAX_LAYERS] = c->positions;
     w[16 + 2 * RT_MAX_LAYERS] = c->pad_id;
+    /* version 3 */
+    w[17 + 2 * RT_MAX_LAYERS] = c->embed_after_ln;
 }
 
 static void cfg_from_words(const int64_t *w, rt_config *c)
@@ -108,6 +110,7 @@ static void cfg_from_words(const int64_t *w, rt_config *c)
     c->pool_act = pa >= 0 && pa < IR_ACT_COUNT ? (ir_act)pa : IR_ACT_COUNT;
     c->positions = (int)w[15 + 2 * RT_MAX_LAYERS];
     c->pad_id = w[16 + 2 * RT_MAX_LAYERS];
+    c->embed_after_ln = (int)w[17 + 2 * RT_MAX_LAYERS];
 }
 
 static size_t header_bytes(void)
@@ -275,6 +278,8 @@ static ir_status check_config(const rt_config *c, const char *file, ir_diag *d)
     else if (c->max_positions <= 0) bad = "max_positions";
     else if (c->type_vocab <= 0) bad = "type_vocab";
     else if (c->embed < 0) bad = "embed";
+    else if (c->embed_after_ln < 0 || c->embed_after_ln > 1 ||
+             (c->embed_after_ln && !c->embed)) bad = "embed_after_ln";
     else if (c->labels <= 0) bad = "labels";
     else if (!ir_act_is_ffn(c->activation)) bad = "activation";
     else if (c->pool_act != IR_ACT_NONE && c->pool_act != IR_ACT_TANH &&
@@ -303,6 +308,7 @@ static ir_status resolve(const unsigned char *b, uint64_t toff, uint32_t n,
     const rt_config *c = &f->cfg;
     rt_weights *w = &f->w;
     int64_t H = c->hidden, F = c->ffn, E = c->embed ? c->embed : c->hidden;
+    int64_t N = c->embed_after_ln ? E : H; /* positions, types, LayerNorm */
 #define NEED(dst, name, d0, d1)                                               \
     do {                                                                      \
         if (!((dst) = find_tensor(b, toff, n, file, (name), (d0), (d1),       \
@@ -312,10 +318,12 @@ static ir_status resolve(const unsigned char *b, uint64_t toff, uint32_t n,
     NEED(w->word, "embeddings.word", c->vocab, E);
     if (c->embed)
         NEED(w->proj, "embeddings.proj", E, H);
-    NEED(w->pos, "embeddings.position", c->max_positions, H);
-    NEED(w->type, "embeddings.type", c->type_vocab, H);
-    NEED(w->eln_g, "embeddings.ln.gamma", H, 0);
-    NEED(w->eln_b, "embeddings.ln.beta", H, 0);
+    if (c->embed_after_ln)
+        NEED(w->proj_b, "embeddings.proj_bias", H, 0);
+    NEED(w->pos, "embeddings.position", c->max_positions, N);
+    NEED(w->type, "embeddings.type", c->type_vocab, N);
+    NEED(w->eln_g, "embeddings.ln.gamma", N, 0);
+    NEED(w->eln_b, "embeddings.ln.beta", N, 0);
     char nm[EMIT_WEIGHTS_NAME_MAX];
     for (int64_t a = 0; a < c->n_attn_groups; a++) {
         rt_attn_weights *t = &w->attn[a];

@@ -52,6 +52,10 @@ static ir_status check_config(const rt_config *c, ir_diag *d)
     if (c->type_vocab < 1)
         return BAD("config.type_vocab = %lld must be at least 1", (long long)c->type_vocab);
     if (c->embed < 0) return BAD("config.embed = %lld must be 0 or positive", (long long)c->embed);
+    if (c->embed_after_ln < 0 || c->embed_after_ln > 1 ||
+        (c->embed_after_ln && c->embed == 0))
+        return BAD("config.embed_after_ln = %d: 0, or 1 with config.embed > 0",
+                   c->embed_after_ln);
     if (c->labels < 1) return BAD("config.labels = %lld must be at least 1", (long long)c->labels);
     if (c->regression && c->labels != 1)
         return BAD("config.labels = %lld but a regression head has 1", (long long)c->labels);
@@ -173,9 +177,11 @@ ir_status rt_model_create(const rt_config *c, const rt_weights *w,
     if (o->threads < 0)
         return BAD("options.threads = %d must be 0 (all cores) or positive", o->threads);
     if (!w->word || !w->pos || !w->type || !w->eln_g || !w->eln_b ||
-        (c->embed > 0 && !w->proj) || !w->pool_w || !w->head_w)
+        (c->embed > 0 && !w->proj) || (c->embed_after_ln && !w->proj_b) ||
+        !w->pool_w || !w->head_w)
         return BAD("weights: word, pos, type, eln_g/eln_b, pool_w, head_w%s "
-                   "must all be given", c->embed > 0 ? " and proj (factorized)" : "");
+                   "must all be given", c->embed_after_ln ? " and proj, proj_b"
+                   : c->embed > 0 ? " and proj (factorized)" : "");
     rt_model *m = calloc(1, sizeof *m);
     if (!m)
         return ir_diag_set(d, IR_ERR_NOMEM, "rt: out of memory");
@@ -200,12 +206,13 @@ ir_status rt_model_create(const rt_config *c, const rt_weights *w,
                         "rt: precision bf16 needs a CPU with AVX512-BF16 or AMX; "
                         "this one has neither (use fp32)");
     int64_t H = c->hidden, E = c->embed > 0 ? c->embed : H;
+    int64_t N = c->embed_after_ln ? E : H; /* width of positions, types, LN */
     if (s == IR_OK) {
         m->word = copy_vec(w->word, c->vocab * E, &m->weight_bytes);
-        m->pos = copy_vec(w->pos, c->max_positions * H, &m->weight_bytes);
-        m->type = copy_vec(w->type, c->type_vocab * H, &m->weight_bytes);
-        m->eln_g = copy_vec(w->eln_g, H, &m->weight_bytes);
-        m->eln_b = copy_vec(w->eln_b, H, &m->weight_bytes);
+        m->pos = copy_vec(w->pos, c->max_positions * N, &m->weight_bytes);
+        m->type = copy_vec(w->type, c->type_vocab * N, &m->weight_bytes);
+        m->eln_g = copy_vec(w->eln_g, N, &m->weight_bytes);
+        m->eln_b = copy_vec(w->eln_b, N, &m->weight_bytes);
         if (!m->word || !m->pos || !m->type || !m->eln_g || !m->eln_b)
             s = ir_diag_set(d, IR_ERR_NOMEM, "rt: out of memory copying embeddings");
     }
@@ -216,7 +223,8 @@ ir_status rt_model_create(const rt_config *c, const rt_weights *w,
         s = rt_linear_create(m, &m->proj,
                              o->precision == IR_PRECISION_BF16 ? IR_PRECISION_BF16
                                                                : IR_PRECISION_FP32,
-                             E, H, w->proj, NULL, IR_ACT_NONE, 0.0f, "proj", d);
+                             E, H, w->proj, c->embed_after_ln ? w->proj_b : NULL,
+                             IR_ACT_NONE, 0.0f, "proj", d);
     if (s == IR_OK)
         s = create_layers(m, w, d);
     if (s == IR_OK)

@@ -37,6 +37,8 @@ typedef struct rt_config {
     int64_t hidden, layers, heads, ffn;
     int64_t vocab, max_positions, type_vocab;
     int64_t embed;      /* 0: no factorized embedding */
+    int embed_after_ln; /* an ir_enc_embed: 1 = positions, types and the
+                         * LayerNorm E wide, then proj with bias (ALBERT) */
     int64_t labels;     /* 1 for regression */
     ir_act activation;  /* an FFN activation (ir_act_is_ffn) */
     int regression;     /* 1: one score, no argmax */
@@ -71,9 +73,10 @@ typedef struct rt_ffn_weights {
 typedef struct rt_weights {
     const float *word;            /* [V,E] (E = H when not factorized) */
     const float *proj;            /* [E,H] or NULL */
-    const float *pos;             /* [P,H] */
-    const float *type;            /* [TV,H] */
-    const float *eln_g, *eln_b;   /* [H] */
+    const float *proj_b;          /* [H] with embed_after_ln, else NULL */
+    const float *pos;             /* [P,N], N = E with embed_after_ln, else H */
+    const float *type;            /* [TV,N] */
+    const float *eln_g, *eln_b;   /* [N] */
     rt_attn_weights attn[RT_MAX_LAYERS]; /* per attention group */
     rt_ffn_weights ffn[RT_MAX_LAYERS];   /* per FFN group */
     const float *pool_w, *pool_b; /* [H,H], [H] */

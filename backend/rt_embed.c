@@ -3,7 +3,8 @@
  * and token-type rows, summed, then
  * LayerNorm through oneDNN. Factorized embeddings (ALBERT) gather E-wide
  * word rows and project them to H with one linear whose residual input is
- * the position + type sum, so the add is fused into the matmul. */
+ * the position + type sum, so the add is fused into the matmul; ELECTRA-
+ * small and ALBERT normalise E wide and project after (embed_after_ln). */
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,44 @@ static int64_t position_of(const rt_config *c, const int64_t *ids, int64_t t,
     return c->pad_id + ++*count;
 }
 
+static ir_status past_positions(const rt_config *c, int64_t t, int64_t seq,
+                                int64_t pi, ir_diag *d)
+{
+    return ir_diag_set(d, IR_ERR_INPUT, "rt: input_ids[%lld][%lld]: position "
+                       "%lld is past the model's %lld positions",
+                       (long long)(t / seq), (long long)(t % seq),
+                       (long long)pi, (long long)c->max_positions);
+}
+
+/* ELECTRA-small / ALBERT: (word + type) + position summed E wide (the
+ * reference's order), LayerNorm in E, then proj with its bias to H. */
+static ir_status embed_after_ln(rt_model *m, int64_t batch, int64_t seq,
+                                const int64_t *ids, const int64_t *types,
+                                ir_diag *d)
+{
+    const rt_config *c = &m->c;
+    int64_t E = c->embed, T = batch * seq, count = 0;
+    rt_plan *p = &m->plan;
+    for (int64_t t = 0; t < T; t++) {
+        int64_t pi = position_of(c, ids, t, seq, &count);
+        if (pi >= c->max_positions)
+            return past_positions(c, t, seq, pi, d);
+        const float *wr = m->word + ids[t] * E, *pr = m->pos + pi * E;
+        const float *tr = m->type + (types ? types[t] : 0) * E;
+        float *o = p->wemb + t * E;
+        for (int64_t e = 0; e < E; e++)
+            o[e] = (wr[e] + tr[e]) + pr[e];
+    }
+    ir_status s = onednn_layer_norm_run(m->ctx, T, E, c->ln_eps, p->wemb, NULL,
+                                        m->eln_g, m->eln_b, p->wemb, NULL, d);
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "rt: embeddings LayerNorm");
+    s = rt_linear_run(&m->proj, T, p->wemb, p->x, NULL, d);
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "rt: embeddings projection");
+    return IR_OK;
+}
+
 ir_status rt_embed_forward(rt_model *m, int64_t batch, int64_t seq,
                            const int64_t *ids, const int64_t *types, ir_diag *d)
 {
@@ -52,6 +91,8 @@ ir_status rt_embed_forward(rt_model *m, int64_t batch, int64_t seq,
     ir_status s = check_ids(c, batch, seq, ids, types, d);
     if (s != IR_OK)
         return s;
+    if (c->embed_after_ln)
+        return embed_after_ln(m, batch, seq, ids, types, d);
     int64_t H = c->hidden, E = c->embed, T = batch * seq;
     rt_plan *p = &m->plan;
     /* sum[t] = pos[s] + type[tt] (+ word[id] when not factorized) */
@@ -60,11 +101,7 @@ ir_status rt_embed_forward(rt_model *m, int64_t batch, int64_t seq,
     for (int64_t t = 0; t < T; t++) {
         int64_t pi = position_of(c, ids, t, seq, &count);
         if (pi >= c->max_positions)
-            return ir_diag_set(d, IR_ERR_INPUT,
-                               "rt: input_ids[%lld][%lld]: position %lld is past "
-                               "the model's %lld positions",
-                               (long long)(t / seq), (long long)(t % seq),
-                               (long long)pi, (long long)c->max_positions);
+            return past_positions(c, t, seq, pi, d);
         const float *pr = m->pos + pi * H;
         const float *tr = m->type + (types ? types[t] : 0) * H;
         float *o = sum + t * H;

@@ -23,6 +23,8 @@ ir_status rt_config_from_encoder(const ir_encoder_config *ec, rt_config *c,
     c->max_positions = ec->max_positions;
     c->type_vocab = ec->type_vocab;
     c->embed = ec->embed;
+    c->embed_after_ln = ec->embed > 0 &&
+                        ec->embed_kind == IR_ENC_EMBED_PROJECT_AFTER_LN;
     c->labels = ec->labels;
     c->activation = ec->activation; /* one enum, ir/act.h */
     c->regression = ec->head == IR_ENC_HEAD_REGRESSION;
@@ -61,6 +63,8 @@ ir_status rt_weights_from_encoder(const ir_encoder *e, rt_weights *w, ir_diag *d
     w->word = find_f32(e, "embeddings.word", &bad);
     if (c->embed > 0)
         w->proj = find_f32(e, "embeddings.proj", &bad);
+    if (c->embed > 0 && c->embed_kind == IR_ENC_EMBED_PROJECT_AFTER_LN)
+        w->proj_b = find_f32(e, "embeddings.proj_bias", &bad);
     w->pos = find_f32(e, "embeddings.position", &bad);
     w->type = find_f32(e, "embeddings.type", &bad);
     w->eln_g = find_f32(e, "embeddings.ln.gamma", &bad);

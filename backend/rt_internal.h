@@ -51,7 +51,8 @@ struct rt_model {
     float mask_fill;          /* additive value at padded keys */
     /* embeddings, copied */
     float *word, *pos, *type, *eln_g, *eln_b;
-    rt_linear proj;           /* E -> H, no bias, when factorized */
+    rt_linear proj;           /* E -> H when factorized (bias only with
+                               * embed_after_ln) */
     /* per attention group / per FFN group; with int8 and static scales one
      * per layer instead (the scale is per layer) */
     rt_linear qkv[RT_MAX_LAYERS], ao[RT_MAX_LAYERS];

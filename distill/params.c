@@ -77,6 +77,10 @@ ir_status train_config_check(const ir_encoder_config *c, ir_diag *d)
         return ir_diag_set(d, IR_ERR_UNSUPPORTED, "config.positions = %s: the "
                            "trainer numbers positions 0..S-1 only",
                            ir_enc_pos_name(c->positions));
+    if (c->embed > 0 && c->embed_kind != IR_ENC_EMBED_PROJECT_WORD)
+        return ir_diag_set(d, IR_ERR_UNSUPPORTED, "config.embed_kind = %s: "
+                           "the trainer projects the word embedding only "
+                           "(project_word)", ir_enc_embed_name(c->embed_kind));
     return IR_OK;
 }
 

@@ -133,6 +133,14 @@ ir_status ir_encoder_config_validate(const ir_encoder_config *c, ir_diag *d)
         return ir_diag_set(d, IR_ERR_INPUT, "config.embed = %lld: must be 0 "
                            "(no factorization) or 1..%lld",
                            (long long)c->embed, (long long)DIM_LIMIT);
+    if ((unsigned)c->embed_kind >= IR_ENC_EMBED_COUNT)
+        return ir_diag_set(d, IR_ERR_INPUT, "config.embed_kind = %d: not "
+                           "project_word or project_after_ln",
+                           (int)c->embed_kind);
+    if (c->embed_kind == IR_ENC_EMBED_PROJECT_AFTER_LN && c->embed == 0)
+        return ir_diag_set(d, IR_ERR_INPUT, "config.embed_kind = "
+                           "project_after_ln needs config.embed > 0 (the E "
+                           "of the embedding tables)");
     if (!ir_act_is_ffn(c->activation))
         return ir_diag_set(d, IR_ERR_INPUT, "config.activation = %d: not "
                            "gelu, gelu_tanh or relu", (int)c->activation);
@@ -173,6 +181,7 @@ bool ir_encoder_config_equal(const ir_encoder_config *a,
         a->heads != b->heads || a->ffn != b->ffn || a->vocab != b->vocab ||
         a->max_positions != b->max_positions ||
         a->type_vocab != b->type_vocab || a->embed != b->embed ||
+        a->embed_kind != b->embed_kind ||
         a->labels != b->labels || a->activation != b->activation ||
         a->head != b->head || a->ln_eps != b->ln_eps ||
         ir_encoder_pool_act(a) != ir_encoder_pool_act(b) ||
@@ -197,6 +206,13 @@ const char *ir_enc_pos_name(ir_enc_pos p)
     return (unsigned)p < IR_ENC_POS_COUNT ? names[p] : "?";
 }
 
+const char *ir_enc_embed_name(ir_enc_embed k)
+{
+    static const char *const names[IR_ENC_EMBED_COUNT] = {"project_word",
+                                                          "project_after_ln"};
+    return (unsigned)k < IR_ENC_EMBED_COUNT ? names[k] : "?";
+}
+
 const char *ir_enc_head_name(ir_enc_head h)
 {
     return (unsigned)h < IR_ENC_HEAD_COUNT ? head_names[h] : "?";
@@ -217,9 +233,14 @@ bool ir_enc_head_parse(const char *s, ir_enc_head *out)
 
 enum { ATTN_PER_GROUP = 6, FFN_PER_GROUP = 6 };
 
+static bool after_ln(const ir_encoder_config *c)
+{
+    return c->embed > 0 && c->embed_kind == IR_ENC_EMBED_PROJECT_AFTER_LN;
+}
+
 static size_t n_embed_weights(const ir_encoder_config *c)
 {
-    return c->embed > 0 ? 6 : 5;
+    return after_ln(c) ? 7 : c->embed > 0 ? 6 : 5;
 }
 
 size_t ir_encoder_weight_count(const ir_encoder_config *c)
@@ -248,14 +269,19 @@ bool ir_encoder_weight_spec(const ir_encoder_config *c, size_t i,
     int64_t E = c->embed > 0 ? c->embed : H;
     size_t ne = n_embed_weights(c);
     if (i < ne) {
-        size_t k = (c->embed > 0 || i == 0) ? i : i + 1; /* skip proj */
+        /* k numbers the 7 weights of project_after_ln; the others skip
+         * proj_bias (k 2) and, unfactorized, proj (k 1) too. */
+        size_t k = after_ln(c) ? i : c->embed > 0 ? (i < 2 ? i : i + 1)
+                                                  : (i == 0 ? 0 : i + 2);
+        int64_t N = after_ln(c) ? E : H; /* the width the tables and LN have */
         switch (k) {
         case 0: spec(o, 2, c->vocab, E, -1, NULL, "embeddings.word"); break;
         case 1: spec(o, 2, E, H, -1, NULL, "embeddings.proj"); break;
-        case 2: spec(o, 2, c->max_positions, H, -1, NULL, "embeddings.position"); break;
-        case 3: spec(o, 2, c->type_vocab, H, -1, NULL, "embeddings.type"); break;
-        case 4: spec(o, 1, H, 0, -1, NULL, "embeddings.ln.gamma"); break;
-        default: spec(o, 1, H, 0, -1, NULL, "embeddings.ln.beta"); break;
+        case 2: spec(o, 1, H, 0, -1, NULL, "embeddings.proj_bias"); break;
+        case 3: spec(o, 2, c->max_positions, N, -1, NULL, "embeddings.position"); break;
+        case 4: spec(o, 2, c->type_vocab, N, -1, NULL, "embeddings.type"); break;
+        case 5: spec(o, 1, N, 0, -1, NULL, "embeddings.ln.gamma"); break;
+        default: spec(o, 1, N, 0, -1, NULL, "embeddings.ln.beta"); break;
         }
         return true;
     }
@@ -424,8 +450,8 @@ void ir_encoder_describe(const ir_encoder *e, FILE *out)
             (long long)c->vocab, (long long)c->max_positions,
             (long long)c->type_vocab);
     if (c->embed > 0)
-        fprintf(out, ", factorized %lld -> %lld", (long long)c->embed,
-                (long long)c->hidden);
+        fprintf(out, ", factorized %lld -> %lld (%s)", (long long)c->embed,
+                (long long)c->hidden, ir_enc_embed_name(c->embed_kind));
     if (c->positions == IR_ENC_POS_PADDED)
         fprintf(out, ", positions counted over non-pad tokens from pad id "
                 "%lld + 1", (long long)c->pad_id);

@@ -25,6 +25,11 @@
  *   embeddings.position    [P, H]
  *   embeddings.type        [TV, H]
  *   embeddings.ln.gamma / embeddings.ln.beta   [H]
+ * With embed_kind IR_ENC_EMBED_PROJECT_AFTER_LN (ELECTRA-small, ALBERT) the
+ * position and type tables and the LayerNorm are E wide, and
+ *   embeddings.proj [E, H] with embeddings.proj_bias [H]
+ * maps the normalised sum to H (order: word, proj, proj_bias, position,
+ * type, ln.gamma, ln.beta).
  * per attention group a (layer l uses a = attn_group[l]):
  *   group{a}.attn.qkv.weight [H, 3H] (packed q | k | v), .bias [3H]
  *   group{a}.attn.out.weight [H, H], .bias [H]
@@ -73,6 +78,19 @@ typedef enum ir_enc_pos {
     IR_ENC_POS_COUNT
 } ir_enc_pos;
 
+/* Where a factorized embedding (embed > 0) goes from E to H. */
+typedef enum ir_enc_embed {
+    IR_ENC_EMBED_PROJECT_WORD,     /* word [V,E] · proj (no bias), then
+                                    * positions and types added in H and
+                                    * LayerNorm in H: distilc's own students */
+    IR_ENC_EMBED_PROJECT_AFTER_LN, /* word, position and type all E wide,
+                                    * summed, LayerNorm in E, then Linear
+                                    * E -> H with bias (ELECTRA-small's
+                                    * embeddings_project, ALBERT's
+                                    * embedding_hidden_mapping_in) */
+    IR_ENC_EMBED_COUNT
+} ir_enc_embed;
+
 /* A plain value: copy it freely (the search makes thousands). */
 typedef struct ir_encoder_config {
     int64_t hidden;         /* H */
@@ -83,6 +101,7 @@ typedef struct ir_encoder_config {
     int64_t max_positions;  /* P */
     int64_t type_vocab;     /* TV >= 1 */
     int64_t embed;          /* E: 0 = no factorization (E = H) */
+    ir_enc_embed embed_kind; /* with embed > 0; 0 (zeroed) = distilc's own */
     int64_t labels;         /* head outputs; 1 for regression */
     ir_act activation;      /* of the FFN: gelu, gelu_tanh or relu */
     ir_enc_head head;
@@ -121,6 +140,7 @@ bool ir_encoder_config_equal(const ir_encoder_config *a,
                              const ir_encoder_config *b);
 const char *ir_enc_head_name(ir_enc_head h); /* "classification", ... */
 const char *ir_enc_pos_name(ir_enc_pos p);   /* "absolute", "padded" */
+const char *ir_enc_embed_name(ir_enc_embed k); /* "project_word", ... */
 /* Parses the names above; false if unknown. Activations are named by
  * ir/act.h (ir_act_name, ir_act_parse; an FFN takes ir_act_is_ffn ones). */
 bool ir_enc_head_parse(const char *s, ir_enc_head *out);

@@ -409,7 +409,9 @@ static ir_status build(eg *b, const ir_encoder_graph_opts *o, ir_diag *d)
                          const_i64(b, "index1", 1, &one));
     ir_value *x = op2(b, IR_OP_GATHER, "embeddings.word_gather",
                       weight(b, "embeddings.word"), ids);
-    if (c->embed > 0)
+    bool after_ln = c->embed > 0 &&
+                    c->embed_kind == IR_ENC_EMBED_PROJECT_AFTER_LN;
+    if (c->embed > 0 && !after_ln)
         x = op2(b, IR_OP_MATMUL, "embeddings.proj_matmul", x,
                 weight(b, "embeddings.proj"));
     ir_value *tids = types ? types
@@ -425,6 +427,10 @@ static ir_status build(eg *b, const ir_encoder_graph_opts *o, ir_diag *d)
     ir_value *h = layer_norm(b, "embeddings.ln", x,
                              weight(b, "embeddings.ln.gamma"),
                              weight(b, "embeddings.ln.beta"));
+    /* ELECTRA-small / ALBERT: the sum was E wide; now to H. */
+    if (after_ln)
+        h = linear(b, "embeddings.proj", h, weight(b, "embeddings.proj"),
+                   weight(b, "embeddings.proj_bias"));
 
     /* Additive mask [B,1,1,S]. */
     int64_t ax12[2] = {1, 2};

@@ -42,7 +42,7 @@ typedef struct lift {
     size_t n_owned, cap_owned;
     lift_layer layers[IR_ENCODER_MAX_LAYERS];
     int64_t n_layers;
-    const ir_tensor *word, *proj, *pos, *type, *emb_g, *emb_b;
+    const ir_tensor *word, *proj, *proj_b, *pos, *type, *emb_g, *emb_b;
     const ir_tensor *pool_w, *pool_b, *head_w, *head_b;
     ir_encoder_config cfg;
 } lift;
@@ -389,6 +389,27 @@ static ir_status emb_sum(lift *L, const ir_value *v, int depth)
 static ir_status lift_embeddings(lift *L, const ir_node *n)
 {
     ir_status s;
+    /* ELECTRA-small and ALBERT: the sum and its LayerNorm are E wide and a
+     * Linear with bias maps them to H just before the first layer. */
+    const ir_node *ln = n && n->n_inputs > 0 ? n->inputs[0]->producer : NULL;
+    if (is_act(n, "none") && ln &&
+        (ln->op == IR_OP_EMBED_LAYER_NORM || ln->op == IR_OP_LAYER_NORM ||
+         ln->op == IR_OP_ADD_LAYER_NORM)) {
+        if ((s = linear_weights(L, -1, n, &L->proj, &L->proj_b)) != IR_OK)
+            return s;
+        L->cfg.embed_kind = IR_ENC_EMBED_PROJECT_AFTER_LN;
+        const ir_tensor *proj = L->proj;
+        n = n->inputs[0]->producer;
+        if ((s = lift_embeddings(L, n)) != IR_OK)
+            return s;
+        if (L->proj != proj)
+            return broke(L, -1, n, "one embedding projection (E -> H after "
+                         "the LayerNorm), not a second one before it");
+        if (L->word->dims[1] != proj->dims[0] || L->pos->dims[1] != proj->dims[0])
+            return broke(L, -1, n, "word and position tables as wide as the "
+                         "projection's input (E)");
+        return IR_OK;
+    }
     if (!n)
         return broke(L, -1, n, "the embeddings' LayerNorm before the first "
                      "Attention");
@@ -511,6 +532,7 @@ static const ir_tensor *weight_source(const lift *L, const char *name)
 {
     if (strcmp(name, "embeddings.word") == 0) return L->word;
     if (strcmp(name, "embeddings.proj") == 0) return L->proj;
+    if (strcmp(name, "embeddings.proj_bias") == 0) return L->proj_b;
     if (strcmp(name, "embeddings.position") == 0) return L->pos;
     if (strcmp(name, "embeddings.type") == 0) return L->type;
     if (strcmp(name, "embeddings.ln.gamma") == 0) return L->emb_g;
@@ -578,7 +600,8 @@ static ir_status lift_run(lift *L, ir_encoder **out)
     c->labels = L->head_w->dims[1];
     if (!L->type) {
         /* No token types at all: one zero row adds nothing. */
-        int64_t dims[2] = {1, H};
+        int64_t dims[2] = {1, c->embed_kind == IR_ENC_EMBED_PROJECT_AFTER_LN
+                                  ? c->embed : H};
         ir_tensor *z = ir_tensor_new(IR_DT_F32, 2, dims);
         if (!own(L, z))
             return ir_diag_set(L->d, IR_ERR_NOMEM, "encoder lift: out of memory");

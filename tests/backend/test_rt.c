@@ -6,7 +6,9 @@
  * Tolerances: fp32 logits, hidden states and scores within 1e-4 absolute
  * (the same arithmetic in another order); bf16 logits within 0.05 of fp32
  * (8-bit mantissas on every matmul input, logits of size ~1); int8 within
- * 0.15 of fp32. Covered: plain, factorized embeddings, shared layers
+ * 0.15 of fp32. Covered: plain, factorized embeddings (both kinds: the
+ * word projected, and ELECTRA-small / ALBERT's projection after an E-wide
+ * LayerNorm, whose graph lifts back to the same config), shared layers
  * (ALBERT-style and groups), regression head, gelu_tanh and relu, padded
  * batches, several (B,S) in a row on one model (primitive and plan reuse,
  * growing and shrinking), the graph path (passes + lift), bad configs and
@@ -25,6 +27,7 @@
 #include "distill/model.h"
 #include "ir/encoder.h"
 #include "ir/interp.h"
+#include "passes/encoder_from_onnx.h"
 #include "tests/util/encoder_fixture.h"
 #include "testutil.h"
 
@@ -151,6 +154,58 @@ static void test_vs_interp(void)
     c.heads = 2;
     ir_encoder_config_share(&c, IR_ENC_SHARE_FFN, 0, &d);
     check_config("relu+shared-ffn", &c, 4);
+}
+
+/* The encoder's graph, through the passes and the lift, gives back the
+ * config it was written from (embedding kind and sharing included). */
+static void check_lift_roundtrip(const char *name, const ir_encoder_config *c)
+{
+    ir_encoder *e = enc_random_encoder(c, 9, 0.2f);
+    ir_graph *g = e ? lower(e) : NULL;
+    ir_encoder *back = NULL;
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_status s = g ? encoder_from_graph(g, NULL, &back, &d) : IR_ERR_INPUT;
+    CHECK_MSG(s == IR_OK, "%s: lift: %s", name, d.msg);
+    if (back) {
+        CHECK_MSG(back->cfg.embed_kind == c->embed_kind &&
+                  back->cfg.embed == c->embed &&
+                  back->cfg.n_attn_groups == c->n_attn_groups &&
+                  back->cfg.n_ffn_groups == c->n_ffn_groups,
+                  "%s: lifted embed %lld kind %s, groups %lld/%lld; wrote "
+                  "embed %lld kind %s, groups %lld/%lld", name,
+                  (long long)back->cfg.embed, ir_enc_embed_name(back->cfg.embed_kind),
+                  (long long)back->cfg.n_attn_groups, (long long)back->cfg.n_ffn_groups,
+                  (long long)c->embed, ir_enc_embed_name(c->embed_kind),
+                  (long long)c->n_attn_groups, (long long)c->n_ffn_groups);
+    }
+    ir_encoder_free(back);
+    ir_graph_free(g);
+    ir_encoder_free(e);
+}
+
+static void test_embed_after_ln(void)
+{
+    ir_encoder_config c;
+    ir_diag d;
+    ir_diag_init(&d);
+    base_config(&c);
+    c.embed = 12;
+    c.embed_kind = IR_ENC_EMBED_PROJECT_AFTER_LN;
+    check_config("project_after_ln (ELECTRA-small)", &c, 6);
+    check_lift_roundtrip("project_after_ln", &c);
+    ir_encoder_config_share(&c, IR_ENC_SHARE_ALL, 0, &d);
+    check_config("project_after_ln+shared-all (ALBERT)", &c, 7);
+    check_lift_roundtrip("project_after_ln+shared-all", &c);
+    /* A kind past the enum, or project_after_ln without E: named. */
+    c.embed_kind = IR_ENC_EMBED_COUNT;
+    CHECK(ir_encoder_config_validate(&c, &d) == IR_ERR_INPUT &&
+          strstr(d.msg, "embed_kind") != NULL);
+    ir_diag_init(&d);
+    c.embed_kind = IR_ENC_EMBED_PROJECT_AFTER_LN;
+    c.embed = 0;
+    CHECK(ir_encoder_config_validate(&c, &d) == IR_ERR_INPUT &&
+          strstr(d.msg, "embed_kind") != NULL);
 }
 
 /* Each fp32 kernel forced for every linear, and the rule's own pick, on a
@@ -431,6 +486,7 @@ static void test_errors(void)
     bad = c; bad.attn_group[1] = 7;     expect_bad(&bad, &w, "config.attn_group[1]");
     bad = c; bad.regression = 1;        expect_bad(&bad, &w, "config.labels");
     bad = c; bad.embed = 8;             expect_bad(&bad, &w, "proj");
+    bad = c; bad.embed_after_ln = 1;    expect_bad(&bad, &w, "embed_after_ln");
     rt_weights bw = w; bw.ffn[2].in_w = NULL; expect_bad(&c, &bw, "ffn[2].in_w");
     rt_options o;
     rt_options_default(&o);
@@ -471,6 +527,7 @@ static void test_errors(void)
 int main(void)
 {
     test_vs_interp();
+    test_embed_after_ln();
     test_taps();
     test_precisions();
     test_kernels();

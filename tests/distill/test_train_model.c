@@ -287,8 +287,24 @@ static void test_adamw_isa(void)
     train_params_free(p);
 }
 
+/* ELECTRA-small / ALBERT's embeddings run in the runtime but not in the
+ * trainer: refused naming the field, never trained as project_word. */
+static void test_refuses_embed_after_ln(void)
+{
+    ir_encoder_config c;
+    tiny_config(&c, 4, 1);
+    ir_diag d;
+    ir_diag_init(&d);
+    CHECK(train_config_check(&c, &d) == IR_OK);
+    c.embed_kind = IR_ENC_EMBED_PROJECT_AFTER_LN;
+    CHECK(train_config_check(&c, &d) == IR_ERR_UNSUPPORTED);
+    CHECK_MSG(strstr(d.msg, "config.embed_kind = project_after_ln") != NULL,
+              "message: %s", d.msg);
+}
+
 int main(void)
 {
+    test_refuses_embed_after_ln();
     test_params_table();
     test_adamw_isa();
     test_composed("plain", 0, 0);
