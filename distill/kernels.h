@@ -34,6 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ir/act.h"
+
 /* ---- instruction sets (distill/isa.c) ---------------------------------
  * Kernels with vector paths compile one body per set and pick one per call
  * from cpu_level_get() (ir/cpu.h), which DISTILC_MAX_ISA caps, so the
@@ -95,8 +97,11 @@ float train_rng_uniform(uint64_t seed, uint64_t counter); /* [0, 1) */
 float train_rng_normal(uint64_t seed, uint64_t counter);  /* N(0, 1) */
 
 /* ---- embeddings (distill/embed.c) --------------------------------------
- * out[b,t,:] = word[ids[b,t]] (· proj when factorized) + pos[t]
+ * out[b,t,:] = word[ids[b,t]] (· proj when factorized) + pos[p(b,t)]
  *              + type[types[b,t]]
+ * p(b,t) = t when pad < 0; else RoBERTa's numbering (transformers'
+ * create_position_ids_from_input_ids): pad + the count of ids != pad in
+ * row b up to and including t for a real token, pad for a pad token.
  * Unfactorized: E == C and proj == NULL, wemb unused (may be NULL).
  * Factorized (ALBERT): word is [V,E], proj [E,C] (no bias), and wemb keeps
  * the looked-up rows for backward. types NULL means type 0 everywhere. */
@@ -106,8 +111,9 @@ void train_embed_forward(float *out,           /* [B,T,C] */
                          const int32_t *types, /* [B,T] in [0,TV) or NULL */
                          const float *word,    /* [V,E] */
                          const float *proj,    /* [E,C] or NULL */
-                         const float *pos,     /* [P,C], P >= T */
+                         const float *pos,     /* [P,C], P > max p(b,t) */
                          const float *type,    /* [TV,C] */
+                         int64_t pad,          /* -1: positions 0..T-1 */
                          size_t B, size_t T, size_t C, size_t E);
 /* dwemb is scratch [B,T,E] (overwritten) when factorized, else unused. */
 void train_embed_backward(float *dword,        /* [V,E] */
@@ -119,6 +125,7 @@ void train_embed_backward(float *dword,        /* [V,E] */
                           const float *wemb,   /* [B,T,E] or NULL */
                           const int32_t *ids, const int32_t *types,
                           const float *proj,   /* [E,C] or NULL */
+                          int64_t pad,         /* as in forward */
                           size_t B, size_t T, size_t C, size_t E);
 
 /* ---- linear (distill/linear.c) -----------------------------------------
@@ -337,13 +344,17 @@ void train_dropout_backward(float *dinp, const float *dout,
                             const uint8_t *keep, size_t N, float p);
 
 /* ---- pooler and head (distill/pooler_head.c) ---------------------------
- * BERT's pooler: pooled = tanh(hidden[:, 0, :] · w + bias), the [CLS] row.
+ * BERT's pooler: pooled = act(pre), pre = hidden[:, 0, :] · w + bias, the
+ * [CLS] row; act is tanh (BERT, RoBERTa), relu (DistilBERT's
+ * pre_classifier), gelu or gelu_tanh (ELECTRA); anything else is tanh.
  * The classification / regression head is then train_linear_* on pooled
  * ([B,C] -> [B,NL]); train_head_* are those calls under the head's name. */
 void train_pooler_forward(float *pooled,        /* [B,C] */
+                          float *pre,           /* [B,C] kept for backward */
                           const float *hidden,  /* [B,T,C] */
                           const float *w,       /* [C,C] */
                           const float *bias,    /* [C] */
+                          ir_act act,
                           size_t B, size_t T, size_t C);
 /* dpre is scratch [B,C] (overwritten). */
 void train_pooler_backward(float *dhidden,       /* [B,T,C] (row 0 used) */
@@ -352,8 +363,10 @@ void train_pooler_backward(float *dhidden,       /* [B,T,C] (row 0 used) */
                            float *dpre,          /* [B,C] scratch */
                            const float *dpooled, /* [B,C] */
                            const float *pooled,  /* [B,C] */
+                           const float *pre,     /* [B,C] from forward */
                            const float *hidden,  /* [B,T,C] */
                            const float *w,       /* [C,C] */
+                           ir_act act,
                            size_t B, size_t T, size_t C);
 void train_head_forward(float *logits,          /* [B,NL] */
                         const float *pooled,    /* [B,C] */

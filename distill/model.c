@@ -60,11 +60,14 @@ ir_status train_acts_new(const ir_encoder_config *c, size_t B, size_t T,
         return ir_diag_set(d, IR_ERR_INPUT,
                            "trainer activations: batch %zu x sequence %zu "
                            "must both be >= 1", B, T);
-    if (T > (size_t)c->max_positions)
+    /* padded positions start at pad_id + 1, so T tokens need pad_id + T + 1 rows */
+    int64_t first = c->positions == IR_ENC_POS_PADDED ? c->pad_id + 1 : 0;
+    if ((int64_t)T + first > c->max_positions)
         return ir_diag_set(d, IR_ERR_INPUT,
                            "trainer activations: sequence length %zu exceeds "
-                           "config.max_positions = %lld", T,
-                           (long long)c->max_positions);
+                           "config.max_positions = %lld%s", T,
+                           (long long)c->max_positions,
+                           first ? " less the positions before pad_id + 1" : "");
     s = train_act_check(c->activation, d);
     if (s != IR_OK)
         return s;
@@ -134,6 +137,12 @@ static void ffn_act_backward(ir_act act, float *dinp, const float *dout,
         train_gelu_backward(dinp, dout, inp, n);
 }
 
+/* The embeddings' position numbering: -1 for 0..T-1, else the pad id. */
+static int64_t pos_pad(const ir_encoder_config *c)
+{
+    return c->positions == IR_ENC_POS_PADDED ? c->pad_id : -1;
+}
+
 ir_status train_forward(const train_params *p, train_acts *a,
                         const int32_t *ids, const int32_t *types,
                         const int32_t *mask, ir_diag *d)
@@ -160,7 +169,7 @@ ir_status train_forward(const train_params *p, train_acts *a,
     }
     const train_weights *w = &p->w;
     train_embed_forward(a->emb, a->wemb, ids, types, w->word, w->proj, w->pos,
-                        w->type, B, T, C, E);
+                        w->type, pos_pad(c), B, T, C, E);
     train_layer_norm_forward(a->hidden[0], a->emb_mean, a->emb_rstd, a->emb,
                             w->eln_g, w->eln_b, BT, C, eps);
     for (size_t l = 0; l < L; l++) {
@@ -182,7 +191,8 @@ ir_status train_forward(const train_params *p, train_acts *a,
         train_layer_norm_forward(a->hidden[l + 1], a->ln2_mean[l], a->ln2_rstd[l],
                                 a->res2[l], fw->ln_g, fw->ln_b, BT, C, eps);
     }
-    train_pooler_forward(a->pooled, a->hidden[L], w->pool_w, w->pool_b, B, T, C);
+    train_pooler_forward(a->pooled, a->pool_scratch, a->hidden[L], w->pool_w,
+                         w->pool_b, ir_encoder_pool_act(c), B, T, C);
     train_head_forward(a->logits, a->pooled, w->head_w, w->head_b, B, C, NL);
     return IR_OK;
 }
@@ -201,7 +211,8 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
     train_head_backward(da->pooled, g->head_w, g->head_b, da->logits, a->pooled,
                         w->head_w, B, C, NL);
     train_pooler_backward(da->hidden[L], g->pool_w, g->pool_b, da->pool_scratch,
-                          da->pooled, a->pooled, a->hidden[L], w->pool_w, B, T, C);
+                          da->pooled, a->pooled, a->pool_scratch, a->hidden[L],
+                          w->pool_w, ir_encoder_pool_act(c), B, T, C);
     for (size_t l = L; l-- > 0;) {
         const train_attn_w *aw = &w->attn[c->attn_group[l]];
         const train_ffn_w *fw = &w->ffn[c->ffn_group[l]];
@@ -238,5 +249,5 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
     train_layer_norm_backward(da->emb, g->eln_g, g->eln_b, da->hidden[0], a->emb,
                              w->eln_g, a->emb_mean, a->emb_rstd, BT, C);
     train_embed_backward(g->word, g->proj, g->pos, g->type, da->wemb, da->emb,
-                         a->wemb, ids, types, w->proj, B, T, C, E);
+                         a->wemb, ids, types, w->proj, pos_pad(c), B, T, C, E);
 }

@@ -50,7 +50,8 @@ typedef struct train_acts {
     float *res2[IR_ENCODER_MAX_LAYERS];     /* [B,T,C] */
     float *ln2_mean[IR_ENCODER_MAX_LAYERS], *ln2_rstd[IR_ENCODER_MAX_LAYERS]; /* [B,T] */
     float *pooled;                          /* [B,C] */
-    float *pool_scratch;                    /* [B,C] backward scratch */
+    float *pool_scratch;                    /* [B,C] the pooler's pre-activation
+                                             * (forward), its gradient (backward) */
     float *logits;                          /* [B,NL] */
     size_t n;                               /* floats in the block */
     float *mem;                             /* the one allocation */

@@ -66,17 +66,19 @@ ir_status train_config_check(const ir_encoder_config *c, ir_diag *d)
     for (int64_t g = 0; g < c->n_ffn_groups; g++)
         NEED(used_f[g], "config.ffn_group: FFN group %lld is used by no layer",
              (long long)g);
+    ir_act pa = ir_encoder_pool_act(c);
+    NEED(pa == IR_ACT_TANH || pa == IR_ACT_RELU || pa == IR_ACT_GELU ||
+         pa == IR_ACT_GELU_TANH, "config.pool_act = %s: the trainer's head "
+         "runs tanh, relu, gelu or gelu_tanh", ir_act_name(pa));
+    NEED(c->positions == IR_ENC_POS_ABSOLUTE ||
+         (c->positions == IR_ENC_POS_PADDED && c->pad_id >= 0 &&
+          c->pad_id < c->vocab && c->pad_id + 2 <= c->max_positions),
+         "config.pad_id = %lld: padded positions need it in the vocabulary "
+         "and pad_id + 2 <= max_positions = %lld", (long long)c->pad_id,
+         (long long)c->max_positions);
 #undef NEED
-    /* Configs the runtime runs but the trainer's forward does not yet
-     * (issue 16): refused by name rather than trained as BERT. */
-    if (ir_encoder_pool_act(c) != IR_ACT_TANH)
-        return ir_diag_set(d, IR_ERR_UNSUPPORTED, "config.pool_act = %s: the "
-                           "trainer runs a tanh pooler only",
-                           ir_act_name(ir_encoder_pool_act(c)));
-    if (c->positions != IR_ENC_POS_ABSOLUTE)
-        return ir_diag_set(d, IR_ERR_UNSUPPORTED, "config.positions = %s: the "
-                           "trainer numbers positions 0..S-1 only",
-                           ir_enc_pos_name(c->positions));
+    /* A config the runtime runs but the trainer's forward does not yet
+     * (issue 16): refused by name rather than trained as something else. */
     if (c->embed > 0 && c->embed_kind != IR_ENC_EMBED_PROJECT_WORD)
         return ir_diag_set(d, IR_ERR_UNSUPPORTED, "config.embed_kind = %s: "
                            "the trainer projects the word embedding only "

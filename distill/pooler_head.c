@@ -1,5 +1,7 @@
-/* pooler_head.c — BERT's pooler (tanh of a linear map of the [CLS] row,
- * i.e. row 0 of every sequence) and the classification / regression head
+/* pooler_head.c — BERT's pooler (an activation of a linear map of the
+ * [CLS] row, i.e. row 0 of every sequence: tanh for BERT and RoBERTa's
+ * head dense, relu for DistilBERT's pre_classifier, erf GELU for
+ * ELECTRA's head dense) and the classification / regression head
  * (a linear map [B,C] -> [B,NL]; NL = 1 for regression such as STS-B).
  * The pooler's three [B,C]x[C,C] products are plain loops ordered so the
  * inner loop runs along contiguous rows (it has no GEMM context; at
@@ -9,14 +11,45 @@
 
 #include "distill/kernels.h"
 
-void train_pooler_forward(float *pooled, const float *hidden, const float *w,
-                          const float *bias, size_t B, size_t T, size_t C)
+/* y = act(x) over n values; tanh is the default (ir_encoder_pool_act). */
+static void pool_act_forward(ir_act act, float *y, const float *x, size_t n)
+{
+    if (act == IR_ACT_GELU || act == IR_ACT_GELU_TANH) {
+        if (act == IR_ACT_GELU)
+            train_gelu_forward(y, x, n);
+        else
+            train_gelu_tanh_forward(y, x, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        y[i] = act == IR_ACT_RELU ? (x[i] > 0.0f ? x[i] : 0.0f) : tanhf(x[i]);
+}
+
+/* dx = dy * act'(x), y = act(x) (tanh' from y). */
+static void pool_act_backward(ir_act act, float *dx, const float *dy,
+                              const float *x, const float *y, size_t n)
+{
+    if (act == IR_ACT_GELU)
+        train_gelu_backward(dx, dy, x, n);
+    else if (act == IR_ACT_GELU_TANH)
+        train_gelu_tanh_backward(dx, dy, x, n);
+    else if (act == IR_ACT_RELU)
+        for (size_t i = 0; i < n; i++)
+            dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+    else
+        for (size_t i = 0; i < n; i++)
+            dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+void train_pooler_forward(float *pooled, float *pre, const float *hidden,
+                          const float *w, const float *bias, ir_act act,
+                          size_t B, size_t T, size_t C)
 {
     /* the [CLS] rows are hidden rows 0, T, 2T... */
 #pragma omp parallel for schedule(static) if (B * C * C > 65536)
     for (size_t b = 0; b < B; b++) {
         const float *x = hidden + b * T * C;
-        float *y = pooled + b * C;
+        float *y = pre + b * C;
         for (size_t c = 0; c < C; c++)
             y[c] = bias[c];
         for (size_t k = 0; k < C; k++) {
@@ -25,18 +58,17 @@ void train_pooler_forward(float *pooled, const float *hidden, const float *w,
             for (size_t c = 0; c < C; c++)
                 y[c] += xk * wk[c];
         }
-        for (size_t c = 0; c < C; c++)
-            y[c] = tanhf(y[c]);
     }
+    pool_act_forward(act, pooled, pre, B * C);
 }
 
 void train_pooler_backward(float *dhidden, float *dw, float *dbias,
                            float *dpre, const float *dpooled,
-                           const float *pooled, const float *hidden,
-                           const float *w, size_t B, size_t T, size_t C)
+                           const float *pooled, const float *pre,
+                           const float *hidden, const float *w, ir_act act,
+                           size_t B, size_t T, size_t C)
 {
-    for (size_t i = 0; i < B * C; i++)
-        dpre[i] = dpooled[i] * (1.0f - pooled[i] * pooled[i]);
+    pool_act_backward(act, dpre, dpooled, pre, pooled, B * C);
     for (size_t b = 0; b < B; b++)
         for (size_t c = 0; c < C; c++)
             dbias[c] += dpre[b * C + c];

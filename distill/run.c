@@ -35,6 +35,7 @@ void distill_plan_default(distill_plan *p, const recipe *rec)
     memset(p, 0, sizeof *p);
     p->engine = TEACHER_ENGINE_AUTO;
     p->teacher_prec = IR_PRECISION_FP32;
+    p->token_types = true;
     p->init_seed = rec->intermediate.seed;
     p->stage[DISTILL_RUN_GENERAL] = rec->general;
     p->stage[DISTILL_RUN_INTERMEDIATE] = rec->intermediate;
@@ -225,6 +226,7 @@ static ir_status student_out(const distill_job *j, distill_result *r,
     ir_graph *g = NULL;
     ir_encoder_graph_opts go;
     ir_encoder_graph_opts_default(&go);
+    go.token_types = p->token_types;
     s = ir_encoder_to_graph(r->student, &go, &g, d);
     if (s == IR_OK)
         s = onnx_save_file(g, p->output, NULL, d);

@@ -89,6 +89,9 @@ typedef struct distill_plan {
     bool resume;
     const char *plot;      /* loss curves in PLOT-<stage>.svg (NULL: none) */
     const char *output;    /* the student as ONNX (NULL: not written) */
+    bool token_types;      /* its ONNX takes token_type_ids (true; false
+                            * for a teacher without them, as
+                            * teacher_load_onnx_inputs says) */
     /* hooks (NULL: none), all given `user` */
     void *user;
     /* Before a stage runs: may change its settings (cfg), e.g. the steps. */

@@ -41,12 +41,35 @@ const char *teacher_engine_name(teacher_engine e)
     }
 }
 
-ir_status teacher_load_onnx(const char *path, ir_encoder **out, ir_diag *d)
+/* encoder_open_options.check: records whether the graph has an input
+ * named token_type_ids. */
+static ir_status note_token_types(const ir_graph *g, void *user, ir_diag *d)
 {
-    ir_status st = encoder_from_onnx(path, NULL, out, d);
+    (void)d;
+    bool *has = user;
+    *has = false;
+    for (int i = 0; i < g->n_inputs; i++)
+        if (!strcmp(g->inputs[i]->name, "token_type_ids"))
+            *has = true;
+    return IR_OK;
+}
+
+ir_status teacher_load_onnx_inputs(const char *path, ir_encoder **out,
+                                   bool *token_types, ir_diag *d)
+{
+    bool has = true;
+    encoder_open_options o = {.check = note_token_types, .user = &has};
+    ir_status st = encoder_from_onnx(path, &o, out, d);
     if (st != IR_OK)
         ir_diag_prefix(d, "teacher '%s'", path);
+    if (token_types)
+        *token_types = has;
     return st;
+}
+
+ir_status teacher_load_onnx(const char *path, ir_encoder **out, ir_diag *d)
+{
+    return teacher_load_onnx_inputs(path, out, NULL, d);
 }
 
 static ir_status make_train_engine(teacher *t, const ir_encoder *e, ir_diag *d)

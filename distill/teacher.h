@@ -52,6 +52,11 @@ typedef struct teacher teacher;
  * "teacher 'PATH'". IR_ERR_IO for an unreadable file, IR_ERR_UNSUPPORTED
  * naming where the BERT pattern broke. */
 ir_status teacher_load_onnx(const char *path, ir_encoder **out, ir_diag *d);
+/* teacher_load_onnx that also says whether the model takes a
+ * token_type_ids input (DistilBERT and RoBERTa exports do not): the
+ * student's ONNX keeps the teacher's inputs (distill_plan.token_types). */
+ir_status teacher_load_onnx_inputs(const char *path, ir_encoder **out,
+                                   bool *token_types, ir_diag *d);
 
 /* want_hidden [L+1] / want_scores [L] say which taps to fill (NULL: all).
  * e is copied: it may be freed afterwards. */

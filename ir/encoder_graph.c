@@ -8,6 +8,10 @@
  * axes as an input, ReduceMean-13 as an attribute):
  *   S1      = Gather(Shape(input_ids), [1])               the sequence length
  *   pos_ids = Slice(position_ids[1,P], [0], S1, [1])      [1,S], 0..S-1
+ *   or, with padded positions (RoBERTa), as transformers'
+ *   create_position_ids_from_input_ids exports:
+ *   nonpad  = Cast(Not(Equal(input_ids, pad)), int64)
+ *   pos_ids = CumSum(nonpad, 1) · nonpad + pad              [B,S]
  *   e  = Gather(word, ids) (· proj)  +  Gather(type, token_type_ids)
  *        + Gather(position, pos_ids)          (without token types: type
  *                                              row 0, via a zeros buffer)
@@ -370,6 +374,25 @@ static ir_value *buffer_slice(eg *b, const char *name, bool iota,
     return node(b, IR_OP_SLICE, nm, 4, in);
 }
 
+/* RoBERTa's position ids [B,S]: pad + the running count of non-pad ids
+ * for a real token, pad for a pad (transformers'
+ * create_position_ids_from_input_ids, as torch.onnx exports it). */
+static ir_value *padded_positions(eg *b, ir_value *ids)
+{
+    int64_t pad = b->e->cfg.pad_id, one = 1;
+    ir_value *is_pad = op2(b, IR_OP_EQUAL, "embeddings.pos_is_pad", ids,
+                           const_i64(b, "pad_id", -1, &pad));
+    ir_value *nonpad = op1(b, IR_OP_CAST, "embeddings.pos_nonpad",
+                           op1(b, IR_OP_NOT, "embeddings.pos_not_pad", is_pad));
+    if (!set_int(b, nonpad, "to", IR_DT_I64))
+        return NULL;
+    ir_value *count = op2(b, IR_OP_CUMSUM, "embeddings.pos_cumsum", nonpad,
+                          const_i64(b, "cumsum_axis", -1, &one));
+    ir_value *kept = op2(b, IR_OP_MUL, "embeddings.pos_keep", count, nonpad);
+    return op2(b, IR_OP_ADD, "embeddings.pos_ids", kept,
+               const_i64(b, "pad_id", -1, &pad));
+}
+
 static ir_status build(eg *b, const ir_encoder_graph_opts *o, ir_diag *d)
 {
     ir_graph *g = b->g;
@@ -420,7 +443,9 @@ static ir_status build(eg *b, const ir_encoder_graph_opts *o, ir_diag *d)
     ir_value *te = op2(b, IR_OP_GATHER, "embeddings.type_gather",
                        weight(b, "embeddings.type"), tids);
     x = op2(b, IR_OP_ADD, "embeddings.add_type", x, te);
-    ir_value *pids = buffer_slice(b, "embeddings.position_ids", true, seq1);
+    ir_value *pids = c->positions == IR_ENC_POS_PADDED
+        ? padded_positions(b, ids)
+        : buffer_slice(b, "embeddings.position_ids", true, seq1);
     ir_value *pe = op2(b, IR_OP_GATHER, "embeddings.position_gather",
                        weight(b, "embeddings.position"), pids);
     x = op2(b, IR_OP_ADD, "embeddings.add_position", x, pe);
@@ -491,11 +516,6 @@ ir_status ir_encoder_to_graph(const ir_encoder *e,
     ir_status s = ir_encoder_check(e, d);
     if (s != IR_OK)
         return s;
-    if (e->cfg.positions != IR_ENC_POS_ABSOLUTE)
-        return ir_diag_set(d, IR_ERR_UNSUPPORTED,
-                           "encoder graph: config.positions = %s is not "
-                           "lowered to a graph yet (only absolute 0..S-1)",
-                           ir_enc_pos_name(e->cfg.positions));
     ir_graph *g = ir_graph_new("encoder");
     if (!g)
         return ir_diag_set(d, IR_ERR_NOMEM, "encoder graph: out of memory");

@@ -570,7 +570,7 @@ static int dist_models(const dist_args *a, dist_state *st, ir_diag *d)
                                     NULL, a->teacher, &st->tok);
     if (rc != 0)
         return rc;
-    if (teacher_load_onnx(a->teacher, &st->tenc, d) != IR_OK)
+    if (teacher_load_onnx_inputs(a->teacher, &st->tenc, &p->token_types, d) != IR_OK)
         return cli_fail(d);
     ir_encoder_config *tc = &st->tenc->cfg;
     int64_t want_labels = a->task->is_regression ? 1 : a->task->n_labels;

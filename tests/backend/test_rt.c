@@ -154,6 +154,15 @@ static void test_vs_interp(void)
     c.heads = 2;
     ir_encoder_config_share(&c, IR_ENC_SHARE_FFN, 0, &d);
     check_config("relu+shared-ffn", &c, 4);
+
+    /* RoBERTa's positions as ir_encoder_to_graph writes them (CumSum over
+     * ids != pad) and DistilBERT's relu head: the graph path also lifts
+     * that form back */
+    base_config(&c);
+    c.positions = IR_ENC_POS_PADDED;
+    c.pad_id = 1;
+    c.pool_act = IR_ACT_RELU;
+    check_config("padded positions+relu head", &c, 6);
 }
 
 /* The encoder's graph, through the passes and the lift, gives back the

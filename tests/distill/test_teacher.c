@@ -4,7 +4,10 @@
  * batch (max abs difference <= 1e-4, weights N(0, 0.1) so activations are
  * O(1)); and a teacher saved as ONNX comes back through teacher_load_onnx
  * with its config. Runs with a plain, a factorized + shared and a
- * gelu_tanh teacher on both engines, and a relu one (no trainer path:
+ * gelu_tanh teacher on both engines, the other families' heads and
+ * embeddings (DistilBERT: relu head, no token types; RoBERTa: padded
+ * positions from pad_id 1, no token types; ELECTRA: gelu head), and a
+ * relu-FFN one (no trainer path:
  * AUTO must still work on the runtime, TRAIN must refuse it, naming it).
  */
 #include <math.h>
@@ -17,14 +20,28 @@
 
 enum { B = 2, T = 7 };
 
-static ir_encoder *make_encoder(int64_t embed, ir_enc_share share,
-                                ir_act act)
+/* What a family changes in BERT's config (zeroed: BERT). */
+typedef struct family {
+    ir_act pool_act;
+    bool padded;      /* RoBERTa's positions, pad_id 1 */
+    bool no_types;    /* type_vocab 1, no token_type_ids */
+} family;
+
+static ir_encoder *make_family(int64_t embed, ir_enc_share share, ir_act act,
+                               family f)
 {
     ir_encoder_config c;
     ir_encoder_config_init(&c);
     c.hidden = 16; c.layers = 3; c.heads = 4; c.ffn = 32; c.vocab = 40;
     c.max_positions = 16; c.type_vocab = 2; c.labels = 3; c.embed = embed;
     c.activation = act;
+    c.pool_act = f.pool_act;
+    if (f.padded) {
+        c.positions = IR_ENC_POS_PADDED;
+        c.pad_id = 1;
+    }
+    if (f.no_types)
+        c.type_vocab = 1;
     ir_diag d;
     ir_diag_init(&d);
     ir_encoder_config_share(&c, share, 0, &d);
@@ -39,6 +56,12 @@ static ir_encoder *make_encoder(int64_t embed, ir_enc_share share,
     o.ln_std = 0.05f;
     ir_encoder_init_random(e, &o);
     return e;
+}
+
+static ir_encoder *make_encoder(int64_t embed, ir_enc_share share,
+                                ir_act act)
+{
+    return make_family(embed, share, act, (family){0});
 }
 
 static double max_diff(const float *a, const float *b, size_t n)
@@ -68,10 +91,15 @@ static void compare_engines(const char *what, ir_encoder *e)
     int32_t ids[B * T] = {2, 7, 9, 33, 4, 3, 0, 2, 11, 39, 3, 0, 0, 0};
     int32_t types[B * T] = {0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0};
     int32_t mask[B * T] = {1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 0};
-    teacher_outputs a, b;
-    CHECK(teacher_run(rt, B, T, ids, types, mask, &a, &d) == IR_OK);
-    CHECK(teacher_run(tr, B, T, ids, types, mask, &b, &d) == IR_OK);
     const ir_encoder_config *c = &e->cfg;
+    /* padding carries the pad id, as a tokenizer writes it */
+    for (size_t i = 0; i < B * T; i++)
+        if (!mask[i] && c->positions == IR_ENC_POS_PADDED)
+            ids[i] = (int32_t)c->pad_id;
+    const int32_t *ty = c->type_vocab > 1 ? types : NULL;
+    teacher_outputs a, b;
+    CHECK(teacher_run(rt, B, T, ids, ty, mask, &a, &d) == IR_OK);
+    CHECK(teacher_run(tr, B, T, ids, ty, mask, &b, &d) == IR_OK);
     size_t H = (size_t)c->hidden, A = (size_t)c->heads;
     double worst = max_diff(a.logits, b.logits, B * (size_t)c->labels);
     for (int64_t l = 0; l <= c->layers; l++)
@@ -83,8 +111,8 @@ static void compare_engines(const char *what, ir_encoder *e)
            what, worst);
     CHECK_MSG(worst <= 1e-4, "%s: engines differ by %.3e", what, worst);
     /* a second, smaller batch reuses the buffers */
-    CHECK(teacher_run(rt, 1, 3, ids, types, mask, &a, &d) == IR_OK);
-    CHECK(teacher_run(tr, 1, 3, ids, types, mask, &b, &d) == IR_OK);
+    CHECK(teacher_run(rt, 1, 3, ids, ty, mask, &a, &d) == IR_OK);
+    CHECK(teacher_run(tr, 1, 3, ids, ty, mask, &b, &d) == IR_OK);
     CHECK(max_diff(a.logits, b.logits, (size_t)c->labels) <= 1e-4);
     /* too long for the positions: named */
     ir_diag_init(&d);
@@ -109,6 +137,21 @@ static void test_engines(void)
     e = make_encoder(0, IR_ENC_SHARE_NONE, IR_ACT_GELU_TANH);
     if (e)
         compare_engines("tanh GELU (gelu_new)", e);
+    ir_encoder_free(e);
+    e = make_family(0, IR_ENC_SHARE_NONE, IR_ACT_GELU,
+                    (family){.pool_act = IR_ACT_RELU, .no_types = true});
+    if (e)
+        compare_engines("DistilBERT (relu head)", e);
+    ir_encoder_free(e);
+    e = make_family(0, IR_ENC_SHARE_NONE, IR_ACT_GELU,
+                    (family){.pool_act = IR_ACT_TANH, .padded = true, .no_types = true});
+    if (e)
+        compare_engines("RoBERTa (padded positions)", e);
+    ir_encoder_free(e);
+    e = make_family(0, IR_ENC_SHARE_NONE, IR_ACT_GELU,
+                    (family){.pool_act = IR_ACT_GELU});
+    if (e)
+        compare_engines("ELECTRA (gelu head)", e);
     ir_encoder_free(e);
 }
 

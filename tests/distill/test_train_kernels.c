@@ -167,33 +167,48 @@ static void test_pointwise(void)
 /* ---- embeddings (plain and factorized) ----------------------------------- */
 typedef struct emb_ctx {
     float *out, *wemb, *word, *proj, *pos, *type, *r;
-    int32_t *ids, *types; size_t B, T, C, E;
+    int32_t *ids, *types; int64_t pad; size_t B, T, C, E;
 } emb_ctx;
 static double emb_f(void *p)
 {
     emb_ctx *c = p;
     train_embed_forward(c->out, c->wemb, c->ids, c->types, c->word, c->proj, c->pos,
-                        c->type, c->B, c->T, c->C, c->E);
+                        c->type, c->pad, c->B, c->T, c->C, c->E);
     return fd_dot(c->out, c->r, c->B * c->T * c->C);
 }
-static void test_embed(int factorized)
+/* pad >= 0: RoBERTa's positions with that pad id (factorized ignored). */
+static void test_embed(int factorized, int64_t pad)
 {
-    size_t B = 2, T = 3, C = 6, E = factorized ? 4 : 6, V = 5, P = 4, TV = 2;
+    size_t B = 2, T = 3, C = 6, E = factorized ? 4 : 6, V = 5, P = pad >= 0 ? 6 : 4, TV = 2;
     int32_t ids[6] = {1, 4, 1, 0, 2, 4}, types[6] = {0, 0, 1, 0, 1, 1};
     emb_ctx c = {fd_alloc_zero(B * T * C), fd_alloc_zero(B * T * E), fd_alloc_rand(V * E, 1),
                  factorized ? fd_alloc_rand(E * C, 1) : NULL, fd_alloc_rand(P * C, 1),
-                 fd_alloc_rand(TV * C, 1), fd_alloc_rand(B * T * C, 1), ids, types, B, T, C, E};
+                 fd_alloc_rand(TV * C, 1), fd_alloc_rand(B * T * C, 1), ids, types, pad, B, T, C, E};
     float *dword = fd_alloc_zero(V * E), *dproj = fd_alloc_zero(E * C),
           *dpos = fd_alloc_zero(P * C), *dtype = fd_alloc_zero(TV * C),
           *scratch = fd_alloc_zero(B * T * E);
     emb_f(&c);
     train_embed_backward(dword, factorized ? dproj : NULL, dpos, dtype, scratch, c.r,
-                         c.wemb, ids, types, c.proj, B, T, C, E);
-    fd_compare(factorized ? "embed(E=4) dword" : "embed dword", c.word, dword, V * E, 1, emb_f, &c);
+                         c.wemb, ids, types, c.proj, pad, B, T, C, E);
+    const char *nm = pad >= 0 ? "embed(pad 1)" : factorized ? "embed(E=4)" : "embed";
+    char what[64];
+    snprintf(what, sizeof what, "%s dword", nm);
+    fd_compare(what, c.word, dword, V * E, 1, emb_f, &c);
     if (factorized)
         fd_compare("embed(E=4) dproj", c.proj, dproj, E * C, 1, emb_f, &c);
-    fd_compare(factorized ? "embed(E=4) dpos" : "embed dpos", c.pos, dpos, P * C, 1, emb_f, &c);
-    fd_compare(factorized ? "embed(E=4) dtype" : "embed dtype", c.type, dtype, TV * C, 1, emb_f, &c);
+    snprintf(what, sizeof what, "%s dpos", nm);
+    fd_compare(what, c.pos, dpos, P * C, 1, emb_f, &c);
+    snprintf(what, sizeof what, "%s dtype", nm);
+    fd_compare(what, c.type, dtype, TV * C, 1, emb_f, &c);
+    if (pad >= 0) {
+        /* rows [1 4 1] and [0 2 4] with pad 1 are numbered [1 2 1] and
+         * [2 3 4] (transformers' create_position_ids_from_input_ids):
+         * position rows 0 and 5 are never read, row 3 by (1,1) alone */
+        for (size_t k = 0; k < C; k++) {
+            CHECK(dpos[0 * C + k] == 0.0f && dpos[5 * C + k] == 0.0f);
+            CHECK(dpos[3 * C + k] == c.r[(1 * T + 1) * C + k]);
+        }
+    }
     /* row 3 of word is never looked up: zero gradient */
     for (size_t e = 0; e < E; e++)
         CHECK(dword[3 * E + e] == 0.0f);
@@ -247,33 +262,49 @@ static void test_attention(void)
 
 /* ---- pooler + head -------------------------------------------------------- */
 typedef struct ph_ctx {
-    float *pooled, *logits, *hidden, *pw, *pb, *hw, *hb, *r; size_t B, T, C, NL;
+    float *pooled, *pre, *logits, *hidden, *pw, *pb, *hw, *hb, *r; ir_act act;
+    size_t B, T, C, NL;
 } ph_ctx;
 static double ph_f(void *p)
 {
     ph_ctx *c = p;
-    train_pooler_forward(c->pooled, c->hidden, c->pw, c->pb, c->B, c->T, c->C);
+    train_pooler_forward(c->pooled, c->pre, c->hidden, c->pw, c->pb, c->act, c->B, c->T, c->C);
     train_head_forward(c->logits, c->pooled, c->hw, c->hb, c->B, c->C, c->NL);
     return fd_dot(c->logits, c->r, c->B * c->NL);
 }
-static void test_pooler_head(void)
+/* act: the head's activation (tanh BERT, relu DistilBERT, gelu ELECTRA) */
+static void test_pooler_head(ir_act act)
 {
     size_t B = 2, T = 3, C = 4, NL = 3;
-    ph_ctx c = {fd_alloc_zero(B * C), fd_alloc_zero(B * NL), fd_alloc_rand(B * T * C, 1),
-                fd_alloc_rand(C * C, 1), fd_alloc_rand(C, 1), fd_alloc_rand(C * NL, 1),
-                fd_alloc_rand(NL, 1), fd_alloc_rand(B * NL, 1), B, T, C, NL};
+    ph_ctx c = {fd_alloc_zero(B * C), fd_alloc_zero(B * C), fd_alloc_zero(B * NL),
+                fd_alloc_rand(B * T * C, 1), fd_alloc_rand(C * C, 1), fd_alloc_rand(C, 1),
+                fd_alloc_rand(C * NL, 1), fd_alloc_rand(NL, 1), fd_alloc_rand(B * NL, 1),
+                act, B, T, C, NL};
     float *dh = fd_alloc_zero(B * T * C), *dpw = fd_alloc_zero(C * C), *dpb = fd_alloc_zero(C),
           *dhw = fd_alloc_zero(C * NL), *dhb = fd_alloc_zero(NL), *dpooled = fd_alloc_zero(B * C),
           *dpre = fd_alloc_zero(B * C);
     ph_f(&c);
     train_head_backward(dpooled, dhw, dhb, c.r, c.pooled, c.hw, B, C, NL);
-    train_pooler_backward(dh, dpw, dpb, dpre, dpooled, c.pooled, c.hidden, c.pw, B, T, C);
-    fd_compare("pooler dhidden", c.hidden, dh, B * T * C, 1, ph_f, &c);
-    fd_compare("pooler dw", c.pw, dpw, C * C, 1, ph_f, &c);
-    fd_compare("pooler dbias", c.pb, dpb, C, 1, ph_f, &c);
-    fd_compare("head dw", c.hw, dhw, C * NL, 1, ph_f, &c);
-    fd_compare("head dbias", c.hb, dhb, NL, 1, ph_f, &c);
-    free(c.pooled); free(c.logits); free(c.hidden); free(c.pw); free(c.pb); free(c.hw);
+    train_pooler_backward(dh, dpw, dpb, dpre, dpooled, c.pooled, c.pre, c.hidden, c.pw,
+                          act, B, T, C);
+    /* the forward against the scalar reference of the activation */
+    for (size_t i = 0; i < B * C; i++)
+        CHECK_MSG(fabs(c.pooled[i] - ir_act_ref(act, c.pre[i])) < 1e-5,
+                  "pooler %s: %g vs %g", ir_act_name(act), c.pooled[i],
+                  ir_act_ref(act, c.pre[i]));
+    char what[64];
+    const char *an = ir_act_name(act);
+    snprintf(what, sizeof what, "pooler(%s) dhidden", an);
+    fd_compare(what, c.hidden, dh, B * T * C, 1, ph_f, &c);
+    snprintf(what, sizeof what, "pooler(%s) dw", an);
+    fd_compare(what, c.pw, dpw, C * C, 1, ph_f, &c);
+    snprintf(what, sizeof what, "pooler(%s) dbias", an);
+    fd_compare(what, c.pb, dpb, C, 1, ph_f, &c);
+    snprintf(what, sizeof what, "head(%s) dw", an);
+    fd_compare(what, c.hw, dhw, C * NL, 1, ph_f, &c);
+    snprintf(what, sizeof what, "head(%s) dbias", an);
+    fd_compare(what, c.hb, dhb, NL, 1, ph_f, &c);
+    free(c.pre); free(c.pooled); free(c.logits); free(c.hidden); free(c.pw); free(c.pb); free(c.hw);
     free(c.hb); free(c.r); free(dh); free(dpw); free(dpb); free(dhw); free(dhb);
     free(dpooled); free(dpre);
 }
@@ -284,9 +315,13 @@ int main(void)
     test_linear();
     test_layernorm();
     test_pointwise();
-    test_embed(0);
-    test_embed(1);
+    test_embed(0, -1);
+    test_embed(1, -1);
+    test_embed(0, 1);
     test_attention();
-    test_pooler_head();
+    test_pooler_head(IR_ACT_TANH);
+    test_pooler_head(IR_ACT_RELU);
+    test_pooler_head(IR_ACT_GELU);
+    test_pooler_head(IR_ACT_GELU_TANH);
     return test_finish("test_train_kernels");
 }

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# test_families_distill.sh — `distilc distill` with teachers of the other
+# families (issue 16): a DistilBERT (relu head, no token types) and a
+# RoBERTa (positions counted over non-pad tokens from pad_id + 1, no token
+# types), random weights from transformers configs (tests/util/families.py),
+# each distilled into a one-layer student for a few steps on tiny_glue's
+# SST-2. The student ONNX must take exactly the teacher's inputs and give
+# onnxruntime's logits from `distilc run` (reference and oneDNN) to 1e-4
+# on a batch padded with the family's pad id.
+#
+# Usage: test_families_distill.sh [PATH/TO/distilc]  (default: $DISTILC_BIN)
+# Skips (exit 77) when /usr/bin/python3 lacks torch, onnx, onnxruntime or
+# transformers.
+set -u
+DISTILC=${1:-${DISTILC_BIN:?usage: test_families_distill.sh [PATH/TO/distilc] (or set DISTILC_BIN)}}
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "$0")" && pwd)
+if ! "$PY" -c "import sys; sys.path.insert(0, '$HERE/../util')
+import torch, onnx, onnxruntime, model_util; model_util.import_transformers()" >/dev/null 2>&1; then
+    echo "skipped: /usr/bin/python3 cannot import torch, onnx, onnxruntime and transformers"
+    exit 77
+fi
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/distilc-fam-distill-XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+. "$(dirname "$0")/../util/lib.sh"
+tiny_glue
+
+for fam in distilbert roberta; do
+    "$PY" - "$HERE/../util" "$fam" "$TMP/$fam" >/dev/null 2>"$TMP/export.err" <<'PYEOF' ||
+import sys
+sys.path.insert(0, sys.argv[1])
+import families
+families.export(sys.argv[2], sys.argv[3])
+PYEOF
+        { bad "export $fam"; cat "$TMP/export.err"; continue; }
+    S=$TMP/$fam/student.onnx
+    run 0 "distill $fam" distill "$TMP/$fam/model.onnx" --task sst2 --data "$TMP/glue" \
+        --vocab "$TMP/vocab.txt" --batch 8 --max-seq 32 \
+        --student layers=1,hidden=16,heads=2,ffn=32 --steps 3 --json -o "$S" &&
+        json "len(j['stages']) == 2 and all(s['steps'] == 3 for s in j['stages'])" \
+             "$fam: two stages of 3 steps"
+    # the teacher's padded batch (its pad id) as distilc run inputs
+    args=()
+    k=0
+    for n in $("$PY" -c "import json,sys; print(' '.join(json.load(open(sys.argv[1]))['inputs']))" \
+                 "$TMP/$fam/config.json"); do
+        args+=(--input "$n=$TMP/$fam/test_data_set_0/input_$k.pb")
+        k=$((k + 1))
+    done
+    for be in ref onednn; do
+        run 0 "run $fam student ($be)" run "$S" --backend $be "${args[@]}" \
+            --output-dir "$TMP/$fam/run-$be"
+    done
+    if "$PY" - "$TMP/$fam" <<'PYEOF'
+import json, sys, numpy as np, onnx, onnxruntime as ort
+from onnx import numpy_helper
+d = sys.argv[1]
+names = json.load(open(d + "/config.json"))["inputs"]
+teacher = [i.name for i in onnx.load(d + "/model.onnx").graph.input]
+student = [i.name for i in onnx.load(d + "/student.onnx").graph.input]
+assert student == teacher == names, (student, teacher)
+assert "token_type_ids" not in student
+# the family's head and positions were kept, not trained as BERT's
+ops = {n.op_type for n in onnx.load(d + "/student.onnx").graph.node}
+fam = json.load(open(d + "/config.json"))["family"]
+assert ("Relu" in ops) if fam == "distilbert" else ("CumSum" in ops and "Tanh" in ops), ops
+feeds = {n: numpy_helper.to_array(onnx.load_tensor("%s/test_data_set_0/input_%d.pb" % (d, k)))
+         for k, n in enumerate(names)}
+sess = ort.InferenceSession(d + "/student.onnx", providers=["CPUExecutionProvider"])
+want = sess.run(["logits"], feeds)[0]
+for be in ("ref", "onednn"):
+    got = numpy_helper.to_array(onnx.load_tensor("%s/run-%s/output_0.pb" % (d, be)))
+    diff = float(np.abs(got - want).max())
+    print("%s student: inputs %s; logits onnxruntime vs distilc run --backend %s: "
+          "max |diff| %.2e (tolerance 1e-4)" % (d.rsplit("/", 1)[1], student, be, diff))
+    assert got.shape == want.shape == (3, 2) and diff <= 1e-4, diff
+PYEOF
+    then ok; else bad "$fam student.onnx: inputs or onnxruntime vs distilc run"; fi
+done
+
+echo "test_families_distill: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
