@@ -21,7 +21,8 @@
  * Each is exact except two things the optimizer itself introduced, undone
  * here: the Casts of int64 ids and masks to int32 are skipped (a Gather
  * reads either the same), and Attention's mask_index, when it is
- * EmbedLayerNormalization's key lengths (the sum of each mask row), becomes
+ * key lengths (the sum of each mask row, by EmbedLayerNormalization or a
+ * ReduceSum), becomes
  * the key-padding mask it was summed from. The two agree for right-padded
  * masks, the case the optimizer fuses for; for any other mask the mask
  * wins, which is what the model before optimisation computed.
@@ -166,8 +167,24 @@ static ir_status embed_rewrite(fuse_state *fs, fuse_match *m)
 
 enum { AM_MASK };
 
+/* The [B,S] mask a ReduceSum over axis 1 (keepdims 0) summed into key
+ * lengths: what the optimizer writes for mask_index when it could not fuse
+ * EmbedLayerNormalization (RoBERTa's CumSum position ids). NULL otherwise. */
+static ir_value *att_summed_mask(const ir_node *p)
+{
+    int64_t axes[2];
+    if (!ms_is(p, IR_OP_REDUCE_SUM) || ir_node_attr_int(p, "keepdims", 1) != 0 ||
+        fuse_node_axes(p, axes, 2) != 1)
+        return NULL;
+    ir_value *mask = ms_uncast(p->inputs[0]);
+    if (mask->rank != 2 || (axes[0] != 1 && axes[0] != -1))
+        return NULL;
+    return mask;
+}
+
 /* The [B,S] key mask mask_index stands for: itself when 2-D, or the mask
- * EmbedLayerNormalization summed it from. NULL (with m->why) otherwise. */
+ * EmbedLayerNormalization or a ReduceSum summed it from (the header says why
+ * the mask, not the lengths). NULL (with m->why) otherwise. */
 static ir_value *att_key_mask(ir_node *n, ir_value *mi, fuse_match *m)
 {
     const ir_node *p = mi->producer;
@@ -179,11 +196,15 @@ static ir_value *att_key_mask(ir_node *n, ir_value *mi, fuse_match *m)
                      "'%s' without a mask input", n->name, p->name);
         return NULL;
     }
+    ir_value *summed = att_summed_mask(p);
+    if (summed)
+        return summed;
     mi = ms_uncast(mi);
     if (mi->rank == 2)
         return mi;
     fuse_decline(m, "node '%s': mask_index '%s' of rank %d: distilc takes "
-                 "EmbedLayerNormalization's key lengths or a [B,S] 0/1 mask",
+                 "key lengths summed from a [B,S] mask (by "
+                 "EmbedLayerNormalization or ReduceSum) or a [B,S] 0/1 mask",
                  n->name, mi->name, mi->rank);
     return NULL;
 }

@@ -1,10 +1,13 @@
 """families.py - small random-weight sequence classifiers of the teacher
 families users bring (issue 16), built from Hugging Face transformers
-configs and exported by torch.onnx.export (opset 14, dynamic batch and
-sequence axes). A test oracle, not part of the product.
+configs and exported each way of WAYS: torch.onnx.export (opset 14,
+dynamic batch and sequence axes), Optimum, and ORT's transformer
+optimizer. A test oracle, not part of the product.
 
     import families
     case = families.export("roberta", "/tmp/rob")   # a model_util.BertCase
+    opt = families.export("roberta", "/tmp/rob-ort", way="ort",
+                          torch_model=case.model)
     case.model, case.input_files, case.want         # model.onnx, .pb, logits
 
 Each family takes the inputs its Hugging Face model takes: input_ids and
@@ -101,9 +104,18 @@ def _randomise(model, seed):
                 p.copy_(base + 0.1 * torch.randn(p.shape, generator=g))
 
 
-def export(name, out, seed=0):
-    """Builds family NAME (FAMILIES or VARIANTS), exports it to OUT and
-    returns the model_util.BertCase."""
+# The export ways of issue 16's table: torch.onnx.export at opset 14,
+# Optimum's exporter (what `optimum-cli export onnx --task
+# text-classification` writes, at the opset Optimum picks), and ONNX
+# Runtime's transformer optimizer over the torch export as Optimum's O2
+# runs it (opt_level 2, transformer fusions, exact GELU: com.microsoft
+# Attention, EmbedLayerNormalization, SkipLayerNormalization, BiasGelu).
+WAYS = ("torch", "optimum", "ort")
+
+
+def _build(name, seed):
+    """(model, its transformers config, input names, arrays, torch's
+    logits, labels, pad id) for family NAME with random weights."""
     import numpy as np
     import torch
     tf = mu.import_transformers()
@@ -114,8 +126,33 @@ def export(name, out, seed=0):
     cfg._attn_implementation = "eager"  # the exported graph, not SDPA's
     model = getattr(tf, model_cls)(cfg).eval()
     _randomise(model, seed)
-
     names, arrays = batch(pad_id, token_types, seed)
+    with torch.no_grad():
+        tensors = {n: torch.from_numpy(arrays[n]) for n in names}
+        want = model(**tensors).logits.numpy().astype(np.float32)
+    return model, cfg, names, arrays, want, labels, pad_id
+
+
+def _write_case(out, name, names, arrays, want, labels, pad_id):
+    """The data set and config.json beside OUT/model.onnx, the inputs in
+    the graph's order (Optimum orders them its own way)."""
+    import onnx
+    graph_inputs = [i.name for i in onnx.load(os.path.join(out, "model.onnx"),
+                                              load_external_data=False).graph.input]
+    order = [n for n in graph_inputs if n in names]
+    ds = os.path.join(out, "test_data_set_0")
+    os.makedirs(ds, exist_ok=True)
+    for k, n in enumerate(order):
+        mu.write_pb(os.path.join(ds, f"input_{k}.pb"), arrays[n], n)
+    mu.write_pb(os.path.join(ds, "output_0.pb"), want, "logits")
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump({"family": name, "inputs": order, "labels": labels,
+                   "pad_id": pad_id}, f)
+    return mu.BertCase(out)
+
+
+def _torch_export(model, names, arrays, path):
+    import torch
 
     class Wrap(torch.nn.Module):
         def __init__(self, m):
@@ -125,22 +162,56 @@ def export(name, out, seed=0):
         def forward(self, *args):
             return self.m(**dict(zip(names, args))).logits
 
-    wrapped = Wrap(model).eval()
     tensors = tuple(torch.from_numpy(arrays[n]) for n in names)
-    with torch.no_grad():
-        want = wrapped(*tensors).numpy().astype(np.float32)
-    os.makedirs(os.path.join(out, "test_data_set_0"), exist_ok=True)
-    path = os.path.join(out, "model.onnx")
     axes = {n: {0: "batch", 1: "seq"} for n in names}
     axes["logits"] = {0: "batch"}
-    torch.onnx.export(wrapped, tensors, path, opset_version=14, input_names=names,
-                      output_names=["logits"], dynamic_axes=axes,
+    torch.onnx.export(Wrap(model).eval(), tensors, path, opset_version=14,
+                      input_names=names, output_names=["logits"], dynamic_axes=axes,
                       do_constant_folding=True)
-    ds = os.path.join(out, "test_data_set_0")
-    for k, n in enumerate(names):
-        mu.write_pb(os.path.join(ds, f"input_{k}.pb"), arrays[n], n)
-    mu.write_pb(os.path.join(ds, "output_0.pb"), want, "logits")
-    with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump({"family": name, "inputs": names, "labels": labels,
-                   "pad_id": pad_id}, f)
-    return mu.BertCase(out)
+
+
+def _optimum_export(model, out):
+    """Optimum in-process (a subprocess optimum-cli would import
+    transformers without import_transformers()'s tokenizers stub)."""
+    import tempfile
+    from optimum.exporters.onnx import main_export
+    from optimum.utils import logging
+    logging.set_verbosity_error()  # its progress notes are not the test's
+    with tempfile.TemporaryDirectory() as hf:
+        model.save_pretrained(hf)
+        main_export(hf, output=out, task="text-classification", do_validation=False)
+
+
+def _ort_optimise(src, path):
+    """Optimum's O2 over SRC: ORT's optimizer knows these encoders as
+    "bert" (Optimum maps DistilBERT, RoBERTa, XLM-R, ELECTRA... to it)."""
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    from onnxruntime.transformers.optimizer import optimize_model
+    opts = FusionOptions("bert")
+    opts.enable_gelu_approximation = False
+    opt = optimize_model(src, "bert", num_heads=HEADS, hidden_size=H, opt_level=2,
+                         optimization_options=opts, use_gpu=False)
+    opt.save_model_to_file(path)
+
+
+def export(name, out, seed=0, way="torch", torch_model=None):
+    """Builds family NAME (FAMILIES or VARIANTS), exports it the WAY of
+    WAYS to OUT and returns the model_util.BertCase. "ort" optimises
+    TORCH_MODEL (a torch export's model.onnx) when given, else exports
+    one into OUT first."""
+    model, _, names, arrays, want, labels, pad_id = _build(name, seed)
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "model.onnx")
+    if way == "torch":
+        _torch_export(model, names, arrays, path)
+    elif way == "optimum":
+        _optimum_export(model, out)
+    elif way == "ort":
+        src = torch_model
+        if src is None:
+            src = os.path.join(out, "torch.onnx")
+            _torch_export(model, names, arrays, src)
+        _ort_optimise(src, path)
+    else:
+        raise ValueError(f"unknown export way {way!r}: one of {WAYS}")
+    return _write_case(out, name, names, arrays, want, labels, pad_id)
