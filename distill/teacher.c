@@ -12,6 +12,7 @@
 #include "distill/model.h"
 #include "distill/params.h"
 #include "distill/teacher.h"
+#include "frontend/tokenizer.h"
 #include "passes/encoder_from_onnx.h"
 
 struct teacher {
@@ -271,4 +272,27 @@ ir_status teacher_run(teacher *t, size_t B, size_t T, const int32_t *ids,
     if (t->rt)
         return run_rt(t, B, T, ids, types, mask, out, d);
     return run_train(t, B, T, ids, types, mask, out, d);
+}
+
+static void max_id_of(int64_t id, const char *token, size_t len, void *ctx)
+{
+    (void)token;
+    (void)len;
+    int64_t *m = ctx;
+    if (id > *m)
+        *m = id;
+}
+
+ir_status teacher_check_tokenizer(const ir_encoder_config *c,
+                                  const tok_tokenizer *tok, ir_diag *d)
+{
+    int64_t max_id = -1;
+    tok_vocab_each(tok, max_id_of, &max_id);
+    if (max_id >= c->vocab)
+        return ir_diag_set(d, IR_ERR_INPUT,
+                           "the tokenizer gives ids up to %lld but the model's "
+                           "word embeddings have %lld rows: the vocabulary "
+                           "(--vocab / --tokenizer) belongs to another model",
+                           (long long)max_id, (long long)c->vocab);
+    return IR_OK;
 }

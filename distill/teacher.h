@@ -55,6 +55,14 @@ ir_status teacher_load_onnx(const char *path, ir_encoder **out, ir_diag *d);
 /* teacher_load_onnx that also says whether the model takes a
  * token_type_ids input (DistilBERT and RoBERTa exports do not): the
  * student's ONNX keeps the teacher's inputs (distill_plan.token_types). */
+/* Every id the tokenizer can give must be a row of the model's word
+ * embeddings. A tokenizer of another model would otherwise stop training
+ * at the first batch that meets a high id, or, with a smaller vocabulary,
+ * train on the wrong rows. IR_ERR_INPUT naming both sizes; checked before
+ * any training starts (distill, finetune, compress). */
+struct tok_tokenizer;
+ir_status teacher_check_tokenizer(const ir_encoder_config *c,
+                                  const struct tok_tokenizer *tok, ir_diag *d);
 ir_status teacher_load_onnx_inputs(const char *path, ir_encoder **out,
                                    bool *token_types, ir_diag *d);
 

@@ -131,6 +131,11 @@ ir_status compress_measure_model(compress_ctx *c, const ir_encoder *e,
     ir_status s = compress_tokenizer(c, &tok, d);
     if (s != IR_OK)
         return s;
+    if ((s = teacher_check_tokenizer(&e->cfg, tok, d)) != IR_OK) {
+        ir_diag_prefix(d, "%s", label);
+        tok_free(tok);
+        return s;
+    }
     glue_load_opts gl = {.skip_bad_lines = false, .limit = (size_t)o->dev_limit};
     s = glue_load(task, o->data, GLUE_SPLIT_DEV, &gl, &dev, d);
     if (s != IR_OK) {

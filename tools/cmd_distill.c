@@ -580,6 +580,10 @@ static int dist_models(const dist_args *a, dist_state *st, ir_diag *d)
                   (long long)tc->labels, a->task->name, (long long)want_labels);
         return 2;
     }
+    if (teacher_check_tokenizer(tc, st->tok, d) != IR_OK) {
+        cli_error("distill: teacher '%s': %s", a->teacher, d->msg);
+        return 2;
+    }
     tc->head = a->task->is_regression ? IR_ENC_HEAD_REGRESSION
                                       : IR_ENC_HEAD_CLASSIFICATION;
     if (student_config_make(tc, &a->spec, a->share, a->share_k, &p->student,

@@ -19,6 +19,7 @@
 #include "backend/gemm.h"
 #include "distill/data.h"
 #include "distill/params.h"
+#include "distill/teacher.h"
 #include "distill/trainer.h"
 #include "frontend/glue.h"
 #include "frontend/onnx.h"
@@ -686,6 +687,11 @@ int cmd_finetune(int argc, char **argv)
         goto done;
     if (ft_model(&a, &enc, &new_head, &d) != IR_OK)
         goto fail;
+    if (teacher_check_tokenizer(&enc->cfg, tok, &d) != IR_OK) {
+        cli_error("finetune: model '%s': %s", a.model, d.msg);
+        rc = 2;
+        goto done;
+    }
     if (a.seq > enc->cfg.max_positions) {
         cli_error("finetune: --max-seq %lld exceeds the model's %lld positions",
                   (long long)a.seq, (long long)enc->cfg.max_positions);

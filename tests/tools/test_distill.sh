@@ -140,6 +140,12 @@ run 0 "distill STS-B" distill "$TMP/ts/model.onnx" --task stsb --data "$TMP/glue
 run 2 "teacher head vs task" distill "$TMP/ts/model.onnx" "${COMMON[@]}" \
     --student layers=1,hidden=16,heads=2,ffn=32 --steps 1 -o "$TMP/x.onnx" &&
     has "$TMP/err" "has 1 outputs but SST-2 needs 2" "label mismatch named"
+# a vocabulary of another model: refused before any training, naming both sizes
+{ cat "$TMP/vocab.txt"; for i in $(seq 1 40); do echo "extra$i"; done; } >"$TMP/big_vocab.txt"
+run 2 "vocabulary larger than the teacher's" distill "$T" --task sst2 --data "$TMP/glue" \
+    --vocab "$TMP/big_vocab.txt" --student layers=1,hidden=16,heads=2,ffn=32 --steps 1 \
+    -o "$TMP/x.onnx" && has "$TMP/err" "ids up to [0-9]+ but the model's word embeddings have 30 rows" \
+    "foreign vocabulary named" && [ ! -e "$TMP/x.onnx" ] && ok
 
 # ---- bad options: exit 2 naming the option -------------------------------------
 S=(distill "$T" "${COMMON[@]}" --steps 1 -o "$TMP/x.onnx")

@@ -83,6 +83,10 @@ run 2 "missing model" finetune "$TMP/none.onnx" "${COMMON[@]}" -o "$TMP/x.onnx" 
     has "$TMP/err" "none.onnx" "missing model message"
 run 2 "missing data" finetune "$M" --task SST-2 --data "$TMP/nodata" --vocab "$VOCAB" -o "$TMP/x.onnx" &&
     has "$TMP/err" "nodata" "missing data message"
+{ cat "$VOCAB"; for i in $(seq 1 40); do echo "extra$i"; done; } >"$TMP/big_vocab.txt"
+run 2 "vocabulary larger than the model's" finetune "$M" --task SST-2 --data "$GLUE" \
+    --vocab "$TMP/big_vocab.txt" -o "$TMP/x.onnx" --steps 1 &&
+    has "$TMP/err" "word embeddings have 30 rows" "foreign vocabulary named"
 run 2 "bad gemm" finetune "$M" "${COMMON[@]}" -o "$TMP/x.onnx" --gemm fast && has "$TMP/err" "--gemm" "bad gemm"
 
 # ---- a recipe gives the task, data and the <prediction> stage's settings -------
