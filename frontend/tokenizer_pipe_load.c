@@ -74,15 +74,24 @@ static ir_status sequence_items(tok_jctx *c, const json_value *v,
 
 /* ---- normalizers --------------------------------------------------------- */
 
+/* Appends one zeroed element of `size` bytes to the array *arr of *n. */
+static void *pipe_push(tok_jctx *c, void **arr, size_t *n, size_t size)
+{
+    char *a = realloc(*arr, (*n + 1) * size);
+    if (!a) {
+        tok_pipe_oom(c->d);
+        return NULL;
+    }
+    *arr = a;
+    return memset(a + (*n)++ * size, 0, size);
+}
+
 static ir_status norm_push(tok_jctx *c, tok_pipe *p, tok_norm **out)
 {
-    tok_norm *n = realloc(p->norms, (p->n_norms + 1) * sizeof *n);
-    if (!n)
-        return tok_pipe_oom(c->d);
-    p->norms = n;
-    *out = &n[p->n_norms++];
-    memset(*out, 0, sizeof **out);
-    return IR_OK;
+    void *arr = p->norms;
+    *out = pipe_push(c, &arr, &p->n_norms, sizeof **out);
+    p->norms = arr;
+    return *out ? IR_OK : IR_ERR_NOMEM;
 }
 
 static ir_status load_replace(tok_jctx *c, tok_norm *nm, const json_value *v,
@@ -208,13 +217,10 @@ static ir_status load_norm(tok_jctx *c, tok_pipe *p, const json_value *v,
 
 static ir_status pre_push(tok_jctx *c, tok_pipe *p, tok_pretok **out)
 {
-    tok_pretok *n = realloc(p->pre, (p->n_pre + 1) * sizeof *n);
-    if (!n)
-        return tok_pipe_oom(c->d);
-    p->pre = n;
-    *out = &n[p->n_pre++];
-    memset(*out, 0, sizeof **out);
-    return IR_OK;
+    void *arr = p->pre;
+    *out = pipe_push(c, &arr, &p->n_pre, sizeof **out);
+    p->pre = arr;
+    return *out ? IR_OK : IR_ERR_NOMEM;
 }
 
 static ir_status load_metaspace(tok_jctx *c, tok_pretok *pt,
