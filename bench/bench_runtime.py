@@ -3,13 +3,16 @@
 side with ONNX Runtime on the same exported BERT classifiers.
 
     bench/bench_runtime.py --distilc build-rel/distilc [--threads 2]
-        [--shapes bert-base-s128-b1,bert-base-s32-b8,tinybert4-s128-b1]
+        [--shapes bert-base-s128-b1,bert-base-s32-b8,tinybert4-s128-b1,
+              distilbert-base-s128-b1,roberta-base-s128-b1]
         [--cache DIR] [--runs 20] [--warmup 3] [--json FILE]
 
 For each shape it exports a random-weight classifier with
 tests/util/bert_export.py once into the cache folder (BERT-base: 12 layers x
 768, 12 heads, FFN 3072; TinyBERT-4: 4 x 312, 12 heads, FFN 1200;
-vocabulary 30522, 512 positions), then in this one process runs:
+vocabulary 30522, 512 positions; on request the teacher families' base
+shapes, DistilBERT 6 x 768 and RoBERTa 12 x 768 with its 50265 tokens,
+from bench/export_family.py), then in this one process runs:
   - ONNX Runtime fp32 (all graph optimizations, intra_op_num_threads = T,
     the same file);
   - ONNX Runtime int8, dynamic quantization of every MatMul weight
@@ -50,12 +53,21 @@ except ImportError as e:
 MODELS = {
     "bert-base": dict(layers=12, hidden=768, heads=12, ffn=3072),
     "tinybert4": dict(layers=4, hidden=312, heads=12, ffn=1200),
+    # Teacher families at their base shapes (issue 16), exported by
+    # bench/export_family.py from the family's own transformers config.
+    "distilbert-base": dict(layers=6, hidden=768, heads=12, ffn=3072, family="distilbert"),
+    "roberta-base": dict(layers=12, hidden=768, heads=12, ffn=3072, family="roberta",
+                         vocab=50265),
 }
 SHAPES = {
     "bert-base-s128-b1": ("bert-base", 128, 1),
     "bert-base-s32-b8": ("bert-base", 32, 8),
     "tinybert4-s128-b1": ("tinybert4", 128, 1),
+    "distilbert-base-s128-b1": ("distilbert-base", 128, 1),
+    "roberta-base-s128-b1": ("roberta-base", 128, 1),
 }
+# What runs without --shapes: the BERT shapes (the families' are opt-in).
+DEFAULT_SHAPES = ("bert-base-s128-b1", "bert-base-s32-b8", "tinybert4-s128-b1")
 
 
 def log(msg):
@@ -70,7 +82,15 @@ def export(cache, name):
     m = MODELS[name]
     log(f"exporting {name} into {d} ...")
     # torch lives in Debian's interpreter, not necessarily in this one.
-    cmd = [os.environ.get("TORCH_PYTHON", "/usr/bin/python3"),
+    torch_python = os.environ.get("TORCH_PYTHON", "/usr/bin/python3")
+    if "family" in m:
+        cmd = [torch_python, os.path.join(HERE, "export_family.py"), "--family",
+               m["family"], "--out", d, "--layers", str(m["layers"]), "--hidden",
+               str(m["hidden"]), "--heads", str(m["heads"]), "--ffn", str(m["ffn"]),
+               "--vocab", str(m.get("vocab", 30522)), "--max-pos", "512"]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        return model
+    cmd = [torch_python,
            os.path.join(ROOT, "tests", "util", "bert_export.py"),
            "--out", d, "--opset", "14", "--layers", str(m["layers"]),
            "--hidden", str(m["hidden"]), "--heads", str(m["heads"]),
@@ -118,7 +138,8 @@ def peak_rss_mb():
 
 def feeds(seq, batch, inputs):
     rng = np.random.default_rng(0)
-    ids = rng.integers(0, 30522, size=(batch, seq), dtype=np.int64)
+    # From 3: never a pad id (RoBERTa's is 1, its positions count non-pads).
+    ids = rng.integers(3, 30522, size=(batch, seq), dtype=np.int64)
     f = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
     if "token_type_ids" in inputs:
         t = np.zeros_like(ids)
@@ -184,7 +205,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--distilc", default=os.path.join(ROOT, "build-rel", "distilc"))
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--shapes", default=",".join(SHAPES))
+    ap.add_argument("--shapes", default=",".join(DEFAULT_SHAPES),
+                    help="comma-separated, of: " + ", ".join(SHAPES))
     ap.add_argument("--cache", default=os.path.join(
         os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "distilc-bench"))
     ap.add_argument("--runs", type=int, default=20)
