@@ -23,6 +23,7 @@
 #include "backend/emit_weights.h"
 #include "backend/rt_encoder.h"
 #include "ir/clock.h"
+#include "ir/file_atomic.h"
 
 #ifndef DISTILC_VERSION
 #define DISTILC_VERSION "0.0.0"
@@ -110,19 +111,13 @@ ir_status emit_write_weights(const ir_encoder *e, const char *path,
 static ir_status write_file(const char *path, const char *const *parts,
                             const size_t *sizes, int n, ir_diag *d)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "cannot create %s: %s", path,
-                           strerror(errno));
-    bool ok = true;
-    for (int i = 0; i < n && ok; i++)
-        ok = fwrite(parts[i], 1, sizes[i], f) == sizes[i];
-    if (fclose(f) != 0)
-        ok = false;
-    if (!ok)
-        return ir_diag_set(d, IR_ERR_IO, "cannot write %s: %s", path,
-                           strerror(errno));
-    return IR_OK;
+    ir_file_atomic a;
+    ir_status s = ir_file_atomic_open(&a, path, 0644, d);
+    if (s != IR_OK)
+        return s;
+    for (int i = 0; i < n; i++) /* a short write: commit reports it */
+        (void)fwrite(parts[i], 1, sizes[i], a.f);
+    return ir_file_atomic_commit(&a, d);
 }
 
 static ir_status write_text(const char *path, const char *text, ir_diag *d)

@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ir/file_atomic.h"
+
 uint64_t emit_fnv1a(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
@@ -213,22 +215,14 @@ ir_status emit_weights_write(const char *path, const rt_config *cfg,
                                    "%s: tensor '%s': dim %d is %" PRId64, path,
                                    ts[i].name, r, ts[i].dims[r]);
     }
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return ir_diag_set(d, IR_ERR_INPUT, "%s: path too long", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "cannot create %s: %s", tmp,
-                           strerror(errno));
-    ir_status s = write_body(f, tmp, cfg, ts, n, hash_out, d);
-    if (fclose(f) != 0 && s == IR_OK)
-        s = ir_diag_set(d, IR_ERR_IO, "%s: write failed: %s", tmp,
-                        strerror(errno));
-    if (s == IR_OK && rename(tmp, path) != 0)
-        s = ir_diag_set(d, IR_ERR_IO, "cannot rename %s to %s: %s", tmp, path,
-                        strerror(errno));
+    ir_file_atomic a;
+    ir_status s = ir_file_atomic_open(&a, path, 0644, d);
     if (s != IR_OK)
-        remove(tmp);
+        return s;
+    s = write_body(a.f, path, cfg, ts, n, hash_out, d);
+    if (s == IR_OK)
+        return ir_file_atomic_commit(&a, d);
+    ir_file_atomic_abort(&a);
     return s;
 }
 

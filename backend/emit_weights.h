@@ -55,7 +55,7 @@ typedef struct emit_tensor {
     const float *data;
 } emit_tensor;
 
-/* Writes path (through path.tmp and a rename, so a reader never sees half a
+/* Writes path atomically (ir/file_atomic.h: a reader never sees half a
  * file). IR_ERR_IO naming the path on a write failure; IR_ERR_INPUT on a bad
  * tensor (name too long, rank). *hash_out (may be NULL) gets the data
  * hash stored in the header. */
