@@ -516,6 +516,9 @@ int cmd_eval(int argc, char **argv)
     if ((rc = evalcmd_check_path("eval", "MODEL", pos[0])) != 0 ||
         (rc = evalcmd_check_path("eval", "--data", data)) != 0)
         return rc;
+    if (!cli_check_output_file("eval", "--predictions", preds) ||
+        !cli_check_output_file("eval", "--junit", junit))
+        return 2;
 
     tok_tokenizer *tok = NULL;
     evalcmd_model m = {0};
