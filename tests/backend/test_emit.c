@@ -83,7 +83,7 @@ static void test_weights_round_trip(const char *tmp)
     uint64_t hash = 0;
     CHECK_MSG(emit_write_weights(e, path, NULL, &hash, &d) == IR_OK, "%s", d.msg);
     emit_weights_file f;
-    CHECK_MSG(emit_weights_open(path, &f, &d) == IR_OK, "%s", d.msg);
+    CHECK_MSG(emit_weights_open(path, true, &f, &d) == IR_OK, "%s", d.msg);
     CHECK(f.hash == hash);
     CHECK(f.cfg.hidden == 32 && f.cfg.layers == 2 && f.cfg.heads == 4);
     CHECK(f.cfg.ffn == 64 && f.cfg.vocab == 50 && f.cfg.embed == 16);
@@ -108,24 +108,40 @@ static void test_weights_round_trip(const char *tmp)
     /* int8 scales travel as one more tensor, [layers * 4]. */
     float scales[8] = {0.5f, 1, 2, 3, 4, 5, 6, 7.25f};
     CHECK(emit_write_weights(e, path, scales, NULL, &d) == IR_OK);
-    CHECK_MSG(emit_weights_open(path, &f, &d) == IR_OK, "%s", d.msg);
+    CHECK_MSG(emit_weights_open(path, true, &f, &d) == IR_OK, "%s", d.msg);
     CHECK(f.w.act_scales && memcmp(f.w.act_scales, scales, sizeof scales) == 0);
     emit_weights_close(&f);
     ir_encoder_free(e);
 }
 
-/* Opens a damaged copy; expects IR_ERR_INPUT with `want` in the message. */
-static void expect_rejected(const char *path, const char *want,
-                            const char *what)
+/* Opens a damaged copy (verify: with the checksum); expects IR_ERR_INPUT
+ * with `want` in the message. */
+static void expect_rejected_v(const char *path, bool verify, const char *want,
+                              const char *what)
 {
     ir_diag d;
     ir_diag_init(&d);
     emit_weights_file f;
-    ir_status s = emit_weights_open(path, &f, &d);
+    ir_status s = emit_weights_open(path, verify, &f, &d);
     CHECK_MSG(s == IR_ERR_INPUT, "%s: status %d (%s)", what, (int)s, d.msg);
     CHECK_MSG(strstr(d.msg, want) != NULL, "%s: message '%s' lacks '%s'", what,
               d.msg, want);
     CHECK(f.base == NULL);
+}
+
+static void expect_rejected(const char *path, const char *want,
+                            const char *what)
+{
+    expect_rejected_v(path, true, want, what);
+}
+
+static void write_bytes(const char *path, const char *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(buf, 1, len, f);
+        fclose(f);
+    }
 }
 
 static void test_weights_rejected(const char *tmp)
@@ -181,22 +197,71 @@ static void test_weights_rejected(const char *tmp)
     f = fopen(bad, "wb");
     fwrite(copy, 1, len, f);
     fclose(f);
-    expect_rejected(bad, "outside the file", "offset out of range");
+    /* The structure is checked on its own too (the checksum, first, would
+     * catch these as well). */
+    expect_rejected_v(bad, false, "outside the file", "offset out of range");
+    expect_rejected(bad, "checksum mismatch", "offset out of range, checksum");
     /* A dim that no longer matches the config. */
     memcpy(copy, buf, len);
     copy[toff + 56] ^= 1; /* embeddings.word rows 50 -> 51: bytes differ */
     f = fopen(bad, "wb");
     fwrite(copy, 1, len, f);
     fclose(f);
-    expect_rejected(bad, "embeddings.word", "misshapen tensor");
+    expect_rejected_v(bad, false, "embeddings.word", "misshapen tensor");
+    /* One flipped bit anywhere: in a weight, in the config (ln_eps, which
+     * no range check could catch), in the padding. Skipping the checksum
+     * opens the damaged weight (the caller's choice). */
+    size_t flips[] = {len - 100, 48 + 11 * 8, toff - 1};
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        memcpy(copy, buf, len);
+        copy[flips[i]] ^= 0x10;
+        write_bytes(bad, copy, len);
+        expect_rejected(bad, "checksum mismatch", "flipped bit");
+    }
+    memcpy(copy, buf, len);
+    copy[len - 100] ^= 0x10;
+    write_bytes(bad, copy, len);
+    emit_weights_file skip;
+    CHECK_MSG(emit_weights_open(bad, false, &skip, &d) == IR_OK, "%s", d.msg);
+    emit_weights_close(&skip);
     free(copy);
     /* A missing file is an I/O error naming it. */
     emit_weights_file wf;
     snprintf(bad, sizeof bad, "%s/none.weights", tmp);
-    CHECK(emit_weights_open(bad, &wf, &d) == IR_ERR_IO);
+    CHECK(emit_weights_open(bad, true, &wf, &d) == IR_ERR_IO);
     CHECK(strstr(d.msg, "none.weights") != NULL);
     free(buf);
     ir_encoder_free(e);
+}
+
+/* XXH64 against the reference implementation's values (libxxhash 0.8.1,
+ * XXH64(buf, n, 0)) for byte i = i * 131 + 7, in one call and streamed in
+ * uneven pieces. */
+static void test_xxh64(void)
+{
+    static const struct { size_t n; uint64_t want; } v[] = {
+        {0, 0xef46db3751d8e999ull},  {3, 0xbed43740ee6332bbull},
+        {8, 0x994b676b71ce94ddull},  {31, 0x6711d55e306b5d8full},
+        {32, 0x07f7b8e3bc5d6e25ull}, {33, 0x09f85eeb4e1cbe9full},
+        {100, 0x9ddada11d3dc2d8full}, {4097, 0x00811ab3925b884aull},
+    };
+    unsigned char buf[4097];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (unsigned char)(i * 131 + 7);
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+        CHECK_MSG(emit_xxh64(buf, v[k].n) == v[k].want, "XXH64 of %zu bytes",
+                  v[k].n);
+        emit_xxh64_state s;
+        emit_xxh64_init(&s);
+        for (size_t off = 0, step = 1; off < v[k].n; step = step * 3 % 37 + 1) {
+            size_t take = step < v[k].n - off ? step : v[k].n - off;
+            emit_xxh64_update(&s, buf + off, take);
+            off += take;
+        }
+        CHECK_MSG(emit_xxh64_digest(&s) == v[k].want, "streamed XXH64 of %zu "
+                  "bytes", v[k].n);
+    }
+    CHECK(emit_xxh64("abc", 3) == 0x44bc2cf5ad770999ull);
 }
 
 static void test_sources_embedded(void)
@@ -671,6 +736,7 @@ int main(void)
         return test_finish("test_emit");
     test_weights_round_trip(tmp);
     test_weights_rejected(tmp);
+    test_xxh64();
     test_sources_embedded();
     if (have_cc()) {
         test_program(tmp, false, 0, false, "cls");
