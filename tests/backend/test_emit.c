@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -500,7 +501,7 @@ static void test_program(const char *tmp, bool regression, int64_t embed,
             }
             fprintf(f, "%s", b == B ? "]" : "");
         }
-        fputs("}\n\n", f); /* the blank line is skipped */
+        fputs("}\n", f);
     }
     fclose(f);
     snprintf(cmd, sizeof cmd, "'%s/model' <'%s' >'%s' 2>'%s'", dir, in_path,
@@ -556,65 +557,292 @@ static void test_program(const char *tmp, bool regression, int64_t embed,
     ir_encoder_free(e);
 }
 
-/* Bad lines: an error line on stdout and a message on stderr each, naming
- * the line; the good line after them is still answered; exit 2. A
- * truncated weight file is refused on load (exit 1). */
+/* Runs DIR/model ARGS with stdin from in_text (written to DIR/NAME.in);
+ * stdout and stderr into *out and *err (malloc'd), the exit status
+ * returned and, when rss_kb is not NULL, the program's peak RSS. */
+static int run_program(const char *dir, const char *name, const char *args,
+                       const char *in_text, char **out, char **err,
+                       long *rss_kb)
+{
+    char in[600], o[600], e[600], prog[600];
+    snprintf(in, sizeof in, "%s/%s.in", dir, name);
+    snprintf(o, sizeof o, "%s/%s.out", dir, name);
+    snprintf(e, sizeof e, "%s/%s.err", dir, name);
+    snprintf(prog, sizeof prog, "%s/model", dir);
+    if (in_text) {
+        FILE *f = fopen(in, "w");
+        if (f) {
+            fputs(in_text, f);
+            fclose(f);
+        }
+    }
+    char *argv[16] = {prog};
+    int argc = 1;
+    char abuf[1024];
+    snprintf(abuf, sizeof abuf, "%s", args);
+    for (char *t = strtok(abuf, " "); t && argc < 15; t = strtok(NULL, " "))
+        argv[argc++] = t;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(in, "r", stdin) || !freopen(o, "w", stdout) ||
+            !freopen(e, "w", stderr))
+            _exit(127);
+        execv(prog, argv);
+        _exit(127);
+    }
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+        return -1;
+    if (rss_kb)
+        *rss_kb = ru.ru_maxrss;
+    *out = test_read_file(o, NULL);
+    *err = test_read_file(e, NULL);
+    if (!*out)
+        *out = calloc(1, 1);
+    if (!*err)
+        *err = calloc(1, 1);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The contract of the program's stdout: every line valid JSON (our strict
+ * parser), no bare nan or inf; the number of lines. */
+static int check_json_lines(const char *out, const char *what)
+{
+    int n = 0;
+    for (const char *p = out; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        json_doc doc;
+        ir_diag d;
+        ir_diag_init(&d);
+        CHECK_MSG(json_parse(p, len, "out", &doc, &d) == IR_OK, "%s: output "
+                  "line %d is not JSON: %.*s", what, n + 1, (int)len, p);
+        if (d.status == IR_OK)
+            json_doc_free(&doc);
+        n++;
+        p += len + (nl != NULL);
+    }
+    /* A bare nan or inf: right after ',' '[' ':' or a minus sign (inside a
+     * message, words like "infinity" follow a space). */
+    for (const char *p = out; *p; p++)
+        if ((strncmp(p, "nan", 3) == 0 || strncmp(p, "inf", 3) == 0) &&
+            p > out && strchr(",[:-", p[-1]))
+            CHECK_MSG(false, "%s: a bare non-finite number: %s", what, out);
+    return n;
+}
+
+/* Output line k (1-based) of out, in buf. */
+static const char *line_of(const char *out, int k, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (int i = 1; out && *out; i++) {
+        const char *nl = strchr(out, '\n');
+        size_t len = nl ? (size_t)(nl - out) : strlen(out);
+        if (i == k) {
+            snprintf(buf, n, "%.*s", (int)len, out);
+            break;
+        }
+        out += len + (nl != NULL);
+    }
+    return buf;
+}
+
+/* The output contract (issue 18): one valid JSON line per input line,
+ * whatever the line; {"error":...,"line":N} for a bad one, with a message
+ * on stderr; the good lines after them still answered; exit 2. Run on the
+ * program built with AddressSanitizer, so the error paths run under it. */
 static void test_program_bad_input(const char *tmp)
 {
-    char dir[512], cmd[2400], path[600];
-    /* The program built with AddressSanitizer: error paths run under it. */
+    char dir[512], want[64], buf[2048];
     snprintf(dir, sizeof dir, "%s/factorized-shared", tmp);
-    snprintf(path, sizeof path, "%s/bad.jsonl", dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return;
-    fputs("not json\n"
-          "{\"input_ids\":[1,2,\"x\"]}\n"
-          "{\"input_ids\":[1,2,3],\"attention_mask\":[1,1]}\n"
-          "{\"input_ids\":[1,2,4999]}\n"
-          "{\"input_ids\":[1,2,3]}\n", f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "'%s/model' <'%s' >'%s/bad.out' 2>'%s/bad.err'",
-             dir, path, dir, dir);
-    CHECK(run_shell(cmd) == 2);
-    snprintf(path, sizeof path, "%s/bad.out", dir);
-    char *out = test_read_file(path, NULL);
-    snprintf(path, sizeof path, "%s/bad.err", dir);
-    char *err = test_read_file(path, NULL);
-    CHECK(out && err);
-    if (out && err) {
-        CHECK_MSG(strstr(out, "{\"error\":\"stdin line 1") == out, "%s", out);
-        CHECK_MSG(strstr(out, "line 2: \\\"input_ids\\\"[2] is not an integer"),
-                  "%s", out);
-        CHECK_MSG(strstr(out, "line 3: \\\"attention_mask\\\" has 2 values"),
-                  "%s", out);
-        CHECK_MSG(strstr(err, "stdin line 4:"), "%s", err);
-        char *last = strstr(out, "{\"logits\":");
-        CHECK_MSG(last && strstr(last, "\"label\":"), "%s", out);
-        int n = 0;
-        for (char *p = out; *p; p++)
-            n += *p == '\n';
-        CHECK_MSG(n == 5, "%d output lines", n);
+    char long_line[201];
+    memset(long_line, ' ', 200);
+    long_line[200] = '\0';
+    memcpy(long_line, "{\"input_ids\":[1,2,3]}", 21); /* valid, but too long */
+    char input[2048];
+    snprintf(input, sizeof input,
+             "not json\n"                                                /* 1 */
+             "{\"input_ids\":[1,2,\"x\"]}\n"                              /* 2 */
+             "{\"input_ids\":[1,2,3],\"attention_mask\":[1,1]}\n"         /* 3 */
+             "{\"input_ids\":[1,2,4999]}\n"                               /* 4 */
+             "\n"                                                         /* 5 */
+             "  \t \r\n"                                                  /* 6 */
+             "{\"input_ids\":[1,2,3],\"attention_mask\":[7,-3,1]}\n"      /* 7 */
+             "{\"input_ids\":[1,2,3],\"token_type_ids\":[0,5,0]}\n"       /* 8 */
+             "{\"input_ids\":[[1,2,3],[4,5]]}\n"                          /* 9 */
+             "{\"input_ids\":[1,2,3]}\n"                                  /* 10 */
+             "{\"input_ids\":[1,2,3],\"attention_mask\":[1,1,0]}\n"       /* 11 */
+             "%s\n"                                                       /* 12 */
+             "{\"input_ids\":[1,2,3],\"\\u00e9t\\u00e9\":1}\n"          /* 13 */
+             "{\"input_ids\":[[1,2,3],[4,5,6]]}",                         /* 14 */
+             long_line);
+    char *out, *err;
+    int rc = run_program(dir, "bad", "--max-line-bytes 100", input, &out,
+                         &err, NULL);
+    CHECK_MSG(rc == 2, "bad lines: exit %d: %s", rc, err);
+    int n = check_json_lines(out, "bad lines");
+    CHECK_MSG(n == 14, "%d output lines for 14 input lines:\n%s", n, out);
+    static const struct { int line; const char *has; } errors[] = {
+        {1, "\"error\":\"column 1: "},
+        {2, "\\\"input_ids\\\"[2] is not an integer"},
+        {3, "\\\"attention_mask\\\" has 2 values"},
+        {4, "\\\"input_ids\\\"[2] = 4999 is outside the vocabulary (0..49)"},
+        {5, "empty line"},
+        {6, "empty line"},
+        {7, "\\\"attention_mask\\\"[0] = 7 must be 0 (padding) or 1 (a token)"},
+        {8, "\\\"token_type_ids\\\"[1] = 5 is outside the token types (0..1)"},
+        {9, "\\\"input_ids\\\" row 1 is not an array of 3 integers"},
+        {12, "longer than 100 bytes (--max-line-bytes)"},
+        {13, "unknown key \\\"\u00e9t\u00e9\\\""},
+    };
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        line_of(out, errors[i].line, buf, sizeof buf);
+        snprintf(want, sizeof want, ",\"line\":%d}", errors[i].line);
+        CHECK_MSG(strncmp(buf, "{\"error\":", 9) == 0 && strstr(buf, want) &&
+                  strstr(buf, errors[i].has), "line %d: %s (want %s)",
+                  errors[i].line, buf, errors[i].has);
+        snprintf(want, sizeof want, "model: stdin line %d: ", errors[i].line);
+        CHECK_MSG(strstr(err, want), "stderr lacks '%s': %s", want, err);
+    }
+    for (int k = 10; k <= 14; k += k == 11 ? 3 : 1) { /* 10, 11, 14 */
+        line_of(out, k, buf, sizeof buf);
+        CHECK_MSG(strncmp(buf, "{\"logits\":", 10) == 0 && strstr(buf, "\"label\":"),
+                  "line %d: %s", k, buf);
     }
     free(out);
     free(err);
 
-    /* Truncated weights: the program refuses them on load. */
-    snprintf(cmd, sizeof cmd,
-             "head -c 5000 '%s/model.weights' >'%s/trunc.weights' && "
-             "'%s/model' --weights '%s/trunc.weights' </dev/null "
-             "2>'%s/trunc.err'", dir, dir, dir, dir, dir);
-    CHECK(run_shell(cmd) == 1);
-    snprintf(path, sizeof path, "%s/trunc.err", dir);
-    err = test_read_file(path, NULL);
-    CHECK_MSG(err && strstr(err, "truncated") && strstr(err, "trunc.weights"),
-              "%s", err ? err : "");
+    /* --vocab text: an empty or blank line is refused the same way. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n", f);
+        for (int i = 5; i < 50; i++)
+            fprintf(f, "w%d\n", i);
+        fclose(f);
+    }
+    snprintf(buf, sizeof buf, "--vocab %s", path);
+    rc = run_program(dir, "text", buf, "w5 w6\n\n \t\nw7\tw8 w9\n", &out, &err,
+                     NULL);
+    CHECK_MSG(rc == 2, "--vocab: exit %d: %s", rc, err);
+    CHECK(check_json_lines(out, "--vocab") == 4);
+    CHECK_MSG(strncmp(line_of(out, 1, buf, sizeof buf), "{\"logits\":", 10) == 0 &&
+              strstr(line_of(out, 2, buf, sizeof buf), "empty line") &&
+              strstr(line_of(out, 3, buf, sizeof buf), "\"line\":3}") &&
+              strncmp(line_of(out, 4, buf, sizeof buf), "{\"logits\":", 10) == 0,
+              "--vocab output:\n%s", out);
+    free(out);
     free(err);
+
+    /* Every line answered: exit 0. */
+    rc = run_program(dir, "good", "", "{\"input_ids\":[1,2,3]}\n", &out, &err,
+                     NULL);
+    CHECK_MSG(rc == 0 && check_json_lines(out, "good") == 1, "exit %d: %s", rc,
+              err);
+    free(out);
+    free(err);
+
+    /* Non-finite logits (here from an infinite head bias) are an error
+     * line, never a bare nan or inf. */
+    ir_encoder *e = small_encoder(3, false, 16, true);
+    ir_tensor *hb = e ? ir_encoder_find(e, "head.bias") : NULL;
+    CHECK(hb != NULL);
+    if (hb) {
+        ((float *)hb->data)[1] = INFINITY;
+        ir_diag d;
+        ir_diag_init(&d);
+        snprintf(path, sizeof path, "%s/inf.weights", dir);
+        CHECK(emit_write_weights(e, path, NULL, NULL, &d) == IR_OK);
+        snprintf(buf, sizeof buf, "--weights %s", path);
+        rc = run_program(dir, "inf", buf, "{\"input_ids\":[1,2,3]}\n"
+                         "{\"input_ids\":[[1,2,3],[4,5,6]]}\n", &out, &err, NULL);
+        CHECK_MSG(rc == 2, "non-finite: exit %d: %s", rc, err);
+        CHECK(check_json_lines(out, "non-finite") == 2);
+        CHECK_MSG(strstr(line_of(out, 1, buf, sizeof buf), "are not finite") &&
+                  strstr(line_of(out, 2, buf, sizeof buf), "of row 0 are not finite"),
+                  "%s", out);
+        free(out);
+        free(err);
+    }
+    ir_encoder_free(e);
+
+    /* A flipped bit in model.weights: refused on load (exit 1), unless the
+     * checksum is skipped. A truncated file is refused either way. */
+    snprintf(path, sizeof path, "%s/model.weights", dir);
+    size_t len = 0;
+    char *w = test_read_file(path, &len);
+    CHECK(w && len > 200);
+    if (w && len > 200) {
+        w[len - 150] ^= 0x04;
+        snprintf(path, sizeof path, "%s/flipped.weights", dir);
+        write_bytes(path, w, len);
+        snprintf(buf, sizeof buf, "--weights %s", path);
+        rc = run_program(dir, "flip", buf, "{\"input_ids\":[1,2,3]}\n", &out,
+                         &err, NULL);
+        CHECK_MSG(rc == 1 && strstr(err, "checksum mismatch") &&
+                  strstr(err, "flipped.weights") && !*out, "exit %d: %s", rc, err);
+        free(out);
+        free(err);
+        snprintf(buf, sizeof buf, "--weights %s --no-checksum", path);
+        rc = run_program(dir, "flip2", buf, "{\"input_ids\":[1,2,3]}\n", &out,
+                         &err, NULL);
+        CHECK_MSG(rc == 0 && check_json_lines(out, "--no-checksum") == 1,
+                  "--no-checksum: exit %d: %s", rc, err);
+        free(out);
+        free(err);
+        snprintf(path, sizeof path, "%s/trunc.weights", dir);
+        write_bytes(path, w, 5000);
+        snprintf(buf, sizeof buf, "--weights %s --no-checksum", path);
+        rc = run_program(dir, "trunc", buf, "", &out, &err, NULL);
+        CHECK_MSG(rc == 1 && strstr(err, "truncated") && strstr(err, "trunc.weights"),
+                  "exit %d: %s", rc, err);
+        free(out);
+        free(err);
+    }
+    free(w);
     /* Option errors exit 2. */
-    snprintf(cmd, sizeof cmd, "'%s/model' --threads x </dev/null 2>/dev/null", dir);
-    CHECK(run_shell(cmd) == 2);
-    snprintf(cmd, sizeof cmd, "'%s/model' --bogus </dev/null 2>/dev/null", dir);
-    CHECK(run_shell(cmd) == 2);
+    const char *bad_opts[] = {"--threads x", "--bogus", "--max-line-bytes 0",
+                              "--max-line-bytes"};
+    for (size_t i = 0; i < sizeof bad_opts / sizeof bad_opts[0]; i++) {
+        rc = run_program(dir, "opt", bad_opts[i], "", &out, &err, NULL);
+        CHECK_MSG(rc == 2, "'%s': exit %d", bad_opts[i], rc);
+        free(out);
+        free(err);
+    }
+}
+
+/* A 50 MB line (1.15 GB peak RSS before the cap) is refused with the
+ * default 4 MiB cap at a small RSS, and the next line is answered. The
+ * program without the sanitizer, whose RSS means what it says. */
+static void test_program_long_line(const char *tmp)
+{
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/cls", tmp);
+    snprintf(path, sizeof path, "%s/long.in", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fputs("{\"input_ids\":[1", f);
+    for (long i = 0; i < 25L << 20; i++)
+        fputs(",1", f);
+    fputs("]}\n{\"input_ids\":[1,2,3]}\n", f);
+    fclose(f);
+    char *out, *err;
+    long rss = 0;
+    int rc = run_program(dir, "long", "", NULL, &out, &err, &rss);
+    CHECK_MSG(rc == 2, "50 MB line: exit %d: %s", rc, err);
+    CHECK(check_json_lines(out, "50 MB line") == 2);
+    CHECK_MSG(strstr(out, "longer than 4194304 bytes") &&
+              strstr(out, "\"line\":1}\n{\"logits\":"), "%s", out);
+    CHECK_MSG(rss > 0 && rss < 200 * 1024, "peak RSS %ld KB", rss);
+    printf("50 MB line: refused at a peak RSS of %.1f MB\n", rss / 1024.0);
+    free(out);
+    free(err);
+    remove(path);
 }
 
 /* ---- distilc build on bad input ------------------------------------------ */
@@ -743,6 +971,7 @@ int main(void)
         test_program(tmp, true, 0, false, "regression");
         test_program(tmp, false, 16, true, "factorized-shared");
         test_program_bad_input(tmp);
+        test_program_long_line(tmp);
         test_build_cli(tmp);
     } else {
         test_skip("emitted programs (no cc on PATH)");
