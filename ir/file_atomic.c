@@ -125,10 +125,30 @@ static int create_temp(ir_file_atomic *a, const char *dir, const char *base)
     return -1;
 }
 
+/* /dev/stdout, /dev/fd/N, /proc/self/fd/N name an open descriptor: when
+ * it is a regular file (stdout redirected), a rename would replace the
+ * file under the shell's feet. Such paths are written in place. */
+static bool is_special_path(const char *path)
+{
+    return strncmp(path, "/dev/", 5) == 0 || strncmp(path, "/proc/", 6) == 0;
+}
+
 ir_status ir_file_atomic_open(ir_file_atomic *a, const char *path,
                               unsigned mode, ir_diag *d)
 {
     memset(a, 0, sizeof *a);
+    if (is_special_path(path)) {
+        if (strlen(path) >= sizeof a->path)
+            return ir_diag_set(d, IR_ERR_IO, "cannot write '%s': path too long",
+                               path);
+        snprintf(a->path, sizeof a->path, "%s", path);
+        a->direct = true;
+        a->f = fopen(path, "we");
+        if (!a->f)
+            return ir_diag_set(d, IR_ERR_IO, "cannot write '%s': %s", path,
+                               strerror(errno));
+        return IR_OK;
+    }
     /* A link is followed: the file it names is replaced. */
     struct stat st;
     if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
@@ -303,6 +323,11 @@ ir_status ir_file_check_writable(const char *path, ir_diag *d)
     if (!path || !*path)
         return ir_diag_set(d, IR_ERR_INPUT, "an output path is empty");
     struct stat st;
+    if (is_special_path(path))
+        return access(path, W_OK) == 0
+                   ? IR_OK
+                   : ir_diag_set(d, IR_ERR_INPUT, "cannot write '%s': %s",
+                                 path, strerror(errno));
     char real[PATH_MAX];
     const char *p = path;
     if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && realpath(path, real))

@@ -16,9 +16,10 @@
  *
  *     ir_file_write_atomic("out/s.onnx", buf, len, 0644, &d);  // one buffer
  *
- * An output that exists and is not a regular file (/dev/stdout, a FIFO, a
- * terminal) is written in place: there is nothing to replace atomically,
- * and renaming over a device would be wrong. A symbolic link is followed:
+ * An output that exists and is not a regular file (a FIFO, a terminal), or
+ * any path under /dev/ or /proc/ (/dev/stdout may be a redirected regular
+ * file the shell holds open), is written in place: there is nothing to
+ * replace atomically, and renaming over it would be wrong. A symbolic link is followed:
  * the file it names is replaced, the link stays.
  *
  * Commands check their output paths before any work, so an unwritable -o

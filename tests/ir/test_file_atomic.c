@@ -164,6 +164,25 @@ static void test_write_error(const char *tmp)
         struct stat st;
         CHECK(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
     }
+    /* /dev/stdout redirected to a regular file: written through the
+     * descriptor, not renamed over (the file keeps its inode). */
+    char red[512];
+    snprintf(red, sizeof red, "%s/stdout.txt", tmp);
+    fflush(stdout);
+    int saved = dup(1);
+    int fd = open(red, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    struct stat before, after;
+    CHECK(saved >= 0 && fd >= 0 && fstat(fd, &before) == 0 && dup2(fd, 1) == 1);
+    ir_diag_init(&d);
+    s = ir_file_write_atomic("/dev/stdout", "through\n", 8, 0644, &d);
+    dup2(saved, 1);
+    close(saved);
+    close(fd);
+    CHECK_MSG(s == IR_OK, "%s", d.msg);
+    t = test_read_file(red, NULL);
+    CHECK(t && strcmp(t, "through\n") == 0);
+    free(t);
+    CHECK(stat(red, &after) == 0 && after.st_ino == before.st_ino);
     free(big);
 }
 
