@@ -46,7 +46,7 @@ typedef struct emit_result {
     char weights[4096];     /* DIR/model.weights */
     int64_t weights_bytes;
     int64_t program_bytes;  /* 0 when not compiled */
-    uint64_t hash;          /* FNV-1a of the weight data */
+    uint64_t hash;          /* the weight file's checksum (XXH64) */
     int files;              /* source files written */
     double write_seconds, compile_seconds;
 } emit_result;

@@ -5,7 +5,12 @@
  * The compiler comes from o->cc, else $CC, else "cc"; it may carry
  * arguments separated by spaces ("ccache gcc"), without quoting. A missing
  * compiler is reported before anything runs, so the message can say
- * "no C compiler" rather than leave an exec failure in the log. */
+ * "no C compiler" rather than leave an exec failure in the log.
+ *
+ * The compiler writes the program under a temp name, renamed to DIR/model
+ * when it succeeds (ir/file_atomic.h), so a failed or killed build never
+ * leaves half a program where the last good one was; build.log is
+ * replaced the same way once the compiler has finished. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +23,7 @@
 #include "backend/emit.h"
 #include "backend/emit_internal.h"
 #include "backend/emit_sources.h"
+#include "ir/file_atomic.h"
 
 #define MAX_ARGS 512
 
@@ -138,10 +144,22 @@ ir_status emit_compile(const char *dir, const emit_options *o, ir_diag *d)
         args_free(&a);
         return IR_ERR_FAILED;
     }
+    char prog_path[4096];
+    snprintf(prog_path, sizeof prog_path, "%s/model", dir);
+    ir_file_atomic prog;
+    if (ir_file_atomic_open(&prog, prog_path, 0755, d) != IR_OK) {
+        args_free(&a);
+        return d->status;
+    }
+    fclose(prog.f); /* the compiler writes prog.tmp */
+    prog.f = NULL;
+    const char *slash = strrchr(prog.tmp, '/');
+    const char *tmp_name = slash ? slash + 1 : prog.tmp; /* relative to dir */
     ok = args_split(&a, "-std=c17 -fopenmp") && args_split(&a, f.defines) &&
          args_split(&a, f.cflags) && args_split(&a, EMIT_WARN_FLAGS) &&
          args_split(&a, "-I. -Irt") && args_split(&a, f.dnnl_cflags) &&
-         args_split(&a, "-o model model.c");
+         args_split(&a, "-o") && args_split(&a, tmp_name) &&
+         args_split(&a, "model.c");
     for (size_t i = 0; ok && i < emit_sources_count; i++) {
         const emit_source *s = &emit_sources[i];
         size_t len = strlen(s->path);
@@ -154,6 +172,7 @@ ir_status emit_compile(const char *dir, const emit_options *o, ir_diag *d)
     ok = ok && args_split(&a, f.dnnl_libs) && args_split(&a, "-lm");
     if (!ok) {
         args_free(&a);
+        ir_file_atomic_abort(&prog);
         return ir_diag_set(d, IR_ERR_NOMEM, "compile: too many arguments or "
                            "out of memory");
     }
@@ -161,23 +180,23 @@ ir_status emit_compile(const char *dir, const emit_options *o, ir_diag *d)
 
     char log[4096];
     snprintf(log, sizeof log, "%s/build.log", dir);
-    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-    if (fd < 0) {
+    ir_file_atomic log_file;
+    if (ir_file_atomic_open(&log_file, log, 0644, d) != IR_OK) {
         args_free(&a);
-        return ir_diag_set(d, IR_ERR_IO, "cannot create %s: %s", log,
-                           strerror(errno));
+        ir_file_atomic_abort(&prog);
+        return d->status;
     }
-    /* The command first, as a reader of the log wants to see it. */
-    for (int i = 0; i < a.n; i++) {
-        ssize_t w = write(fd, a.argv[i], strlen(a.argv[i]));
-        w += write(fd, i + 1 < a.n ? " " : "\n", 1);
-        (void)w;
-    }
+    /* The command as a reader of the log wants to see it: "-o model". */
+    for (int i = 0; i < a.n; i++)
+        fprintf(log_file.f, "%s%s", strcmp(a.argv[i], tmp_name) ? a.argv[i]
+                : "model", i + 1 < a.n ? " " : "\n");
     fflush(NULL); /* no buffered output may be written twice */
+    int fd = fileno(log_file.f);
     pid_t pid = fork();
     if (pid < 0) {
-        close(fd);
         args_free(&a);
+        ir_file_atomic_abort(&log_file);
+        ir_file_atomic_abort(&prog);
         return ir_diag_set(d, IR_ERR_FAILED, "compile: cannot start %s: %s",
                            cc, strerror(errno));
     }
@@ -194,13 +213,18 @@ ir_status emit_compile(const char *dir, const emit_options *o, ir_diag *d)
         dprintf(2, "cannot run %s: %s\n", a.argv[0], strerror(errno));
         _exit(127);
     }
-    close(fd);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     args_free(&a);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return IR_OK;
+    /* The compiler appended to the log through the shared descriptor. */
+    (void)fseek(log_file.f, 0, SEEK_END);
+    ir_status ls = ir_file_atomic_commit(&log_file, d);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        ir_status ps = ir_file_atomic_commit(&prog, d);
+        return ps != IR_OK ? ps : ls;
+    }
+    ir_file_atomic_abort(&prog);
     char tail[1600];
     log_tail(log, tail, sizeof tail);
     char how[64];

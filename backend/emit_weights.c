@@ -19,14 +19,145 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-uint64_t emit_fnv1a(uint64_t h, const void *p, size_t n)
+#include "ir/file_atomic.h"
+
+/* ---- XXH64 ----------------------------------------------------------------
+ * Written from the algorithm's description (xxHash's doc/xxhash_spec.md,
+ * "XXH64"), seed 0: four lanes over 32-byte stripes, then the tail, then
+ * the avalanche. Several GB/s in plain C, so checking a BERT-base file
+ * costs little next to loading it; any flipped bit changes it. */
+#define XXH_P1 0x9E3779B185EBCA87ull
+#define XXH_P2 0xC2B2AE3D27D4EB4Full
+#define XXH_P3 0x165667B19E3779F9ull
+#define XXH_P4 0x85EBCA77C2B2AE63ull
+#define XXH_P5 0x27D4EB2F165667C5ull
+
+static uint64_t xxh_rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+static uint64_t xxh_read64(const unsigned char *p)
 {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ull;
+    uint64_t v;
+    memcpy(&v, p, 8); /* little-endian hosts only (checked on reading) */
+    return v;
+}
+
+static uint64_t xxh_round(uint64_t acc, uint64_t in)
+{
+    acc += in * XXH_P2;
+    return xxh_rotl(acc, 31) * XXH_P1;
+}
+
+static uint64_t xxh_merge(uint64_t h, uint64_t v)
+{
+    h ^= xxh_round(0, v);
+    return h * XXH_P1 + XXH_P4;
+}
+
+void emit_xxh64_init(emit_xxh64_state *s)
+{
+    memset(s, 0, sizeof *s);
+    s->v[0] = XXH_P1 + XXH_P2;
+    s->v[1] = XXH_P2;
+    s->v[2] = 0;
+    s->v[3] = 0 - XXH_P1;
+}
+
+static void xxh_stripes(emit_xxh64_state *s, const unsigned char *p, size_t n)
+{
+    uint64_t v0 = s->v[0], v1 = s->v[1], v2 = s->v[2], v3 = s->v[3];
+    for (; n >= 32; p += 32, n -= 32) {
+        v0 = xxh_round(v0, xxh_read64(p));
+        v1 = xxh_round(v1, xxh_read64(p + 8));
+        v2 = xxh_round(v2, xxh_read64(p + 16));
+        v3 = xxh_round(v3, xxh_read64(p + 24));
     }
+    s->v[0] = v0, s->v[1] = v1, s->v[2] = v2, s->v[3] = v3;
+}
+
+void emit_xxh64_update(emit_xxh64_state *s, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    s->total += n;
+    if (s->buffered) {
+        size_t take = 32 - s->buffered < n ? 32 - s->buffered : n;
+        memcpy(s->buf + s->buffered, p, take);
+        s->buffered += take;
+        p += take;
+        n -= take;
+        if (s->buffered < 32)
+            return;
+        xxh_stripes(s, s->buf, 32);
+        s->buffered = 0;
+    }
+    size_t whole = n & ~(size_t)31;
+    xxh_stripes(s, p, whole);
+    memcpy(s->buf, p + whole, n - whole);
+    s->buffered = n - whole;
+}
+
+uint64_t emit_xxh64_digest(const emit_xxh64_state *s)
+{
+    uint64_t h;
+    if (s->total >= 32) {
+        h = xxh_rotl(s->v[0], 1) + xxh_rotl(s->v[1], 7) +
+            xxh_rotl(s->v[2], 12) + xxh_rotl(s->v[3], 18);
+        for (int i = 0; i < 4; i++)
+            h = xxh_merge(h, s->v[i]);
+    } else {
+        h = XXH_P5; /* + seed 0 */
+    }
+    h += s->total;
+    const unsigned char *p = s->buf;
+    size_t n = s->buffered;
+    for (; n >= 8; p += 8, n -= 8) {
+        h ^= xxh_round(0, xxh_read64(p));
+        h = xxh_rotl(h, 27) * XXH_P1 + XXH_P4;
+    }
+    if (n >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        h ^= (uint64_t)w * XXH_P1;
+        h = xxh_rotl(h, 23) * XXH_P2 + XXH_P3;
+        p += 4;
+        n -= 4;
+    }
+    for (; n > 0; p++, n--) {
+        h ^= (uint64_t)*p * XXH_P5;
+        h = xxh_rotl(h, 11) * XXH_P1;
+    }
+    h ^= h >> 33;
+    h *= XXH_P2;
+    h ^= h >> 29;
+    h *= XXH_P3;
+    h ^= h >> 32;
     return h;
+}
+
+uint64_t emit_xxh64(const void *data, size_t n)
+{
+    emit_xxh64_state s;
+    emit_xxh64_init(&s);
+    emit_xxh64_update(&s, data, n);
+    return emit_xxh64_digest(&s);
+}
+
+/* The checksum of a whole weight file: XXH64 of its bytes with the
+ * checksum field (EMIT_WEIGHTS_SUM_AT, 8 bytes) read as zeros. */
+uint64_t emit_weights_checksum(const void *file, size_t size)
+{
+    const unsigned char *b = file;
+    unsigned char head[EMIT_WEIGHTS_SUM_AT + 8];
+    emit_xxh64_state s;
+    emit_xxh64_init(&s);
+    if (size < sizeof head) {
+        emit_xxh64_update(&s, b, size);
+        return emit_xxh64_digest(&s);
+    }
+    memcpy(head, b, EMIT_WEIGHTS_SUM_AT);
+    memset(head + EMIT_WEIGHTS_SUM_AT, 0, 8);
+    emit_xxh64_update(&s, head, sizeof head);
+    emit_xxh64_update(&s, b + sizeof head, size - sizeof head);
+    return emit_xxh64_digest(&s);
 }
 
 static void put_u32(unsigned char *p, uint32_t v)
@@ -118,13 +249,44 @@ static size_t header_bytes(void)
     return EMIT_WEIGHTS_HEADER_BYTES + 8 * EMIT_WEIGHTS_CFG_WORDS;
 }
 
-static ir_status write_all(FILE *f, const void *p, size_t n, const char *path,
-                           ir_diag *d)
+/* The file goes through put_bytes twice: once into the checksum (f NULL),
+ * then, with the checksum in the header, into the file. */
+static ir_status put_bytes(FILE *f, emit_xxh64_state *sum, const void *p, size_t n,
+                           const char *path, ir_diag *d)
 {
+    if (!f) {
+        emit_xxh64_update(sum, p, n);
+        return IR_OK;
+    }
     if (n && fwrite(p, 1, n, f) != n)
         return ir_diag_set(d, IR_ERR_IO, "%s: write failed: %s", path,
                            strerror(errno));
     return IR_OK;
+}
+
+static ir_status put_file(FILE *f, emit_xxh64_state *sum, const unsigned char *head,
+                          uint64_t table_off, const unsigned char *table,
+                          uint64_t data_off, const emit_tensor *ts, size_t n,
+                          const char *path, ir_diag *d)
+{
+    static const unsigned char zeros[EMIT_WEIGHTS_ALIGN];
+    ir_status s = put_bytes(f, sum, head, table_off, path, d);
+    if (s == IR_OK)
+        s = put_bytes(f, sum, table, n * EMIT_WEIGHTS_ENTRY_BYTES, path, d);
+    uint64_t pos = table_off + n * EMIT_WEIGHTS_ENTRY_BYTES;
+    if (s == IR_OK)
+        s = put_bytes(f, sum, zeros, data_off - pos, path, d);
+    pos = data_off;
+    for (size_t i = 0; i < n && s == IR_OK; i++) {
+        const unsigned char *e = table + i * EMIT_WEIGHTS_ENTRY_BYTES;
+        uint64_t bytes = get_u64(e + 80);
+        s = put_bytes(f, sum, ts[i].data, (size_t)bytes, path, d);
+        pos += bytes;
+        if (s == IR_OK)
+            s = put_bytes(f, sum, zeros, align_up(pos) - pos, path, d);
+        pos = align_up(pos);
+    }
+    return s;
 }
 
 static ir_status write_body(FILE *f, const char *path, const rt_config *cfg,
@@ -142,7 +304,6 @@ static ir_status write_body(FILE *f, const char *path, const rt_config *cfg,
         free(head);
         return ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory", path);
     }
-    uint64_t h = EMIT_FNV_OFFSET;
     for (size_t i = 0; i < n; i++) {
         unsigned char *e = table + i * EMIT_WEIGHTS_ENTRY_BYTES;
         uint64_t bytes = 4;
@@ -155,7 +316,6 @@ static ir_status write_body(FILE *f, const char *path, const rt_config *cfg,
         put_u64(e + 64, (uint64_t)(ts[i].rank > 1 ? ts[i].dims[1] : 0));
         put_u64(e + 72, off);
         put_u64(e + 80, bytes);
-        h = emit_fnv1a(h, ts[i].data, (size_t)bytes);
         off = align_up(off + bytes);
     }
     memcpy(head, EMIT_WEIGHTS_MAGIC, 8);
@@ -164,29 +324,19 @@ static ir_status write_body(FILE *f, const char *path, const rt_config *cfg,
     put_u64(head + 16, off);
     put_u64(head + 24, table_off);
     put_u64(head + 32, data_off);
-    put_u64(head + 40, h);
+    put_u64(head + EMIT_WEIGHTS_SUM_AT, 0); /* the checksum, below */
     int64_t words[EMIT_WEIGHTS_CFG_WORDS];
     cfg_to_words(cfg, words);
     for (int i = 0; i < EMIT_WEIGHTS_CFG_WORDS; i++)
         put_u64(head + EMIT_WEIGHTS_HEADER_BYTES + 8 * i, (uint64_t)words[i]);
 
-    static const unsigned char zeros[EMIT_WEIGHTS_ALIGN];
-    ir_status s = write_all(f, head, table_off, path, d);
-    if (s == IR_OK)
-        s = write_all(f, table, n * EMIT_WEIGHTS_ENTRY_BYTES, path, d);
-    uint64_t pos = table_off + n * EMIT_WEIGHTS_ENTRY_BYTES;
-    if (s == IR_OK)
-        s = write_all(f, zeros, data_off - pos, path, d);
-    pos = data_off;
-    for (size_t i = 0; i < n && s == IR_OK; i++) {
-        const unsigned char *e = table + i * EMIT_WEIGHTS_ENTRY_BYTES;
-        uint64_t bytes = get_u64(e + 80);
-        s = write_all(f, ts[i].data, (size_t)bytes, path, d);
-        pos += bytes;
-        if (s == IR_OK)
-            s = write_all(f, zeros, align_up(pos) - pos, path, d);
-        pos = align_up(pos);
-    }
+    emit_xxh64_state sum;
+    emit_xxh64_init(&sum);
+    put_file(NULL, &sum, head, table_off, table, data_off, ts, n, path, d);
+    uint64_t h = emit_xxh64_digest(&sum);
+    put_u64(head + EMIT_WEIGHTS_SUM_AT, h);
+    ir_status s = put_file(f, NULL, head, table_off, table, data_off, ts, n,
+                           path, d);
     free(table);
     free(head);
     if (hash)
@@ -213,22 +363,14 @@ ir_status emit_weights_write(const char *path, const rt_config *cfg,
                                    "%s: tensor '%s': dim %d is %" PRId64, path,
                                    ts[i].name, r, ts[i].dims[r]);
     }
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return ir_diag_set(d, IR_ERR_INPUT, "%s: path too long", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "cannot create %s: %s", tmp,
-                           strerror(errno));
-    ir_status s = write_body(f, tmp, cfg, ts, n, hash_out, d);
-    if (fclose(f) != 0 && s == IR_OK)
-        s = ir_diag_set(d, IR_ERR_IO, "%s: write failed: %s", tmp,
-                        strerror(errno));
-    if (s == IR_OK && rename(tmp, path) != 0)
-        s = ir_diag_set(d, IR_ERR_IO, "cannot rename %s to %s: %s", tmp, path,
-                        strerror(errno));
+    ir_file_atomic a;
+    ir_status s = ir_file_atomic_open(&a, path, 0644, d);
     if (s != IR_OK)
-        remove(tmp);
+        return s;
+    s = write_body(a.f, path, cfg, ts, n, hash_out, d);
+    if (s == IR_OK)
+        return ir_file_atomic_commit(&a, d);
+    ir_file_atomic_abort(&a);
     return s;
 }
 
@@ -366,7 +508,7 @@ static ir_status resolve(const unsigned char *b, uint64_t toff, uint32_t n,
 }
 
 ir_status emit_weights_parse(const void *buf, size_t size, const char *file,
-                             emit_weights_file *out, ir_diag *d)
+                             bool verify, emit_weights_file *out, ir_diag *d)
 {
     memset(out, 0, sizeof *out);
     const unsigned char *b = buf;
@@ -403,6 +545,17 @@ ir_status emit_weights_parse(const void *buf, size_t size, const char *file,
                            "file has %zu; copy it again or %s", file,
                            size < file_bytes ? "truncated" : "trailing bytes",
                            file_bytes, size, REBUILD);
+    uint64_t stored = get_u64(b + EMIT_WEIGHTS_SUM_AT);
+    if (verify) {
+        uint64_t sum = emit_weights_checksum(b, size);
+        if (sum != stored)
+            return ir_diag_set(d, IR_ERR_INPUT,
+                               "%s: checksum mismatch: the header says %016"
+                               PRIx64 ", the bytes hash to %016" PRIx64 ": the "
+                               "file is corrupt (a flipped bit, a damaged "
+                               "copy); copy it again or %s", file, stored, sum,
+                               REBUILD);
+    }
     if (toff < hb || toff > size || n > (size - toff) / EMIT_WEIGHTS_ENTRY_BYTES ||
         doff < toff + (uint64_t)n * EMIT_WEIGHTS_ENTRY_BYTES || doff > size)
         return ir_diag_set(d, IR_ERR_INPUT,
@@ -454,12 +607,12 @@ ir_status emit_weights_parse(const void *buf, size_t size, const char *file,
         memset(out, 0, sizeof *out);
         return s;
     }
-    out->hash = get_u64(b + 40);
+    out->hash = stored;
     return IR_OK;
 }
 
-ir_status emit_weights_open(const char *path, emit_weights_file *out,
-                            ir_diag *d)
+ir_status emit_weights_open(const char *path, bool verify,
+                            emit_weights_file *out, ir_diag *d)
 {
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY);
@@ -483,7 +636,7 @@ ir_status emit_weights_open(const char *path, emit_weights_file *out,
     if (base == MAP_FAILED)
         return ir_diag_set(d, IR_ERR_IO, "cannot map weights %s: %s", path,
                            strerror(errno));
-    ir_status s = emit_weights_parse(base, size, path, out, d);
+    ir_status s = emit_weights_parse(base, size, path, verify, out, d);
     if (s != IR_OK) {
         munmap(base, size);
         return s;

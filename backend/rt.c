@@ -343,6 +343,12 @@ ir_status rt_model_run(rt_model *m, int64_t batch, int64_t seq,
                    (long long)c->max_positions);
     if (!ids || !logits)
         return BAD("input ids and the logits buffer must be given");
+    /* (1 - mask) * fill: any other value overflows to inf or NaN. */
+    for (int64_t i = 0; mask && i < batch * seq; i++)
+        if (mask[i] != 0 && mask[i] != 1)
+            return BAD("attention_mask[%lld][%lld] = %lld must be 0 (padding) "
+                       "or 1 (a token)", (long long)(i / seq),
+                       (long long)(i % seq), (long long)mask[i]);
     ir_status s = rt_plan_reserve(&m->plan, c, batch, seq, d);
     if (s != IR_OK)
         return s;

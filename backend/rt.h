@@ -155,8 +155,8 @@ ir_status rt_model_create(const rt_config *c, const rt_weights *w,
                           const rt_options *o, rt_model **out, ir_diag *d);
 /* ids, types (NULL: all 0) and mask (NULL: no padding) are int64 [B,S];
  * logits [B,labels]. Any B >= 1 and 1 <= S <= max_positions; primitives are
- * cached per shape. IR_ERR_INPUT naming the position of an id out of
- * range. */
+ * cached per shape. IR_ERR_INPUT naming the position of an id or a type
+ * out of range, or of a mask value other than 0 and 1. */
 ir_status rt_model_run(rt_model *m, int64_t batch, int64_t seq,
                        const int64_t *ids, const int64_t *types,
                        const int64_t *mask, float *logits,

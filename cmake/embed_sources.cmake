@@ -12,8 +12,9 @@
 # The list: the compiled runtime (backend/rt*, minus the IR bridge
 # rt_encoder.*), the oneDNN wrappers it uses (dnnl_*, not gemm.c which needs
 # OpenBLAS), the weight-file reader, the hand-written standalone sources,
-# ir/diag and the few ir/ files the wrappers include, and the JSON reader
-# and WordPiece tokenizer for the program's stdin.
+# ir/diag and the few ir/ files the wrappers and the weight-file writer
+# include, and the JSON reader and WordPiece tokenizer for the program's
+# stdin.
 
 function(distilc_embed_list out_var)
   set(root ${CMAKE_SOURCE_DIR})
@@ -24,7 +25,7 @@ function(distilc_embed_list out_var)
   list(FILTER files EXCLUDE REGEX "^backend/rt_encoder\\.[ch]$")
   list(APPEND files
     backend/emit_weights.h backend/emit_weights.c
-    ir/diag.h ir/diag.c ir/ir.h ir/ops.def ir/dtype.c ir/cpu.h ir/cpu.c
+    ir/diag.h ir/diag.c ir/file_atomic.h ir/file_atomic.c ir/ir.h ir/ops.def ir/dtype.c ir/cpu.h ir/cpu.c
     ir/fast_exp.h ir/act.h ir/act.c ir/precision.h ir/precision.c
     frontend/json.h frontend/json.c
     frontend/unicode.h frontend/unicode.c frontend/unicode_tables.c

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "distill/checkpoint.h"
+#include "ir/file_atomic.h"
 
 static const char CKPT_MAGIC[8] = {'D', 'S', 'T', 'L', 'C', 'K', 'P', 'T'};
 
@@ -117,38 +118,14 @@ static uint32_t header_bytes(uint32_t version)
     return (uint32_t)(version >= 2 ? v1 + 2 * TRAIN_CKPT_PRECISION_MAX : v1);
 }
 
-/* fsyncs the folder holding path, so a rename in it is durable. */
-static int dir_sync(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return -1;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-    free(copy);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 ir_status train_ckpt_save(const char *path, const train_params *p,
                           const train_extra *extra,
                           const train_ckpt_state *st, ir_diag *d)
 {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (!tmp)
-        return ir_diag_set(d, IR_ERR_NOMEM, "checkpoint %s: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    ckpt_io io = {.f = fopen(tmp, "wb"), .hash = 0xcbf29ce484222325ULL};
-    if (!io.f) {
-        ir_status s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: cannot create: %s",
-                                  tmp, strerror(errno));
-        free(tmp);
-        return s;
-    }
+    ir_file_atomic out; /* temp, fsync, rename, folder fsync */
+    if (ir_file_atomic_open(&out, path, 0644, d) != IR_OK)
+        return ir_diag_prefix(d, "checkpoint");
+    ckpt_io io = {.f = out.f, .hash = 0xcbf29ce484222325ULL};
     uint32_t version = TRAIN_CKPT_VERSION, hb = header_bytes(version);
     io_write(&io, CKPT_MAGIC, sizeof CKPT_MAGIC);
     io_write(&io, &version, sizeof version);
@@ -166,22 +143,14 @@ ir_status train_ckpt_save(const char *path, const train_params *p,
     }
     uint64_t sum = io.hash;
     io_write(&io, &sum, sizeof sum);
-    bool ok = !io.failed && fflush(io.f) == 0 && fsync(fileno(io.f)) == 0;
-    int err = errno;
-    ok = fclose(io.f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        if (ok)
-            err = errno;
-        remove(tmp);
-        ir_status s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: write failed: %s "
-                                  "(disk full?)", path, strerror(err));
-        free(tmp);
-        return s;
+    if (io.failed) {
+        int err = errno;
+        ir_file_atomic_abort(&out);
+        return ir_diag_set(d, IR_ERR_IO, "checkpoint %s: write failed: %s "
+                           "(disk full?)", path, strerror(err));
     }
-    free(tmp);
-    if (dir_sync(path) != 0)
-        return ir_diag_set(d, IR_ERR_IO, "checkpoint %s: fsync of its folder failed: %s",
-                           path, strerror(errno));
+    if (ir_file_atomic_commit(&out, d) != IR_OK)
+        return ir_diag_prefix(d, "checkpoint");
     return IR_OK;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "distill/plot_svg.h"
+#include "ir/file_atomic.h"
 
 enum { W = 800, H = 450, ML = 70, MR = 70, MT = 40, MB = 50 };
 
@@ -49,9 +50,10 @@ ir_status train_plot_svg(const char *path, const char *title,
                          const train_dev_point *dev, size_t n_dev,
                          const char *metric_name, ir_diag *d)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "plot %s: %s", path, strerror(errno));
+    ir_file_atomic out;
+    if (ir_file_atomic_open(&out, path, 0644, d) != IR_OK)
+        return ir_diag_prefix(d, "plot");
+    FILE *f = out.f;
     double s_lo = INFINITY, s_hi = -INFINITY, l_lo = INFINITY, l_hi = -INFINITY;
     double m_lo = INFINITY, m_hi = -INFINITY;
     for (size_t i = 0; i < n_hist; i++) {
@@ -148,8 +150,7 @@ ir_status train_plot_svg(const char *path, const char *title,
                         (long long)dev[i].step, dev[i].metric);
     }
     fputs("</svg>\n", f);
-    bool bad = ferror(f);
-    if (fclose(f) != 0 || bad)
-        return ir_diag_set(d, IR_ERR_IO, "plot %s: write failed", path);
+    if (ir_file_atomic_commit(&out, d) != IR_OK)
+        return ir_diag_prefix(d, "plot");
     return IR_OK;
 }

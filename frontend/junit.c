@@ -12,6 +12,8 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "ir/file_atomic.h"
+
 /* Length of the valid UTF-8 sequence at s (n bytes left) whose code point
  * XML 1.0 allows, or 0. */
 static size_t xml_char_len(const unsigned char *s, size_t n)
@@ -260,17 +262,9 @@ ir_status junit_write_file(const char *path, const junit_suite *suites,
     ir_status st = junit_write_buffer(suites, n_suites, &text, &n, d);
     if (st != IR_OK)
         return st;
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        int e = errno;
-        free(text);
-        return ir_diag_set(d, IR_ERR_IO, "%s: cannot write JUnit report: %s",
-                           path, strerror(e));
-    }
-    size_t w = fwrite(text, 1, n, f);
-    int close_rc = fclose(f);
+    st = ir_file_write_atomic(path, text, n, 0644, d);
     free(text);
-    if (w != n || close_rc != 0)
-        return ir_diag_set(d, IR_ERR_IO, "%s: error writing JUnit report", path);
-    return IR_OK;
+    if (st != IR_OK)
+        ir_diag_prefix(d, "JUnit report");
+    return st;
 }

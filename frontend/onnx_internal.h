@@ -10,6 +10,7 @@
 #define DISTILC_FRONTEND_ONNX_INTERNAL_H
 
 #include "frontend/onnx.h"
+#include "ir/file_atomic.h"
 #include "onnx/onnx.pb-c.h"
 
 /* ONNX TensorProto.DataType name ("DOUBLE") for messages. */
@@ -34,9 +35,5 @@ void onnx_tensor_to_proto(const ir_tensor *t, const char *name,
 /* Reads a whole file into a malloc'd buffer (IR_ERR_IO names the path). */
 ir_status onnx_file_read(const char *path, void **buf, size_t *len,
                          ir_diag *d);
-/* Writes a buffer to path atomically: a temporary file beside it, then
- * rename. IR_ERR_IO names the path. */
-ir_status onnx_file_write_atomic(const char *path, const void *buf,
-                                 size_t len, ir_diag *d);
 
 #endif

@@ -388,28 +388,21 @@ ir_status onnx_save_file(const ir_graph *g, const char *path,
     saver s = {.g = g, .d = d, .a = ir_arena_new()};
     if (!s.a)
         return ir_diag_set(d, IR_ERR_NOMEM, "out of memory");
-    char data_path[PATH_MAX], data_tmp[PATH_MAX];
+    char data_path[PATH_MAX];
+    ir_file_atomic data;
     ir_status st = IR_OK;
-    int fd = -1;
     if (opts && opts->external_data) {
-        if ((size_t)snprintf(data_path, sizeof data_path, "%s.data", path) >= sizeof data_path ||
-            (size_t)snprintf(data_tmp, sizeof data_tmp, "%s.tmpXXXXXX", data_path) >= sizeof data_tmp) {
+        if ((size_t)snprintf(data_path, sizeof data_path, "%s.data", path) >= sizeof data_path) {
             ir_arena_free(s.a);
             return ir_diag_set(d, IR_ERR_IO, "cannot write '%s': path too long",
                                path);
         }
-        fd = mkstemp(data_tmp);
-        if (fd < 0 || !(s.ext = fdopen(fd, "wb"))) {
-            st = ir_diag_set(d, IR_ERR_IO, "cannot write '%s': %s", data_path,
-                             strerror(errno));
-            if (fd >= 0) {
-                close(fd);
-                unlink(data_tmp);
-            }
+        st = ir_file_atomic_open(&data, data_path, 0644, d);
+        if (st != IR_OK) {
             ir_arena_free(s.a);
             return st;
         }
-        (void)fchmod(fd, 0644);
+        s.ext = data.f;
         const char *slash = strrchr(data_path, '/');
         s.ext_name = slash ? slash + 1 : data_path;
         s.ext_path = data_path;
@@ -420,25 +413,14 @@ ir_status onnx_save_file(const ir_graph *g, const char *path,
     st = build_model(&s, &m);
     if (st == IR_OK)
         st = pack_model(&m, &buf, &len, d);
-    if (s.ext) {
-        int err = 0;
-        if (fflush(s.ext) != 0 || ferror(s.ext) || fsync(fileno(s.ext)) != 0)
-            err = errno ? errno : EIO;
-        if (fclose(s.ext) != 0 && !err)
-            err = errno;
-        if (st == IR_OK && err)
-            st = ir_diag_set(d, IR_ERR_IO, "cannot write '%s': %s", data_path,
-                             strerror(err));
-        /* The weights go in place first: a model never points at a data
-         * file that is not there yet. */
-        if (st == IR_OK && rename(data_tmp, data_path) != 0)
-            st = ir_diag_set(d, IR_ERR_IO, "cannot write '%s': %s", data_path,
-                             strerror(errno));
-        if (st != IR_OK)
-            unlink(data_tmp);
-    }
+    /* The weights go in place first: a model never points at a data file
+     * that is not there yet. */
+    if (s.ext && st == IR_OK)
+        st = ir_file_atomic_commit(&data, d);
+    else if (s.ext)
+        ir_file_atomic_abort(&data);
     if (st == IR_OK)
-        st = onnx_file_write_atomic(path, buf, len, d);
+        st = ir_file_write_atomic(path, buf, len, 0644, d);
     free(buf);
     ir_arena_free(s.a);
     return st;

@@ -402,45 +402,6 @@ ir_status onnx_file_read(const char *path, void **buf, size_t *len, ir_diag *d)
     return IR_OK;
 }
 
-ir_status onnx_file_write_atomic(const char *path, const void *buf,
-                                 size_t len, ir_diag *d)
-{
-    char tmp[PATH_MAX];
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path) >= sizeof tmp)
-        return ir_diag_set(d, IR_ERR_IO, "cannot write '%s': path too long",
-                           path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return ir_diag_set(d, IR_ERR_IO, "cannot write '%s': %s", path,
-                           strerror(errno));
-    (void)fchmod(fd, 0644); /* mkstemp makes 0600; models are shared files */
-    const char *p = buf;
-    size_t done = 0;
-    int err = 0;
-    while (done < len) {
-        ssize_t w = write(fd, p + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            err = w < 0 ? errno : EIO;
-            break;
-        }
-        done += (size_t)w;
-    }
-    if (!err && fsync(fd) != 0)
-        err = errno;
-    if (close(fd) != 0 && !err)
-        err = errno;
-    if (!err && rename(tmp, path) != 0)
-        err = errno;
-    if (err) {
-        unlink(tmp);
-        return ir_diag_set(d, IR_ERR_IO, "cannot write '%s': %s", path,
-                           strerror(err));
-    }
-    return IR_OK;
-}
-
 /* ---- .pb tensor files ------------------------------------------------------ */
 
 ir_status onnx_tensor_read_file(const char *path, ir_tensor **out,
@@ -494,7 +455,7 @@ ir_status onnx_tensor_write_file(const char *path, const ir_tensor *t,
     if (!buf)
         return ir_diag_set(d, IR_ERR_NOMEM, "out of memory writing '%s'", path);
     onnx__tensor_proto__pack(&tp, buf);
-    ir_status st = onnx_file_write_atomic(path, buf, n, d);
+    ir_status st = ir_file_write_atomic(path, buf, n, 0644, d);
     free(buf);
     return st;
 }

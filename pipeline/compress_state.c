@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "frontend/json.h"
+#include "ir/file_atomic.h"
 #include "pipeline/compress.h"
 
 enum { F_I64, F_INT, F_F64, F_STR, F_BOOL };
@@ -155,11 +156,10 @@ void compress_state_init(compress_state *s)
 ir_status compress_state_save(const char *path, const compress_state *s,
                               ir_diag *d)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "state file '%s': %s", tmp, strerror(errno));
+    ir_file_atomic out;
+    if (ir_file_atomic_open(&out, path, 0644, d) != IR_OK)
+        return ir_diag_prefix(d, "state file");
+    FILE *f = out.f;
     fprintf(f, "{\"format\": \"distilc-compress-state\", \"version\": 1,\n"
                " \"stages\": {");
     for (int i = 0; i < COMPRESS_STAGE_COUNT; i++)
@@ -185,13 +185,8 @@ ir_status compress_state_save(const char *path, const compress_state *s,
         }
     }
     fputs("}}\n", f);
-    bool bad = ferror(f) != 0;
-    if (fclose(f) != 0 || bad) {
-        remove(tmp);
-        return ir_diag_set(d, IR_ERR_IO, "state file '%s': write failed", tmp);
-    }
-    if (rename(tmp, path) != 0)
-        return ir_diag_set(d, IR_ERR_IO, "state file '%s': %s", path, strerror(errno));
+    if (ir_file_atomic_commit(&out, d) != IR_OK)
+        return ir_diag_prefix(d, "state file");
     return IR_OK;
 }
 

@@ -24,6 +24,7 @@
 #include "frontend/json.h"
 #include "frontend/onnx.h"
 #include "frontend/recipe.h"
+#include "ir/file_atomic.h"
 #include "pipeline/compress_internal.h"
 #include "search/evolution.h"
 #include "search/supernet_train.h"
@@ -128,9 +129,10 @@ static ir_status write_record(compress_ctx *c, const char *fitness, ir_diag *d)
 {
     const compress_results *r = &c->st->r;
     const char *path = compress_path(c, "supernet/supernet.json");
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "%s: cannot write", path);
+    ir_file_atomic a;
+    if (ir_file_atomic_open(&a, path, 0644, d) != IR_OK)
+        return d->status;
+    FILE *f = a.f;
     fprintf(f, "{\"fitness\": ");
     json_write_string(f, fitness);
     if (r->sn_trained)
@@ -141,8 +143,7 @@ static ir_status write_record(compress_ctx *c, const char *fitness, ir_diag *d)
                 (long long)r->sn_examples, (long long)r->sn_heldout, r->sn_seconds,
                 r->sn_first_loss, r->sn_last_loss);
     fprintf(f, "}\n");
-    return fclose(f) == 0 ? IR_OK
-                          : ir_diag_set(d, IR_ERR_IO, "%s: write failed", path);
+    return ir_file_atomic_commit(&a, d);
 }
 
 ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)

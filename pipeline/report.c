@@ -5,6 +5,7 @@
  * (accuracy retained); any of them is null when a side is unknown. */
 #include "pipeline/report.h"
 #include "frontend/json.h"
+#include "ir/file_atomic.h"
 
 #include <errno.h>
 #include <math.h>
@@ -345,20 +346,15 @@ static ir_status write_file(const char *path,
                             const compress_options *o, const compress_state *st,
                             ir_diag *d)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "'%s': %s", tmp, strerror(errno));
-    ir_status s = fn(f, o, st, d);
-    if (fclose(f) != 0 && s == IR_OK)
-        s = ir_diag_set(d, IR_ERR_IO, "'%s': write failed", tmp);
-    if (s == IR_OK && rename(tmp, path) != 0)
-        s = ir_diag_set(d, IR_ERR_IO, "'%s': %s", path, strerror(errno));
-    if (s != IR_OK) {
-        remove(tmp);
-        ir_diag_prefix(d, "%s", path);
-    }
+    ir_file_atomic a;
+    ir_status s = ir_file_atomic_open(&a, path, 0644, d);
+    if (s != IR_OK)
+        return s;
+    s = fn(a.f, o, st, d);
+    if (s == IR_OK)
+        return ir_file_atomic_commit(&a, d);
+    ir_file_atomic_abort(&a);
+    ir_diag_prefix(d, "%s", path);
     return s;
 }
 

@@ -27,6 +27,7 @@
 #include "backend/dnnl_engine.h"
 #include "backend/dnnl_matmul.h"
 #include "frontend/json.h"
+#include "ir/file_atomic.h"
 #include "search/latency_internal.h"
 
 #define LAT_FORMAT "distilc-latency"
@@ -273,12 +274,10 @@ ir_status search_latency_save(search_latency *m, ir_diag *d)
     if (!m->dirty)
         return IR_OK;
     mkdir_parents(m->path);
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", m->path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "%s: cannot write the latency cache: "
-                           "%s", tmp, strerror(errno));
+    ir_file_atomic a;
+    if (ir_file_atomic_open(&a, m->path, 0644, d) != IR_OK)
+        return ir_diag_prefix(d, "latency cache");
+    FILE *f = a.f;
     fprintf(f, "{\n  \"format\": \"" LAT_FORMAT "\",\n  \"version\": %d,\n"
                "  \"cpu\": ", LAT_VERSION);
     json_write_string(f, m->cpu);
@@ -289,12 +288,8 @@ ir_status search_latency_save(search_latency *m, ir_diag *d)
         fprintf(f, "%s\n    \"%s\": %.17g", i ? "," : "", key, m->e[i].ms);
     }
     fprintf(f, "\n  }\n}\n");
-    bool bad = ferror(f) != 0;
-    if (fclose(f) != 0 || bad || rename(tmp, m->path) != 0) {
-        remove(tmp);
-        return ir_diag_set(d, IR_ERR_IO, "%s: cannot write the latency cache",
-                           m->path);
-    }
+    if (ir_file_atomic_commit(&a, d) != IR_OK)
+        return ir_diag_prefix(d, "latency cache");
     m->dirty = false;
     return IR_OK;
 }

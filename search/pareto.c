@@ -3,6 +3,7 @@
  * no library, and the file opens in any browser. */
 #include "search/pareto.h"
 #include "frontend/json.h"
+#include "ir/file_atomic.h"
 
 #include <errno.h>
 #include <math.h>
@@ -241,14 +242,15 @@ static ir_status write_file(const char *path,
                             const search_result *r, const search_pareto_meta *m,
                             ir_diag *d)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    ir_status s = fn(f, r, m, d);
-    if (fclose(f) != 0 && s == IR_OK)
-        s = ir_diag_set(d, IR_ERR_IO, "%s: write error", path);
-    else if (s != IR_OK)
-        ir_diag_prefix(d, "%s", path);
+    ir_file_atomic a;
+    ir_status s = ir_file_atomic_open(&a, path, 0644, d);
+    if (s != IR_OK)
+        return s;
+    s = fn(a.f, r, m, d);
+    if (s == IR_OK)
+        return ir_file_atomic_commit(&a, d);
+    ir_file_atomic_abort(&a);
+    ir_diag_prefix(d, "%s", path);
     return s;
 }
 

@@ -130,6 +130,14 @@ void cli_command_line(int argc, char **argv, char *buf, size_t n);
  * reason" and returns false when it does not fit. */
 bool cli_check_input_file(const char *cmd, const char *what, const char *path);
 
+/* An output the user named must be writable before any work starts
+ * (tools/cli_output.c): a file's folder must exist and take a file; a
+ * folder may be missing when its nearest existing parent takes one. Prints
+ * "distilc: CMD: OPT: cannot write 'path': why" and returns false (the
+ * command exits 2); a NULL path passes. */
+bool cli_check_output_file(const char *cmd, const char *opt, const char *path);
+bool cli_check_output_dir(const char *cmd, const char *opt, const char *dir);
+
 /* "distilc: <msg>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints the diag's message and returns the exit code for its status. */

@@ -154,7 +154,8 @@ static int build_args_parse(int argc, char **argv, build_args *a)
         cli_error("build: --cc is empty: no C compiler named");
         return 2;
     }
-    if (!cli_check_input_file("build", "model", a->model))
+    if (!cli_check_input_file("build", "model", a->model) ||
+        !cli_check_output_dir("build", "-o", a->out))
         return 2;
     cli_command_line(argc, argv, a->cmdline, sizeof a->cmdline);
     a->eo.cc = cc;

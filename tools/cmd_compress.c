@@ -312,6 +312,8 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
         (o->space && !cli_check_input_file("compress", "--space", o->space)) ||
         (o->corpus && !cli_check_input_file("compress", "--corpus", o->corpus)))
         return 2;
+    if (!cli_check_output_dir("compress", "-o", o->out))
+        return 2;
     return -1;
 }
 

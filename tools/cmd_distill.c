@@ -512,6 +512,10 @@ static int args_check(const dist_text *t, dist_args *a)
     if (rec->corpus[0] && !rec->general.skip &&
         !cli_check_input_file("distill", "--corpus", rec->corpus))
         return 2;
+    if (!cli_check_output_file("distill", "-o", a->output) ||
+        !cli_check_output_file("distill", "--plot", a->plot) ||
+        !cli_check_output_dir("distill", "--ckpt-dir", a->ckdir))
+        return 2;
     return -1;
 }
 

@@ -16,6 +16,7 @@
 #include "frontend/junit.h"
 #include "frontend/json.h"
 #include "frontend/onnx.h"
+#include "ir/file_atomic.h"
 #include "tools/cli.h"
 
 static void usage(FILE *f)
@@ -347,11 +348,14 @@ int evalcmd_load_tokenizer_opts(const char *cmd, const char *vocab,
 static int write_predictions(const char *path, const glue_dataset *ds,
                              const eval_result *r)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        cli_error("eval: --predictions %s: %s", path, strerror(errno));
+    ir_file_atomic out; /* a full disk leaves the old file, not half a new one */
+    ir_diag d;
+    ir_diag_init(&d);
+    if (ir_file_atomic_open(&out, path, 0644, &d) != IR_OK) {
+        cli_error("eval: --predictions: %s", d.msg);
         return 1;
     }
+    FILE *f = out.f;
     for (size_t i = 0; i < r->n_examples; i++) {
         fprintf(f, "{\"index\":%zu,\"line\":%zu,", i, ds->examples[i].line);
         if (r->pred_class)
@@ -370,8 +374,8 @@ static int write_predictions(const char *path, const glue_dataset *ds,
         }
         fputs("]}\n", f);
     }
-    if (fclose(f) != 0) {
-        cli_error("eval: --predictions %s: write error", path);
+    if (ir_file_atomic_commit(&out, &d) != IR_OK) {
+        cli_error("eval: --predictions: %s", d.msg);
         return 1;
     }
     return 0;
@@ -512,6 +516,9 @@ int cmd_eval(int argc, char **argv)
     if ((rc = evalcmd_check_path("eval", "MODEL", pos[0])) != 0 ||
         (rc = evalcmd_check_path("eval", "--data", data)) != 0)
         return rc;
+    if (!cli_check_output_file("eval", "--predictions", preds) ||
+        !cli_check_output_file("eval", "--junit", junit))
+        return 2;
 
     tok_tokenizer *tok = NULL;
     evalcmd_model m = {0};

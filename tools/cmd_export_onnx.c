@@ -63,7 +63,8 @@ int cmd_export_onnx(int argc, char **argv)
         return 2;
     }
 
-    if (!cli_check_input_file("export-onnx", "model", model))
+    if (!cli_check_input_file("export-onnx", "model", model) ||
+        !cli_check_output_file("export-onnx", "-o", out))
         return 2;
     ir_diag d;
     ir_diag_init(&d);

@@ -413,6 +413,10 @@ static int ft_check(const ft_opts *t, ft_args *a)
     int rc;
     if ((rc = evalcmd_check_path("finetune", "--data", a->data)) != 0)
         return rc;
+    if (!cli_check_output_file("finetune", "-o", a->output) ||
+        !cli_check_output_file("finetune", "--plot", a->plot) ||
+        !cli_check_output_dir("finetune", "--ckpt-dir", a->ckdir))
+        return 2;
     return -1;
 }
 

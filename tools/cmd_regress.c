@@ -312,6 +312,8 @@ int cmd_regress(int argc, char **argv)
                   "--data, see 'distilc regress --help'");
         return 2;
     }
+    if (!cli_check_output_file("regress", "--junit", junit))
+        return 2;
     const glue_task *tasks[GLUE_TASK_COUNT];
     size_t n_tasks;
     if ((rc = parse_tasks(task_s, tasks, GLUE_TASK_COUNT, &n_tasks)) != 0)

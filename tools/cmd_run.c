@@ -283,6 +283,8 @@ static int run_args_parse(int argc, char **argv, run_args *a)
         cli_error("run: option --output-dir is required");
         return 2;
     }
+    if (!cli_check_output_dir("run", "--output-dir", a->out_dir))
+        return 2;
     a->onednn = backend.value == 1;
     rt_options_default(&a->ro);
     if (rt.precision.value >= 0)

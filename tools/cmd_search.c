@@ -141,6 +141,8 @@ static int search_args_parse(int argc, char **argv, search_args *a)
         cli_error("search: option -o DIR is required, see 'distilc search --help'");
         return 2;
     }
+    if (!cli_check_output_dir("search", "-o", a->out))
+        return 2;
     return -1;
 }
 

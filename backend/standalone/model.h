@@ -23,8 +23,9 @@
 
 typedef struct distilc_model distilc_model;
 
-/* Maps and validates the weights (model.weights written by distilc build)
- * and prepares the oneDNN runtime. threads: -1 = the default the program
+/* Maps and validates the weights (model.weights written by distilc build;
+ * its checksum too, so a flipped bit is refused) and prepares the oneDNN
+ * runtime. threads: -1 = the default the program
  * was built with, 0 = all cores, N > 0 = N. NULL with a message in err on
  * error. */
 distilc_model *model_load(const char *weights_path, int threads, char *err,
@@ -34,9 +35,16 @@ distilc_model *model_load(const char *weights_path, int threads, char *err,
 distilc_model *model_load_precision(const char *weights_path, int threads,
                                     const char *precision, char *err,
                                     size_t errlen);
+/* The same, with verify_checksum = 0 skipping the checksum (the header,
+ * sizes and shapes are still checked): for a huge file on a trusted disk,
+ * where reading every byte once more costs time. */
+distilc_model *model_load_checked(const char *weights_path, int threads,
+                                  const char *precision, int verify_checksum,
+                                  char *err, size_t errlen);
 
 /* ids, mask and types are int64 [batch, seq]; mask and types may be NULL
- * (no padding; all type 0). logits is [batch, model_labels(m)]. Returns 0,
+ * (no padding; all type 0). Ids must lie in the vocabulary, types below
+ * model_type_vocab(m), the mask be 0 (padding) or 1 (a token). logits is [batch, model_labels(m)]. Returns 0,
  * or 2 for bad input (message names the position), 1 for a failure. */
 int model_run(distilc_model *m, int64_t batch, int64_t seq,
               const int64_t *ids, const int64_t *mask, const int64_t *types,

@@ -58,9 +58,9 @@ static int model_check_shape(const rt_config *c, const char *path, char *err,
     return 0;
 }
 
-distilc_model *model_load_precision(const char *weights_path, int threads,
-                                    const char *precision, char *err,
-                                    size_t errlen)
+distilc_model *model_load_checked(const char *weights_path, int threads,
+                                  const char *precision, int verify_checksum,
+                                  char *err, size_t errlen)
 {
     ir_diag d;
     ir_diag_init(&d);
@@ -75,7 +75,7 @@ distilc_model *model_load_precision(const char *weights_path, int threads,
         return NULL;
     }
     emit_weights_file f;
-    if (emit_weights_open(weights_path, &f, &d) != IR_OK) {
+    if (emit_weights_open(weights_path, verify_checksum != 0, &f, &d) != IR_OK) {
         model_set_err(err, errlen, d.msg);
         return NULL;
     }
@@ -98,6 +98,13 @@ distilc_model *model_load_precision(const char *weights_path, int threads,
         return NULL;
     }
     return m;
+}
+
+distilc_model *model_load_precision(const char *weights_path, int threads,
+                                    const char *precision, char *err,
+                                    size_t errlen)
+{
+    return model_load_checked(weights_path, threads, precision, 1, err, errlen);
 }
 
 distilc_model *model_load(const char *weights_path, int threads, char *err,

@@ -194,17 +194,21 @@ def check_vocab(tmp):
     r1 = run_program(prog, text, "--vocab", vocab, "--max-seq", "16")
     tok = distilc("tokenize", "--vocab", vocab, "--max-seq", "16", input=text)
     check(tok.returncode == 0, f"vocab: distilc tokenize: {tok.stderr}")
-    # The JSON-lines path skips blank lines; the text path answers an empty
-    # text ([CLS] [SEP]), so compare the first three lines.
+    # The program answers the empty line with an error object in both modes
+    # (exit 2: one line per input line); tokenize makes it [CLS] [SEP],
+    # which the JSON path answers. Compare the first three lines.
     r2 = run_program(prog, tok.stdout)
-    ok = r1.returncode == 0 and r2.returncode == 0
-    check(ok, f"vocab: program exits {r1.returncode}/{r2.returncode}: "
+    ok = r1.returncode == 2 and r2.returncode == 0
+    check(ok, f"vocab: program exits {r1.returncode}/{r2.returncode} (want 2/0): "
           f"{r1.stderr} {r2.stderr}")
     if ok:
-        a = [json.loads(l)["logits"] for l in r1.stdout.splitlines()]
+        o1 = [json.loads(l) for l in r1.stdout.splitlines()]
         b = [json.loads(l)["logits"] for l in r2.stdout.splitlines()]
-        check(len(a) == 4 and len(b) == 4, f"vocab: {len(a)}/{len(b)} lines")
-        diff = mu.max_diff(a[:3], b[:3])
+        check(len(o1) == 4 and len(b) == 4, f"vocab: {len(o1)}/{len(b)} lines")
+        check(o1[-1].get("line") == 4 and "empty line" in o1[-1].get("error", ""),
+              f"vocab: the empty line got {o1[-1]}")
+        a = [o["logits"] for o in o1[:3]]
+        diff = mu.max_diff(a, b[:3])
         check(diff == 0.0, f"vocab: --vocab vs tokenize piped: max diff {diff:.3g}")
 
 

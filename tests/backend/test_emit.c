@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,7 +84,7 @@ static void test_weights_round_trip(const char *tmp)
     uint64_t hash = 0;
     CHECK_MSG(emit_write_weights(e, path, NULL, &hash, &d) == IR_OK, "%s", d.msg);
     emit_weights_file f;
-    CHECK_MSG(emit_weights_open(path, &f, &d) == IR_OK, "%s", d.msg);
+    CHECK_MSG(emit_weights_open(path, true, &f, &d) == IR_OK, "%s", d.msg);
     CHECK(f.hash == hash);
     CHECK(f.cfg.hidden == 32 && f.cfg.layers == 2 && f.cfg.heads == 4);
     CHECK(f.cfg.ffn == 64 && f.cfg.vocab == 50 && f.cfg.embed == 16);
@@ -108,24 +109,40 @@ static void test_weights_round_trip(const char *tmp)
     /* int8 scales travel as one more tensor, [layers * 4]. */
     float scales[8] = {0.5f, 1, 2, 3, 4, 5, 6, 7.25f};
     CHECK(emit_write_weights(e, path, scales, NULL, &d) == IR_OK);
-    CHECK_MSG(emit_weights_open(path, &f, &d) == IR_OK, "%s", d.msg);
+    CHECK_MSG(emit_weights_open(path, true, &f, &d) == IR_OK, "%s", d.msg);
     CHECK(f.w.act_scales && memcmp(f.w.act_scales, scales, sizeof scales) == 0);
     emit_weights_close(&f);
     ir_encoder_free(e);
 }
 
-/* Opens a damaged copy; expects IR_ERR_INPUT with `want` in the message. */
-static void expect_rejected(const char *path, const char *want,
-                            const char *what)
+/* Opens a damaged copy (verify: with the checksum); expects IR_ERR_INPUT
+ * with `want` in the message. */
+static void expect_rejected_v(const char *path, bool verify, const char *want,
+                              const char *what)
 {
     ir_diag d;
     ir_diag_init(&d);
     emit_weights_file f;
-    ir_status s = emit_weights_open(path, &f, &d);
+    ir_status s = emit_weights_open(path, verify, &f, &d);
     CHECK_MSG(s == IR_ERR_INPUT, "%s: status %d (%s)", what, (int)s, d.msg);
     CHECK_MSG(strstr(d.msg, want) != NULL, "%s: message '%s' lacks '%s'", what,
               d.msg, want);
     CHECK(f.base == NULL);
+}
+
+static void expect_rejected(const char *path, const char *want,
+                            const char *what)
+{
+    expect_rejected_v(path, true, want, what);
+}
+
+static void write_bytes(const char *path, const char *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(buf, 1, len, f);
+        fclose(f);
+    }
 }
 
 static void test_weights_rejected(const char *tmp)
@@ -181,22 +198,71 @@ static void test_weights_rejected(const char *tmp)
     f = fopen(bad, "wb");
     fwrite(copy, 1, len, f);
     fclose(f);
-    expect_rejected(bad, "outside the file", "offset out of range");
+    /* The structure is checked on its own too (the checksum, first, would
+     * catch these as well). */
+    expect_rejected_v(bad, false, "outside the file", "offset out of range");
+    expect_rejected(bad, "checksum mismatch", "offset out of range, checksum");
     /* A dim that no longer matches the config. */
     memcpy(copy, buf, len);
     copy[toff + 56] ^= 1; /* embeddings.word rows 50 -> 51: bytes differ */
     f = fopen(bad, "wb");
     fwrite(copy, 1, len, f);
     fclose(f);
-    expect_rejected(bad, "embeddings.word", "misshapen tensor");
+    expect_rejected_v(bad, false, "embeddings.word", "misshapen tensor");
+    /* One flipped bit anywhere: in a weight, in the config (ln_eps, which
+     * no range check could catch), in the padding. Skipping the checksum
+     * opens the damaged weight (the caller's choice). */
+    size_t flips[] = {len - 100, 48 + 11 * 8, toff - 1};
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        memcpy(copy, buf, len);
+        copy[flips[i]] ^= 0x10;
+        write_bytes(bad, copy, len);
+        expect_rejected(bad, "checksum mismatch", "flipped bit");
+    }
+    memcpy(copy, buf, len);
+    copy[len - 100] ^= 0x10;
+    write_bytes(bad, copy, len);
+    emit_weights_file skip;
+    CHECK_MSG(emit_weights_open(bad, false, &skip, &d) == IR_OK, "%s", d.msg);
+    emit_weights_close(&skip);
     free(copy);
     /* A missing file is an I/O error naming it. */
     emit_weights_file wf;
     snprintf(bad, sizeof bad, "%s/none.weights", tmp);
-    CHECK(emit_weights_open(bad, &wf, &d) == IR_ERR_IO);
+    CHECK(emit_weights_open(bad, true, &wf, &d) == IR_ERR_IO);
     CHECK(strstr(d.msg, "none.weights") != NULL);
     free(buf);
     ir_encoder_free(e);
+}
+
+/* XXH64 against the reference implementation's values (libxxhash 0.8.1,
+ * XXH64(buf, n, 0)) for byte i = i * 131 + 7, in one call and streamed in
+ * uneven pieces. */
+static void test_xxh64(void)
+{
+    static const struct { size_t n; uint64_t want; } v[] = {
+        {0, 0xef46db3751d8e999ull},  {3, 0xbed43740ee6332bbull},
+        {8, 0x994b676b71ce94ddull},  {31, 0x6711d55e306b5d8full},
+        {32, 0x07f7b8e3bc5d6e25ull}, {33, 0x09f85eeb4e1cbe9full},
+        {100, 0x9ddada11d3dc2d8full}, {4097, 0x00811ab3925b884aull},
+    };
+    unsigned char buf[4097];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (unsigned char)(i * 131 + 7);
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+        CHECK_MSG(emit_xxh64(buf, v[k].n) == v[k].want, "XXH64 of %zu bytes",
+                  v[k].n);
+        emit_xxh64_state s;
+        emit_xxh64_init(&s);
+        for (size_t off = 0, step = 1; off < v[k].n; step = step * 3 % 37 + 1) {
+            size_t take = step < v[k].n - off ? step : v[k].n - off;
+            emit_xxh64_update(&s, buf + off, take);
+            off += take;
+        }
+        CHECK_MSG(emit_xxh64_digest(&s) == v[k].want, "streamed XXH64 of %zu "
+                  "bytes", v[k].n);
+    }
+    CHECK(emit_xxh64("abc", 3) == 0x44bc2cf5ad770999ull);
 }
 
 static void test_sources_embedded(void)
@@ -435,7 +501,7 @@ static void test_program(const char *tmp, bool regression, int64_t embed,
             }
             fprintf(f, "%s", b == B ? "]" : "");
         }
-        fputs("}\n\n", f); /* the blank line is skipped */
+        fputs("}\n", f);
     }
     fclose(f);
     snprintf(cmd, sizeof cmd, "'%s/model' <'%s' >'%s' 2>'%s'", dir, in_path,
@@ -491,65 +557,292 @@ static void test_program(const char *tmp, bool regression, int64_t embed,
     ir_encoder_free(e);
 }
 
-/* Bad lines: an error line on stdout and a message on stderr each, naming
- * the line; the good line after them is still answered; exit 2. A
- * truncated weight file is refused on load (exit 1). */
+/* Runs DIR/model ARGS with stdin from in_text (written to DIR/NAME.in);
+ * stdout and stderr into *out and *err (malloc'd), the exit status
+ * returned and, when rss_kb is not NULL, the program's peak RSS. */
+static int run_program(const char *dir, const char *name, const char *args,
+                       const char *in_text, char **out, char **err,
+                       long *rss_kb)
+{
+    char in[600], o[600], e[600], prog[600];
+    snprintf(in, sizeof in, "%s/%s.in", dir, name);
+    snprintf(o, sizeof o, "%s/%s.out", dir, name);
+    snprintf(e, sizeof e, "%s/%s.err", dir, name);
+    snprintf(prog, sizeof prog, "%s/model", dir);
+    if (in_text) {
+        FILE *f = fopen(in, "w");
+        if (f) {
+            fputs(in_text, f);
+            fclose(f);
+        }
+    }
+    char *argv[16] = {prog};
+    int argc = 1;
+    char abuf[1024];
+    snprintf(abuf, sizeof abuf, "%s", args);
+    for (char *t = strtok(abuf, " "); t && argc < 15; t = strtok(NULL, " "))
+        argv[argc++] = t;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(in, "r", stdin) || !freopen(o, "w", stdout) ||
+            !freopen(e, "w", stderr))
+            _exit(127);
+        execv(prog, argv);
+        _exit(127);
+    }
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+        return -1;
+    if (rss_kb)
+        *rss_kb = ru.ru_maxrss;
+    *out = test_read_file(o, NULL);
+    *err = test_read_file(e, NULL);
+    if (!*out)
+        *out = calloc(1, 1);
+    if (!*err)
+        *err = calloc(1, 1);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* The contract of the program's stdout: every line valid JSON (our strict
+ * parser), no bare nan or inf; the number of lines. */
+static int check_json_lines(const char *out, const char *what)
+{
+    int n = 0;
+    for (const char *p = out; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        json_doc doc;
+        ir_diag d;
+        ir_diag_init(&d);
+        CHECK_MSG(json_parse(p, len, "out", &doc, &d) == IR_OK, "%s: output "
+                  "line %d is not JSON: %.*s", what, n + 1, (int)len, p);
+        if (d.status == IR_OK)
+            json_doc_free(&doc);
+        n++;
+        p += len + (nl != NULL);
+    }
+    /* A bare nan or inf: right after ',' '[' ':' or a minus sign (inside a
+     * message, words like "infinity" follow a space). */
+    for (const char *p = out; *p; p++)
+        if ((strncmp(p, "nan", 3) == 0 || strncmp(p, "inf", 3) == 0) &&
+            p > out && strchr(",[:-", p[-1]))
+            CHECK_MSG(false, "%s: a bare non-finite number: %s", what, out);
+    return n;
+}
+
+/* Output line k (1-based) of out, in buf. */
+static const char *line_of(const char *out, int k, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (int i = 1; out && *out; i++) {
+        const char *nl = strchr(out, '\n');
+        size_t len = nl ? (size_t)(nl - out) : strlen(out);
+        if (i == k) {
+            snprintf(buf, n, "%.*s", (int)len, out);
+            break;
+        }
+        out += len + (nl != NULL);
+    }
+    return buf;
+}
+
+/* The output contract (issue 18): one valid JSON line per input line,
+ * whatever the line; {"error":...,"line":N} for a bad one, with a message
+ * on stderr; the good lines after them still answered; exit 2. Run on the
+ * program built with AddressSanitizer, so the error paths run under it. */
 static void test_program_bad_input(const char *tmp)
 {
-    char dir[512], cmd[2400], path[600];
-    /* The program built with AddressSanitizer: error paths run under it. */
+    char dir[512], want[64], buf[2048];
     snprintf(dir, sizeof dir, "%s/factorized-shared", tmp);
-    snprintf(path, sizeof path, "%s/bad.jsonl", dir);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return;
-    fputs("not json\n"
-          "{\"input_ids\":[1,2,\"x\"]}\n"
-          "{\"input_ids\":[1,2,3],\"attention_mask\":[1,1]}\n"
-          "{\"input_ids\":[1,2,4999]}\n"
-          "{\"input_ids\":[1,2,3]}\n", f);
-    fclose(f);
-    snprintf(cmd, sizeof cmd, "'%s/model' <'%s' >'%s/bad.out' 2>'%s/bad.err'",
-             dir, path, dir, dir);
-    CHECK(run_shell(cmd) == 2);
-    snprintf(path, sizeof path, "%s/bad.out", dir);
-    char *out = test_read_file(path, NULL);
-    snprintf(path, sizeof path, "%s/bad.err", dir);
-    char *err = test_read_file(path, NULL);
-    CHECK(out && err);
-    if (out && err) {
-        CHECK_MSG(strstr(out, "{\"error\":\"stdin line 1") == out, "%s", out);
-        CHECK_MSG(strstr(out, "line 2: \\\"input_ids\\\"[2] is not an integer"),
-                  "%s", out);
-        CHECK_MSG(strstr(out, "line 3: \\\"attention_mask\\\" has 2 values"),
-                  "%s", out);
-        CHECK_MSG(strstr(err, "stdin line 4:"), "%s", err);
-        char *last = strstr(out, "{\"logits\":");
-        CHECK_MSG(last && strstr(last, "\"label\":"), "%s", out);
-        int n = 0;
-        for (char *p = out; *p; p++)
-            n += *p == '\n';
-        CHECK_MSG(n == 5, "%d output lines", n);
+    char long_line[201];
+    memset(long_line, ' ', 200);
+    long_line[200] = '\0';
+    memcpy(long_line, "{\"input_ids\":[1,2,3]}", 21); /* valid, but too long */
+    char input[2048];
+    snprintf(input, sizeof input,
+             "not json\n"                                                /* 1 */
+             "{\"input_ids\":[1,2,\"x\"]}\n"                              /* 2 */
+             "{\"input_ids\":[1,2,3],\"attention_mask\":[1,1]}\n"         /* 3 */
+             "{\"input_ids\":[1,2,4999]}\n"                               /* 4 */
+             "\n"                                                         /* 5 */
+             "  \t \r\n"                                                  /* 6 */
+             "{\"input_ids\":[1,2,3],\"attention_mask\":[7,-3,1]}\n"      /* 7 */
+             "{\"input_ids\":[1,2,3],\"token_type_ids\":[0,5,0]}\n"       /* 8 */
+             "{\"input_ids\":[[1,2,3],[4,5]]}\n"                          /* 9 */
+             "{\"input_ids\":[1,2,3]}\n"                                  /* 10 */
+             "{\"input_ids\":[1,2,3],\"attention_mask\":[1,1,0]}\n"       /* 11 */
+             "%s\n"                                                       /* 12 */
+             "{\"input_ids\":[1,2,3],\"\\u00e9t\\u00e9\":1}\n"          /* 13 */
+             "{\"input_ids\":[[1,2,3],[4,5,6]]}",                         /* 14 */
+             long_line);
+    char *out, *err;
+    int rc = run_program(dir, "bad", "--max-line-bytes 100", input, &out,
+                         &err, NULL);
+    CHECK_MSG(rc == 2, "bad lines: exit %d: %s", rc, err);
+    int n = check_json_lines(out, "bad lines");
+    CHECK_MSG(n == 14, "%d output lines for 14 input lines:\n%s", n, out);
+    static const struct { int line; const char *has; } errors[] = {
+        {1, "\"error\":\"column 1: "},
+        {2, "\\\"input_ids\\\"[2] is not an integer"},
+        {3, "\\\"attention_mask\\\" has 2 values"},
+        {4, "\\\"input_ids\\\"[2] = 4999 is outside the vocabulary (0..49)"},
+        {5, "empty line"},
+        {6, "empty line"},
+        {7, "\\\"attention_mask\\\"[0] = 7 must be 0 (padding) or 1 (a token)"},
+        {8, "\\\"token_type_ids\\\"[1] = 5 is outside the token types (0..1)"},
+        {9, "\\\"input_ids\\\" row 1 is not an array of 3 integers"},
+        {12, "longer than 100 bytes (--max-line-bytes)"},
+        {13, "unknown key \\\"\u00e9t\u00e9\\\""},
+    };
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++) {
+        line_of(out, errors[i].line, buf, sizeof buf);
+        snprintf(want, sizeof want, ",\"line\":%d}", errors[i].line);
+        CHECK_MSG(strncmp(buf, "{\"error\":", 9) == 0 && strstr(buf, want) &&
+                  strstr(buf, errors[i].has), "line %d: %s (want %s)",
+                  errors[i].line, buf, errors[i].has);
+        snprintf(want, sizeof want, "model: stdin line %d: ", errors[i].line);
+        CHECK_MSG(strstr(err, want), "stderr lacks '%s': %s", want, err);
+    }
+    for (int k = 10; k <= 14; k += k == 11 ? 3 : 1) { /* 10, 11, 14 */
+        line_of(out, k, buf, sizeof buf);
+        CHECK_MSG(strncmp(buf, "{\"logits\":", 10) == 0 && strstr(buf, "\"label\":"),
+                  "line %d: %s", k, buf);
     }
     free(out);
     free(err);
 
-    /* Truncated weights: the program refuses them on load. */
-    snprintf(cmd, sizeof cmd,
-             "head -c 5000 '%s/model.weights' >'%s/trunc.weights' && "
-             "'%s/model' --weights '%s/trunc.weights' </dev/null "
-             "2>'%s/trunc.err'", dir, dir, dir, dir, dir);
-    CHECK(run_shell(cmd) == 1);
-    snprintf(path, sizeof path, "%s/trunc.err", dir);
-    err = test_read_file(path, NULL);
-    CHECK_MSG(err && strstr(err, "truncated") && strstr(err, "trunc.weights"),
-              "%s", err ? err : "");
+    /* --vocab text: an empty or blank line is refused the same way. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n", f);
+        for (int i = 5; i < 50; i++)
+            fprintf(f, "w%d\n", i);
+        fclose(f);
+    }
+    snprintf(buf, sizeof buf, "--vocab %s", path);
+    rc = run_program(dir, "text", buf, "w5 w6\n\n \t\nw7\tw8 w9\n", &out, &err,
+                     NULL);
+    CHECK_MSG(rc == 2, "--vocab: exit %d: %s", rc, err);
+    CHECK(check_json_lines(out, "--vocab") == 4);
+    CHECK_MSG(strncmp(line_of(out, 1, buf, sizeof buf), "{\"logits\":", 10) == 0 &&
+              strstr(line_of(out, 2, buf, sizeof buf), "empty line") &&
+              strstr(line_of(out, 3, buf, sizeof buf), "\"line\":3}") &&
+              strncmp(line_of(out, 4, buf, sizeof buf), "{\"logits\":", 10) == 0,
+              "--vocab output:\n%s", out);
+    free(out);
     free(err);
+
+    /* Every line answered: exit 0. */
+    rc = run_program(dir, "good", "", "{\"input_ids\":[1,2,3]}\n", &out, &err,
+                     NULL);
+    CHECK_MSG(rc == 0 && check_json_lines(out, "good") == 1, "exit %d: %s", rc,
+              err);
+    free(out);
+    free(err);
+
+    /* Non-finite logits (here from an infinite head bias) are an error
+     * line, never a bare nan or inf. */
+    ir_encoder *e = small_encoder(3, false, 16, true);
+    ir_tensor *hb = e ? ir_encoder_find(e, "head.bias") : NULL;
+    CHECK(hb != NULL);
+    if (hb) {
+        ((float *)hb->data)[1] = INFINITY;
+        ir_diag d;
+        ir_diag_init(&d);
+        snprintf(path, sizeof path, "%s/inf.weights", dir);
+        CHECK(emit_write_weights(e, path, NULL, NULL, &d) == IR_OK);
+        snprintf(buf, sizeof buf, "--weights %s", path);
+        rc = run_program(dir, "inf", buf, "{\"input_ids\":[1,2,3]}\n"
+                         "{\"input_ids\":[[1,2,3],[4,5,6]]}\n", &out, &err, NULL);
+        CHECK_MSG(rc == 2, "non-finite: exit %d: %s", rc, err);
+        CHECK(check_json_lines(out, "non-finite") == 2);
+        CHECK_MSG(strstr(line_of(out, 1, buf, sizeof buf), "are not finite") &&
+                  strstr(line_of(out, 2, buf, sizeof buf), "of row 0 are not finite"),
+                  "%s", out);
+        free(out);
+        free(err);
+    }
+    ir_encoder_free(e);
+
+    /* A flipped bit in model.weights: refused on load (exit 1), unless the
+     * checksum is skipped. A truncated file is refused either way. */
+    snprintf(path, sizeof path, "%s/model.weights", dir);
+    size_t len = 0;
+    char *w = test_read_file(path, &len);
+    CHECK(w && len > 200);
+    if (w && len > 200) {
+        w[len - 150] ^= 0x04;
+        snprintf(path, sizeof path, "%s/flipped.weights", dir);
+        write_bytes(path, w, len);
+        snprintf(buf, sizeof buf, "--weights %s", path);
+        rc = run_program(dir, "flip", buf, "{\"input_ids\":[1,2,3]}\n", &out,
+                         &err, NULL);
+        CHECK_MSG(rc == 1 && strstr(err, "checksum mismatch") &&
+                  strstr(err, "flipped.weights") && !*out, "exit %d: %s", rc, err);
+        free(out);
+        free(err);
+        snprintf(buf, sizeof buf, "--weights %s --no-checksum", path);
+        rc = run_program(dir, "flip2", buf, "{\"input_ids\":[1,2,3]}\n", &out,
+                         &err, NULL);
+        CHECK_MSG(rc == 0 && check_json_lines(out, "--no-checksum") == 1,
+                  "--no-checksum: exit %d: %s", rc, err);
+        free(out);
+        free(err);
+        snprintf(path, sizeof path, "%s/trunc.weights", dir);
+        write_bytes(path, w, 5000);
+        snprintf(buf, sizeof buf, "--weights %s --no-checksum", path);
+        rc = run_program(dir, "trunc", buf, "", &out, &err, NULL);
+        CHECK_MSG(rc == 1 && strstr(err, "truncated") && strstr(err, "trunc.weights"),
+                  "exit %d: %s", rc, err);
+        free(out);
+        free(err);
+    }
+    free(w);
     /* Option errors exit 2. */
-    snprintf(cmd, sizeof cmd, "'%s/model' --threads x </dev/null 2>/dev/null", dir);
-    CHECK(run_shell(cmd) == 2);
-    snprintf(cmd, sizeof cmd, "'%s/model' --bogus </dev/null 2>/dev/null", dir);
-    CHECK(run_shell(cmd) == 2);
+    const char *bad_opts[] = {"--threads x", "--bogus", "--max-line-bytes 0",
+                              "--max-line-bytes"};
+    for (size_t i = 0; i < sizeof bad_opts / sizeof bad_opts[0]; i++) {
+        rc = run_program(dir, "opt", bad_opts[i], "", &out, &err, NULL);
+        CHECK_MSG(rc == 2, "'%s': exit %d", bad_opts[i], rc);
+        free(out);
+        free(err);
+    }
+}
+
+/* A 50 MB line (1.15 GB peak RSS before the cap) is refused with the
+ * default 4 MiB cap at a small RSS, and the next line is answered. The
+ * program without the sanitizer, whose RSS means what it says. */
+static void test_program_long_line(const char *tmp)
+{
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/cls", tmp);
+    snprintf(path, sizeof path, "%s/long.in", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fputs("{\"input_ids\":[1", f);
+    for (long i = 0; i < 25L << 20; i++)
+        fputs(",1", f);
+    fputs("]}\n{\"input_ids\":[1,2,3]}\n", f);
+    fclose(f);
+    char *out, *err;
+    long rss = 0;
+    int rc = run_program(dir, "long", "", NULL, &out, &err, &rss);
+    CHECK_MSG(rc == 2, "50 MB line: exit %d: %s", rc, err);
+    CHECK(check_json_lines(out, "50 MB line") == 2);
+    CHECK_MSG(strstr(out, "longer than 4194304 bytes") &&
+              strstr(out, "\"line\":1}\n{\"logits\":"), "%s", out);
+    CHECK_MSG(rss > 0 && rss < 200 * 1024, "peak RSS %ld KB", rss);
+    printf("50 MB line: refused at a peak RSS of %.1f MB\n", rss / 1024.0);
+    free(out);
+    free(err);
+    remove(path);
 }
 
 /* ---- distilc build on bad input ------------------------------------------ */
@@ -609,9 +902,11 @@ static void test_build_cli(const char *tmp)
               strstr(err, "node '"), "%s", err);
     free(err);
 
+    /* An output folder under a regular file: refused before any work. */
     snprintf(args, sizeof args, "'%s' -o /dev/null/sub", model);
-    CHECK(distilc_build(tmp, "", args, &err) == 1);
-    CHECK_MSG(strstr(err, "cannot create output folder '/dev/null/sub'"), "%s", err);
+    CHECK(distilc_build(tmp, "", args, &err) == 2);
+    CHECK_MSG(strstr(err, "-o: cannot create folder '/dev/null/sub'") &&
+              strstr(err, "'/dev/null' is a file"), "%s", err);
     free(err);
 
     snprintf(args, sizeof args, "'%s' -o '%s/b2' --cc /nonexistent/cc", model, tmp);
@@ -669,12 +964,14 @@ int main(void)
         return test_finish("test_emit");
     test_weights_round_trip(tmp);
     test_weights_rejected(tmp);
+    test_xxh64();
     test_sources_embedded();
     if (have_cc()) {
         test_program(tmp, false, 0, false, "cls");
         test_program(tmp, true, 0, false, "regression");
         test_program(tmp, false, 16, true, "factorized-shared");
         test_program_bad_input(tmp);
+        test_program_long_line(tmp);
         test_build_cli(tmp);
     } else {
         test_skip("emitted programs (no cc on PATH)");

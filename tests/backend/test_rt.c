@@ -518,6 +518,17 @@ static void test_errors(void)
     ((int64_t *)x.types->data)[2] = 2;
     s = rt_model_run(m, 2, 6, x.ids->data, x.types->data, NULL, logits, NULL, &d);
     CHECK_MSG(s == IR_ERR_INPUT && strstr(d.msg, "token_type_ids[0][2]"), "%s", d.msg);
+    ((int64_t *)x.types->data)[2] = 0;
+    /* A mask other than 0/1 would make (1 - mask) * fill inf or NaN. */
+    int64_t *mk = x.mask->data;
+    for (int v = -3; v <= 7; v += 10) {
+        int64_t keep = mk[9];
+        mk[9] = v; /* row 1, position 3 */
+        s = rt_model_run(m, 2, 6, x.ids->data, x.types->data, mk, logits, NULL, &d);
+        CHECK_MSG(s == IR_ERR_INPUT && strstr(d.msg, "attention_mask[1][3]") &&
+                  strstr(d.msg, "must be 0 (padding) or 1"), "%s", d.msg);
+        mk[9] = keep;
+    }
     s = rt_model_run(m, 1, ec.max_positions + 1, x.ids->data, NULL, NULL, logits,
                      NULL, &d);
     CHECK_MSG(s == IR_ERR_INPUT && strstr(d.msg, "max_positions"), "%s", d.msg);
