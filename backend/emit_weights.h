@@ -37,12 +37,14 @@
 
 #define EMIT_WEIGHTS_MAGIC "DSTLCWTS"
 /* 2: the config gained pool_act, positions and pad_id (issue 16).
- * 3: and embed_after_ln (ELECTRA-small, ALBERT). */
-#define EMIT_WEIGHTS_VERSION 3u
+ * 3: and embed_after_ln (ELECTRA-small, ALBERT).
+ * 4: and the relative position bias (MPNet): rel_buckets,
+ *    rel_max_distance, rel_bidirectional, tensor "relative_bias". */
+#define EMIT_WEIGHTS_VERSION 4u
 #define EMIT_WEIGHTS_ALIGN 64
 #define EMIT_WEIGHTS_NAME_MAX 48
 #define EMIT_WEIGHTS_HEADER_BYTES 48
-#define EMIT_WEIGHTS_CFG_WORDS (18 + 2 * RT_MAX_LAYERS)
+#define EMIT_WEIGHTS_CFG_WORDS (21 + 2 * RT_MAX_LAYERS)
 #define EMIT_WEIGHTS_ENTRY_BYTES (EMIT_WEIGHTS_NAME_MAX + 8 + 16 + 16)
 /* Optional tensor: int8 static activation scales [layers * 4]. */
 #define EMIT_WEIGHTS_ACT_SCALES "quant.act_scales"
