@@ -213,6 +213,10 @@ static void cfg_to_words(const rt_config *c, int64_t *w)
     w[16 + 2 * RT_MAX_LAYERS] = c->pad_id;
     /* version 3 */
     w[17 + 2 * RT_MAX_LAYERS] = c->embed_after_ln;
+    /* version 5 */
+    w[18 + 2 * RT_MAX_LAYERS] = c->rel_buckets;
+    w[19 + 2 * RT_MAX_LAYERS] = c->rel_max_distance;
+    w[20 + 2 * RT_MAX_LAYERS] = c->rel_bidirectional;
 }
 
 static void cfg_from_words(const int64_t *w, rt_config *c)
@@ -242,6 +246,9 @@ static void cfg_from_words(const int64_t *w, rt_config *c)
     c->positions = (int)w[15 + 2 * RT_MAX_LAYERS];
     c->pad_id = w[16 + 2 * RT_MAX_LAYERS];
     c->embed_after_ln = (int)w[17 + 2 * RT_MAX_LAYERS];
+    c->rel_buckets = w[18 + 2 * RT_MAX_LAYERS];
+    c->rel_max_distance = w[19 + 2 * RT_MAX_LAYERS];
+    c->rel_bidirectional = (int)w[20 + 2 * RT_MAX_LAYERS];
 }
 
 static size_t header_bytes(void)
@@ -429,6 +436,13 @@ static ir_status check_config(const rt_config *c, const char *file, ir_diag *d)
     else if (c->positions < 0 || c->positions > 1) bad = "positions";
     else if (c->positions == 1 && (c->pad_id < 0 || c->pad_id + 2 > c->max_positions))
         bad = "pad_id";
+    else if (c->rel_buckets < 0 || c->rel_buckets > (1 << 24)) bad = "rel_buckets";
+    else if (c->rel_buckets > 0 &&
+             (c->rel_bidirectional < 0 || c->rel_bidirectional > 1))
+        bad = "rel_bidirectional";
+    else if (c->rel_buckets > 0 &&
+             (c->rel_max_distance < 1 || c->rel_max_distance > (1 << 24)))
+        bad = "rel_max_distance";
     else if (c->n_attn_groups < 1 || c->n_attn_groups > c->layers) bad = "n_attn_groups";
     else if (c->n_ffn_groups < 1 || c->n_ffn_groups > c->layers) bad = "n_ffn_groups";
     for (int64_t l = 0; !bad && l < c->layers; l++) {
@@ -466,6 +480,8 @@ static ir_status resolve(const unsigned char *b, uint64_t toff, uint32_t n,
     NEED(w->type, "embeddings.type", c->type_vocab, N);
     NEED(w->eln_g, "embeddings.ln.gamma", N, 0);
     NEED(w->eln_b, "embeddings.ln.beta", N, 0);
+    if (c->rel_buckets > 0)
+        NEED(w->rel_bias, "relative_bias", c->rel_buckets, c->heads);
     char nm[EMIT_WEIGHTS_NAME_MAX];
     for (int64_t a = 0; a < c->n_attn_groups; a++) {
         rt_attn_weights *t = &w->attn[a];

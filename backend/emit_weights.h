@@ -47,13 +47,15 @@
 /* 2: the config gained pool_act, positions and pad_id (issue 16).
  * 3: and embed_after_ln (ELECTRA-small, ALBERT).
  * 4: the FNV-1a hash of the tensor data became an XXH64 checksum of the
- *    whole file, verified on load (issue 18). */
-#define EMIT_WEIGHTS_VERSION 4u
+ *    whole file, verified on load (issue 18).
+ * 5: and the relative position bias (MPNet): rel_buckets,
+ *    rel_max_distance, rel_bidirectional, tensor "relative_bias". */
+#define EMIT_WEIGHTS_VERSION 5u
 #define EMIT_WEIGHTS_SUM_AT 40
 #define EMIT_WEIGHTS_ALIGN 64
 #define EMIT_WEIGHTS_NAME_MAX 48
 #define EMIT_WEIGHTS_HEADER_BYTES 48
-#define EMIT_WEIGHTS_CFG_WORDS (18 + 2 * RT_MAX_LAYERS)
+#define EMIT_WEIGHTS_CFG_WORDS (21 + 2 * RT_MAX_LAYERS)
 #define EMIT_WEIGHTS_ENTRY_BYTES (EMIT_WEIGHTS_NAME_MAX + 8 + 16 + 16)
 /* Optional tensor: int8 static activation scales [layers * 4]. */
 #define EMIT_WEIGHTS_ACT_SCALES "quant.act_scales"

@@ -3,9 +3,10 @@
  * (Hugging Face's BertModel + tanh pooler + classifier) layer by layer
  * over one reused activation block (rt_plan.c):
  *   x = embeddings(ids, types)                                 rt_embed.c
+ *   P = relative position bias (MPNet only, once)             rt_attention.c
  *   per layer l (a = attn_group[l], f = ffn_group[l]):
  *     big = x · Wqkv[a] + b                                   packed q|k|v
- *     ctx = attention(big, mask)                               rt_attention.c
+ *     ctx = attention(big, P, mask)                            rt_attention.c
  *     tmp = ctx · Wo[a] + b + x;       ctx = LN(tmp)          residual fused
  *     big = act(ctx · Win[f] + b)                             act fused
  *     tmp = big · Wout[f] + b + ctx;   x = LN(tmp)
@@ -70,6 +71,14 @@ static ir_status check_config(const rt_config *c, ir_diag *d)
         (c->pad_id < 0 || c->pad_id >= c->vocab || c->pad_id + 2 > c->max_positions))
         return BAD("config.pad_id = %lld: padded positions need it in the "
                    "vocabulary and pad_id + 2 <= max_positions", (long long)c->pad_id);
+    int64_t rel_half = c->rel_bidirectional ? c->rel_buckets / 2 : c->rel_buckets;
+    if (c->rel_buckets < 0 || c->rel_bidirectional < 0 || c->rel_bidirectional > 1 ||
+        (c->rel_buckets > 0 && (rel_half < 2 || c->rel_max_distance <= rel_half / 2)))
+        return BAD("config.rel_buckets = %lld, rel_max_distance = %lld, "
+                   "rel_bidirectional = %d: no relative position bias (0), or "
+                   "at least 2 buckets each way and a max distance past the "
+                   "exact ones", (long long)c->rel_buckets,
+                   (long long)c->rel_max_distance, c->rel_bidirectional);
     if (!(c->ln_eps >= 0.0f)) return BAD("config.ln_eps must be >= 0");
     if (c->n_attn_groups < 1 || c->n_attn_groups > c->layers)
         return BAD("config.n_attn_groups = %lld must be 1..layers (%lld)",
@@ -182,6 +191,10 @@ ir_status rt_model_create(const rt_config *c, const rt_weights *w,
         return BAD("weights: word, pos, type, eln_g/eln_b, pool_w, head_w%s "
                    "must all be given", c->embed_after_ln ? " and proj, proj_b"
                    : c->embed > 0 ? " and proj (factorized)" : "");
+    if (c->rel_buckets > 0 && !w->rel_bias)
+        return BAD("weights.rel_bias [%lld, %lld] must be given with "
+                   "config.rel_buckets", (long long)c->rel_buckets,
+                   (long long)c->heads);
     rt_model *m = calloc(1, sizeof *m);
     if (!m)
         return ir_diag_set(d, IR_ERR_NOMEM, "rt: out of memory");
@@ -213,7 +226,11 @@ ir_status rt_model_create(const rt_config *c, const rt_weights *w,
         m->type = copy_vec(w->type, c->type_vocab * N, &m->weight_bytes);
         m->eln_g = copy_vec(w->eln_g, N, &m->weight_bytes);
         m->eln_b = copy_vec(w->eln_b, N, &m->weight_bytes);
-        if (!m->word || !m->pos || !m->type || !m->eln_g || !m->eln_b)
+        if (c->rel_buckets > 0)
+            m->rel_bias = copy_vec(w->rel_bias, c->rel_buckets * c->heads,
+                                   &m->weight_bytes);
+        if (!m->word || !m->pos || !m->type || !m->eln_g || !m->eln_b ||
+            (c->rel_buckets > 0 && !m->rel_bias))
             s = ir_diag_set(d, IR_ERR_NOMEM, "rt: out of memory copying embeddings");
     }
     /* The small E->H projection, pooler and head stay fp32 at every
@@ -370,6 +387,8 @@ ir_status rt_model_run(rt_model *m, int64_t batch, int64_t seq,
     s = rt_embed_forward(m, batch, seq, ids, types, d);
     if (s != IR_OK)
         return s;
+    if (c->rel_buckets > 0) /* one bias for every layer */
+        rt_attention_bias(m, batch, seq, has_mask);
     if (taps && taps->hidden[0])
         memcpy(taps->hidden[0], m->plan.x, hbytes);
     int64_t L = c->layers;
@@ -465,6 +484,7 @@ void rt_model_free(rt_model *m)
     free(m->type);
     free(m->eln_g);
     free(m->eln_b);
+    free(m->rel_bias);
     rt_plan_free(&m->plan);
     onednn_ctx_free(m->ctx);
     free(m);

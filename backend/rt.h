@@ -47,6 +47,10 @@ typedef struct rt_config {
     int positions;      /* an ir_enc_pos: 0 = 0..S-1, 1 = RoBERTa's, counted
                          * over tokens != pad_id from pad_id + 1 */
     int64_t pad_id;
+    /* MPNet's relative position bias (ir/relpos.h), added to every layer's
+     * scores before the mask: rel_buckets 0 = none */
+    int64_t rel_buckets, rel_max_distance;
+    int rel_bidirectional;
     float ln_eps;
     int64_t n_attn_groups, n_ffn_groups;
     int64_t attn_group[RT_MAX_LAYERS], ffn_group[RT_MAX_LAYERS];
@@ -77,6 +81,7 @@ typedef struct rt_weights {
     const float *pos;             /* [P,N], N = E with embed_after_ln, else H */
     const float *type;            /* [TV,N] */
     const float *eln_g, *eln_b;   /* [N] */
+    const float *rel_bias;        /* [rel_buckets, A] with rel_buckets > 0 */
     rt_attn_weights attn[RT_MAX_LAYERS]; /* per attention group */
     rt_ffn_weights ffn[RT_MAX_LAYERS];   /* per FFN group */
     const float *pool_w, *pool_b; /* [H,H], [H] */
@@ -138,7 +143,8 @@ typedef struct rt_calib_tap {
  * nothing for them. For distillation (the teacher's intermediate results):
  * hidden[l] is [B,S,H] for l = 0..L (0 = after the embeddings' LayerNorm);
  * scores[l] is [B,A,S,S], the unnormalised attention scores q·kᵀ/sqrt(dh)
- * before the mask is added. For int8 calibration: calib. Any tap on the
+ * (plus the relative position bias when the model has one) before the
+ * mask is added. For int8 calibration: calib. Any tap on the
  * last layer makes it run for every token, not only [CLS]. */
 typedef struct rt_taps {
     float *hidden[RT_MAX_LAYERS + 1];

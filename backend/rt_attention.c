@@ -9,12 +9,16 @@
  *   att = softmax(att) over the last axis, in place
  *   ctx[B,S,A,D] = att · V          (written straight into [B,S,H])
  * The additive mask is 0 at real tokens and m->mask_fill (finfo(f32).min,
- * as transformers 4.x) at padding; see rt.c. */
+ * as transformers 4.x) at padding; see rt.c. MPNet's relative position
+ * bias pbias[A,S,S] (ir/relpos.h) goes in the same fused addend: the
+ * matmul adds sadd[B,A,S,S] = pbias + madd, made once per forward by
+ * rt_attention_bias, or pbias alone (broadcast over B) without a mask. */
 #include <math.h>
 #include <string.h>
 
 #include "backend/dnnl_softmax.h"
 #include "backend/rt_internal.h"
+#include "ir/relpos.h"
 
 /* f32 -> bf16, round to nearest even, NaN kept quiet. */
 static inline uint16_t att_bf16(float f)
@@ -68,6 +72,46 @@ static void heads_split(const float *qkv, float *heads, int64_t B, int64_t S,
     }
 }
 
+void rt_attention_bias(rt_model *m, int64_t batch, int64_t seq, int has_mask)
+{
+    const rt_config *c = &m->c;
+    const int64_t A = c->heads, S = seq, SS = seq * seq;
+    rt_plan *p = &m->plan;
+    ir_relpos_bias(p->pbias, m->rel_bias, A, S, c->rel_buckets,
+                   c->rel_max_distance, c->rel_bidirectional != 0);
+    if (!has_mask)
+        return;
+#pragma omp parallel for schedule(static) if (batch * A * SS >= 65536)
+    for (int64_t ba = 0; ba < batch * A; ba++) {
+        const float *pb = p->pbias + (ba % A) * SS, *ma = p->madd + (ba / A) * S;
+        float *out = p->sadd + ba * SS;
+        for (int64_t i = 0; i < S; i++)
+            for (int64_t j = 0; j < S; j++)
+                out[i * S + j] = pb[i * S + j] + ma[j];
+    }
+}
+
+/* The scores' fused addend for queries q0.. of q_rows per sequence: the
+ * bias (+ mask) or the mask alone; 0 when there is none. */
+static int scores_addend(const rt_model *m, int64_t B, int64_t S,
+                         int64_t q_rows, int with_mask, onednn_view *r,
+                         const float **data)
+{
+    const int64_t A = m->c.heads;
+    const rt_plan *p = &m->plan;
+    if (m->c.rel_buckets > 0) {
+        *r = (onednn_view){4, {with_mask ? B : 1, A, q_rows, S},
+                           {A * S * S, S * S, S, 1}};
+        *data = with_mask ? p->sadd : p->pbias;
+        return 1;
+    }
+    if (!with_mask)
+        return 0;
+    *r = onednn_view_dense(4, (int64_t[]){B, 1, 1, S});
+    *data = p->madd;
+    return 1;
+}
+
 ir_status rt_attention_forward(rt_model *m, int64_t batch, int64_t seq,
                                int has_mask, float *scores_tap, ir_diag *d)
 {
@@ -80,19 +124,19 @@ ir_status rt_attention_forward(rt_model *m, int64_t batch, int64_t seq,
     int bf16 = m->o.precision != IR_PRECISION_FP32 && onednn_has_bf16(m->ctx);
     heads_split(p->big, p->heads, B, S, H, A, bf16, S);
     const float *qh = p->heads, *kh = qh + B * S * H, *vh = kh + B * S * H;
-    /* Q·Kᵀ: the mask goes in as a fused residual unless the pre-mask scores
-     * are wanted, then it is added after the copy. */
+    /* Q·Kᵀ: the mask (and the position bias) go in as a fused residual
+     * unless the pre-mask scores are wanted, then the mask is added after
+     * the copy. */
     int fuse_mask = has_mask && !scores_tap;
     onednn_matmul_desc qk = {
         .dt = bf16 ? ONEDNN_BF16 : ONEDNN_F32, .alpha = 1.0f / sqrtf((float)D),
         .a = onednn_view_dense(4, (int64_t[]){B, A, S, D}),
         .b = onednn_view_dense(4, (int64_t[]){B, A, D, S}),
         .c = onednn_view_dense(4, (int64_t[]){B, A, S, S}),
-        .has_r = fuse_mask,
     };
-    if (fuse_mask)
-        qk.r = onednn_view_dense(4, (int64_t[]){B, 1, 1, S});
-    onednn_matmul_args qa = {qh, kh, NULL, p->att, fuse_mask ? p->madd : NULL};
+    const float *addend = NULL;
+    qk.has_r = scores_addend(m, B, S, S, fuse_mask, &qk.r, &addend);
+    onednn_matmul_args qa = {qh, kh, NULL, p->att, addend};
     ir_status s = onednn_matmul_run(m->ctx, &qk, &qa, d);
     if (s != IR_OK)
         return ir_diag_prefix(d, "rt: attention scores");
@@ -142,11 +186,10 @@ ir_status rt_attention_forward_cls(rt_model *m, int64_t batch, int64_t seq,
         .a = {4, {B, A, 1, D}, {A * S * D, S * D, D, 1}},
         .b = onednn_view_dense(4, (int64_t[]){B, A, D, S}),
         .c = onednn_view_dense(4, (int64_t[]){B, A, 1, S}),
-        .has_r = has_mask,
     };
-    if (has_mask)
-        qk.r = onednn_view_dense(4, (int64_t[]){B, 1, 1, S});
-    onednn_matmul_args qa = {qh, kh, NULL, p->att, has_mask ? p->madd : NULL};
+    const float *addend = NULL; /* the first query's row of the bias */
+    qk.has_r = scores_addend(m, B, S, 1, has_mask, &qk.r, &addend);
+    onednn_matmul_args qa = {qh, kh, NULL, p->att, addend};
     ir_status s = onednn_matmul_run(m->ctx, &qk, &qa, d);
     if (s != IR_OK)
         return ir_diag_prefix(d, "rt: [CLS] attention scores");

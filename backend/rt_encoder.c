@@ -31,6 +31,9 @@ ir_status rt_config_from_encoder(const ir_encoder_config *ec, rt_config *c,
     c->pool_act = ec->pool_act;
     c->positions = ec->positions == IR_ENC_POS_PADDED;
     c->pad_id = ec->pad_id;
+    c->rel_buckets = ec->rel_buckets;
+    c->rel_max_distance = ec->rel_max_distance;
+    c->rel_bidirectional = ec->rel_bidirectional;
     c->ln_eps = ec->ln_eps;
     c->n_attn_groups = ec->n_attn_groups;
     c->n_ffn_groups = ec->n_ffn_groups;
@@ -69,6 +72,8 @@ ir_status rt_weights_from_encoder(const ir_encoder *e, rt_weights *w, ir_diag *d
     w->type = find_f32(e, "embeddings.type", &bad);
     w->eln_g = find_f32(e, "embeddings.ln.gamma", &bad);
     w->eln_b = find_f32(e, "embeddings.ln.beta", &bad);
+    if (c->rel_buckets > 0)
+        w->rel_bias = find_f32(e, "relative_bias", &bad);
 #define GW(field, fmt, g) (snprintf(n, sizeof n, fmt, (long long)(g)), field = find_f32(e, n, &bad))
     for (int64_t g = 0; g < c->n_attn_groups; g++) {
         rt_attn_weights *a = &w->attn[g];

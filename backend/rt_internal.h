@@ -31,6 +31,9 @@
  *   att  [B*A*S*S]  scores, softmaxed in place
  *   madd [B*S]    additive mask
  *   heads [3*B*S*H] q, k, v copied head-major [B,A,S,D] for attention
+ *   pbias [A*S*S]  the relative position bias, once per forward, and
+ *   sadd [B*A*S*S] it plus the mask, the scores' one fused addend (both
+ *                 only with rel_buckets, each sized as att)
  *   wemb [B*S,E]  factorized word lookups (only when E is set)
  *   cls, pooled [B,H]
  * so a layer needs 7·H + max(3H,F) floats per token plus A·S per token for
@@ -40,6 +43,7 @@ typedef struct rt_plan {
     float *block;
     size_t floats;
     float *x, *big, *ctx, *tmp, *att, *madd, *wemb, *cls, *pooled, *heads;
+    float *pbias, *sadd;
 } rt_plan;
 
 struct rt_model {
@@ -51,6 +55,7 @@ struct rt_model {
     float mask_fill;          /* additive value at padded keys */
     /* embeddings, copied */
     float *word, *pos, *type, *eln_g, *eln_b;
+    float *rel_bias;          /* [rel_buckets, A] or NULL */
     rt_linear proj;           /* E -> H when factorized (bias only with
                                * embed_after_ln) */
     /* per attention group / per FFN group; with int8 and static scales one
@@ -83,9 +88,12 @@ ir_status rt_embed_forward(rt_model *m, int64_t batch, int64_t seq,
                            const int64_t *ids, const int64_t *types,
                            ir_diag *d);
 
-/* rt_attention.c: ctx[B*S,H] = softmax(Q·Kᵀ/sqrt(D) + madd)·V from the
- * packed qkv [B*S,3H]; scores_tap [B,A,S,S] gets the pre-mask scores when
- * not NULL. has_mask 0: madd unused. */
+/* rt_attention.c: ctx[B*S,H] = softmax(Q·Kᵀ/sqrt(D) (+ pbias) + madd)·V
+ * from the packed qkv [B*S,3H]; scores_tap [B,A,S,S] gets the pre-mask
+ * scores when not NULL. has_mask 0: madd unused. With rel_buckets,
+ * plan.pbias (and plan.sadd with a mask) must hold this forward's bias:
+ * rt_attention_bias. */
+void rt_attention_bias(rt_model *m, int64_t batch, int64_t seq, int has_mask);
 ir_status rt_attention_forward(rt_model *m, int64_t batch, int64_t seq,
                                int has_mask, float *scores_tap, ir_diag *d);
 /* rt_attention.c: out[B,H] = the context of each sequence's first token

@@ -22,13 +22,15 @@ ir_status rt_plan_reserve(rt_plan *p, const rt_config *c, int64_t batch,
     if (scores < p->cap_scores) scores = p->cap_scores;
     if (batch < p->cap_batch) batch = p->cap_batch;
     int64_t H = c->hidden, wide = 3 * H > c->ffn ? 3 * H : c->ffn;
-    size_t sz[10] = {
+    size_t rel = c->rel_buckets > 0 ? round16(scores) : 0;
+    size_t sz[12] = {
         round16(tokens * H), round16(tokens * wide), round16(tokens * H),
         round16(tokens * H), round16(scores), round16(tokens),
         c->embed > 0 ? round16(tokens * c->embed) : 0,
-        round16(batch * H), round16(batch * H), round16(3 * tokens * H)};
+        round16(batch * H), round16(batch * H), round16(3 * tokens * H),
+        rel, rel};
     size_t total = 0;
-    for (int i = 0; i < 10; i++)
+    for (int i = 0; i < 12; i++)
         total += sz[i];
     float *block = aligned_alloc(64, total * sizeof(float));
     if (!block)
@@ -42,10 +44,11 @@ ir_status rt_plan_reserve(rt_plan *p, const rt_config *c, int64_t batch,
     p->cap_tokens = tokens;
     p->cap_scores = scores;
     p->cap_batch = batch;
-    float **slot[10] = {&p->x, &p->big, &p->ctx, &p->tmp, &p->att, &p->madd,
-                       &p->wemb, &p->cls, &p->pooled, &p->heads};
+    float **slot[12] = {&p->x, &p->big, &p->ctx, &p->tmp, &p->att, &p->madd,
+                       &p->wemb, &p->cls, &p->pooled, &p->heads, &p->pbias,
+                       &p->sadd};
     size_t off = 0;
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < 12; i++) {
         *slot[i] = sz[i] ? block + off : NULL;
         off += sz[i];
     }

@@ -27,9 +27,12 @@
 #include "distill/kernels.h"
 #include "distill/softmax_row.h"
 
-void train_attention_forward_ref(float *out, float *scores, float *probs,
-                             const float *qkv, const int32_t *mask, size_t B,
-                             size_t T, size_t C, size_t NH)
+/* The plain loops, with MPNet's position bias [NH,T,T] added to the
+ * scaled scores when bias is not NULL. */
+static void attn_forward_ref(float *out, float *scores, float *probs,
+                             const float *qkv, const int32_t *mask,
+                             const float *bias, size_t B, size_t T, size_t C,
+                             size_t NH)
 {
     size_t hs = C / NH, C3 = 3 * C;
     float scale = 1.0f / sqrtf((float)hs);
@@ -71,8 +74,11 @@ void train_attention_forward_ref(float *out, float *scores, float *probs,
                         sc[j] = s;
                     }
                 }
+                const float *bi = bias ? bias + (h * T + i) * T : NULL;
                 for (size_t j = 0; j < T; j++) {
                     sc[j] *= scale;
+                    if (bi)
+                        sc[j] += bi[j];
                     if ((!mk || mk[j]) && sc[j] > maxv)
                         maxv = sc[j];
                 }
@@ -97,6 +103,13 @@ void train_attention_forward_ref(float *out, float *scores, float *probs,
         }
         free(kt);
     }
+}
+
+void train_attention_forward_ref(float *out, float *scores, float *probs,
+                                 const float *qkv, const int32_t *mask,
+                                 size_t B, size_t T, size_t C, size_t NH)
+{
+    attn_forward_ref(out, scores, probs, qkv, mask, NULL, B, T, C, NH);
 }
 
 void train_attention_backward_ref(float *dqkv, float *dscores, const float *dout,
@@ -505,13 +518,26 @@ static void attn_bt_qkv(int64_t *s0, int64_t *s1, size_t T, size_t C,
     *s1 = (int64_t)(C / NH);
 }
 
-void train_attention_forward_gemm(struct gemm_ctx *g, float *out,
-                                  float *scores, float *probs,
-                                  const float *qkv, const int32_t *mask,
-                                  size_t B, size_t T, size_t C, size_t NH)
+/* The loops when the GEMMs cannot run: the tiled ones, or with a position
+ * bias the plain ones (the only loops that add it). */
+static void attn_forward_loops(float *out, float *scores, float *probs,
+                               const float *qkv, const int32_t *mask,
+                               const float *bias, size_t B, size_t T,
+                               size_t C, size_t NH)
+{
+    if (bias)
+        attn_forward_ref(out, scores, probs, qkv, mask, bias, B, T, C, NH);
+    else
+        train_attention_forward(out, scores, probs, qkv, mask, B, T, C, NH);
+}
+
+static void attn_forward_gemm(struct gemm_ctx *g, float *out, float *scores,
+                              float *probs, const float *qkv,
+                              const int32_t *mask, const float *bias,
+                              size_t B, size_t T, size_t C, size_t NH)
 {
     if (!g) {
-        train_attention_forward(out, scores, probs, qkv, mask, B, T, C, NH);
+        attn_forward_loops(out, scores, probs, qkv, mask, bias, B, T, C, NH);
         return;
     }
     size_t hs = C / NH;
@@ -527,6 +553,13 @@ void train_attention_forward_gemm(struct gemm_ctx *g, float *out,
     bt.c1 = tt;
     ir_status s = gemm_f32_batched(g, &bt, 0, 1, t, t, (int64_t)hs, scale, qkv,
                                    C3, qkv + C, C3, 0.0f, scores, t, &d);
+    if (s == IR_OK && bias) {
+        size_t nt = NH * T * T;
+#pragma omp parallel for schedule(static) if (B * nt > 32768)
+        for (size_t b = 0; b < B; b++)
+            for (size_t k = 0; k < nt; k++)
+                scores[b * nt + k] += bias[k];
+    }
     if (s == IR_OK) {
         train_attention_softmax_rows_isa(TRAIN_ISA_AUTO, probs, scores, mask,
                                          B, NH, T);
@@ -540,7 +573,15 @@ void train_attention_forward_gemm(struct gemm_ctx *g, float *out,
                              qkv + 2 * C, C3, 0.0f, out, (int64_t)C, &d);
     }
     if (s != IR_OK) /* the kernels have no error channel: the loops can */
-        train_attention_forward(out, scores, probs, qkv, mask, B, T, C, NH);
+        attn_forward_loops(out, scores, probs, qkv, mask, bias, B, T, C, NH);
+}
+
+void train_attention_forward_gemm(struct gemm_ctx *g, float *out,
+                                  float *scores, float *probs,
+                                  const float *qkv, const int32_t *mask,
+                                  size_t B, size_t T, size_t C, size_t NH)
+{
+    attn_forward_gemm(g, out, scores, probs, qkv, mask, NULL, B, T, C, NH);
 }
 
 void train_attention_backward_gemm(struct gemm_ctx *g, float *dqkv,
@@ -611,6 +652,19 @@ void train_attention_forward_ctx(struct gemm_ctx *g, float *out,
                                       T, C, NH))
         return;
     train_attention_forward_gemm(g, out, scores, probs, qkv, mask, B, T, C, NH);
+}
+
+void train_attention_forward_bias_ctx(struct gemm_ctx *g, float *out,
+                                      float *scores, float *probs,
+                                      const float *qkv, const int32_t *mask,
+                                      const float *bias, size_t B, size_t T,
+                                      size_t C, size_t NH)
+{
+    if (!bias)
+        train_attention_forward_ctx(g, out, scores, probs, qkv, mask, B, T, C,
+                                    NH);
+    else
+        attn_forward_gemm(g, out, scores, probs, qkv, mask, bias, B, T, C, NH);
 }
 
 void train_attention_backward_ctx(struct gemm_ctx *g, float *dqkv,

@@ -26,11 +26,12 @@
  *   V  vocabulary         E  factorized embedding width (ALBERT)
  *   P  max positions      TV token-type vocabulary
  *   N  any element count  BT B*T rows             OC output width
- *   NL labels (head outputs)
+ *   NL labels (head outputs)    R  relative position buckets (MPNet)
  */
 #ifndef DISTILC_DISTILL_KERNELS_H
 #define DISTILC_DISTILL_KERNELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -299,6 +300,33 @@ int train_attention_fused_backward(train_isa isa, float *dqkv, float *dscores,
                                    const float *dout, const float *qkv,
                                    const float *probs, const int32_t *mask,
                                    size_t B, size_t T, size_t C, size_t NH);
+
+/* ---- MPNet's relative position bias (distill/relpos.c) -----------------
+ * One bias for every layer, added to the scaled scores before the softmax:
+ * bias[h,i,j] = table[bucket(i - j), h], with ir/relpos.h's bucketing of
+ * R buckets up to max_distance. The attention forward saves scores =
+ * q·k/sqrt(hs) + bias (what the softmax sees, and what TinyBERT's
+ * attention loss then compares); its backward reads only probs, so it is
+ * unchanged, and its dscores on exit are the bias's gradient too: the
+ * table's is their sum over the batch and the layers. */
+void train_relpos_forward(float *bias,             /* [NH,T,T] */
+                          const float *table,      /* [R,NH] */
+                          size_t NH, size_t T, int64_t R,
+                          int64_t max_distance, bool bidirectional);
+/* Adds into dtable; dscores are one layer's total score gradients. */
+void train_relpos_backward(float *dtable,          /* [R,NH] */
+                           const float *dscores,   /* [B,NH,T,T] */
+                           size_t B, size_t NH, size_t T, int64_t R,
+                           int64_t max_distance, bool bidirectional);
+/* train_attention_forward_ctx with that bias (NULL: exactly it). With a
+ * bias it runs the batched GEMMs (g) or the plain loops (g NULL; the
+ * tiled and fused kernels take no bias), the bias added before the
+ * softmax rows. */
+void train_attention_forward_bias_ctx(struct gemm_ctx *g, float *out,
+                                      float *scores, float *probs,
+                                      const float *qkv, const int32_t *mask,
+                                      const float *bias, /* [NH,T,T] */
+                                      size_t B, size_t T, size_t C, size_t NH);
 
 /* ---- GELU (distill/gelu.c) ---------------------------------------------
  * The exact (erf) form BERT uses, ONNX Gelu-20 approximate="none":

@@ -26,6 +26,7 @@ static size_t acts_bind(train_acts *a, float *base)
     a->emb = carve(base, &used, BT * C);
     a->emb_mean = carve(base, &used, BT);
     a->emb_rstd = carve(base, &used, BT);
+    a->relbias = c->rel_buckets > 0 ? carve(base, &used, NH * T * T) : NULL;
     for (size_t l = 0; l <= L; l++)
         a->hidden[l] = carve(base, &used, BT * C);
     for (size_t l = 0; l < L; l++) {
@@ -109,7 +110,7 @@ static bool acts_fit(const ir_encoder_config *a, const ir_encoder_config *b)
 {
     if (a->hidden != b->hidden || a->layers != b->layers ||
         a->heads != b->heads || a->ffn != b->ffn || a->embed != b->embed ||
-        a->labels != b->labels)
+        a->labels != b->labels || (a->rel_buckets > 0) != (b->rel_buckets > 0))
         return false;
     for (int64_t l = 0; l < a->layers; l++)
         if (a->attn_group[l] != b->attn_group[l] ||
@@ -172,12 +173,16 @@ ir_status train_forward(const train_params *p, train_acts *a,
                         w->type, pos_pad(c), B, T, C, E);
     train_layer_norm_forward(a->hidden[0], a->emb_mean, a->emb_rstd, a->emb,
                             w->eln_g, w->eln_b, BT, C, eps);
+    if (c->rel_buckets > 0)
+        train_relpos_forward(a->relbias, w->rel_bias, NH, T, c->rel_buckets,
+                             c->rel_max_distance, c->rel_bidirectional);
     for (size_t l = 0; l < L; l++) {
         const train_attn_w *aw = &w->attn[c->attn_group[l]];
         const train_ffn_w *fw = &w->ffn[c->ffn_group[l]];
         train_linear_forward_ctx(p->gemm, a->qkv[l], a->hidden[l], aw->qkv_w, aw->qkv_b, BT, C, 3 * C);
-        train_attention_forward_ctx(p->gemm, a->atty[l], a->scores[l], a->probs[l],
-                                    a->qkv[l], mask, B, T, C, NH);
+        train_attention_forward_bias_ctx(p->gemm, a->atty[l], a->scores[l],
+                                         a->probs[l], a->qkv[l], mask,
+                                         a->relbias, B, T, C, NH);
         /* res1 = hidden + (atty · Wo + b): the projection lands in res1 and
          * the residual is added in place (same sum, no extra buffer) */
         train_linear_forward_ctx(p->gemm, a->res1[l], a->atty[l], aw->out_w, aw->out_b, BT, C, C);
@@ -243,6 +248,10 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
         train_attention_backward_ctx(p->gemm, da->qkv[l], da->scores[l], da->probs[l],
                                      da->atty[l], a->qkv[l], a->probs[l], mask, B,
                                      T, C, NH);
+        if (c->rel_buckets > 0) /* every layer adds the one bias */
+            train_relpos_backward(g->rel_bias, da->scores[l], B, NH, T,
+                                  c->rel_buckets, c->rel_max_distance,
+                                  c->rel_bidirectional);
         train_linear_backward_ctx(p->gemm, da->hidden[l], ag->qkv_w, ag->qkv_b, da->qkv[l],
                               a->hidden[l], aw->qkv_w, BT, C, 3 * C);
     }

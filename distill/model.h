@@ -15,10 +15,12 @@
  *     train_backward(p, a, da, ids, types, mask);    // adds into p->grads
  *
  * Layer l (post-LN BERT, Hugging Face's BertLayer, dropout off):
- *   qkv = hidden[l] · Wqkv + b;  atty = attention(qkv, mask)
+ *   qkv = hidden[l] · Wqkv + b;  atty = attention(qkv, relbias, mask)
  *   res1 = hidden[l] + atty · Wo + b;       ln1 = LN(res1)
  *   res2 = ln1 + gelu(ln1 · Win + b) · Wout + b;  hidden[l+1] = LN(res2)
  * gelu is the config's activation: erf (BERT) or tanh (gelu_new).
+ * relbias is MPNet's relative position bias (kernels.h train_relpos_*),
+ * computed once per forward from the table and shared by the layers.
  * hidden[0] is the embeddings' output after their LayerNorm (TinyBERT's
  * embedding-layer target), hidden[L] the last layer; pooled and logits
  * come from hidden[L]'s [CLS] rows.
@@ -34,9 +36,12 @@ typedef struct train_acts {
     float *wemb;                            /* [B,T,E] factorized lookups */
     float *emb;                             /* [B,T,C] sum before LN */
     float *emb_mean, *emb_rstd;             /* [B,T] */
+    float *relbias;                         /* [NH,T,T] MPNet's position
+                                             * bias, or NULL */
     float *hidden[IR_ENCODER_MAX_LAYERS + 1]; /* [B,T,C] each */
     float *qkv[IR_ENCODER_MAX_LAYERS];      /* [B,T,3C] */
-    float *scores[IR_ENCODER_MAX_LAYERS];   /* [B,NH,T,T] q·k/sqrt(hs) */
+    float *scores[IR_ENCODER_MAX_LAYERS];   /* [B,NH,T,T] q·k/sqrt(hs)
+                                             * (+ relbias) */
     float *probs[IR_ENCODER_MAX_LAYERS];    /* [B,NH,T,T] */
     float *atty[IR_ENCODER_MAX_LAYERS];     /* [B,T,C] */
     /* res1, res2: the projections atty·Wo + b and gelu(.)·Wout + b are

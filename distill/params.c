@@ -76,6 +76,13 @@ ir_status train_config_check(const ir_encoder_config *c, ir_diag *d)
          "config.pad_id = %lld: padded positions need it in the vocabulary "
          "and pad_id + 2 <= max_positions = %lld", (long long)c->pad_id,
          (long long)c->max_positions);
+    int64_t rel_half = c->rel_bidirectional ? c->rel_buckets / 2 : c->rel_buckets;
+    NEED(c->rel_buckets == 0 ||
+         (c->rel_buckets > 0 && rel_half >= 2 && c->rel_max_distance > rel_half / 2),
+         "config.rel_buckets = %lld, rel_max_distance = %lld: no relative "
+         "position bias (0), or at least 2 buckets each way and a max "
+         "distance past the exact ones", (long long)c->rel_buckets,
+         (long long)c->rel_max_distance);
 #undef NEED
     /* A config the runtime runs but the trainer's forward does not yet
      * (issue 16): refused by name rather than trained as something else. */
@@ -138,6 +145,9 @@ static size_t table_build(const ir_encoder_config *c, train_tensor *t,
     table_add(t, &n, total, C, 1, false, "pooler.bias%.0lld", 0);
     table_add(t, &n, total, C, c->labels, true, "head.weight%.0lld", 0);
     table_add(t, &n, total, c->labels, 1, false, "head.bias%.0lld", 0);
+    if (c->rel_buckets > 0) /* an embedding table: decayed, as HF does */
+        table_add(t, &n, total, c->rel_buckets, c->heads, true,
+                  "relative_bias%.0lld", 0);
     return n;
 }
 
@@ -168,6 +178,7 @@ static void weights_bind(const train_params *p, float *base, train_weights *w)
     w->pool_b = NEXT();
     w->head_w = NEXT();
     w->head_b = NEXT();
+    w->rel_bias = p->cfg.rel_buckets > 0 ? NEXT() : NULL;
 #undef NEXT
 }
 

@@ -22,6 +22,7 @@
  *   group{f}.ffn.in.weight [C,F] .bias [F], group{f}.ffn.out.weight [F,C]
  *   .bias [C], group{f}.ffn.ln.gamma / .beta [C]           (f FFN group)
  *   pooler.weight [C,C] .bias [C], head.weight [C,NL] .bias [NL]
+ *   relative_bias [R,NH] (only with cfg.rel_buckets = R: MPNet)
  * ALBERT-style sharing: layer l reads attention group cfg.attn_group[l] and
  * FFN group cfg.ffn_group[l]; each group is stored once, so the backward of
  * every layer sharing it adds into the same gradient (summed over layers).
@@ -74,6 +75,7 @@ typedef struct train_weights {
     float *pool_b;  /* [C] */
     float *head_w;  /* [C,NL] */
     float *head_b;  /* [NL] */
+    float *rel_bias; /* [R,NH] MPNet's relative position bias, or NULL */
 } train_weights;
 
 typedef struct train_params {

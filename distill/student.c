@@ -301,11 +301,13 @@ static int64_t first_layer_of(const int64_t *groups, int64_t layers, int64_t g)
     return 0;
 }
 
-/* One attention group: heads and head dims by magnitude. */
+/* One attention group: heads and head dims by magnitude; the teacher
+ * heads kept go to heads_out [As] when not NULL. */
 static ir_status init_attention(train_attn_w *sw, const train_attn_w *tw,
                                 const ir_encoder_config *sc,
                                 const ir_encoder_config *tc,
-                                const int64_t *keep, bool ordered, ir_diag *d)
+                                const int64_t *keep, bool ordered,
+                                int64_t *heads_out, ir_diag *d)
 {
     int64_t Ht = tc->hidden, At = tc->heads, hst = Ht / At;
     int64_t Hs = sc->hidden, As = sc->heads, hss = Hs / As;
@@ -330,6 +332,8 @@ static ir_status init_attention(train_attn_w *sw, const train_attn_w *tw,
             hscore[h] += o * o;
         }
     top_k(hscore, At, As, ordered, heads);
+    if (heads_out)
+        memcpy(heads_out, heads, (size_t)As * sizeof *heads);
     for (int64_t hp = 0; hp < As; hp++) {
         int64_t h = heads[hp];
         for (int64_t j = 0; j < hst; j++) {
@@ -523,12 +527,26 @@ static ir_status init_from_teacher(train_params *s, const train_params *t,
     hidden_importance(imp, t);
     top_k(imp, Ht, Hs, ordered, keep);
     ir_status st = init_embeddings(s, t, keep, d);
+    int64_t *heads = malloc((size_t)sc->heads * sizeof *heads);
+    if (st == IR_OK && !heads)
+        st = ir_diag_set(d, IR_ERR_NOMEM, "student init: out of memory");
     for (int64_t a = 0; st == IR_OK && a < sc->n_attn_groups; a++) {
         int64_t l = first_layer_of(sc->attn_group, sc->layers, a);
         int64_t ta = tc->attn_group[layer_map[l] - 1];
         st = init_attention(&s->w.attn[a], &t->w.attn[ta], sc, tc, keep, ordered,
-                            d);
+                            a == 0 ? heads : NULL, d);
     }
+    /* MPNet's relative position bias: one table for all layers, so its
+     * columns follow the heads the first attention group kept */
+    if (st == IR_OK && heads && s->w.rel_bias && t->w.rel_bias &&
+        sc->rel_buckets == tc->rel_buckets &&
+        sc->rel_max_distance == tc->rel_max_distance &&
+        sc->rel_bidirectional == tc->rel_bidirectional)
+        for (int64_t b = 0; b < sc->rel_buckets; b++)
+            for (int64_t hp = 0; hp < sc->heads; hp++)
+                s->w.rel_bias[b * sc->heads + hp] =
+                    t->w.rel_bias[b * tc->heads + heads[hp]];
+    free(heads);
     for (int64_t f = 0; st == IR_OK && f < sc->n_ffn_groups; f++) {
         int64_t l = first_layer_of(sc->ffn_group, sc->layers, f);
         int64_t tf = tc->ffn_group[layer_map[l] - 1];

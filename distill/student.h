@@ -37,6 +37,9 @@
  *   (embed=E) gets word = W·V_E and proj = V_Eᵀ, V_E the top E eigenvectors
  *   of WᵀW (W the sliced [V,H_s] table): the best rank-E approximation.
  * - pooler and head: rows / columns sliced to the kept dims.
+ * - MPNet's relative position bias (kept by the student, whose config is
+ *   the teacher's but for the spec): its table's columns are the heads
+ *   the first attention group kept (one table serves every layer).
  */
 #ifndef DISTILC_DISTILL_STUDENT_H
 #define DISTILC_DISTILL_STUDENT_H

@@ -100,6 +100,33 @@ static ir_status check_map(const char *what, const int64_t *map, int64_t n,
 /* Sizes beyond this are surely a mistake and would overflow counts. */
 #define DIM_LIMIT ((int64_t)1 << 24)
 
+/* The relative position bias: none, or a bucketing whose exact range
+ * (half / 2 distances) is at least 1 and whose logarithmic range ends past
+ * it (ir/relpos.h divides by log(max_distance / exact)). */
+static ir_status ir_encoder_relpos_validate(const ir_encoder_config *c,
+                                            ir_diag *d)
+{
+    if (c->rel_buckets == 0)
+        return IR_OK;
+    int64_t min = c->rel_bidirectional ? 4 : 2;
+    if (c->rel_buckets < min || c->rel_buckets > DIM_LIMIT)
+        return ir_diag_set(d, IR_ERR_INPUT, "config.rel_buckets = %lld: must "
+                           "be 0 (no relative position bias) or %lld..%lld "
+                           "(%s)", (long long)c->rel_buckets, (long long)min,
+                           (long long)DIM_LIMIT, c->rel_bidirectional
+                           ? "bidirectional: half the buckets each way"
+                           : "one direction");
+    int64_t exact = (c->rel_bidirectional ? c->rel_buckets / 2
+                                          : c->rel_buckets) / 2;
+    if (c->rel_max_distance <= exact || c->rel_max_distance > DIM_LIMIT)
+        return ir_diag_set(d, IR_ERR_INPUT, "config.rel_max_distance = %lld: "
+                           "must be more than the %lld distances with their "
+                           "own bucket (and at most %lld)",
+                           (long long)c->rel_max_distance, (long long)exact,
+                           (long long)DIM_LIMIT);
+    return IR_OK;
+}
+
 static ir_status check_pos(const char *field, int64_t v, ir_diag *d)
 {
     if (v < 1 || v > DIM_LIMIT)
@@ -166,6 +193,8 @@ ir_status ir_encoder_config_validate(const ir_encoder_config *c, ir_diag *d)
                            "pad_id + 2 <= max_positions (%lld)",
                            (long long)c->pad_id, (long long)c->vocab,
                            (long long)c->max_positions);
+    if ((s = ir_encoder_relpos_validate(c, d)) != IR_OK)
+        return s;
     if (!(c->ln_eps > 0.0f) || !isfinite(c->ln_eps))
         return ir_diag_set(d, IR_ERR_INPUT, "config.ln_eps = %g: must be a "
                            "positive finite number", (double)c->ln_eps);
@@ -186,7 +215,10 @@ bool ir_encoder_config_equal(const ir_encoder_config *a,
         a->head != b->head || a->ln_eps != b->ln_eps ||
         ir_encoder_pool_act(a) != ir_encoder_pool_act(b) ||
         a->positions != b->positions ||
-        a->pad_id != b->pad_id ||
+        a->pad_id != b->pad_id || a->rel_buckets != b->rel_buckets ||
+        (a->rel_buckets > 0 &&
+         (a->rel_max_distance != b->rel_max_distance ||
+          a->rel_bidirectional != b->rel_bidirectional)) ||
         a->n_attn_groups != b->n_attn_groups ||
         a->n_ffn_groups != b->n_ffn_groups)
         return false;
@@ -229,7 +261,8 @@ bool ir_enc_head_parse(const char *s, ir_enc_head *out)
 }
 
 /* ---- the weight table ---------------------------------------------------
- * Order: embeddings, attention groups, FFN groups, pooler, head. */
+ * Order: embeddings, the relative position bias (when there is one),
+ * attention groups, FFN groups, pooler, head. */
 
 enum { ATTN_PER_GROUP = 6, FFN_PER_GROUP = 6 };
 
@@ -245,7 +278,8 @@ static size_t n_embed_weights(const ir_encoder_config *c)
 
 size_t ir_encoder_weight_count(const ir_encoder_config *c)
 {
-    return n_embed_weights(c) + (size_t)c->n_attn_groups * ATTN_PER_GROUP +
+    return n_embed_weights(c) + (c->rel_buckets > 0) +
+           (size_t)c->n_attn_groups * ATTN_PER_GROUP +
            (size_t)c->n_ffn_groups * FFN_PER_GROUP + 4;
 }
 
@@ -286,6 +320,13 @@ bool ir_encoder_weight_spec(const ir_encoder_config *c, size_t i,
         return true;
     }
     i -= ne;
+    if (c->rel_buckets > 0) {
+        if (i == 0) {
+            spec(o, 2, c->rel_buckets, c->heads, -1, NULL, "relative_bias");
+            return true;
+        }
+        i--;
+    }
     size_t na = (size_t)c->n_attn_groups * ATTN_PER_GROUP;
     if (i < na) {
         long long g = (long long)(i / ATTN_PER_GROUP);
@@ -455,6 +496,11 @@ void ir_encoder_describe(const ir_encoder *e, FILE *out)
     if (c->positions == IR_ENC_POS_PADDED)
         fprintf(out, ", positions counted over non-pad tokens from pad id "
                 "%lld + 1", (long long)c->pad_id);
+    if (c->rel_buckets > 0)
+        fprintf(out, "\n  relative position bias: %lld buckets (%s), max "
+                "distance %lld, shared by all layers", (long long)c->rel_buckets,
+                c->rel_bidirectional ? "bidirectional" : "one direction",
+                (long long)c->rel_max_distance);
     fprintf(out, "\n  head: %s, %lld output%s; layer norm eps %g\n",
             ir_enc_head_name(c->head), (long long)c->labels,
             c->labels == 1 ? "" : "s", (double)c->ln_eps);

@@ -25,6 +25,7 @@
  *   embeddings.position    [P, H]
  *   embeddings.type        [TV, H]
  *   embeddings.ln.gamma / embeddings.ln.beta   [H]
+ *   relative_bias          [R, A]   only with rel_buckets = R > 0 (MPNet)
  * With embed_kind IR_ENC_EMBED_PROJECT_AFTER_LN (ELECTRA-small, ALBERT) the
  * position and type tables and the LayerNorm are E wide, and
  *   embeddings.proj [E, H] with embeddings.proj_bias [H]
@@ -112,6 +113,14 @@ typedef struct ir_encoder_config {
     ir_act pool_act;
     ir_enc_pos positions;
     int64_t pad_id;         /* IR_ENC_POS_PADDED: the padding token's id */
+    /* MPNet's relative position bias (ir/relpos.h): with rel_buckets > 0
+     * every layer adds relative_bias[bucket(i - j), a] to the scores of
+     * head a, query i, key j, before the mask (one table [rel_buckets, A]
+     * shared by all layers). 0 (a zeroed config): none, as BERT. */
+    int64_t rel_buckets;      /* R: 32 in MPNet */
+    int64_t rel_max_distance; /* 128 in MPNet */
+    bool rel_bidirectional;   /* keys before and after get their own
+                               * buckets (MPNet); else later keys share 0 */
     float ln_eps;           /* LayerNorm epsilon (1e-12 in BERT) */
     /* Parameter sharing: layer l uses attention group attn_group[l] and FFN
      * group ffn_group[l]; groups are numbered 0..n-1 and each is used. */
@@ -127,7 +136,8 @@ static inline ir_act ir_encoder_pool_act(const ir_encoder_config *c)
 }
 
 /* BERT-base: H 768, L 12, A 12, F 3072, V 30522, P 512, TV 2, 2 labels,
- * gelu, eps 1e-12, no sharing, tanh pooler, absolute positions. */
+ * gelu, eps 1e-12, no sharing, tanh pooler, absolute positions, no
+ * relative position bias. */
 void ir_encoder_config_init(ir_encoder_config *c);
 /* Fills the group maps for c->layers; k is the group size for
  * IR_ENC_SHARE_GROUPS (ignored otherwise). IR_ERR_INPUT on a bad k. */
@@ -206,8 +216,7 @@ typedef struct ir_encoder_graph_opts {
     ir_enc_mask mask;
 } ir_encoder_graph_opts;
 void ir_encoder_graph_opts_default(ir_encoder_graph_opts *o);
-/* IR_ERR_UNSUPPORTED for IR_ENC_POS_PADDED (not lowered yet).
- * A graph with inputs input_ids, attention_mask[, token_type_ids] (int64
+/* A graph with inputs input_ids, attention_mask[, token_type_ids] (int64
  * [batch, seq]) and output logits f32 [batch, labels], built from standard
  * ONNX ops only, as a Hugging Face export computes it. Weights are copied
  * into the graph as constants named as in the encoder; layers of one group

@@ -17,13 +17,23 @@
  *                                              row 0, via a zeros buffer)
  *   h  = LayerNorm(e)
  *   M  = (1 - Cast(Unsqueeze(attention_mask, [1,2]))) · filler   [B,1,1,S]
+ *   with a relative position bias (MPNet), once for all layers, as
+ *   torch.onnx.export writes MPNetEncoder.compute_position_bias:
+ *   r  = Range(0, S, 1);  n = Neg(Sub(Unsqueeze(r, [0]), Unsqueeze(r, [1])))
+ *        (query - key; one direction: n = Neg(Min(key - query, 0)))
+ *   bidirectional: ret = Mul(Cast(Less(n, 0)), half);  n = Abs(n)
+ *   big = Min(Add(Cast(Mul(Div(Log(Div(Cast(n), exact)), log(M/exact)),
+ *                          half - exact)), exact), half - 1)
+ *   bucket = (ret +) Where(Less(n, exact), n, big)
+ *   P  = Unsqueeze(Transpose(Gather(relative_bias, bucket), [2,0,1]), [0])
+ *                                                           [1,A,S,S]
  *   per layer l (weights of groups attn_group[l], ffn_group[l]):
  *     q = h · Wq + bq, k, v likewise: the packed Wqkv [H,3H] is written as
  *         three constants group{a}.attn.{q,k,v}.weight [H,H] (and .bias), so
  *         the graph is the three nn.Linear of BertSelfAttention
  *     q = Transpose(Reshape(q, [0,0,A,D]), [0,2,1,3]); k likewise with
  *     [0,2,3,1] (k already transposed, as torch writes it); v as q
- *     ctx = Softmax-13(q·k / sqrt(D) + M, axis -1) · v
+ *     ctx = Softmax-13(q·k / sqrt(D) (+ P) + M, axis -1) · v
  *     a = LayerNorm(Reshape(Transpose(ctx, [0,2,1,3]), [0,0,H]) · Wo + bo + h)
  *     h = LayerNorm(act(a · Wi + bi) · Wo2 + bo2 + a)
  *   logits = Tanh(Gather(h, 0, axis 1) · Wp + bp) · Whead + bhead
@@ -34,6 +44,7 @@
  * ONNX symbolic writes them (there is no Gelu op before opset 20).
  */
 #include "ir/encoder.h"
+#include "ir/relpos.h"
 
 #include <float.h>
 #include <math.h>
@@ -288,8 +299,8 @@ static ir_value *split_heads(eg *b, const char *name, ir_value *x,
 }
 
 static ir_value *layer(eg *b, int64_t l, ir_value *h, ir_value *mask_add,
-                       ir_value *heads_shape, ir_value *merge_shape,
-                       ir_value *scale)
+                       ir_value *rel_bias, ir_value *heads_shape,
+                       ir_value *merge_shape, ir_value *scale)
 {
     const ir_encoder_config *c = &b->e->cfg;
     int64_t ga = c->attn_group[l], gf = c->ffn_group[l];
@@ -314,6 +325,10 @@ static ir_value *layer(eg *b, int64_t l, ir_value *h, ir_value *mask_add,
     ir_value *s = op2(b, IR_OP_MATMUL, buf, q, k);
     snprintf(buf, sizeof buf, "%s.attn.scale", p);
     s = op2(b, IR_OP_DIV, buf, s, scale);
+    if (rel_bias) {
+        snprintf(buf, sizeof buf, "%s.attn.position_bias", p);
+        s = op2(b, IR_OP_ADD, buf, s, rel_bias);
+    }
     snprintf(buf, sizeof buf, "%s.attn.mask", p);
     s = op2(b, IR_OP_ADD, buf, s, mask_add);
     snprintf(buf, sizeof buf, "%s.attn.softmax", p);
@@ -391,6 +406,71 @@ static ir_value *padded_positions(eg *b, ir_value *ids)
     ir_value *kept = op2(b, IR_OP_MUL, "embeddings.pos_keep", count, nonpad);
     return op2(b, IR_OP_ADD, "embeddings.pos_ids", kept,
                const_i64(b, "pad_id", -1, &pad));
+}
+
+/* A cast of x to dtype dt. */
+static ir_value *cast(eg *b, const char *name, ir_value *x, ir_dtype dt)
+{
+    ir_value *y = op1(b, IR_OP_CAST, name, x);
+    return set_int(b, y, "to", dt) ? y : NULL;
+}
+
+/* MPNet's relative position bias [1,A,S,S] for the sequence length seq
+ * (an int64 scalar), op for op as torch exports compute_position_bias. */
+static ir_value *relative_bias(eg *b, ir_value *seq)
+{
+    const ir_encoder_config *c = &b->e->cfg;
+    bool bidi = c->rel_bidirectional;
+    int64_t half = bidi ? c->rel_buckets / 2 : c->rel_buckets;
+    int64_t exact = half / 2, zero = 0, one = 1, top = half - 1;
+    ir_value *r = node(b, IR_OP_RANGE, "relpos.range", 3,
+                       (ir_value *[]){const_i64(b, "relpos_zero", -1, &zero), seq,
+                                      const_i64(b, "relpos_one", -1, &one)});
+    ir_value *key = op2(b, IR_OP_UNSQUEEZE, "relpos.key", r,
+                        const_i64(b, "relpos_axis0", 1, &zero));
+    ir_value *query = op2(b, IR_OP_UNSQUEEZE, "relpos.query", r,
+                          const_i64(b, "relpos_axis1", 1, &one));
+    ir_value *rel = op2(b, IR_OP_SUB, "relpos.relative", key, query);
+    ir_value *ret = NULL, *n;
+    if (bidi) {
+        n = op1(b, IR_OP_NEG, "relpos.n", rel);
+        ir_value *after = op2(b, IR_OP_LESS, "relpos.after", n,
+                              const_i64(b, "relpos_zero", -1, &zero));
+        ret = op2(b, IR_OP_MUL, "relpos.side", cast(b, "relpos.side_cast", after,
+                                                    IR_DT_I64),
+                  const_i64(b, "relpos_half", -1, &half));
+        n = op1(b, IR_OP_ABS, "relpos.distance", n);
+    } else {
+        n = op1(b, IR_OP_NEG, "relpos.distance",
+                op2(b, IR_OP_MIN, "relpos.before", rel,
+                    const_i64(b, "relpos_zero", -1, &zero)));
+    }
+    ir_value *small = op2(b, IR_OP_LESS, "relpos.is_small", n,
+                          const_i64(b, "relpos_exact", -1, &exact));
+    ir_value *x = op2(b, IR_OP_DIV, "relpos.scaled",
+                      cast(b, "relpos.float", n, IR_DT_F32),
+                      const_f32(b, "relpos_exact_f", (float)exact));
+    x = op1(b, IR_OP_LOG, "relpos.log", x);
+    x = op2(b, IR_OP_DIV, "relpos.log_ratio", x,
+            const_f32(b, "relpos_log_max",
+                      ir_relpos_log_ratio(c->rel_max_distance, exact)));
+    x = op2(b, IR_OP_MUL, "relpos.log_buckets", x,
+            const_f32(b, "relpos_log_span", (float)(half - exact)));
+    x = op2(b, IR_OP_ADD, "relpos.large", cast(b, "relpos.truncate", x, IR_DT_I64),
+            const_i64(b, "relpos_exact", -1, &exact));
+    x = op2(b, IR_OP_MIN, "relpos.clamp", x, const_i64(b, "relpos_top", -1, &top));
+    ir_value *bucket = node(b, IR_OP_WHERE, "relpos.bucket", 3,
+                            (ir_value *[]){small, n, x});
+    if (ret)
+        bucket = op2(b, IR_OP_ADD, "relpos.bucket_side", ret, bucket);
+    ir_value *vals = op2(b, IR_OP_GATHER, "relpos.gather",
+                         weight(b, "relative_bias"), bucket);
+    ir_value *t = op1(b, IR_OP_TRANSPOSE, "relpos.heads_first", vals);
+    int64_t perm[3] = {2, 0, 1};
+    if (!set_ints(b, t, "perm", 3, perm))
+        return NULL;
+    return op2(b, IR_OP_UNSQUEEZE, "relpos.bias", t,
+               const_i64(b, "relpos_axis0", 1, &zero));
 }
 
 static ir_status build(eg *b, const ir_encoder_graph_opts *o, ir_diag *d)
@@ -474,8 +554,15 @@ static ir_status build(eg *b, const ir_encoder_graph_opts *o, ir_diag *d)
     ir_value *heads_shape = const_i64(b, "heads_shape", 4, hs);
     ir_value *merge_shape = const_i64(b, "merge_shape", 3, ms);
     ir_value *scale = const_f32(b, "attn_scale", (float)sqrt((double)D));
+    ir_value *rel = NULL;
+    if (c->rel_buckets > 0) {
+        ir_value *seq = op2(b, IR_OP_GATHER, "relpos.seq_len", shape,
+                            const_i64(b, "index1_scalar", -1, &one));
+        if (!(rel = relative_bias(b, seq)))
+            return ir_diag_set(d, IR_ERR_NOMEM, "encoder graph: out of memory");
+    }
     for (int64_t l = 0; l < c->layers; l++)
-        h = layer(b, l, h, m, heads_shape, merge_shape, scale);
+        h = layer(b, l, h, m, rel, heads_shape, merge_shape, scale);
 
     /* Pooler on the first token, then the head. */
     ir_value *first = op2(b, IR_OP_GATHER, "pooler.first_token", h, b->zero_idx);

@@ -94,7 +94,8 @@ static bool linear_flops(const ir_node *n, double on, ir_flops *f)
     return true;
 }
 
-/* Attention(x[B,S,K], W[K,3N], b[3N]?, mask?) -> y[B,S,N]; the extended
+/* Attention(x[B,S,K], W[K,3N], b[3N]?, mask?, position_bias?) -> y[B,S,N]
+ * (the bias adds one value per score); the extended
  * key-padding mask only when mask_prep. */
 static bool attention_flops(const ir_node *n, double on, bool mask_prep,
                             ir_flops *f)
@@ -120,7 +121,8 @@ static bool attention_flops(const ir_node *n, double on, bool mask_prep,
     f->matmul = 2.0 * k * qkv_out + 2.0 * nq * b * s * s + 2.0 * s * on;
     f->elementwise = (node_input(n, 2) ? qkv_out : 0) +
                      (ms || ir_node_attr_float(n, "scale", 1.0f) != 1.0f ? scores : 0) +
-                     (masked ? scores : 0) + 2.0 * mn;
+                     (masked ? scores : 0) + 2.0 * mn +
+                     (!ms && node_input(n, 4) ? scores : 0); /* position bias */
     f->normalize = 5.0 * scores;
     return true;
 }

@@ -5,7 +5,9 @@
  *   embeddings   EmbedLayerNorm(ids, word, pos, gamma, beta, types?, type?,
  *                pids?), or (AddLayer|Layer)Norm over a sum of Gathers —
  *                word (optionally · proj, factorized), type, position
- *   layer l      a  = Attention(h, Wqkv, bqkv, attention_mask)
+ *   layer l      a  = Attention(h, Wqkv, bqkv, attention_mask[, P])
+ *                (P: MPNet's relative position bias, the same in every
+ *                layer, encoder_lift_relpos.c)
  *                h1 = AddLayerNorm(Linear(a, Wo, bo), h)
  *                h  = AddLayerNorm(Linear(Linear(h1, Wi, bi, act), Wo2, bo2), h1)
  *   pooler, head Linear(Linear(Gather(h, 0, axis 1), Wp, bp, act), Wh, bh)
@@ -44,6 +46,9 @@ typedef struct lift {
     int64_t n_layers;
     const ir_tensor *word, *proj, *proj_b, *pos, *type, *emb_g, *emb_b;
     const ir_tensor *pool_w, *pool_b, *head_w, *head_b;
+    const ir_value *rel_value;  /* layer 0's position bias, or NULL */
+    lift_relpos rel;
+    const ir_tensor *rel_table; /* [buckets, heads] */
     ir_encoder_config cfg;
 } lift;
 
@@ -205,6 +210,36 @@ static ir_status check_eps(lift *L, int64_t layer, const ir_node *n, float eps)
     return IR_OK;
 }
 
+/* The Attention's input 4, MPNet's relative position bias: layer 0's
+ * sets the config, every other layer must read the same bias. */
+static ir_status layer_relpos(lift *L, int64_t l, const ir_node *att,
+                              int64_t heads)
+{
+    const ir_value *pb = att->n_inputs > 4 ? att->inputs[4] : NULL;
+    if (l > 0 && pb == L->rel_value)
+        return IR_OK;
+    if (l > 0 && (!pb || !L->rel_value))
+        return broke(L, l, att, pb ? "no position bias, as layer 0" :
+                     "layer 0's relative position bias (one for all layers)");
+    if (!pb)
+        return IR_OK;
+    lift_relpos r;
+    if (!lift_relative_bias(pb, heads, &r))
+        return broke(L, l, r.at, r.expected);
+    if (l == 0) {
+        L->rel_value = pb;
+        L->rel = r;
+        return IR_OK;
+    }
+    int64_t n = r.buckets * heads;
+    if (r.buckets != L->rel.buckets || r.max_distance != L->rel.max_distance ||
+        r.bidirectional != L->rel.bidirectional ||
+        memcmp(r.table->data, L->rel.table->data, (size_t)n * sizeof(float)))
+        return broke(L, l, att, "layer 0's relative position bias (one table "
+                     "and bucketing for all layers)");
+    return IR_OK;
+}
+
 static ir_status lift_layer_at(lift *L, int64_t l, const ir_value *h,
                                const ir_value **next)
 {
@@ -239,11 +274,14 @@ static ir_status lift_layer_at(lift *L, int64_t l, const ir_value *h,
     } else if (H != L->cfg.hidden || heads != L->cfg.heads) {
         return broke(L, l, att, "the hidden size and head count of layer 0");
     }
+    ir_status s = layer_relpos(L, l, att, heads);
+    if (s != IR_OK)
+        return s;
 
     ir_node *out = user_op(g, att->outputs[0], IR_OP_LINEAR);
     if (!is_act(out, "none") || out->inputs[0] != att->outputs[0])
         return broke(L, l, att, "its output to feed the attention output Linear");
-    ir_status s = linear_weights(L, l, out, &ly->att[ATT_OW], &ly->att[ATT_OB]);
+    s = linear_weights(L, l, out, &ly->att[ATT_OW], &ly->att[ATT_OB]);
     if (s != IR_OK)
         return s;
     ir_node *aln = user_op(g, out->outputs[0], IR_OP_ADD_LAYER_NORM);
@@ -537,6 +575,7 @@ static const ir_tensor *weight_source(const lift *L, const char *name)
     if (strcmp(name, "embeddings.type") == 0) return L->type;
     if (strcmp(name, "embeddings.ln.gamma") == 0) return L->emb_g;
     if (strcmp(name, "embeddings.ln.beta") == 0) return L->emb_b;
+    if (strcmp(name, "relative_bias") == 0) return L->rel_table;
     if (strcmp(name, "pooler.weight") == 0) return L->pool_w;
     if (strcmp(name, "pooler.bias") == 0) return L->pool_b;
     if (strcmp(name, "head.weight") == 0) return L->head_w;
@@ -608,6 +647,21 @@ static ir_status lift_run(lift *L, ir_encoder **out)
         L->type = z;
     }
     c->type_vocab = L->type->dims[0];
+    if (L->rel_value) {
+        /* rows past the buckets are never read: keep the ones that are */
+        c->rel_buckets = L->rel.buckets;
+        c->rel_max_distance = L->rel.max_distance;
+        c->rel_bidirectional = L->rel.bidirectional;
+        L->rel_table = L->rel.table;
+        if (L->rel.table->dims[0] > c->rel_buckets) {
+            int64_t dims[2] = {c->rel_buckets, c->heads};
+            ir_tensor *t = ir_tensor_new(IR_DT_F32, 2, dims);
+            if (!own(L, t))
+                return ir_diag_set(L->d, IR_ERR_NOMEM, "encoder lift: out of memory");
+            memcpy(t->data, L->rel.table->data, t->nbytes);
+            L->rel_table = t;
+        }
+    }
     /* The head type is not in the ops: the exporter's note says it, else
      * one output means regression, as Hugging Face's num_labels == 1. */
     c->head = c->labels == 1 ? IR_ENC_HEAD_REGRESSION : IR_ENC_HEAD_CLASSIFICATION;

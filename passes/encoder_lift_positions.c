@@ -13,56 +13,27 @@
  */
 #include "passes/encoder_lift_internal.h"
 
-#include <string.h>
-
-/* v with Casts (integer and bool conversions) skipped. */
-static const ir_value *uncast(const ir_value *v)
-{
-    while (v && v->producer && v->producer->op == IR_OP_CAST)
-        v = v->producer->inputs[0];
-    return v;
-}
-
-/* A constant integer scalar (any int dtype, one element). */
-static bool const_int(const ir_value *v, int64_t *out)
-{
-    v = uncast(v);
-    if (!v || !v->constant || ir_tensor_numel(v->constant) != 1)
-        return false;
-    const ir_tensor *t = v->constant;
-    if (t->dtype == IR_DT_I64) {
-        *out = ir_tensor_get_i64(t, 0);
-        return true;
-    }
-    if (t->dtype == IR_DT_I32) {
-        int32_t x;
-        memcpy(&x, t->data, sizeof x);
-        *out = x;
-        return true;
-    }
-    return false;
-}
 
 /* The two-input node of op `op` producing v (Casts skipped), or NULL. */
 static const ir_node *binary(const ir_value *v, ir_op op)
 {
-    const ir_node *n = v ? uncast(v)->producer : NULL;
+    const ir_node *n = v ? lift_uncast(v)->producer : NULL;
     return n && n->op == op && n->n_inputs == 2 ? n : NULL;
 }
 
 /* Cast(Not(Equal(input_ids, pad))): the real-token mask; sets *pad. */
 static bool real_mask(const ir_value *c, int64_t *pad)
 {
-    const ir_node *no = uncast(c)->producer;
+    const ir_node *no = lift_uncast(c)->producer;
     if (!no || no->op != IR_OP_NOT)
         return false;
     const ir_node *eq = binary(no->inputs[0], IR_OP_EQUAL);
     if (!eq)
         return false;
     for (int k = 0; k < 2; k++) {
-        const ir_value *ids = uncast(eq->inputs[k]);
+        const ir_value *ids = lift_uncast(eq->inputs[k]);
         if (ids->is_input && strcmp(ids->name, "input_ids") == 0 &&
-            const_int(eq->inputs[1 - k], pad))
+            lift_const_int(eq->inputs[1 - k], pad))
             return true;
     }
     return false;
@@ -75,24 +46,24 @@ bool lift_padded_positions(const ir_value *v, int64_t *pad_id)
         return false;
     for (int k = 0; k < 2; k++) {
         int64_t pad, pad2, past;
-        if (!const_int(add->inputs[1 - k], &pad))
+        if (!lift_const_int(add->inputs[1 - k], &pad))
             continue;
         const ir_node *mul = binary(add->inputs[k], IR_OP_MUL);
         for (int j = 0; mul && j < 2; j++) {
             const ir_value *cs = mul->inputs[j];
-            const ir_node *cum = uncast(cs)->producer;
+            const ir_node *cum = lift_uncast(cs)->producer;
             /* (cumsum + 0) * mask: an Add of zero may stay. */
             const ir_node *plus = binary(cs, IR_OP_ADD);
             if (plus) {
                 for (int i = 0; i < 2 && cum && cum->op != IR_OP_CUMSUM; i++)
-                    if (const_int(plus->inputs[1 - i], &past) && past == 0)
-                        cum = uncast(plus->inputs[i])->producer;
+                    if (lift_const_int(plus->inputs[1 - i], &past) && past == 0)
+                        cum = lift_uncast(plus->inputs[i])->producer;
             }
             int64_t axis;
             if (!cum || cum->op != IR_OP_CUMSUM ||
                 ir_node_attr_int(cum, "exclusive", 0) != 0 ||
                 ir_node_attr_int(cum, "reverse", 0) != 0 ||
-                !const_int(cum->inputs[1], &axis) || (axis != 1 && axis != -1))
+                !lift_const_int(cum->inputs[1], &axis) || (axis != 1 && axis != -1))
                 continue;
             const ir_value *m1 = mul->inputs[1 - j], *m2 = cum->inputs[0];
             if (real_mask(m1, &pad2) && pad2 == pad &&

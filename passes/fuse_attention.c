@@ -1,7 +1,7 @@
 /* fuse_attention.c — the fuse-attention pass: a BERT self-attention block
  * becomes one Attention op (ai.distilc, kernel in ir/ops/fused.c):
- *     Attention(x, Wqkv[K,3N], bqkv[3N], mask; heads, scale, mask_kind,
- *               mask_filler)
+ *     Attention(x, Wqkv[K,3N], bqkv[3N], mask, position_bias; heads, scale,
+ *               mask_kind, mask_filler)
  *
  * The block as torch.onnx.export writes Hugging Face's BertSelfAttention
  * (and ORT's fusion test models), anchored at the Softmax:
@@ -9,6 +9,9 @@
  *     kT = Transpose[0,2,3,1](Reshape(lin_k(x), ..))
  *          or Transpose[0,1,3,2](Transpose[0,2,1,3](Reshape(..)))
  *     s = MatMul(q, kT), then Div(s, c) / Mul(s, c) / Mul(c, s) or nothing
+ *     s = Add(s, P) (either order, optional: MPNet's relative position
+ *         bias, any value beside the scores; only under a mask found as
+ *         below, the order MPNet adds them)
  *     s = Add(s, m) (either order, optional)
  *     p = Softmax(s) over the last axis (Softmax-13 axis -1/3; at opsets
  *         below 13 axis 3 = the last of a rank-4 tensor, same rows)
@@ -32,7 +35,8 @@
  * at least one real token (exp underflows to 0 either way), as for the
  * additive finfo.min mask.
  * Declined with a reason (any Softmax feeding MatMul(p, v) that does not
- * fit): an extra bias before the Softmax, different x for q/k/v,
+ * fit): an extra bias before the Softmax other than that one, different
+ * x for q/k/v,
  * non-constant weights, heads unknown, a softmax over another axis,
  * interior values read twice.
  */
@@ -42,7 +46,7 @@
 #include <string.h>
 
 enum { AT_X, AT_WQ, AT_BQ, AT_WK, AT_BK, AT_WV, AT_BV, AT_MASK, AT_OUT,
-       AT_RQ, AT_MASKRAW };
+       AT_RQ, AT_MASKRAW, AT_PBIAS };
 
 static bool at_perm_is(const ir_node *t, const int64_t *want)
 {
@@ -253,6 +257,28 @@ static bool at_match(fuse_state *fs, ir_node *sm, fuse_match *m)
                                 "(scaled) QK^T input (an extra bias, such as "
                                 "a relative position bias?)", madd->name);
     }
+    /* A position bias under Hugging Face's mask: Add(scaled QK^T, P). */
+    ir_value *pbias = NULL;
+    ir_value *raw0;
+    double fill0;
+    ir_node *padd = mask && at_key_padding(mask, &raw0, &fill0)
+                        ? fuse_producer(fs, s, IR_OP_ADD) : NULL;
+    if (padd && fuse_single_use(fs, s)) {
+        int side = -1;
+        for (int k = 0; k < 2; k++) {
+            ir_node *p = padd->inputs[k]->producer;
+            if (p && (p->op == IR_OP_DIV || p->op == IR_OP_MUL ||
+                      p->op == IR_OP_MATMUL))
+                side = side < 0 ? k : 2;
+        }
+        fuse_take(m, padd);
+        if (side < 0 || side > 1)
+            return fuse_decline(m, "the Add '%s' under the mask has %s (scaled) "
+                                "QK^T input (one, beside a position bias, "
+                                "expected)", padd->name, side < 0 ? "no" : "two");
+        pbias = padd->inputs[1 - side];
+        s = padd->inputs[side];
+    }
     /* Or DistilBERT's select: Where(padding, filler, s). */
     ir_node *where = madd ? NULL : fuse_producer(fs, s, IR_OP_WHERE);
     ir_value *where_raw = NULL;
@@ -366,6 +392,7 @@ static bool at_match(fuse_state *fs, ir_node *sm, fuse_match *m)
                             "(run infer-shapes/fold first)", rq->name);
     m->v[AT_X] = xq;
     m->v[AT_MASK] = mask;
+    m->v[AT_PBIAS] = pbias;
     m->v[AT_OUT] = ro->outputs[0];
     m->i[0] = heads;
     m->f[0] = scale;
@@ -436,9 +463,9 @@ static ir_status at_rewrite(fuse_state *fs, fuse_match *m)
     }
     ir_value *wv = fuse_add_const(fs, "attention_Wqkv", W);
     ir_value *bv = fuse_add_const(fs, "attention_bqkv", B);
-    ir_value *in[4] = {m->v[AT_X], wv, bv, m->v[AT_MASK]};
+    ir_value *in[5] = {m->v[AT_X], wv, bv, m->v[AT_MASK], m->v[AT_PBIAS]};
     ir_node *n = wv && bv ? fuse_add_node(fs, IR_OP_ATTENTION, m->anchor,
-                                          in[3] ? 4 : 3, in)
+                                          in[4] ? 5 : in[3] ? 4 : 3, in)
                           : NULL;
     if (!n || !ir_node_set_attr_int(fs->g, n, "heads", m->i[0]) ||
         !ir_node_set_attr_float(fs->g, n, "scale", (float)m->f[0]) ||

@@ -13,10 +13,13 @@
  *       LayerNormalization-17 with axis = -1
  *   AddLayerNorm(x, residual, gamma, beta?, bias?; epsilon)  -> y
  *       LayerNorm(x + residual (+ bias)), numpy broadcasting of the sum
- *   Attention(x[B,S,K], W[K,3N], b[3N]?, mask?; heads, scale, mask_kind,
- *             mask_filler)                                    -> y[B,S,N]
+ *   Attention(x[B,S,K], W[K,3N], b[3N]?, mask?, position_bias?; heads,
+ *             scale, mask_kind, mask_filler)                  -> y[B,S,N]
  *       q|k|v = x·W + b split in three along the last axis, H = heads,
- *       D = N/H; per head P = Softmax-13(scale·q·kᵀ + M) over keys,
+ *       D = N/H; per head P = Softmax-13(scale·q·kᵀ + R + M) over keys,
+ *       R the position_bias broadcast (numpy) to [B,H,S,S] (MPNet's
+ *       relative position bias, added before the mask as it does), 0 when
+ *       absent;
  *       y = P·v with heads concatenated back ([B,S,H,D] -> [B,S,N]).
  *       M by mask_kind: "none": 0; "key_padding": mask is [B,S] (1 keep,
  *       0 pad) and M[b,:,:,j] = (1 - mask[b,j]) · mask_filler, the form
@@ -348,6 +351,7 @@ ir_status ir_eval_ATTENTION(ir_kernel_args *a)
     const ir_tensor *X = a->inputs[0], *W = a->inputs[1];
     const ir_tensor *Bq = a->n_inputs > 2 ? a->inputs[2] : NULL;
     const ir_tensor *Mk = a->n_inputs > 3 ? a->inputs[3] : NULL;
+    const ir_tensor *Pb = a->n_inputs > 4 ? a->inputs[4] : NULL;
     int64_t H = ir_node_attr_int(a->node, "heads", 0);
     double scale = ir_node_attr_float(a->node, "scale", 1.0f);
     const char *kind = ir_node_attr_string(a->node, "mask_kind", "none");
@@ -392,9 +396,17 @@ ir_status ir_eval_ATTENTION(ir_kernel_args *a)
                                   (long long)S);
         }
     }
+    int64_t pstr[4] = {0, 0, 0, 0};
+    if (Pb && (Pb->dtype != IR_DT_F32 || !ir_fused_bcast_strides(Pb, 4, mdims, pstr)))
+        return ir_kernel_fail(a->diag, a->node, IR_ERR_INPUT,
+                              "position_bias (input 4) must be f32 and "
+                              "broadcast to [B,H,S,S] = [%lld,%lld,%lld,%lld]",
+                              (long long)B, (long long)H, (long long)S,
+                              (long long)S);
     ir_fused_attention_args p = {X, W, Bq, H, scale, Mk, {0}, key_padding,
-                                 filler, 0};
+                                 filler, 0, Pb, {0}};
     memcpy(p.mask_str, mstr, sizeof mstr);
+    memcpy(p.pos_bias_str, pstr, sizeof pstr);
     return ir_fused_attention(a, &p);
 }
 
@@ -441,9 +453,12 @@ ir_status ir_fused_attention(ir_kernel_args *a, const ir_fused_attention_args *a
                     for (int64_t d = 0; d < Dq; d++)
                         dot += (double)q[d] * k[d];
                     float sc = (float)((float)dot * arg->scale);
+                    int64_t at[4] = {b, h, i, j};
+                    if (arg->pos_bias)
+                        sc += ((const float *)arg->pos_bias->data)
+                            [fused_offset(4, at, arg->pos_bias_str)];
                     if (Mk) {
-                        int64_t mi[4] = {b, h, i, j};
-                        double mv = ir_tensor_get_f64(Mk, fused_offset(4, mi, mstr));
+                        double mv = ir_tensor_get_f64(Mk, fused_offset(4, at, mstr));
                         sc += arg->key_padding ? (float)(1.0f - (float)mv) * arg->filler
                                           : (float)mv;
                     }

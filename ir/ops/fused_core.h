@@ -49,6 +49,11 @@ typedef struct ir_fused_attention_args {
     bool key_padding;
     float filler;
     int64_t qk_hidden; /* Nq; 0: a third of w's columns, like v's */
+    /* f32 added to the scaled scores before the mask (MPNet's relative
+     * position bias), read at strides pos_bias_str over [B,H,S,S]; NULL:
+     * none. */
+    const ir_tensor *pos_bias;
+    int64_t pos_bias_str[4];
 } ir_fused_attention_args;
 
 ir_status ir_fused_attention(ir_kernel_args *a, const ir_fused_attention_args *arg);

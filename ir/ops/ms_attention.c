@@ -153,7 +153,7 @@ ir_status ir_eval_MS_ATTENTION(ir_kernel_args *a)
         scale = 1.0 / sqrt((double)(Nq / H));
     float filler = ir_node_attr_float(a->node, "mask_filter_value", -10000.0f);
     ir_fused_attention_args p = {X, W, Bq, H, scale, NULL, {0}, false, filler,
-                                 Nq};
+                                 Nq, NULL, {0}};
     ir_tensor *M = NULL;
     if (Mk && (st = ms_att_mask(a, Mk, B, S, filler, &M, p.mask_str)) != IR_OK)
         return st;

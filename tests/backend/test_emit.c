@@ -1,5 +1,6 @@
 /* test_emit.c — distilc build's pieces: the model.weights format (round
- * trip; truncated, corrupt and misshapen files refused with a message), the
+ * trip, MPNet's relative position bias too; truncated, corrupt and
+ * misshapen files refused with a message), the
  * embedded runtime sources, and an emitted program end to end: compiled
  * with the system's cc, fed JSON lines, its logits compared with the
  * reference interpreter on the same encoder's ONNX graph (tolerance 1e-4),
@@ -134,6 +135,53 @@ static void expect_rejected(const char *path, const char *want,
                             const char *what)
 {
     expect_rejected_v(path, true, want, what);
+}
+
+/* MPNet's relative position bias travels in the file (version 5): its
+ * three config words and the relative_bias table; a corrupt word is named. */
+static void test_weights_relpos(const char *tmp)
+{
+    ir_encoder_config c;
+    ir_encoder *e0 = small_encoder(2, false, 0, false);
+    if (!e0)
+        return;
+    c = e0->cfg;
+    ir_encoder_free(e0);
+    c.rel_buckets = 32;
+    c.rel_max_distance = 128;
+    c.rel_bidirectional = true;
+    ir_encoder *e = NULL;
+    ir_diag d;
+    ir_diag_init(&d);
+    CHECK_MSG(ir_encoder_new(&c, &e, &d) == IR_OK, "%s", d.msg);
+    if (!e)
+        return;
+    ir_encoder_init_random(e, NULL);
+    char path[512], bad[512];
+    snprintf(path, sizeof path, "%s/relpos.weights", tmp);
+    snprintf(bad, sizeof bad, "%s/relpos_bad.weights", tmp);
+    CHECK_MSG(emit_write_weights(e, path, NULL, NULL, &d) == IR_OK, "%s", d.msg);
+    emit_weights_file f;
+    CHECK_MSG(emit_weights_open(path, true, &f, &d) == IR_OK, "%s", d.msg);
+    const ir_tensor *t = ir_encoder_find(e, "relative_bias");
+    CHECK(f.cfg.rel_buckets == 32 && f.cfg.rel_max_distance == 128 &&
+          f.cfg.rel_bidirectional == 1);
+    CHECK(t && f.w.rel_bias && memcmp(f.w.rel_bias, t->data, t->nbytes) == 0);
+    emit_weights_close(&f);
+    size_t len = 0;
+    char *buf = test_read_file(path, &len);
+    if (buf) { /* rel_buckets, config word 18 + 2 * RT_MAX_LAYERS, = -3 */
+        memset(buf + EMIT_WEIGHTS_HEADER_BYTES + 8 * (18 + 2 * RT_MAX_LAYERS),
+               0xff, 8);
+        buf[EMIT_WEIGHTS_HEADER_BYTES + 8 * (18 + 2 * RT_MAX_LAYERS)] = (char)0xfd;
+        FILE *fp = fopen(bad, "wb");
+        fwrite(buf, 1, len, fp);
+        fclose(fp);
+        /* unverified: the checksum would name the damage first */
+        expect_rejected_v(bad, false, "rel_buckets", "corrupt rel_buckets");
+    }
+    free(buf);
+    ir_encoder_free(e);
 }
 
 static void write_bytes(const char *path, const char *buf, size_t len)
@@ -965,6 +1013,7 @@ int main(void)
     test_weights_round_trip(tmp);
     test_weights_rejected(tmp);
     test_xxh64();
+    test_weights_relpos(tmp);
     test_sources_embedded();
     if (have_cc()) {
         test_program(tmp, false, 0, false, "cls");

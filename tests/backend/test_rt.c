@@ -9,7 +9,8 @@
  * 0.15 of fp32. Covered: plain, factorized embeddings (both kinds: the
  * word projected, and ELECTRA-small / ALBERT's projection after an E-wide
  * LayerNorm, whose graph lifts back to the same config), shared layers
- * (ALBERT-style and groups), regression head, gelu_tanh and relu, padded
+ * (ALBERT-style and groups), regression head, gelu_tanh and relu, MPNet's
+ * relative position bias (both directions and one, lifted back), padded
  * batches, several (B,S) in a row on one model (primitive and plan reuse,
  * growing and shrinking), the graph path (passes + lift), bad configs and
  * inputs; every fp32 linear kernel (oneDNN packed, oneDNN plain, OpenBLAS
@@ -123,6 +124,8 @@ done:
     ir_encoder_free(e);
 }
 
+static void check_lift_roundtrip(const char *name, const ir_encoder_config *c);
+
 static void test_vs_interp(void)
 {
     ir_encoder_config c;
@@ -163,6 +166,25 @@ static void test_vs_interp(void)
     c.pad_id = 1;
     c.pool_act = IR_ACT_RELU;
     check_config("padded positions+relu head", &c, 6);
+
+    /* MPNet: its relative position bias (32 buckets, max distance 128) on
+     * RoBERTa's positions; then bucketings small enough that the sequences
+     * here reach their logarithmic buckets and the clamp, both ways and
+     * in one direction */
+    c.pool_act = IR_ACT_NONE;
+    c.rel_buckets = 32;
+    c.rel_max_distance = 128;
+    c.rel_bidirectional = true;
+    check_config("relative position bias (MPNet)", &c, 8);
+    check_lift_roundtrip("relative position bias (MPNet)", &c);
+    c.rel_buckets = 12;
+    c.rel_max_distance = 7;
+    check_config("relative position bias 12/7", &c, 9);
+    c.rel_buckets = 8;
+    c.rel_max_distance = 6;
+    c.rel_bidirectional = false;
+    check_config("relative position bias, one direction, 8/6", &c, 10);
+    check_lift_roundtrip("relative position bias, one direction", &c);
 }
 
 /* The encoder's graph, through the passes and the lift, gives back the
@@ -177,6 +199,15 @@ static void check_lift_roundtrip(const char *name, const ir_encoder_config *c)
     ir_status s = g ? encoder_from_graph(g, NULL, &back, &d) : IR_ERR_INPUT;
     CHECK_MSG(s == IR_OK, "%s: lift: %s", name, d.msg);
     if (back) {
+        CHECK_MSG(back->cfg.rel_buckets == c->rel_buckets &&
+                  (c->rel_buckets == 0 ||
+                   (back->cfg.rel_max_distance == c->rel_max_distance &&
+                    back->cfg.rel_bidirectional == c->rel_bidirectional)),
+                  "%s: lifted relative position bias %lld/%lld/%d, wrote "
+                  "%lld/%lld/%d", name, (long long)back->cfg.rel_buckets,
+                  (long long)back->cfg.rel_max_distance,
+                  back->cfg.rel_bidirectional, (long long)c->rel_buckets,
+                  (long long)c->rel_max_distance, c->rel_bidirectional);
         CHECK_MSG(back->cfg.embed_kind == c->embed_kind &&
                   back->cfg.embed == c->embed &&
                   back->cfg.n_attn_groups == c->n_attn_groups &&

@@ -250,6 +250,55 @@ static void test_narrow_init(void)
     train_params_free(t);
 }
 
+/* MPNet's relative position bias: the student keeps it (its config is the
+ * teacher's), and its table's columns are the teacher heads the first
+ * attention group kept (the planted heavy head 3 of teacher layer 2 is
+ * student head 1). */
+static void test_relpos_init(void)
+{
+    ir_encoder_config c;
+    teacher_config(&c);
+    c.rel_buckets = 8;
+    c.rel_max_distance = 6;
+    c.rel_bidirectional = true;
+    ir_diag d;
+    ir_diag_init(&d);
+    train_params *t = NULL, *s = NULL;
+    CHECK(train_params_new(&c, &t, &d) == IR_OK);
+    if (!t)
+        return;
+    train_params_init_random(t, 11, 0.3f);
+    int64_t H = c.hidden;
+    for (int64_t r = 0; r < H; r++)
+        for (int64_t j = 12; j < 16; j++)
+            for (int blk = 0; blk < 3; blk++)
+                t->w.attn[1].qkv_w[r * 3 * H + blk * H + j] *= 10.0f;
+    student_spec sp = {.layers = 2, .hidden = 8, .heads = 2, .ffn = 16};
+    ir_encoder_config sc;
+    CHECK(student_config_make(&c, &sp, IR_ENC_SHARE_NONE, 0, &sc, &d) == IR_OK);
+    CHECK(sc.rel_buckets == 8 && sc.rel_max_distance == 6 && sc.rel_bidirectional);
+    CHECK(train_params_new(&sc, &s, &d) == IR_OK);
+    int64_t map[IR_ENCODER_MAX_LAYERS];
+    student_layer_map_uniform(2, 4, map);
+    CHECK_MSG(s && student_init_from_teacher(s, t, map, NULL, &d) == IR_OK,
+              "%s", d.msg);
+    if (s) {
+        int col1 = 1, col0 = 0;
+        for (int k = 0; k < 3; k++) {
+            int same = 1;
+            for (int64_t b = 0; b < 8; b++)
+                same &= s->w.rel_bias[b * 2] == t->w.rel_bias[b * 4 + k];
+            col0 |= same;
+        }
+        for (int64_t b = 0; b < 8; b++)
+            col1 &= s->w.rel_bias[b * 2 + 1] == t->w.rel_bias[b * 4 + 3];
+        CHECK_MSG(col0 && col1, "the student's relative bias columns are not "
+                  "the kept teacher heads' (head 3 second)");
+    }
+    train_params_free(s);
+    train_params_free(t);
+}
+
 /* A factorized teacher (E = 8) into an unfactorized student of the same
  * width: the student's word table is the teacher's word · proj. */
 static void test_factorized_teacher(void)
@@ -288,6 +337,7 @@ static void test_factorized_teacher(void)
 int main(void)
 {
     test_factorized_teacher();
+    test_relpos_init();
     test_spec();
     test_share_and_config();
     test_identity_init();

@@ -6,7 +6,8 @@
  * with its config. Runs with a plain, a factorized + shared and a
  * gelu_tanh teacher on both engines, the other families' heads and
  * embeddings (DistilBERT: relu head, no token types; RoBERTa: padded
- * positions from pad_id 1, no token types; ELECTRA: gelu head), and a
+ * positions from pad_id 1, no token types; ELECTRA: gelu head; MPNet:
+ * RoBERTa's plus a relative position bias, in the scores too), and a
  * relu-FFN one (no trainer path:
  * AUTO must still work on the runtime, TRAIN must refuse it, naming it).
  */
@@ -25,6 +26,7 @@ typedef struct family {
     ir_act pool_act;
     bool padded;      /* RoBERTa's positions, pad_id 1 */
     bool no_types;    /* type_vocab 1, no token_type_ids */
+    int64_t rel;      /* MPNet's relative position bias: buckets (0 none) */
 } family;
 
 static ir_encoder *make_family(int64_t embed, ir_enc_share share, ir_act act,
@@ -42,6 +44,11 @@ static ir_encoder *make_family(int64_t embed, ir_enc_share share, ir_act act,
     }
     if (f.no_types)
         c.type_vocab = 1;
+    if (f.rel) { /* max distance 5: T = 7 reaches the clamp */
+        c.rel_buckets = f.rel;
+        c.rel_max_distance = 5;
+        c.rel_bidirectional = true;
+    }
     ir_diag d;
     ir_diag_init(&d);
     ir_encoder_config_share(&c, share, 0, &d);
@@ -152,6 +159,12 @@ static void test_engines(void)
                     (family){.pool_act = IR_ACT_GELU});
     if (e)
         compare_engines("ELECTRA (gelu head)", e);
+    ir_encoder_free(e);
+    e = make_family(0, IR_ENC_SHARE_NONE, IR_ACT_GELU,
+                    (family){.pool_act = IR_ACT_TANH, .padded = true,
+                             .no_types = true, .rel = 12});
+    if (e)
+        compare_engines("MPNet (relative bias)", e);
     ir_encoder_free(e);
 }
 

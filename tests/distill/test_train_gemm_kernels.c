@@ -4,7 +4,8 @@
  *     and through the dispatch the trainer calls (train_attention_*_ctx:
  *     the fused kernels on AVX-512) against train_attention_*_ref at the TinyBERT-4 head size (hs 26),
  *     with padded keys, a batch entry with no tokens at all, a nonzero
- *     loss gradient on the scores and a nonzero dqkv to add into;
+ *     loss gradient on the scores and a nonzero dqkv to add into; and
+ *     the forward with MPNet's position bias against its plain loops;
  *     tolerance 1e-5 relative to the largest magnitude (same math, oneDNN's
  *     summation order); NULL dprobs falls back to the loops;
  *   - the linear layer with its bias in the GEMM's epilogue, and the
@@ -91,6 +92,46 @@ static void test_attention(gemm_ctx *g, const char *name, attn_fwd_fn *fwd,
     free(ds_r); free(ds_g); free(dq_r); free(dq_g); free(scratch);
 }
 
+/* MPNet's position bias: the batched GEMMs add it before the softmax as
+ * the plain loops do (g NULL), and a zero bias changes nothing. */
+static void test_attention_bias(gemm_ctx *g, const char *name)
+{
+    enum { B = 2, T = 9, NH = 2, HS = 16, C = NH * HS };
+    size_t nq = (size_t)B * T * 3 * C, ns = (size_t)B * NH * T * T;
+    size_t no = (size_t)B * T * C;
+    float *qkv = compare_rand_normal(nq, 21, 1.0f);
+    float *bias = compare_rand_normal((size_t)NH * T * T, 22, 1.0f);
+    float *zero = calloc((size_t)NH * T * T, sizeof(float));
+    int32_t mask[B * T];
+    for (int i = 0; i < B * T; i++)
+        mask[i] = i < T || i % T < 4;
+    float *o[3], *sc[3], *pr[3];
+    for (int k = 0; k < 3; k++) {
+        o[k] = malloc(no * sizeof(float));
+        sc[k] = malloc(ns * sizeof(float));
+        pr[k] = malloc(ns * sizeof(float));
+    }
+    train_attention_forward_bias_ctx(NULL, o[0], sc[0], pr[0], qkv, mask, bias,
+                                     B, T, C, NH);
+    train_attention_forward_bias_ctx(g, o[1], sc[1], pr[1], qkv, mask, bias,
+                                     B, T, C, NH);
+    double eo = compare_rel_err(o[1], o[0], no), es = compare_rel_err(sc[1], sc[0], ns);
+    double ep = compare_rel_err(pr[1], pr[0], ns);
+    printf("attention forward with a position bias on %s: out %.3g scores "
+           "%.3g probs %.3g\n", name, eo, es, ep);
+    CHECK_MSG(eo <= 1e-5 && es <= 1e-5 && ep <= 1e-5, "%s %g %g %g", name, eo,
+              es, ep);
+    train_attention_forward_ref(o[0], sc[0], pr[0], qkv, mask, B, T, C, NH);
+    train_attention_forward_bias_ctx(g, o[2], sc[2], pr[2], qkv, mask, zero,
+                                     B, T, C, NH);
+    CHECK(compare_rel_err(o[2], o[0], no) <= 1e-5 &&
+          compare_rel_err(pr[2], pr[0], ns) <= 1e-5);
+    for (int k = 0; k < 3; k++) {
+        free(o[k]); free(sc[k]); free(pr[k]);
+    }
+    free(qkv); free(bias); free(zero);
+}
+
 static void test_linear(gemm_ctx *g, const char *name)
 {
     enum { BT = 133, C = 40, OC = 150 }; /* OC: two full bias blocks + 22 */
@@ -148,6 +189,7 @@ int main(void)
         snprintf(name, sizeof name, "%s, dispatch", gemm_impl_name(impls[k]));
         test_attention(g, name, train_attention_forward_ctx,
                        train_attention_backward_ctx);
+        test_attention_bias(g, gemm_impl_name(impls[k]));
         test_linear(g, gemm_impl_name(impls[k]));
         gemm_ctx_free(g);
     }

@@ -5,8 +5,11 @@
  *   + sum_l hidden-MSE(hidden[l] W_h, teacher[l])   (l = 0..L, C 8 -> 10)
  *   + sum_l attention-MSE(scores[l], teacher 4 heads -> 2)
  * on a tiny encoder (2 layers, hidden 8, 2 heads, FFN 16, vocab 20, a
- * padded batch) in three forms: plain, factorized embeddings (E = 4) with
- * all layers sharing one group, and FFN-only sharing. Every 3rd parameter
+ * padded batch) in five forms: plain, factorized embeddings (E = 4) with
+ * all layers sharing one group, FFN-only sharing, and MPNet's relative
+ * position bias (8 buckets, max distance 4; its table checked whole), on
+ * the loops and on a GEMM context (the batched and fused attention
+ * kernels). Every 3rd parameter
  * is checked (eps 1e-2 in float, relative error < 1e-2 with a floor of
  * 1e-2 on the denominator, see train_fd.h); weights are drawn with std 0.3
  * and LayerNorm/bias noise so that no gradient is trivially small.
@@ -15,6 +18,7 @@
  */
 #include <string.h>
 
+#include "backend/gemm.h"
 #include "distill/losses.h"
 #include "distill/model.h"
 #include "train_fd.h"
@@ -93,7 +97,12 @@ static void total_backward(model_ctx *m, float *dwh)
     train_backward(m->p, m->a, m->da, m->ids, m->types, m->mask);
 }
 
-static void test_composed(const char *label, int64_t embed, int share)
+/* rel: MPNet's relative position bias with rel buckets (0: none) up to
+ * distance 4, so T = 5 reaches the exact, logarithmic and clamped buckets;
+ * gemm: the trainer's GEMM context (the batched / fused kernels), else
+ * the loops. */
+static void test_composed(const char *label, int64_t embed, int share,
+                          int64_t rel, bool gemm)
 {
     static const int32_t ids[B * T] = {2, 7, 19, 3, 1, 2, 11, 5, 0, 0};
     static const int32_t types[B * T] = {0, 0, 1, 1, 1, 0, 0, 1, 0, 0};
@@ -101,11 +110,19 @@ static void test_composed(const char *label, int64_t embed, int share)
     static const int32_t labels[B] = {2, 0};
     ir_encoder_config c;
     tiny_config(&c, embed, share);
+    c.rel_buckets = rel;
+    c.rel_max_distance = 4;
+    c.rel_bidirectional = true;
     ir_diag d;
     ir_diag_init(&d);
     model_ctx m = {0};
     m.ids = ids; m.types = types; m.mask = mask; m.labels = labels;
     CHECK(train_params_new(&c, &m.p, &d) == IR_OK);
+    gemm_ctx *gc = NULL;
+    if (gemm) {
+        CHECK_MSG(gemm_ctx_create(GEMM_AUTO, &gc, &d) == IR_OK, "%s", d.msg);
+        m.p->gemm = gc;
+    }
     CHECK(train_acts_new(&c, B, T, &m.a, &d) == IR_OK);
     CHECK(train_acts_new(&c, B, T, &m.da, &d) == IR_OK);
     train_params_init_random(m.p, 7, 0.3f);
@@ -147,6 +164,16 @@ static void test_composed(const char *label, int64_t embed, int share)
         g0 += fabsf(gword[0 * E + e]);
     CHECK_MSG(g0 == 0.0f, "padded id 0 got gradient %g", g0);
     CHECK(!m.failed);
+    if (rel) { /* the table's gradient is checked whole */
+        const train_tensor *t = train_params_find(m.p, "relative_bias");
+        CHECK(t && t->rows == rel && t->cols == 2);
+        if (t) {
+            snprintf(what, sizeof what, "%s relative_bias", label);
+            fd_compare(what, m.p->params + t->offset, m.p->grads + t->offset,
+                       t->numel, 1, total_loss, &m);
+        }
+    }
+    gemm_ctx_free(gc);
 
     for (int k = 0; k <= 2; k++) { free(m.teacher_h[k]); free(m.proj[k]); }
     for (int k = 0; k < 2; k++) free(m.teacher_s[k]);
@@ -307,8 +334,10 @@ int main(void)
     test_refuses_embed_after_ln();
     test_params_table();
     test_adamw_isa();
-    test_composed("plain", 0, 0);
-    test_composed("E=4, all layers shared", 4, 1);
-    test_composed("FFN-only sharing", 0, 2);
+    test_composed("plain", 0, 0, 0, false);
+    test_composed("E=4, all layers shared", 4, 1, 0, false);
+    test_composed("FFN-only sharing", 0, 2, 0, false);
+    test_composed("relative position bias", 0, 0, 8, false);
+    test_composed("relative position bias, GEMM context", 0, 0, 8, true);
     return test_finish("test_train_model");
 }

@@ -7,9 +7,10 @@
  * read by several layers).
  *
  * Lifting: encoder -> graph -> passes "default,fuse" -> ir_encoder_lift
- * gives back the same config (sharing map included) and bitwise-equal
- * weights, and a graph that breaks the pattern is refused naming the layer
- * and node.
+ * gives back the same config (sharing map included, MPNet's relative
+ * position bias too) and bitwise-equal weights, and a graph that breaks
+ * the pattern (a layer, or the bias's bucketing) is refused naming the
+ * layer and node.
  *
  * With `--lift DIR` (DIR = a tests/util/bert_export.py output) it lifts the
  * torch-exported model, lowers the encoder again and checks its logits
@@ -526,6 +527,69 @@ static void test_lift(void)
     ir_graph_free(g);
 }
 
+/* The node of g called name, or NULL. */
+static ir_node *node_named(ir_graph *g, const char *name)
+{
+    for (int n = 0; n < g->n_nodes; n++)
+        if (strcmp(g->nodes[n]->name, name) == 0)
+            return g->nodes[n];
+    return NULL;
+}
+
+/* MPNet's relative position bias lifts back exactly; a bucketing that is
+ * not MPNet's is refused naming layer 0, the node and the expectation. */
+static void test_lift_relpos(void)
+{
+    ir_encoder_config c;
+    small_config(&c);
+    c.positions = IR_ENC_POS_PADDED;
+    c.pad_id = 1;
+    c.rel_buckets = 32;
+    c.rel_max_distance = 128;
+    c.rel_bidirectional = true;
+    ir_encoder *e = enc_random_encoder(&c, 77, 0.3f);
+    ir_diag d;
+    ir_diag_init(&d);
+    for (int variant = 0; variant < 3; variant++) {
+        ir_graph *g = lower_fused(e, 14, false);
+        CHECK_MSG(g != NULL, "relpos: fusing failed");
+        if (!g)
+            break;
+        ir_node *n = NULL;
+        const char *want = NULL;
+        if (variant == 1) { /* the clamp at 14 where 32 buckets clamp at 15 */
+            ir_value *top = ir_graph_find_value(g, "relpos_top");
+            CHECK(top && top->constant);
+            if (top && top->constant)
+                ((int64_t *)top->constant->data)[0] = 14;
+            want = "clamp = half - 1";
+        } else if (variant == 2) { /* a square root where the log was */
+            n = node_named(g, "relpos.log");
+            CHECK(n != NULL);
+            if (n)
+                n->op = IR_OP_SQRT;
+            want = "logarithmic buckets";
+        }
+        ir_encoder *back = NULL;
+        ir_status s = ir_encoder_lift(g, &back, &d);
+        if (variant == 0) {
+            CHECK_MSG(s == IR_OK, "relpos lift: %s", d.msg);
+            CHECK(back && ir_encoder_config_equal(&c, &back->cfg));
+            const ir_tensor *t = back ? ir_encoder_find(back, "relative_bias") : NULL;
+            CHECK(t && memcmp(t->data, ir_encoder_find(e, "relative_bias")->data,
+                              t->nbytes) == 0);
+        } else {
+            CHECK_MSG(s == IR_ERR_UNSUPPORTED && !back &&
+                      strstr(d.msg, "layer 0") && strstr(d.msg, "node 'relpos.") &&
+                      strstr(d.msg, want), "relpos variant %d: %s", variant, d.msg);
+            printf("refused as it should be: %s\n", d.msg);
+        }
+        ir_encoder_free(back);
+        ir_graph_free(g);
+    }
+    ir_encoder_free(e);
+}
+
 /* ---- --export DIR: fixtures for tests/ir/test_encoder_torch.py ----------- */
 
 static int export_cases(const char *dir)
@@ -697,6 +761,7 @@ int main(int argc, char **argv)
     test_sharing();
     test_variants();
     test_lift();
+    test_lift_relpos();
     test_from_onnx();
     return test_finish("test_encoder");
 }

@@ -138,7 +138,8 @@ static bool encoder_flops(const ir_encoder *e, const ir_encoder_graph_opts *go,
 }
 
 /* A fused op counts what it fuses: `default` and `default,fuse` give a BERT
- * graph the same FLOPs, kind by kind (fused ops used to count 0). */
+ * graph the same FLOPs, kind by kind (fused ops used to count 0), MPNet's
+ * position bias (Attention's input 4) included. */
 static void test_fuse_keeps_flops(void)
 {
     struct {
@@ -146,10 +147,12 @@ static void test_fuse_keeps_flops(void)
         ir_act act;
         int64_t embed;
         bool token_types;
+        int64_t rel_buckets; /* MPNet's relative position bias: 32 */
     } cases[] = {
-        {"gelu", IR_ACT_GELU, 0, true},
-        {"gelu_tanh, factorized", IR_ACT_GELU_TANH, 8, true},
-        {"relu, no token types", IR_ACT_RELU, 0, false},
+        {"gelu", IR_ACT_GELU, 0, true, 0},
+        {"gelu_tanh, factorized", IR_ACT_GELU_TANH, 8, true, 0},
+        {"relu, no token types", IR_ACT_RELU, 0, false, 0},
+        {"relative position bias", IR_ACT_GELU, 0, false, 32},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ir_diag d;
@@ -160,6 +163,9 @@ static void test_fuse_keeps_flops(void)
         c.max_positions = 24, c.type_vocab = 2, c.labels = 3;
         c.activation = cases[i].act;
         c.embed = cases[i].embed;
+        c.rel_buckets = cases[i].rel_buckets;
+        c.rel_max_distance = 128;
+        c.rel_bidirectional = true;
         ir_encoder_config_share(&c, IR_ENC_SHARE_NONE, 0, &d);
         ir_encoder *e = NULL;
         CHECK_MSG(ir_encoder_new(&c, &e, &d) == IR_OK, "%s", d.msg);

@@ -8,7 +8,8 @@
  * and LayerNormalization -> LayerNorm; GELU erf form in three association
  * orders and the tanh form -> Gelu (-> Linear activation); a BERT
  * self-attention block with Hugging Face's mask (finfo.min and -10000) and
- * with an additive mask input, k transposed in one or two steps -> Attention;
+ * with an additive mask input, k transposed in one or two steps, and the
+ * mask over MPNet's position bias (the fused op's input 4) -> Attention;
  * residual Add + LayerNorm -> AddLayerNorm; word+type+position embeddings
  * + LayerNorm -> EmbedLayerNorm; and a decline (LayerNorm over axis 1).
  */
@@ -389,7 +390,9 @@ static ir_value *att_heads(ir_graph *g, ir_value *v, const int64_t *perm)
 }
 
 /* mask_form 0: HF mask with finfo.min, 1: with -10000 and a Mul scale, two
- * Transposes for k, 2: an additive float mask input [B,1,1,S]. */
+ * Transposes for k, 2: an additive float mask input [B,1,1,S], 3: the HF
+ * mask over MPNet's position bias, a float input [1,H,S,S] added to the
+ * scaled scores first (the fused op's input 4). */
 static void test_attention(int mask_form)
 {
     ir_graph *g = ir_graph_new("attention");
@@ -422,6 +425,13 @@ static void test_attention(int mask_form)
     ir_value *s = ir_node_make1(g, IR_OP_MATMUL, "qk", q, k);
     s = mask_form == 1 ? ir_node_make1(g, IR_OP_MUL, "scale", scalar(g, "c", 1.0f / sqrtf(D)), s)
                        : ir_node_make1(g, IR_OP_DIV, "scale", s, scalar(g, "c", sqrtf(D)));
+    ir_dim pd[4] = {ir_dim_const(1), ir_dim_const(H), ir_dim_sym(g, "seq"),
+                    ir_dim_sym(g, "seq")};
+    ir_value *pbias = mask_form == 3
+                          ? ir_graph_add_input(g, "position_bias", IR_DT_F32, 4, pd)
+                          : NULL;
+    if (pbias)
+        s = ir_node_make1(g, IR_OP_ADD, "position_bias", s, pbias);
     s = ir_node_make1(g, IR_OP_ADD, "mask", s, madd);
     ir_value *p = ir_node_make1(g, IR_OP_SOFTMAX, "softmax", s, NULL);
     ir_node_set_attr_int(g, p->producer, "axis", -1);
@@ -439,10 +449,12 @@ static void test_attention(int mask_form)
         for (int i = 0; i < B * S; i++) /* row 1 is padded after 2 tokens */
             ((int64_t *)mt->data)[i] = i < S || i % S < 2;
     }
-    const ir_tensor *ins[2] = {xt, mt};
+    ir_tensor *pt = rand_tensor(4, (int64_t[]){1, H, S, S}, 2.0f);
+    const ir_tensor *ins[3] = {xt, mt, pt};
     static const char *names[] = {"Attention, HF mask finfo.min",
                                   "Attention, -10000 mask, Mul scale, 2 Tr",
-                                  "Attention, additive mask input"};
+                                  "Attention, additive mask input",
+                                  "Attention, position bias + HF mask"};
     fuse_and_compare(g, ins, "fuse", names[mask_form]);
     CHECK_MSG(g->n_nodes == 1 && count_op(g, IR_OP_ATTENTION) == 1,
               "form %d: %d nodes, %d Attention", mask_form, g->n_nodes,
@@ -453,7 +465,10 @@ static void test_attention(int mask_form)
         CHECK(fabsf(ir_node_attr_float(a, "scale", 0) - 1.0f / sqrtf(D)) < 1e-6f);
         CHECK(strcmp(ir_node_attr_string(a, "mask_kind", ""),
                      mask_form == 2 ? "additive" : "key_padding") == 0);
+        CHECK(mask_form == 3 ? a->n_inputs == 5 && a->inputs[4] == pbias
+                             : a->n_inputs <= 4);
     }
+    ir_tensor_free(pt);
     ir_tensor_free(xt);
     ir_tensor_free(mt);
     ir_graph_free(g);
@@ -617,7 +632,7 @@ int main(int argc, char **argv)
     test_layer_norm();
     test_add_layer_norm();
     test_embed_layer_norm();
-    for (int f = 0; f < 3; f++)
+    for (int f = 0; f < 4; f++)
         test_attention(f);
     test_ms_ops();
     return test_finish("test_fuse");

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test_families_distill.sh — `distilc distill` with teachers of the other
-# families (issue 16): a DistilBERT (relu head, no token types) and a
+# families (issue 16): a DistilBERT (relu head, no token types), a
 # RoBERTa (positions counted over non-pad tokens from pad_id + 1, no token
-# types), random weights from transformers configs (tests/util/families.py),
+# types) and an MPNet (RoBERTa's inputs and positions plus a relative
+# position bias, which the student keeps), random weights from
+# transformers configs (tests/util/families.py),
 # each distilled into a one-layer student for a few steps on tiny_glue's
 # SST-2. The student ONNX must take exactly the teacher's inputs and give
 # onnxruntime's logits from `distilc run` (reference and oneDNN) to 1e-4
@@ -25,7 +27,7 @@ trap 'rm -rf "$TMP"' EXIT
 . "$(dirname "$0")/../util/lib.sh"
 tiny_glue
 
-for fam in distilbert roberta; do
+for fam in distilbert roberta mpnet; do
     "$PY" - "$HERE/../util" "$fam" "$TMP/$fam" >/dev/null 2>"$TMP/export.err" <<'PYEOF' ||
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -64,6 +66,11 @@ assert "token_type_ids" not in student
 ops = {n.op_type for n in onnx.load(d + "/student.onnx").graph.node}
 fam = json.load(open(d + "/config.json"))["family"]
 assert ("Relu" in ops) if fam == "distilbert" else ("CumSum" in ops and "Tanh" in ops), ops
+# MPNet's relative position bias: its bucketing (a Log) and table
+assert ("Log" in ops) == (fam == "mpnet"), ops
+if fam == "mpnet":
+    inits = {i.name: i.dims for i in onnx.load(d + "/student.onnx").graph.initializer}
+    assert list(inits.get("relative_bias", [])) == [32, 2], inits.get("relative_bias")
 feeds = {n: numpy_helper.to_array(onnx.load_tensor("%s/test_data_set_0/input_%d.pb" % (d, k)))
          for k, n in enumerate(names)}
 sess = ort.InferenceSession(d + "/student.onnx", providers=["CPUExecutionProvider"])

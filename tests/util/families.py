@@ -72,21 +72,22 @@ VARIANTS = {"roberta-reg": ("roberta", 1), "distilbert-reg": ("distilbert", 1)}
 NAMES = list(FAMILIES) + list(VARIANTS)
 
 
-def batch(pad_id, token_types, seed=0):
+def batch(pad_id, token_types, seed=0, lengths=BATCH_LENGTHS):
     """The padded batch: (names, arrays) with ids in 3..VOCAB-1 (never a
-    pad or special id), attention_mask 1 on real tokens, pads = pad_id."""
+    pad or special id), attention_mask 1 on real tokens, pads = pad_id;
+    rows of LENGTHS real tokens."""
     import numpy as np
     rng = np.random.default_rng(seed)
-    S = max(BATCH_LENGTHS)
-    ids = np.full((len(BATCH_LENGTHS), S), pad_id, dtype=np.int64)
+    S = max(lengths)
+    ids = np.full((len(lengths), S), pad_id, dtype=np.int64)
     mask = np.zeros_like(ids)
-    for b, n in enumerate(BATCH_LENGTHS):
+    for b, n in enumerate(lengths):
         ids[b, :n] = rng.integers(3, VOCAB, n)
         mask[b, :n] = 1
     arrays = {"input_ids": ids, "attention_mask": mask}
     if token_types:
         tt = np.zeros_like(ids)
-        for b, n in enumerate(BATCH_LENGTHS):
+        for b, n in enumerate(lengths):
             tt[b, n // 2:n] = 1
         arrays["token_type_ids"] = tt
     return list(arrays), arrays
@@ -113,20 +114,22 @@ def _randomise(model, seed):
 WAYS = ("torch", "optimum", "ort")
 
 
-def _build(name, seed):
+def _build(name, seed, lengths=BATCH_LENGTHS, config=None):
     """(model, its transformers config, input names, arrays, torch's
-    logits, labels, pad id) for family NAME with random weights."""
+    logits, labels, pad id) for family NAME with random weights; CONFIG
+    overrides entries of its config (max_position_embeddings for longer
+    LENGTHS)."""
     import numpy as np
     import torch
     tf = mu.import_transformers()
     family, labels = VARIANTS.get(name, (name, 2))
     cfg_cls, model_cls, kw, pad_id, token_types = FAMILIES[family]
     torch.manual_seed(seed)
-    cfg = getattr(tf, cfg_cls)(num_labels=labels, **kw)
+    cfg = getattr(tf, cfg_cls)(num_labels=labels, **{**kw, **(config or {})})
     cfg._attn_implementation = "eager"  # the exported graph, not SDPA's
     model = getattr(tf, model_cls)(cfg).eval()
     _randomise(model, seed)
-    names, arrays = batch(pad_id, token_types, seed)
+    names, arrays = batch(pad_id, token_types, seed, lengths)
     with torch.no_grad():
         tensors = {n: torch.from_numpy(arrays[n]) for n in names}
         want = model(**tensors).logits.numpy().astype(np.float32)
@@ -194,12 +197,14 @@ def _ort_optimise(src, path):
     opt.save_model_to_file(path)
 
 
-def export(name, out, seed=0, way="torch", torch_model=None):
+def export(name, out, seed=0, way="torch", torch_model=None,
+           lengths=BATCH_LENGTHS, config=None):
     """Builds family NAME (FAMILIES or VARIANTS), exports it the WAY of
     WAYS to OUT and returns the model_util.BertCase. "ort" optimises
     TORCH_MODEL (a torch export's model.onnx) when given, else exports
-    one into OUT first."""
-    model, _, names, arrays, want, labels, pad_id = _build(name, seed)
+    one into OUT first. LENGTHS and CONFIG: see _build."""
+    model, _, names, arrays, want, labels, pad_id = _build(name, seed, lengths,
+                                                           config)
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "model.onnx")
     if way == "torch":
