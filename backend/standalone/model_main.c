@@ -8,15 +8,18 @@
  * attention_mask and token_type_ids are optional (all ones / all zeros).
  * input_ids may also be an array of equal-length arrays: one padded batch,
  * run in one call, answered on one line with arrays of rows.
- * With --vocab FILE: plain text lines, a tab separating a sentence pair,
- * tokenized with BERT's WordPiece (frontend/tokenizer.h), truncated to
- * --max-seq (default: the model's position table).
+ * With --vocab FILE (a BERT vocab.txt, uncased WordPiece) or --tokenizer
+ * FILE (a Hugging Face tokenizer.json: WordPiece, byte-level BPE, Unigram,
+ * SentencePiece BPE): plain text lines, a tab separating a sentence pair,
+ * tokenized as Hugging Face tokenizers does (frontend/tokenizer.h; the
+ * tokenizer.json kinds normalise with ICU, linked into the program),
+ * truncated to --max-seq (default: the model's position table).
  *
  * Output, one line per input line, flushed at once:
  *   {"logits":[-1.25,0.5],"label":1}   classification: label = argmax
  *   {"logits":[3.75]}                  regression: the score, no label
  * A model built from an ONNX file without token_type_ids refuses them (it
- * computed with type 0 everywhere); --vocab pairs then run with type 0.
+ * computed with type 0 everywhere); text pairs then run with type 0.
  * Blank lines are skipped in JSON mode. A bad line prints
  * "model: stdin line N: why" on stderr and {"error":"stdin line N: why"} on
  * stdout (so output lines stay aligned with input lines); the program goes
@@ -41,7 +44,7 @@ static void main_usage(FILE *f, const char *prog)
 {
     fprintf(f,
             "usage: %s [--threads N] [--weights FILE] [--precision P]\n"
-            "          [--vocab FILE [--max-seq N]]\n"
+            "          [--vocab FILE | --tokenizer FILE] [--max-seq N]\n"
             "\n"
             "Reads one example per line on stdin and prints one JSON line of\n"
             "logits per example on stdout.\n"
@@ -51,6 +54,9 @@ static void main_usage(FILE *f, const char *prog)
             "                 list of equal-length lists: one padded batch)\n"
             "  --vocab FILE   plain text lines instead, WordPiece-tokenized\n"
             "                 with FILE (vocab.txt); a tab separates a pair\n"
+            "  --tokenizer FILE  plain text lines, tokenized with FILE, a\n"
+            "                 Hugging Face tokenizer.json (WordPiece, BPE,\n"
+            "                 Unigram); a tab separates a pair\n"
             "  --max-seq N    truncate tokenized text to N tokens (default:\n"
             "                 the model's maximum)\n"
             "  --weights FILE weights (default: model.weights beside the\n"
@@ -298,7 +304,8 @@ int main(int argc, char **argv)
 {
     rt_omp_wait_default(argv); /* rt/backend/rt_omp_wait.h: why */
     const char *prog = "model";
-    const char *weights = NULL, *vocab = NULL, *precision = NULL;
+    const char *weights = NULL, *vocab = NULL, *tokjson = NULL,
+               *precision = NULL;
     long threads = -1, max_seq = 0; /* -1: as built */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -307,7 +314,8 @@ int main(int argc, char **argv)
             return 0;
         }
         bool takes = !strcmp(a, "--threads") || !strcmp(a, "--weights") ||
-                     !strcmp(a, "--vocab") || !strcmp(a, "--max-seq") ||
+                     !strcmp(a, "--vocab") || !strcmp(a, "--tokenizer") ||
+                     !strcmp(a, "--max-seq") ||
                      !strcmp(a, "--precision");
         if (!takes) {
             fprintf(stderr, "%s: unknown option '%s', see --help\n", prog, a);
@@ -322,6 +330,8 @@ int main(int argc, char **argv)
             weights = v;
         else if (!strcmp(a, "--vocab"))
             vocab = v;
+        else if (!strcmp(a, "--tokenizer"))
+            tokjson = v;
         else if (!strcmp(a, "--precision"))
             precision = v;
         else if (!main_parse_int(v, !strcmp(a, "--threads") ? 0 : 1,
@@ -331,8 +341,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (max_seq && !vocab) {
-        fprintf(stderr, "%s: --max-seq applies to --vocab text input only\n", prog);
+    if (vocab && tokjson) {
+        fprintf(stderr, "%s: give --vocab or --tokenizer, not both\n", prog);
+        return 2;
+    }
+    if (max_seq && !vocab && !tokjson) {
+        fprintf(stderr, "%s: --max-seq applies to text input only (--vocab or "
+                "--tokenizer)\n", prog);
         return 2;
     }
     char wbuf[PATH_MAX + 32];
@@ -350,9 +365,11 @@ int main(int argc, char **argv)
     tok_tokenizer *tok = NULL;
     ir_diag d;
     ir_diag_init(&d);
-    if (vocab) {
+    if (vocab || tokjson) {
         tok_options to = tok_options_default();
-        if (tok_load_vocab(vocab, &to, &tok, &d) != IR_OK) {
+        ir_status ts = vocab ? tok_load_vocab(vocab, &to, &tok, &d)
+                             : tok_load_json(tokjson, &tok, &d);
+        if (ts != IR_OK) {
             fprintf(stderr, "%s: %s\n", prog, d.msg);
             model_free(m);
             return ir_status_exit_code(d.status);
