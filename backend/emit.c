@@ -229,11 +229,30 @@ static void dnnl_flags(char *cflags, size_t nc, char *libs, size_t nl)
 #endif
 }
 
+/* ICU as distilc was built with it (pkg-config icu-uc icu-i18n): the
+ * tokenizer.json kinds of the program's text mode normalise with it. */
+static void icu_flags(char *cflags, size_t nc, char *libs, size_t nl)
+{
+#ifdef DISTILC_ICU_CFLAGS
+    snprintf(cflags, nc, "%s", DISTILC_ICU_CFLAGS);
+#else
+    cflags[0] = '\0';
+#endif
+#ifdef DISTILC_ICU_LIBS
+    snprintf(libs, nl, "%s", DISTILC_ICU_LIBS[0] ? DISTILC_ICU_LIBS
+                                                 : "-licui18n -licuuc -licudata");
+#else
+    snprintf(libs, nl, "-licui18n -licuuc -licudata");
+#endif
+}
+
 void emit_flags_get(emit_flags *f, const emit_options *o)
 {
     memset(f, 0, sizeof *f);
     dnnl_flags(f->dnnl_cflags, sizeof f->dnnl_cflags, f->dnnl_libs,
                sizeof f->dnnl_libs);
+    icu_flags(f->icu_cflags, sizeof f->icu_cflags, f->icu_libs,
+              sizeof f->icu_libs);
     snprintf(f->defines, sizeof f->defines, "-D_DEFAULT_SOURCE%s",
              emit_source_find("backend/dnnl_qlinear.c")
                  ? " -DDISTILC_HAVE_QLINEAR=1" : "");
@@ -262,11 +281,13 @@ static ir_status write_makefile(const char *dir, const emit_options *o,
         "CFLAGS = %s\n"
         "DNNL_CFLAGS = %s\n"
         "DNNL_LIBS = %s\n"
+        "ICU_CFLAGS = %s\n"
+        "ICU_LIBS = %s\n"
         "DEFS = %s\n"
         "WARN = %s\n"
         "SRCS = model.c",
         DISTILC_VERSION, o && o->cc ? o->cc : "cc", f.cflags, f.dnnl_cflags,
-        f.dnnl_libs, f.defines, EMIT_WARN_FLAGS);
+        f.dnnl_libs, f.icu_cflags, f.icu_libs, f.defines, EMIT_WARN_FLAGS);
     for (size_t i = 0; i < emit_sources_count; i++) {
         const emit_source *s = &emit_sources[i];
         size_t len = strlen(s->path);
@@ -277,7 +298,8 @@ static ir_status write_makefile(const char *dir, const emit_options *o,
     snprintf(text + n, cap - n,
              "\n\nmodel: $(SRCS)\n"
              "\t$(CC) -std=c17 -fopenmp $(DEFS) $(CFLAGS) $(WARN) -I. -Irt "
-             "$(DNNL_CFLAGS) -o $@ $(SRCS) $(DNNL_LIBS) -lm\n\n"
+             "$(DNNL_CFLAGS) $(ICU_CFLAGS) -o $@ $(SRCS) $(DNNL_LIBS) "
+             "$(ICU_LIBS) -lm\n\n"
              "clean:\n\trm -f model\n\n.PHONY: clean\n");
     char path[4096];
     snprintf(path, sizeof path, "%s/Makefile", dir);

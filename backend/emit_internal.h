@@ -17,6 +17,8 @@ typedef struct emit_flags {
     char cflags[1024];      /* optimisation: o->cflags or -O2 */
     char dnnl_cflags[1024]; /* -I for oneDNN when not in /usr/include */
     char dnnl_libs[2048];   /* -ldnnl (with -L/-rpath when needed) */
+    char icu_cflags[512];   /* ICU's -I/-D when pkg-config gives any */
+    char icu_libs[512];     /* -licui18n -licuuc -licudata: the tokenizers */
     char defines[256];      /* -D_DEFAULT_SOURCE, -DDISTILC_HAVE_QLINEAR */
 } emit_flags;
 

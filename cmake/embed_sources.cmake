@@ -13,24 +13,24 @@
 # rt_encoder.*), the oneDNN wrappers it uses (dnnl_*, not gemm.c which needs
 # OpenBLAS), the weight-file reader, the hand-written standalone sources,
 # ir/diag and the few ir/ files the wrappers and the weight-file writer
-# include, and the JSON reader and WordPiece tokenizer for the program's
-# stdin.
+# include, and the JSON reader and every tokenizer (frontend/tokenizer*:
+# WordPiece from a vocab.txt, and the tokenizer.json kinds, which need ICU)
+# for the program's text mode.
 
 function(distilc_embed_list out_var)
   set(root ${CMAKE_SOURCE_DIR})
   file(GLOB files CONFIGURE_DEPENDS RELATIVE ${root}
     ${root}/backend/rt*.h ${root}/backend/rt*.c
     ${root}/backend/dnnl_*.h ${root}/backend/dnnl_*.c
-    ${root}/backend/standalone/*.c ${root}/backend/standalone/*.h)
+    ${root}/backend/standalone/*.c ${root}/backend/standalone/*.h
+    ${root}/frontend/tokenizer*.h ${root}/frontend/tokenizer*.c)
   list(FILTER files EXCLUDE REGEX "^backend/rt_encoder\\.[ch]$")
   list(APPEND files
     backend/emit_weights.h backend/emit_weights.c
     ir/diag.h ir/diag.c ir/file_atomic.h ir/file_atomic.c ir/ir.h ir/ops.def ir/dtype.c ir/cpu.h ir/cpu.c
     ir/fast_exp.h ir/act.h ir/act.c ir/precision.h ir/precision.c ir/relpos.h
     frontend/json.h frontend/json.c
-    frontend/unicode.h frontend/unicode.c frontend/unicode_tables.c
-    frontend/tokenizer.h frontend/tokenizer_internal.h
-    frontend/tokenizer.c frontend/tokenizer_load.c)
+    frontend/unicode.h frontend/unicode.c frontend/unicode_tables.c)
   list(SORT files)
   set(${out_var} ${files} PARENT_SCOPE)
 endfunction()

@@ -269,6 +269,9 @@ static ir_status read_recipe(const xmlNode *root, const char *name,
             st = set_path(r->data, sizeof r->data, base, t, n, name, d);
         else if (strcmp(el, "vocab") == 0)
             st = set_path(r->vocab, sizeof r->vocab, base, t, n, name, d);
+        else if (strcmp(el, "tokenizer") == 0)
+            st = set_path(r->tokenizer, sizeof r->tokenizer, base, t, n, name,
+                          d);
         else if (strcmp(el, "share") == 0)
             st = set_text(r->share, sizeof r->share, t, n, name, d);
         else if (strcmp(el, "init") == 0)

@@ -13,6 +13,7 @@
  * A recipe (distill/recipes/tinybert-sst2.xml is the worked example):
  *   <recipe version="1">
  *     <task>SST-2</task> <data>glue</data> <vocab>vocab.txt</vocab>
+ *     (or <tokenizer>tokenizer.json</tokenizer>, not both)
  *     <student layers="4" hidden="312" heads="12" ffn="1200"/>
  *     <share>none</share> <init>teacher</init> <layer-map>3,6,9,12</layer-map>
  *     <general corpus="wiki.txt"> <epochs>1</epochs> ... </general>
@@ -23,7 +24,7 @@
  * Stage settings: epochs | steps, batch, max-seq, lr, warmup, weight-decay,
  * temperature, seed, eval-every, ckpt-every; a stage with skip="true" does
  * not run; general runs only when it has a corpus. Relative paths (data,
- * vocab, corpus) are relative to the recipe file's folder.
+ * vocab, tokenizer, corpus) are relative to the recipe file's folder.
  */
 #ifndef DISTILC_FRONTEND_RECIPE_H
 #define DISTILC_FRONTEND_RECIPE_H
@@ -49,7 +50,8 @@ typedef struct recipe_stage {
 typedef struct recipe {
     char task[RECIPE_TEXT_MAX];      /* "" = not given */
     char data[RECIPE_PATH_MAX];
-    char vocab[RECIPE_PATH_MAX];
+    char vocab[RECIPE_PATH_MAX];     /* a BERT vocab.txt, or */
+    char tokenizer[RECIPE_PATH_MAX]; /* a tokenizer.json ("" = not given) */
     char corpus[RECIPE_PATH_MAX];    /* general stage's corpus, "" = none */
     char student[RECIPE_TEXT_MAX];   /* "layers=L,hidden=H,..." (student.h) */
     char share[RECIPE_TEXT_MAX];     /* "none" */

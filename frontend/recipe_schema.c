@@ -101,6 +101,7 @@ static const char schema[] =
     "        <xs:element name=\"task\" type=\"xs:string\" minOccurs=\"0\"/>\n"
     "        <xs:element name=\"data\" type=\"xs:string\" minOccurs=\"0\"/>\n"
     "        <xs:element name=\"vocab\" type=\"xs:string\" minOccurs=\"0\"/>\n"
+    "        <xs:element name=\"tokenizer\" type=\"xs:string\" minOccurs=\"0\"/>\n"
     "        <xs:element name=\"student\" type=\"student\" minOccurs=\"0\"/>\n"
     "        <xs:element name=\"share\" type=\"share\" minOccurs=\"0\"/>\n"
     "        <xs:element name=\"init\" type=\"init\" minOccurs=\"0\"/>\n"

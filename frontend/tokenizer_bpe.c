@@ -1,7 +1,10 @@
 /* tokenizer_bpe.c — encoding a word with a BPE model (tokenizer_bpe.h;
- * Hugging Face models/bpe behaviour without dropout). Words are short, so
- * each step scans the symbols for the best-ranked pair: the same result as
- * a priority queue of pairs, with no queue to keep. */
+ * Hugging Face models/bpe behaviour without dropout). The merge loop is
+ * HF's word.merge_all: a min-heap of candidate merges ordered by (rank,
+ * position of the left symbol), the symbols a linked list; a popped
+ * candidate whose pair has changed since it was pushed is skipped. Each
+ * merge pushes at most two candidates, so a word of n symbols costs
+ * O(n log n). */
 #include "frontend/tokenizer_bpe.h"
 
 #include <stdlib.h>
@@ -79,7 +82,112 @@ static ir_status sym_push(tok_bpe_scratch *s, size_t *n, int64_t id,
         s->sym = ns;
         s->cap = cap;
     }
-    s->sym[(*n)++].id = id;
+    s->sym[(*n)++] = (tok_bpe_sym){.id = id};
+    return IR_OK;
+}
+
+/* ---- the candidate heap ------------------------------------------------- */
+
+static bool cand_before(tok_bpe_cand a, tok_bpe_cand b)
+{
+    return a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos);
+}
+
+static ir_status heap_push(tok_bpe_scratch *s, tok_bpe_cand c, ir_diag *d)
+{
+    if (s->heap_n == s->heap_cap) {
+        size_t cap = s->heap_cap ? s->heap_cap * 2 : 64;
+        tok_bpe_cand *h = realloc(s->heap, cap * sizeof *h);
+        if (!h)
+            return tok_pipe_oom(d);
+        s->heap = h;
+        s->heap_cap = cap;
+    }
+    tok_bpe_cand *h = s->heap;
+    size_t i = s->heap_n++;
+    while (i > 0 && cand_before(c, h[(i - 1) / 2])) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = c;
+    return IR_OK;
+}
+
+static tok_bpe_cand heap_pop(tok_bpe_scratch *s)
+{
+    tok_bpe_cand *h = s->heap;
+    tok_bpe_cand top = h[0], last = h[--s->heap_n];
+    size_t n = s->heap_n, i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && cand_before(h[c + 1], h[c]))
+            c++;
+        if (!cand_before(h[c], last))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (n)
+        h[i] = last;
+    return top;
+}
+
+/* The rule merging the symbol at pos with its right neighbour, or NULL. */
+static const tok_bpe_merge *pair_rule(const tok_bpe *m, const tok_bpe_sym *sy,
+                                      size_t pos)
+{
+    size_t q = sy[pos].next;
+    if (q == SIZE_MAX || sy[pos].id > UINT32_MAX || sy[q].id > UINT32_MAX)
+        return NULL;
+    return merge_find(m, (uint64_t)sy[pos].id << 32 | (uint64_t)sy[q].id);
+}
+
+/* Pushes the merge of pos with its right neighbour, when a rule has it. */
+static ir_status cand_offer(const tok_bpe *m, tok_bpe_scratch *s, size_t pos,
+                            ir_diag *d)
+{
+    const tok_bpe_merge *mg = pair_rule(m, s->sym, pos);
+    return mg ? heap_push(s, (tok_bpe_cand){mg->rank, pos}, d) : IR_OK;
+}
+
+/* Merges sym[0..ns) best rule first until none applies (HF's merge_all). */
+static ir_status merge_all(const tok_bpe *m, tok_bpe_scratch *s, size_t ns,
+                           ir_diag *d)
+{
+    tok_bpe_sym *sy = s->sym;
+    for (size_t i = 0; i < ns; i++) {
+        sy[i].prev = i ? i - 1 : SIZE_MAX;
+        sy[i].next = i + 1 < ns ? i + 1 : SIZE_MAX;
+        sy[i].gone = false;
+    }
+    s->heap_n = 0;
+    ir_status st;
+    for (size_t i = 0; i + 1 < ns; i++)
+        if ((st = cand_offer(m, s, i, d)))
+            return st;
+    while (s->heap_n) {
+        tok_bpe_cand c = heap_pop(s);
+        if (sy[c.pos].gone)
+            continue;
+        /* Stale: the pair at pos changed since (a neighbour merged first).
+         * A rank names one rule, so an equal rank means the same pair. */
+        const tok_bpe_merge *mg = pair_rule(m, sy, c.pos);
+        if (!mg || mg->rank != c.rank)
+            continue;
+        size_t q = sy[c.pos].next;
+        sy[c.pos].id = mg->id;
+        sy[q].gone = true;
+        sy[c.pos].next = sy[q].next;
+        if (sy[q].next != SIZE_MAX)
+            sy[sy[q].next].prev = c.pos;
+        if (sy[c.pos].prev != SIZE_MAX &&
+            (st = cand_offer(m, s, sy[c.pos].prev, d)))
+            return st;
+        if ((st = cand_offer(m, s, c.pos, d)))
+            return st;
+    }
     return IR_OK;
 }
 
@@ -148,29 +256,10 @@ ir_status tok_bpe_word(const tok_tokenizer *t, const tok_bpe *m,
     }
     if (unk_pending && (st = sym_push(s, &ns, m->unk_id, d)))
         return st;
-    /* Merge the best-ranked pair until none applies. */
-    tok_bpe_sym *sy = s->sym;
-    while (ns > 1) {
-        size_t best = 0;
-        const tok_bpe_merge *bm = NULL;
-        for (size_t i = 0; i + 1 < ns; i++) {
-            if (sy[i].id > UINT32_MAX || sy[i + 1].id > UINT32_MAX)
-                continue;
-            const tok_bpe_merge *mg = merge_find(
-                m, (uint64_t)sy[i].id << 32 | (uint64_t)sy[i + 1].id);
-            if (mg && (!bm || mg->rank < bm->rank)) {
-                bm = mg;
-                best = i;
-            }
-        }
-        if (!bm)
-            break;
-        sy[best].id = bm->id;
-        memmove(sy + best + 1, sy + best + 2, (ns - best - 2) * sizeof *sy);
-        ns--;
-    }
-    for (size_t i = 0; i < ns; i++)
-        if ((st = tok_ids_push(out, sy[i].id, d)))
+    if ((st = merge_all(m, s, ns, d)))
+        return st;
+    for (size_t i = 0; ns && i != SIZE_MAX; i = s->sym[i].next)
+        if ((st = tok_ids_push(out, s->sym[i].id, d)))
             return st;
     return IR_OK;
 }
@@ -186,6 +275,7 @@ void tok_bpe_free(tok_bpe *m)
 void tok_bpe_scratch_free(tok_bpe_scratch *s)
 {
     free(s->sym);
+    free(s->heap);
     free(s->key.p);
     memset(s, 0, sizeof *s);
 }

@@ -4,7 +4,9 @@
  * merge rule comes first in "merges" (leftmost on a tie), until no rule
  * applies. Characters missing from the vocabulary become <0xXX> byte
  * tokens (byte_fallback) or the unknown token (consecutive ones fused with
- * fuse_unk), or are dropped when there is no unknown token. */
+ * fuse_unk), or are dropped when there is no unknown token. A word of n
+ * characters takes O(n log n): a heap of candidate merges, not a rescan
+ * per merge, so a 100k-character "word" (a line without spaces) is fast. */
 #ifndef DISTILC_TOKENIZER_BPE_H
 #define DISTILC_TOKENIZER_BPE_H
 
@@ -26,13 +28,28 @@ typedef struct tok_bpe {
     int64_t byte_ids[256]; /* <0xXX> ids, -1 where missing */
 } tok_bpe;
 
+/* A symbol of the word being merged: a doubly linked list over the array,
+ * so a merge unlinks its right symbol in O(1). */
 typedef struct tok_bpe_sym {
     int64_t id;
+    size_t prev, next; /* neighbours; SIZE_MAX at the word's ends */
+    bool gone;         /* merged into its left neighbour */
 } tok_bpe_sym;
+
+/* A candidate merge of the symbol at pos with its right neighbour, in a
+ * min-heap by (rank, pos): HF's order, the best rule first and the
+ * leftmost on a tie. Entries go stale when a neighbour merges first; they
+ * are dropped when popped (the pair at pos no longer has that rank). */
+typedef struct tok_bpe_cand {
+    uint32_t rank;
+    size_t pos;
+} tok_bpe_cand;
 
 typedef struct tok_bpe_scratch {
     tok_bpe_sym *sym;
     size_t cap;
+    tok_bpe_cand *heap;
+    size_t heap_n, heap_cap;
     tok_str key; /* prefix + char + suffix */
 } tok_bpe_scratch;
 

@@ -33,7 +33,7 @@ ir_status encoder_from_graph(ir_graph *g, const encoder_open_options *o,
     pass_ctx_init(&ctx, d);
     fuse_report notes = {0};
     ctx.fuse_notes = &notes;
-    if ((s = named(pass_run_list(g, "default,fuse", &ctx), o->prepare, d)) != IR_OK)
+    if ((s = named(pass_run_list(g, ENCODER_PASSES, &ctx), o->prepare, d)) != IR_OK)
         return s;
     s = ir_encoder_lift(g, out, d);
     if (s != IR_OK && notes.declined > 0 && d) {

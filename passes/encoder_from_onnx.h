@@ -20,6 +20,9 @@
 #include "ir/encoder.h"
 #include "ir/ir.h"
 
+/* The passes between loading and lifting. */
+#define ENCODER_PASSES "default,fuse"
+
 typedef struct encoder_open_options {
     /* Runs on the graph before any pass (NULL: none); an error it returns
      * is prefixed with check_prefix. */

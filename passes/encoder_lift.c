@@ -50,6 +50,7 @@ typedef struct lift {
     lift_relpos rel;
     const ir_tensor *rel_table; /* [buckets, heads] */
     ir_encoder_config cfg;
+    ir_lift_refusal *why;   /* where a refusal stopped (may be NULL) */
 } lift;
 
 static const char *node_desc(const ir_node *n, char *buf, size_t len)
@@ -61,10 +62,24 @@ static const char *node_desc(const ir_node *n, char *buf, size_t len)
     return buf;
 }
 
+/* Keeps the refusal as data for ir_encoder_lift_why. */
+static void refusal_note(lift *L, int64_t layer, const ir_node *n,
+                         const char *expected)
+{
+    if (!L->why)
+        return;
+    L->why->layer = layer;
+    snprintf(L->why->node, sizeof L->why->node, "%s",
+             n && n->name ? n->name : "");
+    L->why->op = n ? ir_op_name(n->op) : NULL;
+    snprintf(L->why->expected, sizeof L->why->expected, "%s", expected);
+}
+
 static ir_status broke(lift *L, int64_t layer, const ir_node *n,
                        const char *expected)
 {
     char buf[300];
+    refusal_note(L, layer, n, expected);
     if (layer < 0)
         return ir_diag_set(L->d, IR_ERR_UNSUPPORTED,
                            "encoder lift: %s: expected %s", node_desc(n, buf,
@@ -608,12 +623,15 @@ static ir_status lift_run(lift *L, ir_encoder **out)
     for (int i = 0; i < g->n_nodes && !att0; i++)
         if (g->nodes[i]->op == IR_OP_ATTENTION)
             att0 = g->nodes[i];
-    if (!att0)
+    if (!att0) {
+        refusal_note(L, -1, NULL, "an Attention node: fuse-attention fuses "
+                     "each self-attention block into one, and fused none");
         return ir_diag_set(L->d, IR_ERR_UNSUPPORTED,
                            "encoder lift: graph '%s' has no Attention node; "
                            "run the passes \"default,fuse\" first, and check "
                            "the fuse-attention report for why a block was "
                            "declined", g->name ? g->name : "?");
+    }
     ir_status s = lift_embeddings(L, att0->inputs[0]->producer);
     if (s != IR_OK)
         return s;
@@ -692,19 +710,36 @@ static ir_status lift_run(lift *L, ir_encoder **out)
     return IR_OK;
 }
 
-ir_status ir_encoder_lift(const ir_graph *g, ir_encoder **out, ir_diag *d)
+ir_status ir_encoder_lift_why(const ir_graph *g, ir_encoder **out,
+                              ir_lift_refusal *why, ir_diag *d)
 {
     *out = NULL;
+    if (why)
+        *why = (ir_lift_refusal){.layer = -1};
     lift *L = calloc(1, sizeof *L);
     if (!L)
         return ir_diag_set(d, IR_ERR_NOMEM, "encoder lift: out of memory");
     L->g = g;
     L->d = d;
+    L->why = why;
     ir_encoder_config_init(&L->cfg);
     ir_status s = lift_run(L, out);
+    /* A refusal not at a node (a weight's size, the config's check): the
+     * message is what was expected. */
+    if (s == IR_ERR_UNSUPPORTED && why && !why->expected[0]) {
+        const char *msg = d ? d->msg : "";
+        if (strncmp(msg, "encoder lift: ", 14) == 0)
+            msg += 14;
+        snprintf(why->expected, sizeof why->expected, "%s", msg);
+    }
     for (size_t i = 0; i < L->n_owned; i++)
         ir_tensor_free(L->owned[i]);
     free(L->owned);
     free(L);
     return s;
+}
+
+ir_status ir_encoder_lift(const ir_graph *g, ir_encoder **out, ir_diag *d)
+{
+    return ir_encoder_lift_why(g, out, NULL, d);
 }

@@ -25,4 +25,19 @@
  * and node where the pattern broke. */
 ir_status ir_encoder_lift(const ir_graph *g, ir_encoder **out, ir_diag *d);
 
+/* Where a refused lift stopped, as data (`distilc inspect --explain`
+ * prints it; d.msg says the same in one sentence). */
+typedef struct ir_lift_refusal {
+    int64_t layer;       /* the layer being read; -1: outside the layers
+                            (embeddings, pooler, head) or the graph whole */
+    char node[256];      /* the node where the pattern broke; "" when none */
+    const char *op;      /* that node's op (static); NULL when none */
+    char expected[1024]; /* what the lift expected there */
+} ir_lift_refusal;
+
+/* ir_encoder_lift, filling *why (may be NULL) when it returns
+ * IR_ERR_UNSUPPORTED. */
+ir_status ir_encoder_lift_why(const ir_graph *g, ir_encoder **out,
+                              ir_lift_refusal *why, ir_diag *d);
+
 #endif

@@ -30,6 +30,30 @@ typedef struct fuse_report {
     char notes[2048];
 } fuse_report;
 
+/* The same as data, per pass, for a caller that prints it its own way
+ * (`distilc inspect --explain`): set pass_ctx.fuse_log, run the passes,
+ * read, then fuse_log_free. Every fusion pass that ran has an entry, in the
+ * order they ran, also when it matched nothing. */
+typedef struct fuse_declined {
+    char *node;        /* the anchor node of the declined match */
+    const char *op;    /* its op's name (static) */
+    const char *rule;  /* what the pass looked for there: the rule's comment */
+    char *why;         /* where the pattern broke, naming the node */
+} fuse_declined;
+
+typedef struct fuse_pass_log {
+    const char *pass;  /* "fuse-attention" (static) */
+    int fused, declined;
+    fuse_declined *declines; /* [declined] */
+} fuse_pass_log;
+
+typedef struct fuse_log {
+    fuse_pass_log *passes;
+    int n_passes;
+} fuse_log;
+
+void fuse_log_free(fuse_log *log);
+
 #define FUSE_PIPELINE                                                         \
     "fuse-ms-ops,fuse-layer-norm,fuse-gelu,fuse-embed-layer-norm,"            \
     "fuse-attention,fuse-linear,fuse-add-layer-norm"

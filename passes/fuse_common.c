@@ -221,6 +221,66 @@ static void fuse_note(fuse_report *r, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ---- the log as data (fuse.h: fuse_log) ----------------------------------- */
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+/* A new entry for this run of pass_name, or NULL when out of memory. */
+static fuse_pass_log *fuse_log_open(fuse_log *log, const char *pass_name)
+{
+    fuse_pass_log *p = realloc(log->passes,
+                               sizeof *p * (size_t)(log->n_passes + 1));
+    if (!p)
+        return NULL;
+    log->passes = p;
+    p += log->n_passes++;
+    memset(p, 0, sizeof *p);
+    p->pass = pass_name;
+    return p;
+}
+
+static bool fuse_log_decline(fuse_pass_log *p, const ir_node *anchor,
+                             const char *rule, const char *why)
+{
+    fuse_declined *v = realloc(p->declines, sizeof *v * (size_t)(p->declined + 1));
+    if (!v)
+        return false;
+    p->declines = v;
+    fuse_declined *e = &v[p->declined];
+    e->node = dup_str(anchor->name ? anchor->name : "?");
+    e->why = dup_str(why);
+    e->op = ir_op_name(anchor->op);
+    e->rule = rule;
+    if (!e->node || !e->why) {
+        free(e->node);
+        free(e->why);
+        return false;
+    }
+    p->declined++;
+    return true;
+}
+
+void fuse_log_free(fuse_log *log)
+{
+    for (int i = 0; i < log->n_passes; i++) {
+        fuse_pass_log *p = &log->passes[i];
+        for (int k = 0; k < p->declined; k++) {
+            free(p->declines[k].node);
+            free(p->declines[k].why);
+        }
+        free(p->declines);
+    }
+    free(log->passes);
+    memset(log, 0, sizeof *log);
+}
+
 /* Removes matched nodes no longer read, then their producers likewise. */
 static ir_status fuse_sweep(fuse_state *fs)
 {
@@ -281,7 +341,9 @@ ir_status fuse_run_rules(ir_graph *g, pass_ctx *ctx, const char *pass_name,
     fs.n_consumed = g->next_node_id;
     fs.consumed = calloc((size_t)fs.n_consumed + 1, sizeof *fs.consumed);
     fuse_match *m = malloc(sizeof *m);
-    if (st == IR_OK && (!fs.consumed || !m))
+    fuse_pass_log *plog = ctx->fuse_log && st == IR_OK
+                              ? fuse_log_open(ctx->fuse_log, pass_name) : NULL;
+    if (st == IR_OK && (!fs.consumed || !m || (ctx->fuse_log && !plog)))
         st = ir_diag_set(ctx->diag, IR_ERR_NOMEM, "out of memory");
     int n_orig = g->n_nodes;
     /* Only the nodes present at the start are anchors; rewrites append. */
@@ -312,10 +374,15 @@ ir_status fuse_run_rules(ir_graph *g, pass_ctx *ctx, const char *pass_name,
                     report->declined++;
                 fuse_note(report, "node '%s' (%s): %s\n", anchor->name,
                           rules[r].comment, m->why);
+                if (plog && !fuse_log_decline(plog, anchor, rules[r].comment,
+                                              m->why))
+                    st = ir_diag_set(ctx->diag, IR_ERR_NOMEM, "out of memory");
                 continue;
             }
             if (report)
                 report->fused++;
+            if (plog)
+                plog->fused++;
             fuse_take(m, anchor);
             for (int k = 0; k < m->n_nodes; k++)
                 if (m->nodes[k]->id < fs.n_consumed)

@@ -28,6 +28,9 @@ typedef struct pass_ctx {
      * fused / declined matches here (passes/fuse.h), so a caller of
      * "default,fuse" can say why a block was not fused. */
     struct fuse_report *fuse_notes;
+    /* When set, every fusion pass also records its counts and each declined
+     * match as data (passes/fuse.h: fuse_log), for `inspect --explain`. */
+    struct fuse_log *fuse_log;
 } pass_ctx;
 
 typedef ir_status (*pass_fn)(ir_graph *g, pass_ctx *ctx);

@@ -70,7 +70,8 @@ typedef struct compress_options {
     const char *teacher;     /* TEACHER.onnx (required) */
     const char *task;        /* GLUE task name (required) */
     const char *data;        /* GLUE root or the task's folder (required) */
-    const char *vocab;       /* vocab.txt (required) */
+    const char *vocab;       /* vocab.txt (uncased BERT WordPiece), or */
+    const char *tokenizer;   /* a tokenizer.json: one of the two required */
     const char *out;         /* output folder (required; created) */
     const char *space;       /* NULL: the built-in default space */
     const char *corpus;      /* NULL: no general distillation */

@@ -53,7 +53,8 @@ void compress_train_threads(const compress_ctx *c);
 
 /* The runtime precision of the constraints' setting. */
 ir_precision compress_rt_precision(const compress_ctx *c);
-/* The tokenizer of --vocab (uncased BERT WordPiece). */
+/* The tokenizer of --tokenizer (a tokenizer.json) or --vocab (uncased BERT
+ * WordPiece). */
 ir_status compress_tokenizer(const compress_ctx *c, tok_tokenizer **out,
                              ir_diag *d);
 /* Dev metrics of e (oneDNN runtime at the setting's precision and threads,

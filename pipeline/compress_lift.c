@@ -33,6 +33,12 @@ ir_precision compress_rt_precision(const compress_ctx *c)
 ir_status compress_tokenizer(const compress_ctx *c, tok_tokenizer **out,
                              ir_diag *d)
 {
+    if (c->o->tokenizer) {
+        ir_status s = tok_load_json(c->o->tokenizer, out, d);
+        if (s != IR_OK)
+            ir_diag_prefix(d, "--tokenizer '%s'", c->o->tokenizer);
+        return s;
+    }
     tok_options to = tok_options_default();
     ir_status s = tok_load_vocab(c->o->vocab, &to, out, d);
     if (s != IR_OK)

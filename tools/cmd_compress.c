@@ -18,7 +18,8 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: distilc compress TEACHER.onnx --task T --data DIR --vocab V -o OUT\n"
+            "usage: distilc compress TEACHER.onnx --task T --data DIR\n"
+            "         (--vocab V | --tokenizer FILE) -o OUT\n"
             "         [--latency-ms X | --speedup S | --params N]\n"
             "         [--share none|all|groups:K]\n"
             "         [--corpus FILE] [--budget-minutes M] [--space FILE]\n"
@@ -45,7 +46,9 @@ static void usage(FILE *f)
             "\n"
             "  --task T            CoLA, SST-2, MRPC, STS-B, ... (or sst2, ...)\n"
             "  --data DIR          a GLUE root or the task's folder\n"
-            "  --vocab V           the teacher's vocab.txt\n"
+            "  --vocab V           the teacher's vocab.txt (uncased WordPiece)\n"
+            "  --tokenizer FILE    or its Hugging Face tokenizer.json (WordPiece,\n"
+            "                      byte-level BPE, Unigram, SentencePiece BPE)\n"
             "  -o, --output OUT    the output folder (created)\n"
             "  --latency-ms X      latency limit at the setting below\n"
             "  --speedup S         latency limit = the teacher's latency (as lift\n"
@@ -226,7 +229,8 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
     compress_args_init(&a, o);
     cli_data data;
     cli_data_init(&data, CLI_DATA_TASK | CLI_DATA_DATA | CLI_DATA_VOCAB |
-                             CLI_DATA_LIMIT | CLI_DATA_DEV_LIMIT);
+                             CLI_DATA_TOKENIZER | CLI_DATA_LIMIT |
+                             CLI_DATA_DEV_LIMIT);
     cli_runtime rt;
     cli_runtime_init(&rt, CLI_RT_SEQ | CLI_RT_BATCH | CLI_RT_THREADS, NULL);
     cli_output out;
@@ -266,15 +270,21 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
     }
     if (rc != CLI_OK)
         return 2;
-    if (npos != 1 || !data.task || !data.data || !data.vocab || !o->out) {
-        cli_error("compress: need TEACHER.onnx, --task, --data, --vocab and -o OUT, "
-                  "see 'distilc compress --help'");
+    if (npos != 1 || !data.task || !data.data ||
+        (!data.vocab && !data.tokenizer) || !o->out) {
+        cli_error("compress: need TEACHER.onnx, --task, --data, --vocab or "
+                  "--tokenizer, and -o OUT, see 'distilc compress --help'");
+        return 2;
+    }
+    if (data.vocab && data.tokenizer) {
+        cli_error("compress: give --vocab or --tokenizer, not both");
         return 2;
     }
     o->teacher = pos[0];
     o->task = data.task;
     o->data = data.data;
     o->vocab = data.vocab;
+    o->tokenizer = data.tokenizer;
     o->limit = data.limit.value;
     o->dev_limit = data.dev_limit.value;
     o->seq = rt.seq.value;
@@ -308,7 +318,9 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
         *mode = probe.mode;
     }
     if (!cli_check_input_file("compress", "teacher", o->teacher) ||
-        !cli_check_input_file("compress", "--vocab", o->vocab) ||
+        (o->vocab && !cli_check_input_file("compress", "--vocab", o->vocab)) ||
+        (o->tokenizer &&
+         !cli_check_input_file("compress", "--tokenizer", o->tokenizer)) ||
         (o->space && !cli_check_input_file("compress", "--space", o->space)) ||
         (o->corpus && !cli_check_input_file("compress", "--corpus", o->corpus)))
         return 2;

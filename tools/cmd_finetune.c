@@ -255,7 +255,8 @@ static ir_status model_save(const train_params *p, ir_encoder *e, const char *pa
 /* The command line with the recipe's defaults under it, parsed and
  * checked. */
 typedef struct ft_args {
-    recipe rcp;            /* --recipe (task, data, vocab point into it) */
+    recipe rcp;            /* --recipe (task, data, vocab or tokenizer point
+                              into it) */
     const char *model, *output, *vocab, *tokjson, *data, *ckdir, *plot;
     const glue_task *task;
     int64_t epochs, steps, batch, seq, seed, evev, ckev, limit, dlimit;
@@ -476,8 +477,11 @@ static int ft_args_parse(int argc, char **argv, ft_args *a)
             task_name = a->rcp.task;
         if (!a->data && a->rcp.data[0])
             a->data = a->rcp.data;
-        if (!a->vocab && a->rcp.vocab[0])
-            a->vocab = a->rcp.vocab;
+        /* the recipe's tokenizer, unless an option names one */
+        if (!a->vocab && !a->tokjson) {
+            a->vocab = a->rcp.vocab[0] ? a->rcp.vocab : NULL;
+            a->tokjson = a->rcp.tokenizer[0] ? a->rcp.tokenizer : NULL;
+        }
     }
     if (npos != 1 || !task_name || !a->data || !a->output) {
         cli_error("finetune: need MODEL.onnx, --task, --data and -o, see "

@@ -6,7 +6,13 @@
  * A model with unsupported ops is still inspected (loaded with
  * allow_unknown_ops; those nodes are dropped and listed): inspect's job is to
  * report, so it exits 0 and lists them ("unsupported_ops" in --json). The
- * commands that compute (run, export-onnx) refuse such a model with exit 2. */
+ * commands that compute (run, export-onnx) refuse such a model with exit 2.
+ *
+ * --explain adds why the model does or does not become an encoder (the
+ * runtime's, trainer's and program's way in): each fusion pass's fused and
+ * declined blocks and the encoder lift's verdict (tools/inspect_explain.c,
+ * the data from passes/encoder_explain.h). A refusal is reported, not an
+ * error: inspect still exits 0. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +25,14 @@
 #include "tools/cli.h"
 #include "tools/cli_groups.h"
 #include "tools/cmds.h"
+#include "tools/inspect_explain.h"
 #include "tools/model_open.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: distilc inspect MODEL.onnx [--seq N] [--batch N] [--json]\n"
+            "usage: distilc inspect MODEL.onnx [--seq N] [--batch N] [--explain]\n"
+            "                       [--json]\n"
             "\n"
             "Describes an ONNX model: opset, producer, inputs and outputs with\n"
             "their types (symbolic dims shown by name), op histogram, parameter\n"
@@ -34,10 +42,17 @@ static void usage(FILE *f)
             "\n"
             "  --batch N   batch size for the FLOP count (default 1)\n"
             "  --seq N     sequence length for the FLOP count (default 128)\n"
+            "  --explain   also run the passes \"default,fuse\" and the encoder\n"
+            "              lift (what run, build, distill and compress do):\n"
+            "              each fusion pass's fused and declined blocks (the\n"
+            "              node, what the pass looked for, where it broke),\n"
+            "              and whether the lift takes the model, or the layer,\n"
+            "              node and expectation where it stopped\n"
             "  --json      one JSON object instead of the table\n"
             "  --help      this text\n"
             "\n"
-            "Exit status: 0 (also when unsupported ops are listed), 1 failure,\n"
+            "Exit status: 0 (also when unsupported ops are listed or the lift\n"
+            "refuses the model), 1 failure,\n"
             "2 unreadable or invalid model or bad usage.\n");
 }
 
@@ -177,6 +192,7 @@ typedef struct inspect_report {
     char unk_names[64][128];
     int n_unk;
     flop_count fc;
+    const encoder_explain *ex; /* --explain, else NULL */
 } inspect_report;
 
 static void print_flops_json(FILE *f, const flop_count *fc)
@@ -239,6 +255,8 @@ static void print_json(FILE *f, const inspect_report *r)
         fprintf(f, ",\"unsupported_nodes\":");
         cli_json_string(f, r->unknown);
     }
+    if (r->ex)
+        inspect_explain_json(f, r->ex);
     fprintf(f, "}\n");
 }
 
@@ -274,6 +292,8 @@ static void print_text(FILE *f, const inspect_report *r)
                     r->hist.n[op]);
     if (r->unknown)
         fprintf(f, "unsupported ops: %s\n", r->unknown);
+    if (r->ex)
+        inspect_explain_text(f, r->ex);
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -282,8 +302,10 @@ int cmd_inspect(int argc, char **argv)
     cli_runtime_init(&rt, CLI_RT_SEQ | CLI_RT_BATCH, NULL);
     cli_output out;
     cli_output_init(&out, CLI_OUT_JSON, NULL);
+    bool explain = false;
     cli_option opts[] = {
         {"runtime group", 0, CLI_GROUP, rt.options},
+        {"explain", 0, CLI_FLAG, &explain},
         {"output group", 0, CLI_GROUP, out.options},
         {0},
     };
@@ -321,10 +343,23 @@ int cmd_inspect(int argc, char **argv)
     r->fc.seq = rt.seq.value ? rt.seq.value : 128;
     count_flops(model, unknown != NULL, &r->fc);
     r->n_unk = unknown ? unknown_op_names(unknown, r->unk_names, 64) : 0;
+    encoder_explain ex;
+    if (explain) {
+        if (encoder_explain_onnx(model, &ex, &d) != IR_OK) {
+            encoder_explain_free(&ex);
+            free(r);
+            free(unknown);
+            ir_graph_free(g);
+            return cli_fail(&d);
+        }
+        r->ex = &ex;
+    }
     if (out.json)
         print_json(stdout, r);
     else
         print_text(stdout, r);
+    if (explain)
+        encoder_explain_free(&ex);
     free(r);
     free(unknown);
     ir_graph_free(g);

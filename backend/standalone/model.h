@@ -57,7 +57,8 @@ int model_labels(const distilc_model *m);
 int model_has_token_types(const distilc_model *m);
 /* 1 when the head is a regression (one score, no argmax). */
 int model_is_regression(const distilc_model *m);
-/* Longest sequence the position table allows; token type vocabulary. */
+/* Longest sequence the position table allows (RoBERTa's positions start
+ * at pad_id + 1, so fewer than its rows); token type vocabulary. */
 int64_t model_max_seq(const distilc_model *m);
 int64_t model_vocab(const distilc_model *m);
 int64_t model_type_vocab(const distilc_model *m);

@@ -134,7 +134,13 @@ int model_run(distilc_model *m, int64_t batch, int64_t seq,
 int model_labels(const distilc_model *m) { return (int)m->cfg.labels; }
 int model_has_token_types(const distilc_model *m) { return MODEL_TOKEN_TYPES; }
 int model_is_regression(const distilc_model *m) { return m->cfg.regression; }
-int64_t model_max_seq(const distilc_model *m) { return m->cfg.max_positions; }
+int64_t model_max_seq(const distilc_model *m)
+{
+    /* RoBERTa's positions start at pad_id + 1: P - pad_id - 1 tokens fit. */
+    if (m->cfg.positions == 1) /* rt_config: padded */
+        return m->cfg.max_positions - m->cfg.pad_id - 1;
+    return m->cfg.max_positions;
+}
 int64_t model_vocab(const distilc_model *m) { return m->cfg.vocab; }
 int64_t model_type_vocab(const distilc_model *m) { return m->cfg.type_vocab; }
 

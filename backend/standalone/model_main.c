@@ -9,9 +9,12 @@
  * the mask must be 0 or 1, the types below the model's type vocabulary.
  * input_ids may also be an array of equal-length arrays: one padded batch,
  * run in one call, answered on one line with arrays of rows.
- * With --vocab FILE: plain text lines, a tab separating a sentence pair,
- * tokenized with BERT's WordPiece (frontend/tokenizer.h), truncated to
- * --max-seq (default: the model's position table).
+ * With --vocab FILE (a BERT vocab.txt, uncased WordPiece) or --tokenizer
+ * FILE (a Hugging Face tokenizer.json: WordPiece, byte-level BPE, Unigram,
+ * SentencePiece BPE): plain text lines, a tab separating a sentence pair,
+ * tokenized as Hugging Face tokenizers does (frontend/tokenizer.h; the
+ * tokenizer.json kinds normalise with ICU, linked into the program),
+ * truncated to --max-seq (default: the model's position table).
  *
  * The contract: exactly one output line per input line, in order, each
  * valid JSON, flushed at once:
@@ -25,7 +28,7 @@
  * finite (never printed as a bare nan). The reason also goes to stderr as
  * "model: stdin line N: why", and the program goes on with the next line.
  * A model built from an ONNX file without token_type_ids refuses them (it
- * computed with type 0 everywhere); --vocab pairs then run with type 0.
+ * computed with type 0 everywhere); text pairs then run with type 0.
  *
  * model.weights' checksum is verified at load (--no-checksum skips it).
  * Exit status: 0 when every line got logits; 2 when the input ran to its
@@ -54,8 +57,8 @@ static void main_usage(FILE *f, const char *prog)
 {
     fprintf(f,
             "usage: %s [--threads N] [--weights FILE] [--precision P]\n"
-            "          [--vocab FILE [--max-seq N]] [--max-line-bytes N]\n"
-            "          [--no-checksum]\n"
+            "          [--vocab FILE | --tokenizer FILE] [--max-seq N]\n"
+            "          [--max-line-bytes N] [--no-checksum]\n"
             "\n"
             "Reads one example per line on stdin and prints one JSON line\n"
             "per input line on stdout.\n"
@@ -65,6 +68,9 @@ static void main_usage(FILE *f, const char *prog)
             "                 list of equal-length lists: one padded batch)\n"
             "  --vocab FILE   plain text lines instead, WordPiece-tokenized\n"
             "                 with FILE (vocab.txt); a tab separates a pair\n"
+            "  --tokenizer FILE  plain text lines, tokenized with FILE, a\n"
+            "                 Hugging Face tokenizer.json (WordPiece, BPE,\n"
+            "                 Unigram); a tab separates a pair\n"
             "  --max-seq N    truncate tokenized text to N tokens (default:\n"
             "                 the model's maximum)\n"
             "  --max-line-bytes N  refuse longer lines without holding them\n"
@@ -467,7 +473,7 @@ static bool main_parse_int(const char *s, long lo, long *out)
 
 /* The command line. */
 typedef struct main_opts {
-    const char *weights, *vocab, *precision;
+    const char *weights, *vocab, *tokjson, *precision;
     long threads;   /* -1: as built */
     long max_seq;   /* 0: the model's */
     long max_line;  /* bytes */
@@ -491,8 +497,9 @@ static int main_parse_opts(int argc, char **argv, const char *prog,
             continue;
         }
         bool takes = !strcmp(a, "--threads") || !strcmp(a, "--weights") ||
-                     !strcmp(a, "--vocab") || !strcmp(a, "--max-seq") ||
-                     !strcmp(a, "--precision") || !strcmp(a, "--max-line-bytes");
+                     !strcmp(a, "--vocab") || !strcmp(a, "--tokenizer") ||
+                     !strcmp(a, "--max-seq") || !strcmp(a, "--precision") ||
+                     !strcmp(a, "--max-line-bytes");
         if (!takes) {
             fprintf(stderr, "%s: unknown option '%s', see --help\n", prog, a);
             return 2;
@@ -507,6 +514,8 @@ static int main_parse_opts(int argc, char **argv, const char *prog,
             o->weights = v;
         else if (!strcmp(a, "--vocab"))
             o->vocab = v;
+        else if (!strcmp(a, "--tokenizer"))
+            o->tokjson = v;
         else if (!strcmp(a, "--precision"))
             o->precision = v;
         else if (!main_parse_int(v, thr ? 0 : 1,
@@ -518,8 +527,13 @@ static int main_parse_opts(int argc, char **argv, const char *prog,
             return 2;
         }
     }
-    if (o->max_seq && !o->vocab) {
-        fprintf(stderr, "%s: --max-seq applies to --vocab text input only\n", prog);
+    if (o->vocab && o->tokjson) {
+        fprintf(stderr, "%s: give --vocab or --tokenizer, not both\n", prog);
+        return 2;
+    }
+    if (o->max_seq && !o->vocab && !o->tokjson) {
+        fprintf(stderr, "%s: --max-seq applies to text input only (--vocab or "
+                "--tokenizer)\n", prog);
         return 2;
     }
     return 0;
@@ -528,7 +542,7 @@ static int main_parse_opts(int argc, char **argv, const char *prog,
 /* What answering a line needs. */
 typedef struct main_ctx {
     distilc_model *m;
-    tok_tokenizer *tok; /* --vocab, else NULL */
+    tok_tokenizer *tok; /* --vocab or --tokenizer, else NULL */
     size_t max_seq;
     main_batch b;
     tok_encoding enc;
@@ -614,9 +628,11 @@ int main(int argc, char **argv)
     }
     ir_diag d;
     ir_diag_init(&d);
-    if (o.vocab) {
+    if (o.vocab || o.tokjson) {
         tok_options to = tok_options_default();
-        if (tok_load_vocab(o.vocab, &to, &c.tok, &d) != IR_OK) {
+        ir_status ts = o.vocab ? tok_load_vocab(o.vocab, &to, &c.tok, &d)
+                               : tok_load_json(o.tokjson, &c.tok, &d);
+        if (ts != IR_OK) {
             fprintf(stderr, "%s: %s\n", prog, d.msg);
             model_free(c.m);
             return ir_status_exit_code(d.status);

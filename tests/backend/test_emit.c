@@ -320,6 +320,10 @@ static void test_sources_embedded(void)
     CHECK(emit_source_find("backend/emit_weights.c") != NULL);
     CHECK(emit_source_find("backend/standalone/model_main.c") != NULL);
     CHECK(emit_source_find("frontend/tokenizer.c") != NULL);
+    /* and the tokenizer.json kinds, for the text mode's --tokenizer */
+    CHECK(emit_source_find("frontend/tokenizer_json.c") != NULL);
+    CHECK(emit_source_find("frontend/tokenizer_bpe.c") != NULL);
+    CHECK(emit_source_find("frontend/tokenizer_unigram.c") != NULL);
     /* Not shipped: the IR bridge and the OpenBLAS helper. */
     CHECK(emit_source_find("backend/rt_encoder.c") == NULL);
     CHECK(emit_source_find("backend/gemm.c") == NULL);
@@ -447,9 +451,9 @@ static void test_library_use(const char *dir, const int64_t *ids,
 }
 
 /* The program's NEEDED entries: libdnnl, libopenblas (the larger fp32
- * linears on CPUs without AVX-512, backend/rt_linear.c), libm, libc, and
- * libgomp (the runtime sets oneDNN's OpenMP thread count) — nothing of
- * distilc. */
+ * linears on CPUs without AVX-512, backend/rt_linear.c), ICU (the
+ * tokenizer.json kinds of the text mode), libm, libc, and libgomp (the
+ * runtime sets oneDNN's OpenMP thread count) — nothing of distilc. */
 static void test_needed_libs(const char *dir)
 {
     if (system("command -v readelf >/dev/null 2>&1") != 0) {
@@ -471,7 +475,10 @@ static void test_needed_libs(const char *dir)
                   strncmp(lib, "libopenblas.so", 14) == 0 ||
                   strncmp(lib, "libm.so", 7) == 0 ||
                   strncmp(lib, "libc.so", 7) == 0 ||
-                  strncmp(lib, "libgomp.so", 10) == 0,
+                  strncmp(lib, "libgomp.so", 10) == 0 ||
+                  strncmp(lib, "libicuuc.so", 11) == 0 ||
+                  strncmp(lib, "libicui18n.so", 13) == 0 ||
+                  strncmp(lib, "libicudata.so", 13) == 0,
                   "the program needs %s", lib);
     }
     if (f)

@@ -53,6 +53,7 @@ static void test_minimal(void)
         "<recipe version='1'>\n"
         "  <student layers='2' hidden='64' heads='4' ffn='128' embed='16'/>\n"
         "  <share>groups:2</share>\n"
+        "  <tokenizer>tok/tokenizer.json</tokenizer>\n"
         "  <general corpus='wiki.txt'><steps>10</steps></general>\n"
         "  <prediction skip='true'/>\n"
         "</recipe>\n";
@@ -65,6 +66,7 @@ static void test_minimal(void)
     CHECK(strcmp(r.student, "layers=2,hidden=64,heads=4,ffn=128,embed=16") == 0);
     CHECK(strcmp(r.share, "groups:2") == 0 && strcmp(r.init, "teacher") == 0);
     CHECK(strcmp(r.corpus, "/data/r/wiki.txt") == 0);
+    CHECK(strcmp(r.tokenizer, "/data/r/tok/tokenizer.json") == 0 && !r.vocab[0]);
     CHECK(r.general.steps == 10 && r.general.batch == 32);
     CHECK(r.prediction.skip && !r.intermediate.skip);
     CHECK(r.intermediate.epochs == 3 && r.intermediate.lr == 5e-5f &&

@@ -1,6 +1,7 @@
 /* test_tokenizer_json.c — the tokenizer.json kinds beyond WordPiece, piece
  * by piece on files this test writes: GPT-2's byte mapping and split, BPE
- * merges on a tiny vocabulary, Unigram's Viterbi on a tiny one, the
+ * merges on a tiny vocabulary (and their order against a naive reference,
+ * and a 100k-character word), Unigram's Viterbi on a tiny one, the
  * Metaspace and normalizer stages, and the errors a bad or unsupported
  * file gets (naming the component by its JSON path). The comparison with
  * Hugging Face on real-sized files is tests/frontend/test_tokenizer_json_hf.py. */
@@ -121,6 +122,184 @@ static void test_bpe(void)
     tok_free(t);
 }
 
+/* ---- BPE merge order against a naive reference ---------------------------
+ * SentencePiece-BPE layout (no normalizer, pre-tokenizer or processor, so a
+ * line is one word) over the alphabet a, b, c with random merge rules, some
+ * giving a token another rule gives too (HF allows it: "a bc" and "ab c").
+ * The reference merges as HF's BPE is specified: the pair whose rule comes
+ * first in "merges", the leftmost on a tie, rescanning after each merge. */
+
+enum { MO_ALPHA = 3, MO_RULES = 48, MO_TOK_MAX = 64 };
+
+typedef struct mo_model {
+    char tok[MO_ALPHA + MO_RULES][MO_TOK_MAX]; /* id -> token */
+    int n_tok;
+    int left[MO_RULES], right[MO_RULES], merged[MO_RULES]; /* by rank */
+} mo_model;
+
+static int mo_find(const mo_model *m, const char *s)
+{
+    for (int i = 0; i < m->n_tok; i++)
+        if (strcmp(m->tok[i], s) == 0)
+            return i;
+    return -1;
+}
+
+static void mo_build(mo_model *m, unsigned seed)
+{
+    memset(m, 0, sizeof *m);
+    for (int i = 0; i < MO_ALPHA; i++)
+        m->tok[m->n_tok++][0] = (char)('a' + i);
+    for (int r = 0; r < MO_RULES;) {
+        seed = seed * 1103515245u + 12345u;
+        int x = (int)((seed >> 8) % (unsigned)m->n_tok);
+        seed = seed * 1103515245u + 12345u;
+        int y = (int)((seed >> 8) % (unsigned)m->n_tok);
+        char s[2 * MO_TOK_MAX];
+        snprintf(s, sizeof s, "%s%s", m->tok[x], m->tok[y]);
+        bool dup = false;
+        for (int k = 0; k < r; k++)
+            dup = dup || (m->left[k] == x && m->right[k] == y);
+        if (dup || strlen(s) >= 12)
+            continue;
+        int id = mo_find(m, s);
+        if (id < 0) {
+            id = m->n_tok++;
+            snprintf(m->tok[id], MO_TOK_MAX, "%s", s);
+        }
+        m->left[r] = x;
+        m->right[r] = y;
+        m->merged[r] = id;
+        r++;
+    }
+}
+
+static char *mo_json(const mo_model *m)
+{
+    size_t cap = 16384, n = 0;
+    char *j = malloc(cap);
+    n += (size_t)snprintf(j + n, cap - n, "{\"version\":\"1.0\",\"added_tokens\":[],"
+                          "\"normalizer\":null,\"pre_tokenizer\":null,"
+                          "\"post_processor\":null,\"model\":{\"type\":\"BPE\","
+                          "\"vocab\":{");
+    for (int i = 0; i < m->n_tok; i++)
+        n += (size_t)snprintf(j + n, cap - n, "%s\"%s\":%d", i ? "," : "",
+                              m->tok[i], i);
+    n += (size_t)snprintf(j + n, cap - n, "},\"merges\":[");
+    for (int r = 0; r < MO_RULES; r++)
+        n += (size_t)snprintf(j + n, cap - n, "%s\"%s %s\"", r ? "," : "",
+                              m->tok[m->left[r]], m->tok[m->right[r]]);
+    snprintf(j + n, cap - n, "]}}");
+    return j;
+}
+
+/* The reference: rescan for the best rule after every merge. */
+static size_t mo_naive(const mo_model *m, const char *w, int *ids)
+{
+    size_t n = strlen(w);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = w[i] - 'a';
+    for (;;) {
+        int best_r = -1;
+        size_t best_i = 0;
+        for (size_t i = 0; i + 1 < n; i++)
+            for (int r = 0; r < MO_RULES; r++)
+                if (m->left[r] == ids[i] && m->right[r] == ids[i + 1] &&
+                    (best_r < 0 || r < best_r)) {
+                    best_r = r;
+                    best_i = i;
+                }
+        if (best_r < 0)
+            return n;
+        ids[best_i] = m->merged[best_r];
+        memmove(ids + best_i + 1, ids + best_i + 2,
+                (n - best_i - 2) * sizeof *ids);
+        n--;
+    }
+}
+
+static void test_bpe_merge_order(void)
+{
+    enum { WORD = 800 };
+    char *w = malloc(WORD + 1);
+    int *want = malloc(WORD * sizeof *want);
+    tok_encoding enc = {0};
+    int bad = 0;
+    for (unsigned model = 0; model < 6; model++) {
+        mo_model m;
+        mo_build(&m, 7919u * model + 1);
+        char *json = mo_json(&m);
+        ir_diag d;
+        tok_tokenizer *t = load(json, &d);
+        free(json);
+        CHECK_MSG(t, "model %u: %s", model, d.msg);
+        if (!t)
+            continue;
+        unsigned seed = model + 99;
+        for (int k = 0; k < 40; k++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t len = k < 30 ? 1 + (seed >> 8) % 40 : WORD;
+            for (size_t i = 0; i < len; i++) {
+                seed = seed * 1103515245u + 12345u;
+                /* skewed letters, so long runs and repeated pairs occur */
+                unsigned r = (seed >> 8) % 8;
+                w[i] = r < 4 ? 'a' : r < 7 ? 'b' : 'c';
+            }
+            w[len] = '\0';
+            size_t n = mo_naive(&m, w, want);
+            ir_diag_init(&d);
+            bool ok = tok_encode(t, w, NULL, 0, 0, &enc, &d) == IR_OK &&
+                      enc.len == n;
+            for (size_t i = 0; ok && i < n; i++)
+                ok = enc.input_ids[i] == want[i];
+            if (!ok && bad++ < 3)
+                CHECK_MSG(false, "model %u word %d (%zu chars '%.40s'): %zu "
+                          "ids, the reference %zu %s", model, k, len, w,
+                          enc.len, n, d.msg);
+        }
+        tok_free(t);
+    }
+    CHECK_MSG(bad == 0, "%d words differ from the reference", bad);
+    tok_encoding_free(&enc);
+    free(want);
+    free(w);
+}
+
+/* A 100001-character word (a line without spaces) with rules a+a, aa+aa,
+ * aaaa+aaaa: 12500 tokens "aaaaaaaa" and, the ties going to the leftmost
+ * pair at every level, the odd "a" last. Rescanning per merge would take
+ * minutes (10^10 steps); the heap takes milliseconds. */
+static void test_bpe_long_word(void)
+{
+    static const char json[] =
+        "{\"version\":\"1.0\",\"added_tokens\":[],\"normalizer\":null,"
+        "\"pre_tokenizer\":null,\"post_processor\":null,\"model\":{"
+        "\"type\":\"BPE\",\"vocab\":{\"a\":0,\"aa\":1,\"aaaa\":2,"
+        "\"aaaaaaaa\":3},\"merges\":[\"a a\",\"aa aa\",\"aaaa aaaa\"]}}";
+    enum { LEN = 100001 };
+    ir_diag d;
+    tok_tokenizer *t = load(json, &d);
+    CHECK_MSG(t, "%s", d.msg);
+    char *w = malloc(LEN + 1);
+    if (!t || !w) {
+        tok_free(t);
+        free(w);
+        return;
+    }
+    memset(w, 'a', LEN);
+    w[LEN] = '\0';
+    tok_encoding enc = {0};
+    CHECK_MSG(tok_encode(t, w, NULL, 0, 0, &enc, &d) == IR_OK, "%s", d.msg);
+    bool ok = enc.len == LEN / 8 + 1 && enc.input_ids[enc.len - 1] == 0;
+    for (size_t i = 0; ok && i + 1 < enc.len; i++)
+        ok = enc.input_ids[i] == 3;
+    CHECK_MSG(ok, "%zu ids (want %d: %d x 3, then 0)", enc.len, LEN / 8 + 1,
+              LEN / 8);
+    tok_encoding_free(&enc);
+    tok_free(t);
+    free(w);
+}
+
 /* Unigram: Viterbi picks the best total, an unknown char costs min - 10. */
 static const char UNIGRAM[] =
     "{\"version\":\"1.0\",\"added_tokens\":[],"
@@ -228,6 +407,8 @@ int main(void)
     test_byte_mapping();
     test_gpt2_split();
     test_bpe();
+    test_bpe_merge_order();
+    test_bpe_long_word();
     test_unigram();
     test_errors();
     return test_finish("test_tokenizer_json");

@@ -512,6 +512,17 @@ static void test_lift(void)
             CHECK(s == IR_ERR_UNSUPPORTED && back == NULL);
             CHECK_MSG(strstr(d.msg, "layer 2") && strstr(d.msg, "layer2.ffn.in"),
                       "message: %s", d.msg);
+            /* The same refusal as data (what inspect --explain prints). */
+            ir_lift_refusal why;
+            s = ir_encoder_lift_why(g, &back, &why, &d);
+            CHECK(s == IR_ERR_UNSUPPORTED && back == NULL);
+            CHECK_MSG(why.layer == 2 && strstr(why.node, "layer2.ffn.in") &&
+                      why.op && strcmp(why.op, "Linear") == 0 &&
+                      strstr(why.expected, "FFN output Linear") &&
+                      strstr(d.msg, why.expected),
+                      "refusal: layer %lld node '%s' (%s) expected '%s'",
+                      (long long)why.layer, why.node, why.op ? why.op : "-",
+                      why.expected);
         }
         ir_graph_free(g);
         ir_encoder_free(e);
@@ -524,6 +535,10 @@ static void test_lift(void)
     ir_diag_init(&d);
     CHECK(ir_encoder_lift(g, &back, &d) == IR_ERR_UNSUPPORTED);
     CHECK(strstr(d.msg, "no Attention") && strstr(d.msg, "default,fuse"));
+    ir_lift_refusal why;
+    CHECK(ir_encoder_lift_why(g, &back, &why, &d) == IR_ERR_UNSUPPORTED);
+    CHECK_MSG(why.layer == -1 && !why.node[0] && !why.op &&
+              strstr(why.expected, "Attention"), "expected '%s'", why.expected);
     ir_graph_free(g);
 }
 

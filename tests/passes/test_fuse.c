@@ -299,6 +299,46 @@ static void test_layer_norm(void)
     ir_graph_free(g);
 }
 
+/* The same decline kept as data by the pass manager (pass_ctx.fuse_log, what
+ * inspect --explain prints): one entry per fusion pass run, in order, with
+ * the anchor node, its op, the rule and the reason. */
+static void test_fuse_log(void)
+{
+    ir_graph *g = ir_graph_new("ln_axis1_log");
+    g->opset = 13;
+    ir_value *x = input_bsk(g, "x", K);
+    ir_graph_mark_output(g, ln_build(g, x, K, false, false, 1));
+    ir_diag d;
+    ir_diag_init(&d);
+    pass_ctx ctx;
+    pass_ctx_init(&ctx, &d);
+    fuse_log log = {0};
+    ctx.fuse_log = &log;
+    CHECK_MSG(pass_run_list(g, "infer-shapes,fuse", &ctx) == IR_OK, "%s", d.msg);
+    CHECK_MSG(log.n_passes == 7, "%d passes logged", log.n_passes);
+    const fuse_pass_log *ln = log.n_passes > 1 ? &log.passes[1] : NULL;
+    CHECK(log.n_passes > 0 && strcmp(log.passes[0].pass, "fuse-ms-ops") == 0);
+    CHECK(ln && strcmp(ln->pass, "fuse-layer-norm") == 0 && ln->fused == 0 &&
+          ln->declined == 1);
+    if (ln && ln->declined == 1) {
+        const fuse_declined *dc = &ln->declines[0];
+        const ir_node *anchor = NULL;
+        for (int i = 0; i < g->n_nodes; i++)
+            if (strcmp(g->nodes[i]->name, dc->node) == 0)
+                anchor = g->nodes[i];
+        CHECK_MSG(anchor && strcmp(ir_op_name(anchor->op), dc->op) == 0,
+                  "anchor '%s' (%s) is a node of the graph", dc->node, dc->op);
+        CHECK(strstr(dc->why, "last axis") && strstr(dc->rule, "LayerNorm"));
+    }
+    for (int i = 2; i < log.n_passes; i++)
+        CHECK_MSG(log.passes[i].declined == 0 && log.passes[i].fused == 0,
+                  "%s: %d fused, %d declined", log.passes[i].pass,
+                  log.passes[i].fused, log.passes[i].declined);
+    fuse_log_free(&log);
+    CHECK(log.n_passes == 0 && log.passes == NULL);
+    ir_graph_free(g);
+}
+
 /* ---- residual + LayerNorm -------------------------------------------------- */
 
 static void test_add_layer_norm(void)
@@ -630,6 +670,7 @@ int main(int argc, char **argv)
     for (int f = 0; f < 4; f++)
         test_gelu(f);
     test_layer_norm();
+    test_fuse_log();
     test_add_layer_norm();
     test_embed_layer_norm();
     for (int f = 0; f < 4; f++)

@@ -228,7 +228,11 @@ static void test_skip_logic(const char *dir)
     bad = o;
     bad.vocab = NULL;
     CHECK(compress_run(&bad, fakes, NULL, st, &d) == IR_ERR_INPUT &&
-          strstr(d.msg, "--vocab"));
+          strstr(d.msg, "--vocab or --tokenizer"));
+    bad = o;
+    bad.tokenizer = vocab; /* a tokenizer.json besides the vocab.txt */
+    CHECK(compress_run(&bad, fakes, NULL, st, &d) == IR_ERR_INPUT &&
+          strstr(d.msg, "not both"));
 
     /* a foreign state file is refused with the way out */
     snprintf(path, sizeof path, "%s/state.json", out);

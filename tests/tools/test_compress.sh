@@ -169,6 +169,29 @@ sys.exit(0 if j['search']['fitness'].startswith('proxy') and not j['supernet']['
     and all(s['steps'] == 3 for s in j['distill']['stages']) else 1)"; then ok
 else bad "--fitness proxy report: $(head -c 600 "$TMP/proxy/report.json")"; fi
 
+# the teacher's tokenizer as a tokenizer.json (HF's own file for the same
+# WordPiece vocabulary): the lift stage tokenizes the dev split exactly as
+# with --vocab, so the teacher's dev metrics are the whole run's
+if "$PY" - "$TMP/vocab.txt" "$TMP/tokenizer.json" <<'PYEOF' 2>"$TMP/tok.err"; then
+import sys
+from tokenizers import BertWordPieceTokenizer
+BertWordPieceTokenizer(sys.argv[1], lowercase=True).save(sys.argv[2])
+PYEOF
+    TOKJSON=(--task sst2 --data "$TMP/glue" --tokenizer "$TMP/tokenizer.json"
+             --space "$TMP/space.xml" --cache "$TMP/latency.json" --progress json)
+    run 0 "compress --tokenizer" compress "$T" "${TOKJSON[@]}" --budget-minutes 0.1 \
+        --fitness proxy --steps 1 -o "$TMP/tokjson"
+    if "$PY" -c "import json,sys
+a = json.load(open('$TMP/o/report.json'))['teacher']
+b = json.load(open('$TMP/tokjson/report.json'))['teacher']
+sys.exit(0 if a['metrics'] == b['metrics'] else 1)"; then ok
+    else bad "compress --tokenizer: the teacher's dev metrics differ from --vocab's"; fi
+    run 2 "compress --vocab and --tokenizer" compress "$T" "${TOKJSON[@]}" \
+        --vocab "$TMP/vocab.txt" -o "$TMP/both" && has "$TMP/err" "not both" "both named"
+else
+    echo "note: compress --tokenizer did not run (no tokenizers module: $(tail -1 "$TMP/tok.err"))"
+fi
+
 # ---- bad input ------------------------------------------------------------------
 run 2 "no -o" compress "$T" --task sst2 --data "$TMP/glue" --vocab "$TMP/vocab.txt"
 has "$TMP/err" "-o OUT" "no -o message"

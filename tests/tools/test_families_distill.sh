@@ -8,7 +8,8 @@
 # each distilled into a one-layer student for a few steps on tiny_glue's
 # SST-2. The student ONNX must take exactly the teacher's inputs and give
 # onnxruntime's logits from `distilc run` (reference and oneDNN) to 1e-4
-# on a batch padded with the family's pad id.
+# on a batch padded with the family's pad id. A RoBERTa whose tokenizer is a
+# byte-level BPE tokenizer.json is distilled with --tokenizer.
 #
 # Usage: test_families_distill.sh [PATH/TO/distilc]  (default: $DISTILC_BIN)
 # Skips (exit 77) when /usr/bin/python3 lacks torch, onnx, onnxruntime or
@@ -84,6 +85,43 @@ for be in ("ref", "onednn"):
 PYEOF
     then ok; else bad "$fam student.onnx: inputs or onnxruntime vs distilc run"; fi
 done
+
+# ---- a RoBERTa with its own byte-level BPE tokenizer.json ---------------------
+# trained on tiny_glue's text with tokenizers (RoBERTa's layout), the word
+# table as large as it: distill --tokenizer, and the teacher's dev metrics
+# it reports are those of eval --tokenizer (the same tokens).
+if "$PY" - "$HERE/../util" "$TMP" >/dev/null 2>"$TMP/export.err" <<'PYEOF'; then
+import glob, sys
+sys.path.insert(0, sys.argv[1])
+import families
+from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
+tmp = sys.argv[2]
+text = [l.split("\t")[0] for f in glob.glob(tmp + "/glue/*/*.tsv") for l in open(f)]
+text += open(tmp + "/corpus.txt").read().split("\n")
+t = Tokenizer(models.BPE())
+t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+t.train_from_iterator(text, trainers.BpeTrainer(
+    vocab_size=300, show_progress=False, special_tokens=["<s>", "<pad>", "</s>", "<unk>"],
+    initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+t.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0))
+t.save(tmp + "/roberta-tok.json")
+families.export("roberta", tmp + "/rbpe", vocab=t.get_vocab_size())
+PYEOF
+    R=$TMP/rbpe/model.onnx
+    TOK=(--task sst2 --data "$TMP/glue" --tokenizer "$TMP/roberta-tok.json" --batch 8 --max-seq 32)
+    run 0 "distill roberta --tokenizer" distill "$R" "${TOK[@]}" \
+        --student layers=1,hidden=16,heads=2,ffn=32 --steps 2 --json -o "$TMP/rbpe/s.onnx" &&
+        cp "$TMP/out" "$TMP/rbpe/distill.json"
+    run 0 "eval roberta --tokenizer" eval "$R" "${TOK[@]}" --json &&
+        json "j['metrics'] == json.load(open('$TMP/rbpe/distill.json'))['teacher_dev']" \
+             "distill --tokenizer: the teacher's dev metrics are eval --tokenizer's"
+    run 2 "distill --vocab and --tokenizer" distill "$R" "${TOK[@]}" --vocab "$TMP/vocab.txt" \
+        --student layers=1,hidden=16,heads=2,ffn=32 --steps 1 -o "$TMP/rbpe/s2.onnx" &&
+        has "$TMP/err" "not both" "distill: both named"
+else
+    bad "export roberta with a tokenizer.json"
+    cat "$TMP/export.err"
+fi
 
 echo "test_families_distill: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -69,6 +69,9 @@ class SelfAttention(nn.Module):
         self.key = nn.Linear(c["hidden"], self.all_head_size)
         self.value = nn.Linear(c["hidden"], self.all_head_size)
         self.dropout = nn.Dropout(0.1)
+        # --score-scale-layer: a learned per-head scale of the scores (a
+        # temperature per head), an attention fuse-attention declines.
+        self.score_scale = nn.Parameter(1 + 0.1 * torch.randn(self.heads, 1, 1)) if c.get("score_scale") else None
 
     def split(self, x):
         x = x.view(x.size()[:-1] + (self.heads, self.head_size))
@@ -77,6 +80,8 @@ class SelfAttention(nn.Module):
     def forward(self, h, mask):
         q, k, v = self.split(self.query(h)), self.split(self.key(h)), self.split(self.value(h))
         scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.head_size)
+        if self.score_scale is not None:
+            scores = scores * self.score_scale
         scores = scores + mask
         probs = self.dropout(nn.functional.softmax(scores, dim=-1))
         ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous()
@@ -105,7 +110,8 @@ class BertClassifier(nn.Module):
     def __init__(self, c):
         super().__init__()
         self.embeddings = Embeddings(c)
-        self.layers = nn.ModuleList([Layer(c) for _ in range(c["layers"])])
+        self.layers = nn.ModuleList([Layer(dict(c, score_scale=(i == c.get("score_scale_layer"))))
+                                     for i in range(c["layers"])])
         self.pooler = nn.Linear(c["hidden"], c["hidden"])
         self.classifier = nn.Linear(c["hidden"], c["labels"])
         self.dropout = nn.Dropout(0.1)
@@ -172,6 +178,9 @@ def main():
                     help="the FFN activation: erf GELU or tanh GELU (gelu_new)")
     ap.add_argument("--no-token-types", action="store_true",
                     help="export without a token_type_ids input")
+    ap.add_argument("--score-scale-layer", type=int, default=None,
+                    help="layer whose attention scales its scores by a learned "
+                         "per-head factor (not BERT: fuse-attention declines it)")
     ap.add_argument("--batch", type=int, default=2)
     ap.add_argument("--seq", type=int, default=16)
     ap.add_argument("--padded", action="store_true",
@@ -181,7 +190,7 @@ def main():
 
     c = dict(vocab=a.vocab, hidden=a.hidden, heads=a.heads, ffn=a.ffn,
              layers=a.layers, max_pos=a.max_pos, type_vocab=2, labels=a.labels,
-             act=a.act)
+             act=a.act, score_scale_layer=a.score_scale_layer)
     torch.manual_seed(a.seed)
     model = BertClassifier(c)
     init_weights(model, a.seed)

@@ -114,16 +114,18 @@ def _randomise(model, seed):
 WAYS = ("torch", "optimum", "ort")
 
 
-def _build(name, seed, lengths=BATCH_LENGTHS, config=None):
+def _build(name, seed, lengths=BATCH_LENGTHS, config=None, vocab=None):
     """(model, its transformers config, input names, arrays, torch's
     logits, labels, pad id) for family NAME with random weights; CONFIG
     overrides entries of its config (max_position_embeddings for longer
-    LENGTHS)."""
+    LENGTHS); VOCAB replaces the word table's size (VOCAB) when given."""
     import numpy as np
     import torch
     tf = mu.import_transformers()
     family, labels = VARIANTS.get(name, (name, 2))
     cfg_cls, model_cls, kw, pad_id, token_types = FAMILIES[family]
+    if vocab:
+        kw = dict(kw, vocab_size=vocab)
     torch.manual_seed(seed)
     cfg = getattr(tf, cfg_cls)(num_labels=labels, **{**kw, **(config or {})})
     cfg._attn_implementation = "eager"  # the exported graph, not SDPA's
@@ -198,13 +200,14 @@ def _ort_optimise(src, path):
 
 
 def export(name, out, seed=0, way="torch", torch_model=None,
-           lengths=BATCH_LENGTHS, config=None):
+           lengths=BATCH_LENGTHS, config=None, vocab=None):
     """Builds family NAME (FAMILIES or VARIANTS), exports it the WAY of
     WAYS to OUT and returns the model_util.BertCase. "ort" optimises
     TORCH_MODEL (a torch export's model.onnx) when given, else exports
-    one into OUT first. LENGTHS and CONFIG: see _build."""
+    one into OUT first. LENGTHS, CONFIG and VOCAB (the word table's size,
+    for a tokenizer larger than VOCAB's 99 ids): see _build."""
     model, _, names, arrays, want, labels, pad_id = _build(name, seed, lengths,
-                                                           config)
+                                                           config, vocab)
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "model.onnx")
     if way == "torch":
