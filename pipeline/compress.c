@@ -126,7 +126,8 @@ ir_status compress_fingerprints(const compress_options *o,
     /* lift: the teacher, the task's dev data, the setting it is timed at */
     ir_status s = fnv_file(&h, "teacher", o->teacher, true, d);
     if (s == IR_OK)
-        s = fnv_file(&h, "--vocab", o->vocab, true, d);
+        s = o->tokenizer ? fnv_file(&h, "--tokenizer", o->tokenizer, true, d)
+                         : fnv_file(&h, "--vocab", o->vocab, true, d);
     if (s != IR_OK)
         return s;
     const glue_task *t = glue_task_lookup(o->task);
@@ -297,10 +298,14 @@ const compress_stage_def *compress_stages_default(void)
 static ir_status check_options(const compress_options *o, ir_diag *d)
 {
     const char *missing = !o->teacher ? "TEACHER.onnx" : !o->task ? "--task"
-                        : !o->data ? "--data" : !o->vocab ? "--vocab"
+                        : !o->data ? "--data"
+                        : !o->vocab && !o->tokenizer ? "--vocab or --tokenizer"
                         : !o->out ? "-o OUT" : NULL;
     if (missing)
         return ir_diag_set(d, IR_ERR_INPUT, "%s is required", missing);
+    if (o->vocab && o->tokenizer)
+        return ir_diag_set(d, IR_ERR_INPUT, "give --vocab or --tokenizer, not "
+                           "both");
     if (!glue_task_lookup(o->task))
         return ir_diag_set(d, IR_ERR_INPUT, "--task '%s' is not a GLUE task (%s)",
                            o->task, glue_task_names());

@@ -1,5 +1,5 @@
 /* cmd_compress.c — `distilc compress TEACHER.onnx --task T --data DIR
- * --vocab V -o OUT`: the one-command pipeline (pipeline/compress.h) —
+ * --vocab V|--tokenizer F -o OUT`: the one-command pipeline (pipeline/compress.h) —
  * lift, supernet, search, distill, build, eval, report — with progress on stderr and
  * the summary table on stdout. This file only parses options, draws
  * progress (tools/progress.h) and prints; the stages are library code. */
@@ -18,7 +18,8 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: distilc compress TEACHER.onnx --task T --data DIR --vocab V -o OUT\n"
+            "usage: distilc compress TEACHER.onnx --task T --data DIR\n"
+            "         (--vocab V | --tokenizer FILE) -o OUT\n"
             "         [--latency-ms X | --speedup S | --params N]\n"
             "         [--share none|all|groups:K]\n"
             "         [--corpus FILE] [--budget-minutes M] [--space FILE]\n"
@@ -28,7 +29,10 @@ static void usage(FILE *f)
             "         [--clock wall|cpu] [--train-threads N] [--progress MODE]\n"
             "         [--augment N] [--augment-prob P] [--augment-neighbours K]\n"
             "\n"
-            "Makes a fine-tuned BERT-style teacher small and fast in one run:\n"
+            "Makes a fine-tuned BERT-style teacher (BERT, DistilBERT, RoBERTa,\n"
+            "XLM-R, ELECTRA...) small and fast in one run; the student and its\n"
+            "program take the teacher's inputs (no token_type_ids when it has\n"
+            "none):\n"
             "  lift     the teacher's dev metrics and latency (oneDNN runtime)\n"
             "  supernet a weight-sharing supernet made from the teacher, trained\n"
             "           by layer-wise distillation over the search space\n"
@@ -45,7 +49,9 @@ static void usage(FILE *f)
             "\n"
             "  --task T            CoLA, SST-2, MRPC, STS-B, ... (or sst2, ...)\n"
             "  --data DIR          a GLUE root or the task's folder\n"
-            "  --vocab V           the teacher's vocab.txt\n"
+            "  --vocab V           the teacher's vocab.txt (uncased BERT), or\n"
+            "  --tokenizer FILE    its tokenizer.json (any kind distilc tokenize\n"
+            "                      takes); batches pad with its pad id\n"
             "  -o, --output OUT    the output folder (created)\n"
             "  --latency-ms X      latency limit at the setting below\n"
             "  --speedup S         latency limit = the teacher's latency (as lift\n"
@@ -226,7 +232,8 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
     compress_args_init(&a, o);
     cli_data data;
     cli_data_init(&data, CLI_DATA_TASK | CLI_DATA_DATA | CLI_DATA_VOCAB |
-                             CLI_DATA_LIMIT | CLI_DATA_DEV_LIMIT);
+                             CLI_DATA_TOKENIZER | CLI_DATA_LIMIT |
+                             CLI_DATA_DEV_LIMIT);
     cli_runtime rt;
     cli_runtime_init(&rt, CLI_RT_SEQ | CLI_RT_BATCH | CLI_RT_THREADS, NULL);
     cli_output out;
@@ -266,15 +273,21 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
     }
     if (rc != CLI_OK)
         return 2;
-    if (npos != 1 || !data.task || !data.data || !data.vocab || !o->out) {
-        cli_error("compress: need TEACHER.onnx, --task, --data, --vocab and -o OUT, "
-                  "see 'distilc compress --help'");
+    if (npos != 1 || !data.task || !data.data ||
+        !(data.vocab || data.tokenizer) || !o->out) {
+        cli_error("compress: need TEACHER.onnx, --task, --data, --vocab or "
+                  "--tokenizer, and -o OUT, see 'distilc compress --help'");
+        return 2;
+    }
+    if (data.vocab && data.tokenizer) {
+        cli_error("compress: give --vocab or --tokenizer, not both");
         return 2;
     }
     o->teacher = pos[0];
     o->task = data.task;
     o->data = data.data;
     o->vocab = data.vocab;
+    o->tokenizer = data.tokenizer;
     o->limit = data.limit.value;
     o->dev_limit = data.dev_limit.value;
     o->seq = rt.seq.value;
@@ -308,7 +321,9 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
         *mode = probe.mode;
     }
     if (!cli_check_input_file("compress", "teacher", o->teacher) ||
-        !cli_check_input_file("compress", "--vocab", o->vocab) ||
+        (o->vocab && !cli_check_input_file("compress", "--vocab", o->vocab)) ||
+        (o->tokenizer &&
+         !cli_check_input_file("compress", "--tokenizer", o->tokenizer)) ||
         (o->space && !cli_check_input_file("compress", "--space", o->space)) ||
         (o->corpus && !cli_check_input_file("compress", "--corpus", o->corpus)))
         return 2;
