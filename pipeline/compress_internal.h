@@ -21,7 +21,9 @@ ir_status compress_stage_report(compress_ctx *c, ir_diag *d);  /* report.c */
 
 /* The space cut to what the teacher tc can teach and initialise (no
  * deeper, wider, more heads or neurons; heads dividing the teacher's): gene
- * lists are filtered; IR_ERR_INPUT naming the gene when none is left.
+ * lists are filtered; IR_ERR_INPUT naming the gene when none is left, or
+ * saying so when no hidden and heads pair gives heads the search allows
+ * (SEARCH_MIN_HEAD_DIM) and the teacher can teach (no larger than its).
  * compress_search.c. */
 ir_status compress_space_fit_teacher(search_space *sp, const ir_encoder_config *tc,
                                      ir_diag *d);

@@ -218,7 +218,28 @@ ir_status compress_space_fit_teacher(search_space *sp, const ir_encoder_config *
                                (long long)t->heads, (long long)t->ffn);
         sp->n[g] = k;
     }
-    return IR_OK;
+    /* heads the student may have: at least SEARCH_MIN_HEAD_DIM dims (the
+     * space's rule), at most the teacher's (teachable) */
+    int64_t tdim = t->hidden / t->heads;
+    for (size_t i = 0; i < sp->n[SEARCH_GENE_HIDDEN]; i++)
+        for (size_t j = 0; j < sp->n[SEARCH_GENE_HEADS]; j++) {
+            int64_t h = sp->values[SEARCH_GENE_HIDDEN][i];
+            int64_t a = sp->values[SEARCH_GENE_HEADS][j];
+            if (h % a == 0 && h / a >= SEARCH_MIN_HEAD_DIM && h / a <= tdim)
+                return IR_OK;
+        }
+    if (tdim < SEARCH_MIN_HEAD_DIM)
+        return ir_diag_set(d, IR_ERR_INPUT, "the teacher's heads have %lld dims "
+                           "(hidden %lld / %lld heads) and a student's may not "
+                           "be larger, but the search keeps heads of at least "
+                           "%d dims: no student of this teacher can be searched",
+                           (long long)tdim, (long long)t->hidden,
+                           (long long)t->heads, SEARCH_MIN_HEAD_DIM);
+    return ir_diag_set(d, IR_ERR_INPUT, "--space %s: no hidden and heads choice "
+                       "gives heads of %d to %lld dims (at least the search's "
+                       "minimum, at most the teacher's): give a --space with "
+                       "such a pair", sp->name, SEARCH_MIN_HEAD_DIM,
+                       (long long)tdim);
 }
 
 ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
