@@ -43,7 +43,8 @@ static void usage(FILE *f)
             "         [--share none|all|groups:K|attention|ffn] [--corpus FILE]\n"
             "         [--steps N | --epochs N] [--recipe FILE] [--init teacher|random]\n"
             "         [--layer-map LIST] [--temperature X] [--ckpt-dir D] [--resume]\n"
-            "         [--plot F.svg] [--limit N] [--dev-limit N] [--vocab V]\n"
+            "         [--plot F.svg] [--limit N] [--dev-limit N]\n"
+            "         [--vocab V | --tokenizer FILE]\n"
             "         [--batch N] [--max-seq N] [--lr X] [--seed N] [--threads N]\n"
             "         [--teacher-engine auto|onednn|trainer] [--json] [--progress M]\n"
             "         [--teacher-precision fp32|bf16] [--gemm-precision fp32|bf16]\n"
@@ -92,7 +93,9 @@ static void usage(FILE *f)
             "                    count the augmented set, N+1 times the steps\n"
             "  --augment-prob P  replacement probability, in [0, 1] (0.4)\n"
             "  --augment-neighbours K  candidates per word, 1..100 (15)\n"
-            "  --vocab FILE      BERT vocab.txt (default: beside the teacher)\n"
+            "  --vocab FILE      BERT vocab.txt, or --tokenizer FILE a\n"
+            "                    tokenizer.json (default: either beside the\n"
+            "                    teacher); batches pad with the teacher's pad id\n"
             "  --teacher-engine  auto (default: oneDNN runtime, else the trainer's\n"
             "                    forward), onednn or trainer\n"
             "  --teacher-precision P  fp32 (default) or bf16: the teacher's\n"
@@ -260,7 +263,8 @@ static bool parse_count(const char *opt, const char *text, int64_t *out)
 
 /* The options as cli_parse stores them (NULL: not given). */
 typedef struct dist_text {
-    const char *task, *data, *vocab, *student, *share, *corpus, *steps, *epochs,
+    const char *task, *data, *vocab, *tokenizer, *student, *share, *corpus,
+        *steps, *epochs,
         *recipe, *init, *map, *temp, *limit, *dlimit, *batch, *seq, *lr, *seed,
         *threads, *engine, *progress, *tprec, *gprec, *aug, *aug_prob, *aug_nb;
     const char *pos[1];
@@ -270,6 +274,7 @@ typedef struct dist_text {
 /* What the options say, checked. */
 typedef struct dist_args {
     const char *teacher, *output, *ckdir, *plot, *gprec_s;
+    const char *tokenizer;       /* --tokenizer (NULL: --vocab or beside) */
     bool resume, json, init_teacher;
     recipe rec;                  /* the recipe, overridden by the options */
     int64_t limit, dlimit, threads;
@@ -290,7 +295,8 @@ static int args_read(int argc, char **argv, dist_text *t, dist_args *a)
 {
     cli_option opts[] = {
         {"task", 0, CLI_VALUE, &t->task}, {"data", 0, CLI_VALUE, &t->data},
-        {"vocab", 0, CLI_VALUE, &t->vocab}, {"student", 0, CLI_VALUE, &t->student},
+        {"vocab", 0, CLI_VALUE, &t->vocab}, {"tokenizer", 0, CLI_VALUE, &t->tokenizer},
+        {"student", 0, CLI_VALUE, &t->student},
         {"share", 0, CLI_VALUE, &t->share}, {"corpus", 0, CLI_VALUE, &t->corpus},
         {"steps", 0, CLI_VALUE, &t->steps}, {"epochs", 0, CLI_VALUE, &t->epochs},
         {"recipe", 0, CLI_VALUE, &t->recipe}, {"init", 0, CLI_VALUE, &t->init},
@@ -336,6 +342,9 @@ static int args_read(int argc, char **argv, dist_text *t, dist_args *a)
     OVERRIDE(task, t->task);
     OVERRIDE(data, t->data);
     OVERRIDE(vocab, t->vocab);
+    a->tokenizer = t->tokenizer;
+    if (t->tokenizer && !t->vocab)
+        rec->vocab[0] = 0; /* --tokenizer overrides a recipe's vocabulary */
     OVERRIDE(student, t->student);
     OVERRIDE(share, t->share);
     OVERRIDE(init, t->init);
@@ -514,6 +523,9 @@ static int args_check(const dist_text *t, dist_args *a)
     if (rec->corpus[0] && !rec->general.skip &&
         !cli_check_input_file("distill", "--corpus", rec->corpus))
         return 2;
+    if ((rec->vocab[0] && !cli_check_input_file("distill", "--vocab", rec->vocab)) ||
+        (a->tokenizer && !cli_check_input_file("distill", "--tokenizer", a->tokenizer)))
+        return 2;
     return -1;
 }
 
@@ -569,7 +581,7 @@ static int dist_models(const dist_args *a, dist_state *st, ir_diag *d)
     const recipe *rec = &a->rec;
     distill_plan *p = &st->plan;
     int rc = evalcmd_load_tokenizer("distill", rec->vocab[0] ? rec->vocab : NULL,
-                                    NULL, a->teacher, &st->tok);
+                                    a->tokenizer, a->teacher, &st->tok);
     if (rc != 0)
         return rc;
     if (teacher_load_onnx_inputs(a->teacher, &st->tenc, &p->token_types, d) != IR_OK)

@@ -22,8 +22,8 @@ layers, random weights) is
   input names with onnxruntime's logits of student.onnx; it refuses a
   token_type_ids key when the teacher has none.
 RoBERTa's and XLM-R's data is tokenized by a tokenizer.json (a Unigram one
-trained here on the tiny text, <pad> = 1, XLM-R's template): compress
-takes it as --tokenizer, distill finds it beside the teacher. Every
+trained here on the tiny text, <pad> = 1, XLM-R's template), given as
+--tokenizer (distill finds XLM-R's beside the teacher instead). Every
 logits comparison is at 1e-4 (fp32).
 
 The full matrix (FAMILIES x WAYS) runs when DISTILC_FAMILIES_FULL=1
@@ -33,7 +33,8 @@ sanitizer passes short, and the test says which it ran. PENDING lists the
 families the trainer does not take yet: the full run checks they are
 refused with a clear message and notes when one starts to work (add it to
 FAMILIES then). A teacher whose heads are smaller than the search allows is
-refused by compress with exit 2, naming why.
+refused by compress with exit 2, naming why, and so are --vocab with
+--tokenizer and a missing tokenizer.json, by compress and distill.
 
 Usage: test_families_pipeline.py [PATH/TO/distilc]  (default: $DISTILC_BIN)
 Prints "skipped: ..." and exits 77 without torch, onnx, onnxruntime,
@@ -155,10 +156,11 @@ def json_lines(case, names):
 
 
 def tokenizer_args(fam, tmp, case_dir, command):
-    """distill finds tokenizer.json beside the teacher; compress takes
-    --tokenizer; BERT-like families use tiny_glue's vocab.txt."""
+    """RoBERTa's and XLM-R's tokenizer.json as --tokenizer, except that
+    distill finds XLM-R's beside the teacher; the BERT-like families use
+    tiny_glue's vocab.txt."""
     if fam in TOKENIZER_JSON:
-        if command == "distill":
+        if command == "distill" and fam == "xlmr":
             os.link(os.path.join(tmp, "tokenizer.json"),
                     os.path.join(case_dir, "tokenizer.json"))
             return []
@@ -318,6 +320,24 @@ def check_small_heads(tmp):
           f"4-head teacher: exit {r.returncode}: {r.stderr[-300:]}")
 
 
+def check_tokenizer_options(tmp, teacher):
+    """--vocab and --tokenizer together, or a tokenizer.json that is not
+    there: exit 2 naming the option."""
+    both = ["--vocab", os.path.join(tmp, "vocab.txt"),
+            "--tokenizer", os.path.join(tmp, "tokenizer.json")]
+    missing = ["--tokenizer", os.path.join(tmp, "none.json")]
+    common = ["--task", "sst2", "--data", os.path.join(tmp, "glue")]
+    for cmd, extra in (("compress", ["-o", os.path.join(tmp, "bad")]),
+                       ("distill", ["--student", STUDENT, "-o",
+                                    os.path.join(tmp, "bad.onnx")])):
+        r = distilc(cmd, teacher, *common, *both, *extra)
+        check(r.returncode == 2 and "not both" in r.stderr,
+              f"{cmd} --vocab --tokenizer: exit {r.returncode}: {r.stderr[-300:]}")
+        r = distilc(cmd, teacher, *common, *missing, *extra)
+        check(r.returncode == 2 and "none.json" in r.stderr,
+              f"{cmd} --tokenizer none.json: exit {r.returncode}: {r.stderr[-300:]}")
+
+
 def main():
     global distilc
     distilc = mu.Distilc(mu.command_arg(__doc__.splitlines()[-4]))
@@ -341,6 +361,7 @@ def main():
             table[fam, way] = (run_distill(fam, way, case, tmp),
                                run_compress(fam, way, case, tmp))
         check_small_heads(tmp)
+        check_tokenizer_options(tmp, os.path.join(tmp, "heads4", "model.onnx"))
         pending = {fam: check_pending(fam, tmp) for fam in PENDING} if FULL else {}
     print(f"\n{'family':14s}{'way':9s}{'distill':>10s}{'compress':>10s}")
     for (fam, way), cols in table.items():
