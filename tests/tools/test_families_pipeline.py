@@ -34,7 +34,9 @@ families the trainer does not take yet: the full run checks they are
 refused with a clear message and notes when one starts to work (add it to
 FAMILIES then). A teacher whose heads are smaller than the search allows is
 refused by compress with exit 2, naming why, and so are --vocab with
---tokenizer and a missing tokenizer.json, by compress and distill.
+--tokenizer and a missing tokenizer.json, by compress and distill. A
+RoBERTa regression teacher distils on STS-B pairs tokenized by BERT's
+vocab.txt, whose text B has token type 1 (the teacher has one type row).
 
 Usage: test_families_pipeline.py [PATH/TO/distilc]  (default: $DISTILC_BIN)
 Prints "skipped: ..." and exits 77 without torch, onnx, onnxruntime,
@@ -320,6 +322,27 @@ def check_small_heads(tmp):
           f"4-head teacher: exit {r.returncode}: {r.stderr[-300:]}")
 
 
+def check_pair_task(tmp):
+    """STS-B pairs under BERT's vocab.txt (text B has token type 1) with a
+    RoBERTa regression teacher, which has one type row: the types are
+    dropped as the teacher drops them, and the student matches
+    onnxruntime."""
+    d = os.path.join(tmp, "roberta-reg")
+    case = export("roberta-reg", "torch", d, None)
+    out = os.path.join(d, "student.onnx")
+    r = distilc("distill", case.model, "--task", "stsb", "--data",
+                os.path.join(tmp, "glue"), "--vocab", os.path.join(tmp, "vocab.txt"),
+                "--batch", "8", "--max-seq", "32", "--student", STUDENT,
+                "--steps", str(STEPS), "--threads", "1", "-o", out)
+    if check(r.returncode == 0, f"roberta-reg stsb distill: exit {r.returncode}: "
+             f"{r.stderr[-400:]}") and check_student_inputs("roberta-reg", out, case):
+        got, rr = mu.run_model(distilc, out, case.input_files,
+                               os.path.join(d, "run"), "--backend", "onednn")
+        diff = mu.max_diff(got[0] if got else None, ort_logits(out, case))
+        check(diff <= TOL, f"roberta-reg stsb student: onnxruntime vs distilc run "
+              f"max |diff| {diff:.3g}")
+
+
 def check_tokenizer_options(tmp, teacher):
     """--vocab and --tokenizer together, or a tokenizer.json that is not
     there: exit 2 naming the option."""
@@ -361,6 +384,7 @@ def main():
             table[fam, way] = (run_distill(fam, way, case, tmp),
                                run_compress(fam, way, case, tmp))
         check_small_heads(tmp)
+        check_pair_task(tmp)
         check_tokenizer_options(tmp, os.path.join(tmp, "heads4", "model.onnx"))
         pending = {fam: check_pending(fam, tmp) for fam in PENDING} if FULL else {}
     print(f"\n{'family':14s}{'way':9s}{'distill':>10s}{'compress':>10s}")
