@@ -31,6 +31,10 @@ struct engine {
     /* The runtime's precision ("fp32", "bf16", "int8"); NULL for the
      * interpreter, which has no such setting. */
     const char *precision;
+    /* The id the model counts as padding (its pad_id with padded
+     * positions, as the runtime lifted it), for eval_options.pad_id; -1
+     * when the engine does not know (the interpreter: the tokenizer's). */
+    int64_t pad_id;
     /* Writes logits[rows * n_labels] for b (eval_run_fn's contract). */
     ir_status (*run)(engine *e, const eval_batch *b, float *logits,
                      ir_diag *d);

@@ -37,9 +37,10 @@ static ir_status wrap(rt_model *m, const ir_encoder_config *c,
     }
     r->base = (engine){.name = "onednn",
                        .precision = ir_precision_name(o->precision),
+                       .pad_id = c->positions == IR_ENC_POS_PADDED ? c->pad_id : -1,
                        .run = onednn_run, .free = onednn_free};
     r->rt = (eval_rt){.m = m, .labels = (size_t)c->labels, .types = types,
-                      .bucket = bucket, .max_positions = (size_t)c->max_positions};
+                      .bucket = bucket, .max_positions = (size_t)ir_encoder_max_seq(c)};
     *out = &r->base;
     return IR_OK;
 }

@@ -32,7 +32,8 @@ ir_status engine_ref_new(ir_graph *g, engine **out, ir_diag *d)
         ir_graph_free(g);
         return ir_diag_set(d, IR_ERR_NOMEM, "eval: out of memory");
     }
-    r->base = (engine){.name = "ref", .run = ref_run, .free = ref_free};
+    r->base = (engine){.name = "ref", .pad_id = -1, .run = ref_run,
+                       .free = ref_free};
     r->g = g;
     ir_status s = eval_model_init(&r->m, g, d);
     if (s != IR_OK) {

@@ -27,7 +27,8 @@ typedef struct eval_rt {
     size_t labels;
     bool types;             /* the model reads token_type_ids (else 0) */
     size_t bucket;          /* 0 or 1: no padding */
-    size_t max_positions;
+    size_t max_positions;   /* the longest sequence the model's positions
+                             * serve (ir_encoder_max_seq) */
 } eval_rt;
 ir_status eval_rt_run(void *ctx, const eval_batch *b, float *logits,
                       ir_diag *d);

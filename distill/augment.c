@@ -342,6 +342,7 @@ ir_status aug_data_augment(const train_data *src, const aug_table *t,
     if (s != IR_OK)
         return s;
     out->n_labels = src->n_labels;
+    out->pad_id = src->pad_id; /* the rows are copied with their padding */
     out->n_truncated = src->n_truncated * (copies + 1);
     out->tokens = src->tokens * (copies + 1);
     size_t eligible = 0, replaced = 0;

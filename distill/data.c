@@ -21,13 +21,16 @@ void train_data_free(train_data *td)
     memset(td, 0, sizeof *td);
 }
 
-/* Allocates rows for n examples of width T (zeroed: id 0 is [PAD]). */
-static ir_status data_alloc(train_data *td, size_t n, size_t T, ir_diag *d)
+/* Allocates rows for n examples of width T: ids all pad (the tokenizer's
+ * pad id), types and mask 0. */
+static ir_status data_alloc(train_data *td, size_t n, size_t T,
+                            const tok_tokenizer *tok, ir_diag *d)
 {
     memset(td, 0, sizeof *td);
     td->n = n;
     td->T = T;
-    td->ids = calloc(n * T, sizeof(int32_t));
+    td->pad_id = (int32_t)tok_pad_id(tok);
+    td->ids = malloc(n * T * sizeof(int32_t));
     td->types = calloc(n * T, sizeof(int32_t));
     td->mask = calloc(n * T, sizeof(int32_t));
     td->len = calloc(n, sizeof(uint32_t));
@@ -36,7 +39,21 @@ static ir_status data_alloc(train_data *td, size_t n, size_t T, ir_diag *d)
         return ir_diag_set(d, IR_ERR_NOMEM,
                            "training data: out of memory for %zu x %zu tokens", n, T);
     }
+    for (size_t i = 0; i < n * T; i++)
+        td->ids[i] = td->pad_id;
     return IR_OK;
+}
+
+void train_data_set_inputs(train_data *td, int32_t pad_id, bool token_types)
+{
+    size_t nT = td->n * td->T;
+    for (size_t i = 0; i < nT; i++) {
+        if (!td->mask[i])
+            td->ids[i] = pad_id;
+        if (!token_types)
+            td->types[i] = 0;
+    }
+    td->pad_id = pad_id;
 }
 
 /* Tokenizes one example into row i. */
@@ -77,7 +94,7 @@ ir_status train_data_from_glue(const glue_dataset *ds,
                            "training needs the train or dev split", ds->path);
     if (ds->n == 0)
         return ir_diag_set(d, IR_ERR_INPUT, "training data: %s has no examples", ds->path);
-    ir_status s = data_alloc(out, ds->n, max_seq, d);
+    ir_status s = data_alloc(out, ds->n, max_seq, tok, d);
     if (s != IR_OK)
         return s;
     bool regression = ds->task->is_regression;
@@ -179,7 +196,7 @@ ir_status train_data_from_corpus(const char *path, const tok_tokenizer *tok,
         free(text);
         return ir_diag_set(d, IR_ERR_INPUT, "corpus %s: no text lines", path);
     }
-    s = data_alloc(out, n, max_seq, d);
+    s = data_alloc(out, n, max_seq, tok, d);
     tok_encoding enc = {0};
     size_t i = 0, line = 0;
     for (char *p = text; s == IR_OK && i < n && p < text + len;) {

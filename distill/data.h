@@ -25,6 +25,12 @@
  * A corpus file has one example per line: a text, or two texts separated by
  * one tab (a pair); blank lines are skipped; no labels (general
  * distillation).
+ *
+ * Padding cells hold the tokenizer's pad id (tok_pad_id: [PAD] = 0 for
+ * BERT, <pad> = 1 for RoBERTa and XLM-R) and mask 0. A model that counts
+ * positions over ids != pad (RoBERTa) then sees the batch Hugging Face's
+ * tokenizer would give it. train_data_set_inputs fits the rows to the
+ * model's own input contract after tokenizing (its pad id, no token types).
  */
 #ifndef DISTILC_DISTILL_DATA_H
 #define DISTILC_DISTILL_DATA_H
@@ -50,7 +56,7 @@ typedef struct train_batch {
 typedef struct train_data {
     size_t n;                /* examples */
     size_t T;                /* row width = max sequence length */
-    int32_t *ids;            /* [n,T] padded with id 0 ([PAD]) */
+    int32_t *ids;            /* [n,T] padded with pad_id */
     int32_t *types;          /* [n,T] */
     int32_t *mask;           /* [n,T] 1 token, 0 padding */
     uint32_t *len;           /* [n] tokens before padding */
@@ -60,6 +66,7 @@ typedef struct train_data {
     size_t n_truncated;      /* examples that fill all T tokens (cut, or
                                 exactly T long) */
     size_t tokens;           /* sum of len */
+    int32_t pad_id;          /* what padding cells hold */
 } train_data;
 
 /* Tokenizes a loaded GLUE split. Needs labels (IR_ERR_INPUT on a test
@@ -74,6 +81,14 @@ ir_status train_data_from_corpus(const char *path, const tok_tokenizer *tok,
                                  size_t max_seq, size_t limit,
                                  train_data *out, ir_diag *d);
 void train_data_free(train_data *td);
+
+/* Fits tokenized rows to a model's inputs: padding cells get pad_id (the
+ * id its positions treat as padding: distill/teacher.h's teacher_pad_id),
+ * and without token types (a DistilBERT, RoBERTa or XLM-R teacher, whose
+ * graph reads type row 0 whatever the tokenizer says) every type id
+ * becomes 0, so a BERT vocabulary's pair template (text B = type 1)
+ * cannot index past such a model's one type row. */
+void train_data_set_inputs(train_data *td, int32_t pad_id, bool token_types);
 
 /* perm[0..n) = a permutation of the examples, a pure function of (seed,
  * epoch) (Fisher-Yates over distill/rng.c's counter-based generator). */

@@ -296,3 +296,8 @@ ir_status teacher_check_tokenizer(const ir_encoder_config *c,
                            (long long)max_id, (long long)c->vocab);
     return IR_OK;
 }
+
+int64_t teacher_pad_id(const ir_encoder_config *c, const tok_tokenizer *tok)
+{
+    return c->positions == IR_ENC_POS_PADDED ? c->pad_id : tok_pad_id(tok);
+}

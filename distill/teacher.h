@@ -53,8 +53,10 @@ typedef struct teacher teacher;
  * naming where the BERT pattern broke. */
 ir_status teacher_load_onnx(const char *path, ir_encoder **out, ir_diag *d);
 /* teacher_load_onnx that also says whether the model takes a
- * token_type_ids input (DistilBERT and RoBERTa exports do not): the
+ * token_type_ids input (DistilBERT, RoBERTa and XLM-R exports do not): the
  * student's ONNX keeps the teacher's inputs (distill_plan.token_types). */
+ir_status teacher_load_onnx_inputs(const char *path, ir_encoder **out,
+                                   bool *token_types, ir_diag *d);
 /* Every id the tokenizer can give must be a row of the model's word
  * embeddings. A tokenizer of another model would otherwise stop training
  * at the first batch that meets a high id, or, with a smaller vocabulary,
@@ -63,8 +65,14 @@ ir_status teacher_load_onnx(const char *path, ir_encoder **out, ir_diag *d);
 struct tok_tokenizer;
 ir_status teacher_check_tokenizer(const ir_encoder_config *c,
                                   const struct tok_tokenizer *tok, ir_diag *d);
-ir_status teacher_load_onnx_inputs(const char *path, ir_encoder **out,
-                                   bool *token_types, ir_diag *d);
+/* The id a batch for model c pads with: with padded positions (RoBERTa,
+ * XLM-R) the model's own pad_id, which its positions count against
+ * (transformers' create_position_ids_from_input_ids), whatever vocabulary
+ * tokenized the text; else the tokenizer's (tok_pad_id). Training data
+ * (train_data_set_inputs) and evaluation batches (eval_options.pad_id)
+ * take it. */
+int64_t teacher_pad_id(const ir_encoder_config *c,
+                       const struct tok_tokenizer *tok);
 
 /* want_hidden [L+1] / want_scores [L] say which taps to fill (NULL: all).
  * e is copied: it may be freed afterwards. */

@@ -4,8 +4,9 @@
  * are then ordered by token count, longest first (so the biggest batch —
  * and any out-of-memory — comes at once, and the progress rate only
  * improves), and cut into batches that pad to their own longest example.
- * Padding uses [PAD] (id 0 if the vocabulary lacks it), attention mask 0
- * and token type 0, as Hugging Face's tokenizer pads. Results are written
+ * Padding uses the tokenizer's pad id (tok_pad_id) or the one the options
+ * give, attention mask 0 and token type 0, as Hugging Face's tokenizer
+ * pads. Results are written
  * back in dataset order, so predictions line up with the file. */
 #include "frontend/eval.h"
 
@@ -19,7 +20,7 @@
 
 eval_options eval_options_default(void)
 {
-    eval_options o = {.max_seq = 128, .batch = 32};
+    eval_options o = {.max_seq = 128, .batch = 32, .pad_id = -1};
     return o;
 }
 
@@ -241,9 +242,7 @@ ir_status eval_run(const glue_dataset *ds, const tok_tokenizer *tok,
     for (size_t i = 0; i < n; i++)
         order[i] = (eval_order){t.len[i], i};
     qsort(order, n, sizeof *order, order_cmp);
-    int64_t pad_id = tok_token_id(tok, "[PAD]");
-    if (pad_id < 0)
-        pad_id = 0;
+    int64_t pad_id = o->pad_id >= 0 ? o->pad_id : tok_pad_id(tok);
     if (o->progress)
         o->progress(o->progress_ctx, 0, n);
     st = run_batches(ds, &t, order, pad_id, o, run, run_ctx, r, d);

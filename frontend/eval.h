@@ -47,7 +47,7 @@ typedef struct eval_batch {
     const int64_t *token_type_ids; /* [rows*seq] */
     const size_t *index;           /* [rows] */
     size_t n_labels;               /* logits per row the caller expects */
-    int64_t pad_id;                /* the id padding uses ([PAD]) */
+    int64_t pad_id;                /* the id padding uses */
 } eval_batch;
 
 /* Runs the model on b and writes logits[rows*n_labels]. Returns IR_OK or
@@ -60,11 +60,14 @@ typedef void (*eval_progress_fn)(void *ctx, size_t done, size_t total);
 typedef struct eval_options {
     size_t max_seq;      /* truncate longest_first to this many tokens */
     size_t batch;        /* examples per batch */
+    int64_t pad_id;      /* what padding holds; -1: the tokenizer's
+                          * (tok_pad_id). A model that counts positions over
+                          * ids != pad (RoBERTa) gives its own. */
     eval_progress_fn progress;
     void *progress_ctx;
 } eval_options;
 
-eval_options eval_options_default(void); /* max_seq 128, batch 32 */
+eval_options eval_options_default(void); /* max_seq 128, batch 32, pad -1 */
 
 typedef struct eval_result {
     const glue_task *task;

@@ -122,6 +122,8 @@ int64_t tok_token_id(const tok_tokenizer *tok, const char *token)
 
 size_t tok_vocab_size(const tok_tokenizer *tok) { return tok->n_tokens; }
 
+int64_t tok_pad_id(const tok_tokenizer *tok) { return tok->pad_id; }
+
 void tok_vocab_each(const tok_tokenizer *tok, tok_vocab_fn fn, void *ctx)
 {
     for (size_t j = 0; j < tok->n_slots; j++) {

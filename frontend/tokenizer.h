@@ -102,6 +102,11 @@ ir_status tok_words(const tok_tokenizer *tok, const char *text, size_t len,
 
 /* Id of a vocabulary token, or -1. */
 int64_t tok_token_id(const tok_tokenizer *tok, const char *token);
+/* The id TOK_PAD pads with: a tokenizer.json's padding.pad_id, else its
+ * <pad> or [PAD] token, else 0 (RoBERTa and XLM-R: 1). Batches padded by
+ * hand (training, evaluation) use it too, so a model that numbers
+ * positions over ids != pad sees what Hugging Face's tokenizer gives it. */
+int64_t tok_pad_id(const tok_tokenizer *tok);
 size_t tok_vocab_size(const tok_tokenizer *tok);
 /* Calls fn once for every vocabulary entry (id, its bytes, their length),
  * in no particular order: the id -> token direction (decoding, classifying

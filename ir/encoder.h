@@ -135,6 +135,15 @@ static inline ir_act ir_encoder_pool_act(const ir_encoder_config *c)
     return c->pool_act == IR_ACT_NONE ? IR_ACT_TANH : c->pool_act;
 }
 
+/* The longest sequence the position table serves: max_positions, less
+ * the pad_id + 1 rows before the first real token's with padded positions
+ * (RoBERTa-base: 514 - 2 = 512). */
+static inline int64_t ir_encoder_max_seq(const ir_encoder_config *c)
+{
+    return c->positions == IR_ENC_POS_PADDED ? c->max_positions - c->pad_id - 1
+                                             : c->max_positions;
+}
+
 /* BERT-base: H 768, L 12, A 12, F 3072, V 30522, P 512, TV 2, 2 labels,
  * gelu, eps 1e-12, no sharing, tanh pooler, absolute positions, no
  * relative position bias. */

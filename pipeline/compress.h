@@ -6,6 +6,7 @@
  *     compress_options_default(&o);
  *     o.teacher = "teacher.onnx"; o.task = "SST-2"; o.data = "glue";
  *     o.vocab = "vocab.txt"; o.out = "out"; o.budget_minutes = 5;
+ *     // or o.tokenizer = "tokenizer.json" (RoBERTa's, XLM-R's, ...)
  *     compress_state st;
  *     if (compress_run(&o, compress_stages_default(), NULL, &st, &d) != IR_OK)
  *         ... d.msg: "stage distill: ..." naming the option or file at fault
@@ -150,6 +151,20 @@ typedef struct compress_results {
     /* its FFN activation as ir_act_ffn_code (0 gelu, the default of a
      * state written before the field), which every candidate keeps */
     int64_t t_activation;
+    /* its input contract, which every stage keeps (the supernet's and the
+     * student's ONNX, the program, the batches): whether it takes
+     * token_type_ids (true unless a DistilBERT, RoBERTa or XLM-R export
+     * says otherwise), and the pad id its positions count from (RoBERTa,
+     * XLM-R; -1: positions 0..S-1) */
+    bool t_token_types;
+    int64_t t_pad_id;
+    /* its head's activation after the first token's dense layer
+     * (ir_act_name: "tanh", "relu" for DistilBERT, "gelu" for ELECTRA;
+     * "": tanh) and its LayerNorm epsilon (RoBERTa 1e-5; NaN: unknown):
+     * the supernet's sub-networks and the candidates are the teacher's
+     * family, not BERT's */
+    char t_pool_act[16];
+    double t_ln_eps;
     /* supernet */
     bool sn_trained;
     int64_t sn_steps, sn_subnets, sn_examples, sn_heldout;

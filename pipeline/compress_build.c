@@ -2,18 +2,22 @@
  * (OUT/student.onnx, read back like any model so the build sees exactly
  * what was written) compiled into the standalone program OUT/bin/model
  * (backend/emit.h) at the setting's precision and threads, and measured the
- * same way the teacher was (compress_measure_model). */
+ * same way the teacher was (compress_measure_model). The program takes the
+ * inputs student.onnx takes, which are the teacher's: no token_type_ids
+ * for a DistilBERT, RoBERTa or XLM-R teacher. */
 #include <string.h>
 
 #include "backend/emit.h"
 #include "distill/teacher.h"
 #include "pipeline/compress_internal.h"
 
-/* The student as an encoder, with the task's head kind. */
-static ir_status load_student(compress_ctx *c, ir_encoder **e, ir_diag *d)
+/* The student as an encoder, with the task's head kind; *types: whether
+ * it takes token_type_ids. */
+static ir_status load_student(compress_ctx *c, ir_encoder **e, bool *types,
+                              ir_diag *d)
 {
     const char *path = compress_path(c, "student.onnx");
-    ir_status s = teacher_load_onnx(path, e, d);
+    ir_status s = teacher_load_onnx_inputs(path, e, types, d);
     if (s != IR_OK)
         return ir_diag_prefix(d, "student '%s'", path);
     const glue_task *task = glue_task_lookup(c->o->task);
@@ -26,7 +30,8 @@ ir_status compress_stage_build(compress_ctx *c, ir_diag *d)
 {
     compress_results *r = &c->st->r;
     ir_encoder *e = NULL;
-    ir_status s = load_student(c, &e, d);
+    bool types = true;
+    ir_status s = load_student(c, &e, &types, d);
     if (s != IR_OK)
         return s;
     emit_options eo;
@@ -34,7 +39,7 @@ ir_status compress_stage_build(compress_ctx *c, ir_diag *d)
     eo.precision = compress_rt_precision(c);
     eo.threads = (int)c->space.cons.threads;
     eo.compile = true;
-    eo.token_types = true;
+    eo.token_types = types;
     eo.command = c->o->command;
     eo.source = "student.onnx";
     emit_result er;
@@ -56,10 +61,11 @@ ir_status compress_stage_eval(compress_ctx *c, ir_diag *d)
 {
     compress_results *r = &c->st->r;
     ir_encoder *e = NULL;
-    ir_status s = load_student(c, &e, d);
+    bool types = true;
+    ir_status s = load_student(c, &e, &types, d);
     if (s != IR_OK)
         return s;
-    s = compress_measure_model(c, e, "student", &r->student, d);
+    s = compress_measure_model(c, e, types, "student", &r->student, d);
     r->student.size_bytes = compress_file_size(compress_path(c, "student.onnx"));
     ir_encoder_free(e);
     return s;

@@ -180,6 +180,7 @@ static ir_status load_data(compress_ctx *c, const tok_tokenizer *tok,
         s = train_data_from_glue(tr_ds, tok, (size_t)rec->intermediate.max_seq, tr, d);
     if (s != IR_OK)
         return ir_diag_prefix(d, "--data");
+    compress_fit_inputs(c, tok, tr);
     *n_task = tr->n;
     if (o->augment > 0) {
         aug_options ao;
@@ -209,6 +210,8 @@ static ir_status load_data(compress_ctx *c, const tok_tokenizer *tok,
         (s = train_data_from_corpus(o->corpus, tok, (size_t)rec->general.max_seq,
                                     (size_t)o->limit, corpus, d)) != IR_OK)
         return ir_diag_prefix(d, "--corpus");
+    if (o->corpus)
+        compress_fit_inputs(c, tok, corpus);
     return IR_OK;
 }
 
@@ -237,14 +240,14 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     ir_status s = compress_tokenizer(c, &tok, d);
     if (s != IR_OK)
         goto done;
-    if ((s = teacher_load_onnx(o->teacher, &tenc, d)) != IR_OK) {
-        ir_diag_prefix(d, "teacher '%s'", o->teacher);
-        goto done;
-    }
-    tenc->cfg.head = task->is_regression ? IR_ENC_HEAD_REGRESSION
-                                         : IR_ENC_HEAD_CLASSIFICATION;
     distill_plan p;
     distill_plan_default(&p, &rec);
+    /* the student's ONNX takes the teacher's inputs (p.token_types) */
+    if ((s = teacher_load_onnx_inputs(o->teacher, &tenc, &p.token_types, d)) !=
+        IR_OK)
+        goto done; /* the message names the teacher */
+    tenc->cfg.head = task->is_regression ? IR_ENC_HEAD_REGRESSION
+                                         : IR_ENC_HEAD_CLASSIFICATION;
     student_spec spec = {.layers = r->s_layers, .hidden = r->s_hidden,
                          .heads = r->s_heads, .ffn = r->s_ffn, .embed = r->s_embed};
     ir_enc_share share;
@@ -267,8 +270,8 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     recipe_stage *rs[DISTILL_RUN_STAGES] = {&rec.general, &rec.intermediate,
                                             &rec.prediction};
     for (int i = 0; i < DISTILL_RUN_STAGES; i++)
-        if (rs[i]->max_seq > p.student.max_positions)
-            rs[i]->max_seq = p.student.max_positions;
+        if (rs[i]->max_seq > ir_encoder_max_seq(&p.student))
+            rs[i]->max_seq = ir_encoder_max_seq(&p.student);
     dbudget b = {.c = c, .rec = &rec, .general = o->corpus != NULL,
                  .data = {&corpus, &tr, &tr}, .est = {NAN, NAN, NAN}};
     if ((s = load_data(c, tok, tenc, &rec, &tr_ds, &tr, &corpus, &b.n_task, d)) != IR_OK)

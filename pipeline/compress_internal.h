@@ -21,7 +21,9 @@ ir_status compress_stage_report(compress_ctx *c, ir_diag *d);  /* report.c */
 
 /* The space cut to what the teacher tc can teach and initialise (no
  * deeper, wider, more heads or neurons; heads dividing the teacher's): gene
- * lists are filtered; IR_ERR_INPUT naming the gene when none is left.
+ * lists are filtered; IR_ERR_INPUT naming the gene when none is left, or
+ * saying so when no hidden and heads pair gives heads the search allows
+ * (SEARCH_MIN_HEAD_DIM) and the teacher can teach (no larger than its).
  * compress_search.c. */
 ir_status compress_space_fit_teacher(search_space *sp, const ir_encoder_config *tc,
                                      ir_diag *d);
@@ -43,8 +45,13 @@ ir_status compress_supernet_data(compress_ctx *c, train_data *train,
 void compress_supernet_fitness_name(const compress_ctx *c, int64_t heldout,
                                     char *buf, size_t n);
 /* Tokens per training example: 64 for one-text tasks, 128 for pairs (two
- * sentences rarely fit in 64). */
+ * sentences rarely fit in 64), at most what the teacher's positions serve
+ * (ir_encoder_max_seq). */
 int64_t compress_task_max_seq(const compress_ctx *c);
+/* Tokenized rows fit to the teacher's inputs as lift recorded them
+ * (train_data_set_inputs: its pad id, token types or none). */
+void compress_fit_inputs(const compress_ctx *c, const tok_tokenizer *tok,
+                         train_data *td);
 
 /* Sets the OpenMP threads for the trainer's work (supernet, its scoring,
  * distillation): o->train_threads, or all cores. The runtime and the
@@ -58,12 +65,13 @@ ir_precision compress_rt_precision(const compress_ctx *c);
 ir_status compress_tokenizer(const compress_ctx *c, tok_tokenizer **out,
                              ir_diag *d);
 /* Dev metrics of e (oneDNN runtime at the setting's precision and threads,
- * o->dev_limit examples) and its median latency at the setting's batch and
- * sequence length, into m (shape, parameters and metrics; size_bytes is
- * the caller's). label names it in progress and messages. */
+ * o->dev_limit examples, batches padded with its pad id, token types when
+ * `types`) and its median latency at the setting's batch and sequence
+ * length, into m (shape, parameters and metrics; size_bytes is the
+ * caller's). label names it in progress and messages. */
 ir_status compress_measure_model(compress_ctx *c, const ir_encoder *e,
-                                 const char *label, compress_model *m,
-                                 ir_diag *d);
+                                 bool types, const char *label,
+                                 compress_model *m, ir_diag *d);
 /* Size of a file in bytes, -1 when it cannot be stat'ed. */
 int64_t compress_file_size(const char *path);
 /* Seconds on the monotonic clock. */

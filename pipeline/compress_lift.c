@@ -46,11 +46,33 @@ ir_status compress_tokenizer(const compress_ctx *c, tok_tokenizer **out,
     return s;
 }
 
+/* The teacher's position numbering as lift recorded it, in a config that
+ * ir_encoder_max_seq and teacher_pad_id read. */
+static ir_encoder_config teacher_positions(const compress_ctx *c)
+{
+    const compress_results *r = &c->st->r;
+    ir_encoder_config pc;
+    memset(&pc, 0, sizeof pc);
+    pc.max_positions = r->t_positions;
+    pc.positions = r->t_pad_id >= 0 ? IR_ENC_POS_PADDED : IR_ENC_POS_ABSOLUTE;
+    pc.pad_id = r->t_pad_id >= 0 ? r->t_pad_id : 0;
+    return pc;
+}
+
 int64_t compress_task_max_seq(const compress_ctx *c)
 {
     const glue_task *task = glue_task_lookup(c->o->task);
-    int64_t n = task && task->is_pair ? 128 : 64, p = c->st->r.t_positions;
+    ir_encoder_config pc = teacher_positions(c);
+    int64_t n = task && task->is_pair ? 128 : 64, p = ir_encoder_max_seq(&pc);
     return p > 0 && p < n ? p : n;
+}
+
+void compress_fit_inputs(const compress_ctx *c, const tok_tokenizer *tok,
+                         train_data *td)
+{
+    ir_encoder_config pc = teacher_positions(c);
+    train_data_set_inputs(td, (int32_t)teacher_pad_id(&pc, tok),
+                          c->st->r.t_token_types);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -123,8 +145,8 @@ static void eval_progress(void *user, size_t done, size_t total)
 }
 
 ir_status compress_measure_model(compress_ctx *c, const ir_encoder *e,
-                                 const char *label, compress_model *m,
-                                 ir_diag *d)
+                                 bool types, const char *label,
+                                 compress_model *m, ir_diag *d)
 {
     const compress_options *o = c->o;
     const glue_task *task = glue_task_lookup(o->task);
@@ -157,11 +179,15 @@ ir_status compress_measure_model(compress_ctx *c, const ir_encoder *e,
         ir_diag_prefix(d, "compiling the %s for the runtime", label);
         goto done;
     }
+    /* batches as the model takes them: its pad id, its token types or
+     * none, no longer than its positions serve */
+    int64_t can_seq = ir_encoder_max_seq(&e->cfg);
     eval_options eo = eval_options_default();
-    if ((int64_t)eo.max_seq > e->cfg.max_positions)
-        eo.max_seq = (size_t)e->cfg.max_positions;
-    eval_rt ert = {.m = rm, .labels = (size_t)e->cfg.labels, .types = true,
-                   .bucket = 16, .max_positions = (size_t)e->cfg.max_positions};
+    if ((int64_t)eo.max_seq > can_seq)
+        eo.max_seq = (size_t)can_seq;
+    eo.pad_id = teacher_pad_id(&e->cfg, tok);
+    eval_rt ert = {.m = rm, .labels = (size_t)e->cfg.labels, .types = types,
+                   .bucket = 16, .max_positions = (size_t)can_seq};
     work_ctx w = {c, label};
     char wl[64];
     snprintf(wl, sizeof wl, "%s dev", label);
@@ -183,10 +209,10 @@ ir_status compress_measure_model(compress_ctx *c, const ir_encoder *e,
     }
     m->dev_examples = (int64_t)dev.n;
     int64_t S = c->space.cons.seq;
-    if (S > e->cfg.max_positions) {
-        s = ir_diag_set(d, IR_ERR_INPUT, "--seq %lld exceeds the %s's %lld "
-                        "positions", (long long)S, label,
-                        (long long)e->cfg.max_positions);
+    if (S > can_seq) {
+        s = ir_diag_set(d, IR_ERR_INPUT, "--seq %lld exceeds the %lld tokens "
+                        "the %s's positions serve", (long long)S,
+                        (long long)can_seq, label);
         goto done;
     }
     compress_work(c, label, 0, 1);
@@ -210,9 +236,10 @@ ir_status compress_stage_lift(compress_ctx *c, ir_diag *d)
     compress_results *r = &c->st->r;
     const glue_task *task = glue_task_lookup(o->task);
     ir_encoder *e = NULL;
-    ir_status s = teacher_load_onnx(o->teacher, &e, d);
+    bool types = true;
+    ir_status s = teacher_load_onnx_inputs(o->teacher, &e, &types, d);
     if (s != IR_OK)
-        return ir_diag_prefix(d, "teacher '%s'", o->teacher);
+        return s; /* the message names the teacher */
     int64_t want = task->is_regression ? 1 : task->n_labels;
     if (e->cfg.labels != want) {
         s = ir_diag_set(d, IR_ERR_INPUT, "teacher '%s' has %lld outputs but %s "
@@ -234,7 +261,12 @@ ir_status compress_stage_lift(compress_ctx *c, ir_diag *d)
     r->t_type_vocab = tc->type_vocab;
     r->t_labels = tc->labels;
     r->t_activation = ir_act_ffn_code(tc->activation);
-    s = compress_measure_model(c, e, "teacher", &r->teacher, d);
+    r->t_token_types = types;
+    r->t_pad_id = tc->positions == IR_ENC_POS_PADDED ? tc->pad_id : -1;
+    snprintf(r->t_pool_act, sizeof r->t_pool_act, "%s",
+             ir_act_name(ir_encoder_pool_act(tc)));
+    r->t_ln_eps = tc->ln_eps;
+    s = compress_measure_model(c, e, types, "teacher", &r->teacher, d);
     r->teacher.size_bytes = compress_file_size(o->teacher);
     ir_encoder_free(e);
     return s;

@@ -218,7 +218,28 @@ ir_status compress_space_fit_teacher(search_space *sp, const ir_encoder_config *
                                (long long)t->heads, (long long)t->ffn);
         sp->n[g] = k;
     }
-    return IR_OK;
+    /* heads the student may have: at least SEARCH_MIN_HEAD_DIM dims (the
+     * space's rule), at most the teacher's (teachable) */
+    int64_t tdim = t->hidden / t->heads;
+    for (size_t i = 0; i < sp->n[SEARCH_GENE_HIDDEN]; i++)
+        for (size_t j = 0; j < sp->n[SEARCH_GENE_HEADS]; j++) {
+            int64_t h = sp->values[SEARCH_GENE_HIDDEN][i];
+            int64_t a = sp->values[SEARCH_GENE_HEADS][j];
+            if (h % a == 0 && h / a >= SEARCH_MIN_HEAD_DIM && h / a <= tdim)
+                return IR_OK;
+        }
+    if (tdim < SEARCH_MIN_HEAD_DIM)
+        return ir_diag_set(d, IR_ERR_INPUT, "the teacher's heads have %lld dims "
+                           "(hidden %lld / %lld heads) and a student's may not "
+                           "be larger, but the search keeps heads of at least "
+                           "%d dims: no student of this teacher can be searched",
+                           (long long)tdim, (long long)t->hidden,
+                           (long long)t->heads, SEARCH_MIN_HEAD_DIM);
+    return ir_diag_set(d, IR_ERR_INPUT, "--space %s: no hidden and heads choice "
+                       "gives heads of %d to %lld dims (at least the search's "
+                       "minimum, at most the teacher's): give a --space with "
+                       "such a pair", sp->name, SEARCH_MIN_HEAD_DIM,
+                       (long long)tdim);
 }
 
 ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
@@ -227,10 +248,10 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
     search_space sp = c->space;
     ir_encoder_config tc;
     compress_teacher_config(c, &sp, &tc);
-    if (sp.cons.seq > tc.max_positions)
-        return ir_diag_set(d, IR_ERR_INPUT, "--seq %lld exceeds the teacher's %lld "
-                           "positions", (long long)sp.cons.seq,
-                           (long long)tc.max_positions);
+    if (sp.cons.seq > ir_encoder_max_seq(&tc))
+        return ir_diag_set(d, IR_ERR_INPUT, "--seq %lld exceeds the %lld tokens "
+                           "the teacher's positions serve", (long long)sp.cons.seq,
+                           (long long)ir_encoder_max_seq(&tc));
     ir_status s = compress_space_fit_teacher(&sp, &tc, d);
     if (s != IR_OK)
         return s;
@@ -375,9 +396,9 @@ void compress_teacher_config(compress_ctx *c, search_space *sp,
 {
     const compress_results *r = &c->st->r;
     const glue_task *task = glue_task_lookup(c->o->task);
-    /* every candidate shares the teacher's vocabulary, positions, head and
-     * FFN activation (the supernet is the teacher: its candidates cannot
-     * switch GELU forms) */
+    /* every candidate shares the teacher's vocabulary, positions (their
+     * numbering too), head and FFN activation (the supernet is the
+     * teacher: its candidates cannot switch GELU forms) */
     *tc = sp->base;
     tc->layers = r->t_layers;
     tc->hidden = r->t_hidden;
@@ -387,6 +408,14 @@ void compress_teacher_config(compress_ctx *c, search_space *sp,
     sp->base.max_positions = tc->max_positions = r->t_positions;
     sp->base.type_vocab = tc->type_vocab = r->t_type_vocab;
     sp->base.labels = tc->labels = r->t_labels;
+    sp->base.positions = tc->positions =
+        r->t_pad_id >= 0 ? IR_ENC_POS_PADDED : IR_ENC_POS_ABSOLUTE;
+    sp->base.pad_id = tc->pad_id = r->t_pad_id >= 0 ? r->t_pad_id : 0;
+    ir_act pool;
+    if (ir_act_parse(r->t_pool_act, &pool))
+        sp->base.pool_act = tc->pool_act = pool;
+    if (r->t_ln_eps > 0)
+        sp->base.ln_eps = tc->ln_eps = (float)r->t_ln_eps;
     sp->base.head = tc->head = task->is_regression ? IR_ENC_HEAD_REGRESSION
                                                    : IR_ENC_HEAD_CLASSIFICATION;
     ir_act act = ir_act_from_ffn_code(r->t_activation);

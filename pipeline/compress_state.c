@@ -82,6 +82,11 @@ static size_t fields_build(field *f, size_t cap)
     ADD("t_type_vocab", F_I64, R(t_type_vocab), 0);
     ADD("t_labels", F_I64, R(t_labels), 0);
     ADD("t_activation", F_I64, R(t_activation), 0);
+    ADD("t_token_types", F_BOOL, R(t_token_types), 0);
+    ADD("t_pad_id", F_I64, R(t_pad_id), 0);
+    ADD("t_pool_act", F_STR, R(t_pool_act),
+        sizeof(((compress_results *)0)->t_pool_act));
+    ADD("t_ln_eps", F_F64, R(t_ln_eps), 0);
     ADD("sn_trained", F_BOOL, R(sn_trained), 0);
     ADD("sn_steps", F_I64, R(sn_steps), 0);
     ADD("sn_subnets", F_I64, R(sn_subnets), 0);
@@ -149,6 +154,10 @@ void compress_state_init(compress_state *s)
     s->r.teacher.latency_ms = s->r.student.latency_ms = NAN;
     s->r.predicted_ms = NAN;
     s->r.step_s = NAN;
+    /* a state from before these fields: BERT's inputs */
+    s->r.t_token_types = true;
+    s->r.t_pad_id = -1;
+    s->r.t_ln_eps = NAN;
     for (int i = 0; i < COMPRESS_METRICS_MAX; i++)
         s->r.teacher.metrics.value[i] = s->r.student.metrics.value[i] = NAN;
 }

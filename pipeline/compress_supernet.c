@@ -40,6 +40,7 @@ static ir_status data_rows(const train_data *src, size_t from, size_t n,
     out->n = n;
     out->T = T;
     out->n_labels = src->n_labels;
+    out->pad_id = src->pad_id;
     out->ids = malloc(n * T * sizeof *out->ids);
     out->types = malloc(n * T * sizeof *out->types);
     out->mask = malloc(n * T * sizeof *out->mask);
@@ -91,6 +92,7 @@ ir_status compress_supernet_data(compress_ctx *c, train_data *train,
                         "supernet needs at least 10 (some are held out to score "
                         "candidates)", all.n);
     if (s == IR_OK) {
+        compress_fit_inputs(c, tok, &all);
         size_t h = all.n / 5 < HELDOUT_MAX ? all.n / 5 : HELDOUT_MAX;
         s = data_rows(&all, 0, all.n - h, train, d);
         if (s == IR_OK)
@@ -224,12 +226,14 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
     compress_note(c, "supernet: %lld steps (%lld sub-networks) in %.0f s, "
                   "distillation loss %.3g -> %.3g", (long long)tr.steps,
                   (long long)tr.subnets, tr.seconds, tr.first_loss, tr.last_loss);
-    /* the whole supernet, as an encoder the search lifts back */
+    /* the whole supernet, as an encoder the search lifts back, with the
+     * teacher's inputs */
     ir_encoder *whole = NULL;
     if ((s = search_supernet_encoder(sn, search_supernet_config(sn), &whole, d)) ==
         IR_OK) {
         ir_encoder_graph_opts go;
         ir_encoder_graph_opts_default(&go);
+        go.token_types = r->t_token_types;
         s = ir_encoder_to_graph(whole, &go, &g, d);
         ir_encoder_free(whole);
     }

@@ -1,5 +1,5 @@
 /* cmd_compress.c — `distilc compress TEACHER.onnx --task T --data DIR
- * --vocab V -o OUT`: the one-command pipeline (pipeline/compress.h) —
+ * --vocab V|--tokenizer F -o OUT`: the one-command pipeline (pipeline/compress.h) —
  * lift, supernet, search, distill, build, eval, report — with progress on stderr and
  * the summary table on stdout. This file only parses options, draws
  * progress (tools/progress.h) and prints; the stages are library code. */
@@ -29,7 +29,10 @@ static void usage(FILE *f)
             "         [--clock wall|cpu] [--train-threads N] [--progress MODE]\n"
             "         [--augment N] [--augment-prob P] [--augment-neighbours K]\n"
             "\n"
-            "Makes a fine-tuned BERT-style teacher small and fast in one run:\n"
+            "Makes a fine-tuned BERT-style teacher (BERT, DistilBERT, RoBERTa,\n"
+            "XLM-R, ELECTRA...) small and fast in one run; the student and its\n"
+            "program take the teacher's inputs (no token_type_ids when it has\n"
+            "none):\n"
             "  lift     the teacher's dev metrics and latency (oneDNN runtime)\n"
             "  supernet a weight-sharing supernet made from the teacher, trained\n"
             "           by layer-wise distillation over the search space\n"

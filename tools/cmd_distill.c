@@ -95,7 +95,8 @@ static void usage(FILE *f)
             "  --augment-neighbours K  candidates per word, 1..100 (15)\n"
             "  --vocab FILE      BERT vocab.txt, or --tokenizer FILE a Hugging Face\n"
             "                    tokenizer.json (default: tokenizer.json or\n"
-            "                    vocab.txt beside the teacher)\n"
+            "                    vocab.txt beside the teacher); batches pad with\n"
+            "                    the teacher's pad id\n"
             "  --teacher-engine  auto (default: oneDNN runtime, else the trainer's\n"
             "                    forward), onednn or trainer\n"
             "  --teacher-precision P  fp32 (default) or bf16: the teacher's\n"
@@ -201,20 +202,22 @@ static void dp_stage_end(void *user, int stage, const distill_stage_result *r,
 
 /* ---- evaluation on the oneDNN runtime ------------------------------------ */
 
-/* Evaluates encoder e on ds; fills r (free it). */
-static ir_status eval_encoder(const ir_encoder *e, const glue_dataset *ds,
-                              const tok_tokenizer *tok, size_t max_seq,
-                              progress_mode pm, const char *label,
-                              eval_result *r, ir_diag *d)
+/* Evaluates encoder e (with the teacher's inputs: token types or not) on
+ * ds; fills r (free it). */
+static ir_status eval_encoder(const ir_encoder *e, bool types,
+                              const glue_dataset *ds, const tok_tokenizer *tok,
+                              size_t max_seq, progress_mode pm,
+                              const char *label, eval_result *r, ir_diag *d)
 {
     rt_options ro;
     rt_options_default(&ro);
     engine *eng = NULL;
-    ir_status st = engine_onednn_from_encoder(e, &ro, true, 0, &eng, d);
+    ir_status st = engine_onednn_from_encoder(e, &ro, types, 0, &eng, d);
     if (st != IR_OK)
         return ir_diag_prefix(d, "evaluating the %s", label);
     eval_options eo = eval_options_default();
     eo.max_seq = max_seq;
+    eo.pad_id = teacher_pad_id(&e->cfg, tok);
     progress p;
     progress_init(&p, stderr, label, ds->n, pm);
     eo.progress = progress_callback;
@@ -522,6 +525,10 @@ static int args_check(const dist_text *t, dist_args *a)
     if (rec->corpus[0] && !rec->general.skip &&
         !cli_check_input_file("distill", "--corpus", rec->corpus))
         return 2;
+    if ((rec->vocab[0] && !cli_check_input_file("distill", "--vocab", rec->vocab)) ||
+        (rec->tokenizer[0] &&
+         !cli_check_input_file("distill", "--tokenizer", rec->tokenizer)))
+        return 2;
     if (!cli_check_output_file("distill", "-o", a->output) ||
         !cli_check_output_file("distill", "--plot", a->plot) ||
         !cli_check_output_dir("distill", "--ckpt-dir", a->ckdir))
@@ -658,9 +665,10 @@ static int dist_data(const dist_args *a, dist_state *st, ir_diag *d)
     int64_t need_seq = (int64_t)task_seq;
     if (general && rec->general.max_seq > need_seq)
         need_seq = rec->general.max_seq;
-    if (need_seq > st->plan.student.max_positions) {
-        cli_error("distill: max-seq %lld exceeds the teacher's %lld positions",
-                  (long long)need_seq, (long long)st->plan.student.max_positions);
+    int64_t can_seq = ir_encoder_max_seq(&st->plan.student);
+    if (need_seq > can_seq) {
+        cli_error("distill: max-seq %lld exceeds the %lld tokens the teacher's "
+                  "positions serve", (long long)need_seq, (long long)can_seq);
         return 2;
     }
     glue_load_opts gl = {.skip_bad_lines = false, .limit = (size_t)a->limit};
@@ -687,7 +695,16 @@ static int dist_data(const dist_args *a, dist_state *st, ir_diag *d)
         s = train_data_from_corpus(rec->corpus, st->tok,
                                    (size_t)rec->general.max_seq,
                                    (size_t)a->limit, &st->corpus, d);
-    return s == IR_OK ? -1 : cli_fail(d);
+    if (s != IR_OK)
+        return cli_fail(d);
+    /* the teacher's inputs: its pad id, token types or none */
+    int32_t pad = (int32_t)teacher_pad_id(&st->tenc->cfg, st->tok);
+    bool types = st->plan.token_types;
+    train_data_set_inputs(&st->tr, pad, types);
+    train_data_set_inputs(&st->dev, pad, types);
+    if (general)
+        train_data_set_inputs(&st->corpus, pad, types);
+    return -1;
 }
 
 /* ---- the report ------------------------------------------------------------- */
@@ -854,10 +871,10 @@ int cmd_distill(int argc, char **argv)
     /* train and write the student, then evaluate both on dev */
     size_t dev_seq = (size_t)a.rec.prediction.max_seq;
     if (distill_run(p, &st.res, &d) != IR_OK ||
-        eval_encoder(st.tenc, &st.dev_ds, st.tok, dev_seq, pr.mode, "teacher",
-                     &st.ter, &d) != IR_OK ||
-        eval_encoder(st.res.student, &st.dev_ds, st.tok, dev_seq, pr.mode,
-                     "student", &st.ser, &d) != IR_OK) {
+        eval_encoder(st.tenc, p->token_types, &st.dev_ds, st.tok, dev_seq,
+                     pr.mode, "teacher", &st.ter, &d) != IR_OK ||
+        eval_encoder(st.res.student, p->token_types, &st.dev_ds, st.tok,
+                     dev_seq, pr.mode, "student", &st.ser, &d) != IR_OK) {
         rc = cli_fail(&d);
         goto done;
     }

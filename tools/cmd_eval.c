@@ -230,6 +230,8 @@ int evalcmd_model_eval(evalcmd_model *m, const glue_dataset *ds,
     progress p;
     progress_init(&p, stderr, label, ds->n, o->progress);
     eval_options eo = o->eval;
+    if (eo.pad_id < 0)
+        eo.pad_id = m->eng->pad_id; /* the model's own, when it has one */
     eo.progress = progress_callback;
     eo.progress_ctx = &p;
     ir_diag d;

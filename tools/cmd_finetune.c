@@ -197,10 +197,25 @@ static void ft_progress_cb(void *user, const train_status *s)
 
 /* ---- model in and out ---------------------------------------------------- */
 
-/* MODEL.onnx -> passes -> encoder. */
-static ir_status model_lift(const char *path, ir_encoder **out, ir_diag *d)
+/* encoder_open_options.check: whether the graph takes token_type_ids
+ * (DistilBERT, RoBERTa and XLM-R exports do not). */
+static ir_status note_types(const ir_graph *g, void *user, ir_diag *d)
 {
-    ir_status s = encoder_from_onnx(path, NULL, out, d);
+    (void)d;
+    bool *types = user;
+    *types = false;
+    for (int i = 0; i < g->n_inputs; i++)
+        *types = *types || !strcmp(g->inputs[i]->name, "token_type_ids");
+    return IR_OK;
+}
+
+/* MODEL.onnx -> passes -> encoder; *types: whether it takes token types,
+ * which the fine-tuned model keeps. */
+static ir_status model_lift(const char *path, ir_encoder **out, bool *types,
+                            ir_diag *d)
+{
+    encoder_open_options o = {.check = note_types, .user = types};
+    ir_status s = encoder_from_onnx(path, &o, out, d);
     if (s != IR_OK)
         ir_diag_prefix(d, "%s", path);
     return s;
@@ -234,14 +249,15 @@ static ir_status head_fresh(const ir_encoder *e, int64_t labels, ir_enc_head kin
     return IR_OK;
 }
 
-static ir_status model_save(const train_params *p, ir_encoder *e, const char *path,
-                            ir_diag *d)
+static ir_status model_save(const train_params *p, ir_encoder *e, bool types,
+                            const char *path, ir_diag *d)
 {
     ir_status s = train_params_to_encoder(p, e, d);
     ir_graph *g = NULL;
     if (s == IR_OK) {
         ir_encoder_graph_opts go;
         ir_encoder_graph_opts_default(&go);
+        go.token_types = types; /* the model's inputs, as it came */
         s = ir_encoder_to_graph(e, &go, &g, d);
     }
     if (s == IR_OK)
@@ -502,11 +518,12 @@ static int ft_args_parse(int argc, char **argv, ft_args *a)
 /* ---- the run ------------------------------------------------------------- */
 
 /* The model, lifted, with the head the task needs (a fresh one when its
- * label count differs; *new_head says so). */
+ * label count differs; *new_head says so); *types: whether it takes
+ * token_type_ids. */
 static ir_status ft_model(const ft_args *a, ir_encoder **enc, bool *new_head,
-                          ir_diag *d)
+                          bool *types, ir_diag *d)
 {
-    ir_status s = model_lift(a->model, enc, d);
+    ir_status s = model_lift(a->model, enc, types, d);
     if (s != IR_OK)
         return s;
     const glue_task *task = a->task;
@@ -557,21 +574,29 @@ typedef struct ft_data {
     train_dev_set devset;
 } ft_data;
 
+/* Both splits fit to the model's inputs: its pad id (teacher_pad_id) and
+ * token types or none. */
 static ir_status ft_data_load(const ft_args *a, const tok_tokenizer *tok,
+                              const ir_encoder_config *c, bool types,
                               ft_data *fd, ir_diag *d)
 {
+    int32_t pad = (int32_t)teacher_pad_id(c, tok);
     glue_load_opts lo = {.skip_bad_lines = false, .limit = (size_t)a->limit};
     ir_status s = glue_load(a->task, a->data, GLUE_SPLIT_TRAIN, &lo, &fd->tr_ds, d);
     if (s == IR_OK)
         s = train_data_from_glue(&fd->tr_ds, tok, (size_t)a->seq, &fd->tr, d);
     fd->devset = (train_dev_set){.data = &fd->dev, .kind = a->task->metric,
                                  .batch = 64};
+    if (s == IR_OK)
+        train_data_set_inputs(&fd->tr, pad, types);
     if (s != IR_OK || a->no_eval)
         return s;
     glue_load_opts dl = {.skip_bad_lines = false, .limit = (size_t)a->dlimit};
     s = glue_load(a->task, a->data, GLUE_SPLIT_DEV, &dl, &fd->dev_ds, d);
     if (s == IR_OK)
         s = train_data_from_glue(&fd->dev_ds, tok, (size_t)a->seq, &fd->dev, d);
+    if (s == IR_OK)
+        train_data_set_inputs(&fd->dev, pad, types);
     return s;
 }
 
@@ -688,26 +713,28 @@ int cmd_finetune(int argc, char **argv)
     gemm_ctx *gemm = NULL;
     ft_data fd = {0};
     train_result r = {0};
-    bool new_head = false;
+    bool new_head = false, types = true;
     double t_start = ir_clock_wall_s();
     if ((rc = evalcmd_load_tokenizer("finetune", a.vocab, a.tokjson, a.model,
                                      &tok)) != 0)
         goto done;
-    if (ft_model(&a, &enc, &new_head, &d) != IR_OK)
+    if (ft_model(&a, &enc, &new_head, &types, &d) != IR_OK)
         goto fail;
     if (teacher_check_tokenizer(&enc->cfg, tok, &d) != IR_OK) {
         cli_error("finetune: model '%s': %s", a.model, d.msg);
         rc = 2;
         goto done;
     }
-    if (a.seq > enc->cfg.max_positions) {
-        cli_error("finetune: --max-seq %lld exceeds the model's %lld positions",
-                  (long long)a.seq, (long long)enc->cfg.max_positions);
+    if (a.seq > ir_encoder_max_seq(&enc->cfg)) {
+        cli_error("finetune: --max-seq %lld exceeds the %lld tokens the model's "
+                  "positions serve", (long long)a.seq,
+                  (long long)ir_encoder_max_seq(&enc->cfg));
         rc = 2;
         goto done;
     }
     if (train_params_from_encoder(enc, &p, &d) != IR_OK ||
-        ft_gemm(&a, p, &gemm, &d) != IR_OK || ft_data_load(&a, tok, &fd, &d) != IR_OK)
+        ft_gemm(&a, p, &gemm, &d) != IR_OK ||
+        ft_data_load(&a, tok, &enc->cfg, types, &fd, &d) != IR_OK)
         goto fail;
     ft_progress fp;
     ft_loop_options(&a, &fd, &fp);
@@ -721,7 +748,7 @@ int cmd_finetune(int argc, char **argv)
         fprintf(stderr, "distilc: finetune: stopped after step %lld of %lld as asked; "
                 "continue with --resume --ckpt-dir %s\n", (long long)r.steps,
                 (long long)r.total_steps, a.ckdir);
-    else if (model_save(p, enc, a.output, &d) != IR_OK)
+    else if (model_save(p, enc, types, a.output, &d) != IR_OK)
         goto fail;
     double secs = ir_clock_wall_s() - t_start;
     if (a.json)

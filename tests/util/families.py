@@ -9,6 +9,7 @@ optimizer. A test oracle, not part of the product.
     opt = families.export("roberta", "/tmp/rob-ort", way="ort",
                           torch_model=case.model)
     case.model, case.input_files, case.want         # model.onnx, .pb, logits
+    two = families.export("roberta", "/tmp/rob2", heads=2)  # heads of 16 dims
 
 Each family takes the inputs its Hugging Face model takes: input_ids and
 attention_mask, plus token_type_ids for BERT, ELECTRA and ALBERT (not for
@@ -114,11 +115,13 @@ def _randomise(model, seed):
 WAYS = ("torch", "optimum", "ort")
 
 
-def _build(name, seed, lengths=BATCH_LENGTHS, config=None, vocab=None):
+def _build(name, seed, lengths=BATCH_LENGTHS, config=None, vocab=None,
+           heads=HEADS):
     """(model, its transformers config, input names, arrays, torch's
-    logits, labels, pad id) for family NAME with random weights; CONFIG
-    overrides entries of its config (max_position_embeddings for longer
-    LENGTHS); VOCAB replaces the word table's size (VOCAB) when given."""
+    logits, labels, pad id) for family NAME with random weights and HEADS
+    attention heads; CONFIG overrides entries of its config
+    (max_position_embeddings for longer LENGTHS); VOCAB replaces the word
+    table's size (VOCAB) when given."""
     import numpy as np
     import torch
     tf = mu.import_transformers()
@@ -126,6 +129,8 @@ def _build(name, seed, lengths=BATCH_LENGTHS, config=None, vocab=None):
     cfg_cls, model_cls, kw, pad_id, token_types = FAMILIES[family]
     if vocab:
         kw = dict(kw, vocab_size=vocab)
+    kw = {k: heads if k in ("num_attention_heads", "n_heads") else v
+          for k, v in kw.items()}
     torch.manual_seed(seed)
     cfg = getattr(tf, cfg_cls)(num_labels=labels, **{**kw, **(config or {})})
     cfg._attn_implementation = "eager"  # the exported graph, not SDPA's
@@ -187,27 +192,30 @@ def _optimum_export(model, out):
         main_export(hf, output=out, task="text-classification", do_validation=False)
 
 
-def _ort_optimise(src, path):
+def _ort_optimise(src, path, heads=HEADS):
     """Optimum's O2 over SRC: ORT's optimizer knows these encoders as
     "bert" (Optimum maps DistilBERT, RoBERTa, XLM-R, ELECTRA... to it)."""
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
     opts = FusionOptions("bert")
     opts.enable_gelu_approximation = False
-    opt = optimize_model(src, "bert", num_heads=HEADS, hidden_size=H, opt_level=2,
+    opt = optimize_model(src, "bert", num_heads=heads, hidden_size=H, opt_level=2,
                          optimization_options=opts, use_gpu=False)
     opt.save_model_to_file(path)
 
 
 def export(name, out, seed=0, way="torch", torch_model=None,
-           lengths=BATCH_LENGTHS, config=None, vocab=None):
+           lengths=BATCH_LENGTHS, config=None, vocab=None, heads=HEADS):
     """Builds family NAME (FAMILIES or VARIANTS), exports it the WAY of
     WAYS to OUT and returns the model_util.BertCase. "ort" optimises
-    TORCH_MODEL (a torch export's model.onnx) when given, else exports
-    one into OUT first. LENGTHS, CONFIG and VOCAB (the word table's size,
-    for a tokenizer larger than VOCAB's 99 ids): see _build."""
+    TORCH_MODEL (a torch export's model.onnx, of the same HEADS) when
+    given, else exports one into OUT first. LENGTHS, CONFIG and VOCAB (the
+    word table's size, for a tokenizer larger than VOCAB's 99 ids): see
+    _build. HEADS (dividing H) sets the attention heads: 4 of 8 dims by
+    default, 2 of 16 for a teacher whose students the search may pick (it
+    keeps heads of 16 dims or more)."""
     model, _, names, arrays, want, labels, pad_id = _build(name, seed, lengths,
-                                                           config, vocab)
+                                                           config, vocab, heads)
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "model.onnx")
     if way == "torch":
@@ -219,7 +227,7 @@ def export(name, out, seed=0, way="torch", torch_model=None,
         if src is None:
             src = os.path.join(out, "torch.onnx")
             _torch_export(model, names, arrays, src)
-        _ort_optimise(src, path)
+        _ort_optimise(src, path, heads)
     else:
         raise ValueError(f"unknown export way {way!r}: one of {WAYS}")
     return _write_case(out, name, names, arrays, want, labels, pad_id)
