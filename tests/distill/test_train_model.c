@@ -5,8 +5,10 @@
  *   + sum_l hidden-MSE(hidden[l] W_h, teacher[l])   (l = 0..L, C 8 -> 10)
  *   + sum_l attention-MSE(scores[l], teacher 4 heads -> 2)
  * on a tiny encoder (2 layers, hidden 8, 2 heads, FFN 16, vocab 20, a
- * padded batch) in three forms: plain, factorized embeddings (E = 4) with
- * all layers sharing one group, and FFN-only sharing. Every 3rd parameter
+ * padded batch) in five forms: plain, factorized embeddings (E = 4) with
+ * all layers sharing one group, FFN-only sharing, and the embeddings
+ * projected after their E-wide LayerNorm as ELECTRA-small (E = 6) and
+ * ALBERT (E = 4, all layers one group) have them. Every 3rd parameter
  * is checked (eps 1e-2 in float, relative error < 1e-2 with a floor of
  * 1e-2 on the denominator, see train_fd.h); weights are drawn with std 0.3
  * and LayerNorm/bias noise so that no gradient is trivially small.
@@ -93,7 +95,8 @@ static void total_backward(model_ctx *m, float *dwh)
     train_backward(m->p, m->a, m->da, m->ids, m->types, m->mask);
 }
 
-static void test_composed(const char *label, int64_t embed, int share)
+static void test_composed(const char *label, int64_t embed, ir_enc_embed kind,
+                          int share)
 {
     static const int32_t ids[B * T] = {2, 7, 19, 3, 1, 2, 11, 5, 0, 0};
     static const int32_t types[B * T] = {0, 0, 1, 1, 1, 0, 0, 1, 0, 0};
@@ -101,6 +104,7 @@ static void test_composed(const char *label, int64_t embed, int share)
     static const int32_t labels[B] = {2, 0};
     ir_encoder_config c;
     tiny_config(&c, embed, share);
+    c.embed_kind = kind;
     ir_diag d;
     ir_diag_init(&d);
     model_ctx m = {0};
@@ -287,28 +291,66 @@ static void test_adamw_isa(void)
     train_params_free(p);
 }
 
-/* ELECTRA-small / ALBERT's embeddings run in the runtime but not in the
- * trainer: refused naming the field, never trained as project_word. */
-static void test_refuses_embed_after_ln(void)
+/* ELECTRA-small / ALBERT's embeddings (project_after_ln): the tables and
+ * the LayerNorm are E wide, and the projection to H has a bias, named and
+ * laid out as ir/encoder.h says; a bad kind is refused naming the field. */
+static void test_params_after_ln(void)
 {
     ir_encoder_config c;
-    tiny_config(&c, 4, 1);
+    tiny_config(&c, 6, 0);
+    c.embed_kind = IR_ENC_EMBED_PROJECT_AFTER_LN;
     ir_diag d;
     ir_diag_init(&d);
-    CHECK(train_config_check(&c, &d) == IR_OK);
+    train_params *p = NULL;
+    CHECK_MSG(train_params_new(&c, &p, &d) == IR_OK, "%s", d.msg);
+    if (!p)
+        return;
+    /* in ir_encoder_weight_spec's order, with its shapes */
+    for (size_t i = 0; i < p->n_tensors; i++) {
+        ir_encoder_wspec w;
+        CHECK(ir_encoder_weight_spec(&c, i, &w));
+        const train_tensor *t = &p->tensors[i];
+        CHECK_MSG(strcmp(w.name, t->name) == 0 && w.dims[0] == t->rows &&
+                      (w.rank == 1 ? t->cols == 1 : w.dims[1] == t->cols),
+                  "tensor %zu: trainer %s [%lld,%lld], encoder %s", i, t->name,
+                  (long long)t->rows, (long long)t->cols, w.name);
+    }
+    CHECK(p->n_tensors == ir_encoder_weight_count(&c));
+    const train_tensor *t = train_params_find(p, "embeddings.position");
+    CHECK(t && t->rows == 8 && t->cols == 6);
+    t = train_params_find(p, "embeddings.proj_bias");
+    CHECK(t && t->rows == 8 && !t->decay && p->w.proj_b == p->params + t->offset);
+    t = train_params_find(p, "embeddings.ln.gamma");
+    CHECK(t && t->rows == 6);
+    train_params_init_random(p, 3, 0.02f);
+    CHECK(p->w.eln_g[5] == 1.0f && p->w.proj_b[7] == 0.0f);
+    train_params_free(p);
+    /* project_word has no proj_bias */
+    c.embed_kind = IR_ENC_EMBED_PROJECT_WORD;
+    CHECK(train_params_new(&c, &p, &d) == IR_OK);
+    CHECK(p && !p->w.proj_b && !train_params_find(p, "embeddings.proj_bias"));
+    train_params_free(p);
+    c.embed_kind = IR_ENC_EMBED_COUNT;
+    CHECK(train_config_check(&c, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "config.embed_kind") != NULL, "message: %s", d.msg);
     c.embed_kind = IR_ENC_EMBED_PROJECT_AFTER_LN;
-    CHECK(train_config_check(&c, &d) == IR_ERR_UNSUPPORTED);
-    CHECK_MSG(strstr(d.msg, "config.embed_kind = project_after_ln") != NULL,
+    c.embed = 0;
+    CHECK(train_config_check(&c, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "project_after_ln needs config.embed > 0") != NULL,
               "message: %s", d.msg);
 }
 
 int main(void)
 {
-    test_refuses_embed_after_ln();
+    test_params_after_ln();
     test_params_table();
     test_adamw_isa();
-    test_composed("plain", 0, 0);
-    test_composed("E=4, all layers shared", 4, 1);
-    test_composed("FFN-only sharing", 0, 2);
+    test_composed("plain", 0, IR_ENC_EMBED_PROJECT_WORD, 0);
+    test_composed("E=4, all layers shared", 4, IR_ENC_EMBED_PROJECT_WORD, 1);
+    test_composed("FFN-only sharing", 0, IR_ENC_EMBED_PROJECT_WORD, 2);
+    /* ELECTRA-small: tables E = 6 wide, LayerNorm in E, then E -> 8 */
+    test_composed("E=6 after LN (ELECTRA-small)", 6, IR_ENC_EMBED_PROJECT_AFTER_LN, 0);
+    /* ALBERT: E = 4 after the LayerNorm, one layer shared by both depths */
+    test_composed("E=4 after LN, all shared (ALBERT)", 4, IR_ENC_EMBED_PROJECT_AFTER_LN, 1);
     return test_finish("test_train_model");
 }
