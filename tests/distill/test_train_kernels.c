@@ -236,14 +236,18 @@ static double elp_f(void *p)
     return fd_dot(c->out, c->r, c->B * c->T * c->C);
 }
 /* Every gradient of the block (tables E = 5 wide, projected to C = 7) on
- * one instruction set; pad >= 0: RoBERTa's positions with that pad id. */
+ * one instruction set; pad >= 0: RoBERTa's positions with that pad id.
+ * The tables are drawn in [-4, 4): a sum of E = 5 values with a small
+ * spread makes the LayerNorm curved at the scale of FD_EPS (one draw in a
+ * few hundred failed at [-2, 2); 600 draws pass at [-4, 4), the worst
+ * 6.2e-3). */
 static void test_embed_ln_proj(train_isa isa, int64_t pad)
 {
     size_t B = 2, T = 3, C = 7, E = 5, V = 5, P = pad >= 0 ? 6 : 4, TV = 2;
     static const int32_t ids[6] = {1, 4, 1, 0, 2, 4}, types[6] = {0, 0, 1, 0, 1, 1};
     elp_ctx c = {isa, fd_alloc_zero(B * T * C), fd_alloc_zero(B * T * E),
                  fd_alloc_zero(B * T * E), fd_alloc_zero(B * T), fd_alloc_zero(B * T),
-                 fd_alloc_rand(V * E, 1), fd_alloc_rand(P * E, 1), fd_alloc_rand(TV * E, 1),
+                 fd_alloc_rand(V * E, 4), fd_alloc_rand(P * E, 4), fd_alloc_rand(TV * E, 4),
                  fd_alloc_rand(E, 1), fd_alloc_rand(E, 1), fd_alloc_rand(E * C, 1),
                  fd_alloc_rand(C, 1), fd_alloc_rand(B * T * C, 1), ids, types, pad,
                  B, T, C, E};
@@ -285,14 +289,22 @@ static void test_embed_ln_proj(train_isa isa, int64_t pad)
     free(dpb); free(dln); free(dsum);
 }
 
-/* The block on the portable path and each vector set that may run here. */
+/* The block on the portable path and each vector set that may run here,
+ * each on the same numbers. The random stream is left as it was, so the
+ * tests after this one draw the same numbers whichever sets ran (a ReLU
+ * pooler's finite differences fail near its kink). */
 static void test_embed_ln_proj_isas(void)
 {
-    test_embed_ln_proj(TRAIN_ISA_PORTABLE, -1);
+    uint64_t keep = fd_rng_state;
     test_embed_ln_proj(TRAIN_ISA_PORTABLE, 1);
+    fd_rng_state = 0x9E3779B97F4A7C15ULL;
+    test_embed_ln_proj(TRAIN_ISA_PORTABLE, -1);
     for (int k = 0; k < TRAIN_ISA_NVECTOR; k++)
-        if (train_isa_try(train_isa_vector[k], "emb-ln-proj finite differences"))
+        if (train_isa_try(train_isa_vector[k], "emb-ln-proj finite differences")) {
+            fd_rng_state = 0x9E3779B97F4A7C15ULL;
             test_embed_ln_proj(train_isa_vector[k], -1);
+        }
+    fd_rng_state = keep;
 }
 
 /* ---- attention with padding, and the scores' own gradient path ----------- */
