@@ -23,7 +23,7 @@
  * Legend of dimension letters:
  *   B  batch              T  sequence length      C  hidden width (H)
  *   NH attention heads    hs head size C/NH       F  feed-forward width
- *   V  vocabulary         E  factorized embedding width (ALBERT)
+ *   V  vocabulary         E  factorized embedding width (ALBERT, ELECTRA-small)
  *   P  max positions      TV token-type vocabulary
  *   N  any element count  BT B*T rows             OC output width
  *   NL labels (head outputs)    R  relative position buckets (MPNet)
@@ -98,14 +98,16 @@ float train_rng_uniform(uint64_t seed, uint64_t counter); /* [0, 1) */
 float train_rng_normal(uint64_t seed, uint64_t counter);  /* N(0, 1) */
 
 /* ---- embeddings (distill/embed.c) --------------------------------------
- * out[b,t,:] = word[ids[b,t]] (· proj when factorized) + pos[p(b,t)]
- *              + type[types[b,t]]
+ * out[b,t,:] = (word[ids[b,t]] (· proj when factorized) + type[types[b,t]])
+ *              + pos[p(b,t)]
  * p(b,t) = t when pad < 0; else RoBERTa's numbering (transformers'
  * create_position_ids_from_input_ids): pad + the count of ids != pad in
  * row b up to and including t for a real token, pad for a pad token.
  * Unfactorized: E == C and proj == NULL, wemb unused (may be NULL).
- * Factorized (ALBERT): word is [V,E], proj [E,C] (no bias), and wemb keeps
- * the looked-up rows for backward. types NULL means type 0 everywhere. */
+ * Factorized (project_word, distilc's own students): word is [V,E], proj
+ * [E,C] (no bias), and wemb keeps the looked-up rows for backward. types
+ * NULL means type 0 everywhere. ELECTRA-small's and ALBERT's embeddings
+ * project after their LayerNorm instead: train_embed_ln_proj_* below. */
 void train_embed_forward(float *out,           /* [B,T,C] */
                          float *wemb,          /* [B,T,E] or NULL */
                          const int32_t *ids,   /* [B,T] in [0,V) */
@@ -128,6 +130,87 @@ void train_embed_backward(float *dword,        /* [V,E] */
                           const float *proj,   /* [E,C] or NULL */
                           int64_t pad,         /* as in forward */
                           size_t B, size_t T, size_t C, size_t E);
+/* The same two on a named instruction set (see train_isa): every set gives
+ * the same bits (elementwise adds). The sum is (word + type) + position,
+ * the order of the exported graphs and the runtime. */
+void train_embed_forward_isa(train_isa isa, float *out, float *wemb,
+                             const int32_t *ids, const int32_t *types,
+                             const float *word, const float *proj,
+                             const float *pos, const float *type, int64_t pad,
+                             size_t B, size_t T, size_t C, size_t E);
+void train_embed_backward_isa(train_isa isa, float *dword, float *dproj,
+                              float *dpos, float *dtype, float *dwemb,
+                              const float *dout, const float *wemb,
+                              const int32_t *ids, const int32_t *types,
+                              const float *proj, int64_t pad, size_t B,
+                              size_t T, size_t C, size_t E);
+
+/* ---- embeddings projected after their LayerNorm (distill/embed_ln_proj.c)
+ * ELECTRA-small's embeddings_project and ALBERT's
+ * embedding_hidden_mapping_in (ir/encoder.h IR_ENC_EMBED_PROJECT_AFTER_LN):
+ * every table E wide, normalised in E, then a Linear E -> C with bias:
+ *   sum[b,t,:] = (word[ids[b,t]] + type[types[b,t]]) + pos[p(b,t)]   (E)
+ *   ln = LayerNorm_E(sum; gamma, beta, eps)        as train_layer_norm_*
+ *   out = ln · proj + proj_b                       as train_linear_*
+ * p(b,t) and types NULL as in train_embed_forward. sum, ln, mean and rstd
+ * are kept for backward. g is the projection's GEMM context (NULL: the
+ * reference loop). */
+void train_embed_ln_proj_forward(struct gemm_ctx *g,
+                                 float *out,          /* [B,T,C] */
+                                 float *sum,          /* [B,T,E] */
+                                 float *ln,           /* [B,T,E] */
+                                 float *mean,         /* [B,T] */
+                                 float *rstd,         /* [B,T] */
+                                 const int32_t *ids,  /* [B,T] in [0,V) */
+                                 const int32_t *types, /* [B,T] or NULL */
+                                 const float *word,   /* [V,E] */
+                                 const float *pos,    /* [P,E] */
+                                 const float *type,   /* [TV,E] */
+                                 const float *gamma,  /* [E] */
+                                 const float *beta,   /* [E] */
+                                 const float *proj,   /* [E,C] */
+                                 const float *proj_b, /* [C] */
+                                 int64_t pad,         /* -1: positions 0..T-1 */
+                                 size_t B, size_t T, size_t C, size_t E,
+                                 float eps);
+/* dln and dsum are scratch (overwritten); every gradient is added into. */
+void train_embed_ln_proj_backward(struct gemm_ctx *g,
+                                  float *dword,        /* [V,E] */
+                                  float *dpos,         /* [P,E] */
+                                  float *dtype,        /* [TV,E] */
+                                  float *dgamma,       /* [E] */
+                                  float *dbeta,        /* [E] */
+                                  float *dproj,        /* [E,C] */
+                                  float *dproj_b,      /* [C] */
+                                  float *dln,          /* [B,T,E] scratch */
+                                  float *dsum,         /* [B,T,E] scratch */
+                                  const float *dout,   /* [B,T,C] */
+                                  const float *sum,    /* [B,T,E] forward's */
+                                  const float *ln,     /* [B,T,E] forward's */
+                                  const float *mean,   /* [B,T] forward's */
+                                  const float *rstd,   /* [B,T] forward's */
+                                  const int32_t *ids, const int32_t *types,
+                                  const float *gamma,  /* [E] */
+                                  const float *proj,   /* [E,C] */
+                                  int64_t pad,         /* as in forward */
+                                  size_t B, size_t T, size_t C, size_t E);
+/* The same two on a named instruction set (see train_isa): the sum and the
+ * scatter give the same bits on every set, the LayerNorm agrees to float
+ * rounding (the lanes of its double sums), the projection runs on g. */
+void train_embed_ln_proj_forward_isa(
+    train_isa isa, struct gemm_ctx *g, float *out, float *sum, float *ln,
+    float *mean, float *rstd, const int32_t *ids, const int32_t *types,
+    const float *word, const float *pos, const float *type,
+    const float *gamma, const float *beta, const float *proj,
+    const float *proj_b, int64_t pad, size_t B, size_t T, size_t C, size_t E,
+    float eps);
+void train_embed_ln_proj_backward_isa(
+    train_isa isa, struct gemm_ctx *g, float *dword, float *dpos,
+    float *dtype, float *dgamma, float *dbeta, float *dproj, float *dproj_b,
+    float *dln, float *dsum, const float *dout, const float *sum,
+    const float *ln, const float *mean, const float *rstd,
+    const int32_t *ids, const int32_t *types, const float *gamma,
+    const float *proj, int64_t pad, size_t B, size_t T, size_t C, size_t E);
 
 /* ---- linear (distill/linear.c) -----------------------------------------
  * out = inp · w + bias (ONNX Gemm-13 with transB = 0; bias may be NULL). */

@@ -16,17 +16,25 @@ static float *carve(float *base, size_t *used, size_t n)
     return p;
 }
 
+/* ELECTRA-small / ALBERT: tables E wide, LayerNorm in E, then E -> C. */
+static bool embed_after_ln(const ir_encoder_config *c)
+{
+    return c->embed > 0 && c->embed_kind == IR_ENC_EMBED_PROJECT_AFTER_LN;
+}
+
 static size_t acts_bind(train_acts *a, float *base)
 {
     const ir_encoder_config *c = &a->cfg;
     size_t B = a->B, T = a->T, BT = B * T, C = (size_t)c->hidden;
     size_t NH = (size_t)c->heads, F = (size_t)c->ffn, L = (size_t)c->layers;
     size_t E = c->embed ? (size_t)c->embed : 0, used = 0;
-    a->wemb = E ? carve(base, &used, BT * E) : NULL;
-    a->emb = carve(base, &used, BT * C);
+    bool after_ln = embed_after_ln(c);
+    a->wemb = E && !after_ln ? carve(base, &used, BT * E) : NULL;
+    a->emb = carve(base, &used, BT * (after_ln ? E : C));
     a->emb_mean = carve(base, &used, BT);
     a->emb_rstd = carve(base, &used, BT);
     a->relbias = c->rel_buckets > 0 ? carve(base, &used, NH * T * T) : NULL;
+    a->eln = after_ln ? carve(base, &used, BT * E) : NULL;
     for (size_t l = 0; l <= L; l++)
         a->hidden[l] = carve(base, &used, BT * C);
     for (size_t l = 0; l < L; l++) {
@@ -110,7 +118,8 @@ static bool acts_fit(const ir_encoder_config *a, const ir_encoder_config *b)
 {
     if (a->hidden != b->hidden || a->layers != b->layers ||
         a->heads != b->heads || a->ffn != b->ffn || a->embed != b->embed ||
-        a->labels != b->labels || (a->rel_buckets > 0) != (b->rel_buckets > 0))
+        embed_after_ln(a) != embed_after_ln(b) || a->labels != b->labels ||
+        (a->rel_buckets > 0) != (b->rel_buckets > 0))
         return false;
     for (int64_t l = 0; l < a->layers; l++)
         if (a->attn_group[l] != b->attn_group[l] ||
@@ -169,10 +178,18 @@ ir_status train_forward(const train_params *p, train_acts *a,
                                (int)types[i], (long long)c->type_vocab);
     }
     const train_weights *w = &p->w;
-    train_embed_forward(a->emb, a->wemb, ids, types, w->word, w->proj, w->pos,
-                        w->type, pos_pad(c), B, T, C, E);
-    train_layer_norm_forward(a->hidden[0], a->emb_mean, a->emb_rstd, a->emb,
-                            w->eln_g, w->eln_b, BT, C, eps);
+    if (embed_after_ln(c)) {
+        train_embed_ln_proj_forward(p->gemm, a->hidden[0], a->emb, a->eln,
+                                    a->emb_mean, a->emb_rstd, ids, types,
+                                    w->word, w->pos, w->type, w->eln_g,
+                                    w->eln_b, w->proj, w->proj_b, pos_pad(c),
+                                    B, T, C, E, eps);
+    } else {
+        train_embed_forward(a->emb, a->wemb, ids, types, w->word, w->proj,
+                            w->pos, w->type, pos_pad(c), B, T, C, E);
+        train_layer_norm_forward(a->hidden[0], a->emb_mean, a->emb_rstd,
+                                 a->emb, w->eln_g, w->eln_b, BT, C, eps);
+    }
     if (c->rel_buckets > 0)
         train_relpos_forward(a->relbias, w->rel_bias, NH, T, c->rel_buckets,
                              c->rel_max_distance, c->rel_bidirectional);
@@ -254,6 +271,16 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
                                   c->rel_bidirectional);
         train_linear_backward_ctx(p->gemm, da->hidden[l], ag->qkv_w, ag->qkv_b, da->qkv[l],
                               a->hidden[l], aw->qkv_w, BT, C, 3 * C);
+    }
+    if (embed_after_ln(c)) {
+        /* da->eln and da->emb (no gradients of their own) are its scratch */
+        train_embed_ln_proj_backward(p->gemm, g->word, g->pos, g->type,
+                                     g->eln_g, g->eln_b, g->proj, g->proj_b,
+                                     da->eln, da->emb, da->hidden[0], a->emb,
+                                     a->eln, a->emb_mean, a->emb_rstd, ids,
+                                     types, w->eln_g, w->proj, pos_pad(c), B,
+                                     T, C, E);
+        return;
     }
     train_layer_norm_backward(da->emb, g->eln_g, g->eln_b, da->hidden[0], a->emb,
                              w->eln_g, a->emb_mean, a->emb_rstd, BT, C);

@@ -23,7 +23,12 @@
  * computed once per forward from the table and shared by the layers.
  * hidden[0] is the embeddings' output after their LayerNorm (TinyBERT's
  * embedding-layer target), hidden[L] the last layer; pooled and logits
- * come from hidden[L]'s [CLS] rows.
+ * come from hidden[L]'s [CLS] rows. With embed_kind project_after_ln
+ * (ELECTRA-small, ALBERT) the embeddings are summed and normalised E wide
+ * (N = E below, else N = C) and hidden[0] is their projection to C, the
+ * first layer's input as in Hugging Face's hidden_states[0].
+ * Layers that share a group (cfg.attn_group / ffn_group, ALBERT) read the
+ * same weights, and the backward adds each use's gradient into them.
  */
 #ifndef DISTILC_DISTILL_MODEL_H
 #define DISTILC_DISTILL_MODEL_H
@@ -33,11 +38,15 @@
 typedef struct train_acts {
     size_t B, T;
     ir_encoder_config cfg;
-    float *wemb;                            /* [B,T,E] factorized lookups */
-    float *emb;                             /* [B,T,C] sum before LN */
+    float *wemb;                            /* [B,T,E] factorized lookups
+                                             * (project_word only) */
+    float *emb;                             /* [B,T,N] sum before LN */
     float *emb_mean, *emb_rstd;             /* [B,T] */
     float *relbias;                         /* [NH,T,T] MPNet's position
                                              * bias, or NULL */
+    float *eln;                             /* [B,T,E] project_after_ln: the
+                                             * LN's output, the projection's
+                                             * input; else NULL */
     float *hidden[IR_ENCODER_MAX_LAYERS + 1]; /* [B,T,C] each */
     float *qkv[IR_ENCODER_MAX_LAYERS];      /* [B,T,3C] */
     float *scores[IR_ENCODER_MAX_LAYERS];   /* [B,NH,T,T] q·k/sqrt(hs)

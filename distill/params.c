@@ -83,13 +83,13 @@ ir_status train_config_check(const ir_encoder_config *c, ir_diag *d)
          "position bias (0), or at least 2 buckets each way and a max "
          "distance past the exact ones", (long long)c->rel_buckets,
          (long long)c->rel_max_distance);
+    NEED((unsigned)c->embed_kind < IR_ENC_EMBED_COUNT,
+         "config.embed_kind = %d is not project_word or project_after_ln",
+         (int)c->embed_kind);
+    NEED(c->embed_kind != IR_ENC_EMBED_PROJECT_AFTER_LN || c->embed > 0,
+         "config.embed_kind = project_after_ln needs config.embed > 0 (the "
+         "width of the embedding tables)");
 #undef NEED
-    /* A config the runtime runs but the trainer's forward does not yet
-     * (issue 16): refused by name rather than trained as something else. */
-    if (c->embed > 0 && c->embed_kind != IR_ENC_EMBED_PROJECT_WORD)
-        return ir_diag_set(d, IR_ERR_UNSUPPORTED, "config.embed_kind = %s: "
-                           "the trainer projects the word embedding only "
-                           "(project_word)", ir_enc_embed_name(c->embed_kind));
     return IR_OK;
 }
 
@@ -116,15 +116,19 @@ static size_t table_build(const ir_encoder_config *c, train_tensor *t,
                           size_t *total)
 {
     int64_t C = c->hidden, F = c->ffn, E = c->embed ? c->embed : c->hidden;
+    bool after_ln = c->embed > 0 && c->embed_kind == IR_ENC_EMBED_PROJECT_AFTER_LN;
+    int64_t N = after_ln ? E : C; /* the tables' and the LayerNorm's width */
     size_t n = 0;
     *total = 0;
     table_add(t, &n, total, c->vocab, E, true, "embeddings.word%.0lld", 0);
     if (c->embed)
         table_add(t, &n, total, E, C, true, "embeddings.proj%.0lld", 0);
-    table_add(t, &n, total, c->max_positions, C, true, "embeddings.position%.0lld", 0);
-    table_add(t, &n, total, c->type_vocab, C, true, "embeddings.type%.0lld", 0);
-    table_add(t, &n, total, C, 1, false, "embeddings.ln.gamma%.0lld", 0);
-    table_add(t, &n, total, C, 1, false, "embeddings.ln.beta%.0lld", 0);
+    if (after_ln)
+        table_add(t, &n, total, C, 1, false, "embeddings.proj_bias%.0lld", 0);
+    table_add(t, &n, total, c->max_positions, N, true, "embeddings.position%.0lld", 0);
+    table_add(t, &n, total, c->type_vocab, N, true, "embeddings.type%.0lld", 0);
+    table_add(t, &n, total, N, 1, false, "embeddings.ln.gamma%.0lld", 0);
+    table_add(t, &n, total, N, 1, false, "embeddings.ln.beta%.0lld", 0);
     for (int64_t a = 0; a < c->n_attn_groups; a++) {
         table_add(t, &n, total, C, 3 * C, true, "group%lld.attn.qkv.weight", a);
         table_add(t, &n, total, 3 * C, 1, false, "group%lld.attn.qkv.bias", a);
@@ -160,6 +164,8 @@ static void weights_bind(const train_params *p, float *base, train_weights *w)
 #define NEXT() (base + t[i++].offset)
     w->word = NEXT();
     w->proj = p->cfg.embed ? NEXT() : NULL;
+    w->proj_b = p->cfg.embed && p->cfg.embed_kind == IR_ENC_EMBED_PROJECT_AFTER_LN
+                    ? NEXT() : NULL;
     w->pos = NEXT();
     w->type = NEXT();
     w->eln_g = NEXT();

@@ -15,8 +15,11 @@
  *
  * Tensors and names follow ir/encoder.h (matrices [in, out]):
  *   embeddings.word [V,E]  embeddings.proj [E,C] (only when factorized)
- *   embeddings.position [P,C]  embeddings.type [TV,C]
- *   embeddings.ln.gamma / .beta [C]
+ *   embeddings.proj_bias [C] (only with embed_kind project_after_ln)
+ *   embeddings.position [P,N]  embeddings.type [TV,N]
+ *   embeddings.ln.gamma / .beta [N]
+ *   (N = E with embed_kind project_after_ln, ELECTRA-small and ALBERT,
+ *   whose LayerNorm is before the projection; else N = C)
  *   group{a}.attn.qkv.weight [C,3C] .bias [3C], group{a}.attn.out.weight
  *   [C,C] .bias [C], group{a}.attn.ln.gamma / .beta [C]  (a attention group)
  *   group{f}.ffn.in.weight [C,F] .bias [F], group{f}.ffn.out.weight [F,C]
@@ -66,9 +69,10 @@ typedef struct train_ffn_w {
 typedef struct train_weights {
     float *word;    /* [V,E] */
     float *proj;    /* [E,C] or NULL when unfactorized */
-    float *pos;     /* [P,C] */
-    float *type;    /* [TV,C] */
-    float *eln_g, *eln_b;            /* [C] */
+    float *proj_b;  /* [C] with project_after_ln, else NULL */
+    float *pos;     /* [P,N] (N: C, or E with project_after_ln) */
+    float *type;    /* [TV,N] */
+    float *eln_g, *eln_b;            /* [N] */
     train_attn_w attn[IR_ENCODER_MAX_LAYERS]; /* per attention group */
     train_ffn_w ffn[IR_ENCODER_MAX_LAYERS];   /* per FFN group */
     float *pool_w;  /* [C,C] */

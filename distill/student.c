@@ -125,6 +125,10 @@ ir_status student_config_make(const ir_encoder_config *teacher,
     c.heads = s->heads;
     c.ffn = s->ffn;
     c.embed = s->embed;
+    /* factorized, the student projects where its teacher does (after the
+     * LayerNorm for ELECTRA-small and ALBERT); unfactorized, no kind */
+    if (!s->embed || !teacher->embed)
+        c.embed_kind = IR_ENC_EMBED_PROJECT_WORD;
     if (s->hidden % s->heads != 0)
         return ir_diag_set(d, IR_ERR_INPUT, "student heads = %lld does not "
                            "divide hidden = %lld", (long long)s->heads,
@@ -404,38 +408,98 @@ static ir_status init_ffn(train_ffn_w *sw, const train_ffn_w *tw,
     return IR_OK;
 }
 
-/* Embeddings: the teacher's full word table sliced to the kept dims, then
- * factorized through its top-E eigenvectors when the student is. */
-static ir_status init_embeddings(train_params *s, const train_params *t,
-                                 const int64_t *keep, ir_diag *d)
+/* ELECTRA-small / ALBERT: tables E wide, LayerNorm in E, then E -> H. */
+static bool after_ln(const ir_encoder_config *c)
+{
+    return c->embed > 0 && c->embed_kind == IR_ENC_EMBED_PROJECT_AFTER_LN;
+}
+
+/* The teacher's embeddings as H_t-wide tables, the form a student that
+ * sums and normalises H wide starts from (pointers into t, or into *owned,
+ * one allocation to free):
+ * - unfactorized: the tables themselves;
+ * - project_word: word · proj, the rest as they are;
+ * - project_after_ln: every table · proj; as the LayerNorm's shift
+ *   beta · proj + proj_bias, and as its gain per output dim c the spread
+ *   the projection gives unit-variance normalised inputs,
+ *   sqrt(sum_e (gamma_e proj[e,c])^2). LayerNorm and projection do not
+ *   commute, so this is a start, which the embedding loss corrects. */
+typedef struct wide_tables {
+    const float *word, *pos, *type; /* [V,Ht] [P,Ht] [TV,Ht] */
+    const float *gamma, *beta;      /* [Ht] */
+} wide_tables;
+
+static ir_status teacher_wide_tables(const train_params *t, struct gemm_ctx *gc,
+                                     wide_tables *w, float **owned, ir_diag *d)
+{
+    const ir_encoder_config *tc = &t->cfg;
+    size_t V = (size_t)tc->vocab, P = (size_t)tc->max_positions;
+    size_t TV = (size_t)tc->type_vocab, Ht = (size_t)tc->hidden;
+    size_t Et = tc->embed ? (size_t)tc->embed : Ht;
+    bool aln = after_ln(tc);
+    *w = (wide_tables){t->w.word, t->w.pos, t->w.type, t->w.eln_g, t->w.eln_b};
+    *owned = NULL;
+    if (!tc->embed)
+        return IR_OK;
+    size_t n = V * Ht + (aln ? (P + TV + 2) * Ht : 0);
+    float *m = malloc(n * sizeof *m);
+    if (!m)
+        return ir_diag_set(d, IR_ERR_NOMEM, "student init: out of memory");
+    *owned = m;
+    float *word = m;
+    train_matmul_ctx(gc, 0, 0, V, Ht, Et, 1.0f, t->w.word, Et, t->w.proj, Ht,
+                     0.0f, word, Ht);
+    w->word = word;
+    if (!aln)
+        return IR_OK;
+    float *pos = word + V * Ht, *type = pos + P * Ht;
+    float *gamma = type + TV * Ht, *beta = gamma + Ht;
+    train_matmul_ctx(gc, 0, 0, P, Ht, Et, 1.0f, t->w.pos, Et, t->w.proj, Ht,
+                     0.0f, pos, Ht);
+    train_matmul_ctx(gc, 0, 0, TV, Ht, Et, 1.0f, t->w.type, Et, t->w.proj, Ht,
+                     0.0f, type, Ht);
+    for (size_t c = 0; c < Ht; c++) {
+        double g2 = 0, b = t->w.proj_b[c];
+        for (size_t e = 0; e < Et; e++) {
+            double pe = t->w.proj[e * Ht + c];
+            g2 += (double)t->w.eln_g[e] * t->w.eln_g[e] * pe * pe;
+            b += (double)t->w.eln_b[e] * pe;
+        }
+        gamma[c] = (float)sqrt(g2);
+        beta[c] = (float)b;
+    }
+    *w = (wide_tables){word, pos, type, gamma, beta};
+    return IR_OK;
+}
+
+/* Embeddings of a student that normalises H wide (unfactorized or
+ * project_word): the teacher's tables at width H_t (teacher_wide_tables)
+ * sliced to the kept dims, the word table then factorized through its
+ * top-E eigenvectors when the student is. */
+static ir_status init_embeddings_wide(train_params *s, const train_params *t,
+                                      const int64_t *keep, ir_diag *d)
 {
     const ir_encoder_config *sc = &s->cfg, *tc = &t->cfg;
     int64_t V = tc->vocab, Ht = tc->hidden, Hs = sc->hidden;
-    int64_t Et = tc->embed ? tc->embed : Ht;
-    float *full = NULL;
-    const float *wt = t->w.word; /* [V,Ht] unless factorized */
-    if (tc->embed) {
-        full = malloc((size_t)(V * Ht) * sizeof *full);
-        if (!full)
-            return ir_diag_set(d, IR_ERR_NOMEM, "student init: out of memory");
-        train_matmul_ctx(s->gemm, 0, 0, (size_t)V, (size_t)Ht, (size_t)Et, 1.0f, t->w.word,
-                     (size_t)Et, t->w.proj, (size_t)Ht, 0.0f, full, (size_t)Ht);
-        wt = full;
-    }
+    wide_tables wt;
+    float *owned = NULL;
+    ir_status st = teacher_wide_tables(t, s->gemm, &wt, &owned, d);
+    if (st != IR_OK)
+        return st;
     float *ws = sc->embed ? malloc((size_t)(V * Hs) * sizeof *ws) : s->w.word;
     if (!ws) {
-        free(full);
+        free(owned);
         return ir_diag_set(d, IR_ERR_NOMEM, "student init: out of memory");
     }
     for (int64_t v = 0; v < V; v++)
         for (int64_t c = 0; c < Hs; c++)
-            ws[v * Hs + c] = wt[v * Ht + keep[c]];
+            ws[v * Hs + c] = wt.word[v * Ht + keep[c]];
     if (sc->embed) {
         int64_t Es = sc->embed;
         float *g = malloc((size_t)(Hs * Hs) * sizeof *g);
         float *q = malloc((size_t)(Hs * Es) * sizeof *q);
         if (!g || !q) {
-            free(g); free(q); free(ws); free(full);
+            free(g); free(q); free(ws); free(owned);
             return ir_diag_set(d, IR_ERR_NOMEM, "student init: out of memory");
         }
         train_matmul_ctx(s->gemm, 1, 0, (size_t)Hs, (size_t)Hs, (size_t)V, 1.0f, ws,
@@ -449,18 +513,77 @@ static ir_status init_embeddings(train_params *s, const train_params *t,
                 s->w.proj[e * Hs + c] = q[c * Es + e];
         free(g); free(q); free(ws);
     }
-    free(full);
     for (int64_t p = 0; p < tc->max_positions; p++)
         for (int64_t c = 0; c < Hs; c++)
-            s->w.pos[p * Hs + c] = t->w.pos[p * Ht + keep[c]];
+            s->w.pos[p * Hs + c] = wt.pos[p * Ht + keep[c]];
     for (int64_t p = 0; p < tc->type_vocab; p++)
         for (int64_t c = 0; c < Hs; c++)
-            s->w.type[p * Hs + c] = t->w.type[p * Ht + keep[c]];
+            s->w.type[p * Hs + c] = wt.type[p * Ht + keep[c]];
     for (int64_t c = 0; c < Hs; c++) {
-        s->w.eln_g[c] = t->w.eln_g[keep[c]];
-        s->w.eln_b[c] = t->w.eln_b[keep[c]];
+        s->w.eln_g[c] = wt.gamma[keep[c]];
+        s->w.eln_b[c] = wt.beta[keep[c]];
     }
+    free(owned);
     return IR_OK;
+}
+
+/* Embeddings projected after their LayerNorm, from a teacher that has
+ * them too: the E_s teacher embedding dims with the most weight (every
+ * table's column, the LayerNorm gamma, the projection's row), their
+ * columns of the tables and the LayerNorm, and the projection's rows of
+ * them and columns of the kept H dims. E_s = E_t and H_s = H_t copy the
+ * teacher's embeddings exactly. */
+static ir_status init_embeddings_after_ln(train_params *s, const train_params *t,
+                                          const int64_t *keep, bool ordered,
+                                          ir_diag *d)
+{
+    const ir_encoder_config *sc = &s->cfg, *tc = &t->cfg;
+    int64_t Et = tc->embed, Es = sc->embed, Ht = tc->hidden, Hs = sc->hidden;
+    double *imp = calloc((size_t)Et, sizeof *imp);
+    int64_t *ke = malloc((size_t)Es * sizeof *ke);
+    if (!imp || !ke) {
+        free(imp); free(ke);
+        return ir_diag_set(d, IR_ERR_NOMEM, "student init: out of memory");
+    }
+    add_importance(imp, t->w.word, tc->vocab, Et, true);
+    add_importance(imp, t->w.pos, tc->max_positions, Et, true);
+    add_importance(imp, t->w.type, tc->type_vocab, Et, true);
+    add_importance(imp, t->w.eln_g, 1, Et, true);
+    add_importance(imp, t->w.proj, Et, Ht, false);
+    bool ok = top_k(imp, Et, Es, ordered, ke);
+    free(imp);
+    if (!ok) {
+        free(ke);
+        return ir_diag_set(d, IR_ERR_NOMEM, "student init: out of memory");
+    }
+    struct { float *dst; const float *src; int64_t rows; } tab[] = {
+        {s->w.word, t->w.word, tc->vocab},
+        {s->w.pos, t->w.pos, tc->max_positions},
+        {s->w.type, t->w.type, tc->type_vocab},
+        {s->w.eln_g, t->w.eln_g, 1},
+        {s->w.eln_b, t->w.eln_b, 1},
+    };
+    for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++)
+        for (int64_t r = 0; r < tab[k].rows; r++)
+            for (int64_t e = 0; e < Es; e++)
+                tab[k].dst[r * Es + e] = tab[k].src[r * Et + ke[e]];
+    for (int64_t e = 0; e < Es; e++)
+        for (int64_t c = 0; c < Hs; c++)
+            s->w.proj[e * Hs + c] = t->w.proj[ke[e] * Ht + keep[c]];
+    for (int64_t c = 0; c < Hs; c++)
+        s->w.proj_b[c] = t->w.proj_b[keep[c]];
+    free(ke);
+    return IR_OK;
+}
+
+/* init_from_teacher has checked that a student projecting after its
+ * LayerNorm has a teacher that does too. */
+static ir_status init_embeddings(train_params *s, const train_params *t,
+                                 const int64_t *keep, bool ordered, ir_diag *d)
+{
+    if (after_ln(&s->cfg))
+        return init_embeddings_after_ln(s, t, keep, ordered, d);
+    return init_embeddings_wide(s, t, keep, d);
 }
 
 /* The H_s residual dims with the most weight (student.h). */
@@ -472,9 +595,14 @@ static void hidden_importance(double *imp, const train_params *t)
         add_importance(imp, t->w.proj, E, H, true);
     else
         add_importance(imp, t->w.word, c->vocab, H, true);
-    add_importance(imp, t->w.pos, c->max_positions, H, true);
-    add_importance(imp, t->w.type, c->type_vocab, H, true);
-    add_importance(imp, t->w.eln_g, 1, H, true);
+    if (after_ln(c)) {
+        /* the tables and their LayerNorm are E wide: H is the projection's */
+        add_importance(imp, t->w.proj_b, 1, H, true);
+    } else {
+        add_importance(imp, t->w.pos, c->max_positions, H, true);
+        add_importance(imp, t->w.type, c->type_vocab, H, true);
+        add_importance(imp, t->w.eln_g, 1, H, true);
+    }
     for (int64_t a = 0; a < c->n_attn_groups; a++) {
         add_importance(imp, t->w.attn[a].qkv_w, H, 3 * H, false);
         add_importance(imp, t->w.attn[a].out_w, H, H, true);
@@ -495,6 +623,14 @@ static ir_status init_from_teacher(train_params *s, const train_params *t,
                                    bool ordered, ir_diag *d)
 {
     const ir_encoder_config *sc = &s->cfg, *tc = &t->cfg;
+    if (after_ln(sc) && !after_ln(tc))
+        return ir_diag_set(d, IR_ERR_UNSUPPORTED, "student embed_kind = "
+                           "project_after_ln: its embeddings are initialised "
+                           "from a teacher that projects after the LayerNorm "
+                           "too (ELECTRA-small, ALBERT); this teacher's are "
+                           "%s (use --init random)",
+                           tc->embed ? ir_enc_embed_name(tc->embed_kind)
+                                     : "unfactorized");
 #define WIDER(what, a, b)                                                      \
     if ((a) > (b))                                                            \
         return ir_diag_set(d, IR_ERR_UNSUPPORTED, "student %s = %lld is more "  \
@@ -505,7 +641,9 @@ static ir_status init_from_teacher(train_params *s, const train_params *t,
     WIDER("heads", sc->heads, tc->heads);
     WIDER("head size", sc->hidden / sc->heads, tc->hidden / tc->heads);
     WIDER("ffn", sc->ffn, tc->ffn);
-    WIDER("embed", sc->embed, sc->hidden);
+    /* after the LayerNorm: columns of the teacher's E; else eigenvectors
+     * of an [H_s,H_s] matrix */
+    WIDER("embed", sc->embed, after_ln(sc) ? tc->embed : sc->hidden);
 #undef WIDER
     if (sc->vocab != tc->vocab || sc->max_positions != tc->max_positions ||
         sc->type_vocab != tc->type_vocab || sc->labels != tc->labels)
@@ -526,7 +664,7 @@ static ir_status init_from_teacher(train_params *s, const train_params *t,
     }
     hidden_importance(imp, t);
     top_k(imp, Ht, Hs, ordered, keep);
-    ir_status st = init_embeddings(s, t, keep, d);
+    ir_status st = init_embeddings(s, t, keep, ordered, d);
     int64_t *heads = malloc((size_t)sc->heads * sizeof *heads);
     if (st == IR_OK && !heads)
         st = ir_diag_set(d, IR_ERR_NOMEM, "student init: out of memory");

@@ -36,6 +36,13 @@
  * - embeddings: columns sliced to the kept dims; a factorized student
  *   (embed=E) gets word = W·V_E and proj = V_Eᵀ, V_E the top E eigenvectors
  *   of WᵀW (W the sliced [V,H_s] table): the best rank-E approximation.
+ *   A teacher whose embeddings are factorized is read through its
+ *   projection first (ELECTRA-small and ALBERT project after an E-wide
+ *   LayerNorm: every table goes through it, see teacher_wide_tables in
+ *   student.c). A factorized student of such a teacher projects after its
+ *   LayerNorm too, and keeps the E_s teacher embedding dims with the most
+ *   weight instead (E_s <= E_t): its tables, LayerNorm and projection are
+ *   the teacher's, sliced.
  * - pooler and head: rows / columns sliced to the kept dims.
  * - MPNet's relative position bias (kept by the student, whose config is
  *   the teacher's but for the spec): its table's columns are the heads
@@ -64,7 +71,9 @@ ir_status student_share_parse(const char *text, ir_enc_share *share,
 
 /* The student config: sizes from s, everything else (vocab, positions,
  * type vocab, labels, head, activation, eps) from the teacher, and the
- * sharing maps. groups:K must divide the student's layers. */
+ * sharing maps. groups:K must divide the student's layers. A factorized
+ * student (s->embed > 0) of a factorized teacher projects where the
+ * teacher does (embed_kind); any other is project_word. */
 ir_status student_config_make(const ir_encoder_config *teacher,
                               const student_spec *s, ir_enc_share share,
                               int64_t k, ir_encoder_config *out, ir_diag *d);

@@ -1,5 +1,6 @@
 /* teacher.h — the teacher's forward for distillation: logits, the hidden
- * states hidden[0..L] (0 = embeddings after their LayerNorm) and the
+ * states hidden[0..L] (0 = the embeddings' output: after their LayerNorm,
+ * and for ELECTRA-small and ALBERT after the projection to H) and the
  * unnormalised attention scores q·kᵀ/sqrt(dh) of every layer, for one
  * batch at a time.
  *

@@ -9,7 +9,9 @@
  * - a factorized student with E = H_s reproduces the sliced word table to
  *   1e-4 (word · proj), and with E < H_s does no worse than the rank-E
  *   bound allows (error below the teacher's own table norm);
- * - a wider student is refused (IR_ERR_UNSUPPORTED naming the field).
+ * - a wider student is refused (IR_ERR_UNSUPPORTED naming the field);
+ * - students of an ELECTRA-small / ALBERT teacher (embeddings projected
+ *   after their LayerNorm): see test_after_ln_teacher.
  */
 #include <math.h>
 #include <string.h>
@@ -334,8 +336,147 @@ static void test_factorized_teacher(void)
     train_params_free(t);
 }
 
+/* An ELECTRA-small / ALBERT teacher (tables E = 8 wide, LayerNorm in E,
+ * projection to H = 16 with a bias). */
+static train_params *make_after_ln_teacher(ir_enc_share share)
+{
+    ir_encoder_config c;
+    teacher_config(&c);
+    c.embed = 8;
+    c.embed_kind = IR_ENC_EMBED_PROJECT_AFTER_LN;
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_encoder_config_share(&c, share, 0, &d);
+    train_params *t;
+    if (train_params_new(&c, &t, &d) != IR_OK)
+        return NULL;
+    train_params_init_random(t, 31, 0.3f);
+    for (size_t i = 0; i < t->n; i++)
+        t->params[i] += 0.05f * train_rng_normal(32, i);
+    return t;
+}
+
+/* Students of a teacher whose embeddings are projected after their
+ * LayerNorm:
+ * - unfactorized: no embed_kind; its tables are the teacher's through the
+ *   projection (word · proj to 1e-5) and its LayerNorm shift is
+ *   beta · proj + proj_bias;
+ * - factorized at the teacher's shape: projects after its LayerNorm too
+ *   and IS the teacher (every parameter equal);
+ * - narrower (E 8 -> 4, H 16 -> 8): exact columns of the teacher's E-wide
+ *   tables and LayerNorm, the projection the teacher's at those rows and
+ *   the kept H columns;
+ * - E wider than the teacher's, or projecting after the LayerNorm from a
+ *   teacher that does not: refused, naming why;
+ * - ALBERT (one layer shared by all): each student layer copies it. */
+static void test_after_ln_teacher(void)
+{
+    train_params *t = make_after_ln_teacher(IR_ENC_SHARE_NONE);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    const ir_encoder_config *tc = &t->cfg;
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_encoder_config sc;
+    train_params *s = NULL;
+    int64_t map[4] = {1, 2, 3, 4}, keep[16];
+
+    student_spec sp = {.layers = 2, .hidden = 16, .heads = 4, .ffn = 32};
+    CHECK(student_config_make(tc, &sp, IR_ENC_SHARE_NONE, 0, &sc, &d) == IR_OK);
+    CHECK(sc.embed == 0 && sc.embed_kind == IR_ENC_EMBED_PROJECT_WORD);
+    CHECK(train_params_new(&sc, &s, &d) == IR_OK);
+    int64_t map2[2] = {2, 4};
+    CHECK_MSG(s && student_init_from_teacher(s, t, map2, keep, &d) == IR_OK, "%s", d.msg);
+    double worst = 0, worst_b = 0;
+    for (int64_t h = 0; s && h < 16; h++) {
+        for (int64_t v = 0; v < tc->vocab; v++) {
+            double x = 0;
+            for (int64_t e = 0; e < 8; e++)
+                x += (double)t->w.word[v * 8 + e] * t->w.proj[e * 16 + keep[h]];
+            worst = fmax(worst, fabs(x - s->w.word[v * 16 + h]));
+        }
+        double b = t->w.proj_b[keep[h]];
+        for (int64_t e = 0; e < 8; e++)
+            b += (double)t->w.eln_b[e] * t->w.proj[e * 16 + keep[h]];
+        worst_b = fmax(worst_b, fabs(b - s->w.eln_b[h]));
+    }
+    printf("  ELECTRA-small teacher -> unfactorized student: word max |diff| %.2e, "
+           "LN shift %.2e\n", worst, worst_b);
+    CHECK(worst < 1e-5 && worst_b < 1e-5);
+    train_params_free(s);
+
+    sp = (student_spec){.layers = 4, .hidden = 16, .heads = 4, .ffn = 32, .embed = 8};
+    CHECK(student_config_make(tc, &sp, IR_ENC_SHARE_NONE, 0, &sc, &d) == IR_OK);
+    CHECK(ir_encoder_config_equal(&sc, tc));
+    CHECK(train_params_new(&sc, &s, &d) == IR_OK);
+    CHECK(s && student_init_from_teacher(s, t, map, NULL, &d) == IR_OK);
+    size_t diff = 0;
+    for (size_t i = 0; s && i < t->n; i++)
+        diff += s->params[i] != t->params[i];
+    CHECK_MSG(diff == 0, "%zu of %zu parameters differ", diff, t->n);
+    train_params_free(s);
+
+    sp = (student_spec){.layers = 2, .hidden = 8, .heads = 2, .ffn = 16, .embed = 4};
+    CHECK(student_config_make(tc, &sp, IR_ENC_SHARE_NONE, 0, &sc, &d) == IR_OK);
+    CHECK(sc.embed_kind == IR_ENC_EMBED_PROJECT_AFTER_LN);
+    CHECK(train_params_new(&sc, &s, &d) == IR_OK);
+    CHECK_MSG(s && student_init_from_teacher(s, t, map2, keep, &d) == IR_OK, "%s", d.msg);
+    int exact = 1;
+    for (int64_t e = 0; s && e < 4; e++) {
+        int64_t te = -1; /* the teacher column student column e came from */
+        for (int64_t k = 0; k < 8 && te < 0; k++)
+            if (s->w.eln_g[e] == t->w.eln_g[k] && s->w.eln_b[e] == t->w.eln_b[k])
+                te = k;
+        exact &= te >= 0;
+        for (int64_t v = 0; te >= 0 && v < tc->vocab; v++)
+            exact &= s->w.word[v * 4 + e] == t->w.word[v * 8 + te];
+        for (int64_t p = 0; te >= 0 && p < tc->max_positions; p++)
+            exact &= s->w.pos[p * 4 + e] == t->w.pos[p * 8 + te];
+        for (int64_t c = 0; te >= 0 && c < 8; c++)
+            exact &= s->w.proj[e * 8 + c] == t->w.proj[te * 16 + keep[c]];
+    }
+    for (int64_t c = 0; s && c < 8; c++)
+        exact &= s->w.proj_b[c] == t->w.proj_b[keep[c]];
+    CHECK_MSG(exact, "narrow after-LN student: not exact slices of the teacher");
+    train_params_free(s);
+
+    sp.embed = 12;
+    CHECK(student_config_make(tc, &sp, IR_ENC_SHARE_NONE, 0, &sc, &d) == IR_OK);
+    CHECK(train_params_new(&sc, &s, &d) == IR_OK);
+    CHECK(s && student_init_from_teacher(s, t, map2, NULL, &d) == IR_ERR_UNSUPPORTED);
+    CHECK_MSG(strstr(d.msg, "embed = 12 is more than the teacher's 8") != NULL,
+              "%s", d.msg);
+    train_params_free(s);
+    train_params_free(t);
+
+    /* a BERT teacher cannot seed embeddings projected after the LN */
+    t = make_teacher();
+    sc.embed = 4;
+    CHECK(t && train_params_new(&sc, &s, &d) == IR_OK);
+    CHECK(s && student_init_from_teacher(s, t, map2, NULL, &d) == IR_ERR_UNSUPPORTED);
+    CHECK_MSG(strstr(d.msg, "project_after_ln") != NULL && strstr(d.msg, "unfactorized"),
+              "%s", d.msg);
+    train_params_free(s);
+    train_params_free(t);
+
+    /* ALBERT: one shared layer; an unshared two-layer student copies it twice */
+    t = make_after_ln_teacher(IR_ENC_SHARE_ALL);
+    CHECK(t && t->cfg.n_attn_groups == 1 && t->cfg.n_ffn_groups == 1);
+    sp = (student_spec){.layers = 2, .hidden = 16, .heads = 4, .ffn = 32, .embed = 8};
+    CHECK(t && student_config_make(&t->cfg, &sp, IR_ENC_SHARE_NONE, 0, &sc, &d) == IR_OK);
+    CHECK(sc.n_attn_groups == 2 && train_params_new(&sc, &s, &d) == IR_OK);
+    CHECK(s && student_init_from_teacher(s, t, map2, NULL, &d) == IR_OK);
+    for (int l = 0; s && l < 2; l++)
+        CHECK(memcmp(s->w.ffn[l].in_w, t->w.ffn[0].in_w, 16 * 32 * sizeof(float)) == 0 &&
+              memcmp(s->w.attn[l].qkv_w, t->w.attn[0].qkv_w, 16 * 48 * sizeof(float)) == 0);
+    train_params_free(s);
+    train_params_free(t);
+}
+
 int main(void)
 {
+    test_after_ln_teacher();
     test_factorized_teacher();
     test_relpos_init();
     test_spec();

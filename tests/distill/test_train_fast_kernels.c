@@ -28,7 +28,10 @@
  *     GELU forward and backward the same bits (elementwise, no FMA
  *     contraction); the tiled attention, the GEMM path's softmax rows and
  *     their backward, LayerNorm forward and backward within 1e-6 of the
- *     largest magnitude (only the lanes of their double sums differ). */
+ *     largest magnitude (only the lanes of their double sums differ);
+ *   - ELECTRA-small's embedding block (E 128 -> 256, train_embed_ln_proj_*)
+ *     the same way: its sum the same bits, output and every gradient within
+ *     1e-6 of the largest magnitude. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,12 +464,103 @@ static void test_isa_paths(void)
     free(lo7); free(lm7); free(lr7);
 }
 
+/* ELECTRA-small's embedding block (tables E = 128 wide, projected to
+ * C = 256; a padded batch of 3 x 37 with pad id 0) on each vector set
+ * against the portable one: the sum (elementwise) and the scatter into
+ * the tables give the same bits; the LayerNorm's statistics, the block's
+ * output and the gradients of the LayerNorm, the projection and the tables
+ * agree within ISA_TOL of the largest magnitude (only the lanes of the
+ * LayerNorm's double sums differ; the projection runs on the same loop). */
+typedef struct elp_bufs {
+    float *out, *sum, *ln, *mean, *rstd;                    /* forward */
+    float *dword, *dpos, *dtype, *dg, *db, *dproj, *dpb, *dln, *dsum; /* backward */
+} elp_bufs;
+
+static void elp_run(train_isa isa, elp_bufs *o, const int32_t *ids,
+                    const int32_t *types, float *const *w, const float *dout,
+                    size_t B, size_t T, size_t C, size_t E, size_t V, size_t P)
+{
+    size_t BT = B * T;
+    *o = (elp_bufs){calloc(BT * C, 4), calloc(BT * E, 4), calloc(BT * E, 4),
+                    calloc(BT, 4), calloc(BT, 4), calloc(V * E, 4), calloc(P * E, 4),
+                    calloc(2 * E, 4), calloc(E, 4), calloc(E, 4), calloc(E * C, 4),
+                    calloc(C, 4), calloc(BT * E, 4), calloc(BT * E, 4)};
+    train_embed_ln_proj_forward_isa(isa, NULL, o->out, o->sum, o->ln, o->mean, o->rstd,
+                                    ids, types, w[0], w[1], w[2], w[3], w[4], w[5],
+                                    w[6], 0, B, T, C, E, 1e-12f);
+    train_embed_ln_proj_backward_isa(isa, NULL, o->dword, o->dpos, o->dtype, o->dg,
+                                     o->db, o->dproj, o->dpb, o->dln, o->dsum, dout,
+                                     o->sum, o->ln, o->mean, o->rstd, ids, types, w[3],
+                                     w[5], 0, B, T, C, E);
+}
+
+static void elp_free(elp_bufs *o)
+{
+    float **f = (float **)o;
+    for (size_t i = 0; i < sizeof *o / sizeof(float *); i++)
+        free(f[i]);
+}
+
+static void test_embed_ln_proj_isa(void)
+{
+    size_t B = 3, T = 37, C = 256, E = 128, V = 300, P = 40, BT = B * T;
+    int32_t *ids = malloc(BT * sizeof *ids), *types = malloc(BT * sizeof *types);
+    for (size_t i = 0; i < BT; i++) {
+        bool pad = i / T == 1 && i % T >= 25;
+        ids[i] = pad ? 0 : (int32_t)(1 + train_rng_u64(31, i) % (V - 1));
+        types[i] = !pad && i % T >= 12;
+    }
+    /* word, pos, type, gamma, beta, proj, proj_b */
+    float *w[7] = {compare_rand_normal(V * E, 32, 1.0f), compare_rand_normal(P * E, 33, 1.0f),
+                   compare_rand_normal(2 * E, 34, 1.0f), compare_rand_normal(E, 35, 1.0f),
+                   compare_rand_normal(E, 36, 1.0f), compare_rand_normal(E * C, 37, 0.1f),
+                   compare_rand_normal(C, 38, 1.0f)};
+    float *dout = compare_rand_normal(BT * C, 39, 1.0f);
+    elp_bufs ref;
+    elp_run(TRAIN_ISA_PORTABLE, &ref, ids, types, w, dout, B, T, C, E, V, P);
+    for (int k = 0; k < TRAIN_ISA_NVECTOR; k++) {
+        train_isa isa = train_isa_vector[k];
+        if (!train_isa_try(isa, "emb-ln-proj"))
+            continue;
+        elp_bufs o;
+        elp_run(isa, &o, ids, types, w, dout, B, T, C, E, V, P);
+        bool sum_same = memcmp(o.sum, ref.sum, BT * E * 4) == 0;
+        double e_out = compare_rel_err(o.out, ref.out, BT * C);
+        double e_ln = compare_rel_err(o.ln, ref.ln, BT * E);
+        double e_st = fmax(compare_rel_err(o.mean, ref.mean, BT),
+                           compare_rel_err(o.rstd, ref.rstd, BT));
+        double e_tab = fmax(compare_rel_err(o.dword, ref.dword, V * E),
+                            fmax(compare_rel_err(o.dpos, ref.dpos, P * E),
+                                 compare_rel_err(o.dtype, ref.dtype, 2 * E)));
+        double e_lng = fmax(compare_rel_err(o.dg, ref.dg, E),
+                            compare_rel_err(o.db, ref.db, E));
+        double e_proj = fmax(compare_rel_err(o.dproj, ref.dproj, E * C),
+                             compare_rel_err(o.dpb, ref.dpb, C));
+        CHECK_MSG(sum_same, "emb-ln-proj %s: the sum is not the portable bits",
+                  train_isa_name(isa));
+        CHECK_MSG(e_out <= ISA_TOL && e_ln <= ISA_TOL && e_st <= ISA_TOL &&
+                      e_tab <= ISA_TOL && e_lng <= ISA_TOL && e_proj <= ISA_TOL,
+                  "emb-ln-proj %s vs portable: out %.2e ln %.2e mean/rstd %.2e "
+                  "dtables %.2e dgamma/dbeta %.2e dproj %.2e", train_isa_name(isa),
+                  e_out, e_ln, e_st, e_tab, e_lng, e_proj);
+        printf("  emb-ln-proj %s vs portable: sum %s bits; out %.1e ln %.1e "
+               "dtables %.1e dgamma/dbeta %.1e dproj %.1e\n", train_isa_name(isa),
+               sum_same ? "same" : "DIFFERENT", e_out, e_ln, e_tab, e_lng, e_proj);
+        elp_free(&o);
+    }
+    elp_free(&ref);
+    for (int i = 0; i < 7; i++)
+        free(w[i]);
+    free(dout); free(ids); free(types);
+}
+
 int main(void)
 {
     test_attention_tiled();
     test_gelu_accuracy();
     test_gelu_tanh();
     test_isa_paths();
+    test_embed_ln_proj_isa();
     /* every set of the terms' kernels against losses.h's */
     static const train_isa isas[] = {TRAIN_ISA_PORTABLE, TRAIN_ISA_AVX2,
                                      TRAIN_ISA_AVX512};

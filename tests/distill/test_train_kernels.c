@@ -1,6 +1,8 @@
 /* test_train_kernels.c — every forward/backward pair of distill/kernels.h
  * against central finite differences on tiny shapes (helpers and the error
- * measure in train_fd.h: eps 1e-2 in float, relative error < 1e-2), plus
+ * measure in train_fd.h: eps 1e-2 in float, relative error < 1e-2; the
+ * ELECTRA-small / ALBERT embedding block on every instruction set that
+ * may run here), plus
  * the routing matmul against its reference loop in all transpose forms,
  * dropout's determinism and the "backward adds" convention.
  *
@@ -12,6 +14,7 @@
 
 #include "distill/kernels.h"
 #include "train_fd.h"
+#include "train_isa.h"
 
 /* ---- linear -------------------------------------------------------------- */
 typedef struct lin_ctx { float *out, *inp, *w, *b, *r; size_t BT, C, OC; } lin_ctx;
@@ -216,6 +219,94 @@ static void test_embed(int factorized, int64_t pad)
     free(c.r); free(dword); free(dproj); free(dpos); free(dtype); free(scratch);
 }
 
+/* ---- embeddings projected after their LayerNorm (ELECTRA-small, ALBERT) --- */
+typedef struct elp_ctx {
+    train_isa isa;
+    float *out, *sum, *ln, *mean, *rstd, *word, *pos, *type, *gamma, *beta, *proj,
+        *proj_b, *r;
+    const int32_t *ids, *types; int64_t pad; size_t B, T, C, E;
+} elp_ctx;
+static double elp_f(void *p)
+{
+    elp_ctx *c = p;
+    train_embed_ln_proj_forward_isa(c->isa, NULL, c->out, c->sum, c->ln, c->mean,
+                                    c->rstd, c->ids, c->types, c->word, c->pos,
+                                    c->type, c->gamma, c->beta, c->proj, c->proj_b,
+                                    c->pad, c->B, c->T, c->C, c->E, 1e-5f);
+    return fd_dot(c->out, c->r, c->B * c->T * c->C);
+}
+/* Every gradient of the block (tables E = 5 wide, projected to C = 7) on
+ * one instruction set; pad >= 0: RoBERTa's positions with that pad id.
+ * The tables are drawn in [-4, 4): a sum of E = 5 values with a small
+ * spread makes the LayerNorm curved at the scale of FD_EPS (one draw in a
+ * few hundred failed at [-2, 2); 600 draws pass at [-4, 4), the worst
+ * 6.2e-3). */
+static void test_embed_ln_proj(train_isa isa, int64_t pad)
+{
+    size_t B = 2, T = 3, C = 7, E = 5, V = 5, P = pad >= 0 ? 6 : 4, TV = 2;
+    static const int32_t ids[6] = {1, 4, 1, 0, 2, 4}, types[6] = {0, 0, 1, 0, 1, 1};
+    elp_ctx c = {isa, fd_alloc_zero(B * T * C), fd_alloc_zero(B * T * E),
+                 fd_alloc_zero(B * T * E), fd_alloc_zero(B * T), fd_alloc_zero(B * T),
+                 fd_alloc_rand(V * E, 4), fd_alloc_rand(P * E, 4), fd_alloc_rand(TV * E, 4),
+                 fd_alloc_rand(E, 1), fd_alloc_rand(E, 1), fd_alloc_rand(E * C, 1),
+                 fd_alloc_rand(C, 1), fd_alloc_rand(B * T * C, 1), ids, types, pad,
+                 B, T, C, E};
+    for (size_t e = 0; e < E; e++) /* gammas away from 0: every input matters */
+        c.gamma[e] += c.gamma[e] < 0 ? -0.5f : 0.5f;
+    float *dword = fd_alloc_zero(V * E), *dpos = fd_alloc_zero(P * E),
+          *dtype = fd_alloc_zero(TV * E), *dg = fd_alloc_zero(E), *db = fd_alloc_zero(E),
+          *dproj = fd_alloc_zero(E * C), *dpb = fd_alloc_zero(C),
+          *dln = fd_alloc_rand(B * T * E, 1), *dsum = fd_alloc_rand(B * T * E, 1);
+    elp_f(&c);
+    /* dln and dsum start as garbage: they are scratch, overwritten */
+    train_embed_ln_proj_backward_isa(isa, NULL, dword, dpos, dtype, dg, db, dproj, dpb,
+                                     dln, dsum, c.r, c.sum, c.ln, c.mean, c.rstd, ids,
+                                     types, c.gamma, c.proj, pad, B, T, C, E);
+    struct { const char *name; float *x, *g; size_t n; } t[] = {
+        {"dword", c.word, dword, V * E}, {"dpos", c.pos, dpos, P * E},
+        {"dtype", c.type, dtype, TV * E}, {"dgamma", c.gamma, dg, E},
+        {"dbeta", c.beta, db, E}, {"dproj", c.proj, dproj, E * C},
+        {"dproj_b", c.proj_b, dpb, C},
+    };
+    for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+        char what[64];
+        snprintf(what, sizeof what, "emb-ln-proj %s%s %s", train_isa_name(isa),
+                 pad >= 0 ? " pad 1" : "", t[k].name);
+        fd_compare(what, t[k].x, t[k].g, t[k].n, 1, elp_f, &c);
+    }
+    /* row 3 of word is never looked up: zero gradient */
+    for (size_t e = 0; e < E; e++)
+        CHECK(dword[3 * E + e] == 0.0f);
+    /* backward adds: a second call doubles the projection's gradient */
+    float before = dproj[4];
+    train_embed_ln_proj_backward_isa(isa, NULL, dword, dpos, dtype, dg, db, dproj, dpb,
+                                     dln, dsum, c.r, c.sum, c.ln, c.mean, c.rstd, ids,
+                                     types, c.gamma, c.proj, pad, B, T, C, E);
+    CHECK(fabsf(dproj[4] - 2 * before) <= 1e-5f * fabsf(before) + 1e-7f);
+    free(c.out); free(c.sum); free(c.ln); free(c.mean); free(c.rstd); free(c.word);
+    free(c.pos); free(c.type); free(c.gamma); free(c.beta); free(c.proj); free(c.proj_b);
+    free(c.r); free(dword); free(dpos); free(dtype); free(dg); free(db); free(dproj);
+    free(dpb); free(dln); free(dsum);
+}
+
+/* The block on the portable path and each vector set that may run here,
+ * each on the same numbers. The random stream is left as it was, so the
+ * tests after this one draw the same numbers whichever sets ran (a ReLU
+ * pooler's finite differences fail near its kink). */
+static void test_embed_ln_proj_isas(void)
+{
+    uint64_t keep = fd_rng_state;
+    test_embed_ln_proj(TRAIN_ISA_PORTABLE, 1);
+    fd_rng_state = 0x9E3779B97F4A7C15ULL;
+    test_embed_ln_proj(TRAIN_ISA_PORTABLE, -1);
+    for (int k = 0; k < TRAIN_ISA_NVECTOR; k++)
+        if (train_isa_try(train_isa_vector[k], "emb-ln-proj finite differences")) {
+            fd_rng_state = 0x9E3779B97F4A7C15ULL;
+            test_embed_ln_proj(train_isa_vector[k], -1);
+        }
+    fd_rng_state = keep;
+}
+
 /* ---- attention with padding, and the scores' own gradient path ----------- */
 typedef struct att_ctx {
     float *out, *scores, *probs, *qkv, *r, *rs; const int32_t *mask;
@@ -318,6 +409,7 @@ int main(void)
     test_embed(0, -1);
     test_embed(1, -1);
     test_embed(0, 1);
+    test_embed_ln_proj_isas();
     test_attention();
     test_pooler_head(IR_ACT_TANH);
     test_pooler_head(IR_ACT_RELU);

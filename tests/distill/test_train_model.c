@@ -6,10 +6,12 @@
  *   + sum_l attention-MSE(scores[l], teacher 4 heads -> 2)
  * on a tiny encoder (2 layers, hidden 8, 2 heads, FFN 16, vocab 20, a
  * padded batch) in five forms: plain, factorized embeddings (E = 4) with
- * all layers sharing one group, FFN-only sharing, and MPNet's relative
+ * all layers sharing one group, FFN-only sharing, MPNet's relative
  * position bias (8 buckets, max distance 4; its table checked whole), on
  * the loops and on a GEMM context (the batched and fused attention
- * kernels). Every 3rd parameter
+ * kernels), and the embeddings projected after their E-wide LayerNorm as
+ * ELECTRA-small (E = 6) and ALBERT (E = 4, all layers one group) have
+ * them. Every 3rd parameter
  * is checked (eps 1e-2 in float, relative error < 1e-2 with a floor of
  * 1e-2 on the denominator, see train_fd.h); weights are drawn with std 0.3
  * and LayerNorm/bias noise so that no gradient is trivially small.
@@ -97,12 +99,13 @@ static void total_backward(model_ctx *m, float *dwh)
     train_backward(m->p, m->a, m->da, m->ids, m->types, m->mask);
 }
 
-/* rel: MPNet's relative position bias with rel buckets (0: none) up to
- * distance 4, so T = 5 reaches the exact, logarithmic and clamped buckets;
- * gemm: the trainer's GEMM context (the batched / fused kernels), else
- * the loops. */
-static void test_composed(const char *label, int64_t embed, int share,
-                          int64_t rel, bool gemm)
+/* kind: where the embeddings project (ELECTRA-small and ALBERT: after
+ * the LayerNorm); rel: MPNet's relative position bias with rel buckets (0:
+ * none) up to distance 4, so T = 5 reaches the exact, logarithmic and
+ * clamped buckets; gemm: the trainer's GEMM context (the batched / fused
+ * kernels), else the loops. */
+static void test_composed(const char *label, int64_t embed, ir_enc_embed kind,
+                          int share, int64_t rel, bool gemm)
 {
     static const int32_t ids[B * T] = {2, 7, 19, 3, 1, 2, 11, 5, 0, 0};
     static const int32_t types[B * T] = {0, 0, 1, 1, 1, 0, 0, 1, 0, 0};
@@ -113,6 +116,7 @@ static void test_composed(const char *label, int64_t embed, int share,
     c.rel_buckets = rel;
     c.rel_max_distance = 4;
     c.rel_bidirectional = true;
+    c.embed_kind = kind;
     ir_diag d;
     ir_diag_init(&d);
     model_ctx m = {0};
@@ -314,30 +318,71 @@ static void test_adamw_isa(void)
     train_params_free(p);
 }
 
-/* ELECTRA-small / ALBERT's embeddings run in the runtime but not in the
- * trainer: refused naming the field, never trained as project_word. */
-static void test_refuses_embed_after_ln(void)
+/* ELECTRA-small / ALBERT's embeddings (project_after_ln): the tables and
+ * the LayerNorm are E wide, and the projection to H has a bias, named and
+ * laid out as ir/encoder.h says; a bad kind is refused naming the field. */
+static void test_params_after_ln(void)
 {
     ir_encoder_config c;
-    tiny_config(&c, 4, 1);
+    tiny_config(&c, 6, 0);
+    c.embed_kind = IR_ENC_EMBED_PROJECT_AFTER_LN;
     ir_diag d;
     ir_diag_init(&d);
-    CHECK(train_config_check(&c, &d) == IR_OK);
+    train_params *p = NULL;
+    CHECK_MSG(train_params_new(&c, &p, &d) == IR_OK, "%s", d.msg);
+    if (!p)
+        return;
+    /* in ir_encoder_weight_spec's order, with its shapes */
+    for (size_t i = 0; i < p->n_tensors; i++) {
+        ir_encoder_wspec w;
+        CHECK(ir_encoder_weight_spec(&c, i, &w));
+        const train_tensor *t = &p->tensors[i];
+        CHECK_MSG(strcmp(w.name, t->name) == 0 && w.dims[0] == t->rows &&
+                      (w.rank == 1 ? t->cols == 1 : w.dims[1] == t->cols),
+                  "tensor %zu: trainer %s [%lld,%lld], encoder %s", i, t->name,
+                  (long long)t->rows, (long long)t->cols, w.name);
+    }
+    CHECK(p->n_tensors == ir_encoder_weight_count(&c));
+    const train_tensor *t = train_params_find(p, "embeddings.position");
+    CHECK(t && t->rows == 8 && t->cols == 6);
+    t = train_params_find(p, "embeddings.proj_bias");
+    CHECK(t && t->rows == 8 && !t->decay && p->w.proj_b == p->params + t->offset);
+    t = train_params_find(p, "embeddings.ln.gamma");
+    CHECK(t && t->rows == 6);
+    train_params_init_random(p, 3, 0.02f);
+    CHECK(p->w.eln_g[5] == 1.0f && p->w.proj_b[7] == 0.0f);
+    train_params_free(p);
+    /* project_word has no proj_bias */
+    c.embed_kind = IR_ENC_EMBED_PROJECT_WORD;
+    CHECK(train_params_new(&c, &p, &d) == IR_OK);
+    CHECK(p && !p->w.proj_b && !train_params_find(p, "embeddings.proj_bias"));
+    train_params_free(p);
+    c.embed_kind = IR_ENC_EMBED_COUNT;
+    CHECK(train_config_check(&c, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "config.embed_kind") != NULL, "message: %s", d.msg);
     c.embed_kind = IR_ENC_EMBED_PROJECT_AFTER_LN;
-    CHECK(train_config_check(&c, &d) == IR_ERR_UNSUPPORTED);
-    CHECK_MSG(strstr(d.msg, "config.embed_kind = project_after_ln") != NULL,
+    c.embed = 0;
+    CHECK(train_config_check(&c, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "project_after_ln needs config.embed > 0") != NULL,
               "message: %s", d.msg);
 }
 
 int main(void)
 {
-    test_refuses_embed_after_ln();
+    test_params_after_ln();
     test_params_table();
     test_adamw_isa();
-    test_composed("plain", 0, 0, 0, false);
-    test_composed("E=4, all layers shared", 4, 1, 0, false);
-    test_composed("FFN-only sharing", 0, 2, 0, false);
-    test_composed("relative position bias", 0, 0, 8, false);
-    test_composed("relative position bias, GEMM context", 0, 0, 8, true);
+    test_composed("plain", 0, IR_ENC_EMBED_PROJECT_WORD, 0, 0, false);
+    test_composed("E=4, all layers shared", 4, IR_ENC_EMBED_PROJECT_WORD, 1, 0, false);
+    test_composed("FFN-only sharing", 0, IR_ENC_EMBED_PROJECT_WORD, 2, 0, false);
+    test_composed("relative position bias", 0, IR_ENC_EMBED_PROJECT_WORD, 0, 8, false);
+    test_composed("relative position bias, GEMM context", 0,
+                  IR_ENC_EMBED_PROJECT_WORD, 0, 8, true);
+    /* ELECTRA-small: tables E = 6 wide, LayerNorm in E, then E -> 8 */
+    test_composed("E=6 after LN (ELECTRA-small)", 6, IR_ENC_EMBED_PROJECT_AFTER_LN,
+                  0, 0, false);
+    /* ALBERT: E = 4 after the LayerNorm, one layer shared by both depths */
+    test_composed("E=4 after LN, all shared (ALBERT)", 4,
+                  IR_ENC_EMBED_PROJECT_AFTER_LN, 1, 0, false);
     return test_finish("test_train_model");
 }

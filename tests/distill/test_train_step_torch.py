@@ -12,17 +12,20 @@ and gradients to a versioned binary file (format below). The C driver
 tests/distill/test_train_torch_step.c reads it, runs the same step in C and compares
 within 1e-4 relative error per tensor. Cases: plain; factorized embeddings
 (E = 4) with all layers sharing one group; FFN-only sharing; plain with tanh
-GELU (HF's gelu_new, torch's gelu(approximate="tanh")). Dropout is off.
+GELU (HF's gelu_new, torch's gelu(approximate="tanh")); embeddings projected
+after an E-wide LayerNorm, as ELECTRA-small (E = 6) and ALBERT (E = 4, all
+layers one group, tanh GELU) have them. Dropout is off.
 
 Usage: test_train_step_torch.py [PATH/TO/test_train_torch_step]
   (default: $DISTILC_BUILD_DIR/tests/test_train_torch_step)
 Prints "skipped: torch missing" (and exits 77) without torch.
 
-File format (little-endian), "DSTEPv2":
-  char magic[8] = "DSTEP\\0\\0\\0"; uint32 version = 2
+File format (little-endian), "DSTEPv3":
+  char magic[8] = "DSTEP\\0\\0\\0"; uint32 version = 3
   int64 layers, hidden, heads, ffn, vocab, max_positions, type_vocab, embed,
         labels, n_attn_groups, n_ffn_groups,
         activation (the FFN code of ir/act.h: 0 gelu (erf), 1 gelu_tanh),
+        embed_kind (ir/encoder.h: 0 project_word, 1 project_after_ln),
         attn_group[layers],
         ffn_group[layers], B, T, CT (teacher width), NHT (teacher heads)
   float32 ln_eps, temperature
@@ -48,7 +51,8 @@ import model_util as mu  # noqa: E402
 torch = mu.require("torch", message="torch missing")
 
 MAGIC = b"DSTEP\0\0\0"
-VERSION = 2
+VERSION = 3
+EMBED_KIND = {"project_word": 0, "project_after_ln": 1}  # ir_enc_embed
 ACT_CODE = {"gelu": 0, "gelu_tanh": 1}  # ir_act_ffn_code
 
 
@@ -56,12 +60,16 @@ def param_table(c):
     """Names and shapes in distill/params.h order."""
     C, F = c["hidden"], c["ffn"]
     E = c["embed"] or C
+    after_ln = c["embed_kind"] == "project_after_ln"
+    N = E if after_ln else C  # the tables' and the embedding LayerNorm's width
     t = [("embeddings.word", (c["vocab"], E))]
     if c["embed"]:
         t.append(("embeddings.proj", (E, C)))
-    t += [("embeddings.position", (c["max_positions"], C)),
-          ("embeddings.type", (c["type_vocab"], C)),
-          ("embeddings.ln.gamma", (C,)), ("embeddings.ln.beta", (C,))]
+    if after_ln:
+        t.append(("embeddings.proj_bias", (C,)))
+    t += [("embeddings.position", (c["max_positions"], N)),
+          ("embeddings.type", (c["type_vocab"], N)),
+          ("embeddings.ln.gamma", (N,)), ("embeddings.ln.beta", (N,))]
     for a in range(c["n_attn_groups"]):
         t += [(f"group{a}.attn.qkv.weight", (C, 3 * C)), (f"group{a}.attn.qkv.bias", (3 * C,)),
               (f"group{a}.attn.out.weight", (C, C)), (f"group{a}.attn.out.bias", (C,)),
@@ -80,12 +88,19 @@ def forward(c, P, ids, types, mask):
     B, T = ids.shape
     C, NH = c["hidden"], c["heads"]
     hs = C // NH
-    ln = lambda x, g, b: torch.nn.functional.layer_norm(x, (C,), g, b, c["ln_eps"])
+    ln = lambda x, g, b: torch.nn.functional.layer_norm(x, (x.shape[-1],), g, b,
+                                                        c["ln_eps"])
     x = P["embeddings.word"][ids]
-    if c["embed"]:
-        x = x @ P["embeddings.proj"]
-    x = x + P["embeddings.position"][:T] + P["embeddings.type"][types]
-    h = ln(x, P["embeddings.ln.gamma"], P["embeddings.ln.beta"])
+    if c["embed_kind"] == "project_after_ln":
+        # ELECTRA-small / ALBERT: sum and LayerNorm E wide, then E -> C
+        x = x + P["embeddings.type"][types] + P["embeddings.position"][:T]
+        h = (ln(x, P["embeddings.ln.gamma"], P["embeddings.ln.beta"])
+             @ P["embeddings.proj"] + P["embeddings.proj_bias"])
+    else:
+        if c["embed"]:
+            x = x @ P["embeddings.proj"]
+        x = x + P["embeddings.position"][:T] + P["embeddings.type"][types]
+        h = ln(x, P["embeddings.ln.gamma"], P["embeddings.ln.beta"])
     hidden, scores = [h], []
     bias = (1.0 - mask.to(h.dtype))[:, None, None, :] * -10000.0
     for l in range(c["layers"]):
@@ -109,12 +124,12 @@ def forward(c, P, ids, types, mask):
     return pooled @ P["head.weight"] + P["head.bias"], hidden, scores
 
 
-def make_case(path, embed, share, seed, activation="gelu"):
+def make_case(path, embed, share, seed, activation="gelu", embed_kind="project_word"):
     g = torch.Generator().manual_seed(seed)
     L = 2
     c = dict(layers=L, hidden=8, heads=2, ffn=16, vocab=20, max_positions=8,
              type_vocab=2, embed=embed, labels=3, ln_eps=1e-5,
-             activation=activation)
+             activation=activation, embed_kind=embed_kind)
     c["n_attn_groups"] = 1 if share == "all" else L
     c["n_ffn_groups"] = 1 if share in ("all", "ffn") else L
     c["attn_group"] = [0] * L if share == "all" else list(range(L))
@@ -156,6 +171,7 @@ def make_case(path, embed, share, seed, activation="gelu"):
                                "type_vocab", "embed", "labels", "n_attn_groups",
                                "n_ffn_groups")]
         ints.append(ACT_CODE[c["activation"]])
+        ints.append(EMBED_KIND[c["embed_kind"]])
         ints += c["attn_group"] + c["ffn_group"] + [B, T, CT, NHT]
         f.write(struct.pack(f"<{len(ints)}q", *ints))
         f.write(struct.pack("<ff", c["ln_eps"], temp))
@@ -175,13 +191,17 @@ def main():
     driver = mu.command_arg(__doc__.split("\n\n")[0], "test_train_torch_step")
     checks = mu.Checks()
     with tempfile.TemporaryDirectory() as tmp:
-        for name, embed, share, seed, act in (
-                ("plain", 0, "none", 1, "gelu"),
-                ("factorized E=4, all layers shared", 4, "all", 2, "gelu"),
-                ("FFN-only sharing", 0, "ffn", 3, "gelu"),
-                ("plain, tanh GELU (gelu_new)", 0, "none", 4, "gelu_tanh")):
+        for name, embed, share, seed, act, kind in (
+                ("plain", 0, "none", 1, "gelu", "project_word"),
+                ("factorized E=4, all layers shared", 4, "all", 2, "gelu", "project_word"),
+                ("FFN-only sharing", 0, "ffn", 3, "gelu", "project_word"),
+                ("plain, tanh GELU (gelu_new)", 0, "none", 4, "gelu_tanh", "project_word"),
+                ("ELECTRA-small: E=6 after the LayerNorm", 6, "none", 5, "gelu",
+                 "project_after_ln"),
+                ("ALBERT: E=4 after the LayerNorm, all layers shared, tanh GELU", 4,
+                 "all", 6, "gelu_tanh", "project_after_ln")):
             path = os.path.join(tmp, f"step-{seed}.bin")
-            make_case(path, embed, share, seed, act)
+            make_case(path, embed, share, seed, act, kind)
             env = dict(os.environ, DISTILC_TORCH_STEP=path)
             r = subprocess.run([driver], env=env, capture_output=True, text=True)
             print(f"== {name}\n{r.stdout}{r.stderr}", end="")

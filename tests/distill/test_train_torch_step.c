@@ -1,5 +1,5 @@
 /* test_train_torch_step.c — one training step of the C trainer against
- * PyTorch numbers. tests/distill/test_train_step_torch.py writes a "DSTEP" v2
+ * PyTorch numbers. tests/distill/test_train_step_torch.py writes a "DSTEP" v3
  * file (format in that script: config, batch, teacher tensors, weights,
  * expected losses and gradients computed in float64) and runs this program
  * with DISTILC_TORCH_STEP pointing at it. Run alone (no variable) it
@@ -49,21 +49,23 @@ static int step_read(const char *path, step_file *s)
     char magic[8];
     uint32_t version = 0;
     int ok = rd(f, magic, 1, 8) && rd(f, &version, 4, 1);
-    if (!ok || memcmp(magic, "DSTEP\0\0\0", 8) != 0 || version != 2) {
-        fprintf(stderr, "%s: not a DSTEP v2 file (version %u); regenerate it with "
+    if (!ok || memcmp(magic, "DSTEP\0\0\0", 8) != 0 || version != 3) {
+        fprintf(stderr, "%s: not a DSTEP v3 file (version %u); regenerate it with "
                 "tests/distill/test_train_step_torch.py from this tree\n", path, version);
         fclose(f);
         return 0;
     }
     ir_encoder_config *c = &s->c;
     memset(c, 0, sizeof *c);
-    int64_t v[12];
-    ok &= rd(f, v, 8, 12);
+    int64_t v[13];
+    ok &= rd(f, v, 8, 13);
     c->layers = v[0]; c->hidden = v[1]; c->heads = v[2]; c->ffn = v[3]; c->vocab = v[4];
     c->max_positions = v[5]; c->type_vocab = v[6]; c->embed = v[7]; c->labels = v[8];
     c->n_attn_groups = v[9]; c->n_ffn_groups = v[10];
     c->activation = ir_act_from_ffn_code(v[11]); /* 0 gelu, 1 gelu_tanh */
-    if (!ok || !ir_act_is_ffn(c->activation) || c->layers < 1 || c->layers > IR_ENCODER_MAX_LAYERS) {
+    c->embed_kind = (ir_enc_embed)v[12];         /* 0 project_word, 1 after LN */
+    if (!ok || !ir_act_is_ffn(c->activation) || (uint64_t)v[12] >= IR_ENC_EMBED_COUNT ||
+        c->layers < 1 || c->layers > IR_ENCODER_MAX_LAYERS) {
         fclose(f);
         return 0;
     }
