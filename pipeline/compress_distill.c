@@ -157,8 +157,9 @@ static void budget_stage_end(void *user, int i, const distill_stage_result *sr,
     ds->final_loss = tr->last_loss;
     ds->seconds = tr->seconds;
     ds->tokens_per_s = tr->tokens_per_s;
-    if (tr->steps > tr->start_step && tr->seconds > 0 && b->est[i] > 0) {
-        double pace = tr->seconds / (double)(tr->steps - tr->start_step) / b->est[i];
+    if (tr->steps > tr->start_step && tr->run_seconds > 0 && b->est[i] > 0) {
+        double pace = tr->run_seconds / (double)(tr->steps - tr->start_step) /
+                      b->est[i];
         for (int j = i + 1; j < DISTILL_RUN_STAGES; j++)
             b->est[j] *= pace;
     }
