@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "distill/params.h"
 #include "distill/student.h"
@@ -145,6 +146,36 @@ static void progress_hook(void *user, const train_status *s)
     h->p->progress(h->p->user, h->stage, s);
 }
 
+/* DIR/<stage>/last.ckpt in buf; false when it does not fit. */
+static bool ckpt_path(const distill_plan *p, int stage, char *buf, size_t n)
+{
+    int k = snprintf(buf, n, "%s/%s/last.ckpt", p->ckpt_dir,
+                     distill_run_stage_name(stage));
+    return k > 0 && (size_t)k < n;
+}
+
+static bool ckpt_exists(const distill_plan *p, int stage)
+{
+    char path[4200];
+    struct stat sb;
+    return p->ckpt_dir && ckpt_path(p, stage, path, sizeof path) &&
+           stat(path, &sb) == 0;
+}
+
+ir_status distill_job_checkpoint(const distill_job *job, int stage, bool *found,
+                                 train_ckpt_state *st, ir_diag *d)
+{
+    const distill_plan *p = job->p;
+    *found = false;
+    if (!p->resume || !ckpt_exists(p, stage))
+        return IR_OK;
+    char path[4200];
+    ckpt_path(p, stage, path, sizeof path);
+    ir_status s = train_ckpt_peek(path, st, d);
+    *found = s == IR_OK;
+    return s;
+}
+
 static ir_status stage_run(distill_job *j, int i, distill_stage_result *sr,
                            ir_diag *d)
 {
@@ -164,7 +195,8 @@ static ir_status stage_run(distill_job *j, int i, distill_stage_result *sr,
     if (p->ckpt_dir) {
         snprintf(ckbuf, sizeof ckbuf, "%s/%s", p->ckpt_dir, name);
         o.ckpt_dir = ckbuf;
-        o.resume = p->resume;
+        /* a stage the kill came before starts afresh */
+        o.resume = p->resume && ckpt_exists(p, i);
         /* recorded, so a resume with other numbers is refused */
         o.gemm_precision = ir_precision_name(gemm_ctx_precision(p->gemm));
         o.teacher_precision = ir_precision_name(p->teacher_prec);
@@ -234,11 +266,30 @@ static ir_status student_out(const distill_job *j, distill_result *r,
     return s;
 }
 
+/* A resume with no checkpoint of any stage that runs is likely a wrong
+ * folder: refused, unless the caller resumes whatever is there. */
+static ir_status resume_check(const distill_plan *p, ir_diag *d)
+{
+    if (!p->resume || p->resume_fresh_ok)
+        return IR_OK;
+    if (!p->ckpt_dir)
+        return ir_diag_set(d, IR_ERR_INPUT, "resume needs a checkpoint folder");
+    for (int i = 0; i < DISTILL_RUN_STAGES; i++)
+        if (stage_data(p, i) && !p->stage[i].skip && ckpt_exists(p, i))
+            return IR_OK;
+    return ir_diag_set(d, IR_ERR_INPUT, "resume: no checkpoint in %s (a stage's is "
+                       "%s/<stage>/last.ckpt; run once without --resume to create "
+                       "them)", p->ckpt_dir, p->ckpt_dir);
+}
+
 ir_status distill_run(const distill_plan *p, distill_result *r, ir_diag *d)
 {
     memset(r, 0, sizeof *r);
     distill_job j = {.p = p};
-    ir_status s = job_setup(&j, r, d);
+    ir_status s = resume_check(p, d);
+    if (s != IR_OK)
+        return s;
+    s = job_setup(&j, r, d);
     for (int i = 0; i < DISTILL_RUN_STAGES && s == IR_OK; i++) {
         const train_data *td = stage_data(p, i);
         if (td && !p->stage[i].skip)
