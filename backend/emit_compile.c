@@ -5,7 +5,12 @@
  * The compiler comes from o->cc, else $CC, else "cc"; it may carry
  * arguments separated by spaces ("ccache gcc"), without quoting. A missing
  * compiler is reported before anything runs, so the message can say
- * "no C compiler" rather than leave an exec failure in the log. */
+ * "no C compiler" rather than leave an exec failure in the log.
+ *
+ * The program is linked as model.tmp-PID and renamed to model when the
+ * compiler succeeded: a compiler left running by a killed distilc (its
+ * children outlive it) then cannot overwrite the program of the run that
+ * resumed, nor can a half-linked file pass for the program. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -140,8 +145,11 @@ ir_status emit_compile(const char *dir, const emit_options *o, ir_diag *d)
     }
     ok = args_split(&a, "-std=c17 -fopenmp") && args_split(&a, f.defines) &&
          args_split(&a, f.cflags) && args_split(&a, EMIT_WARN_FLAGS) &&
-         args_split(&a, "-I. -Irt") && args_split(&a, f.dnnl_cflags) &&
-         args_split(&a, "-o model model.c");
+         args_split(&a, "-I. -Irt") && args_split(&a, f.dnnl_cflags);
+    char tmp_name[64];
+    snprintf(tmp_name, sizeof tmp_name, "model.tmp-%ld", (long)getpid());
+    ok = ok && args_split(&a, "-o") && args_split(&a, tmp_name) &&
+         args_split(&a, "model.c");
     for (size_t i = 0; ok && i < emit_sources_count; i++) {
         const emit_source *s = &emit_sources[i];
         size_t len = strlen(s->path);
@@ -199,8 +207,16 @@ ir_status emit_compile(const char *dir, const emit_options *o, ir_diag *d)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     args_free(&a);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    char tmp_path[4200], prog[4200];
+    snprintf(tmp_path, sizeof tmp_path, "%s/%s", dir, tmp_name);
+    snprintf(prog, sizeof prog, "%s/model", dir);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        if (rename(tmp_path, prog) != 0)
+            return ir_diag_set(d, IR_ERR_IO, "compile: renaming %s to %s: %s",
+                               tmp_path, prog, strerror(errno));
         return IR_OK;
+    }
+    remove(tmp_path);
     char tail[1600];
     log_tail(log, tail, sizeof tail);
     char how[64];
