@@ -549,7 +549,11 @@ static ir_status loop_begin(loop_run *lr, ir_diag *d)
                                  .batch = (int64_t)o->batch,
                                  .seq = (int64_t)(o->max_seq ? o->max_seq
                                                              : lr->train->T),
-                                 .data_hash = train_data_hash(lr->train)}};
+                                 /* a pass over the data: only when
+                                  * checkpoints will record it */
+                                 .data_hash = o->ckpt_dir
+                                                  ? train_data_hash(lr->train)
+                                                  : 0}};
     snprintf(lr->ls.ck.gemm_precision, sizeof lr->ls.ck.gemm_precision, "%s",
              o->gemm_precision ? o->gemm_precision : "fp32");
     snprintf(lr->ls.ck.teacher_precision, sizeof lr->ls.ck.teacher_precision, "%s",
