@@ -4,10 +4,14 @@
 # that was never killed makes, bit for bit, at the same thread count
 # (issue 18). A small run (lib.sh's tiny SST-2, the 4 x 64 teacher of
 # search_fixture, fixed step counts, a checkpoint every 4 steps):
-# - once never killed: the reference, and its duration D;
-# - then POINTS times: start it afresh, SIGKILL it after a random time in
-#   [0, D), and half the time kill the resumed run once more the same way;
-#   then run it to the end. student.onnx, bin/model.weights and bin/model.c
+# - once never killed: the reference, and how long its stages took;
+# - then POINTS times: start it afresh, SIGKILL it at a random point, and
+#   half the time kill the resumed run once more the same way; then run it
+#   to the end. A point is a random stage (each that took the reference at
+#   least 50 ms, drawn equally: the training stages are hit as often as
+#   the compiler's long build) and a random time within the reference's
+#   duration of it, counted from when the run starts that stage (a busy
+#   machine moves the stages' start times far more than their lengths). student.onnx, bin/model.weights and bin/model.c
 #   (but the command line in its header) must equal the reference's, byte
 #   for byte, and report.json must carry the reference's distillation and
 #   supernet losses (the figures of stages finished before a kill).
@@ -76,13 +80,18 @@ for key in ("steps", "first_loss", "last_loss"):
 PYEOF
 }
 
-# kill_after MS OUT: starts the run, SIGKILLs it after MS milliseconds
-# (unless it finished first); returns 0 when it was killed
-kill_after() {
-    "$DISTILC" "${C[@]}" -o "$2" >/dev/null 2>"$TMP/kill.err" &
-    local pid=$! t0
-    t0=$(now_ms)
-    while kill -0 $pid 2>/dev/null && [ $(($(now_ms) - t0)) -lt "$1" ]; do
+# kill_at STAGE MS OUT: starts the run, SIGKILLs it MS milliseconds after
+# it started STAGE (unless it finished first, or skipped STAGE); returns 0
+# when it was killed
+kill_at() {
+    "$DISTILC" "${C[@]}" -o "$3" >/dev/null 2>"$TMP/kill.err" &
+    local pid=$! t0=
+    while kill -0 $pid 2>/dev/null; do
+        if [ -z "$t0" ]; then
+            grep -q "\"stage\":\"$1\",\"skipped\":false" "$TMP/kill.err" && t0=$(now_ms)
+        elif [ $(($(now_ms) - t0)) -ge "$2" ]; then
+            break
+        fi
         sleep 0.01
     done
     if kill -9 $pid 2>/dev/null; then
@@ -99,7 +108,23 @@ kill_after() {
 t0=$(now_ms)
 run 0 "compress, never killed" "${C[@]}" -o "$TMP/ref" || exit 1
 D=$(($(now_ms) - t0))
-echo "never killed: $D ms; kill points: $POINTS, seed $SEED"
+# the stages that took at least 50 ms, "stage ms" a line, from its progress
+"$PY" - "$TMP/err" >"$TMP/spans" <<'PYEOF' || { bad "stage times of the reference"; exit 1; }
+import json, sys
+for line in open(sys.argv[1]):
+    try: e = json.loads(line)
+    except ValueError: continue
+    if e.get("event") == "stage_done" and e["seconds"] >= 0.05:
+        print(e["stage"], int(1000 * e["seconds"]))
+PYEOF
+mapfile -t SPANS <"$TMP/spans"
+echo "never killed: $D ms; stages (ms): ${SPANS[*]}; kill points: $POINTS, seed $SEED"
+
+# point: a random stage and a random time in ms within its length
+point() {
+    local span=(${SPANS[$((RANDOM % ${#SPANS[@]}))]})
+    echo "${span[0]} $((RANDOM * span[1] / 32768))"
+}
 
 # ---- under ASan: one kill, inside the distill stage ------------------------
 if [ "$ASAN" = 1 ]; then
@@ -119,17 +144,17 @@ fi
 # ---- kill at random points, resume until done --------------------------------
 for k in $(seq 1 "$POINTS"); do
     o=$TMP/k$k
-    ms=$((RANDOM * D / 32768))
-    what="point $k: kill at $ms ms"
-    if kill_after "$ms" "$o" && [ $((RANDOM % 2)) -eq 1 ]; then
-        ms2=$((RANDOM * D / 32768))
-        what="$what, then at $ms2 ms of the resumed run"
-        kill_after "$ms2" "$o"
+    p=($(point))
+    what="point $k: kill ${p[1]} ms into ${p[0]}"
+    if kill_at "${p[0]}" "${p[1]}" "$o" && [ $((RANDOM % 2)) -eq 1 ]; then
+        p=($(point))
+        what="$what, then ${p[1]} ms into ${p[0]} of the resumed run"
+        kill_at "${p[0]}" "${p[1]}" "$o"
     fi
     if run 0 "$what: resume" "${C[@]}" -o "$o"; then
-        resumed=$(grep -o '"stage":"[a-z]*","skipped":false,"why":"not done yet"' "$TMP/err" |
-                  head -1 | cut -d'"' -f4)
-        echo "$what: resumed at ${resumed:-nothing (done)}"
+        resumed=$(grep -o '"stage":"[a-z]*","skipped":false,"why":"[^"]*"' "$TMP/err" |
+                  head -1 | cut -d'"' -f4,10 | sed 's/"/ (/; s/$/)/')
+        echo "$what: the last run began at ${resumed:-nothing (all done)}"
         same "$o" && ok || bad "$what: the student differs from the never killed one"
     fi
     rm -rf "$o"
