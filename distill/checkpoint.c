@@ -117,6 +117,7 @@ static void header_io(ckpt_io *io, ckpt_header *h, uint32_t version,
         rw(io, &s->batch, sizeof s->batch);
         rw(io, &s->seq, sizeof s->seq);
         rw(io, &s->data_hash, sizeof s->data_hash);
+        rw(io, &s->loss_hash, sizeof s->loss_hash);
         rw(io, &h->aux_n, sizeof h->aux_n);
     } else if (!writing) {
         /* not recorded: unknown figures, no options to compare */
@@ -126,7 +127,7 @@ static void header_io(ckpt_io *io, ckpt_header *h, uint32_t version,
         s->tokens = 0;
         s->lr = s->warmup = s->weight_decay = s->grad_clip = 0;
         s->batch = s->seq = 0;
-        s->data_hash = 0;
+        s->data_hash = s->loss_hash = 0;
         h->aux_n = 0;
     }
     if (!writing)
@@ -144,7 +145,7 @@ static uint32_t header_bytes(uint32_t version)
                 sizeof(int64_t) + 2 * sizeof(uint64_t);
     size_t v2 = v1 + 2 * TRAIN_CKPT_PRECISION_MAX;
     size_t v3 = v2 + sizeof(float) + 2 * sizeof(double) + sizeof(uint64_t) +
-                4 * sizeof(float) + 2 * sizeof(int64_t) + 2 * sizeof(uint64_t);
+                4 * sizeof(float) + 2 * sizeof(int64_t) + 3 * sizeof(uint64_t);
     return (uint32_t)(version >= 3 ? v3 : version == 2 ? v2 : v1);
 }
 
@@ -387,6 +388,11 @@ ir_status train_ckpt_match(const char *path, const train_ckpt_state *saved,
                                "data (another --data, --limit, --vocab, --corpus or "
                                "--augment?); resume with the data it was written "
                                "with or start without --resume", path);
+        if (saved->loss_hash != want->loss_hash)
+            return ir_diag_set(d, IR_ERR_INPUT, "resume: %s was written with other "
+                               "loss settings (--temperature, --layer-map, or a "
+                               "teacher of another shape); resume with those it "
+                               "was written with or start without --resume", path);
         const struct {
             const char *option;
             float saved, want;

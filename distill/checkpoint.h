@@ -25,7 +25,8 @@
  * checks: the figures so far (the last step's loss, the last dev metric,
  * training seconds and tokens over every run), the options that set the
  * result (lr, warmup, weight decay, clipping, batch, sequence length, a
- * hash of the training data) and the size of a block of loop state the
+ * hash of the training data, one of the loss's settings) and the size of
+ * a block of loop state the
  * caller owns (the supernet's random stream and sandwich), stored after
  * the extra block. A version 1 or 2 file loads with the figures unknown
  * (NaN, 0) and only the seed, step count and precisions checked.
@@ -72,6 +73,9 @@ typedef struct train_ckpt_state {
     int64_t batch;           /* examples a step */
     int64_t seq;             /* tokens an example at most (after any cut) */
     uint64_t data_hash;      /* train_data_hash of the training data */
+    uint64_t loss_hash;      /* the caller's hash of its loss settings
+                                (distill: temperature, layer map, teacher
+                                shape); 0 none */
 } train_ckpt_state;
 
 /* extra may be NULL (no extra block). IR_ERR_IO naming the path. */
@@ -102,7 +106,8 @@ ir_status train_ckpt_peek(const char *path, train_ckpt_state *st, ir_diag *d);
 
 /* Whether a run whose options are `want` may continue from the checkpoint
  * at path whose state is `saved`: seed, batch, sequence length, training
- * data, lr, warmup, weight decay, clipping, step count and precisions must
+ * data, lr, warmup, weight decay, clipping, loss settings, step count and
+ * precisions must
  * agree (a version 1 or 2 file recorded only the seed, steps and
  * precisions). IR_ERR_INPUT naming the first that differs as the command
  * line spells it, with both values. */

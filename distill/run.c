@@ -135,6 +135,36 @@ static ir_status job_setup(distill_job *j, distill_result *r, ir_diag *d)
 
 /* ---- the stages ------------------------------------------------------------- */
 
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* What a stage's loss computes with besides the data and the student:
+ * recorded in its checkpoints, so a resume with another temperature,
+ * layer map or teacher shape is refused rather than continued. */
+static uint64_t loss_hash(const distill_plan *p, int stage)
+{
+    uint64_t h = fnv(0xcbf29ce484222325ULL, "distill-loss/1", 14);
+    distill_stage ls = stage_loss(stage);
+    h = fnv(h, &ls, sizeof ls);
+    const distill_loss_opts *lo = &p->loss;
+    if (ls == DISTILL_STAGE_PREDICTION) {
+        float w[2] = {lo->temperature, lo->w_pred};
+        h = fnv(h, w, sizeof w);
+    } else {
+        float w[3] = {lo->w_emb, lo->w_hidden, lo->w_attn};
+        h = fnv(h, w, sizeof w);
+        h = fnv(h, lo->layer_map, (size_t)p->student.layers * sizeof lo->layer_map[0]);
+    }
+    const ir_encoder_config *t = &p->teacher->cfg;
+    int64_t shape[] = {t->layers, t->hidden, t->heads, t->ffn, t->vocab, t->labels};
+    return fnv(h, shape, sizeof shape);
+}
+
 typedef struct stage_hook {
     const distill_plan *p;
     int stage;
@@ -200,6 +230,7 @@ static ir_status stage_run(distill_job *j, int i, distill_stage_result *sr,
         /* recorded, so a resume with other numbers is refused */
         o.gemm_precision = ir_precision_name(gemm_ctx_precision(p->gemm));
         o.teacher_precision = ir_precision_name(p->teacher_prec);
+        o.loss_hash = loss_hash(p, i);
     }
     if (p->plot) {
         const char *dot = strrchr(p->plot, '.');

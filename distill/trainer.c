@@ -420,6 +420,7 @@ static ir_status resume_load(const train_loop_options *o, train_params *p,
         ls->ck.batch = want.batch;
         ls->ck.seq = want.seq;
         ls->ck.data_hash = want.data_hash;
+        ls->ck.loss_hash = want.loss_hash;
     }
     free(path);
     if (s != IR_OK || !ls->best || isnan(ls->ck.best_dev))
@@ -551,6 +552,7 @@ static ir_status loop_begin(loop_run *lr, ir_diag *d)
                                                              : lr->train->T),
                                  /* a pass over the data: only when
                                   * checkpoints will record it */
+                                 .loss_hash = o->loss_hash,
                                  .data_hash = o->ckpt_dir
                                                   ? train_data_hash(lr->train)
                                                   : 0}};

@@ -172,6 +172,10 @@ typedef struct train_loop_options {
      * a resume with other ones is IR_ERR_INPUT naming the option. */
     const char *gemm_precision;    /* student GEMMs (--gemm-precision) */
     const char *teacher_precision; /* teacher (--teacher-precision) */
+    /* The caller's hash of what its loss computes with beyond the data
+     * (0: none), recorded in checkpoints: a resume with another is
+     * IR_ERR_INPUT (distill_run: temperature, layer map, teacher shape). */
+    uint64_t loss_hash;
     const char *what;        /* label in messages and the plot: "finetune" */
     const char *metric_name; /* the dev metric in the plot; NULL "metric" */
 } train_loop_options;

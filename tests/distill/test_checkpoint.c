@@ -95,6 +95,7 @@ static void test_roundtrip_and_errors(void)
                            .lr = 1e-4f, .warmup = 0.1f, .weight_decay = 0.01f,
                            .grad_clip = 1.0f, .batch = 32, .seq = 64,
                            .data_hash = 0x1234567890abcdefULL,
+                           .loss_hash = 0xfedcba0987654321ULL,
                            /* what a load says it read */
                            .file_version = TRAIN_CKPT_VERSION}, back;
     CHECK(train_ckpt_save(path, p, &xe, &st, &d) == IR_OK);
@@ -373,8 +374,9 @@ static uint64_t fnv1a(const unsigned char *b, size_t n)
 
 /* Bytes version 3 added at the end of the header (checkpoint.h: last
  * loss, last dev, seconds, tokens, four options as floats, batch, seq,
- * data hash, aux size) and version 2 before them (two precision names). */
-enum { V3_HEADER = 4 + 8 + 8 + 8 + 4 * 4 + 8 + 8 + 8 + 8,
+ * data and loss hashes, aux size) and version 2 before them (two
+ * precision names). */
+enum { V3_HEADER = 4 + 8 + 8 + 8 + 4 * 4 + 8 + 8 + 8 + 8 + 8,
        V2_HEADER = 2 * TRAIN_CKPT_PRECISION_MAX };
 
 /* An older file is a newer one without the header's last fields: rewrite

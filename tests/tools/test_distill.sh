@@ -7,7 +7,7 @@
 # - the student ONNX in onnxruntime matching `distilc run` (reference
 #   interpreter and oneDNN runtime) to 1e-4 on a padded batch;
 # - a recipe file with the command line overriding it; --resume (refused
-#   with another --gemm-precision, --lr or data, naming it);
+#   with another --gemm-precision, --lr, --temperature or data, naming it);
 # - kill -9 inside the intermediate stage, then --resume: the same student,
 #   byte for byte, as a run never killed, and the report keeps the general
 #   stage's final loss (issue 18);
@@ -72,6 +72,11 @@ run 2 "distill --resume, other --lr" distill "$T" "${COMMON[@]}" \
     --steps 4 --ckpt-dir "$TMP/ck" --resume --lr 1e-3 -o "$TMP/s3.onnx" &&
     has "$TMP/err" "was written with --lr 0.0001, this run has --lr 0.001" \
         "resume names --lr and both values"
+run 2 "distill --resume, other temperature" distill "$T" "${COMMON[@]}" \
+    --student layers=2,hidden=16,heads=2,ffn=32 --corpus "$TMP/corpus.txt" \
+    --steps 4 --ckpt-dir "$TMP/ck" --resume --temperature 2 -o "$TMP/s3.onnx" &&
+    has "$TMP/err" "prediction/last.ckpt was written with other loss settings" \
+        "resume names the loss settings"
 run 2 "distill --resume, other data" distill "$T" "${COMMON[@]}" \
     --student layers=2,hidden=16,heads=2,ffn=32 --corpus "$TMP/corpus.txt" \
     --steps 4 --ckpt-dir "$TMP/ck" --resume --limit 20 -o "$TMP/s3.onnx" &&
