@@ -9,7 +9,9 @@
  *
  * The compiler writes the program under a temp name, renamed to DIR/model
  * when it succeeds (ir/file_atomic.h), so a failed or killed build never
- * leaves half a program where the last good one was; build.log is
+ * leaves half a program where the last good one was, and a compiler left
+ * running by a killed distilc (its children outlive it) cannot overwrite
+ * the program of the run that resumed; build.log is
  * replaced the same way once the compiler has finished. */
 #include <errno.h>
 #include <fcntl.h>

@@ -245,6 +245,38 @@ void train_data_order(const train_data *td, uint64_t seed, uint64_t epoch,
     }
 }
 
+static uint64_t hash_words(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t w;
+        memcpy(&w, b + 4 * i, 4);
+        h = (h ^ w) * 0x100000001b3ULL;
+    }
+    return h;
+}
+
+uint64_t train_data_hash(const train_data *td)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t sizes[4] = {td->n, td->T, (uint64_t)td->n_labels,
+                         (uint64_t)(td->labels != NULL) |
+                             (uint64_t)(td->targets != NULL) << 1};
+    h = hash_words(h, sizes, 2 * 4);
+    size_t nt = td->n * td->T;
+    if (td->ids)
+        h = hash_words(h, td->ids, nt);
+    if (td->types)
+        h = hash_words(h, td->types, nt);
+    if (td->mask)
+        h = hash_words(h, td->mask, nt);
+    if (td->labels)
+        h = hash_words(h, td->labels, td->n);
+    if (td->targets)
+        h = hash_words(h, td->targets, td->n);
+    return h;
+}
+
 void train_batch_buf_free(train_batch_buf *buf)
 {
     free(buf->ids);

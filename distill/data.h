@@ -95,6 +95,12 @@ void train_data_set_inputs(train_data *td, int32_t pad_id, bool token_types);
 void train_data_order(const train_data *td, uint64_t seed, uint64_t epoch,
                       size_t *perm);
 
+/* A 64-bit hash of the examples (sizes, ids, types, mask, labels,
+ * targets): what a checkpoint records so that a resume on other data (a
+ * changed file, limit, vocabulary or augmentation) is refused. FNV-1a over
+ * 32-bit words; about a second per GB. */
+uint64_t train_data_hash(const train_data *td);
+
 /* Scratch a batch is gathered into; zero-initialise, reuse, free. */
 typedef struct train_batch_buf {
     int32_t *ids, *types, *mask, *labels;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "distill/params.h"
 #include "distill/student.h"
@@ -134,6 +135,36 @@ static ir_status job_setup(distill_job *j, distill_result *r, ir_diag *d)
 
 /* ---- the stages ------------------------------------------------------------- */
 
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* What a stage's loss computes with besides the data and the student:
+ * recorded in its checkpoints, so a resume with another temperature,
+ * layer map or teacher shape is refused rather than continued. */
+static uint64_t loss_hash(const distill_plan *p, int stage)
+{
+    uint64_t h = fnv(0xcbf29ce484222325ULL, "distill-loss/1", 14);
+    distill_stage ls = stage_loss(stage);
+    h = fnv(h, &ls, sizeof ls);
+    const distill_loss_opts *lo = &p->loss;
+    if (ls == DISTILL_STAGE_PREDICTION) {
+        float w[2] = {lo->temperature, lo->w_pred};
+        h = fnv(h, w, sizeof w);
+    } else {
+        float w[3] = {lo->w_emb, lo->w_hidden, lo->w_attn};
+        h = fnv(h, w, sizeof w);
+        h = fnv(h, lo->layer_map, (size_t)p->student.layers * sizeof lo->layer_map[0]);
+    }
+    const ir_encoder_config *t = &p->teacher->cfg;
+    int64_t shape[] = {t->layers, t->hidden, t->heads, t->ffn, t->vocab, t->labels};
+    return fnv(h, shape, sizeof shape);
+}
+
 typedef struct stage_hook {
     const distill_plan *p;
     int stage;
@@ -143,6 +174,36 @@ static void progress_hook(void *user, const train_status *s)
 {
     stage_hook *h = user;
     h->p->progress(h->p->user, h->stage, s);
+}
+
+/* DIR/<stage>/last.ckpt in buf; false when it does not fit. */
+static bool ckpt_path(const distill_plan *p, int stage, char *buf, size_t n)
+{
+    int k = snprintf(buf, n, "%s/%s/last.ckpt", p->ckpt_dir,
+                     distill_run_stage_name(stage));
+    return k > 0 && (size_t)k < n;
+}
+
+static bool ckpt_exists(const distill_plan *p, int stage)
+{
+    char path[4200];
+    struct stat sb;
+    return p->ckpt_dir && ckpt_path(p, stage, path, sizeof path) &&
+           stat(path, &sb) == 0;
+}
+
+ir_status distill_job_checkpoint(const distill_job *job, int stage, bool *found,
+                                 train_ckpt_state *st, ir_diag *d)
+{
+    const distill_plan *p = job->p;
+    *found = false;
+    if (!p->resume || !ckpt_exists(p, stage))
+        return IR_OK;
+    char path[4200];
+    ckpt_path(p, stage, path, sizeof path);
+    ir_status s = train_ckpt_peek(path, st, d);
+    *found = s == IR_OK;
+    return s;
 }
 
 static ir_status stage_run(distill_job *j, int i, distill_stage_result *sr,
@@ -164,10 +225,12 @@ static ir_status stage_run(distill_job *j, int i, distill_stage_result *sr,
     if (p->ckpt_dir) {
         snprintf(ckbuf, sizeof ckbuf, "%s/%s", p->ckpt_dir, name);
         o.ckpt_dir = ckbuf;
-        o.resume = p->resume;
+        /* a stage the kill came before starts afresh */
+        o.resume = p->resume && ckpt_exists(p, i);
         /* recorded, so a resume with other numbers is refused */
         o.gemm_precision = ir_precision_name(gemm_ctx_precision(p->gemm));
         o.teacher_precision = ir_precision_name(p->teacher_prec);
+        o.loss_hash = loss_hash(p, i);
     }
     if (p->plot) {
         const char *dot = strrchr(p->plot, '.');
@@ -234,11 +297,30 @@ static ir_status student_out(const distill_job *j, distill_result *r,
     return s;
 }
 
+/* A resume with no checkpoint of any stage that runs is likely a wrong
+ * folder: refused, unless the caller resumes whatever is there. */
+static ir_status resume_check(const distill_plan *p, ir_diag *d)
+{
+    if (!p->resume || p->resume_fresh_ok)
+        return IR_OK;
+    if (!p->ckpt_dir)
+        return ir_diag_set(d, IR_ERR_INPUT, "resume needs a checkpoint folder");
+    for (int i = 0; i < DISTILL_RUN_STAGES; i++)
+        if (stage_data(p, i) && !p->stage[i].skip && ckpt_exists(p, i))
+            return IR_OK;
+    return ir_diag_set(d, IR_ERR_INPUT, "resume: no checkpoint in %s (a stage's is "
+                       "%s/<stage>/last.ckpt; run once without --resume to create "
+                       "them)", p->ckpt_dir, p->ckpt_dir);
+}
+
 ir_status distill_run(const distill_plan *p, distill_result *r, ir_diag *d)
 {
     memset(r, 0, sizeof *r);
     distill_job j = {.p = p};
-    ir_status s = job_setup(&j, r, d);
+    ir_status s = resume_check(p, d);
+    if (s != IR_OK)
+        return s;
+    s = job_setup(&j, r, d);
     for (int i = 0; i < DISTILL_RUN_STAGES && s == IR_OK; i++) {
         const train_data *td = stage_data(p, i);
         if (td && !p->stage[i].skip)

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "backend/gemm.h"
+#include "distill/checkpoint.h"
 #include "distill/distill_loss.h"
 #include "distill/teacher.h"
 #include "distill/trainer.h"
@@ -86,7 +87,13 @@ typedef struct distill_plan {
     /* the stages: a stage with skip set does not run */
     recipe_stage stage[DISTILL_RUN_STAGES];
     const char *ckpt_dir;  /* checkpoints in DIR/<stage>/ (NULL: none); DIR exists */
+    /* Continue from DIR's checkpoints: a stage with one continues from it
+     * (its options checked: trainer.h), a stage without one starts afresh
+     * from where the stages before it left the student, so a kill anywhere
+     * loses at most the steps since the last checkpoint. No checkpoint at
+     * all is IR_ERR_INPUT (a wrong DIR?) unless resume_fresh_ok. */
     bool resume;
+    bool resume_fresh_ok;
     const char *plot;      /* loss curves in PLOT-<stage>.svg (NULL: none) */
     const char *output;    /* the student as ONNX (NULL: not written) */
     bool token_types;      /* its ONNX takes token_type_ids (true; false
@@ -111,6 +118,13 @@ void distill_plan_default(distill_plan *p, const recipe *rec);
 /* Runs the plan; r is filled as far as it got (free it in every case).
  * A stage's failure is prefixed "STAGE distillation". */
 ir_status distill_run(const distill_plan *p, distill_result *r, ir_diag *d);
+
+/* The header of `stage`'s checkpoint when the run resumes and there is
+ * one (*found; its step count, seconds, ...), for stage_begin hooks that
+ * must keep the step count a killed run planned. IR_ERR_INPUT / IR_ERR_IO
+ * for a file that is not a readable checkpoint. */
+ir_status distill_job_checkpoint(const distill_job *job, int stage, bool *found,
+                                 train_ckpt_state *st, ir_diag *d);
 
 /* Seconds per optimizer step of `stage`'s loss on its data with settings
  * cfg: three steps on a throwaway copy of the student, the last two timed

@@ -388,51 +388,40 @@ static ir_status ckpt_write(const train_loop_options *o, const char *name,
     return s;
 }
 
-/* A resumed run must compute with the precision that wrote the checkpoint,
- * or it would continue silently on other numbers. want NULL = "fp32". */
-static ir_status precision_check(const char *path, const char *option,
-                                 const char *saved, const char *want, ir_diag *d)
-{
-    if (!want)
-        want = "fp32";
-    if (strcmp(saved, want) == 0)
-        return IR_OK;
-    return ir_diag_set(d, IR_ERR_INPUT, "resume: %s was written with %s %s, this "
-                       "run has %s %s; resume with %s %s or start without --resume",
-                       path, option, saved, option, want, option, saved);
-}
-
 /* Resumes from ckpt_dir/last.ckpt; restores the best-on-dev copy from
  * best.ckpt when one was recorded. */
 static ir_status resume_load(const train_loop_options *o, train_params *p,
-                             train_extra *x, loop_state *ls, int64_t total,
-                             ir_diag *d)
+                             train_extra *x, loop_state *ls, ir_diag *d)
 {
     char *path = path_join(o->ckpt_dir, "last.ckpt");
     if (!path)
         return ir_diag_set(d, IR_ERR_NOMEM, "checkpoint: out of memory");
     struct stat sb;
     ir_status s;
+    /* what this run would record, to compare with what the file did */
+    train_ckpt_state want = ls->ck, saved;
     if (stat(path, &sb) != 0)
         s = ir_diag_set(d, IR_ERR_INPUT, "resume: no checkpoint %s (run once "
                         "without --resume to create it)", path);
     else
+        s = train_ckpt_peek(path, &saved, d);
+    /* options first, so a changed option is named rather than met as a
+     * config or size mismatch */
+    if (s == IR_OK)
+        s = train_ckpt_match(path, &saved, &want, d);
+    if (s == IR_OK)
         s = train_ckpt_load(path, p, x, &ls->ck, d);
-    if (s == IR_OK && ls->ck.data_seed != o->seed)
-        s = ir_diag_set(d, IR_ERR_INPUT, "resume: %s was written with seed %llu, "
-                        "this run has seed %llu; the data order would differ", path,
-                        (unsigned long long)ls->ck.data_seed,
-                        (unsigned long long)o->seed);
-    if (s == IR_OK && ls->ck.total_steps != total)
-        s = ir_diag_set(d, IR_ERR_INPUT, "resume: %s belongs to a run of %lld steps, "
-                        "this run has %lld (same data, batch, epochs/steps needed)",
-                        path, (long long)ls->ck.total_steps, (long long)total);
-    if (s == IR_OK)
-        s = precision_check(path, "--gemm-precision", ls->ck.gemm_precision,
-                            o->gemm_precision, d);
-    if (s == IR_OK)
-        s = precision_check(path, "--teacher-precision", ls->ck.teacher_precision,
-                            o->teacher_precision, d);
+    if (s == IR_OK && saved.file_version < 3) {
+        /* an older file: record this run's options from now on */
+        ls->ck.lr = want.lr;
+        ls->ck.warmup = want.warmup;
+        ls->ck.weight_decay = want.weight_decay;
+        ls->ck.grad_clip = want.grad_clip;
+        ls->ck.batch = want.batch;
+        ls->ck.seq = want.seq;
+        ls->ck.data_hash = want.data_hash;
+        ls->ck.loss_hash = want.loss_hash;
+    }
     free(path);
     if (s != IR_OK || !ls->best || isnan(ls->ck.best_dev))
         return s;
@@ -527,6 +516,8 @@ typedef struct loop_run {
     size_t hist_cap;
     double t0, first_s;   /* wall clock at the start, after the first step */
     size_t first_tokens;
+    double seconds0;      /* training seconds before this run (resumed) */
+    size_t tokens0;       /* tokens before this run */
 } loop_run;
 
 /* Sets up the run: options, schedule, buffers, checkpoint folder, resume. */
@@ -551,7 +542,20 @@ static ir_status loop_begin(loop_run *lr, ir_diag *d)
                             .eps = o->eps, .weight_decay = o->weight_decay};
     lr->x = o->extra && o->extra->n ? o->extra : NULL;
     lr->ls = (loop_state){.ck = {.total_steps = lr->total, .data_seed = o->seed,
-                                 .best_dev = NAN, .best_step = -1}};
+                                 .best_dev = NAN, .best_step = -1,
+                                 .last_loss = NAN, .last_dev = NAN,
+                                 .lr = o->lr, .warmup = o->warmup,
+                                 .weight_decay = o->weight_decay,
+                                 .grad_clip = o->grad_clip,
+                                 .batch = (int64_t)o->batch,
+                                 .seq = (int64_t)(o->max_seq ? o->max_seq
+                                                             : lr->train->T),
+                                 /* a pass over the data: only when
+                                  * checkpoints will record it */
+                                 .loss_hash = o->loss_hash,
+                                 .data_hash = o->ckpt_dir
+                                                  ? train_data_hash(lr->train)
+                                                  : 0}};
     snprintf(lr->ls.ck.gemm_precision, sizeof lr->ls.ck.gemm_precision, "%s",
              o->gemm_precision ? o->gemm_precision : "fp32");
     snprintf(lr->ls.ck.teacher_precision, sizeof lr->ls.ck.teacher_precision, "%s",
@@ -568,10 +572,19 @@ static ir_status loop_begin(loop_run *lr, ir_diag *d)
                             o->ckpt_dir);
     }
     if (s == IR_OK && o->resume)
-        s = resume_load(o, p, lr->x, &lr->ls, lr->total, d);
-    r->start_step = r->steps = lr->ls.ck.step;
-    r->best_dev = lr->ls.ck.best_dev;
-    r->best_step = lr->ls.ck.best_step;
+        s = resume_load(o, p, lr->x, &lr->ls, d);
+    /* a resumed run reports the figures of the steps before it too */
+    const train_ckpt_state *ck = &lr->ls.ck;
+    r->start_step = r->steps = ck->step;
+    r->best_dev = ck->best_dev;
+    r->best_step = ck->best_step;
+    r->last_loss = ck->step ? ck->last_loss : 0.0f;
+    r->last_dev = ck->last_dev;
+    r->seconds = ck->seconds;
+    r->tokens = (size_t)ck->tokens;
+    r->tokens_per_s = ck->seconds > 0 ? (double)ck->tokens / ck->seconds : 0;
+    lr->seconds0 = ck->seconds;
+    lr->tokens0 = r->tokens;
     lr->perm_epoch = -1;
     lr->t0 = ir_clock_wall_s();
     return s;
@@ -643,6 +656,8 @@ static ir_status loop_step(loop_run *lr, train_loss_parts *lp, ir_diag *d)
         r->tokens += (size_t)(b.mask[i] != 0);
     r->steps = ck->step;
     r->last_loss = lp->total;
+    ck->last_loss = lp->total;
+    ck->tokens = r->tokens;
     return hist_push(r, &lr->hist_cap,
                      (train_point){ck->step, lp->total, lr->opt.lr}, d);
 }
@@ -654,8 +669,10 @@ static double loop_timing(loop_run *lr)
 {
     train_result *r = lr->r;
     double el = ir_clock_wall_s() - lr->t0;
-    r->seconds = el;
-    r->tokens_per_s = el > 0 ? (double)r->tokens / el : 0;
+    r->run_seconds = el;
+    r->seconds = lr->seconds0 + el;
+    lr->ls.ck.seconds = r->seconds;
+    r->tokens_per_s = r->seconds > 0 ? (double)r->tokens / r->seconds : 0;
     if (lr->ls.ck.step - r->start_step == 1) {
         lr->first_s = el;
         lr->first_tokens = r->tokens;
@@ -697,6 +714,7 @@ static ir_status loop_evaluate(loop_run *lr, const train_loss_parts *lp,
         return ir_diag_prefix(d, "%s step %lld: dev evaluation", lr->what,
                               (long long)ck->step);
     r->last_dev = m;
+    ck->last_dev = m;
     s = dev_push(r, (train_dev_point){ck->step, m}, d);
     bool better = isfinite(m) && (isnan(ck->best_dev) || m > ck->best_dev);
     if (better) {
@@ -744,7 +762,8 @@ ir_status train_loop_run(train_params *p, const train_data *train,
             s = loop_evaluate(&lr, &lp, el, d);
             evaluated = true;
         }
-        bool ck_now = o->ckpt_every ? ck->step % o->ckpt_every == 0 : evaluated;
+        int64_t every = o->ckpt_every ? o->ckpt_every : TRAIN_CKPT_EVERY;
+        bool ck_now = ck->step % every == 0 || evaluated;
         bool stop = o->stop_at > 0 && ck->step == o->stop_at && !last;
         if (stop)
             stopped = true;

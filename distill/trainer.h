@@ -22,11 +22,13 @@
  * The lr of step k (0-based) is distill/schedule.h's linear warmup/decay.
  *
  * Determinism: the example order is a pure function of (seed, epoch) and
- * a checkpoint stores the step, so a resumed run repeats the same batches;
+ * a checkpoint stores the step, so a resumed run repeats the same batches
+ * (the loop draws no other random numbers: dropout is off);
  * with the GEMM implementation pinned (gemm.h: p->gemm created with
  * GEMM_ONEDNN or GEMM_BLAS, or NULL for the reference loop) and the same
  * thread count, the losses of a resumed run equal the uninterrupted run's
- * bit for bit. The history (train_result.hist) covers this run only.
+ * bit for bit. The history (train_result.hist) covers this call only;
+ * the figures of train_result include the steps before a resume.
  */
 #ifndef DISTILC_DISTILL_TRAINER_H
 #define DISTILC_DISTILL_TRAINER_H
@@ -116,13 +118,19 @@ typedef struct train_status {
     int64_t epoch;               /* 0-based epoch of the step */
     train_loss_parts loss;       /* this step's loss */
     float lr;                    /* lr used by this step */
-    double tokens_per_s;         /* non-padding tokens / s, this run */
+    double tokens_per_s;         /* non-padding tokens / s, every run */
     double elapsed_s, eta_s;
     double dev;                  /* last dev metric, NaN if none yet */
     double best_dev;             /* best so far, NaN if none */
     const char *ckpt_path;       /* TRAIN_EVENT_CKPT: the file written */
 } train_status;
 typedef void (*train_progress_fn)(void *user, const train_status *s);
+
+/* Steps between checkpoints when train_loop_options.ckpt_every is 0: a
+ * checkpoint (parameters and both AdamW moments) costs about what a step
+ * of a small student does, so a kill loses at most this many steps while
+ * the writes stay around 1% of the run. */
+enum { TRAIN_CKPT_EVERY = 100 };
 
 typedef struct train_loop_options {
     size_t batch;            /* 32 */
@@ -137,10 +145,17 @@ typedef struct train_loop_options {
     float grad_clip;         /* global L2 norm; 1.0; <= 0 = off */
     uint64_t seed;           /* data order; 42 */
     int64_t eval_every;      /* steps between dev evals; 0 = end only */
-    int64_t ckpt_every;      /* steps between checkpoints; 0 = at evals
-                                and the end */
+    int64_t ckpt_every;      /* steps between checkpoints (besides those
+                                at evals and the end); 0 = TRAIN_CKPT_EVERY.
+                                A count of steps, not a time, so where a
+                                run can resume from is repeatable; it
+                                changes nothing in the result */
     const char *ckpt_dir;    /* NULL = no checkpoints; created if absent */
-    bool resume;             /* continue from ckpt_dir/last.ckpt */
+    bool resume;             /* continue from ckpt_dir/last.ckpt; its
+                                seed, batch, sequence length, data, lr,
+                                warmup, weight decay, clipping, step count
+                                and precisions must be this run's
+                                (train_ckpt_match) */
     const char *plot_path;   /* NULL = no plot; an SVG of loss and dev */
     train_eval_fn eval;      /* NULL = no dev evaluation */
     void *eval_user;
@@ -157,6 +172,10 @@ typedef struct train_loop_options {
      * a resume with other ones is IR_ERR_INPUT naming the option. */
     const char *gemm_precision;    /* student GEMMs (--gemm-precision) */
     const char *teacher_precision; /* teacher (--teacher-precision) */
+    /* The caller's hash of what its loss computes with beyond the data
+     * (0: none), recorded in checkpoints: a resume with another is
+     * IR_ERR_INPUT (distill_run: temperature, layer map, teacher shape). */
+    uint64_t loss_hash;
     const char *what;        /* label in messages and the plot: "finetune" */
     const char *metric_name; /* the dev metric in the plot; NULL "metric" */
 } train_loop_options;
@@ -173,20 +192,23 @@ typedef struct train_dev_point {
     double metric;
 } train_dev_point;
 
+/* The figures cover every step of the run, those before a resume
+ * included (read back from the checkpoint), except where said. */
 typedef struct train_result {
     int64_t steps;           /* steps done in total (incl. before resume) */
     int64_t start_step;      /* step resumed from (0 = fresh) */
     int64_t total_steps;
-    float last_loss;
+    float last_loss;         /* of step `steps` (0 when none ran) */
     double best_dev, last_dev; /* NaN when no eval ran */
     int64_t best_step;
     double seconds, tokens_per_s;
+    double run_seconds;      /* this call's share of seconds */
     /* the rate after this run's first step, whose time includes the
      * one-off setup (oneDNN's JIT, the GEMM helper timing both libraries
      * per shape): what a long run settles at; NaN before a second step */
     double steady_tokens_per_s;
-    size_t tokens;           /* non-padding tokens trained on, this run */
-    train_point *hist;       /* [n_hist] every step of this run */
+    size_t tokens;           /* non-padding tokens trained on */
+    train_point *hist;       /* [n_hist] every step of this call */
     size_t n_hist;
     train_dev_point *dev;    /* [n_dev] */
     size_t n_dev;

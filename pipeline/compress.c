@@ -281,14 +281,20 @@ ir_status compress_space_load(const compress_options *o, search_space *sp,
 /* ---- the real stages ------------------------------------------------------ */
 
 static const compress_stage_def default_stages[COMPRESS_STAGE_COUNT] = {
-    [COMPRESS_LIFT] = {compress_stage_lift, {NULL}},
-    [COMPRESS_SUPERNET] = {compress_stage_supernet, {"supernet/supernet.json", NULL}},
+    [COMPRESS_LIFT] = {compress_stage_lift, {NULL}, {NULL}, false},
+    /* supernet.onnx only when a supernet was trained (not with --fitness
+     * proxy) */
+    [COMPRESS_SUPERNET] = {compress_stage_supernet, {"supernet/supernet.json", NULL},
+                           {"supernet/supernet.onnx", NULL}, false},
     [COMPRESS_SEARCH] = {compress_stage_search,
-                         {"search/pareto.json", "search/pareto.svg", NULL}},
-    [COMPRESS_DISTILL] = {compress_stage_distill, {"student.onnx", NULL}},
-    [COMPRESS_BUILD] = {compress_stage_build, {"bin/model", "bin/model.weights", NULL}},
-    [COMPRESS_EVAL] = {compress_stage_eval, {NULL}},
-    [COMPRESS_REPORT] = {compress_stage_report, {"report.json", "report.svg", NULL}},
+                         {"search/pareto.json", "search/pareto.svg", NULL}, {NULL},
+                         false},
+    [COMPRESS_DISTILL] = {compress_stage_distill, {"student.onnx", NULL}, {NULL}, false},
+    [COMPRESS_BUILD] = {compress_stage_build, {"bin/model", "bin/model.weights", NULL},
+                        {"bin/model.c", NULL}, false},
+    [COMPRESS_EVAL] = {compress_stage_eval, {NULL}, {NULL}, false},
+    [COMPRESS_REPORT] = {compress_stage_report, {"report.json", "report.svg", NULL},
+                         {NULL}, true},
 };
 
 const compress_stage_def *compress_stages_default(void)
@@ -338,21 +344,6 @@ static ir_status check_options(const compress_options *o, ir_diag *d)
     return IR_OK;
 }
 
-static bool outputs_exist(const compress_options *o, const compress_stage_def *s,
-                          const char **missing)
-{
-    char buf[4096];
-    for (int i = 0; i < 4 && s->outputs[i]; i++) {
-        snprintf(buf, sizeof buf, "%s/%s", o->out, s->outputs[i]);
-        struct stat sb;
-        if (stat(buf, &sb) != 0) {
-            *missing = s->outputs[i];
-            return false;
-        }
-    }
-    return true;
-}
-
 ir_status compress_run(const compress_options *o,
                        const compress_stage_def *stages,
                        const compress_hooks *h, compress_state *st,
@@ -392,19 +383,24 @@ ir_status compress_run(const compress_options *o,
     snprintf(r->set_clock, sizeof r->set_clock, "%s", o->cpu_clock ? "cpu" : "wall");
     bool redo = false;
     for (int i = 0; i < COMPRESS_STAGE_COUNT; i++) {
-        const char *why = NULL, *missing = NULL;
+        const char *why = NULL;
         char whybuf[256];
+        /* may the stage continue from its checkpoints: only a run of it
+         * with these inputs that did not finish, or finished and then lost
+         * or changed an output, left checkpoints of this very run */
+        bool resume = false;
         if (redo)
             why = "an earlier stage ran";
         else if (o->from >= 0 && i >= o->from)
             why = "--from";
-        else if (!st->done[i])
+        else if (!st->done[i]) {
             why = "not done yet";
-        else if (st->fp[i] != fp[i])
+            resume = st->fp[i] == fp[i];
+        } else if (st->fp[i] != fp[i])
             why = "its inputs changed";
-        else if (!outputs_exist(o, &stages[i], &missing)) {
-            snprintf(whybuf, sizeof whybuf, "%s is missing", missing);
+        else if (!compress_outputs_intact(o, &stages[i], st, i, whybuf, sizeof whybuf)) {
             why = whybuf;
+            resume = true;
         }
         if (!why) {
             if (h && h->stage_begin)
@@ -412,33 +408,51 @@ ir_status compress_run(const compress_options *o,
             continue;
         }
         /* from here on everything is redone; a kill mid-stage leaves this
-         * and the later stages undone in the state file */
+         * and the later stages undone in the state file, this one with the
+         * fingerprint it started with so that the next run resumes it */
         redo = true;
-        for (int j = i; j < COMPRESS_STAGE_COUNT; j++)
+        if (!resume && (s = compress_ckpt_clear(o, i, d)) != IR_OK)
+            return s;
+        for (int j = i; j < COMPRESS_STAGE_COUNT; j++) {
             st->done[j] = false;
+            st->n_out[j] = 0;
+            if (j > i)
+                st->fp[j] = 0;
+        }
+        st->fp[i] = fp[i];
         if ((s = compress_state_save(state_path, st, d)) != IR_OK)
             return s;
         if (h && h->stage_begin)
             h->stage_begin(h->user, (compress_stage)i, false, why);
         double t0 = ir_clock_wall_s();
+        c.resume = resume;
+        const char *missing = NULL;
         if (!stages[i].fn)
             s = ir_diag_set(d, IR_ERR_UNSUPPORTED, "not built yet");
         else
             s = stages[i].fn(&c, d);
         double secs = ir_clock_wall_s() - t0;
-        if (s == IR_OK && !outputs_exist(o, &stages[i], &missing))
+        if (s == IR_OK && !compress_outputs_exist(o, &stages[i], &missing))
             s = ir_diag_set(d, IR_ERR_FAILED, "internal error: the stage did not "
                             "write %s", missing);
+        if (s == IR_OK)
+            s = compress_outputs_record(o, &stages[i], st, i, d);
         if (s != IR_OK)
             return ir_diag_prefix(d, "stage %s", stage_names[i]);
         st->done[i] = true;
         st->ran[i] = true;
-        st->fp[i] = fp[i];
         st->seconds[i] = secs;
         if ((s = compress_state_save(state_path, st, d)) != IR_OK)
             return s;
         if (h && h->stage_end)
             h->stage_end(h->user, (compress_stage)i, secs);
     }
+    /* every stage done: the checkpoints (parameters and AdamW moments,
+     * three times a model each) have served */
+    char ckpt[4096];
+    snprintf(ckpt, sizeof ckpt, "%s/ckpt", o->out);
+    if (compress_remove_tree(ckpt, 4) != 0)
+        compress_note(&c, "warning: could not remove the checkpoints in %s: %s",
+                      ckpt, strerror(errno));
     return IR_OK;
 }

@@ -34,8 +34,18 @@
  * options that stage reads) chained with the previous stage's, so changing
  * an input redoes the first stage that reads it and everything after. A
  * stage is skipped when state.json says it finished with the same
- * fingerprint and its output files still exist. --from STAGE (o.from)
- * redoes from that stage whatever the state says.
+ * fingerprint and its output files are still the ones it wrote (their
+ * hashes are in state.json: a file rewritten since redoes its stage and
+ * everything after). --from STAGE (o.from) redoes from that stage
+ * whatever the state says.
+ *
+ * Resuming: the training stages (supernet, distill) checkpoint every
+ * o.ckpt_every steps into OUT/ckpt/<stage>/. A stage that was started with
+ * the same fingerprint and did not finish (a kill), or finished but lost
+ * or changed an output, continues from its checkpoints (c->resume), to
+ * the same result bit for bit as a run never killed, at the same thread
+ * count; any other run of a stage removes its checkpoints first, and a
+ * run that finishes every stage removes OUT/ckpt/.
  *
  * The budget (o.budget_minutes) bounds supernet training, search and
  * distillation together: the supernet gets o.supernet_fraction of it (none
@@ -111,6 +121,11 @@ typedef struct compress_options {
     int64_t augment;
     double augment_prob;
     int64_t augment_neighbours;
+    /* steps between the supernet's and the distillation's checkpoints
+     * (OUT/ckpt/); 0: distill/trainer.h's TRAIN_CKPT_EVERY. Not part of
+     * any fingerprint: it changes where a kill can resume from, not the
+     * result */
+    int64_t ckpt_every;
 } compress_options;
 void compress_options_default(compress_options *o);
 
@@ -202,9 +217,21 @@ typedef struct compress_results {
     char space_name[256];
 } compress_results;
 
+/* A file a stage wrote (relative to OUT) and the hash of its bytes when
+ * the stage finished (FNV-1a over 64-bit words). */
+enum { COMPRESS_OUTPUTS_MAX = 6, COMPRESS_OUTPUT_NAME = 64 };
+typedef struct compress_output {
+    char name[COMPRESS_OUTPUT_NAME];
+    uint64_t hash;
+} compress_output;
+
 typedef struct compress_state {
     bool done[COMPRESS_STAGE_COUNT];
+    /* the inputs' fingerprint the stage finished with, or (not done) the
+     * one it was started with: the same again resumes it */
     uint64_t fp[COMPRESS_STAGE_COUNT];
+    compress_output out[COMPRESS_STAGE_COUNT][COMPRESS_OUTPUTS_MAX];
+    int n_out[COMPRESS_STAGE_COUNT];  /* 0 in a state of an older distilc */
     double seconds[COMPRESS_STAGE_COUNT];
     bool ran[COMPRESS_STAGE_COUNT];   /* ran in this call (not saved) */
     compress_results r;
@@ -218,6 +245,7 @@ ir_status compress_state_load(const char *path, compress_state *s,
 /* Written to a temporary file renamed over the old one. */
 ir_status compress_state_save(const char *path, const compress_state *s,
                               ir_diag *d);
+
 
 /* ---- the stage machine -------------------------------------------------- */
 typedef struct compress_ctx compress_ctx;
@@ -242,6 +270,13 @@ typedef ir_status (*compress_stage_fn)(compress_ctx *c, ir_diag *d);
 typedef struct compress_stage_def {
     compress_stage_fn fn;
     const char *outputs[4];      /* NULL-terminated */
+    /* files it may write (NULL-terminated): their hashes are recorded and
+     * checked like the outputs' when they exist */
+    const char *optional[2];
+    /* its outputs are meant to be edited afterwards (report.json gets its
+     * ONNX Runtime figures from bench/compress_report_ort.py): checked for
+     * existence only, not by hash */
+    bool edited_after;
 } compress_stage_def;
 /* The real stages (compress_lift.c ... report.c). */
 const compress_stage_def *compress_stages_default(void);
@@ -252,10 +287,17 @@ struct compress_ctx {
     compress_state *st;
     const compress_hooks *h;
     search_space space;          /* loaded and overridden from the options */
+    /* The stage continues from its checkpoints in OUT/ckpt/<stage>/ when
+     * there are any (a run of it with the same inputs stopped); when false
+     * the folder was emptied before the stage was called. */
+    bool resume;
     char out_path[4096];         /* scratch for compress_path */
 };
 /* OUT/rel in c->out_path (valid until the next call). */
 const char *compress_path(compress_ctx *c, const char *rel);
+/* OUT/ckpt/<stage> into buf, created (with OUT/ckpt); IR_ERR_IO naming it. */
+ir_status compress_ckpt_dir(compress_ctx *c, compress_stage s, char *buf,
+                            size_t n, ir_diag *d);
 void compress_note(compress_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void compress_work(compress_ctx *c, const char *label, size_t done,

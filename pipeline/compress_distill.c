@@ -21,7 +21,14 @@
  * on the train split plus N TinyBERT-style copies of each example
  * (distill/augment.h). Budgets and --steps still set the step counts, so
  * the copies change which examples the steps see; without either, the
- * stages keep the unaugmented default's steps (see below). */
+ * stages keep the unaugmented default's steps (see below).
+ *
+ * Checkpoints: OUT/ckpt/distill/<stage>/ every --ckpt-every steps; a
+ * killed stage continues from them (c->resume): a distillation stage with
+ * a checkpoint from it, one without afresh, to the same student bit for
+ * bit. Under a budget a stage keeps the step count its checkpoint was
+ * planned with, and the time its checkpoints say was spent is taken off
+ * the budget. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,13 +60,23 @@ typedef struct dbudget {
 
 /* Times a step of each loss before the first stage (only with a budget
  * and no --steps); 5% of the budget is held back for the stage switches
- * and writing the student. */
+ * and writing the student, and what a killed run's checkpoints say it
+ * trained is spent. */
 static ir_status budget_probe(dbudget *b, distill_job *job, ir_diag *d)
 {
     b->probed = true;
     if (!(b->distill_s > 0 && b->c->o->distill_steps <= 0))
         return IR_OK;
     double t0 = compress_now_s();
+    for (int i = 0; i < DISTILL_RUN_STAGES; i++) {
+        bool found;
+        train_ckpt_state ck;
+        ir_status s = distill_job_checkpoint(job, i, &found, &ck, d);
+        if (s != IR_OK)
+            return s;
+        if (found)
+            t0 -= ck.seconds;
+    }
     compress_work(b->c, "distill: timing steps", 0, 2);
     ir_status s = distill_job_time_step(job, DISTILL_RUN_INTERMEDIATE,
                                         &b->rec->intermediate, &b->est[1], d);
@@ -95,9 +112,22 @@ static ir_status budget_stage_begin(void *user, distill_job *job, int i,
      * far, so a slow or fast stage moves the later ones' step counts */
     static const double with_corpus[3] = {0.3, 0.35, 0.35}, task_only[3] = {0, 0.5, 0.5};
     const double *frac = b->general ? with_corpus : task_only;
+    bool found = false;
+    train_ckpt_state ck;
+    if (b->deadline > 0 && o->distill_steps <= 0) {
+        ir_status s = distill_job_checkpoint(job, i, &found, &ck, d);
+        if (s != IR_OK)
+            return s;
+    }
     if (o->distill_steps > 0)
         rs->steps = o->distill_steps;
-    else if (b->deadline > 0) {
+    else if (found) {
+        /* a killed run planned this stage: keep its steps */
+        rs->steps = ck.total_steps;
+        compress_note(b->c, "distill %s: %lld steps, resumed at step %lld",
+                      distill_run_stage_name(i), (long long)ck.total_steps,
+                      (long long)ck.step);
+    } else if (b->deadline > 0) {
         double rest = 0;
         for (int j = i; j < DISTILL_RUN_STAGES; j++)
             rest += frac[j];
@@ -157,8 +187,9 @@ static void budget_stage_end(void *user, int i, const distill_stage_result *sr,
     ds->final_loss = tr->last_loss;
     ds->seconds = tr->seconds;
     ds->tokens_per_s = tr->tokens_per_s;
-    if (tr->steps > tr->start_step && tr->seconds > 0 && b->est[i] > 0) {
-        double pace = tr->seconds / (double)(tr->steps - tr->start_step) / b->est[i];
+    if (tr->steps > tr->start_step && tr->run_seconds > 0 && b->est[i] > 0) {
+        double pace = tr->run_seconds / (double)(tr->steps - tr->start_step) /
+                      b->est[i];
         for (int j = i + 1; j < DISTILL_RUN_STAGES; j++)
             b->est[j] *= pace;
     }
@@ -292,13 +323,20 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     if (b.distill_s > 0 || o->distill_steps > 0)
         for (int i = 0; i < DISTILL_RUN_STAGES; i++)
             p.stage[i].lr = 2e-4f;
+    for (int i = 0; i < DISTILL_RUN_STAGES; i++)
+        p.stage[i].ckpt_every = o->ckpt_every;
     p.teacher = tenc;
     p.gemm = gemm;
     p.corpus = b.general ? &corpus : NULL;
     p.train = &tr;
-    char out[4096]; /* compress_path's buffer is shared */
+    char out[4096], ckpt[4096]; /* compress_path's buffer is shared */
     snprintf(out, sizeof out, "%s", compress_path(c, "student.onnx"));
     p.output = out;
+    if ((s = compress_ckpt_dir(c, COMPRESS_DISTILL, ckpt, sizeof ckpt, d)) != IR_OK)
+        goto done;
+    p.ckpt_dir = ckpt;
+    p.resume = c->resume;
+    p.resume_fresh_ok = true;
     p.user = &b;
     p.stage_begin = budget_stage_begin;
     p.progress = budget_progress;

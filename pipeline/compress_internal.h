@@ -72,6 +72,31 @@ ir_status compress_tokenizer(const compress_ctx *c, tok_tokenizer **out,
 ir_status compress_measure_model(compress_ctx *c, const ir_encoder *e,
                                  bool types, const char *label,
                                  compress_model *m, ir_diag *d);
+/* ---- compress_files.c: output hashes and checkpoint folders ------------ */
+/* FNV-1a over the file's 64-bit words (the tail bytes one by one): a check
+ * that an output is the one a stage wrote, not a cryptographic hash.
+ * IR_ERR_IO naming the file. */
+ir_status compress_file_hash(const char *path, uint64_t *hash, ir_diag *d);
+/* Whether every output of stage def exists under OUT (*missing: the first
+ * that does not). */
+bool compress_outputs_exist(const compress_options *o, const compress_stage_def *def,
+                            const char **missing);
+/* The hashes of the files stage i wrote (its outputs and the optional ones
+ * it did write; none for an edited_after stage) into st->out[i]. */
+ir_status compress_outputs_record(const compress_options *o,
+                                  const compress_stage_def *def,
+                                  compress_state *st, int i, ir_diag *d);
+/* Whether the files stage i wrote are there and unchanged, by the hashes
+ * the state recorded (a state without them: by existence); why gets what
+ * is not ("student.onnx changed since the stage wrote it"). */
+bool compress_outputs_intact(const compress_options *o, const compress_stage_def *def,
+                             const compress_state *st, int i, char *why, size_t n);
+/* Removes OUT/ckpt/<stage>, for a stage that starts afresh. */
+ir_status compress_ckpt_clear(const compress_options *o, int stage, ir_diag *d);
+/* Removes path and what it holds, at most depth folder levels down;
+ * symbolic links are removed, never followed. 0 or -1 (errno). */
+int compress_remove_tree(const char *path, int depth);
+
 /* Size of a file in bytes, -1 when it cannot be stat'ed. */
 int64_t compress_file_size(const char *path);
 /* Seconds on the monotonic clock. */

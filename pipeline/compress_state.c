@@ -5,11 +5,15 @@
  *
  * Format "distilc-compress-state", version 1:
  *   {"format": ..., "version": 1,
- *    "stages": {"lift": {"done": true, "fingerprint": "hex", "seconds": s},
+ *    "stages": {"lift": {"done": true, "fingerprint": "hex", "seconds": s,
+ *                        "outputs": {"student.onnx": "hex", ...}},
  *               ...},
  *    "results": {"teacher.parameters": 4386178, "s_share": "none", ...}}
  * The results are flat "key": value pairs from one field table below, so
- * writing and reading cannot drift apart; NaN is written as null. */
+ * writing and reading cannot drift apart; NaN is written as null. A
+ * stage's "outputs" (the hashes of the files it wrote) came after the
+ * first release of the format: a state without them still loads, its
+ * outputs then checked for existence only. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -171,11 +175,18 @@ ir_status compress_state_save(const char *path, const compress_state *s,
     FILE *f = out.f;
     fprintf(f, "{\"format\": \"distilc-compress-state\", \"version\": 1,\n"
                " \"stages\": {");
-    for (int i = 0; i < COMPRESS_STAGE_COUNT; i++)
+    for (int i = 0; i < COMPRESS_STAGE_COUNT; i++) {
         fprintf(f, "%s\n  \"%s\": {\"done\": %s, \"fingerprint\": \"%016" PRIx64
-                   "\", \"seconds\": %.6g}", i ? "," : "",
+                   "\", \"seconds\": %.6g, \"outputs\": {", i ? "," : "",
                 compress_stage_name((compress_stage)i), s->done[i] ? "true" : "false",
                 s->fp[i], isfinite(s->seconds[i]) ? s->seconds[i] : 0.0);
+        for (int k = 0; k < s->n_out[i] && k < COMPRESS_OUTPUTS_MAX; k++) {
+            fputs(k ? ", " : "", f);
+            json_write_string(f, s->out[i][k].name);
+            fprintf(f, ": \"%016" PRIx64 "\"", s->out[i][k].hash);
+        }
+        fputs("}}", f);
+    }
     fprintf(f, "},\n \"results\": {");
     field fl[FIELDS_MAX];
     size_t n = fields_build(fl, FIELDS_MAX);
@@ -261,6 +272,23 @@ ir_status compress_state_load(const char *path, compress_state *s, ir_diag *d)
             s->fp[i] = strtoull(fp->u.str, NULL, 16);
         if (sec && sec->type == JSON_NUMBER)
             s->seconds[i] = sec->u.num;
+        const json_value *outs = json_get(e, "outputs");
+        if (outs && outs->type != JSON_OBJECT) {
+            json_doc_free(&doc);
+            return bad_state(d, path, "a stage's outputs are not an object");
+        }
+        for (size_t k = 0; outs && k < outs->len; k++) {
+            const json_value *h = &outs->u.members[k].value;
+            const char *name = outs->u.members[k].key;
+            if (s->n_out[i] >= COMPRESS_OUTPUTS_MAX || h->type != JSON_STRING ||
+                strlen(name) >= COMPRESS_OUTPUT_NAME) {
+                json_doc_free(&doc);
+                return bad_state(d, path, "a stage's outputs are malformed");
+            }
+            compress_output *o = &s->out[i][s->n_out[i]++];
+            snprintf(o->name, sizeof o->name, "%s", name);
+            o->hash = strtoull(h->u.str, NULL, 16);
+        }
     }
     field fl[FIELDS_MAX];
     size_t n = fields_build(fl, FIELDS_MAX);

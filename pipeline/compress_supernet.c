@@ -12,7 +12,12 @@
  * over the training part (at most 1000 steps); with one, the stage's share
  * of it: the loop stops at the
  * deadline and its learning rate decays on time as well as steps, so a
- * cut run still ends at a small rate. */
+ * cut run still ends at a small rate.
+ *
+ * Checkpoints: OUT/ckpt/supernet/last.ckpt every --ckpt-every steps; a
+ * killed stage continues from it (c->resume), to the same supernet bit
+ * for bit when the steps are fixed (a budget's deadline counts the
+ * seconds trained before the kill). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +214,13 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
         so.steps = 4 * SUPERNET_STEPS_MAX;
         so.deadline_s = compress_now_s() + 0.95 * bud.supernet_s;
     }
+    char ckpt[4200];
+    if ((s = compress_ckpt_dir(c, COMPRESS_SUPERNET, ckpt, sizeof ckpt - 16, d)) != IR_OK)
+        goto done;
+    strcat(ckpt, "/last.ckpt");
+    so.ckpt_path = ckpt;
+    so.ckpt_every = o->ckpt_every;
+    so.resume = c->resume;
     sn_work w = {c, compress_now_s(), so.deadline_s};
     so.progress = work_cb;
     so.progress_user = &w;
@@ -226,6 +238,9 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
     compress_note(c, "supernet: %lld steps (%lld sub-networks) in %.0f s, "
                   "distillation loss %.3g -> %.3g", (long long)tr.steps,
                   (long long)tr.subnets, tr.seconds, tr.first_loss, tr.last_loss);
+    if (tr.start_step > 0)
+        compress_note(c, "supernet: resumed from its checkpoint at step %lld",
+                      (long long)tr.start_step);
     /* the whole supernet, as an encoder the search lifts back, with the
      * teacher's inputs */
     ir_encoder *whole = NULL;

@@ -5,10 +5,13 @@
 #include "search/supernet_train.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "distill/checkpoint.h"
 #include "distill/distill_loss.h"
 #include "distill/model.h"
 #include "distill/schedule.h"
@@ -131,6 +134,128 @@ done:
     return s;
 }
 
+/* What the loop carries from step to step besides the weights: all of it
+ * goes into a checkpoint (as the aux block, explicit words so the layout
+ * is the same on every build). */
+typedef struct sn_loop {
+    search_rng rng;
+    uint64_t epoch;       /* of the next order to draw */
+    size_t pos;           /* next example in the current order */
+    search_genome prev[SANDWICH_MAX];
+    size_t n_prev;
+    int64_t step;         /* steps done */
+    double first_loss, tail_sum, seconds;
+    double last_mean;     /* the last step's mean loss */
+    int64_t tail_n, subnets;
+    uint64_t tokens;
+    bool finished;        /* a deadline ended it */
+} sn_loop;
+
+enum { AUX_WORDS = 12,
+       AUX_BYTES = AUX_WORDS * 8 + SANDWICH_MAX * SEARCH_GENE_COUNT };
+
+static uint64_t f64_bits(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+static double bits_f64(uint64_t u)
+{
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+static void aux_pack(const sn_loop *l, unsigned char *b)
+{
+    uint64_t w[AUX_WORDS] = {l->rng.s, l->epoch, l->pos, l->n_prev,
+                             f64_bits(l->first_loss), f64_bits(l->tail_sum),
+                             (uint64_t)l->tail_n, (uint64_t)l->subnets, l->tokens,
+                             l->finished, f64_bits(l->seconds),
+                             f64_bits(l->last_mean)};
+    memcpy(b, w, sizeof w);
+    memcpy(b + sizeof w, l->prev, sizeof l->prev);
+}
+
+static void aux_unpack(sn_loop *l, const unsigned char *b)
+{
+    uint64_t w[AUX_WORDS];
+    memcpy(w, b, sizeof w);
+    l->rng.s = w[0];
+    l->epoch = w[1];
+    l->pos = (size_t)w[2];
+    l->n_prev = (size_t)w[3];
+    l->first_loss = bits_f64(w[4]);
+    l->tail_sum = bits_f64(w[5]);
+    l->tail_n = (int64_t)w[6];
+    l->subnets = (int64_t)w[7];
+    l->tokens = w[8];
+    l->finished = w[9] != 0;
+    l->seconds = bits_f64(w[10]);
+    l->last_mean = bits_f64(w[11]);
+    memcpy(l->prev, b + sizeof w, sizeof l->prev);
+}
+
+/* The checkpoint's header for this run: what train_ckpt_match compares. */
+static train_ckpt_state ckpt_state(const search_supernet_train_opts *o,
+                                   const train_data *td, uint64_t data_hash,
+                                   const sn_loop *l, double last_loss)
+{
+    train_ckpt_state st = {.step = l->step, .total_steps = o->steps,
+                           .epoch = (int64_t)l->epoch, .data_seed = o->seed,
+                           .best_dev = NAN, .best_step = -1,
+                           .last_dev = NAN, .seconds = l->seconds,
+                           .tokens = l->tokens, .last_loss = (float)last_loss,
+                           .lr = o->lr, .warmup = o->warmup,
+                           .weight_decay = o->weight_decay,
+                           .grad_clip = o->grad_clip, .batch = (int64_t)o->batch,
+                           .seq = (int64_t)td->T, .data_hash = data_hash};
+    snprintf(st.gemm_precision, sizeof st.gemm_precision, "fp32");
+    snprintf(st.teacher_precision, sizeof st.teacher_precision, "fp32");
+    return st;
+}
+
+static ir_status sn_save(const search_supernet_train_opts *o, train_params *sup,
+                         const proj *pj, const train_data *td, uint64_t data_hash,
+                         const sn_loop *l, double last_loss, ir_diag *d)
+{
+    unsigned char aux[AUX_BYTES];
+    aux_pack(l, aux);
+    train_ckpt_state st = ckpt_state(o, td, data_hash, l, last_loss);
+    ir_status s = train_ckpt_save_aux(o->ckpt_path, sup, &pj->x, &st, aux,
+                                      sizeof aux, d);
+    return s == IR_OK ? s : ir_diag_prefix(d, "supernet training");
+}
+
+/* Continues from o->ckpt_path when asked and present; l and the weights
+ * are left as they are otherwise. */
+static ir_status sn_resume(const search_supernet_train_opts *o, train_params *sup,
+                           proj *pj, const train_data *td, uint64_t data_hash,
+                           sn_loop *l, ir_diag *d)
+{
+    struct stat sb;
+    if (!o->resume || !o->ckpt_path || stat(o->ckpt_path, &sb) != 0)
+        return IR_OK;
+    train_ckpt_state saved, want = ckpt_state(o, td, data_hash, l, 0);
+    want.file_version = TRAIN_CKPT_VERSION;
+    unsigned char aux[AUX_BYTES];
+    ir_status s = train_ckpt_peek(o->ckpt_path, &saved, d);
+    if (s == IR_OK)
+        s = train_ckpt_match(o->ckpt_path, &saved, &want, d);
+    if (s == IR_OK)
+        s = train_ckpt_load_aux(o->ckpt_path, sup, &pj->x, &saved, aux, sizeof aux, d);
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "supernet training");
+    aux_unpack(l, aux);
+    l->step = saved.step;
+    if (l->n_prev > SANDWICH_MAX || l->step > o->steps)
+        return ir_diag_set(d, IR_ERR_INPUT, "supernet training: checkpoint %s: "
+                           "loop state out of range", o->ckpt_path);
+    return IR_OK;
+}
+
 ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
                                 teacher *t, const train_data *td,
                                 const search_supernet_train_opts *o,
@@ -138,12 +263,13 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
 {
     memset(r, 0, sizeof *r);
     if (o->steps <= 0 || o->batch == 0 || o->n_random + 2 > SANDWICH_MAX ||
-        !(o->lr > 0) || td->n == 0)
+        !(o->lr > 0) || td->n == 0 || o->ckpt_every < 0)
         return ir_diag_set(d, IR_ERR_INPUT, "supernet training: need steps > 0, "
-                           "batch > 0, at most %d random candidates, lr > 0 and "
-                           "data (steps %lld, batch %zu, random %zu, lr %g, %zu "
-                           "examples)", SANDWICH_MAX - 2, (long long)o->steps,
-                           o->batch, o->n_random, (double)o->lr, td->n);
+                           "batch > 0, at most %d random candidates, lr > 0, "
+                           "ckpt_every >= 0 and data (steps %lld, batch %zu, random "
+                           "%zu, lr %g, %zu examples)", SANDWICH_MAX - 2,
+                           (long long)o->steps, o->batch, o->n_random,
+                           (double)o->lr, td->n);
     const ir_encoder_config *sc = search_supernet_config(sn);
     const ir_encoder_config *tc = teacher_config(t);
     if (tc->vocab != sc->vocab || tc->labels != sc->labels ||
@@ -164,42 +290,46 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
         return ir_diag_set(d, IR_ERR_NOMEM, "supernet training: out of memory");
     }
     train_params *sup = search_supernet_params(sn);
-    search_rng rng;
-    search_rng_seed(&rng, o->seed ^ 0x5a4d5749ull);
+    uint64_t data_hash = o->ckpt_path ? train_data_hash(td) : 0;
+    int64_t every = o->ckpt_every ? o->ckpt_every : TRAIN_CKPT_EVERY;
+    sn_loop l = {.pos = td->n};
+    search_rng_seed(&l.rng, o->seed ^ 0x5a4d5749ull);
+    if ((s = sn_resume(o, sup, &pj, td, data_hash, &l, d)) != IR_OK)
+        goto out;
+    r->start_step = l.step;
+    if (l.pos < td->n) /* the order of the epoch under way */
+        train_data_order(td, o->seed, l.epoch - 1, perm);
     train_schedule sched, tsched;
     train_schedule_init(&sched, o->lr, o->warmup, o->steps);
     train_schedule_init(&tsched, o->lr, o->warmup, TIME_STEPS);
     train_adamw opt = {.lr = o->lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                        .weight_decay = o->weight_decay};
     train_batch_buf buf = {0};
-    search_genome gen[SANDWICH_MAX], prev[SANDWICH_MAX];
-    size_t n_prev = 0;
-    double t0 = ir_clock_wall_s(), tail_sum = 0;
-    int64_t tail_n = 0, tail_from = o->steps - (o->steps + 9) / 10;
-    uint64_t epoch = 0;
-    size_t pos = td->n;
-    for (int64_t step = 0; step < o->steps; step++) {
-        if (pos >= td->n) {
-            train_data_order(td, o->seed, epoch++, perm);
-            pos = 0;
+    search_genome gen[SANDWICH_MAX];
+    /* a resumed run's clock starts where the killed one stopped */
+    double t0 = ir_clock_wall_s() - l.seconds;
+    double deadline = o->deadline_s > 0 ? o->deadline_s - l.seconds : 0;
+    int64_t tail_from = o->steps - (o->steps + 9) / 10;
+    while (l.step < o->steps && !l.finished) {
+        int64_t step = l.step;
+        if (l.pos >= td->n) {
+            train_data_order(td, o->seed, l.epoch++, perm);
+            l.pos = 0;
         }
-        size_t B = td->n - pos < o->batch ? td->n - pos : o->batch;
+        size_t B = td->n - l.pos < o->batch ? td->n - l.pos : o->batch;
         train_batch b;
-        if ((s = train_data_batch(td, perm + pos, B, &buf, &b, d)) != IR_OK)
+        if ((s = train_data_batch(td, perm + l.pos, B, &buf, &b, d)) != IR_OK)
             break;
-        pos += B;
-        for (size_t i = 0; i < B * b.T; i++)
-            r->tokens += b.mask[i] != 0;
         teacher_outputs tout;
         if ((s = teacher_run(t, b.B, b.T, b.ids, b.types, b.mask, &tout, d)) != IR_OK) {
             ir_diag_prefix(d, "supernet training, step %lld: teacher", (long long)step + 1);
             break;
         }
-        size_t n = search_supernet_sandwich(sn, sp, &rng, o->n_random,
-                                            n_prev == 2 + o->n_random ? prev : NULL,
+        size_t n = search_supernet_sandwich(sn, sp, &l.rng, o->n_random,
+                                            l.n_prev == 2 + o->n_random ? l.prev : NULL,
                                             gen);
-        memcpy(prev, gen, n * sizeof *gen);
-        n_prev = n;
+        memcpy(l.prev, gen, n * sizeof *gen);
+        l.n_prev = n;
         if (n == 0) {
             s = ir_diag_set(d, IR_ERR_INPUT, "supernet training: no candidate of "
                             "%s can be sliced from the supernet", sp->name);
@@ -221,7 +351,7 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
                                (long long)step + 1, name);
             }
             sum += loss;
-            r->subnets++;
+            l.subnets++;
         }
         if (s != IR_OK)
             break;
@@ -233,33 +363,47 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
         }
         train_grad_clip(sup, &pj.x, norm, o->grad_clip);
         opt.lr = train_schedule_lr(&sched, step);
-        if (o->deadline_s > t0) {
+        if (deadline > t0) {
             /* under a deadline the schedule runs on whichever is further
              * along, steps or time, so a run the deadline ends has warmed
              * up and decayed like a planned one */
-            double f = (ir_clock_wall_s() - t0) / (o->deadline_s - t0);
+            double f = (ir_clock_wall_s() - t0) / (deadline - t0);
             double fs = (double)step / (double)o->steps;
             int64_t k = (int64_t)((f > fs ? f : fs) * TIME_STEPS);
             opt.lr = train_schedule_lr(&tsched, k < TIME_STEPS ? k : TIME_STEPS - 1);
         }
         train_adamw_update(sup, &opt, step + 1);
         train_extra_adamw(&pj.x, &opt, step + 1);
+        /* the batch's position advances with the step it trained */
+        l.pos += B;
+        for (size_t i = 0; i < B * b.T; i++)
+            l.tokens += b.mask[i] != 0;
         double mean = sum / (double)n;
+        l.last_mean = mean;
         if (step == 0)
-            r->first_loss = mean;
+            l.first_loss = mean;
         if (step >= tail_from) {
-            tail_sum += mean;
-            tail_n++;
+            l.tail_sum += mean;
+            l.tail_n++;
         }
-        r->steps = step + 1;
-        r->last_loss = tail_n ? tail_sum / (double)tail_n : mean;
+        l.step = step + 1;
+        l.seconds = ir_clock_wall_s() - t0;
         if (o->progress)
             o->progress(o->progress_user, step + 1, o->steps, (float)mean);
-        if (o->deadline_s > 0 && ir_clock_wall_s() > o->deadline_s)
+        l.finished = deadline > 0 && ir_clock_wall_s() > deadline;
+        bool last = l.step == o->steps || l.finished;
+        if (o->ckpt_path && (last || l.step % every == 0) &&
+            (s = sn_save(o, sup, &pj, td, data_hash, &l, mean, d)) != IR_OK)
             break;
     }
-    r->seconds = ir_clock_wall_s() - t0;
     train_batch_buf_free(&buf);
+    r->steps = l.step;
+    r->subnets = l.subnets;
+    r->tokens = (size_t)l.tokens;
+    r->first_loss = l.first_loss;
+    r->last_loss = l.tail_n ? l.tail_sum / (double)l.tail_n : l.last_mean;
+    r->seconds = l.step > r->start_step ? ir_clock_wall_s() - t0 : l.seconds;
+out:
     free(perm);
     free(pj.x.params);
     return s;

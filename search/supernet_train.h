@@ -42,6 +42,7 @@
 #ifndef DISTILC_SEARCH_SUPERNET_TRAIN_H
 #define DISTILC_SEARCH_SUPERNET_TRAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,13 +66,27 @@ typedef struct search_supernet_train_opts {
      * passed (0: run all steps); the lr schedule then follows whichever
      * is further along, the steps or the time to the deadline */
     double deadline_s;
+    /* Checkpoints (NULL: none): the supernet with its AdamW moments, the
+     * projections and the loop's state (random stream, sandwich, data
+     * position, loss sums) every ckpt_every steps (0: TRAIN_CKPT_EVERY)
+     * and at the end, written atomically. With resume and the file
+     * present the loop continues from it, to the same supernet bit for bit
+     * as a run never stopped (same threads and GEMM); its seed, steps,
+     * batch, data and lr must be this run's (distill/checkpoint.h's
+     * train_ckpt_match). A deadline then counts the seconds trained
+     * before, as if the run had not stopped. */
+    const char *ckpt_path;
+    int64_t ckpt_every;
+    bool resume;
     void (*progress)(void *user, int64_t step, int64_t total, float loss);
     void *progress_user;
 } search_supernet_train_opts;
 void search_supernet_train_opts_default(search_supernet_train_opts *o);
 
+/* Over every run of the training, those before a resume included. */
 typedef struct search_supernet_train_result {
     int64_t steps;        /* steps done */
+    int64_t start_step;   /* resumed from (0: fresh) */
     int64_t subnets;      /* sub-network forward/backward passes */
     double seconds;
     double first_loss;    /* mean over the candidates of the first step */

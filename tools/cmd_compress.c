@@ -28,6 +28,7 @@ static void usage(FILE *f)
             "         [--fitness supernet|proxy] [--steps N] [--supernet-steps N]\n"
             "         [--clock wall|cpu] [--train-threads N] [--progress MODE]\n"
             "         [--augment N] [--augment-prob P] [--augment-neighbours K]\n"
+            "         [--ckpt-every N]\n"
             "\n"
             "Makes a fine-tuned BERT-style teacher (BERT, DistilBERT, RoBERTa,\n"
             "XLM-R, ELECTRA...) small and fast in one run; the student and its\n"
@@ -45,7 +46,11 @@ static void usage(FILE *f)
             "  eval     the student's dev metrics and latency\n"
             "  report   OUT/report.json, OUT/report.svg and the table below\n"
             "Every stage records itself in OUT/state.json with a fingerprint of\n"
-            "its inputs; a rerun skips the stages that are up to date.\n"
+            "its inputs and the hashes of its outputs; a rerun skips the stages\n"
+            "that are up to date. A killed run is resumed by running the same\n"
+            "command again: supernet and distill continue from their last\n"
+            "checkpoint in OUT/ckpt/ (to the same student, bit for bit, at the\n"
+            "same --train-threads), the other stages are redone.\n"
             "\n"
             "  --task T            CoLA, SST-2, MRPC, STS-B, ... (or sst2, ...)\n"
             "  --data DIR          a GLUE root or the task's folder\n"
@@ -93,6 +98,8 @@ static void usage(FILE *f)
             "  --from STAGE        redo from this stage (lift, supernet, search,\n"
             "                      distill, build, eval, report)\n"
             "  --cache PATH        latency cache (default: per machine)\n"
+            "  --ckpt-every N      a checkpoint every N training steps of the\n"
+            "                      supernet and distill stages (100)\n"
             "  --progress MODE     auto, bar, json or off\n"
             "  --help              this text\n"
             "\n"
@@ -176,7 +183,7 @@ static void ui_note(void *user, const char *text)
 /* The typed options of compress (0 or -1: not given). */
 typedef struct compress_args {
     cli_float latency_ms, speedup, budget;
-    cli_int params, steps, supernet_steps, train_threads;
+    cli_int params, steps, supernet_steps, train_threads, ckpt_every;
     cli_int augment, augment_neighbours;
     cli_float augment_prob;
     cli_enum from, fitness, clock;
@@ -201,6 +208,7 @@ static void compress_args_init(compress_args *a, const compress_options *o)
         .steps = {0, 1, 0, NULL},
         .supernet_steps = {0, 1, 0, NULL},
         .train_threads = {0, 1, 0, NULL},
+        .ckpt_every = {0, 1, 0, NULL},
         .augment = {o->augment, 0, 0,
                     "option --augment expects a non-negative integer, got "
                     "'%s'"},
@@ -259,6 +267,7 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
         {"supernet-steps", 0, CLI_INT, &a.supernet_steps},
         {"clock", 0, CLI_ENUM, &a.clock},
         {"train-threads", 0, CLI_INT, &a.train_threads},
+        {"ckpt-every", 0, CLI_INT, &a.ckpt_every},
         {"augment", 0, CLI_INT, &a.augment},
         {"augment-prob", 0, CLI_FLOAT, &a.augment_prob},
         {"augment-neighbours", 0, CLI_INT, &a.augment_neighbours},
@@ -300,6 +309,7 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
     o->distill_steps = a.steps.value;
     o->supernet_steps = a.supernet_steps.value;
     o->train_threads = a.train_threads.value;
+    o->ckpt_every = a.ckpt_every.value;
     o->augment = a.augment.value;
     o->augment_prob = a.augment_prob.value;
     o->augment_neighbours = a.augment_neighbours.value;

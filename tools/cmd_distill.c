@@ -43,6 +43,7 @@ static void usage(FILE *f)
             "         [--share none|all|groups:K|attention|ffn] [--corpus FILE]\n"
             "         [--steps N | --epochs N] [--recipe FILE] [--init teacher|random]\n"
             "         [--layer-map LIST] [--temperature X] [--ckpt-dir D] [--resume]\n"
+            "         [--ckpt-every N]\n"
             "         [--plot F.svg] [--limit N] [--dev-limit N]\n"
             "         [--vocab V | --tokenizer FILE]\n"
             "         [--batch N] [--max-seq N] [--lr X] [--seed N] [--threads N]\n"
@@ -82,7 +83,11 @@ static void usage(FILE *f)
             "  --batch N, --max-seq N, --lr X, --seed N   for every stage\n"
             "  --temperature X   prediction-loss temperature (1)\n"
             "  --ckpt-dir D      checkpoints per stage in D/<stage>/\n"
-            "  --resume          continue from D's checkpoints\n"
+            "  --ckpt-every N    a checkpoint every N steps of a stage (100), and at\n"
+            "                    its end\n"
+            "  --resume          continue from D's checkpoints (a kill loses at most\n"
+            "                    N steps; the options that set the result must be\n"
+            "                    the same)\n"
             "  --plot F.svg      loss curves, one SVG per stage (F-<stage>.svg)\n"
             "  --limit N         first N training examples (and corpus lines)\n"
             "  --dev-limit N     first N dev examples\n"
@@ -269,7 +274,8 @@ typedef struct dist_text {
     const char *task, *data, *vocab, *tokjson, *student, *share, *corpus,
         *steps, *epochs,
         *recipe, *init, *map, *temp, *limit, *dlimit, *batch, *seq, *lr, *seed,
-        *threads, *engine, *progress, *tprec, *gprec, *aug, *aug_prob, *aug_nb;
+        *threads, *engine, *progress, *tprec, *gprec, *aug, *aug_prob, *aug_nb,
+        *ckev;
     const char *pos[1];
     int npos;
 } dist_text;
@@ -304,6 +310,7 @@ static int args_read(int argc, char **argv, dist_text *t, dist_args *a)
         {"recipe", 0, CLI_VALUE, &t->recipe}, {"init", 0, CLI_VALUE, &t->init},
         {"layer-map", 0, CLI_VALUE, &t->map}, {"temperature", 0, CLI_VALUE, &t->temp},
         {"ckpt-dir", 0, CLI_VALUE, &a->ckdir}, {"resume", 0, CLI_FLAG, &a->resume},
+        {"ckpt-every", 0, CLI_VALUE, &t->ckev},
         {"plot", 0, CLI_VALUE, &a->plot}, {"limit", 0, CLI_VALUE, &t->limit},
         {"dev-limit", 0, CLI_VALUE, &t->dlimit}, {"output", 'o', CLI_VALUE, &a->output},
         {"batch", 0, CLI_VALUE, &t->batch}, {"max-seq", 0, CLI_VALUE, &t->seq},
@@ -385,6 +392,11 @@ static int args_stages(const dist_text *t, dist_args *a)
             if (!cli_parse_positive("distill", "batch", t->batch, &v))
                 return 2;
             s->batch = v;
+        }
+        if (t->ckev) {
+            if (!cli_parse_positive("distill", "ckpt-every", t->ckev, &v))
+                return 2;
+            s->ckpt_every = v;
         }
         if (t->seq) {
             if (!cli_parse_positive("distill", "max-seq", t->seq, &v))

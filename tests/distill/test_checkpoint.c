@@ -9,8 +9,13 @@
  *    with dev evaluation, keep-best and extra parameters in play;
  *  - resume refuses another seed, another step count or another
  *    gemm/teacher precision (naming the option and both values);
- *  - a version 1 file (before the precisions were recorded) still loads,
- *    with both precisions read as fp32.
+ *  - resume refuses another lr, batch or training data too, naming it;
+ *    the figures (last loss, seconds, tokens) cover the steps before the
+ *    resume, also when a finished run is resumed;
+ *  - the caller's loop state (aux) rides along, its size checked;
+ *  - version 1 and 2 files (before the precisions, before the figures and
+ *    options were recorded) still load, with the precisions of version 1
+ *    read as fp32.
  */
 #include <math.h>
 #include <stdio.h>
@@ -85,9 +90,20 @@ static void test_roundtrip_and_errors(void)
     train_ckpt_state st = {.step = 17, .total_steps = 40, .epoch = 2, .batch_in_epoch = 3,
                            .data_seed = 99, .rng_counter = 5, .best_dev = 0.75,
                            .best_step = 12, .gemm_precision = "bf16",
-                           .teacher_precision = "fp32"}, back;
+                           .teacher_precision = "fp32", .last_dev = 0.5,
+                           .seconds = 12.5, .tokens = 1234, .last_loss = 0.25f,
+                           .lr = 1e-4f, .warmup = 0.1f, .weight_decay = 0.01f,
+                           .grad_clip = 1.0f, .batch = 32, .seq = 64,
+                           .data_hash = 0x1234567890abcdefULL,
+                           .loss_hash = 0xfedcba0987654321ULL,
+                           /* what a load says it read */
+                           .file_version = TRAIN_CKPT_VERSION}, back;
     CHECK(train_ckpt_save(path, p, &xe, &st, &d) == IR_OK);
     CHECK(file_size(tmp) == -1);
+    /* the header alone, for planning a resume */
+    memset(&back, 0, sizeof back);
+    CHECK(train_ckpt_peek(path, &back, &d) == IR_OK);
+    CHECK(memcmp(&st, &back, sizeof st) == 0);
     CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_OK);
     CHECK(memcmp(p->params, q->params, p->n * sizeof(float)) == 0);
     CHECK(memcmp(p->m, q->m, p->n * sizeof(float)) == 0);
@@ -126,6 +142,17 @@ static void test_roundtrip_and_errors(void)
     CHECK(train_params_new(&c2, &r, &d) == IR_OK);
     CHECK(train_ckpt_load(path, r, &xr, &back, &d) == IR_ERR_INPUT);
     CHECK_MSG(strstr(d.msg, "config") && strstr(d.msg, "hidden 8"), "%s", d.msg);
+    /* the caller's loop state rides along; another size is refused */
+    uint64_t aux[3] = {7, 8, 9}, aux_back[3] = {0};
+    char aux_path[320];
+    snprintf(aux_path, sizeof aux_path, "%s/aux.ckpt", dir);
+    CHECK(train_ckpt_save_aux(aux_path, p, NULL, &st, aux, sizeof aux, &d) == IR_OK);
+    CHECK(train_ckpt_load_aux(aux_path, q, NULL, &back, aux_back, sizeof aux_back,
+                              &d) == IR_OK);
+    CHECK(memcmp(aux, aux_back, sizeof aux) == 0);
+    CHECK(train_ckpt_load_aux(aux_path, q, NULL, &back, aux_back, 16, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "24 bytes of loop state") != NULL, "%s", d.msg);
+    CHECK(train_ckpt_load(aux_path, q, NULL, &back, &d) == IR_ERR_INPUT);
     train_params_free(r);
     xr.n = 4;
     CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_ERR_INPUT);
@@ -145,6 +172,9 @@ static void test_roundtrip_and_errors(void)
 typedef struct run_out {
     float loss[64];
     size_t n;
+    float last_loss;        /* train_result's, over every run */
+    double seconds;
+    size_t tokens;
     float *params;
     float extra[3];
     ir_status status;
@@ -164,9 +194,17 @@ static ir_status loss_extra(void *user, const train_params *p, train_acts *a,
     return s;
 }
 
-static void run(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t steps,
-                int64_t stop_at, bool resume, uint64_t seed,
-                const char *teacher_precision, bool gemm_bf16, run_out *out)
+/* An option a resume changes (0: as in the first run). */
+typedef struct run_change {
+    float lr;
+    size_t batch;
+    uint64_t data_seed;
+} run_change;
+
+static void run_with(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t steps,
+                     int64_t stop_at, bool resume, uint64_t seed,
+                     const char *teacher_precision, bool gemm_bf16,
+                     const run_change *ch, run_out *out)
 {
     ir_diag d;
     ir_diag_init(&d);
@@ -184,14 +222,16 @@ static void run(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t steps,
         p->gemm = g;
     }
     train_data tr, dev;
-    synth_data(&tr, 50, 20, 1); /* 50 / 8: a short last batch each epoch */
+    /* 50 / 8: a short last batch each epoch */
+    synth_data(&tr, 50, 20, ch && ch->data_seed ? ch->data_seed : 1);
     synth_data(&dev, 24, 20, 2);
     train_dev_set ds = {.data = &dev, .kind = METRIC_KIND_ACC};
     float xb[12] = {1, 1, 1};
     train_extra x = {xb, xb + 3, xb + 6, xb + 9, 3};
     train_loop_options o;
     train_loop_options_default(&o);
-    o.batch = 8; o.steps = steps; o.lr = 2e-3f; o.seed = seed;
+    o.batch = ch && ch->batch ? ch->batch : 8;
+    o.steps = steps; o.lr = ch && ch->lr > 0 ? ch->lr : 2e-3f; o.seed = seed;
     o.eval = train_dev_eval; o.eval_user = &ds; o.eval_every = 5;
     o.ckpt_dir = ckdir; o.resume = resume; o.stop_at = stop_at; o.extra = &x;
     /* only recorded and compared: the loss here has no teacher */
@@ -202,6 +242,9 @@ static void run(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t steps,
     out->status = train_loop_run(p, &tr, &o, loss_extra, &x, &r, &d);
     snprintf(out->msg, sizeof out->msg, "%s", d.msg);
     out->n = r.n_hist < 64 ? r.n_hist : 64;
+    out->last_loss = r.last_loss;
+    out->seconds = r.seconds;
+    out->tokens = r.tokens;
     for (size_t i = 0; i < out->n; i++)
         out->loss[i] = r.hist[i].loss;
     out->params = malloc(p->n * sizeof(float));
@@ -212,6 +255,14 @@ static void run(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t steps,
     train_data_free(&dev);
     train_params_free(p);
     gemm_ctx_free(g);
+}
+
+static void run(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t steps,
+                int64_t stop_at, bool resume, uint64_t seed,
+                const char *teacher_precision, bool gemm_bf16, run_out *out)
+{
+    run_with(ckdir, gi, use_gemm, steps, stop_at, resume, seed, teacher_precision,
+             gemm_bf16, NULL, out);
 }
 
 static void test_resume_exact(bool use_gemm)
@@ -247,14 +298,44 @@ static void test_resume_exact(bool use_gemm)
     CHECK_MSG(memcmp(a.params, b2.params, p->n * sizeof(float)) == 0,
               "%s: final params differ", what);
     CHECK(memcmp(a.extra, b2.extra, sizeof a.extra) == 0 && a.extra[0] != 1.0f);
+    size_t np = p->n;
     train_params_free(p);
-    /* another seed or length is refused */
+    /* the figures cover the steps before the resume: the last loss, the
+     * time and the tokens of the whole run */
+    CHECK(memcmp(&a.last_loss, &b2.last_loss, sizeof(float)) == 0);
+    CHECK(a.tokens == b2.tokens && b2.seconds > 0);
+    /* resuming a finished run trains nothing and reports its figures */
+    run_out f;
+    run(split, GEMM_ONEDNN, use_gemm, N, 0, true, 42, NULL, false, &f);
+    CHECK_MSG(f.status == IR_OK && f.n == 0, "%s", f.msg);
+    CHECK_MSG(memcmp(&a.last_loss, &f.last_loss, sizeof(float)) == 0 &&
+              f.tokens == a.tokens && f.seconds > 0,
+              "finished run resumed: last loss %g (want %g), tokens %zu (want %zu), "
+              "%g s", (double)f.last_loss, (double)a.last_loss, f.tokens, a.tokens,
+              f.seconds);
+    CHECK(memcmp(a.params, f.params, np * sizeof(float)) == 0);
+    free(f.params);
+    /* another seed, length, lr, batch or data is refused, naming it */
     run_out e;
     run(split, GEMM_ONEDNN, use_gemm, N, 0, true, 43, NULL, false, &e);
     CHECK_MSG(e.status == IR_ERR_INPUT && strstr(e.msg, "seed"), "%s", e.msg);
     free(e.params);
     run(split, GEMM_ONEDNN, use_gemm, N + 5, 0, true, 42, NULL, false, &e);
     CHECK_MSG(e.status == IR_ERR_INPUT && strstr(e.msg, "steps"), "%s", e.msg);
+    free(e.params);
+    run_with(split, GEMM_ONEDNN, use_gemm, N, 0, true, 42, NULL, false,
+             &(run_change){.lr = 1e-3f}, &e);
+    CHECK_MSG(e.status == IR_ERR_INPUT && strstr(e.msg, "--lr 0.002") &&
+              strstr(e.msg, "--lr 0.001"), "%s", e.msg);
+    free(e.params);
+    run_with(split, GEMM_ONEDNN, use_gemm, N, 0, true, 42, NULL, false,
+             &(run_change){.batch = 4}, &e);
+    CHECK_MSG(e.status == IR_ERR_INPUT && strstr(e.msg, "--batch 8") &&
+              strstr(e.msg, "--batch 4"), "%s", e.msg);
+    free(e.params);
+    run_with(split, GEMM_ONEDNN, use_gemm, N, 0, true, 42, NULL, false,
+             &(run_change){.data_seed = 3}, &e);
+    CHECK_MSG(e.status == IR_ERR_INPUT && strstr(e.msg, "other data"), "%s", e.msg);
     free(e.params);
     /* the run was fp32 throughout (NULL = fp32): another precision is
      * refused with the option and both values */
@@ -291,9 +372,44 @@ static uint64_t fnv1a(const unsigned char *b, size_t n)
     return h;
 }
 
-/* A version 1 file is a version 2 file without the two 8-byte precision
- * names that end the header: rewrite one into the other, then load it. */
-static void test_version1_loads(void)
+/* Bytes version 3 added at the end of the header (checkpoint.h: last
+ * loss, last dev, seconds, tokens, four options as floats, batch, seq,
+ * data and loss hashes, aux size) and version 2 before them (two
+ * precision names). */
+enum { V3_HEADER = 4 + 8 + 8 + 8 + 4 * 4 + 8 + 8 + 8 + 8 + 8,
+       V2_HEADER = 2 * TRAIN_CKPT_PRECISION_MAX };
+
+/* An older file is a newer one without the header's last fields: rewrite
+ * a version 3 file at path into `version`, with its checksum. */
+static void downgrade(const char *path, uint32_t to)
+{
+    FILE *f = fopen(path, "rb");
+    long size = file_size(path);
+    unsigned char *b = malloc((size_t)size);
+    CHECK(f && b && fread(b, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    uint32_t version, hb;
+    memcpy(&version, b + 8, 4);
+    memcpy(&hb, b + 12, 4);
+    CHECK(version == 3);
+    size_t drop = V3_HEADER + (to < 2 ? V2_HEADER : 0);
+    size_t cut = 16 + hb - drop; /* the dropped fields start here */
+    memmove(b + cut, b + cut + drop, (size_t)size - cut - drop);
+    size_t n1 = (size_t)size - drop;
+    hb -= (uint32_t)drop;
+    memcpy(b + 8, &to, 4);
+    memcpy(b + 12, &hb, 4);
+    uint64_t sum = fnv1a(b, n1 - 8);
+    memcpy(b + n1 - 8, &sum, 8);
+    f = fopen(path, "wb");
+    CHECK(f && fwrite(b, 1, n1, f) == n1);
+    fclose(f);
+    free(b);
+}
+
+/* Version 1 and 2 files still load: the figures unknown, the precisions
+ * fp32 in version 1; and a resume from one checks what it recorded. */
+static void test_old_versions_load(void)
 {
     ir_diag d;
     ir_diag_init(&d);
@@ -307,41 +423,35 @@ static void test_version1_loads(void)
     train_params_init_random(p, 4, 0.5f);
     train_ckpt_state st = {.step = 3, .total_steps = 9, .data_seed = 42,
                            .best_dev = NAN, .best_step = -1,
-                           .gemm_precision = "bf16", .teacher_precision = "bf16"}, back;
-    CHECK(train_ckpt_save(path, p, NULL, &st, &d) == IR_OK);
-    FILE *f = fopen(path, "rb");
-    long size = file_size(path);
-    unsigned char *b = malloc((size_t)size);
-    CHECK(f && b && fread(b, 1, (size_t)size, f) == (size_t)size);
-    fclose(f);
-    uint32_t version, hb;
-    memcpy(&version, b + 8, 4);
-    memcpy(&hb, b + 12, 4);
-    CHECK(version == 2);
-    size_t cut = 16 + hb - 2 * TRAIN_CKPT_PRECISION_MAX; /* the names start here */
-    memmove(b + cut, b + cut + 2 * TRAIN_CKPT_PRECISION_MAX,
-            (size_t)size - cut - 2 * TRAIN_CKPT_PRECISION_MAX);
-    size_t n1 = (size_t)size - 2 * TRAIN_CKPT_PRECISION_MAX;
-    version = 1;
-    hb -= 2 * TRAIN_CKPT_PRECISION_MAX;
-    memcpy(b + 8, &version, 4);
-    memcpy(b + 12, &hb, 4);
-    uint64_t sum = fnv1a(b, n1 - 8);
-    memcpy(b + n1 - 8, &sum, 8);
-    f = fopen(path, "wb");
-    CHECK(f && fwrite(b, 1, n1, f) == n1);
-    fclose(f);
-    free(b);
-    ir_status s = train_ckpt_load(path, q, NULL, &back, &d);
-    CHECK_MSG(s == IR_OK, "version 1 file: %s", d.msg);
-    CHECK(memcmp(p->params, q->params, p->n * sizeof(float)) == 0);
-    CHECK(back.step == 3 && back.total_steps == 9 && back.data_seed == 42);
-    CHECK_MSG(!strcmp(back.gemm_precision, "fp32") && !strcmp(back.teacher_precision, "fp32"),
-              "version 1 reads as fp32: %s / %s", back.gemm_precision,
-              back.teacher_precision);
+                           .gemm_precision = "bf16", .teacher_precision = "bf16",
+                           .last_loss = 0.5f, .lr = 1e-3f, .batch = 8}, back;
+    for (uint32_t v = 1; v <= 2; v++) {
+        CHECK(train_ckpt_save(path, p, NULL, &st, &d) == IR_OK);
+        downgrade(path, v);
+        memset(q->params, 0, q->n * sizeof(float));
+        ir_status s = train_ckpt_load(path, q, NULL, &back, &d);
+        CHECK_MSG(s == IR_OK, "version %u file: %s", v, d.msg);
+        CHECK(memcmp(p->params, q->params, p->n * sizeof(float)) == 0);
+        CHECK(back.step == 3 && back.total_steps == 9 && back.data_seed == 42);
+        CHECK(back.file_version == v && isnan(back.last_loss) && back.lr == 0 &&
+              back.batch == 0);
+        const char *want = v == 1 ? "fp32" : "bf16";
+        CHECK_MSG(!strcmp(back.gemm_precision, want) &&
+                  !strcmp(back.teacher_precision, want),
+                  "version %u reads as %s: %s / %s", v, want, back.gemm_precision,
+                  back.teacher_precision);
+        /* options it did not record are not compared */
+        train_ckpt_state now = back;
+        now.lr = 5e-4f;
+        now.batch = 16;
+        now.file_version = TRAIN_CKPT_VERSION;
+        CHECK(train_ckpt_match(path, &back, &now, &d) == IR_OK);
+        now.data_seed = 7;
+        CHECK(train_ckpt_match(path, &back, &now, &d) == IR_ERR_INPUT);
+    }
     /* a version from the future is refused, naming what this one reads */
-    f = fopen(path, "r+b");
-    version = 9;
+    FILE *f = fopen(path, "r+b");
+    uint32_t version = 9;
     fseek(f, 8, SEEK_SET);
     fwrite(&version, 4, 1, f);
     fclose(f);
@@ -354,7 +464,7 @@ static void test_version1_loads(void)
 int main(void)
 {
     test_roundtrip_and_errors();
-    test_version1_loads();
+    test_old_versions_load();
     test_resume_exact(true);
     test_resume_exact(false);
     return test_finish("test_checkpoint");

@@ -34,6 +34,8 @@ static void write_text(const char *path, const char *text)
 
 typedef struct fake_log {
     int calls[COMPRESS_STAGE_COUNT];
+    bool resume[COMPRESS_STAGE_COUNT];   /* c->resume of the last call */
+    bool had_ckpt[COMPRESS_STAGE_COUNT]; /* its checkpoint was there */
     int fail_at; /* stage that fails, -1 none */
 } fake_log;
 
@@ -45,6 +47,17 @@ static ir_status fake_stage(compress_ctx *c, compress_stage s, const char *file,
                             ir_diag *d)
 {
     flog.calls[s]++;
+    flog.resume[s] = c->resume;
+    /* the training stages leave a checkpoint, as a kill would */
+    if (s == COMPRESS_SUPERNET || s == COMPRESS_DISTILL) {
+        char ck[4200];
+        struct stat sb;
+        if (compress_ckpt_dir(c, s, ck, sizeof ck - 16, d) != IR_OK)
+            return IR_ERR_IO;
+        strcat(ck, "/last.ckpt");
+        flog.had_ckpt[s] = stat(ck, &sb) == 0;
+        write_text(ck, "a checkpoint");
+    }
     if (flog.fail_at == (int)s)
         return ir_diag_set(d, IR_ERR_FAILED, "fake failure");
     if (file)
@@ -70,14 +83,23 @@ FAKE(f_eval, COMPRESS_EVAL, NULL)
 FAKE(f_report, COMPRESS_REPORT, "report.json")
 
 static const compress_stage_def fakes[COMPRESS_STAGE_COUNT] = {
-    {f_lift, {NULL}},
-    {f_supernet, {"supernet.json", NULL}},
-    {f_search, {"pareto.json", NULL}},
-    {f_distill, {"student.onnx", NULL}},
-    {f_build, {"model", NULL}},
-    {f_eval, {NULL}},
-    {f_report, {"report.json", NULL}},
+    {f_lift, {NULL}, {NULL}, false},
+    {f_supernet, {"supernet.json", NULL}, {"supernet.onnx", NULL}, false},
+    {f_search, {"pareto.json", NULL}, {NULL}, false},
+    {f_distill, {"student.onnx", NULL}, {NULL}, false},
+    {f_build, {"model", NULL}, {NULL}, false},
+    {f_eval, {NULL}, {NULL}, false},
+    {f_report, {"report.json", NULL}, {NULL}, true},
 };
+
+/* stage_begin hook: appends "STAGE: why; " to the buffer in user. */
+static void why_hook(void *user, compress_stage s, bool skipped, const char *why)
+{
+    char *buf = user;
+    if (!skipped)
+        snprintf(buf + strlen(buf), 1024 - strlen(buf), "%s: %s; ",
+                 compress_stage_name(s), why);
+}
 
 /* Runs the machine; returns a bit mask of the stages that were called. */
 static int run_mask(const compress_options *o, compress_state *st, ir_status *s,
@@ -119,6 +141,7 @@ static void test_skip_logic(const char *dir)
     ir_diag d;
     ir_diag_init(&d);
     ir_status s;
+    char whybuf[1024];
     flog.fail_at = -1;
 
     /* first run: everything; second: nothing */
@@ -198,6 +221,81 @@ static void test_skip_logic(const char *dir)
     flog.fail_at = -1;
     m = run_mask(&o, st, &s, &d);
     CHECK_MSG(s == IR_OK && m == FROM(COMPRESS_DISTILL), "after failure mask %x", m);
+    /* ... continuing from the checkpoints the failed run left */
+    CHECK(flog.resume[COMPRESS_DISTILL] && flog.had_ckpt[COMPRESS_DISTILL]);
+    /* a run that finished every stage removed them */
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/ckpt", out);
+    CHECK(stat(path, &sb) != 0);
+
+    /* an output rewritten since (same size, other bytes) redoes its stage,
+     * which may resume (any checkpoints are of this very run), and after */
+    snprintf(path, sizeof path, "%s/student.onnx", out);
+    write_text(path, "y");
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(s == IR_OK && m == FROM(COMPRESS_DISTILL), "rewritten output mask %x", m);
+    CHECK(flog.resume[COMPRESS_DISTILL] && !flog.resume[COMPRESS_BUILD]);
+    /* ... and says why */
+    compress_hooks hk = {.user = whybuf, .stage_begin = why_hook};
+    write_text(path, "z");
+    whybuf[0] = 0;
+    CHECK(compress_run(&o, fakes, &hk, st, &d) == IR_OK);
+    CHECK_MSG(strstr(whybuf, "distill: student.onnx changed since the stage wrote it"),
+              "%s", whybuf);
+    /* an output edited afterwards by design (report.json) is not */
+    snprintf(path, sizeof path, "%s/report.json", out);
+    write_text(path, "{\"filled in\": 1}");
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(s == IR_OK && m == 0, "edited report.json mask %x", m);
+    /* an optional output the stage wrote is checked too; one it did not
+     * write is not required */
+    snprintf(path, sizeof path, "%s/supernet.onnx", out);
+    remove(path);
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(s == IR_OK && m == 0, "optional output absent from the start: %x", m);
+    o.from = COMPRESS_SUPERNET;
+    run_mask(&o, st, &s, &d);
+    o.from = -1;
+    write_text(path, "the supernet");
+    o.from = COMPRESS_SUPERNET;
+    run_mask(&o, st, &s, &d); /* now it exists when the stage ends */
+    o.from = -1;
+    CHECK(st->n_out[COMPRESS_SUPERNET] == 2);
+    write_text(path, "another supernet");
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_SUPERNET), "rewritten optional output mask %x", m);
+
+    /* --from and changed inputs start afresh: the checkpoints a failed
+     * (or killed) run left are gone before the stage runs */
+    flog.fail_at = COMPRESS_BUILD;
+    o.from = COMPRESS_SUPERNET;
+    run_mask(&o, st, &s, &d); /* leaves the training stages' checkpoints */
+    CHECK(s == IR_ERR_FAILED);
+    flog.fail_at = -1;
+    o.from = COMPRESS_DISTILL;
+    m = run_mask(&o, st, &s, &d);
+    o.from = -1;
+    CHECK(m == FROM(COMPRESS_DISTILL) && !flog.resume[COMPRESS_DISTILL] &&
+          !flog.had_ckpt[COMPRESS_DISTILL]);
+    flog.fail_at = COMPRESS_BUILD;
+    o.from = COMPRESS_SUPERNET;
+    run_mask(&o, st, &s, &d);
+    CHECK(s == IR_ERR_FAILED);
+    flog.fail_at = -1;
+    o.from = -1;
+    o.limit = 50; /* the supernet's input: both training stages afresh */
+    m = run_mask(&o, st, &s, &d);
+    CHECK(m == FROM(COMPRESS_SUPERNET) && !flog.resume[COMPRESS_SUPERNET] &&
+          !flog.had_ckpt[COMPRESS_SUPERNET] && !flog.resume[COMPRESS_DISTILL] &&
+          !flog.had_ckpt[COMPRESS_DISTILL]);
+    /* a stage killed mid-way with other inputs than now does not resume */
+    flog.fail_at = COMPRESS_DISTILL;
+    run_mask(&o, st, &s, &d);
+    flog.fail_at = -1;
+    o.limit = 60;
+    m = run_mask(&o, st, &s, &d);
+    CHECK(m == FROM(COMPRESS_SUPERNET) && !flog.resume[COMPRESS_DISTILL] &&
+          !flog.had_ckpt[COMPRESS_DISTILL]);
 
     /* a stage that is not built yet fails with that message */
     compress_stage_def partial[COMPRESS_STAGE_COUNT];
@@ -255,6 +353,9 @@ static void test_state_roundtrip(const char *dir)
     a->done[COMPRESS_LIFT] = a->done[COMPRESS_SEARCH] = true;
     a->fp[COMPRESS_LIFT] = 0xfedcba9876543210ull;
     a->seconds[COMPRESS_SEARCH] = 12.5;
+    a->n_out[COMPRESS_SEARCH] = 2;
+    a->out[COMPRESS_SEARCH][0] = (compress_output){"search/pareto.json", 0x0123456789abcdefull};
+    a->out[COMPRESS_SEARCH][1] = (compress_output){"search/pareto \"x\".svg", 42};
     compress_results *r = &a->r;
     snprintf(r->teacher.shape, sizeof r->teacher.shape, "L12 H768 A12 F3072 E0 none");
     r->teacher.parameters = 109483778;
@@ -276,6 +377,11 @@ static void test_state_roundtrip(const char *dir)
     CHECK(b->done[COMPRESS_LIFT] && b->done[COMPRESS_SEARCH] && !b->done[COMPRESS_DISTILL]);
     CHECK(b->fp[COMPRESS_LIFT] == 0xfedcba9876543210ull);
     CHECK(b->seconds[COMPRESS_SEARCH] == 12.5);
+    CHECK(b->n_out[COMPRESS_SEARCH] == 2 && b->n_out[COMPRESS_LIFT] == 0 &&
+          !strcmp(b->out[COMPRESS_SEARCH][0].name, "search/pareto.json") &&
+          b->out[COMPRESS_SEARCH][0].hash == 0x0123456789abcdefull &&
+          !strcmp(b->out[COMPRESS_SEARCH][1].name, "search/pareto \"x\".svg") &&
+          b->out[COMPRESS_SEARCH][1].hash == 42);
     CHECK(strcmp(b->r.teacher.shape, r->teacher.shape) == 0);
     CHECK(b->r.teacher.parameters == 109483778 && b->r.teacher.latency_ms == 71.25);
     CHECK(b->r.teacher.metrics.n == 3 && b->r.teacher.metrics.main == 2);

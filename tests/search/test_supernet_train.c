@@ -2,8 +2,11 @@
  * layer-wise distillation with the sandwich rule: sorting the teacher's
  * axes by importance keeps its function (logits within 1e-5), a few steps
  * lower the distillation loss, the same seed gives the same run bit for
- * bit, a candidate's slice is evaluated on labelled data, and bad options
- * or a teacher of another task are refused by name. */
+ * bit, a run resumed from a checkpoint taken mid-way (what a kill leaves)
+ * ends with the same supernet bit for bit and the same figures, a resume
+ * with another lr is refused naming it, a candidate's slice is evaluated
+ * on labelled data, and bad options or a teacher of another task are
+ * refused by name. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +126,112 @@ static ir_status train_run(const ir_encoder *te, const search_space *sp,
     return s;
 }
 
+/* Copies the checkpoint as it stood after step 5, as a kill during step 6
+ * would leave it (progress comes before that step's checkpoint). */
+typedef struct snapshot {
+    const char *from, *to;
+    bool taken;
+} snapshot;
+
+static void snapshot_cb(void *user, int64_t step, int64_t total, float loss)
+{
+    (void)total, (void)loss;
+    snapshot *sn = user;
+    if (step != 6)
+        return;
+    size_t n = 0;
+    char *b = test_read_file(sn->from, &n);
+    FILE *f = fopen(sn->to, "wb");
+    sn->taken = b && f && fwrite(b, 1, n, f) == n;
+    if (f)
+        fclose(f);
+    free(b);
+}
+
+/* One run from the sorted teacher with checkpoints at path; its final
+ * supernet parameters into *params (malloc'd). */
+static ir_status ckpt_run(const ir_encoder *te, const search_space *sp,
+                          const train_data *td, const char *path, bool resume,
+                          float lr, snapshot *snap,
+                          search_supernet_train_result *r, float **params,
+                          ir_diag *d)
+{
+    search_supernet *sn = NULL;
+    ir_encoder *sorted = NULL;
+    teacher *t = NULL;
+    ir_status s = search_supernet_from_encoder(te, true, &sn, d);
+    if (s == IR_OK)
+        s = search_supernet_encoder(sn, &te->cfg, &sorted, d);
+    if (s == IR_OK)
+        s = teacher_new(sorted, TEACHER_ENGINE_TRAIN, NULL, NULL, &t, d);
+    search_supernet_train_opts o;
+    search_supernet_train_opts_default(&o);
+    o.steps = 12;
+    o.batch = 16;
+    o.lr = lr;
+    o.ckpt_path = path;
+    o.ckpt_every = 5;
+    o.resume = resume;
+    if (snap) {
+        o.progress = snapshot_cb;
+        o.progress_user = snap;
+    }
+    if (s == IR_OK)
+        s = search_supernet_train(sn, sp, t, td, &o, r, d);
+    if (s == IR_OK) {
+        const train_params *p = search_supernet_params(sn);
+        *params = malloc(p->n * sizeof(float));
+        memcpy(*params, p->params, p->n * sizeof(float));
+    }
+    teacher_free(t);
+    ir_encoder_free(sorted);
+    search_supernet_free(sn);
+    return s;
+}
+
+static void test_resume(const ir_encoder *te, const search_space *sp,
+                        const train_data *td)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    char dir[256], whole[300], cut[300];
+    CHECK(test_tmpdir(dir, sizeof dir) != NULL);
+    snprintf(whole, sizeof whole, "%s/whole.ckpt", dir);
+    snprintf(cut, sizeof cut, "%s/cut.ckpt", dir);
+    search_supernet_train_result ra, rb;
+    float *pa = NULL, *pb = NULL;
+    snapshot snap = {whole, cut, false};
+    CHECK(ckpt_run(te, sp, td, whole, false, 1e-3f, &snap, &ra, &pa, &d) == IR_OK);
+    CHECK(snap.taken);
+    CHECK_MSG(ckpt_run(te, sp, td, cut, true, 1e-3f, NULL, &rb, &pb, &d) == IR_OK,
+              "%s", d.msg);
+    CHECK(rb.start_step == 5 && rb.steps == 12 && ra.start_step == 0);
+    const train_params *shape = NULL;
+    search_supernet *sn;
+    CHECK(search_supernet_from_encoder(te, true, &sn, &d) == IR_OK);
+    shape = search_supernet_params(sn);
+    bool same = pa && pb && memcmp(pa, pb, shape->n * sizeof(float)) == 0;
+    printf("supernet resumed at step 5 of 12: parameters %s, loss %.9g -> %.9g "
+           "(never stopped: %.9g -> %.9g)\n", same ? "identical" : "DIFFER",
+           rb.first_loss, rb.last_loss, ra.first_loss, ra.last_loss);
+    CHECK_MSG(same, "the resumed supernet differs from the one never stopped");
+    CHECK(ra.first_loss == rb.first_loss && ra.last_loss == rb.last_loss &&
+          ra.subnets == rb.subnets && ra.tokens == rb.tokens && rb.seconds > 0);
+    /* a finished checkpoint resumes to the end at once */
+    free(pb);
+    CHECK(ckpt_run(te, sp, td, whole, true, 1e-3f, NULL, &rb, &pb, &d) == IR_OK);
+    CHECK(rb.start_step == 12 && rb.last_loss == ra.last_loss && pb &&
+          memcmp(pa, pb, shape->n * sizeof(float)) == 0);
+    free(pb);
+    pb = NULL;
+    /* another lr is refused, naming it */
+    CHECK(ckpt_run(te, sp, td, whole, true, 2e-3f, NULL, &rb, &pb, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "--lr 0.001") && strstr(d.msg, "--lr 0.002"), "%s", d.msg);
+    search_supernet_free(sn);
+    free(pa);
+    free(pb);
+}
+
 int main(void)
 {
     ir_diag d;
@@ -153,6 +262,7 @@ int main(void)
     /* the same seed, the same run */
     CHECK(train_run(te, &sp, &td, 12, &r2, NULL, &d) == IR_OK);
     CHECK(r1.last_loss == r2.last_loss && r1.first_loss == r2.first_loss);
+    test_resume(te, &sp, &td);
 
     /* a deadline ends a long run early (the schedule follows the time) */
     {

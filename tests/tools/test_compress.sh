@@ -10,7 +10,8 @@
 #   (and in onnxruntime when present, matching to 1e-4);
 # - a supernet is trained and scores the candidates (--fitness proxy: none);
 # - a rerun skips every stage; --from build redoes build, eval and report;
-#   a changed budget redoes the supernet and after;
+#   a changed budget redoes the supernet and after; a student.onnx
+#   overwritten with garbage redoes distill and after (issue 18);
 # - bad input: exit 2 and a message naming the option or file.
 #
 # Usage: test_compress.sh [PATH/TO/distilc]  (default: $DISTILC_BIN)
@@ -168,6 +169,19 @@ sys.exit(0 if j['search']['fitness'].startswith('proxy') and not j['supernet']['
     and j['budget']['supernet_seconds_allowed'] == 0 and j['setting']['clock'] == 'cpu'
     and all(s['steps'] == 3 for s in j['distill']['stages']) else 1)"; then ok
 else bad "--fitness proxy report: $(head -c 600 "$TMP/proxy/report.json")"; fi
+# a student.onnx overwritten since is not taken for the stage's output: the
+# rerun redoes distill (the same student again: fixed steps) and after
+P=(compress "$T" "${COMMON[@]}" --budget-minutes 0.2 --fitness proxy --steps 3 --threads 1
+   --clock cpu --speedup 1.2 -o "$TMP/proxy")
+cp "$TMP/proxy/student.onnx" "$TMP/student.saved"
+head -c 4096 /dev/urandom >"$TMP/proxy/student.onnx"
+run 0 "rerun over a garbage student.onnx" "${P[@]}"
+[ "$(stages)" = "distill,build,eval,report" ] && ok || bad "garbage student.onnx reran: $(stages)"
+has "$TMP/err" '"stage":"distill","skipped":false,"why":"student.onnx changed since the stage wrote it"' \
+    "garbage student.onnx named"
+cmp -s "$TMP/student.saved" "$TMP/proxy/student.onnx" && ok ||
+    bad "the redone student differs from the first one"
+[ ! -e "$TMP/proxy/ckpt" ] && ok || bad "a finished run left its checkpoints"
 
 # the teacher's tokenizer as a tokenizer.json (HF's own file for the same
 # WordPiece vocabulary): the lift stage tokenizes the dev split exactly as

@@ -7,7 +7,10 @@
 # - the student ONNX in onnxruntime matching `distilc run` (reference
 #   interpreter and oneDNN runtime) to 1e-4 on a padded batch;
 # - a recipe file with the command line overriding it; --resume (refused
-#   with another --gemm-precision);
+#   with another --gemm-precision, --lr, --temperature or data, naming it);
+# - kill -9 inside the intermediate stage, then --resume: the same student,
+#   byte for byte, as a run never killed, and the report keeps the general
+#   stage's final loss (issue 18);
 #   random init with ALBERT sharing and factorized embeddings;
 # - bad options: exit 2 and a message naming the option.
 #
@@ -63,6 +66,54 @@ run 2 "distill --resume, other precision" distill "$T" "${COMMON[@]}" \
     --student layers=2,hidden=16,heads=2,ffn=32 --corpus "$TMP/corpus.txt" \
     --steps 4 --ckpt-dir "$TMP/ck" --resume --gemm-precision bf16 -o "$TMP/s3.onnx" &&
     has "$TMP/err" "$want" "resume names the precision option and both values"
+
+run 2 "distill --resume, other --lr" distill "$T" "${COMMON[@]}" \
+    --student layers=2,hidden=16,heads=2,ffn=32 --corpus "$TMP/corpus.txt" \
+    --steps 4 --ckpt-dir "$TMP/ck" --resume --lr 1e-3 -o "$TMP/s3.onnx" &&
+    has "$TMP/err" "was written with --lr 0.0001, this run has --lr 0.001" \
+        "resume names --lr and both values"
+run 2 "distill --resume, other temperature" distill "$T" "${COMMON[@]}" \
+    --student layers=2,hidden=16,heads=2,ffn=32 --corpus "$TMP/corpus.txt" \
+    --steps 4 --ckpt-dir "$TMP/ck" --resume --temperature 2 -o "$TMP/s3.onnx" &&
+    has "$TMP/err" "prediction/last.ckpt was written with other loss settings" \
+        "resume names the loss settings"
+run 2 "distill --resume, other data" distill "$T" "${COMMON[@]}" \
+    --student layers=2,hidden=16,heads=2,ffn=32 --corpus "$TMP/corpus.txt" \
+    --steps 4 --ckpt-dir "$TMP/ck" --resume --limit 20 -o "$TMP/s3.onnx" &&
+    has "$TMP/err" "general/last.ckpt was trained on other data" "resume names the data"
+run 2 "distill --resume, no checkpoint" distill "$T" "${COMMON[@]}" \
+    --student layers=2,hidden=16,heads=2,ffn=32 --steps 4 --ckpt-dir "$TMP/nock" --resume \
+    -o "$TMP/s3.onnx" && has "$TMP/err" "resume: no checkpoint in .*nock" "no checkpoint named"
+
+# ---- kill -9 inside the intermediate stage, then --resume --------------------
+# (a checkpoint every 3 steps; the kill comes once the intermediate stage
+# wrote its first one, so the prediction stage has none)
+K=(distill "$T" "${COMMON[@]}" --student layers=2,hidden=16,heads=2,ffn=32
+   --corpus "$TMP/corpus.txt" --steps 300 --threads 1 --json)
+run 0 "distill, never killed" "${K[@]}" -o "$TMP/whole.onnx" && cp "$TMP/out" "$TMP/whole.json"
+"$DISTILC" "${K[@]}" --ckpt-dir "$TMP/kck" --ckpt-every 3 -o "$TMP/killed.onnx" \
+    >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 2000); do
+    [ -e "$TMP/kck/intermediate/last.ckpt" ] && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.01
+done
+{ kill -9 $pid && wait $pid; } 2>/dev/null
+[ ! -e "$TMP/kck/prediction/last.ckpt" ] && ok ||
+    bad "the kill came after the intermediate stage (the machine was too fast?)"
+run 0 "distill --resume after kill -9" "${K[@]}" --ckpt-dir "$TMP/kck" --ckpt-every 3 \
+    --resume -o "$TMP/killed.onnx"
+cmp -s "$TMP/whole.onnx" "$TMP/killed.onnx" && ok ||
+    bad "the resumed student differs from the one never killed"
+"$PY" - "$TMP/whole.json" "$TMP/out" <<'PYEOF' && ok || bad "resumed report: final losses"
+import json, sys
+a, b = (json.load(open(f))["stages"] for f in sys.argv[1:])
+print("final losses, never killed / resumed:",
+      [(x["final_loss"], y["final_loss"], y["resumed_from"]) for x, y in zip(a, b)])
+assert [x["final_loss"] for x in a] == [y["final_loss"] for y in b]
+assert b[0]["resumed_from"] == 300 and b[0]["seconds"] > 0 and b[1]["resumed_from"] > 0
+PYEOF
 
 # ---- the student runs the same in onnxruntime and distilc ------------------
 "$PY" - "$TMP" <<'PYEOF' || bad "input fixtures"

@@ -9,7 +9,9 @@
 #    STS-B trains a regression head;
 #  - --stop-after + --resume writes the same model, byte for byte, as an
 #    uninterrupted run; checkpoints, plot and JSON progress lines appear;
-#    a resume with another seed or --gemm-precision is refused;
+#    a resume with another seed, --lr, --batch or --gemm-precision is
+#    refused naming the option, and the report of a resumed run has the
+#    whole run's final loss;
 #  - bad options and files exit 2 naming the option or file.
 #
 # Usage: test_finetune.sh [PATH/TO/distilc]  (default: $DISTILC_BIN)
@@ -176,6 +178,12 @@ run 0 "resume" "${R[@]}" -o "$TMP/r.onnx" --ckpt-dir "$TMP/cr" --resume --json &
 cmp -s "$TMP/u.onnx" "$TMP/r.onnx" && ok || bad "resumed model differs from the uninterrupted one"
 run 2 "resume, other seed" "${R[@]}" -o "$TMP/r2.onnx" --ckpt-dir "$TMP/cr" --resume --seed 7 &&
     has "$TMP/err" "seed" "resume seed message"
+R2=(finetune "$M" "${COMMON[@]}" --steps 12 --eval-every 4 --progress off -o "$TMP/r2.onnx"
+    --ckpt-dir "$TMP/cr" --resume)
+run 2 "resume, other lr" "${R2[@]}" --lr 2e-3 &&
+    has "$TMP/err" "with --lr 0.001, this run has --lr 0.002" "resume lr message"
+run 0 "resume a finished run" "${R2[@]}" --lr 1e-3 --json &&
+    json "j['resumed_from'] == 12 and j['final_loss'] > 0" "resumed report keeps the final loss"
 # the checkpoint records --gemm-precision (fp32 here): bf16 numbers would
 # continue the run silently otherwise (a CPU without bf16 refuses bf16
 # itself, first)
