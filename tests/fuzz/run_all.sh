@@ -2,22 +2,25 @@
 # run_all.sh — runs every fuzz harness of a fuzz build (tests/fuzz,
 # -DDISTILC_FUZZ=ON) one after another, each on its own corpus
 # (corpus/<harness>/, seeded at build time and grown by every run), and
-# writes a Markdown table of the runs (surface, harness, executions, time,
-# speed, corpus, result) to paste into TESTING.md. scripts/test.sh (CI)
-# runs it with a small budget per harness.
+# writes a Markdown table of the runs (surface, harness, executions, wall
+# and CPU time, speed, slowest input, corpus, result) to paste into
+# TESTING.md.
+# scripts/test.sh (CI) runs it with a small budget per harness.
 #
 #   tests/fuzz/run_all.sh [--total S | --each S] [--out FILE] [BUILD_DIR]
 #     --total S   S seconds in all, shared evenly (default 900)
 #     --each S    S seconds per harness instead (FUZZ_SECONDS sets it too)
 #     --out FILE  the Markdown table (default: BUILD_DIR/tests/fuzz/fuzz-runs.md)
 #     BUILD_DIR   the fuzz build (default build-fuzz)
+# FUZZ_FLAGS adds libFuzzer options to every run (FUZZ_FLAGS=-use_value_profile=1).
 #
 # A run fails on a crash, a sanitizer report (ASan, UBSan, LeakSanitizer),
 # an input slower than 20 s (a hang) or one that needs more than 2 GB; the
 # input is kept as BUILD_DIR/tests/fuzz/artifacts/<harness>-crash-<sha1>
 # (or -leak-, -timeout-, -oom-) and named in the table and on stdout.
 # Replay it with: BUILD_DIR/tests/fuzz/fuzz_<harness> <that file>.
-# Prints one line per harness ("fuzz_json: 51234 runs in 15 s, ok") and
+# Prints one line per harness ("fuzz_json: 51234 runs in 15 s (9 s CPU),
+# ok") and
 # exits 1 when any run failed, 2 on bad usage.
 set -uo pipefail
 
@@ -82,27 +85,34 @@ failed=0
 rows=()
 sum_runs=0
 sum_time=0
+sum_cpu=0
 for entry in "${HARNESSES[@]}"; do
     h=${entry%%|*}
     surface=${entry#*|}
     bin=$fdir/fuzz_$h
     if [ ! -x "$bin" ]; then
         echo "fuzz_$h: not built"
-        rows+=("| $surface | \`fuzz_$h\` | – | – | – | – | **not built** |")
+        rows+=("| $surface | \`fuzz_$h\` | – | – | – | – | – | – | **not built** |")
         failed=1
         continue
     fi
     log=$scratch/$h.log
     mkdir -p "$fdir/corpus/$h"
     start=$(date +%s)
-    (cd "$fdir" && TMPDIR=$scratch ./fuzz_$h -max_total_time="$each" -timeout=20 \
-        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art/$h-" \
-        "corpus/$h") >"$log" 2>&1
+    # bash's time: the run's user + system CPU seconds (the machine may be
+    # shared: wall time alone would overstate the fuzzing done)
+    TIMEFORMAT='%3U %3S'
+    { time (cd "$fdir" && TMPDIR=$scratch ./fuzz_$h -max_total_time="$each" \
+        -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$art/$h-" ${FUZZ_FLAGS:-} "corpus/$h" >"$log" 2>&1) ; } \
+        2>"$scratch/$h.time"
     rc=$?
     secs=$(( $(date +%s) - start ))
+    cpu=$(awk '{printf "%.0f", $1 + $2}' "$scratch/$h.time")
     runs=$(stat_of number_of_executed_units "$log")
     runs=${runs:-0}
     speed=$(stat_of average_exec_per_sec "$log")
+    slowest=$(stat_of slowest_unit_time_sec "$log")
     corpus=$(find "$fdir/corpus/$h" -type f | wc -l)
     result=ok
     if [ "$rc" -ne 0 ]; then
@@ -121,15 +131,16 @@ for entry in "${HARNESSES[@]}"; do
     fi
     sum_runs=$(( sum_runs + runs ))
     sum_time=$(( sum_time + secs ))
-    echo "fuzz_$h: $runs runs in $secs s, $result"
-    rows+=("| $surface | \`fuzz_$h\` | $runs | $secs | ${speed:-0} | $corpus | $result |")
+    sum_cpu=$(( sum_cpu + cpu ))
+    echo "fuzz_$h: $runs runs in $secs s ($cpu s CPU), $result"
+    rows+=("| $surface | \`fuzz_$h\` | $runs | $secs | $cpu | ${speed:-0} | ${slowest:-?} | $corpus | $result |")
 done
 
 {
-    echo "| surface | harness | executions | time (s) | exec/s | corpus | result |"
-    echo "|---|---|---:|---:|---:|---:|---|"
+    echo "| surface | harness | executions | time (s) | CPU (s) | exec/s | slowest input (s) | corpus | result |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---|"
     printf '%s\n' "${rows[@]}"
-    echo "| **all** | $n harnesses | $sum_runs | $sum_time | | | $([ $failed -eq 0 ] && echo "no crash, leak or hang" || echo "**failures above**") |"
+    echo "| **all** | $n harnesses | $sum_runs | $sum_time | $sum_cpu | | | | $([ $failed -eq 0 ] && echo "no crash, leak or hang" || echo "**failures above**") |"
 } >"$out"
-echo "fuzz: $sum_runs runs in $sum_time s over $n harnesses; table in $out"
+echo "fuzz: $sum_runs runs in $sum_time s ($sum_cpu s CPU) over $n harnesses; table in $out"
 exit $failed
