@@ -15,6 +15,13 @@ static void put_i64(unsigned char *p, int64_t v)
     memcpy(p, &v, 8); /* the file is little-endian, as the host */
 }
 
+/* The checksum of the edited file, so that the check behind it runs. */
+static void put_checksum(unsigned char *buf, size_t len)
+{
+    uint64_t sum = emit_weights_checksum(buf, len);
+    memcpy(buf + EMIT_WEIGHTS_SUM_AT, &sum, 8);
+}
+
 /* fuzz_model_weights: a weight file with RoBERTa positions (config word
  * positions = 1) and pad_id at the int64 limit overflowed the check
  * pad_id + 2 <= max_positions (UBSan: signed integer overflow). Found
@@ -46,17 +53,19 @@ static void test_weights_pad_id_overflow(const char *dir)
     int64_t pads[] = {INT64_MAX, INT64_MAX - 1, 3};
     for (size_t i = 0; i < sizeof pads / sizeof pads[0]; i++) {
         put_i64(words + 8 * (16 + 2 * RT_MAX_LAYERS), pads[i]);
+        put_checksum(buf, len);
         emit_weights_file f;
         ir_diag_init(&d);
-        ir_status s = emit_weights_parse(buf, len, "model.weights", &f, &d);
+        ir_status s = emit_weights_parse(buf, len, "model.weights", true, &f, &d);
         CHECK_MSG(s == IR_ERR_INPUT && strstr(d.msg, "'pad_id'"), "pad_id %lld: "
                   "status %d, %s", (long long)pads[i], s, d.msg);
     }
     /* the largest pad_id 4 positions allow */
     put_i64(words + 8 * (16 + 2 * RT_MAX_LAYERS), 2);
+    put_checksum(buf, len);
     emit_weights_file f;
     ir_diag_init(&d);
-    CHECK_MSG(emit_weights_parse(buf, len, "model.weights", &f, &d) == IR_OK, "%s",
+    CHECK_MSG(emit_weights_parse(buf, len, "model.weights", true, &f, &d) == IR_OK, "%s",
               d.msg);
     free(buf);
 }

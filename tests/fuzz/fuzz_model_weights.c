@@ -2,9 +2,9 @@
  * file of an emitted program (emit_weights_parse, what emit_weights_open
  * and the program's model_load run on the mapped file): any file gives
  * weights or a refusal naming the field, and weights that are accepted are
- * safe to run. Each input is read twice: as it is, and with its size and
- * data hash fields set to match, so that mutations reach the table, the
- * config and the tensor checks behind them. Accepted weights build the
+ * safe to run. Each input is read twice, checksum verified: as it is, and
+ * with its size and checksum fields set to match, so that mutations reach
+ * the table, the config and the tensor checks behind them. Accepted weights build the
  * runtime (rt_model_create, fp32, one thread) and run one sequence of two
  * tokens, as the program does with its first input line. The buffer is
  * 64-byte aligned, as the program's mapping is. Seeds: the tiny encoder of
@@ -20,29 +20,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-/* file_bytes = size; hash = FNV-1a of each tensor's data in table order
- * (backend/emit_weights.c writes it so), where the table lies inside. */
+/* file_bytes = size; checksum = the one the header must hold
+ * (emit_weights_checksum: XXH64 of the file with that field as zeros). */
 static void fix_up(uint8_t *b, size_t size)
 {
-    if (size < 48)
+    if (size < EMIT_WEIGHTS_HEADER_BYTES)
         return;
-    uint64_t n = get_u64(b + 8) >> 32, toff = get_u64(b + 24);
-    memcpy(b + 16, &(uint64_t){size}, 8);
-    uint64_t h = FUZZ_FNV_OFFSET;
-    for (uint64_t i = 0; i < n && toff <= size && i < (size - toff) / EMIT_WEIGHTS_ENTRY_BYTES; i++) {
-        const uint8_t *e = b + toff + i * EMIT_WEIGHTS_ENTRY_BYTES;
-        uint64_t off = get_u64(e + 72), bytes = get_u64(e + 80);
-        if (off <= size && bytes <= size - off)
-            h = fuzz_fnv1a(h, b + off, bytes);
-    }
-    memcpy(b + 40, &h, 8);
+    uint64_t n = size;
+    memcpy(b + 16, &n, 8);
+    uint64_t sum = emit_weights_checksum(b, size);
+    memcpy(b + EMIT_WEIGHTS_SUM_AT, &sum, 8);
 }
 
 static void run(const uint8_t *buf, size_t size)
@@ -50,7 +37,7 @@ static void run(const uint8_t *buf, size_t size)
     emit_weights_file f;
     ir_diag d;
     ir_diag_init(&d);
-    ir_status s = emit_weights_parse(buf, size, "model.weights", &f, &d);
+    ir_status s = emit_weights_parse(buf, size, "model.weights", true, &f, &d);
     fuzz_explained(s, &d);
     if (s != IR_OK)
         return;

@@ -116,7 +116,7 @@ static inline const char *fuzz_write(const char *name, const void *data,
     return path;
 }
 
-/* FNV-1a 64, the checksum of distilc's checkpoints and weight files: a
+/* FNV-1a 64, the checksum of distilc's checkpoints: a
  * harness recomputes it so that mutated bodies get past the check and
  * reach the parsing behind it. */
 static inline uint64_t fuzz_fnv1a(uint64_t h, const void *p, size_t n)
