@@ -434,8 +434,8 @@ static ir_status check_config(const rt_config *c, const char *file, ir_diag *d)
     else if (c->pool_act != IR_ACT_NONE && c->pool_act != IR_ACT_TANH &&
              c->pool_act != IR_ACT_RELU && c->pool_act != IR_ACT_GELU) bad = "pool_act";
     else if (c->positions < 0 || c->positions > 1) bad = "positions";
-    else if (c->positions == 1 && (c->pad_id < 0 || c->pad_id + 2 > c->max_positions))
-        bad = "pad_id";
+    else if (c->positions == 1 && (c->pad_id < 0 || c->pad_id > c->max_positions - 2))
+        bad = "pad_id"; /* (pad_id + 2 would overflow at the int64 limit) */
     else if (c->rel_buckets < 0 || c->rel_buckets > (1 << 24)) bad = "rel_buckets";
     else if (c->rel_buckets > 0 &&
              (c->rel_bidirectional < 0 || c->rel_bidirectional > 1))

@@ -4,6 +4,7 @@
 #include "frontend/json.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,6 +231,12 @@ static ir_status parse_number(parser *p, json_value *v)
                 v->ival = ll;
             }
         }
+    }
+    /* 1e999 overflows to infinity, which JSON cannot hold (writers turn it
+     * into null): refused like NaN and Infinity. */
+    if (isinf(v->u.num)) {
+        p->pos = start;
+        return fail(p, "number out of range (beyond a double's 1.8e308)");
     }
     v->type = JSON_NUMBER;
     return IR_OK;

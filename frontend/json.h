@@ -9,10 +9,11 @@
  *     if (m && m->type == JSON_OBJECT) ...
  *     json_doc_free(&doc);
  *
- * Strict means: no comments, no trailing commas, no NaN/Infinity, no leading
- * zeros, strings must be valid UTF-8 without raw control characters, \u
- * escapes must pair surrogates, nothing but whitespace after the value,
- * nesting at most JSON_MAX_DEPTH. Strings are stored decoded, NUL-terminated,
+ * Strict means: no comments, no trailing commas, no NaN/Infinity (nor a
+ * number beyond a double's range, such as 1e999), no leading zeros,
+ * strings must be valid UTF-8 without raw control characters, \u escapes
+ * must pair surrogates, nothing but whitespace after the value, nesting at
+ * most JSON_MAX_DEPTH. Strings are stored decoded, NUL-terminated,
  * with their byte length (they may contain NUL from \u0000).
  */
 #ifndef DISTILC_JSON_H

@@ -226,7 +226,9 @@ static ir_status read_space(const xmlNode *root, search_space *sp,
     if (has_valid && !has_valid(sp))
         return xml_input_error(d, sp->name, choices ? choices : root,
                                "no combination of the choices is a valid "
-                               "candidate under the constraints (heads must "
+                               "candidate under the constraints (every "
+                               "combination tried, or many random ones of a "
+                               "space too large to try them all; heads must "
                                "divide hidden with >= %d dims each, embed < "
                                "hidden, groups:K with K < layers dividing "
                                "layers, parameter and size limits)",

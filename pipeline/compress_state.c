@@ -16,6 +16,7 @@
  * outputs then checked for existence only. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -299,13 +300,17 @@ ir_status compress_state_load(const char *path, compress_state *s, ir_diag *d)
             continue; /* older state: the field keeps its default */
         void *p = base + fl[i].off;
         switch (fl[i].type) {
+        /* Counts are written as integers; any other number (1e300 has no
+         * int64 or int value) keeps the default, like a value of another
+         * type. */
         case F_I64:
-            if (v->type == JSON_NUMBER)
-                *(int64_t *)p = v->is_int ? v->ival : (int64_t)v->u.num;
+            if (v->type == JSON_NUMBER && v->is_int)
+                *(int64_t *)p = v->ival;
             break;
         case F_INT:
-            if (v->type == JSON_NUMBER)
-                *(int *)p = (int)v->u.num;
+            if (v->type == JSON_NUMBER && v->is_int && v->ival >= INT_MIN &&
+                v->ival <= INT_MAX)
+                *(int *)p = (int)v->ival;
             break;
         case F_F64:
             *(double *)p = v->type == JSON_NUMBER ? v->u.num : NAN;
@@ -320,8 +325,13 @@ ir_status compress_state_load(const char *path, compress_state *s, ir_diag *d)
         }
     }
     json_doc_free(&doc);
-    if (s->r.teacher.metrics.n > COMPRESS_METRICS_MAX || s->r.teacher.metrics.n < 0 ||
-        s->r.student.metrics.n > COMPRESS_METRICS_MAX || s->r.student.metrics.n < 0)
-        return bad_state(d, path, "metric count out of range");
+    for (int m = 0; m < 2; m++) {
+        const compress_metrics *cm = m ? &s->r.student.metrics : &s->r.teacher.metrics;
+        if (cm->n > COMPRESS_METRICS_MAX || cm->n < 0)
+            return bad_state(d, path, "metric count out of range");
+        /* the report reads value[main] and name[main] */
+        if (cm->n > 0 && (cm->main < 0 || cm->main >= cm->n))
+            return bad_state(d, path, "main metric index out of range");
+    }
     return IR_OK;
 }

@@ -344,8 +344,8 @@ static double entry_work(const lat_entry *e)
         return (double)e->d[0] * e->d[1] * e->d[2] * e->d[3] *
                (e->tag == 1 ? 1.0 : (double)e->d[2]);
     case LAT_LAYER_NORM: return (double)e->d[0] * (double)e->d[1];
-    case LAT_EMBED:
-        return (double)e->d[0] * (double)(e->d[1] + e->d[2]);
+    case LAT_EMBED: /* summed as doubles: a cache's dims may be anything */
+        return (double)e->d[0] * ((double)e->d[1] + (double)e->d[2]);
     default: return 1;
     }
 }

@@ -14,10 +14,21 @@
 
 /* Draws allowed before sampling or mutation gives up. */
 #define SEARCH_MAX_TRIES 10000
+/* Genomes the load check enumerates; a larger space is checked by drawing
+ * (32 choices for each gene make 10^9 genomes: enumerating a space with no
+ * valid one took minutes). */
+#define SEARCH_ENUM_MAX (1u << 20)
 
 static bool space_has_valid(const search_space *sp)
 {
-    return search_space_count_valid(sp, 1) > 0;
+    if (search_space_total(sp) <= SEARCH_ENUM_MAX)
+        return search_space_count_valid(sp, 1) > 0;
+    /* As many draws as sampling makes: a space whose valid candidates are
+     * rarer than that would fail at its first sample anyway. */
+    search_rng r;
+    search_rng_seed(&r, 1);
+    search_genome g;
+    return search_space_sample(sp, &r, &g, NULL) == IR_OK;
 }
 
 ir_status search_space_load_file(const char *path, search_space *sp,

@@ -1,19 +1,74 @@
-/* make_seeds.c — writes a small seed corpus for fuzz_onnx_load: models built
- * with the graph builder and saved by distilc itself (so no binary seeds
- * live in the repository). Usage: make_seeds OUTDIR */
+/* make_seeds.c — writes the seed corpus of every fuzz harness, at build
+ * time, into OUT/<harness>/ (the harness names of tests/fuzz/fuzz_*.c):
+ * files distilc writes itself and texts written here (seeds_onnx.c,
+ * seeds_text.c, seeds_model.c), so no binary seed lives in the repository.
+ * Usage: make_seeds OUT SOURCE_DIR (the repository, for the recipes and
+ * spaces it ships). Exits 1 when a seed could not be made. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "frontend/onnx.h"
+#include "seeds.h"
 
-static int save(const ir_graph *g, const char *dir, const char *name)
+static int harness_dir(const char *out, const char *harness, char *dir, size_t n)
 {
-    char path[1024];
+    snprintf(dir, n, "%s/%s", out, harness);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "make_seeds: cannot create %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+int seed_put(const char *out, const char *harness, const char *name,
+             const void *data, size_t len)
+{
+    char dir[4096], path[4200];
+    if (harness_dir(out, harness, dir, sizeof dir))
+        return 1;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    ir_diag d;
-    ir_diag_init(&d);
-    if (onnx_save_file(g, path, NULL, &d) != IR_OK) {
-        fprintf(stderr, "make_seeds: %s\n", d.msg);
+    FILE *f = fopen(path, "wb");
+    int ok = f && (len == 0 || fwrite(data, 1, len, f) == len);
+    if (f)
+        ok = (fclose(f) == 0) && ok;
+    if (!ok)
+        fprintf(stderr, "make_seeds: cannot write %s\n", path);
+    return !ok;
+}
+
+int seed_text(const char *out, const char *harness, const char *name,
+              const char *text)
+{
+    return seed_put(out, harness, name, text, strlen(text));
+}
+
+int seed_prefixed(const char *out, const char *harness, const char *name,
+                  const void *prefix, size_t n, const char *text)
+{
+    size_t len = strlen(text);
+    char *buf = malloc(n + len + 1);
+    if (!buf)
+        return 1;
+    memcpy(buf, prefix, n);
+    memcpy(buf + n, text, len);
+    int rc = seed_put(out, harness, name, buf, n + len);
+    free(buf);
+    return rc;
+}
+
+int seed_move(const char *out, const char *harness, const char *name,
+              const char *path)
+{
+    char dir[4096], dst[4200];
+    if (harness_dir(out, harness, dir, sizeof dir))
+        return 1;
+    snprintf(dst, sizeof dst, "%s/%s", dir, name);
+    if (rename(path, dst) != 0) {
+        fprintf(stderr, "make_seeds: cannot move %s to %s: %s\n", path, dst,
+                strerror(errno));
         return 1;
     }
     return 0;
@@ -21,57 +76,23 @@ static int save(const ir_graph *g, const char *dir, const char *name)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: make_seeds OUTDIR\n");
+    if (argc != 3) {
+        fprintf(stderr, "usage: make_seeds OUT SOURCE_DIR\n");
         return 2;
     }
-    int rc = 0;
-    /* 1: y = Relu(x · W + b), symbolic batch */
-    ir_graph *g = ir_graph_new("mlp");
-    ir_dim xd[2] = {ir_dim_sym(g, "batch"), ir_dim_const(4)};
-    ir_value *x = ir_graph_add_input(g, "x", IR_DT_F32, 2, xd);
-    int64_t wd[2] = {4, 3}, bd[1] = {3};
-    ir_value *w = ir_graph_add_constant(g, "W", ir_tensor_new(IR_DT_F32, 2, wd));
-    ir_value *b = ir_graph_add_constant(g, "b", ir_tensor_new(IR_DT_F32, 1, bd));
-    ir_value *h = ir_node_make1(g, IR_OP_MATMUL, "mm", x, w);
-    h = ir_node_make1(g, IR_OP_ADD, "bias", h, b);
-    ir_node *sm = ir_graph_add_node(g, IR_OP_SOFTMAX, "sm", 1, &h, 1);
-    ir_node_set_attr_int(g, sm, "axis", -1);
-    /* type and shape as shape inference would set them */
-    sm->outputs[0]->dtype = IR_DT_F32;
-    sm->outputs[0]->rank = 2;
-    sm->outputs[0]->dims[0] = xd[0];
-    sm->outputs[0]->dims[1] = ir_dim_const(3);
-    ir_graph_mark_output(g, sm->outputs[0]);
-    ir_graph_set_meta(g, "k", "v");
-    rc |= save(g, argv[1], "mlp.onnx");
-    ir_graph_free(g);
-
-    /* 2: Constant node, Reshape with an i64 shape, LayerNorm with attrs */
-    g = ir_graph_new("shapes");
-    ir_dim sd[3] = {ir_dim_const(2), ir_dim_const(3), ir_dim_const(4)};
-    x = ir_graph_add_input(g, "x", IR_DT_F32, 3, sd);
-    ir_node *c = ir_graph_add_node(g, IR_OP_CONSTANT, "shape", 0, NULL, 1);
-    int64_t one = 2;
-    ir_attr *a = ir_node_set_attr(g, c, "value", IR_ATTR_TENSOR);
-    a->t = ir_tensor_new(IR_DT_I64, 1, &one);
-    ((int64_t *)a->t->data)[0] = 6;
-    ((int64_t *)a->t->data)[1] = 4;
-    h = ir_node_make1(g, IR_OP_RESHAPE, "rs", x, c->outputs[0]);
-    int64_t gd[1] = {4};
-    ir_value *gamma = ir_graph_add_constant(g, "gamma", ir_tensor_new(IR_DT_F32, 1, gd));
-    ir_value *in3[3] = {h, gamma, NULL};
-    ir_node *ln = ir_graph_add_node(g, IR_OP_LAYER_NORMALIZATION, "ln", 3, in3, 1);
-    ir_node_set_attr_float(g, ln, "epsilon", 1e-5f);
-    int64_t perm[2] = {1, 0};
-    ir_node *tr = ir_graph_add_node(g, IR_OP_TRANSPOSE, "tr", 1, &ln->outputs[0], 1);
-    ir_node_set_attr_ints(g, tr, "perm", 2, perm);
-    tr->outputs[0]->dtype = IR_DT_F32;
-    tr->outputs[0]->rank = 2;
-    tr->outputs[0]->dims[0] = ir_dim_const(4);
-    tr->outputs[0]->dims[1] = ir_dim_const(6);
-    ir_graph_mark_output(g, tr->outputs[0]);
-    rc |= save(g, argv[1], "shapes.onnx");
-    ir_graph_free(g);
+    const char *out = argv[1];
+    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "make_seeds: cannot create %s: %s\n", out, strerror(errno));
+        return 1;
+    }
+    /* files distilc writes go to a scratch folder first, then move */
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/.scratch", out);
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "make_seeds: cannot create %s: %s\n", tmp, strerror(errno));
+        return 1;
+    }
+    int rc = seeds_onnx(out, tmp) | seeds_text(out, argv[2]) | seeds_model(out, tmp);
+    rmdir(tmp);
     return rc;
 }
