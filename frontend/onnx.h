@@ -12,7 +12,10 @@
  * nodes with their "value" tensor attribute (so parameter counts are the
  * initializers' alone), external data is read relative to the model's
  * folder and a location escaping it is refused. Unknown ops are all listed
- * in one IR_ERR_UNSUPPORTED message with their node names.
+ * in one IR_ERR_UNSUPPORTED message with their node names. A file nesting
+ * graphs (Loop, If, Scan bodies) more than 64 levels deep, or protobuf
+ * messages more than 256, is refused before it is unpacked
+ * (frontend/onnx_wire.c), naming the limit.
  */
 #ifndef DISTILC_FRONTEND_ONNX_H
 #define DISTILC_FRONTEND_ONNX_H

@@ -12,6 +12,22 @@
 #include "frontend/onnx.h"
 #include "onnx/onnx.pb-c.h"
 
+/* How deeply a file may nest, checked by onnx_wire_check_nesting before
+ * protobuf-c unpacks it (its unpacker recurses once per nested message):
+ * graphs inside node attributes (Loop, If and Scan bodies), and messages
+ * of any kind (TypeProto nests too). A BERT export nests 7 messages and 1
+ * graph. */
+enum { ONNX_MAX_GRAPH_DEPTH = 64, ONNX_MAX_MESSAGE_DEPTH = 256 };
+
+/* Walks the wire format of a serialised `desc` message (e.g.
+ * &onnx__model_proto__descriptor) with an explicit stack, without
+ * recursion: IR_ERR_INPUT naming the limit when it nests deeper than the
+ * limits above, or "not WHAT: ..." naming the byte where it stops being
+ * well-formed protobuf (what: "an ONNX model"). */
+ir_status onnx_wire_check_nesting(const ProtobufCMessageDescriptor *desc,
+                                  const void *buf, size_t len,
+                                  const char *what, ir_diag *d);
+
 /* ONNX TensorProto.DataType name ("DOUBLE") for messages. */
 const char *onnx_dtype_name(int64_t code);
 

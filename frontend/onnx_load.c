@@ -736,6 +736,11 @@ static ir_status unpack_model(const void *buf, size_t len,
 {
     if (len == 0)
         return ir_diag_set(d, IR_ERR_INPUT, "empty input: not an ONNX model");
+    /* before protobuf-c, whose unpacker recurses once per nested message */
+    ir_status st = onnx_wire_check_nesting(&onnx__model_proto__descriptor,
+                                           buf, len, "an ONNX model", d);
+    if (st != IR_OK)
+        return st;
     *m = onnx__model_proto__unpack(NULL, len, buf);
     if (!*m)
         return ir_diag_set(d, IR_ERR_INPUT,

@@ -454,8 +454,16 @@ ir_status onnx_tensor_read_file(const char *path, ir_tensor **out,
     ir_status st = onnx_file_read(path, &buf, &len, d);
     if (st != IR_OK)
         return st;
-    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
+    /* a TensorProto does not nest, but the check costs nothing and keeps
+     * every unpack behind it */
+    Onnx__TensorProto *tp = NULL;
+    st = onnx_wire_check_nesting(&onnx__tensor_proto__descriptor, buf, len,
+                                 "a serialised ONNX TensorProto", d);
+    if (st == IR_OK)
+        tp = onnx__tensor_proto__unpack(NULL, len, buf);
     free(buf);
+    if (st != IR_OK)
+        return ir_diag_prefix(d, "'%s'", path);
     if (!tp)
         return ir_diag_set(d, IR_ERR_INPUT,
                            "'%s' is not a serialised ONNX TensorProto "
