@@ -83,6 +83,12 @@ struct tok_tokenizer {
     void *model;              /* the engine's data */
 };
 
+/* How deeply tokenizer.json may nest "Sequence" normalizers,
+ * pre-tokenizers and post-processors (each level is a recursive call of
+ * their loaders; real files nest 1 or 2). */
+#define TOK_MAX_SEQUENCE_DEPTH 8
+#define TOK_MAX_SEQUENCE_DEPTH_TEXT "8" /* for messages */
+
 uint64_t tok_hash_bytes(uint64_t h, const char *s, size_t n);
 #define TOK_HASH_SEED 0xcbf29ce484222325ull
 

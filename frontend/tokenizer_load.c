@@ -460,10 +460,11 @@ static ir_status template_plain(tok_tokenizer *t, ir_diag *d)
 }
 
 static ir_status post_one(tok_jctx *c, tok_tokenizer *t, const json_value *pp,
-                          const char *path)
+                          const char *path, int depth)
 {
     if (!pp || pp->type == JSON_NULL)
         return IR_OK;
+
     const char *ty = tok_json_type(pp);
     if (!ty)
         return ir_diag_set(c->d, IR_ERR_INPUT, "%s:%zu:%zu: %s: an object "
@@ -477,6 +478,11 @@ static ir_status post_one(tok_jctx *c, tok_tokenizer *t, const json_value *pp,
     ir_status st;
     int64_t cls = 0, sep = 0;
     if (strcmp(ty, "Sequence") == 0) {
+        if (depth >= TOK_MAX_SEQUENCE_DEPTH) /* this one is level depth + 1 */
+            return ir_diag_set(c->d, IR_ERR_UNSUPPORTED, "%s:%zu:%zu: %s: "
+                               "Sequences nest more than %d levels deep "
+                               "(TOK_MAX_SEQUENCE_DEPTH)", c->name, pp->line,
+                               pp->col, path, TOK_MAX_SEQUENCE_DEPTH);
         const json_value *list = json_get(pp, "processors");
         if (!list || list->type != JSON_ARRAY)
             return ir_diag_set(c->d, IR_ERR_INPUT, "%s:%zu:%zu: %s: "
@@ -485,7 +491,7 @@ static ir_status post_one(tok_jctx *c, tok_tokenizer *t, const json_value *pp,
         for (size_t i = 0; i < list->len; i++) {
             char sub[256];
             snprintf(sub, sizeof sub, "%s.processors[%zu]", path, i);
-            if ((st = post_one(c, t, &list->u.items[i], sub)))
+            if ((st = post_one(c, t, &list->u.items[i], sub, depth + 1)))
                 return st;
         }
         return IR_OK;
@@ -519,7 +525,7 @@ static ir_status post_one(tok_jctx *c, tok_tokenizer *t, const json_value *pp,
 ir_status tok_json_post_processor(tok_jctx *c, tok_tokenizer *t,
                                   const json_value *pp, const char *path)
 {
-    ir_status st = post_one(c, t, pp, path);
+    ir_status st = post_one(c, t, pp, path, 0);
     if (st == IR_OK && !t->single.n)
         st = template_plain(t, c->d);
     return st;

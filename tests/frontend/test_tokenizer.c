@@ -261,7 +261,13 @@ static void test_json(void)
     memset(s, '[', deep);
     memset(s + deep, ']', deep);
     s[2 * deep] = '\0';
-    CHECK(json_parse(s, 2 * deep, "t", &doc, &d) == IR_ERR_INPUT);
+    CHECK(json_parse(s, 2 * deep, "t", &doc, &d) == IR_ERR_INPUT &&
+          strstr(d.msg, "more than 512 levels deep"));
+    /* ... and at the limit it parses */
+    memmove(s + JSON_MAX_DEPTH, s + deep, JSON_MAX_DEPTH);
+    CHECK_MSG(json_parse(s, 2 * JSON_MAX_DEPTH, "t", &doc, &d) == IR_OK,
+              "%s", d.msg);
+    json_doc_free(&doc);
     free(s);
 }
 
