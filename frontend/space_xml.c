@@ -8,6 +8,7 @@
  * loading spaces concurrently is safe and nothing is printed.
  */
 #include "frontend/space_xml.h"
+#include "frontend/xml_read.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -258,23 +259,9 @@ ir_status space_xml_load_memory(const char *text, size_t len,
         return IR_ERR_FAILED;
     }
 
-    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     xmlDocPtr doc = NULL;
-    if (!ctxt) {
-        s = ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory", sp->name);
+    if ((s = xml_read_doc(text, len, sp->name, &doc, d)) != IR_OK)
         goto done;
-    }
-    /* No network, no entity expansion beyond the document itself. */
-    doc = xmlCtxtReadMemory(ctxt, text, (int)len, sp->name, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                XML_PARSE_NOWARNING);
-    if (!doc) {
-        xml_error_keep(&errs, xmlCtxtGetLastError(ctxt));
-        if (!errs.set)
-            ir_diag_set(d, IR_ERR_INPUT, "%s: not well-formed XML", sp->name);
-        s = IR_ERR_INPUT;
-        goto done;
-    }
     xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
     if (!vc) {
         s = ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory", sp->name);
@@ -293,7 +280,6 @@ ir_status space_xml_load_memory(const char *text, size_t len,
     s = read_space(xmlDocGetRootElement(doc), sp, has_valid, d);
 done:
     xmlFreeDoc(doc);
-    xmlFreeParserCtxt(ctxt);
     xmlSchemaFree(schema);
     return s;
 }

@@ -329,8 +329,10 @@ static int args_read(int argc, char **argv, dist_text *t, dist_args *a)
     }
     /* the command line overrides the recipe */
 #define OVERRIDE(field, text)                                                  \
-    if (text)                                                                 \
-        snprintf(rec->field, sizeof rec->field, "%s", text)
+    if (text) {                                                               \
+        snprintf(rec->field, sizeof rec->field, "%s", text);                  \
+        rec->line.field = 0; /* the option's now, not the recipe's */        \
+    }
     OVERRIDE(task, t->task);
     OVERRIDE(data, t->data);
     OVERRIDE(vocab, t->vocab);
@@ -426,6 +428,21 @@ static int args_stages(const dist_text *t, dist_args *a)
     return -1;
 }
 
+/* What gave a setting, for its messages: the recipe's element when the
+ * recipe set it and no option overrode it ("--recipe r.xml:2: <student>"),
+ * else the option ("--student"). */
+static const char *dist_origin(const recipe *rec, int line, const char *element,
+                               const char *option, char *buf, size_t n)
+{
+    if (line <= 0)
+        return option;
+    snprintf(buf, n, "--recipe %s:%d: <%s>", rec->file, line, element);
+    return buf;
+}
+#define ORIGIN(rec, field, element, option)                                    \
+    dist_origin((rec), (rec)->line.field, (element), (option),                \
+                (char[RECIPE_PATH_MAX + 64]){0}, RECIPE_PATH_MAX + 64)
+
 /* The other options' values and the inputs' presence. -1 or the exit status. */
 static int args_check(const dist_text *t, dist_args *a)
 {
@@ -441,28 +458,33 @@ static int args_check(const dist_text *t, dist_args *a)
     }
     a->task = glue_task_lookup(rec->task);
     if (!a->task) {
-        cli_error("distill: --task '%s' is not a GLUE task (%s)", rec->task,
+        cli_error("distill: %s '%s' is not a GLUE task (%s)",
+                  ORIGIN(rec, task, "task", "--task"), rec->task,
                   glue_task_names());
         return 2;
     }
     ir_diag d;
     ir_diag_init(&d);
     if (student_spec_parse(rec->student, &a->spec, &d) != IR_OK) {
-        cli_error("distill: --student: %s", d.msg);
+        cli_error("distill: %s: %s", ORIGIN(rec, student, "student", "--student"),
+                  d.msg);
         return 2;
     }
     if (student_share_parse(rec->share, &a->share, &a->share_k, &d) != IR_OK) {
-        cli_error("distill: --share: %s", d.msg);
+        cli_error("distill: %s: %s", ORIGIN(rec, share, "share", "--share"), d.msg);
         return 2;
     }
     if (a->share == IR_ENC_SHARE_GROUPS && a->spec.layers % a->share_k != 0) {
-        cli_error("distill: --share groups:%lld does not divide the student's "
-                  "layers = %lld", (long long)a->share_k, (long long)a->spec.layers);
+        cli_error("distill: %s groups:%lld does not divide the student's "
+                  "layers = %lld (%s)", ORIGIN(rec, share, "share", "--share"),
+                  (long long)a->share_k, (long long)a->spec.layers,
+                  ORIGIN(rec, student, "student", "--student"));
         return 2;
     }
     a->init_teacher = strcmp(rec->init, "teacher") == 0;
     if (!a->init_teacher && strcmp(rec->init, "random") != 0) {
-        cli_error("distill: --init '%s': expected teacher or random", rec->init);
+        cli_error("distill: %s '%s': expected teacher or random",
+                  ORIGIN(rec, init, "init", "--init"), rec->init);
         return 2;
     }
     a->engine = TEACHER_ENGINE_AUTO;
@@ -588,14 +610,16 @@ static int dist_models(const dist_args *a, dist_state *st, ir_diag *d)
                                       : IR_ENC_HEAD_CLASSIFICATION;
     if (student_config_make(tc, &a->spec, a->share, a->share_k, &p->student,
                             d) != IR_OK) {
-        cli_error("distill: --student: %s", d->msg);
+        cli_error("distill: %s: %s", ORIGIN(rec, student, "student", "--student"),
+                  d->msg);
         return 2;
     }
     distill_loss_opts_default(&p->loss, p->student.layers, tc->layers);
     if (rec->layer_map[0]) {
         if (student_layer_map_parse(rec->layer_map, p->student.layers, tc->layers,
                                     p->loss.layer_map, d) != IR_OK) {
-            cli_error("distill: --layer-map: %s", d->msg);
+            cli_error("distill: %s: %s",
+                      ORIGIN(rec, layer_map, "layer-map", "--layer-map"), d->msg);
             return 2;
         }
     } else
