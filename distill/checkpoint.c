@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "distill/checkpoint.h"
+#include "ir/file_read.h"
 
 static const char CKPT_MAGIC[8] = {'D', 'S', 'T', 'L', 'C', 'K', 'P', 'T'};
 
@@ -185,13 +186,32 @@ ir_status train_ckpt_save(const char *path, const train_params *p,
     return IR_OK;
 }
 
+/* A file shorter than its header says (want: bytes it should have, -1
+ * when even the header is cut). Saves are atomic (checkpoint.h), so a kill
+ * leaves the previous whole file: a short one was cut afterwards, by a
+ * full disk or a copy. */
+static ir_status ckpt_truncated(const char *path, int64_t have, int64_t want,
+                                ir_diag *d)
+{
+    char need[64] = "more than that for its header";
+    if (want >= 0)
+        snprintf(need, sizeof need, "%lld", (long long)want);
+    return ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: truncated: %lld bytes, "
+                       "a checkpoint of this run has %s (cut short by a full "
+                       "disk or an interrupted copy?); start again without "
+                       "--resume", path, (long long)have, need);
+}
+
 ir_status train_ckpt_load(const char *path, train_params *p,
                           train_extra *extra, train_ckpt_state *st,
                           ir_diag *d)
 {
-    ckpt_io io = {.f = fopen(path, "rb"), .hash = 0xcbf29ce484222325ULL};
-    if (!io.f)
-        return ir_diag_set(d, IR_ERR_IO, "checkpoint %s: %s", path, strerror(errno));
+    ckpt_io io = {.f = NULL, .hash = 0xcbf29ce484222325ULL};
+    int64_t fsize = 0; /* a regular file whose size is checked before the
+                          blocks are read */
+    ir_status fs = ir_file_fopen(path, "checkpoint", 0, &io.f, &fsize, d);
+    if (fs != IR_OK)
+        return fs;
     char magic[8];
     uint32_t version = 0, hb = 0;
     io_read(&io, magic, sizeof magic);
@@ -212,7 +232,7 @@ ir_status train_ckpt_load(const char *path, train_params *p,
         header_io(&io, &h, version, false);
         size_t nx = extra ? extra->n : 0;
         if (io.failed)
-            s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: truncated header", path);
+            s = ckpt_truncated(path, fsize, -1, d);
         else if (!ir_encoder_config_equal(&h.cfg, &p->cfg))
             s = ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: written for another "
                             "model config (hidden %lld, layers %lld, labels %lld; "
@@ -229,6 +249,17 @@ ir_status train_ckpt_load(const char *path, train_params *p,
     /* read into scratch first: a corrupt file must not clobber p */
     size_t nx = (size_t)h.n_extra;
     float *buf = NULL;
+    int64_t want_size = (int64_t)(sizeof magic + 2 * sizeof(uint32_t) + hb +
+                                  (3 * p->n + 3 * nx) * sizeof(float) +
+                                  sizeof(uint64_t));
+    if (s == IR_OK && fsize != want_size)
+        s = fsize < want_size ? ckpt_truncated(path, fsize, want_size, d)
+                              : ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: "
+                                            "%lld bytes, %lld more than a "
+                                            "checkpoint of this run has: not "
+                                            "one distilc wrote", path,
+                                            (long long)fsize,
+                                            (long long)(fsize - want_size));
     if (s == IR_OK) {
         buf = malloc((3 * p->n + 3 * nx) * sizeof(float) + 1);
         if (!buf)
@@ -238,12 +269,12 @@ ir_status train_ckpt_load(const char *path, train_params *p,
         io_read(&io, buf, (3 * p->n + 3 * nx) * sizeof(float));
         uint64_t want = io.hash, got = 0;
         io_read(&io, &got, sizeof got);
-        if (io.failed)
-            s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: truncated (was the writer "
-                            "killed? the previous checkpoint is PATH without .tmp)", path);
+        if (io.failed) /* the file shrank after the size check */
+            s = ckpt_truncated(path, fsize, want_size, d);
         else if (got != want)
-            s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: checksum mismatch, the "
-                            "file is corrupt", path);
+            s = ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: checksum mismatch, "
+                            "the file is corrupt; start again without --resume",
+                            path);
     }
     fclose(io.f);
     if (s == IR_OK) {

@@ -47,9 +47,14 @@ ir_status onnx_tensor_from_proto(Onnx__TensorProto *tp, bool steal,
 void onnx_tensor_to_proto(const ir_tensor *t, const char *name,
                           Onnx__TensorProto *tp);
 
-/* Reads a whole file into a malloc'd buffer (IR_ERR_IO names the path). */
-ir_status onnx_file_read(const char *path, void **buf, size_t *len,
-                         ir_diag *d);
+/* Reads a whole file into a malloc'd buffer: a regular file of at most
+ * ONNX_FILE_MAX bytes (protobuf's own limit; larger models keep their
+ * weights in external data). IR_ERR_INPUT for a missing file, one that is
+ * not regular or too large, IR_ERR_IO when it cannot be read; the message
+ * names it as `what` ("model", "tensor file"). ir/file_read.h. */
+#define ONNX_FILE_MAX ((int64_t)INT32_MAX)
+ir_status onnx_file_read(const char *path, const char *what, void **buf,
+                         size_t *len, ir_diag *d);
 /* Writes a buffer to path atomically: a temporary file beside it, then
  * rename. IR_ERR_IO names the path. */
 ir_status onnx_file_write_atomic(const char *path, const void *buf,

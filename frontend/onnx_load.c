@@ -769,7 +769,7 @@ ir_status onnx_load_file(const char *path, const onnx_load_opts *opts,
         *opts->unknown_out = NULL;
     void *buf;
     size_t len;
-    ir_status st = onnx_file_read(path, &buf, &len, d);
+    ir_status st = onnx_file_read(path, "model", &buf, &len, d);
     if (st != IR_OK)
         return st;
     /* The file's bytes are dropped as soon as they are parsed; weights

@@ -15,6 +15,7 @@
 
 #include "frontend/recipe.h"
 #include "frontend/xml_read.h"
+#include "ir/file_read.h"
 
 static void stage_default(recipe_stage *s, int64_t epochs, float lr)
 {
@@ -356,34 +357,12 @@ out:
 
 ir_status recipe_load_file(const char *path, recipe *r, ir_diag *d)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "recipe '%s': %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return ir_diag_set(d, IR_ERR_NOMEM, "recipe '%s': out of memory",
-                                   path);
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    bool err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return ir_diag_set(d, IR_ERR_IO, "recipe '%s': read error", path);
-    }
+    char *buf;
+    size_t len;
+    ir_status rs = ir_file_read_all(path, "recipe", RECIPE_FILE_MAX, &buf, &len,
+                                    d);
+    if (rs != IR_OK)
+        return rs;
     char base[RECIPE_PATH_MAX];
     snprintf(base, sizeof base, "%s", path);
     char *slash = strrchr(base, '/');
@@ -393,7 +372,7 @@ ir_status recipe_load_file(const char *path, recipe *r, ir_diag *d)
         snprintf(base, sizeof base, ".");
     if (slash == base)
         snprintf(base, sizeof base, "/");
-    ir_status st = recipe_load_text(buf ? buf : "", len, path, base, r, d);
+    ir_status st = recipe_load_text(buf, len, path, base, r, d);
     free(buf);
     return st;
 }

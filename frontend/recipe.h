@@ -36,7 +36,8 @@
 
 /* RECIPE_VERSION: the version="N" this distilc reads (another is refused,
  * naming both). */
-enum { RECIPE_PATH_MAX = 4096, RECIPE_TEXT_MAX = 256, RECIPE_VERSION = 1 };
+enum { RECIPE_PATH_MAX = 4096, RECIPE_TEXT_MAX = 256, RECIPE_VERSION = 1,
+       RECIPE_FILE_MAX = 1 << 20 /* bytes; a recipe is a few hundred */ };
 
 typedef struct recipe_stage {
     bool skip;
@@ -82,7 +83,9 @@ typedef struct recipe {
 void recipe_default(recipe *r);
 
 /* Validates against the schema, then fills r with what the file gives
- * (the rest of r is left as it was). IR_ERR_IO for an unreadable file;
+ * (the rest of r is left as it was). IR_ERR_INPUT for a missing file, one
+ * that is not regular or larger than RECIPE_FILE_MAX (ir/file_read.h);
+ * IR_ERR_IO for an unreadable file;
  * IR_ERR_INPUT "FILE:LINE: ..." naming the element at fault for malformed
  * XML, a DOCTYPE (frontend/xml_read.h), a schema violation (unknown
  * element, bad number, ...), a version other than RECIPE_VERSION or a value

@@ -532,7 +532,7 @@ static void test_bad_files(const char *dir)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/nonexistent.onnx", dir);
-    expect_file_fail(path, IR_ERR_IO, "No such file");
+    expect_file_fail(path, IR_ERR_INPUT, "No such file");
 
     snprintf(path, sizeof path, "%s/empty.onnx", dir);
     write_bytes(path, "", 0);
@@ -586,9 +586,9 @@ static void test_bad_files(const char *dir)
     CHECK(onnx_load_file(path, NULL, &g, &d) == IR_OK && g);
     ir_graph_free(g);
     free(buf);
-    /* A missing .pb tensor file is an I/O error naming it. */
+    /* A missing .pb tensor file is the user's error (exit 2), naming it. */
     ir_tensor *u = NULL;
-    CHECK(onnx_tensor_read_file("/nonexistent/x.pb", &u, NULL, &d) == IR_ERR_IO);
+    CHECK(onnx_tensor_read_file("/nonexistent/x.pb", &u, NULL, &d) == IR_ERR_INPUT);
     CHECK(strstr(d.msg, "/nonexistent/x.pb") != NULL && u == NULL);
 }
 
@@ -789,8 +789,21 @@ static void test_external_data(const char *dir)
     expect_fail(&t, dir, IR_ERR_INPUT, "symlink", "outside the model's folder",
                 NULL);
     unlink(link);
+    /* the model names a file that is not there: the user's input (exit 2) */
     loc.value = "missing.bin";
-    expect_fail(&t, dir, IR_ERR_IO, "missing file", "missing.bin", NULL);
+    expect_fail(&t, dir, IR_ERR_INPUT, "missing file", "missing.bin",
+                "No such file");
+    /* a FIFO inside the folder: refused at once (an open would block until
+     * something wrote to it), and so is a folder */
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/pipe.bin", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    loc.value = "pipe.bin";
+    expect_fail(&t, dir, IR_ERR_INPUT, "FIFO", "pipe.bin", "is a FIFO");
+    unlink(fifo);
+    CHECK(mkdir(fifo, 0700) == 0);
+    expect_fail(&t, dir, IR_ERR_INPUT, "folder", "pipe.bin", "is a folder");
+    rmdir(fifo);
     loc.value = "weights.bin";
     off.value = "16";
     expect_fail(&t, dir, IR_ERR_INPUT, "past the end", "runs past the end",

@@ -151,7 +151,7 @@ static void test_errors(void)
     recipe r;
     ir_diag d;
     ir_diag_init(&d);
-    CHECK(recipe_load_file("/nonexistent/r.xml", &r, &d) == IR_ERR_IO);
+    CHECK(recipe_load_file("/nonexistent/r.xml", &r, &d) == IR_ERR_INPUT);
     CHECK(strstr(d.msg, "/nonexistent/r.xml") != NULL);
 }
 

@@ -150,7 +150,7 @@ static void test_errors(void)
 
     /* a missing file is an I/O error naming it */
     ir_diag_init(&d);
-    CHECK(search_space_load_file("/nonexistent/space.xml", &sp, &d) == IR_ERR_IO);
+    CHECK(search_space_load_file("/nonexistent/space.xml", &sp, &d) == IR_ERR_INPUT);
     CHECK(strstr(d.msg, "/nonexistent/space.xml") != NULL);
 }
 
