@@ -43,7 +43,8 @@ static void usage(FILE *f)
             "         [--share none|all|groups:K|attention|ffn] [--corpus FILE]\n"
             "         [--steps N | --epochs N] [--recipe FILE] [--init teacher|random]\n"
             "         [--layer-map LIST] [--temperature X] [--ckpt-dir D] [--resume]\n"
-            "         [--plot F.svg] [--limit N] [--dev-limit N] [--vocab V]\n"
+            "         [--plot F.svg] [--limit N] [--dev-limit N] [--skip-bad-lines]\n"
+            "         [--vocab V]\n"
             "         [--batch N] [--max-seq N] [--lr X] [--seed N] [--threads N]\n"
             "         [--teacher-engine auto|onednn|trainer] [--json] [--progress M]\n"
             "         [--teacher-precision fp32|bf16] [--gemm-precision fp32|bf16]\n"
@@ -83,6 +84,8 @@ static void usage(FILE *f)
             "  --plot F.svg      loss curves, one SVG per stage (F-<stage>.svg)\n"
             "  --limit N         first N training examples (and corpus lines)\n"
             "  --dev-limit N     first N dev examples\n"
+            "  --skip-bad-lines  count and skip malformed lines of the task's\n"
+            "                    files (a warning says how many)\n"
             "  --augment N       TinyBERT data augmentation: the intermediate and\n"
             "                    prediction stages train on the train split plus N\n"
             "                    copies of each example (0 = off, the default; at\n"
@@ -268,7 +271,7 @@ typedef struct dist_text {
 /* What the options say, checked. */
 typedef struct dist_args {
     const char *teacher, *output, *ckdir, *plot, *gprec_s;
-    bool resume, json, init_teacher;
+    bool resume, json, init_teacher, skip_bad;
     recipe rec;                  /* the recipe, overridden by the options */
     int64_t limit, dlimit, threads;
     const glue_task *task;
@@ -306,6 +309,7 @@ static int args_read(int argc, char **argv, dist_text *t, dist_args *a)
         {"augment-prob", 0, CLI_VALUE, &t->aug_prob},
         {"augment-neighbours", 0, CLI_VALUE, &t->aug_nb},
         {"json", 0, CLI_FLAG, &a->json}, {"progress", 0, CLI_VALUE, &t->progress},
+        {"skip-bad-lines", 0, CLI_FLAG, &a->skip_bad},
         {NULL, 0, 0, NULL},
     };
     int rc = cli_parse("distill", argc, argv, opts, t->pos, 1, &t->npos);
@@ -672,8 +676,10 @@ static int dist_data(const dist_args *a, dist_state *st, ir_diag *d)
                   (long long)need_seq, (long long)st->plan.student.max_positions);
         return 2;
     }
-    glue_load_opts gl = {.skip_bad_lines = false, .limit = (size_t)a->limit};
+    glue_load_opts gl = {.skip_bad_lines = a->skip_bad, .limit = (size_t)a->limit,
+                         .offer_skip = true};
     ir_status s = glue_load(a->task, rec->data, GLUE_SPLIT_TRAIN, &gl, &st->tr_ds, d);
+    evalcmd_note_skipped("distill", &st->tr_ds);
     if (s == IR_OK)
         s = train_data_from_glue(&st->tr_ds, st->tok, task_seq, &st->tr, d);
     if (s != IR_OK)
@@ -687,8 +693,10 @@ static int dist_data(const dist_args *a, dist_state *st, ir_diag *d)
         st->tr = big;
         dist_augment_note(a, st);
     }
-    glue_load_opts dl = {.skip_bad_lines = false, .limit = (size_t)a->dlimit};
+    glue_load_opts dl = {.skip_bad_lines = a->skip_bad,
+                         .limit = (size_t)a->dlimit, .offer_skip = true};
     s = glue_load(a->task, rec->data, GLUE_SPLIT_DEV, &dl, &st->dev_ds, d);
+    evalcmd_note_skipped("distill", &st->dev_ds);
     if (s == IR_OK)
         s = train_data_from_glue(&st->dev_ds, st->tok,
                                  (size_t)rec->prediction.max_seq, &st->dev, d);
