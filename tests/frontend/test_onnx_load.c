@@ -698,6 +698,79 @@ static void expect_buffer(const wire *w, ir_status want, const char *needle,
     ir_graph_free(g);
 }
 
+/* A model of `n` nodes, node i of op name(i) (op_type only: the loader
+ * lists unknown ops before it wires anything). */
+static wire many_ops(int n, void (*name)(int, char *, size_t))
+{
+    wire g = {0}, opset = {0}, m = {0};
+    for (int i = 0; i < n; i++) {
+        char op[128];
+        name(i, op, sizeof op);
+        wire node = {0};
+        wire_bytes(&node, 4, op, strlen(op));
+        wire_msg(&g, 1, &node);
+    }
+    wire_bytes(&opset, 1, "", 0);
+    wire_int(&opset, 2, 14);
+    wire_int(&m, 1, 8);
+    wire_msg(&m, 8, &opset);
+    wire_msg(&m, 7, &g);
+    return m;
+}
+
+static void foo_bar(int i, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", i < 940 ? "Foo" : "Bar");
+}
+
+static void distinct(int i, char *buf, size_t n)
+{
+    snprintf(buf, n, "Op%03d_with_a_long_name_xxxxxxxxxxxxxxxxxxxxxxxx", i % 300);
+}
+
+/* 1,000 unsupported nodes: one message, grouped by op with counts, cut at
+ * whole items with "and N more" (it was one line cut mid-name at 4 KB). */
+static void test_unknown_ops_grouped(void)
+{
+    wire w = many_ops(1000, foo_bar);
+    expect_buffer(&w, IR_ERR_UNSUPPORTED, "1000 nodes use ops distilc does not "
+                  "support: Foo \u00d7940 (first: node #0), Bar \u00d760 (first: "
+                  "node #940)", "Foo x940, Bar x60");
+    free(w.p);
+    w = many_ops(1000, distinct);
+    ir_graph *g = NULL;
+    ir_diag d;
+    ir_diag_init(&d);
+    CHECK(onnx_load_buffer(w.p, w.n, NULL, NULL, &g, &d) == IR_ERR_UNSUPPORTED);
+    size_t len = strlen(d.msg);
+    const char *more = strstr(d.msg, ", and ");
+    int n_more = 0, n_nodes = 0;
+    CHECK_MSG(more && sscanf(more, ", and %d more ops (%d nodes)", &n_more,
+                             &n_nodes) == 2 && strcmp(d.msg + len - 6, "nodes)") == 0,
+              "%s", d.msg);
+    CHECK_MSG(len < IR_DIAG_MSG_MAX / 2 + 200 && n_more > 200 && n_more < 300 &&
+              strstr(d.msg, "Op000_with_a_long_name_xxxxxxxxxxxxxxxxxxxxxxxx "
+                     "\u00d74 (first: node #0)"), "%zu bytes, %d more: %s", len,
+              n_more, d.msg);
+    /* inspect's way: the grouped list uncut, and every op by name, one per
+     * line (the nodes are dropped, leaving an empty graph) */
+    char *list = NULL, *names = NULL;
+    onnx_load_opts o = {.allow_unknown_ops = true, .unknown_out = &list,
+                        .unknown_ops_out = &names};
+    CHECK_MSG(onnx_load_buffer(w.p, w.n, NULL, &o, &g, &d) == IR_OK, "%s", d.msg);
+    CHECK(list && !strstr(list, "more ops") &&
+          strstr(list, "Op299_with_a_long_name_xxxxxxxxxxxxxxxxxxxxxxxx \u00d73"));
+    size_t lines = 0;
+    for (const char *p = names; p && *p; p++)
+        lines += *p == '\n';
+    CHECK_MSG(lines == 300 && names && strncmp(names, "Op000_", 6) == 0,
+              "%zu names", lines);
+    free(list);
+    free(names);
+    ir_graph_free(g);
+    free(w.p);
+}
+
 /* Nesting is bounded before protobuf-c unpacks (it recurses per message):
  * 64 graph levels reach the loader (which refuses the Loop op), 65 and
  * 5,000 are refused naming the limit, and so are 300 nested types; the
@@ -954,6 +1027,7 @@ int main(void)
     test_constant_node_and_value_info();
     test_structure_errors();
     test_unknown_ops();
+    test_unknown_ops_grouped();
     test_opsets();
     test_tensor_errors();
     test_bad_files(dir);
