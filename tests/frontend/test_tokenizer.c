@@ -163,7 +163,7 @@ static void test_vocab_errors(void)
     ir_diag d;
     ir_diag_init(&d);
     tok_tokenizer *t = (tok_tokenizer *)1;
-    CHECK(tok_load_vocab("/nonexistent/vocab.txt", NULL, &t, &d) == IR_ERR_IO);
+    CHECK(tok_load_vocab("/nonexistent/vocab.txt", NULL, &t, &d) == IR_ERR_INPUT);
     CHECK(t == NULL && strstr(d.msg, "/nonexistent/vocab.txt"));
     const char *no_unk = "[PAD]\n[CLS]\n[SEP]\nhello\n";
     CHECK(tok_load_vocab_text(no_unk, strlen(no_unk), "v.txt", NULL, &t, &d) ==
