@@ -13,7 +13,8 @@
 # rt_encoder.*), the oneDNN wrappers it uses (dnnl_*, not gemm.c which needs
 # OpenBLAS), the weight-file reader, the hand-written standalone sources,
 # ir/diag and the few ir/ files the wrappers include, and the JSON reader
-# and WordPiece tokenizer for the program's stdin.
+# and WordPiece tokenizer for the program's stdin (with ir/file_read, how
+# the tokenizer opens its vocab).
 
 function(distilc_embed_list out_var)
   set(root ${CMAKE_SOURCE_DIR})
@@ -25,6 +26,7 @@ function(distilc_embed_list out_var)
   list(APPEND files
     backend/emit_weights.h backend/emit_weights.c
     ir/diag.h ir/diag.c ir/ir.h ir/ops.def ir/dtype.c ir/cpu.h ir/cpu.c
+    ir/file_read.h ir/file_read.c
     ir/fast_exp.h ir/act.h ir/act.c ir/precision.h ir/precision.c
     frontend/json.h frontend/json.c
     frontend/unicode.h frontend/unicode.c frontend/unicode_tables.c
