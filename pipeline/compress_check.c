@@ -101,7 +101,7 @@ ir_status compress_check_latency_limit(compress_ctx *c, ir_diag *d)
     if (s != IR_OK)
         return ir_diag_prefix(d, "latency of the smallest candidate");
     compress_note(c, "latency check: the smallest candidate (layers %lld, "
-                  "hidden %lld, ffn %lld) takes %.3f ms, the limit is %.3f ms",
+                  "hidden %lld, ffn %lld) takes %.3f ms, the limit is %g ms",
                   (long long)small.layers, (long long)small.hidden,
                   (long long)small.ffn, ms, limit);
     if (ms > LATENCY_MARGIN * limit)
