@@ -15,7 +15,8 @@
 # ir/diag and the few ir/ files the wrappers and the weight-file writer
 # include, and the JSON reader and every tokenizer (frontend/tokenizer*:
 # WordPiece from a vocab.txt, and the tokenizer.json kinds, which need ICU)
-# for the program's text mode.
+# for the program's text mode (with ir/file_read, how the tokenizers open
+# their files).
 
 function(distilc_embed_list out_var)
   set(root ${CMAKE_SOURCE_DIR})
@@ -29,6 +30,7 @@ function(distilc_embed_list out_var)
     backend/emit_weights.h backend/emit_weights.c
     ir/diag.h ir/diag.c ir/file_atomic.h ir/file_atomic.c ir/ir.h ir/ops.def ir/dtype.c ir/cpu.h ir/cpu.c
     ir/fast_exp.h ir/act.h ir/act.c ir/precision.h ir/precision.c ir/relpos.h
+    ir/file_read.h ir/file_read.c
     frontend/json.h frontend/json.c
     frontend/unicode.h frontend/unicode.c frontend/unicode_tables.c)
   list(SORT files)

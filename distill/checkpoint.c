@@ -13,6 +13,7 @@
 
 #include "distill/checkpoint.h"
 #include "ir/file_atomic.h"
+#include "ir/file_read.h"
 
 static const char CKPT_MAGIC[8] = {'D', 'S', 'T', 'L', 'C', 'K', 'P', 'T'};
 
@@ -196,15 +197,33 @@ ir_status train_ckpt_save_aux(const char *path, const train_params *p,
     return IR_OK;
 }
 
-/* Opens path and reads magic, version and header into h. On failure the
- * file is closed and io->f is NULL. */
+/* A file shorter than its header says (want: bytes it should have, -1
+ * when even the header is cut). Saves are atomic (checkpoint.h), so a kill
+ * leaves the previous whole file: a short one was cut afterwards, by a
+ * full disk or a copy. */
+static ir_status ckpt_truncated(const char *path, int64_t have, int64_t want,
+                                ir_diag *d)
+{
+    char need[64] = "more than that for its header";
+    if (want >= 0)
+        snprintf(need, sizeof need, "%lld", (long long)want);
+    return ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: truncated: %lld bytes, "
+                       "a checkpoint of this run has %s (cut short by a full "
+                       "disk or an interrupted copy?); start again without "
+                       "--resume", path, (long long)have, need);
+}
+
+/* Opens path (a regular file: ir/file_read.h) and reads magic, version and
+ * header into h; *fsize gets the file's size, *hb the header's bytes. On
+ * failure the file is closed and io->f is NULL. */
 static ir_status header_read(const char *path, ckpt_io *io, ckpt_header *h,
-                             ir_diag *d)
+                             int64_t *fsize, uint32_t *hbytes, ir_diag *d)
 {
     memset(h, 0, sizeof *h);
-    *io = (ckpt_io){.f = fopen(path, "rb"), .hash = 0xcbf29ce484222325ULL};
-    if (!io->f)
-        return ir_diag_set(d, IR_ERR_IO, "checkpoint %s: %s", path, strerror(errno));
+    *io = (ckpt_io){.f = NULL, .hash = 0xcbf29ce484222325ULL};
+    ir_status fs = ir_file_fopen(path, "checkpoint", 0, &io->f, fsize, d);
+    if (fs != IR_OK)
+        return fs;
     char magic[8];
     uint32_t version = 0, hb = 0;
     io_read(io, magic, sizeof magic);
@@ -222,8 +241,9 @@ static ir_status header_read(const char *path, ckpt_io *io, ckpt_header *h,
     if (s == IR_OK) {
         header_io(io, h, version, false);
         if (io->failed)
-            s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: truncated header", path);
+            s = ckpt_truncated(path, *fsize, -1, d);
     }
+    *hbytes = hb;
     if (s != IR_OK) {
         fclose(io->f);
         io->f = NULL;
@@ -235,7 +255,9 @@ ir_status train_ckpt_peek(const char *path, train_ckpt_state *st, ir_diag *d)
 {
     ckpt_io io;
     ckpt_header h;
-    ir_status s = header_read(path, &io, &h, d);
+    int64_t fsize = 0;
+    uint32_t hb = 0;
+    ir_status s = header_read(path, &io, &h, &fsize, &hb, d);
     if (s != IR_OK)
         return s;
     fclose(io.f);
@@ -256,7 +278,10 @@ ir_status train_ckpt_load_aux(const char *path, train_params *p,
 {
     ckpt_io io;
     ckpt_header h;
-    ir_status s = header_read(path, &io, &h, d);
+    int64_t fsize = 0; /* checked against what the header says before the
+                          blocks are read */
+    uint32_t hb = 0;
+    ir_status s = header_read(path, &io, &h, &fsize, &hb, d);
     if (s != IR_OK)
         return s;
     size_t nx = extra ? extra->n : 0;
@@ -280,6 +305,16 @@ ir_status train_ckpt_load_aux(const char *path, train_params *p,
     /* read into scratch first: a corrupt file must not clobber p */
     size_t na = (size_t)h.aux_n, nf = 3 * p->n + 3 * nx;
     float *buf = NULL;
+    int64_t want_size = (int64_t)(sizeof CKPT_MAGIC + 2 * sizeof(uint32_t) + hb +
+                                  nf * sizeof(float) + na + sizeof(uint64_t));
+    if (s == IR_OK && fsize != want_size)
+        s = fsize < want_size ? ckpt_truncated(path, fsize, want_size, d)
+                              : ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: "
+                                            "%lld bytes, %lld more than a "
+                                            "checkpoint of this run has: not "
+                                            "one distilc wrote", path,
+                                            (long long)fsize,
+                                            (long long)(fsize - want_size));
     if (s == IR_OK) {
         buf = malloc(nf * sizeof(float) + na + 1);
         if (!buf)
@@ -290,12 +325,12 @@ ir_status train_ckpt_load_aux(const char *path, train_params *p,
         io_read(&io, (char *)buf + nf * sizeof(float), na);
         uint64_t want = io.hash, got = 0;
         io_read(&io, &got, sizeof got);
-        if (io.failed)
-            s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: truncated (was the writer "
-                            "killed? the previous checkpoint is PATH without .tmp)", path);
+        if (io.failed) /* the file shrank after the size check */
+            s = ckpt_truncated(path, fsize, want_size, d);
         else if (got != want)
-            s = ir_diag_set(d, IR_ERR_IO, "checkpoint %s: checksum mismatch, the "
-                            "file is corrupt", path);
+            s = ir_diag_set(d, IR_ERR_INPUT, "checkpoint %s: checksum mismatch, "
+                            "the file is corrupt; start again without --resume",
+                            path);
     }
     fclose(io.f);
     if (s == IR_OK) {

@@ -89,8 +89,10 @@ ir_status train_ckpt_save_aux(const char *path, const train_params *p,
                               size_t aux_n, ir_diag *d);
 /* Restores params, m, v (grads are zeroed) and the extra block into p and
  * extra, which must have the checkpoint's config and sizes (IR_ERR_INPUT
- * saying what differs); IR_ERR_IO when missing, unreadable, truncated or
- * corrupt (bad checksum). */
+ * saying what differs). IR_ERR_INPUT too when the file is missing, not a
+ * regular file, truncated (its size is checked against the header before
+ * the blocks are read) or corrupt (bad magic, bad checksum); IR_ERR_IO when
+ * it cannot be read. */
 ir_status train_ckpt_load(const char *path, train_params *p,
                           train_extra *extra, train_ckpt_state *st,
                           ir_diag *d);

@@ -7,6 +7,7 @@
 
 #include "distill/data.h"
 #include "distill/kernels.h"
+#include "ir/file_read.h"
 
 void train_data_free(train_data *td)
 {
@@ -126,44 +127,6 @@ ir_status train_data_from_glue(const glue_dataset *ds,
     return s;
 }
 
-/* Reads a whole file into a NUL-terminated buffer. */
-static ir_status file_read(const char *path, char **out, size_t *len, ir_diag *d)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "corpus %s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    bool err = ferror(f);
-    fclose(f);
-    if (!buf)
-        return ir_diag_set(d, IR_ERR_NOMEM, "corpus %s: out of memory", path);
-    if (err) {
-        free(buf);
-        return ir_diag_set(d, IR_ERR_IO, "corpus %s: read error", path);
-    }
-    buf[n] = 0;
-    *out = buf;
-    *len = n;
-    return IR_OK;
-}
-
 ir_status train_data_from_corpus(const char *path, const tok_tokenizer *tok,
                                  size_t max_seq, size_t limit,
                                  train_data *out, ir_diag *d)
@@ -174,7 +137,8 @@ ir_status train_data_from_corpus(const char *path, const tok_tokenizer *tok,
                            "training data: max sequence length %zu is below 8", max_seq);
     char *text = NULL;
     size_t len = 0;
-    ir_status s = file_read(path, &text, &len, d);
+    /* a regular file, whole (no limit: it must fit in memory anyway) */
+    ir_status s = ir_file_read_all(path, "corpus", 0, &text, &len, d);
     if (s != IR_OK)
         return s;
     /* pass 1: cut into lines in place, count non-blank ones */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "ir/arena.h"
+#include "ir/file_read.h"
 
 #define STD_FILES {"train.tsv", "dev.tsv", "test.tsv"}
 
@@ -38,7 +39,8 @@ static const glue_task glue_tasks[GLUE_TASK_COUNT] = {
      .col_a = "#1 String", .col_b = "#2 String", .col_label = "Quality",
      .label_values = {"0", "1"}},
     {.name = "STS-B", .hf_name = "stsb", .dir = "STS-B", .is_pair = true,
-     .is_regression = true, .n_labels = 1, .metric = METRIC_KIND_CORR,
+     .is_regression = true, .score_min = 0, .score_max = 5,
+     .n_labels = 1, .metric = METRIC_KIND_CORR,
      .files = STD_FILES, .col_a = "sentence1", .col_b = "sentence2",
      .col_label = "score"},
     {.name = "QQP", .hf_name = "qqp", .dir = "QQP", .is_pair = true,
@@ -204,32 +206,38 @@ static size_t utf8_check(const unsigned char *s, size_t len)
     return len;
 }
 
-static bool file_is_regular(const char *path)
+static bool path_exists(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    return stat(path, &st) == 0;
 }
 
-/* Where the split's file lives (see glue.h); IR_ERR_IO naming the paths
- * tried when it is nowhere. */
+/* Where the split's file lives (see glue.h); IR_ERR_INPUT naming the paths
+ * tried when it is nowhere (what is there is checked when it is opened:
+ * a regular file, ir/file_read.h). */
 static ir_status glue_resolve(const glue_task *t, const char *dir,
                               glue_split split, char *path, ir_diag *d)
 {
     const char *file = t->files[split];
-    if (file_is_regular(dir)) {
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return ir_diag_set(d, IR_ERR_INPUT, "%s %s split: data path '%s': %s",
+                           t->name, glue_split_name(split), dir,
+                           strerror(errno));
+    if (!S_ISDIR(st.st_mode)) { /* the .tsv itself */
         snprintf(path, GLUE_PATH_MAX, "%s", dir);
         return IR_OK;
     }
     char alt[GLUE_PATH_MAX];
     snprintf(path, GLUE_PATH_MAX, "%s/%s", dir, file);
-    if (file_is_regular(path))
+    if (path_exists(path))
         return IR_OK;
     snprintf(alt, sizeof alt, "%s/%s/%s", dir, t->dir, file);
-    if (file_is_regular(alt)) {
+    if (path_exists(alt)) {
         snprintf(path, GLUE_PATH_MAX, "%s", alt);
         return IR_OK;
     }
-    return ir_diag_set(d, IR_ERR_IO,
+    return ir_diag_set(d, IR_ERR_INPUT,
                        "%s %s split: no file %s or %s (the data folder "
                        "should hold GLUE's %s, or a %s/ folder with it)",
                        t->name, glue_split_name(split), path, alt, file,
@@ -343,6 +351,10 @@ static ir_status row_parse(const glue_task *t, const layout *lay, char *line,
             endp != lab + r->len[2] || errno == ERANGE || !isfinite(v))
             return ir_diag_set(d, IR_ERR_INPUT,
                                "score '%.40s' is not a number", lab);
+        if (v < t->score_min || v > t->score_max)
+            return ir_diag_set(d, IR_ERR_INPUT, "score %.40s is outside "
+                               "[%g, %g], the range of %s scores", lab,
+                               t->score_min, t->score_max, t->name);
         ex->score = v;
         return IR_OK;
     }
@@ -395,6 +407,17 @@ static void dataset_note_skip(glue_dataset *ds, size_t line_no,
     ds->n_skipped++;
 }
 
+/* Whether a line read up to '\n' holds a '\r' before its end: the file
+ * ends its lines with '\r' alone (else at most "\r\n" ends it). */
+static bool has_lone_cr(const char *line, size_t len)
+{
+    if (len && line[len - 1] == '\n')
+        len--;
+    if (len && line[len - 1] == '\r')
+        len--;
+    return memchr(line, '\r', len) != NULL;
+}
+
 /* The body of glue_load once the file is open: returns with ds filled or
  * an error in d (the caller frees ds on error). */
 static ir_status glue_read(FILE *f, const glue_task *t, glue_split split,
@@ -414,10 +437,17 @@ static ir_status glue_read(FILE *f, const glue_task *t, glue_split split,
     size_t line_cap = 0, cap = 0, line_no = 0;
     ssize_t got;
     ir_status st = IR_OK;
-    while ((got = getline(&line, &line_cap, f)) >= 0) {
+    int eol = '\n';
+    while ((got = getdelim(&line, &line_cap, eol, f)) >= 0) {
         size_t len = (size_t)got;
         line_no++;
-        if (len && line[len - 1] == '\n')
+        if (line_no == 1 && eol == '\n' && has_lone_cr(line, len)) {
+            eol = '\r'; /* classic Mac: read again, line by '\r' */
+            line_no = 0;
+            rewind(f);
+            continue;
+        }
+        if (len && line[len - 1] == eol)
             len--;
         if (len && line[len - 1] == '\r')
             len--;
@@ -454,10 +484,10 @@ static ir_status glue_read(FILE *f, const glue_task *t, glue_split split,
                      : row_parse(t, &lay, text, len, &ex, &r, &why);
         if (st != IR_OK) {
             if (!o->skip_bad_lines) {
-                ir_diag_set(d, st,
-                            "%s:%zu: %s (malformed lines can be skipped "
-                            "with --skip-bad-lines)",
-                            path, line_no, why.msg);
+                ir_diag_set(d, st, "%s:%zu: %s%s", path, line_no, why.msg,
+                            o->offer_skip ? " (malformed lines can be "
+                                            "skipped with --skip-bad-lines)"
+                                          : "");
                 break;
             }
             dataset_note_skip(ds, line_no, why.msg);
@@ -482,6 +512,16 @@ static ir_status glue_read(FILE *f, const glue_task *t, glue_split split,
     if (st == IR_OK && !have_layout)
         st = ir_diag_set(d, IR_ERR_INPUT,
                          "%s: empty file (expected a header line)", path);
+    else if (st == IR_OK && ds->n == 0 && ds->n_skipped)
+        st = ir_diag_set(d, IR_ERR_INPUT, "%s: no examples: all %zu lines "
+                         "after the header are malformed (line %zu: %s)",
+                         path, ds->n_skipped, ds->skipped_lines[0],
+                         ds->first_skip_reason);
+    else if (st == IR_OK && ds->n == 0)
+        st = ir_diag_set(d, IR_ERR_INPUT, "%s: no examples (%s): a split "
+                         "needs at least one", path,
+                         noheader ? "the file is empty"
+                                  : "nothing after the header line");
     if (noheader)
         ds->has_labels = true;
     free(line);
@@ -493,7 +533,7 @@ ir_status glue_load(const glue_task *task, const char *dir, glue_split split,
                     ir_diag *d)
 {
     memset(out, 0, sizeof *out);
-    static const glue_load_opts strict = {false, 0};
+    static const glue_load_opts strict = {false, 0, false};
     const glue_load_opts *o = opts ? opts : &strict;
     if (!task || !dir || (unsigned)split >= GLUE_SPLIT_COUNT)
         return ir_diag_set(d, IR_ERR_INPUT,
@@ -503,10 +543,12 @@ ir_status glue_load(const glue_task *task, const char *dir, glue_split split,
     ir_status st = glue_resolve(task, dir, split, out->path, d);
     if (st != IR_OK)
         return st;
-    FILE *f = fopen(out->path, "rb");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "%s: cannot open: %s", out->path,
-                           strerror(errno));
+    char what[64];
+    snprintf(what, sizeof what, "%s %s split", task->name,
+             glue_split_name(split));
+    FILE *f;
+    if ((st = ir_file_fopen(out->path, what, 0, &f, NULL, d)) != IR_OK)
+        return st;
     out->arena_ = ir_arena_new();
     if (!out->arena_) {
         fclose(f);

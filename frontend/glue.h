@@ -15,7 +15,10 @@
  * just a character), UTF-8, optionally opening with a byte-order mark (MRPC
  * does), '\n' or "\r\n" line ends, the last line's end optional. Every file
  * has a header line naming its columns except CoLA's train and dev (four
- * columns: source, label, original label, sentence). Columns are found by
+ * columns: source, label, original label, sentence). A file whose first
+ * line holds a lone '\r' is read with '\r' line ends (classic Mac), as
+ * Python's universal newlines would. A split without a single example
+ * (only its header) is refused: its metrics would be NaN. Columns are found by
  * their header names, so MNLI's 12-column train and 16-column dev read the
  * same way; every row must have as many columns as the header. Test splits
  * have no label column. Blank lines are ignored, as Python's csv reader
@@ -30,7 +33,8 @@
  *   MNLI  0 entailment, 1 neutral, 2 contradiction (file: the names)
  *   QNLI, RTE 0 entailment, 1 not_entailment    (file: the names)
  *   WNLI  0 not_entailment, 1 entailment        (file: 0/1)
- *   STS-B a similarity score, 0..5, one regression output
+ *   STS-B a similarity score, 0..5, one regression output (a score
+ *         outside [0, 5] is a malformed line)
  *
  * Task names are accepted as GLUE spells them (CoLA, SST-2, MRPC, STS-B,
  * QQP, MNLI, MNLI-m, MNLI-mm, QNLI, RTE, WNLI) and as Hugging Face does
@@ -65,6 +69,7 @@ typedef struct glue_task {
     const char *dir;      /* folder under a GLUE root: "SST-2", "MNLI" */
     bool is_pair;         /* two texts per example */
     bool is_regression;   /* STS-B: a float score, no classes */
+    double score_min, score_max; /* the score's range (regression) */
     int n_labels;         /* classes; 1 for regression (one output) */
     const char *label_names[GLUE_MAX_LABELS]; /* index -> name */
     metric_kind metric;
@@ -106,6 +111,8 @@ typedef struct glue_example {
 typedef struct glue_load_opts {
     bool skip_bad_lines;  /* count and skip malformed lines, else fail */
     size_t limit;         /* stop after this many examples; 0 = all */
+    bool offer_skip;      /* the caller has --skip-bad-lines: a malformed
+                             line's message suggests it */
 } glue_load_opts;
 
 enum { GLUE_SKIP_REPORT = 8, GLUE_PATH_MAX = 4096 };
@@ -125,10 +132,12 @@ typedef struct glue_dataset {
 
 /* Reads task/split from data path `dir`. On failure the dataset is left
  * empty (safe to free) and the diag names the file and line:
- *   IR_ERR_IO    file missing or unreadable (names the paths tried)
- *   IR_ERR_INPUT bad header; or a malformed line (wrong column count,
- *                unknown label, bad score, invalid UTF-8, NUL byte) unless
- *                opts->skip_bad_lines. opts may be NULL (strict, no limit). */
+ *   IR_ERR_INPUT file missing (names the paths tried) or not a regular
+ *                file; bad header; no examples; or a malformed line (wrong
+ *                column count, unknown label, bad or out-of-range score,
+ *                invalid UTF-8, NUL byte) unless opts->skip_bad_lines
+ *   IR_ERR_IO    a file that is there but cannot be read
+ * opts may be NULL (strict, no limit). */
 ir_status glue_load(const glue_task *task, const char *dir, glue_split split,
                     const glue_load_opts *opts, glue_dataset *out,
                     ir_diag *d);

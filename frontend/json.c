@@ -388,8 +388,9 @@ static int match_word(parser *p, const char *w)
 static ir_status parse_value(parser *p, json_value *v, int depth)
 {
     memset(v, 0, sizeof *v);
-    if (depth > JSON_MAX_DEPTH)
-        return fail(p, "nesting deeper than JSON_MAX_DEPTH");
+    if (depth >= JSON_MAX_DEPTH) /* the root is level 1, at depth 0 */
+        return fail(p, "values nest more than " JSON_MAX_DEPTH_TEXT
+                    " levels deep (JSON_MAX_DEPTH)");
     skip_ws(p);
     v->line = p->line;
     v->col = p->pos - p->line_start + 1;

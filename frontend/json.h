@@ -27,6 +27,7 @@
 #include "ir/diag.h"
 
 #define JSON_MAX_DEPTH 512
+#define JSON_MAX_DEPTH_TEXT "512" /* for messages */
 
 typedef enum json_type {
     JSON_NULL,

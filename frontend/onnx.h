@@ -11,8 +11,13 @@
  * initializers become constant values, Constant nodes stay IR_OP_CONSTANT
  * nodes with their "value" tensor attribute (so parameter counts are the
  * initializers' alone), external data is read relative to the model's
- * folder and a location escaping it is refused. Unknown ops are all listed
- * in one IR_ERR_UNSUPPORTED message with their node names.
+ * folder and a location escaping it is refused. Unknown ops are listed in
+ * one IR_ERR_UNSUPPORTED message, grouped by op with their counts and first
+ * node ("Foo ×940 (first: node 'n0'), Bar ..."), whole items up to
+ * about 2 KB and then "and N more ops (M nodes)". A file nesting
+ * graphs (Loop, If, Scan bodies) more than 64 levels deep, or protobuf
+ * messages more than 256, is refused before it is unpacked
+ * (frontend/onnx_wire.c), naming the limit.
  */
 #ifndef DISTILC_FRONTEND_ONNX_H
 #define DISTILC_FRONTEND_ONNX_H
@@ -24,7 +29,12 @@ typedef struct onnx_load_opts {
                                nodes are then dropped from the graph and
                                listed in *unknown_out */
     char **unknown_out;     /* if non-NULL: malloc'd text listing unknown ops
-                               ("Op (node 'n'), ..."), NULL if none */
+                               grouped by op, in order of first appearance
+                               ("Op (node 'n'), Foo ×3 (first: node
+                               'm')"), NULL if none */
+    char **unknown_ops_out; /* if non-NULL: malloc'd names of the unknown
+                               ops, one per line ("com.microsoft.X\nFoo\n"),
+                               NULL if none */
 } onnx_load_opts;
 
 ir_status onnx_load_file(const char *path, const onnx_load_opts *opts,

@@ -13,6 +13,22 @@
 #include "ir/file_atomic.h"
 #include "onnx/onnx.pb-c.h"
 
+/* How deeply a file may nest, checked by onnx_wire_check_nesting before
+ * protobuf-c unpacks it (its unpacker recurses once per nested message):
+ * graphs inside node attributes (Loop, If and Scan bodies), and messages
+ * of any kind (TypeProto nests too). A BERT export nests 7 messages and 1
+ * graph. */
+enum { ONNX_MAX_GRAPH_DEPTH = 64, ONNX_MAX_MESSAGE_DEPTH = 256 };
+
+/* Walks the wire format of a serialised `desc` message (e.g.
+ * &onnx__model_proto__descriptor) with an explicit stack, without
+ * recursion: IR_ERR_INPUT naming the limit when it nests deeper than the
+ * limits above, or "not WHAT: ..." naming the byte where it stops being
+ * well-formed protobuf (what: "an ONNX model"). */
+ir_status onnx_wire_check_nesting(const ProtobufCMessageDescriptor *desc,
+                                  const void *buf, size_t len,
+                                  const char *what, ir_diag *d);
+
 /* ONNX TensorProto.DataType name ("DOUBLE") for messages. */
 const char *onnx_dtype_name(int64_t code);
 
@@ -32,8 +48,13 @@ ir_status onnx_tensor_from_proto(Onnx__TensorProto *tp, bool steal,
 void onnx_tensor_to_proto(const ir_tensor *t, const char *name,
                           Onnx__TensorProto *tp);
 
-/* Reads a whole file into a malloc'd buffer (IR_ERR_IO names the path). */
-ir_status onnx_file_read(const char *path, void **buf, size_t *len,
-                         ir_diag *d);
+/* Reads a whole file into a malloc'd buffer: a regular file of at most
+ * ONNX_FILE_MAX bytes (protobuf's own limit; larger models keep their
+ * weights in external data). IR_ERR_INPUT for a missing file, one that is
+ * not regular or too large, IR_ERR_IO when it cannot be read; the message
+ * names it as `what` ("model", "tensor file"). ir/file_read.h. */
+#define ONNX_FILE_MAX ((int64_t)INT32_MAX)
+ir_status onnx_file_read(const char *path, const char *what, void **buf,
+                         size_t *len, ir_diag *d);
 
 #endif

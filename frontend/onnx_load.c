@@ -15,6 +15,7 @@
 #include "frontend/onnx_internal.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,51 +353,206 @@ static ir_status check_header(const Onnx__ModelProto *m, int64_t *opset,
 
 /* ---- unknown ops ------------------------------------------------------------- */
 
-/* Maps every node's op; collects the unknown ones as "Op (node 'n'), ...".
- * *list is malloc'd (NULL if none). */
-static ir_status scan_ops(loader *L, char **list, size_t *n_unknown)
+/* The nodes of one unknown op: how many, and the first of them. */
+typedef struct unknown_op {
+    const char *domain, *op; /* domain "" for the default one */
+    size_t count, first;     /* nodes, index of the first */
+} unknown_op;
+
+typedef struct unknown_ops {
+    unknown_op *ops;         /* in order of first appearance */
+    size_t n, cap;
+    size_t *slots;           /* hash of (domain, op) -> index + 1 */
+    size_t n_slots;          /* power of two, > 2n */
+} unknown_ops;
+
+static bool unknown_grow(unknown_ops *u)
+{
+    if (u->n < u->cap && 2 * (u->n + 1) < u->n_slots)
+        return true;
+    size_t cap = u->cap ? 2 * u->cap : 16;
+    unknown_op *ops = realloc(u->ops, cap * sizeof *ops);
+    if (!ops)
+        return false;
+    u->ops = ops;
+    u->cap = cap;
+    size_t ns = 4 * cap;
+    size_t *slots = calloc(ns, sizeof *slots);
+    if (!slots)
+        return false;
+    for (size_t i = 0; i < u->n; i++) {
+        size_t h = (name_hash(u->ops[i].op) ^ name_hash(u->ops[i].domain)) & (ns - 1);
+        while (slots[h])
+            h = (h + 1) & (ns - 1);
+        slots[h] = i + 1;
+    }
+    free(u->slots);
+    u->slots = slots;
+    u->n_slots = ns;
+    return true;
+}
+
+/* Counts node idx under its op. */
+static bool unknown_add(unknown_ops *u, const char *domain, const char *op,
+                        size_t idx)
+{
+    if (!unknown_grow(u))
+        return false;
+    size_t h = (name_hash(op) ^ name_hash(domain)) & (u->n_slots - 1);
+    for (; u->slots[h]; h = (h + 1) & (u->n_slots - 1)) {
+        unknown_op *k = &u->ops[u->slots[h] - 1];
+        if (strcmp(k->op, op) == 0 && strcmp(k->domain, domain) == 0) {
+            k->count++;
+            return true;
+        }
+    }
+    u->ops[u->n] = (unknown_op){domain, op, 1, idx};
+    u->slots[h] = ++u->n;
+    return true;
+}
+
+/* A growing string. */
+typedef struct strbuf {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} strbuf;
+
+static void sb_add(strbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void sb_add(strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (k < 0 || b->failed) {
+        b->failed = true;
+        return;
+    }
+    if (b->len + (size_t)k + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + (size_t)k + 1)
+            cap *= 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns) {
+            b->failed = true;
+            return;
+        }
+        b->s = ns;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)k + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)k;
+}
+
+/* One op's item: "Foo (node 'n')", or "Foo ×940 (first: node 'n')". */
+static void unknown_item(const loader *L, const unknown_op *k, strbuf *b)
+{
+    const Onnx__NodeProto *np = L->gp->node[k->first];
+    bool dom = !is_default_domain(k->domain);
+    if (k->count == 1)
+        sb_add(b, "%s%.128s%s%.128s (%s)", b->len ? ", " : "",
+               dom ? k->domain : "", dom ? "." : "", k->op,
+               NODE_LABEL(np, k->first));
+    else
+        sb_add(b, "%s%.128s%s%.128s \u00d7%zu (first: %s)", b->len ? ", " : "",
+               dom ? k->domain : "", dom ? "." : "", k->op, k->count,
+               NODE_LABEL(np, k->first));
+}
+
+/* The ops grouped, in order of first appearance; with budget > 0, whole
+ * items while they fit in `budget` bytes, then "and N more ops (M
+ * nodes)". NULL when out of memory. */
+static char *unknown_text(const loader *L, const unknown_ops *u, size_t budget)
+{
+    strbuf b = {0};
+    size_t i = 0;
+    for (; i < u->n && !b.failed; i++) {
+        size_t before = b.len;
+        unknown_item(L, &u->ops[i], &b);
+        if (budget && b.len > budget && i > 0) {
+            b.len = before; /* this item would not fit whole */
+            b.s[before] = '\0';
+            break;
+        }
+    }
+    if (i < u->n) {
+        size_t nodes = 0;
+        for (size_t j = i; j < u->n; j++)
+            nodes += u->ops[j].count;
+        sb_add(&b, ", and %zu more op%s (%zu node%s)", u->n - i,
+               u->n - i == 1 ? "" : "s", nodes, nodes == 1 ? "" : "s");
+    }
+    if (b.failed) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+/* The op names alone, one per line ("com.microsoft.Foo\nBar\n"). */
+static char *unknown_names(const unknown_ops *u)
+{
+    strbuf b = {0};
+    for (size_t i = 0; i < u->n; i++) {
+        bool dom = !is_default_domain(u->ops[i].domain);
+        sb_add(&b, "%s%s%s\n", dom ? u->ops[i].domain : "", dom ? "." : "",
+               u->ops[i].op);
+    }
+    if (b.failed) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+/* Maps every node's op and groups the unknown ones by op (an empty u when
+ * there are none). */
+static ir_status scan_ops(loader *L, unknown_ops *u)
 {
     const Onnx__GraphProto *gp = L->gp;
-    size_t cap = 0, len = 0;
-    char *s = NULL;
-    *n_unknown = 0;
     for (size_t i = 0; i < gp->n_node; i++) {
         const Onnx__NodeProto *np = gp->node[i];
-        if (!np->op_type || !*np->op_type) {
-            free(s);
+        if (!np->op_type || !*np->op_type)
             return ir_diag_set(L->d, IR_ERR_INPUT, "%s has no op_type",
                                NODE_LABEL(np, i));
-        }
         L->ops[i] = ir_op_from_onnx(np->domain ? np->domain : "", np->op_type);
         if (L->ops[i] != IR_OP_COUNT)
             continue;
-        char item[1024];
-        int k = snprintf(item, sizeof item, "%s%.200s%s%.300s (%s)",
-                         len ? ", " : "",
-                         is_default_domain(np->domain) ? "" : np->domain,
-                         is_default_domain(np->domain) ? "" : ".",
-                         np->op_type, NODE_LABEL(np, i));
-        if (k < 0)
-            k = 0;
-        if ((size_t)k >= sizeof item)
-            k = (int)sizeof item - 1;
-        if (len + (size_t)k + 1 > cap) {
-            size_t ncap = cap ? cap * 2 : 256;
-            while (ncap < len + (size_t)k + 1)
-                ncap *= 2;
-            char *ns = realloc(s, ncap);
-            if (!ns) {
-                free(s);
-                return ir_diag_set(L->d, IR_ERR_NOMEM, "out of memory");
-            }
-            s = ns;
-            cap = ncap;
-        }
-        memcpy(s + len, item, (size_t)k + 1);
-        len += (size_t)k;
-        (*n_unknown)++;
+        if (!unknown_add(u, np->domain ? np->domain : "", np->op_type, i))
+            return ir_diag_set(L->d, IR_ERR_NOMEM, "out of memory");
     }
-    *list = s;
+    return IR_OK;
+}
+
+/* Refuses the unknown ops (one message, grouped, at most a few KB), or
+ * hands their lists to the caller (allow_unknown_ops). */
+static ir_status report_unknown(loader *L, const unknown_ops *u)
+{
+    const onnx_load_opts *o = L->opts;
+    if (!u->n)
+        return IR_OK;
+    if (!o || !o->allow_unknown_ops) {
+        size_t nodes = 0;
+        for (size_t i = 0; i < u->n; i++)
+            nodes += u->ops[i].count;
+        /* a budget that leaves room for the file name in front */
+        char *list = unknown_text(L, u, IR_DIAG_MSG_MAX / 2);
+        ir_status st = ir_diag_set(L->d, IR_ERR_UNSUPPORTED,
+                                   "%zu node%s use%s ops distilc does not "
+                                   "support: %s", nodes, nodes == 1 ? "" : "s",
+                                   nodes == 1 ? "s" : "",
+                                   list ? list : "(out of memory listing them)");
+        free(list);
+        return st;
+    }
+    if (o->unknown_out && !(*o->unknown_out = unknown_text(L, u, 0)))
+        return ir_diag_set(L->d, IR_ERR_NOMEM, "out of memory");
+    if (o->unknown_ops_out && !(*o->unknown_ops_out = unknown_names(u)))
+        return ir_diag_set(L->d, IR_ERR_NOMEM, "out of memory");
     return IR_OK;
 }
 
@@ -672,23 +828,14 @@ static ir_status load_model(loader *L, ir_graph **out)
         return ir_diag_set(L->d, IR_ERR_NOMEM, "out of memory");
     L->g->opset = opset;
 
-    char *unknown = NULL;
-    size_t n_unknown = 0;
-    if ((st = scan_ops(L, &unknown, &n_unknown)) != IR_OK)
+    unknown_ops u = {0};
+    st = scan_ops(L, &u);
+    if (st == IR_OK)
+        st = report_unknown(L, &u);
+    free(u.ops);
+    free(u.slots);
+    if (st != IR_OK)
         return st;
-    bool allow = L->opts && L->opts->allow_unknown_ops;
-    if (n_unknown && !allow) {
-        st = ir_diag_set(L->d, IR_ERR_UNSUPPORTED,
-                         "%zu node%s use%s ops distilc does not support: %s",
-                         n_unknown, n_unknown == 1 ? "" : "s",
-                         n_unknown == 1 ? "s" : "", unknown);
-        free(unknown);
-        return st;
-    }
-    if (L->opts && L->opts->unknown_out)
-        *L->opts->unknown_out = unknown;
-    else
-        free(unknown);
     for (size_t i = 0; opset == 0 && i < gp->n_node; i++)
         if (L->ops[i] != IR_OP_COUNT && is_default_domain(gp->node[i]->domain))
             return ir_diag_set(L->d, IR_ERR_INPUT,
@@ -723,6 +870,10 @@ static ir_status load_unpacked(Onnx__ModelProto *m, const char *base_dir,
         free(*opts->unknown_out);
         *opts->unknown_out = NULL;
     }
+    if (st != IR_OK && opts && opts->unknown_ops_out) {
+        free(*opts->unknown_ops_out);
+        *opts->unknown_ops_out = NULL;
+    }
     ir_graph_free(L.g);
     free(L.ops);
     free(L.nodes);
@@ -736,6 +887,11 @@ static ir_status unpack_model(const void *buf, size_t len,
 {
     if (len == 0)
         return ir_diag_set(d, IR_ERR_INPUT, "empty input: not an ONNX model");
+    /* before protobuf-c, whose unpacker recurses once per nested message */
+    ir_status st = onnx_wire_check_nesting(&onnx__model_proto__descriptor,
+                                           buf, len, "an ONNX model", d);
+    if (st != IR_OK)
+        return st;
     *m = onnx__model_proto__unpack(NULL, len, buf);
     if (!*m)
         return ir_diag_set(d, IR_ERR_INPUT,
@@ -751,6 +907,8 @@ ir_status onnx_load_buffer(const void *buf, size_t len, const char *base_dir,
     *out = NULL;
     if (opts && opts->unknown_out)
         *opts->unknown_out = NULL;
+    if (opts && opts->unknown_ops_out)
+        *opts->unknown_ops_out = NULL;
     Onnx__ModelProto *m;
     ir_status st = unpack_model(buf, len, &m, d);
     return st != IR_OK ? st : load_unpacked(m, base_dir, opts, out, d);
@@ -762,9 +920,11 @@ ir_status onnx_load_file(const char *path, const onnx_load_opts *opts,
     *out = NULL;
     if (opts && opts->unknown_out)
         *opts->unknown_out = NULL;
+    if (opts && opts->unknown_ops_out)
+        *opts->unknown_ops_out = NULL;
     void *buf;
     size_t len;
-    ir_status st = onnx_file_read(path, &buf, &len, d);
+    ir_status st = onnx_file_read(path, "model", &buf, &len, d);
     if (st != IR_OK)
         return st;
     /* The file's bytes are dropped as soon as they are parsed; weights

@@ -9,6 +9,7 @@
  * assumed little-endian, as ONNX's raw_data is (checked at compile time).
  */
 #include "frontend/onnx_internal.h"
+#include "ir/file_read.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,9 +123,13 @@ static ir_status read_external(const Onnx__TensorProto *tp, const char *base_dir
     if (!realpath(base_dir, real_dir))
         return ir_diag_set(d, IR_ERR_IO, "%s: model folder '%s': %s", what,
                            base_dir, strerror(errno));
-    if (!realpath(path, real_file))
-        return ir_diag_set(d, IR_ERR_IO, "%s: external data file '%s': %s",
-                           what, path, strerror(errno));
+    if (!realpath(path, real_file)) {
+        int e = errno; /* missing: the model names a file that is not there */
+        return ir_diag_set(d, e == ENOENT || e == ENOTDIR || e == ELOOP
+                                  ? IR_ERR_INPUT : IR_ERR_IO,
+                           "%s: external data file '%s': %s", what, path,
+                           strerror(e));
+    }
     size_t nd = strlen(real_dir);
     bool inside = strncmp(real_file, real_dir, nd) == 0 &&
                   (real_file[nd] == '/' || (nd == 1 && real_dir[0] == '/'));
@@ -134,18 +139,12 @@ static ir_status read_external(const Onnx__TensorProto *tp, const char *base_dir
                            "the model's folder '%s': refused", what, loc,
                            real_file, real_dir);
 
-    int fd = open(real_file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ir_diag_set(d, IR_ERR_IO, "%s: cannot open external data '%s': %s",
-                           what, path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return ir_diag_set(d, IR_ERR_IO,
-                           "%s: external data '%s' is not a regular file",
-                           what, path);
-    }
-    int64_t fsize = (int64_t)st.st_size;
+    /* a FIFO here would block the open until something wrote to it */
+    int fd;
+    int64_t fsize;
+    ir_status fs = ir_file_open(real_file, "external data", 0, &fd, &fsize, d);
+    if (fs != IR_OK)
+        return ir_diag_prefix(d, "%s", what);
     if (off > fsize) {
         close(fd);
         return ir_diag_set(d, IR_ERR_INPUT,
@@ -362,44 +361,13 @@ void onnx_tensor_to_proto(const ir_tensor *t, const char *name,
 
 /* ---- files ----------------------------------------------------------------- */
 
-ir_status onnx_file_read(const char *path, void **buf, size_t *len, ir_diag *d)
+ir_status onnx_file_read(const char *path, const char *what, void **buf,
+                         size_t *len, ir_diag *d)
 {
-    *buf = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ir_diag_set(d, IR_ERR_IO, "cannot open '%s': %s", path,
-                           strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return ir_diag_set(d, IR_ERR_IO, "'%s' is not a regular file", path);
-    }
-    size_t n = (size_t)st.st_size;
-    char *p = malloc(n ? n : 1);
-    if (!p) {
-        close(fd);
-        return ir_diag_set(d, IR_ERR_NOMEM, "out of memory reading '%s' "
-                           "(%zu bytes)", path, n);
-    }
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, p + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int e = r < 0 ? errno : EIO;
-            free(p);
-            close(fd);
-            return ir_diag_set(d, IR_ERR_IO, "cannot read '%s': %s", path,
-                               strerror(e));
-        }
-        got += (size_t)r;
-    }
-    close(fd);
+    char *p;
+    ir_status st = ir_file_read_all(path, what, ONNX_FILE_MAX, &p, len, d);
     *buf = p;
-    *len = n;
-    return IR_OK;
+    return st;
 }
 
 /* ---- .pb tensor files ------------------------------------------------------ */
@@ -412,11 +380,19 @@ ir_status onnx_tensor_read_file(const char *path, ir_tensor **out,
         *name_out = NULL;
     void *buf;
     size_t len;
-    ir_status st = onnx_file_read(path, &buf, &len, d);
+    ir_status st = onnx_file_read(path, "tensor file", &buf, &len, d);
     if (st != IR_OK)
         return st;
-    Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
+    /* a TensorProto does not nest, but the check costs nothing and keeps
+     * every unpack behind it */
+    Onnx__TensorProto *tp = NULL;
+    st = onnx_wire_check_nesting(&onnx__tensor_proto__descriptor, buf, len,
+                                 "a serialised ONNX TensorProto", d);
+    if (st == IR_OK)
+        tp = onnx__tensor_proto__unpack(NULL, len, buf);
     free(buf);
+    if (st != IR_OK)
+        return ir_diag_prefix(d, "'%s'", path);
     if (!tp)
         return ir_diag_set(d, IR_ERR_INPUT,
                            "'%s' is not a serialised ONNX TensorProto "

@@ -14,6 +14,8 @@
 #include <libxml/xmlschemas.h>
 
 #include "frontend/recipe.h"
+#include "frontend/xml_read.h"
+#include "ir/file_read.h"
 
 static void stage_default(recipe_stage *s, int64_t epochs, float lr)
 {
@@ -231,16 +233,35 @@ static ir_status read_augment(const xmlNode *n, recipe *r, const char *name,
     return st;
 }
 
+/* version="N" (the schema makes it a positive integer). */
+static ir_status check_version(const xmlNode *root, const char *name,
+                               ir_diag *d)
+{
+    xmlChar *v = xmlGetProp(root, (const xmlChar *)"version");
+    long long ver = v ? strtoll((const char *)v, NULL, 10) : 0;
+    ir_status st = IR_OK;
+    if (ver != RECIPE_VERSION)
+        st = ir_diag_set(d, IR_ERR_INPUT, "%s:%ld: element 'recipe': version "
+                         "%s, this distilc reads recipes of version %d (see "
+                         "frontend/recipe.xsd)", name, xmlGetLineNo(root),
+                         v ? (const char *)v : "?", RECIPE_VERSION);
+    xmlFree(v);
+    return st;
+}
+
 static ir_status read_recipe(const xmlNode *root, const char *name,
                              const char *base, recipe *r, ir_diag *d)
 {
-    ir_status st = IR_OK;
+    ir_status st = check_version(root, name, d);
+    snprintf(r->file, sizeof r->file, "%s", name);
     for (const xmlNode *n = root->children; n && st == IR_OK; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
         const char *el = (const char *)n->name;
+        int line = (int)xmlGetLineNo(n);
         if (strcmp(el, "student") == 0) {
             st = read_student(n, r, name, d);
+            r->line.student = line;
             continue;
         }
         if (strcmp(el, "augment") == 0) {
@@ -254,30 +275,40 @@ static ir_status read_recipe(const xmlNode *root, const char *name,
             st = read_stage(n, s, name, d);
             xmlChar *corpus = el[0] == 'g' ? xmlGetProp(n, (const xmlChar *)"corpus")
                                            : NULL;
-            if (st == IR_OK && corpus)
+            if (st == IR_OK && corpus) {
                 st = set_path(r->corpus, sizeof r->corpus, base,
                               (const char *)corpus, n, name, d);
+                r->line.corpus = line;
+            }
             xmlFree(corpus);
             continue;
         }
         char *t = text_of(n);
         if (!t)
             return ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory", name);
-        if (strcmp(el, "task") == 0)
+        if (strcmp(el, "task") == 0) {
             st = set_text(r->task, sizeof r->task, t, n, name, d);
-        else if (strcmp(el, "data") == 0)
+            r->line.task = line;
+        } else if (strcmp(el, "data") == 0) {
             st = set_path(r->data, sizeof r->data, base, t, n, name, d);
-        else if (strcmp(el, "vocab") == 0)
+            r->line.data = line;
+        } else if (strcmp(el, "vocab") == 0) {
             st = set_path(r->vocab, sizeof r->vocab, base, t, n, name, d);
-        else if (strcmp(el, "tokenizer") == 0)
+            r->line.vocab = line;
+        } else if (strcmp(el, "tokenizer") == 0) {
             st = set_path(r->tokenizer, sizeof r->tokenizer, base, t, n, name,
                           d);
-        else if (strcmp(el, "share") == 0)
+            r->line.tokenizer = line;
+        } else if (strcmp(el, "share") == 0) {
             st = set_text(r->share, sizeof r->share, t, n, name, d);
-        else if (strcmp(el, "init") == 0)
+            r->line.share = line;
+        } else if (strcmp(el, "init") == 0) {
             st = set_text(r->init, sizeof r->init, t, n, name, d);
-        else if (strcmp(el, "layer-map") == 0)
+            r->line.init = line;
+        } else if (strcmp(el, "layer-map") == 0) {
             st = set_text(r->layer_map, sizeof r->layer_map, t, n, name, d);
+            r->line.layer_map = line;
+        }
         xmlFree(t);
     }
     return st;
@@ -293,25 +324,8 @@ ir_status recipe_load_text(const char *text, size_t len, const char *name,
     xmlSchemaPtr schema = NULL;
     xmlSchemaValidCtxtPtr vc = NULL;
     xmlDocPtr doc = NULL;
-    xmlParserCtxtPtr pc = xmlNewParserCtxt();
-    if (!pc)
-        return ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory", name);
-    doc = xmlCtxtReadMemory(pc, text, (int)len, name, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                XML_PARSE_NOWARNING);
-    if (!doc) {
-        xmlErrorPtr e = xmlCtxtGetLastError(pc);
-        char msg[512] = "not well-formed XML";
-        if (e && e->message) {
-            snprintf(msg, sizeof msg, "%s", e->message);
-            size_t n = strlen(msg);
-            while (n && msg[n - 1] == '\n')
-                msg[--n] = 0;
-        }
-        st = ir_diag_set(d, IR_ERR_INPUT, "%s:%d: malformed XML: %s", name,
-                         e ? e->line : 0, msg);
-        goto out;
-    }
+    if ((st = xml_read_doc(text, len, name, &doc, d)) != IR_OK)
+        return st;
     const char *xsd = recipe_schema_text();
     spc = xmlSchemaNewMemParserCtxt(xsd, (int)strlen(xsd));
     if (spc)
@@ -341,42 +355,18 @@ out:
         xmlSchemaFree(schema);
     if (spc)
         xmlSchemaFreeParserCtxt(spc);
-    if (doc)
-        xmlFreeDoc(doc);
-    xmlFreeParserCtxt(pc);
+    xmlFreeDoc(doc);
     return st;
 }
 
 ir_status recipe_load_file(const char *path, recipe *r, ir_diag *d)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "recipe '%s': %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return ir_diag_set(d, IR_ERR_NOMEM, "recipe '%s': out of memory",
-                                   path);
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    bool err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return ir_diag_set(d, IR_ERR_IO, "recipe '%s': read error", path);
-    }
+    char *buf;
+    size_t len;
+    ir_status rs = ir_file_read_all(path, "recipe", RECIPE_FILE_MAX, &buf, &len,
+                                    d);
+    if (rs != IR_OK)
+        return rs;
     char base[RECIPE_PATH_MAX];
     snprintf(base, sizeof base, "%s", path);
     char *slash = strrchr(base, '/');
@@ -386,7 +376,7 @@ ir_status recipe_load_file(const char *path, recipe *r, ir_diag *d)
         snprintf(base, sizeof base, ".");
     if (slash == base)
         snprintf(base, sizeof base, "/");
-    ir_status st = recipe_load_text(buf ? buf : "", len, path, base, r, d);
+    ir_status st = recipe_load_text(buf, len, path, base, r, d);
     free(buf);
     return st;
 }

@@ -35,7 +35,10 @@
 
 #include "ir/diag.h"
 
-enum { RECIPE_PATH_MAX = 4096, RECIPE_TEXT_MAX = 256 };
+/* RECIPE_VERSION: the version="N" this distilc reads (another is refused,
+ * naming both). */
+enum { RECIPE_PATH_MAX = 4096, RECIPE_TEXT_MAX = 256, RECIPE_VERSION = 1,
+       RECIPE_FILE_MAX = 1 << 20 /* bytes; a recipe is a few hundred */ };
 
 typedef struct recipe_stage {
     bool skip;
@@ -46,6 +49,13 @@ typedef struct recipe_stage {
     uint64_t seed;
     int64_t eval_every, ckpt_every;
 } recipe_stage;
+
+/* The line of the element that set each text setting, 0 when the recipe
+ * did not set it: messages about a value then name the recipe's element,
+ * not the option that could also have given it. */
+typedef struct recipe_lines {
+    int task, data, vocab, tokenizer, corpus, student, share, init, layer_map;
+} recipe_lines;
 
 typedef struct recipe {
     char task[RECIPE_TEXT_MAX];      /* "" = not given */
@@ -64,6 +74,8 @@ typedef struct recipe {
     int64_t augment_copies;
     float augment_prob;
     int64_t augment_neighbours;
+    char file[RECIPE_PATH_MAX];      /* the recipe's name ("" = none) */
+    recipe_lines line;
 } recipe;
 
 /* Defaults: share none, init teacher; general 1 epoch, batch 32, max-seq
@@ -73,10 +85,13 @@ typedef struct recipe {
 void recipe_default(recipe *r);
 
 /* Validates against the schema, then fills r with what the file gives
- * (the rest of r is left as it was). IR_ERR_IO for an unreadable file;
+ * (the rest of r is left as it was). IR_ERR_INPUT for a missing file, one
+ * that is not regular or larger than RECIPE_FILE_MAX (ir/file_read.h);
+ * IR_ERR_IO for an unreadable file;
  * IR_ERR_INPUT "FILE:LINE: ..." naming the element at fault for malformed
- * XML, a schema violation (unknown element, bad number, ...) or a value out
- * of range. */
+ * XML, a DOCTYPE (frontend/xml_read.h), a schema violation (unknown
+ * element, bad number, ...), a version other than RECIPE_VERSION or a value
+ * out of range. Sets r->file and r->line. */
 ir_status recipe_load_file(const char *path, recipe *r, ir_diag *d);
 /* The same from memory; name stands for the file in messages and base_dir
  * (NULL = ".") resolves relative paths. */

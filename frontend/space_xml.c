@@ -8,6 +8,8 @@
  * loading spaces concurrently is safe and nothing is printed.
  */
 #include "frontend/space_xml.h"
+#include "frontend/xml_read.h"
+#include "ir/file_read.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -260,23 +262,9 @@ ir_status space_xml_load_memory(const char *text, size_t len,
         return IR_ERR_FAILED;
     }
 
-    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     xmlDocPtr doc = NULL;
-    if (!ctxt) {
-        s = ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory", sp->name);
+    if ((s = xml_read_doc(text, len, sp->name, &doc, d)) != IR_OK)
         goto done;
-    }
-    /* No network, no entity expansion beyond the document itself. */
-    doc = xmlCtxtReadMemory(ctxt, text, (int)len, sp->name, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                XML_PARSE_NOWARNING);
-    if (!doc) {
-        xml_error_keep(&errs, xmlCtxtGetLastError(ctxt));
-        if (!errs.set)
-            ir_diag_set(d, IR_ERR_INPUT, "%s: not well-formed XML", sp->name);
-        s = IR_ERR_INPUT;
-        goto done;
-    }
     xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
     if (!vc) {
         s = ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory", sp->name);
@@ -295,7 +283,6 @@ ir_status space_xml_load_memory(const char *text, size_t len,
     s = read_space(xmlDocGetRootElement(doc), sp, has_valid, d);
 done:
     xmlFreeDoc(doc);
-    xmlFreeParserCtxt(ctxt);
     xmlSchemaFree(schema);
     return s;
 }
@@ -303,41 +290,12 @@ done:
 ir_status space_xml_load_file(const char *path, search_space *sp,
                               space_xml_check_fn has_valid, ir_diag *d)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "%s: cannot open: %s", path,
-                           strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? cap * 2 : 65536;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return ir_diag_set(d, IR_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-        if (len > (64u << 20)) {
-            free(buf);
-            fclose(f);
-            return ir_diag_set(d, IR_ERR_INPUT, "%s: larger than 64 MB, not "
-                               "a search space", path);
-        }
-    }
-    bool err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return ir_diag_set(d, IR_ERR_IO, "%s: read error", path);
-    }
-    ir_status s = space_xml_load_memory(buf, len, path, sp, has_valid, d);
+    char *buf;
+    size_t len;
+    ir_status s = ir_file_read_all(path, "search space", 64 << 20, &buf, &len, d);
+    if (s != IR_OK)
+        return s;
+    s = space_xml_load_memory(buf, len, path, sp, has_valid, d);
     free(buf);
     return s;
 }

@@ -74,8 +74,9 @@ const char *search_space_default_text(void);
 typedef bool (*space_xml_check_fn)(const search_space *sp);
 
 /* Parses and validates a space. Errors are IR_ERR_INPUT naming the file,
- * line and element ("f.xml:7: element 'heads': ..."); IR_ERR_IO when the
- * file cannot be read. Constraints missing from the file are 0 (none) with
+ * line and element ("f.xml:7: element 'heads': ...") or the file (missing,
+ * not a regular file, over 64 MB); IR_ERR_IO when it is there but cannot
+ * be read. Constraints missing from the file are 0 (none) with
  * seq 128, batch 1, threads 2, fp32. */
 ir_status space_xml_load_file(const char *path, search_space *sp,
                               space_xml_check_fn has_valid, ir_diag *d);

@@ -83,6 +83,12 @@ struct tok_tokenizer {
     void *model;              /* the engine's data */
 };
 
+/* How deeply tokenizer.json may nest "Sequence" normalizers,
+ * pre-tokenizers and post-processors (each level is a recursive call of
+ * their loaders; real files nest 1 or 2). */
+#define TOK_MAX_SEQUENCE_DEPTH 8
+#define TOK_MAX_SEQUENCE_DEPTH_TEXT "8" /* for messages */
+
 uint64_t tok_hash_bytes(uint64_t h, const char *s, size_t n);
 #define TOK_HASH_SEED 0xcbf29ce484222325ull
 
@@ -99,7 +105,12 @@ ir_status tok_template_bert(tok_tokenizer *t, int64_t cls, int64_t sep,
 ir_status tok_piece_push(tok_template *tp, int seq, int64_t type_id,
                          const int64_t *ids, size_t n_ids);
 tok_tokenizer *tok_alloc(void);
-ir_status tok_read_file(const char *path, char **out, size_t *len, ir_diag *d);
+/* A vocab.txt or tokenizer.json, whole: a regular file of at most
+ * TOK_FILE_MAX bytes (the largest Hugging Face tokenizer.json files are
+ * tens of MB), `what` naming it in messages (ir/file_read.h). */
+#define TOK_FILE_MAX ((int64_t)1 << 30)
+ir_status tok_read_file(const char *path, const char *what, char **out,
+                        size_t *len, ir_diag *d);
 
 /* ---- tokenizer.json helpers (tokenizer_load.c) ---------------------------
  * Messages start with the file name and the JSON path of the component at

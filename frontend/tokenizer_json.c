@@ -62,7 +62,7 @@ ir_status tok_load_json(const char *path, tok_tokenizer **out, ir_diag *d)
     char *text;
     size_t len;
     *out = NULL;
-    ir_status st = tok_read_file(path, &text, &len, d);
+    ir_status st = tok_read_file(path, "tokenizer", &text, &len, d);
     if (st != IR_OK)
         return st;
     st = tok_load_json_text(text, len, path, out, d);

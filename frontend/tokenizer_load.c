@@ -11,6 +11,7 @@
 
 #include "frontend/json.h"
 #include "frontend/tokenizer_internal.h"
+#include "ir/file_read.h"
 
 tok_tokenizer *tok_alloc(void)
 {
@@ -119,42 +120,10 @@ ir_status tok_template_bert(tok_tokenizer *t, int64_t cls, int64_t sep,
     return template_around(t, cls, sep, 1, 1, d);
 }
 
-ir_status tok_read_file(const char *path, char **out, size_t *len, ir_diag *d)
+ir_status tok_read_file(const char *path, const char *what, char **out,
+                        size_t *len, ir_diag *d)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ir_diag_set(d, IR_ERR_IO, "%s: cannot open for reading", path);
-    size_t cap = 1 << 20, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return oom(d);
-    }
-    for (;;) {
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return oom(d);
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return ir_diag_set(d, IR_ERR_IO, "%s: read error", path);
-    }
-    *out = buf;
-    *len = n;
-    return IR_OK;
+    return ir_file_read_all(path, what, TOK_FILE_MAX, out, len, d);
 }
 
 static ir_status set_prefix(tok_tokenizer *t, const char *p, size_t n,
@@ -246,7 +215,7 @@ ir_status tok_load_vocab(const char *path, const tok_options *opts,
     char *text;
     size_t len;
     *out = NULL;
-    ir_status st = tok_read_file(path, &text, &len, d);
+    ir_status st = tok_read_file(path, "vocab", &text, &len, d);
     if (st != IR_OK)
         return st;
     st = tok_load_vocab_text(text, len, path, opts, out, d);
@@ -460,10 +429,11 @@ static ir_status template_plain(tok_tokenizer *t, ir_diag *d)
 }
 
 static ir_status post_one(tok_jctx *c, tok_tokenizer *t, const json_value *pp,
-                          const char *path)
+                          const char *path, int depth)
 {
     if (!pp || pp->type == JSON_NULL)
         return IR_OK;
+
     const char *ty = tok_json_type(pp);
     if (!ty)
         return ir_diag_set(c->d, IR_ERR_INPUT, "%s:%zu:%zu: %s: an object "
@@ -477,6 +447,11 @@ static ir_status post_one(tok_jctx *c, tok_tokenizer *t, const json_value *pp,
     ir_status st;
     int64_t cls = 0, sep = 0;
     if (strcmp(ty, "Sequence") == 0) {
+        if (depth >= TOK_MAX_SEQUENCE_DEPTH) /* this one is level depth + 1 */
+            return ir_diag_set(c->d, IR_ERR_UNSUPPORTED, "%s:%zu:%zu: %s: "
+                               "Sequences nest more than %d levels deep "
+                               "(TOK_MAX_SEQUENCE_DEPTH)", c->name, pp->line,
+                               pp->col, path, TOK_MAX_SEQUENCE_DEPTH);
         const json_value *list = json_get(pp, "processors");
         if (!list || list->type != JSON_ARRAY)
             return ir_diag_set(c->d, IR_ERR_INPUT, "%s:%zu:%zu: %s: "
@@ -485,7 +460,7 @@ static ir_status post_one(tok_jctx *c, tok_tokenizer *t, const json_value *pp,
         for (size_t i = 0; i < list->len; i++) {
             char sub[256];
             snprintf(sub, sizeof sub, "%s.processors[%zu]", path, i);
-            if ((st = post_one(c, t, &list->u.items[i], sub)))
+            if ((st = post_one(c, t, &list->u.items[i], sub, depth + 1)))
                 return st;
         }
         return IR_OK;
@@ -519,7 +494,7 @@ static ir_status post_one(tok_jctx *c, tok_tokenizer *t, const json_value *pp,
 ir_status tok_json_post_processor(tok_jctx *c, tok_tokenizer *t,
                                   const json_value *pp, const char *path)
 {
-    ir_status st = post_one(c, t, pp, path);
+    ir_status st = post_one(c, t, pp, path, 0);
     if (st == IR_OK && !t->single.n)
         st = template_plain(t, c->d);
     return st;

@@ -66,9 +66,10 @@ static ir_status sequence_items(tok_jctx *c, const json_value *v,
     if (!*list || (*list)->type != JSON_ARRAY)
         return ir_diag_set(c->d, IR_ERR_INPUT, "%s:%zu:%zu: %s: \"%s\" must "
                            "be an array", c->name, v->line, v->col, path, key);
-    if (depth > 8)
-        return bad(c, IR_ERR_UNSUPPORTED, v, path, "Sequences nested too "
-                   "deep%s", NULL);
+    if (depth >= TOK_MAX_SEQUENCE_DEPTH) /* this Sequence is level depth + 1 */
+        return bad(c, IR_ERR_UNSUPPORTED, v, path, "Sequences nest more than "
+                   "%s levels deep (TOK_MAX_SEQUENCE_DEPTH)",
+                   TOK_MAX_SEQUENCE_DEPTH_TEXT);
     return IR_OK;
 }
 

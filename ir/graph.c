@@ -481,63 +481,6 @@ int *ir_graph_use_counts(const ir_graph *g)
     return c;
 }
 
-ir_status ir_graph_toposort(ir_graph *g, ir_diag *d)
-{
-    /* Kahn's algorithm over node order, stable: repeatedly take the first
-     * node whose inputs are all available. */
-    int n = g->n_nodes;
-    if (n == 0)
-        return IR_OK;
-    bool *ready = calloc((size_t)g->n_values + 1, sizeof(bool));
-    bool *placed = calloc((size_t)n, sizeof(bool));
-    ir_node **order = malloc(sizeof(ir_node *) * (size_t)n);
-    if (!ready || !placed || !order) {
-        free(ready); free(placed); free(order);
-        return ir_diag_set(d, IR_ERR_NOMEM, "out of memory sorting the graph");
-    }
-    for (int i = 0; i < g->n_values; i++) {
-        ir_value *v = g->values[i];
-        ready[i] = v->is_input || v->constant || !v->producer;
-    }
-    int done = 0;
-    bool progress = true;
-    while (done < n && progress) {
-        progress = false;
-        for (int i = 0; i < n; i++) {
-            if (placed[i])
-                continue;
-            ir_node *nd = g->nodes[i];
-            bool ok = true;
-            for (int k = 0; k < nd->n_inputs && ok; k++)
-                if (nd->inputs[k] && !ready[nd->inputs[k]->id])
-                    ok = false;
-            if (!ok)
-                continue;
-            placed[i] = true;
-            order[done++] = nd;
-            for (int k = 0; k < nd->n_outputs; k++)
-                if (nd->outputs[k])
-                    ready[nd->outputs[k]->id] = true;
-            progress = true;
-        }
-    }
-    ir_status st = IR_OK;
-    if (done < n) {
-        for (int i = 0; i < n; i++)
-            if (!placed[i]) {
-                st = ir_diag_set(d, IR_ERR_INPUT,
-                                 "graph has a cycle (or an input that is never "
-                                 "produced) through node '%s' (%s)",
-                                 g->nodes[i]->name, ir_op_name(g->nodes[i]->op));
-                break;
-            }
-    } else {
-        memcpy(g->nodes, order, sizeof(ir_node *) * (size_t)n);
-    }
-    free(ready); free(placed); free(order);
-    return st;
-}
-
 void ir_graph_param_stats(const ir_graph *g, int64_t *count, int64_t *bytes)
 {
     int64_t c = 0, b = 0;

@@ -33,31 +33,48 @@ static bool value_is_source(const ir_value *v)
     return v->is_input || v->constant != NULL;
 }
 
-/* Depth-first search over producer links from node n; colour 1 = on the
- * stack, 2 = done. Returns the node closing a cycle, or NULL. */
-static const ir_node *find_cycle(const ir_graph *g, const ir_node *n,
-                                 unsigned char *colour, int depth)
+/* Depth-first search over producer links from node start, with an
+ * explicit stack (a chain of 100,000 nodes would overflow the call stack);
+ * colour 1 = on the stack, 2 = done. Returns the node closing a cycle, or
+ * NULL (also when out of memory: the caller then reports a broken order,
+ * which is true too). */
+typedef struct dfs_frame {
+    const ir_node *n;
+    int k; /* the next input to follow */
+} dfs_frame;
+
+static const ir_node *find_cycle(const ir_graph *g, const ir_node *start,
+                                 unsigned char *colour)
 {
-    if (depth > g->n_nodes + 1)
-        return n; /* longer than the node count: must repeat */
-    colour[n->id] = 1;
-    for (int k = 0; k < n->n_inputs; k++) {
-        const ir_value *v = n->inputs[k];
+    size_t cap = (size_t)g->next_node_id + 1, n = 1; /* a node enters once */
+    dfs_frame *st = malloc(cap * sizeof *st);
+    if (!st)
+        return NULL;
+    st[0] = (dfs_frame){start, 0};
+    colour[start->id] = 1;
+    const ir_node *found = NULL;
+    while (n && !found) {
+        dfs_frame *f = &st[n - 1];
+        if (f->k == f->n->n_inputs) {
+            colour[f->n->id] = 2;
+            n--;
+            continue;
+        }
+        const ir_value *v = f->n->inputs[f->k++];
         if (!v || value_is_source(v) || !v->producer)
             continue;
         const ir_node *p = v->producer;
         if (p->id < 0 || p->id >= g->next_node_id)
             continue;
         if (colour[p->id] == 1)
-            return p;
-        if (colour[p->id] == 0) {
-            const ir_node *c = find_cycle(g, p, colour, depth + 1);
-            if (c)
-                return c;
+            found = p;
+        else if (colour[p->id] == 0 && n < cap) {
+            colour[p->id] = 1;
+            st[n++] = (dfs_frame){p, 0};
         }
     }
-    colour[n->id] = 2;
-    return NULL;
+    free(st);
+    return found;
 }
 
 static ir_status check_values(const ir_graph *g, ir_diag *d)
@@ -277,7 +294,7 @@ ir_status ir_graph_verify(const ir_graph *g, ir_diag *d)
                                  n->name, ir_op_name(n->op), k, value_name(v));
                 break;
             }
-            const ir_node *cyc = find_cycle(g, n, colour, 0);
+            const ir_node *cyc = find_cycle(g, n, colour);
             if (cyc)
                 st = ir_diag_set(d, IR_ERR_INPUT,
                                  "graph has a cycle through node '%s' (%s) "

@@ -448,6 +448,11 @@ static ir_status lift_embeddings(lift *L, const ir_node *n)
     if (is_act(n, "none") && ln &&
         (ln->op == IR_OP_EMBED_LAYER_NORM || ln->op == IR_OP_LAYER_NORM ||
          ln->op == IR_OP_ADD_LAYER_NORM)) {
+        /* refused before recursing: a chain of projections would recurse
+         * once per link */
+        if (L->proj)
+            return broke(L, -1, n, "one embedding projection (E -> H after "
+                         "the LayerNorm), not a second one before it");
         if ((s = linear_weights(L, -1, n, &L->proj, &L->proj_b)) != IR_OK)
             return s;
         L->cfg.embed_kind = IR_ENC_EMBED_PROJECT_AFTER_LN;

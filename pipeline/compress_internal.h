@@ -27,6 +27,15 @@ ir_status compress_stage_report(compress_ctx *c, ir_diag *d);  /* report.c */
  * compress_search.c. */
 ir_status compress_space_fit_teacher(search_space *sp, const ir_encoder_config *tc,
                                      ir_diag *d);
+/* Whether the teacher t can initialise and teach the student s (no
+ * larger in any dimension, heads dividing the teacher's, head size no
+ * larger). compress_search.c. */
+bool compress_teachable(const ir_encoder_config *t, const ir_encoder_config *s);
+/* Before anything trains: the setting fits the teacher, and the latency
+ * limit (--latency-ms, --speedup or the space's) is not far below what the
+ * cheapest candidate measures here; IR_ERR_INPUT naming both numbers.
+ * compress_check.c. */
+ir_status compress_check_latency_limit(compress_ctx *c, ir_diag *d);
 /* The teacher's config as the stages see it: lifted sizes from the state,
  * vocabulary, labels and head from the task; sp's base set to match. */
 void compress_teacher_config(compress_ctx *c, search_space *sp,

@@ -115,8 +115,7 @@ static ir_status calibrate_if_needed(compress_ctx *c, search_run *sr,
     return IR_OK;
 }
 
-/* Whether the teacher can initialise and teach this student. */
-static bool teachable(const ir_encoder_config *t, const ir_encoder_config *s)
+bool compress_teachable(const ir_encoder_config *t, const ir_encoder_config *s)
 {
     return s->layers <= t->layers && s->hidden <= t->hidden && s->ffn <= t->ffn &&
            s->heads <= t->heads && t->heads % s->heads == 0 &&
@@ -128,7 +127,7 @@ static ir_status fitness_cb(void *ctx, const ir_encoder_config *cfg,
                             double *fitness, ir_diag *d)
 {
     search_run *sr = ctx;
-    if (!teachable(sr->teacher, cfg)) {
+    if (!compress_teachable(sr->teacher, cfg)) {
         *fitness = -INFINITY; /* unusable: evolution never keeps it */
         return IR_OK;
     }
@@ -252,8 +251,12 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
         return ir_diag_set(d, IR_ERR_INPUT, "--seq %lld exceeds the %lld tokens "
                            "the teacher's positions serve", (long long)sp.cons.seq,
                            (long long)ir_encoder_max_seq(&tc));
-    ir_status s = compress_space_fit_teacher(&sp, &tc, d);
+    /* the setting fits the teacher and the limit can be met at all (the
+     * supernet stage checked too, but may have been skipped) */
+    ir_status s = compress_check_latency_limit(c, d);
     if (s != IR_OK)
+        return s;
+    if ((s = compress_space_fit_teacher(&sp, &tc, d)) != IR_OK)
         return s;
     if (c->o->speedup > 0) {
         /* the limit from the teacher's latency as lift measured it, at the

@@ -161,7 +161,10 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
     r->sn_trained = false;
     r->sn_steps = r->sn_subnets = r->sn_examples = r->sn_heldout = 0;
     r->sn_seconds = r->sn_first_loss = r->sn_last_loss = r->sn_budget_s = 0;
-    ir_status s = emit_make_dirs(compress_path(c, "supernet"), d);
+    /* a limit no candidate can meet is refused before the training */
+    ir_status s = compress_check_latency_limit(c, d);
+    if (s == IR_OK)
+        s = emit_make_dirs(compress_path(c, "supernet"), d);
     if (s != IR_OK)
         return s;
     if (o->proxy_fitness)

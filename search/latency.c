@@ -12,6 +12,7 @@
  * whole models the same way.
  */
 #include "ir/clock.h"
+#include "ir/file_read.h"
 #include "search/latency.h"
 
 #include <errno.h>
@@ -197,20 +198,15 @@ static ir_status entry_put(search_latency *m, const lat_entry *k, double ms,
 
 static ir_status cache_load(search_latency *m, ir_diag *d)
 {
-    FILE *f = fopen(m->path, "rb");
-    if (!f)
+    struct stat sb;
+    if (stat(m->path, &sb) != 0 && errno == ENOENT)
         return IR_OK; /* no cache yet */
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = len > 0 ? malloc((size_t)len) : NULL;
-    size_t got = text ? fread(text, 1, (size_t)len, f) : 0;
-    fclose(f);
-    if (!text || got != (size_t)len) {
-        free(text);
-        return ir_diag_set(d, IR_ERR_IO, "%s: cannot read the latency cache",
-                           m->path);
-    }
+    char *text;
+    size_t got;
+    ir_status rs = ir_file_read_all(m->path, "latency cache", 64 << 20, &text,
+                                    &got, d);
+    if (rs != IR_OK)
+        return rs;
     json_doc doc;
     ir_status s = json_parse(text, got, m->path, &doc, d);
     free(text);

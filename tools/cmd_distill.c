@@ -44,7 +44,7 @@ static void usage(FILE *f)
             "         [--steps N | --epochs N] [--recipe FILE] [--init teacher|random]\n"
             "         [--layer-map LIST] [--temperature X] [--ckpt-dir D] [--resume]\n"
             "         [--ckpt-every N]\n"
-            "         [--plot F.svg] [--limit N] [--dev-limit N]\n"
+            "         [--plot F.svg] [--limit N] [--dev-limit N] [--skip-bad-lines]\n"
             "         [--vocab V | --tokenizer FILE]\n"
             "         [--batch N] [--max-seq N] [--lr X] [--seed N] [--threads N]\n"
             "         [--teacher-engine auto|onednn|trainer] [--json] [--progress M]\n"
@@ -91,6 +91,8 @@ static void usage(FILE *f)
             "  --plot F.svg      loss curves, one SVG per stage (F-<stage>.svg)\n"
             "  --limit N         first N training examples (and corpus lines)\n"
             "  --dev-limit N     first N dev examples\n"
+            "  --skip-bad-lines  count and skip malformed lines of the task's\n"
+            "                    files (a warning says how many)\n"
             "  --augment N       TinyBERT data augmentation: the intermediate and\n"
             "                    prediction stages train on the train split plus N\n"
             "                    copies of each example (0 = off, the default; at\n"
@@ -283,7 +285,7 @@ typedef struct dist_text {
 /* What the options say, checked. */
 typedef struct dist_args {
     const char *teacher, *output, *ckdir, *plot, *gprec_s;
-    bool resume, json, init_teacher;
+    bool resume, json, init_teacher, skip_bad;
     recipe rec;                  /* the recipe, overridden by the options */
     int64_t limit, dlimit, threads;
     const glue_task *task;
@@ -323,6 +325,7 @@ static int args_read(int argc, char **argv, dist_text *t, dist_args *a)
         {"augment-prob", 0, CLI_VALUE, &t->aug_prob},
         {"augment-neighbours", 0, CLI_VALUE, &t->aug_nb},
         {"json", 0, CLI_FLAG, &a->json}, {"progress", 0, CLI_VALUE, &t->progress},
+        {"skip-bad-lines", 0, CLI_FLAG, &a->skip_bad},
         {NULL, 0, 0, NULL},
     };
     int rc = cli_parse("distill", argc, argv, opts, t->pos, 1, &t->npos);
@@ -346,8 +349,10 @@ static int args_read(int argc, char **argv, dist_text *t, dist_args *a)
     }
     /* the command line overrides the recipe */
 #define OVERRIDE(field, text)                                                  \
-    if (text)                                                                 \
-        snprintf(rec->field, sizeof rec->field, "%s", text)
+    if (text) {                                                               \
+        snprintf(rec->field, sizeof rec->field, "%s", text);                  \
+        rec->line.field = 0; /* the option's now, not the recipe's */        \
+    }
     OVERRIDE(task, t->task);
     OVERRIDE(data, t->data);
     /* either tokenizer option replaces the recipe's tokenizer, whichever
@@ -453,6 +458,21 @@ static int args_stages(const dist_text *t, dist_args *a)
     return -1;
 }
 
+/* What gave a setting, for its messages: the recipe's element when the
+ * recipe set it and no option overrode it ("--recipe r.xml:2: <student>"),
+ * else the option ("--student"). */
+static const char *dist_origin(const recipe *rec, int line, const char *element,
+                               const char *option, char *buf, size_t n)
+{
+    if (line <= 0)
+        return option;
+    snprintf(buf, n, "--recipe %s:%d: <%s>", rec->file, line, element);
+    return buf;
+}
+#define ORIGIN(rec, field, element, option)                                    \
+    dist_origin((rec), (rec)->line.field, (element), (option),                \
+                (char[RECIPE_PATH_MAX + 64]){0}, RECIPE_PATH_MAX + 64)
+
 /* The other options' values and the inputs' presence. -1 or the exit status. */
 static int args_check(const dist_text *t, dist_args *a)
 {
@@ -468,28 +488,33 @@ static int args_check(const dist_text *t, dist_args *a)
     }
     a->task = glue_task_lookup(rec->task);
     if (!a->task) {
-        cli_error("distill: --task '%s' is not a GLUE task (%s)", rec->task,
+        cli_error("distill: %s '%s' is not a GLUE task (%s)",
+                  ORIGIN(rec, task, "task", "--task"), rec->task,
                   glue_task_names());
         return 2;
     }
     ir_diag d;
     ir_diag_init(&d);
     if (student_spec_parse(rec->student, &a->spec, &d) != IR_OK) {
-        cli_error("distill: --student: %s", d.msg);
+        cli_error("distill: %s: %s", ORIGIN(rec, student, "student", "--student"),
+                  d.msg);
         return 2;
     }
     if (student_share_parse(rec->share, &a->share, &a->share_k, &d) != IR_OK) {
-        cli_error("distill: --share: %s", d.msg);
+        cli_error("distill: %s: %s", ORIGIN(rec, share, "share", "--share"), d.msg);
         return 2;
     }
     if (a->share == IR_ENC_SHARE_GROUPS && a->spec.layers % a->share_k != 0) {
-        cli_error("distill: --share groups:%lld does not divide the student's "
-                  "layers = %lld", (long long)a->share_k, (long long)a->spec.layers);
+        cli_error("distill: %s groups:%lld does not divide the student's "
+                  "layers = %lld (%s)", ORIGIN(rec, share, "share", "--share"),
+                  (long long)a->share_k, (long long)a->spec.layers,
+                  ORIGIN(rec, student, "student", "--student"));
         return 2;
     }
     a->init_teacher = strcmp(rec->init, "teacher") == 0;
     if (!a->init_teacher && strcmp(rec->init, "random") != 0) {
-        cli_error("distill: --init '%s': expected teacher or random", rec->init);
+        cli_error("distill: %s '%s': expected teacher or random",
+                  ORIGIN(rec, init, "init", "--init"), rec->init);
         return 2;
     }
     a->engine = TEACHER_ENGINE_AUTO;
@@ -624,14 +649,16 @@ static int dist_models(const dist_args *a, dist_state *st, ir_diag *d)
                                       : IR_ENC_HEAD_CLASSIFICATION;
     if (student_config_make(tc, &a->spec, a->share, a->share_k, &p->student,
                             d) != IR_OK) {
-        cli_error("distill: --student: %s", d->msg);
+        cli_error("distill: %s: %s", ORIGIN(rec, student, "student", "--student"),
+                  d->msg);
         return 2;
     }
     distill_loss_opts_default(&p->loss, p->student.layers, tc->layers);
     if (rec->layer_map[0]) {
         if (student_layer_map_parse(rec->layer_map, p->student.layers, tc->layers,
                                     p->loss.layer_map, d) != IR_OK) {
-            cli_error("distill: --layer-map: %s", d->msg);
+            cli_error("distill: %s: %s",
+                      ORIGIN(rec, layer_map, "layer-map", "--layer-map"), d->msg);
             return 2;
         }
     } else
@@ -685,8 +712,10 @@ static int dist_data(const dist_args *a, dist_state *st, ir_diag *d)
                   "positions serve", (long long)need_seq, (long long)can_seq);
         return 2;
     }
-    glue_load_opts gl = {.skip_bad_lines = false, .limit = (size_t)a->limit};
+    glue_load_opts gl = {.skip_bad_lines = a->skip_bad, .limit = (size_t)a->limit,
+                         .offer_skip = true};
     ir_status s = glue_load(a->task, rec->data, GLUE_SPLIT_TRAIN, &gl, &st->tr_ds, d);
+    evalcmd_note_skipped("distill", &st->tr_ds);
     if (s == IR_OK)
         s = train_data_from_glue(&st->tr_ds, st->tok, task_seq, &st->tr, d);
     if (s != IR_OK)
@@ -700,8 +729,10 @@ static int dist_data(const dist_args *a, dist_state *st, ir_diag *d)
         st->tr = big;
         dist_augment_note(a, st);
     }
-    glue_load_opts dl = {.skip_bad_lines = false, .limit = (size_t)a->dlimit};
+    glue_load_opts dl = {.skip_bad_lines = a->skip_bad,
+                         .limit = (size_t)a->dlimit, .offer_skip = true};
     s = glue_load(a->task, rec->data, GLUE_SPLIT_DEV, &dl, &st->dev_ds, d);
+    evalcmd_note_skipped("distill", &st->dev_ds);
     if (s == IR_OK)
         s = train_data_from_glue(&st->dev_ds, st->tok,
                                  (size_t)rec->prediction.max_seq, &st->dev, d);

@@ -115,7 +115,8 @@ static int options_check(const char *cmd, evalcmd_options *o)
     o->vocab = o->data.vocab;
     o->tokenizer = o->data.tokenizer;
     o->load = (glue_load_opts){.skip_bad_lines = o->data.skip_bad_lines,
-                               .limit = (size_t)o->data.limit.value};
+                               .limit = (size_t)o->data.limit.value,
+                               .offer_skip = true};
     o->eval = eval_options_default();
     if (o->data.max_seq.value)
         o->eval.max_seq = (size_t)o->data.max_seq.value;
@@ -290,6 +291,14 @@ static bool beside(const char *path, const char *name, char *buf, size_t n)
     if (snprintf(buf, n, "%.*s/%s", len, dir, name) >= (int)n)
         return false;
     return access(buf, R_OK) == 0;
+}
+
+void evalcmd_note_skipped(const char *cmd, const glue_dataset *ds)
+{
+    if (ds->n_skipped)
+        cli_error("%s: warning: %s: skipped %zu malformed lines (first: line "
+                  "%zu: %s)", cmd, ds->path, ds->n_skipped,
+                  ds->skipped_lines[0], ds->first_skip_reason);
 }
 
 int evalcmd_load_tokenizer(const char *cmd, const char *vocab,
@@ -535,10 +544,7 @@ int cmd_eval(int argc, char **argv)
         rc = cli_fail(&d);
         goto done;
     }
-    if (ds.n_skipped)
-        cli_error("eval: warning: %s: skipped %zu malformed lines (first: "
-                  "line %zu: %s)", ds.path, ds.n_skipped, ds.skipped_lines[0],
-                  ds.first_skip_reason);
+    evalcmd_note_skipped("eval", &ds);
     if ((rc = evalcmd_model_open("eval", pos[0], &eo, eo.rt.precision,
                                  &m)) != 0 ||
         (rc = evalcmd_model_eval(&m, &ds, tok, &eo, task->name, &r)) != 0)

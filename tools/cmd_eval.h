@@ -121,6 +121,10 @@ int evalcmd_load_tokenizer(const char *cmd, const char *vocab,
 int evalcmd_load_tokenizer_opts(const char *cmd, const char *vocab,
                                 const char *json, const char *model_path,
                                 bool no_lower, tok_tokenizer **out);
+/* With --skip-bad-lines, the lines a load skipped: "distilc: CMD: warning:
+ * PATH: skipped N malformed lines (first: line L: reason)" (nothing when
+ * none were). */
+void evalcmd_note_skipped(const char *cmd, const glue_dataset *ds);
 /* Usage check that a path the user named exists: prints "CMD: --OPT PATH:
  * reason" and returns 2 when it does not (0 when it does). */
 int evalcmd_check_path(const char *cmd, const char *opt, const char *path);

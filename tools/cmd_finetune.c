@@ -46,6 +46,7 @@ static void usage(FILE *f)
             "                        [--seed 42] [--eval-every N] [--no-eval]\n"
             "                        [--ckpt-dir D] [--ckpt-every N] [--resume]\n"
             "                        [--plot F.svg] [--limit N] [--dev-limit N]\n"
+            "                        [--skip-bad-lines]\n"
             "                        [--threads N] [--gemm onednn]\n"
             "                        [--gemm-precision fp32|bf16] [--json]\n"
             "                        [--progress MODE] [--recipe FILE]\n"
@@ -88,6 +89,8 @@ static void usage(FILE *f)
             "  --plot F.svg      loss and dev-metric curves\n"
             "  --limit N         first N training examples only\n"
             "  --dev-limit N     first N dev examples only\n"
+            "  --skip-bad-lines  count and skip malformed lines of the task's\n"
+            "                    files (a warning says how many)\n"
             "  --threads N       threads for the GEMMs (default: all cores)\n"
             "  --gemm G          onednn, openblas, auto (fastest per shape; not\n"
             "                    bitwise repeatable across runs) or ref (the\n"
@@ -279,7 +282,7 @@ typedef struct ft_args {
     const glue_task *task;
     int64_t epochs, steps, batch, seq, seed, evev, ckev, limit, dlimit;
     int64_t threads, stop_after;
-    bool resume, no_eval, json, gemm_ref;
+    bool resume, no_eval, json, gemm_ref, skip_bad;
     gemm_impl gi;
     ir_precision gprec;
     progress_mode pm;
@@ -334,7 +337,8 @@ static void ft_opts_init(ft_opts *t)
         t->gprecs[p] = (cli_name){ir_precision_name((ir_precision)p), p};
     cli_data_init(&t->data, CLI_DATA_TASK | CLI_DATA_DATA | CLI_DATA_VOCAB |
                                 CLI_DATA_TOKENIZER | CLI_DATA_LIMIT |
-                                CLI_DATA_DEV_LIMIT | CLI_DATA_MAX_SEQ);
+                                CLI_DATA_DEV_LIMIT | CLI_DATA_MAX_SEQ |
+                                CLI_DATA_SKIP_BAD_LINES);
     cli_runtime_init(&t->rt, CLI_RT_BATCH | CLI_RT_THREADS, NULL);
     cli_output_init(&t->out, CLI_OUT_JSON | CLI_OUT_PROGRESS,
                     "--progress '%s': expected auto, bar, json or off");
@@ -379,6 +383,7 @@ static void ft_settings(const ft_opts *t, bool have_recipe, ft_args *a)
         a->steps = 0; /* --epochs overrides a recipe's steps */
     a->limit = t->data.limit.value;
     a->dlimit = t->data.dev_limit.value;
+    a->skip_bad = t->data.skip_bad_lines;
     a->threads = t->rt.threads.value;
     a->stop_after = t->stop_after.value;
 }
@@ -583,8 +588,10 @@ static ir_status ft_data_load(const ft_args *a, const tok_tokenizer *tok,
                               ft_data *fd, ir_diag *d)
 {
     int32_t pad = (int32_t)teacher_pad_id(c, tok);
-    glue_load_opts lo = {.skip_bad_lines = false, .limit = (size_t)a->limit};
+    glue_load_opts lo = {.skip_bad_lines = a->skip_bad, .limit = (size_t)a->limit,
+                         .offer_skip = true};
     ir_status s = glue_load(a->task, a->data, GLUE_SPLIT_TRAIN, &lo, &fd->tr_ds, d);
+    evalcmd_note_skipped("finetune", &fd->tr_ds);
     if (s == IR_OK)
         s = train_data_from_glue(&fd->tr_ds, tok, (size_t)a->seq, &fd->tr, d);
     fd->devset = (train_dev_set){.data = &fd->dev, .kind = a->task->metric,
@@ -593,8 +600,10 @@ static ir_status ft_data_load(const ft_args *a, const tok_tokenizer *tok,
         train_data_set_inputs(&fd->tr, pad, types);
     if (s != IR_OK || a->no_eval)
         return s;
-    glue_load_opts dl = {.skip_bad_lines = false, .limit = (size_t)a->dlimit};
+    glue_load_opts dl = {.skip_bad_lines = a->skip_bad,
+                         .limit = (size_t)a->dlimit, .offer_skip = true};
     s = glue_load(a->task, a->data, GLUE_SPLIT_DEV, &dl, &fd->dev_ds, d);
+    evalcmd_note_skipped("finetune", &fd->dev_ds);
     if (s == IR_OK)
         s = train_data_from_glue(&fd->dev_ds, tok, (size_t)a->seq, &fd->dev, d);
     if (s == IR_OK)

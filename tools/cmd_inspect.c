@@ -61,38 +61,6 @@ typedef struct op_count {
     int64_t n[IR_OP_COUNT];
 } op_count;
 
-/* The loader lists unknown nodes as "Op (node 'name'), Op2 (node 'm')";
- * collect the distinct op names for the report. */
-static int unknown_op_names(const char *list, char names[][128], int max)
-{
-    int count = 0;
-    const char *p = list;
-    while (p && *p && count < max) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *end = strstr(p, " (node ");
-        size_t len = end ? (size_t)(end - p) : strcspn(p, ",");
-        if (len == 0)
-            break;
-        if (len >= 128)
-            len = 127;
-        char name[128];
-        memcpy(name, p, len);
-        name[len] = '\0';
-        bool seen = false;
-        for (int i = 0; i < count; i++)
-            seen = seen || strcmp(names[i], name) == 0;
-        if (!seen)
-            strcpy(names[count++], name);
-        if (!end)
-            break;
-        /* skip past the closing "')" of this item */
-        const char *close = strstr(end, "')");
-        p = close ? close + 2 : NULL;
-    }
-    return count;
-}
-
 static void print_values_json(FILE *f, ir_value **vs, int n)
 {
     fputc('[', f);
@@ -188,9 +156,9 @@ typedef struct inspect_report {
     const ir_graph *g;
     int64_t params, param_bytes;
     op_count hist;
-    const char *unknown; /* the loader's list of unsupported nodes, or NULL */
-    char unk_names[64][128];
-    int n_unk;
+    const char *unknown; /* the loader's list of unsupported nodes grouped
+                            by op, or NULL */
+    const char *unknown_ops; /* their op names, one per line, or NULL */
     flop_count fc;
     const encoder_explain *ex; /* --explain, else NULL */
 } inspect_report;
@@ -246,9 +214,14 @@ static void print_json(FILE *f, const inspect_report *r)
             r->params, r->param_bytes);
     print_flops_json(f, &r->fc);
     fprintf(f, ",\"unsupported_ops\":[");
-    for (int i = 0; i < r->n_unk; i++) {
-        fprintf(f, "%s", i ? "," : "");
-        cli_json_string(f, r->unk_names[i]);
+    for (const char *p = r->unknown_ops; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        char name[512];
+        snprintf(name, sizeof name, "%.*s", (int)(n < 511 ? n : 511), p);
+        fprintf(f, "%s", p != r->unknown_ops ? "," : "");
+        cli_json_string(f, name);
+        p += n + (nl != NULL);
     }
     fprintf(f, "]");
     if (r->unknown) {
@@ -318,15 +291,15 @@ int cmd_inspect(int argc, char **argv)
     ir_diag d;
     ir_diag_init(&d);
     ir_graph *g = NULL;
-    char *unknown = NULL;
-    onnx_load_opts lo = {.allow_unknown_ops = true, .unknown_out = &unknown};
-    if (onnx_load_file(model, &lo, &g, &d) != IR_OK) {
-        free(unknown);
-        return cli_fail(&d);
-    }
+    char *unknown = NULL, *unknown_ops = NULL;
+    onnx_load_opts lo = {.allow_unknown_ops = true, .unknown_out = &unknown,
+                         .unknown_ops_out = &unknown_ops};
+    if (onnx_load_file(model, &lo, &g, &d) != IR_OK)
+        return cli_fail(&d); /* the lists are freed and NULL on failure */
     inspect_report *r = calloc(1, sizeof *r);
     if (!r) {
         free(unknown);
+        free(unknown_ops);
         ir_graph_free(g);
         cli_error("inspect: out of memory");
         return 1;
@@ -334,6 +307,7 @@ int cmd_inspect(int argc, char **argv)
     r->model = model;
     r->g = g;
     r->unknown = unknown;
+    r->unknown_ops = unknown_ops;
     /* Parameters are counted before any pass: the model as given. */
     ir_graph_param_stats(g, &r->params, &r->param_bytes);
     for (int i = 0; i < g->n_nodes; i++)
@@ -342,13 +316,13 @@ int cmd_inspect(int argc, char **argv)
     r->fc.batch = rt.batch.value ? rt.batch.value : 1;
     r->fc.seq = rt.seq.value ? rt.seq.value : 128;
     count_flops(model, unknown != NULL, &r->fc);
-    r->n_unk = unknown ? unknown_op_names(unknown, r->unk_names, 64) : 0;
     encoder_explain ex;
     if (explain) {
         if (encoder_explain_onnx(model, &ex, &d) != IR_OK) {
             encoder_explain_free(&ex);
             free(r);
             free(unknown);
+            free(unknown_ops);
             ir_graph_free(g);
             return cli_fail(&d);
         }
@@ -362,6 +336,7 @@ int cmd_inspect(int argc, char **argv)
         encoder_explain_free(&ex);
     free(r);
     free(unknown);
+    free(unknown_ops);
     ir_graph_free(g);
     return 0;
 }

@@ -14,6 +14,8 @@
 #include <sys/types.h>
 
 #include "frontend/tokenizer.h"
+#include "tools/cli.h"
+#include "tools/cli_groups.h"
 
 static void usage(FILE *f)
 {
@@ -125,71 +127,73 @@ static void word_cb(const char *w, size_t n, void *ctx)
     o->n = (size_t)(p - o->p);
 }
 
+/* The options, parsed and checked (cli_parse, tools/cli.h). Returns -1 to
+ * go on, else the exit status. */
+typedef struct tok_args {
+    cli_data data; /* --vocab --tokenizer --max-seq */
+    bool no_lower, pad, words;
+} tok_args;
+
+static int tok_args_read(int argc, char **argv, tok_args *a)
+{
+    cli_data_init(&a->data, CLI_DATA_VOCAB | CLI_DATA_TOKENIZER |
+                                CLI_DATA_MAX_SEQ);
+    cli_option opts[] = {
+        {"no-lower", 0, CLI_FLAG, &a->no_lower},
+        {"pad", 0, CLI_FLAG, &a->pad},
+        {"words", 0, CLI_FLAG, &a->words},
+        {"data group", 0, CLI_GROUP, a->data.options},
+        {0},
+    };
+    int npos = 0;
+    int rc = cli_parse("tokenize", argc, argv, opts, NULL, 0, &npos);
+    if (rc == CLI_HELP) {
+        usage(stdout);
+        return 0;
+    }
+    if (rc != CLI_OK)
+        return 2;
+    if (!a->data.vocab == !a->data.tokenizer) {
+        cli_error("tokenize: give exactly one of --vocab FILE and --tokenizer "
+                  "FILE, see 'distilc tokenize --help'");
+        return 2;
+    }
+    if (a->pad && !a->data.max_seq.value) {
+        cli_error("tokenize: --pad needs --max-seq N");
+        return 2;
+    }
+    if (a->no_lower && a->data.tokenizer) {
+        cli_error("tokenize: --no-lower applies to --vocab; a tokenizer.json "
+                  "sets lowercase itself");
+        return 2;
+    }
+    return -1;
+}
+
 int cmd_tokenize(int argc, char **argv)
 {
-    const char *vocab = NULL, *json = NULL;
-    size_t max_seq = 0;
-    int no_lower = 0, pad = 0, words = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--vocab") == 0 && i + 1 < argc) {
-            vocab = argv[++i];
-        } else if (strcmp(a, "--tokenizer") == 0 && i + 1 < argc) {
-            json = argv[++i];
-        } else if (strcmp(a, "--max-seq") == 0 && i + 1 < argc) {
-            char *end;
-            errno = 0;
-            long long v = strtoll(argv[++i], &end, 10);
-            if (errno || *end || v <= 0) {
-                fprintf(stderr, "distilc tokenize: --max-seq needs a positive "
-                        "integer, got '%s'\n", argv[i]);
-                return 2;
-            }
-            max_seq = (size_t)v;
-        } else if (strcmp(a, "--no-lower") == 0) {
-            no_lower = 1;
-        } else if (strcmp(a, "--pad") == 0) {
-            pad = 1;
-        } else if (strcmp(a, "--words") == 0) {
-            words = 1;
-        } else {
-            fprintf(stderr, "distilc tokenize: unknown option or missing "
-                    "value: '%s' (see --help)\n", a);
-            return 2;
-        }
-    }
-    if (!vocab == !json) {
-        fprintf(stderr, "distilc tokenize: give exactly one of --vocab FILE "
-                "and --tokenizer FILE (see --help)\n");
-        return 2;
-    }
-    if (pad && !max_seq) {
-        fprintf(stderr, "distilc tokenize: --pad needs --max-seq N\n");
-        return 2;
-    }
-    if (no_lower && json) {
-        fprintf(stderr, "distilc tokenize: --no-lower applies to --vocab; a "
-                "tokenizer.json sets lowercase itself\n");
-        return 2;
-    }
+    tok_args a = {0};
+    int rc = tok_args_read(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    rc = 0;
+    size_t max_seq = (size_t)a.data.max_seq.value;
+    bool pad = a.pad, words = a.words;
     ir_diag d;
     ir_diag_init(&d);
     tok_tokenizer *tok = NULL;
     ir_status st;
-    if (vocab) {
+    if (a.data.vocab) {
         tok_options o = tok_options_default();
-        if (no_lower)
+        if (a.no_lower)
             o.lowercase = false;
-        st = tok_load_vocab(vocab, &o, &tok, &d);
+        st = tok_load_vocab(a.data.vocab, &o, &tok, &d);
     } else {
-        st = tok_load_json(json, &tok, &d);
+        st = tok_load_json(a.data.tokenizer, &tok, &d);
     }
     if (st != IR_OK) {
-        fprintf(stderr, "distilc tokenize: %s\n", d.msg);
-        return ir_status_exit_code(st);
+        ir_diag_prefix(&d, "tokenize");
+        return cli_fail(&d);
     }
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
@@ -198,7 +202,6 @@ int cmd_tokenize(int argc, char **argv)
     char *line = NULL;
     size_t line_cap = 0, lineno = 0;
     ssize_t got;
-    int rc = 0;
     while ((got = getline(&line, &line_cap, stdin)) >= 0) {
         size_t n = (size_t)got;
         lineno++;
@@ -231,19 +234,18 @@ int cmd_tokenize(int argc, char **argv)
             }
         }
         if (st != IR_OK) {
-            fprintf(stderr, "distilc tokenize: stdin line %zu: %s\n", lineno,
-                    d.msg);
-            rc = ir_status_exit_code(st);
+            ir_diag_prefix(&d, "tokenize: stdin line %zu", lineno);
+            rc = cli_fail(&d);
             break;
         }
         if (fwrite(o.p, 1, o.n, stdout) != o.n) {
-            fprintf(stderr, "distilc tokenize: write error on stdout\n");
+            cli_error("tokenize: write error on stdout");
             rc = 1;
             break;
         }
     }
     if (fflush(stdout) != 0 && rc == 0) {
-        fprintf(stderr, "distilc tokenize: write error on stdout\n");
+        cli_error("tokenize: write error on stdout");
         rc = 1;
     }
     free(line);

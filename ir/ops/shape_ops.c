@@ -54,12 +54,17 @@ int64_t shp_value_len(const ir_value *v)
     return -1;
 }
 
+/* depth bounds the recursion and *visits the work: a Concat of Concats
+ * of 4,096 inputs each, 16 deep, would otherwise be 4096^16 visits of a
+ * value reused under every input. */
+enum { SHP_DIMS_MAX_DEPTH = 16, SHP_DIMS_MAX_VISITS = 4096 };
+
 static int value_dims_rec(const ir_value *v, int64_t opset, ir_dim *out,
-                          bool *lit, int max, int depth)
+                          bool *lit, int max, int depth, int *visits)
 {
     int64_t k[SHP_MAX_LIST];
     int n;
-    if (!v || depth > 16)
+    if (!v || depth > SHP_DIMS_MAX_DEPTH || ++*visits > SHP_DIMS_MAX_VISITS)
         return -1;
     if (shp_value_ints(v, k, &n)) {
         if (n > max)
@@ -100,7 +105,8 @@ static int value_dims_rec(const ir_value *v, int64_t opset, ir_dim *out,
     case IR_OP_GATHER: {
         ir_dim src[SHP_MAX_LIST];
         bool src_lit[SHP_MAX_LIST];
-        int m = value_dims_rec(x, opset, src, src_lit, SHP_MAX_LIST, depth + 1);
+        int m = value_dims_rec(x, opset, src, src_lit, SHP_MAX_LIST, depth + 1,
+                               visits);
         if (m < 0 || p->n_inputs < 2 || ir_node_attr_int(p, "axis", 0) != 0 ||
             !shp_value_ints(p->inputs[1], k, &n) || n > max)
             return -1;
@@ -117,7 +123,7 @@ static int value_dims_rec(const ir_value *v, int64_t opset, ir_dim *out,
         int total = 0;
         for (int i = 0; i < p->n_inputs; i++) {
             int m = value_dims_rec(p->inputs[i], opset, out + total,
-                                   lit + total, max - total, depth + 1);
+                                   lit + total, max - total, depth + 1, visits);
             if (m < 0)
                 return -1;
             total += m;
@@ -132,7 +138,7 @@ static int value_dims_rec(const ir_value *v, int64_t opset, ir_dim *out,
         if (p->op == IR_OP_CAST && !ir_dtype_is_int(v->dtype) &&
             v->dtype != IR_DT_UNDEF)
             return -1;
-        return value_dims_rec(x, opset, out, lit, max, depth + 1);
+        return value_dims_rec(x, opset, out, lit, max, depth + 1, visits);
     default:
         return -1;
     }
@@ -144,7 +150,8 @@ int shp_value_dims(const ir_value *v, int64_t opset, ir_dim *out, bool *lit,
     bool scratch[SHP_MAX_LIST];
     if (max > SHP_MAX_LIST)
         max = SHP_MAX_LIST;
-    return value_dims_rec(v, opset, out, lit ? lit : scratch, max, 0);
+    int visits = 0;
+    return value_dims_rec(v, opset, out, lit ? lit : scratch, max, 0, &visits);
 }
 
 void shp_copy_elems(void *dst, const void *src, size_t nelem, size_t es)

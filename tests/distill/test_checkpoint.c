@@ -120,14 +120,27 @@ static void test_roundtrip_and_errors(void)
     fputc(ch ^ 0x10, f);
     fclose(f);
     memset(q->params, 0, q->n * sizeof(float));
-    CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_ERR_IO);
+    CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_ERR_INPUT);
     CHECK_MSG(strstr(d.msg, "checksum") && strstr(d.msg, "a.ckpt"), "%s", d.msg);
     CHECK(q->params[0] == 0.0f); /* a refused file changes nothing */
     /* truncated */
     CHECK(train_ckpt_save(path, p, &xe, &st, &d) == IR_OK);
     CHECK(truncate(path, size - 100) == 0);
-    CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_ERR_IO);
-    CHECK_MSG(strstr(d.msg, "truncated") != NULL, "%s", d.msg);
+    CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_ERR_INPUT);
+    char want[96];
+    snprintf(want, sizeof want, "truncated: %ld bytes, a checkpoint of this run "
+             "has %ld", size - 100, size);
+    CHECK_MSG(strstr(d.msg, want) && strstr(d.msg, "a.ckpt") &&
+              !strstr(d.msg, "PATH"), "%s", d.msg);
+    /* cut inside the header */
+    CHECK(truncate(path, 40) == 0);
+    CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "truncated: 40 bytes"), "%s", d.msg);
+    /* a FIFO where the checkpoint should be: refused, not waited on */
+    CHECK(unlink(path) == 0 && mkfifo(path, 0600) == 0);
+    CHECK(train_ckpt_load(path, q, &xr, &back, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "FIFO"), "%s", d.msg);
+    unlink(path);
     /* not a checkpoint */
     f = fopen(path, "w");
     fputs("hello, this is not a checkpoint at all", f);
@@ -159,7 +172,7 @@ static void test_roundtrip_and_errors(void)
     CHECK_MSG(strstr(d.msg, "extra") != NULL, "%s", d.msg);
     CHECK(train_ckpt_load(path, q, NULL, &back, &d) == IR_ERR_INPUT);
     snprintf(path, sizeof path, "%s/none.ckpt", dir);
-    CHECK(train_ckpt_load(path, q, NULL, &back, &d) == IR_ERR_IO);
+    CHECK(train_ckpt_load(path, q, NULL, &back, &d) == IR_ERR_INPUT);
     /* unwritable folder */
     CHECK(train_ckpt_save("/nonexistent-dir/x.ckpt", p, NULL, &st, &d) == IR_ERR_IO);
     CHECK(strstr(d.msg, "/nonexistent-dir/x.ckpt") != NULL);

@@ -401,7 +401,7 @@ static void test_fallback_and_load(void)
     ir_encoder_free(back);
     ir_diag_init(&d);
     snprintf(path, sizeof path, "%s/missing.onnx", dir);
-    CHECK(teacher_load_onnx(path, &back, &d) == IR_ERR_IO);
+    CHECK(teacher_load_onnx(path, &back, &d) == IR_ERR_INPUT); /* the user's */
     CHECK(strstr(d.msg, "missing.onnx") != NULL);
     ir_encoder_free(e);
 }

@@ -223,7 +223,7 @@ static void test_data(void)
     CHECK(train_data_from_corpus(path, tok, 16, 0, &td, &d) == IR_ERR_INPUT);
     CHECK_MSG(strstr(d.msg, ":2:") && strstr(d.msg, "tab"), "%s", d.msg);
     snprintf(path, sizeof path, "%s/missing.txt", dir);
-    CHECK(train_data_from_corpus(path, tok, 16, 0, &td, &d) == IR_ERR_IO);
+    CHECK(train_data_from_corpus(path, tok, 16, 0, &td, &d) == IR_ERR_INPUT);
     CHECK(strstr(d.msg, "missing.txt") != NULL);
     tok_free(tok);
 }

@@ -1,5 +1,5 @@
 /* test_glue.c — the GLUE readers: task names, every task's file layout on
- * fixtures this test writes itself (headers, BOM, CRLF, CoLA without a
+ * fixtures this test writes itself (headers, BOM, CRLF, CR, CoLA without a
  * header, MNLI's matched/mismatched files, test splits without labels),
  * malformed lines with and without skipping, and the real files in
  * $DISTILC_SHARED/glue when present (row counts and label distributions
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "frontend/glue.h"
 #include "testutil.h"
@@ -175,6 +176,19 @@ static void test_fixture_layouts(const char *root)
     l = load("MRPC", root, GLUE_SPLIT_TEST, false, 0);
     CHECK(l.st == IR_OK && l.ds.n == 1 && !l.ds.has_labels &&
           strcmp(l.ds.examples[0].text_b, "B.") == 0);
+    glue_dataset_free(&l.ds);
+    /* the same file with classic Mac line ends ('\r' alone): the same
+     * examples and line numbers, a blank line skipped */
+    put_file(root, "MRPC/dev.tsv",
+             "\xEF\xBB\xBFQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\r"
+             "1\t1355540\t1355592\tHe said so.\tHe said it.\r\r"
+             "0\t2029631\t2029565\tCaf\xC3\xA9 is open.\tIt is shut.\r",
+             0);
+    l = load("MRPC", root, GLUE_SPLIT_DEV, false, 0);
+    CHECK_MSG(l.st == IR_OK, "%s", l.d.msg);
+    CHECK(l.ds.n == 2 && strcmp(l.ds.examples[0].text_b, "He said it.") == 0 &&
+          strcmp(l.ds.examples[1].text_b, "It is shut.") == 0 &&
+          l.ds.examples[1].label == 0 && l.ds.examples[1].line == 4);
     glue_dataset_free(&l.ds);
 
     /* STS-B: ten columns, a float score; test has nine */
@@ -394,8 +408,23 @@ static void test_errors(const char *root)
     expect_bad(root, "stsb", "STS-B/dev.tsv",
                "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2"
                "\tsentence1\tsentence2\tscore\n"
-               "0\tg\tf\ty\to\ts\ts\ta\tb\tnan\n",
-               0, GLUE_SPLIT_DEV, 2, "not a number", 0);
+               "0\tg\tf\ty\to\ts\ts\ta\tb\tnan\n"
+               "1\tg\tf\ty\to\ts\ts\ta\tb\t0\n",
+               0, GLUE_SPLIT_DEV, 2, "not a number", 1);
+    /* STS-B scores are similarities in [0, 5]: 17.5 is a malformed line */
+    expect_bad(root, "stsb", "STS-B/dev.tsv",
+               "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2"
+               "\tsentence1\tsentence2\tscore\n"
+               "0\tg\tf\ty\to\ts\ts\ta\tb\t5.000\n"
+               "1\tg\tf\ty\to\ts\ts\ta\tb\t17.5\n"
+               "2\tg\tf\ty\to\ts\ts\ta\tb\t0\n",
+               0, GLUE_SPLIT_DEV, 3, "score 17.5 is outside [0, 5]", 2);
+    expect_bad(root, "stsb", "STS-B/train.tsv",
+               "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2"
+               "\tsentence1\tsentence2\tscore\n"
+               "0\tg\tf\ty\to\ts\ts\ta\tb\t-0.5\n"
+               "1\tg\tf\ty\to\ts\ts\ta\tb\t2.4\n",
+               0, GLUE_SPLIT_TRAIN, 2, "score -0.5 is outside [0, 5]", 1);
     expect_bad(root, "sst2", "SST-2/dev.tsv",
                "sentence\tlabel\nok\t1\nbad \xC3\x28 byte\t0\n", 0,
                GLUE_SPLIT_DEV, 3, "invalid UTF-8 at byte 5", 1);
@@ -439,12 +468,58 @@ static void test_errors(const char *root)
               l.d.msg);
     glue_dataset_free(&l.ds);
 
-    /* a missing file names both places looked */
+    /* a split with no example (its metrics would be NaN): only a header, an
+     * empty CoLA file, or nothing but malformed lines skipped */
+    put_file(root, "SST-2/dev.tsv", "sentence\tlabel\n\n", 0);
+    l = load("sst2", root, GLUE_SPLIT_DEV, false, 0);
+    CHECK_MSG(l.st == IR_ERR_INPUT && strstr(l.d.msg, "SST-2/dev.tsv: no "
+              "examples (nothing after the header line)"), "%s", l.d.msg);
+    glue_dataset_free(&l.ds);
+    put_file(root, "CoLA/dev.tsv", "", 0);
+    l = load("cola", root, GLUE_SPLIT_DEV, false, 0);
+    CHECK_MSG(l.st == IR_ERR_INPUT && strstr(l.d.msg, "no examples (the file "
+              "is empty)"), "%s", l.d.msg);
+    glue_dataset_free(&l.ds);
+    put_file(root, "SST-2/dev.tsv", "sentence\tlabel\nbroken\nbroken\n", 0);
+    l = load("sst2", root, GLUE_SPLIT_DEV, true, 0);
+    CHECK_MSG(l.st == IR_ERR_INPUT && strstr(l.d.msg, "all 2 lines after the "
+              "header are malformed (line 2: "), "%s", l.d.msg);
+    glue_dataset_free(&l.ds);
+
+    /* the advice to skip is given only when the caller offers the option */
+    put_file(root, "SST-2/dev.tsv", "sentence\tlabel\nok\t1\nbroken\n", 0);
+    l = load("sst2", root, GLUE_SPLIT_DEV, false, 0);
+    CHECK_MSG(l.st == IR_ERR_INPUT && !strstr(l.d.msg, "--skip-bad-lines"),
+              "%s", l.d.msg);
+    glue_dataset_free(&l.ds);
+    glue_load_opts offer = {.offer_skip = true};
+    l.st = glue_load(glue_task_lookup("sst2"), root, GLUE_SPLIT_DEV, &offer,
+                     &l.ds, &l.d);
+    CHECK_MSG(l.st == IR_ERR_INPUT && strstr(l.d.msg, "SST-2/dev.tsv:3: ") &&
+              strstr(l.d.msg, "skipped with --skip-bad-lines"), "%s", l.d.msg);
+    glue_dataset_free(&l.ds);
+
+    /* a missing file names both places looked: the user's input (exit 2) */
     l = load("QNLI", root, GLUE_SPLIT_TEST, false, 0);
-    CHECK_MSG(l.st == IR_ERR_IO && strstr(l.d.msg, "QNLI/test.tsv") &&
+    CHECK_MSG(l.st == IR_ERR_INPUT && strstr(l.d.msg, "QNLI/test.tsv") &&
                   strstr(l.d.msg, "no file"),
               "%s", l.d.msg);
     glue_dataset_free(&l.ds);
+    /* a folder or a FIFO where the file should be: named, never read */
+    char p[1024];
+    snprintf(p, sizeof p, "%s/QNLI/test.tsv", root);
+    mkdir(p, 0700);
+    l = load("QNLI", root, GLUE_SPLIT_TEST, false, 0);
+    CHECK_MSG(l.st == IR_ERR_INPUT && strstr(l.d.msg, "is a folder"), "%s",
+              l.d.msg);
+    glue_dataset_free(&l.ds);
+    rmdir(p);
+    CHECK(mkfifo(p, 0600) == 0);
+    l = load("QNLI", root, GLUE_SPLIT_TEST, false, 0);
+    CHECK_MSG(l.st == IR_ERR_INPUT && strstr(l.d.msg, "is a FIFO"), "%s",
+              l.d.msg);
+    glue_dataset_free(&l.ds);
+    unlink(p);
     glue_dataset gd;
     ir_diag d;
     ir_diag_init(&d);

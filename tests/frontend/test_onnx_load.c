@@ -532,7 +532,7 @@ static void test_bad_files(const char *dir)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/nonexistent.onnx", dir);
-    expect_file_fail(path, IR_ERR_IO, "No such file");
+    expect_file_fail(path, IR_ERR_INPUT, "No such file");
 
     snprintf(path, sizeof path, "%s/empty.onnx", dir);
     write_bytes(path, "", 0);
@@ -586,10 +586,221 @@ static void test_bad_files(const char *dir)
     CHECK(onnx_load_file(path, NULL, &g, &d) == IR_OK && g);
     ir_graph_free(g);
     free(buf);
-    /* A missing .pb tensor file is an I/O error naming it. */
+    /* A missing .pb tensor file is the user's error (exit 2), naming it. */
     ir_tensor *u = NULL;
-    CHECK(onnx_tensor_read_file("/nonexistent/x.pb", &u, NULL, &d) == IR_ERR_IO);
+    CHECK(onnx_tensor_read_file("/nonexistent/x.pb", &u, NULL, &d) == IR_ERR_INPUT);
     CHECK(strstr(d.msg, "/nonexistent/x.pb") != NULL && u == NULL);
+}
+
+/* ---- nesting -------------------------------------------------------------- */
+
+/* Raw protobuf bytes (the wire format), so a test can write what no
+ * exporter would: a growing buffer, fields appended one at a time. */
+typedef struct wire {
+    uint8_t *p;
+    size_t n;
+} wire;
+
+static void wire_varint(wire *w, uint64_t v)
+{
+    w->p = realloc(w->p, w->n + 10);
+    do {
+        w->p[w->n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+}
+
+static void wire_int(wire *w, unsigned field, uint64_t v)
+{
+    wire_varint(w, (uint64_t)field << 3);
+    wire_varint(w, v);
+}
+
+/* Appends field = bytes (a string or a whole message). */
+static void wire_bytes(wire *w, unsigned field, const void *b, size_t n)
+{
+    wire_varint(w, (uint64_t)field << 3 | 2);
+    wire_varint(w, n);
+    w->p = realloc(w->p, w->n + n + 1);
+    memcpy(w->p + w->n, b, n);
+    w->n += n;
+}
+
+/* field = the message m, which is freed. */
+static void wire_msg(wire *w, unsigned field, wire *m)
+{
+    wire_bytes(w, field, m->p, m->n);
+    free(m->p);
+    *m = (wire){0};
+}
+
+/* A model whose graph holds a Loop whose body holds a Loop ...: `graphs`
+ * graphs in all, the innermost empty (the shape of the 133 KB file with
+ * 5,000 levels that overflowed protobuf-c's stack). */
+static wire nested_loops(int graphs)
+{
+    wire g = {0};
+    wire_bytes(&g, 2, "g", 1); /* GraphProto.name */
+    for (int i = 1; i < graphs; i++) {
+        wire attr = {0}, node = {0}, outer = {0};
+        wire_bytes(&attr, 1, "body", 4); /* AttributeProto.name */
+        wire_int(&attr, 20, 5);          /* .type = GRAPH */
+        wire_msg(&attr, 6, &g);          /* .g */
+        wire_bytes(&node, 4, "Loop", 4); /* NodeProto.op_type */
+        wire_msg(&node, 5, &attr);       /* .attribute */
+        wire_msg(&outer, 1, &node);      /* GraphProto.node */
+        wire_bytes(&outer, 2, "g", 1);
+        g = outer;
+    }
+    wire opset = {0}, m = {0};
+    wire_bytes(&opset, 1, "", 0); /* OperatorSetIdProto.domain */
+    wire_int(&opset, 2, 14);      /* .version */
+    wire_int(&m, 1, 8);           /* ModelProto.ir_version */
+    wire_msg(&m, 8, &opset);      /* .opset_import */
+    wire_msg(&m, 7, &g);          /* .graph */
+    return m;
+}
+
+/* A model whose graph input has the type sequence(sequence(...(tensor))),
+ * `levels` sequences deep: TypeProto nests too, without any subgraph. */
+static wire nested_types(int levels)
+{
+    wire t = {0}, tt = {0};
+    wire_int(&tt, 1, 1);    /* TypeProto.Tensor.elem_type = FLOAT */
+    wire_msg(&t, 1, &tt);   /* TypeProto.tensor_type */
+    for (int i = 0; i < levels; i++) {
+        wire seq = {0}, outer = {0};
+        wire_msg(&seq, 1, &t);    /* TypeProto.Sequence.elem_type */
+        wire_msg(&outer, 4, &seq); /* TypeProto.sequence_type */
+        t = outer;
+    }
+    wire vi = {0}, g = {0}, opset = {0}, m = {0};
+    wire_bytes(&vi, 1, "x", 1); /* ValueInfoProto.name */
+    wire_msg(&vi, 2, &t);       /* .type */
+    wire_msg(&g, 11, &vi);      /* GraphProto.input */
+    wire_bytes(&opset, 1, "", 0);
+    wire_int(&opset, 2, 14);
+    wire_int(&m, 1, 8);
+    wire_msg(&m, 8, &opset);
+    wire_msg(&m, 7, &g);
+    return m;
+}
+
+static void expect_buffer(const wire *w, ir_status want, const char *needle,
+                          const char *what)
+{
+    ir_graph *g = NULL;
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_status s = onnx_load_buffer(w->p, w->n, NULL, NULL, &g, &d);
+    CHECK_MSG(s == want && g == NULL && strstr(d.msg, needle), "%s: %s: %s",
+              what, ir_status_name(s), d.msg);
+    ir_graph_free(g);
+}
+
+/* A model of `n` nodes, node i of op name(i) (op_type only: the loader
+ * lists unknown ops before it wires anything). */
+static wire many_ops(int n, void (*name)(int, char *, size_t))
+{
+    wire g = {0}, opset = {0}, m = {0};
+    for (int i = 0; i < n; i++) {
+        char op[128];
+        name(i, op, sizeof op);
+        wire node = {0};
+        wire_bytes(&node, 4, op, strlen(op));
+        wire_msg(&g, 1, &node);
+    }
+    wire_bytes(&opset, 1, "", 0);
+    wire_int(&opset, 2, 14);
+    wire_int(&m, 1, 8);
+    wire_msg(&m, 8, &opset);
+    wire_msg(&m, 7, &g);
+    return m;
+}
+
+static void foo_bar(int i, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", i < 940 ? "Foo" : "Bar");
+}
+
+static void distinct(int i, char *buf, size_t n)
+{
+    snprintf(buf, n, "Op%03d_with_a_long_name_xxxxxxxxxxxxxxxxxxxxxxxx", i % 300);
+}
+
+/* 1,000 unsupported nodes: one message, grouped by op with counts, cut at
+ * whole items with "and N more" (it was one line cut mid-name at 4 KB). */
+static void test_unknown_ops_grouped(void)
+{
+    wire w = many_ops(1000, foo_bar);
+    expect_buffer(&w, IR_ERR_UNSUPPORTED, "1000 nodes use ops distilc does not "
+                  "support: Foo \u00d7940 (first: node #0), Bar \u00d760 (first: "
+                  "node #940)", "Foo x940, Bar x60");
+    free(w.p);
+    w = many_ops(1000, distinct);
+    ir_graph *g = NULL;
+    ir_diag d;
+    ir_diag_init(&d);
+    CHECK(onnx_load_buffer(w.p, w.n, NULL, NULL, &g, &d) == IR_ERR_UNSUPPORTED);
+    size_t len = strlen(d.msg);
+    const char *more = strstr(d.msg, ", and ");
+    int n_more = 0, n_nodes = 0;
+    CHECK_MSG(more && sscanf(more, ", and %d more ops (%d nodes)", &n_more,
+                             &n_nodes) == 2 && strcmp(d.msg + len - 6, "nodes)") == 0,
+              "%s", d.msg);
+    CHECK_MSG(len < IR_DIAG_MSG_MAX / 2 + 200 && n_more > 200 && n_more < 300 &&
+              strstr(d.msg, "Op000_with_a_long_name_xxxxxxxxxxxxxxxxxxxxxxxx "
+                     "\u00d74 (first: node #0)"), "%zu bytes, %d more: %s", len,
+              n_more, d.msg);
+    /* inspect's way: the grouped list uncut, and every op by name, one per
+     * line (the nodes are dropped, leaving an empty graph) */
+    char *list = NULL, *names = NULL;
+    onnx_load_opts o = {.allow_unknown_ops = true, .unknown_out = &list,
+                        .unknown_ops_out = &names};
+    CHECK_MSG(onnx_load_buffer(w.p, w.n, NULL, &o, &g, &d) == IR_OK, "%s", d.msg);
+    CHECK(list && !strstr(list, "more ops") &&
+          strstr(list, "Op299_with_a_long_name_xxxxxxxxxxxxxxxxxxxxxxxx \u00d73"));
+    size_t lines = 0;
+    for (const char *p = names; p && *p; p++)
+        lines += *p == '\n';
+    CHECK_MSG(lines == 300 && names && strncmp(names, "Op000_", 6) == 0,
+              "%zu names", lines);
+    free(list);
+    free(names);
+    ir_graph_free(g);
+    free(w.p);
+}
+
+/* Nesting is bounded before protobuf-c unpacks (it recurses per message):
+ * 64 graph levels reach the loader (which refuses the Loop op), 65 and
+ * 5,000 are refused naming the limit, and so are 300 nested types; the
+ * same bytes cut short are a parse error naming the byte. */
+static void test_nesting(void)
+{
+    wire w = nested_loops(64);
+    expect_buffer(&w, IR_ERR_UNSUPPORTED, "Loop", "64 graph levels");
+    free(w.p);
+    w = nested_loops(65);
+    expect_buffer(&w, IR_ERR_INPUT, "at most 64 levels", "65 graph levels");
+    free(w.p);
+    w = nested_loops(5000);
+    CHECK(w.n > 100000); /* as large as the file that crashed */
+    expect_buffer(&w, IR_ERR_INPUT, "ONNX_MAX_GRAPH_DEPTH", "5000 graph levels");
+    w.n -= 3;
+    expect_buffer(&w, IR_ERR_INPUT, "does not parse at byte", "5000 levels, cut");
+    free(w.p);
+    w = nested_types(100);
+    expect_buffer(&w, IR_ERR_UNSUPPORTED, "not a tensor", "100 nested types");
+    free(w.p);
+    w = nested_types(300);
+    expect_buffer(&w, IR_ERR_INPUT, "ONNX_MAX_MESSAGE_DEPTH", "300 nested types");
+    free(w.p);
+    /* groups (wire types 3 and 4), which ONNX never writes */
+    w = nested_loops(1);
+    wire_varint(&w, 99u << 3 | 3);
+    wire_varint(&w, 99u << 3 | 4);
+    expect_buffer(&w, IR_ERR_INPUT, "does not parse", "a group");
+    free(w.p);
 }
 
 /* External data: good, escaping the folder, out of range. */
@@ -651,8 +862,21 @@ static void test_external_data(const char *dir)
     expect_fail(&t, dir, IR_ERR_INPUT, "symlink", "outside the model's folder",
                 NULL);
     unlink(link);
+    /* the model names a file that is not there: the user's input (exit 2) */
     loc.value = "missing.bin";
-    expect_fail(&t, dir, IR_ERR_IO, "missing file", "missing.bin", NULL);
+    expect_fail(&t, dir, IR_ERR_INPUT, "missing file", "missing.bin",
+                "No such file");
+    /* a FIFO inside the folder: refused at once (an open would block until
+     * something wrote to it), and so is a folder */
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/pipe.bin", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    loc.value = "pipe.bin";
+    expect_fail(&t, dir, IR_ERR_INPUT, "FIFO", "pipe.bin", "is a FIFO");
+    unlink(fifo);
+    CHECK(mkdir(fifo, 0700) == 0);
+    expect_fail(&t, dir, IR_ERR_INPUT, "folder", "pipe.bin", "is a folder");
+    rmdir(fifo);
     loc.value = "weights.bin";
     off.value = "16";
     expect_fail(&t, dir, IR_ERR_INPUT, "past the end", "runs past the end",
@@ -803,9 +1027,11 @@ int main(void)
     test_constant_node_and_value_info();
     test_structure_errors();
     test_unknown_ops();
+    test_unknown_ops_grouped();
     test_opsets();
     test_tensor_errors();
     test_bad_files(dir);
+    test_nesting();
     test_external_data(dir);
     test_bert_models();
     const char *left[] = {"empty.onnx", "random.onnx", "tensor.pb", "cut.onnx",

@@ -71,6 +71,11 @@ static void test_minimal(void)
     CHECK(r.prediction.skip && !r.intermediate.skip);
     CHECK(r.intermediate.epochs == 3 && r.intermediate.lr == 5e-5f &&
           r.prediction.temperature == 1.0f && r.task[0] == 0);
+    /* where each text setting came from, for messages that blame it */
+    CHECK(strcmp(r.file, "m.xml") == 0);
+    CHECK_MSG(r.line.student == 2 && r.line.share == 3 && r.line.corpus == 4 &&
+              r.line.task == 0 && r.line.layer_map == 0,
+              "student %d share %d", r.line.student, r.line.share);
 }
 
 static void expect_error(const char *what, const char *xml, const char *needle)
@@ -121,10 +126,34 @@ static void test_errors(void)
     expect_error("tiny max-seq",
                  "<recipe version='1'>\n<prediction>\n<max-seq>4</max-seq>\n"
                  "</prediction>\n</recipe>", "bad.xml:3: element 'max-seq'");
+    expect_error("another version",
+                 "<recipe version='99'>\n<task>SST-2</task>\n</recipe>",
+                 "bad.xml:1: element 'recipe': version 99, this distilc reads "
+                 "recipes of version 1");
+    /* XXE: libxml2's schema validator stops at the entity reference with
+     * "Internal error: xmlSchemaVDocWalk"; a DOCTYPE is refused first */
+    expect_error("external entity",
+                 "<?xml version='1.0'?>\n<!DOCTYPE recipe [\n<!ENTITY x SYSTEM "
+                 "'file:///etc/passwd'>\n]>\n<recipe version='1'><task>&x;</task>"
+                 "</recipe>", "bad.xml:2: a DOCTYPE is not allowed");
+    expect_error("billion laughs",
+                 "<!DOCTYPE r [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;"
+                 "&a;&a;&a;&a;&a;&a;'><!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'>"
+                 "]>\n<recipe version='1'><task>&c;</task></recipe>",
+                 "bad.xml:"); /* libxml2 stops it first, as an entity loop */
+    /* elements 300 deep: libxml2 stops at its limit, named in our words */
+    char deep[300 * 7 + 64];
+    size_t n = (size_t)sprintf(deep, "<recipe version='1'>");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)sprintf(deep + n, "<a>");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)sprintf(deep + n, "</a>");
+    sprintf(deep + n, "</recipe>");
+    expect_error("deep nesting", deep, "elements nest more than 256 levels deep");
     recipe r;
     ir_diag d;
     ir_diag_init(&d);
-    CHECK(recipe_load_file("/nonexistent/r.xml", &r, &d) == IR_ERR_IO);
+    CHECK(recipe_load_file("/nonexistent/r.xml", &r, &d) == IR_ERR_INPUT);
     CHECK(strstr(d.msg, "/nonexistent/r.xml") != NULL);
 }
 

@@ -163,7 +163,7 @@ static void test_vocab_errors(void)
     ir_diag d;
     ir_diag_init(&d);
     tok_tokenizer *t = (tok_tokenizer *)1;
-    CHECK(tok_load_vocab("/nonexistent/vocab.txt", NULL, &t, &d) == IR_ERR_IO);
+    CHECK(tok_load_vocab("/nonexistent/vocab.txt", NULL, &t, &d) == IR_ERR_INPUT);
     CHECK(t == NULL && strstr(d.msg, "/nonexistent/vocab.txt"));
     const char *no_unk = "[PAD]\n[CLS]\n[SEP]\nhello\n";
     CHECK(tok_load_vocab_text(no_unk, strlen(no_unk), "v.txt", NULL, &t, &d) ==
@@ -261,7 +261,13 @@ static void test_json(void)
     memset(s, '[', deep);
     memset(s + deep, ']', deep);
     s[2 * deep] = '\0';
-    CHECK(json_parse(s, 2 * deep, "t", &doc, &d) == IR_ERR_INPUT);
+    CHECK(json_parse(s, 2 * deep, "t", &doc, &d) == IR_ERR_INPUT &&
+          strstr(d.msg, "more than 512 levels deep"));
+    /* ... and at the limit it parses */
+    memmove(s + JSON_MAX_DEPTH, s + deep, JSON_MAX_DEPTH);
+    CHECK_MSG(json_parse(s, 2 * JSON_MAX_DEPTH, "t", &doc, &d) == IR_OK,
+              "%s", d.msg);
+    json_doc_free(&doc);
     free(s);
 }
 

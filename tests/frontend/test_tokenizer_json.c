@@ -392,6 +392,25 @@ static void test_errors(void)
     expect_error("{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[],"
                  "\"dropout\":0.1}}", IR_ERR_UNSUPPORTED, "model.dropout",
                  __LINE__);
+    /* Sequences nested 200 deep (each level a recursive call of the
+     * loader): refused naming the limit, post-processors and normalizers */
+    for (int kind = 0; kind < 2; kind++) {
+        const char *open = kind ? "{\"type\":\"Sequence\",\"processors\":["
+                                : "{\"type\":\"Sequence\",\"normalizers\":[";
+        size_t lo = strlen(open), levels = 200;
+        char *deep = malloc(levels * (lo + 2) + 256);
+        size_t n = (size_t)sprintf(deep, "{\"%s\":", kind ? "post_processor"
+                                                         : "normalizer");
+        for (size_t i = 0; i < levels; i++)
+            n += (size_t)sprintf(deep + n, "%s", open);
+        for (size_t i = 0; i < levels; i++)
+            n += (size_t)sprintf(deep + n, "]}");
+        sprintf(deep + n, ",\"model\":{\"type\":\"BPE\",\"vocab\":{},"
+                "\"merges\":[]}}");
+        expect_error(deep, IR_ERR_UNSUPPORTED, "more than 8 levels deep",
+                     __LINE__);
+        free(deep);
+    }
     /* Every prefix of a valid file is an error, never a crash or a leak. */
     for (size_t n = 0; n < strlen(UNIGRAM); n += 7) {
         ir_diag d;

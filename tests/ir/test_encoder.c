@@ -712,7 +712,7 @@ static void test_from_onnx(void)
     CHECK_MSG(strncmp(d.msg, "L: ", 3) == 0, "%s", d.msg);
     ir_graph_free(g);
     snprintf(path, sizeof path, "%s/nope.onnx", dir);
-    CHECK(encoder_from_onnx(path, &o, &back, &d) == IR_ERR_IO && !back);
+    CHECK(encoder_from_onnx(path, &o, &back, &d) == IR_ERR_INPUT && !back);
     CHECK_MSG(d.msg[0] != 'L' && d.msg[0] != 'P', "%s", d.msg);
     ir_encoder_free(e);
 }

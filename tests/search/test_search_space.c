@@ -118,6 +118,13 @@ static void test_errors(void)
     CHECK(load(bad_prec, &sp, &d) == IR_ERR_INPUT);
     CHECK_MSG(strstr(d.msg, "t.xml:9:") && strstr(d.msg, "latency"), "%s", d.msg);
 
+    /* a DOCTYPE (entities for XXE or billion laughs) is refused, naming
+     * its line */
+    CHECK(load("<?xml version='1.0'?>\n<!DOCTYPE space [<!ENTITY x SYSTEM "
+               "'file:///etc/passwd'>]>\n<space version=\"1\"><choices><layers>"
+               "&x;</layers></choices></space>", &sp, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "t.xml:2: a DOCTYPE is not allowed"), "%s", d.msg);
+
     /* not XML at all: the parser's line */
     CHECK(load("<space version=\"1\">\n<choices>\n</space>", &sp, &d) == IR_ERR_INPUT);
     CHECK_MSG(strstr(d.msg, "t.xml:3:"), "%s", d.msg);
@@ -143,7 +150,7 @@ static void test_errors(void)
 
     /* a missing file is an I/O error naming it */
     ir_diag_init(&d);
-    CHECK(search_space_load_file("/nonexistent/space.xml", &sp, &d) == IR_ERR_IO);
+    CHECK(search_space_load_file("/nonexistent/space.xml", &sp, &d) == IR_ERR_INPUT);
     CHECK(strstr(d.msg, "/nonexistent/space.xml") != NULL);
 }
 
