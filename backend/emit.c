@@ -246,6 +246,23 @@ static void icu_flags(char *cflags, size_t nc, char *libs, size_t nl)
 #endif
 }
 
+/* libxxhash as distilc was built with it (pkg-config libxxhash): the
+ * program verifies its weights' XXH64 checksum (backend/emit_weights.c). */
+static void xxhash_flags(char *cflags, size_t nc, char *libs, size_t nl)
+{
+#ifdef DISTILC_XXHASH_CFLAGS
+    snprintf(cflags, nc, "%s", DISTILC_XXHASH_CFLAGS);
+#else
+    cflags[0] = '\0';
+#endif
+#ifdef DISTILC_XXHASH_LIBS
+    snprintf(libs, nl, "%s", DISTILC_XXHASH_LIBS[0] ? DISTILC_XXHASH_LIBS
+                                                    : "-lxxhash");
+#else
+    snprintf(libs, nl, "-lxxhash");
+#endif
+}
+
 void emit_flags_get(emit_flags *f, const emit_options *o)
 {
     memset(f, 0, sizeof *f);
@@ -253,6 +270,8 @@ void emit_flags_get(emit_flags *f, const emit_options *o)
                sizeof f->dnnl_libs);
     icu_flags(f->icu_cflags, sizeof f->icu_cflags, f->icu_libs,
               sizeof f->icu_libs);
+    xxhash_flags(f->xxhash_cflags, sizeof f->xxhash_cflags, f->xxhash_libs,
+                 sizeof f->xxhash_libs);
     snprintf(f->defines, sizeof f->defines, "-D_DEFAULT_SOURCE%s",
              emit_source_find("backend/dnnl_qlinear.c")
                  ? " -DDISTILC_HAVE_QLINEAR=1" : "");
@@ -283,11 +302,14 @@ static ir_status write_makefile(const char *dir, const emit_options *o,
         "DNNL_LIBS = %s\n"
         "ICU_CFLAGS = %s\n"
         "ICU_LIBS = %s\n"
+        "XXHASH_CFLAGS = %s\n"
+        "XXHASH_LIBS = %s\n"
         "DEFS = %s\n"
         "WARN = %s\n"
         "SRCS = model.c",
         DISTILC_VERSION, o && o->cc ? o->cc : "cc", f.cflags, f.dnnl_cflags,
-        f.dnnl_libs, f.icu_cflags, f.icu_libs, f.defines, EMIT_WARN_FLAGS);
+        f.dnnl_libs, f.icu_cflags, f.icu_libs, f.xxhash_cflags,
+        f.xxhash_libs, f.defines, EMIT_WARN_FLAGS);
     for (size_t i = 0; i < emit_sources_count; i++) {
         const emit_source *s = &emit_sources[i];
         size_t len = strlen(s->path);
@@ -298,8 +320,8 @@ static ir_status write_makefile(const char *dir, const emit_options *o,
     snprintf(text + n, cap - n,
              "\n\nmodel: $(SRCS)\n"
              "\t$(CC) -std=c17 -fopenmp $(DEFS) $(CFLAGS) $(WARN) -I. -Irt "
-             "$(DNNL_CFLAGS) $(ICU_CFLAGS) -o $@ $(SRCS) $(DNNL_LIBS) "
-             "$(ICU_LIBS) -lm\n\n"
+             "$(DNNL_CFLAGS) $(ICU_CFLAGS) $(XXHASH_CFLAGS) -o $@ $(SRCS) "
+             "$(DNNL_LIBS) $(ICU_LIBS) $(XXHASH_LIBS) -lm\n\n"
              "clean:\n\trm -f model\n\n.PHONY: clean\n");
     char path[4096];
     snprintf(path, sizeof path, "%s/Makefile", dir);

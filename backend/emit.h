@@ -9,8 +9,9 @@
  *     if (emit_encoder(enc, "out", &o, &r, &d) != IR_OK) ... d.msg
  *     // out/model reads JSON lines of token ids, prints logits
  *
- * The emitted program needs libc, libm, libdnnl, libopenblas and ICU (the
- * tokenizer.json kinds of its text mode normalise with it), and libgomp,
+ * The emitted program needs libc, libm, libdnnl, libopenblas, ICU (the
+ * tokenizer.json kinds of its text mode normalise with it), libxxhash (its
+ * weights' checksum, backend/emit_weights.c), and libgomp,
  * which oneDNN's OpenMP build and the runtime's thread setting use —
  * nothing of distilc. See backend/standalone/model_main.c for its command
  * line.

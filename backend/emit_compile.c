@@ -160,7 +160,7 @@ ir_status emit_compile(const char *dir, const emit_options *o, ir_diag *d)
     ok = args_split(&a, "-std=c17 -fopenmp") && args_split(&a, f.defines) &&
          args_split(&a, f.cflags) && args_split(&a, EMIT_WARN_FLAGS) &&
          args_split(&a, "-I. -Irt") && args_split(&a, f.dnnl_cflags) &&
-         args_split(&a, f.icu_cflags) &&
+         args_split(&a, f.icu_cflags) && args_split(&a, f.xxhash_cflags) &&
          args_split(&a, "-o") && args_split(&a, tmp_name) &&
          args_split(&a, "model.c");
     for (size_t i = 0; ok && i < emit_sources_count; i++) {
@@ -173,7 +173,7 @@ ir_status emit_compile(const char *dir, const emit_options *o, ir_diag *d)
         ok = args_split(&a, word);
     }
     ok = ok && args_split(&a, f.dnnl_libs) && args_split(&a, f.icu_libs) &&
-         args_split(&a, "-lm");
+         args_split(&a, f.xxhash_libs) && args_split(&a, "-lm");
     if (!ok) {
         args_free(&a);
         ir_file_atomic_abort(&prog);

@@ -19,6 +19,8 @@ typedef struct emit_flags {
     char dnnl_libs[2048];   /* -ldnnl (with -L/-rpath when needed) */
     char icu_cflags[512];   /* ICU's -I/-D when pkg-config gives any */
     char icu_libs[512];     /* -licui18n -licuuc -licudata: the tokenizers */
+    char xxhash_cflags[512]; /* libxxhash's -I when pkg-config gives any */
+    char xxhash_libs[512];  /* -lxxhash: the weights' checksum */
     char defines[256];      /* -D_DEFAULT_SOURCE, -DDISTILC_HAVE_QLINEAR */
 } emit_flags;
 

@@ -1,6 +1,6 @@
 /* emit_weights.c — writing and validating model.weights (format in
  * emit_weights.h). Shipped with every emitted program, so it uses libc,
- * ir/diag and backend/rt.h only.
+ * libxxhash, ir/diag and backend/rt.h only.
  *
  * Integers are serialised byte by byte (little-endian) rather than by
  * copying structs, so the file does not depend on padding or on the host.
@@ -18,146 +18,46 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "ir/file_atomic.h"
 
-/* ---- XXH64 ----------------------------------------------------------------
- * Written from the algorithm's description (xxHash's doc/xxhash_spec.md,
- * "XXH64"), seed 0: four lanes over 32-byte stripes, then the tail, then
- * the avalanche. Several GB/s in plain C, so checking a BERT-base file
- * costs little next to loading it; any flipped bit changes it. */
-#define XXH_P1 0x9E3779B185EBCA87ull
-#define XXH_P2 0xC2B2AE3D27D4EB4Full
-#define XXH_P3 0x165667B19E3779F9ull
-#define XXH_P4 0x85EBCA77C2B2AE63ull
-#define XXH_P5 0x27D4EB2F165667C5ull
-
-static uint64_t xxh_rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-static uint64_t xxh_read64(const unsigned char *p)
+/* The checksum is XXH64 with seed 0, from libxxhash (several GB/s, so
+ * checking a BERT-base file costs little next to loading it; any flipped
+ * bit changes it). Its streaming state is allocated by the library (the
+ * struct's layout is not part of its stable ABI), so making one can fail. */
+static XXH64_state_t *sum_create(ir_diag *d)
 {
-    uint64_t v;
-    memcpy(&v, p, 8); /* little-endian hosts only (checked on reading) */
-    return v;
-}
-
-static uint64_t xxh_round(uint64_t acc, uint64_t in)
-{
-    acc += in * XXH_P2;
-    return xxh_rotl(acc, 31) * XXH_P1;
-}
-
-static uint64_t xxh_merge(uint64_t h, uint64_t v)
-{
-    h ^= xxh_round(0, v);
-    return h * XXH_P1 + XXH_P4;
-}
-
-void emit_xxh64_init(emit_xxh64_state *s)
-{
-    memset(s, 0, sizeof *s);
-    s->v[0] = XXH_P1 + XXH_P2;
-    s->v[1] = XXH_P2;
-    s->v[2] = 0;
-    s->v[3] = 0 - XXH_P1;
-}
-
-static void xxh_stripes(emit_xxh64_state *s, const unsigned char *p, size_t n)
-{
-    uint64_t v0 = s->v[0], v1 = s->v[1], v2 = s->v[2], v3 = s->v[3];
-    for (; n >= 32; p += 32, n -= 32) {
-        v0 = xxh_round(v0, xxh_read64(p));
-        v1 = xxh_round(v1, xxh_read64(p + 8));
-        v2 = xxh_round(v2, xxh_read64(p + 16));
-        v3 = xxh_round(v3, xxh_read64(p + 24));
+    XXH64_state_t *s = XXH64_createState();
+    if (!s) {
+        ir_diag_set(d, IR_ERR_NOMEM, "out of memory (XXH64 state)");
+        return NULL;
     }
-    s->v[0] = v0, s->v[1] = v1, s->v[2] = v2, s->v[3] = v3;
-}
-
-void emit_xxh64_update(emit_xxh64_state *s, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    s->total += n;
-    if (s->buffered) {
-        size_t take = 32 - s->buffered < n ? 32 - s->buffered : n;
-        memcpy(s->buf + s->buffered, p, take);
-        s->buffered += take;
-        p += take;
-        n -= take;
-        if (s->buffered < 32)
-            return;
-        xxh_stripes(s, s->buf, 32);
-        s->buffered = 0;
-    }
-    size_t whole = n & ~(size_t)31;
-    xxh_stripes(s, p, whole);
-    memcpy(s->buf, p + whole, n - whole);
-    s->buffered = n - whole;
-}
-
-uint64_t emit_xxh64_digest(const emit_xxh64_state *s)
-{
-    uint64_t h;
-    if (s->total >= 32) {
-        h = xxh_rotl(s->v[0], 1) + xxh_rotl(s->v[1], 7) +
-            xxh_rotl(s->v[2], 12) + xxh_rotl(s->v[3], 18);
-        for (int i = 0; i < 4; i++)
-            h = xxh_merge(h, s->v[i]);
-    } else {
-        h = XXH_P5; /* + seed 0 */
-    }
-    h += s->total;
-    const unsigned char *p = s->buf;
-    size_t n = s->buffered;
-    for (; n >= 8; p += 8, n -= 8) {
-        h ^= xxh_round(0, xxh_read64(p));
-        h = xxh_rotl(h, 27) * XXH_P1 + XXH_P4;
-    }
-    if (n >= 4) {
-        uint32_t w;
-        memcpy(&w, p, 4);
-        h ^= (uint64_t)w * XXH_P1;
-        h = xxh_rotl(h, 23) * XXH_P2 + XXH_P3;
-        p += 4;
-        n -= 4;
-    }
-    for (; n > 0; p++, n--) {
-        h ^= (uint64_t)*p * XXH_P5;
-        h = xxh_rotl(h, 11) * XXH_P1;
-    }
-    h ^= h >> 33;
-    h *= XXH_P2;
-    h ^= h >> 29;
-    h *= XXH_P3;
-    h ^= h >> 32;
-    return h;
-}
-
-uint64_t emit_xxh64(const void *data, size_t n)
-{
-    emit_xxh64_state s;
-    emit_xxh64_init(&s);
-    emit_xxh64_update(&s, data, n);
-    return emit_xxh64_digest(&s);
+    XXH64_reset(s, 0);
+    return s;
 }
 
 /* The checksum of a whole weight file: XXH64 of its bytes with the
  * checksum field (EMIT_WEIGHTS_SUM_AT, 8 bytes) read as zeros. */
-uint64_t emit_weights_checksum(const void *file, size_t size)
+ir_status emit_weights_checksum(const void *file, size_t size, uint64_t *sum,
+                                ir_diag *d)
 {
     const unsigned char *b = file;
     unsigned char head[EMIT_WEIGHTS_SUM_AT + 8];
-    emit_xxh64_state s;
-    emit_xxh64_init(&s);
+    XXH64_state_t *s = sum_create(d);
+    if (!s)
+        return IR_ERR_NOMEM;
     if (size < sizeof head) {
-        emit_xxh64_update(&s, b, size);
-        return emit_xxh64_digest(&s);
+        XXH64_update(s, b, size);
+    } else {
+        memcpy(head, b, EMIT_WEIGHTS_SUM_AT);
+        memset(head + EMIT_WEIGHTS_SUM_AT, 0, 8);
+        XXH64_update(s, head, sizeof head);
+        XXH64_update(s, b + sizeof head, size - sizeof head);
     }
-    memcpy(head, b, EMIT_WEIGHTS_SUM_AT);
-    memset(head + EMIT_WEIGHTS_SUM_AT, 0, 8);
-    emit_xxh64_update(&s, head, sizeof head);
-    emit_xxh64_update(&s, b + sizeof head, size - sizeof head);
-    return emit_xxh64_digest(&s);
+    *sum = XXH64_digest(s);
+    XXH64_freeState(s);
+    return IR_OK;
 }
 
 static void put_u32(unsigned char *p, uint32_t v)
@@ -258,11 +158,11 @@ static size_t header_bytes(void)
 
 /* The file goes through put_bytes twice: once into the checksum (f NULL),
  * then, with the checksum in the header, into the file. */
-static ir_status put_bytes(FILE *f, emit_xxh64_state *sum, const void *p, size_t n,
+static ir_status put_bytes(FILE *f, XXH64_state_t *sum, const void *p, size_t n,
                            const char *path, ir_diag *d)
 {
     if (!f) {
-        emit_xxh64_update(sum, p, n);
+        XXH64_update(sum, p, n);
         return IR_OK;
     }
     if (n && fwrite(p, 1, n, f) != n)
@@ -271,7 +171,7 @@ static ir_status put_bytes(FILE *f, emit_xxh64_state *sum, const void *p, size_t
     return IR_OK;
 }
 
-static ir_status put_file(FILE *f, emit_xxh64_state *sum, const unsigned char *head,
+static ir_status put_file(FILE *f, XXH64_state_t *sum, const unsigned char *head,
                           uint64_t table_off, const unsigned char *table,
                           uint64_t data_off, const emit_tensor *ts, size_t n,
                           const char *path, ir_diag *d)
@@ -337,10 +237,15 @@ static ir_status write_body(FILE *f, const char *path, const rt_config *cfg,
     for (int i = 0; i < EMIT_WEIGHTS_CFG_WORDS; i++)
         put_u64(head + EMIT_WEIGHTS_HEADER_BYTES + 8 * i, (uint64_t)words[i]);
 
-    emit_xxh64_state sum;
-    emit_xxh64_init(&sum);
-    put_file(NULL, &sum, head, table_off, table, data_off, ts, n, path, d);
-    uint64_t h = emit_xxh64_digest(&sum);
+    XXH64_state_t *sum = sum_create(d);
+    if (!sum) {
+        free(table);
+        free(head);
+        return IR_ERR_NOMEM;
+    }
+    put_file(NULL, sum, head, table_off, table, data_off, ts, n, path, d);
+    uint64_t h = XXH64_digest(sum);
+    XXH64_freeState(sum);
     put_u64(head + EMIT_WEIGHTS_SUM_AT, h);
     ir_status s = put_file(f, NULL, head, table_off, table, data_off, ts, n,
                            path, d);
@@ -563,7 +468,10 @@ ir_status emit_weights_parse(const void *buf, size_t size, const char *file,
                            file_bytes, size, REBUILD);
     uint64_t stored = get_u64(b + EMIT_WEIGHTS_SUM_AT);
     if (verify) {
-        uint64_t sum = emit_weights_checksum(b, size);
+        uint64_t sum;
+        ir_status cs = emit_weights_checksum(b, size, &sum, d);
+        if (cs != IR_OK)
+            return cs;
         if (sum != stored)
             return ir_diag_set(d, IR_ERR_INPUT,
                                "%s: checksum mismatch: the header says %016"

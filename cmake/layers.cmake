@@ -22,7 +22,7 @@
 #
 # Expects from CMakeLists.txt: GEN_DIR, WARN, SAN_FLAGS, DISTILC_LIB_DEFS,
 # DNNL_INCLUDE_DIR, the pkg-config variables PROTOBUF_C_*, LIBXML2_*,
-# OPENBLAS_*, OpenMP::OpenMP_C, and the target distilc_onnxpb (whose source
+# OPENBLAS_*, XXHASH_*, OpenMP::OpenMP_C, and the target distilc_onnxpb (whose source
 # is generated with onnx/onnx.pb-c.h).
 
 set(DISTILC_LAYERS ir frontend passes backend distill search pipeline)
@@ -38,10 +38,11 @@ set(DISTILC_LAYER_DIRS_pipeline pipeline)
 # from linking the imported targets, which would give them to every layer).
 set(DISTILC_LAYER_EXTERNAL_frontend ${GEN_DIR} ${PROTOBUF_C_INCLUDE_DIRS}
     ${LIBXML2_INCLUDE_DIRS})
-set(DISTILC_LAYER_EXTERNAL_backend ${DNNL_INCLUDE_DIR} ${OPENBLAS_INCLUDE_DIRS})
+set(DISTILC_LAYER_EXTERNAL_backend ${DNNL_INCLUDE_DIR} ${OPENBLAS_INCLUDE_DIRS}
+    ${XXHASH_INCLUDE_DIRS})
 # The compiler's own folders (oneDNN's /usr/include) are searched anyway and
 # cannot be taken away from a layer: tests/layers/check_layers.cmake checks
-# by name that only backend/ includes oneDNN and CBLAS.
+# by name that only backend/ includes oneDNN, CBLAS and xxhash.h.
 foreach(layer frontend backend)
   if(CMAKE_C_IMPLICIT_INCLUDE_DIRECTORIES AND DISTILC_LAYER_EXTERNAL_${layer})
     list(REMOVE_ITEM DISTILC_LAYER_EXTERNAL_${layer} ${CMAKE_C_IMPLICIT_INCLUDE_DIRECTORIES})

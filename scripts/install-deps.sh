@@ -7,7 +7,7 @@ set -euo pipefail
 
 PACKAGES=(cmake make gcc clang libclang-rt-14-dev pkg-config
           libprotobuf-c-dev protobuf-c-compiler libonnx-dev libopenblas-dev
-          libdnnl-dev libxml2-dev libicu-dev python3 python3-pip python3-numpy
+          libdnnl-dev libxml2-dev libicu-dev libxxhash-dev python3 python3-pip python3-numpy
           python3-onnx python3-torch python3-scipy python3-sklearn)
 PY=/usr/bin/python3
 

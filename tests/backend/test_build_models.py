@@ -9,11 +9,12 @@ batch, the emitted program DIR/model:
   - prints, for each example as its own JSON line and for the whole batch
     as one line, logits equal to `distilc run --backend ref` (the reference
     interpreter) within 1e-4 fp32, and to torch's within 1e-4;
-  - links only libdnnl, libopenblas, ICU, libm, libc and libgomp (NEEDED
+  - links only libdnnl, libopenblas, ICU, libxxhash, libm, libc and libgomp (NEEDED
     entries; libgomp because the runtime sets oneDNN's OpenMP thread count,
     libopenblas for the larger fp32 linears on CPUs without AVX-512, chosen at
     load time: backend/rt_linear.c; ICU for the text mode's tokenizer.json
-    kinds, tests/backend/test_program_tokenizer.py);
+    kinds, tests/backend/test_program_tokenizer.py; libxxhash for the
+    weights' checksum);
   - refuses a truncated copy of its weights (exit 1, "truncated").
 At bf16, int8 (dynamic) and int8 with scales calibrated by
 `distilc build --calibrate` the logits stay within a loose bound of the
@@ -37,7 +38,8 @@ import model_util as mu  # noqa: E402
 
 TOL = 1e-4
 ALLOWED_NEEDED = ("libdnnl.so", "libopenblas.so", "libm.so", "libc.so",
-                  "libgomp.so", "libicui18n.so", "libicuuc.so", "libicudata.so")
+                  "libgomp.so", "libicui18n.so", "libicuuc.so", "libicudata.so",
+                  "libxxhash.so")
 
 np, onnx, _ = mu.require("numpy", "onnx", "torch")
 

@@ -85,7 +85,8 @@ foreach(layer ${LAYERS})
   compile(${layer} onnxpb "#include \"onnx/onnx.pb-c.h\"" ${expect})
 endforeach()
 
-# 3. By name: oneDNN / CBLAS outside backend/, ICU outside frontend/, and
+# 3. By name: oneDNN / CBLAS / libxxhash outside backend/, ICU outside
+# frontend/, and
 # "../" anywhere.
 foreach(layer ${LAYERS})
   foreach(dir ${LAYER_DIRS_${layer}})
@@ -101,6 +102,9 @@ foreach(layer ${LAYERS})
         if(NOT layer STREQUAL "backend" AND
            l MATCHES "include[ \t]*<(oneapi/|dnnl|cblas|openblas)")
           set(failures "${failures}\n  ${rel}: '${l}' (only backend/ uses oneDNN and BLAS)")
+        endif()
+        if(NOT layer STREQUAL "backend" AND l MATCHES "include[ \t]*<xxhash")
+          set(failures "${failures}\n  ${rel}: '${l}' (only backend/ uses libxxhash)")
         endif()
         if(NOT layer STREQUAL "frontend" AND l MATCHES "include[ \t]*<unicode/")
           set(failures "${failures}\n  ${rel}: '${l}' (only frontend/ uses ICU)")
