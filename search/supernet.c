@@ -153,7 +153,11 @@ ir_status search_supernet_check(const search_supernet *sn,
                            "from the supernet's %lld", (long long)c->f,       \
                            (long long)m->f);
     SAME(vocab) SAME(max_positions) SAME(type_vocab) SAME(labels)
+    SAME(rel_buckets) SAME(rel_max_distance)
 #undef SAME
+    if (c->rel_bidirectional != m->rel_bidirectional)
+        return ir_diag_set(d, IR_ERR_INPUT, "supernet: the relative position "
+                           "bias's direction differs from the supernet's");
     if (c->activation != m->activation || c->head != m->head)
         return ir_diag_set(d, IR_ERR_INPUT, "supernet: activation or head "
                            "type differs from the supernet's");
