@@ -124,8 +124,9 @@ ir_status compress_fingerprints(const compress_options *o,
     uint64_t h = 0xcbf29ce484222325ull;
     /* /2: lift records the teacher's input contract (issue 16); a state
      * from before it redoes every stage rather than build a student with
-     * BERT's inputs from it */
-    h = fnv_str(h, "distilc-compress/2");
+     * BERT's inputs from it. /3: lift records MPNet's relative position
+     * bias, and shared or factorized teachers start an unfolded supernet */
+    h = fnv_str(h, "distilc-compress/3");
     /* lift: the teacher, the task's dev data, the setting it is timed at */
     ir_status s = fnv_file(&h, "teacher", o->teacher, true, d);
     if (s == IR_OK)

@@ -180,6 +180,12 @@ typedef struct compress_results {
      * family, not BERT's */
     char t_pool_act[16];
     double t_ln_eps;
+    /* its relative position bias (MPNet; ir_encoder_config's rel_*; 0
+     * buckets: none, the default of a state written before the fields),
+     * which the supernet's sub-networks, the candidates and the student
+     * carry */
+    int64_t t_rel_buckets, t_rel_max_distance;
+    bool t_rel_bidirectional;
     /* supernet */
     bool sn_trained;
     int64_t sn_steps, sn_subnets, sn_examples, sn_heldout;

@@ -266,6 +266,9 @@ ir_status compress_stage_lift(compress_ctx *c, ir_diag *d)
     snprintf(r->t_pool_act, sizeof r->t_pool_act, "%s",
              ir_act_name(ir_encoder_pool_act(tc)));
     r->t_ln_eps = tc->ln_eps;
+    r->t_rel_buckets = tc->rel_buckets;
+    r->t_rel_max_distance = tc->rel_max_distance;
+    r->t_rel_bidirectional = tc->rel_bidirectional;
     s = compress_measure_model(c, e, types, "teacher", &r->teacher, d);
     r->teacher.size_bytes = compress_file_size(o->teacher);
     ir_encoder_free(e);

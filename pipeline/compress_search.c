@@ -400,7 +400,8 @@ void compress_teacher_config(compress_ctx *c, search_space *sp,
     const compress_results *r = &c->st->r;
     const glue_task *task = glue_task_lookup(c->o->task);
     /* every candidate shares the teacher's vocabulary, positions (their
-     * numbering too), head and FFN activation (the supernet is the
+     * numbering too, and MPNet's relative position bias), head and FFN
+     * activation (the supernet is the
      * teacher: its candidates cannot switch GELU forms) */
     *tc = sp->base;
     tc->layers = r->t_layers;
@@ -419,6 +420,9 @@ void compress_teacher_config(compress_ctx *c, search_space *sp,
         sp->base.pool_act = tc->pool_act = pool;
     if (r->t_ln_eps > 0)
         sp->base.ln_eps = tc->ln_eps = (float)r->t_ln_eps;
+    sp->base.rel_buckets = tc->rel_buckets = r->t_rel_buckets;
+    sp->base.rel_max_distance = tc->rel_max_distance = r->t_rel_max_distance;
+    sp->base.rel_bidirectional = tc->rel_bidirectional = r->t_rel_bidirectional;
     sp->base.head = tc->head = task->is_regression ? IR_ENC_HEAD_REGRESSION
                                                    : IR_ENC_HEAD_CLASSIFICATION;
     ir_act act = ir_act_from_ffn_code(r->t_activation);

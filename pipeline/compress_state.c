@@ -92,6 +92,9 @@ static size_t fields_build(field *f, size_t cap)
     ADD("t_pool_act", F_STR, R(t_pool_act),
         sizeof(((compress_results *)0)->t_pool_act));
     ADD("t_ln_eps", F_F64, R(t_ln_eps), 0);
+    ADD("t_rel_buckets", F_I64, R(t_rel_buckets), 0);
+    ADD("t_rel_max_distance", F_I64, R(t_rel_max_distance), 0);
+    ADD("t_rel_bidirectional", F_BOOL, R(t_rel_bidirectional), 0);
     ADD("sn_trained", F_BOOL, R(sn_trained), 0);
     ADD("sn_steps", F_I64, R(sn_steps), 0);
     ADD("sn_subnets", F_I64, R(sn_subnets), 0);

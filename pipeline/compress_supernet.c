@@ -2,7 +2,9 @@
  * supernet the search estimates candidates with (search/supernet_train.h).
  *
  * The supernet is the teacher itself with every axis sorted by importance,
- * over the space cut to what the teacher can teach; it is trained with the
+ * over the space cut to what the teacher can teach (a teacher sharing
+ * layers or factorizing its embeddings, ALBERT and ELECTRA-small,
+ * unfolded: search_supernet_from_encoder); it is trained with the
  * sandwich rule on the task's training split minus a held-out part (the
  * last min(500, n/5) examples, which the search scores candidates on), and
  * written as OUT/supernet/supernet.onnx with OUT/supernet/supernet.json
@@ -189,10 +191,27 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
                                          : IR_ENC_HEAD_CLASSIFICATION;
     /* the teacher sorted by importance is both the supernet's start and
      * the teacher it learns from: its heads and dims line up with the
-     * slices */
-    if ((s = search_supernet_from_encoder(tenc, true, &sn, d)) != IR_OK ||
-        (s = search_supernet_encoder(sn, &tenc->cfg, &sorted, d)) != IR_OK ||
-        (s = teacher_new(sorted, TEACHER_ENGINE_AUTO, NULL, NULL, &t, d)) != IR_OK ||
+     * slices. A teacher that shares layers or factorizes its embeddings
+     * (ALBERT, ELECTRA-small) starts an unfolded supernet, whose full
+     * slice only approximates it: the supernet learns from the teacher
+     * itself (the loss's learned projections line the dims up) */
+    if ((s = search_supernet_from_encoder(tenc, true, &sn, d)) != IR_OK)
+        goto done;
+    bool unfolded = !ir_encoder_config_equal(search_supernet_config(sn), &tenc->cfg);
+    if (unfolded) {
+        const ir_encoder_config *tc0 = &tenc->cfg;
+        bool shared = tc0->n_attn_groups < tc0->layers || tc0->n_ffn_groups < tc0->layers;
+        compress_note(c, "supernet: the teacher's %s%s%s unfolded (one weight set "
+                      "a layer, %lld-wide embedding tables); it learns from the "
+                      "teacher itself", shared ? "shared layers" : "",
+                      shared && tc0->embed ? " and " : "",
+                      tc0->embed ? "factorized embeddings" : "",
+                      (long long)tc0->hidden);
+    }
+    else if ((s = search_supernet_encoder(sn, &tenc->cfg, &sorted, d)) != IR_OK)
+        goto done;
+    if ((s = teacher_new(unfolded ? tenc : sorted, TEACHER_ENGINE_AUTO, NULL, NULL,
+                         &t, d)) != IR_OK ||
         (s = gemm_ctx_create(gemm_impl_for_cpu(), &gemm, d)) != IR_OK)
         goto done;
     search_supernet_params(sn)->gemm = gemm;

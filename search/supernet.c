@@ -58,16 +58,26 @@ ir_status search_supernet_new(const search_space *sp, uint64_t seed,
     return IR_OK;
 }
 
+void search_supernet_unfolded_config(const ir_encoder_config *c,
+                                     ir_encoder_config *out)
+{
+    *out = *c;
+    if (c->embed > 0) {
+        out->embed = 0;
+        out->embed_kind = IR_ENC_EMBED_PROJECT_WORD; /* as an unfactorized student's */
+    }
+    /* no sharing cannot fail */
+    ir_encoder_config_share(out, IR_ENC_SHARE_NONE, 0, NULL);
+}
+
 ir_status search_supernet_from_encoder(const ir_encoder *e, bool reorder,
                                        search_supernet **out, ir_diag *d)
 {
     *out = NULL;
     const ir_encoder_config *c = &e->cfg;
-    if (c->embed > 0 || c->n_attn_groups != c->layers ||
-        c->n_ffn_groups != c->layers)
-        return ir_diag_set(d, IR_ERR_UNSUPPORTED, "supernet: the encoder shares "
-                           "layers or factorizes its embeddings; a supernet "
-                           "needs one weight set per layer and a full table");
+    ir_encoder_config sc;
+    search_supernet_unfolded_config(c, &sc);
+    bool plain = ir_encoder_config_equal(c, &sc);
     train_params *t = NULL;
     ir_status s = train_params_from_encoder(e, &t, d);
     if (s != IR_OK)
@@ -77,19 +87,24 @@ ir_status search_supernet_from_encoder(const ir_encoder *e, bool reorder,
         train_params_free(t);
         return ir_diag_set(d, IR_ERR_NOMEM, "supernet: out of memory");
     }
-    sn->cfg = *c;
-    if (!reorder) {
+    sn->cfg = sc;
+    if (!reorder && plain) {
         sn->p = t;
         *out = sn;
         return IR_OK;
     }
-    /* the same function with every axis sorted by importance, so that a
-     * slice's "first k" are the k that matter most */
+    /* reorder: the same function with every axis sorted by importance, so
+     * that a slice's "first k" are the k that matter most. A shared or
+     * factorized teacher is unfolded on the way: each layer its group's
+     * weights (exact), the embeddings as H-wide tables (exact for a
+     * projected word table; after the LayerNorm, a start the supernet's
+     * training corrects, see student_init_from_teacher) */
     int64_t map[IR_ENCODER_MAX_LAYERS];
-    for (int64_t l = 0; l < c->layers; l++)
+    for (int64_t l = 0; l < sc.layers; l++)
         map[l] = l + 1;
-    if ((s = train_params_new(c, &sn->p, d)) == IR_OK)
-        s = student_init_from_teacher_ordered(sn->p, t, map, NULL, d);
+    if ((s = train_params_new(&sc, &sn->p, d)) == IR_OK)
+        s = reorder ? student_init_from_teacher_ordered(sn->p, t, map, NULL, d)
+                    : student_init_from_teacher(sn->p, t, map, NULL, d);
     train_params_free(t);
     if (s != IR_OK) {
         search_supernet_free(sn);
@@ -138,7 +153,11 @@ ir_status search_supernet_check(const search_supernet *sn,
                            "from the supernet's %lld", (long long)c->f,       \
                            (long long)m->f);
     SAME(vocab) SAME(max_positions) SAME(type_vocab) SAME(labels)
+    SAME(rel_buckets) SAME(rel_max_distance)
 #undef SAME
+    if (c->rel_bidirectional != m->rel_bidirectional)
+        return ir_diag_set(d, IR_ERR_INPUT, "supernet: the relative position "
+                           "bias's direction differs from the supernet's");
     if (c->activation != m->activation || c->head != m->head)
         return ir_diag_set(d, IR_ERR_INPUT, "supernet: activation or head "
                            "type differs from the supernet's");

@@ -43,16 +43,25 @@ void search_supernet_free(search_supernet *sn);
 const ir_encoder_config *search_supernet_config(const search_supernet *sn);
 train_params *search_supernet_params(search_supernet *sn);
 
-/* A supernet holding e's weights (its config: no sharing, no
- * factorization, else IR_ERR_UNSUPPORTED). reorder (for a teacher): every
- * axis sorted by importance first (distill/student.h's
+/* A supernet holding e's weights. reorder (for a teacher): every axis
+ * sorted by importance first (distill/student.h's
  * student_init_from_teacher_ordered), which keeps e's function and makes
  * each slice start as the student the teacher would initialise; without
  * it (a saved supernet) the weights are taken as they are. The full slice
  * (search_supernet_encoder at e's config) is then the reordered teacher,
- * the one whose attention heads and hidden dims the slices line up with. */
+ * the one whose attention heads and hidden dims the slices line up with.
+ * A teacher that shares layers or factorizes its embeddings (ALBERT,
+ * ELECTRA-small) is unfolded (search_supernet_unfolded_config): one
+ * weight set per layer, its group's, and H-wide embedding tables with the
+ * projection folded in (student_init_from_teacher; approximate for
+ * embeddings projected after their LayerNorm), so its full slice is close
+ * to the teacher, not the teacher: distil from the teacher itself. */
 ir_status search_supernet_from_encoder(const ir_encoder *e, bool reorder,
                                        search_supernet **out, ir_diag *d);
+/* The config of the supernet of a teacher of config c: c without sharing
+ * and with unfactorized embeddings (equal to c for BERT-like teachers). */
+void search_supernet_unfolded_config(const ir_encoder_config *c,
+                                     ir_encoder_config *out);
 
 /* IR_ERR_INPUT naming the dimension when c is not a slice of the supernet
  * (more layers, wider, another vocabulary...), IR_ERR_UNSUPPORTED for a
