@@ -18,7 +18,10 @@ static void put_i64(unsigned char *p, int64_t v)
 /* The checksum of the edited file, so that the check behind it runs. */
 static void put_checksum(unsigned char *buf, size_t len)
 {
-    uint64_t sum = emit_weights_checksum(buf, len);
+    uint64_t sum = 0;
+    ir_diag d;
+    ir_diag_init(&d);
+    CHECK_MSG(emit_weights_checksum(buf, len, &sum, &d) == IR_OK, "%s", d.msg);
     memcpy(buf + EMIT_WEIGHTS_SUM_AT, &sum, 8);
 }
 
