@@ -73,9 +73,10 @@ static void test_minimal(void)
           r.prediction.temperature == 1.0f && r.task[0] == 0);
     /* where each text setting came from, for messages that blame it */
     CHECK(strcmp(r.file, "m.xml") == 0);
-    CHECK_MSG(r.line.student == 2 && r.line.share == 3 && r.line.corpus == 4 &&
-              r.line.task == 0 && r.line.layer_map == 0,
-              "student %d share %d", r.line.student, r.line.share);
+    CHECK_MSG(r.line.student == 2 && r.line.share == 3 && r.line.tokenizer == 4 &&
+              r.line.corpus == 5 && r.line.task == 0 && r.line.layer_map == 0,
+              "student %d share %d tokenizer %d corpus %d", r.line.student,
+              r.line.share, r.line.tokenizer, r.line.corpus);
 }
 
 static void expect_error(const char *what, const char *xml, const char *needle)
