@@ -22,9 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "frontend/json.h"
 #include "ir/file_atomic.h"
+#include "ir/file_read.h"
 #include "pipeline/compress.h"
 
 enum { F_I64, F_INT, F_F64, F_STR, F_BOOL };
@@ -214,6 +216,9 @@ ir_status compress_state_save(const char *path, const compress_state *s,
     return IR_OK;
 }
 
+/* A state file is a few KB; anything past this is not one distilc wrote. */
+#define COMPRESS_STATE_MAX_BYTES ((int64_t)16 << 20)
+
 static ir_status bad_state(ir_diag *d, const char *path, const char *what)
 {
     return ir_diag_set(d, IR_ERR_INPUT, "state file '%s': %s; delete it or rerun "
@@ -223,30 +228,16 @@ static ir_status bad_state(ir_diag *d, const char *path, const char *what)
 ir_status compress_state_load(const char *path, compress_state *s, ir_diag *d)
 {
     compress_state_init(s);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT ? IR_OK
-                               : ir_diag_set(d, IR_ERR_IO, "state file '%s': %s",
-                                             path, strerror(errno));
+    /* no state yet: a fresh run; anything else must be a regular file of
+     * sane size (a FIFO would block the read, ir/file_read.h) */
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        return IR_OK;
     char *text = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? 2 * cap : 65536;
-            char *t = realloc(text, cap);
-            if (!t) {
-                free(text);
-                fclose(f);
-                return ir_diag_set(d, IR_ERR_NOMEM, "state file '%s'", path);
-            }
-            text = t;
-        }
-        size_t got = fread(text + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    fclose(f);
+    size_t len = 0;
+    ir_status rs = ir_file_read_all(path, "state file", COMPRESS_STATE_MAX_BYTES,
+                                    &text, &len, d);
+    if (rs != IR_OK)
+        return rs;
     json_doc doc;
     ir_diag jd;
     ir_diag_init(&jd);

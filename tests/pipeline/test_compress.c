@@ -395,6 +395,15 @@ static void test_state_roundtrip(const char *dir)
     /* no file: an empty state */
     snprintf(path, sizeof path, "%s/none.json", dir);
     CHECK(compress_state_load(path, b, &d) == IR_OK && !b->done[0]);
+    /* a FIFO where the state should be: refused at once (issue 18), never
+     * a read that blocks until someone writes to it */
+    snprintf(path, sizeof path, "%s/fifo.json", dir);
+    if (mkfifo(path, 0600) == 0) {
+        ir_diag_init(&d);
+        CHECK(compress_state_load(path, b, &d) == IR_ERR_INPUT);
+        CHECK_MSG(strstr(d.msg, "FIFO") != NULL, "message: %s", d.msg);
+        remove(path);
+    }
     free(a);
     free(b);
 }
