@@ -229,38 +229,29 @@ static void dnnl_flags(char *cflags, size_t nc, char *libs, size_t nl)
 #endif
 }
 
-/* ICU as distilc was built with it (pkg-config icu-uc icu-i18n): the
- * tokenizer.json kinds of the program's text mode normalise with it. */
-static void icu_flags(char *cflags, size_t nc, char *libs, size_t nl)
-{
-#ifdef DISTILC_ICU_CFLAGS
-    snprintf(cflags, nc, "%s", DISTILC_ICU_CFLAGS);
-#else
-    cflags[0] = '\0';
+/* ICU (the tokenizer.json kinds of the program's text mode normalise with
+ * it) and libxxhash (the program verifies its weights' checksum,
+ * backend/emit_weights.c) as distilc was built with them (pkg-config, the
+ * DISTILC_*_CFLAGS / _LIBS the build defines), else their plain -l names. */
+#ifndef DISTILC_ICU_CFLAGS
+#define DISTILC_ICU_CFLAGS ""
 #endif
-#ifdef DISTILC_ICU_LIBS
-    snprintf(libs, nl, "%s", DISTILC_ICU_LIBS[0] ? DISTILC_ICU_LIBS
-                                                 : "-licui18n -licuuc -licudata");
-#else
-    snprintf(libs, nl, "-licui18n -licuuc -licudata");
+#ifndef DISTILC_ICU_LIBS
+#define DISTILC_ICU_LIBS ""
 #endif
-}
+#ifndef DISTILC_XXHASH_CFLAGS
+#define DISTILC_XXHASH_CFLAGS ""
+#endif
+#ifndef DISTILC_XXHASH_LIBS
+#define DISTILC_XXHASH_LIBS ""
+#endif
 
-/* libxxhash as distilc was built with it (pkg-config libxxhash): the
- * program verifies its weights' XXH64 checksum (backend/emit_weights.c). */
-static void xxhash_flags(char *cflags, size_t nc, char *libs, size_t nl)
+static void pkg_flags(const char *built_cflags, const char *built_libs,
+                      const char *fallback_libs, char *cflags, size_t nc,
+                      char *libs, size_t nl)
 {
-#ifdef DISTILC_XXHASH_CFLAGS
-    snprintf(cflags, nc, "%s", DISTILC_XXHASH_CFLAGS);
-#else
-    cflags[0] = '\0';
-#endif
-#ifdef DISTILC_XXHASH_LIBS
-    snprintf(libs, nl, "%s", DISTILC_XXHASH_LIBS[0] ? DISTILC_XXHASH_LIBS
-                                                    : "-lxxhash");
-#else
-    snprintf(libs, nl, "-lxxhash");
-#endif
+    snprintf(cflags, nc, "%s", built_cflags);
+    snprintf(libs, nl, "%s", built_libs[0] ? built_libs : fallback_libs);
 }
 
 void emit_flags_get(emit_flags *f, const emit_options *o)
@@ -268,10 +259,12 @@ void emit_flags_get(emit_flags *f, const emit_options *o)
     memset(f, 0, sizeof *f);
     dnnl_flags(f->dnnl_cflags, sizeof f->dnnl_cflags, f->dnnl_libs,
                sizeof f->dnnl_libs);
-    icu_flags(f->icu_cflags, sizeof f->icu_cflags, f->icu_libs,
-              sizeof f->icu_libs);
-    xxhash_flags(f->xxhash_cflags, sizeof f->xxhash_cflags, f->xxhash_libs,
-                 sizeof f->xxhash_libs);
+    pkg_flags(DISTILC_ICU_CFLAGS, DISTILC_ICU_LIBS,
+              "-licui18n -licuuc -licudata", f->icu_cflags,
+              sizeof f->icu_cflags, f->icu_libs, sizeof f->icu_libs);
+    pkg_flags(DISTILC_XXHASH_CFLAGS, DISTILC_XXHASH_LIBS, "-lxxhash",
+              f->xxhash_cflags, sizeof f->xxhash_cflags, f->xxhash_libs,
+              sizeof f->xxhash_libs);
     snprintf(f->defines, sizeof f->defines, "-D_DEFAULT_SOURCE%s",
              emit_source_find("backend/dnnl_qlinear.c")
                  ? " -DDISTILC_HAVE_QLINEAR=1" : "");
