@@ -30,7 +30,7 @@ function(distilc_embed_list out_var)
     backend/emit_weights.h backend/emit_weights.c
     ir/diag.h ir/diag.c ir/file_atomic.h ir/file_atomic.c ir/ir.h ir/ops.def ir/dtype.c ir/cpu.h ir/cpu.c
     ir/fast_exp.h ir/act.h ir/act.c ir/precision.h ir/precision.c ir/relpos.h
-    ir/file_read.h ir/file_read.c
+    ir/file_read.h ir/file_read.c ir/grow.h
     frontend/json.h frontend/json.c
     frontend/unicode.h frontend/unicode.c frontend/unicode_tables.c)
   list(SORT files)

@@ -6,6 +6,7 @@
  * merge pushes at most two candidates, so a word of n symbols costs
  * O(n log n). */
 #include "frontend/tokenizer_bpe.h"
+#include "ir/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -74,14 +75,10 @@ ir_status tok_bpe_add_merge(tok_bpe *m, int64_t left, int64_t right,
 static ir_status sym_push(tok_bpe_scratch *s, size_t *n, int64_t id,
                           ir_diag *d)
 {
-    if (*n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        tok_bpe_sym *ns = realloc(s->sym, cap * sizeof *ns);
-        if (!ns)
-            return tok_pipe_oom(d);
-        s->sym = ns;
-        s->cap = cap;
-    }
+    tok_bpe_sym *ns = ir_grow(s->sym, &s->cap, *n + 1, 64, sizeof *ns);
+    if (!ns)
+        return tok_pipe_oom(d);
+    s->sym = ns;
     s->sym[(*n)++] = (tok_bpe_sym){.id = id};
     return IR_OK;
 }
@@ -95,15 +92,11 @@ static bool cand_before(tok_bpe_cand a, tok_bpe_cand b)
 
 static ir_status heap_push(tok_bpe_scratch *s, tok_bpe_cand c, ir_diag *d)
 {
-    if (s->heap_n == s->heap_cap) {
-        size_t cap = s->heap_cap ? s->heap_cap * 2 : 64;
-        tok_bpe_cand *h = realloc(s->heap, cap * sizeof *h);
-        if (!h)
-            return tok_pipe_oom(d);
-        s->heap = h;
-        s->heap_cap = cap;
-    }
-    tok_bpe_cand *h = s->heap;
+    tok_bpe_cand *h = ir_grow(s->heap, &s->heap_cap, s->heap_n + 1, 64,
+                              sizeof *h);
+    if (!h)
+        return tok_pipe_oom(d);
+    s->heap = h;
     size_t i = s->heap_n++;
     while (i > 0 && cand_before(c, h[(i - 1) / 2])) {
         h[i] = h[(i - 1) / 2];

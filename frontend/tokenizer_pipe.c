@@ -8,6 +8,7 @@
  * word character is skipped; lstrip / rstrip take the whitespace before /
  * after the match into it. */
 #include "frontend/tokenizer_pipe_model.h"
+#include "ir/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,14 +60,10 @@ ir_status tok_spans_push(tok_spans *s, size_t off, size_t len, bool origin,
 {
     if (!len)
         return IR_OK;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        tok_span *v = realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return tok_pipe_oom(d);
-        s->v = v;
-        s->cap = cap;
-    }
+    tok_span *v = ir_grow(s->v, &s->cap, s->n + 1, 64, sizeof *v);
+    if (!v)
+        return tok_pipe_oom(d);
+    s->v = v;
     s->v[s->n++] = (tok_span){off, len, origin};
     return IR_OK;
 }

@@ -5,6 +5,7 @@
  * are tried shortest first and a later one must score strictly higher, so
  * ties go the way HF's trie walk sends them. */
 #include "frontend/tokenizer_unigram.h"
+#include "ir/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -79,16 +80,10 @@ ir_status tok_unigram_word(const tok_tokenizer *t, const tok_unigram *m,
 {
     if (!n)
         return IR_OK;
-    if (n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 64;
-        while (cap < n + 1)
-            cap *= 2;
-        tok_unigram_node *nn = realloc(s->node, cap * sizeof *nn);
-        if (!nn)
-            return tok_pipe_oom(d);
-        s->node = nn;
-        s->cap = cap;
-    }
+    tok_unigram_node *nn = ir_grow(s->node, &s->cap, n + 1, 64, sizeof *nn);
+    if (!nn)
+        return tok_pipe_oom(d);
+    s->node = nn;
     tok_unigram_node *nd = s->node;
     for (size_t i = 0; i <= n; i++)
         nd[i].reached = false;
@@ -117,14 +112,11 @@ ir_status tok_unigram_word(const tok_tokenizer *t, const tok_unigram *m,
     s->rev.n = 0;
     size_t n_rev = 0;
     for (size_t at = n; at > 0; at = nd[at].from) {
-        if (n_rev == s->rev_cap) {
-            size_t cap = s->rev_cap ? s->rev_cap * 2 : 64;
-            size_t *nf = realloc(s->rev_from, cap * sizeof *nf);
-            if (!nf)
-                return tok_pipe_oom(d);
-            s->rev_from = nf;
-            s->rev_cap = cap;
-        }
+        size_t *nf = ir_grow(s->rev_from, &s->rev_cap, n_rev + 1, 64,
+                             sizeof *nf);
+        if (!nf)
+            return tok_pipe_oom(d);
+        s->rev_from = nf;
         ir_status st = tok_ids_push(&s->rev, nd[at].id, d);
         if (st != IR_OK)
             return st;
