@@ -70,10 +70,12 @@ ir_status compress_check_latency_limit(compress_ctx *c, ir_diag *d)
     search_space sp = c->space;
     ir_encoder_config tc;
     compress_teacher_config(c, &sp, &tc);
-    if (sp.cons.seq > tc.max_positions)
-        return ir_diag_set(d, IR_ERR_INPUT, "--seq %lld exceeds the teacher's %lld "
-                           "positions", (long long)sp.cons.seq,
-                           (long long)tc.max_positions);
+    /* the tokens the positions serve (RoBERTa-style numbering loses
+     * pad_id + 1 of them), as every stage counts them */
+    if (sp.cons.seq > ir_encoder_max_seq(&tc))
+        return ir_diag_set(d, IR_ERR_INPUT, "--seq %lld exceeds the %lld tokens "
+                           "the teacher's positions serve", (long long)sp.cons.seq,
+                           (long long)ir_encoder_max_seq(&tc));
     ir_status s = compress_space_fit_teacher(&sp, &tc, d);
     if (s != IR_OK)
         return s;

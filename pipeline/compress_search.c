@@ -247,12 +247,9 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
     search_space sp = c->space;
     ir_encoder_config tc;
     compress_teacher_config(c, &sp, &tc);
-    if (sp.cons.seq > ir_encoder_max_seq(&tc))
-        return ir_diag_set(d, IR_ERR_INPUT, "--seq %lld exceeds the %lld tokens "
-                           "the teacher's positions serve", (long long)sp.cons.seq,
-                           (long long)ir_encoder_max_seq(&tc));
-    /* the setting fits the teacher and the limit can be met at all (the
-     * supernet stage checked too, but may have been skipped) */
+    /* the setting fits the teacher (sequence length, heads) and the limit
+     * can be met at all (the supernet stage checked too, but may have
+     * been skipped) */
     ir_status s = compress_check_latency_limit(c, d);
     if (s != IR_OK)
         return s;
