@@ -9,18 +9,17 @@
 #include "backend/emit_weights.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include "ir/file_atomic.h"
+#include "ir/file_read.h"
 
 /* The checksum is XXH64 with seed 0, from libxxhash (several GB/s, so
  * checking a BERT-base file costs little next to loading it; any flipped
@@ -539,17 +538,13 @@ ir_status emit_weights_open(const char *path, bool verify,
                             emit_weights_file *out, ir_diag *d)
 {
     memset(out, 0, sizeof *out);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return ir_diag_set(d, IR_ERR_IO, "cannot open weights %s: %s", path,
-                           strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return ir_diag_set(d, IR_ERR_IO, "weights %s: not a regular file",
-                           path);
-    }
-    size_t size = (size_t)st.st_size;
+    /* a regular file only, never an open that blocks on a FIFO */
+    int fd = -1;
+    int64_t fsize = 0;
+    ir_status os = ir_file_open(path, "weights", 0, &fd, &fsize, d);
+    if (os != IR_OK)
+        return os;
+    size_t size = (size_t)fsize;
     if (size == 0) {
         close(fd);
         return ir_diag_set(d, IR_ERR_INPUT, "%s: empty file, not distilc "

@@ -205,6 +205,14 @@ static void test_weights_rejected(const char *tmp)
     ir_diag d;
     ir_diag_init(&d);
     CHECK(emit_write_weights(e, path, NULL, NULL, &d) == IR_OK);
+    /* a FIFO named as the weights: refused at once, not an open that
+     * waits for a writer (issue 18) */
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s/fifo.weights", tmp);
+    if (mkfifo(fifo, 0600) == 0) {
+        expect_rejected(fifo, "FIFO", "a FIFO as weights");
+        remove(fifo);
+    }
     size_t len = 0;
     char *buf = test_read_file(path, &len);
     CHECK(buf != NULL && len > 1000);
@@ -275,10 +283,11 @@ static void test_weights_rejected(const char *tmp)
     CHECK_MSG(emit_weights_open(bad, false, &skip, &d) == IR_OK, "%s", d.msg);
     emit_weights_close(&skip);
     free(copy);
-    /* A missing file is an I/O error naming it. */
+    /* A missing file is bad input naming it, as for every file a user
+     * names (ir/file_read.h: exit 2). */
     emit_weights_file wf;
     snprintf(bad, sizeof bad, "%s/none.weights", tmp);
-    CHECK(emit_weights_open(bad, true, &wf, &d) == IR_ERR_IO);
+    CHECK(emit_weights_open(bad, true, &wf, &d) == IR_ERR_INPUT);
     CHECK(strstr(d.msg, "none.weights") != NULL);
     free(buf);
     ir_encoder_free(e);
