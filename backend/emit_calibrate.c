@@ -11,6 +11,7 @@
 
 #include "backend/calibrate.h"
 #include "frontend/json.h"
+#include "ir/file_read.h"
 
 /* One array of integers (or a [B][T] array of them) into dst[B*T] as
  * int32, checked against [0, limit). */
@@ -80,10 +81,10 @@ ir_status emit_calibrate_file(const ir_encoder *e, const char *path,
                               int64_t max_lines, float *scales,
                               size_t *tokens, ir_diag *d)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ir_diag_set(d, errno == ENOENT ? IR_ERR_INPUT : IR_ERR_IO,
-                           "calibration file %s: %s", path, strerror(errno));
+    FILE *f = NULL; /* a regular file only (ir/file_read.h) */
+    ir_status fs = ir_file_fopen(path, "calibration file", 0, &f, NULL, d);
+    if (fs != IR_OK)
+        return fs;
     calib_state *cs = NULL;
     ir_status s = calib_begin(e, &cs, d);
     char *line = NULL;
