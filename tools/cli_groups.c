@@ -103,7 +103,7 @@ void cli_user_data_usage(FILE *f)
             "                    second positive) or mcc\n");
 }
 
-static bool user_given(const cli_user_data *u)
+bool cli_user_data_given(const cli_user_data *u)
 {
     return u && (u->train || u->dev || u->text || u->pair || u->label ||
                  u->regression || u->metric.value >= 0);
@@ -117,7 +117,7 @@ int cli_task_open(const char *cmd, const char *task_s, const char *data,
     *task = NULL;
     *owned = NULL;
     if (task_s) {
-        if (user_given(u)) {
+        if (cli_user_data_given(u)) {
             cli_error("%s: --train, --dev, --text-column, --text-pair-column, "
                       "--label-column, --regression and --metric are for your "
                       "own data, without --task (--task names a GLUE task)",

@@ -87,6 +87,8 @@ typedef struct cli_user_data {
     cli_option options[8];
 } cli_user_data;
 void cli_user_data_init(cli_user_data *u);
+/* Whether any of the group's options was given. */
+bool cli_user_data_given(const cli_user_data *u);
 /* The --help lines of the group (the same in every command). */
 void cli_user_data_usage(FILE *f);
 

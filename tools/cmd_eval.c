@@ -531,9 +531,7 @@ static int write_eval_junit(const char *path, const char *model,
     return 0;
 }
 
-/* The label names a model made by distilc keeps in its metadata
- * (frontend/user_data.h), or none (*names NULL). Exit status. */
-static int model_labels(const char *path, char ***names, size_t *n)
+int evalcmd_model_labels(const char *path, char ***names, size_t *n)
 {
     *names = NULL;
     *n = 0;
@@ -611,7 +609,7 @@ int cmd_eval(int argc, char **argv)
      * keeps it, else train's */
     char **mlabels = NULL;
     size_t n_mlabels = 0;
-    if (!task_s && (rc = model_labels(pos[0], &mlabels, &n_mlabels)) != 0)
+    if (!task_s && (rc = evalcmd_model_labels(pos[0], &mlabels, &n_mlabels)) != 0)
         return rc;
     const glue_task *task = NULL;
     glue_task *owned = NULL;
