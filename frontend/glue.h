@@ -44,6 +44,13 @@
  *
  * A data path P means P/<file>, else P/<TASK>/<file> (a GLUE root folder);
  * P may also be the .tsv file itself.
+ *
+ * The user's own task (CSV, TSV with a header, JSON lines, named columns)
+ * is a glue_task too, built at run time by user_task_open
+ * (frontend/user_data.h) with its files, columns, label names and metric
+ * in it (t->user); glue_load reads it through the same call (the data path
+ * is then unused), so every command takes GLUE's and the user's tasks one
+ * way.
  */
 #ifndef DISTILC_GLUE_H
 #define DISTILC_GLUE_H
