@@ -11,6 +11,8 @@
 # - the student keeps them (ONNX metadata distilc.labels) and `distilc
 #   eval` reads them from it: --dev alone is enough, the table names the
 #   classes, --predictions and --json (per_class) carry the names;
+# - --regression: a TSV pair task fine-tuned and evaluated (Pearson,
+#   Spearman), with no label names;
 # - bad input: exit 2 and FILE:LINE with the reason — bad quoting, a
 #   missing column, invalid UTF-8, an empty text, a label train never had,
 #   a non-number with --regression — and --skip-bad-lines skips the row;
@@ -129,6 +131,22 @@ run 0 "eval --dev only" eval "$S" --dev "$TMP/pets/dev.jsonl" "${PAIR[@]}" \
 run 0 "eval --json" eval "$S" --data "$TMP/pets" "${PAIR[@]}" --json &&
     json "j['task'] == 'pets' and [c['label'] for c in j['per_class']] == ['bird', 'cat', 'dog']
           and sum(c['support'] for c in j['per_class']) == 12" "eval --json per_class"
+
+# ---- regression: a TSV pair task with a number to predict ------------------
+printf 'a\tb\tsim\nthe dog runs\ta dog runs\t4.5\nthe cat\tbad film\t0.25\n' >"$TMP/sim.tsv"
+printf 'good movie\tgreat film\t3\nthe man\tthe woman\t1.5\n' >>"$TMP/sim.tsv"
+REG=(--text-column a --text-pair-column b --label-column sim --regression
+     --vocab "$TMP/vocab.txt" --max-seq 64 --progress off)
+run 0 "finetune --regression" finetune "$TMP/t/model.onnx" --train "$TMP/sim.tsv" \
+    --dev "$TMP/sim.tsv" "${REG[@]}" --steps 2 -o "$TMP/reg.onnx"
+run 0 "eval --regression" eval "$TMP/reg.onnx" --dev "$TMP/sim.tsv" "${REG[@]}" --json &&
+    json "set(j['metrics']) == {'pearson', 'spearmanr', 'combined_score'} and
+          'per_class' not in j and j['examples'] == 4" "eval --regression --json"
+"$PY" -c "
+import onnx, sys
+m = onnx.load('$TMP/reg.onnx')
+sys.exit(any(p.key == 'distilc.labels' for p in m.metadata_props))" && ok ||
+    bad "a regression model has label names"
 
 # ---- bad rows: exit 2, FILE:LINE and why -------------------------------------
 printf 'id,review,sentiment\n1,fine,positive\n2,"oops"x,negative\n' >"$TMP/q.csv"
