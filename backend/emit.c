@@ -22,6 +22,7 @@
 #include "backend/emit_sources.h"
 #include "backend/emit_weights.h"
 #include "backend/rt_encoder.h"
+#include "frontend/user_data.h"
 #include "ir/clock.h"
 #include "ir/file_atomic.h"
 
@@ -149,6 +150,61 @@ static void comment_safe(char *s)
         p[1] = '|';
 }
 
+/* s as a C string literal: printable ASCII as it is, every other byte (and
+ * '"', '\\', '?' against trigraphs) as a three-digit octal escape. */
+static void c_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\' || *p == '?')
+            fprintf(f, "\\%03o", *p);
+        else
+            fputc(*p, f);
+    fputc('"', f);
+}
+
+/* "#define MODEL_LABEL_NAMES {...}\n" from the model's label names (the
+ * program then prints "label_name" beside each label), or NULL when the
+ * model has none or is a regression. IR_ERR_INPUT when the names do not
+ * match its labels. */
+static ir_status label_names_define(const ir_encoder *e, char **out,
+                                    ir_diag *d)
+{
+    *out = NULL;
+    if (!e->labels_meta || e->cfg.head == IR_ENC_HEAD_REGRESSION)
+        return IR_OK;
+    char **names = NULL;
+    size_t n = 0;
+    ir_status s = task_labels_from_json(e->labels_meta, &names, &n, d);
+    if (s != IR_OK)
+        return ir_diag_prefix(d, "the model's label names");
+    if ((int64_t)n != e->cfg.labels) {
+        task_labels_free(names, n);
+        return ir_diag_set(d, IR_ERR_INPUT, "the model's %s names %zu labels "
+                           "but its head has %lld", IR_ENCODER_LABELS_META, n,
+                           (long long)e->cfg.labels);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (f) {
+        fputs("/* the classes' names, index order (the model's metadata) */\n"
+              "#define MODEL_LABEL_NAMES {", f);
+        for (size_t i = 0; i < n; i++) {
+            fputs(i ? ", " : "", f);
+            c_string(f, names[i]);
+        }
+        fputs("}\n", f);
+    }
+    task_labels_free(names, n);
+    if (!f || fclose(f) != 0) {
+        free(buf);
+        return ir_diag_set(d, IR_ERR_NOMEM, "emit: out of memory");
+    }
+    *out = buf;
+    return IR_OK;
+}
+
 static ir_status write_model_c(const ir_encoder *e, const char *dir,
                                const emit_options *o, uint64_t hash,
                                ir_diag *d)
@@ -195,14 +251,21 @@ static ir_status write_model_c(const ir_encoder *e, const char *dir,
              o->act_scales ? " (int8 scales calibrated)" : "",
              prec_enum[o->precision], o->threads, c->hidden, c->layers,
              c->labels, o->token_types ? 1 : 0, hash);
+    char *names = NULL;
+    ir_status s = label_names_define(e, &names, d);
+    if (s != IR_OK)
+        return s;
     static const char open_main[] = "\n#ifndef DISTILC_MODEL_NO_MAIN\n";
     static const char close_main[] = "#endif /* DISTILC_MODEL_NO_MAIN */\n";
-    const char *parts[5] = {pre, api->data, open_main, mn->data, close_main};
-    size_t sizes[5] = {strlen(pre), api->size, sizeof open_main - 1, mn->size,
-                       sizeof close_main - 1};
+    const char *parts[6] = {pre, names ? names : "", api->data, open_main,
+                            mn->data, close_main};
+    size_t sizes[6] = {strlen(pre), names ? strlen(names) : 0, api->size,
+                       sizeof open_main - 1, mn->size, sizeof close_main - 1};
     char path[4096];
     snprintf(path, sizeof path, "%s/model.c", dir);
-    return write_file(path, parts, sizes, 5, d);
+    s = write_file(path, parts, sizes, 6, d);
+    free(names);
+    return s;
 }
 
 /* "-I/opt/dnnl/include" unless the compiler searches it anyway. */

@@ -284,6 +284,8 @@ static ir_status student_out(const distill_job *j, distill_result *r,
     ir_status s = ir_encoder_new(&p->student, &r->student, d);
     if (s == IR_OK)
         s = train_params_to_encoder(j->sp, r->student, d);
+    if (s == IR_OK && !ir_encoder_set_labels(r->student, p->labels_meta))
+        s = ir_diag_set(d, IR_ERR_NOMEM, "student: out of memory");
     if (s != IR_OK || !p->output)
         return s;
     ir_graph *g = NULL;

@@ -96,6 +96,9 @@ typedef struct distill_plan {
     bool resume_fresh_ok;
     const char *plot;      /* loss curves in PLOT-<stage>.svg (NULL: none) */
     const char *output;    /* the student as ONNX (NULL: not written) */
+    const char *labels_meta; /* the classes' names for the student's
+                                metadata and encoder (ir_encoder's
+                                labels_meta; NULL: none) */
     bool token_types;      /* its ONNX takes token_type_ids (true; false
                             * for a teacher without them, as
                             * teacher_load_onnx_inputs says) */

@@ -15,68 +15,71 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "frontend/user_data.h"
 #include "ir/arena.h"
 #include "ir/file_read.h"
 
 #define STD_FILES {"train.tsv", "dev.tsv", "test.tsv"}
+/* A task's label list: a static array (a file-scope compound literal). */
+#define NAMES(...) ((const char *const[]){__VA_ARGS__})
 
 static const glue_task glue_tasks[GLUE_TASK_COUNT] = {
     {.name = "CoLA", .hf_name = "cola", .dir = "CoLA",
-     .n_labels = 2, .label_names = {"unacceptable", "acceptable"},
+     .n_labels = 2, .label_names = NAMES("unacceptable", "acceptable"),
      .metric = METRIC_KIND_MCC, .files = STD_FILES,
-     .col_a = "sentence", .label_values = {"0", "1"},
+     .col_a = "sentence", .label_values = NAMES("0", "1"),
      /* train/dev: source, label, original label (mostly empty), sentence */
      .noheader_cols = 4, .noheader_a = 3, .noheader_label = 1,
      .noheader_splits = {true, true, false}},
     {.name = "SST-2", .hf_name = "sst2", .dir = "SST-2",
-     .n_labels = 2, .label_names = {"negative", "positive"},
+     .n_labels = 2, .label_names = NAMES("negative", "positive"),
      .metric = METRIC_KIND_ACC, .files = STD_FILES,
      .col_a = "sentence", .col_label = "label",
-     .label_values = {"0", "1"}},
+     .label_values = NAMES("0", "1")},
     {.name = "MRPC", .hf_name = "mrpc", .dir = "MRPC", .is_pair = true,
-     .n_labels = 2, .label_names = {"not_equivalent", "equivalent"},
+     .n_labels = 2, .label_names = NAMES("not_equivalent", "equivalent"),
      .metric = METRIC_KIND_ACC_F1, .files = STD_FILES,
      .col_a = "#1 String", .col_b = "#2 String", .col_label = "Quality",
-     .label_values = {"0", "1"}},
+     .label_values = NAMES("0", "1")},
     {.name = "STS-B", .hf_name = "stsb", .dir = "STS-B", .is_pair = true,
      .is_regression = true, .score_min = 0, .score_max = 5,
      .n_labels = 1, .metric = METRIC_KIND_CORR,
      .files = STD_FILES, .col_a = "sentence1", .col_b = "sentence2",
      .col_label = "score"},
     {.name = "QQP", .hf_name = "qqp", .dir = "QQP", .is_pair = true,
-     .n_labels = 2, .label_names = {"not_duplicate", "duplicate"},
+     .n_labels = 2, .label_names = NAMES("not_duplicate", "duplicate"),
      .metric = METRIC_KIND_ACC_F1, .files = STD_FILES,
      .col_a = "question1", .col_b = "question2", .col_label = "is_duplicate",
-     .label_values = {"0", "1"}},
+     .label_values = NAMES("0", "1")},
     {.name = "MNLI", .hf_name = "mnli_matched", .dir = "MNLI",
      .is_pair = true, .n_labels = 3,
-     .label_names = {"entailment", "neutral", "contradiction"},
+     .label_names = NAMES("entailment", "neutral", "contradiction"),
      .metric = METRIC_KIND_ACC,
      .files = {"train.tsv", "dev_matched.tsv", "test_matched.tsv"},
      .col_a = "sentence1", .col_b = "sentence2", .col_label = "gold_label",
-     .label_values = {"entailment", "neutral", "contradiction"}},
+     .label_values = NAMES("entailment", "neutral", "contradiction")},
     {.name = "MNLI-mm", .hf_name = "mnli_mismatched", .dir = "MNLI",
      .is_pair = true, .n_labels = 3,
-     .label_names = {"entailment", "neutral", "contradiction"},
+     .label_names = NAMES("entailment", "neutral", "contradiction"),
      .metric = METRIC_KIND_ACC,
      .files = {"train.tsv", "dev_mismatched.tsv", "test_mismatched.tsv"},
      .col_a = "sentence1", .col_b = "sentence2", .col_label = "gold_label",
-     .label_values = {"entailment", "neutral", "contradiction"}},
+     .label_values = NAMES("entailment", "neutral", "contradiction")},
     {.name = "QNLI", .hf_name = "qnli", .dir = "QNLI", .is_pair = true,
-     .n_labels = 2, .label_names = {"entailment", "not_entailment"},
+     .n_labels = 2, .label_names = NAMES("entailment", "not_entailment"),
      .metric = METRIC_KIND_ACC, .files = STD_FILES,
      .col_a = "question", .col_b = "sentence", .col_label = "label",
-     .label_values = {"entailment", "not_entailment"}},
+     .label_values = NAMES("entailment", "not_entailment")},
     {.name = "RTE", .hf_name = "rte", .dir = "RTE", .is_pair = true,
-     .n_labels = 2, .label_names = {"entailment", "not_entailment"},
+     .n_labels = 2, .label_names = NAMES("entailment", "not_entailment"),
      .metric = METRIC_KIND_ACC, .files = STD_FILES,
      .col_a = "sentence1", .col_b = "sentence2", .col_label = "label",
-     .label_values = {"entailment", "not_entailment"}},
+     .label_values = NAMES("entailment", "not_entailment")},
     {.name = "WNLI", .hf_name = "wnli", .dir = "WNLI", .is_pair = true,
-     .n_labels = 2, .label_names = {"not_entailment", "entailment"},
+     .n_labels = 2, .label_names = NAMES("not_entailment", "entailment"),
      .metric = METRIC_KIND_ACC, .files = STD_FILES,
      .col_a = "sentence1", .col_b = "sentence2", .col_label = "label",
-     .label_values = {"0", "1"}},
+     .label_values = NAMES("0", "1")},
 };
 
 /* Spellings beyond each task's name and hf_name, already normalised. */
@@ -535,6 +538,8 @@ ir_status glue_load(const glue_task *task, const char *dir, glue_split split,
     memset(out, 0, sizeof *out);
     static const glue_load_opts strict = {false, 0, false};
     const glue_load_opts *o = opts ? opts : &strict;
+    if (task && task->user) /* the user's own files (user_data.h) */
+        return user_data_load(task, split, o, out, d);
     if (!task || !dir || (unsigned)split >= GLUE_SPLIT_COUNT)
         return ir_diag_set(d, IR_ERR_INPUT,
                            "glue_load: missing task, data path or split");

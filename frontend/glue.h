@@ -44,6 +44,13 @@
  *
  * A data path P means P/<file>, else P/<TASK>/<file> (a GLUE root folder);
  * P may also be the .tsv file itself.
+ *
+ * The user's own task (CSV, TSV with a header, JSON lines, named columns)
+ * is a glue_task too, built at run time by user_task_open
+ * (frontend/user_data.h) with its files, columns, label names and metric
+ * in it (t->user); glue_load reads it through the same call (the data path
+ * is then unused), so every command takes GLUE's and the user's tasks one
+ * way.
  */
 #ifndef DISTILC_GLUE_H
 #define DISTILC_GLUE_H
@@ -61,7 +68,17 @@ typedef enum glue_split {
     GLUE_SPLIT_COUNT
 } glue_split;
 
-enum { GLUE_MAX_LABELS = 3 };
+enum { GLUE_MAX_LABELS = 3 }; /* of GLUE's tasks; user tasks have more */
+
+/* How a split's file is read: GLUE's own TSV layouts (the table), or one
+ * of the user's formats (frontend/user_data.h). */
+typedef enum glue_format {
+    GLUE_FORMAT_GLUE,  /* GLUE's TSV (header names from the task table) */
+    GLUE_FORMAT_CSV,   /* RFC 4180 with a header row */
+    GLUE_FORMAT_TSV,   /* a header row, tabs, no quoting */
+    GLUE_FORMAT_JSONL, /* one JSON object per line */
+    GLUE_FORMAT_COUNT
+} glue_format;
 
 typedef struct glue_task {
     const char *name;     /* canonical GLUE spelling: "SST-2", "MNLI-mm" */
@@ -71,16 +88,23 @@ typedef struct glue_task {
     bool is_regression;   /* STS-B: a float score, no classes */
     double score_min, score_max; /* the score's range (regression) */
     int n_labels;         /* classes; 1 for regression (one output) */
-    const char *label_names[GLUE_MAX_LABELS]; /* index -> name */
+    const char *const *label_names; /* [n_labels] index -> name; NULL for
+                                       regression */
     metric_kind metric;
     const char *files[GLUE_SPLIT_COUNT]; /* file name per split */
     /* How the file is read (internal to the reader, shown for the curious):
      * header names of the text and label columns; label spellings in the
      * file, by index; and the fixed layout of the header-less files. */
     const char *col_a, *col_b, *col_label;
-    const char *label_values[GLUE_MAX_LABELS];
+    const char *const *label_values; /* [n_labels] */
     int noheader_cols, noheader_a, noheader_label; /* CoLA train/dev */
     bool noheader_splits[GLUE_SPLIT_COUNT];
+    /* A task built at run time from the user's own files
+     * (frontend/user_data.h): files[] are then the paths (NULL: that split
+     * was not given), formats[] how each is read, and the names and
+     * labels belong to the task (user_task_free). false for GLUE's. */
+    bool user;
+    glue_format formats[GLUE_SPLIT_COUNT];
 } glue_task;
 
 /* NULL when the name is not a GLUE task. Case, '-', '_' and ' ' are

@@ -270,3 +270,37 @@ double metric_set_get(const metric_set *ms, const char *name)
             return ms->v[i].value;
     return NAN;
 }
+
+ir_status metrics_per_class(const int *pred, const int *gold, size_t n,
+                            int n_classes, metric_class *out, ir_diag *d)
+{
+    if (n_classes < 1)
+        return ir_diag_set(d, IR_ERR_INPUT, "metrics: n_classes is %d, must "
+                           "be at least 1", n_classes);
+    memset(out, 0, (size_t)n_classes * sizeof *out);
+    size_t *tp = calloc((size_t)n_classes, sizeof *tp);
+    if (!tp)
+        return ir_diag_set(d, IR_ERR_NOMEM, "metrics: out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (pred[i] < 0 || pred[i] >= n_classes || gold[i] < 0 ||
+            gold[i] >= n_classes) {
+            free(tp);
+            return ir_diag_set(d, IR_ERR_INPUT, "metrics: example %zu has "
+                               "class %d (predicted %d) outside 0..%d", i,
+                               gold[i], pred[i], n_classes - 1);
+        }
+        out[gold[i]].support++;
+        out[pred[i]].predicted++;
+        tp[gold[i]] += pred[i] == gold[i];
+    }
+    for (int k = 0; k < n_classes; k++) {
+        metric_class *c = &out[k];
+        double t = (double)tp[k];
+        c->precision = c->predicted ? t / (double)c->predicted : 0.0;
+        c->recall = c->support ? t / (double)c->support : 0.0;
+        size_t den = c->predicted + c->support; /* 2tp + fp + fn */
+        c->f1 = den ? 2.0 * t / (double)den : 0.0;
+    }
+    free(tp);
+    return IR_OK;
+}

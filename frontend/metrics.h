@@ -97,6 +97,19 @@ ir_status metrics_compute_classes(metric_kind kind, const int *pred,
 ir_status metrics_compute_scores(metric_kind kind, const double *pred,
                                  const double *gold, size_t n,
                                  metric_set *out, ir_diag *d);
+/* One class's precision, recall and F1 (one-vs-rest) and its gold count:
+ * what `distilc eval` prints per label name. Precision with no predicted
+ * example of the class, recall with no gold one, and F1 with neither are
+ * 0, as scikit-learn's zero_division default gives. */
+typedef struct metric_class {
+    double precision, recall, f1;
+    size_t support;     /* gold examples of the class */
+    size_t predicted;   /* examples predicted as the class */
+} metric_class;
+/* out[n_classes]; class indices outside 0..n_classes-1 are IR_ERR_INPUT. */
+ir_status metrics_per_class(const int *pred, const int *gold, size_t n,
+                            int n_classes, metric_class *out, ir_diag *d);
+
 /* The value named `name` in the set, or NaN when absent. */
 double metric_set_get(const metric_set *ms, const char *name);
 

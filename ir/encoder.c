@@ -417,7 +417,18 @@ void ir_encoder_free(ir_encoder *e)
     for (size_t i = 0; i < e->n_weights; i++)
         ir_tensor_free(e->weights[i].t);
     free(e->weights);
+    free(e->labels_meta);
     free(e);
+}
+
+bool ir_encoder_set_labels(ir_encoder *e, const char *json)
+{
+    char *c = json ? strdup(json) : NULL;
+    if (json && !c)
+        return false;
+    free(e->labels_meta);
+    e->labels_meta = c;
+    return true;
 }
 
 ir_tensor *ir_encoder_find(const ir_encoder *e, const char *name)

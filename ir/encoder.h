@@ -186,7 +186,18 @@ typedef struct ir_encoder {
     ir_encoder_config cfg;
     size_t n_weights;
     ir_encoder_weight *weights; /* in ir_encoder_weight_spec order */
+    /* The classes' names as the model's metadata holds them (the value of
+     * "distilc.labels", a JSON array, frontend/user_data.h), carried from
+     * the ONNX it was lifted from to the graph it becomes and the program
+     * emitted from it; malloc'd, NULL when the model has none. Set it with
+     * ir_encoder_set_labels. */
+    char *labels_meta;
 } ir_encoder;
+
+/* The metadata key labels_meta comes from and goes to. */
+#define IR_ENCODER_LABELS_META "distilc.labels"
+/* Copies json (NULL: none) into e->labels_meta; false on out of memory. */
+bool ir_encoder_set_labels(ir_encoder *e, const char *json);
 
 /* Validates c and allocates zero-filled weights. */
 ir_status ir_encoder_new(const ir_encoder_config *c, ir_encoder **out,

@@ -617,7 +617,9 @@ ir_status ir_encoder_to_graph(const ir_encoder *e,
             !ir_graph_set_meta(g, "distilc.encoder.activation",
                                ir_act_name(e->cfg.activation)) ||
             !ir_graph_set_meta(g, "distilc.encoder.head",
-                               ir_enc_head_name(e->cfg.head)))
+                               ir_enc_head_name(e->cfg.head)) ||
+            (e->labels_meta &&
+             !ir_graph_set_meta(g, IR_ENCODER_LABELS_META, e->labels_meta)))
             s = ir_diag_set(d, IR_ERR_NOMEM, "encoder graph: out of memory");
     }
     if (s == IR_OK)

@@ -696,6 +696,12 @@ static ir_status lift_run(lift *L, ir_encoder **out)
     ir_encoder *e = NULL;
     if ((s = ir_encoder_new(c, &e, L->d)) != IR_OK)
         return ir_diag_prefix(L->d, "encoder lift");
+    for (int i = 0; i < g->n_meta; i++)
+        if (strcmp(g->meta[i].key, IR_ENCODER_LABELS_META) == 0 &&
+            !ir_encoder_set_labels(e, g->meta[i].value)) {
+            ir_encoder_free(e);
+            return ir_diag_set(L->d, IR_ERR_NOMEM, "encoder lift: out of memory");
+        }
     for (size_t i = 0; i < e->n_weights; i++) {
         ir_tensor *dst = e->weights[i].t;
         const ir_tensor *src = weight_source(L, e->weights[i].name);

@@ -134,18 +134,35 @@ ir_status compress_fingerprints(const compress_options *o,
                          : fnv_file(&h, "--vocab", o->vocab, true, d);
     if (s != IR_OK)
         return s;
-    const glue_task *t = glue_task_lookup(o->task);
+    const glue_task *t = compress_task(o);
     h = fnv_str(h, t ? t->name : o->task);
-    h = fnv_str(h, o->data);
     char buf[4096];
-    static const char *const files[] = {"dev.tsv", "train.tsv"};
-    for (int i = 0; i < 2; i++) {
-        /* either DIR is the task's folder or a GLUE root holding it */
-        snprintf(buf, sizeof buf, "%s/%s", o->data, files[i]);
-        fnv_file(&h, "--data", buf, false, d);
-        if (t) {
-            snprintf(buf, sizeof buf, "%s/%s/%s", o->data, t->dir, files[i]);
+    if (t && t->user) {
+        /* the user's files, columns, kind, labels and metric */
+        for (int i = 0; i < GLUE_SPLIT_COUNT; i++)
+            if (t->files[i]) {
+                h = fnv_str(h, t->files[i]);
+                fnv_file(&h, "--data", t->files[i], false, d);
+            }
+        h = fnv_str(h, t->col_a);
+        h = fnv_str(h, t->col_b ? t->col_b : "");
+        h = fnv_str(h, t->col_label);
+        h = fnv_i64(h, t->is_regression);
+        h = fnv_i64(h, (int64_t)t->metric);
+        for (int k = 0; !t->is_regression && k < t->n_labels; k++)
+            h = fnv_str(h, t->label_names[k]);
+    } else {
+        h = fnv_str(h, o->data);
+        static const char *const files[] = {"dev.tsv", "train.tsv"};
+        for (int i = 0; i < 2; i++) {
+            /* either DIR is the task's folder or a GLUE root holding it */
+            snprintf(buf, sizeof buf, "%s/%s", o->data, files[i]);
             fnv_file(&h, "--data", buf, false, d);
+            if (t) {
+                snprintf(buf, sizeof buf, "%s/%s/%s", o->data, t->dir,
+                         files[i]);
+                fnv_file(&h, "--data", buf, false, d);
+            }
         }
     }
     h = fnv_i64(h, o->dev_limit);
@@ -298,6 +315,11 @@ static const compress_stage_def default_stages[COMPRESS_STAGE_COUNT] = {
                          {NULL}, true},
 };
 
+const glue_task *compress_task(const compress_options *o)
+{
+    return o->task_desc ? o->task_desc : glue_task_lookup(o->task);
+}
+
 const compress_stage_def *compress_stages_default(void)
 {
     return default_stages;
@@ -307,8 +329,10 @@ const compress_stage_def *compress_stages_default(void)
 
 static ir_status check_options(const compress_options *o, ir_diag *d)
 {
-    const char *missing = !o->teacher ? "TEACHER.onnx" : !o->task ? "--task"
-                        : !o->data ? "--data"
+    bool user = o->task_desc != NULL;
+    const char *missing = !o->teacher ? "TEACHER.onnx"
+                        : !user && !o->task ? "--task"
+                        : !user && !o->data ? "--data"
                         : !o->vocab && !o->tokenizer ? "--vocab or --tokenizer"
                         : !o->out ? "-o OUT" : NULL;
     if (missing)
@@ -316,14 +340,20 @@ static ir_status check_options(const compress_options *o, ir_diag *d)
     if (o->vocab && o->tokenizer)
         return ir_diag_set(d, IR_ERR_INPUT, "give --vocab or --tokenizer, "
                            "not both");
-    if (!glue_task_lookup(o->task))
+    if (!compress_task(o))
         return ir_diag_set(d, IR_ERR_INPUT, "--task '%s' is not a GLUE task (%s)",
                            o->task, glue_task_names());
     struct stat sb;
-    if (stat(o->data, &sb) != 0)
+    if (user) {
+        const glue_task *t = o->task_desc;
+        if (!t->files[GLUE_SPLIT_TRAIN] || !t->files[GLUE_SPLIT_DEV])
+            return ir_diag_set(d, IR_ERR_INPUT, "compress needs a train and a "
+                               "dev split (--train FILE --dev FILE, or a "
+                               "--data folder holding train.* and dev.*)");
+    } else if (stat(o->data, &sb) != 0)
         return ir_diag_set(d, IR_ERR_INPUT, "--data '%s': %s", o->data,
                            strerror(errno));
-    if (!S_ISDIR(sb.st_mode))
+    else if (!S_ISDIR(sb.st_mode))
         return ir_diag_set(d, IR_ERR_INPUT, "--data '%s': not a folder (a GLUE "
                            "root or the task's folder)", o->data);
     if (o->speedup < 0 || !isfinite(o->speedup) || (o->speedup > 0 && o->latency_ms > 0))

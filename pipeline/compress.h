@@ -79,8 +79,13 @@ bool compress_stage_parse(const char *s, compress_stage *out);
 
 typedef struct compress_options {
     const char *teacher;     /* TEACHER.onnx (required) */
-    const char *task;        /* GLUE task name (required) */
-    const char *data;        /* GLUE root or the task's folder (required) */
+    const char *task;        /* GLUE task name (required, unless task_desc) */
+    const char *data;        /* GLUE root or the task's folder (required
+                                with task) */
+    /* The user's own task (frontend/user_data.h: user_task_open; its files
+     * are in it, task and data are then not needed); NULL: the GLUE task
+     * named by task. The caller owns it. */
+    const struct glue_task *task_desc;
     const char *vocab;       /* vocab.txt (uncased BERT WordPiece), or */
     const char *tokenizer;   /* a tokenizer.json: one of the two required */
     const char *out;         /* output folder (required; created) */
@@ -128,6 +133,9 @@ typedef struct compress_options {
     int64_t ckpt_every;
 } compress_options;
 void compress_options_default(compress_options *o);
+/* The task every stage reads: o->task_desc, else the GLUE task o->task
+ * names (NULL when it names none). */
+const struct glue_task *compress_task(const compress_options *o);
 
 /* ---- what the stages find out (kept in state.json) ---------------------- */
 enum { COMPRESS_METRICS_MAX = 4, COMPRESS_TEXT = 192 };

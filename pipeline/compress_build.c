@@ -20,7 +20,7 @@ static ir_status load_student(compress_ctx *c, ir_encoder **e, bool *types,
     ir_status s = teacher_load_onnx_inputs(path, e, types, d);
     if (s != IR_OK)
         return ir_diag_prefix(d, "student '%s'", path);
-    const glue_task *task = glue_task_lookup(c->o->task);
+    const glue_task *task = compress_task(c->o);
     (*e)->cfg.head = task->is_regression ? IR_ENC_HEAD_REGRESSION
                                          : IR_ENC_HEAD_CLASSIFICATION;
     return IR_OK;

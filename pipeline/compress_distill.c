@@ -40,6 +40,7 @@
 #include "distill/student.h"
 #include "distill/teacher.h"
 #include "frontend/recipe.h"
+#include "frontend/user_data.h"
 #include "pipeline/compress_internal.h"
 
 /* The budget's side of the run: what the hooks need to turn the time left
@@ -205,7 +206,7 @@ static ir_status load_data(compress_ctx *c, const tok_tokenizer *tok,
     const compress_options *o = c->o;
     compress_results *r = &c->st->r;
     glue_load_opts gl = {.skip_bad_lines = false, .limit = (size_t)o->limit};
-    ir_status s = glue_load(glue_task_lookup(o->task), o->data, GLUE_SPLIT_TRAIN,
+    ir_status s = glue_load(compress_task(o), o->data, GLUE_SPLIT_TRAIN,
                             &gl, tr_ds, d);
     if (s == IR_OK)
         s = train_data_from_glue(tr_ds, tok, (size_t)rec->intermediate.max_seq, tr, d);
@@ -250,7 +251,7 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
 {
     const compress_options *o = c->o;
     compress_results *r = &c->st->r;
-    const glue_task *task = glue_task_lookup(o->task);
+    const glue_task *task = compress_task(o);
     recipe rec;
     recipe_default(&rec);
     tok_tokenizer *tok = NULL;
@@ -258,6 +259,7 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     gemm_ctx *gemm = NULL;
     glue_dataset tr_ds = {0};
     train_data tr = {0}, corpus = {0};
+    char *labels = NULL; /* the student's label names (metadata) */
     distill_result res;
     memset(&res, 0, sizeof res);
     memset(r->dstage, 0, sizeof r->dstage);
@@ -332,6 +334,9 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     char out[4096], ckpt[4096]; /* compress_path's buffer is shared */
     snprintf(out, sizeof out, "%s", compress_path(c, "student.onnx"));
     p.output = out;
+    if ((s = task_labels_to_json(task, &labels, d)) != IR_OK)
+        goto done;
+    p.labels_meta = labels;
     if ((s = compress_ckpt_dir(c, COMPRESS_DISTILL, ckpt, sizeof ckpt, d)) != IR_OK)
         goto done;
     p.ckpt_dir = ckpt;
@@ -346,6 +351,7 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
         snprintf(r->teacher_engine, sizeof r->teacher_engine, "%s",
                  teacher_engine_name(res.engine));
 done:
+    free(labels);
     distill_result_free(&res);
     train_data_free(&tr);
     train_data_free(&corpus);

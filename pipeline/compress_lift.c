@@ -61,7 +61,7 @@ static ir_encoder_config teacher_positions(const compress_ctx *c)
 
 int64_t compress_task_max_seq(const compress_ctx *c)
 {
-    const glue_task *task = glue_task_lookup(c->o->task);
+    const glue_task *task = compress_task(c->o);
     ir_encoder_config pc = teacher_positions(c);
     int64_t n = task && task->is_pair ? 128 : 64, p = ir_encoder_max_seq(&pc);
     return p > 0 && p < n ? p : n;
@@ -149,7 +149,7 @@ ir_status compress_measure_model(compress_ctx *c, const ir_encoder *e,
                                  compress_model *m, ir_diag *d)
 {
     const compress_options *o = c->o;
-    const glue_task *task = glue_task_lookup(o->task);
+    const glue_task *task = compress_task(o);
     search_config_format(&e->cfg, m->shape, sizeof m->shape);
     m->parameters = ir_encoder_param_count(e);
     tok_tokenizer *tok = NULL;
@@ -234,7 +234,7 @@ ir_status compress_stage_lift(compress_ctx *c, ir_diag *d)
 {
     const compress_options *o = c->o;
     compress_results *r = &c->st->r;
-    const glue_task *task = glue_task_lookup(o->task);
+    const glue_task *task = compress_task(o);
     ir_encoder *e = NULL;
     bool types = true;
     ir_status s = teacher_load_onnx_inputs(o->teacher, &e, &types, d);

@@ -170,7 +170,7 @@ static ir_status load_supernet(compress_ctx *c, search_run *sr, gemm_ctx **gemm,
     train_data train;
     if (s == IR_OK && (s = compress_supernet_data(c, &train, &sr->heldout, d)) == IR_OK)
         train_data_free(&train);
-    sr->kind = glue_task_lookup(c->o->task)->metric;
+    sr->kind = compress_task(c->o)->metric;
     return s;
 }
 
@@ -395,7 +395,7 @@ void compress_teacher_config(compress_ctx *c, search_space *sp,
                              ir_encoder_config *tc)
 {
     const compress_results *r = &c->st->r;
-    const glue_task *task = glue_task_lookup(c->o->task);
+    const glue_task *task = compress_task(c->o);
     /* every candidate shares the teacher's vocabulary, positions (their
      * numbering too, and MPNet's relative position bias), head and FFN
      * activation (the supernet is the

@@ -81,7 +81,7 @@ ir_status compress_supernet_data(compress_ctx *c, train_data *train,
 {
     memset(train, 0, sizeof *train);
     memset(heldout, 0, sizeof *heldout);
-    const glue_task *task = glue_task_lookup(c->o->task);
+    const glue_task *task = compress_task(c->o);
     tok_tokenizer *tok = NULL;
     glue_dataset ds = {0};
     train_data all = {0};
@@ -159,7 +159,7 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
 {
     const compress_options *o = c->o;
     compress_results *r = &c->st->r;
-    const glue_task *task = glue_task_lookup(o->task);
+    const glue_task *task = compress_task(o);
     r->sn_trained = false;
     r->sn_steps = r->sn_subnets = r->sn_examples = r->sn_heldout = 0;
     r->sn_seconds = r->sn_first_loss = r->sn_last_loss = r->sn_budget_s = 0;
@@ -296,7 +296,7 @@ done:
 void compress_supernet_fitness_name(const compress_ctx *c, int64_t heldout,
                                     char *buf, size_t n)
 {
-    const glue_task *task = glue_task_lookup(c->o->task);
+    const glue_task *task = compress_task(c->o);
     snprintf(buf, n, "supernet: %s of the candidate's slice on %lld held-out "
              "training examples (ties: - 2e-4 x its held-out loss, then "
              "+ 1e-7 x size proxy)",

@@ -110,7 +110,7 @@ ir_status compress_report_json(FILE *f, const compress_options *o,
     const compress_results *r = &st->r;
     char path[4096];
     fputs("{\"format\": \"distilc-compress-report\", \"version\": 1,\n \"task\": ", f);
-    const glue_task *t = glue_task_lookup(o->task);
+    const glue_task *t = compress_task(o);
     json_write_string(f, t ? t->name : o->task);
     fputs(", \"metric\": ", f);
     json_write_string(f, main_name(st));
@@ -304,7 +304,7 @@ ir_status compress_report_svg(FILE *f, const compress_options *o,
                               const compress_state *st, ir_diag *d)
 {
     const compress_results *r = &st->r;
-    const glue_task *t = glue_task_lookup(o->task);
+    const glue_task *t = compress_task(o);
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"340\" "
           "viewBox=\"0 0 720 340\" font-family=\"sans-serif\">\n"

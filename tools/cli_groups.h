@@ -26,6 +26,7 @@
 #define DISTILC_TOOLS_CLI_GROUPS_H
 
 #include "backend/rt.h"
+#include "frontend/glue.h"
 #include "tools/cli.h"
 #include "tools/progress.h"
 
@@ -72,6 +73,35 @@ typedef struct cli_data {
     cli_option options[9];
 } cli_data;
 void cli_data_init(cli_data *g, unsigned which);
+
+/* ---- the user's own data (frontend/user_data.h): --train F --dev F
+ * --text-column C --text-pair-column C --label-column C --regression
+ * --metric M. Without --task, --data (a folder or file) and these make the
+ * task; with --task, they are a usage error. -------------------------------- */
+typedef struct cli_user_data {
+    const char *train, *dev;             /* NULL: not given */
+    const char *text, *pair, *label;     /* column names; NULL: defaults */
+    bool regression;
+    cli_enum metric;                     /* a metric_kind; -1: the default */
+    cli_name metrics[4];
+    cli_option options[8];
+} cli_user_data;
+void cli_user_data_init(cli_user_data *u);
+/* Whether any of the group's options was given. */
+bool cli_user_data_given(const cli_user_data *u);
+/* The --help lines of the group (the same in every command). */
+void cli_user_data_usage(FILE *f);
+
+/* The task of a command that reads data: the GLUE task --task names (data
+ * is then a GLUE folder or .tsv), or without --task the user's own, built
+ * from data, u and (when known, else taken from train) the label set
+ * `labels`. Prints the error and returns its exit status (2 for bad input
+ * or usage), else 0 with *task set; *owned is the task to free with
+ * user_task_free (NULL for a GLUE task). */
+int cli_task_open(const char *cmd, const char *task_s, const char *data,
+                  const cli_user_data *u, bool skip_bad_lines,
+                  const char *const *labels, size_t n_labels,
+                  const glue_task **task, glue_task **owned);
 
 /* ---- what is printed: --json, --progress MODE ----------------------------- */
 enum { CLI_OUT_JSON = 1 << 0, CLI_OUT_PROGRESS = 1 << 1 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/user_data.h"
 #include "pipeline/compress.h"
 #include "pipeline/report.h"
 #include "tools/cli.h"
@@ -19,6 +20,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: distilc compress TEACHER.onnx --task T --data DIR\n"
+            "         | TEACHER.onnx --data DIR|--train F --dev F [--text-column C]\n"
+            "           [--text-pair-column C] [--label-column C] [--regression]\n"
+            "           [--metric M]\n"
             "         (--vocab V | --tokenizer FILE) -o OUT\n"
             "         [--latency-ms X | --speedup S | --params N]\n"
             "         [--share none|all|groups:K]\n"
@@ -53,7 +57,8 @@ static void usage(FILE *f)
             "same --train-threads), the other stages are redone.\n"
             "\n"
             "  --task T            CoLA, SST-2, MRPC, STS-B, ... (or sst2, ...)\n"
-            "  --data DIR          a GLUE root or the task's folder\n"
+            "  --data DIR          a GLUE root or the task's folder; without\n"
+            "                      --task, your own data (below)\n"
             "  --vocab V           the teacher's vocab.txt (uncased WordPiece)\n"
             "  --tokenizer FILE    or its Hugging Face tokenizer.json (WordPiece,\n"
             "                      byte-level BPE, Unigram, SentencePiece BPE)\n"
@@ -102,6 +107,11 @@ static void usage(FILE *f)
             "                      supernet and distill stages (100)\n"
             "  --progress MODE     auto, bar, json or off\n"
             "  --help              this text\n"
+            "\n");
+    cli_user_data_usage(f);
+    fprintf(f,
+            "The student keeps the label names (ONNX metadata distilc.labels)\n"
+            "and OUT/bin/model prints them (\"label_name\").\n"
             "\n"
             "ONNX Runtime latencies: python3 bench/compress_report_ort.py OUT\n"
             "fills them into OUT/report.json afterwards.\n"
@@ -233,7 +243,7 @@ static void compress_args_init(compress_args *a, const compress_options *o)
  * library checks what it takes as text (--precision, --share) and names
  * the option itself. */
 static int compress_args_parse(int argc, char **argv, compress_options *o,
-                               progress_mode *mode)
+                               progress_mode *mode, glue_task **owned)
 {
     compress_options_default(o);
     compress_args a;
@@ -242,6 +252,8 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
     cli_data_init(&data, CLI_DATA_TASK | CLI_DATA_DATA | CLI_DATA_VOCAB |
                              CLI_DATA_TOKENIZER | CLI_DATA_LIMIT |
                              CLI_DATA_DEV_LIMIT);
+    cli_user_data ud;
+    cli_user_data_init(&ud);
     cli_runtime rt;
     cli_runtime_init(&rt, CLI_RT_SEQ | CLI_RT_BATCH | CLI_RT_THREADS, NULL);
     cli_output out;
@@ -249,6 +261,7 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
                     "option --progress '%s': expected auto, bar, json or off");
     cli_option opts[] = {
         {"data group", 0, CLI_GROUP, data.options},
+        {"user data group", 0, CLI_GROUP, ud.options},
         {"output", 'o', CLI_VALUE, &o->out},
         {"latency-ms", 0, CLI_FLOAT, &a.latency_ms},
         {"speedup", 0, CLI_FLOAT, &a.speedup},
@@ -282,10 +295,12 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
     }
     if (rc != CLI_OK)
         return 2;
-    if (npos != 1 || !data.task || !data.data ||
+    if (npos != 1 || (data.task && !data.data) ||
+        (!data.task && !data.data && !ud.train) ||
         (!data.vocab && !data.tokenizer) || !o->out) {
-        cli_error("compress: need TEACHER.onnx, --task, --data, --vocab or "
-                  "--tokenizer, and -o OUT, see 'distilc compress --help'");
+        cli_error("compress: need TEACHER.onnx, --task and --data (or your "
+                  "own data: --data DIR, or --train FILE --dev FILE), --vocab "
+                  "or --tokenizer, and -o OUT, see 'distilc compress --help'");
         return 2;
     }
     if (data.vocab && data.tokenizer) {
@@ -339,6 +354,14 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
         return 2;
     if (!cli_check_output_dir("compress", "-o", o->out))
         return 2;
+    const glue_task *task;
+    int trc = cli_task_open("compress", data.task, data.data, &ud, false,
+                            NULL, 0, &task, owned);
+    if (trc != 0)
+        return trc;
+    o->task_desc = *owned;
+    if (*owned)
+        o->task = (*owned)->name;
     return -1;
 }
 
@@ -346,7 +369,8 @@ int cmd_compress(int argc, char **argv)
 {
     compress_options o;
     ui u = {.mode = PROGRESS_AUTO};
-    int rc = compress_args_parse(argc, argv, &o, &u.mode);
+    glue_task *owned = NULL; /* the user's own task, when no --task */
+    int rc = compress_args_parse(argc, argv, &o, &u.mode, &owned);
     if (rc >= 0)
         return rc;
     /* the command line, for the emitted program's header comment */
@@ -361,6 +385,7 @@ int cmd_compress(int argc, char **argv)
     compress_state *st = malloc(sizeof *st);
     if (!st) {
         cli_error("compress: out of memory");
+        user_task_free(owned);
         return 1;
     }
     ir_diag d;
@@ -375,5 +400,6 @@ int cmd_compress(int argc, char **argv)
         rc = 0;
     }
     free(st);
+    user_task_free(owned);
     return rc;
 }

@@ -29,6 +29,7 @@
 #include "frontend/eval.h"
 #include "frontend/glue.h"
 #include "frontend/recipe.h"
+#include "frontend/user_data.h"
 #include "ir/clock.h"
 #include "tools/cli.h"
 #include "tools/cmd_eval.h"
@@ -61,7 +62,8 @@ static void usage(FILE *f)
             "attention_mask, token_type_ids -> logits).\n"
             "\n"
             "  --task T          CoLA, SST-2, MRPC, STS-B, ... (or sst2, stsb, ...)\n"
-            "  --data DIR        a GLUE root or the task's folder\n"
+            "  --data DIR        a GLUE root or the task's folder; without\n"
+            "                    --task, your own data (below)\n"
             "  --student SPEC    layers=L,hidden=H,heads=A,ffn=F[,embed=E]: the\n"
             "                    student's shape (E: factorized embeddings,\n"
             "                    projected after the LayerNorm when the teacher's\n"
@@ -117,7 +119,11 @@ static void usage(FILE *f)
             "  --json            print the final report as one JSON object\n"
             "  --progress MODE   auto, bar, json or off\n"
             "  --help            this text\n"
-            "\n"
+            "\n");
+    cli_user_data_usage(f);
+    fprintf(f,
+            "The student keeps the task's label names (ONNX metadata\n"
+            "distilc.labels).\n"
             "Exit status: 0 ok, 1 failure (incl. NaN), 2 bad input or usage.\n");
 }
 
@@ -278,6 +284,7 @@ typedef struct dist_text {
         *recipe, *init, *map, *temp, *limit, *dlimit, *batch, *seq, *lr, *seed,
         *threads, *engine, *progress, *tprec, *gprec, *aug, *aug_prob, *aug_nb,
         *ckev;
+    cli_user_data user;          /* the user's own data (no --task) */
     const char *pos[1];
     int npos;
 } dist_text;
@@ -289,6 +296,7 @@ typedef struct dist_args {
     recipe rec;                  /* the recipe, overridden by the options */
     int64_t limit, dlimit, threads;
     const glue_task *task;
+    glue_task *owned;            /* the user's own task, freed at the end */
     student_spec spec;
     ir_enc_share share;
     int64_t share_k;
@@ -303,7 +311,9 @@ typedef struct dist_args {
  * to go on, else the exit status. */
 static int args_read(int argc, char **argv, dist_text *t, dist_args *a)
 {
+    cli_user_data_init(&t->user);
     cli_option opts[] = {
+        {"user data group", 0, CLI_GROUP, t->user.options},
         {"task", 0, CLI_VALUE, &t->task}, {"data", 0, CLI_VALUE, &t->data},
         {"vocab", 0, CLI_VALUE, &t->vocab}, {"tokenizer", 0, CLI_VALUE, &t->tokjson},
         {"student", 0, CLI_VALUE, &t->student},
@@ -481,13 +491,16 @@ static int args_check(const dist_text *t, dist_args *a)
         (t->dlimit && !cli_parse_positive("distill", "dev-limit", t->dlimit, &a->dlimit)) ||
         (t->threads && !cli_parse_positive("distill", "threads", t->threads, &a->threads)))
         return 2;
-    if (t->npos != 1 || !rec->task[0] || !rec->data[0] || !rec->student[0] || !a->output) {
-        cli_error("distill: need TEACHER.onnx, --task, --data, --student and -o "
-                  "(or a --recipe giving them), see 'distilc distill --help'");
+    if (t->npos != 1 || (rec->task[0] && !rec->data[0]) ||
+        (!rec->task[0] && !rec->data[0] && !t->user.train) ||
+        !rec->student[0] || !a->output) {
+        cli_error("distill: need TEACHER.onnx, --task and --data (or your own "
+                  "data: --data DIR, or --train FILE --dev FILE), --student "
+                  "and -o (or a --recipe giving them), see 'distilc distill "
+                  "--help'");
         return 2;
     }
-    a->task = glue_task_lookup(rec->task);
-    if (!a->task) {
+    if (rec->task[0] && !glue_task_lookup(rec->task)) {
         cli_error("distill: %s '%s' is not a GLUE task (%s)",
                   ORIGIN(rec, task, "task", "--task"), rec->task,
                   glue_task_names());
@@ -558,7 +571,8 @@ static int args_check(const dist_text *t, dist_args *a)
     a->teacher = t->pos[0];
     if (!cli_check_input_file("distill", "teacher", a->teacher))
         return 2;
-    int rc = evalcmd_check_path("distill", "--data", rec->data);
+    int rc = rec->data[0] ? evalcmd_check_path("distill", "--data", rec->data)
+                          : 0;
     if (rc != 0)
         return rc;
     if (rec->corpus[0] && !rec->general.skip &&
@@ -587,6 +601,13 @@ static int args_parse(int argc, char **argv, dist_args *a)
         rc = args_stages(&t, a);
     if (rc < 0)
         rc = args_check(&t, a);
+    /* last: the user's own task reads train for its label set */
+    if (rc < 0 && (rc = cli_task_open("distill", a->rec.task[0] ? a->rec.task
+                                                              : NULL,
+                                      a->rec.data[0] ? a->rec.data : NULL,
+                                      &t.user, a->skip_bad, NULL, 0, &a->task,
+                                      &a->owned)) == 0)
+        rc = -1;
     return rc;
 }
 
@@ -873,8 +894,11 @@ int cmd_distill(int argc, char **argv)
 {
     dist_args a;
     int rc = args_parse(argc, argv, &a);
-    if (rc >= 0)
+    if (rc >= 0) {
+        user_task_free(a.owned);
         return rc;
+    }
+    char *labels = NULL;
     if (a.threads)
         omp_set_num_threads((int)a.threads);
     double t_start = ir_clock_wall_s();
@@ -909,6 +933,11 @@ int cmd_distill(int argc, char **argv)
     p->resume = a.resume;
     p->plot = a.plot;
     p->output = a.output;
+    if (task_labels_to_json(a.task, &labels, &d) != IR_OK) {
+        rc = cli_fail(&d);
+        goto done;
+    }
+    p->labels_meta = labels; /* the student's label names (metadata) */
     p->user = &fp;
     p->stage_begin = dp_stage_begin;
     p->progress = dp_progress_cb;
@@ -930,5 +959,7 @@ int cmd_distill(int argc, char **argv)
     rc = 0;
 done:
     dist_state_free(&st);
+    free(labels);
+    user_task_free(a.owned);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include "frontend/junit.h"
 #include "frontend/json.h"
 #include "frontend/onnx.h"
+#include "frontend/user_data.h"
 #include "ir/file_atomic.h"
 #include "tools/cli.h"
 
@@ -23,6 +24,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: distilc eval MODEL.onnx --task T --data DIR [--split dev]\n"
+            "       distilc eval MODEL.onnx --data DIR|--dev FILE [--train FILE]\n"
+            "                    [--text-column C] [--label-column C] ...\n"
             "                    [--limit N] [--vocab V | --tokenizer FILE]\n"
             "                    [--max-seq 128] [--batch 32]\n"
             "                    [--backend onednn|ref] [--threads N]\n"
@@ -37,7 +40,8 @@ static void usage(FILE *f)
             "  --task T          CoLA, SST-2, MRPC, STS-B, QQP, MNLI, MNLI-mm,\n"
             "                    QNLI, RTE, WNLI (or HF names: sst2, stsb, ...)\n"
             "  --data DIR        a GLUE root (DIR/SST-2/dev.tsv), the task's\n"
-            "                    folder, or the .tsv file itself\n");
+            "                    folder, or the .tsv file itself; without\n"
+            "                    --task, your own data (below)\n");
     evalcmd_options_usage(f);
     fprintf(f,
             "  --precision P     onednn: fp32 (default), bf16 or int8\n");
@@ -50,6 +54,13 @@ static void usage(FILE *f)
             "\"logits\":[...]}\n"
             "                    (STS-B: \"score\" instead of \"label\")\n"
             "  --help            this text\n"
+            "\n");
+    cli_user_data_usage(f);
+    fprintf(f,
+            "A model made by distilc keeps its label names (ONNX metadata\n"
+            "distilc.labels): with your own data they are the label set (no\n"
+            "--train needed), and the table, --json (per_class) and\n"
+            "--predictions (label_name) name the classes.\n"
             "\n"
             "Model inputs are matched by name: input_ids, attention_mask,\n"
             "token_type_ids; the output is 'logits' (or the first output).\n"
@@ -369,9 +380,14 @@ static int write_predictions(const char *path, const glue_dataset *ds,
     FILE *f = out.f;
     for (size_t i = 0; i < r->n_examples; i++) {
         fprintf(f, "{\"index\":%zu,\"line\":%zu,", i, ds->examples[i].line);
-        if (r->pred_class)
+        if (r->pred_class) {
             fprintf(f, "\"label\":%d,", r->pred_class[i]);
-        else {
+            if (ds->task->label_names) {
+                fputs("\"label_name\":", f);
+                cli_json_string(f, ds->task->label_names[r->pred_class[i]]);
+                fputc(',', f);
+            }
+        } else {
             fputs("\"score\":", f);
             evalcmd_json_number(f, r->pred_score[i]);
             fputc(',', f);
@@ -393,7 +409,8 @@ static int write_predictions(const char *path, const glue_dataset *ds,
 }
 
 static void print_table(FILE *f, const evalcmd_model *m,
-                        const glue_dataset *ds, const eval_result *r)
+                        const glue_dataset *ds, const eval_result *r,
+                        const metric_class *pc)
 {
     fprintf(f, "model     %s\n", m->path);
     fprintf(f, "backend   %s", evalcmd_model_backend(m));
@@ -411,6 +428,10 @@ static void print_table(FILE *f, const evalcmd_model *m,
             fprintf(f, "%-22s %8.4f%s\n", v->name, v->value,
                     i == r->metrics.main ? "   (main)" : "");
         }
+        for (int k = 0; pc && k < ds->task->n_labels; k++)
+            fprintf(f, "class %-16.40s precision %.4f recall %.4f f1 %.4f "
+                    "(%zu examples)\n", ds->task->label_names[k],
+                    pc[k].precision, pc[k].recall, pc[k].f1, pc[k].support);
     } else {
         fprintf(f, "metrics   none: the %s split has no labels "
                 "(--predictions writes the predictions)\n",
@@ -426,7 +447,8 @@ static void print_table(FILE *f, const evalcmd_model *m,
 }
 
 static void print_json(FILE *f, const evalcmd_model *m,
-                       const glue_dataset *ds, const eval_result *r)
+                       const glue_dataset *ds, const eval_result *r,
+                       const metric_class *pc)
 {
     fputs("{\"task\":", f);
     cli_json_string(f, ds->task->name);
@@ -435,6 +457,21 @@ static void print_json(FILE *f, const evalcmd_model *m,
     if (r->has_metrics) {
         evalcmd_json_metrics(f, &r->metrics);
         fprintf(f, ",\"main_metric\":\"%s\"", r->metrics.v[r->metrics.main].name);
+        if (pc) {
+            fputs(",\"per_class\":[", f);
+            for (int k = 0; k < ds->task->n_labels; k++) {
+                fputs(k ? ",{\"label\":" : "{\"label\":", f);
+                cli_json_string(f, ds->task->label_names[k]);
+                fputs(",\"precision\":", f);
+                evalcmd_json_number(f, pc[k].precision);
+                fputs(",\"recall\":", f);
+                evalcmd_json_number(f, pc[k].recall);
+                fputs(",\"f1\":", f);
+                evalcmd_json_number(f, pc[k].f1);
+                fprintf(f, ",\"support\":%zu}", pc[k].support);
+            }
+            fputc(']', f);
+        }
     } else {
         fputs("{}", f);
     }
@@ -494,15 +531,58 @@ static int write_eval_junit(const char *path, const char *model,
     return 0;
 }
 
+int evalcmd_model_labels(const char *path, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    ir_diag d;
+    ir_diag_init(&d);
+    ir_graph *g = NULL;
+    if (onnx_load_file(path, NULL, &g, &d) != IR_OK)
+        return cli_fail(&d);
+    ir_status st = IR_OK;
+    for (int i = 0; i < g->n_meta && st == IR_OK; i++)
+        if (strcmp(g->meta[i].key, TASK_LABELS_META) == 0 &&
+            (st = task_labels_from_json(g->meta[i].value, names, n, &d)) !=
+                IR_OK)
+            ir_diag_prefix(&d, "%s", path);
+    ir_graph_free(g);
+    return st == IR_OK ? 0 : cli_fail(&d);
+}
+
+/* Per-class precision, recall and F1 of a classification with labels
+ * (malloc'd, n_labels entries), or NULL. */
+static metric_class *per_class(const glue_dataset *ds, const eval_result *r)
+{
+    const glue_task *t = ds->task;
+    if (!r->has_metrics || !r->pred_class || !t->label_names)
+        return NULL;
+    ir_diag d;
+    ir_diag_init(&d);
+    int *gold = NULL;
+    metric_class *pc = malloc((size_t)t->n_labels * sizeof *pc);
+    if (!pc || glue_dataset_gold_classes(ds, &gold, &d) != IR_OK ||
+        metrics_per_class(r->pred_class, gold, r->n_examples, t->n_labels, pc,
+                          &d) != IR_OK) {
+        free(pc);
+        pc = NULL;
+    }
+    free(gold);
+    return pc;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     const char *task_s = NULL, *data = NULL, *junit = NULL, *preds = NULL;
     bool json = false;
     evalcmd_options eo;
     evalcmd_options_init(&eo);
+    cli_user_data ud;
+    cli_user_data_init(&ud);
     const cli_option own[] = {
         {"task", 0, CLI_VALUE, &task_s},
         {"data", 0, CLI_VALUE, &data},
+        {"user data group", 0, CLI_GROUP, ud.options},
         {"json", 0, CLI_FLAG, &json},
         {"junit", 0, CLI_VALUE, &junit},
         {"predictions", 0, CLI_VALUE, &preds},
@@ -513,28 +593,38 @@ int cmd_eval(int argc, char **argv)
     int rc = evalcmd_parse("eval", argc, argv, own, usage, &eo, pos, 1, &npos);
     if (rc != CLI_OK)
         return rc == CLI_HELP ? 0 : rc;
-    if (npos != 1 || !task_s || !data) {
-        cli_error("eval: needs MODEL.onnx, --task and --data, see 'distilc "
-                  "eval --help'");
-        return 2;
-    }
-    const glue_task *task = glue_task_lookup(task_s);
-    if (!task) {
-        cli_error("eval: --task '%s' is not a GLUE task (%s)", task_s,
-                  glue_task_names());
+    if (npos != 1 || (task_s && !data) ||
+        (!task_s && !data && !ud.train && !ud.dev)) {
+        cli_error("eval: needs MODEL.onnx, --task and --data (or your own "
+                  "data: --data, --dev FILE), see 'distilc eval --help'");
         return 2;
     }
     if ((rc = evalcmd_check_path("eval", "MODEL", pos[0])) != 0 ||
-        (rc = evalcmd_check_path("eval", "--data", data)) != 0)
+        (data && (rc = evalcmd_check_path("eval", "--data", data)) != 0))
         return rc;
     if (!cli_check_output_file("eval", "--predictions", preds) ||
         !cli_check_output_file("eval", "--junit", junit))
         return 2;
+    /* the user's own data: the label set the model was trained on, when it
+     * keeps it, else train's */
+    char **mlabels = NULL;
+    size_t n_mlabels = 0;
+    if (!task_s && (rc = evalcmd_model_labels(pos[0], &mlabels, &n_mlabels)) != 0)
+        return rc;
+    const glue_task *task = NULL;
+    glue_task *owned = NULL;
+    rc = cli_task_open("eval", task_s, data, &ud, eo.load.skip_bad_lines,
+                       (const char *const *)mlabels, n_mlabels, &task,
+                       &owned);
+    task_labels_free(mlabels, n_mlabels);
+    if (rc != 0)
+        return rc;
 
     tok_tokenizer *tok = NULL;
     evalcmd_model m = {0};
     glue_dataset ds = {0};
     eval_result r = {0};
+    metric_class *pc = NULL;
     ir_diag d;
     ir_diag_init(&d);
     if ((rc = evalcmd_load_tokenizer_opts("eval", eo.vocab, eo.tokenizer,
@@ -549,20 +639,23 @@ int cmd_eval(int argc, char **argv)
                                  &m)) != 0 ||
         (rc = evalcmd_model_eval(&m, &ds, tok, &eo, task->name, &r)) != 0)
         goto done;
+    pc = per_class(&ds, &r);
     if (preds && (rc = write_predictions(preds, &ds, &r)) != 0)
         goto done;
     if (junit && (rc = write_eval_junit(junit, pos[0], &ds, &r)) != 0)
         goto done;
     if (json)
-        print_json(stdout, &m, &ds, &r);
+        print_json(stdout, &m, &ds, &r, pc);
     else
-        print_table(stdout, &m, &ds, &r);
+        print_table(stdout, &m, &ds, &r, pc);
     if (fflush(stdout) != 0)
         rc = 1;
 done:
+    free(pc);
     eval_result_free(&r);
     glue_dataset_free(&ds);
     evalcmd_model_close(&m);
     tok_free(tok);
+    user_task_free(owned);
     return rc;
 }

@@ -106,6 +106,10 @@ int evalcmd_model_open(const char *cmd, const char *path,
 int evalcmd_model_eval(evalcmd_model *m, const glue_dataset *ds,
                        const tok_tokenizer *tok, const evalcmd_options *o,
                        const char *label, eval_result *r);
+/* The label names a model made by distilc keeps in its metadata
+ * (frontend/user_data.h: TASK_LABELS_META), or none (*names NULL); free
+ * them with task_labels_free. Exit status (the model's load error). */
+int evalcmd_model_labels(const char *path, char ***names, size_t *n);
 /* "onednn" or "ref". */
 const char *evalcmd_model_backend(const evalcmd_model *m);
 void evalcmd_model_close(evalcmd_model *m);

@@ -25,6 +25,7 @@
 #include "frontend/onnx.h"
 #include "frontend/recipe.h"
 #include "frontend/tokenizer.h"
+#include "frontend/user_data.h"
 #include "ir/clock.h"
 #include "ir/encoder.h"
 #include "frontend/json.h"
@@ -61,7 +62,8 @@ static void usage(FILE *f)
             "  --task T          CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE,\n"
             "                    WNLI (or sst2, stsb, ...)\n"
             "  --data DIR        a GLUE root, the task's folder (train.tsv and\n"
-            "                    dev.tsv inside)\n"
+            "                    dev.tsv inside); without --task, your own\n"
+            "                    data (below)\n"
             "  -o, --output F    the fine-tuned model (.onnx)\n"
             "  --vocab FILE      a BERT vocab.txt (uncased); --tokenizer FILE a\n"
             "                    tokenizer.json (default: either beside MODEL)\n"
@@ -106,7 +108,11 @@ static void usage(FILE *f)
             "                    data, vocab and <prediction> stage settings are\n"
             "                    the defaults; options given here override them\n"
             "  --help            this text\n"
-            "\n"
+            "\n");
+    cli_user_data_usage(f);
+    fprintf(f,
+            "The model keeps the task's label names (ONNX metadata\n"
+            "distilc.labels).\n"
             "A model whose head has another label count than the task gets a\n"
             "fresh head (N(0, 0.02), seeded). On NaN/Inf the run stops, names\n"
             "the step and loss and keeps the last good checkpoint.\n"
@@ -280,6 +286,7 @@ typedef struct ft_args {
                               into it) */
     const char *model, *output, *vocab, *tokjson, *data, *ckdir, *plot;
     const glue_task *task;
+    glue_task *owned;      /* the user's own task (no --task), freed */
     int64_t epochs, steps, batch, seq, seed, evev, ckev, limit, dlimit;
     int64_t threads, stop_after;
     bool resume, no_eval, json, gemm_ref, skip_bad;
@@ -297,6 +304,7 @@ typedef struct ft_opts {
     cli_name gprecs[GEMM_PRECISION_LAST + 2];
     const char *seed_s, *recipe_s;
     cli_data data;
+    cli_user_data user;
     cli_runtime rt;
     cli_output out;
 } ft_opts;
@@ -339,6 +347,7 @@ static void ft_opts_init(ft_opts *t)
                                 CLI_DATA_TOKENIZER | CLI_DATA_LIMIT |
                                 CLI_DATA_DEV_LIMIT | CLI_DATA_MAX_SEQ |
                                 CLI_DATA_SKIP_BAD_LINES);
+    cli_user_data_init(&t->user);
     cli_runtime_init(&t->rt, CLI_RT_BATCH | CLI_RT_THREADS, NULL);
     cli_output_init(&t->out, CLI_OUT_JSON | CLI_OUT_PROGRESS,
                     "--progress '%s': expected auto, bar, json or off");
@@ -435,7 +444,7 @@ static int ft_check(const ft_opts *t, ft_args *a)
     if (!cli_check_input_file("finetune", "model", a->model))
         return 2;
     int rc;
-    if ((rc = evalcmd_check_path("finetune", "--data", a->data)) != 0)
+    if (a->data && (rc = evalcmd_check_path("finetune", "--data", a->data)) != 0)
         return rc;
     if (!cli_check_output_file("finetune", "-o", a->output) ||
         !cli_check_output_file("finetune", "--plot", a->plot) ||
@@ -451,8 +460,10 @@ static int ft_args_parse(int argc, char **argv, ft_args *a)
     ft_opts_init(&t);
     a->output = a->ckdir = a->plot = NULL;
     a->resume = a->no_eval = false;
+    a->owned = NULL;
     cli_option opts[] = {
         {"data group", 0, CLI_GROUP, t.data.options},
+        {"user data group", 0, CLI_GROUP, t.user.options},
         {"runtime group", 0, CLI_GROUP, t.rt.options},
         {"output group", 0, CLI_GROUP, t.out.options},
         {"output", 'o', CLI_VALUE, &a->output},
@@ -506,20 +517,33 @@ static int ft_args_parse(int argc, char **argv, ft_args *a)
             a->tokjson = a->rcp.tokenizer[0] ? a->rcp.tokenizer : NULL;
         }
     }
-    if (npos != 1 || !task_name || !a->data || !a->output) {
-        cli_error("finetune: need MODEL.onnx, --task, --data and -o, see "
+    if (npos != 1 || (task_name && !a->data) ||
+        (!task_name && !a->data && !t.user.train) || !a->output) {
+        cli_error("finetune: need MODEL.onnx, --task and --data (or your own "
+                  "data: --data DIR, or --train FILE --dev FILE) and -o, see "
                   "'distilc finetune --help'");
         return 2;
     }
     a->model = pos[0];
-    a->task = glue_task_lookup(task_name);
-    if (!a->task) {
-        cli_error("finetune: --task '%s' is not a GLUE task (%s)", task_name,
-                  glue_task_names());
-        return 2;
-    }
     ft_settings(&t, t.recipe_s != NULL, a);
-    return ft_check(&t, a);
+    if ((rc = ft_check(&t, a)) >= 0)
+        return rc;
+    if ((rc = cli_task_open("finetune", task_name, a->data, &t.user,
+                            a->skip_bad, NULL, 0, &a->task, &a->owned)) != 0)
+        return rc;
+    return -1;
+}
+
+/* The task's label names on the model (its metadata, which the emitted
+ * program prints), replacing whatever names it came with. */
+static ir_status ft_set_labels(const ft_args *a, ir_encoder *e, ir_diag *d)
+{
+    char *json = NULL;
+    ir_status s = task_labels_to_json(a->task, &json, d);
+    if (s == IR_OK && !ir_encoder_set_labels(e, json))
+        s = ir_diag_set(d, IR_ERR_NOMEM, "finetune: out of memory");
+    free(json);
+    return s;
 }
 
 /* ---- the run ------------------------------------------------------------- */
@@ -759,7 +783,8 @@ int cmd_finetune(int argc, char **argv)
         fprintf(stderr, "distilc: finetune: stopped after step %lld of %lld as asked; "
                 "continue with --resume --ckpt-dir %s\n", (long long)r.steps,
                 (long long)r.total_steps, a.ckdir);
-    else if (model_save(p, enc, types, a.output, &d) != IR_OK)
+    else if (ft_set_labels(&a, enc, &d) != IR_OK ||
+             model_save(p, enc, types, a.output, &d) != IR_OK)
         goto fail;
     double secs = ir_clock_wall_s() - t_start;
     if (a.json)
@@ -777,5 +802,6 @@ done:
     gemm_ctx_free(gemm);
     ir_encoder_free(enc);
     tok_free(tok);
+    user_task_free(a.owned);
     return rc;
 }

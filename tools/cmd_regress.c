@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "frontend/junit.h"
+#include "frontend/user_data.h"
 #include "tools/cli.h"
 #include "tools/cmd_eval.h"
 
@@ -35,7 +36,8 @@ static void usage(FILE *f)
             "below the base (or a score is undefined), 0 otherwise.\n"
             "\n"
             "  --task LIST       comma-separated GLUE tasks (SST-2,CoLA,...)\n"
-            "  --data DIR        a GLUE root folder (DIR/<TASK>/dev.tsv)\n"
+            "  --data DIR        a GLUE root folder (DIR/<TASK>/dev.tsv); without\n"
+            "                    --task, your own data, one task (below)\n"
             "  --max-drop P      allowed drop in points, default 1.0\n");
     evalcmd_options_usage(f);
     fprintf(f,
@@ -49,7 +51,11 @@ static void usage(FILE *f)
             "                    element with the numbers when it drops too far\n"
             "  --json            one JSON object instead of the table\n"
             "  --help            this text\n"
-            "\n"
+            "\n");
+    cli_user_data_usage(f);
+    fprintf(f,
+            "The label set: CANDIDATE's label names when it keeps them, else\n"
+            "train's.\n"
             "Both models use the same backend (--threads applies to both);\n"
             "with the default, each is compiled for oneDNN when it lowers.\n"
             "Exit status: 0 all tasks within --max-drop, 1 a task dropped too\n"
@@ -292,9 +298,12 @@ int cmd_regress(int argc, char **argv)
     evalcmd_options_init(&eo);
     cli_enum base_prec_i = {-1, eo.runtime.precisions,
                             "--base-precision '%s' is not fp32, bf16 or int8"};
+    cli_user_data ud;
+    cli_user_data_init(&ud);
     const cli_option own[] = {
         {"task", 0, CLI_VALUE, &task_s},
         {"data", 0, CLI_VALUE, &data},
+        {"user data group", 0, CLI_GROUP, ud.options},
         {"max-drop", 0, CLI_FLOAT, &max_drop},
         {"base-precision", 0, CLI_ENUM, &base_prec_i},
         {"json", 0, CLI_FLAG, &json},
@@ -307,17 +316,38 @@ int cmd_regress(int argc, char **argv)
                            &npos);
     if (rc != CLI_OK)
         return rc == CLI_HELP ? 0 : rc;
-    if (npos != 2 || !task_s || !data) {
+    if (npos != 2 || (task_s && !data) ||
+        (!task_s && !data && !ud.train && !ud.dev)) {
         cli_error("regress: needs BASE.onnx CANDIDATE.onnx, --task and "
-                  "--data, see 'distilc regress --help'");
+                  "--data (or your own data: --data, --dev FILE), see "
+                  "'distilc regress --help'");
         return 2;
     }
     if (!cli_check_output_file("regress", "--junit", junit))
         return 2;
     const glue_task *tasks[GLUE_TASK_COUNT];
-    size_t n_tasks;
-    if ((rc = parse_tasks(task_s, tasks, GLUE_TASK_COUNT, &n_tasks)) != 0)
-        return rc;
+    size_t n_tasks = 1;
+    glue_task *owned = NULL; /* the user's own task: one, without --task */
+    if (task_s) {
+        if (cli_user_data_given(&ud)) {
+            cli_error("regress: --train, --dev and the column options are "
+                      "for your own data, without --task");
+            return 2;
+        }
+        if ((rc = parse_tasks(task_s, tasks, GLUE_TASK_COUNT, &n_tasks)) != 0)
+            return rc;
+    } else {
+        /* the candidate's label names when it keeps them, else train's */
+        char **ml = NULL;
+        size_t nml = 0;
+        if ((rc = evalcmd_model_labels(pos[1], &ml, &nml)) != 0)
+            return rc;
+        rc = cli_task_open("regress", NULL, data, &ud, eo.load.skip_bad_lines,
+                           (const char *const *)ml, nml, &tasks[0], &owned);
+        task_labels_free(ml, nml);
+        if (rc != 0)
+            return rc;
+    }
     /* The base stays fp32 unless asked: --precision is the candidate's. */
     ir_precision base_prec = IR_PRECISION_FP32;
     if (base_prec_i.value >= 0) {
@@ -325,13 +355,16 @@ int cmd_regress(int argc, char **argv)
         if (evalcmd_backend_is_ref(&eo)) {
             cli_error("regress: --base-precision applies to --backend onednn "
                       "(not ref)");
+            user_task_free(owned);
             return 2;
         }
     }
     if ((rc = evalcmd_check_path("regress", "BASE", pos[0])) != 0 ||
         (rc = evalcmd_check_path("regress", "CANDIDATE", pos[1])) != 0 ||
-        (rc = evalcmd_check_path("regress", "--data", data)) != 0)
+        (data && (rc = evalcmd_check_path("regress", "--data", data)) != 0)) {
+        user_task_free(owned);
         return rc;
+    }
 
     tok_tokenizer *tok = NULL;
     evalcmd_model base = {0}, cand = {0};
@@ -370,5 +403,6 @@ done:
     evalcmd_model_close(&base);
     evalcmd_model_close(&cand);
     tok_free(tok);
+    user_task_free(owned);
     return rc;
 }

@@ -19,6 +19,9 @@
  * The contract: exactly one output line per input line, in order, each
  * valid JSON, flushed at once:
  *   {"logits":[-1.25,0.5],"label":1}   classification: label = argmax
+ *   {"logits":[-1.25,0.5],"label":1,"label_name":"positive"}
+ *                                      ... when the model carries its
+ *                                      classes' names (distilc.labels)
  *   {"logits":[3.75]}                  regression: the score, no label
  *   {"error":"why","line":N}           a line that could not be answered
  * A line is refused when it is not a valid example, when it is empty or
@@ -81,7 +84,8 @@ static void main_usage(FILE *f, const char *prog)
             "                 on a trusted disk)\n"
             "  --threads N    threads, 0 = all cores (default: as built)\n"
             "  --precision P  fp32, bf16 or int8 (default: as built)\n"
-            "Output: {\"logits\":[...],\"label\":K} (regression: no label);\n"
+            "Output: {\"logits\":[...],\"label\":K} (regression: no label;\n"
+            "a model that knows its classes' names adds \"label_name\":\"...\");\n"
             "a line that cannot be answered (not an example, empty, too\n"
             "long, non-finite logits) gets {\"error\":\"...\",\"line\":N}\n"
             "and a message on stderr, and the program goes on.\n"
@@ -366,6 +370,19 @@ static void main_print(FILE *f, const float *logits, int64_t batch, int labels,
             fprintf(f, "%s%d", r ? "," : "", main_argmax(logits + r * labels, labels));
         if (batch)
             fputc(']', f);
+#ifdef MODEL_LABEL_NAMES
+        static const char *const names[MODEL_LABELS] = MODEL_LABEL_NAMES;
+        fputs(",\"label_name\":", f);
+        if (batch)
+            fputc('[', f);
+        for (int64_t r = 0; r < rows; r++) {
+            if (r)
+                fputc(',', f);
+            main_json_string(f, names[main_argmax(logits + r * labels, labels)]);
+        }
+        if (batch)
+            fputc(']', f);
+#endif
     }
     fputs("}\n", f);
 }

@@ -348,6 +348,38 @@ static void test_sources_embedded(void)
     CHECK(s && s->size == strlen(s->data) && strstr(s->data, "ir_diag_set"));
 }
 
+/* Label names that do not match the head are refused before anything is
+ * compiled; the names reach model.c as escaped C string literals. */
+static void test_label_names_source(const char *tmp)
+{
+    ir_encoder *e = small_encoder(3, false, 0, false);
+    if (!e)
+        return;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/names", tmp);
+    ir_diag d;
+    ir_diag_init(&d);
+    CHECK(emit_make_dirs(dir, &d) == IR_OK);
+    emit_options o;
+    emit_options_default(&o);
+    int files = 0;
+    CHECK(ir_encoder_set_labels(e, "[\"a\",\"b\"]"));
+    CHECK(emit_write_sources(e, dir, &o, 0, &files, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "names 2 labels but its head has 3"), "%s", d.msg);
+    CHECK(ir_encoder_set_labels(e, "[\"a\",\"b\",\"q?\\\"\"]"));
+    ir_diag_init(&d);
+    CHECK_MSG(emit_write_sources(e, dir, &o, 0, &files, &d) == IR_OK, "%s",
+              d.msg);
+    char path[600];
+    snprintf(path, sizeof path, "%s/model.c", dir);
+    char *text = test_read_file(path, NULL);
+    CHECK_MSG(text && strstr(text, "#define MODEL_LABEL_NAMES {\"a\", \"b\", "
+                                   "\"q\\077\\042\"}"),
+              "model.c: %.300s", text ? text : "(none)");
+    free(text);
+    ir_encoder_free(e);
+}
+
 /* ---- the emitted program ------------------------------------------------- */
 
 static bool have_cc(void)
@@ -507,6 +539,36 @@ static void test_needed_libs(const char *dir)
     CHECK_MSG(n >= 2 && dnnl == 1, "%d NEEDED entries, libdnnl %d", n, dnnl);
 }
 
+/* Every single-example line of out names the class it labels (names), or
+ * names none (names NULL). */
+static void check_label_names(const char *out_path, const char *const *names,
+                              int lines, const char *tag)
+{
+    char *out = test_read_file(out_path, NULL);
+    int k = 0;
+    for (char *line = out ? strtok(out, "\n") : NULL; line && k < lines;
+         line = strtok(NULL, "\n"), k++) {
+        json_doc doc;
+        ir_diag d;
+        ir_diag_init(&d);
+        if (json_parse(line, strlen(line), "out", &doc, &d) != IR_OK) {
+            CHECK_MSG(false, "%s: %s", tag, d.msg);
+            continue;
+        }
+        const json_value *lab = json_get(doc.root, "label");
+        const json_value *name = json_get(doc.root, "label_name");
+        if (names)
+            CHECK_MSG(lab && name && name->type == JSON_STRING &&
+                          strcmp(name->u.str, names[lab->ival]) == 0,
+                      "%s: line %d: %s", tag, k + 1, line);
+        else
+            CHECK_MSG(!name, "%s: a label_name without names: %s", tag, line);
+        json_doc_free(&doc);
+    }
+    CHECK_MSG(k == lines, "%s: %d lines", tag, k);
+    free(out);
+}
+
 static void test_program(const char *tmp, bool regression, int64_t embed,
                          bool share, const char *tag)
 {
@@ -514,6 +576,14 @@ static void test_program(const char *tmp, bool regression, int64_t embed,
     if (!e)
         return;
     int64_t labels = e->cfg.labels;
+    /* one variant knows its classes' names (the model's distilc.labels),
+     * with bytes a C string literal must escape */
+    static const char *const names[3] = {"neg \"x\"", "caf\xC3\xA9 ?\?=",
+                                         "back\\slash"};
+    bool named = strcmp(tag, "factorized-shared") == 0;
+    CHECK(!named || ir_encoder_set_labels(e, "[\"neg \\\"x\\\"\", "
+                                             "\"caf\\u00e9 ?\?=\", "
+                                             "\"back\\\\slash\"]"));
     char dir[512];
     snprintf(dir, sizeof dir, "%s/%s", tmp, tag);
     emit_options o;
@@ -610,6 +680,8 @@ static void test_program(const char *tmp, bool regression, int64_t embed,
                   "%s: label %d, want %d", tag, label, regression ? -1 : best);
     }
     CHECK_MSG(lines == B + 1, "%s: %d output lines", tag, lines);
+    if (!regression)
+        check_label_names(out_path, named ? names : NULL, B, tag);
     if (want && !regression && !share)
         test_library_use(dir, pi, pm, pt, S, (const float *)want->data, labels);
     if (strcmp(tag, "cls") == 0)
@@ -1043,6 +1115,7 @@ int main(void)
     test_xxh64();
     test_weights_relpos(tmp);
     test_sources_embedded();
+    test_label_names_source(tmp);
     if (have_cc()) {
         test_program(tmp, false, 0, false, "cls");
         test_program(tmp, true, 0, false, "regression");

@@ -29,6 +29,7 @@ HARNESSES=(
     "onnx_load|ONNX models (nesting, external data)"
     "tensor_proto|TensorProto .pb (run --input)"
     "glue_tsv|GLUE .tsv"
+    "user_data|your own CSV, TSV, JSON lines"
     "vocab_txt|vocab.txt"
     "tokenizer_json|tokenizer.json"
     "tokenize|the tokenizers on any text"

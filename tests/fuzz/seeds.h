@@ -21,7 +21,8 @@ int seed_move(const char *out, const char *harness, const char *name,
               const char *path);
 
 int seeds_onnx(const char *out, const char *tmp);   /* onnx_load, tensor_proto */
-int seeds_text(const char *out, const char *src);   /* glue_tsv, vocab_txt,
+int seeds_text(const char *out, const char *src);   /* glue_tsv, user_data,
+                                                       vocab_txt,
                                                        tokenizer_json, tokenize,
                                                        json, program_stdin,
                                                        recipe_xml, space_xml */

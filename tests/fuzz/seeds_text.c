@@ -1,5 +1,6 @@
 /* seeds_text.c — seeds of the text harnesses: GLUE files of every task and
- * split (fuzz_glue_tsv), vocab.txt and tokenizer.json files
+ * split (fuzz_glue_tsv), the user's CSV, TSV and JSON lines
+ * (fuzz_user_data), vocab.txt and tokenizer.json files
  * (fuzz_vocab_txt, fuzz_tokenizer_json, from fuzz_tokenizers.h), texts
  * for every tokenizer (fuzz_tokenize), JSON documents (fuzz_json), the
  * emitted program's input lines (fuzz_program_stdin), and the recipes and
@@ -93,6 +94,43 @@ static int seeds_glue(const char *out)
         snprintf(name, sizeof name, "%s_dev_bom_crlf.tsv", t->hf_name);
         rc |= seed_prefixed(out, "glue_tsv", name, mode, 2, text);
     }
+    return rc;
+}
+
+/* ---- the user's own data --------------------------------------------------- */
+
+/* fuzz_user_data: byte 0 = format | regression << 2 | pair << 3 |
+ * skip << 4, then the file. */
+static int seeds_user_data(const char *out)
+{
+    static const struct {
+        unsigned char mode;
+        const char *name, *text;
+    } seeds[] = {
+        {0, "quoted.csv",
+         "\xEF\xBB\xBFid,text,label\r\n1,\"a, \"\"b\"\"\",pos\r\n"
+         "2,\"two\nlines\",neg\r\n\r\n3,5\" screen,neutral\r\n"},
+        {0 | 8, "pair.csv", "text,pair,label\nq,p,1\nr,s,0\nt,u,10\n"},
+        {0 | 4, "regression.csv", "label,text\n1.5,a\n-2e3,b\n0,c\n"},
+        {0 | 16, "bad_rows.csv",
+         "text,label\na,x\n\"b\"c,y\n\xC3\x28,x\n,y\nd\nok,y\n"},
+        {1, "plain.tsv", "text\tlabel\na \"q\"\tyes\nb\tno\n"},
+        {1 | 8 | 16, "pair.tsv",
+         "label\ttext\tpair\n1\ta\tb\n0\tc\n2\te\tf\n"},
+        {2, "strings.jsonl",
+         "{\"text\":\"a\",\"label\":\"cat\"}\n\n"
+         "{\"label\":\"dog\",\"text\":\"b \\u00e9\",\"x\":[1,{}]}\r\n"},
+        {2 | 8, "numbers.jsonl",
+         "{\"text\":\"a\",\"pair\":\"b\",\"label\":1}\n"
+         "{\"text\":\"c\",\"pair\":\"d\",\"label\":\"0\"}\n"},
+        {2 | 4 | 16, "regression.jsonl",
+         "{\"text\":\"a\",\"label\":0.25}\n{\"text\":\"b\",\"label\":\"3\"}\n"
+         "{\"text\":\"c\",\"label\":true}\n[1]\n{\"text\":\"d\"\n"},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
+        rc |= seed_prefixed(out, "user_data", seeds[i].name, &seeds[i].mode, 1,
+                            seeds[i].text);
     return rc;
 }
 
@@ -240,6 +278,7 @@ static int seeds_xml(const char *out, const char *src)
 
 int seeds_text(const char *out, const char *src)
 {
-    return seeds_glue(out) | seeds_tokenizers(out) | seeds_json(out) |
+    return seeds_glue(out) | seeds_user_data(out) | seeds_tokenizers(out) |
+           seeds_json(out) |
            seeds_program(out) | seeds_xml(out, src);
 }

@@ -95,7 +95,7 @@ fi
 [ -s "$TMP/o/supernet/supernet.onnx" ] && ok || bad "supernet/supernet.onnx"
 has "$TMP/o/supernet/supernet.json" '"fitness": "supernet' "supernet/supernet.json"
 echo '{"input_ids":[2,9,12,17,3],"attention_mask":[1,1,1,1,1]}' | "$TMP/o/bin/model" >"$TMP/model.out" 2>&1 &&
-    has "$TMP/model.out" '^\{"logits":\[[-0-9.e]+,[-0-9.e]+\],"label":[01]\}' "bin/model output" ||
+    has "$TMP/model.out" '^\{"logits":\[[-0-9.e]+,[-0-9.e]+\],"label":[01],"label_name":"(negative|positive)"\}' "bin/model output" ||
     bad "bin/model exit status: $(cat "$TMP/model.out")"
 
 # ---- the student ONNX: distilc and onnxruntime agree ------------------------

@@ -92,7 +92,7 @@ has "$TMP/err" '^\{"event":"progress",.*"done":40,"total":40,.*"final":true' "pr
 if xmllint --noout "$TMP/eval.xml" 2>"$TMP/xml.err"; then ok; else bad "eval --junit: not well-formed"; cat "$TMP/xml.err"; fi
 has "$TMP/eval.xml" '<testcase name="SST-2"' "eval --junit testcase"
 if [ "$(wc -l <"$TMP/pred.jsonl")" -eq 40 ]; then ok; else bad "--predictions: want 40 lines"; fi
-has "$TMP/pred.jsonl" '^\{"index":0,"line":2,"label":[01],"logits":\[[-0-9.e]+,[-0-9.e]+\]\}$' "--predictions line"
+has "$TMP/pred.jsonl" '^\{"index":0,"line":2,"label":[01],"label_name":"(negative|positive)","logits":\[[-0-9.e]+,[-0-9.e]+\]\}$' "--predictions line"
 # The predictions are the argmax of the logits written beside them, and the
 # accuracy is computed from them.
 if "$PY" - "$TMP" <<'PYEOF'
