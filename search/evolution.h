@@ -35,7 +35,9 @@
  * draw what the never stopped run drew, so a run stopped anywhere and
  * resumed ends with the result of a run never stopped, as long as the
  * callbacks answer the same for the candidates evaluated after the
- * checkpoint. A checkpoint written with other options (population,
+ * checkpoint. One written when `stop` ended the evolution says so, and a
+ * resume of it runs no more cycles. A checkpoint written with other
+ * options (population,
  * generations, tournament, mutation and crossover rates, seed, space,
  * o.ckpt_hash) is refused (IR_ERR_INPUT naming the file and the option),
  * as is a file that is not a whole checkpoint (truncated, corrupt).
