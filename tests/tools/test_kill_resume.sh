@@ -125,6 +125,10 @@ kill_when() {
 # it started STAGE (unless it finished first, or skipped STAGE); returns 0
 # when it was killed
 kill_at() {
+    # emptied first: the loop below may look before the new run's redirect
+    # truncates the file, and the last run's stage events would start the
+    # clock early (a kill "in search" that landed in lift)
+    : >"$TMP/kill.err"
     "$DISTILC" "${C[@]}" -o "$3" >/dev/null 2>"$TMP/kill.err" &
     local pid=$! t0=
     while kill -0 $pid 2>/dev/null; do
