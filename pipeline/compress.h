@@ -40,12 +40,20 @@
  * whatever the state says.
  *
  * Resuming: the training stages (supernet, distill) checkpoint every
- * o.ckpt_every steps into OUT/ckpt/<stage>/. A stage that was started with
- * the same fingerprint and did not finish (a kill), or finished but lost
- * or changed an output, continues from its checkpoints (c->resume), to
- * the same result bit for bit as a run never killed, at the same thread
- * count; any other run of a stage removes its checkpoints first, and a
- * run that finishes every stage removes OUT/ckpt/.
+ * o.ckpt_every steps into OUT/ckpt/<stage>/, the search its evolution
+ * after the initial population and each generation
+ * (OUT/ckpt/search/evolution.ckpt), with the latency cache written as it
+ * grows. A stage that was started with the same fingerprint and did not
+ * finish (a kill), or finished but lost or changed an output, continues
+ * from its checkpoints (c->resume), to the same result bit for bit as a
+ * run never killed, at the same thread count; for the search, as a run
+ * never killed that saw the same timings: every shape the killed run
+ * timed is looked up in the cache rather than timed again (a shape timed
+ * twice times differently), and the shapes it had not reached are timed
+ * as in any run. Any other run of a stage removes its checkpoints first,
+ * and a run that finishes every stage removes OUT/ckpt/. A checkpoint
+ * that is corrupt, or was written with other options, is refused
+ * (IR_ERR_INPUT naming the file).
  *
  * The budget (o.budget_minutes) bounds supernet training, search and
  * distillation together: the supernet gets o.supernet_fraction of it (none

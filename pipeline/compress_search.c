@@ -17,15 +17,31 @@
  * Latency: search/latency.h's model at the setting of the constraints.
  * With a budget, once the search's share is spent, missing shapes are
  * interpolated from the cache instead of timed, which makes the remaining
- * cycles nearly free; the report counts both. */
+ * cycles nearly free; the report counts both.
+ *
+ * Kills: the latency cache is written whenever a candidate or the
+ * calibration timed new shapes (search_latency_opts.save_each), and the
+ * evolution checkpoints into OUT/ckpt/search/evolution.ckpt after its
+ * initial population and each generation, the cache saved first. A killed
+ * stage (c->resume) continues from the checkpoint: the candidates it holds
+ * keep their fitness and latency, and every shape the killed run timed is
+ * looked up in the cache rather than timed again, so the resumed search
+ * sees the very timings the killed one saw and ends where a run never
+ * killed with those timings ends (at the same thread count). The seconds,
+ * and the measured and interpolated counts, of the killed run are carried
+ * on (a budget counts the time spent before the kill). A checkpoint of
+ * other options or a corrupt one is refused, naming the file. */
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "backend/emit.h"
 #include "backend/gemm.h"
 #include "distill/teacher.h"
 #include "pipeline/compress_internal.h"
 #include "search/evolution.h"
+#include "search/evolution_ckpt.h"
 #include "search/latency.h"
 #include "search/pareto.h"
 #include "search/supernet_train.h"
@@ -55,6 +71,7 @@ typedef struct search_run {
     search_supernet *sn;      /* NULL: the proxy */
     train_data heldout;
     metric_kind kind;
+    bool cache_warned;        /* a failed cache write was reported */
 } search_run;
 
 static ir_status latency_cb(void *ctx, const ir_encoder_config *cfg, double *ms,
@@ -188,6 +205,89 @@ static bool stop_cb(void *ctx)
     return sr->budget_s > 0 && compress_now_s() - sr->t0 > sr->budget_s;
 }
 
+/* Before each checkpoint of the evolution: the timings made so far go to
+ * the cache (save_each has written them unless a write failed), and what
+ * the stage counts goes into the checkpoint. */
+enum { USER_SECONDS, USER_MEASURED, USER_INTERPOLATED };
+
+static ir_status checkpoint_cb(void *ctx, size_t done, double user[SEARCH_EVO_USER],
+                               ir_diag *d)
+{
+    (void)done, (void)d;
+    search_run *sr = ctx;
+    ir_diag d2;
+    ir_diag_init(&d2);
+    if (search_latency_save(sr->lm, &d2) != IR_OK && !sr->cache_warned) {
+        sr->cache_warned = true;
+        compress_note(sr->c, "warning: %s; a killed search will time its "
+                      "shapes again", d2.msg);
+    }
+    user[USER_SECONDS] = compress_now_s() - sr->t0;
+    user[USER_MEASURED] = (double)sr->measured;
+    user[USER_INTERPOLATED] = (double)sr->interpolated;
+    return IR_OK;
+}
+
+/* A resumed evolution: the killed run's seconds count against the budget,
+ * its counts go on. */
+static void resumed_cb(void *ctx, size_t done, const double user[SEARCH_EVO_USER])
+{
+    search_run *sr = ctx;
+    sr->t0 = compress_now_s() - user[USER_SECONDS];
+    sr->measured = (int64_t)user[USER_MEASURED];
+    sr->interpolated = (int64_t)user[USER_INTERPOLATED];
+    compress_note(sr->c, "search: resumed from its checkpoint after %zu cycles "
+                  "(%.1f s of searching)", done, user[USER_SECONDS]);
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* What the fitness and latency callbacks compute with beyond the space:
+ * kept in the checkpoint, so a resume that would score or time otherwise
+ * is refused rather than continued. */
+static uint64_t callbacks_hash(const compress_ctx *c, const search_run *sr)
+{
+    uint64_t h = fnv(0xcbf29ce484222325ull, "compress-search/1", 17);
+    int64_t v[8] = {sr->sn != NULL, (int64_t)sr->heldout.n, sr->seq, sr->q.batch,
+                    sr->q.seq, sr->q.threads, (int64_t)sr->q.precision,
+                    (int64_t)sr->lo.clock};
+    h = fnv(h, v, sizeof v);
+    h = fnv(h, &sr->lo.min_time_ms, sizeof sr->lo.min_time_ms);
+    return fnv(h, c->o->task, strlen(c->o->task));
+}
+
+/* A killed search's checkpoint, read before anything else is loaded: a
+ * corrupt one is refused at once, and its population (the stage halves
+ * the population when few shapes meet the constraints) is the one to
+ * resume with. */
+static ir_status resume_population(const char *path, search_evo_opts *eo,
+                                   ir_diag *d)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 && errno == ENOENT)
+        return IR_OK;
+    search_evo_ckpt ck;
+    ir_status s = search_evo_ckpt_read(path, &ck, d);
+    if (s != IR_OK)
+        return s;
+    for (size_t p = eo->population; ; p /= 2) {
+        if (ck.population == p) {
+            eo->population = p;
+            break;
+        }
+        if (p <= 4)
+            break; /* not one the stage runs with: evolution refuses it */
+    }
+    search_evo_ckpt_free(&ck);
+    return IR_OK;
+}
+
 ir_status compress_space_fit_teacher(search_space *sp, const ir_encoder_config *t,
                                      ir_diag *d)
 {
@@ -271,10 +371,26 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
     r->budget_s = c->o->budget_minutes * 60.0;
     r->search_budget_s = search_s;
 
+    search_evo_opts eo;
+    search_evo_opts_default(&eo);
+    if (search_s > 0 && search_s < 300) {
+        eo.population = 16;
+        eo.generations = 6;
+    }
+    if (search_s > 0 && search_s < 60)
+        eo.population = 8;
+    char ckpt[4200];
+    if ((s = compress_ckpt_dir(c, COMPRESS_SEARCH, ckpt, sizeof ckpt - 32, d)) != IR_OK)
+        return s;
+    strcat(ckpt, "/evolution.ckpt");
+    if (c->resume && (s = resume_population(ckpt, &eo, d)) != IR_OK)
+        return s;
+
     search_run sr = {.c = c, .t0 = compress_now_s(), .budget_s = search_s,
                      .seq = sp.cons.seq, .teacher = &tc};
     search_latency_opts_default(&sr.lo);
     sr.lo.cache_path = c->o->latency_cache;
+    sr.lo.save_each = true; /* a kill loses no timing */
     sr.lo.clock = c->o->cpu_clock ? SEARCH_CLOCK_CPU : SEARCH_CLOCK_WALL;
     if (search_s > 0 && search_s < 120)
         sr.lo.min_time_ms = 20; /* a quick run: shorter timings per shape */
@@ -297,19 +413,10 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
     /* the search's share starts now: a calibration is a one-off per
      * setting, and the stages after plan from the time really spent */
     sr.t0 = compress_now_s();
-    search_evo_opts eo;
-    search_evo_opts_default(&eo);
-    if (search_s > 0 && search_s < 300) {
-        eo.population = 16;
-        eo.generations = 6;
-    }
-    if (search_s > 0 && search_s < 60) {
-        /* a quick run: the initial population is always scored, so keep it
-         * and the scoring small enough for the search's share */
-        eo.population = 8;
-        if (sr.heldout.n > 256)
-            sr.heldout.n = 256; /* the first 256 held-out examples */
-    }
+    /* a quick run: the initial population is always scored, so it (above)
+     * and the scoring are kept small enough for the search's share */
+    if (search_s > 0 && search_s < 60 && sr.heldout.n > 256)
+        sr.heldout.n = 256; /* the first 256 held-out examples */
     eo.fitness = fitness_cb;
     eo.fitness_ctx = &sr;
     eo.latency = latency_cb;
@@ -317,6 +424,11 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
     eo.progress = progress_cb;
     eo.progress_ctx = &sr;
     eo.stop = stop_cb;
+    eo.ckpt_path = ckpt;
+    eo.resume = c->resume;
+    eo.ckpt_hash = callbacks_hash(c, &sr);
+    eo.checkpoint = checkpoint_cb;
+    eo.resumed = resumed_cb;
     s = search_evolve(&sp, &eo, &res, d);
     /* a tight limit in a space cut to the teacher may leave fewer feasible
      * shapes than a population: retry with a small one before giving up */

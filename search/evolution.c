@@ -1,11 +1,16 @@
-/* evolution.c — aging evolution over a search space (see evolution.h) and
- * the Pareto front of its candidates. */
+/* evolution.c — aging evolution over a search space (see evolution.h),
+ * its checkpoints (search/evolution_ckpt.h holds the file) and the Pareto
+ * front of its candidates. */
 #include "search/evolution.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "search/evolution_ckpt.h"
 
 /* Redraws of a child that breaks a constraint, then of an initial member. */
 #define EVO_CHILD_TRIES 20
@@ -149,6 +154,202 @@ static size_t tournament(const evo *e, const size_t *pop, size_t np,
     return best;
 }
 
+/* Where the evolution is between cycles: what a checkpoint keeps besides
+ * the candidates. */
+typedef struct evo_state {
+    size_t *pop;   /* ring of indices into all: pop[head] is the oldest */
+    size_t head, done;
+    search_rng r;
+    bool stopped;
+} evo_state;
+
+/* The initial population: random genomes meeting the constraints. */
+static ir_status evo_populate(evo *e, evo_state *st, ir_diag *d)
+{
+    const search_space *sp = e->sp;
+    size_t np = e->o->population, filled = 0, tries = 0;
+    while (filled < np) {
+        search_genome g;
+        size_t at;
+        ir_status s = search_space_sample(sp, &st->r, &g, d);
+        if (s == IR_OK)
+            s = evo_eval(e, &g, &at, d);
+        if (s != IR_OK)
+            return s;
+        if (e->all[at].feasible)
+            st->pop[filled++] = at;
+        else if (++tries > EVO_INIT_TRIES * np)
+            return ir_diag_set(d, IR_ERR_INPUT, "search: %zu random candidates "
+                               "and fewer than %zu meet the constraints (latency "
+                               "<= %g ms, params <= %lld, size <= %g MB); relax "
+                               "them or shrink the space", tries, np,
+                               sp->cons.latency_ms, (long long)sp->cons.max_params,
+                               sp->cons.max_size_mb);
+    }
+    return IR_OK;
+}
+
+/* One cycle: a child of the tournament winners joins, the oldest leaves. */
+static ir_status evo_cycle(evo *e, evo_state *st, ir_diag *d)
+{
+    const search_evo_opts *o = e->o;
+    const search_space *sp = e->sp;
+    size_t np = o->population;
+    size_t p1 = tournament(e, st->pop, np, &st->r);
+    search_genome base = e->all[p1].g, child;
+    if (search_rng_uniform(&st->r) < o->crossover_p) {
+        size_t p2 = tournament(e, st->pop, np, &st->r);
+        search_genome mix;
+        if (search_space_crossover(sp, &st->r, &e->all[p1].g, &e->all[p2].g, &mix))
+            base = mix;
+    }
+    size_t at = p1;
+    bool ok = false;
+    ir_status s = IR_OK;
+    for (int t = 0; t < EVO_CHILD_TRIES && s == IR_OK && !ok; t++) {
+        if (!search_space_mutate(sp, &st->r, &base, o->mutation_p, &child))
+            break;
+        if ((s = evo_eval(e, &child, &at, d)) == IR_OK)
+            ok = e->all[at].feasible;
+    }
+    if (s != IR_OK)
+        return s;
+    /* a parent with no feasible child ages out like everyone else: its
+     * copy takes the new slot */
+    st->pop[st->head] = ok ? at : p1;
+    st->head = (st->head + 1) % np;
+    st->done++;
+    return IR_OK;
+}
+
+static ir_status evo_checkpoint(const evo *e, const evo_state *st, ir_diag *d)
+{
+    const search_evo_opts *o = e->o;
+    if (!o->ckpt_path)
+        return IR_OK;
+    search_evo_ckpt ck = {
+        .population = o->population, .generations = o->generations,
+        .tournament = o->tournament, .seed = o->seed,
+        .mutation_p = o->mutation_p, .crossover_p = o->crossover_p,
+        .space_hash = search_space_hash(e->sp), .caller_hash = o->ckpt_hash,
+        .rng = st->r.s, .done = st->done, .head = st->head,
+        .stopped = st->stopped, .pop = st->pop, .cand = e->all, .n = e->n,
+    };
+    /* the caller's measurements are kept first: a checkpoint never holds a
+     * candidate whose timings a kill could still lose */
+    if (o->checkpoint) {
+        ir_status s = o->checkpoint(o->progress_ctx, st->done, ck.user, d);
+        if (s != IR_OK)
+            return s;
+    }
+    return search_evo_ckpt_write(o->ckpt_path, &ck, d);
+}
+
+/* The first option of the checkpoint that differs from this run's, in
+ * msg; false when they all agree. */
+static bool ckpt_differs(const search_evo_ckpt *ck, const search_evo_opts *o,
+                         const search_space *sp, char *msg, size_t n)
+{
+    if (ck->population != o->population)
+        snprintf(msg, n, "population %llu, this run has %zu",
+                 (unsigned long long)ck->population, o->population);
+    else if (ck->generations != o->generations)
+        snprintf(msg, n, "%llu generations, this run has %zu",
+                 (unsigned long long)ck->generations, o->generations);
+    else if (ck->tournament != o->tournament)
+        snprintf(msg, n, "tournament %llu, this run has %zu",
+                 (unsigned long long)ck->tournament, o->tournament);
+    else if (ck->seed != o->seed)
+        snprintf(msg, n, "seed %llu, this run has %llu",
+                 (unsigned long long)ck->seed, (unsigned long long)o->seed);
+    else if (ck->mutation_p != o->mutation_p)
+        snprintf(msg, n, "mutation rate %g, this run has %g", ck->mutation_p,
+                 o->mutation_p);
+    else if (ck->crossover_p != o->crossover_p)
+        snprintf(msg, n, "crossover rate %g, this run has %g", ck->crossover_p,
+                 o->crossover_p);
+    else if (ck->space_hash != search_space_hash(sp))
+        snprintf(msg, n, "another search space or other constraints");
+    else if (ck->caller_hash != o->ckpt_hash)
+        snprintf(msg, n, "another fitness or latency setting (hash %016llx, "
+                 "this run's %016llx)", (unsigned long long)ck->caller_hash,
+                 (unsigned long long)o->ckpt_hash);
+    else
+        return false;
+    return true;
+}
+
+/* The state of the checkpoint at o->ckpt_path into e and st, after
+ * checking it was written by a run with these options and space. */
+static ir_status evo_restore(evo *e, evo_state *st, double user[SEARCH_EVO_USER],
+                             ir_diag *d)
+{
+    const char *path = e->o->ckpt_path;
+    search_evo_ckpt ck;
+    ir_status s = search_evo_ckpt_read(path, &ck, d);
+    if (s != IR_OK)
+        return s;
+    char why[256];
+    if (ckpt_differs(&ck, e->o, e->sp, why, sizeof why)) {
+        search_evo_ckpt_free(&ck);
+        return ir_diag_set(d, IR_ERR_INPUT, "search checkpoint '%s': written "
+                           "with %s; resume with the options it was written "
+                           "with, or delete it to start the search afresh",
+                           path, why);
+    }
+    for (size_t i = 0; i < ck.n && s == IR_OK; i++) {
+        search_cand c = ck.cand[i];
+        size_t at;
+        if (evo_find(e, &c.g, &at)) {
+            s = ir_diag_set(d, IR_ERR_INPUT, "search checkpoint '%s': candidate "
+                            "%zu repeats candidate %zu (the file is corrupt); "
+                            "delete it to start the search afresh", path, i, at);
+            break;
+        }
+        if ((s = search_space_decode(e->sp, &c.g, &c.cfg, d)) != IR_OK) {
+            char inner[IR_DIAG_MSG_MAX];
+            snprintf(inner, sizeof inner, "%s", d->msg);
+            s = ir_diag_set(d, IR_ERR_INPUT, "search checkpoint '%s': candidate "
+                            "%zu: %s; delete it to start the search afresh",
+                            path, i, inner);
+            break;
+        }
+        if ((s = evo_grow(e, d)) != IR_OK)
+            break;
+        c.params = ir_encoder_config_param_count(&c.cfg);
+        c.size_mb = search_config_size_mb(&c.cfg, e->sp->cons.precision);
+        c.front = false;
+        e->all[e->n] = c;
+        size_t h = (size_t)(genome_hash(&c.g) % e->nslot);
+        while (e->slot[h])
+            h = (h + 1) % e->nslot;
+        e->slot[h] = ++e->n;
+    }
+    for (size_t i = 0; i < ck.population && s == IR_OK; i++)
+        if (!e->all[ck.pop[i]].feasible)
+            s = ir_diag_set(d, IR_ERR_INPUT, "search checkpoint '%s': population "
+                            "member %zu is a candidate that breaks the "
+                            "constraints (the file is corrupt); delete it to "
+                            "start the search afresh", path, i);
+    if (s == IR_OK) {
+        memcpy(st->pop, ck.pop, ck.population * sizeof *st->pop);
+        st->head = (size_t)ck.head;
+        st->done = (size_t)ck.done;
+        st->r.s = ck.rng;
+        st->stopped = ck.stopped;
+        memcpy(user, ck.user, sizeof ck.user);
+    }
+    search_evo_ckpt_free(&ck);
+    return s;
+}
+
+static bool ckpt_exists(const char *path)
+{
+    struct stat sb;
+    /* anything there is read: a folder or a FIFO is refused by the reader */
+    return path && (stat(path, &sb) == 0 || errno != ENOENT);
+}
+
 ir_status search_evolve(const search_space *sp, const search_evo_opts *o,
                         search_result *out, ir_diag *d)
 {
@@ -159,62 +360,35 @@ ir_status search_evolve(const search_space *sp, const search_evo_opts *o,
         return ir_diag_set(d, IR_ERR_INPUT, "search: population = %zu must be "
                            "at least 2", o->population);
     evo e = {.sp = sp, .o = o};
-    search_rng r;
-    search_rng_seed(&r, o->seed);
+    evo_state st = {.pop = malloc(o->population * sizeof *st.pop)};
+    search_rng_seed(&st.r, o->seed);
     size_t np = o->population;
-    size_t *pop = malloc(np * sizeof *pop); /* ring: pop[head] is oldest */
-    ir_status s = pop ? IR_OK : ir_diag_set(d, IR_ERR_NOMEM, "search: out of memory");
-    size_t total = o->generations * np, done = 0;
+    ir_status s = st.pop ? IR_OK : ir_diag_set(d, IR_ERR_NOMEM, "search: out of memory");
+    size_t total = o->generations * np;
+    if (s == IR_OK && o->resume && ckpt_exists(o->ckpt_path)) {
+        double user[SEARCH_EVO_USER];
+        if ((s = evo_restore(&e, &st, user, d)) == IR_OK) {
+            out->resumed = true;
+            out->resumed_at = st.done;
+            if (o->resumed)
+                o->resumed(o->progress_ctx, st.done, user);
+            if (o->progress)
+                o->progress(o->progress_ctx, st.done, total);
+        }
+    } else if (s == IR_OK && (s = evo_populate(&e, &st, d)) == IR_OK)
+        s = evo_checkpoint(&e, &st, d);
 
-    /* initial population: random feasible genomes */
-    size_t filled = 0, tries = 0;
-    while (s == IR_OK && filled < np) {
-        search_genome g;
-        size_t at;
-        if ((s = search_space_sample(sp, &r, &g, d)) != IR_OK ||
-            (s = evo_eval(&e, &g, &at, d)) != IR_OK)
+    while (s == IR_OK && !st.stopped && st.done < total) {
+        if ((s = evo_cycle(&e, &st, d)) != IR_OK)
             break;
-        if (e.all[at].feasible)
-            pop[filled++] = at;
-        else if (++tries > EVO_INIT_TRIES * np) {
-            s = ir_diag_set(d, IR_ERR_INPUT, "search: %zu random candidates "
-                            "and fewer than %zu meet the constraints (latency "
-                            "<= %g ms, params <= %lld, size <= %g MB); relax "
-                            "them or shrink the space", tries, np,
-                            sp->cons.latency_ms, (long long)sp->cons.max_params,
-                            sp->cons.max_size_mb);
-        }
-    }
-
-    size_t head = 0;
-    while (s == IR_OK && done < total) {
-        size_t p1 = tournament(&e, pop, np, &r);
-        search_genome base = e.all[p1].g, child;
-        if (search_rng_uniform(&r) < o->crossover_p) {
-            size_t p2 = tournament(&e, pop, np, &r);
-            search_genome mix;
-            if (search_space_crossover(sp, &r, &e.all[p1].g, &e.all[p2].g, &mix))
-                base = mix;
-        }
-        size_t at = p1;
-        bool ok = false;
-        for (int t = 0; t < EVO_CHILD_TRIES && s == IR_OK && !ok; t++) {
-            if (!search_space_mutate(sp, &r, &base, o->mutation_p, &child))
-                break;
-            if ((s = evo_eval(&e, &child, &at, d)) == IR_OK)
-                ok = e.all[at].feasible;
-        }
-        /* a parent with no feasible child ages out like everyone else: its
-         * copy takes the new slot */
-        pop[head] = ok ? at : p1;
-        head = (head + 1) % np;
-        done++;
         if (o->progress)
-            o->progress(o->progress_ctx, done, total);
-        if (o->stop && o->stop(o->progress_ctx))
-            break;
+            o->progress(o->progress_ctx, st.done, total);
+        st.stopped = o->stop && o->stop(o->progress_ctx);
+        /* after each generation and at the end, stopped or not */
+        if (st.done % np == 0 || st.done == total || st.stopped)
+            s = evo_checkpoint(&e, &st, d);
     }
-    free(pop);
+    free(st.pop);
     free(e.slot);
     if (s != IR_OK) {
         free(e.all);
@@ -222,7 +396,7 @@ ir_status search_evolve(const search_space *sp, const search_evo_opts *o,
     }
     out->all = e.all;
     out->n = e.n;
-    out->cycles = done;
+    out->cycles = st.done;
     out->front = malloc((e.n ? e.n : 1) * sizeof *out->front);
     if (!out->front) {
         search_result_free(out);

@@ -24,6 +24,23 @@
  * be expensive: a supernet evaluation); one that does not is kept with
  * fitness -inf, unusable.
  * Everything depends only on the seed: same seed, same result.
+ *
+ * Checkpoints (o.ckpt_path, search/evolution_ckpt.h): the whole state
+ * (every candidate with its fitness and latency, the population ring, the
+ * random stream, the cycle count) is written atomically once the initial
+ * population is scored, after each generation (`population` cycles) and
+ * when the evolution ends. With o.resume a checkpoint found there is
+ * continued from: its candidates are not evaluated again (their fitness
+ * and latency are the stored ones, bit for bit) and the cycles after it
+ * draw what the never stopped run drew, so a run stopped anywhere and
+ * resumed ends with the result of a run never stopped, as long as the
+ * callbacks answer the same for the candidates evaluated after the
+ * checkpoint. One written when `stop` ended the evolution says so, and a
+ * resume of it runs no more cycles. A checkpoint written with other
+ * options (population,
+ * generations, tournament, mutation and crossover rates, seed, space,
+ * o.ckpt_hash) is refused (IR_ERR_INPUT naming the file and the option),
+ * as is a file that is not a whole checkpoint (truncated, corrupt).
  */
 #ifndef DISTILC_SEARCH_EVOLUTION_H
 #define DISTILC_SEARCH_EVOLUTION_H
@@ -41,6 +58,9 @@ typedef ir_status (*search_fitness_fn)(void *ctx, const ir_encoder_config *c,
 /* Predicted latency in ms at the space's constraint setting. */
 typedef ir_status (*search_latency_fn)(void *ctx, const ir_encoder_config *c,
                                        double *ms, ir_diag *d);
+
+/* Numbers of the caller's own a checkpoint keeps (opts.checkpoint). */
+enum { SEARCH_EVO_USER = 4 };
 
 typedef struct search_evo_opts {
     size_t population;   /* 32 */
@@ -60,6 +80,25 @@ typedef struct search_evo_opts {
      * there (a time budget); the initial population is always scored.
      * May be NULL. */
     bool (*stop)(void *ctx);
+    /* checkpoints (see above); NULL: none */
+    const char *ckpt_path;
+    bool resume;             /* continue from ckpt_path when it exists */
+    /* the caller's hash of what its callbacks compute with (the fitness's
+     * data, the latency setting): kept in the checkpoint, a resume with
+     * another is refused */
+    uint64_t ckpt_hash;
+    /* called (with progress_ctx) before each checkpoint is written, may be
+     * NULL: the place to persist what the callbacks measured (a latency
+     * cache), so that no checkpoint holds a candidate whose measurements
+     * are lost, and to put numbers of the caller's own (counters, seconds
+     * spent) in user[], which the checkpoint keeps. An error ends the
+     * evolution without writing the checkpoint. */
+    ir_status (*checkpoint)(void *ctx, size_t done,
+                            double user[SEARCH_EVO_USER], ir_diag *d);
+    /* called (with progress_ctx) when a checkpoint was loaded, before the
+     * evolution continues, with the cycles it had done and its user[];
+     * may be NULL */
+    void (*resumed)(void *ctx, size_t done, const double user[SEARCH_EVO_USER]);
 } search_evo_opts;
 void search_evo_opts_default(search_evo_opts *o);
 
@@ -80,7 +119,9 @@ typedef struct search_result {
     size_t *front;       /* indices into all, by increasing latency */
     size_t n_front;
     size_t best;         /* the fittest feasible candidate */
-    size_t cycles;       /* evolution cycles run */
+    size_t cycles;       /* evolution cycles run (resumed ones included) */
+    size_t resumed_at;   /* cycles done by the checkpoint it resumed from */
+    bool resumed;        /* it continued from a checkpoint */
 } search_result;
 
 /* IR_ERR_INPUT when no initial population meeting the constraints can be

@@ -521,11 +521,25 @@ bool search_latency_calibrated(search_latency *m,
     return entry_find(m, &k0) && entry_find(m, &k1);
 }
 
+/* opts.save_each: the cache written after new timings; a failure turns it
+ * off and is left to the caller's search_latency_save to report. */
+static void save_each(search_latency *m)
+{
+    if (!m->o.save_each || !m->dirty)
+        return;
+    ir_diag d;
+    ir_diag_init(&d);
+    if (search_latency_save(m, &d) != IR_OK)
+        m->o.save_each = false;
+}
+
 ir_status search_latency_predict(search_latency *m, const ir_encoder_config *c,
                                  const search_latency_query *q,
                                  search_latency_estimate *out, ir_diag *d)
 {
     ir_status s = predict_parts(m, c, q, out, d);
+    if (out->measured > 0)
+        save_each(m); /* what was timed, even when a later primitive failed */
     if (s != IR_OK)
         return s;
     int t = query_threads(q);
@@ -582,7 +596,9 @@ ir_status search_latency_calibrate(search_latency *m,
     lat_entry k1 = mk(LAT_OVERHEAD_MB, q->precision, t, q->batch, q->seq, 0, 0, 0);
     k0.clock = k1.clock = m->o.clock;
     ir_status s = entry_put(m, &k0, a, d);
-    return s != IR_OK ? s : entry_put(m, &k1, b, d);
+    if (s == IR_OK && (s = entry_put(m, &k1, b, d)) == IR_OK)
+        save_each(m);
+    return s;
 }
 
 double search_kendall_tau(const double *x, const double *y, size_t n)

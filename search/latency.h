@@ -73,6 +73,12 @@ typedef struct search_latency_opts {
     int reps;               /* at least this many samples, the fastest is
                                kept (5) */
     search_clock clock;     /* SEARCH_CLOCK_WALL; CPU needs threads = 1 */
+    /* write the cache after every call that timed something new (predict,
+     * calibrate), not only on search_latency_save: a run killed after it
+     * keeps every timing, and its rerun looks them up instead of timing
+     * the shapes again (false). A write that fails turns this off; the
+     * caller's own search_latency_save then reports why. */
+    bool save_each;
 } search_latency_opts;
 void search_latency_opts_default(search_latency_opts *o);
 
@@ -139,7 +145,8 @@ ir_status search_latency_calibrate_space(search_latency *m,
                                          size_t n, int runs, search_clock clk,
                                          uint64_t seed, ir_diag *d);
 /* Writes the cache (creating its folder) when something changed: to a
- * temporary file renamed over the old one. */
+ * temporary file renamed over the old one (ir/file_atomic.h), so a kill
+ * leaves the old cache or the new one. */
 ir_status search_latency_save(search_latency *m, ir_diag *d);
 
 /* Kendall's tau-b between two series (ties counted as in scipy). */

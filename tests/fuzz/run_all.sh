@@ -41,6 +41,7 @@ HARNESSES=(
     "recipe_xml|recipe XML"
     "space_xml|search space XML"
     "checkpoint|trainer checkpoints"
+    "search_ckpt|search checkpoints"
     "model_weights|model.weights"
 )
 

@@ -28,6 +28,7 @@ int seeds_text(const char *out, const char *src);   /* glue_tsv, user_data,
                                                        recipe_xml, space_xml */
 int seeds_model(const char *out, const char *tmp);  /* state_json, latency_cache,
                                                        calibration, checkpoint,
-                                                       model_weights */
+                                                       model_weights,
+                                                       search_ckpt */
 
 #endif

@@ -4,7 +4,8 @@
  * of this machine (measured with a tiny timing budget, then an overhead
  * fit, then search_latency_save), calibration JSON lines for the fuzz
  * encoder, trainer checkpoints (train_ckpt_save) and model.weights
- * (emit_write_weights) of the tiny encoder (fuzz_models.h). */
+ * (emit_write_weights) of the tiny encoder (fuzz_models.h), and search
+ * checkpoints written by the small evolution of fuzz_search.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,9 @@
 #include "backend/emit.h"
 #include "distill/checkpoint.h"
 #include "fuzz_models.h"
+#include "fuzz_search.h"
 #include "pipeline/compress.h"
+#include "search/evolution_ckpt.h"
 #include "search/latency.h"
 #include "seeds.h"
 
@@ -177,9 +180,76 @@ static int seeds_weights(const char *out, const char *tmp)
     return rc;
 }
 
+/* The evolution stopped (by its stop callback) after `stop_at` cycles, or
+ * failing at the checkpoint of cycle `fail_at` (a kill: the file holds the
+ * generation before). */
+typedef struct seed_evo {
+    size_t seen, stop_at, fail_at;
+} seed_evo;
+
+static void seed_progress(void *ctx, size_t done, size_t total)
+{
+    (void)total;
+    ((seed_evo *)ctx)->seen = done;
+}
+
+static bool seed_stop(void *ctx)
+{
+    seed_evo *k = ctx;
+    return k->stop_at && k->seen >= k->stop_at;
+}
+
+static ir_status seed_checkpoint(void *ctx, size_t done,
+                                 double user[SEARCH_EVO_USER], ir_diag *d)
+{
+    seed_evo *k = ctx;
+    user[0] = 1.25 * (double)done; /* seconds spent, as compress keeps */
+    user[1] = (double)done;
+    if (k->fail_at && done == k->fail_at)
+        return ir_diag_set(d, IR_ERR_FAILED, "killed");
+    return IR_OK;
+}
+
+static int seeds_search_ckpt(const char *out, const char *tmp)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/evolution.ckpt", tmp);
+    search_space sp;
+    ir_diag d;
+    ir_diag_init(&d);
+    if (search_space_load_memory(fuzz_search_space_xml, strlen(fuzz_search_space_xml),
+                                 "fuzz.xml", &sp, &d) != IR_OK)
+        return fail("the search seeds' space", &d);
+    static const struct { const char *name; seed_evo k; } runs[] = {
+        {"finished.ckpt", {0, 0, 0}},
+        {"stopped.ckpt", {0, 6, 0}},
+        {"generation1.ckpt", {0, 0, 8}},
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0] && !rc; i++) {
+        seed_evo k = runs[i].k;
+        search_evo_opts o;
+        fuzz_search_opts(&o, path);
+        o.progress = seed_progress;
+        o.progress_ctx = &k;
+        o.stop = seed_stop;
+        o.checkpoint = seed_checkpoint;
+        search_result r;
+        remove(path);
+        ir_status s = search_evolve(&sp, &o, &r, &d);
+        if (s == IR_OK)
+            search_result_free(&r);
+        if (s != (k.fail_at ? IR_ERR_FAILED : IR_OK))
+            rc = fail(runs[i].name, &d);
+        else
+            rc = seed_move(out, "search_ckpt", runs[i].name, path);
+    }
+    return rc;
+}
+
 int seeds_model(const char *out, const char *tmp)
 {
     return seeds_state(out, tmp) | seeds_latency(out, tmp) |
            seeds_calibration(out) | seeds_checkpoint(out, tmp) |
-           seeds_weights(out, tmp);
+           seeds_weights(out, tmp) | seeds_search_ckpt(out, tmp);
 }

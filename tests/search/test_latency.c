@@ -166,6 +166,46 @@ int main(void)
     CHECK(search_latency_entries(lm) == 0);
     search_latency_free(lm);
 
+    /* save_each: a prediction that timed something is in the file at once,
+     * so a process killed after it (here: freed without a save) lost
+     * nothing; a new model reads the very numbers and times nothing */
+    char grow[512];
+    snprintf(grow, sizeof grow, "%s/grow.json", dir);
+    search_latency_opts_default(&o);
+    o.cache_path = grow;
+    o.min_time_ms = 2;
+    o.reps = 3;
+    o.save_each = true;
+    search_latency_estimate g1, g2;
+    CHECK(search_latency_create(&o, &lm, &d) == IR_OK);
+    CHECK_MSG(search_latency_predict(lm, &small, &q, &g1, &d) == IR_OK, "%s", d.msg);
+    CHECK(g1.measured > 0);
+    search_latency_free(lm);
+    o.measure = false;
+    CHECK(search_latency_create(&o, &lm, &d) == IR_OK);
+    CHECK_MSG(search_latency_predict(lm, &small, &q, &g2, &d) == IR_OK, "%s", d.msg);
+    CHECK(g2.measured == 0 && memcmp(&g1.total_ms, &g2.total_ms, sizeof g1.total_ms) == 0);
+    search_latency_free(lm);
+    /* a cache that cannot be written (its folder became a file after the
+     * model was made): the timings still come, and the caller's own save
+     * says why */
+    char gone[512];
+    snprintf(gone, sizeof gone, "%s/gone", dir);
+    snprintf(grow, sizeof grow, "%s/gone/latency.json", dir);
+    o.cache_path = grow;
+    o.measure = true;
+    s = search_latency_create(&o, &lm, &d);
+    CHECK_MSG(s == IR_OK, "%s", d.msg);
+    if (s == IR_OK) {
+        write_text(gone, "a file where the cache's folder would be");
+        CHECK_MSG(search_latency_predict(lm, &small, &q, &g1, &d) == IR_OK, "%s",
+                  d.msg);
+        CHECK(g1.measured > 0);
+        CHECK(search_latency_save(lm, &d) == IR_ERR_IO);
+        CHECK_MSG(strstr(d.msg, "latency cache") != NULL, "%s", d.msg);
+        search_latency_free(lm);
+    }
+
     /* Kendall's tau-b (values from scipy.stats.kendalltau) */
     double x[4] = {1, 2, 3, 4}, y[4] = {1, 3, 2, 4}, z[4] = {4, 3, 2, 1};
     CHECK(fabs(search_kendall_tau(x, y, 4) - 2.0 / 3.0) < 1e-12);
