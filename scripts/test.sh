@@ -65,7 +65,7 @@ run_suite asan build-asan -DCMAKE_BUILD_TYPE=Debug -DDISTILC_SANITIZE=ON
 
 # The fuzz harnesses (tests/fuzz, one per input surface): built with clang
 # and libFuzzer, their seed corpora made at build time (fuzz_seeds); each
-# runs FUZZ_SECONDS (default 15: 16 harnesses, 4 minutes in all) on
+# runs FUZZ_SECONDS (default 15: 17 harnesses, about 4 minutes in all) on
 # its corpus. A crash, leak, sanitizer report or hang fails CI and names
 # the input kept in build-fuzz/tests/fuzz/artifacts/.
 FUZZ_SECONDS=${FUZZ_SECONDS:-15}
