@@ -707,12 +707,17 @@ static void ft_print_text(FILE *f, const ft_args *a, const ft_data *fd,
     }
 }
 
-int cmd_finetune(int argc, char **argv)
+int cmd_finetune(int argc, char **argv, ir_dist *dc)
 {
     ft_args a;
     int rc = ft_args_parse(argc, argv, &a);
     if (rc >= 0)
         return rc;
+    /* data parallel: every rank trains its share, rank 0 alone reports and
+     * writes (distill/trainer.h) */
+    a.o.dist = dc;
+    if (ir_dist_rank(dc) != 0)
+        a.pm = PROGRESS_OFF;
     if (a.threads)
         omp_set_num_threads((int)a.threads);
 
@@ -755,11 +760,12 @@ int cmd_finetune(int argc, char **argv)
     if (s != IR_OK)
         goto fail;
     bool stopped = a.stop_after && r.steps == a.stop_after && r.steps < r.total_steps;
-    if (stopped)
+    if (stopped && ir_dist_rank(dc) == 0)
         fprintf(stderr, "distilc: finetune: stopped after step %lld of %lld as asked; "
                 "continue with --resume --ckpt-dir %s\n", (long long)r.steps,
                 (long long)r.total_steps, a.ckdir);
-    else if (model_save(p, enc, types, a.output, &d) != IR_OK)
+    else if (!stopped && ir_dist_rank(dc) == 0 &&
+             model_save(p, enc, types, a.output, &d) != IR_OK)
         goto fail;
     double secs = ir_clock_wall_s() - t_start;
     if (a.json)
