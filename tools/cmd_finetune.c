@@ -675,6 +675,10 @@ static void ft_print_json(FILE *f, const ft_args *a, const ft_data *fd,
     json_write_number(f, r->seconds, 6);
     fputs(",\"seconds\":", f);
     json_write_number(f, secs, 6);
+    /* data parallel: the processes that trained, and the time the
+     * gradient sums cost after the overlap with the backward */
+    fprintf(f, ",\"ranks\":%d,\"comm_wait_seconds\":", r->ranks ? r->ranks : 1);
+    json_write_number(f, r->comm_wait_s, 6);
     if (!a->no_eval) {
         const metric_set *last = &fd->devset.last;
         fprintf(f, ",\"dev_examples\":%zu,\"dev_metric\":\"%s\",\"best_dev\":",
