@@ -67,6 +67,11 @@ typedef struct train_batch_share {
     double rows, tokens, pairs;
 } train_batch_share;
 train_batch_share train_batch_share_get(const train_batch *b);
+/* Rank `rank` of `ranks`'s share of the whole batch b: rows
+ * [B rank / ranks, B (rank+1) / ranks) (none when B < ranks), pointing into
+ * b's arrays, with b's counts as its global ones. */
+void train_batch_split(const train_batch *b, int rank, int ranks,
+                       train_batch *out);
 
 typedef struct train_data {
     size_t n;                /* examples */

@@ -504,34 +504,6 @@ static const char *loss_bad_part(const train_loss_parts *l)
     return "total loss";
 }
 
-/* Rank `rank` of `ranks`'s share of the global batch b: rows
- * [B rank / ranks, B (rank+1) / ranks) (possibly none), with the global
- * counts its losses divide by (data.h). */
-static void batch_share(const train_batch *b, int rank, int ranks,
-                        train_batch *out)
-{
-    size_t r0 = b->B * (size_t)rank / (size_t)ranks;
-    size_t r1 = b->B * (size_t)(rank + 1) / (size_t)ranks;
-    size_t tokens = 0, pairs = 0;
-    for (size_t r = 0; r < b->B; r++) {
-        size_t v = 0;
-        for (size_t t = 0; t < b->T; t++)
-            v += b->mask[r * b->T + t] != 0;
-        tokens += v;
-        pairs += v * v;
-    }
-    *out = *b;
-    out->B = r1 - r0;
-    out->ids = b->ids + r0 * b->T;
-    out->types = b->types + r0 * b->T;
-    out->mask = b->mask + r0 * b->T;
-    out->labels = b->labels ? b->labels + r0 : NULL;
-    out->targets = b->targets ? b->targets + r0 : NULL;
-    out->global_rows = b->B;
-    out->global_tokens = tokens;
-    out->global_pairs = pairs;
-}
-
 /* What the steps of one train_loop_run share. */
 typedef struct loop_run {
     train_params *p;
@@ -716,7 +688,7 @@ static ir_status loop_step(loop_run *lr, train_loss_parts *lp, ir_diag *d)
     /* this rank's rows of the global batch (all of them on one process) */
     train_batch lb = b;
     if (lr->ranks > 1)
-        batch_share(&b, lr->rank, lr->ranks, &lb);
+        train_batch_split(&b, lr->rank, lr->ranks, &lb);
     train_params_zero_grad(p);
     if (x)
         memset(x->grads, 0, x->n * sizeof(float));
