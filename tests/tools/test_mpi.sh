@@ -38,11 +38,14 @@ MPIRUN=${DISTILC_MPIEXEC:-$(command -v mpirun)}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/distilc-mpi-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 export OMP_NUM_THREADS=1
-# Open MPI as root, two ranks on however many cores; LSan (sanitizer build)
-# told to ignore Open MPI's own allocations (tests/util/lsan_mpi.supp)
-export LSAN_OPTIONS="suppressions=$HERE/../util/lsan_mpi.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# Open MPI as root, two ranks on however many cores. In the sanitizer
+# build the ranks run without LeakSanitizer (ASan and UBSan still check
+# every access): Open MPI leaves allocations of the components it dlopens
+# and unloads them at MPI_Finalize, so LSan reports them from an "unknown
+# module" that no suppression can name. distilc's own leaks are checked by
+# the one-process runs here and by every other test.
 MPI=("$MPIRUN" --allow-run-as-root --oversubscribe --bind-to none
-     -x OMP_NUM_THREADS -x LSAN_OPTIONS)
+     -x OMP_NUM_THREADS -x "ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}")
 
 # mpirun_run WANT NP WHAT ARGS...: `run`, under mpirun with NP ranks
 mpirun_run() {
