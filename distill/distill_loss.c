@@ -510,6 +510,16 @@ ir_status distill_loss_compute(distill_loss *L, const train_acts *a,
     return compute_share(L, a, da, tout, mask, &whole, out, d);
 }
 
+ir_status distill_loss_compute_share(distill_loss *L, const train_acts *a,
+                                     train_acts *da,
+                                     const teacher_outputs *tout,
+                                     const int32_t *mask,
+                                     const train_batch_share *sh,
+                                     train_loss_parts *out, ir_diag *d)
+{
+    return compute_share(L, a, da, tout, mask, sh, out, d);
+}
+
 distill_loss_times distill_loss_get_times(const distill_loss *L) { return L->times; }
 
 ir_status distill_loss_fn(void *user, const train_params *p, train_acts *a,

@@ -227,6 +227,10 @@ static ir_status stage_run(distill_job *j, int i, distill_stage_result *sr,
     sr->cfg = p->stage[i];
     if (p->stage_begin) {
         ir_status s = p->stage_begin(p->user, j, i, &sr->cfg, d);
+        /* a hook that plans from the clock (compress's budget) may plan
+         * other steps on each rank: rank 0's plan is every rank's */
+        if (s == IR_OK)
+            s = ir_dist_bcast(p->dist, &sr->cfg, sizeof sr->cfg, 0, d);
         if (s != IR_OK)
             return s;
     }

@@ -17,11 +17,6 @@
 #include <mpi.h>
 #endif
 
-/* How long a collective waits by default before it gives up on the others:
- * long enough for rank 0 writing a checkpoint while the others wait, short
- * enough that a hung job does not hold a cluster for hours. */
-#define IR_DIST_TIMEOUT_S 300.0
-
 struct ir_dist {
     int rank, size;
     bool mpi;

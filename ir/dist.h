@@ -62,7 +62,10 @@ int ir_dist_rank(const ir_dist *c);   /* 0 .. size-1; NULL: 0 */
 int ir_dist_size(const ir_dist *c);   /* NULL: 1 */
 bool ir_dist_is_mpi(const ir_dist *c); /* true under a launcher */
 /* Seconds a collective waits for the other ranks before IR_ERR_IO; <= 0
- * waits forever. */
+ * waits forever. IR_DIST_TIMEOUT_S by default: long enough for rank 0
+ * writing a checkpoint while the others wait, short enough that a hung job
+ * does not hold a cluster for hours. */
+#define IR_DIST_TIMEOUT_S 300.0
 void ir_dist_set_timeout(ir_dist *c, double seconds);
 
 /* Sums over the ranks, in place: every rank ends with the same bits. */

@@ -16,6 +16,6 @@ int cmd_finetune(int argc, char **argv, ir_dist *dc); /* dc: data parallel */
 int cmd_distill(int argc, char **argv, ir_dist *dc); /* dc: data parallel */
 int cmd_search(int argc, char **argv);
 int cmd_latency_model(int argc, char **argv);
-int cmd_compress(int argc, char **argv);
+int cmd_compress(int argc, char **argv, ir_dist *dc); /* dc: data parallel */
 
 #endif

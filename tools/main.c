@@ -41,7 +41,7 @@ static const command commands[] = {
     {"distill", NULL, "distil a teacher into a smaller student (TinyBERT)", cmd_distill},
     {"search", cmd_search, "search student shapes under latency/size limits (Pareto front)", NULL},
     {"latency-model", cmd_latency_model, "build and validate the latency model against real runs", NULL},
-    {"compress", cmd_compress, "teacher to fast student in one run: search, distil, build, report", NULL},
+    {"compress", NULL, "teacher to fast student in one run: search, distil, build, report", cmd_compress},
     {"system", cmd_system, "what this machine gives distilc: CPU, instruction sets, kernels", NULL},
 };
 
@@ -95,8 +95,8 @@ static int run_command(const command *c, int argc, char **argv)
     int rc;
     if (ir_dist_size(dc) > 1 && !c->dist_fn) {
         cli_error("%s does not run data parallel: start it as one process "
-                  "(without mpirun, or with -np 1); finetune and distill "
-                  "do", c->name);
+                  "(without mpirun, or with -np 1); finetune, distill and "
+                  "compress do", c->name);
         rc = 2;
     } else if (ir_dist_size(dc) > 1 &&
                dist_same_command(dc, argc, argv, &d) != IR_OK) {
