@@ -10,6 +10,9 @@
 #  - kill -9 of rank 1 mid-run: the job stops within seconds with a message
 #    naming rank 1, and --resume on 2 ranks completes with the model of a
 #    run never killed, byte for byte;
+#  - compress on 2 ranks (supernet and distill data parallel, the rest on
+#    rank 0): the supernet and the student within 1e-5 of one process's,
+#    the same student shape; a time budget works across ranks;
 #  - ranks started with other options or other data are refused (exit 2,
 #    naming the rank); a command that does not run data parallel is
 #    refused on more than one rank.
@@ -147,6 +150,30 @@ mpirun_run 0 2 "distill, 2 ranks" "${DS[@]}" -o "$TMP/d2.onnx" && cp "$TMP/err" 
          "2-rank distill report"
 same_losses "$TMP/d1.err" "$TMP/d2.err" "distill 1 vs 2 ranks"
 same_weights "$TMP/d1.onnx" "$TMP/d2.onnx" "distill 1 vs 2 ranks"
+
+# ---- compress: supernet and distill on every rank, the rest on rank 0 --------
+search_fixture "$TMP/st" 5 || { echo "FAIL: bert_export.py"; cat "$TMP/export.err"; exit 1; }
+CP=(compress "$TMP/st/model.onnx" --task sst2 --data "$TMP/glue" --vocab "$TMP/vocab.txt"
+    --space "$TMP/space.xml" --cache "$TMP/latency.json" --corpus "$TMP/corpus.txt"
+    --steps 4 --supernet-steps 6 --threads 1 --progress off)
+run 0 "compress, 1 process" "${CP[@]}" -o "$TMP/c1"
+mpirun_run 0 2 "compress, 2 ranks" "${CP[@]}" -o "$TMP/c2"
+same_weights "$TMP/c1/supernet/supernet.onnx" "$TMP/c2/supernet/supernet.onnx" \
+    "compress supernet, 1 vs 2 ranks"
+same_weights "$TMP/c1/student.onnx" "$TMP/c2/student.onnx" "compress student, 1 vs 2 ranks"
+"$PY" - "$TMP/c1/report.json" "$TMP/c2/report.json" <<'PYEOF' && ok || bad "compress reports differ"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+print("  compress: student %s / %s, supernet loss %.9g / %.9g"
+      % (a["student"]["shape"], b["student"]["shape"], a["supernet"]["last_loss"],
+         b["supernet"]["last_loss"]))
+assert a["student"]["shape"] == b["student"]["shape"]
+assert abs(a["supernet"]["last_loss"] - b["supernet"]["last_loss"]) <= 1e-5 * abs(a["supernet"]["last_loss"])
+PYEOF
+# a time budget: rank 0's clock ends the supernet and plans the steps
+mpirun_run 0 2 "compress, 2 ranks, a budget" "${CP[@]}" --budget-minutes 0.1 -o "$TMP/c3" &&
+    [ -s "$TMP/c3/report.json" ] && [ ! -e "$TMP/c3/ckpt" ] && ok ||
+    bad "budgeted compress on 2 ranks: no report, or checkpoints left"
 
 # ---- kill -9 of one rank, then --resume ---------------------------------------
 K=("${FT[@]}" --steps 1500 --no-eval --progress off --ckpt-every 5)
