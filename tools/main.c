@@ -32,8 +32,8 @@ static const command commands[] = {
     {"inspect", cmd_inspect, "describe a model: interface, ops, parameters, FLOPs", NULL},
     {"run", cmd_run, "run a model on .pb inputs (reference interpreter or oneDNN)", NULL},
     {"export-onnx", cmd_export_onnx, "rewrite a model with passes and save it as ONNX", NULL},
-    {"eval", cmd_eval, "evaluate a classifier on a GLUE task's dev set", NULL},
-    {"regress", cmd_regress, "compare two models on GLUE tasks (JUnit XML report)", NULL},
+    {"eval", NULL, "evaluate a classifier on a GLUE task's dev set", cmd_eval},
+    {"regress", NULL, "compare two models on GLUE tasks (JUnit XML report)", cmd_regress},
     {"tokenize", cmd_tokenize, "WordPiece-tokenize text lines to token ids (JSON lines)", NULL},
     {"bench", cmd_bench, "time a BERT-style classifier on the oneDNN runtime", NULL},
     {"build", cmd_build, "compile a classifier into a standalone program (oneDNN)", NULL},
@@ -95,8 +95,8 @@ static int run_command(const command *c, int argc, char **argv)
     int rc;
     if (ir_dist_size(dc) > 1 && !c->dist_fn) {
         cli_error("%s does not run data parallel: start it as one process "
-                  "(without mpirun, or with -np 1); finetune, distill and "
-                  "compress do", c->name);
+                  "(without mpirun, or with -np 1); finetune, distill, "
+                  "compress, eval and regress do", c->name);
         rc = 2;
     } else if (ir_dist_size(dc) > 1 &&
                dist_same_command(dc, argc, argv, &d) != IR_OK) {

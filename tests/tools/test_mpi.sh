@@ -13,6 +13,10 @@
 #  - compress on 2 ranks (supernet and distill data parallel, the rest on
 #    rank 0): the supernet and the student within 1e-5 of one process's,
 #    the same student shape; a time budget works across ranks;
+#  - eval (oneDNN on 2 ranks, the reference interpreter on 3) and regress
+#    split the examples across ranks: the same predictions file and
+#    metrics as one process, exactly (one thread a rank, as the one
+#    process);
 #  - ranks started with other options or other data are refused (exit 2,
 #    naming the rank); a command that does not run data parallel is
 #    refused on more than one rank.
@@ -214,6 +218,37 @@ mpirun_run 0 2 "finetune --resume after kill -9" "${K[@]}" --ckpt-dir "$TMP/kck"
     -o "$TMP/killed.onnx" && json "j['resumed_from'] > 0 and j['steps'] == 1500" "resumed"
 cmp -s "$TMP/whole.onnx" "$TMP/killed.onnx" && ok ||
     bad "the resumed model differs from the one never killed"
+
+# ---- eval and regress: the examples split across ranks, metrics exact ----------
+EV=(eval "$TMP/f1.onnx" --task sst2 --data "$TMP/glue" --vocab "$TMP/vocab.txt" --batch 4
+    --json --progress off)
+for be in "onednn --threads 1" ref; do
+    np=2; [ "$be" = ref ] && np=3
+    run 0 "eval ($be), 1 process" "${EV[@]}" --backend $be --predictions "$TMP/p1.tsv" &&
+        cp "$TMP/out" "$TMP/e1.json"
+    mpirun_run 0 $np "eval ($be), $np ranks" "${EV[@]}" --backend $be \
+        --predictions "$TMP/p2.tsv" && cp "$TMP/out" "$TMP/e2.json"
+    cmp -s "$TMP/p1.tsv" "$TMP/p2.tsv" && ok || bad "eval ($be): predictions differ on $np ranks"
+    "$PY" - "$TMP/e1.json" "$TMP/e2.json" <<'PYEOF' && ok || bad "eval ($be): report differs on $np ranks"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+print("  eval: %s / %s, %d / %d batches" % (a["metrics"], b["metrics"], a["batches"], b["batches"]))
+for k in ("metrics", "examples", "batches", "tokens", "padded_tokens"):
+    assert a[k] == b[k], k
+PYEOF
+done
+RG=(regress "$TMP/f1.onnx" "$TMP/f2.onnx" --task sst2 --data "$TMP/glue" --vocab "$TMP/vocab.txt"
+    --batch 4 --threads 1 --json --progress off)
+run 0 "regress, 1 process" "${RG[@]}" && cp "$TMP/out" "$TMP/g1.json"
+mpirun_run 0 2 "regress, 2 ranks" "${RG[@]}" --junit "$TMP/g2.xml" && cp "$TMP/out" "$TMP/g2.json"
+"$PY" - "$TMP/g1.json" "$TMP/g2.json" <<'PYEOF' && ok || bad "regress: reports differ on 2 ranks"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+for t in a["tasks"] + b["tasks"]:
+    t.pop("seconds", None)
+assert a == b
+PYEOF
+grep -q "<testsuite" "$TMP/g2.xml" && ok || bad "regress on 2 ranks: rank 0's JUnit report"
 
 # ---- ranks that disagree, commands that do not run data parallel -------------
 "${MPI[@]}" -np 1 "$DISTILC" "${FT[@]}" --steps 2 -o "$TMP/x.onnx" --lr 1e-3 : \
