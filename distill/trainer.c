@@ -811,6 +811,10 @@ static ir_status loop_evaluate(loop_run *lr, const train_loss_parts *lp,
     train_ckpt_state *ck = &lr->ls.ck;
     double m;
     ir_status s = o->eval(o->eval_user, lr->p, &m, d);
+    /* every rank evaluates; rank 0's metric decides keep-best on all (a
+     * rank on other threads could differ in the last bits) */
+    if (s == IR_OK)
+        s = ir_dist_bcast(o->dist, &m, sizeof m, 0, d);
     if (s != IR_OK)
         return ir_diag_prefix(d, "%s step %lld: dev evaluation", lr->what,
                               (long long)ck->step);
