@@ -105,9 +105,12 @@ def losses(f):
                 out[(e.get("stage"), e["step"])] = e["loss"]
     return out
 a, b = losses(sys.argv[1]), losses(sys.argv[2])
-assert a and a.keys() == b.keys(), (sorted(a), sorted(b))
-worst = max(abs(a[k] - b[k]) / max(abs(a[k]), 1e-30) for k in a)
-print("  losses: %d steps, max relative difference %.3g" % (len(a), worst))
+# the progress lines are paced by the clock: compare the steps both printed
+# (each stage's first and last always are)
+common = a.keys() & b.keys()
+assert len(common) >= 2, (sorted(a), sorted(b))
+worst = max(abs(a[k] - b[k]) / max(abs(a[k]), 1e-30) for k in common)
+print("  losses: %d steps, max relative difference %.3g" % (len(common), worst))
 sys.exit(0 if worst <= 1e-5 else 1)
 PYEOF
 }
