@@ -92,6 +92,11 @@ static int run_command(const command *c, int argc, char **argv)
         ir_dist_close(dc, rc);
         return rc;
     }
+    /* how long a rank waits for the others before it gives up (ir/dist.h;
+     * 300 s): DISTILC_MPI_TIMEOUT seconds, 0 waits forever */
+    const char *tmo = getenv("DISTILC_MPI_TIMEOUT");
+    if (tmo && *tmo)
+        ir_dist_set_timeout(dc, strtod(tmo, NULL));
     int rc;
     if (ir_dist_size(dc) > 1 && !c->dist_fn) {
         cli_error("%s does not run data parallel: start it as one process "

@@ -9,7 +9,8 @@
 #    2, each ending within 1e-5 of the uninterrupted run;
 #  - kill -9 of rank 1 mid-run: the job stops within seconds with a message
 #    naming rank 1, and --resume on 2 ranks completes with the model of a
-#    run never killed, byte for byte;
+#    run never killed, byte for byte; rank 1 stopped (SIGSTOP) instead:
+#    rank 0 gives up after DISTILC_MPI_TIMEOUT (3 s here) with a message;
 #  - compress on 2 ranks (supernet and distill data parallel, the rest on
 #    rank 0): the supernet and the student within 1e-5 of one process's,
 #    the same student shape; a time budget works across ranks;
@@ -221,6 +222,37 @@ mpirun_run 0 2 "finetune --resume after kill -9" "${K[@]}" --ckpt-dir "$TMP/kck"
     -o "$TMP/killed.onnx" && json "j['resumed_from'] > 0 and j['steps'] == 1500" "resumed"
 cmp -s "$TMP/whole.onnx" "$TMP/killed.onnx" && ok ||
     bad "the resumed model differs from the one never killed"
+
+# ---- a rank that hangs (SIGSTOP): the others give up after the timeout ---------
+"${MPI[@]}" -x DISTILC_MPI_TIMEOUT=3 -np 2 "$DISTILC" "${K[@]}" --ckpt-dir "$TMP/hck" \
+    -o "$TMP/hung.onnx" >"$TMP/kout" 2>"$TMP/kerr" &
+mpid=$!
+for _ in $(seq 1 3000); do
+    [ -e "$TMP/hck/last.ckpt" ] && break
+    kill -0 $mpid 2>/dev/null || break
+    sleep 0.01
+done
+victim=""
+for p in $(pgrep -P $mpid); do
+    tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" &&
+        victim=$p
+done
+if [ -n "$victim" ]; then kill -STOP "$victim"; fi
+for _ in $(seq 1 300); do
+    kill -0 $mpid 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 $mpid 2>/dev/null; then
+    bad "the job still runs 30 s after rank 1 hung (timeout 3 s)"
+    kill -9 $mpid 2>/dev/null
+fi
+wait $mpid
+hrc=$?
+[ -n "$victim" ] && { kill -CONT "$victim"; kill -9 "$victim"; } 2>/dev/null
+[ -n "$victim" ] && ok || bad "rank 1 not found to stop (the run ended first?)"
+[ "$hrc" -ne 0 ] && ok || bad "the job with a hung rank exited 0"
+has "$TMP/kerr" "rank 0 of 2: MPI .*no answer from the other ranks in 3 s" \
+    "the hang is named by the rank that waited"
 
 # ---- eval and regress: the examples split across ranks, metrics exact ----------
 EV=(eval "$TMP/f1.onnx" --task sst2 --data "$TMP/glue" --vocab "$TMP/vocab.txt" --batch 4
