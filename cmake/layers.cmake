@@ -21,7 +21,7 @@
 # of every layer) for tests/layers/check_layers.cmake.
 #
 # Expects from CMakeLists.txt: GEN_DIR, WARN, SAN_FLAGS, DISTILC_LIB_DEFS,
-# DNNL_INCLUDE_DIR, the pkg-config variables PROTOBUF_C_*, LIBXML2_*,
+# DNNL_INCLUDE_DIR, DISTILC_HAVE_MPI with MPI_C_INCLUDE_DIRS, the pkg-config variables PROTOBUF_C_*, LIBXML2_*,
 # OPENBLAS_*, XXHASH_*, OpenMP::OpenMP_C, and the target distilc_onnxpb (whose source
 # is generated with onnx/onnx.pb-c.h).
 
@@ -36,6 +36,12 @@ set(DISTILC_LAYER_DIRS_pipeline pipeline)
 
 # External headers, by layer. The include folders are named here (not taken
 # from linking the imported targets, which would give them to every layer).
+# MPI's (when DISTILC_HAVE_MPI) go to ir, whose dist.c alone includes
+# mpi.h, compiled with DISTILC_HAVE_MPI=1.
+set(DISTILC_LAYER_EXTERNAL_ir "")
+if(DISTILC_HAVE_MPI)
+  set(DISTILC_LAYER_EXTERNAL_ir ${MPI_C_INCLUDE_DIRS})
+endif()
 set(DISTILC_LAYER_EXTERNAL_frontend ${GEN_DIR} ${PROTOBUF_C_INCLUDE_DIRS}
     ${LIBXML2_INCLUDE_DIRS})
 set(DISTILC_LAYER_EXTERNAL_backend ${DNNL_INCLUDE_DIR} ${OPENBLAS_INCLUDE_DIRS}
@@ -43,7 +49,7 @@ set(DISTILC_LAYER_EXTERNAL_backend ${DNNL_INCLUDE_DIR} ${OPENBLAS_INCLUDE_DIRS}
 # The compiler's own folders (oneDNN's /usr/include) are searched anyway and
 # cannot be taken away from a layer: tests/layers/check_layers.cmake checks
 # by name that only backend/ includes oneDNN, CBLAS and xxhash.h.
-foreach(layer frontend backend)
+foreach(layer ir frontend backend)
   if(CMAKE_C_IMPLICIT_INCLUDE_DIRECTORIES AND DISTILC_LAYER_EXTERNAL_${layer})
     list(REMOVE_ITEM DISTILC_LAYER_EXTERNAL_${layer} ${CMAKE_C_IMPLICIT_INCLUDE_DIRECTORIES})
   endif()
@@ -129,12 +135,16 @@ foreach(layer ${DISTILC_LAYERS})
   target_link_libraries(${t} PRIVATE OpenMP::OpenMP_C)
 endforeach()
 
+if(DISTILC_HAVE_MPI)
+  target_compile_definitions(distilc_layer_ir PRIVATE DISTILC_HAVE_MPI=1)
+endif()
+
 # frontend's generated header (made with distilc_onnxpb's source) must
 # exist before frontend compiles.
 add_dependencies(distilc_layer_frontend distilc_onnxpb)
 
 file(WRITE ${DISTILC_LAYER_VIEW_ROOT}/layers_flags.cmake
-  "${_flags}set(LAYERS \"${DISTILC_LAYERS}\")\n")
+  "${_flags}set(LAYERS \"${DISTILC_LAYERS}\")\nset(HAVE_MPI ${DISTILC_HAVE_MPI})\n")
 
 function(distilc_layer_objects out_var)
   set(objs "")

@@ -290,6 +290,7 @@ ir_status train_data_batch(const train_data *td, const size_t *idx, size_t B,
         if (td->targets)
             buf->targets[b] = td->targets[r];
     }
+    *out = (train_batch){0};
     out->B = B;
     out->T = T;
     out->ids = buf->ids;
@@ -298,4 +299,48 @@ ir_status train_data_batch(const train_data *td, const size_t *idx, size_t B,
     out->labels = td->labels ? buf->labels : NULL;
     out->targets = td->targets ? buf->targets : NULL;
     return IR_OK;
+}
+
+train_batch_share train_batch_share_get(const train_batch *b)
+{
+    train_batch_share sh = {1.0, 1.0, 1.0};
+    size_t tokens = 0, pairs = 0;
+    if (!b->global_rows)
+        return sh;
+    for (size_t r = 0; r < b->B; r++) {
+        size_t v = 0;
+        for (size_t t = 0; t < b->T; t++)
+            v += !b->mask || b->mask[r * b->T + t] != 0;
+        tokens += v;
+        pairs += v * v;
+    }
+    sh.rows = (double)b->B / (double)b->global_rows;
+    sh.tokens = b->global_tokens ? (double)tokens / (double)b->global_tokens : 0;
+    sh.pairs = b->global_pairs ? (double)pairs / (double)b->global_pairs : 0;
+    return sh;
+}
+
+void train_batch_split(const train_batch *b, int rank, int ranks,
+                       train_batch *out)
+{
+    size_t r0 = b->B * (size_t)rank / (size_t)ranks;
+    size_t r1 = b->B * (size_t)(rank + 1) / (size_t)ranks;
+    size_t tokens = 0, pairs = 0;
+    for (size_t r = 0; r < b->B; r++) {
+        size_t v = 0;
+        for (size_t t = 0; t < b->T; t++)
+            v += !b->mask || b->mask[r * b->T + t] != 0;
+        tokens += v;
+        pairs += v * v;
+    }
+    *out = *b;
+    out->B = r1 - r0;
+    out->ids = b->ids + r0 * b->T;
+    out->types = b->types ? b->types + r0 * b->T : NULL;
+    out->mask = b->mask ? b->mask + r0 * b->T : NULL;
+    out->labels = b->labels ? b->labels + r0 : NULL;
+    out->targets = b->targets ? b->targets + r0 : NULL;
+    out->global_rows = b->B;
+    out->global_tokens = tokens;
+    out->global_pairs = pairs;
 }

@@ -51,7 +51,27 @@ typedef struct train_batch {
     const int32_t *ids, *types, *mask;
     const int32_t *labels;   /* [B] or NULL */
     const float *targets;    /* [B] regression or NULL */
+    /* Data parallel (distill/ddp.h): when this batch is one rank's share
+     * of a global batch, the global batch's rows, non-padding tokens and
+     * sum over its rows of tokens squared (the attention loss's valid
+     * pairs). The losses divide by these rather than by the share's own
+     * counts, so that the ranks' losses and gradients sum to the global
+     * batch's. 0 = this batch is the whole batch. */
+    size_t global_rows, global_tokens, global_pairs;
 } train_batch;
+
+/* What a batch's losses are weighted by: its share of the global batch's
+ * rows (per-example losses), tokens (hidden-state MSE) and pairs
+ * (attention MSE); exactly 1 for a whole batch. */
+typedef struct train_batch_share {
+    double rows, tokens, pairs;
+} train_batch_share;
+train_batch_share train_batch_share_get(const train_batch *b);
+/* Rank `rank` of `ranks`'s share of the whole batch b: rows
+ * [B rank / ranks, B (rank+1) / ranks) (none when B < ranks), pointing into
+ * b's arrays, with b's counts as its global ones. */
+void train_batch_split(const train_batch *b, int rank, int ranks,
+                       train_batch *out);
 
 typedef struct train_data {
     size_t n;                /* examples */

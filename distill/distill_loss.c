@@ -409,10 +409,16 @@ static ir_status attn_term(train_isa isa, double *loss, float *dss,
     return IR_OK;
 }
 
-ir_status distill_loss_compute(distill_loss *L, const train_acts *a,
+/* distill_loss_compute on a data-parallel share (data.h): each term is
+ * weighted by the share's part of what its mean divides by (tokens for
+ * the hidden-state terms, valid pairs for the attention term, rows for
+ * the prediction term), so that the ranks' terms and gradients sum to the
+ * global batch's. A whole batch has every part exactly 1. */
+static ir_status compute_share(distill_loss *L, const train_acts *a,
                                train_acts *da, const teacher_outputs *tout,
-                               const int32_t *mask, train_loss_parts *out,
-                               ir_diag *d)
+                               const int32_t *mask,
+                               const train_batch_share *sh,
+                               train_loss_parts *out, ir_diag *d)
 {
     memset(out, 0, sizeof *out);
     size_t B = a->B, T = a->T, LS = (size_t)L->sc.layers;
@@ -437,9 +443,11 @@ ir_status distill_loss_compute(distill_loss *L, const train_acts *a,
             return ir_diag_set(d, IR_ERR_INPUT, "distillation loss: the "
                                "teacher did not keep its embedding output");
         st = hidden_term(L, &l, a->hidden[0], tout->hidden[0], we, dwe,
-                         da ? da->hidden[0] : NULL, mask, B, T, o->w_emb, d);
+                         da ? da->hidden[0] : NULL, mask, B, T,
+                         (float)(o->w_emb * sh->tokens), d);
         if (st != IR_OK)
             return ir_diag_prefix(d, "embedding loss");
+        l *= sh->tokens;
         out->emb = (float)l;
         total += o->w_emb * l;
         for (size_t m = 1; m <= LS; m++) {
@@ -449,17 +457,20 @@ ir_status distill_loss_compute(distill_loss *L, const train_acts *a,
                                    "teacher did not keep layer %zu", g);
             st = hidden_term(L, &l, a->hidden[m], tout->hidden[g], wh, dwh,
                              da ? da->hidden[m] : NULL, mask, B, T,
-                             o->w_hidden, d);
+                             (float)(o->w_hidden * sh->tokens), d);
             if (st != IR_OK)
                 return ir_diag_prefix(d, "hidden-state loss, student layer %zu", m);
+            l *= sh->tokens;
             out->hidden += (float)l;
             total += o->w_hidden * l;
             st = attn_term(L->isa, &l, da ? da->scores[m - 1] : NULL,
                            a->scores[m - 1],
                            tout->scores[g - 1], mask, B, (size_t)L->sc.heads,
-                           (size_t)L->tc.heads, T, o->w_attn, d);
+                           (size_t)L->tc.heads, T,
+                           (float)(o->w_attn * sh->pairs), d);
             if (st != IR_OK)
                 return ir_diag_prefix(d, "attention loss, student layer %zu", m);
+            l *= sh->pairs;
             out->attn += (float)l;
             total += o->w_attn * l;
         }
@@ -470,7 +481,7 @@ ir_status distill_loss_compute(distill_loss *L, const train_acts *a,
             l = train_mse_forward(a->logits, tout->logits, B);
             if (da)
                 train_mse_backward(da->logits, a->logits, tout->logits, B,
-                                   o->w_pred);
+                                   (float)(o->w_pred * sh->rows));
         } else {
             float *sp = L->probs, *tp = L->probs + B * NL;
             st = train_soft_ce_forward(&l, sp, tp, a->logits, tout->logits, B,
@@ -479,13 +490,34 @@ ir_status distill_loss_compute(distill_loss *L, const train_acts *a,
                 return ir_diag_prefix(d, "prediction loss");
             if (da)
                 train_soft_ce_backward(da->logits, sp, tp, B, NL,
-                                       o->temperature, o->w_pred);
+                                       o->temperature,
+                                       (float)(o->w_pred * sh->rows));
         }
+        l *= sh->rows;
         out->pred = (float)l;
         total += o->w_pred * l;
     }
     out->total = (float)total;
     return IR_OK;
+}
+
+ir_status distill_loss_compute(distill_loss *L, const train_acts *a,
+                               train_acts *da, const teacher_outputs *tout,
+                               const int32_t *mask, train_loss_parts *out,
+                               ir_diag *d)
+{
+    const train_batch_share whole = {1.0, 1.0, 1.0};
+    return compute_share(L, a, da, tout, mask, &whole, out, d);
+}
+
+ir_status distill_loss_compute_share(distill_loss *L, const train_acts *a,
+                                     train_acts *da,
+                                     const teacher_outputs *tout,
+                                     const int32_t *mask,
+                                     const train_batch_share *sh,
+                                     train_loss_parts *out, ir_diag *d)
+{
+    return compute_share(L, a, da, tout, mask, sh, out, d);
 }
 
 distill_loss_times distill_loss_get_times(const distill_loss *L) { return L->times; }
@@ -506,7 +538,8 @@ ir_status distill_loss_fn(void *user, const train_params *p, train_acts *a,
     if (st != IR_OK)
         return st;
     double t2 = ir_clock_wall_s();
-    st = distill_loss_compute(L, a, da, &tout, b->mask, out, d);
+    train_batch_share sh = train_batch_share_get(b);
+    st = compute_share(L, a, da, &tout, b->mask, &sh, out, d);
     L->times.student_forward += t1 - t0;
     L->times.teacher += t2 - t1;
     L->times.terms += ir_clock_wall_s() - t2;

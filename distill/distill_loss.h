@@ -105,4 +105,15 @@ ir_status distill_loss_compute(distill_loss *L, const train_acts *a,
                                const int32_t *mask, train_loss_parts *out,
                                ir_diag *d);
 
+/* distill_loss_compute on a data-parallel share of a batch (data.h
+ * train_batch_share_get): each term weighted by the share's part of what
+ * its mean divides by, so the shares' losses and gradients sum to the
+ * whole batch's. */
+ir_status distill_loss_compute_share(distill_loss *L, const train_acts *a,
+                                     train_acts *da,
+                                     const teacher_outputs *tout,
+                                     const int32_t *mask,
+                                     const train_batch_share *sh,
+                                     train_loss_parts *out, ir_diag *d);
+
 #endif

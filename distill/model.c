@@ -219,9 +219,40 @@ ir_status train_forward(const train_params *p, train_acts *a,
     return IR_OK;
 }
 
+/* Reports the gradient floats [from, to) as final (model.h). The block's
+ * layout (params.c) keeps each attention group's six tensors together, each
+ * FFN group's, the pooler with the head, and the embeddings before the
+ * first group, so each unit the backward finishes is one range. */
+static void grad_ready(const train_grad_ready *r, const train_params *p,
+                       const float *from, const float *to)
+{
+    if (r && to > from)
+        r->fn(r->user, (size_t)(from - p->grads), (size_t)(to - from));
+}
+
+/* Whether layer l is the first (lowest) user of its attention (ffn = 0)
+ * or FFN (ffn = 1) group: the backward, which walks the layers down, is
+ * then done with that group's gradient. */
+static bool first_user(const ir_encoder_config *c, size_t l, int ffn)
+{
+    const int64_t *grp = ffn ? c->ffn_group : c->attn_group;
+    for (size_t k = 0; k < l; k++)
+        if (grp[k] == grp[l])
+            return false;
+    return true;
+}
+
 void train_backward(train_params *p, const train_acts *a, train_acts *da,
                     const int32_t *ids, const int32_t *types,
                     const int32_t *mask)
+{
+    train_backward_ready(p, a, da, ids, types, mask, NULL);
+}
+
+void train_backward_ready(train_params *p, const train_acts *a,
+                          train_acts *da, const int32_t *ids,
+                          const int32_t *types, const int32_t *mask,
+                          const train_grad_ready *ready)
 {
     const ir_encoder_config *c = &p->cfg;
     size_t B = a->B, T = a->T, BT = B * T, C = (size_t)c->hidden;
@@ -235,6 +266,7 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
     train_pooler_backward(da->hidden[L], g->pool_w, g->pool_b, da->pool_scratch,
                           da->pooled, a->pooled, a->pool_scratch, a->hidden[L],
                           w->pool_w, ir_encoder_pool_act(c), B, T, C);
+    grad_ready(ready, p, g->pool_w, g->head_b + NL);
     for (size_t l = L; l-- > 0;) {
         const train_attn_w *aw = &w->attn[c->attn_group[l]];
         const train_ffn_w *fw = &w->ffn[c->ffn_group[l]];
@@ -254,6 +286,8 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
                          BT * F);
         train_linear_backward_ctx(p->gemm, da->ln1[l], fg->in_w, fg->in_b, da->fch[l], a->ln1[l],
                               fw->in_w, BT, C, F);
+        if (first_user(c, l, 1))
+            grad_ready(ready, p, fg->in_w, fg->ln_b + C);
         /* ln1 = LN(res1), res1 = hidden[l] + attproj */
         train_layer_norm_backward(da->res1[l], ag->ln_g, ag->ln_b, da->ln1[l],
                                  a->res1[l], aw->ln_g, a->ln1_mean[l], a->ln1_rstd[l],
@@ -271,7 +305,12 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
                                   c->rel_bidirectional);
         train_linear_backward_ctx(p->gemm, da->hidden[l], ag->qkv_w, ag->qkv_b, da->qkv[l],
                               a->hidden[l], aw->qkv_w, BT, C, 3 * C);
+        if (first_user(c, l, 0))
+            grad_ready(ready, p, ag->qkv_w, ag->ln_b + C);
     }
+    if (g->rel_bias)
+        grad_ready(ready, p, g->rel_bias,
+                   g->rel_bias + (size_t)c->rel_buckets * NH);
     if (embed_after_ln(c)) {
         /* da->eln and da->emb (no gradients of their own) are its scratch */
         train_embed_ln_proj_backward(p->gemm, g->word, g->pos, g->type,
@@ -280,10 +319,13 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
                                      a->eln, a->emb_mean, a->emb_rstd, ids,
                                      types, w->eln_g, w->proj, pos_pad(c), B,
                                      T, C, E);
-        return;
+    } else {
+        train_layer_norm_backward(da->emb, g->eln_g, g->eln_b, da->hidden[0],
+                                  a->emb, w->eln_g, a->emb_mean, a->emb_rstd,
+                                  BT, C);
+        train_embed_backward(g->word, g->proj, g->pos, g->type, da->wemb,
+                             da->emb, a->wemb, ids, types, w->proj, pos_pad(c),
+                             B, T, C, E);
     }
-    train_layer_norm_backward(da->emb, g->eln_g, g->eln_b, da->hidden[0], a->emb,
-                             w->eln_g, a->emb_mean, a->emb_rstd, BT, C);
-    train_embed_backward(g->word, g->proj, g->pos, g->type, da->wemb, da->emb,
-                         a->wemb, ids, types, w->proj, pos_pad(c), B, T, C, E);
+    grad_ready(ready, p, p->grads, g->attn[0].qkv_w);
 }

@@ -92,4 +92,24 @@ void train_backward(train_params *p, const train_acts *a, train_acts *da,
                     const int32_t *ids, const int32_t *types,
                     const int32_t *mask);
 
+/* Told as parts of the gradient block become final during a backward: the
+ * floats [off, off + n) of p->grads get nothing more from this backward,
+ * so a data-parallel run (distill/ddp.h) can start summing them across
+ * ranks while the layers below still run (PyTorch DDP's overlap). Every
+ * float of the block is reported exactly once per backward, in the order
+ * the backward finishes them: head and pooler, then each layer's
+ * attention and FFN groups from the last layer down (a group shared by
+ * several layers after its first user), then the relative position bias
+ * and the embeddings. Called on the calling thread, between the kernels'
+ * OpenMP regions. */
+typedef struct train_grad_ready {
+    void (*fn)(void *user, size_t off, size_t n);
+    void *user;
+} train_grad_ready;
+/* train_backward that reports to ready (NULL: the plain backward). */
+void train_backward_ready(train_params *p, const train_acts *a,
+                          train_acts *da, const int32_t *ids,
+                          const int32_t *types, const int32_t *mask,
+                          const train_grad_ready *ready);
+
 #endif

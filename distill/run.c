@@ -184,12 +184,19 @@ static bool ckpt_path(const distill_plan *p, int stage, char *buf, size_t n)
     return k > 0 && (size_t)k < n;
 }
 
+/* Whether the stage has a checkpoint, as rank 0 sees it (the only rank
+ * that keeps them) on every rank. */
 static bool ckpt_exists(const distill_plan *p, int stage)
 {
     char path[4200];
     struct stat sb;
-    return p->ckpt_dir && ckpt_path(p, stage, path, sizeof path) &&
-           stat(path, &sb) == 0;
+    int32_t yes = p->ckpt_dir && ckpt_path(p, stage, path, sizeof path) &&
+                  stat(path, &sb) == 0;
+    ir_diag d;
+    ir_diag_init(&d);
+    if (ir_dist_bcast(p->dist, &yes, sizeof yes, 0, &d) != IR_OK)
+        return false; /* the broadcast failed: the loop's own will say so */
+    return yes != 0;
 }
 
 ir_status distill_job_checkpoint(const distill_job *job, int stage, bool *found,
@@ -201,7 +208,12 @@ ir_status distill_job_checkpoint(const distill_job *job, int stage, bool *found,
         return IR_OK;
     char path[4200];
     ckpt_path(p, stage, path, sizeof path);
-    ir_status s = train_ckpt_peek(path, st, d);
+    ir_status s = IR_OK;
+    if (ir_dist_rank(p->dist) == 0)
+        s = train_ckpt_peek(path, st, d);
+    ir_status bs = ir_dist_bcast_status(p->dist, &s, 0, d);
+    if (bs == IR_OK && s == IR_OK)
+        s = ir_dist_bcast(p->dist, st, sizeof *st, 0, d);
     *found = s == IR_OK;
     return s;
 }
@@ -215,12 +227,17 @@ static ir_status stage_run(distill_job *j, int i, distill_stage_result *sr,
     sr->cfg = p->stage[i];
     if (p->stage_begin) {
         ir_status s = p->stage_begin(p->user, j, i, &sr->cfg, d);
+        /* a hook that plans from the clock (compress's budget) may plan
+         * other steps on each rank: rank 0's plan is every rank's */
+        if (s == IR_OK)
+            s = ir_dist_bcast(p->dist, &sr->cfg, sizeof sr->cfg, 0, d);
         if (s != IR_OK)
             return s;
     }
     train_loop_options o;
     loop_options(&sr->cfg, td, &o);
     o.what = name;
+    o.dist = p->dist;
     char ckbuf[4096], plotbuf[4096];
     if (p->ckpt_dir) {
         snprintf(ckbuf, sizeof ckbuf, "%s/%s", p->ckpt_dir, name);
@@ -286,7 +303,7 @@ static ir_status student_out(const distill_job *j, distill_result *r,
         s = train_params_to_encoder(j->sp, r->student, d);
     if (s == IR_OK && !ir_encoder_set_labels(r->student, p->labels_meta))
         s = ir_diag_set(d, IR_ERR_NOMEM, "student: out of memory");
-    if (s != IR_OK || !p->output)
+    if (s != IR_OK || !p->output || ir_dist_rank(p->dist) != 0)
         return s;
     ir_graph *g = NULL;
     ir_encoder_graph_opts go;
@@ -369,6 +386,7 @@ ir_status distill_job_time_step(distill_job *job, int stage,
     loop_options(cfg, td, &o);
     o.steps = 3;
     o.what = "probe";
+    o.dist = job->p->dist;
     probe pr = {0, 0};
     o.progress = probe_cb;
     o.progress_user = &pr;
@@ -379,6 +397,10 @@ ir_status distill_job_time_step(distill_job *job, int stage,
     s = train_loop_run(cp, td, &o, distill_loss_fn, job->loss, &r, d);
     if (s == IR_OK)
         *step_s = pr.t3 > pr.t1 ? (pr.t3 - pr.t1) / 2 : r.seconds / 3;
+    /* rank 0's timing (the only one its progress reached) plans every
+     * rank's steps */
+    if (s == IR_OK)
+        s = ir_dist_bcast(job->p->dist, step_s, sizeof *step_s, 0, d);
     train_result_free(&r);
     train_params_free(cp);
     if (s != IR_OK)

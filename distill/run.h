@@ -102,6 +102,11 @@ typedef struct distill_plan {
     bool token_types;      /* its ONNX takes token_type_ids (true; false
                             * for a teacher without them, as
                             * teacher_load_onnx_inputs says) */
+    /* Data parallel (trainer.h train_loop_options.dist; NULL: one
+     * process): every stage trains across the ranks; rank 0 decides what
+     * resumes (its checkpoints), writes checkpoints, plots and the ONNX,
+     * and its step timings are everyone's. */
+    ir_dist *dist;
     /* hooks (NULL: none), all given `user` */
     void *user;
     /* Before a stage runs: may change its settings (cfg), e.g. the steps. */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "distill/checkpoint.h"
+#include "distill/ddp.h"
 #include "distill/losses.h"
 #include "distill/plot_svg.h"
 #include "distill/schedule.h"
@@ -56,13 +57,17 @@ ir_status train_loss_finetune(void *user, const train_params *p,
     ir_status s = train_forward(p, a, b->ids, b->types, b->mask, d);
     if (s != IR_OK)
         return s;
-    double loss;
+    /* a data-parallel share is weighted by its part of the global batch
+     * (exactly 1 for a whole batch), so the ranks' sums are the mean over
+     * the global batch */
+    double share = train_batch_share_get(b).rows, loss;
     if (p->cfg.head == IR_ENC_HEAD_REGRESSION) {
         if (!b->targets || NL != 1)
             return ir_diag_set(d, IR_ERR_INPUT, "fine-tuning a regression head "
                                "needs float targets and 1 output (has %zu)", NL);
         loss = train_mse_forward(a->logits, b->targets, B);
-        train_mse_backward(da->logits, a->logits, b->targets, B, 1.0f);
+        train_mse_backward(da->logits, a->logits, b->targets, B,
+                           (float)share);
     } else {
         if (!b->labels)
             return ir_diag_set(d, IR_ERR_INPUT, "fine-tuning a classifier needs "
@@ -72,13 +77,14 @@ ir_status train_loss_finetune(void *user, const train_params *p,
             return ir_diag_set(d, IR_ERR_NOMEM, "fine-tuning loss: out of memory");
         s = train_ce_forward(&loss, probs, a->logits, b->labels, B, NL, d);
         if (s == IR_OK)
-            train_ce_backward(da->logits, probs, b->labels, B, NL, 1.0f);
+            train_ce_backward(da->logits, probs, b->labels, B, NL,
+                              (float)share);
         free(probs);
         if (s != IR_OK)
             return s;
     }
     memset(out, 0, sizeof *out);
-    out->total = out->pred = (float)loss;
+    out->total = out->pred = (float)(loss * share);
     return IR_OK;
 }
 
@@ -377,8 +383,12 @@ static ir_status ckpt_write(const train_loop_options *o, const char *name,
     char *path = path_join(o->ckpt_dir, name);
     if (!path)
         return ir_diag_set(d, IR_ERR_NOMEM, "checkpoint: out of memory");
-    ir_status s = train_ckpt_save(path, p, x, ck, d);
-    if (s == IR_OK && o->progress) {
+    ir_status s = IR_OK;
+    /* rank 0 writes; every rank learns how it went */
+    if (ir_dist_rank(o->dist) == 0)
+        s = train_ckpt_save(path, p, x, ck, d);
+    ir_dist_bcast_status(o->dist, &s, 0, d);
+    if (s == IR_OK && o->progress && ir_dist_rank(o->dist) == 0) {
         train_status st = {.event = TRAIN_EVENT_CKPT, .step = ck->step,
                            .total_steps = ck->total_steps, .dev = NAN,
                            .best_dev = ck->best_dev, .ckpt_path = path};
@@ -513,12 +523,63 @@ typedef struct loop_run {
     int64_t perm_epoch;
     acts_cache cache;
     train_batch_buf buf;
+    train_ddp ddp;        /* the step's gradient sum across ranks */
+    int rank, ranks;
     size_t hist_cap;
     double t0, first_s;   /* wall clock at the start, after the first step */
     size_t first_tokens;
     double seconds0;      /* training seconds before this run (resumed) */
     size_t tokens0;       /* tokens before this run */
 } loop_run;
+
+/* The options that set a run's result, hashed for train_ddp_fingerprint
+ * (not the paths or callbacks, which may differ between ranks). */
+static uint64_t options_hash(const train_loop_options *o)
+{
+    uint64_t h = TRAIN_DDP_FNV_SEED;
+#define H(field) h = train_ddp_hash(h, &o->field, sizeof o->field)
+    H(batch); H(max_seq); H(epochs); H(steps); H(lr); H(warmup);
+    H(weight_decay); H(beta1); H(beta2); H(eps); H(grad_clip); H(seed);
+    H(eval_every); H(ckpt_every); H(resume); H(keep_best); H(stop_at);
+    H(loss_hash); H(dist_bucket);
+#undef H
+    const char *names[2] = {o->gemm_precision ? o->gemm_precision : "fp32",
+                            o->teacher_precision ? o->teacher_precision : "fp32"};
+    for (int i = 0; i < 2; i++)
+        h = train_ddp_hash(h, names[i], strlen(names[i]) + 1);
+    uint8_t flags[3] = {o->ckpt_dir != NULL, o->eval != NULL,
+                        o->extra != NULL && o->extra->n > 0};
+    return train_ddp_hash(h, flags, sizeof flags);
+}
+
+/* After rank 0 read the checkpoint: its status, then the whole loop state
+ * (weights, moments, extra block, position, best-on-dev copy), to every
+ * rank. */
+static ir_status resume_share(loop_run *lr, ir_status s, ir_diag *d)
+{
+    ir_dist *dc = lr->o->dist;
+    if (ir_dist_size(dc) == 1)
+        return s;
+    ir_status bs = ir_dist_bcast_status(dc, &s, 0, d);
+    if (bs != IR_OK || s != IR_OK)
+        return s;
+    train_params *p = lr->p;
+    train_extra *x = lr->x;
+    size_t nx = x ? x->n : 0;
+    float *blocks[6] = {p->params, p->m, p->v, x ? x->params : NULL,
+                        x ? x->m : NULL, x ? x->v : NULL};
+    for (int i = 0; i < 6 && s == IR_OK; i++)
+        if (blocks[i])
+            s = ir_dist_bcast(dc, blocks[i], (i < 3 ? p->n : nx) * sizeof(float),
+                              0, d);
+    if (s == IR_OK)
+        s = ir_dist_bcast(dc, &lr->ls.ck, sizeof lr->ls.ck, 0, d);
+    if (s == IR_OK)
+        s = ir_dist_bcast(dc, &lr->ls.have_best, sizeof lr->ls.have_best, 0, d);
+    if (s == IR_OK && lr->ls.have_best && lr->ls.best)
+        s = ir_dist_bcast(dc, lr->ls.best, (p->n + nx) * sizeof(float), 0, d);
+    return s;
+}
 
 /* Sets up the run: options, schedule, buffers, checkpoint folder, resume. */
 static ir_status loop_begin(loop_run *lr, ir_diag *d)
@@ -531,6 +592,13 @@ static ir_status loop_begin(loop_run *lr, ir_diag *d)
     ir_status s = options_check(p, lr->train, o, d);
     if (s != IR_OK)
         return s;
+    lr->rank = ir_dist_rank(o->dist);
+    lr->ranks = ir_dist_size(o->dist);
+    r->ranks = lr->ranks;
+    lr->x = o->extra && o->extra->n ? o->extra : NULL;
+    s = train_ddp_fingerprint(o->dist, options_hash(o), lr->train, p, lr->x, d);
+    if (s != IR_OK)
+        return s;
     lr->what = o->what ? o->what : "train";
     lr->B = o->batch;
     size_t n = lr->train->n;
@@ -540,7 +608,6 @@ static ir_status loop_begin(loop_run *lr, ir_diag *d)
     train_schedule_init(&lr->sched, o->lr, o->warmup, lr->total);
     lr->opt = (train_adamw){.lr = o->lr, .beta1 = o->beta1, .beta2 = o->beta2,
                             .eps = o->eps, .weight_decay = o->weight_decay};
-    lr->x = o->extra && o->extra->n ? o->extra : NULL;
     lr->ls = (loop_state){.ck = {.total_steps = lr->total, .data_seed = o->seed,
                                  .best_dev = NAN, .best_step = -1,
                                  .last_loss = NAN, .last_dev = NAN,
@@ -565,14 +632,18 @@ static ir_status loop_begin(loop_run *lr, ir_diag *d)
         lr->ls.best = malloc((p->n + (lr->x ? lr->x->n : 0)) * sizeof(float));
     if (!lr->perm || (o->eval && o->keep_best && !lr->ls.best))
         return ir_diag_set(d, IR_ERR_NOMEM, "trainer: out of memory");
-    if (o->ckpt_dir && mkdir(o->ckpt_dir, 0777) != 0) {
+    /* rank 0 keeps the checkpoints: the others neither create the folder
+     * nor read it (it need not be shared between hosts) */
+    if (lr->rank == 0 && o->ckpt_dir && mkdir(o->ckpt_dir, 0777) != 0) {
         struct stat sb;
         if (stat(o->ckpt_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
             s = ir_diag_set(d, IR_ERR_IO, "checkpoint folder %s: cannot create it",
                             o->ckpt_dir);
     }
-    if (s == IR_OK && o->resume)
+    if (s == IR_OK && o->resume && lr->rank == 0)
         s = resume_load(o, p, lr->x, &lr->ls, d);
+    if (o->ckpt_dir)
+        s = resume_share(lr, s, d);
     /* a resumed run reports the figures of the steps before it too */
     const train_ckpt_state *ck = &lr->ls.ck;
     r->start_step = r->steps = ck->step;
@@ -614,18 +685,49 @@ static ir_status loop_step(loop_run *lr, train_loss_parts *lp, ir_diag *d)
         return s;
     if (o->max_seq && b.T > o->max_seq)
         batch_cut(&lr->buf, &b, o->max_seq);
-    acts_slot *slot;
-    s = acts_get(&lr->cache, &p->cfg, b.B, b.T, &slot, d);
-    if (s != IR_OK)
-        return s;
+    /* this rank's rows of the global batch (all of them on one process) */
+    train_batch lb = b;
+    if (lr->ranks > 1)
+        train_batch_split(&b, lr->rank, lr->ranks, &lb);
     train_params_zero_grad(p);
     if (x)
         memset(x->grads, 0, x->n * sizeof(float));
-    train_acts_zero(slot->da);
     *lp = (train_loss_parts){0};
-    s = lr->loss(lr->user, p, slot->a, slot->da, &b, lp, d);
-    if (s != IR_OK)
-        return ir_diag_prefix(d, "%s step %lld", lr->what, (long long)ck->step + 1);
+    if (lr->ranks > 1)
+        train_ddp_begin(&lr->ddp, o->dist, p, o->dist_bucket);
+    if (lb.B > 0) {
+        acts_slot *slot;
+        s = acts_get(&lr->cache, &p->cfg, lb.B, lb.T, &slot, d);
+        if (s != IR_OK)
+            return s;
+        train_acts_zero(slot->da);
+        s = lr->loss(lr->user, p, slot->a, slot->da, &lb, lp, d);
+        if (s != IR_OK)
+            return lr->ranks > 1
+                       ? ir_diag_prefix(d, "rank %d: %s step %lld", lr->rank,
+                                        lr->what, (long long)ck->step + 1)
+                       : ir_diag_prefix(d, "%s step %lld", lr->what,
+                                        (long long)ck->step + 1);
+        train_grad_ready ready = train_ddp_ready(&lr->ddp);
+        train_backward_ready(p, slot->a, slot->da, lb.ids, lb.types, lb.mask,
+                             lr->ranks > 1 ? &ready : NULL);
+    } else if (lr->ranks > 1) {
+        train_ddp_all_ready(&lr->ddp); /* fewer rows than ranks: adds 0 */
+    }
+    if (lr->ranks > 1) {
+        /* the gradient sums, then the losses': every rank ends with the
+         * global batch's, the same bits on each */
+        if ((s = train_ddp_finish(&lr->ddp, x, d)) != IR_OK)
+            return ir_diag_prefix(d, "%s step %lld", lr->what,
+                                  (long long)ck->step + 1);
+        double parts[5] = {lp->total, lp->pred, lp->emb, lp->hidden, lp->attn};
+        if ((s = ir_dist_allreduce_f64(o->dist, parts, 5, d)) != IR_OK)
+            return ir_diag_prefix(d, "%s step %lld", lr->what,
+                                  (long long)ck->step + 1);
+        *lp = (train_loss_parts){(float)parts[0], (float)parts[1],
+                                 (float)parts[2], (float)parts[3],
+                                 (float)parts[4]};
+    }
     if (!isfinite(lp->total) || !isfinite(lp->pred) || !isfinite(lp->emb) ||
         !isfinite(lp->hidden) || !isfinite(lp->attn))
         return ir_diag_set(d, IR_ERR_FAILED, "%s step %lld (epoch %lld): the %s is "
@@ -635,7 +737,6 @@ static ir_status loop_step(loop_run *lr, train_loss_parts *lp, ir_diag *d)
                            (double)lp->total, o->ckpt_dir ? o->ckpt_dir :
                            "not saved (no checkpoint folder)",
                            o->ckpt_dir ? "/last.ckpt" : "");
-    train_backward(p, slot->a, slot->da, b.ids, b.types, b.mask);
     double norm = train_grad_norm(p, x);
     if (!isfinite(norm))
         return ir_diag_set(d, IR_ERR_FAILED, "%s step %lld (epoch %lld): gradients "
@@ -687,7 +788,7 @@ static void loop_report(const loop_run *lr, train_event ev,
                         const train_loss_parts *lp, double el, double dev)
 {
     const train_loop_options *o = lr->o;
-    if (!o->progress)
+    if (!o->progress || lr->rank != 0) /* rank 0 speaks for the run */
         return;
     const train_ckpt_state *ck = &lr->ls.ck;
     int64_t done_here = ck->step - lr->r->start_step;
@@ -710,6 +811,10 @@ static ir_status loop_evaluate(loop_run *lr, const train_loss_parts *lp,
     train_ckpt_state *ck = &lr->ls.ck;
     double m;
     ir_status s = o->eval(o->eval_user, lr->p, &m, d);
+    /* every rank evaluates; rank 0's metric decides keep-best on all (a
+     * rank on other threads could differ in the last bits) */
+    if (s == IR_OK)
+        s = ir_dist_bcast(o->dist, &m, sizeof m, 0, d);
     if (s != IR_OK)
         return ir_diag_prefix(d, "%s step %lld: dev evaluation", lr->what,
                               (long long)ck->step);
@@ -727,7 +832,7 @@ static ir_status loop_evaluate(loop_run *lr, const train_loss_parts *lp,
             s = ckpt_write(o, "best.ckpt", lr->p, lr->x, ck, d);
     }
     loop_report(lr, TRAIN_EVENT_EVAL, lp, el, m);
-    if (s == IR_OK && o->plot_path)
+    if (s == IR_OK && o->plot_path && lr->rank == 0)
         s = train_plot_svg(o->plot_path, lr->what, r->hist, r->n_hist, r->dev,
                            r->n_dev, o->metric_name ? o->metric_name : "metric", d);
     return s;
@@ -747,6 +852,7 @@ ir_status train_loop_run(train_params *p, const train_data *train,
 {
     loop_run lr = {.p = p, .train = train, .o = o, .loss = loss, .user = user,
                    .r = r};
+    double wait0 = ir_dist_wait_seconds(o->dist);
     ir_status s = loop_begin(&lr, d);
     bool stopped = false;
     while (s == IR_OK && lr.ls.ck.step < lr.total) {
@@ -772,9 +878,10 @@ ir_status train_loop_run(train_params *p, const train_data *train,
         if (stop)
             break;
     }
-    if (s == IR_OK && o->plot_path)
+    if (s == IR_OK && o->plot_path && lr.rank == 0)
         s = train_plot_svg(o->plot_path, lr.what, r->hist, r->n_hist, r->dev,
                            r->n_dev, o->metric_name ? o->metric_name : "metric", d);
+    r->comm_wait_s = ir_dist_wait_seconds(o->dist) - wait0;
     /* keep-best: end with the best-on-dev weights (the last ones are in
      * last.ckpt when checkpoints are on) */
     if (s == IR_OK && !stopped && lr.ls.have_best && r->best_step != r->steps) {

@@ -27,7 +27,9 @@
  * with the GEMM implementation pinned (gemm.h: p->gemm created with
  * GEMM_ONEDNN or GEMM_BLAS, or NULL for the reference loop) and the same
  * thread count, the losses of a resumed run equal the uninterrupted run's
- * bit for bit. The history (train_result.hist) covers this call only;
+ * bit for bit. Data parallel (options.dist): the same batches and losses
+ * as one process up to the order of float sums, bit for bit between runs
+ * on the same number of ranks. The history (train_result.hist) covers this call only;
  * the figures of train_result include the steps before a resume.
  */
 #ifndef DISTILC_DISTILL_TRAINER_H
@@ -42,6 +44,7 @@
 #include "distill/params.h"
 #include "frontend/metrics.h"
 #include "ir/diag.h"
+#include "ir/dist.h"
 
 /* The parts of one step's loss; unused parts are 0. total is what is
  * minimised (and checked for NaN/Inf). */
@@ -178,6 +181,19 @@ typedef struct train_loop_options {
     uint64_t loss_hash;
     const char *what;        /* label in messages and the plot: "finetune" */
     const char *metric_name; /* the dev metric in the plot; NULL "metric" */
+    /* Data parallel (distill/ddp.h): the communicator, NULL = one process.
+     * Every rank calls train_loop_run with the same options, data and
+     * starting weights (checked at the start: IR_ERR_INPUT naming what
+     * differs). Each step, rank r of n takes rows [B r / n, B (r+1) / n)
+     * of the global batch of `batch` examples (the order and the batches
+     * are one process's), the gradients are summed across the ranks as
+     * the backward runs, and every rank takes the same optimizer step; the
+     * losses are the global batch's. Only rank 0 reports progress and
+     * writes checkpoints and the plot; a resume reads last.ckpt on rank 0
+     * and hands it to the others, so a run stopped at one rank count
+     * continues at another. Dev evaluation runs on every rank. */
+    ir_dist *dist;
+    size_t dist_bucket;      /* floats per gradient bucket; 0 = ddp.h's */
 } train_loop_options;
 void train_loop_options_default(train_loop_options *o);
 
@@ -208,6 +224,9 @@ typedef struct train_result {
      * per shape): what a long run settles at; NaN before a second step */
     double steady_tokens_per_s;
     size_t tokens;           /* non-padding tokens trained on */
+    int ranks;               /* processes that trained (1 without MPI) */
+    double comm_wait_s;      /* this call's time waiting for the gradient
+                                sums, after the overlap hid what it could */
     train_point *hist;       /* [n_hist] every step of this call */
     size_t n_hist;
     train_dev_point *dev;    /* [n_dev] */

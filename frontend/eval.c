@@ -124,8 +124,11 @@ static ir_status run_batches(const glue_dataset *ds, const eval_tokens *t,
     ir_status st = IR_OK;
     if (!ids || !mask || !types || !index || !logits)
         st = ir_diag_set(d, IR_ERR_NOMEM, "eval: out of memory");
+    int rank = ir_dist_rank(o->dist), ranks = ir_dist_size(o->dist);
     for (size_t start = 0; st == IR_OK && start < n; start += bs) {
         size_t rows = n - start < bs ? n - start : bs;
+        if (ranks > 1 && (start / bs) % (size_t)ranks != (size_t)rank)
+            continue; /* another rank's batch: its rows stay zero here */
         size_t seq = order[start].len; /* longest first */
         if (seq == 0)
             seq = 1;
@@ -163,8 +166,21 @@ static ir_status run_batches(const glue_dataset *ds, const eval_tokens *t,
             memcpy(r->logits + index[b] * nl, logits + b * nl,
                    nl * sizeof *logits);
         r->n_batches++;
-        if (o->progress)
+        if (o->progress && rank == 0)
             o->progress(o->progress_ctx, start + rows, n);
+    }
+    if (st == IR_OK && ranks > 1) {
+        /* every rank's rows, and the counts of every rank's batches */
+        st = ir_dist_allreduce_f32(o->dist, r->logits, n * nl, d);
+        double c[3] = {(double)r->n_batches, (double)r->real_tokens,
+                       (double)r->padded_tokens};
+        if (st == IR_OK)
+            st = ir_dist_allreduce_f64(o->dist, c, 3, d);
+        r->n_batches = (size_t)c[0];
+        r->real_tokens = (size_t)c[1];
+        r->padded_tokens = (size_t)c[2];
+        if (o->progress && rank == 0)
+            o->progress(o->progress_ctx, n, n);
     }
     free(ids);
     free(mask);
@@ -222,7 +238,8 @@ ir_status eval_run(const glue_dataset *ds, const tok_tokenizer *tok,
     r->n_examples = n;
     r->n_labels = task->is_regression ? 1 : (size_t)task->n_labels;
     size_t nl = r->n_labels, n1 = n ? n : 1;
-    r->logits = malloc(n1 * nl * sizeof *r->logits);
+    /* zeroed: split across ranks (o->dist) the others' rows stay 0 here */
+    r->logits = calloc(n1 * nl, sizeof *r->logits);
     if (task->is_regression)
         r->pred_score = malloc(n1 * sizeof *r->pred_score);
     else

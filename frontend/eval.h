@@ -36,6 +36,7 @@
 #include "frontend/glue.h"
 #include "frontend/metrics.h"
 #include "frontend/tokenizer.h"
+#include "ir/dist.h"
 #include "ir/ir.h"
 
 /* One padded batch, row-major [rows][seq]. index[r] is the example's
@@ -65,6 +66,13 @@ typedef struct eval_options {
                           * ids != pad (RoBERTa) gives its own. */
     eval_progress_fn progress;
     void *progress_ctx;
+    /* Split across processes (ir/dist.h; NULL: one). The batches are one
+     * process's; rank r of n runs batches r, r + n, ... and the logits are
+     * gathered (a sum over ranks of rows the others leave zero: exact), so
+     * every rank ends with one process's logits, predictions and metrics,
+     * bit for bit when each runs the model as the one process did (same
+     * backend and thread count). Progress is reported by rank 0 only. */
+    ir_dist *dist;
 } eval_options;
 
 eval_options eval_options_default(void); /* max_seq 128, batch 32, pad -1 */

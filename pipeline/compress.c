@@ -398,11 +398,16 @@ ir_status compress_run(const compress_options *o,
     uint64_t fp[COMPRESS_STAGE_COUNT];
     if ((s = compress_fingerprints(o, &c.space.cons, fp, d)) != IR_OK)
         return s;
-    if (mkdir(o->out, 0777) != 0 && errno != EEXIST)
-        return ir_diag_set(d, IR_ERR_IO, "-o '%s': %s", o->out, strerror(errno));
+    ir_dist *dc = o->dist;
+    bool lead = ir_dist_rank(dc) == 0; /* rank 0 keeps OUT and decides */
     char state_path[4096];
     snprintf(state_path, sizeof state_path, "%s/state.json", o->out);
-    if ((s = compress_state_load(state_path, st, d)) != IR_OK)
+    if (lead && mkdir(o->out, 0777) != 0 && errno != EEXIST)
+        s = ir_diag_set(d, IR_ERR_IO, "-o '%s': %s", o->out, strerror(errno));
+    if (lead && s == IR_OK)
+        s = compress_state_load(state_path, st, d);
+    ir_dist_bcast_status(dc, &s, 0, d);
+    if (s != IR_OK)
         return s;
     compress_results *r = &st->r;
     r->set_seq = c.space.cons.seq;
@@ -433,51 +438,77 @@ ir_status compress_run(const compress_options *o,
             why = whybuf;
             resume = true;
         }
-        if (!why) {
+        /* rank 0's decision is every rank's */
+        int32_t dec[2] = {why != NULL, resume};
+        if ((s = ir_dist_bcast(dc, dec, sizeof dec, 0, d)) != IR_OK)
+            return s;
+        if (!dec[0]) {
             if (h && h->stage_begin)
                 h->stage_begin(h->user, (compress_stage)i, true, "up to date");
             continue;
         }
+        resume = dec[1] != 0;
+        if (!why)
+            why = "rank 0 runs it";
         /* from here on everything is redone; a kill mid-stage leaves this
          * and the later stages undone in the state file, this one with the
          * fingerprint it started with so that the next run resumes it */
         redo = true;
-        if (!resume && (s = compress_ckpt_clear(o, i, d)) != IR_OK)
-            return s;
-        for (int j = i; j < COMPRESS_STAGE_COUNT; j++) {
-            st->done[j] = false;
-            st->n_out[j] = 0;
-            if (j > i)
-                st->fp[j] = 0;
+        if (lead) {
+            if (!resume)
+                s = compress_ckpt_clear(o, i, d);
+            for (int j = i; j < COMPRESS_STAGE_COUNT && s == IR_OK; j++) {
+                st->done[j] = false;
+                st->n_out[j] = 0;
+                if (j > i)
+                    st->fp[j] = 0;
+            }
+            st->fp[i] = fp[i];
+            if (s == IR_OK)
+                s = compress_state_save(state_path, st, d);
         }
-        st->fp[i] = fp[i];
-        if ((s = compress_state_save(state_path, st, d)) != IR_OK)
+        /* the others get rank 0's state: the results of the stages before
+         * (the searched student, the teacher's sizes, the seconds spent) */
+        ir_dist_bcast_status(dc, &s, 0, d);
+        if (s == IR_OK && ir_dist_size(dc) > 1)
+            s = ir_dist_bcast(dc, st, sizeof *st, 0, d);
+        if (s != IR_OK)
             return s;
         if (h && h->stage_begin)
             h->stage_begin(h->user, (compress_stage)i, false, why);
         double t0 = ir_clock_wall_s();
         c.resume = resume;
         const char *missing = NULL;
+        bool everyone = i == COMPRESS_SUPERNET || i == COMPRESS_DISTILL;
         if (!stages[i].fn)
             s = ir_diag_set(d, IR_ERR_UNSUPPORTED, "not built yet");
-        else
+        else if (lead || everyone)
             s = stages[i].fn(&c, d);
         double secs = ir_clock_wall_s() - t0;
-        if (s == IR_OK && !compress_outputs_exist(o, &stages[i], &missing))
+        if (lead && s == IR_OK && !compress_outputs_exist(o, &stages[i], &missing))
             s = ir_diag_set(d, IR_ERR_FAILED, "internal error: the stage did not "
                             "write %s", missing);
-        if (s == IR_OK)
+        if (lead && s == IR_OK)
             s = compress_outputs_record(o, &stages[i], st, i, d);
+        /* a stage rank 0 runs alone (the search, the build) may take long:
+         * the others wait for its outcome without the usual timeout */
+        if (!lead && !everyone)
+            ir_dist_set_timeout(dc, 0);
+        ir_dist_bcast_status(dc, &s, 0, d);
+        if (!lead && !everyone)
+            ir_dist_set_timeout(dc, IR_DIST_TIMEOUT_S);
         if (s != IR_OK)
             return ir_diag_prefix(d, "stage %s", stage_names[i]);
         st->done[i] = true;
         st->ran[i] = true;
         st->seconds[i] = secs;
-        if ((s = compress_state_save(state_path, st, d)) != IR_OK)
+        if (lead && (s = compress_state_save(state_path, st, d)) != IR_OK)
             return s;
         if (h && h->stage_end)
             h->stage_end(h->user, (compress_stage)i, secs);
     }
+    if (!lead)
+        return IR_OK;
     /* every stage done: the checkpoints (parameters and AdamW moments,
      * three times a model each) have served */
     char ckpt[4096];

@@ -70,6 +70,7 @@
 #include <stdint.h>
 
 #include "ir/diag.h"
+#include "ir/dist.h"
 #include "search/space.h"
 
 typedef enum compress_stage {
@@ -139,6 +140,15 @@ typedef struct compress_options {
      * any fingerprint: it changes where a kill can resume from, not the
      * result */
     int64_t ckpt_every;
+    /* Data parallel under mpirun (ir/dist.h; NULL: one process). Rank 0
+     * runs the stage machine: it reads and writes OUT (state.json, every
+     * output, the checkpoints) and alone runs lift, search, build, eval
+     * and report, measuring latency on its machine; the training stages,
+     * supernet and distill, run on every rank (distill/ddp.h), which get
+     * rank 0's state before each of them. OUT need not be shared between
+     * hosts; the inputs (teacher, data, vocabulary) must be the same on
+     * every host. */
+    ir_dist *dist;
 } compress_options;
 void compress_options_default(compress_options *o);
 /* The task every stage reads: o->task_desc, else the GLUE task o->task

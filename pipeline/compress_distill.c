@@ -342,6 +342,7 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     p.ckpt_dir = ckpt;
     p.resume = c->resume;
     p.resume_fresh_ok = true;
+    p.dist = o->dist;
     p.user = &b;
     p.stage_begin = budget_stage_begin;
     p.progress = budget_progress;

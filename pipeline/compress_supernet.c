@@ -163,14 +163,17 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
     r->sn_trained = false;
     r->sn_steps = r->sn_subnets = r->sn_examples = r->sn_heldout = 0;
     r->sn_seconds = r->sn_first_loss = r->sn_last_loss = r->sn_budget_s = 0;
+    /* data parallel: rank 0 checks, measures and writes; every rank
+     * trains (compress.h) */
+    bool lead = ir_dist_rank(o->dist) == 0;
     /* a limit no candidate can meet is refused before the training */
-    ir_status s = compress_check_latency_limit(c, d);
-    if (s == IR_OK)
+    ir_status s = lead ? compress_check_latency_limit(c, d) : IR_OK;
+    if (s == IR_OK && lead)
         s = emit_make_dirs(compress_path(c, "supernet"), d);
     if (s != IR_OK)
         return s;
     if (o->proxy_fitness)
-        return write_record(c, SEARCH_PROXY_FITNESS_NAME, d);
+        return lead ? write_record(c, SEARCH_PROXY_FITNESS_NAME, d) : IR_OK;
 
     search_space sp = c->space;
     ir_encoder_config tc;
@@ -243,6 +246,7 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
     so.ckpt_path = ckpt;
     so.ckpt_every = o->ckpt_every;
     so.resume = c->resume;
+    so.dist = o->dist;
     sn_work w = {c, compress_now_s(), so.deadline_s};
     so.progress = work_cb;
     so.progress_user = &w;
@@ -266,6 +270,8 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
     /* the whole supernet, as an encoder the search lifts back, with the
      * teacher's inputs */
     ir_encoder *whole = NULL;
+    if (!lead)
+        goto done;
     if ((s = search_supernet_encoder(sn, search_supernet_config(sn), &whole, d)) ==
         IR_OK) {
         ir_encoder_graph_opts go;

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh — installs what distilc needs to build and test (Debian 12).
+# Open MPI (libopenmpi-dev, openmpi-bin) is for data-parallel training under
+# mpirun (ir/dist.h); distilc builds without it too (-DDISTILC_MPI=OFF).
 # Idempotent and quiet when everything is already there: each Debian package
 # is checked with dpkg -s and each Python module with an import before
 # anything is installed.
@@ -8,7 +10,8 @@ set -euo pipefail
 PACKAGES=(cmake make gcc clang libclang-rt-14-dev pkg-config
           libprotobuf-c-dev protobuf-c-compiler libonnx-dev libopenblas-dev
           libdnnl-dev libxml2-dev libicu-dev libxxhash-dev python3 python3-pip python3-numpy
-          python3-onnx python3-torch python3-scipy python3-sklearn)
+          python3-onnx python3-torch python3-scipy python3-sklearn
+          libopenmpi-dev openmpi-bin)
 PY=/usr/bin/python3
 
 missing=()

@@ -7,6 +7,8 @@
 # UBSan (build-asan) and run them again; then, if clang is present, build
 # the libFuzzer harnesses (tests/fuzz, -DDISTILC_FUZZ=ON) and run each for
 # FUZZ_SECONDS (15 s each, about 4 minutes in all).
+# install-deps.sh installs Open MPI, so the builds have MPI (-DDISTILC_MPI
+# AUTO) and test_cli_mpi trains on 2 ranks under mpirun in each pass.
 # Exits non-zero on any failure; ends with the ctest summaries. Fits well
 # within 30 minutes on 2 cores. Shared test data: ../shared beside the repo
 # (or DISTILC_SHARED_DIR).

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "distill/checkpoint.h"
+#include "distill/ddp.h"
 #include "distill/distill_loss.h"
 #include "distill/model.h"
 #include "distill/schedule.h"
@@ -111,7 +112,9 @@ static ir_status run_subnet(search_supernet *sn, proj *pj, teacher *t,
         goto done;
     train_acts_zero(da);
     train_loss_parts parts;
-    if ((s = distill_loss_compute(L, a, da, tout, b->mask, &parts, d)) != IR_OK)
+    train_batch_share sh = train_batch_share_get(b);
+    if ((s = distill_loss_compute_share(L, a, da, tout, b->mask, &sh, &parts,
+                                        d)) != IR_OK)
         goto done;
     if (!isfinite(parts.total)) {
         s = ir_diag_set(d, IR_ERR_FAILED, "the loss is %g (emb %g, hidden %g, "
@@ -224,14 +227,17 @@ static ir_status sn_save(const search_supernet_train_opts *o, train_params *sup,
     unsigned char aux[AUX_BYTES];
     aux_pack(l, aux);
     train_ckpt_state st = ckpt_state(o, td, data_hash, l, last_loss);
-    ir_status s = train_ckpt_save_aux(o->ckpt_path, sup, &pj->x, &st, aux,
-                                      sizeof aux, d);
+    ir_status s = IR_OK;
+    if (ir_dist_rank(o->dist) == 0) /* rank 0 writes, every rank learns */
+        s = train_ckpt_save_aux(o->ckpt_path, sup, &pj->x, &st, aux,
+                                sizeof aux, d);
+    ir_dist_bcast_status(o->dist, &s, 0, d);
     return s == IR_OK ? s : ir_diag_prefix(d, "supernet training");
 }
 
 /* Continues from o->ckpt_path when asked and present; l and the weights
  * are left as they are otherwise. */
-static ir_status sn_resume(const search_supernet_train_opts *o, train_params *sup,
+static ir_status sn_resume_here(const search_supernet_train_opts *o, train_params *sup,
                            proj *pj, const train_data *td, uint64_t data_hash,
                            sn_loop *l, ir_diag *d)
 {
@@ -254,6 +260,41 @@ static ir_status sn_resume(const search_supernet_train_opts *o, train_params *su
         return ir_diag_set(d, IR_ERR_INPUT, "supernet training: checkpoint %s: "
                            "loop state out of range", o->ckpt_path);
     return IR_OK;
+}
+
+/* sn_resume_here on rank 0, its status and loop state handed to every
+ * rank. */
+static ir_status sn_resume(const search_supernet_train_opts *o, train_params *sup,
+                           proj *pj, const train_data *td, uint64_t data_hash,
+                           sn_loop *l, ir_diag *d)
+{
+    ir_dist *dc = o->dist;
+    ir_status s = IR_OK;
+    if (ir_dist_rank(dc) == 0)
+        s = sn_resume_here(o, sup, pj, td, data_hash, l, d);
+    if (ir_dist_size(dc) == 1 || ir_dist_bcast_status(dc, &s, 0, d) != IR_OK ||
+        s != IR_OK)
+        return s;
+    float *blocks[6] = {sup->params, sup->m, sup->v, pj->x.params, pj->x.m,
+                        pj->x.v};
+    for (int i = 0; i < 6 && s == IR_OK; i++)
+        s = ir_dist_bcast(dc, blocks[i], (i < 3 ? sup->n : pj->x.n) * sizeof(float),
+                          0, d);
+    if (s == IR_OK)
+        s = ir_dist_bcast(dc, l, sizeof *l, 0, d);
+    return s;
+}
+
+/* The options that set the result, for train_ddp_fingerprint. */
+static uint64_t sn_opts_hash(const search_supernet_train_opts *o)
+{
+    uint64_t h = TRAIN_DDP_FNV_SEED;
+#define H(field) h = train_ddp_hash(h, &o->field, sizeof o->field)
+    H(steps); H(batch); H(n_random); H(lr); H(warmup); H(weight_decay);
+    H(grad_clip); H(seed); H(ckpt_every);
+#undef H
+    uint8_t flags[2] = {o->ckpt_path != NULL, o->deadline_s > 0};
+    return train_ddp_hash(h, flags, sizeof flags);
 }
 
 ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
@@ -290,6 +331,11 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
         return ir_diag_set(d, IR_ERR_NOMEM, "supernet training: out of memory");
     }
     train_params *sup = search_supernet_params(sn);
+    ir_dist *dc = o->dist;
+    int rank = ir_dist_rank(dc), ranks = ir_dist_size(dc);
+    if ((s = train_ddp_fingerprint(dc, sn_opts_hash(o), td, sup, &pj.x, d)) !=
+        IR_OK)
+        goto out;
     uint64_t data_hash = o->ckpt_path ? train_data_hash(td) : 0;
     int64_t every = o->ckpt_every ? o->ckpt_every : TRAIN_CKPT_EVERY;
     sn_loop l = {.pos = td->n};
@@ -320,8 +366,14 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
         train_batch b;
         if ((s = train_data_batch(td, perm + l.pos, B, &buf, &b, d)) != IR_OK)
             break;
+        /* this rank's rows (all of them on one process); the teacher runs
+         * on those only */
+        train_batch lb = b;
+        if (ranks > 1)
+            train_batch_split(&b, rank, ranks, &lb);
         teacher_outputs tout;
-        if ((s = teacher_run(t, b.B, b.T, b.ids, b.types, b.mask, &tout, d)) != IR_OK) {
+        if (lb.B > 0 &&
+            (s = teacher_run(t, lb.B, lb.T, lb.ids, lb.types, lb.mask, &tout, d)) != IR_OK) {
             ir_diag_prefix(d, "supernet training, step %lld: teacher", (long long)step + 1);
             break;
         }
@@ -342,8 +394,8 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
             ir_encoder_config c;
             memset(&c, 0, sizeof c);
             double loss = 0;
-            if ((s = search_space_decode(sp, &gen[k], &c, d)) == IR_OK)
-                s = run_subnet(sn, &pj, t, &c, &tout, &b, &loss, d);
+            if ((s = search_space_decode(sp, &gen[k], &c, d)) == IR_OK && lb.B > 0)
+                s = run_subnet(sn, &pj, t, &c, &tout, &lb, &loss, d);
             if (s != IR_OK) {
                 char name[128];
                 search_config_format(&c, name, sizeof name);
@@ -352,6 +404,27 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
             }
             sum += loss;
             l.subnets++;
+        }
+        if (ranks > 1) {
+            /* every rank's gradients and losses summed; a rank that failed
+             * says so in the same sum, so that all stop together */
+            double v[2] = {sum, s != IR_OK};
+            ir_diag dd;
+            ir_diag_init(&dd);
+            ir_status cs = ir_dist_allreduce_f64(dc, v, 2, &dd);
+            if (cs == IR_OK && s == IR_OK && v[1] > 0)
+                s = ir_diag_set(d, IR_ERR_FAILED, "supernet training, step %lld: "
+                                "another rank failed (its message names it)",
+                                (long long)step + 1);
+            if (cs == IR_OK && s == IR_OK)
+                cs = ir_dist_allreduce_f32(dc, sup->grads, sup->n, &dd);
+            if (cs == IR_OK && s == IR_OK)
+                cs = ir_dist_allreduce_f32(dc, pj.x.grads, pj.x.n, &dd);
+            if (cs != IR_OK && s == IR_OK) {
+                *d = dd;
+                s = cs;
+            }
+            sum = v[0];
         }
         if (s != IR_OK)
             break;
@@ -371,6 +444,9 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
             double fs = (double)step / (double)o->steps;
             int64_t k = (int64_t)((f > fs ? f : fs) * TIME_STEPS);
             opt.lr = train_schedule_lr(&tsched, k < TIME_STEPS ? k : TIME_STEPS - 1);
+            /* rank 0's clock sets every rank's lr */
+            if ((s = ir_dist_bcast(dc, &opt.lr, sizeof opt.lr, 0, d)) != IR_OK)
+                break;
         }
         train_adamw_update(sup, &opt, step + 1);
         train_extra_adamw(&pj.x, &opt, step + 1);
@@ -388,9 +464,15 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
         }
         l.step = step + 1;
         l.seconds = ir_clock_wall_s() - t0;
-        if (o->progress)
+        if (o->progress && rank == 0)
             o->progress(o->progress_user, step + 1, o->steps, (float)mean);
         l.finished = deadline > 0 && ir_clock_wall_s() > deadline;
+        if (deadline > 0 && ranks > 1) { /* rank 0's clock ends every rank */
+            int32_t fin = l.finished;
+            if ((s = ir_dist_bcast(dc, &fin, sizeof fin, 0, d)) != IR_OK)
+                break;
+            l.finished = fin != 0;
+        }
         bool last = l.step == o->steps || l.finished;
         if (o->ckpt_path && (last || l.step % every == 0) &&
             (s = sn_save(o, sup, &pj, td, data_hash, &l, mean, d)) != IR_OK)

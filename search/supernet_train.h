@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include "distill/data.h"
+#include "ir/dist.h"
 #include "distill/teacher.h"
 #include "frontend/metrics.h"
 #include "search/space.h"
@@ -80,6 +81,14 @@ typedef struct search_supernet_train_opts {
     bool resume;
     void (*progress)(void *user, int64_t step, int64_t total, float loss);
     void *progress_user;
+    /* Data parallel (distill/ddp.h; NULL: one process): every rank runs
+     * the teacher and each candidate on its share of the batch, the
+     * gradients are summed across ranks before the one AdamW step, and
+     * the candidates (drawn from the seeded stream) are the same on every
+     * rank. Rank 0 writes and reads the checkpoint (handing it to the
+     * others), reports progress and decides the deadline and the lr it
+     * sets, so every rank stops at the same step. */
+    ir_dist *dist;
 } search_supernet_train_opts;
 void search_supernet_train_opts_default(search_supernet_train_opts *o);
 

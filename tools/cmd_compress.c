@@ -365,7 +365,7 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
     return -1;
 }
 
-int cmd_compress(int argc, char **argv)
+int cmd_compress(int argc, char **argv, ir_dist *dc)
 {
     compress_options o;
     ui u = {.mode = PROGRESS_AUTO};
@@ -380,8 +380,13 @@ int cmd_compress(int argc, char **argv)
     if (o.threads)
         omp_set_num_threads((int)o.threads);
 
+    /* data parallel: rank 0 runs the stage machine and shows it, every
+     * rank trains (pipeline/compress.h) */
+    o.dist = dc;
     compress_hooks h = {.user = &u, .stage_begin = ui_stage_begin,
                         .stage_end = ui_stage_end, .work = ui_work, .note = ui_note};
+    if (ir_dist_rank(dc) != 0)
+        h = (compress_hooks){0};
     compress_state *st = malloc(sizeof *st);
     if (!st) {
         cli_error("compress: out of memory");

@@ -890,7 +890,7 @@ static void report_text(FILE *f, const dist_args *a, const dist_state *st)
 
 /* ---- the command -------------------------------------------------------------- */
 
-int cmd_distill(int argc, char **argv)
+int cmd_distill(int argc, char **argv, ir_dist *dc)
 {
     dist_args a;
     int rc = args_parse(argc, argv, &a);
@@ -898,6 +898,9 @@ int cmd_distill(int argc, char **argv)
         user_task_free(a.owned);
         return rc;
     }
+    /* data parallel: rank 0 alone shows progress and writes (run.h) */
+    if (ir_dist_rank(dc) != 0)
+        a.pm = PROGRESS_OFF;
     char *labels = NULL;
     if (a.threads)
         omp_set_num_threads((int)a.threads);
@@ -911,7 +914,8 @@ int cmd_distill(int argc, char **argv)
     if ((rc = dist_models(&a, &st, &d)) >= 0 || (rc = dist_data(&a, &st, &d)) >= 0)
         goto done;
     /* checkpoints in D/<stage>/ (the loop makes the last level) */
-    if (a.ckdir && mkdir(a.ckdir, 0777) != 0 && errno != EEXIST) {
+    if (a.ckdir && ir_dist_rank(dc) == 0 && mkdir(a.ckdir, 0777) != 0 &&
+        errno != EEXIST) {
         ir_diag_set(&d, IR_ERR_IO, "--ckpt-dir '%s': %s", a.ckdir, strerror(errno));
         rc = cli_fail(&d);
         goto done;
@@ -931,6 +935,7 @@ int cmd_distill(int argc, char **argv)
     p->eval_user = &devset;
     p->ckpt_dir = a.ckdir;
     p->resume = a.resume;
+    p->dist = dc;
     p->plot = a.plot;
     p->output = a.output;
     if (task_labels_to_json(a.task, &labels, &d) != IR_OK) {

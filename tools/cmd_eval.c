@@ -240,8 +240,10 @@ int evalcmd_model_eval(evalcmd_model *m, const glue_dataset *ds,
                        const char *label, eval_result *r)
 {
     progress p;
-    progress_init(&p, stderr, label, ds->n, o->progress);
+    progress_init(&p, stderr, label, ds->n,
+                  ir_dist_rank(o->dist) == 0 ? o->progress : PROGRESS_OFF);
     eval_options eo = o->eval;
+    eo.dist = o->dist;
     if (eo.pad_id < 0)
         eo.pad_id = m->eng->pad_id; /* the model's own, when it has one */
     eo.progress = progress_callback;
@@ -571,7 +573,7 @@ static metric_class *per_class(const glue_dataset *ds, const eval_result *r)
     return pc;
 }
 
-int cmd_eval(int argc, char **argv)
+int cmd_eval(int argc, char **argv, ir_dist *dc)
 {
     const char *task_s = NULL, *data = NULL, *junit = NULL, *preds = NULL;
     bool json = false;
@@ -593,6 +595,10 @@ int cmd_eval(int argc, char **argv)
     int rc = evalcmd_parse("eval", argc, argv, own, usage, &eo, pos, 1, &npos);
     if (rc != CLI_OK)
         return rc == CLI_HELP ? 0 : rc;
+    /* under mpirun: the examples split across the ranks, rank 0 writes */
+    eo.dist = dc;
+    if (ir_dist_rank(dc) != 0)
+        preds = junit = NULL;
     if (npos != 1 || (task_s && !data) ||
         (!task_s && !data && !ud.train && !ud.dev)) {
         cli_error("eval: needs MODEL.onnx, --task and --data (or your own "

@@ -37,8 +37,8 @@
 #include "tools/cli_groups.h"
 #include "tools/progress.h"
 
-int cmd_eval(int argc, char **argv);
-int cmd_regress(int argc, char **argv);
+int cmd_eval(int argc, char **argv, ir_dist *dc);     /* dc: split across ranks */
+int cmd_regress(int argc, char **argv, ir_dist *dc);
 
 /* ---- shared by eval and regress (tools-internal) ------------------------ */
 
@@ -61,6 +61,8 @@ typedef struct evalcmd_options {
     eval_options eval;     /* --max-seq, --batch */
     progress_mode progress;
     rt_options rt;         /* --precision (fp32), --threads (0: all cores) */
+    ir_dist *dist;         /* split across ranks under mpirun (NULL: one
+                              process); rank 0 alone shows progress */
 } evalcmd_options;
 
 /* Makes o's option tables (before the command's own table, which may use

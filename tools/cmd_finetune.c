@@ -699,6 +699,10 @@ static void ft_print_json(FILE *f, const ft_args *a, const ft_data *fd,
     json_write_number(f, r->seconds, 6);
     fputs(",\"seconds\":", f);
     json_write_number(f, secs, 6);
+    /* data parallel: the processes that trained, and the time the
+     * gradient sums cost after the overlap with the backward */
+    fprintf(f, ",\"ranks\":%d,\"comm_wait_seconds\":", r->ranks ? r->ranks : 1);
+    json_write_number(f, r->comm_wait_s, 6);
     if (!a->no_eval) {
         const metric_set *last = &fd->devset.last;
         fprintf(f, ",\"dev_examples\":%zu,\"dev_metric\":\"%s\",\"best_dev\":",
@@ -731,12 +735,17 @@ static void ft_print_text(FILE *f, const ft_args *a, const ft_data *fd,
     }
 }
 
-int cmd_finetune(int argc, char **argv)
+int cmd_finetune(int argc, char **argv, ir_dist *dc)
 {
     ft_args a;
     int rc = ft_args_parse(argc, argv, &a);
     if (rc >= 0)
         return rc;
+    /* data parallel: every rank trains its share, rank 0 alone reports and
+     * writes (distill/trainer.h) */
+    a.o.dist = dc;
+    if (ir_dist_rank(dc) != 0)
+        a.pm = PROGRESS_OFF;
     if (a.threads)
         omp_set_num_threads((int)a.threads);
 
@@ -779,12 +788,13 @@ int cmd_finetune(int argc, char **argv)
     if (s != IR_OK)
         goto fail;
     bool stopped = a.stop_after && r.steps == a.stop_after && r.steps < r.total_steps;
-    if (stopped)
+    if (stopped && ir_dist_rank(dc) == 0)
         fprintf(stderr, "distilc: finetune: stopped after step %lld of %lld as asked; "
                 "continue with --resume --ckpt-dir %s\n", (long long)r.steps,
                 (long long)r.total_steps, a.ckdir);
-    else if (ft_set_labels(&a, enc, &d) != IR_OK ||
-             model_save(p, enc, types, a.output, &d) != IR_OK)
+    else if (!stopped && ir_dist_rank(dc) == 0 &&
+             (ft_set_labels(&a, enc, &d) != IR_OK ||
+              model_save(p, enc, types, a.output, &d) != IR_OK))
         goto fail;
     double secs = ir_clock_wall_s() - t_start;
     if (a.json)

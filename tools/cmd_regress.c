@@ -287,7 +287,7 @@ done:
     return rc;
 }
 
-int cmd_regress(int argc, char **argv)
+int cmd_regress(int argc, char **argv, ir_dist *dc)
 {
     const char *task_s = NULL, *data = NULL, *junit = NULL;
     cli_float max_drop = {1.0, 0, 0,
@@ -316,6 +316,11 @@ int cmd_regress(int argc, char **argv)
                            &npos);
     if (rc != CLI_OK)
         return rc == CLI_HELP ? 0 : rc;
+    /* under mpirun: each model's examples split across the ranks, rank 0
+     * writes */
+    eo.dist = dc;
+    if (ir_dist_rank(dc) != 0)
+        junit = NULL;
     if (npos != 2 || (task_s && !data) ||
         (!task_s && !data && !ud.train && !ud.dev)) {
         cli_error("regress: needs BASE.onnx CANDIDATE.onnx, --task and "

@@ -83,6 +83,7 @@ static void print_json(const backend_machine *m, const char *feat)
     cli_json_string(stdout, m->omp_wait_policy);
     printf(",\"gomp_spincount\":");
     cli_json_string(stdout, m->omp_spincount);
+    printf(",\"mpi\":%s", ir_dist_built_with_mpi() ? "true" : "false");
     printf("}\n");
 }
 
@@ -145,5 +146,10 @@ int cmd_system(int argc, char **argv)
     printf("caches:       L1d %s, L2 %s, L3 %s\n", l1, l2, l3);
     printf("OpenMP:       %d threads, OMP_WAIT_POLICY %s, GOMP_SPINCOUNT %s\n",
            m.omp_max_threads, m.omp_wait_policy, m.omp_spincount);
+    printf("MPI:          %s\n", ir_dist_built_with_mpi()
+                                      ? "built with it: finetune, distill, "
+                                        "compress, eval and regress run data "
+                                        "parallel under mpirun"
+                                      : "not built (one process)");
     return 0;
 }

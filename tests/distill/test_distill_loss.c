@@ -118,7 +118,7 @@ static void test_gradients(void)
 
     /* the loss fn = student forward + teacher + compute */
     distill_loss_set_stage(c.L, DISTILL_STAGE_ALL);
-    train_batch b = {B, T, ids, types, mask, NULL, NULL};
+    train_batch b = {.B = B, .T = T, .ids = ids, .types = types, .mask = mask};
     train_loss_parts p1, p2;
     train_acts_zero(da);
     CHECK(distill_loss_fn(c.L, c.p, c.a, da, &b, &p1, &d) == IR_OK);

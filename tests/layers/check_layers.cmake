@@ -9,7 +9,8 @@
 #    when H is L or lower, and fail with "No such file" when H is higher:
 #    e.g. frontend including backend/gemm.h is a build error.
 # 2. The same for the external headers one layer owns: libxml2 and the
-#    generated onnx/onnx.pb-c.h compile in frontend only.
+#    generated onnx/onnx.pb-c.h compile in frontend only, mpi.h (a build
+#    with MPI) in ir only, and only ir/dist.c names it.
 # 3. What an include path cannot stop, by name: oneDNN, CBLAS and ICU
 #    headers sit in the compiler's default folders, so no library file
 #    outside backend/ (frontend/ for ICU) may name them; and `#include "../..."` escapes any include
@@ -85,6 +86,18 @@ foreach(layer ${LAYERS})
   compile(${layer} onnxpb "#include \"onnx/onnx.pb-c.h\"" ${expect})
 endforeach()
 
+# 2b. MPI's header, owned by ir (ir/dist.c), in a build with MPI.
+if(HAVE_MPI)
+  foreach(layer ${LAYERS})
+    if(layer STREQUAL "ir")
+      set(expect ok)
+    else()
+      set(expect missing)
+    endif()
+    compile(${layer} mpi "#include <mpi.h>" ${expect})
+  endforeach()
+endif()
+
 # 3. By name: oneDNN / CBLAS / libxxhash outside backend/, ICU outside
 # frontend/, and
 # "../" anywhere.
@@ -105,6 +118,9 @@ foreach(layer ${LAYERS})
         endif()
         if(NOT layer STREQUAL "backend" AND l MATCHES "include[ \t]*<xxhash")
           set(failures "${failures}\n  ${rel}: '${l}' (only backend/ uses libxxhash)")
+        endif()
+        if(NOT rel STREQUAL "ir/dist.c" AND l MATCHES "include[ \t]*<mpi\\.h>")
+          set(failures "${failures}\n  ${rel}: '${l}' (only ir/dist.c uses MPI)")
         endif()
         if(NOT layer STREQUAL "frontend" AND l MATCHES "include[ \t]*<unicode/")
           set(failures "${failures}\n  ${rel}: '${l}' (only frontend/ uses ICU)")
