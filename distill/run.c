@@ -78,6 +78,7 @@ static void loop_options(const recipe_stage *cfg, const train_data *td,
     o->seed = cfg->seed;
     o->eval_every = cfg->eval_every;
     o->ckpt_every = cfg->ckpt_every;
+    o->bucket_pool = (size_t)cfg->bucket;
 }
 
 /* ---- setting up ------------------------------------------------------------ */

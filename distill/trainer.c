@@ -520,6 +520,18 @@ typedef struct loop_run {
     size_t tokens0;       /* tokens before this run */
 } loop_run;
 
+/* What a checkpoint records of the data: the examples' hash, and with
+ * length buckets the pool too (the order depends on it), mixed in so a
+ * run without buckets keeps the hash checkpoints before them recorded. */
+static uint64_t order_hash(const train_data *td, const train_loop_options *o)
+{
+    uint64_t h = train_data_hash(td);
+    if (o->bucket_pool)
+        h = (h ^ (0x6275636b6574ULL /* "bucket" */ + o->bucket_pool)) *
+            0x100000001b3ULL;
+    return h;
+}
+
 /* Sets up the run: options, schedule, buffers, checkpoint folder, resume. */
 static ir_status loop_begin(loop_run *lr, ir_diag *d)
 {
@@ -554,7 +566,7 @@ static ir_status loop_begin(loop_run *lr, ir_diag *d)
                                   * checkpoints will record it */
                                  .loss_hash = o->loss_hash,
                                  .data_hash = o->ckpt_dir
-                                                  ? train_data_hash(lr->train)
+                                                  ? order_hash(lr->train, o)
                                                   : 0}};
     snprintf(lr->ls.ck.gemm_precision, sizeof lr->ls.ck.gemm_precision, "%s",
              o->gemm_precision ? o->gemm_precision : "fp32");
@@ -603,7 +615,11 @@ static ir_status loop_step(loop_run *lr, train_loss_parts *lp, ir_diag *d)
         ck->batch_in_epoch = 0;
     }
     if (lr->perm_epoch != ck->epoch) {
-        train_data_order(lr->train, o->seed, (uint64_t)ck->epoch, lr->perm);
+        ir_status so = train_data_order_buckets(lr->train, o->seed,
+                                                (uint64_t)ck->epoch, lr->B,
+                                                o->bucket_pool, lr->perm, d);
+        if (so != IR_OK)
+            return so;
         lr->perm_epoch = ck->epoch;
     }
     size_t n = lr->train->n, at = (size_t)ck->batch_in_epoch * lr->B;
