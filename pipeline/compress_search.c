@@ -310,6 +310,12 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
         if (sr.heldout.n > 256)
             sr.heldout.n = 256; /* the first 256 held-out examples */
     }
+    /* a recipe's population and generations (issue 17: work in counts,
+     * not seconds) */
+    if (c->o->recipe && c->o->recipe->search_population > 0)
+        eo.population = (size_t)c->o->recipe->search_population;
+    if (c->o->recipe && c->o->recipe->search_generations > 0)
+        eo.generations = (size_t)c->o->recipe->search_generations;
     eo.fitness = fitness_cb;
     eo.fitness_ctx = &sr;
     eo.latency = latency_cb;

@@ -321,7 +321,10 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
         if ((s = train_data_batch(td, perm + l.pos, B, &buf, &b, d)) != IR_OK)
             break;
         teacher_outputs tout;
-        if ((s = teacher_run(t, b.B, b.T, b.ids, b.types, b.mask, &tout, d)) != IR_OK) {
+        double tt0 = ir_clock_wall_s();
+        s = teacher_run(t, b.B, b.T, b.ids, b.types, b.mask, &tout, d);
+        r->teacher_seconds += ir_clock_wall_s() - tt0;
+        if (s != IR_OK) {
             ir_diag_prefix(d, "supernet training, step %lld: teacher", (long long)step + 1);
             break;
         }
