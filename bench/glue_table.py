@@ -266,6 +266,13 @@ def ms(v):
     return "n/a" if v is None else "%.2f" % v
 
 
+def wall(s):
+    if s is None:
+        return "n/a"
+    return "%.1f h" % (s / 3600) if s >= 3600 else "%.0f min" % (s / 60) if s >= 60 \
+        else "%.0f s" % s
+
+
 def markdown(rows, tg, quick):
     lines = []
     if quick:
@@ -285,7 +292,7 @@ def markdown(rows, tg, quick):
                "n/a" if r["speedup_vs_teacher_ort"] is None
                else "%.1fx" % r["speedup_vs_teacher_ort"],
                pct(r["finetune_only"]), pct(r["kd_only"]), pct(r["full"]), pct(r["kept"]),
-               "%.0f min" % (r["wall_seconds"] / 60)))
+               wall(r["wall_seconds"])))
         tb = r["tinybert4"]
         lines.append("| %s, TinyBERT-4 (paper: test set, BERT-base teacher) | %s | %.1f | "
                      "L4 H312 A12 F1200 | 109M → 14.5M | | | 9.4x (GPU) | | | %.1f | %.1f%% | |"
