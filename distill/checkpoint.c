@@ -389,8 +389,8 @@ ir_status train_ckpt_match(const char *path, const train_ckpt_state *saved,
             }
         if (saved->data_hash != want->data_hash)
             return ir_diag_set(d, IR_ERR_INPUT, "resume: %s was trained on other "
-                               "data (another --data, --limit, --vocab, --corpus or "
-                               "--augment?); resume with the data it was written "
+                               "data (another --data, --limit, --vocab, --corpus, "
+                               "--augment or length-bucket pool?); resume with the data it was written "
                                "with or start without --resume", path);
         if (saved->loss_hash != want->loss_hash)
             return ir_diag_set(d, IR_ERR_INPUT, "resume: %s was written with other "

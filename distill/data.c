@@ -209,6 +209,73 @@ void train_data_order(const train_data *td, uint64_t seed, uint64_t epoch,
     }
 }
 
+/* One example of a pool: its length and its place in the shuffled order
+ * (the tie-break that keeps the sort deterministic whatever qsort does). */
+typedef struct bucket_key {
+    uint32_t len;
+    size_t pos, idx;
+} bucket_key;
+
+static int bucket_key_cmp(const void *a, const void *b)
+{
+    const bucket_key *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* The batch shuffle's stream: another seed than the examples' shuffle, so
+ * the two never share counters. */
+#define BUCKET_SEED_SALT 0x9e3779b97f4a7c15ULL
+
+ir_status train_data_order_buckets(const train_data *td, uint64_t seed,
+                                   uint64_t epoch, size_t batch, size_t pool,
+                                   size_t *perm, ir_diag *d)
+{
+    train_data_order(td, seed, epoch, perm);
+    size_t n = td->n;
+    if (!batch || !pool || n <= batch)
+        return IR_OK;
+    size_t span = batch * pool;
+    size_t nfull = n / batch;
+    bucket_key *keys = malloc((span < n ? span : n) * sizeof *keys);
+    size_t *moved = malloc(n * sizeof *moved);
+    size_t *order = malloc(nfull * sizeof *order);
+    if (!keys || !moved || !order) {
+        free(keys);
+        free(moved);
+        free(order);
+        return ir_diag_set(d, IR_ERR_NOMEM, "length buckets: out of memory "
+                           "for %zu examples", n);
+    }
+    for (size_t c = 0; c < n; c += span) {
+        size_t m = n - c < span ? n - c : span;
+        for (size_t i = 0; i < m; i++)
+            keys[i] = (bucket_key){td->len[perm[c + i]], c + i, perm[c + i]};
+        qsort(keys, m, sizeof *keys, bucket_key_cmp);
+        for (size_t i = 0; i < m; i++)
+            perm[c + i] = keys[i].idx;
+    }
+    for (size_t k = 0; k < nfull; k++)
+        order[k] = k;
+    uint64_t s2 = seed ^ BUCKET_SEED_SALT, base = epoch * (uint64_t)nfull;
+    for (size_t i = nfull; i > 1; i--) {
+        size_t j = (size_t)(train_rng_u64(s2, base + (i - 1)) % i);
+        size_t t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+    for (size_t k = 0; k < nfull; k++)
+        memcpy(moved + k * batch, perm + order[k] * batch, batch * sizeof *perm);
+    memcpy(moved + nfull * batch, perm + nfull * batch,
+           (n - nfull * batch) * sizeof *perm);
+    memcpy(perm, moved, n * sizeof *perm);
+    free(keys);
+    free(moved);
+    free(order);
+    return IR_OK;
+}
+
 static uint64_t hash_words(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;

@@ -115,6 +115,21 @@ void train_data_set_inputs(train_data *td, int32_t pad_id, bool token_types);
 void train_data_order(const train_data *td, uint64_t seed, uint64_t epoch,
                       size_t *perm);
 
+/* Length-bucketed order (dynamic padding's other half: batches of
+ * similar length, so a short batch is cut short): the examples shuffled as
+ * train_data_order does, then each pool of `pool` x `batch` consecutive
+ * examples sorted by length (ties kept in shuffled order), cut into
+ * batches of `batch`, and the full batches shuffled among themselves by a
+ * second stream of the same (seed, epoch); the last, partial batch (n not a
+ * multiple of batch) stays last, where the loop expects it. A pure function
+ * of (seed, epoch, batch, pool): a resumed run walks the same batches.
+ * Every example appears exactly once. pool 0 or batch 0: train_data_order.
+ * IR_ERR_NOMEM when the scratch (three arrays of n) cannot be had.
+ * Hugging Face's group_by_length does the same with pools of 50 batches. */
+ir_status train_data_order_buckets(const train_data *td, uint64_t seed,
+                                   uint64_t epoch, size_t batch, size_t pool,
+                                   size_t *perm, ir_diag *d);
+
 /* A 64-bit hash of the examples (sizes, ids, types, mask, labels,
  * targets): what a checkpoint records so that a resume on other data (a
  * changed file, limit, vocabulary or augmentation) is refused. FNV-1a over

@@ -78,6 +78,7 @@ static void loop_options(const recipe_stage *cfg, const train_data *td,
     o->seed = cfg->seed;
     o->eval_every = cfg->eval_every;
     o->ckpt_every = cfg->ckpt_every;
+    o->bucket_pool = (size_t)cfg->bucket;
 }
 
 /* ---- setting up ------------------------------------------------------------ */
@@ -110,6 +111,10 @@ static ir_status job_setup(distill_job *j, distill_result *r, ir_diag *d)
     if (!keep)
         return ir_diag_set(d, IR_ERR_NOMEM, "distillation: out of memory");
     ir_status s = student_setup(j, keep, d);
+    if (p->labels_only) { /* no teacher forward, no distillation loss */
+        free(keep);
+        return s;
+    }
     /* The teacher keeps the embedding output and the mapped layers only. */
     bool want_h[IR_ENCODER_MAX_LAYERS + 1] = {false};
     bool want_s[IR_ENCODER_MAX_LAYERS] = {false};
@@ -149,6 +154,8 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 static uint64_t loss_hash(const distill_plan *p, int stage)
 {
     uint64_t h = fnv(0xcbf29ce484222325ULL, "distill-loss/1", 14);
+    if (p->labels_only)
+        h = fnv(h, "labels-only", 11);
     distill_stage ls = stage_loss(stage);
     h = fnv(h, &ls, sizeof ls);
     const distill_loss_opts *lo = &p->loss;
@@ -258,9 +265,10 @@ static ir_status stage_run(distill_job *j, int i, distill_stage_result *sr,
             snprintf(plotbuf, sizeof plotbuf, "%s-%s.svg", p->plot, name);
         o.plot_path = plotbuf;
     }
-    distill_loss_set_stage(j->loss, stage_loss(i));
+    if (j->loss)
+        distill_loss_set_stage(j->loss, stage_loss(i));
     /* the projections learn with the intermediate losses only */
-    if (stage_loss(i) == DISTILL_STAGE_INTERMEDIATE &&
+    if (j->loss && stage_loss(i) == DISTILL_STAGE_INTERMEDIATE &&
         distill_loss_extra(j->loss)->n)
         o.extra = distill_loss_extra(j->loss);
     if (i == DISTILL_RUN_PREDICTION && p->eval) {
@@ -273,13 +281,18 @@ static ir_status stage_run(distill_job *j, int i, distill_stage_result *sr,
         o.progress = progress_hook;
         o.progress_user = &h;
     }
-    distill_loss_times t0 = distill_loss_get_times(j->loss);
+    distill_loss_times t0 = {0}, t1 = {0};
+    if (j->loss)
+        t0 = distill_loss_get_times(j->loss);
     gemm_stats g0 = gemm_ctx_stats(p->gemm);
-    ir_status s = train_loop_run(j->sp, td, &o, distill_loss_fn, j->loss,
-                                 &sr->train, d);
+    ir_status s = j->loss ? train_loop_run(j->sp, td, &o, distill_loss_fn,
+                                           j->loss, &sr->train, d)
+                          : train_loop_run(j->sp, td, &o, train_loss_finetune,
+                                           NULL, &sr->train, d);
     sr->ran = true;
     sr->examples = td->n;
-    distill_loss_times t1 = distill_loss_get_times(j->loss);
+    if (j->loss)
+        t1 = distill_loss_get_times(j->loss);
     sr->times = (distill_loss_times){t1.student_forward - t0.student_forward,
                                      t1.teacher - t0.teacher,
                                      t1.terms - t0.terms, t1.calls - t0.calls};
@@ -339,6 +352,10 @@ ir_status distill_run(const distill_plan *p, distill_result *r, ir_diag *d)
     ir_status s = resume_check(p, d);
     if (s != IR_OK)
         return s;
+    if (p->labels_only && ((p->corpus && !p->stage[DISTILL_RUN_GENERAL].skip) ||
+                           !p->stage[DISTILL_RUN_INTERMEDIATE].skip))
+        return ir_diag_set(d, IR_ERR_INPUT, "fine-tuning on labels only runs the "
+                           "prediction stage: skip general and intermediate");
     s = job_setup(&j, r, d);
     for (int i = 0; i < DISTILL_RUN_STAGES && s == IR_OK; i++) {
         const train_data *td = stage_data(p, i);
@@ -376,6 +393,9 @@ ir_status distill_job_time_step(distill_job *job, int stage,
 {
     const train_params *sp = job->sp;
     const train_data *td = stage_data(job->p, stage);
+    if (!job->loss)
+        return ir_diag_set(d, IR_ERR_INPUT, "timing a distillation step: the "
+                           "run fine-tunes on labels only");
     train_params *cp = NULL;
     ir_status s = train_params_new(&sp->cfg, &cp, d);
     if (s != IR_OK)

@@ -76,6 +76,12 @@ typedef struct distill_plan {
     ir_encoder_config student;       /* from student_config_make */
     distill_loss_opts loss;          /* layer map, temperature */
     bool init_random;                /* else from the teacher (student.h) */
+    /* No distillation (the control of issue 17): the prediction stage
+     * fine-tunes the student on the train split's labels (cross-entropy,
+     * MSE for a regression head: train_loss_finetune) and the teacher only
+     * initialises it; its forward never runs. The other stages must be
+     * skipped (IR_ERR_INPUT otherwise). */
+    bool labels_only;
     uint64_t init_seed;              /* random init, projections' init */
     gemm_ctx *gemm;                  /* the student's, its precision set */
     /* the data: corpus for general (NULL: general does not run), train for

@@ -541,7 +541,7 @@ static uint64_t options_hash(const train_loop_options *o)
     H(batch); H(max_seq); H(epochs); H(steps); H(lr); H(warmup);
     H(weight_decay); H(beta1); H(beta2); H(eps); H(grad_clip); H(seed);
     H(eval_every); H(ckpt_every); H(resume); H(keep_best); H(stop_at);
-    H(loss_hash); H(dist_bucket);
+    H(loss_hash); H(dist_bucket); H(bucket_pool);
 #undef H
     const char *names[2] = {o->gemm_precision ? o->gemm_precision : "fp32",
                             o->teacher_precision ? o->teacher_precision : "fp32"};
@@ -579,6 +579,18 @@ static ir_status resume_share(loop_run *lr, ir_status s, ir_diag *d)
     if (s == IR_OK && lr->ls.have_best && lr->ls.best)
         s = ir_dist_bcast(dc, lr->ls.best, (p->n + nx) * sizeof(float), 0, d);
     return s;
+}
+
+/* What a checkpoint records of the data: the examples' hash, and with
+ * length buckets the pool too (the order depends on it), mixed in so a
+ * run without buckets keeps the hash checkpoints before them recorded. */
+static uint64_t order_hash(const train_data *td, const train_loop_options *o)
+{
+    uint64_t h = train_data_hash(td);
+    if (o->bucket_pool)
+        h = (h ^ (0x6275636b6574ULL /* "bucket" */ + o->bucket_pool)) *
+            0x100000001b3ULL;
+    return h;
 }
 
 /* Sets up the run: options, schedule, buffers, checkpoint folder, resume. */
@@ -621,7 +633,7 @@ static ir_status loop_begin(loop_run *lr, ir_diag *d)
                                   * checkpoints will record it */
                                  .loss_hash = o->loss_hash,
                                  .data_hash = o->ckpt_dir
-                                                  ? train_data_hash(lr->train)
+                                                  ? order_hash(lr->train, o)
                                                   : 0}};
     snprintf(lr->ls.ck.gemm_precision, sizeof lr->ls.ck.gemm_precision, "%s",
              o->gemm_precision ? o->gemm_precision : "fp32");
@@ -674,7 +686,11 @@ static ir_status loop_step(loop_run *lr, train_loss_parts *lp, ir_diag *d)
         ck->batch_in_epoch = 0;
     }
     if (lr->perm_epoch != ck->epoch) {
-        train_data_order(lr->train, o->seed, (uint64_t)ck->epoch, lr->perm);
+        ir_status so = train_data_order_buckets(lr->train, o->seed,
+                                                (uint64_t)ck->epoch, lr->B,
+                                                o->bucket_pool, lr->perm, d);
+        if (so != IR_OK)
+            return so;
         lr->perm_epoch = ck->epoch;
     }
     size_t n = lr->train->n, at = (size_t)ck->batch_in_epoch * lr->B;

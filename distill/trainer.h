@@ -21,7 +21,8 @@
  * AdamW on params (decay on matrices) and on the extra block (no decay).
  * The lr of step k (0-based) is distill/schedule.h's linear warmup/decay.
  *
- * Determinism: the example order is a pure function of (seed, epoch) and
+ * Determinism: the example order is a pure function of (seed, epoch, and
+ * the bucket pool with length buckets on) and
  * a checkpoint stores the step, so a resumed run repeats the same batches
  * (the loop draws no other random numbers: dropout is off);
  * with the GEMM implementation pinned (gemm.h: p->gemm created with
@@ -147,6 +148,12 @@ typedef struct train_loop_options {
     float beta1, beta2, eps; /* 0.9, 0.999, 1e-8 */
     float grad_clip;         /* global L2 norm; 1.0; <= 0 = off */
     uint64_t seed;           /* data order; 42 */
+    size_t bucket_pool;      /* 0: a plain shuffle; else length-bucketed
+                                batches, each pool of this many batches
+                                sorted by length (train_data_order_buckets):
+                                less padding, same determinism. Recorded
+                                in checkpoints with the data (a resume with
+                                another pool is refused) */
     int64_t eval_every;      /* steps between dev evals; 0 = end only */
     int64_t ckpt_every;      /* steps between checkpoints (besides those
                                 at evals and the end); 0 = TRAIN_CKPT_EVERY.

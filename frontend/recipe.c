@@ -39,6 +39,8 @@ void recipe_default(recipe *r)
     r->general.max_seq = 128;
     stage_default(&r->intermediate, 3, 5e-5f);
     stage_default(&r->prediction, 3, 3e-5f);
+    stage_default(&r->supernet, 1, 5e-5f);
+    r->supernet.epochs = 0; /* compress: one pass, at most 1000 steps */
     r->augment_prob = 0.4f;
     r->augment_neighbours = 15;
 }
@@ -185,6 +187,8 @@ static ir_status read_stage(const xmlNode *sn, recipe_stage *s,
             st = get_int(n, t, name, &s->eval_every, d);
         else if (strcmp(el, "ckpt-every") == 0)
             st = get_int(n, t, name, &s->ckpt_every, d);
+        else if (strcmp(el, "bucket") == 0)
+            st = get_int(n, t, name, &s->bucket, d);
         if (st == IR_OK && strcmp(el, "max-seq") == 0 && s->max_seq < 8)
             st = bad_value(d, name, n, "is below the minimum of 8 tokens", t);
         xmlFree(t);
@@ -233,6 +237,24 @@ static ir_status read_augment(const xmlNode *n, recipe *r, const char *name,
     return st;
 }
 
+/* <search population=".." generations=".."/>: the schema makes both
+ * positive integers. */
+static ir_status read_search(const xmlNode *n, recipe *r, const char *name,
+                             ir_diag *d)
+{
+    static const char *keys[] = {"population", "generations"};
+    int64_t *dst[] = {&r->search_population, &r->search_generations};
+    ir_status st = IR_OK;
+    for (int i = 0; i < 2 && st == IR_OK; i++) {
+        xmlChar *v = xmlGetProp(n, (const xmlChar *)keys[i]);
+        if (!v)
+            continue;
+        st = get_int(n, (const char *)v, name, dst[i], d);
+        xmlFree(v);
+    }
+    return st;
+}
+
 /* version="N" (the schema makes it a positive integer). */
 static ir_status check_version(const xmlNode *root, const char *name,
                                ir_diag *d)
@@ -266,6 +288,14 @@ static ir_status read_recipe(const xmlNode *root, const char *name,
         }
         if (strcmp(el, "augment") == 0) {
             st = read_augment(n, r, name, d);
+            continue;
+        }
+        if (strcmp(el, "search") == 0) {
+            st = read_search(n, r, name, d);
+            continue;
+        }
+        if (strcmp(el, "supernet") == 0) {
+            st = read_stage(n, &r->supernet, name, d);
             continue;
         }
         if (strcmp(el, "general") == 0 || strcmp(el, "intermediate") == 0 ||
@@ -308,7 +338,8 @@ static ir_status read_recipe(const xmlNode *root, const char *name,
         } else if (strcmp(el, "layer-map") == 0) {
             st = set_text(r->layer_map, sizeof r->layer_map, t, n, name, d);
             r->line.layer_map = line;
-        }
+        } else if (strcmp(el, "controls") == 0)
+            r->controls = strcmp(t, "true") == 0 || strcmp(t, "1") == 0;
         xmlFree(t);
     }
     return st;

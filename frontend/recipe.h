@@ -20,10 +20,14 @@
  *     <intermediate> <epochs>10</epochs> <lr>5e-5</lr> ... </intermediate>
  *     <prediction> <epochs>3</epochs> <temperature>1</temperature> ...
  *     <augment copies="2" prob="0.4" neighbours="15"/>
+ *     <supernet> <steps>2000</steps> </supernet>         (compress only)
+ *     <search population="16" generations="6"/> <controls>true</controls>
  *   </recipe>
  * Stage settings: epochs | steps, batch, max-seq, lr, warmup, weight-decay,
- * temperature, seed, eval-every, ckpt-every; a stage with skip="true" does
- * not run; general runs only when it has a corpus. Relative paths (data,
+ * temperature, seed, eval-every, ckpt-every, bucket; a stage with
+ * skip="true" does not run; general runs only when it has a corpus.
+ * `distilc finetune --recipe` reads the <prediction> stage (fine-tuning
+ * recipes: distill/recipes/finetune-*.xml). Relative paths (data,
  * vocab, tokenizer, corpus) are relative to the recipe file's folder.
  */
 #ifndef DISTILC_FRONTEND_RECIPE_H
@@ -48,6 +52,10 @@ typedef struct recipe_stage {
     float lr, warmup, weight_decay, temperature;
     uint64_t seed;
     int64_t eval_every, ckpt_every;
+    /* <bucket>N</bucket>: length-bucketed batches, each pool of N batches
+     * sorted by length (distill/data.h train_data_order_buckets); 0 = a
+     * plain shuffle */
+    int64_t bucket;
 } recipe_stage;
 
 /* The line of the element that set each text setting, 0 when the recipe
@@ -68,6 +76,13 @@ typedef struct recipe {
     char init[RECIPE_TEXT_MAX];      /* "teacher" */
     char layer_map[RECIPE_TEXT_MAX]; /* "" = uniform */
     recipe_stage general, intermediate, prediction;
+    /* compress's own stages: <supernet> (its steps and batch; skipped
+     * with the proxy fitness), <search population="P" generations="G"/>
+     * (0 = the evolution's defaults) and <controls>true</controls> (train
+     * the two controls beside the full method: pipeline/compress.h) */
+    recipe_stage supernet;
+    int64_t search_population, search_generations;
+    bool controls;
     /* <augment copies="N" prob="P" neighbours="K"/>: TinyBERT data
      * augmentation of the task stages (distill/augment.h); copies 0 = off,
      * prob 0.4 and neighbours 15 by default */

@@ -20,7 +20,8 @@
 #include "frontend/glue.h"
 
 static const char *const stage_names[COMPRESS_STAGE_COUNT] = {
-    "lift", "supernet", "search", "distill", "build", "eval", "report",
+    "lift", "supernet", "search", "distill", "build", "eval",
+    "control-finetune", "control-kd", "report",
 };
 _Static_assert(sizeof stage_names / sizeof stage_names[0] == COMPRESS_STAGE_COUNT,
                "one name per stage");
@@ -184,6 +185,12 @@ ir_status compress_fingerprints(const compress_options *o,
     h = fnv_i64(h, o->limit);
     h = fnv_i64(h, o->proxy_fitness);
     h = fnv_i64(h, o->supernet_steps);
+    /* a recipe sets the supernet's, the search's and distill's settings
+     * (only when given, so states from before recipes keep their
+     * fingerprints) */
+    if (o->recipe_path &&
+        (s = fnv_file(&h, "--recipe", o->recipe_path, true, d)) != IR_OK)
+        return s;
     if (o->supernet_steps <= 0) { /* the budget sets its steps */
         h = fnv_f64(h, o->budget_minutes);
         h = fnv_f64(h, o->supernet_fraction);
@@ -216,6 +223,12 @@ ir_status compress_fingerprints(const compress_options *o,
     fp[COMPRESS_BUILD] = h;
     h = fnv_str(h, "eval/1");
     fp[COMPRESS_EVAL] = h;
+    /* the controls: whether they were asked for */
+    h = fnv_str(h, "control-finetune/1");
+    h = fnv_i64(h, o->controls);
+    fp[COMPRESS_CONTROL_FT] = h;
+    h = fnv_str(h, "control-kd/1");
+    fp[COMPRESS_CONTROL_KD] = h;
     h = fnv_str(h, "report/1");
     fp[COMPRESS_REPORT] = h;
     return IR_OK;
@@ -311,6 +324,11 @@ static const compress_stage_def default_stages[COMPRESS_STAGE_COUNT] = {
     [COMPRESS_BUILD] = {compress_stage_build, {"bin/model", "bin/model.weights", NULL},
                         {"bin/model.c", NULL}, false},
     [COMPRESS_EVAL] = {compress_stage_eval, {NULL}, {NULL}, false},
+    /* their models only when the controls were asked for */
+    [COMPRESS_CONTROL_FT] = {compress_stage_control_ft, {NULL},
+                             {"controls/finetune.onnx", NULL}, false},
+    [COMPRESS_CONTROL_KD] = {compress_stage_control_kd, {NULL},
+                             {"controls/kd.onnx", NULL}, false},
     [COMPRESS_REPORT] = {compress_stage_report, {"report.json", "report.svg", NULL},
                          {NULL}, true},
 };

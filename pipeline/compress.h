@@ -27,6 +27,17 @@
  *            OUT/student.onnx
  *   build    OUT/bin/model (backend/emit.h)
  *   eval     the student's dev metrics and runtime latency
+ *   control-finetune, control-kd  (only with o.controls; otherwise they
+ *            record that they were not asked for) the controls of the
+ *            GLUE table (issue 17): the searched shape, initialised from
+ *            the teacher as distill initialises it, trained for as many
+ *            steps as distill's task stages took together, with the
+ *            prediction stage's settings and seed, either on the labels
+ *            alone (no teacher: cross-entropy, MSE for STS-B; the
+ *            unaugmented train split) or by the prediction loss alone
+ *            (DistilBERT-style soft targets, on distill's own, possibly
+ *            augmented, data) -> OUT/controls/{finetune,kd}.onnx and
+ *            their dev metrics
  *   report   OUT/report.json and OUT/report.svg (pipeline/report.h)
  *
  * Rerunning: every stage has a fingerprint, a hash of its inputs (the
@@ -80,10 +91,13 @@ typedef enum compress_stage {
     COMPRESS_DISTILL,
     COMPRESS_BUILD,
     COMPRESS_EVAL,
+    COMPRESS_CONTROL_FT,
+    COMPRESS_CONTROL_KD,
     COMPRESS_REPORT,
     COMPRESS_STAGE_COUNT
 } compress_stage;
-const char *compress_stage_name(compress_stage s); /* "lift", ... "report" */
+/* "lift", ..., "eval", "control-finetune", "control-kd", "report" */
+const char *compress_stage_name(compress_stage s);
 bool compress_stage_parse(const char *s, compress_stage *out);
 
 typedef struct compress_options {
@@ -142,13 +156,24 @@ typedef struct compress_options {
     int64_t ckpt_every;
     /* Data parallel under mpirun (ir/dist.h; NULL: one process). Rank 0
      * runs the stage machine: it reads and writes OUT (state.json, every
-     * output, the checkpoints) and alone runs lift, search, build, eval
-     * and report, measuring latency on its machine; the training stages,
-     * supernet and distill, run on every rank (distill/ddp.h), which get
-     * rank 0's state before each of them. OUT need not be shared between
-     * hosts; the inputs (teacher, data, vocabulary) must be the same on
-     * every host. */
+     * output, the checkpoints) and alone runs lift, search, build, eval,
+     * the controls (as one process) and report, measuring latency on its
+     * machine; the training stages, supernet and distill, run on every
+     * rank (distill/ddp.h), which get rank 0's state before each of them.
+     * OUT need not be shared between hosts; the inputs (teacher, data,
+     * vocabulary) must be the same on every host. */
     ir_dist *dist;
+    /* A recipe (frontend/recipe.h; NULL: the defaults): the supernet's
+     * steps and batch, the search's population and generations, the
+     * distillation stages' settings (steps, lr, batch, max-seq, seed,
+     * buckets: as written, not the budget's short-run learning rate); the
+     * caller fills what the options did not give (steps, augmentation,
+     * controls) from it. recipe_path names its file for the fingerprints
+     * (its size and mtime, like every input file). */
+    const struct recipe *recipe;
+    const char *recipe_path;
+    /* Train the two controls (the control-finetune and control-kd stages). */
+    bool controls;
 } compress_options;
 void compress_options_default(compress_options *o);
 /* The task every stage reads: o->task_desc, else the GLUE task o->task
@@ -182,7 +207,19 @@ typedef struct compress_dstage {
     int64_t examples;
     double epochs;               /* steps / batches per epoch */
     double final_loss, seconds, tokens_per_s;
+    /* of seconds: in the teacher's forward, and the rest (the student's
+     * forward, backward, loss terms and optimizer); NaN unknown */
+    double teacher_s, student_s;
 } compress_dstage;
+
+/* A control (the control-finetune and control-kd stages). */
+enum { COMPRESS_CONTROLS = 2 };
+typedef struct compress_control {
+    bool ran;                    /* false: not asked for */
+    int64_t steps, examples;
+    double final_loss, seconds, teacher_s, student_s;
+    compress_metrics metrics;    /* dev */
+} compress_control;
 
 typedef struct compress_results {
     compress_model teacher, student;
@@ -216,6 +253,9 @@ typedef struct compress_results {
     bool sn_trained;
     int64_t sn_steps, sn_subnets, sn_examples, sn_heldout;
     double sn_seconds, sn_first_loss, sn_last_loss, sn_budget_s;
+    double sn_teacher_s;         /* of sn_seconds in the teacher (this
+                                    run's share when it resumed); NaN
+                                    unknown */
     /* search */
     int64_t s_layers, s_hidden, s_heads, s_ffn, s_embed;
     char s_share[32];            /* "none", "groups:2", ... */
@@ -229,6 +269,7 @@ typedef struct compress_results {
     compress_dstage dstage[COMPRESS_DSTAGES];
     double step_s;               /* measured seconds per optimizer step */
     bool fixed_steps;            /* steps came from --steps */
+    bool recipe_steps;           /* else from a recipe (--recipe) */
     char teacher_engine[32];
     /* data augmentation (distill/augment.h) of the task stages' data: the
      * options, the rows trained on (originals + copies), the words the
@@ -236,6 +277,8 @@ typedef struct compress_results {
     int64_t aug_copies, aug_neighbours;
     double aug_prob;
     int64_t aug_examples, aug_replaced, aug_eligible;
+    /* the controls: [0] fine-tuning on labels, [1] prediction loss only */
+    compress_control ctl[COMPRESS_CONTROLS];
     /* budget */
     double budget_s;             /* 0: none */
     double search_budget_s, distill_budget_s;

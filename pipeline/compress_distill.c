@@ -149,7 +149,7 @@ static ir_status budget_stage_begin(void *user, distill_job *job, int i,
                       "%.0f, %.3f s a step)", distill_run_stage_name(i),
                       (long long)rs->steps, b->deadline - compress_now_s(),
                       b->distill_s, b->est[i]);
-    } else if (o->augment > 0 && i > 0) {
+    } else if (o->augment > 0 && i > 0 && !o->recipe) {
         /* no budget: the default epochs over the augmented set would
          * take copies+1 times as long; keep the steps of the
          * unaugmented default, so augmentation changes which examples
@@ -188,6 +188,10 @@ static void budget_stage_end(void *user, int i, const distill_stage_result *sr,
     ds->final_loss = tr->last_loss;
     ds->seconds = tr->seconds;
     ds->tokens_per_s = tr->tokens_per_s;
+    /* the teacher's forward as the loss timed it (this run's share when
+     * the stage resumed: checkpoints keep the total seconds only) */
+    ds->teacher_s = sr->times.teacher;
+    ds->student_s = tr->run_seconds - sr->times.teacher;
     if (tr->steps > tr->start_step && tr->run_seconds > 0 && b->est[i] > 0) {
         double pace = tr->run_seconds / (double)(tr->steps - tr->start_step) /
                       b->est[i];
@@ -196,25 +200,25 @@ static void budget_stage_end(void *user, int i, const distill_stage_result *sr,
     }
 }
 
-/* The train split (augmented with --augment) and the corpus, tokenized at
+/* The train split (augmented when asked) and the corpus, tokenized at
  * the stages' lengths. */
-static ir_status load_data(compress_ctx *c, const tok_tokenizer *tok,
-                           const ir_encoder *tenc, const recipe *rec,
-                           glue_dataset *tr_ds, train_data *tr,
-                           train_data *corpus, size_t *n_task, ir_diag *d)
+static ir_status load_data(compress_ctx *c, compress_dsetup *ds, bool augment,
+                           bool corpus, bool record, ir_diag *d)
 {
     const compress_options *o = c->o;
     compress_results *r = &c->st->r;
+    const recipe *rec = &ds->rec;
     glue_load_opts gl = {.skip_bad_lines = false, .limit = (size_t)o->limit};
     ir_status s = glue_load(compress_task(o), o->data, GLUE_SPLIT_TRAIN,
-                            &gl, tr_ds, d);
+                            &gl, &ds->tr_ds, d);
     if (s == IR_OK)
-        s = train_data_from_glue(tr_ds, tok, (size_t)rec->intermediate.max_seq, tr, d);
+        s = train_data_from_glue(&ds->tr_ds, ds->tok,
+                                 (size_t)rec->intermediate.max_seq, &ds->tr, d);
     if (s != IR_OK)
         return ir_diag_prefix(d, "--data");
-    compress_fit_inputs(c, tok, tr);
-    *n_task = tr->n;
-    if (o->augment > 0) {
+    compress_fit_inputs(c, ds->tok, &ds->tr);
+    ds->n_task = ds->tr.n;
+    if (augment && o->augment > 0) {
         aug_options ao;
         aug_options_default(&ao);
         ao.copies = o->augment;
@@ -224,26 +228,119 @@ static ir_status load_data(compress_ctx *c, const tok_tokenizer *tok,
         train_data big;
         aug_stats as;
         compress_work(c, "distill: augmenting the train split", 0, 1);
-        if ((s = aug_train_data(tr, tok, tenc, &ao, &big, &as, d)) != IR_OK)
+        if ((s = aug_train_data(&ds->tr, ds->tok, ds->tenc, &ao, &big, &as, d)) !=
+            IR_OK)
             return ir_diag_prefix(d, "--augment");
         compress_work(c, "distill: augmenting the train split", 1, 1);
-        train_data_free(tr);
-        *tr = big;
-        r->aug_replaced = (int64_t)as.replaced;
-        r->aug_eligible = (int64_t)as.eligible;
+        train_data_free(&ds->tr);
+        ds->tr = big;
+        if (record) {
+            r->aug_replaced = (int64_t)as.replaced;
+            r->aug_eligible = (int64_t)as.eligible;
+        }
         compress_note(c, "distill: --augment %lld: %zu -> %zu train examples, "
                       "%zu of %zu words replaced (neighbours of %zu words in "
                       "%.1f s)", (long long)o->augment, as.examples_in,
                       as.examples_out, as.replaced, as.eligible, as.rows,
                       as.table_s);
     }
-    r->aug_examples = (int64_t)tr->n;
-    if (o->corpus &&
-        (s = train_data_from_corpus(o->corpus, tok, (size_t)rec->general.max_seq,
-                                    (size_t)o->limit, corpus, d)) != IR_OK)
+    if (record)
+        r->aug_examples = (int64_t)ds->tr.n;
+    if (corpus && o->corpus &&
+        (s = train_data_from_corpus(o->corpus, ds->tok, (size_t)rec->general.max_seq,
+                                    (size_t)o->limit, &ds->corpus, d)) != IR_OK)
         return ir_diag_prefix(d, "--corpus");
-    if (o->corpus)
-        compress_fit_inputs(c, tok, corpus);
+    if (corpus && o->corpus)
+        compress_fit_inputs(c, ds->tok, &ds->corpus);
+    return IR_OK;
+}
+
+void compress_dsetup_close(compress_dsetup *ds)
+{
+    train_data_free(&ds->tr);
+    train_data_free(&ds->corpus);
+    glue_dataset_free(&ds->tr_ds);
+    gemm_ctx_free(ds->gemm);
+    ir_encoder_free(ds->tenc);
+    tok_free(ds->tok);
+    memset(ds, 0, sizeof *ds);
+}
+
+ir_status compress_dsetup_open(compress_ctx *c, bool augment, bool corpus,
+                               bool record, compress_dsetup *ds, ir_diag *d)
+{
+    const compress_options *o = c->o;
+    compress_results *r = &c->st->r;
+    const glue_task *task = compress_task(o);
+    memset(ds, 0, sizeof *ds);
+    recipe *rec = &ds->rec;
+    if (o->recipe)
+        *rec = *o->recipe;
+    else
+        recipe_default(rec);
+    distill_plan *p = &ds->p;
+    compress_train_threads(c);
+    ir_status s = compress_tokenizer(c, &ds->tok, d);
+    if (s != IR_OK)
+        return s;
+    distill_plan_default(p, rec);
+    /* the student's ONNX takes the teacher's inputs (p->token_types) */
+    if ((s = teacher_load_onnx_inputs(o->teacher, &ds->tenc, &p->token_types, d)) !=
+        IR_OK)
+        return s; /* the message names the teacher */
+    ds->tenc->cfg.head = task->is_regression ? IR_ENC_HEAD_REGRESSION
+                                             : IR_ENC_HEAD_CLASSIFICATION;
+    student_spec spec = {.layers = r->s_layers, .hidden = r->s_hidden,
+                         .heads = r->s_heads, .ffn = r->s_ffn, .embed = r->s_embed};
+    ir_enc_share share;
+    int64_t share_k;
+    if ((s = student_share_parse(r->s_share, &share, &share_k, d)) != IR_OK ||
+        (s = student_config_make(&ds->tenc->cfg, &spec, share, share_k,
+                                 &p->student, d)) != IR_OK)
+        return ir_diag_prefix(d, "the searched student (%lld layers, hidden %lld, %s)",
+                              (long long)spec.layers, (long long)spec.hidden,
+                              r->s_share);
+    distill_loss_opts_default(&p->loss, p->student.layers, ds->tenc->cfg.layers);
+    student_layer_map_uniform(p->student.layers, ds->tenc->cfg.layers,
+                              p->loss.layer_map);
+    p->loss.temperature = rec->prediction.temperature;
+    if ((s = gemm_ctx_create(gemm_impl_for_cpu(), &ds->gemm, d)) != IR_OK)
+        return s;
+    /* the task's length (pairs need more than the default recipe's 64)
+     * unless a recipe says, cut to the positions the models have */
+    if (!o->recipe)
+        rec->intermediate.max_seq = rec->prediction.max_seq = compress_task_max_seq(c);
+    recipe_stage *rs[DISTILL_RUN_STAGES] = {&rec->general, &rec->intermediate,
+                                            &rec->prediction};
+    for (int i = 0; i < DISTILL_RUN_STAGES; i++)
+        if (rs[i]->max_seq > ir_encoder_max_seq(&p->student))
+            rs[i]->max_seq = ir_encoder_max_seq(&p->student);
+    /* the prediction stage reads the intermediate stage's rows: they must
+     * be long enough for both */
+    if (rec->prediction.max_seq > rec->intermediate.max_seq)
+        rec->intermediate.max_seq = rec->prediction.max_seq;
+    if ((s = load_data(c, ds, augment, corpus, record, d)) != IR_OK)
+        return s;
+    compress_budget bud;
+    compress_budget_split(o, compress_used_before_distill(c), &bud);
+    ds->distill_s = bud.distill_s;
+    for (int i = 0; i < DISTILL_RUN_STAGES; i++)
+        p->stage[i] = *rs[i];
+    /* a budgeted or step-counted run without a recipe is short (tens to
+     * hundreds of steps, not TinyBERT's epochs): larger steps than the
+     * default recipe's 5e-5 / 3e-5 keep far more of the teacher's accuracy
+     * there (SST-2, MiniLM-L6 teacher, 2 minutes: 85% of its accuracy at
+     * the recipe's rates, 93-97% at 1e-4 - 3e-4); the probes keep the
+     * recipe's. A recipe's rates are its own. */
+    if (!o->recipe && (ds->distill_s > 0 || o->distill_steps > 0))
+        for (int i = 0; i < DISTILL_RUN_STAGES; i++)
+            p->stage[i].lr = 2e-4f;
+    for (int i = 0; i < DISTILL_RUN_STAGES; i++)
+        p->stage[i].ckpt_every = o->ckpt_every;
+    p->teacher = ds->tenc;
+    p->gemm = ds->gemm;
+    p->corpus = corpus && o->corpus ? &ds->corpus : NULL;
+    p->train = &ds->tr;
     return IR_OK;
 }
 
@@ -251,14 +348,7 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
 {
     const compress_options *o = c->o;
     compress_results *r = &c->st->r;
-    const glue_task *task = compress_task(o);
-    recipe rec;
-    recipe_default(&rec);
-    tok_tokenizer *tok = NULL;
-    ir_encoder *tenc = NULL;
-    gemm_ctx *gemm = NULL;
-    glue_dataset tr_ds = {0};
-    train_data tr = {0}, corpus = {0};
+    compress_dsetup ds;
     char *labels = NULL; /* the student's label names (metadata) */
     distill_result res;
     memset(&res, 0, sizeof res);
@@ -269,96 +359,39 @@ ir_status compress_stage_distill(compress_ctx *c, ir_diag *d)
     r->aug_neighbours = o->augment_neighbours;
     r->aug_examples = r->aug_replaced = r->aug_eligible = 0;
 
-    compress_train_threads(c);
-    ir_status s = compress_tokenizer(c, &tok, d);
+    ir_status s = compress_dsetup_open(c, true, true, true, &ds, d);
     if (s != IR_OK)
         goto done;
-    distill_plan p;
-    distill_plan_default(&p, &rec);
-    /* the student's ONNX takes the teacher's inputs (p.token_types) */
-    if ((s = teacher_load_onnx_inputs(o->teacher, &tenc, &p.token_types, d)) !=
-        IR_OK)
-        goto done; /* the message names the teacher */
-    tenc->cfg.head = task->is_regression ? IR_ENC_HEAD_REGRESSION
-                                         : IR_ENC_HEAD_CLASSIFICATION;
-    student_spec spec = {.layers = r->s_layers, .hidden = r->s_hidden,
-                         .heads = r->s_heads, .ffn = r->s_ffn, .embed = r->s_embed};
-    ir_enc_share share;
-    int64_t share_k;
-    if ((s = student_share_parse(r->s_share, &share, &share_k, d)) != IR_OK ||
-        (s = student_config_make(&tenc->cfg, &spec, share, share_k, &p.student,
-                                 d)) != IR_OK) {
-        ir_diag_prefix(d, "the searched student (%lld layers, hidden %lld, %s)",
-                       (long long)spec.layers, (long long)spec.hidden, r->s_share);
-        goto done;
-    }
-    distill_loss_opts_default(&p.loss, p.student.layers, tenc->cfg.layers);
-    student_layer_map_uniform(p.student.layers, tenc->cfg.layers, p.loss.layer_map);
-    p.loss.temperature = rec.prediction.temperature;
-    if ((s = gemm_ctx_create(gemm_impl_for_cpu(), &gemm, d)) != IR_OK)
-        goto done;
-    /* the task's length (pairs need more than the recipe's 64), cut to
-     * the positions the models have */
-    rec.intermediate.max_seq = rec.prediction.max_seq = compress_task_max_seq(c);
-    recipe_stage *rs[DISTILL_RUN_STAGES] = {&rec.general, &rec.intermediate,
-                                            &rec.prediction};
-    for (int i = 0; i < DISTILL_RUN_STAGES; i++)
-        if (rs[i]->max_seq > ir_encoder_max_seq(&p.student))
-            rs[i]->max_seq = ir_encoder_max_seq(&p.student);
-    dbudget b = {.c = c, .rec = &rec, .general = o->corpus != NULL,
-                 .data = {&corpus, &tr, &tr}, .est = {NAN, NAN, NAN}};
-    if ((s = load_data(c, tok, tenc, &rec, &tr_ds, &tr, &corpus, &b.n_task, d)) != IR_OK)
-        goto done;
-    /* the budget in steps */
-    compress_budget bud;
-    compress_budget_split(o, compress_used_before_distill(c), &bud);
-    b.distill_s = bud.distill_s;
+    distill_plan *p = &ds.p;
+    dbudget b = {.c = c, .rec = &ds.rec, .general = p->corpus != NULL,
+                 .data = {&ds.corpus, &ds.tr, &ds.tr}, .est = {NAN, NAN, NAN},
+                 .n_task = ds.n_task, .distill_s = ds.distill_s};
     r->distill_budget_s = b.distill_s;
     r->fixed_steps = o->distill_steps > 0;
-    for (int i = 0; i < DISTILL_RUN_STAGES; i++)
-        p.stage[i] = *rs[i];
-    /* a budgeted or step-counted run is short (tens to hundreds of steps,
-     * not TinyBERT's epochs): larger steps than the recipe's 5e-5 / 3e-5
-     * keep far more of the teacher's accuracy there (SST-2, MiniLM-L6
-     * teacher, 2 minutes: 85% of its accuracy at the recipe's rates, 93-97%
-     * at 1e-4 - 3e-4); the probes keep the recipe's */
-    if (b.distill_s > 0 || o->distill_steps > 0)
-        for (int i = 0; i < DISTILL_RUN_STAGES; i++)
-            p.stage[i].lr = 2e-4f;
-    for (int i = 0; i < DISTILL_RUN_STAGES; i++)
-        p.stage[i].ckpt_every = o->ckpt_every;
-    p.teacher = tenc;
-    p.gemm = gemm;
-    p.corpus = b.general ? &corpus : NULL;
-    p.train = &tr;
+    r->recipe_steps = o->recipe != NULL;
     char out[4096], ckpt[4096]; /* compress_path's buffer is shared */
     snprintf(out, sizeof out, "%s", compress_path(c, "student.onnx"));
-    p.output = out;
-    if ((s = task_labels_to_json(task, &labels, d)) != IR_OK)
+    p->output = out;
+    if ((s = task_labels_to_json(compress_task(o), &labels, d)) != IR_OK)
         goto done;
-    p.labels_meta = labels;
+    p->labels_meta = labels;
     if ((s = compress_ckpt_dir(c, COMPRESS_DISTILL, ckpt, sizeof ckpt, d)) != IR_OK)
         goto done;
-    p.ckpt_dir = ckpt;
-    p.resume = c->resume;
-    p.resume_fresh_ok = true;
-    p.dist = o->dist;
-    p.user = &b;
-    p.stage_begin = budget_stage_begin;
-    p.progress = budget_progress;
-    p.stage_end = budget_stage_end;
-    s = distill_run(&p, &res, d);
+    p->ckpt_dir = ckpt;
+    p->resume = c->resume;
+    p->resume_fresh_ok = true;
+    p->dist = o->dist;
+    p->user = &b;
+    p->stage_begin = budget_stage_begin;
+    p->progress = budget_progress;
+    p->stage_end = budget_stage_end;
+    s = distill_run(p, &res, d);
     if (res.teacher_ready)
         snprintf(r->teacher_engine, sizeof r->teacher_engine, "%s",
                  teacher_engine_name(res.engine));
 done:
     free(labels);
     distill_result_free(&res);
-    train_data_free(&tr);
-    train_data_free(&corpus);
-    glue_dataset_free(&tr_ds);
-    gemm_ctx_free(gemm);
-    ir_encoder_free(tenc);
-    tok_free(tok);
+    compress_dsetup_close(&ds);
     return s;
 }

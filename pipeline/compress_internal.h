@@ -6,6 +6,8 @@
 
 #include "backend/rt.h"
 #include "distill/data.h"
+#include "distill/run.h"
+#include "frontend/recipe.h"
 #include "frontend/glue.h"
 #include "frontend/tokenizer.h"
 #include "ir/encoder.h"
@@ -17,6 +19,8 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d);  /* compress_searc
 ir_status compress_stage_distill(compress_ctx *c, ir_diag *d); /* compress_distill.c */
 ir_status compress_stage_build(compress_ctx *c, ir_diag *d);   /* compress_build.c */
 ir_status compress_stage_eval(compress_ctx *c, ir_diag *d);    /* compress_build.c */
+ir_status compress_stage_control_ft(compress_ctx *c, ir_diag *d); /* compress_control.c */
+ir_status compress_stage_control_kd(compress_ctx *c, ir_diag *d); /* compress_control.c */
 ir_status compress_stage_report(compress_ctx *c, ir_diag *d);  /* report.c */
 
 /* The space cut to what the teacher tc can teach and initialise (no
@@ -81,6 +85,34 @@ ir_status compress_tokenizer(const compress_ctx *c, tok_tokenizer **out,
 ir_status compress_measure_model(compress_ctx *c, const ir_encoder *e,
                                  bool types, const char *label,
                                  compress_model *m, ir_diag *d);
+/* The dev metrics alone (no latency: a control has the student's shape). */
+ir_status compress_measure_metrics(compress_ctx *c, const ir_encoder *e,
+                                   bool types, const char *label,
+                                   compress_metrics *cm, ir_diag *d);
+
+/* ---- compress_distill.c: what distill and the controls share ------------ */
+/* The recipe as compress runs it (o->recipe or the defaults, the task's
+ * lengths, the budget's short-run rate without a recipe), the tokenizer,
+ * the teacher, the searched student's config, the GEMM context, the train
+ * split (augmented when `augment` and o->augment) and the corpus (when
+ * `corpus` and o->corpus), and a distill plan over them (p: its stages,
+ * models and data set; output, checkpoints and hooks are the caller's).
+ * `record`: the augmentation's figures go into the results. */
+typedef struct compress_dsetup {
+    recipe rec;
+    tok_tokenizer *tok;
+    ir_encoder *tenc;
+    gemm_ctx *gemm;
+    glue_dataset tr_ds;
+    train_data tr, corpus;
+    size_t n_task;          /* train examples before augmentation */
+    double distill_s;       /* the budget's seconds for distill (0: none) */
+    distill_plan p;
+} compress_dsetup;
+ir_status compress_dsetup_open(compress_ctx *c, bool augment, bool corpus,
+                               bool record, compress_dsetup *ds, ir_diag *d);
+void compress_dsetup_close(compress_dsetup *ds);
+
 /* ---- compress_files.c: output hashes and checkpoint folders ------------ */
 /* FNV-1a over the file's 64-bit words (the tail bytes one by one): a check
  * that an output is the one a stage wrote, not a cryptographic hash.

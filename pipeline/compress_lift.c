@@ -144,9 +144,10 @@ static void eval_progress(void *user, size_t done, size_t total)
     compress_work(w->c, w->label, done, total);
 }
 
-ir_status compress_measure_model(compress_ctx *c, const ir_encoder *e,
-                                 bool types, const char *label,
-                                 compress_model *m, ir_diag *d)
+/* Dev metrics, and the latency when `timed`. */
+static ir_status measure(compress_ctx *c, const ir_encoder *e, bool types,
+                         const char *label, bool timed, compress_model *m,
+                         ir_diag *d)
 {
     const compress_options *o = c->o;
     const glue_task *task = compress_task(o);
@@ -208,6 +209,8 @@ ir_status compress_measure_model(compress_ctx *c, const ir_encoder *e,
         cm->value[i] = er.metrics.v[i].value;
     }
     m->dev_examples = (int64_t)dev.n;
+    if (!timed)
+        goto done;
     int64_t S = c->space.cons.seq;
     if (S > can_seq) {
         s = ir_diag_set(d, IR_ERR_INPUT, "--seq %lld exceeds the %lld tokens "
@@ -227,6 +230,24 @@ done:
     rt_model_free(rm);
     glue_dataset_free(&dev);
     tok_free(tok);
+    return s;
+}
+
+ir_status compress_measure_model(compress_ctx *c, const ir_encoder *e,
+                                 bool types, const char *label,
+                                 compress_model *m, ir_diag *d)
+{
+    return measure(c, e, types, label, true, m, d);
+}
+
+ir_status compress_measure_metrics(compress_ctx *c, const ir_encoder *e,
+                                   bool types, const char *label,
+                                   compress_metrics *cm, ir_diag *d)
+{
+    compress_model m;
+    memset(&m, 0, sizeof m);
+    ir_status s = measure(c, e, types, label, false, &m, d);
+    *cm = m.metrics;
     return s;
 }
 

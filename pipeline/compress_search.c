@@ -379,6 +379,12 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
     }
     if (search_s > 0 && search_s < 60)
         eo.population = 8;
+    /* a recipe's population and generations (issue 17: work in counts,
+     * not seconds) */
+    if (c->o->recipe && c->o->recipe->search_population > 0)
+        eo.population = (size_t)c->o->recipe->search_population;
+    if (c->o->recipe && c->o->recipe->search_generations > 0)
+        eo.generations = (size_t)c->o->recipe->search_generations;
     char ckpt[4200];
     if ((s = compress_ckpt_dir(c, COMPRESS_SEARCH, ckpt, sizeof ckpt - 32, d)) != IR_OK)
         return s;

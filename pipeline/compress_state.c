@@ -106,6 +106,7 @@ static size_t fields_build(field *f, size_t cap)
     ADD("sn_first_loss", F_F64, R(sn_first_loss), 0);
     ADD("sn_last_loss", F_F64, R(sn_last_loss), 0);
     ADD("sn_budget_s", F_F64, R(sn_budget_s), 0);
+    ADD("sn_teacher_s", F_F64, R(sn_teacher_s), 0);
     ADD("s_layers", F_I64, R(s_layers), 0);
     ADD("s_hidden", F_I64, R(s_hidden), 0);
     ADD("s_heads", F_I64, R(s_heads), 0);
@@ -134,10 +135,38 @@ static size_t fields_build(field *f, size_t cap)
         DF("final_loss", F_F64, final_loss);
         DF("seconds", F_F64, seconds);
         DF("tokens_per_s", F_F64, tokens_per_s);
+        DF("teacher_s", F_F64, teacher_s);
+        DF("student_s", F_F64, student_s);
 #undef DF
+    }
+    for (int i = 0; i < COMPRESS_CONTROLS; i++) {
+        char k[48];
+        size_t b = R(ctl) + (size_t)i * sizeof(compress_control);
+#define CF(name, t, member)                                                   \
+    snprintf(k, sizeof k, "ctl.%d.%s", i, name);                              \
+    ADD(k, t, b + offsetof(compress_control, member), 0)
+        CF("ran", F_BOOL, ran);
+        CF("steps", F_I64, steps);
+        CF("examples", F_I64, examples);
+        CF("final_loss", F_F64, final_loss);
+        CF("seconds", F_F64, seconds);
+        CF("teacher_s", F_F64, teacher_s);
+        CF("student_s", F_F64, student_s);
+        CF("metrics.n", F_INT, metrics.n);
+        CF("metrics.main", F_INT, metrics.main);
+#undef CF
+        size_t mb = b + offsetof(compress_control, metrics);
+        for (int m = 0; m < COMPRESS_METRICS_MAX; m++) {
+            snprintf(k, sizeof k, "ctl.%d.metrics.%d.name", i, m);
+            ADD(k, F_STR, mb + offsetof(compress_metrics, name) + (size_t)m * 32, 32);
+            snprintf(k, sizeof k, "ctl.%d.metrics.%d.value", i, m);
+            ADD(k, F_F64, mb + offsetof(compress_metrics, value) +
+                              (size_t)m * sizeof(double), 0);
+        }
     }
     ADD("step_s", F_F64, R(step_s), 0);
     ADD("fixed_steps", F_BOOL, R(fixed_steps), 0);
+    ADD("recipe_steps", F_BOOL, R(recipe_steps), 0);
     ADD("teacher_engine", F_STR, R(teacher_engine),
         sizeof(((compress_results *)0)->teacher_engine));
     ADD("aug_copies", F_I64, R(aug_copies), 0);
@@ -156,7 +185,7 @@ static size_t fields_build(field *f, size_t cap)
     return n;
 }
 
-enum { FIELDS_MAX = 160 };
+enum { FIELDS_MAX = 256 };
 
 void compress_state_init(compress_state *s)
 {
@@ -170,6 +199,16 @@ void compress_state_init(compress_state *s)
     s->r.t_ln_eps = NAN;
     for (int i = 0; i < COMPRESS_METRICS_MAX; i++)
         s->r.teacher.metrics.value[i] = s->r.student.metrics.value[i] = NAN;
+    /* fields a state from before them lacks: unknown */
+    s->r.sn_teacher_s = NAN;
+    for (int i = 0; i < COMPRESS_DSTAGES; i++)
+        s->r.dstage[i].teacher_s = s->r.dstage[i].student_s = NAN;
+    for (int k = 0; k < COMPRESS_CONTROLS; k++) {
+        compress_control *c = &s->r.ctl[k];
+        c->final_loss = c->seconds = c->teacher_s = c->student_s = NAN;
+        for (int i = 0; i < COMPRESS_METRICS_MAX; i++)
+            c->metrics.value[i] = NAN;
+    }
 }
 
 ir_status compress_state_save(const char *path, const compress_state *s,
@@ -319,8 +358,10 @@ ir_status compress_state_load(const char *path, compress_state *s, ir_diag *d)
         }
     }
     json_doc_free(&doc);
-    for (int m = 0; m < 2; m++) {
-        const compress_metrics *cm = m ? &s->r.student.metrics : &s->r.teacher.metrics;
+    for (int m = 0; m < 2 + COMPRESS_CONTROLS; m++) {
+        const compress_metrics *cm = m == 0   ? &s->r.teacher.metrics
+                                     : m == 1 ? &s->r.student.metrics
+                                              : &s->r.ctl[m - 2].metrics;
         if (cm->n > COMPRESS_METRICS_MAX || cm->n < 0)
             return bad_state(d, path, "metric count out of range");
         /* the report reads value[main] and name[main] */

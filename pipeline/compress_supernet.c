@@ -166,6 +166,7 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
     /* data parallel: rank 0 checks, measures and writes; every rank
      * trains (compress.h) */
     bool lead = ir_dist_rank(o->dist) == 0;
+    r->sn_teacher_s = NAN;
     /* a limit no candidate can meet is refused before the training */
     ir_status s = lead ? compress_check_latency_limit(c, d) : IR_OK;
     if (s == IR_OK && lead)
@@ -226,7 +227,8 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
     search_supernet_train_opts_default(&so);
     recipe rec;
     recipe_default(&rec);
-    so.batch = (size_t)rec.intermediate.batch;
+    so.batch = (size_t)(o->recipe ? o->recipe->supernet.batch
+                                  : rec.intermediate.batch);
     int64_t per_epoch = (int64_t)((train.n + so.batch - 1) / so.batch);
     so.steps = per_epoch < SUPERNET_STEPS_MAX ? per_epoch : SUPERNET_STEPS_MAX;
     compress_budget bud;
@@ -259,6 +261,7 @@ ir_status compress_stage_supernet(compress_ctx *c, ir_diag *d)
     r->sn_examples = (int64_t)train.n;
     r->sn_heldout = (int64_t)held.n;
     r->sn_seconds = tr.seconds;
+    r->sn_teacher_s = tr.teacher_seconds;
     r->sn_first_loss = tr.first_loss;
     r->sn_last_loss = tr.last_loss;
     compress_note(c, "supernet: %lld steps (%lld sub-networks) in %.0f s, "

@@ -69,6 +69,7 @@ void compress_report_budget_text(const compress_state *st, char *buf, size_t n)
                  "candidates), distillation %s: %s", sn, (long long)r->cycles,
                  (long long)r->evaluated,
                  r->fixed_steps ? "--steps per stage"
+                 : r->recipe_steps ? "the recipe's stages"
                  : r->aug_copies > 0 ? "the unaugmented default's steps"
                                      : "the default epochs", tr);
     else
@@ -79,6 +80,123 @@ void compress_report_budget_text(const compress_state *st, char *buf, size_t n)
                  st->seconds[COMPRESS_SEARCH], (long long)r->evaluated,
                  (long long)r->measured, (long long)r->interpolated,
                  r->distill_budget_s, r->step_s, tr);
+}
+
+static void metrics_json(FILE *f, const compress_metrics *m)
+{
+    fputc('{', f);
+    for (int i = 0; i < m->n; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_write_string(f, m->name[i]);
+        fputs(": ", f);
+        json_write_number(f, m->value[i], 10);
+    }
+    fputc('}', f);
+}
+
+static double metrics_main(const compress_metrics *m)
+{
+    return m->n > 0 ? m->value[m->main] : NAN;
+}
+
+/* The teacher's and the student's share of a stage's seconds: what ran the
+ * teacher (its forward inside the losses; lift measures the teacher alone)
+ * and what ran or made the student (the rest). NaN unknown. */
+static void stage_split(const compress_state *st, int i, double *teacher,
+                        double *student)
+{
+    const compress_results *r = &st->r;
+    double secs = st->seconds[i];
+    *teacher = *student = NAN;
+    switch (i) {
+    case COMPRESS_LIFT:
+        *teacher = secs, *student = 0;
+        break;
+    case COMPRESS_SUPERNET:
+        if (r->sn_trained && isfinite(r->sn_teacher_s))
+            *teacher = r->sn_teacher_s, *student = r->sn_seconds - r->sn_teacher_s;
+        else if (!r->sn_trained)
+            *teacher = *student = 0;
+        break;
+    case COMPRESS_DISTILL: {
+        double t = 0, s = 0;
+        for (int k = 0; k < COMPRESS_DSTAGES; k++)
+            if (r->dstage[k].ran) {
+                t += r->dstage[k].teacher_s;
+                s += r->dstage[k].student_s;
+            }
+        *teacher = t, *student = s;
+        break;
+    }
+    case COMPRESS_CONTROL_FT:
+    case COMPRESS_CONTROL_KD: {
+        const compress_control *c = &r->ctl[i - COMPRESS_CONTROL_FT];
+        if (c->ran)
+            *teacher = c->teacher_s, *student = c->student_s;
+        else
+            *teacher = *student = 0;
+        break;
+    }
+    case COMPRESS_REPORT:
+        *teacher = *student = 0;
+        break;
+    default: /* search, build, eval: the student's candidates and itself */
+        *teacher = 0, *student = secs;
+        break;
+    }
+}
+
+/* "controls": the three rows of the GLUE table (issue 17), the full
+ * method's beside the two controls', with the steps they shared. */
+static void controls_json(FILE *f, const compress_results *r)
+{
+    static const char *const names[COMPRESS_CONTROLS] = {"finetune", "kd"};
+    static const char *const what[COMPRESS_CONTROLS] = {
+        "the student's shape fine-tuned on the labels, no distillation",
+        "prediction-loss distillation only (DistilBERT-style)"};
+    bool asked = r->ctl[0].ran || r->ctl[1].ran;
+    double full_s = 0, full_t = 0;
+    int64_t full_steps = 0;
+    for (int i = 1; i < COMPRESS_DSTAGES; i++)
+        if (r->dstage[i].ran) {
+            full_s += r->dstage[i].seconds;
+            full_t += r->dstage[i].teacher_s;
+            full_steps += r->dstage[i].steps;
+        }
+    fprintf(f, ",\n \"controls\": {\"asked\": %s, \"rows\": [",
+            asked ? "true" : "false");
+    for (int k = 0; k < COMPRESS_CONTROLS; k++) {
+        const compress_control *c = &r->ctl[k];
+        if (!c->ran)
+            continue;
+        fprintf(f, "{\"name\": \"%s\", \"what\": ", names[k]);
+        json_write_string(f, what[k]);
+        fprintf(f, ", \"steps\": %lld, \"examples\": %lld, \"final_loss\": ",
+                (long long)c->steps, (long long)c->examples);
+        json_write_number(f, c->final_loss, 10);
+        fputs(", \"seconds\": ", f);
+        json_write_number(f, c->seconds, 10);
+        fputs(", \"teacher_seconds\": ", f);
+        json_write_number(f, c->teacher_s, 10);
+        fputs(", \"student_seconds\": ", f);
+        json_write_number(f, c->student_s, 10);
+        fputs(", \"main\": ", f);
+        json_write_number(f, metrics_main(&c->metrics), 10);
+        fputs(", \"metrics\": ", f);
+        metrics_json(f, &c->metrics);
+        fputs("}, ", f);
+    }
+    fputs("{\"name\": \"full\", \"what\": ", f);
+    json_write_string(f, "intermediate then prediction distillation (TinyBERT)");
+    fprintf(f, ", \"steps\": %lld, \"seconds\": ", (long long)full_steps);
+    json_write_number(f, full_s, 10);
+    fputs(", \"teacher_seconds\": ", f);
+    json_write_number(f, full_t, 10);
+    fputs(", \"main\": ", f);
+    json_write_number(f, metrics_main(&r->student.metrics), 10);
+    fputs(", \"metrics\": ", f);
+    metrics_json(f, &r->student.metrics);
+    fputs("}]}", f);
 }
 
 static void model_json(FILE *f, const compress_model *m, const char *path)
@@ -152,6 +270,10 @@ ir_status compress_report_json(FILE *f, const compress_options *o,
     json_write_number(f, r->sn_trained ? r->sn_first_loss : NAN, 10);
     fputs(", \"last_loss\": ", f);
     json_write_number(f, r->sn_trained ? r->sn_last_loss : NAN, 10);
+    fputs(", \"teacher_seconds\": ", f);
+    json_write_number(f, r->sn_trained ? r->sn_teacher_s : NAN, 10);
+    fputs(", \"student_seconds\": ", f);
+    json_write_number(f, r->sn_trained ? r->sn_seconds - r->sn_teacher_s : NAN, 10);
     fputs("}", f);
     fputs(",\n \"search\": {\"space\": ", f);
     json_write_string(f, r->space_name);
@@ -200,6 +322,10 @@ ir_status compress_report_json(FILE *f, const compress_options *o,
         json_write_number(f, s->seconds, 10);
         fputs(", \"tokens_per_s\": ", f);
         json_write_number(f, s->tokens_per_s, 10);
+        fputs(", \"teacher_seconds\": ", f);
+        json_write_number(f, s->teacher_s, 10);
+        fputs(", \"student_seconds\": ", f);
+        json_write_number(f, s->student_s, 10);
         fputs("}", f);
         first = false;
     }
@@ -221,13 +347,22 @@ ir_status compress_report_json(FILE *f, const compress_options *o,
     compress_report_budget_text(st, text, sizeof text);
     fputs(", \"allowed\": ", f);
     json_write_string(f, text);
-    fputs("},\n \"stages\": {", f);
+    fputs("}", f);
+    controls_json(f, r);
+    fputs(",\n \"stages\": {", f);
     double total = 0;
     for (int i = 0; i < COMPRESS_STAGE_COUNT; i++) {
         fprintf(f, "%s\"%s\": {\"seconds\": ", i ? ", " : "",
                 compress_stage_name((compress_stage)i));
         json_write_number(f, st->seconds[i], 10);
-        fprintf(f, ", \"ran\": %s}", st->ran[i] ? "true" : "false");
+        fprintf(f, ", \"ran\": %s", st->ran[i] ? "true" : "false");
+        double ts, ss;
+        stage_split(st, i, &ts, &ss);
+        fputs(", \"teacher_seconds\": ", f);
+        json_write_number(f, ts, 10);
+        fputs(", \"student_seconds\": ", f);
+        json_write_number(f, ss, 10);
+        fputs("}", f);
         total += st->seconds[i];
     }
     fputs("},\n \"total_seconds\": ", f);
@@ -421,6 +556,17 @@ void compress_report_table(FILE *f, const compress_options *o,
     double ar = ratio(main_metric(s), main_metric(t));
     cell(f, isfinite(ar) ? 100 * ar : NAN, "%.1f%% kept");
     fputc('\n', f);
+    for (int k = 0; k < COMPRESS_CONTROLS; k++) {
+        const compress_control *c = &r->ctl[k];
+        if (!c->ran)
+            continue;
+        snprintf(lbl, sizeof lbl, k ? "control: kd only" : "control: finetune");
+        fprintf(f, "%-22s %14s", lbl, "");
+        cell(f, metrics_main(&c->metrics), "%.4f");
+        double cr = ratio(metrics_main(&c->metrics), main_metric(t));
+        cell(f, isfinite(cr) ? 100 * cr : NAN, "%.1f%% kept");
+        fprintf(f, "  (%lld steps)\n", (long long)c->steps);
+    }
     char text[1024];
     compress_report_budget_text(st, text, sizeof text);
     fprintf(f, "budget: %s\n", text);

@@ -27,7 +27,16 @@
  *    "budget": {"minutes" (null: none), "search_seconds_allowed",
  *               "distill_seconds_allowed", "search_seconds_used",
  *               "distill_seconds_used", "allowed" (a sentence)},
- *    "stages": {"lift": {"seconds", "ran"}, ...}, "total_seconds"}
+ *    "controls": {"asked", "rows": [{"name": "finetune" | "kd", "what",
+ *               "steps", "examples", "final_loss", "seconds",
+ *               "teacher_seconds", "student_seconds", "main" (the task's
+ *               main dev metric), "metrics"}, ..., {"name": "full", ...
+ *               the student's}]} (the controls' rows only when asked),
+ *    "stages": {"lift": {"seconds", "ran", "teacher_seconds",
+ *               "student_seconds"}, ...}, "total_seconds"}
+ * The supernet's and each distillation stage's entries carry
+ * "teacher_seconds" (the teacher's forward inside the losses; a resumed
+ * stage's count covers its last run) and "student_seconds" too.
  * Unknown numbers are null. bench/compress_report_ort.py fills the
  * ort_latency_ms fields and ort_speedup afterwards (ONNX Runtime is never a
  * pipeline step).

@@ -372,8 +372,11 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
         if (ranks > 1)
             train_batch_split(&b, rank, ranks, &lb);
         teacher_outputs tout;
-        if (lb.B > 0 &&
-            (s = teacher_run(t, lb.B, lb.T, lb.ids, lb.types, lb.mask, &tout, d)) != IR_OK) {
+        double tt0 = ir_clock_wall_s();
+        s = lb.B > 0 ? teacher_run(t, lb.B, lb.T, lb.ids, lb.types, lb.mask, &tout, d)
+                     : IR_OK;
+        r->teacher_seconds += ir_clock_wall_s() - tt0;
+        if (s != IR_OK) {
             ir_diag_prefix(d, "supernet training, step %lld: teacher", (long long)step + 1);
             break;
         }

@@ -4,11 +4,14 @@
  * the summary table on stdout. This file only parses options, draws
  * progress (tools/progress.h) and prints; the stages are library code. */
 #include <float.h>
+#include <math.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frontend/user_data.h"
+#include "frontend/recipe.h"
 #include "pipeline/compress.h"
 #include "pipeline/report.h"
 #include "tools/cli.h"
@@ -32,7 +35,7 @@ static void usage(FILE *f)
             "         [--fitness supernet|proxy] [--steps N] [--supernet-steps N]\n"
             "         [--clock wall|cpu] [--train-threads N] [--progress MODE]\n"
             "         [--augment N] [--augment-prob P] [--augment-neighbours K]\n"
-            "         [--ckpt-every N]\n"
+            "         [--ckpt-every N] [--recipe FILE] [--controls]\n"
             "\n"
             "Makes a fine-tuned BERT-style teacher (BERT, DistilBERT, RoBERTa,\n"
             "XLM-R, ELECTRA...) small and fast in one run; the student and its\n"
@@ -48,6 +51,7 @@ static void usage(FILE *f)
             "           task-specific) -> OUT/student.onnx\n"
             "  build    the standalone program OUT/bin/model\n"
             "  eval     the student's dev metrics and latency\n"
+            "  control-finetune, control-kd  the controls (with --controls)\n"
             "  report   OUT/report.json, OUT/report.svg and the table below\n"
             "Every stage records itself in OUT/state.json with a fingerprint of\n"
             "its inputs and the hashes of its outputs; a rerun skips the stages\n"
@@ -101,10 +105,26 @@ static void usage(FILE *f)
             "  --limit N           first N training examples (and corpus lines)\n"
             "  --dev-limit N       first N dev examples\n"
             "  --from STAGE        redo from this stage (lift, supernet, search,\n"
-            "                      distill, build, eval, report)\n"
+            "                      distill, build, eval, control-finetune,\n"
+            "                      control-kd, report)\n"
             "  --cache PATH        latency cache (default: per machine)\n"
             "  --ckpt-every N      a checkpoint every N training steps of the\n"
             "                      supernet and distill stages (100)\n"
+            "  --recipe FILE       an XML recipe (frontend/recipe.xsd; the GLUE\n"
+            "                      table's: distill/recipes/tinybert-glue-*.xml):\n"
+            "                      the task, data and vocabulary, <supernet> steps\n"
+            "                      and batch, <search population generations>, the\n"
+            "                      distillation stages' steps, rates, lengths, seed\n"
+            "                      and length buckets, <augment> and <controls>;\n"
+            "                      options given here override it\n"
+            "  --controls          also train the two controls the full method is\n"
+            "                      measured against, each its own resumable stage:\n"
+            "                      control-finetune (the searched shape from the\n"
+            "                      same initialisation, fine-tuned on the labels\n"
+            "                      without a teacher) and control-kd (prediction-\n"
+            "                      loss distillation only), for as many steps as\n"
+            "                      distill's task stages took, same seed; their\n"
+            "                      dev metrics go into the report\n"
             "  --progress MODE     auto, bar, json or off\n"
             "  --help              this text\n"
             "\n");
@@ -123,7 +143,31 @@ typedef struct ui {
     progress bar;
     bool open;
     char label[64];
+    /* A test hook, DISTILC_TEST_KILL_AT=LABEL:N: the process SIGKILLs
+     * itself when the work called LABEL reports N done (e.g. "search:5",
+     * the fifth cycle of the evolution, after its first checkpoint). It
+     * puts a kill -9 exactly where a test wants one, where a kill from
+     * outside, timed by a clock, would land anywhere on a fast or busy
+     * machine (tests/tools/test_kill_resume.sh). */
+    char kill_label[64];
+    size_t kill_at;
 } ui;
+
+/* Reads DISTILC_TEST_KILL_AT into u (ignored unless LABEL:N, N > 0). */
+static void ui_kill_hook(ui *u)
+{
+    const char *v = getenv("DISTILC_TEST_KILL_AT");
+    const char *colon = v ? strrchr(v, ':') : NULL;
+    if (!colon || colon == v || (size_t)(colon - v) >= sizeof u->kill_label)
+        return;
+    char *end;
+    unsigned long long n = strtoull(colon + 1, &end, 10);
+    if (*end || n == 0)
+        return;
+    memcpy(u->kill_label, v, (size_t)(colon - v));
+    u->kill_label[colon - v] = '\0';
+    u->kill_at = (size_t)n;
+}
 
 static void ui_close(ui *u)
 {
@@ -162,6 +206,8 @@ static void ui_stage_end(void *user, compress_stage s, double seconds)
 static void ui_work(void *user, const char *label, size_t done, size_t total)
 {
     ui *u = user;
+    if (u->kill_at && done >= u->kill_at && strcmp(label, u->kill_label) == 0)
+        raise(SIGKILL);
     if (u->mode == PROGRESS_OFF)
         return;
     if (!u->open || strcmp(u->label, label) != 0) {
@@ -219,18 +265,19 @@ static void compress_args_init(compress_args *a, const compress_options *o)
         .supernet_steps = {0, 1, 0, NULL},
         .train_threads = {0, 1, 0, NULL},
         .ckpt_every = {0, 1, 0, NULL},
-        .augment = {o->augment, 0, 0,
+        .augment = {-1, 0, 0,
                     "option --augment expects a non-negative integer, got "
                     "'%s'"},
-        .augment_neighbours = {o->augment_neighbours, 0, 0,
+        .augment_neighbours = {-1, 0, 0,
                                "option --augment-neighbours expects a "
                                "non-negative integer, got '%s'"},
         /* the library range-checks the probability, naming the option */
-        .augment_prob = {o->augment_prob, -DBL_MAX, 0,
+        .augment_prob = {NAN, -DBL_MAX, 0,
                          "option --augment-prob expects a number, got '%s'"},
         .from = {o->from, a->stages,
                  "option --from '%s': expected lift, supernet, search, "
-                 "distill, build, eval or report"},
+                 "distill, build, eval, control-finetune, control-kd or "
+                 "report"},
         .fitness = {0, fitnesses,
                     "option --fitness '%s': expected supernet or proxy"},
         .clock = {0, clocks, "option --clock '%s': expected wall or cpu"},
@@ -242,8 +289,31 @@ static void compress_args_init(compress_args *a, const compress_options *o)
 /* Parses the command line into *o (exit status, or -1 to go on). The
  * library checks what it takes as text (--precision, --share) and names
  * the option itself. */
+/* --recipe: loaded into *rec, its task, data and tokenizer the defaults of
+ * the options (exit status, or -1 to go on). */
+static int recipe_apply(const char *path, recipe *rec, cli_data *data)
+{
+    ir_diag d;
+    ir_diag_init(&d);
+    recipe_default(rec);
+    if (recipe_load_file(path, rec, &d) != IR_OK) {
+        ir_diag_prefix(&d, "compress: --recipe");
+        return cli_fail(&d);
+    }
+    if (!data->task && rec->task[0])
+        data->task = rec->task;
+    if (!data->data && rec->data[0])
+        data->data = rec->data;
+    if (!data->vocab && !data->tokenizer) {
+        data->vocab = rec->vocab[0] ? rec->vocab : NULL;
+        data->tokenizer = rec->tokenizer[0] ? rec->tokenizer : NULL;
+    }
+    return -1;
+}
+
 static int compress_args_parse(int argc, char **argv, compress_options *o,
-                               progress_mode *mode, glue_task **owned)
+                               recipe *rec, progress_mode *mode,
+                               glue_task **owned)
 {
     compress_options_default(o);
     compress_args a;
@@ -284,6 +354,8 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
         {"augment", 0, CLI_INT, &a.augment},
         {"augment-prob", 0, CLI_FLOAT, &a.augment_prob},
         {"augment-neighbours", 0, CLI_INT, &a.augment_neighbours},
+        {"recipe", 0, CLI_VALUE, &o->recipe_path},
+        {"controls", 0, CLI_FLAG, &o->controls},
         {0},
     };
     const char *pos[1];
@@ -295,6 +367,13 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
     }
     if (rc != CLI_OK)
         return 2;
+    if (o->recipe_path) {
+        if (!cli_check_input_file("compress", "--recipe", o->recipe_path))
+            return 2;
+        if ((rc = recipe_apply(o->recipe_path, rec, &data)) >= 0)
+            return rc;
+        o->recipe = rec;
+    }
     if (npos != 1 || (data.task && !data.data) ||
         (!data.task && !data.data && !ud.train) ||
         (!data.vocab && !data.tokenizer) || !o->out) {
@@ -325,9 +404,21 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
     o->supernet_steps = a.supernet_steps.value;
     o->train_threads = a.train_threads.value;
     o->ckpt_every = a.ckpt_every.value;
-    o->augment = a.augment.value;
-    o->augment_prob = a.augment_prob.value;
-    o->augment_neighbours = a.augment_neighbours.value;
+    /* what the options leave unsaid, the recipe says (or the defaults) */
+    if (o->recipe) {
+        if (o->supernet_steps <= 0 && rec->supernet.steps > 0)
+            o->supernet_steps = rec->supernet.steps;
+        o->augment = rec->augment_copies;
+        o->augment_prob = rec->augment_prob;
+        o->augment_neighbours = rec->augment_neighbours;
+        o->controls = o->controls || rec->controls;
+    }
+    if (a.augment.value >= 0)
+        o->augment = a.augment.value;
+    if (!isnan(a.augment_prob.value))
+        o->augment_prob = a.augment_prob.value;
+    if (a.augment_neighbours.value >= 0)
+        o->augment_neighbours = a.augment_neighbours.value;
     o->from = a.from.value;
     o->proxy_fitness = a.fitness.value == 1;
     o->cpu_clock = a.clock.value == 1;
@@ -368,11 +459,19 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
 int cmd_compress(int argc, char **argv, ir_dist *dc)
 {
     compress_options o;
+    recipe *rec = malloc(sizeof *rec); /* --recipe (o.recipe points at it) */
+    if (!rec) {
+        cli_error("compress: out of memory");
+        return 1;
+    }
     ui u = {.mode = PROGRESS_AUTO};
+    ui_kill_hook(&u);
     glue_task *owned = NULL; /* the user's own task, when no --task */
-    int rc = compress_args_parse(argc, argv, &o, &u.mode, &owned);
-    if (rc >= 0)
+    int rc = compress_args_parse(argc, argv, &o, rec, &u.mode, &owned);
+    if (rc >= 0) {
+        free(rec);
         return rc;
+    }
     /* the command line, for the emitted program's header comment */
     char cmdline[2048];
     cli_command_line(argc, argv, cmdline, sizeof cmdline);
@@ -391,6 +490,7 @@ int cmd_compress(int argc, char **argv, ir_dist *dc)
     if (!st) {
         cli_error("compress: out of memory");
         user_task_free(owned);
+        free(rec);
         return 1;
     }
     ir_diag d;
@@ -406,5 +506,6 @@ int cmd_compress(int argc, char **argv, ir_dist *dc)
     }
     free(st);
     user_task_free(owned);
+    free(rec);
     return rc;
 }

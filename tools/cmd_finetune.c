@@ -51,6 +51,7 @@ static void usage(FILE *f)
             "                        [--threads N] [--gemm onednn]\n"
             "                        [--gemm-precision fp32|bf16] [--json]\n"
             "                        [--progress MODE] [--recipe FILE]\n"
+            "                        [--bucket N]\n"
             "\n"
             "Fine-tunes a BERT-style sequence classifier (an ONNX export such as\n"
             "Hugging Face's BertForSequenceClassification) on a GLUE task's\n"
@@ -88,6 +89,11 @@ static void usage(FILE *f)
             "                    changed --lr, --batch, --seed or data is refused)\n"
             "  --stop-after N    stop after step N as a kill would (last.ckpt\n"
             "                    written, no model): time-sliced training\n"
+            "  --bucket N        length-bucketed batches: each pool of N batches\n"
+            "                    is sorted by length, so batches hold examples of\n"
+            "                    similar length and are padded less (0: a plain\n"
+            "                    shuffle, the default; 50 is Hugging Face's\n"
+            "                    group_by_length); deterministic and resumable\n"
             "  --plot F.svg      loss and dev-metric curves\n"
             "  --limit N         first N training examples only\n"
             "  --dev-limit N     first N dev examples only\n"
@@ -288,7 +294,7 @@ typedef struct ft_args {
     const glue_task *task;
     glue_task *owned;      /* the user's own task (no --task), freed */
     int64_t epochs, steps, batch, seq, seed, evev, ckev, limit, dlimit;
-    int64_t threads, stop_after;
+    int64_t threads, stop_after, bucket;
     bool resume, no_eval, json, gemm_ref, skip_bad;
     gemm_impl gi;
     ir_precision gprec;
@@ -298,7 +304,7 @@ typedef struct ft_args {
 
 /* The typed options as cli_parse leaves them (0 or NaN: not given). */
 typedef struct ft_opts {
-    cli_int epochs, steps, evev, ckev, stop_after;
+    cli_int epochs, steps, evev, ckev, stop_after, bucket;
     cli_float lr, warmup, wd, clip;
     cli_enum gemm, gprec;
     cli_name gprecs[GEMM_PRECISION_LAST + 2];
@@ -324,6 +330,7 @@ static void ft_opts_init(ft_opts *t)
         .evev = {0, 1, 0, NULL},
         .ckev = {0, 1, 0, NULL},
         .stop_after = {0, 1, 0, NULL},
+        .bucket = {-1, 0, 1000000, NULL},
         .lr = {NAN, 1e-12, 1.0,
                "--lr '%s': expected a number in [1e-12, 1], see 'distilc "
                "finetune --help'"},
@@ -361,7 +368,7 @@ static void ft_settings(const ft_opts *t, bool have_recipe, ft_args *a)
     a->o.lr = 2e-5f;
     a->o.what = "finetune";
     a->epochs = 3, a->steps = 0, a->batch = 32, a->seq = 128, a->seed = 42;
-    a->evev = 0, a->ckev = 0;
+    a->evev = 0, a->ckev = 0, a->bucket = 0;
     if (have_recipe) {
         const recipe_stage *st = &a->rcp.prediction;
         a->epochs = st->epochs;
@@ -371,6 +378,7 @@ static void ft_settings(const ft_opts *t, bool have_recipe, ft_args *a)
         a->seed = (int64_t)st->seed;
         a->evev = st->eval_every;
         a->ckev = st->ckpt_every;
+        a->bucket = st->bucket;
         a->o.lr = st->lr;
         a->o.warmup = st->warmup;
         a->o.weight_decay = st->weight_decay;
@@ -390,6 +398,8 @@ static void ft_settings(const ft_opts *t, bool have_recipe, ft_args *a)
             *fdests[i] = (float)floats[i]->value;
     if (t->epochs.value)
         a->steps = 0; /* --epochs overrides a recipe's steps */
+    if (t->bucket.value >= 0)
+        a->bucket = t->bucket.value; /* --bucket 0 turns a recipe's off */
     a->limit = t->data.limit.value;
     a->dlimit = t->data.dev_limit.value;
     a->skip_bad = t->data.skip_bad_lines;
@@ -482,6 +492,7 @@ static int ft_args_parse(int argc, char **argv, ft_args *a)
         {"plot", 0, CLI_VALUE, &a->plot},
         {"gemm", 0, CLI_ENUM, &t.gemm},
         {"stop-after", 0, CLI_INT, &t.stop_after},
+        {"bucket", 0, CLI_INT, &t.bucket},
         {"recipe", 0, CLI_VALUE, &t.recipe_s},
         {"gemm-precision", 0, CLI_ENUM, &t.gprec},
         {0},
@@ -656,6 +667,7 @@ static void ft_loop_options(ft_args *a, ft_data *fd, ft_progress *fp)
     o->epochs = a->epochs;
     o->steps = a->steps;
     o->seed = (uint64_t)a->seed;
+    o->bucket_pool = (size_t)a->bucket;
     o->ckpt_dir = a->ckdir;
     o->ckpt_every = a->ckev;
     o->resume = a->resume;
@@ -682,11 +694,12 @@ static void ft_print_json(FILE *f, const ft_args *a, const ft_data *fd,
     cli_json_string(f, a->output);
     fprintf(f, ",\"task\":\"%s\",\"train_examples\":%zu,\"truncated\":%zu,"
             "\"fresh_head\":%s,\"steps\":%lld,\"resumed_from\":%lld,"
-            "\"batch\":%lld,\"max_seq\":%lld,\"lr\":%g,\"seed\":%lld,"
+            "\"batch\":%lld,\"bucket\":%lld,\"max_seq\":%lld,\"lr\":%g,\"seed\":%lld,"
             "\"gemm\":\"%s\",\"gemm_precision\":\"%s\",\"stopped\":%s,"
             "\"final_loss\":", a->task->name, fd->tr.n, fd->tr.n_truncated,
             new_head ? "true" : "false", (long long)r->steps,
-            (long long)r->start_step, (long long)a->batch, (long long)a->seq,
+            (long long)r->start_step, (long long)a->batch,
+            (long long)a->bucket, (long long)a->seq,
             (double)a->o.lr, (long long)a->seed,
             a->gemm_ref ? "ref" : gemm_impl_name(a->gi),
             ir_precision_name(a->gprec), stopped ? "true" : "false");

@@ -47,6 +47,72 @@ static void test_shipped(void)
     CHECK(r.general.max_seq == 128 && r.corpus[0] == 0);
 }
 
+/* The GLUE table's recipes (issue 17): the teachers' fine-tuning and
+ * compress's full method per task, each loading and saying what the
+ * bench runs. */
+static void test_glue_recipes(void)
+{
+    static const char *const tasks[4][2] = {
+        {"sst2", "SST-2"}, {"mrpc", "MRPC"}, {"cola", "CoLA"}, {"stsb", "STS-B"}};
+    for (int i = 0; i < 4; i++) {
+        char path[4096], name[128];
+        ir_diag d;
+        ir_diag_init(&d);
+        recipe r;
+        snprintf(name, sizeof name, "distill/recipes/finetune-minilm-%s.xml", tasks[i][0]);
+        test_source_path(name, path, sizeof path);
+        recipe_default(&r);
+        CHECK_MSG(recipe_load_file(path, &r, &d) == IR_OK, "%s", d.msg);
+        CHECK_MSG(strcmp(r.task, tasks[i][1]) == 0 && r.prediction.bucket == 50 &&
+                      r.prediction.lr == 5e-5f && r.prediction.batch == 32 &&
+                      r.prediction.eval_every > 0 && r.prediction.epochs >= 2,
+                  "%s", name);
+        snprintf(name, sizeof name, "distill/recipes/tinybert-glue-%s.xml", tasks[i][0]);
+        test_source_path(name, path, sizeof path);
+        recipe_default(&r);
+        CHECK_MSG(recipe_load_file(path, &r, &d) == IR_OK, "%s", d.msg);
+        CHECK_MSG(strcmp(r.task, tasks[i][1]) == 0 && r.controls &&
+                      r.supernet.steps > 0 && r.search_population == 32 &&
+                      r.search_generations == 10 && r.intermediate.steps > 0 &&
+                      r.prediction.steps > 0 && r.intermediate.bucket == 50 &&
+                      r.prediction.bucket == 50,
+                  "%s", name);
+        /* augmentation where the task is small: all but SST-2 */
+        CHECK_MSG((r.augment_copies > 0) == (i != 0), "%s: augment %lld", name,
+                  (long long)r.augment_copies);
+    }
+}
+
+/* compress's elements: <supernet>, <search>, <controls>, <bucket>. */
+static void test_compress_elements(void)
+{
+    const char *x =
+        "<recipe version='1'>\n"
+        "  <supernet><steps>7</steps><batch>16</batch></supernet>\n"
+        "  <search population='12' generations='3'/>\n"
+        "  <prediction><bucket>5</bucket></prediction>\n"
+        "  <controls>true</controls>\n"
+        "</recipe>\n";
+    recipe r;
+    recipe_default(&r);
+    ir_diag d;
+    ir_diag_init(&d);
+    CHECK(!r.controls && r.supernet.steps == 0 && r.search_population == 0 &&
+          r.prediction.bucket == 0);
+    CHECK_MSG(recipe_load_text(x, strlen(x), "c.xml", NULL, &r, &d) == IR_OK, "%s",
+              d.msg);
+    CHECK(r.supernet.steps == 7 && r.supernet.batch == 16);
+    CHECK(r.search_population == 12 && r.search_generations == 3);
+    CHECK(r.prediction.bucket == 5 && r.intermediate.bucket == 0 && r.controls);
+    const char *bad = "<recipe version='1'>\n<search population='0'/>\n</recipe>\n";
+    recipe_default(&r);
+    CHECK(recipe_load_text(bad, strlen(bad), "c.xml", NULL, &r, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "c.xml:2") && strstr(d.msg, "population"), "%s", d.msg);
+    bad = "<recipe version='1'>\n<prediction><bucket>-1</bucket></prediction>\n</recipe>\n";
+    CHECK(recipe_load_text(bad, strlen(bad), "c.xml", NULL, &r, &d) == IR_ERR_INPUT);
+    CHECK_MSG(strstr(d.msg, "c.xml:2") && strstr(d.msg, "bucket"), "%s", d.msg);
+}
+
 static void test_minimal(void)
 {
     const char *x =
@@ -162,6 +228,8 @@ int main(void)
 {
     test_shipped();
     test_minimal();
+    test_glue_recipes();
+    test_compress_elements();
     test_errors();
     return test_finish("test_recipe");
 }

@@ -262,6 +262,11 @@ static int seeds_xml(const char *out, const char *src)
         "hidden=\"64\" heads=\"2\" ffn=\"128\"/><augment copies=\"2\" prob=\"0.4\" "
         "neighbours=\"5\"/><prediction><steps>10</steps><batch>4</batch>"
         "<lr>1e-4</lr></prediction></recipe>\n");
+    /* the GLUE table's recipes: compress's elements and length buckets */
+    rc |= seed_file(out, "recipe_xml", "tinybert-glue-mrpc.xml", src,
+                    "distill/recipes/tinybert-glue-mrpc.xml");
+    rc |= seed_file(out, "recipe_xml", "finetune-minilm-sst2.xml", src,
+                    "distill/recipes/finetune-minilm-sst2.xml");
     rc |= seed_text(out, "recipe_xml", "xxe.xml", XML_XXE);
     rc |= seed_text(out, "recipe_xml", "laughs.xml", XML_LAUGHS);
     rc |= seed_file(out, "space_xml", "default.xml", src, "search/spaces/default.xml");

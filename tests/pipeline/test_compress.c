@@ -80,6 +80,8 @@ FAKE(f_search, COMPRESS_SEARCH, "pareto.json")
 FAKE(f_distill, COMPRESS_DISTILL, "student.onnx")
 FAKE(f_build, COMPRESS_BUILD, "model")
 FAKE(f_eval, COMPRESS_EVAL, NULL)
+FAKE(f_ctl_ft, COMPRESS_CONTROL_FT, NULL)
+FAKE(f_ctl_kd, COMPRESS_CONTROL_KD, NULL)
 FAKE(f_report, COMPRESS_REPORT, "report.json")
 
 static const compress_stage_def fakes[COMPRESS_STAGE_COUNT] = {
@@ -89,6 +91,8 @@ static const compress_stage_def fakes[COMPRESS_STAGE_COUNT] = {
     {f_distill, {"student.onnx", NULL}, {NULL}, false},
     {f_build, {"model", NULL}, {NULL}, false},
     {f_eval, {NULL}, {NULL}, false},
+    {f_ctl_ft, {NULL}, {NULL}, false},
+    {f_ctl_kd, {NULL}, {NULL}, false},
     {f_report, {"report.json", NULL}, {NULL}, true},
 };
 
@@ -187,6 +191,26 @@ static void test_skip_logic(const char *dir)
     CHECK_MSG(m == FROM(COMPRESS_SEARCH), "latency change mask %x", m);
     m = run_mask(&o, st, &s, &d);
     CHECK(m == 0);
+
+    /* asking for the controls redoes them and the report, nothing
+     * before: the student they are measured against stays */
+    o.controls = true;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_CONTROL_FT), "--controls mask %x", m);
+    o.controls = false;
+    m = run_mask(&o, st, &s, &d);
+    CHECK(m == FROM(COMPRESS_CONTROL_FT));
+
+    /* a recipe is an input of the supernet and everything after */
+    char rpath[4200];
+    snprintf(rpath, sizeof rpath, "%s/recipe.xml", dir);
+    write_text(rpath, "<recipe version='1'/>");
+    o.recipe_path = rpath;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_SUPERNET), "--recipe mask %x", m);
+    o.recipe_path = NULL;
+    m = run_mask(&o, st, &s, &d);
+    CHECK(m == FROM(COMPRESS_SUPERNET));
 
     /* a distill input (the corpus) redoes distill and after */
     o.corpus = corpus;
@@ -367,7 +391,15 @@ static void test_state_roundtrip(const char *dir)
     snprintf(r->fitness, sizeof r->fitness, "proxy \"quoted\"\\");
     r->dstage[1].ran = true;
     r->dstage[1].steps = 300;
+    r->dstage[1].teacher_s = 7.5;
     r->step_s = 0.25;
+    r->ctl[1].ran = true;
+    r->ctl[1].steps = 600;
+    r->ctl[1].teacher_s = 3.25;
+    r->ctl[1].metrics.n = 2;
+    r->ctl[1].metrics.main = 1;
+    snprintf(r->ctl[1].metrics.name[1], 32, "mcc");
+    r->ctl[1].metrics.value[1] = 0.375;
     char path[4096];
     snprintf(path, sizeof path, "%s/state.json", dir);
     ir_diag d;
@@ -387,6 +419,12 @@ static void test_state_roundtrip(const char *dir)
     CHECK(b->r.teacher.metrics.n == 3 && b->r.teacher.metrics.main == 2);
     CHECK(strcmp(b->r.teacher.metrics.name[2], "combined_score") == 0);
     CHECK(b->r.teacher.metrics.value[2] == 0.875);
+    CHECK(b->r.dstage[1].teacher_s == 7.5 && isnan(b->r.dstage[2].teacher_s));
+    CHECK(!b->r.ctl[0].ran && b->r.ctl[1].ran && b->r.ctl[1].steps == 600 &&
+          b->r.ctl[1].teacher_s == 3.25 && b->r.ctl[1].metrics.n == 2 &&
+          b->r.ctl[1].metrics.main == 1 &&
+          strcmp(b->r.ctl[1].metrics.name[1], "mcc") == 0 &&
+          b->r.ctl[1].metrics.value[1] == 0.375);
     CHECK(isnan(b->r.teacher.metrics.value[0])); /* NaN survives as null */
     CHECK(isnan(b->r.student.latency_ms));
     CHECK(strcmp(b->r.fitness, r->fitness) == 0);
@@ -458,8 +496,18 @@ static void test_report(const char *dir)
     r->budget_s = 300;
     r->search_budget_s = 60;
     r->distill_budget_s = 240;
-    r->dstage[1] = (compress_dstage){true, 200, 67349, 0.095, 1.5, 100, 2000};
-    r->dstage[2] = (compress_dstage){true, 200, 67349, 0.095, 0.3, 100, 2000};
+    r->dstage[1] = (compress_dstage){true, 200, 67349, 0.095, 1.5, 100, 2000, 40, 60};
+    r->dstage[2] = (compress_dstage){true, 200, 67349, 0.095, 0.3, 100, 2000, 30, 70};
+    /* the controls, 400 steps each (distill's 200 + 200) */
+    for (int k = 0; k < COMPRESS_CONTROLS; k++) {
+        compress_control *c = &r->ctl[k];
+        *c = (compress_control){.ran = true, .steps = 400, .examples = 67349,
+                                .final_loss = 0.2, .seconds = 150,
+                                .teacher_s = k ? 50 : 0, .student_s = k ? 100 : 150};
+        c->metrics.n = 1;
+        snprintf(c->metrics.name[0], 32, "accuracy");
+        c->metrics.value[0] = k ? 0.881 : 0.86;
+    }
     r->step_s = 0.5;
     snprintf(r->set_precision, sizeof r->set_precision, "fp32");
     r->set_seq = 128;
@@ -501,7 +549,31 @@ static void test_report(const char *dir)
         CHECK(stg && json_get(stg, "distill") &&
               json_get(json_get(stg, "distill"), "seconds")->u.num == 4);
         v = json_get(doc.root, "total_seconds");
-        CHECK(v && v->u.num == 28);
+        CHECK(v && v->u.num == 45); /* 1 + 2 + ... + 9 */
+        /* teacher and student time per stage: distill's from its stages,
+         * the controls' from theirs, lift is all teacher */
+        const json_value *sd = stg ? json_get(stg, "distill") : NULL;
+        CHECK(sd && json_get(sd, "teacher_seconds")->u.num == 70 &&
+              json_get(sd, "student_seconds")->u.num == 130);
+        const json_value *sk = stg ? json_get(stg, "control-kd") : NULL;
+        CHECK(sk && json_get(sk, "teacher_seconds")->u.num == 50);
+        const json_value *sl = stg ? json_get(stg, "lift") : NULL;
+        CHECK(sl && json_get(sl, "teacher_seconds")->u.num == 1);
+        /* the three rows: finetune, kd, full */
+        const json_value *ctl = json_get(doc.root, "controls");
+        const json_value *rows = ctl ? json_get(ctl, "rows") : NULL;
+        CHECK(rows && rows->type == JSON_ARRAY && rows->len == 3);
+        if (rows && rows->type == JSON_ARRAY && rows->len == 3) {
+            const char *want[3] = {"finetune", "kd", "full"};
+            double main[3] = {0.86, 0.881, 0.897};
+            for (size_t i = 0; i < 3; i++) {
+                const json_value *row = &rows->u.items[i];
+                CHECK_MSG(!strcmp(json_get(row, "name")->u.str, want[i]) &&
+                              json_get(row, "main")->u.num == main[i] &&
+                              json_get(row, "steps")->u.num == 400,
+                          "controls row %zu", i);
+            }
+        }
         const json_value *sn = json_get(doc.root, "supernet");
         CHECK(sn && json_get(sn, "trained") && json_get(sn, "steps"));
         const json_value *m = t ? json_get(json_get(t, "metrics"), "accuracy") : NULL;
@@ -524,6 +596,7 @@ static void test_report(const char *dir)
     text = test_read_file(path, NULL);
     CHECK(text && strstr(text, "6.00x faster") && strstr(text, "97.5% kept"));
     CHECK(text && strstr(text, "L4 H312 A12 F1200 E0 none"));
+    CHECK(text && strstr(text, "control: kd only") && strstr(text, "95.8% kept"));
     free(text);
     /* unknown numbers are null, not NaN */
     r->student.latency_ms = NAN;

@@ -107,7 +107,7 @@ has "$TMP/err" '"note".*--augment 2: 48 -> 144 train examples' "compress augment
 run 0 "compress rerun, same --augment" "${C[@]}" --augment 2 &&
     { [ -z "$(ran)" ] && ok || bad "same options reran: $(ran)"; }
 run 0 "compress --augment 1" "${C[@]}" --augment 1 &&
-    { [ "$(ran)" = "distill,build,eval,report" ] && ok || bad "changed --augment reran: $(ran)"; }
+    { [ "$(ran)" = "distill,build,eval,control-finetune,control-kd,report" ] && ok || bad "changed --augment reran: $(ran)"; }
 run 2 "compress --augment -1" "${C[@]}" --augment -1 && has "$TMP/err" "--augment" "compress --augment named"
 run 2 "compress --augment-prob 2" "${C[@]}" --augment 1 --augment-prob 2 &&
     has "$TMP/err" "--augment-prob" "compress --augment-prob named"

@@ -58,7 +58,7 @@ COMMON=(--task sst2 --data "$TMP/glue" --vocab "$TMP/vocab.txt" --space "$TMP/sp
 run 0 "compress --help" compress --help && has "$TMP/out" "--budget-minutes" "compress --help"
 run 0 "compress" compress "$T" "${COMMON[@]}" --corpus "$TMP/corpus.txt" \
     --budget-minutes 0.4
-[ "$(stages)" = "lift,supernet,search,distill,build,eval,report" ] && ok ||
+[ "$(stages)" = "lift,supernet,search,distill,build,eval,control-finetune,control-kd,report" ] && ok ||
     bad "first run stages: $(stages)"
 has "$TMP/out" "latency \(ms, fp32\)" "summary table"
 # a fresh latency cache: the search first fits the model's overhead on a
@@ -84,7 +84,7 @@ report "[s['name'] for s in j['distill']['stages']] == ['general', 'intermediate
         and j['supernet']['trained'] and j['supernet']['steps'] >= 1
         and j['supernet']['heldout_examples'] > 0
         and j['search']['evaluated'] > 0
-        and set(j['stages']) == {'lift', 'supernet', 'search', 'distill', 'build', 'eval', 'report'}
+        and set(j['stages']) == {'lift', 'supernet', 'search', 'distill', 'build', 'eval', 'control-finetune', 'control-kd', 'report'}
         and all(j['stages'][s]['ran'] for s in j['stages'])" "report.json budget/stages"
 has "$TMP/o/report.svg" "<svg" "report.svg"
 has "$TMP/o/report.svg" "faster" "report.svg speed-up label"
@@ -138,10 +138,10 @@ has "$TMP/err" '"stage":"distill","skipped":true' "rerun skips distill"
 has "$TMP/out" "distill [0-9.]+s \(skipped\)" "table marks skipped stages"
 run 0 "--from build" compress "$T" "${COMMON[@]}" --corpus "$TMP/corpus.txt" \
     --budget-minutes 0.4 --from build
-[ "$(stages)" = "build,eval,report" ] && ok || bad "--from build ran: $(stages)"
+[ "$(stages)" = "build,eval,control-finetune,control-kd,report" ] && ok || bad "--from build ran: $(stages)"
 run 0 "new budget" compress "$T" "${COMMON[@]}" --corpus "$TMP/corpus.txt" \
     --budget-minutes 0.3 --share none
-[ "$(stages)" = "supernet,search,distill,build,eval,report" ] && ok ||
+[ "$(stages)" = "supernet,search,distill,build,eval,control-finetune,control-kd,report" ] && ok ||
     bad "new budget ran: $(stages)"
 report "j['search']['sharing'] == 'none'" "--share none fixes the scheme"
 
@@ -176,7 +176,7 @@ P=(compress "$T" "${COMMON[@]}" --budget-minutes 0.2 --fitness proxy --steps 3 -
 cp "$TMP/proxy/student.onnx" "$TMP/student.saved"
 head -c 4096 /dev/urandom >"$TMP/proxy/student.onnx"
 run 0 "rerun over a garbage student.onnx" "${P[@]}"
-[ "$(stages)" = "distill,build,eval,report" ] && ok || bad "garbage student.onnx reran: $(stages)"
+[ "$(stages)" = "distill,build,eval,control-finetune,control-kd,report" ] && ok || bad "garbage student.onnx reran: $(stages)"
 has "$TMP/err" '"stage":"distill","skipped":false,"why":"student.onnx changed since the stage wrote it"' \
     "garbage student.onnx named"
 cmp -s "$TMP/student.saved" "$TMP/proxy/student.onnx" && ok ||

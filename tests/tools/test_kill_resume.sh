@@ -13,9 +13,11 @@
 # checkpoints each generation) and end with what a run never killed makes
 # with those very timings. So:
 # 1. A cold cache, a fixed kill inside the search: the run starts with an
-#    empty cache of its own and is killed once the search wrote its first
+#    empty cache of its own and kills itself (kill -9, the test hook
+#    DISTILC_TEST_KILL_AT) at the search's fifth cycle, after its first
 #    checkpoint (its initial population scored, calibration and timings in
-#    the cache). The cache as the kill left it is kept aside. A truncated
+#    the cache): a kill from outside timed by the clock could land after
+#    the search on a fast machine. The cache as the kill left it is kept aside. A truncated
 #    search checkpoint is refused first (exit 2 naming the file); then the
 #    resumed run is killed again once the distill stage checkpointed, and
 #    resumed to the end. Checked: the resumed search said it resumed, and
@@ -121,6 +123,18 @@ kill_when() {
     return 1
 }
 
+# kill_self LABEL:N OUT: runs with the test hook DISTILC_TEST_KILL_AT (the
+# process SIGKILLs itself when the work LABEL reports N done, the same
+# kill -9 as from outside, at an exact point); returns 0 when it died so
+kill_self() {
+    DISTILC_TEST_KILL_AT=$1 "$DISTILC" "${C[@]}" -o "$2" >/dev/null 2>"$TMP/kill.err"
+    local rc=$?
+    [ $rc -eq 137 ] && return 0
+    bad "DISTILC_TEST_KILL_AT=$1: the run ended with exit $rc, not killed"
+    tail -5 "$TMP/kill.err"
+    return 1
+}
+
 # kill_at STAGE MS OUT: starts the run, SIGKILLs it MS milliseconds after
 # it started STAGE (unless it finished first, or skipped STAGE); returns 0
 # when it was killed
@@ -153,7 +167,9 @@ kill_at() {
 A=$TMP/cold
 SCK=$A/ckpt/search/evolution.ckpt
 t0=$(now_ms)
-if kill_when "$SCK" "$A"; then
+# killed at the search's fifth cycle: after its first checkpoint (the
+# initial population scored), inside the first generation
+if kill_self search:5 "$A" && { [ -s "$SCK" ] || { bad "no search checkpoint before the kill"; false; }; }; then
     cp "$TMP/latency.json" "$TMP/latency-killed.json" ||
         bad "the killed run left no latency cache"
     # a truncated checkpoint is bad input naming the file, then the real one

@@ -1,0 +1,375 @@
+#!/usr/bin/python3
+"""glue_table.py — the GLUE table of issue 17, end to end, resumable per task.
+
+A benchmark driver, not part of the product. For each task (SST-2, MRPC,
+CoLA, STS-B):
+  1. the teacher: all-MiniLM-L6-v2's encoder with a fresh head
+     (bench/make_teacher_minilm.py, once) fine-tuned in full by
+     `distilc finetune --recipe distill/recipes/finetune-minilm-TASK.xml`
+     (checkpoints in OUT/TASK/teacher-ckpt: a killed run resumes);
+  2. `distilc compress --recipe distill/recipes/tinybert-glue-TASK.xml
+     --speedup 4 --controls`: supernet, search, intermediate and prediction
+     distillation (augmentation on the small tasks), the build, and the two
+     controls (fine-tuning alone, prediction loss alone), every stage's work
+     a step count; a killed compress resumes through its own state.json;
+  3. ONNX Runtime latencies of teacher and student at compress's setting
+     (bench/compress_report_ort.py);
+  4. OUT/TASK/row.json: the row. A task with a row is skipped on a rerun.
+Then OUT/glue_table.json and OUT/glue_table.md: teacher metric, student
+shape, parameters, the student's latency in distilc against the teacher's
+in ONNX Runtime, the three rows (fine-tune only, prediction KD only, the
+full method), the metric as GLUE defines it, the wall time, and TinyBERT-4's
+published row beside each task (Jiao et al. 2020, table 1: GLUE test set,
+BERT-base teacher), with the issue's targets checked.
+
+    python3 bench/glue_table.py --out /tmp/glue-table            # hours
+    python3 bench/glue_table.py --out /tmp/q --quick ...          # seconds
+
+--quick: tiny step counts (3 fine-tuning steps, 2 supernet and
+distillation steps, a search of 4 candidates), 64 training and 32 dev
+examples of at most 32 tokens: proves the script and the commands it runs, not the numbers
+(tests/tools/test_glue_table.sh runs it in ctest). Exit status: 0 ok, 1 a
+command failed (its output is in OUT/TASK/*.log), 2 bad usage.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RECIPES = os.path.join(ROOT, "distill", "recipes")
+
+# name, GLUE's metric for the table (distilc's metric key), and TinyBERT-4's
+# published test-set row with its BERT-base teacher (Jiao et al. 2020,
+# table 1: F1 for MRPC, Spearman for STS-B, Matthews for CoLA)
+TASKS = {
+    "sst2": {"name": "SST-2", "metric": "accuracy", "glue": "accuracy",
+             "tinybert": {"teacher": 93.4, "student": 92.6}},
+    "mrpc": {"name": "MRPC", "metric": "f1", "glue": "F1",
+             "tinybert": {"teacher": 87.5, "student": 86.4}},
+    "cola": {"name": "CoLA", "metric": "matthews_correlation", "glue": "Matthews corr.",
+             "tinybert": {"teacher": 52.8, "student": 44.1}},
+    "stsb": {"name": "STS-B", "metric": "spearmanr", "glue": "Spearman",
+             "tinybert": {"teacher": 85.2, "student": 80.4}},
+}
+TARGET_SPEEDUP = 4.0   # the student's distilc latency vs the teacher's ORT latency
+TARGET_AVERAGE = 0.96  # of the teacher's metric, over the four tasks
+
+
+def log(msg):
+    print("glue_table: " + msg, file=sys.stderr, flush=True)
+
+
+def run(cmd, logpath, what):
+    """Runs cmd with stdout+stderr appended to logpath; exits 1 on failure."""
+    with open(logpath, "a") as f:
+        f.write("$ " + " ".join(cmd) + "\n")
+        f.flush()
+        rc = subprocess.call(cmd, stdout=f, stderr=subprocess.STDOUT)
+    if rc != 0:
+        log("%s failed (exit %d); see %s" % (what, rc, logpath))
+        with open(logpath) as f:
+            tail = f.read()[-1500:]
+        sys.stderr.write(tail + "\n")
+        sys.exit(1)
+
+
+def write_json(path, obj):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def quick_recipe(src, dst):
+    """The recipe with tiny step counts (--quick): 2 supernet and
+    distillation steps, a search of 4 x 1, one augmented copy, batch 8,
+    32 tokens."""
+    tree = ET.parse(src)
+    root = tree.getroot()
+    for stage in ("supernet", "intermediate", "prediction"):
+        el = root.find(stage)
+        if el is None:
+            continue
+        for k, v in (("steps", "2"), ("batch", "8"), ("ckpt-every", "1"),
+                     ("max-seq", "32")):
+            sub = el.find(k)
+            if sub is None:
+                sub = ET.SubElement(el, k)
+            sub.text = v
+    s = root.find("search")
+    if s is not None:
+        s.set("population", "4")
+        s.set("generations", "1")
+    a = root.find("augment")
+    if a is not None:
+        a.set("copies", "1")
+    for k in ("data", "vocab"):  # the command line gives them
+        el = root.find(k)
+        if el is not None:
+            root.remove(el)
+    text = ET.tostring(root, encoding="unicode")
+    # rewritten only when it changes: compress fingerprints the recipe by
+    # size and mtime, and a resumed run must find it as it was
+    if os.path.exists(dst):
+        with open(dst) as f:
+            if f.read() == text:
+                return
+    with open(dst, "w") as f:
+        f.write(text)
+
+
+def base_model(a, out):
+    """(model.onnx, vocab.txt) to fine-tune: --base-model, or MiniLM-L6's
+    encoder with a fresh head (made once)."""
+    if a.base_model:
+        return a.base_model, a.vocab
+    d = os.path.join(out, "base")
+    model, vocab = os.path.join(d, "model.onnx"), os.path.join(d, "vocab.txt")
+    if not os.path.exists(model):
+        run([sys.executable, os.path.join(HERE, "make_teacher_minilm.py"), "--out", d,
+             "--labels", "2"], os.path.join(out, "base.log"), "make_teacher_minilm.py")
+    return model, a.vocab or vocab
+
+
+def teacher(a, key, tdir, model, vocab):
+    """Fine-tunes the teacher (resuming a killed run); returns its report."""
+    done = os.path.join(tdir, "teacher.json")
+    onnx = os.path.join(tdir, "teacher.onnx")
+    if os.path.exists(done) and os.path.exists(onnx):
+        with open(done) as f:
+            return json.load(f)
+    ck = os.path.join(tdir, "teacher-ckpt")
+    cmd = [a.distilc, "finetune", model, "--recipe",
+           os.path.join(RECIPES, "finetune-minilm-%s.xml" % key), "--data", a.glue,
+           "--vocab", vocab, "-o", onnx, "--ckpt-dir", ck, "--json", "--progress", "off"]
+    if a.train_threads:
+        cmd += ["--threads", str(a.train_threads)]
+    if a.quick:
+        cmd += ["--steps", "3", "--limit", "64", "--dev-limit", "32", "--ckpt-every", "1",
+                "--max-seq", "32"]
+    if os.path.exists(os.path.join(ck, "last.ckpt")):
+        cmd.append("--resume")
+    log("%s: fine-tuning the teacher" % TASKS[key]["name"])
+    t0 = time.time()
+    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open(os.path.join(tdir, "teacher.log"), "a") as f:
+        f.write("$ " + " ".join(cmd) + "\n" + res.stderr)
+    if res.returncode != 0:
+        log("%s: distilc finetune failed (exit %d):\n%s" % (TASKS[key]["name"],
+            res.returncode, res.stderr[-1500:]))
+        sys.exit(1)
+    rep = json.loads(res.stdout.strip().splitlines()[-1])
+    rep["wall_seconds"] = time.time() - t0
+    write_json(done, rep)
+    return rep
+
+
+def compress(a, key, tdir, vocab):
+    """Runs (or resumes) compress and the ONNX Runtime timing; its report."""
+    out = os.path.join(tdir, "compress")
+    recipe = os.path.join(RECIPES, "tinybert-glue-%s.xml" % key)
+    if a.quick:
+        q = os.path.join(tdir, "recipe-quick.xml")
+        quick_recipe(recipe, q)
+        recipe = q
+    cmd = [a.distilc, "compress", os.path.join(tdir, "teacher.onnx"), "--recipe", recipe,
+           "--data", a.glue, "--vocab", vocab, "--speedup", str(a.speedup), "--controls",
+           "--progress", "json", "-o", out]
+    if a.space:
+        cmd += ["--space", a.space]
+    if a.cache:
+        cmd += ["--cache", a.cache]
+    if a.train_threads:
+        cmd += ["--train-threads", str(a.train_threads)]
+    if a.quick:
+        cmd += ["--limit", "64", "--dev-limit", "32"]
+    log("%s: compress (a rerun resumes it)" % TASKS[key]["name"])
+    t0 = time.time()
+    run(cmd, os.path.join(tdir, "compress.log"), "distilc compress")
+    wall = time.time() - t0
+    runs = ["--runs", "3", "--warmup", "1"] if a.quick else []
+    run([sys.executable, os.path.join(HERE, "compress_report_ort.py"), out] + runs,
+        os.path.join(tdir, "ort.log"), "compress_report_ort.py")
+    with open(os.path.join(out, "report.json")) as f:
+        rep = json.load(f)
+    rep["_wall_seconds_this_run"] = wall
+    return rep
+
+
+def metric_of(metrics, key):
+    v = (metrics or {}).get(key)
+    return None if v is None else float(v)
+
+
+def make_row(key, trep, crep):
+    t = TASKS[key]
+    m = t["metric"]
+    rows = {r["name"]: r for r in crep["controls"]["rows"]}
+    teacher_dev = metric_of(crep["teacher"]["metrics"], m)
+    full = metric_of(crep["student"]["metrics"], m)
+    ft = metric_of(rows.get("finetune", {}).get("metrics"), m)
+    kd = metric_of(rows.get("kd", {}).get("metrics"), m)
+    sl = crep["student"].get("latency_ms")
+    tort = crep["teacher"].get("ort_latency_ms")
+    tb = t["tinybert"]
+    return {
+        "task": t["name"], "metric": m, "glue_metric": t["glue"],
+        "teacher": {"dev": teacher_dev, "shape": crep["teacher"]["shape"],
+                    "parameters": crep["teacher"]["parameters"],
+                    "distilc_latency_ms": crep["teacher"].get("latency_ms"),
+                    "ort_latency_ms": tort,
+                    "finetune_seconds": trep.get("seconds"),
+                    "finetune_best_dev": trep.get("best_dev")},
+        "student": {"shape": crep["student"]["shape"],
+                    "parameters": crep["student"]["parameters"],
+                    "distilc_latency_ms": sl,
+                    "ort_latency_ms": crep["student"].get("ort_latency_ms")},
+        "speedup_vs_teacher_ort": tort / sl if tort and sl else None,
+        "finetune_only": ft, "kd_only": kd, "full": full,
+        "kept": full / teacher_dev if full is not None and teacher_dev else None,
+        "steps": rows.get("full", {}).get("steps"),
+        "setting": crep["setting"],
+        "wall_seconds": (trep.get("wall_seconds") or 0) + (crep.get("total_seconds") or 0),
+        "stages": crep["stages"],
+        "tinybert4": {"teacher": tb["teacher"], "student": tb["student"],
+                      "kept": tb["student"] / tb["teacher"],
+                      "note": "GLUE test set, BERT-base teacher (Jiao et al. 2020, table 1)"},
+    }
+
+
+def targets(rows):
+    kept = [r["kept"] for r in rows if r["kept"] is not None]
+    out = {"average_kept": sum(kept) / len(kept) if kept else None,
+           "average_target": TARGET_AVERAGE, "tasks": {}}
+    for r in rows:
+        out["tasks"][r["task"]] = {
+            "kept_vs_tinybert4": (r["kept"] is not None and
+                                  r["kept"] >= r["tinybert4"]["kept"]),
+            "beats_controls": (r["full"] is not None and
+                               all(c is not None and r["full"] > c
+                                   for c in (r["finetune_only"], r["kd_only"]))),
+            "speedup_4x": (r["speedup_vs_teacher_ort"] or 0) >= TARGET_SPEEDUP}
+    return out
+
+
+def pct(v):
+    return "n/a" if v is None else "%.1f" % (100 * v)
+
+
+def ms(v):
+    return "n/a" if v is None else "%.2f" % v
+
+
+def wall(s):
+    if s is None:
+        return "n/a"
+    return "%.1f h" % (s / 3600) if s >= 3600 else "%.0f min" % (s / 60) if s >= 60 \
+        else "%.0f s" % s
+
+
+def markdown(rows, tg, quick):
+    lines = []
+    if quick:
+        lines.append("*--quick: tiny step counts and data slices; the numbers "
+                     "prove the pipeline runs, not its accuracy.*\n")
+    lines += [
+        "| task | GLUE metric | teacher (dev) | student shape | parameters (teacher → student) "
+        "| student in distilc (ms) | teacher in ONNX Runtime (ms) | speedup "
+        "| fine-tune only | prediction KD only | full method | kept | wall time |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(
+            "| %s | %s | %s | %s | %.1fM → %.2fM | %s | %s | %s | %s | %s | **%s** | %s%% | %s |"
+            % (r["task"], r["glue_metric"], pct(r["teacher"]["dev"]), r["student"]["shape"],
+               r["teacher"]["parameters"] / 1e6, r["student"]["parameters"] / 1e6,
+               ms(r["student"]["distilc_latency_ms"]), ms(r["teacher"]["ort_latency_ms"]),
+               "n/a" if r["speedup_vs_teacher_ort"] is None
+               else "%.1fx" % r["speedup_vs_teacher_ort"],
+               pct(r["finetune_only"]), pct(r["kd_only"]), pct(r["full"]), pct(r["kept"]),
+               wall(r["wall_seconds"])))
+        tb = r["tinybert4"]
+        lines.append("| %s, TinyBERT-4 (paper: test set, BERT-base teacher) | %s | %.1f | "
+                     "L4 H312 A12 F1200 | 109M → 14.5M | | | 9.4x (GPU) | | | %.1f | %.1f%% | |"
+                     % (r["task"], r["glue_metric"], tb["teacher"], tb["student"],
+                        100 * tb["kept"]))
+    lines.append("")
+    lines.append("Average kept over the tasks: %s%% (target %.0f%%)."
+                 % (pct(tg["average_kept"]), 100 * TARGET_AVERAGE))
+    for task, t in tg["tasks"].items():
+        lines.append("- %s: kept at least TinyBERT-4's fraction: %s; beats both controls: "
+                     "%s; at least %.0fx faster than the teacher in ONNX Runtime: %s"
+                     % (task, "yes" if t["kept_vs_tinybert4"] else "no",
+                        "yes" if t["beats_controls"] else "no", TARGET_SPEEDUP,
+                        "yes" if t["speedup_4x"] else "no"))
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True, help="the table's folder (resumable)")
+    ap.add_argument("--tasks", default="sst2,mrpc,cola,stsb")
+    ap.add_argument("--distilc", default=os.path.join(ROOT, "build", "distilc"))
+    ap.add_argument("--glue", default=os.path.join(ROOT, "..", "shared", "glue"))
+    ap.add_argument("--base-model", help="ONNX to fine-tune (default: MiniLM-L6's "
+                    "encoder, made by bench/make_teacher_minilm.py)")
+    ap.add_argument("--vocab", help="its vocab.txt (needed with --base-model)")
+    ap.add_argument("--speedup", type=float, default=TARGET_SPEEDUP,
+                    help="compress's latency limit: teacher / SPEEDUP (4)")
+    ap.add_argument("--space", help="compress --space (default: the built-in space)")
+    ap.add_argument("--cache", help="compress --cache (latency cache)")
+    ap.add_argument("--train-threads", type=int, default=0)
+    ap.add_argument("--quick", action="store_true",
+                    help="tiny step counts and data: seconds, not hours")
+    a = ap.parse_args()
+    keys = [k.strip().lower().replace("-", "") for k in a.tasks.split(",") if k.strip()]
+    bad = [k for k in keys if k not in TASKS]
+    if bad or not keys:
+        print("glue_table: --tasks: unknown %s (sst2, mrpc, cola, stsb)" % ",".join(bad),
+              file=sys.stderr)
+        return 2
+    if a.base_model and not a.vocab:
+        print("glue_table: --base-model needs --vocab", file=sys.stderr)
+        return 2
+    if not os.access(a.distilc, os.X_OK):
+        print("glue_table: --distilc %s: not an executable (build first)" % a.distilc,
+              file=sys.stderr)
+        return 2
+    os.makedirs(a.out, exist_ok=True)
+    model, vocab = base_model(a, a.out)
+    rows = []
+    for key in keys:
+        tdir = os.path.join(a.out, key)
+        os.makedirs(tdir, exist_ok=True)
+        rowp = os.path.join(tdir, "row.json")
+        if os.path.exists(rowp):
+            log("%s: done (delete %s to redo it)" % (TASKS[key]["name"], rowp))
+            with open(rowp) as f:
+                rows.append(json.load(f))
+            continue
+        trep = teacher(a, key, tdir, model, vocab)
+        crep = compress(a, key, tdir, vocab)
+        row = make_row(key, trep, crep)
+        write_json(rowp, row)
+        rows.append(row)
+        log("%s: teacher %s, full %s, fine-tune %s, KD %s (%s)" % (
+            row["task"], pct(row["teacher"]["dev"]), pct(row["full"]),
+            pct(row["finetune_only"]), pct(row["kd_only"]), row["metric"]))
+    tg = targets(rows)
+    write_json(os.path.join(a.out, "glue_table.json"),
+               {"format": "distilc-glue-table", "version": 1, "quick": a.quick,
+                "rows": rows, "targets": tg})
+    md = markdown(rows, tg, a.quick)
+    with open(os.path.join(a.out, "glue_table.md"), "w") as f:
+        f.write(md)
+    sys.stdout.write(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

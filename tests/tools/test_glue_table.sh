@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# test_glue_table.sh — bench/glue_table.py --quick end to end (issue 17), so
+# CI proves the script that makes the GLUE table works: on lib.sh's tiny
+# SST-2 and STS-B tasks, with search_fixture's 4 x 64 BERT as the model to
+# fine-tune (the real table fine-tunes MiniLM-L6), tiny step counts and a
+# speedup limit the tiny teacher can meet:
+# - for each task the teacher is fine-tuned from the recipe, compress runs
+#   with the controls, ONNX Runtime times teacher and student, and
+#   OUT/glue_table.json and OUT/glue_table.md hold a row per task with the
+#   three rows (fine-tune only, prediction KD only, full), the teacher's ORT
+#   latency, the student's distilc latency and TinyBERT-4's published row;
+# - a rerun skips both tasks (resumable per task);
+# - a task whose row is gone is redone from where it stopped: its teacher
+#   is kept and compress skips every stage (its own resume);
+# - bad usage: an unknown task is exit 2.
+#
+# Usage: test_glue_table.sh [PATH/TO/distilc]  (default: $DISTILC_BIN)
+# Skips ("skipped: ...", exit 77) when /usr/bin/python3 cannot import torch,
+# onnx and onnxruntime.
+set -u
+DISTILC=${1:-${DISTILC_BIN:?usage: test_glue_table.sh [PATH/TO/distilc] (or set DISTILC_BIN)}}
+PY=/usr/bin/python3
+HERE=$(cd "$(dirname "$0")" && pwd)
+if ! "$PY" -c "import torch, onnx, onnxruntime" 2>/dev/null; then
+    echo "skipped: /usr/bin/python3 cannot import torch, onnx and onnxruntime"
+    exit 77
+fi
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/distilc-glue-table-XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+. "$(dirname "$0")/../util/lib.sh"
+TABLE=$HERE/../../bench/glue_table.py
+
+tiny_glue
+search_fixture "$TMP/t" 5 ||
+    { echo "FAIL: bert_export.py"; cat "$TMP/export.err"; exit 1; }
+ARGS=(--quick --tasks sst2,stsb --distilc "$DISTILC" --glue "$TMP/glue"
+      --base-model "$TMP/t/model.onnx" --vocab "$TMP/vocab.txt" --space "$TMP/space.xml"
+      --cache "$TMP/latency.json" --speedup 1.2 --train-threads 1 --out "$TMP/table")
+table() { # WHAT: runs the script, output in $TMP/out and $TMP/err
+    if "$PY" "$TABLE" "${ARGS[@]}" >"$TMP/out" 2>"$TMP/err"; then
+        ok
+    else
+        bad "$1: exit $?"
+        tail -30 "$TMP/err" | sed 's/^/    /'
+    fi
+}
+check() { # PYTHON-EXPR-ON-j WHAT  (j = OUT/glue_table.json)
+    if "$PY" -c "import json,sys; j=json.load(open('$TMP/table/glue_table.json')); sys.exit(0 if ($1) else 1)"; then
+        ok
+    else
+        bad "$2: not ($1)"
+        head -c 3000 "$TMP/table/glue_table.json" | sed 's/^/    /'
+    fi
+}
+
+table "glue_table.py --quick"
+check "[r['task'] for r in j['rows']] == ['SST-2', 'STS-B'] and j['quick']" "the rows"
+check "all(r[k] is not None and -1 <= r[k] <= 1 for r in j['rows']
+           for k in ('finetune_only', 'kd_only', 'full'))" "the three rows"
+check "all(r['teacher']['ort_latency_ms'] > 0 and r['student']['distilc_latency_ms'] > 0
+           and r['speedup_vs_teacher_ort'] > 0 and r['wall_seconds'] > 0
+           and r['student']['parameters'] < r['teacher']['parameters'] for r in j['rows'])" \
+    "latencies, parameters, wall time"
+check "[r['tinybert4']['student'] for r in j['rows']] == [92.6, 80.4]
+       and j['rows'][0]['metric'] == 'accuracy' and j['rows'][1]['metric'] == 'spearmanr'
+       and set(j['targets']['tasks']) == {'SST-2', 'STS-B'}" "TinyBERT-4's row, metrics, targets"
+check "all(r['teacher']['finetune_seconds'] > 0 for r in j['rows'])" "the teachers were fine-tuned"
+has "$TMP/table/glue_table.md" "^\| SST-2 \| accuracy \|" "the Markdown table"
+has "$TMP/table/glue_table.md" "TinyBERT-4 \(paper: test set, BERT-base teacher\)" \
+    "TinyBERT-4's row in the Markdown"
+[ -s "$TMP/table/sst2/compress/controls/kd.onnx" ] && ok || bad "no control model"
+
+table "rerun"
+has "$TMP/err" "SST-2: done" "the rerun skips SST-2"
+has "$TMP/err" "STS-B: done" "the rerun skips STS-B"
+if grep -q "fine-tuning the teacher\|compress (a rerun" "$TMP/err"; then
+    bad "the rerun ran a task again"
+else
+    ok
+fi
+
+rm "$TMP/table/stsb/row.json"
+table "a task without its row"
+has "$TMP/err" "SST-2: done" "SST-2 still skipped"
+if grep -q "STS-B: fine-tuning the teacher" "$TMP/err"; then
+    bad "the teacher was fine-tuned again"
+else
+    ok
+fi
+if grep -q '"skipped":false' "$TMP/table/stsb/compress.log" &&
+   [ "$(grep -c '"skipped":false' "$TMP/table/stsb/compress.log")" -eq 9 ]; then
+    ok # the first run's nine stages; the second skipped them all
+else
+    bad "compress redid stages: $(grep '"skipped":false' "$TMP/table/stsb/compress.log" | head -12)"
+fi
+
+if "$PY" "$TABLE" --tasks qnli --out "$TMP/x" --distilc "$DISTILC" >"$TMP/out" 2>"$TMP/err"; then
+    bad "an unknown task was taken"
+else
+    [ $? -eq 2 ] && grep -q "qnli" "$TMP/err" && ok || bad "unknown task: $(cat "$TMP/err")"
+fi
+
+finish test_cli_glue_table
