@@ -111,6 +111,10 @@ typedef struct compress_options {
     double search_fraction;  /* share of the budget for the search, 0.1 */
     bool proxy_fitness;      /* true: no supernet; the search ranks by
                                 search_proxy_fitness (evolution.h) */
+    int64_t children_per_cycle; /* the search's K children a cycle
+                                   (evolution.h), scored together: spread
+                                   over the ranks under mpirun; 0 or 1:
+                                   one child a cycle */
     int64_t seq, batch, threads; /* latency setting; 0: the space's */
     const char *precision;   /* NULL: the space's (fp32, bf16, int8) */
     int64_t limit;           /* first N train examples / corpus lines; 0 all */
