@@ -13,7 +13,13 @@
  *    one without a batch callback, for K = 1 and K = 4;
  *  - K > 1 is deterministic in the seed, runs the same number of cycles,
  *    and differs from K = 1 (other draws);
+ *  - a K = 4 search killed mid-run (a batch fails) at 3 simulated ranks
+ *    resumes from its checkpoint at 2 to the uninterrupted result; a
+ *    resume with another K is refused, naming it;
  *  - a batch whose fitness fails is passed on as the error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -38,6 +44,7 @@ typedef struct fit_ctx {
     int shares;   /* simulated ranks of the batch callback */
     int calls, batches;
     bool fail;
+    int kill_at;  /* > 0: the batch with this number fails (a kill) */
 } fit_ctx;
 
 static ir_status synth_fitness(void *ctx, const ir_encoder_config *c, double *f,
@@ -72,7 +79,7 @@ static ir_status batch_fitness(void *ctx, const ir_encoder_config *c, size_t n,
 {
     fit_ctx *fc = ctx;
     fc->batches++;
-    if (fc->fail)
+    if (fc->fail || fc->batches == fc->kill_at)
         return ir_diag_set(d, IR_ERR_FAILED, "rank 1 lost its supernet");
     for (int r = fc->shares - 1; r >= 0; r--)
         for (size_t i = (size_t)r; i < n; i += (size_t)fc->shares) {
@@ -112,10 +119,17 @@ static uint64_t digest(const search_result *r)
     return h;
 }
 
-static uint64_t run(const search_space *sp, uint64_t seed, bool holes, size_t k,
-                    int shares, size_t *n_out)
+typedef struct ckpt_run {
+    const char *path;
+    bool resume;
+    int kill_at;
+    ir_status status;   /* of the evolution */
+} ckpt_run;
+
+static uint64_t run_ck(const search_space *sp, uint64_t seed, bool holes, size_t k,
+                       int shares, size_t *n_out, ckpt_run *cr)
 {
-    fit_ctx fc = {.holes = holes, .shares = shares};
+    fit_ctx fc = {.holes = holes, .shares = shares, .kill_at = cr ? cr->kill_at : 0};
     search_evo_opts o;
     search_evo_opts_default(&o);
     o.population = 16;
@@ -131,10 +145,21 @@ static uint64_t run(const search_space *sp, uint64_t seed, bool holes, size_t k,
 #else
     (void)k;
 #endif
+    if (cr) {
+        o.ckpt_path = cr->path;
+        o.resume = cr->resume;
+    }
     search_result r;
     ir_diag d;
     ir_diag_init(&d);
     ir_status s = search_evolve(sp, &o, &r, &d);
+    if (cr) {
+        cr->status = s;
+        if (s != IR_OK) {
+            printf("  %s\n", d.msg);
+            return 0;
+        }
+    }
     CHECK_MSG(s == IR_OK, "%s", d.msg);
     if (s != IR_OK)
         return 0;
@@ -145,9 +170,18 @@ static uint64_t run(const search_space *sp, uint64_t seed, bool holes, size_t k,
     size_t meets = 0;
     for (size_t i = 0; i < r.n; i++)
         meets += r.all[i].latency_ms <= sp->cons.latency_ms;
-    CHECK(fc.calls == (int)meets);
+    if (!cr || !cr->resume)
+        CHECK(fc.calls == (int)meets);
+    else
+        CHECK(r.resumed && r.resumed_at > 0 && fc.calls < (int)meets);
     search_result_free(&r);
     return h;
+}
+
+static uint64_t run(const search_space *sp, uint64_t seed, bool holes, size_t k,
+                    int shares, size_t *n_out)
+{
+    return run_ck(sp, seed, holes, k, shares, n_out, NULL);
 }
 
 int main(void)
@@ -201,6 +235,29 @@ int main(void)
                (unsigned long long)seed, holes ? " (unusable shapes)" : "",
                (unsigned long long)plain, (unsigned long long)k4);
     }
+
+    /* killed at 3 ranks in its 20th batch, resumed at 2 */
+    char dir[] = "/tmp/distilc-evo-batch-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char ck[128];
+    snprintf(ck, sizeof ck, "%s/evolution.ckpt", dir);
+    uint64_t want = run(&sp, 11, true, 4, 0, NULL);
+    ckpt_run cr = {.path = ck, .kill_at = 20};
+    run_ck(&sp, 11, true, 4, 3, NULL, &cr);
+    CHECK(cr.status == IR_ERR_FAILED);
+    cr = (ckpt_run){.path = ck, .resume = true, .status = IR_OK};
+    ckpt_run other = {.path = ck, .resume = true};
+    run_ck(&sp, 11, true, 2, 2, NULL, &other);
+    CHECK(other.status == IR_ERR_INPUT);
+    other = (ckpt_run){.path = ck, .resume = true};
+    run_ck(&sp, 11, true, 1, 2, NULL, &other);
+    CHECK(other.status == IR_ERR_INPUT);
+    size_t cyc = 0;
+    CHECK_MSG(run_ck(&sp, 11, true, 4, 2, &cyc, &cr) == want && cr.status == IR_OK,
+              "K = 4 killed at 3 ranks and resumed at 2: another result");
+    CHECK(cyc == 96);
+    unlink(ck);
+    rmdir(dir);
 
     /* a failing batch is the search's error; K above the population is
      * refused */
