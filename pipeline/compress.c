@@ -495,7 +495,7 @@ ir_status compress_run(const compress_options *o,
                             "write %s", missing);
         if (lead && s == IR_OK)
             s = compress_outputs_record(o, &stages[i], st, i, d);
-        /* a stage rank 0 runs alone (the search, the build) may take long:
+        /* a stage rank 0 runs alone (the build, a proxy search) may take long:
          * the others wait for its outcome without the usual timeout */
         if (!lead && !everyone)
             ir_dist_set_timeout(dc, 0);

@@ -146,10 +146,12 @@ typedef struct compress_options {
     int64_t ckpt_every;
     /* Data parallel under mpirun (ir/dist.h; NULL: one process). Rank 0
      * runs the stage machine: it reads and writes OUT (state.json, every
-     * output, the checkpoints) and alone runs lift, search, build, eval
-     * and report, measuring latency on its machine; the training stages,
+     * output, the checkpoints) and alone runs lift, build, eval and
+     * report, measuring latency on its machine; the training stages,
      * supernet and distill, run on every rank (distill/ddp.h), which get
-     * rank 0's state before each of them. OUT need not be shared between
+     * rank 0's state before each of them, and so does the search with the
+     * supernet fitness: rank 0 draws and times, every rank scores a share
+     * (search/fitness_dist.h). OUT need not be shared between
      * hosts; the inputs (teacher, data, vocabulary) must be the same on
      * every host. */
     ir_dist *dist;
