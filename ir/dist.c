@@ -58,6 +58,7 @@ int ir_dist_rank(const ir_dist *c) { return c ? c->rank : 0; }
 int ir_dist_size(const ir_dist *c) { return c ? c->size : 1; }
 bool ir_dist_is_mpi(const ir_dist *c) { return c && c->mpi; }
 double ir_dist_wait_seconds(const ir_dist *c) { return c ? c->wait_s : 0.0; }
+double ir_dist_timeout(const ir_dist *c) { return c ? c->timeout : IR_DIST_TIMEOUT_S; }
 void ir_dist_set_timeout(ir_dist *c, double seconds)
 {
     if (c)

@@ -67,6 +67,7 @@ bool ir_dist_is_mpi(const ir_dist *c); /* true under a launcher */
  * does not hold a cluster for hours. */
 #define IR_DIST_TIMEOUT_S 300.0
 void ir_dist_set_timeout(ir_dist *c, double seconds);
+double ir_dist_timeout(const ir_dist *c); /* NULL: IR_DIST_TIMEOUT_S */
 
 /* Sums over the ranks, in place: every rank ends with the same bits. */
 ir_status ir_dist_allreduce_f32(ir_dist *c, float *buf, size_t n, ir_diag *d);

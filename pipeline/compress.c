@@ -203,6 +203,8 @@ ir_status compress_fingerprints(const compress_options *o,
     h = fnv_f64(h, cons->max_size_mb);
     h = fnv_f64(h, o->budget_minutes);
     h = fnv_f64(h, o->search_fraction);
+    if (o->children_per_cycle > 1) /* 1 keeps the states of before */
+        h = fnv_i64(h, o->children_per_cycle);
     fp[COMPRESS_SEARCH] = h;
     /* distill: the training data (train.tsv is in lift's), corpus, limits */
     if (o->corpus && (s = fnv_file(&h, "--corpus", o->corpus, true, d)) != IR_OK)
@@ -497,7 +499,10 @@ ir_status compress_run(const compress_options *o,
         double t0 = ir_clock_wall_s();
         c.resume = resume;
         const char *missing = NULL;
-        bool everyone = i == COMPRESS_SUPERNET || i == COMPRESS_DISTILL;
+        /* the supernet fitness of the search is spread over the ranks too
+         * (compress_search.c) */
+        bool everyone = i == COMPRESS_SUPERNET || i == COMPRESS_DISTILL ||
+                        (i == COMPRESS_SEARCH && !o->proxy_fitness);
         if (!stages[i].fn)
             s = ir_diag_set(d, IR_ERR_UNSUPPORTED, "not built yet");
         else if (lead || everyone)
@@ -508,7 +513,7 @@ ir_status compress_run(const compress_options *o,
                             "write %s", missing);
         if (lead && s == IR_OK)
             s = compress_outputs_record(o, &stages[i], st, i, d);
-        /* a stage rank 0 runs alone (the search, the build) may take long:
+        /* a stage rank 0 runs alone (the build, a proxy search) may take long:
          * the others wait for its outcome without the usual timeout */
         if (!lead && !everyone)
             ir_dist_set_timeout(dc, 0);

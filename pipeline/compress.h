@@ -125,6 +125,10 @@ typedef struct compress_options {
     double search_fraction;  /* share of the budget for the search, 0.1 */
     bool proxy_fitness;      /* true: no supernet; the search ranks by
                                 search_proxy_fitness (evolution.h) */
+    int64_t children_per_cycle; /* the search's K children a cycle
+                                   (evolution.h), scored together: spread
+                                   over the ranks under mpirun; 0 or 1:
+                                   one child a cycle */
     int64_t seq, batch, threads; /* latency setting; 0: the space's */
     const char *precision;   /* NULL: the space's (fp32, bf16, int8) */
     int64_t limit;           /* first N train examples / corpus lines; 0 all */
@@ -156,12 +160,14 @@ typedef struct compress_options {
     int64_t ckpt_every;
     /* Data parallel under mpirun (ir/dist.h; NULL: one process). Rank 0
      * runs the stage machine: it reads and writes OUT (state.json, every
-     * output, the checkpoints) and alone runs lift, search, build, eval,
-     * the controls (as one process) and report, measuring latency on its
+     * output, the checkpoints) and alone runs lift, build, eval, the
+     * controls (as one process) and report, measuring latency on its
      * machine; the training stages, supernet and distill, run on every
-     * rank (distill/ddp.h), which get rank 0's state before each of them.
-     * OUT need not be shared between hosts; the inputs (teacher, data,
-     * vocabulary) must be the same on every host. */
+     * rank (distill/ddp.h), which get rank 0's state before each of them,
+     * and so does the search with the supernet fitness: rank 0 draws and
+     * times, every rank scores a share (search/fitness_dist.h). OUT need
+     * not be shared between hosts; the inputs (teacher, data, vocabulary)
+     * must be the same on every host. */
     ir_dist *dist;
     /* A recipe (frontend/recipe.h; NULL: the defaults): the supernet's
      * steps and batch, the search's population and generations, the

@@ -30,7 +30,15 @@
  * killed with those timings ends (at the same thread count). The seconds,
  * and the measured and interpolated counts, of the killed run are carried
  * on (a budget counts the time spent before the kill). A checkpoint of
- * other options or a corrupt one is refused, naming the file. */
+ * other options or a corrupt one is refused, naming the file.
+ *
+ * Under mpirun (issue 19) the supernet fitness is spread over the ranks
+ * (search/fitness_dist.h): every rank loads the supernet and the held-out
+ * examples, rank 0 runs the evolution (it alone draws, times shapes,
+ * checks the constraints and writes) and hands each block of candidates
+ * to score (the initial population, --children-per-cycle K children) to
+ * all; the result is one process's bit for bit at the same threads a
+ * rank. The proxy fitness (cheap) stays on rank 0. */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -42,6 +50,7 @@
 #include "pipeline/compress_internal.h"
 #include "search/evolution.h"
 #include "search/evolution_ckpt.h"
+#include "search/fitness_dist.h"
 #include "search/latency.h"
 #include "search/pareto.h"
 #include "search/supernet_train.h"
@@ -165,6 +174,40 @@ static ir_status fitness_cb(void *ctx, const ir_encoder_config *cfg,
     double l = isfinite(loss) ? fmin(loss, SUPERNET_LOSS_MAX) : SUPERNET_LOSS_MAX;
     *fitness = metric - SUPERNET_LOSS_EPS * l + SUPERNET_TIE_EPS * proxy;
     return s;
+}
+
+/* Rank 0 of a spread search: what it still owes the other ranks, which
+ * wait for its go, then load the supernet with it, then score its batches
+ * until it ends them. */
+typedef enum { SPREAD_GO, SPREAD_SERVING, SPREAD_OVER } spread_phase;
+
+typedef struct spread {
+    bool on;                  /* the fitness is spread over the ranks */
+    spread_phase phase;
+    search_fitness_dist fd;
+} spread;
+
+/* Every rank's status after each loaded the supernet: the lowest failing
+ * rank's error is everyone's. */
+static ir_status agree(ir_dist *dc, ir_status s, ir_diag *d)
+{
+    int size = ir_dist_size(dc);
+    int64_t failed = s != IR_OK ? ir_dist_rank(dc) : size;
+    ir_status t = ir_dist_allreduce_min_i64(dc, &failed, 1, d);
+    if (t != IR_OK || failed == size)
+        return t;
+    ir_dist_bcast_status(dc, &s, (int)failed, d);
+    return s != IR_OK ? s : IR_ERR_FAILED;
+}
+
+/* A quick run scores on the first 256 held-out examples (the search's
+ * share is small); every rank cuts the same. */
+static void cut_heldout(const compress_ctx *c, search_run *sr)
+{
+    compress_budget bud;
+    compress_budget_split(c->o, -1, &bud);
+    if (bud.search_s > 0 && bud.search_s < 60 && sr->heldout.n > 256)
+        sr->heldout.n = 256;
 }
 
 /* The supernet the previous stage wrote, and the examples it held out. */
@@ -341,7 +384,7 @@ ir_status compress_space_fit_teacher(search_space *sp, const ir_encoder_config *
                        (long long)tdim);
 }
 
-ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
+static ir_status search_lead(compress_ctx *c, spread *spr, ir_diag *d)
 {
     compress_results *r = &c->st->r;
     search_space sp = c->space;
@@ -406,9 +449,21 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
     gemm_ctx *gemm = NULL;
     search_result res;
     memset(&res, 0, sizeof res);
-    if (!c->o->proxy_fitness && (s = load_supernet(c, &sr, &gemm, d)) != IR_OK) {
-        ir_diag_prefix(d, "supernet");
-        goto done;
+    if (spr->on) {
+        /* the others load the supernet with rank 0 */
+        ir_status go = IR_OK;
+        spr->phase = SPREAD_OVER;
+        if ((s = ir_dist_bcast_status(c->o->dist, &go, 0, d)) != IR_OK)
+            goto done;
+    }
+    if (!c->o->proxy_fitness) {
+        s = load_supernet(c, &sr, &gemm, d);
+        if (s != IR_OK)
+            ir_diag_prefix(d, "supernet");
+        if (spr->on && (s = agree(c->o->dist, s, d)) == IR_OK)
+            spr->phase = SPREAD_SERVING;
+        if (s != IR_OK)
+            goto done;
     }
     if ((s = search_latency_create(&sr.lo, &sr.lm, d)) != IR_OK) {
         ir_diag_prefix(d, "latency model");
@@ -421,10 +476,18 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
     sr.t0 = compress_now_s();
     /* a quick run: the initial population is always scored, so it (above)
      * and the scoring are kept small enough for the search's share */
-    if (search_s > 0 && search_s < 60 && sr.heldout.n > 256)
-        sr.heldout.n = 256; /* the first 256 held-out examples */
+    cut_heldout(c, &sr);
     eo.fitness = fitness_cb;
     eo.fitness_ctx = &sr;
+    eo.children_per_cycle = c->o->children_per_cycle > 1
+                                ? (size_t)c->o->children_per_cycle : 1;
+    if (spr->on) {
+        spr->fd = (search_fitness_dist){.dc = c->o->dist, .fitness = fitness_cb,
+                                        .ctx = &sr};
+        eo.fitness = search_fitness_dist_one;
+        eo.fitness_ctx = &spr->fd;
+        eo.fitness_batch = search_fitness_dist_batch;
+    }
     eo.latency = latency_cb;
     eo.latency_ctx = &sr;
     eo.progress = progress_cb;
@@ -445,6 +508,16 @@ ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
         compress_note(c, "search: few shapes meet the constraints; population %zu",
                       eo.population);
         s = search_evolve(&sp, &eo, &res, d);
+    }
+    if (spr->phase == SPREAD_SERVING) {
+        /* the others are done: they wait for the stage's outcome */
+        ir_diag d3;
+        ir_diag_init(&d3);
+        spr->phase = SPREAD_OVER;
+        if (search_fitness_dist_end(&spr->fd, &d3) != IR_OK && s == IR_OK) {
+            *d = d3;
+            s = d3.status;
+        }
     }
     /* evolution's messages start with "search: ", which the stage name
      * already says */
@@ -506,6 +579,59 @@ done:
     search_supernet_free(sr.sn);
     train_data_free(&sr.heldout);
     gemm_ctx_free(gemm);
+    return s;
+}
+
+/* A rank other than 0 of a spread search: waits for rank 0's go, loads
+ * the supernet and held-out examples, and scores its shares of rank 0's
+ * batches until rank 0 ends them. Rank 0's error is the stage's. */
+static ir_status search_serve(compress_ctx *c, ir_diag *d)
+{
+    ir_dist *dc = c->o->dist;
+    ir_status s = IR_OK;
+    double timeout = ir_dist_timeout(dc);
+    ir_dist_set_timeout(dc, 0); /* rank 0 may check the limit by timing */
+    ir_status t = ir_dist_bcast_status(dc, &s, 0, d);
+    ir_dist_set_timeout(dc, timeout);
+    if (t != IR_OK || s != IR_OK)
+        return s;
+    search_space sp = c->space;
+    ir_encoder_config tc;
+    compress_teacher_config(c, &sp, &tc);
+    search_run sr = {.c = c, .seq = sp.cons.seq, .teacher = &tc};
+    gemm_ctx *gemm = NULL;
+    s = load_supernet(c, &sr, &gemm, d);
+    if (s != IR_OK)
+        ir_diag_prefix(d, "supernet (rank %d)", ir_dist_rank(dc));
+    if ((s = agree(dc, s, d)) == IR_OK) {
+        cut_heldout(c, &sr);
+        search_fitness_dist fd = {.dc = dc, .fitness = fitness_cb, .ctx = &sr};
+        s = search_fitness_dist_serve(&fd, d);
+    }
+    search_supernet_free(sr.sn);
+    train_data_free(&sr.heldout);
+    gemm_ctx_free(gemm);
+    return s;
+}
+
+ir_status compress_stage_search(compress_ctx *c, ir_diag *d)
+{
+    ir_dist *dc = c->o->dist;
+    spread spr = {.on = !c->o->proxy_fitness && ir_dist_size(dc) > 1,
+                  .phase = SPREAD_GO};
+    if (spr.on && ir_dist_rank(dc) != 0)
+        return search_serve(c, d);
+    ir_status s = search_lead(c, &spr, d);
+    if (spr.on && spr.phase == SPREAD_GO) {
+        /* rank 0 stopped before its go: the others return */
+        ir_status stop = s != IR_OK ? s : IR_ERR_FAILED;
+        ir_diag d2 = *d;
+        ir_dist_bcast_status(dc, &stop, 0, &d2);
+    } else if (spr.on && spr.phase == SPREAD_SERVING) {
+        ir_diag d2;
+        ir_diag_init(&d2);
+        search_fitness_dist_end(&spr.fd, &d2);
+    }
     return s;
 }
 

@@ -34,6 +34,11 @@ typedef struct evo {
     /* open-addressing index genome -> position in all (memo) */
     size_t *slot;
     size_t nslot;
+    /* candidates that meet the constraints and wait for their fitness
+     * (the next evo_score), in the order they were drawn */
+    bool *pending;          /* [cap] */
+    size_t *wait;           /* [cap] */
+    size_t nwait;
 } evo;
 
 static uint64_t genome_hash(const search_genome *g)
@@ -50,10 +55,16 @@ static ir_status evo_grow(evo *e, ir_diag *d)
         return IR_OK;
     size_t cap = e->cap ? 2 * e->cap : 256;
     search_cand *na = realloc(e->all, cap * sizeof *na);
+    if (na)
+        e->all = na;
+    bool *np = na ? realloc(e->pending, cap * sizeof *np) : NULL;
+    if (np)
+        e->pending = np;
+    size_t *nw = np ? realloc(e->wait, cap * sizeof *nw) : NULL;
+    if (nw)
+        e->wait = nw;
     size_t *ns = calloc(2 * cap, sizeof *ns);
-    if (!na || !ns) {
-        if (na)
-            e->all = na;
+    if (!na || !np || !nw || !ns) {
         free(ns);
         return ir_diag_set(d, IR_ERR_NOMEM, "search: out of memory");
     }
@@ -86,9 +97,11 @@ static bool evo_find(const evo *e, const search_genome *g, size_t *at)
     return false;
 }
 
-/* The candidate for g, evaluated once; *at is its index in e->all. */
-static ir_status evo_eval(evo *e, const search_genome *g, size_t *at,
-                          ir_diag *d)
+/* The candidate for g, added once; *at is its index in e->all. A new one
+ * gets its latency and, when it meets the constraints, waits for its
+ * fitness (pending until evo_score); one that does not is kept with
+ * fitness -inf. */
+static ir_status evo_add(evo *e, const search_genome *g, size_t *at, ir_diag *d)
 {
     if (evo_find(e, g, at))
         return IR_OK;
@@ -103,9 +116,9 @@ static ir_status evo_eval(evo *e, const search_genome *g, size_t *at,
     const search_constraints *k = &e->sp->cons;
     c.params = ir_encoder_config_param_count(&c.cfg);
     c.size_mb = search_config_size_mb(&c.cfg, k->precision);
-    char name[96];
     if (e->o->latency &&
         (s = e->o->latency(e->o->latency_ctx, &c.cfg, &c.latency_ms, d)) != IR_OK) {
+        char name[96];
         search_config_format(&c.cfg, name, sizeof name);
         return ir_diag_prefix(d, "candidate %s: latency", name);
     }
@@ -116,18 +129,64 @@ static ir_status evo_eval(evo *e, const search_genome *g, size_t *at,
                  (!e->o->latency || k->latency_ms <= 0 ||
                   c.latency_ms <= k->latency_ms);
     c.fitness = -INFINITY;
-    if (meets &&
-        (s = e->o->fitness(e->o->fitness_ctx, &c.cfg, &c.fitness, d)) != IR_OK) {
-        search_config_format(&c.cfg, name, sizeof name);
-        return ir_diag_prefix(d, "candidate %s: fitness", name);
-    }
-    c.feasible = meets && isfinite(c.fitness);
     *at = e->n;
+    e->pending[e->n] = meets;
+    if (meets)
+        e->wait[e->nwait++] = e->n;
     e->all[e->n++] = c;
     size_t h = (size_t)(genome_hash(g) % e->nslot);
     while (e->slot[h])
         h = (h + 1) % e->nslot;
     e->slot[h] = *at + 1;
+    return IR_OK;
+}
+
+/* Scores the waiting candidates: one batch through o->fitness_batch (the
+ * caller may spread it over processes), or o->fitness on each in order. */
+static ir_status evo_score(evo *e, ir_diag *d)
+{
+    const search_evo_opts *o = e->o;
+    size_t n = e->nwait;
+    if (!n)
+        return IR_OK;
+    ir_status s = IR_OK;
+    char name[96];
+    if (o->fitness_batch) {
+        ir_encoder_config *cfg = malloc(n * sizeof *cfg);
+        double *fit = malloc(n * sizeof *fit);
+        if (!cfg || !fit)
+            s = ir_diag_set(d, IR_ERR_NOMEM, "search: out of memory");
+        for (size_t i = 0; i < n && s == IR_OK; i++)
+            cfg[i] = e->all[e->wait[i]].cfg;
+        if (s == IR_OK &&
+            (s = o->fitness_batch(o->fitness_ctx, cfg, n, fit, d)) != IR_OK) {
+            if (n == 1) {
+                search_config_format(&cfg[0], name, sizeof name);
+                ir_diag_prefix(d, "candidate %s: fitness", name);
+            } else
+                ir_diag_prefix(d, "fitness of %zu candidates", n);
+        }
+        for (size_t i = 0; i < n && s == IR_OK; i++)
+            e->all[e->wait[i]].fitness = fit[i];
+        free(cfg);
+        free(fit);
+    } else {
+        for (size_t i = 0; i < n && s == IR_OK; i++) {
+            search_cand *c = &e->all[e->wait[i]];
+            if ((s = o->fitness(o->fitness_ctx, &c->cfg, &c->fitness, d)) != IR_OK) {
+                search_config_format(&c->cfg, name, sizeof name);
+                ir_diag_prefix(d, "candidate %s: fitness", name);
+            }
+        }
+    }
+    if (s != IR_OK)
+        return s;
+    for (size_t i = 0; i < n; i++) {
+        search_cand *c = &e->all[e->wait[i]];
+        c->feasible = isfinite(c->fitness);
+        e->pending[e->wait[i]] = false;
+    }
+    e->nwait = 0;
     return IR_OK;
 }
 
@@ -163,63 +222,149 @@ typedef struct evo_state {
     bool stopped;
 } evo_state;
 
-/* The initial population: random genomes meeting the constraints. */
+static ir_status too_few_feasible(const search_space *sp, size_t tries,
+                                  size_t np, ir_diag *d)
+{
+    return ir_diag_set(d, IR_ERR_INPUT, "search: %zu random candidates and "
+                       "fewer than %zu meet the constraints (latency <= %g ms, "
+                       "params <= %lld, size <= %g MB); relax them or shrink "
+                       "the space", tries, np, sp->cons.latency_ms,
+                       (long long)sp->cons.max_params, sp->cons.max_size_mb);
+}
+
+/* The initial population: random genomes meeting the constraints, drawn
+ * as a block and scored as one; while some turn out unusable, a block of
+ * as many more. The draws and the population are those of drawing and
+ * scoring one at a time until `population` are usable. */
 static ir_status evo_populate(evo *e, evo_state *st, ir_diag *d)
 {
     const search_space *sp = e->sp;
     size_t np = e->o->population, filled = 0, tries = 0;
-    while (filled < np) {
-        search_genome g;
-        size_t at;
-        ir_status s = search_space_sample(sp, &st->r, &g, d);
+    size_t *drawn = malloc(np * sizeof *drawn);
+    if (!drawn)
+        return ir_diag_set(d, IR_ERR_NOMEM, "search: out of memory");
+    ir_status s = IR_OK;
+    while (s == IR_OK && filled < np) {
+        size_t nd = 0;
+        while (s == IR_OK && filled + nd < np) {
+            search_genome g;
+            size_t at;
+            if ((s = search_space_sample(sp, &st->r, &g, d)) == IR_OK &&
+                (s = evo_add(e, &g, &at, d)) == IR_OK) {
+                if (e->pending[at] || e->all[at].feasible)
+                    drawn[nd++] = at;
+                else if (++tries > EVO_INIT_TRIES * np)
+                    s = too_few_feasible(sp, tries, np, d);
+            }
+        }
         if (s == IR_OK)
-            s = evo_eval(e, &g, &at, d);
+            s = evo_score(e, d);
+        for (size_t i = 0; i < nd && s == IR_OK; i++) {
+            if (e->all[drawn[i]].feasible)
+                st->pop[filled++] = drawn[i];
+            else if (++tries > EVO_INIT_TRIES * np)
+                s = too_few_feasible(sp, tries, np, d);
+        }
+    }
+    free(drawn);
+    return s;
+}
+
+/* A child of a cycle: its parents and where its redraws are. */
+typedef struct evo_child {
+    size_t p1;             /* the first tournament's winner */
+    search_genome base;    /* what it mutates: p1, or p1 crossed with p2 */
+    size_t at;             /* its last draw (index into all) */
+    int tries;
+    bool ok;               /* a usable child */
+    bool done;             /* ok, or no more redraws */
+} evo_child;
+
+/* Mutates until the child is usable, waits for a fitness (pending: false
+ * returned through done), or has no redraws left. */
+static ir_status child_draw(evo *e, evo_state *st, evo_child *ch, ir_diag *d)
+{
+    while (!ch->done) {
+        search_genome g;
+        if (ch->tries >= EVO_CHILD_TRIES ||
+            !search_space_mutate(e->sp, &st->r, &ch->base, e->o->mutation_p, &g)) {
+            ch->done = true;
+            break;
+        }
+        ch->tries++;
+        ir_status s = evo_add(e, &g, &ch->at, d);
         if (s != IR_OK)
             return s;
-        if (e->all[at].feasible)
-            st->pop[filled++] = at;
-        else if (++tries > EVO_INIT_TRIES * np)
-            return ir_diag_set(d, IR_ERR_INPUT, "search: %zu random candidates "
-                               "and fewer than %zu meet the constraints (latency "
-                               "<= %g ms, params <= %lld, size <= %g MB); relax "
-                               "them or shrink the space", tries, np,
-                               sp->cons.latency_ms, (long long)sp->cons.max_params,
-                               sp->cons.max_size_mb);
+        if (e->pending[ch->at])
+            return IR_OK; /* scored with the others of its round */
+        if (e->all[ch->at].feasible)
+            ch->ok = ch->done = true;
     }
     return IR_OK;
 }
 
-/* One cycle: a child of the tournament winners joins, the oldest leaves. */
-static ir_status evo_cycle(evo *e, evo_state *st, ir_diag *d)
+/* One cycle of k children: each of tournament winners, all drawn from the
+ * same population, scored together (redraws of unusable ones in further
+ * rounds), then inserted in draw order, the k oldest leaving. k = 1 draws
+ * and scores in the order of the one-child algorithm. */
+static ir_status evo_cycle(evo *e, evo_state *st, evo_child *ch, size_t k,
+                           ir_diag *d)
 {
     const search_evo_opts *o = e->o;
     const search_space *sp = e->sp;
     size_t np = o->population;
-    size_t p1 = tournament(e, st->pop, np, &st->r);
-    search_genome base = e->all[p1].g, child;
-    if (search_rng_uniform(&st->r) < o->crossover_p) {
-        size_t p2 = tournament(e, st->pop, np, &st->r);
-        search_genome mix;
-        if (search_space_crossover(sp, &st->r, &e->all[p1].g, &e->all[p2].g, &mix))
-            base = mix;
-    }
-    size_t at = p1;
-    bool ok = false;
     ir_status s = IR_OK;
-    for (int t = 0; t < EVO_CHILD_TRIES && s == IR_OK && !ok; t++) {
-        if (!search_space_mutate(sp, &st->r, &base, o->mutation_p, &child))
-            break;
-        if ((s = evo_eval(e, &child, &at, d)) == IR_OK)
-            ok = e->all[at].feasible;
+    for (size_t j = 0; j < k && s == IR_OK; j++) {
+        evo_child *c = &ch[j];
+        memset(c, 0, sizeof *c);
+        c->p1 = tournament(e, st->pop, np, &st->r);
+        c->base = e->all[c->p1].g;
+        c->at = c->p1;
+        if (search_rng_uniform(&st->r) < o->crossover_p) {
+            size_t p2 = tournament(e, st->pop, np, &st->r);
+            search_genome mix;
+            if (search_space_crossover(sp, &st->r, &e->all[c->p1].g,
+                                       &e->all[p2].g, &mix))
+                c->base = mix;
+        }
     }
-    if (s != IR_OK)
-        return s;
+    for (;;) {
+        for (size_t j = 0; j < k && s == IR_OK; j++)
+            s = child_draw(e, st, &ch[j], d);
+        if (s != IR_OK)
+            return s;
+        if (!e->nwait)
+            break;
+        if ((s = evo_score(e, d)) != IR_OK)
+            return s;
+        for (size_t j = 0; j < k; j++)
+            if (!ch[j].done && e->all[ch[j].at].feasible)
+                ch[j].ok = ch[j].done = true;
+    }
     /* a parent with no feasible child ages out like everyone else: its
      * copy takes the new slot */
-    st->pop[st->head] = ok ? at : p1;
-    st->head = (st->head + 1) % np;
-    st->done++;
+    for (size_t j = 0; j < k; j++) {
+        st->pop[st->head] = ch[j].ok ? ch[j].at : ch[j].p1;
+        st->head = (st->head + 1) % np;
+        st->done++;
+    }
     return IR_OK;
+}
+
+static size_t children_per_cycle(const search_evo_opts *o)
+{
+    return o->children_per_cycle ? o->children_per_cycle : 1;
+}
+
+/* The caller's hash with K folded in: a checkpoint of one K is refused by
+ * a run of another (its cycles drew otherwise). K = 1 keeps the caller's
+ * hash, so checkpoints written before K existed resume. */
+static uint64_t ckpt_caller_hash(const search_evo_opts *o)
+{
+    size_t k = children_per_cycle(o);
+    return k == 1 ? o->ckpt_hash
+                  : (o->ckpt_hash ^ (0x9e3779b97f4a7c15ull * (uint64_t)k)) *
+                        0x100000001b3ull;
 }
 
 static ir_status evo_checkpoint(const evo *e, const evo_state *st, ir_diag *d)
@@ -231,7 +376,7 @@ static ir_status evo_checkpoint(const evo *e, const evo_state *st, ir_diag *d)
         .population = o->population, .generations = o->generations,
         .tournament = o->tournament, .seed = o->seed,
         .mutation_p = o->mutation_p, .crossover_p = o->crossover_p,
-        .space_hash = search_space_hash(e->sp), .caller_hash = o->ckpt_hash,
+        .space_hash = search_space_hash(e->sp), .caller_hash = ckpt_caller_hash(o),
         .rng = st->r.s, .done = st->done, .head = st->head,
         .stopped = st->stopped, .pop = st->pop, .cand = e->all, .n = e->n,
     };
@@ -270,10 +415,14 @@ static bool ckpt_differs(const search_evo_ckpt *ck, const search_evo_opts *o,
                  o->crossover_p);
     else if (ck->space_hash != search_space_hash(sp))
         snprintf(msg, n, "another search space or other constraints");
-    else if (ck->caller_hash != o->ckpt_hash)
-        snprintf(msg, n, "another fitness or latency setting (hash %016llx, "
-                 "this run's %016llx)", (unsigned long long)ck->caller_hash,
-                 (unsigned long long)o->ckpt_hash);
+    else if (ck->caller_hash == o->ckpt_hash && children_per_cycle(o) > 1)
+        snprintf(msg, n, "1 child per cycle, this run has %zu",
+                 children_per_cycle(o));
+    else if (ck->caller_hash != ckpt_caller_hash(o))
+        snprintf(msg, n, "another fitness or latency setting or another "
+                 "number of children per cycle (hash %016llx, this run's "
+                 "%016llx)", (unsigned long long)ck->caller_hash,
+                 (unsigned long long)ckpt_caller_hash(o));
     else
         return false;
     return true;
@@ -319,6 +468,7 @@ static ir_status evo_restore(evo *e, evo_state *st, double user[SEARCH_EVO_USER]
         c.params = ir_encoder_config_param_count(&c.cfg);
         c.size_mb = search_config_size_mb(&c.cfg, e->sp->cons.precision);
         c.front = false;
+        e->pending[e->n] = false;
         e->all[e->n] = c;
         size_t h = (size_t)(genome_hash(&c.g) % e->nslot);
         while (e->slot[h])
@@ -359,6 +509,11 @@ ir_status search_evolve(const search_space *sp, const search_evo_opts *o,
     if (o->population < 2)
         return ir_diag_set(d, IR_ERR_INPUT, "search: population = %zu must be "
                            "at least 2", o->population);
+    if (o->children_per_cycle > o->population)
+        return ir_diag_set(d, IR_ERR_INPUT, "search: %zu children per cycle "
+                           "exceed the population (%zu): each cycle's children "
+                           "replace its oldest members", o->children_per_cycle,
+                           o->population);
     evo e = {.sp = sp, .o = o};
     evo_state st = {.pop = malloc(o->population * sizeof *st.pop)};
     search_rng_seed(&st.r, o->seed);
@@ -378,18 +533,27 @@ ir_status search_evolve(const search_space *sp, const search_evo_opts *o,
     } else if (s == IR_OK && (s = evo_populate(&e, &st, d)) == IR_OK)
         s = evo_checkpoint(&e, &st, d);
 
+    size_t kmax = children_per_cycle(o);
+    evo_child *ch = s == IR_OK ? malloc(kmax * sizeof *ch) : NULL;
+    if (s == IR_OK && !ch)
+        s = ir_diag_set(d, IR_ERR_NOMEM, "search: out of memory");
     while (s == IR_OK && !st.stopped && st.done < total) {
-        if ((s = evo_cycle(&e, &st, d)) != IR_OK)
+        size_t k = total - st.done < kmax ? total - st.done : kmax;
+        size_t gen = st.done / np;
+        if ((s = evo_cycle(&e, &st, ch, k, d)) != IR_OK)
             break;
         if (o->progress)
             o->progress(o->progress_ctx, st.done, total);
         st.stopped = o->stop && o->stop(o->progress_ctx);
         /* after each generation and at the end, stopped or not */
-        if (st.done % np == 0 || st.done == total || st.stopped)
+        if (st.done / np != gen || st.done == total || st.stopped)
             s = evo_checkpoint(&e, &st, d);
     }
+    free(ch);
     free(st.pop);
     free(e.slot);
+    free(e.pending);
+    free(e.wait);
     if (s != IR_OK) {
         free(e.all);
         return s;

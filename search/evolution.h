@@ -25,6 +25,21 @@
  * fitness -inf, unusable.
  * Everything depends only on the seed: same seed, same result.
  *
+ * Batches (issue 19, parallel search): the initial population is drawn as
+ * a block and scored as one (o.fitness_batch when given, else o.fitness
+ * on each in turn), more blocks following while fewer than `population`
+ * of them are usable. With o.children_per_cycle = K > 1 a cycle draws K
+ * children from the same population (each by its own tournaments, in a
+ * fixed order), scores those that meet the constraints as one batch
+ * (children whose score is unusable are redrawn, and the redraws scored as
+ * the next batch), then inserts them in draw order, the K oldest leaving.
+ * K = 1 (the default) is the one-child algorithm above, bit for bit. The
+ * result depends on the seed and K, never on how a batch callback splits
+ * its work, as long as it returns what o.fitness would for each candidate:
+ * compress gives every MPI rank a share of each batch
+ * (search/fitness_dist.h) while rank 0 alone draws candidates, measures
+ * latency and checks the constraints.
+ *
  * Checkpoints (o.ckpt_path, search/evolution_ckpt.h): the whole state
  * (every candidate with its fitness and latency, the population ring, the
  * random stream, the cycle count) is written atomically once the initial
@@ -33,7 +48,7 @@
  * continued from: its candidates are not evaluated again (their fitness
  * and latency are the stored ones, bit for bit) and the cycles after it
  * draw what the never stopped run drew, so a run stopped anywhere and
- * resumed ends with the result of a run never stopped, as long as the
+ * resumed ends with the result of a run never stopped (at the same K), as long as the
  * callbacks answer the same for the candidates evaluated after the
  * checkpoint. One written when `stop` ended the evolution says so, and a
  * resume of it runs no more cycles. A checkpoint written with other
@@ -59,6 +74,13 @@ typedef ir_status (*search_fitness_fn)(void *ctx, const ir_encoder_config *c,
 typedef ir_status (*search_latency_fn)(void *ctx, const ir_encoder_config *c,
                                        double *ms, ir_diag *d);
 
+/* Scores n candidates at once: fitness[i] must be what search_fitness_fn
+ * gives for c[i]. */
+typedef ir_status (*search_fitness_batch_fn)(void *ctx,
+                                             const ir_encoder_config *c,
+                                             size_t n, double *fitness,
+                                             ir_diag *d);
+
 /* Numbers of the caller's own a checkpoint keeps (opts.checkpoint). */
 enum { SEARCH_EVO_USER = 4 };
 
@@ -71,6 +93,11 @@ typedef struct search_evo_opts {
     uint64_t seed;       /* 0 */
     search_fitness_fn fitness;   /* required */
     void *fitness_ctx;
+    /* scores a block of candidates (with fitness_ctx): the initial
+     * population, a cycle's children; NULL: fitness on each in turn */
+    search_fitness_batch_fn fitness_batch;
+    size_t children_per_cycle;   /* K, 1 (0 is 1): children per cycle; a
+                                    checkpoint of another K is refused */
     search_latency_fn latency;   /* NULL: no latency (0 ms, limit ignored) */
     void *latency_ctx;
     /* called after each cycle (done, total), may be NULL */

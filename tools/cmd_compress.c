@@ -36,6 +36,7 @@ static void usage(FILE *f)
             "         [--clock wall|cpu] [--train-threads N] [--progress MODE]\n"
             "         [--augment N] [--augment-prob P] [--augment-neighbours K]\n"
             "         [--ckpt-every N] [--recipe FILE] [--controls]\n"
+            "         [--children-per-cycle K]\n"
             "\n"
             "Makes a fine-tuned BERT-style teacher (BERT, DistilBERT, RoBERTa,\n"
             "XLM-R, ELECTRA...) small and fast in one run; the student and its\n"
@@ -80,6 +81,10 @@ static void usage(FILE *f)
             "                      the default epochs for distillation\n"
             "  --fitness F         supernet (default) or proxy: rank shapes by\n"
             "                      size, with no supernet (quicker, blinder)\n"
+            "  --children-per-cycle K  the search draws K children a cycle and\n"
+            "                      scores them together, split over the ranks\n"
+            "                      under mpirun (default 1; the result depends\n"
+            "                      on K, not on the ranks)\n"
             "  --steps N           steps per distillation stage, --supernet-steps N\n"
             "                      the supernet's: fixed work, whatever the budget\n"
             "                      (the same student on a busy or a quiet machine)\n"
@@ -240,6 +245,7 @@ static void ui_note(void *user, const char *text)
 typedef struct compress_args {
     cli_float latency_ms, speedup, budget;
     cli_int params, steps, supernet_steps, train_threads, ckpt_every;
+    cli_int children;
     cli_int augment, augment_neighbours;
     cli_float augment_prob;
     cli_enum from, fitness, clock;
@@ -265,6 +271,7 @@ static void compress_args_init(compress_args *a, const compress_options *o)
         .supernet_steps = {0, 1, 0, NULL},
         .train_threads = {0, 1, 0, NULL},
         .ckpt_every = {0, 1, 0, NULL},
+        .children = {1, 1, 0, NULL},
         .augment = {-1, 0, 0,
                     "option --augment expects a non-negative integer, got "
                     "'%s'"},
@@ -346,6 +353,7 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
         {"cache", 0, CLI_VALUE, &o->latency_cache},
         {"output group", 0, CLI_GROUP, out.options},
         {"fitness", 0, CLI_ENUM, &a.fitness},
+        {"children-per-cycle", 0, CLI_INT, &a.children},
         {"steps", 0, CLI_INT, &a.steps},
         {"supernet-steps", 0, CLI_INT, &a.supernet_steps},
         {"clock", 0, CLI_ENUM, &a.clock},
@@ -421,6 +429,7 @@ static int compress_args_parse(int argc, char **argv, compress_options *o,
         o->augment_neighbours = a.augment_neighbours.value;
     o->from = a.from.value;
     o->proxy_fitness = a.fitness.value == 1;
+    o->children_per_cycle = a.children.value;
     o->cpu_clock = a.clock.value == 1;
     if ((o->latency_ms > 0) + (o->max_params > 0) + (o->speedup > 0) > 1) {
         cli_error("compress: give one of --latency-ms, --speedup and --params");

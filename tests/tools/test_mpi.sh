@@ -11,8 +11,9 @@
 #    naming rank 1, and --resume on 2 ranks completes with the model of a
 #    run never killed, byte for byte; rank 1 stopped (SIGSTOP) instead:
 #    rank 0 gives up after DISTILC_MPI_TIMEOUT (3 s here) with a message;
-#  - compress on 2 ranks (supernet and distill data parallel, the rest on
-#    rank 0): the supernet and the student within 1e-5 of one process's,
+#  - compress on 2 ranks (supernet and distill data parallel, the search's
+#    fitness spread, the rest on rank 0; test_mpi_search.sh checks the
+#    search bit for bit): the supernet and the student within 1e-5 of one process's,
 #    the same student shape; a time budget works across ranks;
 #  - eval (oneDNN on 2 ranks, the reference interpreter on 3) and regress
 #    split the examples across ranks: the same predictions file and
@@ -159,7 +160,7 @@ mpirun_run 0 2 "distill, 2 ranks" "${DS[@]}" -o "$TMP/d2.onnx" && cp "$TMP/err" 
 same_losses "$TMP/d1.err" "$TMP/d2.err" "distill 1 vs 2 ranks"
 same_weights "$TMP/d1.onnx" "$TMP/d2.onnx" "distill 1 vs 2 ranks"
 
-# ---- compress: supernet and distill on every rank, the rest on rank 0 --------
+# ---- compress: supernet, search and distill on every rank, the rest on rank 0 -
 search_fixture "$TMP/st" 5 || { echo "FAIL: bert_export.py"; cat "$TMP/export.err"; exit 1; }
 CP=(compress "$TMP/st/model.onnx" --task sst2 --data "$TMP/glue" --vocab "$TMP/vocab.txt"
     --space "$TMP/space.xml" --cache "$TMP/latency.json" --corpus "$TMP/corpus.txt"
