@@ -514,12 +514,14 @@ ir_status compress_run(const compress_options *o,
         if (lead && s == IR_OK)
             s = compress_outputs_record(o, &stages[i], st, i, d);
         /* a stage rank 0 runs alone (the build, a proxy search) may take long:
-         * the others wait for its outcome without the usual timeout */
+         * the others wait for its outcome without the usual timeout, then
+         * go back to the one they had (DISTILC_MPI_TIMEOUT's, say) */
+        double timeout = ir_dist_timeout(dc);
         if (!lead && !everyone)
             ir_dist_set_timeout(dc, 0);
         ir_dist_bcast_status(dc, &s, 0, d);
         if (!lead && !everyone)
-            ir_dist_set_timeout(dc, IR_DIST_TIMEOUT_S);
+            ir_dist_set_timeout(dc, timeout);
         if (s != IR_OK)
             return ir_diag_prefix(d, "stage %s", stage_names[i]);
         st->done[i] = true;
