@@ -3,12 +3,15 @@
 # same global batch trained as 1 rank x 1 thread, 1 rank x T threads and
 # N ranks x 1 thread (mpirun), side by side in one run, ROUNDS rounds
 # alternating the configurations so that a drift of the machine hits them
-# all alike. Prints one JSON line per run (distilc finetune --json: steady
-# tokens/s, the seconds a rank waited on the gradient sums) and a Markdown
-# table of the medians with each configuration's speed as a ratio to
-# 1 x 1.
+# all alike; and the same three with the peer, PyTorch (bench/ddp_torch.py:
+# one process, or DistributedDataParallel over gloo), in the same rounds.
+# Prints one JSON line per run (distilc finetune --json: steady tokens/s,
+# the seconds a rank waited on the gradient sums) and a Markdown table of
+# the medians: each configuration's speed as a ratio to its own 1 x 1, and
+# distilc's as a ratio to PyTorch's. MODEL_DIR (bench/make_teacher_minilm.py's
+# folder: model.onnx, model.pt, vocab.txt) holds both sides' weights.
 #
-#   bench/mpi_scaling.sh MODEL.onnx VOCAB.txt GLUE_DIR [STEPS] [ROUNDS]
+#   bench/mpi_scaling.sh MODEL_DIR/model.onnx MODEL_DIR/vocab.txt GLUE_DIR [STEPS] [ROUNDS]
 #   env: DISTILC (default build/distilc), RANKS (2), THREADS (2),
 #        BATCH (32), TASK (sst2)
 #
@@ -45,10 +48,22 @@ run() { # NAME RANKS THREADS
     echo "{\"config\":\"$1\",\"ranks\":$2,\"threads\":$3,\"run\":$out}" | tee -a "$TMP/runs.jsonl"
 }
 
+run_torch() { # NAME PROCS THREADS
+    local out
+    out=$(OMP_NUM_THREADS=$3 /usr/bin/python3 "$(dirname "$0")/ddp_torch.py" \
+          --model-dir "$(dirname "$MODEL")" --data "$DATA" --steps "$STEPS" \
+          --batch "$BATCH" --procs "$2" --threads "$3" | grep '^{' | tail -1)
+    echo "{\"config\":\"$1\",\"peer\":\"pytorch\",\"ranks\":$2,\"threads\":$3,\"run\":$out}" |
+        tee -a "$TMP/runs.jsonl"
+}
+
 for r in $(seq 1 "$ROUNDS"); do
     run "1x1" 1 1
+    run_torch "1x1" 1 1
     run "1x$THREADS" 1 "$THREADS"
+    run_torch "1x$THREADS" 1 "$THREADS"
     run "${RANKS}x1" "$RANKS" 1
+    run_torch "${RANKS}x1" "$RANKS" 1
 done
 
 /usr/bin/python3 - "$TMP/runs.jsonl" <<'EOF'
@@ -56,16 +71,21 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 by = {}
 for r in rows:
-    by.setdefault(r["config"], []).append(r)
-base = statistics.median(x["run"]["steady_tokens_per_s"] for x in by["1x1"])
-print("\n| ranks x threads | steady tokens/s (median) | runs | vs 1 x 1 | waited on gradient sums (s, median) | final loss |")
-print("|---|---:|---:|---:|---:|---|")
-for k, v in by.items():
-    tps = statistics.median(x["run"]["steady_tokens_per_s"] for x in v)
-    wait = statistics.median(x["run"]["comm_wait_seconds"] for x in v)
-    losses = sorted({round(x["run"]["final_loss"], 6) for x in v})
-    print("| %s | %.0f | %s | %.2f | %.2f | %s |" % (
-        k.replace("x", " x "), tps,
-        " ".join("%.0f" % x["run"]["steady_tokens_per_s"] for x in v),
-        tps / base, wait, " ".join(str(l) for l in losses)))
+    by.setdefault((r["config"], r.get("peer", "distilc")), []).append(r)
+med = lambda v, k: statistics.median(x["run"][k] for x in v)
+runs = lambda v: " ".join("%.0f" % x["run"]["steady_tokens_per_s"] for x in v)
+print("\n| ranks x threads | distilc tokens/s (median; runs) | vs its 1 x 1 | waited on gradient sums (s) | PyTorch tokens/s (median; runs) | vs its 1 x 1 | distilc / PyTorch |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for cfg in dict.fromkeys(c for c, _ in by):
+    d, t = by[(cfg, "distilc")], by.get((cfg, "pytorch"), [])
+    dt = med(d, "steady_tokens_per_s")
+    d1 = med(by[("1x1", "distilc")], "steady_tokens_per_s")
+    if t:
+        tt = med(t, "steady_tokens_per_s")
+        t1 = med(by[("1x1", "pytorch")], "steady_tokens_per_s")
+        peer = "%.0f (%s) | %.2f | %.2f" % (tt, runs(t), tt / t1, dt / tt)
+    else:
+        peer = "- | - | -"
+    print("| %s | %.0f (%s) | %.2f | %.2f | %s |" % (
+        cfg.replace("x", " x "), dt, runs(d), dt / d1, med(d, "comm_wait_seconds"), peer))
 EOF

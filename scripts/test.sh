@@ -6,7 +6,7 @@
 # of machine are tested wherever CI runs; build with AddressSanitizer +
 # UBSan (build-asan) and run them again; then, if clang is present, build
 # the libFuzzer harnesses (tests/fuzz, -DDISTILC_FUZZ=ON) and run each for
-# FUZZ_SECONDS (15 s each, about 4 minutes in all).
+# FUZZ_SECONDS (10 s each, about 3 minutes in all).
 # install-deps.sh installs Open MPI, so the builds have MPI (-DDISTILC_MPI
 # AUTO) and test_cli_mpi trains on 2 ranks under mpirun in each pass.
 # Exits non-zero on any failure; ends with the ctest summaries. Fits well
@@ -27,12 +27,15 @@ step() { echo; echo "==== $*"; }
 
 ./scripts/install-deps.sh || exit 1
 
-# ctest_pass NAME DIR [ENV=VALUE...]: one ctest run of a built tree.
+# ctest_pass NAME DIR [ENV=VALUE...]: one ctest run of a built tree
+# (EXCLUDE=REGEX before it leaves out the tests it matches).
 ctest_pass() {
     local name=$1 dir=$2
     shift 2
-    step "$name: ctest${*:+ ($*)}"
-    (cd "$dir" && env "$@" ctest -j"$JOBS" --output-on-failure --timeout 900) 2>&1 |
+    local ex=()
+    [ -n "${EXCLUDE:-}" ] && ex=(-E "$EXCLUDE")
+    step "$name: ctest${*:+ ($*)}${EXCLUDE:+, without $EXCLUDE}"
+    (cd "$dir" && env "$@" ctest -j"$JOBS" --output-on-failure --timeout 900 "${ex[@]}") 2>&1 |
         tee "$LOGS/$name-ctest.log"
     local rc=${PIPESTATUS[0]}
     [ "$rc" -eq 0 ] || status=1
@@ -59,7 +62,13 @@ if [ -n "${BUILT:-}" ]; then
     # the native pass runs test_families_pipeline's whole family x export
     # way matrix; the other two run its subset
     ctest_pass release build DISTILC_FAMILIES_FULL=1
-    ctest_pass release-avx2 build DISTILC_MAX_ISA=avx2
+    # the AVX2 pass leaves out what no CPU feature changes: the tokenizers
+    # against Hugging Face's (text only) and the kill / MPI scripts, whose
+    # subject is the process (resume, ranks), not the kernels; they ran
+    # natively above and run again under ASan below. It keeps CI inside 30
+    # minutes on 2 cores.
+    EXCLUDE='^test_tokenizer_json_hf$|^test_tokenizer_hf$|^test_cli_kill_resume$|^test_cli_mpi_search$' \
+        ctest_pass release-avx2 build DISTILC_MAX_ISA=avx2
 fi
 BUILT=
 run_suite asan build-asan -DCMAKE_BUILD_TYPE=Debug -DDISTILC_SANITIZE=ON
@@ -67,12 +76,12 @@ run_suite asan build-asan -DCMAKE_BUILD_TYPE=Debug -DDISTILC_SANITIZE=ON
 
 # The fuzz harnesses (tests/fuzz, one per input surface): built with clang
 # and libFuzzer, their seed corpora made at build time (fuzz_seeds); each
-# runs FUZZ_SECONDS (default 15: 17 harnesses, about 4 minutes in all) on
+# runs FUZZ_SECONDS (default 10: 17 harnesses, about 3 minutes in all) on
 # its corpus. A crash, leak, sanitizer report or hang fails CI and names
 # the input kept in build-fuzz/tests/fuzz/artifacts/. This build is also
 # CI's build without MPI (-DDISTILC_MPI=OFF: ir/dist.c's one-process form),
 # since the harnesses compile every layer of the library.
-FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 if command -v clang >/dev/null 2>&1 && [ -f tests/fuzz/CMakeLists.txt ]; then
     step "fuzz: build (clang, -DDISTILC_FUZZ=ON)"
     if CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DDISTILC_FUZZ=ON \
