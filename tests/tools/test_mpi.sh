@@ -38,38 +38,9 @@ DISTILC=${1:-${DISTILC_BIN:?usage: test_mpi.sh [PATH/TO/distilc] (or set DISTILC
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../util/lib.sh"
-[ "${DISTILC_HAVE_MPI:-ON}" = "ON" ] ||
-    skip "distilc was built without MPI (install libopenmpi-dev and openmpi-bin, reconfigure)"
-MPIRUN=${DISTILC_MPIEXEC:-$(command -v mpirun)}
-[ -x "$MPIRUN" ] || skip "mpirun not found (openmpi-bin)"
-"$PY" -c "import torch, onnx" 2>/dev/null ||
-    skip "/usr/bin/python3 cannot import torch and onnx"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/distilc-mpi-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
-export OMP_NUM_THREADS=1
-# Open MPI as root, two ranks on however many cores. In the sanitizer
-# build the ranks run without LeakSanitizer (ASan and UBSan still check
-# every access): Open MPI leaves allocations of the components it dlopens
-# and unloads them at MPI_Finalize, so LSan reports them from an "unknown
-# module" that no suppression can name. distilc's own leaks are checked by
-# the one-process runs here and by every other test.
-MPI=("$MPIRUN" --allow-run-as-root --oversubscribe --bind-to none
-     -x OMP_NUM_THREADS -x "ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}")
-
-# mpirun_run WANT NP WHAT ARGS...: `run`, under mpirun with NP ranks
-mpirun_run() {
-    local want=$1 np=$2 what=$3
-    shift 3
-    "${MPI[@]}" -np "$np" "$DISTILC" "$@" >"$TMP/out" 2>"$TMP/err"
-    local got=$?
-    if [ "$got" -eq "$want" ] && ! grep -q "Sanitizer\|runtime error" "$TMP/err"; then
-        ok
-        return 0
-    fi
-    bad "$what: exit $got (want $want)"
-    sed 's/^/    /' "$TMP/err" | tail -20
-    return 1
-}
+. "$HERE/../util/mpi_lib.sh"   # the skips, MPI, mpirun_run
 
 # same_weights A.onnx B.onnx WHAT [SKIP_REGEX]: every tensor within 1e-5
 same_weights() {

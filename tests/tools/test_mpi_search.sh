@@ -20,33 +20,9 @@ DISTILC=${1:-${DISTILC_BIN:?usage: test_mpi_search.sh [PATH/TO/distilc] (or set 
 PY=/usr/bin/python3
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../util/lib.sh"
-[ "${DISTILC_HAVE_MPI:-ON}" = "ON" ] ||
-    skip "distilc was built without MPI (install libopenmpi-dev and openmpi-bin, reconfigure)"
-MPIRUN=${DISTILC_MPIEXEC:-$(command -v mpirun)}
-[ -x "$MPIRUN" ] || skip "mpirun not found (openmpi-bin)"
-"$PY" -c "import torch, onnx" 2>/dev/null ||
-    skip "/usr/bin/python3 cannot import torch and onnx"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/distilc-mpisearch-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
-export OMP_NUM_THREADS=1
-# as test_mpi.sh: no LeakSanitizer under mpirun (Open MPI's dlopened
-# components), ASan and UBSan still on
-MPI=("$MPIRUN" --allow-run-as-root --oversubscribe --bind-to none
-     -x OMP_NUM_THREADS -x "ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}")
-
-mpirun_run() {
-    local want=$1 np=$2 what=$3
-    shift 3
-    "${MPI[@]}" -np "$np" "$DISTILC" "$@" >"$TMP/out" 2>"$TMP/err"
-    local got=$?
-    if [ "$got" -eq "$want" ] && ! grep -q "Sanitizer\|runtime error" "$TMP/err"; then
-        ok
-        return 0
-    fi
-    bad "$what: exit $got (want $want)"
-    sed 's/^/    /' "$TMP/err" | tail -20
-    return 1
-}
+. "$HERE/../util/mpi_lib.sh"   # the skips, MPI, mpirun_run
 
 # same_search A B WHAT: the same pareto.json byte for byte, the same shape
 same_search() {
