@@ -23,6 +23,10 @@ published row beside each task (Jiao et al. 2020, table 1: GLUE test set,
 BERT-base teacher), with the issue's targets checked.
 
     python3 bench/glue_table.py --out /tmp/glue-table            # hours
+    # on 2 cores, side by side, one core each (latency on the CPU clock):
+    python3 bench/glue_table.py --out T --tasks mrpc,stsb --teachers-only \
+        --train-threads 1 &
+    python3 bench/glue_table.py --out T --tasks cola --train-threads 1 --threads 1
     python3 bench/glue_table.py --out /tmp/q --quick ...          # seconds
 
 --quick: tiny step counts (3 fine-tuning steps, 2 supernet and
@@ -187,6 +191,10 @@ def compress(a, key, tdir, vocab):
         cmd += ["--cache", a.cache]
     if a.train_threads:
         cmd += ["--train-threads", str(a.train_threads)]
+    if a.threads:
+        # one thread timed on its own CPU clock: two tasks can run side by
+        # side (one core each) without moving each other's latencies
+        cmd += ["--threads", str(a.threads)] + (["--clock", "cpu"] if a.threads == 1 else [])
     if a.quick:
         cmd += ["--limit", "64", "--dev-limit", "32"]
     log("%s: compress (a rerun resumes it)" % TASKS[key]["name"])
@@ -324,6 +332,12 @@ def main():
     ap.add_argument("--space", help="compress --space (default: the built-in space)")
     ap.add_argument("--cache", help="compress --cache (latency cache)")
     ap.add_argument("--train-threads", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0,
+                    help="the latency setting's threads (default: the space's); 1 "
+                    "also times on the CPU clock, so side-by-side runs do not "
+                    "disturb it")
+    ap.add_argument("--teachers-only", action="store_true",
+                    help="fine-tune the teachers and stop (no compress, no table)")
     ap.add_argument("--quick", action="store_true",
                     help="tiny step counts and data: seconds, not hours")
     a = ap.parse_args()
@@ -353,6 +367,10 @@ def main():
                 rows.append(json.load(f))
             continue
         trep = teacher(a, key, tdir, model, vocab)
+        if a.teachers_only:
+            log("%s: teacher %s = %s" % (TASKS[key]["name"], trep.get("dev_metric"),
+                                        trep.get("best_dev")))
+            continue
         crep = compress(a, key, tdir, vocab)
         row = make_row(key, trep, crep)
         write_json(rowp, row)
@@ -360,6 +378,8 @@ def main():
         log("%s: teacher %s, full %s, fine-tune %s, KD %s (%s)" % (
             row["task"], pct(row["teacher"]["dev"]), pct(row["full"]),
             pct(row["finetune_only"]), pct(row["kd_only"]), row["metric"]))
+    if a.teachers_only:
+        return 0
     tg = targets(rows)
     write_json(os.path.join(a.out, "glue_table.json"),
                {"format": "distilc-glue-table", "version": 1, "quick": a.quick,

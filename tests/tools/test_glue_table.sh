@@ -35,7 +35,7 @@ search_fixture "$TMP/t" 5 ||
     { echo "FAIL: bert_export.py"; cat "$TMP/export.err"; exit 1; }
 ARGS=(--quick --tasks sst2,stsb --distilc "$DISTILC" --glue "$TMP/glue"
       --base-model "$TMP/t/model.onnx" --vocab "$TMP/vocab.txt" --space "$TMP/space.xml"
-      --cache "$TMP/latency.json" --speedup 1.2 --train-threads 1 --out "$TMP/table")
+      --cache "$TMP/latency.json" --speedup 1.2 --train-threads 1 --threads 1 --out "$TMP/table")
 table() { # WHAT: runs the script, output in $TMP/out and $TMP/err
     if "$PY" "$TABLE" "${ARGS[@]}" >"$TMP/out" 2>"$TMP/err"; then
         ok
@@ -53,7 +53,23 @@ check() { # PYTHON-EXPR-ON-j WHAT  (j = OUT/glue_table.json)
     fi
 }
 
+# the teachers alone first (so two processes can fine-tune them while a
+# third compresses): teacher.onnx and teacher.json per task, no table
+ARGS+=(--teachers-only)
+table "glue_table.py --quick --teachers-only"
+unset 'ARGS[${#ARGS[@]}-1]'
+[ -s "$TMP/table/stsb/teacher.json" ] && [ -s "$TMP/table/sst2/teacher.onnx" ] &&
+    [ ! -e "$TMP/table/glue_table.json" ] && [ ! -e "$TMP/table/sst2/compress" ] &&
+    ok || bad "--teachers-only: $(ls -R "$TMP/table")"
+
 table "glue_table.py --quick"
+if grep -q "fine-tuning the teacher" "$TMP/err"; then
+    bad "the teachers were fine-tuned again"
+else
+    ok
+fi
+grep -q -- "--clock cpu" "$TMP/table/sst2/compress.log" && ok ||
+    bad "--threads 1 did not time on the CPU clock"
 check "[r['task'] for r in j['rows']] == ['SST-2', 'STS-B'] and j['quick']" "the rows"
 check "all(r[k] is not None and -1 <= r[k] <= 1 for r in j['rows']
            for k in ('finetune_only', 'kd_only', 'full'))" "the three rows"
