@@ -68,18 +68,54 @@ def log(msg):
     print("glue_table: " + msg, file=sys.stderr, flush=True)
 
 
-def run(cmd, logpath, what):
-    """Runs cmd with stdout+stderr appended to logpath; exits 1 on failure."""
+def run(cmd, logpath, what, clock=None, stdout=None):
+    """Runs cmd with stderr (and stdout unless given a file) appended to
+    logpath, its wall time added to clock (a WallClock) as it goes; exits 1
+    on failure."""
     with open(logpath, "a") as f:
         f.write("$ " + " ".join(cmd) + "\n")
         f.flush()
-        rc = subprocess.call(cmd, stdout=f, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=stdout or f, stderr=subprocess.STDOUT
+                                if stdout is None else f)
+        while True:
+            t0 = time.time()
+            try:
+                rc = proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                rc = None
+            if clock:
+                clock.add(time.time() - t0)
+            if rc is not None:
+                break
     if rc != 0:
         log("%s failed (exit %d); see %s" % (what, rc, logpath))
         with open(logpath) as f:
             tail = f.read()[-1500:]
         sys.stderr.write(tail + "\n")
         sys.exit(1)
+
+
+class WallClock:
+    """Seconds a task's commands have run, over every run of this script:
+    TASK/wall.json {"teacher": s, "compress": s}, written every 30 s, so a
+    killed and resumed table still counts the time the killed run spent
+    (within 30 s). compress's own report counts a resumed stage's last run
+    only."""
+
+    def __init__(self, tdir, part):
+        self.path, self.part = os.path.join(tdir, "wall.json"), part
+
+    def read(self):
+        try:
+            with open(self.path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def add(self, seconds):
+        w = self.read()
+        w[self.part] = w.get(self.part, 0.0) + seconds
+        write_json(self.path, w)
 
 
 def write_json(path, obj):
@@ -160,16 +196,13 @@ def teacher(a, key, tdir, model, vocab):
     if os.path.exists(os.path.join(ck, "last.ckpt")):
         cmd.append("--resume")
     log("%s: fine-tuning the teacher" % TASKS[key]["name"])
-    t0 = time.time()
-    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    with open(os.path.join(tdir, "teacher.log"), "a") as f:
-        f.write("$ " + " ".join(cmd) + "\n" + res.stderr)
-    if res.returncode != 0:
-        log("%s: distilc finetune failed (exit %d):\n%s" % (TASKS[key]["name"],
-            res.returncode, res.stderr[-1500:]))
-        sys.exit(1)
-    rep = json.loads(res.stdout.strip().splitlines()[-1])
-    rep["wall_seconds"] = time.time() - t0
+    clock = WallClock(tdir, "teacher")
+    res_path = os.path.join(tdir, "teacher.out")
+    with open(res_path, "w") as out:
+        run(cmd, os.path.join(tdir, "teacher.log"), "distilc finetune", clock, stdout=out)
+    with open(res_path) as f:
+        rep = json.loads(f.read().strip().splitlines()[-1])
+    rep["wall_seconds"] = clock.read().get("teacher")
     write_json(done, rep)
     return rep
 
@@ -198,15 +231,14 @@ def compress(a, key, tdir, vocab):
     if a.quick:
         cmd += ["--limit", "64", "--dev-limit", "32"]
     log("%s: compress (a rerun resumes it)" % TASKS[key]["name"])
-    t0 = time.time()
-    run(cmd, os.path.join(tdir, "compress.log"), "distilc compress")
-    wall = time.time() - t0
+    clock = WallClock(tdir, "compress")
+    run(cmd, os.path.join(tdir, "compress.log"), "distilc compress", clock)
     runs = ["--runs", "3", "--warmup", "1"] if a.quick else []
     run([sys.executable, os.path.join(HERE, "compress_report_ort.py"), out] + runs,
         os.path.join(tdir, "ort.log"), "compress_report_ort.py")
     with open(os.path.join(out, "report.json")) as f:
         rep = json.load(f)
-    rep["_wall_seconds_this_run"] = wall
+    rep["_wall_seconds"] = clock.read().get("compress")
     return rep
 
 
@@ -243,7 +275,9 @@ def make_row(key, trep, crep):
         "kept": full / teacher_dev if full is not None and teacher_dev else None,
         "steps": rows.get("full", {}).get("steps"),
         "setting": crep["setting"],
-        "wall_seconds": (trep.get("wall_seconds") or 0) + (crep.get("total_seconds") or 0),
+        # over every run of the script (WallClock), else the reports' own
+        "wall_seconds": (trep.get("wall_seconds") or 0) +
+                        (crep.get("_wall_seconds") or crep.get("total_seconds") or 0),
         "stages": crep["stages"],
         "tinybert4": {"teacher": tb["teacher"], "student": tb["student"],
                       "kept": tb["student"] / tb["teacher"],

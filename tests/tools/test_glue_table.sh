@@ -85,6 +85,15 @@ has "$TMP/table/glue_table.md" "^\| SST-2 \| accuracy \|" "the Markdown table"
 has "$TMP/table/glue_table.md" "TinyBERT-4 \(paper: test set, BERT-base teacher\)" \
     "TinyBERT-4's row in the Markdown"
 [ -s "$TMP/table/sst2/compress/controls/kd.onnx" ] && ok || bad "no control model"
+# the wall time counts every run of the script (a killed table resumes)
+if "$PY" -c "import json,sys; w=json.load(open('$TMP/table/stsb/wall.json'))
+r=json.load(open('$TMP/table/stsb/row.json'))
+sys.exit(0 if w['teacher'] > 0 and w['compress'] > 0 and
+         abs(r['wall_seconds'] - w['teacher'] - w['compress']) < 1e-6 else 1)"; then
+    ok
+else
+    bad "wall.json: $(cat "$TMP/table/stsb/wall.json")"
+fi
 
 table "rerun"
 has "$TMP/err" "SST-2: done" "the rerun skips SST-2"
