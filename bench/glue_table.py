@@ -388,6 +388,16 @@ def main():
         print("glue_table: --distilc %s: not an executable (build first)" % a.distilc,
               file=sys.stderr)
         return 2
+    # the ONNX Runtime timing runs last, hours in: find out now whether this
+    # interpreter can run it
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as e:
+        print("glue_table: %s cannot import %s, which bench/compress_report_ort.py "
+              "needs (run the script with the interpreter the tests use, "
+              "/usr/bin/python3)" % (sys.executable, e.name), file=sys.stderr)
+        return 2
     os.makedirs(a.out, exist_ok=True)
     model, vocab = base_model(a, a.out)
     rows = []

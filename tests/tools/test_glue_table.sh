@@ -125,4 +125,15 @@ else
     [ $? -eq 2 ] && grep -q "qnli" "$TMP/err" && ok || bad "unknown task: $(cat "$TMP/err")"
 fi
 
+# an interpreter without ONNX Runtime is refused at the start, not hours in
+mkdir -p "$TMP/no-ort"
+echo 'raise ImportError("no onnxruntime here", name="onnxruntime")' >"$TMP/no-ort/onnxruntime.py"
+if PYTHONPATH="$TMP/no-ort" "$PY" "$TABLE" --tasks cola --out "$TMP/y" --distilc "$DISTILC" \
+        >"$TMP/out" 2>"$TMP/err"; then
+    bad "ran without onnxruntime"
+else
+    [ $? -eq 2 ] && grep -q "cannot import onnxruntime" "$TMP/err" && [ ! -e "$TMP/y" ] && ok ||
+        bad "without onnxruntime: $(cat "$TMP/err")"
+fi
+
 finish test_cli_glue_table
