@@ -8,7 +8,9 @@ CoLA, STS-B):
      `distilc finetune --recipe distill/recipes/finetune-minilm-TASK.xml`
      (checkpoints in OUT/TASK/teacher-ckpt: a killed run resumes);
   2. `distilc compress --recipe distill/recipes/tinybert-glue-TASK.xml
-     --speedup 4 --controls`: supernet, search, intermediate and prediction
+     --latency-ms L --controls`, L the teacher's ONNX Runtime latency / 4
+     (the issue's target; timed once, TASK/teacher-ort.json; --limit-from
+     distilc: `--speedup 4`, a quarter of the teacher's distilc latency): supernet, search, intermediate and prediction
      distillation (augmentation on the small tasks), the build, and the two
      controls (fine-tuning alone, prediction loss alone), every stage's work
      a step count; a killed compress resumes through its own state.json;
@@ -207,6 +209,41 @@ def teacher(a, key, tdir, model, vocab):
     return rep
 
 
+def latency_setting(a):
+    """(seq, batch, threads) compress times at: the space's, --threads over
+    its threads."""
+    space = a.space or os.path.join(ROOT, "search", "spaces", "default.xml")
+    lat = ET.parse(space).getroot().find(".//latency")
+    if lat is None:
+        raise SystemExit("glue_table: %s has no <latency> setting" % space)
+    return (int(lat.get("seq")), int(lat.get("batch")),
+            a.threads or int(lat.get("threads")))
+
+
+def ort_limit_ms(a, key, tdir):
+    """The latency limit the issue's target sets: the teacher's ONNX Runtime
+    latency at compress's setting over --speedup. Timed once and kept in
+    TASK/teacher-ort.json, so a resumed compress gets the same limit (a new
+    one would redo its search)."""
+    path = os.path.join(tdir, "teacher-ort.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)["limit_ms"]
+    sys.path.insert(0, HERE)
+    from compress_report_ort import time_model
+    seq, batch, threads = latency_setting(a)
+    clock = "cpu" if threads == 1 else "wall"
+    runs, warmup = (3, 1) if a.quick else (15, 3)
+    ms, _ = time_model(os.path.join(tdir, "teacher.onnx"), seq, batch, threads, runs,
+                       warmup, None, clock)
+    limit = ms / a.speedup
+    write_json(path, {"teacher_ort_ms": ms, "speedup": a.speedup, "limit_ms": limit,
+                      "seq": seq, "batch": batch, "threads": threads, "clock": clock})
+    log("%s: the teacher takes %.2f ms in ONNX Runtime: the student's limit is %.3f ms"
+        % (TASKS[key]["name"], ms, limit))
+    return limit
+
+
 def compress(a, key, tdir, vocab):
     """Runs (or resumes) compress and the ONNX Runtime timing; its report."""
     out = os.path.join(tdir, "compress")
@@ -216,8 +253,11 @@ def compress(a, key, tdir, vocab):
         quick_recipe(recipe, q)
         recipe = q
     cmd = [a.distilc, "compress", os.path.join(tdir, "teacher.onnx"), "--recipe", recipe,
-           "--data", a.glue, "--vocab", vocab, "--speedup", str(a.speedup), "--controls",
-           "--progress", "json", "-o", out]
+           "--data", a.glue, "--vocab", vocab, "--controls", "--progress", "json", "-o", out]
+    if a.limit_from == "ort":
+        cmd += ["--latency-ms", "%.6g" % ort_limit_ms(a, key, tdir)]
+    else:
+        cmd += ["--speedup", str(a.speedup)]
     if a.space:
         cmd += ["--space", a.space]
     if a.cache:
@@ -275,6 +315,7 @@ def make_row(key, trep, crep):
         "kept": full / teacher_dev if full is not None and teacher_dev else None,
         "steps": rows.get("full", {}).get("steps"),
         "setting": crep["setting"],
+        "latency_limit_ms": ((crep.get("search") or {}).get("constraints") or {}).get("latency_ms"),
         # over every run of the script (WallClock), else the reports' own
         "wall_seconds": (trep.get("wall_seconds") or 0) +
                         (crep.get("_wall_seconds") or crep.get("total_seconds") or 0),
@@ -362,7 +403,10 @@ def main():
                     "encoder, made by bench/make_teacher_minilm.py)")
     ap.add_argument("--vocab", help="its vocab.txt (needed with --base-model)")
     ap.add_argument("--speedup", type=float, default=TARGET_SPEEDUP,
-                    help="compress's latency limit: teacher / SPEEDUP (4)")
+                    help="the student's latency limit: the teacher's / SPEEDUP (4)")
+    ap.add_argument("--limit-from", choices=("ort", "distilc"), default="ort",
+                    help="whose teacher latency the limit divides: ONNX Runtime's, as "
+                    "the target is stated (default), or distilc's (compress --speedup)")
     ap.add_argument("--space", help="compress --space (default: the built-in space)")
     ap.add_argument("--cache", help="compress --cache (latency cache)")
     ap.add_argument("--train-threads", type=int, default=0)

@@ -81,6 +81,10 @@ check "[r['tinybert4']['student'] for r in j['rows']] == [92.6, 80.4]
        and j['rows'][0]['metric'] == 'accuracy' and j['rows'][1]['metric'] == 'spearmanr'
        and set(j['targets']['tasks']) == {'SST-2', 'STS-B'}" "TinyBERT-4's row, metrics, targets"
 check "all(r['teacher']['finetune_seconds'] > 0 for r in j['rows'])" "the teachers were fine-tuned"
+# the limit is the teacher's ONNX Runtime latency over --speedup, timed once
+check "all(abs(r['latency_limit_ms'] - json.load(open('$TMP/table/%s/teacher-ort.json'
+           % k))['limit_ms']) < 1e-3 * r['latency_limit_ms'] for r, k in zip(j['rows'],
+           ('sst2', 'stsb')))" "the latency limit from ONNX Runtime"
 has "$TMP/table/glue_table.md" "^\| SST-2 \| accuracy \|" "the Markdown table"
 has "$TMP/table/glue_table.md" "TinyBERT-4 \(paper: test set, BERT-base teacher\)" \
     "TinyBERT-4's row in the Markdown"
