@@ -156,8 +156,8 @@ def quick_recipe(src, dst):
         if el is not None:
             root.remove(el)
     text = ET.tostring(root, encoding="unicode")
-    # rewritten only when it changes: compress fingerprints the recipe by
-    # size and mtime, and a resumed run must find it as it was
+    # rewritten only when it changes (compress fingerprints the settings,
+    # so a rewrite would be harmless; this keeps the file's date meaningful)
     if os.path.exists(dst):
         with open(dst) as f:
             if f.read() == text:

@@ -18,6 +18,7 @@
 
 #include "distill/augment.h"
 #include "frontend/glue.h"
+#include "frontend/recipe.h"
 
 static const char *const stage_names[COMPRESS_STAGE_COUNT] = {
     "lift", "supernet", "search", "distill", "build", "eval",
@@ -118,6 +119,37 @@ static ir_status fnv_file(uint64_t *h, const char *what, const char *path,
     return IR_OK;
 }
 
+/* A recipe's settings by what they set, so an edit redoes only the stages
+ * it changes (a new distillation step count keeps the supernet) and a
+ * touched but equal file redoes nothing. Checkpoint cadence is left out: it
+ * does not change what a stage computes. */
+static uint64_t fnv_recipe_stage(uint64_t h, const recipe_stage *s)
+{
+    int64_t ints[] = {s->skip, s->epochs, s->steps, s->batch, s->max_seq,
+                      (int64_t)s->seed, s->eval_every, s->bucket};
+    double reals[] = {s->lr, s->warmup, s->weight_decay, s->temperature};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        h = fnv_i64(h, ints[i]);
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
+        h = fnv_f64(h, reals[i]);
+    return h;
+}
+
+static uint64_t fnv_recipe_distill(uint64_t h, const recipe *r)
+{
+    h = fnv_str(h, "recipe-distill/1");
+    h = fnv_recipe_stage(h, &r->general);
+    h = fnv_recipe_stage(h, &r->intermediate);
+    h = fnv_recipe_stage(h, &r->prediction);
+    const char *texts[] = {r->student, r->share, r->init, r->layer_map,
+                           r->corpus};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        h = fnv_str(h, texts[i]);
+    h = fnv_i64(h, r->augment_copies);
+    h = fnv_f64(h, r->augment_prob);
+    return fnv_i64(h, r->augment_neighbours);
+}
+
 ir_status compress_fingerprints(const compress_options *o,
                                 const search_constraints *cons,
                                 uint64_t fp[COMPRESS_STAGE_COUNT], ir_diag *d)
@@ -185,12 +217,13 @@ ir_status compress_fingerprints(const compress_options *o,
     h = fnv_i64(h, o->limit);
     h = fnv_i64(h, o->proxy_fitness);
     h = fnv_i64(h, o->supernet_steps);
-    /* a recipe sets the supernet's, the search's and distill's settings
-     * (only when given, so states from before recipes keep their
-     * fingerprints) */
-    if (o->recipe_path &&
-        (s = fnv_file(&h, "--recipe", o->recipe_path, true, d)) != IR_OK)
-        return s;
+    /* a recipe's settings, each in the stage it sets (only when given, so
+     * states from before recipes keep their fingerprints): its supernet
+     * here, its search and distillation settings below */
+    if (o->recipe) {
+        h = fnv_str(h, "recipe-supernet/1");
+        h = fnv_recipe_stage(h, &o->recipe->supernet);
+    }
     if (o->supernet_steps <= 0) { /* the budget sets its steps */
         h = fnv_f64(h, o->budget_minutes);
         h = fnv_f64(h, o->supernet_fraction);
@@ -205,12 +238,18 @@ ir_status compress_fingerprints(const compress_options *o,
     h = fnv_f64(h, o->search_fraction);
     if (o->children_per_cycle > 1) /* 1 keeps the states of before */
         h = fnv_i64(h, o->children_per_cycle);
+    if (o->recipe) {
+        h = fnv_i64(h, o->recipe->search_population);
+        h = fnv_i64(h, o->recipe->search_generations);
+    }
     fp[COMPRESS_SEARCH] = h;
     /* distill: the training data (train.tsv is in lift's), corpus, limits */
     if (o->corpus && (s = fnv_file(&h, "--corpus", o->corpus, true, d)) != IR_OK)
         return s;
     h = fnv_i64(h, o->limit);
     h = fnv_i64(h, o->distill_steps);
+    if (o->recipe)
+        h = fnv_recipe_distill(h, o->recipe);
     /* augmentation only when on, so states written before it existed keep
      * their fingerprints */
     if (o->augment > 0) {

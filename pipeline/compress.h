@@ -174,8 +174,9 @@ typedef struct compress_options {
      * distillation stages' settings (steps, lr, batch, max-seq, seed,
      * buckets: as written, not the budget's short-run learning rate); the
      * caller fills what the options did not give (steps, augmentation,
-     * controls) from it. recipe_path names its file for the fingerprints
-     * (its size and mtime, like every input file). */
+     * controls) from it. The stage fingerprints take its settings, each in
+     * the stage it sets (a new distillation step count keeps the supernet;
+     * a touched but equal file redoes nothing); recipe_path is its file. */
     const struct recipe *recipe;
     const char *recipe_path;
     /* Train the two controls (the control-finetune and control-kd stages). */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "frontend/json.h"
+#include "frontend/recipe.h"
 #include "pipeline/compress.h"
 #include "pipeline/report.h"
 #include "testutil.h"
@@ -201,14 +202,40 @@ static void test_skip_logic(const char *dir)
     m = run_mask(&o, st, &s, &d);
     CHECK(m == FROM(COMPRESS_CONTROL_FT));
 
-    /* a recipe is an input of the supernet and everything after */
+    /* a recipe's settings count in the stage they set: its supernet
+     * settings redo the supernet and after, its search's the search and
+     * after, its distillation's distill and after; a rewritten file with
+     * the same settings (or a moved one) redoes nothing */
     char rpath[4200];
     snprintf(rpath, sizeof rpath, "%s/recipe.xml", dir);
     write_text(rpath, "<recipe version='1'/>");
+    recipe rec;
+    recipe_default(&rec);
     o.recipe_path = rpath;
+    o.recipe = &rec;
     m = run_mask(&o, st, &s, &d);
     CHECK_MSG(m == FROM(COMPRESS_SUPERNET), "--recipe mask %x", m);
+    write_text(rpath, "<recipe version='1'></recipe>");
+    o.recipe_path = "elsewhere/recipe.xml";
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == 0, "an equal recipe rewritten: mask %x", m);
+    rec.intermediate.steps = 3000;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_DISTILL), "recipe distill steps mask %x", m);
+    rec.augment_copies = 4;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_DISTILL), "recipe augment mask %x", m);
+    rec.intermediate.ckpt_every = 7; /* cadence: the same result */
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == 0, "recipe ckpt-every mask %x", m);
+    rec.search_generations = 3;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_SEARCH), "recipe search mask %x", m);
+    rec.supernet.batch = 16;
+    m = run_mask(&o, st, &s, &d);
+    CHECK_MSG(m == FROM(COMPRESS_SUPERNET), "recipe supernet mask %x", m);
     o.recipe_path = NULL;
+    o.recipe = NULL;
     m = run_mask(&o, st, &s, &d);
     CHECK(m == FROM(COMPRESS_SUPERNET));
 
