@@ -108,6 +108,18 @@ else
     ok
 fi
 
+# --retime: the finished tasks' latencies timed again (alone, in real use);
+# compress's figures stay in the row
+ARGS+=(--retime)
+table "--retime"
+unset 'ARGS[${#ARGS[@]}-1]'
+check "all(r['timing'].startswith('retimed alone') and r['during_compress']['student_distilc_ms'] > 0
+           and r['student']['distilc_latency_ms'] > 0 and r['teacher']['ort_latency_ms'] > 0
+           and abs(r['speedup_vs_teacher_ort'] - r['teacher']['ort_latency_ms']
+                   / r['student']['distilc_latency_ms']) < 1e-9 for r in j['rows'])" \
+    "--retime's latencies"
+has "$TMP/err" "SST-2: retimed: student" "--retime says what it measured"
+
 rm "$TMP/table/stsb/row.json"
 table "a task without its row"
 has "$TMP/err" "SST-2: done" "SST-2 still skipped"
