@@ -132,6 +132,10 @@ static void header_io(ckpt_io *io, ckpt_header *h, uint32_t version,
         s->data_hash = s->loss_hash = 0;
         h->aux_n = 0;
     }
+    if (version >= 4)
+        rw(io, &s->teacher_seconds, sizeof s->teacher_seconds);
+    else if (!writing)
+        s->teacher_seconds = 0; /* not recorded */
     if (!writing)
         s->file_version = version;
     precision_default(s);
@@ -148,7 +152,8 @@ static uint32_t header_bytes(uint32_t version)
     size_t v2 = v1 + 2 * TRAIN_CKPT_PRECISION_MAX;
     size_t v3 = v2 + sizeof(float) + 2 * sizeof(double) + sizeof(uint64_t) +
                 4 * sizeof(float) + 2 * sizeof(int64_t) + 3 * sizeof(uint64_t);
-    return (uint32_t)(version >= 3 ? v3 : version == 2 ? v2 : v1);
+    size_t v4 = v3 + sizeof(double);
+    return (uint32_t)(version >= 4 ? v4 : version == 3 ? v3 : version == 2 ? v2 : v1);
 }
 
 ir_status train_ckpt_save(const char *path, const train_params *p,

@@ -30,6 +30,11 @@
  * caller owns (the supernet's random stream and sandwich), stored after
  * the extra block. A version 1 or 2 file loads with the figures unknown
  * (NaN, 0) and only the seed, step count and precisions checked.
+ *
+ * Version 4 added, after those, the seconds of the training time spent in
+ * a teacher's forward (distillation) over every run, so a resumed stage
+ * reports the teacher's and the student's share of all its runs; an older
+ * file loads with 0 there.
  */
 #ifndef DISTILC_DISTILL_CHECKPOINT_H
 #define DISTILC_DISTILL_CHECKPOINT_H
@@ -43,7 +48,7 @@
 
 /* TRAIN_CKPT_PRECISION_MAX is the on-disk width of a precision name
  * (ir/precision.h), with its NUL. */
-enum { TRAIN_CKPT_VERSION = 3, TRAIN_CKPT_PRECISION_MAX = 8 };
+enum { TRAIN_CKPT_VERSION = 4, TRAIN_CKPT_PRECISION_MAX = 8 };
 
 /* Where the loop was after `step` optimizer steps. */
 typedef struct train_ckpt_state {
@@ -65,6 +70,8 @@ typedef struct train_ckpt_state {
     double last_dev;         /* last dev metric; NaN when none */
     double seconds;          /* training time */
     uint64_t tokens;         /* non-padding tokens trained on */
+    double teacher_seconds;  /* version 4: of `seconds`, those in a teacher's
+                                forward; 0 without a teacher or unknown */
     float last_loss;         /* total loss of step `step`; NaN before one */
     /* version 3: the options that set the result, refused on resume when
      * they differ (train_ckpt_match) */

@@ -225,6 +225,12 @@ ir_status distill_job_checkpoint(const distill_job *job, int stage, bool *found,
     return s;
 }
 
+/* train_loop_options.teacher_seconds: the distillation loss's clock */
+static double loss_teacher_seconds(void *user)
+{
+    return distill_loss_get_times(user).teacher;
+}
+
 static ir_status stage_run(distill_job *j, int i, distill_stage_result *sr,
                            ir_diag *d)
 {
@@ -276,6 +282,8 @@ static ir_status stage_run(distill_job *j, int i, distill_stage_result *sr,
         o.eval_user = p->eval_user;
         o.keep_best = true;
     }
+    if (j->loss)
+        o.teacher_seconds = loss_teacher_seconds;
     stage_hook h = {p, i};
     if (p->progress) {
         o.progress = progress_hook;
@@ -293,8 +301,12 @@ static ir_status stage_run(distill_job *j, int i, distill_stage_result *sr,
     sr->examples = td->n;
     if (j->loss)
         t1 = distill_loss_get_times(j->loss);
+    /* the teacher's seconds count the runs before a resume too (the
+     * checkpoint kept them), as the stage's seconds do; the rest are this
+     * run's */
     sr->times = (distill_loss_times){t1.student_forward - t0.student_forward,
-                                     t1.teacher - t0.teacher,
+                                     t1.teacher - t0.teacher +
+                                         sr->train.teacher_seconds_before,
                                      t1.terms - t0.terms, t1.calls - t0.calls};
     gemm_stats g1 = gemm_ctx_stats(p->gemm);
     sr->gemm = (gemm_stats){g1.seconds - g0.seconds, g1.flops - g0.flops,

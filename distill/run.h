@@ -56,7 +56,10 @@ typedef struct distill_stage_result {
     recipe_stage cfg;          /* the settings it ran with */
     size_t examples;           /* in its data */
     train_result train;        /* steps, losses, seconds, rates */
-    distill_loss_times times;  /* inside the loss fn during this stage */
+    distill_loss_times times;  /* inside the loss fn during this stage;
+                                  the teacher's over every run of it
+                                  (a resumed stage counts the killed
+                                  runs' too), the rest this run's */
     gemm_stats gemm;           /* the student's GEMMs during this stage */
 } distill_stage_result;
 

@@ -529,6 +529,7 @@ typedef struct loop_run {
     double t0, first_s;   /* wall clock at the start, after the first step */
     size_t first_tokens;
     double seconds0;      /* training seconds before this run (resumed) */
+    double teacher_at_start; /* o->teacher_seconds at this run's start */
     size_t tokens0;       /* tokens before this run */
 } loop_run;
 
@@ -667,6 +668,8 @@ static ir_status loop_begin(loop_run *lr, ir_diag *d)
     r->tokens = (size_t)ck->tokens;
     r->tokens_per_s = ck->seconds > 0 ? (double)ck->tokens / ck->seconds : 0;
     lr->seconds0 = ck->seconds;
+    r->teacher_seconds_before = ck->teacher_seconds;
+    lr->teacher_at_start = o->teacher_seconds ? o->teacher_seconds(lr->user) : 0;
     lr->tokens0 = r->tokens;
     lr->perm_epoch = -1;
     lr->t0 = ir_clock_wall_s();
@@ -789,6 +792,10 @@ static double loop_timing(loop_run *lr)
     r->run_seconds = el;
     r->seconds = lr->seconds0 + el;
     lr->ls.ck.seconds = r->seconds;
+    if (lr->o->teacher_seconds)
+        lr->ls.ck.teacher_seconds = r->teacher_seconds_before +
+                                    lr->o->teacher_seconds(lr->user) -
+                                    lr->teacher_at_start;
     r->tokens_per_s = r->seconds > 0 ? (double)r->tokens / r->seconds : 0;
     if (lr->ls.ck.step - r->start_step == 1) {
         lr->first_s = el;

@@ -170,6 +170,11 @@ typedef struct train_loop_options {
     train_eval_fn eval;      /* NULL = no dev evaluation */
     void *eval_user;
     bool keep_best;          /* true: p ends with the best-on-dev weights */
+    /* Seconds the loss fn has spent in a teacher's forward so far, given
+     * the loss's user pointer (NULL: no teacher). Read after every step:
+     * checkpoints keep the total over every run, and a resumed run learns
+     * the earlier runs' share (train_result.teacher_seconds_before). */
+    double (*teacher_seconds)(void *user);
     train_progress_fn progress;
     void *progress_user;
     train_extra *extra;      /* NULL = none */
@@ -226,6 +231,9 @@ typedef struct train_result {
     int64_t best_step;
     double seconds, tokens_per_s;
     double run_seconds;      /* this call's share of seconds */
+    double teacher_seconds_before; /* of seconds, those in the teacher
+                                      (teacher_seconds) in the runs before
+                                      a resume (0: fresh, or no teacher) */
     /* the rate after this run's first step, whose time includes the
      * one-off setup (oneDNN's JIT, the GEMM helper timing both libraries
      * per shape): what a long run settles at; NaN before a second step */

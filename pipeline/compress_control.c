@@ -104,7 +104,7 @@ static ir_status control_run(compress_ctx *c, int k, ir_diag *d)
     ct->final_loss = sr->train.last_loss;
     ct->seconds = sr->train.seconds;
     ct->teacher_s = sr->times.teacher;
-    ct->student_s = sr->train.run_seconds - sr->times.teacher;
+    ct->student_s = sr->train.seconds - sr->times.teacher; /* every run's */
     s = compress_measure_metrics(c, res.student, p->token_types, label,
                                  &ct->metrics, d);
 done:

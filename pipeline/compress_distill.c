@@ -188,10 +188,10 @@ static void budget_stage_end(void *user, int i, const distill_stage_result *sr,
     ds->final_loss = tr->last_loss;
     ds->seconds = tr->seconds;
     ds->tokens_per_s = tr->tokens_per_s;
-    /* the teacher's forward as the loss timed it (this run's share when
-     * the stage resumed: checkpoints keep the total seconds only) */
+    /* the teacher's forward as the loss timed it, and the rest, over every
+     * run of the stage (checkpoints keep both totals) */
     ds->teacher_s = sr->times.teacher;
-    ds->student_s = tr->run_seconds - sr->times.teacher;
+    ds->student_s = tr->seconds - sr->times.teacher;
     if (tr->steps > tr->start_step && tr->run_seconds > 0 && b->est[i] > 0) {
         double pace = tr->run_seconds / (double)(tr->steps - tr->start_step) /
                       b->est[i];

@@ -35,8 +35,8 @@
  *    "stages": {"lift": {"seconds", "ran", "teacher_seconds",
  *               "student_seconds"}, ...}, "total_seconds"}
  * The supernet's and each distillation stage's entries carry
- * "teacher_seconds" (the teacher's forward inside the losses; a resumed
- * stage's count covers its last run) and "student_seconds" too.
+ * "teacher_seconds" (the teacher's forward inside the losses) and
+ * "student_seconds" too, over every run of a resumed stage.
  * Unknown numbers are null. bench/compress_report_ort.py fills the
  * ort_latency_ms fields and ort_speedup afterwards (ONNX Runtime is never a
  * pipeline step).

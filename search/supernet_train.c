@@ -152,6 +152,8 @@ typedef struct sn_loop {
     int64_t tail_n, subnets;
     uint64_t tokens;
     bool finished;        /* a deadline ended it */
+    double teacher_seconds; /* in the teacher's forward, over every run (in
+                               the checkpoint's header, not the aux block) */
 } sn_loop;
 
 enum { AUX_WORDS = 12,
@@ -210,6 +212,7 @@ static train_ckpt_state ckpt_state(const search_supernet_train_opts *o,
                            .epoch = (int64_t)l->epoch, .data_seed = o->seed,
                            .best_dev = NAN, .best_step = -1,
                            .last_dev = NAN, .seconds = l->seconds,
+                           .teacher_seconds = l->teacher_seconds,
                            .tokens = l->tokens, .last_loss = (float)last_loss,
                            .lr = o->lr, .warmup = o->warmup,
                            .weight_decay = o->weight_decay,
@@ -256,6 +259,7 @@ static ir_status sn_resume_here(const search_supernet_train_opts *o, train_param
         return ir_diag_prefix(d, "supernet training");
     aux_unpack(l, aux);
     l->step = saved.step;
+    l->teacher_seconds = saved.teacher_seconds; /* 0 from a version 3 file */
     if (l->n_prev > SANDWICH_MAX || l->step > o->steps)
         return ir_diag_set(d, IR_ERR_INPUT, "supernet training: checkpoint %s: "
                            "loop state out of range", o->ckpt_path);
@@ -375,7 +379,7 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
         double tt0 = ir_clock_wall_s();
         s = lb.B > 0 ? teacher_run(t, lb.B, lb.T, lb.ids, lb.types, lb.mask, &tout, d)
                      : IR_OK;
-        r->teacher_seconds += ir_clock_wall_s() - tt0;
+        l.teacher_seconds += ir_clock_wall_s() - tt0;
         if (s != IR_OK) {
             ir_diag_prefix(d, "supernet training, step %lld: teacher", (long long)step + 1);
             break;
@@ -488,6 +492,7 @@ ir_status search_supernet_train(search_supernet *sn, const search_space *sp,
     r->first_loss = l.first_loss;
     r->last_loss = l.tail_n ? l.tail_sum / (double)l.tail_n : l.last_mean;
     r->seconds = l.step > r->start_step ? ir_clock_wall_s() - t0 : l.seconds;
+    r->teacher_seconds = l.teacher_seconds;
 out:
     free(perm);
     free(pj.x.params);

@@ -98,8 +98,7 @@ typedef struct search_supernet_train_result {
     int64_t start_step;   /* resumed from (0: fresh) */
     int64_t subnets;      /* sub-network forward/backward passes */
     double seconds;
-    double teacher_seconds; /* of seconds in the teacher's forward: this
-                               run's only (checkpoints keep no share) */
+    double teacher_seconds; /* of seconds, those in the teacher's forward */
     double first_loss;    /* mean over the candidates of the first step */
     double last_loss;     /* the same, mean of the last 10% of the steps */
     size_t tokens;        /* non-padding tokens of the batches */

@@ -91,7 +91,8 @@ static void test_roundtrip_and_errors(void)
                            .data_seed = 99, .rng_counter = 5, .best_dev = 0.75,
                            .best_step = 12, .gemm_precision = "bf16",
                            .teacher_precision = "fp32", .last_dev = 0.5,
-                           .seconds = 12.5, .tokens = 1234, .last_loss = 0.25f,
+                           .seconds = 12.5, .tokens = 1234, .teacher_seconds = 4.75,
+                           .last_loss = 0.25f,
                            .lr = 1e-4f, .warmup = 0.1f, .weight_decay = 0.01f,
                            .grad_clip = 1.0f, .batch = 32, .seq = 64,
                            .data_hash = 0x1234567890abcdefULL,
@@ -188,17 +189,31 @@ typedef struct run_out {
     float last_loss;        /* train_result's, over every run */
     double seconds;
     size_t tokens;
+    double teacher_before;  /* train_result.teacher_seconds_before */
     float *params;
     float extra[3];
     ir_status status;
     char msg[IR_DIAG_MSG_MAX];
 } run_out;
 
+/* The loss's state: the extra block, and a make-believe teacher that
+ * "takes" half a second a call, so its clock is exact. */
+typedef struct loss_state {
+    train_extra *x;
+    int64_t calls;
+} loss_state;
+
+static double fake_teacher_seconds(void *user)
+{
+    return 0.5 * (double)((loss_state *)user)->calls;
+}
+
 static ir_status loss_extra(void *user, const train_params *p, train_acts *a,
                             train_acts *da, const train_batch *b,
                             train_loss_parts *out, ir_diag *d)
 {
-    train_extra *x = user;
+    train_extra *x = ((loss_state *)user)->x;
+    ((loss_state *)user)->calls++;
     ir_status s = train_loss_finetune(NULL, p, a, da, b, out, d);
     for (size_t i = 0; i < x->n; i++) {
         out->total += 0.5f * x->params[i] * x->params[i] * (float)(i + 1);
@@ -251,8 +266,11 @@ static void run_with(const char *ckdir, gemm_impl gi, bool use_gemm, int64_t ste
     o.teacher_precision = teacher_precision;
     if (g)
         o.gemm_precision = ir_precision_name(gemm_ctx_precision(g));
+    o.teacher_seconds = fake_teacher_seconds;
+    loss_state ls = {&x, 0};
     train_result r;
-    out->status = train_loop_run(p, &tr, &o, loss_extra, &x, &r, &d);
+    out->status = train_loop_run(p, &tr, &o, loss_extra, &ls, &r, &d);
+    out->teacher_before = r.teacher_seconds_before;
     snprintf(out->msg, sizeof out->msg, "%s", d.msg);
     out->n = r.n_hist < 64 ? r.n_hist : 64;
     out->last_loss = r.last_loss;
@@ -317,10 +335,15 @@ static void test_resume_exact(bool use_gemm)
      * time and the tokens of the whole run */
     CHECK(memcmp(&a.last_loss, &b2.last_loss, sizeof(float)) == 0);
     CHECK(a.tokens == b2.tokens && b2.seconds > 0);
+    /* and the teacher's seconds: the killed run's 9 steps at 0.5 s */
+    CHECK_MSG(a.teacher_before == 0 && b2.teacher_before == 4.5,
+              "teacher seconds before the resume: %g", b2.teacher_before);
     /* resuming a finished run trains nothing and reports its figures */
     run_out f;
     run(split, GEMM_ONEDNN, use_gemm, N, 0, true, 42, NULL, false, &f);
     CHECK_MSG(f.status == IR_OK && f.n == 0, "%s", f.msg);
+    CHECK_MSG(f.teacher_before == 10, "a finished run's teacher seconds: %g",
+              f.teacher_before); /* all 20 steps' */
     CHECK_MSG(memcmp(&a.last_loss, &f.last_loss, sizeof(float)) == 0 &&
               f.tokens == a.tokens && f.seconds > 0,
               "finished run resumed: last loss %g (want %g), tokens %zu (want %zu), "
@@ -385,15 +408,16 @@ static uint64_t fnv1a(const unsigned char *b, size_t n)
     return h;
 }
 
-/* Bytes version 3 added at the end of the header (checkpoint.h: last
- * loss, last dev, seconds, tokens, four options as floats, batch, seq,
- * data and loss hashes, aux size) and version 2 before them (two
- * precision names). */
-enum { V3_HEADER = 4 + 8 + 8 + 8 + 4 * 4 + 8 + 8 + 8 + 8 + 8,
+/* Bytes version 4 added at the end of the header (checkpoint.h: the
+ * teacher's seconds), version 3 before them (last loss, last dev,
+ * seconds, tokens, four options as floats, batch, seq, data and loss
+ * hashes, aux size) and version 2 before those (two precision names). */
+enum { V4_HEADER = 8,
+       V3_HEADER = 4 + 8 + 8 + 8 + 4 * 4 + 8 + 8 + 8 + 8 + 8,
        V2_HEADER = 2 * TRAIN_CKPT_PRECISION_MAX };
 
 /* An older file is a newer one without the header's last fields: rewrite
- * a version 3 file at path into `version`, with its checksum. */
+ * a version 4 file at path into `version`, with its checksum. */
 static void downgrade(const char *path, uint32_t to)
 {
     FILE *f = fopen(path, "rb");
@@ -404,8 +428,8 @@ static void downgrade(const char *path, uint32_t to)
     uint32_t version, hb;
     memcpy(&version, b + 8, 4);
     memcpy(&hb, b + 12, 4);
-    CHECK(version == 3);
-    size_t drop = V3_HEADER + (to < 2 ? V2_HEADER : 0);
+    CHECK(version == 4);
+    size_t drop = V4_HEADER + (to < 3 ? V3_HEADER : 0) + (to < 2 ? V2_HEADER : 0);
     size_t cut = 16 + hb - drop; /* the dropped fields start here */
     memmove(b + cut, b + cut + drop, (size_t)size - cut - drop);
     size_t n1 = (size_t)size - drop;
@@ -421,7 +445,8 @@ static void downgrade(const char *path, uint32_t to)
 }
 
 /* Version 1 and 2 files still load: the figures unknown, the precisions
- * fp32 in version 1; and a resume from one checks what it recorded. */
+ * fp32 in version 1; and a resume from one checks what it recorded. A
+ * version 3 file loads with its figures and the teacher's seconds 0. */
 static void test_old_versions_load(void)
 {
     ir_diag d;
@@ -437,7 +462,13 @@ static void test_old_versions_load(void)
     train_ckpt_state st = {.step = 3, .total_steps = 9, .data_seed = 42,
                            .best_dev = NAN, .best_step = -1,
                            .gemm_precision = "bf16", .teacher_precision = "bf16",
-                           .last_loss = 0.5f, .lr = 1e-3f, .batch = 8}, back;
+                           .last_loss = 0.5f, .lr = 1e-3f, .batch = 8,
+                           .seconds = 9, .teacher_seconds = 6}, back;
+    CHECK(train_ckpt_save(path, p, NULL, &st, &d) == IR_OK);
+    downgrade(path, 3);
+    CHECK(train_ckpt_load(path, q, NULL, &back, &d) == IR_OK);
+    CHECK(back.file_version == 3 && back.last_loss == 0.5f && back.lr == 1e-3f &&
+          back.seconds == 9 && back.teacher_seconds == 0);
     for (uint32_t v = 1; v <= 2; v++) {
         CHECK(train_ckpt_save(path, p, NULL, &st, &d) == IR_OK);
         downgrade(path, v);

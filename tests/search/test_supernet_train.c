@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "distill/checkpoint.h"
 #include "distill/model.h"
 #include "distill/kernels.h"
 #include "search/supernet_train.h"
@@ -251,8 +252,16 @@ static void test_resume(const ir_encoder *te, const search_space *sp,
     snapshot snap = {whole, cut, false};
     CHECK(ckpt_run(te, sp, td, whole, false, 1e-3f, &snap, &ra, &pa, &d) == IR_OK);
     CHECK(snap.taken);
+    /* the checkpoint keeps the teacher's seconds so far (version 4) */
+    train_ckpt_state at5;
+    CHECK(train_ckpt_peek(cut, &at5, &d) == IR_OK && at5.step == 5 &&
+          at5.teacher_seconds > 0 && at5.teacher_seconds < ra.teacher_seconds);
     CHECK_MSG(ckpt_run(te, sp, td, cut, true, 1e-3f, NULL, &rb, &pb, &d) == IR_OK,
               "%s", d.msg);
+    /* the resumed run's count starts from the killed run's */
+    CHECK_MSG(rb.teacher_seconds > at5.teacher_seconds,
+              "teacher seconds %g after resuming from %g", rb.teacher_seconds,
+              at5.teacher_seconds);
     CHECK(rb.start_step == 5 && rb.steps == 12 && ra.start_step == 0);
     const train_params *shape = NULL;
     search_supernet *sn;
@@ -270,6 +279,7 @@ static void test_resume(const ir_encoder *te, const search_space *sp,
     CHECK(ckpt_run(te, sp, td, whole, true, 1e-3f, NULL, &rb, &pb, &d) == IR_OK);
     CHECK(rb.start_step == 12 && rb.last_loss == ra.last_loss && pb &&
           memcmp(pa, pb, shape->n * sizeof(float)) == 0);
+    CHECK(rb.teacher_seconds == ra.teacher_seconds); /* from the checkpoint */
     free(pb);
     pb = NULL;
     /* another lr is refused, naming it */
