@@ -21,7 +21,13 @@ run() {
     local want=$1 what=$2
     shift 2
     "$DISTILC" "$@" >"$TMP/out" 2>"$TMP/err"
-    local got=$?
+    exited $? "$want" "$what"
+}
+
+# exited GOT WANT WHAT: passes when a command that wrote its stderr to
+# $TMP/err exited WANT with no sanitizer report; else fails showing it.
+exited() {
+    local got=$1 want=$2 what=$3
     if [ "$got" -eq "$want" ] && ! grep -q "Sanitizer\|runtime error" "$TMP/err"; then
         ok
         return 0

@@ -25,12 +25,5 @@ mpirun_run() {
     local want=$1 np=$2 what=$3
     shift 3
     "${MPI[@]}" -np "$np" "$DISTILC" "$@" >"$TMP/out" 2>"$TMP/err"
-    local got=$?
-    if [ "$got" -eq "$want" ] && ! grep -q "Sanitizer\|runtime error" "$TMP/err"; then
-        ok
-        return 0
-    fi
-    bad "$what: exit $got (want $want)"
-    sed 's/^/    /' "$TMP/err" | tail -20
-    return 1
+    exited $? "$want" "$what"
 }
