@@ -272,6 +272,9 @@ typedef struct compress_results {
     double limit_ms;             /* the constraints searched under (0 none) */
     int64_t limit_params;
     int64_t evaluated, cycles, measured, interpolated;
+    double timed_s;              /* this run's latency timings, wall s */
+    double timed_others_cores;   /* other processes' average cores during
+                                    them (ir/machine_load.h); NaN unknown */
     /* distill */
     compress_dstage dstage[COMPRESS_DSTAGES];
     double step_s;               /* measured seconds per optimizer step */

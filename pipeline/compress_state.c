@@ -122,6 +122,8 @@ static size_t fields_build(field *f, size_t cap)
     ADD("cycles", F_I64, R(cycles), 0);
     ADD("measured", F_I64, R(measured), 0);
     ADD("interpolated", F_I64, R(interpolated), 0);
+    ADD("timed_s", F_F64, R(timed_s), 0);
+    ADD("timed_others_cores", F_F64, R(timed_others_cores), 0);
     for (int i = 0; i < COMPRESS_DSTAGES; i++) {
         char k[48];
         size_t b = R(dstage) + (size_t)i * sizeof(compress_dstage);
@@ -201,6 +203,7 @@ void compress_state_init(compress_state *s)
         s->r.teacher.metrics.value[i] = s->r.student.metrics.value[i] = NAN;
     /* fields a state from before them lacks: unknown */
     s->r.sn_teacher_s = NAN;
+    s->r.timed_s = s->r.timed_others_cores = NAN;
     for (int i = 0; i < COMPRESS_DSTAGES; i++)
         s->r.dstage[i].teacher_s = s->r.dstage[i].student_s = NAN;
     for (int k = 0; k < COMPRESS_CONTROLS; k++) {

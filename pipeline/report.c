@@ -290,8 +290,13 @@ ir_status compress_report_json(FILE *f, const compress_options *o,
     fputs("}, \"sharing\": ", f);
     json_write_string(f, r->s_share);
     fprintf(f, ", \"evaluated\": %lld, \"cycles\": %lld, \"latency_measured\": %lld, "
-            "\"latency_interpolated\": %lld},\n", (long long)r->evaluated,
-            (long long)r->cycles, (long long)r->measured, (long long)r->interpolated);
+            "\"latency_interpolated\": %lld, \"timing_load\": {\"seconds\": ",
+            (long long)r->evaluated, (long long)r->cycles, (long long)r->measured,
+            (long long)r->interpolated);
+    json_write_number(f, r->timed_s, 10);
+    fputs(", \"other_cores\": ", f);
+    json_write_number(f, r->timed_others_cores, 10);
+    fputs("}},\n", f);
     fputs(" \"distill\": {\"teacher_engine\": ", f);
     json_write_string(f, r->teacher_engine);
     fputs(", \"step_seconds\": ", f);

@@ -20,7 +20,9 @@
  *    "search": {"space", "fitness", "latency", "predicted_latency_ms",
  *               "constraints": {"latency_ms", "params"}, "sharing",
  *               "evaluated", "cycles", "latency_measured",
- *               "latency_interpolated"},
+ *               "latency_interpolated", "timing_load": {"seconds" (this
+ *               run's latency timings), "other_cores" (other processes'
+ *               average CPU cores meanwhile; compress warns from 0.5)}},
  *    "distill": {"teacher_engine", "step_seconds", "stages": [{"name",
  *                "steps", "examples", "epochs", "final_loss", "seconds",
  *                "tokens_per_s"}]},

@@ -47,6 +47,10 @@ struct search_latency {
     size_t n, cap;
     bool dirty;
     onednn_ctx *ctx; /* created on the first measurement */
+    /* what the rest of the machine used while this model timed anything
+     * (ir/machine_load.h): summed over every timing, clamped when read */
+    double timed_s, others_cpu_s;
+    bool load_known;
 };
 
 void search_latency_opts_default(search_latency_opts *o)
@@ -390,7 +394,10 @@ static ir_status lookup(search_latency *m, lat_entry k, double *ms,
     ir_status s = IR_OK;
     if (!m->ctx && (s = onednn_ctx_create(&m->ctx, d)) != IR_OK)
         return s;
+    ir_load_mark a = ir_load_mark_now();
     s = lat_measure(m->ctx, &m->o, &k, ms, d);
+    ir_load_mark b = ir_load_mark_now();
+    search_latency_count_load(m, &a, &b);
     /* Shapes come and go during a search: drop the primitives cached in
      * the context so memory stays flat. */
     onednn_ctx_clear_cache(m->ctx);
@@ -531,6 +538,26 @@ static void save_each(search_latency *m)
     ir_diag_init(&d);
     if (search_latency_save(m, &d) != IR_OK)
         m->o.save_each = false;
+}
+
+void search_latency_count_load(search_latency *m, const ir_load_mark *a,
+                               const ir_load_mark *b)
+{
+    double others, wall;
+    bool ok = ir_load_between(a, b, &others, &wall);
+    m->timed_s += wall;
+    if (ok) {
+        m->others_cpu_s += others;
+        m->load_known = true;
+    }
+}
+
+bool search_latency_load(const search_latency *m, search_latency_load_info *out)
+{
+    out->timed_s = m->timed_s;
+    out->others_cores = m->load_known && m->timed_s > 0 && m->others_cpu_s > 0
+                            ? m->others_cpu_s / m->timed_s : 0;
+    return m->load_known;
 }
 
 ir_status search_latency_predict(search_latency *m, const ir_encoder_config *c,

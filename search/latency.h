@@ -49,6 +49,7 @@
 
 #include "ir/diag.h"
 #include "ir/encoder.h"
+#include "ir/machine_load.h"
 #include "search/space.h"
 
 /* What a timing measures. Wall time is what a user sees; the calling
@@ -144,6 +145,26 @@ ir_status search_latency_calibrate_space(search_latency *m,
                                          const search_latency_query *q,
                                          size_t n, int runs, search_clock clk,
                                          uint64_t seed, ir_diag *d);
+/* How busy the rest of the machine was while this model timed primitives
+ * and calibration runs (ir/machine_load.h): timing beside another job
+ * gives slow figures even on the CPU clock, from the memory traffic, and a
+ * search with them rejects students that fit. Callers warn when
+ * others_cores is high (SEARCH_LATENCY_BUSY_CORES). False when the
+ * machine's load cannot be read here (out zero then). */
+typedef struct search_latency_load_info {
+    double timed_s;      /* wall seconds spent timing */
+    double others_cores; /* other processes' average CPU cores meanwhile */
+} search_latency_load_info;
+bool search_latency_load(const search_latency *m, search_latency_load_info *out);
+/* Counts the window between marks a and b (ir_load_mark_now) as timing:
+ * what m times itself is counted already; callers add the whole-model runs
+ * they time for it (search_latency_measure_model). */
+void search_latency_count_load(search_latency *m, const ir_load_mark *a,
+                               const ir_load_mark *b);
+/* The load from which a warning is due: other jobs kept about half a core
+ * busy on average while the model timed. */
+#define SEARCH_LATENCY_BUSY_CORES 0.5
+
 /* Writes the cache (creating its folder) when something changed: to a
  * temporary file renamed over the old one (ir/file_atomic.h), so a kill
  * leaves the old cache or the new one. */

@@ -126,9 +126,13 @@ ir_status search_latency_calibrate_space(search_latency *m,
          * not overlap in time */
         search_latency_estimate est;
         s = search_latency_predict(m, &pick[k], q, &est, d);
-        if (s == IR_OK)
+        if (s == IR_OK) {
+            ir_load_mark a = ir_load_mark_now();
             s = search_latency_measure_model(&pick[k], q, runs, clk, seed + k,
                                              &meas[k], d);
+            ir_load_mark b = ir_load_mark_now();
+            search_latency_count_load(m, &a, &b);
+        }
     }
     if (s == IR_OK)
         s = search_latency_calibrate(m, pick, meas, n, q, d);

@@ -208,10 +208,14 @@ static ir_status measure_all(search_latency *lm, const latency_args *a,
         /* predict first: the primitive timings and the real run then do not
          * overlap in time */
         s = search_latency_predict(lm, &pr[i].c, q, &est, d);
-        if (s == IR_OK)
+        if (s == IR_OK) {
+            ir_load_mark m0 = ir_load_mark_now();
             s = search_latency_measure_model(&pr[i].c, q, (int)a->runs.value, clock,
                                              (uint64_t)a->seed.value + i, &pr[i].meas,
                                              d);
+            ir_load_mark m1 = ir_load_mark_now();
+            search_latency_count_load(lm, &m0, &m1);
+        }
         if (s != IR_OK) {
             char buf[96];
             search_config_format(&pr[i].c, buf, sizeof buf);
@@ -287,7 +291,13 @@ static void print_json(const latency_report *r)
     json_write_fixed(stdout, r->tau, 4);
     printf(", \"mean_rel_error\": ");
     json_write_fixed(stdout, r->mre, 4);
-    printf("}\n");
+    search_latency_load_info li;
+    bool known = search_latency_load(r->lm, &li);
+    printf(", \"timing_load\": {\"seconds\": ");
+    json_write_number(stdout, li.timed_s, 6);
+    printf(", \"other_cores\": ");
+    json_write_number(stdout, known ? li.others_cores : NAN, 4);
+    printf("}}\n");
 }
 
 static void print_text(const latency_report *r)
@@ -318,6 +328,24 @@ static void print_text(const latency_report *r)
         printf("Kendall tau %.3f, mean relative error %.1f%% over %lld "
                "candidates (targets: tau >= 0.9, error <= 10%%)\n", r->tau,
                100 * r->mre, (long long)r->n_val);
+    search_latency_load_info li;
+    if (search_latency_load(r->lm, &li))
+        printf("timed for %.1f s; other processes used %.2f CPU cores on "
+               "average meanwhile\n", li.timed_s, li.others_cores);
+}
+
+/* Timings taken beside other jobs run slow even on the CPU clock (memory
+ * traffic); a cache filled that way makes compress's search turn down
+ * students that fit. Said on stderr, whatever the output format. */
+static void warn_if_busy(const search_latency *lm)
+{
+    search_latency_load_info li;
+    if (search_latency_load(lm, &li) && li.timed_s >= 1 &&
+        li.others_cores >= SEARCH_LATENCY_BUSY_CORES)
+        fprintf(stderr, "distilc: %s: warning: other processes kept %.1f CPU cores "
+                "busy on average while this timed (%.0f s): these timings run "
+                "slow; time again on a quiet machine (--recalibrate, a fresh "
+                "--cache)\n", CMD, li.others_cores, li.timed_s);
 }
 
 int cmd_latency_model(int argc, char **argv)
@@ -364,6 +392,7 @@ int cmd_latency_model(int argc, char **argv)
                         .need_cal = need_cal, .cal = pr, .val = pr + a.n_cal.value,
                         .n_cal = a.n_cal.value, .n_val = a.n_val.value};
     score(&r);
+    warn_if_busy(lm);
     if (a.so.out.json)
         print_json(&r);
     else

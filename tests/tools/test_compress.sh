@@ -153,7 +153,9 @@ run 0 "tiny budget" compress "$T" "${COMMON[@]}" --budget-minutes 0.01 \
 has "$TMP/err" '"event":"note","text":"search: its 0.1 s of the budget are spent' \
     "tiny budget note"
 if "$PY" -c "import json,sys; j=json.load(open('$TMP/tiny/report.json'))
-s=j['search']; sys.exit(0 if s['latency_interpolated'] > 0 and s['latency_measured'] >= 1
+s=j['search']; t=s['timing_load']
+sys.exit(0 if s['latency_interpolated'] > 0 and s['latency_measured'] >= 1
+    and t['seconds'] > 0 and (t['other_cores'] is None or t['other_cores'] >= 0)
     and all(x['steps'] >= 1 for x in j['distill']['stages']) else 1)"; then ok
 else bad "tiny budget report: $(head -c 600 "$TMP/tiny/report.json")"; fi
 

@@ -120,7 +120,34 @@ import json, math
 p = json.load(open('$TMP/out'))
 assert len(p['candidates']) == 3 and p['calibrated_now']
 assert all(c['measured_ms'] > 0 and c['predicted_ms'] > 0 for c in p['candidates'])
-assert -1 <= p['kendall_tau'] <= 1 and p['mean_rel_error'] >= 0" && ok || bad "latency-model JSON"
+assert -1 <= p['kendall_tau'] <= 1 and p['mean_rel_error'] >= 0
+# how busy the rest of the machine was while it timed: a number however busy
+t = p['timing_load']
+assert t['seconds'] > 0 and (t['other_cores'] is None or t['other_cores'] >= 0)" && ok || bad "latency-model JSON"
+fi
+
+# Timing beside another job: jobs spinning on every core are what the
+# latency model sees as other processes' load, and it says so (timings
+# taken that way run slow, even on the CPU clock). A fresh cache, so that
+# everything is timed.
+cores=$(nproc)
+if [ "$cores" -ge 2 ] && [ -r /proc/stat ]; then
+    spinners=()
+    for _ in $(seq "$cores"); do
+        (while :; do :; done) &
+        spinners+=($!)
+    done
+    run 0 "latency-model, busy" latency-model --space "$TMP/space.xml" --validate 3 \
+        --calibrate 2 --runs 3 --clock cpu --cache "$TMP/busy.json" --json --progress off
+    kill "${spinners[@]}" 2>/dev/null
+    wait "${spinners[@]}" 2>/dev/null
+    expect_err "other processes kept" "busy machine not warned about"
+    /usr/bin/python3 -c "
+import json
+t = json.load(open('$TMP/out'))['timing_load']
+assert t['seconds'] >= 1 and t['other_cores'] >= 0.5, t" && ok || bad "busy timing_load"
+else
+    echo "skipped: the busy-machine check needs 2 cores and /proc/stat ($cores cores here)"
 fi
 run 0 "latency-model table" latency-model --space "$TMP/space.xml" --validate 2 \
     --runs 2 --clock cpu --cache "$CACHE" --progress off
