@@ -365,6 +365,9 @@ def make_row(key, trep, crep):
         "steps": rows.get("full", {}).get("steps"),
         "setting": crep["setting"],
         "latency_limit_ms": ((crep.get("search") or {}).get("constraints") or {}).get("latency_ms"),
+        # how busy the machine was while the search's latency model timed:
+        # timings beside another task's training run slow (BENCHMARKS.md)
+        "search_timing_load": (crep.get("search") or {}).get("timing_load"),
         # both count too little at times: the script's clock (WallClock) misses
         # runs by other means, compress's own total a resumed stage's killed
         # runs; the larger is the nearer

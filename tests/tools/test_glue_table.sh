@@ -77,6 +77,9 @@ check "all(r['teacher']['ort_latency_ms'] > 0 and r['student']['distilc_latency_
            and r['speedup_vs_teacher_ort'] > 0 and r['wall_seconds'] > 0
            and r['student']['parameters'] < r['teacher']['parameters'] for r in j['rows'])" \
     "latencies, parameters, wall time"
+# the machine's load while the search timed (compress's report): a number
+check "all(r['search_timing_load']['seconds'] >= 0 for r in j['rows'])" \
+    "the search's timing load"
 check "[r['tinybert4']['student'] for r in j['rows']] == [92.6, 80.4]
        and j['rows'][0]['metric'] == 'accuracy' and j['rows'][1]['metric'] == 'spearmanr'
        and set(j['targets']['tasks']) == {'SST-2', 'STS-B'}" "TinyBERT-4's row, metrics, targets"
