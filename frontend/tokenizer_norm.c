@@ -34,6 +34,21 @@ static ir_status icu_err(ir_diag *d, const char *what, UErrorCode e)
                        what, u_errorName(e));
 }
 
+/* A Replace regex comes from a tokenizer.json, and some patterns backtrack
+ * without bound on some inputs ("(a+)+$" on a long run of a's and a b): a
+ * search stops after this many ticks of ICU's match engine (10,000 steps
+ * each: about a second here, and steps, not seconds, so the same input
+ * fails on any machine). Real normalizer patterns take a few ticks on a
+ * long text. */
+enum { REGEX_TICKS = 2000 };
+
+static ir_status regex_limit(URegularExpression *rx, ir_diag *d)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    uregex_setTimeLimit(rx, REGEX_TICKS, &e);
+    return U_FAILURE(e) ? icu_err(d, "regex time limit", e) : IR_OK;
+}
+
 static ir_status u16_reserve(tok_norm_scratch *ns, int k, size_t n, ir_diag *d)
 {
     if (n <= ns->u16_cap[k])
@@ -190,6 +205,12 @@ static ir_status replace_regex(const tok_norm *nm, tok_norm_scratch *ns,
             return st;
         i = b;
     }
+    if (e == U_REGEX_TIME_OUT || e == U_REGEX_STACK_OVERFLOW)
+        return ir_diag_set(d, IR_ERR_INPUT, "tokenizer: normalizer Replace regex: "
+                           "ICU's matcher gave up on a %zu-byte text (%s: more "
+                           "than %d million steps, or its 8 MB backtracking "
+                           "stack): the pattern backtracks without bound on it",
+                           n, u_errorName(e), REGEX_TICKS / 100);
     if (U_FAILURE(e))
         return icu_err(d, "regex search", e);
     return tok_str_put(out, in + i, n - i, d);
@@ -328,6 +349,10 @@ static ir_status clone_regexes(const tok_norm *norms, size_t n,
         r[norms[i].regex_index] = uregex_clone(norms[i].regex, &e);
         if (U_FAILURE(e))
             return icu_err(d, "regex clone", e);
+        /* a clone keeps the pattern, not the matcher's settings */
+        ir_status st = regex_limit(r[norms[i].regex_index], d);
+        if (st != IR_OK)
+            return st;
     }
     return IR_OK;
 }

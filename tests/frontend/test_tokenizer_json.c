@@ -335,6 +335,38 @@ static void test_unigram(void)
     tok_free(t);
 }
 
+/* A hostile Replace regex: "(a+)+$" backtracks exponentially on a run of
+ * a's ended by a b. Encoding stops with an error in bounded work (ICU's
+ * step limit, the same on any machine) instead of running for years; a
+ * text it handles still encodes with the same tokenizer afterwards. */
+static void test_regex_backtracking(void)
+{
+    static const char json[] =
+        "{\"normalizer\":{\"type\":\"Replace\",\"pattern\":{\"Regex\":\"(a+)+$\"},"
+        "\"content\":\"x\"},\"model\":{\"type\":\"Unigram\",\"unk_id\":0,"
+        "\"vocab\":[[\"<unk>\",0.0],[\"a\",-1.0],[\"b\",-1.0],[\"x\",-1.0]]}}";
+    ir_diag d;
+    tok_tokenizer *t = load(json, &d);
+    CHECK_MSG(t, "%s", d.msg);
+    if (!t)
+        return;
+    char text[64];
+    memset(text, 'a', 48);
+    strcpy(text + 48, "b");
+    tok_encoding enc = {0};
+    ir_diag_init(&d);
+    CHECK_MSG(tok_encode(t, text, NULL, 0, 0, &enc, &d) == IR_ERR_INPUT &&
+              strstr(d.msg, "Replace regex") && strstr(d.msg, "backtracks"),
+              "status %d: %s", d.status, d.msg);
+    tok_encoding_free(&enc);
+    /* the whole text matched: one "x" */
+    ir_diag_init(&d);
+    CHECK_MSG(tok_encode(t, "aaaa", NULL, 0, 0, &enc, &d) == IR_OK && enc.len == 1 &&
+              enc.input_ids[0] == 3, "status %d: %s, %zu ids", d.status, d.msg, enc.len);
+    tok_encoding_free(&enc);
+    tok_free(t);
+}
+
 static void expect_error(const char *json, ir_status want, const char *needle,
                          int line)
 {
@@ -429,6 +461,7 @@ int main(void)
     test_bpe_merge_order();
     test_bpe_long_word();
     test_unigram();
+    test_regex_backtracking();
     test_errors();
     return test_finish("test_tokenizer_json");
 }
