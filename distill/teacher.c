@@ -13,6 +13,7 @@
 #include "distill/params.h"
 #include "distill/teacher.h"
 #include "frontend/tokenizer.h"
+#include "ir/input_role.h"
 #include "passes/encoder_from_onnx.h"
 
 struct teacher {
@@ -42,16 +43,14 @@ const char *teacher_engine_name(teacher_engine e)
     }
 }
 
-/* encoder_open_options.check: records whether the graph has an input
- * named token_type_ids. */
+/* encoder_open_options.check: records whether the graph has a token types
+ * input (token_type_ids or another exporter's name, ir/input_role.h). */
 static ir_status note_token_types(const ir_graph *g, void *user, ir_diag *d)
 {
     (void)d;
     bool *has = user;
     *has = false;
-    for (int i = 0; i < g->n_inputs; i++)
-        if (!strcmp(g->inputs[i]->name, "token_type_ids"))
-            *has = true;
+    *has = ir_graph_input_with_role(g, IR_INPUT_TYPES) >= 0;
     return IR_OK;
 }
 

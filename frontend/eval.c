@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "ir/clock.h"
+#include "ir/input_role.h"
 #include "ir/interp.h"
 
 eval_options eval_options_default(void)
@@ -310,14 +311,22 @@ ir_status eval_model_init(eval_model *m, ir_graph *g, ir_diag *d)
     m->out_logits = -1;
     for (int i = 0; i < g->n_inputs; i++) {
         const char *name = g->inputs[i]->name;
-        int *slot = strcmp(name, "input_ids") == 0        ? &m->in_ids
-                    : strcmp(name, "attention_mask") == 0 ? &m->in_mask
-                    : strcmp(name, "token_type_ids") == 0 ? &m->in_types
-                                                          : NULL;
+        ir_input_role role = ir_input_role_of(name);
+        int *slot = role == IR_INPUT_IDS     ? &m->in_ids
+                    : role == IR_INPUT_MASK  ? &m->in_mask
+                    : role == IR_INPUT_TYPES ? &m->in_types
+                                             : NULL;
         if (!slot)
             return ir_diag_set(d, IR_ERR_INPUT, "model input '%s' is not one "
-                               "eval can feed (input_ids, attention_mask, "
-                               "token_type_ids)", name);
+                               "eval can feed (token ids: %s; mask: %s; token "
+                               "types: %s)", name,
+                               ir_input_role_aliases(IR_INPUT_IDS),
+                               ir_input_role_aliases(IR_INPUT_MASK),
+                               ir_input_role_aliases(IR_INPUT_TYPES));
+        if (*slot >= 0)
+            return ir_diag_set(d, IR_ERR_INPUT, "model inputs '%s' and '%s' "
+                               "both carry %s", g->inputs[*slot]->name, name,
+                               ir_input_role_name(role));
         ir_dtype t = g->inputs[i]->dtype;
         if (t != IR_DT_I64 && t != IR_DT_I32 && t != IR_DT_UNDEF)
             return ir_diag_set(d, IR_ERR_INPUT, "model input '%s' is %s; "
@@ -326,8 +335,8 @@ ir_status eval_model_init(eval_model *m, ir_graph *g, ir_diag *d)
         *slot = i;
     }
     if (m->in_ids < 0)
-        return ir_diag_set(d, IR_ERR_INPUT, "the model has no input named "
-                           "'input_ids' (Hugging Face's name for token ids)");
+        return ir_diag_set(d, IR_ERR_INPUT, "the model has no token ids input "
+                           "(named one of %s)", ir_input_role_aliases(IR_INPUT_IDS));
     if (g->n_outputs == 0)
         return ir_diag_set(d, IR_ERR_INPUT, "the model has no outputs");
     m->out_logits = 0;

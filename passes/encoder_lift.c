@@ -23,6 +23,7 @@
  * A graph that does not fit says which layer and which node broke it.
  */
 #include "passes/encoder_lift.h"
+#include "ir/input_role.h"
 #include "passes/encoder_lift_internal.h"
 
 #include <math.h>
@@ -414,7 +415,7 @@ static ir_status emb_term(lift *L, const ir_value *v)
         L->pos = table;
         L->cfg.positions = IR_ENC_POS_PADDED;
         L->cfg.pad_id = pad;
-    } else if (idx->is_input && strcmp(idx->name, "token_type_ids") == 0)
+    } else if (idx->is_input && ir_input_role_of(idx->name) == IR_INPUT_TYPES)
         L->type = table;
     else if (idx->is_input)
         L->word = table;

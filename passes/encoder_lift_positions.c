@@ -11,6 +11,7 @@
  * with Casts between the integer types anywhere and past_len 0 folded
  * away or kept as an Add of zero. The two pad constants must agree.
  */
+#include "ir/input_role.h"
 #include "passes/encoder_lift_internal.h"
 
 
@@ -32,7 +33,7 @@ static bool real_mask(const ir_value *c, int64_t *pad)
         return false;
     for (int k = 0; k < 2; k++) {
         const ir_value *ids = lift_uncast(eq->inputs[k]);
-        if (ids->is_input && strcmp(ids->name, "input_ids") == 0 &&
+        if (ids->is_input && ir_input_role_of(ids->name) == IR_INPUT_IDS &&
             lift_const_int(eq->inputs[1 - k], pad))
             return true;
     }

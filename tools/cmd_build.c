@@ -15,6 +15,7 @@
 #include "backend/calibrate.h"
 #include "backend/emit.h"
 #include "ir/encoder.h"
+#include "ir/input_role.h"
 #include "tools/cli.h"
 #include "tools/cli_groups.h"
 #include "tools/cmds.h"
@@ -30,7 +31,8 @@ static void usage(FILE *f)
             "                     [--no-compile] [--progress MODE]\n"
             "\n"
             "Compiles a BERT-style classifier (input_ids, attention_mask\n"
-            "[, token_type_ids] -> logits) into a standalone program:\n"
+            "[, token_type_ids] -> logits; TF Hub's and tf2onnx's names for\n"
+            "them too) into a standalone program, which takes Hugging Face's:\n"
             "  DIR/model          the program: JSON lines of token ids on stdin,\n"
             "                     {\"logits\":[...],\"label\":K} lines on stdout\n"
             "                     (DIR/model --help); links libc, libm, libdnnl,\n"
@@ -63,23 +65,28 @@ static ir_status check_interface(const ir_graph *g, void *user, ir_diag *d)
 {
     bool *has_types = user; /* set when the model takes token_type_ids */
     *has_types = false;
-    bool has_ids = false;
     for (int k = 0; k < g->n_inputs; k++) {
         const char *n = g->inputs[k]->name;
-        if (!strcmp(n, "input_ids"))
-            has_ids = true;
-        else if (!strcmp(n, "token_type_ids"))
-            *has_types = true;
-        else if (strcmp(n, "attention_mask"))
+        ir_input_role r = ir_input_role_of(n);
+        if (r == IR_INPUT_UNKNOWN)
             return ir_diag_set(d, IR_ERR_UNSUPPORTED,
-                               "input '%s' is not one of input_ids, "
-                               "attention_mask, token_type_ids: distilc build "
-                               "compiles BERT-style classifiers", n);
+                               "input '%s' is not token ids (%s), a mask (%s) "
+                               "or token types (%s): distilc build compiles "
+                               "BERT-style classifiers", n,
+                               ir_input_role_aliases(IR_INPUT_IDS),
+                               ir_input_role_aliases(IR_INPUT_MASK),
+                               ir_input_role_aliases(IR_INPUT_TYPES));
+        if (ir_graph_input_with_role(g, r) != k)
+            return ir_diag_set(d, IR_ERR_UNSUPPORTED, "inputs '%s' and '%s' both "
+                               "carry %s", g->inputs[ir_graph_input_with_role(g, r)]->name,
+                               n, ir_input_role_name(r));
     }
-    if (!has_ids)
+    *has_types = ir_graph_input_with_role(g, IR_INPUT_TYPES) >= 0;
+    if (ir_graph_input_with_role(g, IR_INPUT_IDS) < 0)
         return ir_diag_set(d, IR_ERR_UNSUPPORTED,
-                           "the model has no input_ids input: distilc build "
-                           "compiles BERT-style classifiers");
+                           "the model has no token ids input (%s): distilc build "
+                           "compiles BERT-style classifiers",
+                           ir_input_role_aliases(IR_INPUT_IDS));
     if (g->n_outputs != 1)
         return ir_diag_set(d, IR_ERR_UNSUPPORTED,
                            "the model has %d outputs; distilc build compiles "

@@ -63,7 +63,9 @@ static void usage(FILE *f)
             "--predictions (label_name) name the classes.\n"
             "\n"
             "Model inputs are matched by name: input_ids, attention_mask,\n"
-            "token_type_ids; the output is 'logits' (or the first output).\n"
+            "token_type_ids, or other exporters' names for them (TF Hub's\n"
+            "input_word_ids, input_mask, input_type_ids; segment_ids;\n"
+            "tf2onnx's ':0' suffix); the output is 'logits' (or the first).\n"
             "Exit status: 0 ok, 1 failure, 2 bad input or usage.\n");
 }
 

@@ -17,6 +17,7 @@
 
 #include "backend/rt_encoder.h"
 #include "frontend/onnx.h"
+#include "ir/input_role.h"
 #include "ir/interp.h"
 #include "ir/ir.h"
 #include "passes/pass.h"
@@ -42,7 +43,8 @@ static void usage(FILE *f)
             "  --backend NAME      ref: the reference interpreter (default);\n"
             "                      onednn: the compiled encoder runtime, for\n"
             "                      BERT-style classifiers (inputs input_ids,\n"
-            "                      attention_mask[, token_type_ids], output\n"
+            "                      attention_mask[, token_type_ids], or TF\n"
+            "                      Hub's and tf2onnx's names for them; output\n"
             "                      logits); a graph it cannot lower is exit 2\n"
             "                      naming the layer and node\n"
             "  --threads N         onednn: threads (default: all cores)\n"
@@ -149,14 +151,13 @@ static ir_status check_input(const ir_value *decl, const ir_tensor *t,
     return IR_OK;
 }
 
-/* The model's input named name among given[] (in g->inputs order), or NULL. */
-static const ir_tensor *input_named(const ir_graph *g, ir_tensor *const *given,
-                                    const char *name)
+/* The model's input with that role among given[] (in g->inputs order), or
+ * NULL. */
+static const ir_tensor *input_with_role(const ir_graph *g, ir_tensor *const *given,
+                                        ir_input_role r)
 {
-    for (int k = 0; k < g->n_inputs; k++)
-        if (strcmp(g->inputs[k]->name, name) == 0)
-            return given[k];
-    return NULL;
+    int k = ir_graph_input_with_role(g, r);
+    return k >= 0 ? given[k] : NULL;
 }
 
 /* --backend onednn: compiles g (rewriting it) and runs the inputs, which
@@ -167,34 +168,41 @@ static ir_status run_onednn(ir_graph *g, ir_tensor *const *given,
     *out = NULL;
     for (int k = 0; k < g->n_inputs; k++) {
         const char *n = g->inputs[k]->name;
-        if (strcmp(n, "input_ids") && strcmp(n, "attention_mask") &&
-            strcmp(n, "token_type_ids"))
+        ir_input_role r = ir_input_role_of(n);
+        if (r == IR_INPUT_UNKNOWN)
             return ir_diag_set(d, IR_ERR_UNSUPPORTED,
-                               "onednn backend: input '%s' is not one of "
-                               "input_ids, attention_mask, token_type_ids "
-                               "(use --backend ref)", n);
+                               "onednn backend: input '%s' is not token ids "
+                               "(%s), a mask (%s) or token types (%s) (use "
+                               "--backend ref)", n, ir_input_role_aliases(IR_INPUT_IDS),
+                               ir_input_role_aliases(IR_INPUT_MASK),
+                               ir_input_role_aliases(IR_INPUT_TYPES));
+        if (ir_graph_input_with_role(g, r) != k)
+            return ir_diag_set(d, IR_ERR_UNSUPPORTED, "onednn backend: inputs "
+                               "'%s' and '%s' both carry %s",
+                               g->inputs[ir_graph_input_with_role(g, r)]->name, n,
+                               ir_input_role_name(r));
     }
     if (g->n_outputs != 1)
         return ir_diag_set(d, IR_ERR_UNSUPPORTED,
                            "onednn backend: the model has %d outputs; it "
                            "computes one (logits); use --backend ref",
                            g->n_outputs);
-    const ir_tensor *ids = input_named(g, given, "input_ids");
-    const ir_tensor *mask = input_named(g, given, "attention_mask");
-    const ir_tensor *types = input_named(g, given, "token_type_ids");
+    const ir_tensor *ids = input_with_role(g, given, IR_INPUT_IDS);
+    const ir_tensor *mask = input_with_role(g, given, IR_INPUT_MASK);
+    const ir_tensor *types = input_with_role(g, given, IR_INPUT_TYPES);
     if (!ids)
         return ir_diag_set(d, IR_ERR_UNSUPPORTED,
                            "onednn backend: the model has no input_ids input");
     const ir_tensor *all[3] = {ids, mask, types};
-    const char *names[3] = {"input_ids", "attention_mask", "token_type_ids"};
+    const char *names[3] = {"token ids", "mask", "token types"};
     for (int i = 0; i < 3; i++)
         if (all[i] && (all[i]->dtype != IR_DT_I64 || all[i]->rank != 2 ||
                        all[i]->dims[0] != ids->dims[0] ||
                        all[i]->dims[1] != ids->dims[1] || ids->dims[0] < 1 ||
                        ids->dims[1] < 1))
             return ir_diag_set(d, IR_ERR_INPUT,
-                               "onednn backend: input '%s' must be int64 "
-                               "[batch, seq] like input_ids", names[i]);
+                               "onednn backend: the %s input must be int64 "
+                               "[batch, seq] like the token ids", names[i]);
     rt_model *m = NULL;
     ir_encoder *e = NULL;
     ir_status s = rt_model_from_graph(g, ro, &m, &e, d);
