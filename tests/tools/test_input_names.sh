@@ -23,23 +23,8 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/distilc-names-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 . "$(dirname "$0")/../util/lib.sh"
 
-# ---- fixtures: a 30-word vocabulary, SST-2 train and dev ---------------------
-"$PY" - "$TMP" <<'PYEOF'
-import os, random, sys
-tmp = sys.argv[1]
-words = ("the a movie film is was good bad great awful very not fun dull "
-         "man woman dog cat plays runs said today , .").split()
-os.makedirs(os.path.join(tmp, "glue", "SST-2"))
-with open(os.path.join(tmp, "vocab.txt"), "w") as f:
-    f.write("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words) + "\n")
-rnd = random.Random(7)
-for split, n in (("train", 64), ("dev", 24)):
-    with open(os.path.join(tmp, "glue", "SST-2", split + ".tsv"), "w") as f:
-        f.write("sentence\tlabel\n")
-        for i in range(n):
-            s = " ".join(rnd.choice(words) for _ in range(rnd.randint(1, 12)))
-            f.write("%s\t%d\n" % (s, i % 2))
-PYEOF
+# ---- fixtures: lib.sh's tiny GLUE root (29 words) and a tiny classifier -----
+tiny_glue
 "$PY" "$HERE/../util/bert_export.py" --out "$TMP/hf" --layers 1 --hidden 16 --heads 2 \
     --ffn 32 --max-pos 64 --vocab 30 --seed 3 >/dev/null 2>"$TMP/export.err" ||
     { echo "FAIL: bert_export.py"; cat "$TMP/export.err"; exit 1; }
