@@ -291,10 +291,38 @@ void compress_budget_split(const compress_options *o, double used,
     b->distill_s = rest > 0.5 * share ? rest : 0.5 * share;
 }
 
+static int train_threads(const compress_options *o)
+{
+    return o->train_threads > 0 ? (int)o->train_threads : omp_get_num_procs();
+}
+
 void compress_train_threads(const compress_ctx *c)
 {
-    omp_set_num_threads(c->o->train_threads > 0 ? (int)c->o->train_threads
-                                                : omp_get_num_procs());
+    omp_set_num_threads(train_threads(c->o));
+}
+
+/* A training stage resumed with other threads or ranks than the run that
+ * wrote its checkpoints goes on, since the user may have moved the run to
+ * a larger machine, but its sums are ordered otherwise from there: the
+ * student differs in the last bits from the one a run never killed makes.
+ * Said, and the new counts kept for the next resume (state.json). */
+static void note_threads_change(compress_ctx *c, compress_stage i, bool resume)
+{
+    compress_results *r = &c->st->r;
+    int64_t threads = train_threads(c->o), ranks = ir_dist_size(c->o->dist);
+    bool trains = i == COMPRESS_SUPERNET || i == COMPRESS_DISTILL ||
+                  i == COMPRESS_CONTROL_FT || i == COMPRESS_CONTROL_KD;
+    if (resume && trains && r->run_train_threads > 0 &&
+        (r->run_train_threads != threads || r->run_ranks != ranks))
+        compress_note(c, "warning: %s resumes with %lld training thread%s on %lld "
+                      "rank%s; its checkpoints were written with %lld on %lld: it "
+                      "goes on, but not bit for bit as an unkilled run (that needs "
+                      "the same --train-threads and ranks)", compress_stage_name(i),
+                      (long long)threads, threads == 1 ? "" : "s", (long long)ranks,
+                      ranks == 1 ? "" : "s", (long long)r->run_train_threads,
+                      (long long)r->run_ranks);
+    r->run_train_threads = threads;
+    r->run_ranks = ranks;
 }
 
 double compress_used_before_distill(const compress_ctx *c)
@@ -523,6 +551,7 @@ ir_status compress_run(const compress_options *o,
                     st->fp[j] = 0;
             }
             st->fp[i] = fp[i];
+            note_threads_change(&c, (compress_stage)i, resume);
             if (s == IR_OK)
                 s = compress_state_save(state_path, st, d);
         }

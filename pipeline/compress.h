@@ -294,6 +294,10 @@ typedef struct compress_results {
     double search_budget_s, distill_budget_s;
     /* build */
     int64_t program_bytes, weights_bytes;
+    /* the training threads (per rank) and ranks of the run that last
+     * started or resumed a stage: a checkpoint resumed at another count
+     * goes on, but not bit for bit as the run it continues (0: unknown) */
+    int64_t run_train_threads, run_ranks;
     /* the setting of this run (filled by compress_run, not saved: it is
      * part of the lift stage's fingerprint) */
     int64_t set_seq, set_batch, set_threads;

@@ -123,6 +123,8 @@ static size_t fields_build(field *f, size_t cap)
     ADD("measured", F_I64, R(measured), 0);
     ADD("interpolated", F_I64, R(interpolated), 0);
     ADD("timed_s", F_F64, R(timed_s), 0);
+    ADD("run_train_threads", F_I64, R(run_train_threads), 0);
+    ADD("run_ranks", F_I64, R(run_ranks), 0);
     ADD("timed_others_cores", F_F64, R(timed_others_cores), 0);
     for (int i = 0; i < COMPRESS_DSTAGES; i++) {
         char k[48];

@@ -187,6 +187,9 @@ if kill_self search:5 "$A" && { [ -s "$SCK" ] || { bad "no search checkpoint bef
         run 0 "resumed after kills in search and distill" "${C[@]}" -o "$A" &&
             has "$TMP/err" '"stage":"distill","skipped":false,"why":"not done yet"' \
                 "the distill stage resumed"
+        # the same --train-threads: nothing to warn about
+        ! grep -q "resumes with" "$TMP/err" && ok ||
+            bad "a resume at the same --train-threads was warned about"
     fi
     # every timing the killed run saved is in the final cache, unchanged
     "$PY" - "$TMP/latency-killed.json" "$TMP/latency.json" <<'PYEOF' &&
@@ -202,6 +205,22 @@ PYEOF
         ok || bad "the resumed run did not reuse the killed run's timings"
 fi
 echo "killed in search and distill, resumed: $(($(now_ms) - t0)) ms"
+
+# ---- 1b. resumed with other training threads: it goes on, and says so ------
+# (the user may move a killed run to a larger machine; its sums are ordered
+# otherwise from there, so the student is not the unkilled run's bit for bit)
+B=$TMP/threads
+C2=()
+for ((i = 0; i < ${#C[@]}; i++)); do
+    C2+=("${C[$i]}")
+    [ "${C[$i]}" = "--train-threads" ] && { C2+=(2); i=$((i + 1)); }
+done
+if kill_self "distill general:10" "$B"; then
+    run 0 "resumed with 2 training threads" "${C2[@]}" -o "$B" &&
+        has "$TMP/err" "warning: distill resumes with 2 training threads on 1 rank; its checkpoints were written with 1 on 1" \
+            "the change of --train-threads is said"
+fi
+rm -rf "$B"
 
 # ---- 2. the reference, never killed, with the timings the kills left --------
 cp "$TMP/latency.json" "$TMP/latency-before.json"
