@@ -193,11 +193,13 @@ static ir_status fitness_cb(void *ctx, const ir_encoder_config *cfg,
     compress_train_threads(sr->c);
     ir_encoder_config twin = *cfg;
     twin.embed = 0;
-    double metric, loss, proxy;
+    double metric = 0, loss = 0, proxy = 0;
     ir_status s = search_supernet_evaluate(sr->sn, &twin, &sr->heldout, sr->kind,
                                            &metric, &loss, d);
     if (s == IR_OK)
         s = search_proxy_fitness(&sr->seq, cfg, &proxy, d);
+    if (s != IR_OK)
+        return s;
     /* ties (common while the supernet is young: many slices land on the
      * majority class) go to the lower held-out loss, then to the larger
      * candidate */
