@@ -144,6 +144,25 @@ else
     [ $? -eq 2 ] && grep -q "qnli" "$TMP/err" && ok || bad "unknown task: $(cat "$TMP/err")"
 fi
 
+# --limit-from base: the base model timed once, before any teacher trains,
+# and each task's limit taken from it (tasks side by side never time a
+# teacher beside another's training)
+if "$PY" "$TABLE" "${ARGS[@]}" --tasks sst2 --limit-from base \
+        --out "$TMP/base" >"$TMP/out" 2>"$TMP/err"; then
+    "$PY" -c "import json,os,sys
+b=json.load(open('$TMP/base/base-ort.json')); t=json.load(open('$TMP/base/sst2/teacher-ort.json'))
+r=json.load(open('$TMP/base/sst2/row.json'))
+sys.exit(0 if b['ort_ms'] > 0 and t['teacher_ort_ms'] == b['ort_ms']
+         and t['source'].startswith('the base model')
+         and abs(r['latency_limit_ms'] - b['ort_ms'] / t['speedup'] / (1 + t['margin']))
+             < 1e-3 * r['latency_limit_ms']
+         and os.path.getmtime('$TMP/base/base-ort.json')
+             <= os.path.getmtime('$TMP/base/sst2/teacher.onnx') else 1)" && ok ||
+        bad "--limit-from base: $(cat "$TMP/base/base-ort.json" "$TMP/base/sst2/teacher-ort.json")"
+else
+    bad "--limit-from base: exit $?: $(tail -5 "$TMP/err")"
+fi
+
 # an interpreter without ONNX Runtime is refused at the start, not hours in
 mkdir -p "$TMP/no-ort"
 echo 'raise ImportError("no onnxruntime here", name="onnxruntime")' >"$TMP/no-ort/onnxruntime.py"
