@@ -152,6 +152,13 @@ static int seeds_tokenizers(const char *out)
     rc |= seed_text(out, "tokenizer_json", "bpe.json", FUZZ_TOK_BPE_JSON);
     rc |= seed_text(out, "tokenizer_json", "unigram.json", FUZZ_TOK_UNIGRAM_JSON);
     rc |= seed_text(out, "tokenizer_json", "spbpe.json", FUZZ_TOK_SPBPE_JSON);
+    /* a Replace regex that backtracks without bound on a long enough run
+     * of " a" (ICU's step limit stops it): mutations that lengthen the
+     * pattern's reach must still end in bounded time */
+    rc |= seed_text(out, "tokenizer_json", "backtrack.json",
+                    "{\"normalizer\":{\"type\":\"Replace\",\"pattern\":{\"Regex\":"
+                    "\"( ?a| a)+b\"},\"content\":\"x\"},\"model\":{\"type\":\"Unigram\","
+                    "\"unk_id\":0,\"vocab\":[[\"<unk>\",0.0],[\"a\",-1.0],[\"x\",-1.0]]}}");
 
     static const char *const texts[] = {
         "The quick brown fox jumped over the lazy dog.\tUnaffable caf\xC3\xA9!",
