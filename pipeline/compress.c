@@ -8,10 +8,12 @@
 #include "pipeline/compress_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -100,13 +102,25 @@ static uint64_t fnv_str(uint64_t h, const char *s)
 static uint64_t fnv_i64(uint64_t h, int64_t v) { return fnv(h, &v, sizeof v); }
 static uint64_t fnv_f64(uint64_t h, double v) { return fnv(h, &v, sizeof v); }
 
-/* A file's identity without reading it: path, size and modification time
- * (a rewritten file gets a new mtime). Missing: IR_ERR_INPUT naming what. */
+/* A path by what it names, not how it was spelt: "../shared/glue" from
+ * the project and "/work/shared/glue" are one folder, and a rerun that
+ * spells it the other way must not redo hours of stages. The canonical
+ * path when it resolves; a path that names nothing is only "missing" (the
+ * stage reads nothing there, however it is spelt). */
+static uint64_t fnv_path(uint64_t h, const char *path)
+{
+    char real[PATH_MAX];
+    return fnv_str(h, path && realpath(path, real) ? real : "(missing)");
+}
+
+/* A file's identity without reading it: its path, size and modification
+ * time (a rewritten file gets a new mtime). Missing: IR_ERR_INPUT naming
+ * what. */
 static ir_status fnv_file(uint64_t *h, const char *what, const char *path,
                           bool required, ir_diag *d)
 {
     struct stat sb;
-    *h = fnv_str(*h, path);
+    *h = fnv_path(*h, path);
     if (stat(path, &sb) != 0) {
         if (!required)
             return IR_OK;
@@ -174,7 +188,7 @@ ir_status compress_fingerprints(const compress_options *o,
         /* the user's files, columns, kind, labels and metric */
         for (int i = 0; i < GLUE_SPLIT_COUNT; i++)
             if (t->files[i]) {
-                h = fnv_str(h, t->files[i]);
+                h = fnv_path(h, t->files[i]);
                 fnv_file(&h, "--data", t->files[i], false, d);
             }
         h = fnv_str(h, t->col_a);
@@ -185,7 +199,7 @@ ir_status compress_fingerprints(const compress_options *o,
         for (int k = 0; !t->is_regression && k < t->n_labels; k++)
             h = fnv_str(h, t->label_names[k]);
     } else {
-        h = fnv_str(h, o->data);
+        h = fnv_path(h, o->data);
         static const char *const files[] = {"dev.tsv", "train.tsv"};
         for (int i = 0; i < 2; i++) {
             /* either DIR is the task's folder or a GLUE root holding it */

@@ -136,6 +136,14 @@ run 0 "rerun" compress "$T" "${COMMON[@]}" --corpus "$TMP/corpus.txt" --budget-m
 [ -z "$(stages)" ] && ok || bad "rerun ran: $(stages)"
 has "$TMP/err" '"stage":"distill","skipped":true' "rerun skips distill"
 has "$TMP/out" "distill [0-9.]+s \(skipped\)" "table marks skipped stages"
+# the same files spelt another way (a detour through '..', the teacher
+# through a symbolic link): the same inputs, nothing redone
+ln -sfn "$T" "$TMP/teacher-link.onnx"
+run 0 "rerun, paths spelt otherwise" compress "$TMP/teacher-link.onnx" --task sst2 \
+    --data "$TMP/./glue/../glue" --vocab "$TMP/../$(basename "$TMP")/vocab.txt" \
+    --space "$TMP/space.xml" --cache "$TMP/latency.json" --progress json -o "$TMP/o" \
+    --corpus "$TMP/corpus.txt" --budget-minutes 0.4
+[ -z "$(stages)" ] && ok || bad "another spelling of the same paths ran: $(stages): $(grep -m1 "\"why\"" "$TMP/err")"
 run 0 "--from build" compress "$T" "${COMMON[@]}" --corpus "$TMP/corpus.txt" \
     --budget-minutes 0.4 --from build
 [ "$(stages)" = "build,eval,control-finetune,control-kd,report" ] && ok || bad "--from build ran: $(stages)"
