@@ -309,34 +309,20 @@ ir_status eval_model_init(eval_model *m, ir_graph *g, ir_diag *d)
     m->g = g;
     m->in_ids = m->in_mask = m->in_types = -1;
     m->out_logits = -1;
+    int idx[IR_INPUT_ROLE_COUNT];
+    ir_status s = ir_graph_input_roles(g, "eval", idx, d);
+    if (s != IR_OK)
+        return s;
     for (int i = 0; i < g->n_inputs; i++) {
-        const char *name = g->inputs[i]->name;
-        ir_input_role role = ir_input_role_of(name);
-        int *slot = role == IR_INPUT_IDS     ? &m->in_ids
-                    : role == IR_INPUT_MASK  ? &m->in_mask
-                    : role == IR_INPUT_TYPES ? &m->in_types
-                                             : NULL;
-        if (!slot)
-            return ir_diag_set(d, IR_ERR_INPUT, "model input '%s' is not one "
-                               "eval can feed (token ids: %s; mask: %s; token "
-                               "types: %s)", name,
-                               ir_input_role_aliases(IR_INPUT_IDS),
-                               ir_input_role_aliases(IR_INPUT_MASK),
-                               ir_input_role_aliases(IR_INPUT_TYPES));
-        if (*slot >= 0)
-            return ir_diag_set(d, IR_ERR_INPUT, "model inputs '%s' and '%s' "
-                               "both carry %s", g->inputs[*slot]->name, name,
-                               ir_input_role_name(role));
         ir_dtype t = g->inputs[i]->dtype;
         if (t != IR_DT_I64 && t != IR_DT_I32 && t != IR_DT_UNDEF)
             return ir_diag_set(d, IR_ERR_INPUT, "model input '%s' is %s; "
-                               "eval feeds token ids as i64 or i32", name,
-                               ir_dtype_name(t));
-        *slot = i;
+                               "eval feeds token ids as i64 or i32",
+                               g->inputs[i]->name, ir_dtype_name(t));
     }
-    if (m->in_ids < 0)
-        return ir_diag_set(d, IR_ERR_INPUT, "the model has no token ids input "
-                           "(named one of %s)", ir_input_role_aliases(IR_INPUT_IDS));
+    m->in_ids = idx[IR_INPUT_IDS];
+    m->in_mask = idx[IR_INPUT_MASK];
+    m->in_types = idx[IR_INPUT_TYPES];
     if (g->n_outputs == 0)
         return ir_diag_set(d, IR_ERR_INPUT, "the model has no outputs");
     m->out_logits = 0;

@@ -15,6 +15,7 @@
 #ifndef DISTILC_IR_INPUT_ROLE_H
 #define DISTILC_IR_INPUT_ROLE_H
 
+#include "ir/diag.h"
 #include "ir/ir.h"
 
 typedef enum ir_input_role {
@@ -33,5 +34,11 @@ const char *ir_input_role_name(ir_input_role r);
 const char *ir_input_role_aliases(ir_input_role r);
 /* The index in g->inputs of the input with role r, or -1. */
 int ir_graph_input_with_role(const ir_graph *g, ir_input_role r);
+/* Every input of g by its role: idx[r] its index in g->inputs, or -1.
+ * IR_ERR_INPUT naming the input when one has no known name (listing them
+ * all) or two carry one role, and when there are no token ids; who names
+ * the command for the message ("eval"). */
+ir_status ir_graph_input_roles(const ir_graph *g, const char *who,
+                               int idx[IR_INPUT_ROLE_COUNT], ir_diag *d);
 
 #endif

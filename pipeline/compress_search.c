@@ -147,8 +147,6 @@ static ir_status calibrate_if_needed(compress_ctx *c, search_run *sr,
  * CoLA run. So the load is kept in the report, and a high one is said as
  * it happens. Of this run's timings only: a resumed search's cached ones
  * cost nothing. */
-enum { BUSY_MIN_TIMED_S = 1 };
-
 static void warn_if_timed_busy(compress_ctx *c, const search_run *sr,
                                compress_results *r)
 {
@@ -156,13 +154,9 @@ static void warn_if_timed_busy(compress_ctx *c, const search_run *sr,
     bool known = search_latency_load(sr->lm, &li);
     r->timed_s = li.timed_s;
     r->timed_others_cores = known ? li.others_cores : NAN;
-    if (!known)
-        return;
     /* under mpirun the other ranks wait for rank 0's timings, and MPI
      * waits by polling: a core each, not counted against the machine */
-    double expected = ir_dist_size(c->o->dist) - 1;
-    if (li.timed_s >= BUSY_MIN_TIMED_S &&
-        li.others_cores - expected >= SEARCH_LATENCY_BUSY_CORES)
+    if (search_latency_timed_busy(sr->lm, ir_dist_size(c->o->dist) - 1, &li))
         compress_note(c, "warning: other processes kept %.1f CPU cores busy on "
                       "average while the latency model timed (%.0f s): timings "
                       "taken beside other jobs run slow, even on the CPU clock, "

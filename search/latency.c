@@ -560,6 +560,13 @@ bool search_latency_load(const search_latency *m, search_latency_load_info *out)
     return m->load_known;
 }
 
+bool search_latency_timed_busy(const search_latency *m, double expected_cores,
+                               search_latency_load_info *out)
+{
+    return search_latency_load(m, out) && out->timed_s >= 1 &&
+           out->others_cores - expected_cores >= 0.5;
+}
+
 ir_status search_latency_predict(search_latency *m, const ir_encoder_config *c,
                                  const search_latency_query *q,
                                  search_latency_estimate *out, ir_diag *d)

@@ -149,7 +149,7 @@ ir_status search_latency_calibrate_space(search_latency *m,
  * and calibration runs (ir/machine_load.h): timing beside another job
  * gives slow figures even on the CPU clock, from the memory traffic, and a
  * search with them rejects students that fit. Callers warn when
- * others_cores is high (SEARCH_LATENCY_BUSY_CORES). False when the
+ * search_latency_timed_busy says so. False when the
  * machine's load cannot be read here (out zero then). */
 typedef struct search_latency_load_info {
     double timed_s;      /* wall seconds spent timing */
@@ -161,9 +161,12 @@ bool search_latency_load(const search_latency *m, search_latency_load_info *out)
  * they time for it (search_latency_measure_model). */
 void search_latency_count_load(search_latency *m, const ir_load_mark *a,
                                const ir_load_mark *b);
-/* The load from which a warning is due: other jobs kept about half a core
- * busy on average while the model timed. */
-#define SEARCH_LATENCY_BUSY_CORES 0.5
+/* Whether a warning is due: at least a second of timing while other jobs
+ * kept half a core or more busy on average, beyond expected_cores (what
+ * the caller's own helpers use: polling MPI ranks). out is filled as by
+ * search_latency_load. */
+bool search_latency_timed_busy(const search_latency *m, double expected_cores,
+                               search_latency_load_info *out);
 
 /* Writes the cache (creating its folder) when something changed: to a
  * temporary file renamed over the old one (ir/file_atomic.h), so a kill

@@ -65,28 +65,10 @@ static ir_status check_interface(const ir_graph *g, void *user, ir_diag *d)
 {
     bool *has_types = user; /* set when the model takes token_type_ids */
     *has_types = false;
-    for (int k = 0; k < g->n_inputs; k++) {
-        const char *n = g->inputs[k]->name;
-        ir_input_role r = ir_input_role_of(n);
-        if (r == IR_INPUT_UNKNOWN)
-            return ir_diag_set(d, IR_ERR_UNSUPPORTED,
-                               "input '%s' is not token ids (%s), a mask (%s) "
-                               "or token types (%s): distilc build compiles "
-                               "BERT-style classifiers", n,
-                               ir_input_role_aliases(IR_INPUT_IDS),
-                               ir_input_role_aliases(IR_INPUT_MASK),
-                               ir_input_role_aliases(IR_INPUT_TYPES));
-        if (ir_graph_input_with_role(g, r) != k)
-            return ir_diag_set(d, IR_ERR_UNSUPPORTED, "inputs '%s' and '%s' both "
-                               "carry %s", g->inputs[ir_graph_input_with_role(g, r)]->name,
-                               n, ir_input_role_name(r));
-    }
-    *has_types = ir_graph_input_with_role(g, IR_INPUT_TYPES) >= 0;
-    if (ir_graph_input_with_role(g, IR_INPUT_IDS) < 0)
-        return ir_diag_set(d, IR_ERR_UNSUPPORTED,
-                           "the model has no token ids input (%s): distilc build "
-                           "compiles BERT-style classifiers",
-                           ir_input_role_aliases(IR_INPUT_IDS));
+    int idx[IR_INPUT_ROLE_COUNT];
+    if (ir_graph_input_roles(g, "distilc build (BERT-style classifiers)", idx, d) != IR_OK)
+        return d->status = IR_ERR_UNSUPPORTED;
+    *has_types = idx[IR_INPUT_TYPES] >= 0;
     if (g->n_outputs != 1)
         return ir_diag_set(d, IR_ERR_UNSUPPORTED,
                            "the model has %d outputs; distilc build compiles "

@@ -340,8 +340,7 @@ static void print_text(const latency_report *r)
 static void warn_if_busy(const search_latency *lm)
 {
     search_latency_load_info li;
-    if (search_latency_load(lm, &li) && li.timed_s >= 1 &&
-        li.others_cores >= SEARCH_LATENCY_BUSY_CORES)
+    if (search_latency_timed_busy(lm, 0, &li))
         fprintf(stderr, "distilc: %s: warning: other processes kept %.1f CPU cores "
                 "busy on average while this timed (%.0f s): these timings run "
                 "slow; time again on a quiet machine (--recalibrate, a fresh "

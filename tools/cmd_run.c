@@ -151,48 +151,26 @@ static ir_status check_input(const ir_value *decl, const ir_tensor *t,
     return IR_OK;
 }
 
-/* The model's input with that role among given[] (in g->inputs order), or
- * NULL. */
-static const ir_tensor *input_with_role(const ir_graph *g, ir_tensor *const *given,
-                                        ir_input_role r)
-{
-    int k = ir_graph_input_with_role(g, r);
-    return k >= 0 ? given[k] : NULL;
-}
-
 /* --backend onednn: compiles g (rewriting it) and runs the inputs, which
  * have been checked against g's declarations already. */
 static ir_status run_onednn(ir_graph *g, ir_tensor *const *given,
                             const rt_options *ro, ir_tensor **out, ir_diag *d)
 {
     *out = NULL;
-    for (int k = 0; k < g->n_inputs; k++) {
-        const char *n = g->inputs[k]->name;
-        ir_input_role r = ir_input_role_of(n);
-        if (r == IR_INPUT_UNKNOWN)
-            return ir_diag_set(d, IR_ERR_UNSUPPORTED,
-                               "onednn backend: input '%s' is not token ids "
-                               "(%s), a mask (%s) or token types (%s) (use "
-                               "--backend ref)", n, ir_input_role_aliases(IR_INPUT_IDS),
-                               ir_input_role_aliases(IR_INPUT_MASK),
-                               ir_input_role_aliases(IR_INPUT_TYPES));
-        if (ir_graph_input_with_role(g, r) != k)
-            return ir_diag_set(d, IR_ERR_UNSUPPORTED, "onednn backend: inputs "
-                               "'%s' and '%s' both carry %s",
-                               g->inputs[ir_graph_input_with_role(g, r)]->name, n,
-                               ir_input_role_name(r));
+    int idx[IR_INPUT_ROLE_COUNT];
+    if (ir_graph_input_roles(g, "it (--backend ref runs any model)", idx, d) != IR_OK) {
+        ir_diag_prefix(d, "onednn backend");
+        return d->status = IR_ERR_UNSUPPORTED;
     }
     if (g->n_outputs != 1)
         return ir_diag_set(d, IR_ERR_UNSUPPORTED,
                            "onednn backend: the model has %d outputs; it "
                            "computes one (logits); use --backend ref",
                            g->n_outputs);
-    const ir_tensor *ids = input_with_role(g, given, IR_INPUT_IDS);
-    const ir_tensor *mask = input_with_role(g, given, IR_INPUT_MASK);
-    const ir_tensor *types = input_with_role(g, given, IR_INPUT_TYPES);
-    if (!ids)
-        return ir_diag_set(d, IR_ERR_UNSUPPORTED,
-                           "onednn backend: the model has no input_ids input");
+    /* given[] is in g->inputs order; the roles say which is which */
+    const ir_tensor *ids = given[idx[IR_INPUT_IDS]];
+    const ir_tensor *mask = idx[IR_INPUT_MASK] >= 0 ? given[idx[IR_INPUT_MASK]] : NULL;
+    const ir_tensor *types = idx[IR_INPUT_TYPES] >= 0 ? given[idx[IR_INPUT_TYPES]] : NULL;
     const ir_tensor *all[3] = {ids, mask, types};
     const char *names[3] = {"token ids", "mask", "token types"};
     for (int i = 0; i < 3; i++)
